@@ -1,0 +1,2 @@
+//! tether's IoC container (being written).
+#![deny(missing_docs)]

@@ -1,0 +1,1 @@
+//! The echo service (placeholder being replaced by the Pyro work).

@@ -1,0 +1,46 @@
+//! # tether-core: the data model of tether
+//!
+//! Every protocol crate (Pyro, Hessian, XML-RPC) and the container speak in the terms defined
+//! here, and only these:
+//!
+//! - [`Value`] (`value.rs`): the dynamic value every wire maps to, lossless through any one protocol.
+//! - [`RemoteError`] (`error.rs`): the one framework error, opaque with a [`ErrorKind`].
+//! - [`Call`], [`Invoker`], [`Dispatch`] (`call.rs`): one call, the client-side trait that sends
+//!   it, and the server-side trait that routes it to an object; [`bind_args`] applies Python's
+//!   positional/keyword rules.
+//! - [`to_value`] / [`from_value`] (`convert.rs`): typed Rust values ↔ [`Value`] through serde.
+//! - [`Remotable`], [`UpcastFrom`], [`ClassEntry`], [`FacetEntry`] (`registry.rs`): the glue
+//!   `#[tether::service]` and `#[tether::component]` generate.
+//! - [`Blocking`] (`blocking.rs`): the blocking facade for programs without an async runtime.
+//! - [`echo`]: the protocol-neutral echo service behind `tether echo-server`.
+//!
+//! The flow of one call: typed args → `Value`s (generated proxy) → `Invoker` (a protocol client)
+//! → codec → socket → codec → `Dispatch` (generated dispatcher) → typed args → the
+//! implementation, and the result back the same way.
+#![deny(missing_docs)]
+
+mod blocking;
+mod call;
+mod convert;
+pub mod echo;
+mod error;
+mod registry;
+mod value;
+
+pub use blocking::{Blocking, BlockingRuntime};
+pub use call::{
+    bind_args, AttrInfo, BoxFuture, Call, Dispatch, Invoker, MethodInfo, GETATTR, SETATTR,
+};
+pub use convert::{from_value, to_value};
+pub use error::{ErrorKind, RemoteError};
+pub use num_bigint::BigInt;
+pub use registry::{
+    submitted_classes, submitted_facets, AnyArc, ClassEntry, FacetEntry, Remotable, UpcastFrom,
+};
+pub use value::{Object, Typed, Value};
+
+/// Re-exports for generated code; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use inventory;
+}

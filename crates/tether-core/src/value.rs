@@ -1,0 +1,296 @@
+//! [`Value`]: the dynamic data model every wire protocol maps to.
+//!
+//! A value must survive a round trip through any one protocol unchanged (an echo service returns
+//! exactly what it received), so `Value` keeps the distinctions the wires make even where Rust
+//! would not force them: a 32-bit int vs a 64-bit one (Hessian `int` vs `long`, XML-RPC `i4` vs
+//! `i8`), tuple vs list vs set (Pyro), class names of typed objects, lists and maps (Hessian).
+//!
+//! Equality ([`PartialEq`]) is *structural and exact*: floats compare by bit pattern, except
+//! that every NaN equals every NaN, so `-0.0 != 0.0` and a round-tripped NaN equals itself.
+//! That is the equality a "lossless round trip" test needs.
+
+use num_bigint::BigInt;
+use std::fmt;
+
+/// A dynamically typed value as carried by a wire protocol.
+#[derive(Clone, Debug)]
+pub enum Value {
+    /// Python `None`, Java `null`, XML-RPC `<nil/>`.
+    None,
+    /// A boolean.
+    Bool(bool),
+    /// A 32-bit integer: Hessian `int`, XML-RPC `i4`/`int`, Rust `i32`. Pyro writes it as a plain int.
+    Int32(i32),
+    /// A 64-bit integer: the default integer (Python `int` that fits, Hessian `long`, XML-RPC `i8`).
+    Int(i64),
+    /// An integer that does not fit in 64 bits (Python big ints; serpent and msgpack carry them).
+    BigInt(BigInt),
+    /// A 64-bit float, including infinities, NaN and `-0.0`.
+    Float(f64),
+    /// A Unicode string (any code point, including non-BMP and control characters).
+    Str(String),
+    /// A byte string.
+    Bytes(Vec<u8>),
+    /// An ordered, mutable sequence (Python `list`, Java `List`, XML-RPC `array`).
+    List(Vec<Value>),
+    /// An ordered, immutable sequence (Python `tuple`). Wires without tuples write a list.
+    Tuple(Vec<Value>),
+    /// An unordered collection of distinct values (Python `set`). Kept in received order.
+    Set(Vec<Value>),
+    /// A map with keys of any type, in insertion order (Python `dict`, Java `Map`, XML-RPC `struct`).
+    Map(Vec<(Value, Value)>),
+    /// A point in time: milliseconds since the Unix epoch, UTC (Hessian date, XML-RPC dateTime).
+    DateTime(i64),
+    /// A typed object: a class name and named fields (Hessian objects, Pyro `__class__` dicts).
+    ///
+    /// The class name is only a label: no decoder ever picks a Rust type from it.
+    Object(Box<Object>),
+    /// A list or map that carries a class name on the wire (Hessian typed lists and maps such as
+    /// `java.util.ArrayList` or `[int`). The inner value is a [`Value::List`] or [`Value::Map`].
+    Typed(Box<Typed>),
+}
+
+/// The payload of [`Value::Object`]: a class name plus ordered fields.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Object {
+    /// The class name as it travels on the wire (`com.example.Person`, `builtins.ValueError`).
+    pub class: String,
+    /// The fields in wire order.
+    pub fields: Vec<(String, Value)>,
+}
+
+/// The payload of [`Value::Typed`]: a class name attached to a list or map.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Typed {
+    /// The type name as it travels on the wire.
+    pub class: String,
+    /// The list or map itself.
+    pub value: Value,
+}
+
+impl Value {
+    /// Builds a [`Value::Str`].
+    pub fn str(s: impl Into<String>) -> Self {
+        Value::Str(s.into())
+    }
+
+    /// Builds a [`Value::Object`].
+    pub fn object(class: impl Into<String>, fields: Vec<(String, Value)>) -> Self {
+        Value::Object(Box::new(Object {
+            class: class.into(),
+            fields,
+        }))
+    }
+
+    /// Builds a [`Value::Typed`].
+    pub fn typed(class: impl Into<String>, value: Value) -> Self {
+        Value::Typed(Box::new(Typed {
+            class: class.into(),
+            value,
+        }))
+    }
+
+    /// A short name of the variant's type, in Python's words, for error messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::None => "None",
+            Value::Bool(_) => "bool",
+            Value::Int32(_) | Value::Int(_) | Value::BigInt(_) => "int",
+            Value::Float(_) => "float",
+            Value::Str(_) => "str",
+            Value::Bytes(_) => "bytes",
+            Value::List(_) => "list",
+            Value::Tuple(_) => "tuple",
+            Value::Set(_) => "set",
+            Value::Map(_) => "dict",
+            Value::DateTime(_) => "datetime",
+            Value::Object(_) => "object",
+            Value::Typed(t) => t.value.type_name(),
+        }
+    }
+
+    /// The string, if this is a [`Value::Str`].
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The integer, if this is an integer that fits in `i64`.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Value::Int32(i) => Some(i64::from(*i)),
+            Value::Int(i) => Some(*i),
+            Value::BigInt(b) => num_traits::ToPrimitive::to_i64(b),
+            _ => None,
+        }
+    }
+
+    /// The boolean, if this is a [`Value::Bool`].
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The items, if this is a list, tuple or set (or a typed list).
+    pub fn as_seq(&self) -> Option<&[Value]> {
+        match self {
+            Value::List(v) | Value::Tuple(v) | Value::Set(v) => Some(v),
+            Value::Typed(t) => t.value.as_seq(),
+            _ => None,
+        }
+    }
+
+    /// The entries, if this is a map (or a typed map).
+    pub fn as_map(&self) -> Option<&[(Value, Value)]> {
+        match self {
+            Value::Map(m) => Some(m),
+            Value::Typed(t) => t.value.as_map(),
+            _ => None,
+        }
+    }
+
+    /// Looks up a string key in a map value (linear: wire maps are small).
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.as_map()?
+            .iter()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .map(|(_, v)| v)
+    }
+
+    /// Normalises an integer to the narrowest of `Int`/`BigInt` (never `Int32`): used by decoders
+    /// that receive big ints which may fit after all.
+    pub fn from_bigint(b: BigInt) -> Value {
+        match num_traits::ToPrimitive::to_i64(&b) {
+            Some(i) => Value::Int(i),
+            None => Value::BigInt(b),
+        }
+    }
+}
+
+fn float_eq(a: f64, b: f64) -> bool {
+    (a.is_nan() && b.is_nan()) || a.to_bits() == b.to_bits()
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Self) -> bool {
+        use Value::*;
+        match (self, other) {
+            (None, None) => true,
+            (Bool(a), Bool(b)) => a == b,
+            (Int32(a), Int32(b)) => a == b,
+            (Int(a), Int(b)) => a == b,
+            (BigInt(a), BigInt(b)) => a == b,
+            (Float(a), Float(b)) => float_eq(*a, *b),
+            (Str(a), Str(b)) => a == b,
+            (Bytes(a), Bytes(b)) => a == b,
+            (List(a), List(b)) | (Tuple(a), Tuple(b)) | (Set(a), Set(b)) => a == b,
+            (Map(a), Map(b)) => a == b,
+            (DateTime(a), DateTime(b)) => a == b,
+            (Object(a), Object(b)) => a == b,
+            (Typed(a), Typed(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+macro_rules! from_impl {
+    ($($t:ty => $v:ident),* $(,)?) => {$(
+        impl From<$t> for Value {
+            fn from(x: $t) -> Self { Value::$v(x.into()) }
+        }
+    )*};
+}
+from_impl!(bool => Bool, i32 => Int32, i64 => Int, f64 => Float, String => Str, &str => Str, Vec<u8> => Bytes, BigInt => BigInt);
+
+impl From<()> for Value {
+    fn from(_: ()) -> Self {
+        Value::None
+    }
+}
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Value::None, Into::into)
+    }
+}
+
+/// Formats like Python's `repr`, which is what users of the Pyro peers expect in messages.
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn seq(f: &mut fmt::Formatter<'_>, open: &str, items: &[Value], close: &str) -> fmt::Result {
+            f.write_str(open)?;
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                write!(f, "{v}")?;
+            }
+            f.write_str(close)
+        }
+        match self {
+            Value::None => f.write_str("None"),
+            Value::Bool(true) => f.write_str("True"),
+            Value::Bool(false) => f.write_str("False"),
+            Value::Int32(i) => write!(f, "{i}"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::BigInt(i) => write!(f, "{i}"),
+            Value::Float(x) if x.is_nan() => f.write_str("nan"),
+            Value::Float(x) if x.is_infinite() => {
+                f.write_str(if *x > 0.0 { "inf" } else { "-inf" })
+            }
+            Value::Float(x) => write!(f, "{x:?}"),
+            Value::Str(s) => write!(f, "{s:?}"),
+            Value::Bytes(b) => write!(f, "b{:?}", String::from_utf8_lossy(b)),
+            Value::List(v) => seq(f, "[", v, "]"),
+            Value::Tuple(v) if v.len() == 1 => seq(f, "(", v, ",)"),
+            Value::Tuple(v) => seq(f, "(", v, ")"),
+            Value::Set(v) => seq(f, "{", v, "}"),
+            Value::Map(m) => {
+                f.write_str("{")?;
+                for (i, (k, v)) in m.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{k}: {v}")?;
+                }
+                f.write_str("}")
+            }
+            Value::DateTime(ms) => write!(f, "datetime({ms} ms)"),
+            Value::Object(o) => {
+                write!(f, "{}(", o.class)?;
+                for (i, (k, v)) in o.fields.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{k}={v}")?;
+                }
+                f.write_str(")")
+            }
+            Value::Typed(t) => write!(f, "{}:{}", t.class, t.value),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equality_is_exact_for_floats_and_kinds() {
+        assert_eq!(Value::Float(f64::NAN), Value::Float(f64::NAN));
+        assert_ne!(Value::Float(0.0), Value::Float(-0.0));
+        assert_ne!(Value::Int32(1), Value::Int(1));
+        assert_ne!(Value::List(vec![]), Value::Tuple(vec![]));
+    }
+
+    #[test]
+    fn display_is_python_like() {
+        let v = Value::Tuple(vec![Value::Int(1)]);
+        assert_eq!(v.to_string(), "(1,)");
+        assert_eq!(Value::Bool(true).to_string(), "True");
+    }
+}

@@ -1,0 +1,2 @@
+//! Procedural macros of tether (being written).
+#![deny(missing_docs)]

@@ -1,0 +1,199 @@
+//! Pyro's payload serializers: serpent (id 1), json (id 3) and msgpack (id 4) in Pyro5's
+//! numbering. Each maps [`Value`] both ways; the per-format module docs hold the mapping table.
+//!
+//! Decoders never trust their input: they enforce [`Limits`] (nesting depth, item count,
+//! total size) and return a [`RemoteError`] of kind `Serialization` on anything they cannot map.
+
+use tether_core::{Call, RemoteError, Value};
+
+pub mod json;
+pub mod msgpack;
+pub mod serpent;
+
+/// Limits every decoder enforces.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Deepest nesting of containers. Default 64.
+    pub max_depth: usize,
+    /// Most items (collection elements plus map entries) in one payload. Default 1,000,000.
+    pub max_items: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_depth: 64,
+            max_items: 1_000_000,
+        }
+    }
+}
+
+/// A Pyro serializer.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Serializer {
+    /// serpent: Python literal text (Pyro's default).
+    Serpent,
+    /// Pyro's json dialect (with `NaN`/`Infinity`).
+    Json,
+    /// msgpack with Pyro's ext types.
+    Msgpack,
+}
+
+impl Serializer {
+    /// The id in a Pyro5 message header (1 serpent, 3 json, 4 msgpack).
+    pub fn pyro5_id(self) -> u8 {
+        match self {
+            Serializer::Serpent => 1,
+            Serializer::Json => 3,
+            Serializer::Msgpack => 4,
+        }
+    }
+
+    /// The serializer for a Pyro5 header id (marshal, 2, is not supported).
+    pub fn from_pyro5_id(id: u8) -> Option<Self> {
+        match id {
+            1 => Some(Serializer::Serpent),
+            3 => Some(Serializer::Json),
+            4 => Some(Serializer::Msgpack),
+            _ => None,
+        }
+    }
+
+    /// The name Pyro uses in configuration (`serpent`, `json`, `msgpack`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Serializer::Serpent => "serpent",
+            Serializer::Json => "json",
+            Serializer::Msgpack => "msgpack",
+        }
+    }
+
+    /// Parses a configuration name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "serpent" => Some(Serializer::Serpent),
+            "json" => Some(Serializer::Json),
+            "msgpack" => Some(Serializer::Msgpack),
+            _ => None,
+        }
+    }
+
+    /// Appends the encoding of `value` to `out`.
+    pub fn encode(self, value: &Value, out: &mut Vec<u8>) -> Result<(), RemoteError> {
+        match self {
+            Serializer::Serpent => serpent::encode(value, out),
+            Serializer::Json => json::encode(value, out),
+            Serializer::Msgpack => msgpack::encode(value, out),
+        }
+    }
+
+    /// Decodes one value that must span all of `bytes`.
+    pub fn decode(self, bytes: &[u8], limits: &Limits) -> Result<Value, RemoteError> {
+        match self {
+            Serializer::Serpent => serpent::decode(bytes, limits),
+            Serializer::Json => json::decode(bytes, limits),
+            Serializer::Msgpack => msgpack::decode(bytes, limits),
+        }
+    }
+
+    /// Appends an INVOKE payload for `call` on `object`: the 4-tuple
+    /// `(object, method, vargs, kwargs)` for serpent and msgpack, the object
+    /// `{"object", "method", "params", "kwargs"}` for json. `kwargs_none` writes `None` instead of
+    /// a dict for kwargs (Python's client does so for `__getattr__`, `__setattr__` and batches).
+    pub fn encode_call(
+        self,
+        object: &str,
+        call: &Call,
+        kwargs_none: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<(), RemoteError> {
+        let kwargs = if kwargs_none {
+            Value::None
+        } else {
+            Value::Map(
+                call.kwargs
+                    .iter()
+                    .map(|(k, v)| (Value::Str(k.clone()), v.clone()))
+                    .collect(),
+            )
+        };
+        let payload = match self {
+            Serializer::Json => Value::Map(vec![
+                (Value::str("object"), Value::str(object)),
+                (Value::str("method"), Value::str(call.method.clone())),
+                (Value::str("params"), Value::List(call.args.clone())),
+                (Value::str("kwargs"), kwargs),
+            ]),
+            _ => Value::Tuple(vec![
+                Value::str(object),
+                Value::str(call.method.clone()),
+                Value::Tuple(call.args.clone()),
+                kwargs,
+            ]),
+        };
+        self.encode(&payload, out)
+    }
+
+    /// Decodes an INVOKE payload into `(object id, call)`. Accepts a list or tuple for vargs and
+    /// `None` for kwargs, as Python clients send them. `call.oneway` is left false (it is a
+    /// header flag, not part of the payload).
+    pub fn decode_call(self, bytes: &[u8], limits: &Limits) -> Result<(String, Call), RemoteError> {
+        let bad = |what: &str| RemoteError::serialization(format!("invalid INVOKE payload: {what}"));
+        let value = self.decode(bytes, limits)?;
+        let (object, method, args, kwargs) = match value {
+            Value::Map(mut entries) if self == Serializer::Json => {
+                let mut take = |key: &str| {
+                    entries
+                        .iter()
+                        .position(|(k, _)| k.as_str() == Some(key))
+                        .map(|i| entries.swap_remove(i).1)
+                };
+                (
+                    take("object").ok_or_else(|| bad("no 'object'"))?,
+                    take("method").ok_or_else(|| bad("no 'method'"))?,
+                    take("params").unwrap_or(Value::List(Vec::new())),
+                    take("kwargs").unwrap_or(Value::None),
+                )
+            }
+            Value::Tuple(items) | Value::List(items) if items.len() == 4 => {
+                let mut it = items.into_iter();
+                match (it.next(), it.next(), it.next(), it.next()) {
+                    (Some(o), Some(m), Some(a), Some(k)) => (o, m, a, k),
+                    _ => return Err(bad("expected a 4-tuple")),
+                }
+            }
+            _ => return Err(bad("expected (object, method, vargs, kwargs)")),
+        };
+        let Value::Str(object) = object else {
+            return Err(bad("object id is not a string"));
+        };
+        let Value::Str(method) = method else {
+            return Err(bad("method name is not a string"));
+        };
+        let args = match args {
+            Value::Tuple(a) | Value::List(a) => a,
+            Value::None => Vec::new(),
+            _ => return Err(bad("vargs is not a sequence")),
+        };
+        let kwargs = match kwargs {
+            Value::None => Vec::new(),
+            Value::Map(m) => m
+                .into_iter()
+                .map(|(k, v)| match k {
+                    Value::Str(k) => Ok((k, v)),
+                    _ => Err(bad("keyword argument name is not a string")),
+                })
+                .collect::<Result<_, _>>()?,
+            _ => return Err(bad("kwargs is not a dict")),
+        };
+        Ok((
+            object,
+            Call {
+                method,
+                args,
+                kwargs,
+                oneway: false,
+            },
+        ))
+    }
+}

@@ -1,0 +1,13 @@
+//! serpent (being written).
+use crate::serializer::Limits;
+use tether_core::{RemoteError, Value};
+
+/// Appends the serpent encoding of `value` to `out`.
+pub fn encode(_value: &Value, _out: &mut Vec<u8>) -> Result<(), RemoteError> {
+    Err(RemoteError::serialization("serpent: not implemented yet"))
+}
+
+/// Decodes one serpent value spanning all of `bytes`.
+pub fn decode(_bytes: &[u8], _limits: &Limits) -> Result<Value, RemoteError> {
+    Err(RemoteError::serialization("serpent: not implemented yet"))
+}

@@ -1,0 +1,3 @@
+//! tether: configuration-driven remoting for Rust (being written).
+#![deny(missing_docs)]
+pub use tether_core::*;
