@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Runs every test of the workspace: the README's "run every test" command, and what CI runs.
+#
+# Works on a fresh machine (Debian 12 as root, Rust with rustfmt/clippy, CPython 3.11, Java 17):
+#   1. installs the system packages the interop tests need (apt; see the marked list below),
+#   2. creates <repo>/.venv if missing and installs the pinned Python peers into it
+#      (quick no-op when they are already there),
+#   3. cargo fmt --check, cargo clippy -D warnings, cargo test --workspace.
+# Exits non-zero on the first failing step and prints a summary line either way.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+START=$(date +%s)
+step() { printf '\n==> %s\n' "$*"; }
+fail() {
+    printf '\ntest.sh: FAILED at step: %s (after %ss)\n' "$1" "$(($(date +%s) - START))" >&2
+    exit 1
+}
+
+# --- 1. System packages --------------------------------------------------------------------------
+# >>> APT PACKAGES: add Debian packages the interop tests need here (e.g. libhessian-java for the
+# >>> Java Hessian peer, etcd-server for tether-cluster discovery). Installed only when missing.
+APT_PACKAGES=()
+# <<< APT PACKAGES
+
+missing_apt=()
+for pkg in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing_apt+=("$pkg")
+done
+if ((${#missing_apt[@]})); then
+    step "apt-get install ${missing_apt[*]}"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    { $SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${missing_apt[@]}"; } \
+        || fail "apt-get install ${missing_apt[*]}"
+fi
+
+# --- 2. Python peers (Pyro5, serpent, msgpack) in <repo>/.venv ----------------------------------
+VENV="$ROOT/.venv"
+REQS="$ROOT/scripts/requirements-peers.txt"
+PY="${PYTHON:-python3}"
+
+make_venv() {
+    "$PY" -m venv "$VENV" 2>/dev/null && return 0
+    rm -rf "$VENV"
+    # Debian's own python3 ships venv separately (python3-venv); install it and retry.
+    if command -v apt-get >/dev/null && [ "$(id -u)" -eq 0 ]; then
+        apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv \
+            && "$PY" -m venv "$VENV" && return 0
+        rm -rf "$VENV"
+    fi
+    # Last resort: virtualenv from PyPI.
+    "$PY" -m pip install -q --user virtualenv && "$PY" -m virtualenv -q "$VENV"
+}
+
+if [ ! -x "$VENV/bin/python" ]; then
+    step "creating $VENV"
+    make_venv || fail "create .venv (python3 -m venv)"
+fi
+
+# Fast path: every pinned requirement already installed at its exact version.
+peers_ok() {
+    "$VENV/bin/python" - "$REQS" <<'PYEOF'
+import sys
+from importlib.metadata import version, PackageNotFoundError
+for line in open(sys.argv[1]):
+    line = line.split("#", 1)[0].strip()
+    if not line:
+        continue
+    name, want = line.split("==")
+    try:
+        if version(name) != want:
+            sys.exit(1)
+    except PackageNotFoundError:
+        sys.exit(1)
+PYEOF
+}
+if ! peers_ok; then
+    step "pip install -r scripts/requirements-peers.txt"
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$REQS" || fail "pip install peers"
+    peers_ok || fail "Python peers at the pinned versions after pip install"
+fi
+export TETHER_PYTHON="$VENV/bin/python"
+echo "Python peers: $("$TETHER_PYTHON" -c 'import Pyro5, serpent, msgpack; print("Pyro5", Pyro5.__version__, "serpent", serpent.__version__, "msgpack", ".".join(map(str, msgpack.version)))')"
+
+# --- 3. Rust: format, lints, tests ---------------------------------------------------------------
+step "cargo fmt --all -- --check"
+cargo fmt --all -- --check || fail "cargo fmt (run: cargo fmt --all)"
+
+step "cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings || fail "cargo clippy"
+
+# tether-bench is a benchmark binary with no tests (scripts/bench.sh runs it); clippy above
+# already builds it, so it is left out of the test build.
+step "cargo test --workspace --exclude tether-bench"
+LOG="$(mktemp)"
+trap 'rm -f "$LOG"' EXIT
+set +e
+cargo test --workspace --exclude tether-bench 2>&1 | tee "$LOG"
+rc=${PIPESTATUS[0]}
+set -e
+
+# Add up cargo's "test result: ok. N passed; N failed; N ignored; ..." lines.
+read -r passed failed ignored < <(awk '
+    /^test result:/ {
+        for (i = 1; i <= NF; i++) {
+            if ($(i+1) ~ /^passed/)  p += $i
+            if ($(i+1) ~ /^failed/)  f += $i
+            if ($(i+1) ~ /^ignored/) g += $i
+        }
+    }
+    END { printf "%d %d %d\n", p, f, g }' "$LOG")
+
+ELAPSED=$(($(date +%s) - START))
+echo
+if [ "$rc" -ne 0 ]; then
+    echo "test.sh: FAILED at step: cargo test (exit $rc) after ${ELAPSED}s"
+    echo "Summary: ${passed} passed, ${failed} failed, ${ignored} skipped"
+    exit 1
+fi
+if [ "$passed" -eq 0 ]; then
+    echo "test.sh: FAILED: cargo test ran no test"
+    exit 1
+fi
+echo "test.sh: fmt ok, clippy ok, cargo test ok in ${ELAPSED}s"
+echo "Summary: ${passed} passed, ${failed} failed, ${ignored} skipped"
