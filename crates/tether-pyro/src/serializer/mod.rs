@@ -6,6 +6,7 @@
 
 use tether_core::{Call, RemoteError, Value};
 
+mod common;
 pub mod json;
 pub mod msgpack;
 pub mod serpent;
@@ -13,7 +14,8 @@ pub mod serpent;
 /// Limits every decoder enforces.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
-    /// Deepest nesting of containers. Default 64.
+    /// Deepest nesting of containers. Default 64. Values above 512 act as 512: the codecs
+    /// recurse once per level, and that cap keeps any payload from overflowing the stack.
     pub max_depth: usize,
     /// Most items (collection elements plus map entries) in one payload. Default 1,000,000.
     pub max_items: usize,
@@ -138,7 +140,8 @@ impl Serializer {
     /// `None` for kwargs, as Python clients send them. `call.oneway` is left false (it is a
     /// header flag, not part of the payload).
     pub fn decode_call(self, bytes: &[u8], limits: &Limits) -> Result<(String, Call), RemoteError> {
-        let bad = |what: &str| RemoteError::serialization(format!("invalid INVOKE payload: {what}"));
+        let bad =
+            |what: &str| RemoteError::serialization(format!("invalid INVOKE payload: {what}"));
         let value = self.decode(bytes, limits)?;
         let (object, method, args, kwargs) = match value {
             Value::Map(mut entries) if self == Serializer::Json => {
