@@ -11,6 +11,8 @@
 //! - [`to_value`] / [`from_value`] (`convert.rs`): typed Rust values ↔ [`Value`] through serde.
 //! - [`Remotable`], [`UpcastFrom`], [`ClassEntry`], [`FacetEntry`] (`registry.rs`): the glue
 //!   `#[tether::service]` and `#[tether::component]` generate.
+//! - [`LocalInvoker`] (`local.rs`): an in-process [`Invoker`] over a [`Dispatch`] (tests, local
+//!   objects behind a proxy).
 //! - [`Blocking`] (`blocking.rs`): the blocking facade for programs without an async runtime.
 //! - [`echo`]: the protocol-neutral echo service behind `tether echo-server`.
 //!
@@ -24,6 +26,7 @@ mod call;
 mod convert;
 pub mod echo;
 mod error;
+mod local;
 mod registry;
 mod value;
 
@@ -33,6 +36,7 @@ pub use call::{
 };
 pub use convert::{from_value, to_value};
 pub use error::{ErrorKind, RemoteError};
+pub use local::LocalInvoker;
 pub use num_bigint::BigInt;
 pub use registry::{
     submitted_classes, submitted_facets, AnyArc, ClassEntry, FacetEntry, Remotable, UpcastFrom,
