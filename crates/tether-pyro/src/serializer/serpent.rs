@@ -1,13 +1,895 @@
-//! serpent (being written).
+//! serpent 1.43 (serializer id 1 in Pyro5 and Pyro4; Pyro's default).
+//!
+//! serpent is UTF-8 Python literal text that the receiver feeds to `ast.literal_eval`, after a
+//! header comment line `# serpent utf-8 python3.2`. The writer emits what serpent itself would
+//! (compact `,` and `:`, Python `repr` of strings with its quote choice and escapes, floats by
+//! Python's `repr`), so captured Pyro traffic and Rust output are byte-equal. The reader accepts
+//! the literal grammar `literal_eval` does, not just serpent's own output, because any Python
+//! literal is a valid payload.
+//!
+//! | [`Value`] | written as | read back as |
+//! |---|---|---|
+//! | `None` / `Bool` | `None` / `True`, `False` | same |
+//! | `Int32`, `Int`, `BigInt` | decimal (`42`, `1180591620717411303424`) | `Int` if it fits in i64, else `BigInt`; hex/octal/binary literals and `_` separators too; at most 4300 digits (CPython's limit) |
+//! | `Float` | Python repr (`1.0`, `1e-05`, `1e+16`, `-0.0`); `1e30000` / `-1e30000` for ±inf; NaN as `{'__class__':'float','value':'nan'}` | `Float`; the `float` class dict (any value Python's `float()` reads, e.g. `'nan'`, `'inf'`) → `Float`, as Pyro's serpent serializer does |
+//! | `Str` | Python `repr`: `'...'`, or `"..."` when the text has `'` but no `"`; `\\ \n \r \t`, the quote, `\xhh` for other controls and non-printables below U+0100, `\uXXXX`/`\UXXXXXXXX` above; printable non-ASCII raw UTF-8 | `Str`; both quote styles, triple quotes, `r`/`u` prefixes, implicit concatenation, all of Python's escapes except `\N{name}`; a lone surrogate is an error (Rust strings cannot hold one) |
+//! | `Bytes` | `{'data': '<base64>', 'encoding': 'base64'}` (serpent writes it with `repr`, hence the spaces) | that dict (exactly those two keys, valid base64) → `Bytes`; `b'..'` literals (Pyro's `SERPENT_BYTES_REPR`) → `Bytes` |
+//! | `List` | `[1,2]` | `List` |
+//! | `Tuple` | `(1,2)`, `(1,)`, `()` | `Tuple` |
+//! | `Set` | `{1,2}`; an empty set is `()` (Python has no empty-set literal) | `Set` for `{..}` and `set()`; `()` reads as an empty `Tuple`, as in Python |
+//! | `Map` | `{'a':1,2:'b'}`, keys of any type | `Map`, in text order; a key or set element Python cannot hash (list, dict, set) is an error, as in `literal_eval` |
+//! | `DateTime` | ISO string of the naive UTC time, `'2024-01-02T03:04:05.600000'` (serpent writes datetimes as `isoformat()`) | `Str` |
+//! | `Object` | dict with `'__class__'` first, then the fields | `Map` (no class name ever picks a Rust type; other `__class__` dicts stay maps) |
+//! | `Typed` | its inner list or map | `List` / `Map` |
+//!
+//! Refused on input: complex numbers (`1j`), `...`, `\N{..}` escapes, NUL bytes and invalid UTF-8
+//! anywhere (serpent itself refuses NUL), trailing data, and anything else `literal_eval` would
+//! not evaluate. Comments, backslash line continuations and any whitespace between tokens are
+//! skipped. Repeated dict keys are kept as received (Python would keep the last value). Depth
+//! (each bracket or parenthesis is a level) and item count follow [`Limits`].
+
+use crate::serializer::common::{
+    check_encode_depth, error_at, iso_datetime, push_python_float, Budget, MAX_INT_DIGITS,
+};
+use crate::serializer::printable::is_printable;
 use crate::serializer::Limits;
+use base64::Engine as _;
+use num_bigint::BigInt;
 use tether_core::{RemoteError, Value};
 
-/// Appends the serpent encoding of `value` to `out`.
-pub fn encode(_value: &Value, _out: &mut Vec<u8>) -> Result<(), RemoteError> {
-    Err(RemoteError::serialization("serpent: not implemented yet"))
+const FORMAT: &str = "serpent";
+
+/// The first line of every serpent document.
+pub const HEADER: &[u8] = b"# serpent utf-8 python3.2\n";
+
+/// Appends the serpent encoding of `value` (header line included) to `out`.
+pub fn encode(value: &Value, out: &mut Vec<u8>) -> Result<(), RemoteError> {
+    out.extend_from_slice(HEADER);
+    write_value(value, out, 0)
 }
 
-/// Decodes one serpent value spanning all of `bytes`.
-pub fn decode(_bytes: &[u8], _limits: &Limits) -> Result<Value, RemoteError> {
-    Err(RemoteError::serialization("serpent: not implemented yet"))
+fn write_value(value: &Value, out: &mut Vec<u8>, depth: usize) -> Result<(), RemoteError> {
+    check_encode_depth(FORMAT, depth)?;
+    match value {
+        Value::None => out.extend_from_slice(b"None"),
+        Value::Bool(true) => out.extend_from_slice(b"True"),
+        Value::Bool(false) => out.extend_from_slice(b"False"),
+        Value::Int32(i) => out.extend_from_slice(i.to_string().as_bytes()),
+        Value::Int(i) => out.extend_from_slice(i.to_string().as_bytes()),
+        Value::BigInt(i) => out.extend_from_slice(i.to_string().as_bytes()),
+        Value::Float(x) => {
+            if x.is_nan() {
+                out.extend_from_slice(b"{'__class__':'float','value':'nan'}");
+            } else if x.is_infinite() {
+                out.extend_from_slice(if *x > 0.0 { b"1e30000" } else { b"-1e30000" });
+            } else {
+                push_python_float(*x, out);
+            }
+        }
+        Value::Str(s) => write_str(s, out),
+        Value::Bytes(b) => {
+            out.extend_from_slice(b"{'data': '");
+            out.extend_from_slice(
+                base64::engine::general_purpose::STANDARD
+                    .encode(b)
+                    .as_bytes(),
+            );
+            out.extend_from_slice(b"', 'encoding': 'base64'}");
+        }
+        Value::List(items) => write_seq(b'[', items, b']', out, depth)?,
+        Value::Tuple(items) => {
+            write_seq(b'(', items, b')', out, depth)?;
+            if items.len() == 1 {
+                // `(x,)`: without the comma Python reads a parenthesized value.
+                out.pop();
+                out.extend_from_slice(b",)");
+            }
+        }
+        Value::Set(items) if items.is_empty() => out.extend_from_slice(b"()"),
+        Value::Set(items) => write_seq(b'{', items, b'}', out, depth)?,
+        Value::Map(entries) => {
+            out.push(b'{');
+            for (i, (k, v)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_value(k, out, depth + 1)?;
+                out.push(b':');
+                write_value(v, out, depth + 1)?;
+            }
+            out.push(b'}');
+        }
+        Value::DateTime(ms) => write_str(&iso_datetime(*ms), out),
+        Value::Object(obj) => {
+            out.extend_from_slice(b"{'__class__':");
+            write_str(&obj.class, out);
+            for (k, v) in &obj.fields {
+                out.push(b',');
+                write_str(k, out);
+                out.push(b':');
+                write_value(v, out, depth + 1)?;
+            }
+            out.push(b'}');
+        }
+        Value::Typed(t) => write_value(&t.value, out, depth)?,
+    }
+    Ok(())
+}
+
+fn write_seq(
+    open: u8,
+    items: &[Value],
+    close: u8,
+    out: &mut Vec<u8>,
+    depth: usize,
+) -> Result<(), RemoteError> {
+    out.push(open);
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_value(item, out, depth + 1)?;
+    }
+    out.push(close);
+    Ok(())
+}
+
+/// Python's `repr(str)`.
+fn write_str(s: &str, out: &mut Vec<u8>) {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut buf = String::with_capacity(s.len() + 2);
+    buf.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => buf.push_str("\\\\"),
+            '\t' => buf.push_str("\\t"),
+            '\n' => buf.push_str("\\n"),
+            '\r' => buf.push_str("\\r"),
+            c if c == quote => {
+                buf.push('\\');
+                buf.push(c);
+            }
+            c if c < ' ' || c == '\u{7f}' => buf.push_str(&format!("\\x{:02x}", c as u32)),
+            c if c.is_ascii() || is_printable(c) => buf.push(c),
+            c if (c as u32) < 0x100 => buf.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x10000 => buf.push_str(&format!("\\u{:04x}", c as u32)),
+            c => buf.push_str(&format!("\\U{:08x}", c as u32)),
+        }
+    }
+    buf.push(quote);
+    out.extend_from_slice(buf.as_bytes());
+}
+
+/// Decodes one serpent value spanning all of `bytes` (the header comment is optional).
+pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Value, RemoteError> {
+    if let Some(pos) = bytes.iter().position(|&b| b == 0) {
+        return Err(error_at(FORMAT, pos, "NUL byte in serpent data"));
+    }
+    if let Err(e) = std::str::from_utf8(bytes) {
+        return Err(error_at(FORMAT, e.valid_up_to(), "invalid UTF-8"));
+    }
+    let mut p = Parser {
+        s: bytes,
+        pos: 0,
+        budget: Budget::new(FORMAT, limits),
+    };
+    p.skip_ws()?;
+    let v = p.value()?;
+    p.skip_ws()?;
+    if p.pos != bytes.len() {
+        return Err(p.err("extra data after the value"));
+    }
+    Ok(v)
+}
+
+/// A Python string literal's kind, from its prefix.
+#[derive(Clone, Copy, PartialEq)]
+struct Prefix {
+    bytes: bool,
+    raw: bool,
+}
+
+struct Parser<'a> {
+    s: &'a [u8],
+    pos: usize,
+    budget: Budget,
+}
+
+fn hashable(v: &Value) -> bool {
+    match v {
+        Value::List(_) | Value::Map(_) | Value::Set(_) => false,
+        Value::Tuple(items) => items.iter().all(hashable),
+        _ => true,
+    }
+}
+
+impl Parser<'_> {
+    fn err(&self, what: impl std::fmt::Display) -> RemoteError {
+        error_at(FORMAT, self.pos, what)
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.pos).copied()
+    }
+
+    fn peek_at(&self, off: usize) -> Option<u8> {
+        self.s.get(self.pos + off).copied()
+    }
+
+    /// Skips whitespace, comments and backslash line continuations.
+    fn skip_ws(&mut self) -> Result<(), RemoteError> {
+        loop {
+            match self.peek() {
+                Some(b' ' | b'\t' | b'\n' | b'\r' | 0x0c) => self.pos += 1,
+                Some(b'#') => {
+                    while !matches!(self.peek(), None | Some(b'\n' | b'\r')) {
+                        self.pos += 1;
+                    }
+                }
+                Some(b'\\') => match (self.peek_at(1), self.peek_at(2)) {
+                    (Some(b'\n'), _) => self.pos += 2,
+                    (Some(b'\r'), Some(b'\n')) => self.pos += 3,
+                    (Some(b'\r'), _) => self.pos += 2,
+                    _ => return Err(self.err("unexpected character after line continuation")),
+                },
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    fn value(&mut self) -> Result<Value, RemoteError> {
+        let Some(c) = self.peek() else {
+            return Err(self.err("expecting a value, found the end"));
+        };
+        match c {
+            b'(' => self.paren(),
+            b'[' => self.list(),
+            b'{' => self.brace(),
+            b'\'' | b'"' => self.strings(),
+            b'0'..=b'9' => self.number(),
+            b'.' if matches!(self.peek_at(1), Some(b'0'..=b'9')) => self.number(),
+            b'-' | b'+' => self.signed(),
+            c if c == b'_' || c.is_ascii_alphabetic() => {
+                if self.string_prefix().is_some() {
+                    return self.strings();
+                }
+                self.name()
+            }
+            _ => Err(self.err(format_args!("unexpected character {:?}", c as char))),
+        }
+    }
+
+    /// `True`, `False`, `None`, or `set()`.
+    fn name(&mut self) -> Result<Value, RemoteError> {
+        let start = self.pos;
+        while let Some(c) = self.peek() {
+            if c == b'_' || c.is_ascii_alphanumeric() || c >= 0x80 {
+                self.pos += 1;
+            } else {
+                break;
+            }
+        }
+        match &self.s[start..self.pos] {
+            b"True" => Ok(Value::Bool(true)),
+            b"False" => Ok(Value::Bool(false)),
+            b"None" => Ok(Value::None),
+            b"set" => {
+                self.skip_ws()?;
+                if self.peek() == Some(b'(') {
+                    self.pos += 1;
+                    self.skip_ws()?;
+                    if self.peek() == Some(b')') {
+                        self.pos += 1;
+                        return Ok(Value::Set(Vec::new()));
+                    }
+                }
+                Err(error_at(FORMAT, start, "only set() may be called"))
+            }
+            name => Err(error_at(
+                FORMAT,
+                start,
+                format_args!("name {:?} is not a literal", String::from_utf8_lossy(name)),
+            )),
+        }
+    }
+
+    /// A `-` or `+` applied to a number (possibly parenthesized), as `literal_eval` allows.
+    fn signed(&mut self) -> Result<Value, RemoteError> {
+        let start = self.pos;
+        let negative = self.peek() == Some(b'-');
+        self.pos += 1;
+        self.skip_ws()?;
+        let mut parens = 0;
+        while self.peek() == Some(b'(') {
+            self.budget.enter(self.pos)?;
+            parens += 1;
+            self.pos += 1;
+            self.skip_ws()?;
+        }
+        if !matches!(self.peek(), Some(b'0'..=b'9' | b'.')) {
+            return Err(error_at(FORMAT, start, "a sign must precede a number"));
+        }
+        let v = self.number()?;
+        for _ in 0..parens {
+            self.skip_ws()?;
+            if self.peek() != Some(b')') {
+                return Err(self.err("expecting ')'"));
+            }
+            self.pos += 1;
+            self.budget.leave();
+        }
+        Ok(if negative { negate(v) } else { v })
+    }
+
+    /// Scans `[0-9](_?[0-9])*` (with `digit` deciding what a digit is); returns whether any.
+    fn digit_part(&mut self, digit: fn(u8) -> bool) -> Result<bool, RemoteError> {
+        if !self.peek().is_some_and(digit) {
+            return Ok(false);
+        }
+        while self.peek().is_some_and(digit) {
+            self.pos += 1;
+            if self.peek() == Some(b'_') {
+                self.pos += 1;
+                if !self.peek().is_some_and(digit) {
+                    return Err(self.err("invalid number literal"));
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    fn number(&mut self) -> Result<Value, RemoteError> {
+        let start = self.pos;
+        let radix = match (self.peek(), self.peek_at(1).map(|c| c.to_ascii_lowercase())) {
+            (Some(b'0'), Some(b'x')) => Some(16),
+            (Some(b'0'), Some(b'o')) => Some(8),
+            (Some(b'0'), Some(b'b')) => Some(2),
+            _ => None,
+        };
+        if let Some(radix) = radix {
+            self.pos += 2;
+            if self.peek() == Some(b'_') {
+                self.pos += 1;
+            }
+            let ok = match radix {
+                16 => self.digit_part(|c| c.is_ascii_hexdigit())?,
+                8 => self.digit_part(|c| (b'0'..=b'7').contains(&c))?,
+                _ => self.digit_part(|c| c == b'0' || c == b'1')?,
+            };
+            if !ok {
+                return Err(error_at(FORMAT, start, "invalid number literal"));
+            }
+            self.end_of_number(start)?;
+            let digits: Vec<u8> = self.s[start + 2..self.pos]
+                .iter()
+                .copied()
+                .filter(|&c| c != b'_')
+                .collect();
+            return self.big(&digits, radix, start);
+        }
+        let int_part = self.digit_part(|c| c.is_ascii_digit())?;
+        let mut is_float = false;
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            let frac = self.digit_part(|c| c.is_ascii_digit())?;
+            if !int_part && !frac {
+                return Err(error_at(FORMAT, start, "invalid number literal"));
+            }
+            is_float = true;
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            if !self.digit_part(|c| c.is_ascii_digit())? {
+                return Err(error_at(FORMAT, start, "invalid number literal"));
+            }
+            is_float = true;
+        }
+        if let Some(b'j' | b'J') = self.peek() {
+            return Err(error_at(FORMAT, start, "complex numbers are not supported"));
+        }
+        self.end_of_number(start)?;
+        let text: Vec<u8> = self.s[start..self.pos]
+            .iter()
+            .copied()
+            .filter(|&c| c != b'_')
+            .collect();
+        if is_float {
+            let text = std::str::from_utf8(&text).unwrap_or("");
+            return text
+                .parse::<f64>()
+                .map(Value::Float)
+                .map_err(|_| error_at(FORMAT, start, "invalid float literal"));
+        }
+        if text.len() > 1 && text[0] == b'0' {
+            if text.iter().all(|&c| c == b'0') {
+                return Ok(Value::Int(0));
+            }
+            return Err(error_at(
+                FORMAT,
+                start,
+                "leading zeros in decimal integer literals are not permitted",
+            ));
+        }
+        if text.len() <= 18 {
+            let i = text
+                .iter()
+                .fold(0i64, |acc, &c| acc * 10 + i64::from(c - b'0'));
+            return Ok(Value::Int(i));
+        }
+        self.big(&text, 10, start)
+    }
+
+    /// A number must not run into a name or another number (`1a`, `1.5.`, `0x1g`).
+    fn end_of_number(&self, start: usize) -> Result<(), RemoteError> {
+        match self.peek() {
+            Some(c) if c == b'_' || c == b'.' || c.is_ascii_alphanumeric() || c >= 0x80 => {
+                Err(error_at(FORMAT, start, "invalid number literal"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn big(&self, digits: &[u8], radix: u32, start: usize) -> Result<Value, RemoteError> {
+        if digits.len() > MAX_INT_DIGITS {
+            return Err(error_at(
+                FORMAT,
+                start,
+                format_args!("integer literal of more than {MAX_INT_DIGITS} digits"),
+            ));
+        }
+        BigInt::parse_bytes(digits, radix)
+            .map(Value::from_bigint)
+            .ok_or_else(|| error_at(FORMAT, start, "invalid integer literal"))
+    }
+
+    /// The prefix of a string literal at the cursor (`b`, `r`, `rb`, `u`, ... then a quote).
+    fn string_prefix(&self) -> Option<(Prefix, usize)> {
+        let mut p = Prefix {
+            bytes: false,
+            raw: false,
+        };
+        let mut n = 0;
+        let mut u = false;
+        while let Some(c) = self.peek_at(n) {
+            match c.to_ascii_lowercase() {
+                b'b' if !p.bytes && !u => p.bytes = true,
+                b'r' if !p.raw && !u => p.raw = true,
+                b'u' if n == 0 => u = true,
+                b'\'' | b'"' => return Some((p, n)),
+                _ => return None,
+            }
+            n += 1;
+        }
+        None
+    }
+
+    /// One or more adjacent string literals, concatenated (`'a' 'b'`).
+    fn strings(&mut self) -> Result<Value, RemoteError> {
+        let start = self.pos;
+        let mut kind: Option<bool> = None;
+        let mut buf: Vec<u8> = Vec::new();
+        while let Some((prefix, n)) = self.string_prefix() {
+            if kind.is_some_and(|b| b != prefix.bytes) {
+                return Err(self.err("cannot mix bytes and nonbytes literals"));
+            }
+            kind = Some(prefix.bytes);
+            self.pos += n;
+            self.string(prefix, &mut buf)?;
+            self.skip_ws()?;
+        }
+        if kind == Some(true) {
+            Ok(Value::Bytes(buf))
+        } else {
+            String::from_utf8(buf)
+                .map(Value::Str)
+                .map_err(|_| error_at(FORMAT, start, "invalid UTF-8 in string"))
+        }
+    }
+
+    /// One string literal body starting at its opening quote; appends its value to `out`
+    /// (UTF-8 for str, raw bytes for bytes).
+    fn string(&mut self, prefix: Prefix, out: &mut Vec<u8>) -> Result<(), RemoteError> {
+        let open = self.pos;
+        let q = self.s[self.pos];
+        let triple = self.peek_at(1) == Some(q) && self.peek_at(2) == Some(q);
+        self.pos += if triple { 3 } else { 1 };
+        loop {
+            let Some(c) = self.peek() else {
+                return Err(error_at(FORMAT, open, "unterminated string literal"));
+            };
+            if c == q {
+                if !triple {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                if self.peek_at(1) == Some(q) && self.peek_at(2) == Some(q) {
+                    self.pos += 3;
+                    return Ok(());
+                }
+                out.push(c);
+                self.pos += 1;
+                continue;
+            }
+            if !triple && (c == b'\n' || c == b'\r') {
+                return Err(error_at(FORMAT, open, "unterminated string literal"));
+            }
+            if prefix.bytes && c >= 0x80 {
+                return Err(self.err("bytes can only contain ASCII literal characters"));
+            }
+            if c != b'\\' {
+                // Copy one whole UTF-8 character (the input is valid UTF-8).
+                let len = utf8_len(c);
+                out.extend_from_slice(&self.s[self.pos..self.pos + len]);
+                self.pos += len;
+                continue;
+            }
+            let Some(e) = self.peek_at(1) else {
+                return Err(error_at(FORMAT, open, "unterminated string literal"));
+            };
+            if prefix.raw {
+                // A raw string keeps the backslash; it only stops the next quote from closing.
+                out.push(b'\\');
+                self.pos += 1;
+                if e == q || e == b'\\' || e == b'\n' {
+                    out.push(e);
+                    self.pos += 1;
+                }
+                continue;
+            }
+            self.escape(e, prefix.bytes, out)?;
+        }
+    }
+
+    /// Decodes one backslash escape whose second character is `e`.
+    fn escape(&mut self, e: u8, bytes: bool, out: &mut Vec<u8>) -> Result<(), RemoteError> {
+        let at = self.pos;
+        self.pos += 2;
+        let simple = match e {
+            b'\n' => Some(None),
+            b'\r' => {
+                if self.peek() == Some(b'\n') {
+                    self.pos += 1;
+                }
+                Some(None)
+            }
+            b'\\' => Some(Some(b'\\')),
+            b'\'' => Some(Some(b'\'')),
+            b'"' => Some(Some(b'"')),
+            b'a' => Some(Some(7)),
+            b'b' => Some(Some(8)),
+            b'f' => Some(Some(12)),
+            b'n' => Some(Some(b'\n')),
+            b'r' => Some(Some(b'\r')),
+            b't' => Some(Some(b'\t')),
+            b'v' => Some(Some(11)),
+            _ => None,
+        };
+        if let Some(byte) = simple {
+            out.extend(byte);
+            return Ok(());
+        }
+        let code: u32 = match e {
+            b'0'..=b'7' => {
+                let mut v = u32::from(e - b'0');
+                for _ in 0..2 {
+                    match self.peek() {
+                        Some(d @ b'0'..=b'7') => {
+                            v = v * 8 + u32::from(d - b'0');
+                            self.pos += 1;
+                        }
+                        _ => break,
+                    }
+                }
+                if bytes {
+                    v & 0xff
+                } else {
+                    v
+                }
+            }
+            b'x' => self.hex_digits(2, at)?,
+            b'u' if !bytes => self.hex_digits(4, at)?,
+            b'U' if !bytes => self.hex_digits(8, at)?,
+            b'N' if !bytes => {
+                return Err(error_at(FORMAT, at, "\\N{name} escapes are not supported"))
+            }
+            _ => {
+                // Python keeps unknown escapes as they are (backslash included).
+                out.push(b'\\');
+                self.pos -= 1;
+                return Ok(());
+            }
+        };
+        if bytes {
+            out.push(code as u8);
+        } else {
+            let c = char::from_u32(code).ok_or_else(|| {
+                error_at(
+                    FORMAT,
+                    at,
+                    "escape is not a Unicode scalar value (lone surrogate or beyond U+10FFFF)",
+                )
+            })?;
+            let mut b = [0u8; 4];
+            out.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
+        }
+        Ok(())
+    }
+
+    fn hex_digits(&mut self, n: usize, at: usize) -> Result<u32, RemoteError> {
+        let mut v = 0u32;
+        for _ in 0..n {
+            let d = self
+                .peek()
+                .and_then(|c| (c as char).to_digit(16))
+                .ok_or_else(|| error_at(FORMAT, at, "truncated \\x, \\u or \\U escape"))?;
+            v = v.wrapping_mul(16).wrapping_add(d);
+            self.pos += 1;
+        }
+        Ok(v)
+    }
+
+    /// Parses comma-separated values up to `close`, allowing a trailing comma. Returns the items
+    /// and whether any comma was seen.
+    fn items(
+        &mut self,
+        close: u8,
+        mut items: Vec<Value>,
+    ) -> Result<(Vec<Value>, bool), RemoteError> {
+        let mut comma = false;
+        loop {
+            self.skip_ws()?;
+            if self.peek() == Some(close) {
+                self.pos += 1;
+                return Ok((items, comma));
+            }
+            if !items.is_empty() {
+                if self.peek() != Some(b',') {
+                    return Err(self.err(format_args!("expecting ',' or {:?}", close as char)));
+                }
+                self.pos += 1;
+                comma = true;
+                self.skip_ws()?;
+                if self.peek() == Some(close) {
+                    self.pos += 1;
+                    return Ok((items, comma));
+                }
+            }
+            self.budget.items(1, self.pos)?;
+            items.push(self.value()?);
+        }
+    }
+
+    /// `()`, `(x)`, `(x,)` or `(x, y, ...)`.
+    fn paren(&mut self) -> Result<Value, RemoteError> {
+        self.budget.enter(self.pos)?;
+        self.pos += 1;
+        self.skip_ws()?;
+        let v = if self.peek() == Some(b')') {
+            self.pos += 1;
+            Value::Tuple(Vec::new())
+        } else {
+            self.budget.items(1, self.pos)?;
+            let first = self.value()?;
+            let (items, comma) = self.items(b')', vec![first])?;
+            if comma {
+                Value::Tuple(items)
+            } else {
+                // `(x)` is x itself; undo the item it was counted as.
+                items.into_iter().next().unwrap_or(Value::None)
+            }
+        };
+        self.budget.leave();
+        Ok(v)
+    }
+
+    fn list(&mut self) -> Result<Value, RemoteError> {
+        self.budget.enter(self.pos)?;
+        self.pos += 1;
+        let (items, _) = self.items(b']', Vec::new())?;
+        self.budget.leave();
+        Ok(Value::List(items))
+    }
+
+    /// `{}`, a dict or a set.
+    fn brace(&mut self) -> Result<Value, RemoteError> {
+        let open = self.pos;
+        self.budget.enter(self.pos)?;
+        self.pos += 1;
+        self.skip_ws()?;
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            self.budget.leave();
+            return Ok(Value::Map(Vec::new()));
+        }
+        self.budget.items(1, self.pos)?;
+        let key_at = self.pos;
+        let first = self.value()?;
+        self.skip_ws()?;
+        if self.peek() != Some(b':') {
+            let (items, _) = self.items(b'}', vec![first])?;
+            if !items.iter().all(hashable) {
+                return Err(error_at(FORMAT, open, "unhashable set element"));
+            }
+            self.budget.leave();
+            return Ok(Value::Set(items));
+        }
+        let mut entries = Vec::new();
+        let mut key = first;
+        let mut key_at = key_at;
+        loop {
+            if !hashable(&key) {
+                return Err(error_at(FORMAT, key_at, "unhashable dict key"));
+            }
+            self.skip_ws()?;
+            if self.peek() != Some(b':') {
+                return Err(self.err("expecting ':'"));
+            }
+            self.pos += 1;
+            self.skip_ws()?;
+            let value = self.value()?;
+            entries.push((key, value));
+            self.skip_ws()?;
+            match self.peek() {
+                Some(b'}') => {
+                    self.pos += 1;
+                    break;
+                }
+                Some(b',') => {
+                    self.pos += 1;
+                    self.skip_ws()?;
+                    if self.peek() == Some(b'}') {
+                        self.pos += 1;
+                        break;
+                    }
+                    self.budget.items(1, self.pos)?;
+                    key_at = self.pos;
+                    key = self.value()?;
+                }
+                _ => return Err(self.err("expecting ',' or '}'")),
+            }
+        }
+        self.budget.leave();
+        Ok(special_dict(entries))
+    }
+}
+
+fn utf8_len(first: u8) -> usize {
+    match first {
+        0xf0..=0xff => 4,
+        0xe0..=0xef => 3,
+        0xc0..=0xdf => 2,
+        _ => 1,
+    }
+}
+
+fn negate(v: Value) -> Value {
+    match v {
+        Value::Int(i) => match i.checked_neg() {
+            Some(n) => Value::Int(n),
+            None => Value::from_bigint(-BigInt::from(i)),
+        },
+        Value::BigInt(b) => Value::from_bigint(-b),
+        Value::Float(x) => Value::Float(-x),
+        other => other,
+    }
+}
+
+/// Turns serpent's stand-ins back into values: the base64 bytes dict into `Bytes` and the
+/// `float` class dict (serpent's NaN) into `Float`. Any other dict stays a map.
+fn special_dict(entries: Vec<(Value, Value)>) -> Value {
+    if entries.len() == 2 {
+        let get = |name: &str| {
+            entries
+                .iter()
+                .find(|(k, _)| k.as_str() == Some(name))
+                .and_then(|(_, v)| v.as_str())
+        };
+        if let (Some(data), Some("base64")) = (get("data"), get("encoding")) {
+            if let Ok(b) = base64::engine::general_purpose::STANDARD.decode(data) {
+                return Value::Bytes(b);
+            }
+        }
+        if let (Some("float"), Some(value)) = (get("__class__"), get("value")) {
+            if let Ok(x) = value.trim().parse::<f64>() {
+                return Value::Float(x);
+            }
+        }
+    }
+    Value::Map(entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enc(v: &Value) -> String {
+        let mut out = Vec::new();
+        encode(v, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    fn dec(s: &str) -> Result<Value, RemoteError> {
+        decode(s.as_bytes(), &Limits::default())
+    }
+
+    #[test]
+    fn writes_strings_like_python_repr() {
+        let cases = [
+            ("it's", "\"it's\""),
+            ("say \"hi\"", "'say \"hi\"'"),
+            ("both ' and \"", "'both \\' and \"'"),
+            ("\0\u{9f}\u{2028}é😀\\", "'\\x00\\x9f\\u2028é😀\\\\'"),
+            ("\u{e000}\u{10ffff}", "'\\ue000\\U0010ffff'"),
+        ];
+        for (s, want) in cases {
+            let text = enc(&Value::str(s));
+            assert_eq!(&text[HEADER.len()..], want);
+            assert_eq!(dec(&text).unwrap(), Value::str(s));
+        }
+    }
+
+    #[test]
+    fn reads_literal_eval_grammar() {
+        let ok = [
+            ("(1)", Value::Int(1)),
+            ("( 1 , )", Value::Tuple(vec![Value::Int(1)])),
+            ("-(1)", Value::Int(-1)),
+            ("- 1e30000", Value::Float(f64::NEG_INFINITY)),
+            ("0x_1f", Value::Int(31)),
+            ("1_0.5", Value::Float(10.5)),
+            ("01.5", Value::Float(1.5)),
+            ("00", Value::Int(0)),
+            ("set ( )", Value::Set(vec![])),
+            ("'a' \"b\" '''c'''", Value::str("abc")),
+            ("r'\\''", Value::str("\\'")),
+            ("b'\\777\\u1'", Value::Bytes(b"\xff\\u1".to_vec())),
+            ("'\\q\\0000'", Value::str("\\q\u{0}0")),
+            ("[1,\\\n2]", Value::List(vec![Value::Int(1), Value::Int(2)])),
+            ("-9223372036854775808", Value::Int(i64::MIN)),
+        ];
+        for (text, want) in ok {
+            assert_eq!(dec(text).unwrap(), want, "{text}");
+        }
+        for bad in [
+            "(,)",
+            "set([1])",
+            "1j",
+            "--1",
+            "-True",
+            "007",
+            "0_9",
+            "1__0",
+            "1_",
+            "0b",
+            "0o8",
+            "1e",
+            "'a' b'b'",
+            "ur'x'",
+            "f'x'",
+            "'a\nb'",
+            "b'é'",
+            "'\\x4'",
+            "'\\N{DASH}'",
+            "...",
+            "true",
+            "[1 2]",
+            "1+2",
+            "{[1]:2}",
+            "{{1}}",
+            "1;",
+            "'\\ud800'",
+            "\u{feff}1",
+            "1.5.",
+            "",
+        ] {
+            assert!(dec(bad).is_err(), "{bad:?} should fail");
+        }
+    }
 }
