@@ -1,6 +1,36 @@
 //! # tether-pyro: the Pyro5 wire protocol
 //!
+//! Talks byte-for-byte to Python's Pyro5 (5.17) as a server ([`Daemon`]) and as a client
+//! ([`Proxy`]). One concept per file:
+//!
+//! - `frame.rs`: the 40-byte header, message types and flags.
+//! - `message.rs`: annotations, payload, zlib inflation, single-buffer encoding.
+//! - `connection.rs`: [`Connection`], framing over a buffered stream (one write per message).
+//! - `stream.rs`: TCP (`TCP_NODELAY`) or Unix socket.
+//! - `uri.rs`: `PYRO:`, `PYRONAME:`, `PYROMETA:` and Spring Python's `PYROLOC:` URIs.
+//! - `exception.rs`: [`tether_core::RemoteError`] ↔ Pyro's exception dicts.
+//! - `metadata.rs`: the exposed methods/oneway/attrs sets of the handshake.
+//! - `daemon/`: the server.
+//! - `proxy.rs`: the client, an [`tether_core::Invoker`].
 //! - `serializer/`: serpent, json and msgpack, each mapping [`tether_core::Value`] both ways.
+//!
+//! Not built yet: Pyro4's wire, name-server resolution (`PYRONAME:` parses but does not
+//! resolve), streaming results (remote iterators), TLS, compression on send (received
+//! compressed payloads are inflated).
 #![deny(missing_docs)]
 
+pub mod connection;
+pub mod daemon;
+pub mod exception;
+pub mod frame;
+pub mod message;
+pub mod metadata;
 pub mod serializer;
+pub mod stream;
+pub mod uri;
+
+pub use connection::Connection;
+pub use daemon::{Daemon, DaemonConfig, DAEMON_OBJECT_ID};
+pub use metadata::Metadata;
+pub use serializer::{Limits, Serializer};
+pub use uri::{Location, PyroUri};

@@ -1,0 +1,198 @@
+//! [`Connection`]: Pyro5 framing over a byte stream, after mini-redis's `Connection`.
+//!
+//! Reads go through one growable buffer: a frame is parsed out of it once complete, and the
+//! socket is read only when the buffer holds less than a frame. The header is validated as soon
+//! as its bytes are in (tag and version after 6 bytes, magic and size limit after 40), and the
+//! declared size is checked against the limit *before* the buffer grows for the body; the buffer
+//! then grows in bounded steps, so a peer that declares a large body but never sends it holds
+//! at most one step of memory.
+//!
+//! Writes build the whole message (header, annotations, payload) in one reusable buffer and
+//! hand it to the socket in one write, so a message is never split by Nagle or interleaved.
+
+use crate::frame::{FrameError, Header, HEADER_SIZE};
+use crate::message::{encode_into, Annotation, EncodeError, Message};
+use bytes::BytesMut;
+use std::time::Duration;
+use tether_core::RemoteError;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::time::Instant;
+
+/// Initial read buffer capacity; large enough for typical calls in one read.
+const INITIAL_BUFFER: usize = 8 * 1024;
+/// Most the read buffer grows by in one step while waiting for a large body.
+const MAX_GROW_STEP: usize = 1024 * 1024;
+
+/// A framed Pyro5 connection over any async byte stream.
+#[derive(Debug)]
+pub struct Connection<S> {
+    stream: S,
+    read_buf: BytesMut,
+    write_buf: Vec<u8>,
+    max_message_size: usize,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
+    /// Wraps a stream; `max_message_size` bounds annotations + payload both ways.
+    pub fn new(stream: S, max_message_size: usize) -> Self {
+        Connection {
+            stream,
+            read_buf: BytesMut::with_capacity(INITIAL_BUFFER),
+            write_buf: Vec::with_capacity(INITIAL_BUFFER),
+            max_message_size,
+        }
+    }
+
+    /// The size limit in force.
+    pub fn max_message_size(&self) -> usize {
+        self.max_message_size
+    }
+
+    /// The underlying stream.
+    pub fn get_ref(&self) -> &S {
+        &self.stream
+    }
+
+    /// Reads one message. `Ok(None)` means the peer closed cleanly between messages.
+    ///
+    /// `idle` bounds the wait for the first byte of a message (None = wait forever, as Pyro
+    /// does by default); `frame` bounds the time from the first byte to the last, so a peer
+    /// that dribbles or stalls mid-frame is dropped.
+    pub async fn read_message(
+        &mut self,
+        idle: Option<Duration>,
+        frame: Option<Duration>,
+    ) -> Result<Option<Message>, FrameError> {
+        let mut frame_deadline: Option<Instant> = None;
+        loop {
+            if let Some(msg) = self.parse_frame()? {
+                return Ok(Some(msg));
+            }
+            if !self.read_buf.is_empty() && frame_deadline.is_none() {
+                frame_deadline = frame.map(|d| Instant::now() + d);
+            }
+            let deadline = if self.read_buf.is_empty() {
+                idle.map(|d| Instant::now() + d)
+            } else {
+                frame_deadline
+            };
+            let want = self.bytes_wanted();
+            self.read_buf
+                .reserve(want.clamp(INITIAL_BUFFER, MAX_GROW_STEP));
+            let read = self.stream.read_buf(&mut self.read_buf);
+            let n = match deadline {
+                Some(d) => tokio::time::timeout_at(d, read)
+                    .await
+                    .map_err(|_| FrameError::Timeout)??,
+                None => read.await?,
+            };
+            if n == 0 {
+                return if self.read_buf.is_empty() {
+                    Ok(None)
+                } else {
+                    Err(FrameError::Truncated)
+                };
+            }
+        }
+    }
+
+    /// How many more bytes the current partial frame needs (at least one).
+    fn bytes_wanted(&self) -> usize {
+        if self.read_buf.len() < HEADER_SIZE {
+            return HEADER_SIZE - self.read_buf.len();
+        }
+        let mut head = [0u8; HEADER_SIZE];
+        head.copy_from_slice(&self.read_buf[..HEADER_SIZE]);
+        match Header::parse(&head, self.max_message_size) {
+            Ok(h) => (HEADER_SIZE + h.body_len() as usize)
+                .saturating_sub(self.read_buf.len())
+                .max(1),
+            Err(_) => 1,
+        }
+    }
+
+    /// Parses one frame out of the buffer if it is complete; validates as early as possible.
+    fn parse_frame(&mut self) -> Result<Option<Message>, FrameError> {
+        if self.read_buf.is_empty() {
+            return Ok(None);
+        }
+        Header::check_prefix(&self.read_buf[..self.read_buf.len().min(6)])?;
+        if self.read_buf.len() < HEADER_SIZE {
+            return Ok(None);
+        }
+        let mut head = [0u8; HEADER_SIZE];
+        head.copy_from_slice(&self.read_buf[..HEADER_SIZE]);
+        let header = Header::parse(&head, self.max_message_size)?;
+        let total = HEADER_SIZE + header.body_len() as usize;
+        if self.read_buf.len() < total {
+            return Ok(None);
+        }
+        let mut frame = self.read_buf.split_to(total);
+        let body = frame.split_off(HEADER_SIZE).freeze();
+        Message::from_body(header, body, self.max_message_size).map(Some)
+    }
+
+    /// Encodes and sends one message in a single write. `payload` appends the serialized
+    /// payload to the buffer it is given.
+    pub async fn send(
+        &mut self,
+        header: Header,
+        annotations: &[Annotation],
+        payload: impl FnOnce(&mut Vec<u8>) -> Result<(), RemoteError>,
+    ) -> Result<(), RemoteError> {
+        self.encode(header, annotations, payload)?;
+        self.flush_encoded().await
+    }
+
+    /// Encodes a message into the write buffer without sending it (see [`Self::flush_encoded`]);
+    /// lets a caller report an encoding failure differently from a socket failure.
+    pub fn encode(
+        &mut self,
+        header: Header,
+        annotations: &[Annotation],
+        payload: impl FnOnce(&mut Vec<u8>) -> Result<(), RemoteError>,
+    ) -> Result<(), RemoteError> {
+        match encode_into(
+            &mut self.write_buf,
+            header,
+            annotations,
+            self.max_message_size,
+            payload,
+        ) {
+            Ok(()) => Ok(()),
+            Err(EncodeError::Payload(e)) => {
+                self.write_buf.clear();
+                Err(e)
+            }
+            Err(EncodeError::TooLarge { size, max }) => {
+                self.write_buf.clear();
+                Err(RemoteError::new(
+                    tether_core::ErrorKind::MessageTooLarge,
+                    format!("message too large ({size}, max={max})"),
+                ))
+            }
+        }
+    }
+
+    /// Writes the buffer filled by [`Self::encode`] in one write.
+    pub async fn flush_encoded(&mut self) -> Result<(), RemoteError> {
+        let res = self.stream.write_all(&self.write_buf).await;
+        // Don't keep a huge buffer around after one large message.
+        if self.write_buf.capacity() > 4 * MAX_GROW_STEP {
+            self.write_buf = Vec::with_capacity(INITIAL_BUFFER);
+        } else {
+            self.write_buf.clear();
+        }
+        res.map_err(RemoteError::from)
+    }
+
+    /// Sends raw bytes (tests and error paths that must send something a codec would refuse).
+    pub async fn send_raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.stream.write_all(bytes).await
+    }
+
+    /// Shuts the write side down (best effort), so the peer sees a clean close.
+    pub async fn shutdown(&mut self) {
+        let _ = self.stream.shutdown().await;
+    }
+}

@@ -1,0 +1,414 @@
+//! [`Daemon`]: the Pyro5 server. It owns a listening socket and a table of objects
+//! (`object id → Arc<dyn Dispatch>`), and serves every connection in its own task.
+//!
+//! - `mod.rs` (this file): configuration, the public handle, binding, accepting, shutdown.
+//! - `session.rs`: one connection: handshake, then INVOKE/PING until the peer leaves.
+//! - `route.rs`: one call: exposure checks, attributes, batches, the `Pyro.Daemon` object,
+//!   and running the service method in its own task so a panic becomes an error reply.
+//!
+//! Behaviour follows Python's `Pyro5.server.Daemon` (see `shared/protocols/pyro.md` §4-5), with
+//! one documented choice: a reply carries the correlation id (flag 0x40) only when the request
+//! did; Python invents a fresh uuid4 for every reply that had none, which no client reads.
+
+mod route;
+mod session;
+
+use crate::serializer::Limits;
+use crate::stream::Stream;
+use crate::uri::Location;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use tether_core::{Dispatch, RemoteError};
+use tokio::net::{TcpListener, UnixListener};
+use tokio::sync::{watch, Semaphore};
+
+/// The id of the daemon's own object, present in every daemon.
+pub const DAEMON_OBJECT_ID: &str = "Pyro.Daemon";
+
+/// Daemon settings. Build with struct-update syntax (`DaemonConfig { port: 0,
+/// ..Default::default() }`), so fields added later don't break callers.
+#[derive(Clone, Debug)]
+pub struct DaemonConfig {
+    /// Host name or address to bind (and to put in URIs). Default `"localhost"`, like Pyro's
+    /// `HOST`. Ignored by [`Daemon::bind_unix`].
+    pub host: String,
+    /// Port to bind; 0 (the default) lets the OS pick one, see [`Daemon::local_addr`].
+    pub port: u16,
+    /// Host to advertise in URIs instead of `host` (Pyro's NAT host), e.g. when binding
+    /// `0.0.0.0`. Default `None`.
+    pub advertised_host: Option<String>,
+    /// Most bytes of annotations + payload in one message, checked on receive before anything
+    /// is allocated and on send. Default 64 MiB (Pyro's default of 1 GiB lets one client pin a
+    /// gigabyte; raise it if you really ship such payloads).
+    pub max_message_size: usize,
+    /// Most connections served at once; further clients get CONNECTFAIL and are closed.
+    /// Default 1024.
+    pub max_connections: usize,
+    /// Limits for the payload decoders (nesting depth, item count). Default [`Limits::default`].
+    pub limits: Limits,
+    /// Close a connection that sends nothing for this long. Default `None`: wait forever, as
+    /// Pyro does (`COMMTIMEOUT=0`); Python proxies don't reconnect when an idle connection is
+    /// closed, so only set this when all clients can cope.
+    pub idle_timeout: Option<Duration>,
+    /// Most time from the first to the last byte of one message, so a stalled or dribbling
+    /// peer is dropped. Default 30 s.
+    pub frame_timeout: Duration,
+    /// Most time between accepting a connection and receiving its CONNECT. Default 10 s.
+    pub handshake_timeout: Duration,
+    /// Deadline for one call; when it passes the client gets `Pyro5.errors.TimeoutError` and
+    /// the call's task is aborted. Default `None` (no deadline).
+    pub call_timeout: Option<Duration>,
+    /// How long [`Daemon::shutdown`] lets in-flight calls finish before closing connections
+    /// anyway. Default 5 s.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for DaemonConfig {
+    fn default() -> Self {
+        DaemonConfig {
+            host: "localhost".to_string(),
+            port: 0,
+            advertised_host: None,
+            max_message_size: 64 * 1024 * 1024,
+            max_connections: 1024,
+            limits: Limits::default(),
+            idle_timeout: None,
+            frame_timeout: Duration::from_secs(30),
+            handshake_timeout: Duration::from_secs(10),
+            call_timeout: None,
+            shutdown_grace: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Lifecycle states, published on a watch channel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum State {
+    /// Accepting and serving.
+    Running,
+    /// Not accepting; sessions finish their current call and close.
+    Stopping,
+    /// Grace period over: sessions abort whatever they are doing.
+    Closing,
+    /// Everything is closed.
+    Stopped,
+}
+
+/// State shared by the accept loop, all sessions and all handles.
+pub(crate) struct Shared {
+    pub(crate) config: DaemonConfig,
+    pub(crate) objects: RwLock<HashMap<String, Arc<dyn Dispatch>>>,
+    pub(crate) location: Location,
+    pub(crate) local_addr: Option<SocketAddr>,
+    pub(crate) state: watch::Sender<State>,
+    /// One permit per open connection; shutdown acquires them all to know every session ended.
+    pub(crate) permits: Arc<Semaphore>,
+    unix_path: Option<PathBuf>,
+}
+
+impl Shared {
+    pub(crate) fn object(&self, id: &str) -> Option<Arc<dyn Dispatch>> {
+        self.objects.read().ok()?.get(id).cloned()
+    }
+
+    pub(crate) fn object_ids(&self) -> Vec<String> {
+        let mut ids = vec![DAEMON_OBJECT_ID.to_string()];
+        if let Ok(map) = self.objects.read() {
+            let mut rest: Vec<String> = map.keys().cloned().collect();
+            rest.sort();
+            ids.extend(rest);
+        }
+        ids
+    }
+
+    fn max_permits(&self) -> u32 {
+        self.config
+            .max_connections
+            .clamp(1, Semaphore::MAX_PERMITS.min(u32::MAX as usize)) as u32
+    }
+}
+
+/// Signals the accept loop and sessions to stop when the last [`Daemon`] handle is dropped.
+struct Handle {
+    shared: Arc<Shared>,
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        self.shared.state.send_if_modified(|s| {
+            if *s == State::Running {
+                *s = State::Stopping;
+                true
+            } else {
+                false
+            }
+        });
+    }
+}
+
+/// A running Pyro5 server. Cheap to clone; dropping the last clone stops it (like
+/// [`Daemon::shutdown`], without waiting).
+#[derive(Clone)]
+pub struct Daemon {
+    handle: Arc<Handle>,
+}
+
+impl std::fmt::Debug for Daemon {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Daemon")
+            .field("location", &self.handle.shared.location)
+            .finish()
+    }
+}
+
+impl Daemon {
+    /// Binds a TCP listener on `config.host:config.port` now (so bind errors surface here) and
+    /// serves it in a spawned task. Must be called inside a tokio runtime.
+    pub async fn bind(config: DaemonConfig) -> Result<Daemon, RemoteError> {
+        let host = config
+            .host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        let mut addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), config.port))
+            .await
+            .map_err(|e| {
+                RemoteError::config(format!("cannot resolve host {:?}: {e}", config.host))
+            })?
+            .collect();
+        // Prefer IPv4 for names like "localhost", as Python's Pyro does.
+        addrs.sort_by_key(|a| !a.is_ipv4());
+        let mut last_err = None;
+        let mut listener = None;
+        for addr in addrs {
+            match TcpListener::bind(addr).await {
+                Ok(l) => {
+                    listener = Some(l);
+                    break;
+                }
+                Err(e) => last_err = Some(e),
+            }
+        }
+        let listener = listener.ok_or_else(|| {
+            RemoteError::connection(format!(
+                "cannot bind {}:{}: {}",
+                config.host,
+                config.port,
+                last_err.map_or_else(|| "no address".to_string(), |e| e.to_string())
+            ))
+        })?;
+        let local = listener.local_addr()?;
+        let uri_host = config
+            .advertised_host
+            .clone()
+            .unwrap_or_else(|| host.clone());
+        let location = Location::Tcp {
+            host: uri_host,
+            port: local.port(),
+        };
+        let shared = Self::shared(config, location, Some(local), None);
+        tokio::spawn(accept_loop(shared.clone(), Listener::Tcp(listener)));
+        tracing::info!(target: "tether::pyro::daemon", "daemon bound on {local}");
+        Ok(Daemon {
+            handle: Arc::new(Handle { shared }),
+        })
+    }
+
+    /// Binds a Unix domain socket at `path` (an existing socket file there is replaced) and
+    /// serves it in a spawned task. URIs look like `PYRO:obj@./u:/path`.
+    pub async fn bind_unix(
+        path: impl AsRef<Path>,
+        config: DaemonConfig,
+    ) -> Result<Daemon, RemoteError> {
+        let path = path.as_ref().to_path_buf();
+        if let Ok(meta) = std::fs::symlink_metadata(&path) {
+            use std::os::unix::fs::FileTypeExt;
+            if meta.file_type().is_socket() {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+        let listener = UnixListener::bind(&path).map_err(|e| {
+            RemoteError::connection(format!("cannot bind unix socket {}: {e}", path.display()))
+        })?;
+        let location = Location::Unix(path.to_string_lossy().into_owned());
+        let shared = Self::shared(config, location, None, Some(path));
+        tokio::spawn(accept_loop(shared.clone(), Listener::Unix(listener)));
+        Ok(Daemon {
+            handle: Arc::new(Handle { shared }),
+        })
+    }
+
+    fn shared(
+        config: DaemonConfig,
+        location: Location,
+        local_addr: Option<SocketAddr>,
+        unix_path: Option<PathBuf>,
+    ) -> Arc<Shared> {
+        let (state, _) = watch::channel(State::Running);
+        let permits = config
+            .max_connections
+            .clamp(1, Semaphore::MAX_PERMITS.min(u32::MAX as usize));
+        Arc::new(Shared {
+            config,
+            objects: RwLock::new(HashMap::new()),
+            location,
+            local_addr,
+            state,
+            permits: Arc::new(Semaphore::new(permits)),
+            unix_path,
+        })
+    }
+
+    /// The bound TCP address (with the real port when 0 was asked); `None` for Unix sockets.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.handle.shared.local_addr
+    }
+
+    /// Registers `object` under `object_id` and returns its URI. An empty id gets a generated
+    /// `obj_<uuid>` one, as in Pyro. Fails if the id is taken or is `Pyro.Daemon`.
+    pub fn register(
+        &self,
+        object_id: &str,
+        object: Arc<dyn Dispatch>,
+    ) -> Result<String, RemoteError> {
+        let id = if object_id.is_empty() {
+            format!("obj_{}", uuid::Uuid::new_v4().simple())
+        } else {
+            object_id.to_string()
+        };
+        let daemon_error = |m: &str| RemoteError::exception("Pyro5.errors.DaemonError", m);
+        if id == DAEMON_OBJECT_ID {
+            return Err(daemon_error(
+                "an object or class is already registered with that id",
+            ));
+        }
+        let mut map = self
+            .handle
+            .shared
+            .objects
+            .write()
+            .map_err(|_| daemon_error("object table poisoned"))?;
+        if map.contains_key(&id) {
+            return Err(daemon_error(
+                "an object or class is already registered with that id",
+            ));
+        }
+        map.insert(id.clone(), object);
+        Ok(self.uri_for(&id))
+    }
+
+    /// Removes an object; true if it was registered. New calls to it get `unknown object`.
+    pub fn unregister(&self, object_id: &str) -> bool {
+        self.handle
+            .shared
+            .objects
+            .write()
+            .map(|mut m| m.remove(object_id).is_some())
+            .unwrap_or(false)
+    }
+
+    /// The URI of `object_id` on this daemon (whether or not it is registered).
+    pub fn uri_for(&self, object_id: &str) -> String {
+        format!("PYRO:{object_id}@{}", self.handle.shared.location)
+    }
+
+    /// The location part of this daemon's URIs (`host:port` or `./u:/path`).
+    pub fn location(&self) -> String {
+        self.handle.shared.location.to_string()
+    }
+
+    /// Graceful shutdown: stop accepting, let in-flight calls finish (up to
+    /// `config.shutdown_grace`), then close every connection. Idempotent; concurrent callers
+    /// all return once the daemon is stopped.
+    pub async fn shutdown(&self) {
+        let shared = &self.handle.shared;
+        shared.state.send_if_modified(|s| {
+            if *s == State::Running {
+                *s = State::Stopping;
+                true
+            } else {
+                false
+            }
+        });
+        let all = shared.max_permits();
+        let grace = shared.config.shutdown_grace;
+        let drained = tokio::time::timeout(grace, shared.permits.acquire_many(all)).await;
+        if drained.is_err() {
+            tracing::warn!(target: "tether::pyro::daemon", "shutdown grace period over, closing busy connections");
+            shared.state.send_if_modified(|s| {
+                if *s < State::Closing {
+                    *s = State::Closing;
+                    true
+                } else {
+                    false
+                }
+            });
+            let _ = tokio::time::timeout(Duration::from_secs(1), shared.permits.acquire_many(all))
+                .await;
+        }
+        drop(drained);
+        if let Some(path) = &shared.unix_path {
+            let _ = std::fs::remove_file(path);
+        }
+        shared.state.send_replace(State::Stopped);
+    }
+
+    /// Resolves once the daemon has been shut down (by [`Daemon::shutdown`] from anywhere, e.g.
+    /// after the echo service's `shutdown()` was called remotely).
+    pub async fn wait(&self) {
+        let mut rx = self.handle.shared.state.subscribe();
+        let _ = rx.wait_for(|s| *s == State::Stopped).await;
+    }
+}
+
+enum Listener {
+    Tcp(TcpListener),
+    Unix(UnixListener),
+}
+
+impl Listener {
+    async fn accept(&self) -> std::io::Result<(Stream, String)> {
+        match self {
+            Listener::Tcp(l) => {
+                let (s, peer) = l.accept().await?;
+                Ok((Stream::tcp(s)?, peer.to_string()))
+            }
+            Listener::Unix(l) => {
+                let (s, _) = l.accept().await?;
+                Ok((Stream::Unix(s), "unix".to_string()))
+            }
+        }
+    }
+}
+
+async fn accept_loop(shared: Arc<Shared>, listener: Listener) {
+    let mut state = shared.state.subscribe();
+    loop {
+        let accepted = tokio::select! {
+            _ = state.wait_for(|s| *s != State::Running) => break,
+            a = listener.accept() => a,
+        };
+        let (stream, peer) = match accepted {
+            Ok(x) => x,
+            Err(e) => {
+                // EMFILE and friends: back off briefly instead of spinning.
+                tracing::warn!(target: "tether::pyro::daemon", "accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        match shared.permits.clone().try_acquire_owned() {
+            Ok(permit) => {
+                tokio::spawn(session::run(shared.clone(), stream, peer, permit));
+            }
+            Err(_) => {
+                tracing::warn!(target: "tether::pyro::daemon", %peer, "connection limit reached, refusing");
+                tokio::spawn(session::refuse(shared.clone(), stream));
+            }
+        }
+    }
+    tracing::debug!(target: "tether::pyro::daemon", "accept loop ended");
+}

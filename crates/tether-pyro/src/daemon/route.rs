@@ -1,0 +1,399 @@
+//! Routing one INVOKE to its object, with Pyro's exposure rules and error texts:
+//!
+//! - names starting with `_` are private (`attempt to access private attribute 'x'`), except
+//!   dunder names longer than four characters that are not on Python's blocked list;
+//! - `__getattr__`/`__setattr__` reach only exposed attributes (`attempt to access unexposed or
+//!   unknown remote attribute 'x'`), and `__setattr__` only writable ones;
+//! - an attribute called like a method is `attempt to access unexposed attribute 'x'`;
+//! - any other unknown name goes to the object, whose [`Dispatch`] contract is to answer with
+//!   an `AttributeError`;
+//! - unknown objects get `Pyro5.errors.DaemonError('unknown object')`.
+//!
+//! The service method runs in its own task: a panic becomes a `RuntimeError` reply and the
+//! server keeps going; a oneway call is detached so the connection's next call isn't blocked.
+
+use super::{Shared, State, DAEMON_OBJECT_ID};
+use crate::exception;
+use crate::frame::flags;
+use crate::message::Message;
+use crate::metadata::Metadata;
+use crate::serializer::Serializer;
+use std::sync::Arc;
+use tether_core::{bind_args, Call, Dispatch, RemoteError, Value, GETATTR, SETATTR};
+use tokio::sync::watch;
+use tracing::Instrument;
+
+const LOG: &str = "tether::pyro::daemon";
+
+/// What to send back for one INVOKE.
+pub(super) enum Reply {
+    /// Nothing (oneway).
+    None,
+    /// A result; `true` marks a batch result list (flag 0x08).
+    Value(Value, bool),
+    /// An exception (flag 0x01).
+    Error(RemoteError),
+}
+
+/// Dunder names Python never exposes.
+const PRIVATE_DUNDERS: &[&str] = &[
+    "__init__",
+    "__init_subclass__",
+    "__class__",
+    "__module__",
+    "__weakref__",
+    "__call__",
+    "__new__",
+    "__del__",
+    "__repr__",
+    "__str__",
+    "__format__",
+    "__nonzero__",
+    "__bool__",
+    "__coerce__",
+    "__cmp__",
+    "__eq__",
+    "__ne__",
+    "__hash__",
+    "__ge__",
+    "__gt__",
+    "__le__",
+    "__lt__",
+    "__dir__",
+    "__enter__",
+    "__exit__",
+    "__copy__",
+    "__deepcopy__",
+    "__sizeof__",
+    "__getattr__",
+    "__setattr__",
+    "__hasattr__",
+    "__getattribute__",
+    "__delattr__",
+    "__instancecheck__",
+    "__subclasscheck__",
+    "__getinitargs__",
+    "__getnewargs__",
+    "__getstate__",
+    "__setstate__",
+    "__reduce__",
+    "__reduce_ex__",
+    "__subclasshook__",
+];
+
+/// Python's `is_private_attribute`.
+pub fn is_private(name: &str) -> bool {
+    if PRIVATE_DUNDERS.contains(&name) {
+        return true;
+    }
+    if !name.starts_with('_') {
+        return false;
+    }
+    !(name.len() > 4 && name.starts_with("__") && name.ends_with("__"))
+}
+
+fn unknown_attr(name: &str) -> RemoteError {
+    RemoteError::attribute_error(format!(
+        "attempt to access unexposed or unknown remote attribute '{name}'"
+    ))
+}
+
+/// Checks a call against the object's exposure before it runs.
+fn check(obj: &dyn Dispatch, call: &Call) -> Result<(), RemoteError> {
+    let attr_name = || {
+        call.args.first().and_then(Value::as_str).ok_or_else(|| {
+            RemoteError::type_error(format!("{}() expects an attribute name", call.method))
+        })
+    };
+    match call.method.as_str() {
+        GETATTR => {
+            let name = attr_name()?;
+            if obj.attrs().iter().any(|a| a.name == name) && !is_private(name) {
+                Ok(())
+            } else {
+                Err(unknown_attr(name))
+            }
+        }
+        SETATTR => {
+            let name = attr_name()?;
+            if call.args.len() != 2 {
+                return Err(RemoteError::type_error(
+                    "__setattr__() expects a name and a value",
+                ));
+            }
+            if obj.attrs().iter().any(|a| a.name == name && a.writable) && !is_private(name) {
+                Ok(())
+            } else {
+                Err(unknown_attr(name))
+            }
+        }
+        m if is_private(m) => Err(RemoteError::attribute_error(format!(
+            "attempt to access private attribute '{m}'"
+        ))),
+        m if obj.method(m).is_some() => Ok(()),
+        m if obj.attrs().iter().any(|a| a.name == m) => Err(RemoteError::attribute_error(format!(
+            "attempt to access unexposed attribute '{m}'"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+fn reply_err(oneway: bool, e: RemoteError) -> Reply {
+    if oneway {
+        tracing::debug!(target: LOG, "oneway call failed: {e}");
+        Reply::None
+    } else {
+        Reply::Error(e)
+    }
+}
+
+/// Decodes, checks and runs one INVOKE.
+pub(super) async fn invoke(
+    shared: &Arc<Shared>,
+    ser: Serializer,
+    msg: Message,
+    state: &mut watch::Receiver<State>,
+) -> Reply {
+    let h = msg.header;
+    let oneway = h.flags & flags::ONEWAY != 0;
+    if h.flags & flags::KEEPSERIALIZED != 0 {
+        return reply_err(
+            oneway,
+            RemoteError::protocol("serialized blob pass-through (KEEPSERIALIZED) is not supported"),
+        );
+    }
+    let (object_id, mut call) = match ser.decode_call(&msg.payload, &shared.config.limits) {
+        Ok(x) => x,
+        Err(e) => {
+            tracing::warn!(target: LOG, "invalid INVOKE payload: {e}");
+            return reply_err(
+                oneway,
+                RemoteError::exception("Pyro5.errors.SerializeError", e.message().to_string()),
+            );
+        }
+    };
+    drop(msg);
+    call.oneway = oneway;
+    let span = tracing::debug_span!(target: "tether::pyro::daemon", "pyro_call", object = %object_id, method = %call.method, seq = h.seq, oneway);
+    if object_id == DAEMON_OBJECT_ID {
+        let _g = span.enter();
+        return match daemon_object(shared, call) {
+            _ if oneway => Reply::None,
+            Ok(v) => Reply::Value(v, false),
+            Err(e) => Reply::Error(e),
+        };
+    }
+    let Some(obj) = shared.object(&object_id) else {
+        tracing::debug!(target: LOG, object = %object_id, "unknown object requested");
+        return reply_err(
+            oneway,
+            RemoteError::exception("Pyro5.errors.DaemonError", "unknown object"),
+        );
+    };
+    let batch = h.flags & flags::BATCH != 0;
+    let task = if batch {
+        let items = match batch_items(call) {
+            Ok(items) => items,
+            Err(e) => return reply_err(oneway, e),
+        };
+        tokio::spawn(run_batch(obj, items).instrument(span))
+    } else {
+        if let Err(e) = check(obj.as_ref(), &call) {
+            return reply_err(oneway, e);
+        }
+        tokio::spawn(async move { obj.dispatch(call).await }.instrument(span))
+    };
+    if oneway {
+        // Detached: the connection goes on with its next message; errors are only logged.
+        tokio::spawn(async move {
+            match task.await {
+                Ok(Err(e)) => tracing::debug!(target: LOG, "oneway call failed: {e}"),
+                Err(e) if e.is_panic() => tracing::error!(target: LOG, "oneway call panicked"),
+                _ => {}
+            }
+        });
+        return Reply::None;
+    }
+    let abort = task.abort_handle();
+    let deadline = shared.config.call_timeout;
+    let timeout = async {
+        match deadline {
+            Some(d) => tokio::time::sleep(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    let result = tokio::select! {
+        r = task => match r {
+            Ok(r) => r,
+            Err(e) if e.is_panic() => {
+                let what = panic_text(e.into_panic());
+                tracing::error!(target: LOG, "service method panicked: {what}");
+                Err(RemoteError::exception("builtins.RuntimeError", format!("service method panicked: {what}")))
+            }
+            Err(_) => Err(RemoteError::exception("Pyro5.errors.PyroError", "call was cancelled")),
+        },
+        _ = timeout => {
+            abort.abort();
+            Err(RemoteError::exception("Pyro5.errors.TimeoutError", "call exceeded the server's call timeout"))
+        }
+        _ = state.wait_for(|s| *s >= State::Closing) => {
+            abort.abort();
+            Err(RemoteError::exception("Pyro5.errors.ConnectionClosedError", "server is shutting down"))
+        }
+    };
+    match result {
+        Ok(v) => Reply::Value(v, batch),
+        Err(e) => Reply::Error(e),
+    }
+}
+
+fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(non-string panic payload)".to_string()
+    }
+}
+
+/// Splits a `<batch>` call's vargs into `(method, vargs, kwargs)` calls.
+fn batch_items(call: Call) -> Result<Vec<Call>, RemoteError> {
+    let bad = || {
+        RemoteError::exception(
+            "Pyro5.errors.ProtocolError",
+            "invalid batch item (expected (method, vargs, kwargs))",
+        )
+    };
+    call.args
+        .into_iter()
+        .map(|item| {
+            let parts = item.as_seq().ok_or_else(bad)?;
+            let [method, args, kwargs] = parts else {
+                return Err(bad());
+            };
+            let method = method.as_str().ok_or_else(bad)?.to_string();
+            let args = match args {
+                Value::None => Vec::new(),
+                a => a.as_seq().ok_or_else(bad)?.to_vec(),
+            };
+            let kwargs = match kwargs {
+                Value::None => Vec::new(),
+                Value::Map(m) => m
+                    .iter()
+                    .map(|(k, v)| Ok((k.as_str().ok_or_else(bad)?.to_string(), v.clone())))
+                    .collect::<Result<_, RemoteError>>()?,
+                _ => return Err(bad()),
+            };
+            Ok(Call {
+                method,
+                args,
+                kwargs,
+                oneway: false,
+            })
+        })
+        .collect()
+}
+
+/// Runs batch items in order; the first failing item becomes an `_ExceptionWrapper` and ends
+/// the batch. A refused name (private, unexposed) fails the whole batch, as in Python.
+async fn run_batch(obj: Arc<dyn Dispatch>, items: Vec<Call>) -> Result<Value, RemoteError> {
+    let mut results = Vec::with_capacity(items.len());
+    for call in items {
+        check(obj.as_ref(), &call)?;
+        match obj.dispatch(call).await {
+            Ok(v) => results.push(v),
+            Err(e) => {
+                results.push(exception::wrapper_value(&e));
+                break;
+            }
+        }
+    }
+    Ok(Value::List(results))
+}
+
+/// The metadata of `Pyro.Daemon`.
+pub(super) fn daemon_metadata() -> Metadata {
+    Metadata {
+        methods: [
+            "close_stream",
+            "get_metadata",
+            "get_next_stream_item",
+            "info",
+            "ping",
+            "registered",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
+        oneway: Vec::new(),
+        attrs: Vec::new(),
+    }
+}
+
+/// The `Pyro.Daemon` object every daemon serves.
+fn daemon_object(shared: &Shared, call: Call) -> Result<Value, RemoteError> {
+    let m = call.method.as_str();
+    if m == GETATTR || m == SETATTR {
+        let name = call.args.first().and_then(Value::as_str).unwrap_or("");
+        return Err(unknown_attr(name));
+    }
+    if is_private(m) {
+        return Err(RemoteError::attribute_error(format!(
+            "attempt to access private attribute '{m}'"
+        )));
+    }
+    let no_args = |call: Call| bind_args(&call.method, &[], call.args, call.kwargs).map(|_| ());
+    match m {
+        "registered" => {
+            no_args(call)?;
+            Ok(Value::List(
+                shared.object_ids().into_iter().map(Value::Str).collect(),
+            ))
+        }
+        "ping" => no_args(call).map(|_| Value::None),
+        "info" => {
+            no_args(call)?;
+            Ok(Value::Str(format!(
+                "{DAEMON_OBJECT_ID} bound on {}, NAT None, {} objects registered. Servertype: tether (tokio)",
+                shared.location,
+                shared.object_ids().len()
+            )))
+        }
+        "get_metadata" => {
+            let args = bind_args("get_metadata", &["objectId"], call.args, call.kwargs)?;
+            let id = args.first().and_then(Value::as_str).unwrap_or("");
+            let meta = if id == DAEMON_OBJECT_ID {
+                Some(daemon_metadata())
+            } else {
+                shared.object(id).map(|o| Metadata::of(o.as_ref()))
+            };
+            meta.map(|m| m.to_value())
+                .ok_or_else(|| RemoteError::exception("Pyro5.errors.DaemonError", "unknown object"))
+        }
+        "get_next_stream_item" => Err(RemoteError::exception(
+            "Pyro5.errors.PyroError",
+            "item stream terminated",
+        )),
+        "close_stream" => Ok(Value::None),
+        _ => Err(RemoteError::attribute_error(format!(
+            "'DaemonObject' object has no attribute '{m}'"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_private;
+
+    #[test]
+    fn privacy_follows_python() {
+        assert!(is_private("_x"));
+        assert!(is_private("__x"));
+        assert!(is_private("__init__"));
+        assert!(is_private("___"));
+        assert!(!is_private("__dunder__"));
+        assert!(!is_private("echo"));
+        assert!(!is_private("__len__"));
+    }
+}

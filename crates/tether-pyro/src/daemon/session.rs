@@ -1,0 +1,257 @@
+//! One client connection: CONNECT handshake first, then INVOKE and PING until the client
+//! leaves, the daemon shuts down, or the client breaks the protocol.
+//!
+//! What a misbehaving client gets (Python's daemon does much the same):
+//! - a frame that is not Pyro5 (bad tag, version, magic), a truncated frame, a stalled frame,
+//!   an unexpected message type, or an unknown serializer id: the connection is closed and the
+//!   reason logged; nothing can be sent that the client would understand;
+//! - a frame over the size limit: a `ProtocolError` reply when the header is usable, then close
+//!   (the body is never read, so the stream cannot be resynchronised);
+//! - INVOKE before CONNECT: CONNECTFAIL with Python's text, then close;
+//! - a payload that does not decode: a `SerializeError` reply; the connection stays usable.
+//!
+//! Each connection runs in its own task and reads with deadlines, so no client can stall another.
+
+use super::{route, Shared, State, DAEMON_OBJECT_ID};
+use crate::connection::Connection;
+use crate::exception;
+use crate::frame::{flags, msg_type, FrameError, Header};
+use crate::metadata::Metadata;
+use crate::serializer::Serializer;
+use crate::stream::Stream;
+use std::sync::Arc;
+use tether_core::{RemoteError, Value};
+use tokio::sync::OwnedSemaphorePermit;
+use tracing::Instrument;
+
+const LOG: &str = "tether::pyro::daemon";
+
+/// Serves one accepted connection. The permit is held for the connection's lifetime.
+pub(super) async fn run(
+    shared: Arc<Shared>,
+    stream: Stream,
+    peer: String,
+    permit: OwnedSemaphorePermit,
+) {
+    let span = tracing::debug_span!(target: "tether::pyro::daemon", "pyro_connection", %peer);
+    serve(shared, stream).instrument(span).await;
+    drop(permit);
+}
+
+async fn serve(shared: Arc<Shared>, stream: Stream) {
+    let cfg = &shared.config;
+    let mut conn = Connection::new(stream, cfg.max_message_size);
+    let mut state = shared.state.subscribe();
+
+    let first = tokio::select! {
+        _ = state.wait_for(|s| *s != State::Running) => return,
+        r = tokio::time::timeout(cfg.handshake_timeout, conn.read_message(None, Some(cfg.frame_timeout))) => r,
+    };
+    let msg = match first {
+        Err(_) => {
+            tracing::debug!(target: LOG, "no CONNECT within the handshake timeout, closing");
+            return;
+        }
+        Ok(Ok(Some(m))) => m,
+        Ok(Ok(None)) => return,
+        Ok(Err(e)) => return frame_error(&mut conn, e).await,
+    };
+    if !handshake(&shared, &mut conn, msg).await {
+        conn.shutdown().await;
+        return;
+    }
+    tracing::debug!(target: LOG, "handshake done");
+
+    loop {
+        let next = tokio::select! {
+            biased;
+            _ = state.wait_for(|s| *s != State::Running) => break,
+            r = conn.read_message(cfg.idle_timeout, Some(cfg.frame_timeout)) => r,
+        };
+        let msg = match next {
+            Ok(Some(m)) => m,
+            Ok(None) => break,
+            Err(FrameError::Timeout) => {
+                tracing::debug!(target: LOG, "connection idle or stalled, closing");
+                break;
+            }
+            Err(e) => return frame_error(&mut conn, e).await,
+        };
+        let h = msg.header;
+        match h.msg_type {
+            msg_type::PING => {
+                let reply =
+                    Header::new(msg_type::PING, h.serializer_id, 0, h.seq).with_corr_id(h.corr());
+                let sent = conn
+                    .send(reply, &[], |b| {
+                        b.extend_from_slice(b"pong");
+                        Ok(())
+                    })
+                    .await;
+                if sent.is_err() {
+                    break;
+                }
+            }
+            msg_type::INVOKE => {
+                let Some(ser) = Serializer::from_pyro5_id(h.serializer_id) else {
+                    tracing::warn!(target: LOG, "protocol error: unsupported serializer id {}, closing", h.serializer_id);
+                    break;
+                };
+                let reply = route::invoke(&shared, ser, msg, &mut state).await;
+                if !send_reply(&mut conn, ser, h, reply).await {
+                    break;
+                }
+            }
+            other => {
+                tracing::warn!(target: LOG, "protocol error: invalid msg type {other} received (expected: 4,6), closing");
+                break;
+            }
+        }
+    }
+    conn.shutdown().await;
+}
+
+/// Logs a framing error; answers an oversized INVOKE with a ProtocolError when it can.
+async fn frame_error(conn: &mut Connection<Stream>, e: FrameError) {
+    match &e {
+        FrameError::Truncated | FrameError::Io(_) => {
+            tracing::debug!(target: LOG, "connection lost: {e}");
+        }
+        FrameError::TooLarge { header, .. } => {
+            tracing::warn!(target: LOG, "protocol error: {e}, closing");
+            if let (Some(ser), msg_type::INVOKE, 0) = (
+                Serializer::from_pyro5_id(header.serializer_id),
+                header.msg_type,
+                header.flags & flags::ONEWAY,
+            ) {
+                let err = RemoteError::protocol(e.to_string());
+                let _ = send_reply(conn, ser, *header, route::Reply::Error(err)).await;
+            }
+        }
+        _ => tracing::warn!(target: LOG, "protocol error: {e}, closing"),
+    }
+    conn.shutdown().await;
+}
+
+/// Handles the first message; true if the connection may proceed.
+async fn handshake(
+    shared: &Shared,
+    conn: &mut Connection<Stream>,
+    msg: crate::message::Message,
+) -> bool {
+    let h = msg.header;
+    let ser = Serializer::from_pyro5_id(h.serializer_id);
+    let fail = |reason: String| Value::Str(reason);
+    let (kind, payload) = if h.msg_type != msg_type::CONNECT {
+        let why = format!("invalid msg type {} received (expected: 1)", h.msg_type);
+        tracing::warn!(target: LOG, "protocol error: {why}");
+        (msg_type::CONNECTFAIL, fail(why))
+    } else if let Some(ser) = ser {
+        match ser.decode(&msg.payload, &shared.config.limits) {
+            Ok(data) => {
+                let object = exception::field(&data, "object")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                let meta = match object.as_deref() {
+                    Some(DAEMON_OBJECT_ID) => Some(route::daemon_metadata()),
+                    Some(id) => shared.object(id).map(|o| Metadata::of(o.as_ref())),
+                    None => None,
+                };
+                match meta {
+                    Some(meta) => (
+                        msg_type::CONNECTOK,
+                        Value::Map(vec![
+                            (Value::str("handshake"), Value::str("hello")),
+                            (Value::str("meta"), meta.to_value()),
+                        ]),
+                    ),
+                    None => {
+                        tracing::debug!(target: LOG, ?object, "handshake for unknown object");
+                        (msg_type::CONNECTFAIL, fail("unknown object".into()))
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(target: LOG, "invalid CONNECT payload: {e}");
+                (msg_type::CONNECTFAIL, fail(e.message().to_string()))
+            }
+        }
+    } else {
+        tracing::warn!(target: LOG, "protocol error: unsupported serializer id {} in CONNECT, closing", h.serializer_id);
+        return false;
+    };
+    // Answer in the request's serializer; if it is unknown (only possible on the
+    // wrong-message-type path) fall back to serpent, which every Pyro client has.
+    let ser = ser.unwrap_or(Serializer::Serpent);
+    let header = Header::new(kind, ser.pyro5_id(), 0, h.seq).with_corr_id(h.corr());
+    let sent = conn.send(header, &[], |b| ser.encode(&payload, b)).await;
+    kind == msg_type::CONNECTOK && sent.is_ok()
+}
+
+/// Sends a call's reply; false if the connection is no longer usable.
+async fn send_reply(
+    conn: &mut Connection<Stream>,
+    ser: Serializer,
+    req: Header,
+    reply: route::Reply,
+) -> bool {
+    let header = |f: u16| {
+        Header::new(msg_type::RESULT, req.serializer_id, f, req.seq).with_corr_id(req.corr())
+    };
+    let err = match reply {
+        route::Reply::None => return true,
+        route::Reply::Value(v, batch) => {
+            let f = if batch { flags::BATCH } else { 0 };
+            match conn.encode(header(f), &[], |b| ser.encode(&v, b)) {
+                Ok(()) => return conn.flush_encoded().await.is_ok(),
+                Err(e) => {
+                    tracing::debug!(target: LOG, "result not serializable: {e}");
+                    // Python sends the serializer's complaint back as the call's exception.
+                    let class = if e.kind() == tether_core::ErrorKind::MessageTooLarge {
+                        "Pyro5.errors.ProtocolError"
+                    } else {
+                        "Pyro5.errors.SerializeError"
+                    };
+                    RemoteError::exception(class, e.message().to_string())
+                }
+            }
+        }
+        route::Reply::Error(e) => e,
+    };
+    let v = exception::to_value(&err);
+    if conn
+        .encode(header(flags::EXCEPTION), &[], |b| ser.encode(&v, b))
+        .is_err()
+    {
+        // The exception itself could not be serialized: send a bare PyroError, as Python does.
+        let fallback = exception::to_value(&RemoteError::exception(
+            "Pyro5.errors.PyroError",
+            format!("Error serializing exception: {err}"),
+        ));
+        if conn
+            .encode(header(flags::EXCEPTION), &[], |b| ser.encode(&fallback, b))
+            .is_err()
+        {
+            return false;
+        }
+    }
+    conn.flush_encoded().await.is_ok()
+}
+
+/// Answers a connection over the limit with CONNECTFAIL (if it sends CONNECT promptly), then
+/// closes it.
+pub(super) async fn refuse(shared: Arc<Shared>, stream: Stream) {
+    let mut conn = Connection::new(stream, 64 * 1024);
+    let wait = std::time::Duration::from_secs(2);
+    if let Ok(Ok(Some(msg))) = tokio::time::timeout(wait, conn.read_message(None, Some(wait))).await
+    {
+        if let Some(ser) = Serializer::from_pyro5_id(msg.header.serializer_id) {
+            let h = Header::new(msg_type::CONNECTFAIL, ser.pyro5_id(), 0, msg.header.seq)
+                .with_corr_id(msg.header.corr());
+            let why = Value::str("no free workers: the server's connection limit is reached");
+            let _ = tokio::time::timeout(wait, conn.send(h, &[], |b| ser.encode(&why, b))).await;
+        }
+    }
+    conn.shutdown().await;
+    drop(shared);
+}

@@ -1,0 +1,202 @@
+//! One Pyro5 message: header, annotation chunks and payload, and how a body is parsed
+//! (annotations split off, payload inflated when [`flags::COMPRESSED`] is set) and encoded
+//! (header + annotations + payload in one buffer, so each message goes out in one write).
+
+use crate::frame::{flags, FrameError, Header, HEADER_SIZE};
+use bytes::Bytes;
+use std::io::Read;
+
+/// One annotation chunk: a 4-character ASCII id and its data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Annotation {
+    /// The id, e.g. `*b"CORR"`; Pyro5 itself uses `STRM` and `BLBI`.
+    pub id: [u8; 4],
+    /// The chunk's bytes.
+    pub data: Bytes,
+}
+
+/// A received (or to-be-sent) message.
+#[derive(Clone, Debug)]
+pub struct Message {
+    /// The header. After [`Message::from_body`], `data_len` is the inflated length and the
+    /// COMPRESSED flag is cleared, as Python's receiver does.
+    pub header: Header,
+    /// Annotation chunks in wire order.
+    pub annotations: Vec<Annotation>,
+    /// The (inflated) payload.
+    pub payload: Bytes,
+}
+
+impl Message {
+    /// Builds a message from a validated header and its body (annotations + payload, exactly
+    /// `header.body_len()` bytes). `max_size` caps the inflated payload.
+    pub fn from_body(
+        mut header: Header,
+        mut body: Bytes,
+        max_size: usize,
+    ) -> Result<Message, FrameError> {
+        let ann_len = header.annotations_len as usize;
+        if body.len() != ann_len + header.data_len as usize {
+            return Err(FrameError::BadAnnotations(
+                "body length does not match the header",
+            ));
+        }
+        let mut annotations = Vec::new();
+        if ann_len > 0 {
+            let mut chunks = body.split_to(ann_len);
+            while !chunks.is_empty() {
+                if chunks.len() < 8 {
+                    return Err(FrameError::BadAnnotations("truncated chunk header"));
+                }
+                let mut id = [0u8; 4];
+                id.copy_from_slice(&chunks[..4]);
+                let len = u32::from_be_bytes([chunks[4], chunks[5], chunks[6], chunks[7]]) as usize;
+                if len > chunks.len() - 8 {
+                    return Err(FrameError::BadAnnotations(
+                        "annotation chunk length exceeds remaining data",
+                    ));
+                }
+                let _ = chunks.split_to(8);
+                annotations.push(Annotation {
+                    id,
+                    data: chunks.split_to(len),
+                });
+            }
+        }
+        let mut payload = body;
+        if header.flags & flags::COMPRESSED != 0 {
+            payload = inflate(&payload, max_size)?;
+            header.flags &= !flags::COMPRESSED;
+            header.data_len = payload.len() as u32;
+        }
+        Ok(Message {
+            header,
+            annotations,
+            payload,
+        })
+    }
+
+    /// Looks up an annotation by id.
+    pub fn annotation(&self, id: &[u8; 4]) -> Option<&Bytes> {
+        self.annotations
+            .iter()
+            .find(|a| &a.id == id)
+            .map(|a| &a.data)
+    }
+}
+
+/// Inflates a zlib stream, refusing to produce more than `max` bytes (a zip bomb must not be
+/// able to get around the message size limit).
+pub fn inflate(data: &[u8], max: usize) -> Result<Bytes, FrameError> {
+    let mut out = Vec::with_capacity(data.len().saturating_mul(2).min(max).min(1 << 20));
+    let mut decoder = flate2::read::ZlibDecoder::new(data).take(max as u64 + 1);
+    decoder
+        .read_to_end(&mut out)
+        .map_err(|e| FrameError::Decompress(e.to_string()))?;
+    if out.len() > max {
+        return Err(FrameError::Decompress(format!(
+            "inflated payload exceeds the maximum message size ({max})"
+        )));
+    }
+    Ok(Bytes::from(out))
+}
+
+/// Encodes a whole message into `out` (cleared first): header, annotations, then whatever
+/// `payload` appends. The payload is written in place (no intermediate buffer) and the header's
+/// lengths are patched afterwards. Fails if the message would exceed `max_size`.
+pub fn encode_into<E>(
+    out: &mut Vec<u8>,
+    mut header: Header,
+    annotations: &[Annotation],
+    max_size: usize,
+    payload: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
+) -> Result<(), EncodeError<E>> {
+    out.clear();
+    out.resize(HEADER_SIZE, 0);
+    for a in annotations {
+        out.extend_from_slice(&a.id);
+        out.extend_from_slice(&(a.data.len() as u32).to_be_bytes());
+        out.extend_from_slice(&a.data);
+    }
+    let ann_len = out.len() - HEADER_SIZE;
+    payload(out).map_err(EncodeError::Payload)?;
+    let data_len = out.len() - HEADER_SIZE - ann_len;
+    let total = ann_len + data_len;
+    if total > max_size || data_len > u32::MAX as usize || ann_len > u32::MAX as usize {
+        return Err(EncodeError::TooLarge {
+            size: total,
+            max: max_size,
+        });
+    }
+    header.flags &= !flags::COMPRESSED;
+    header.data_len = data_len as u32;
+    header.annotations_len = ann_len as u32;
+    let mut head = [0u8; HEADER_SIZE];
+    header.encode(&mut head);
+    out[..HEADER_SIZE].copy_from_slice(&head);
+    Ok(())
+}
+
+/// Why a message could not be encoded.
+#[derive(Debug)]
+pub enum EncodeError<E> {
+    /// The payload writer failed (e.g. a value the serializer cannot carry).
+    Payload(E),
+    /// The message exceeds the size limit.
+    TooLarge {
+        /// Annotations plus payload.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::msg_type;
+
+    #[test]
+    fn annotations_and_compression_round_trip() {
+        let mut out = Vec::new();
+        let ann = [Annotation {
+            id: *b"XTRA",
+            data: Bytes::from_static(b"abc"),
+        }];
+        let text = b"hello hello hello hello hello hello".to_vec();
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(4));
+        std::io::Write::write_all(&mut z, &text).unwrap();
+        let compressed = z.finish().unwrap();
+        encode_into::<()>(
+            &mut out,
+            Header::new(msg_type::RESULT, 1, 0, 3),
+            &ann,
+            1000,
+            |o| {
+                o.extend_from_slice(&compressed);
+                Ok(())
+            },
+        )
+        .unwrap();
+        // mark compressed by hand (encode_into never compresses)
+        out[9] |= flags::COMPRESSED as u8;
+        let head: [u8; HEADER_SIZE] = out[..HEADER_SIZE].try_into().unwrap();
+        let h = Header::parse(&head, 1000).unwrap();
+        let m = Message::from_body(h, Bytes::copy_from_slice(&out[HEADER_SIZE..]), 1000).unwrap();
+        assert_eq!(&m.payload[..], &text[..]);
+        assert_eq!(m.annotation(b"XTRA").map(|b| &b[..]), Some(&b"abc"[..]));
+        assert_eq!(m.header.flags & flags::COMPRESSED, 0);
+        // the same bomb with a tiny cap is refused
+        assert!(Message::from_body(h, Bytes::copy_from_slice(&out[HEADER_SIZE..]), 10).is_err());
+    }
+
+    #[test]
+    fn lying_annotation_length_is_refused() {
+        let mut h = Header::new(msg_type::INVOKE, 1, 0, 1);
+        h.annotations_len = 10;
+        let mut body = b"ABCD".to_vec();
+        body.extend_from_slice(&u32::MAX.to_be_bytes());
+        body.extend_from_slice(b"xx");
+        assert!(Message::from_body(h, Bytes::from(body), 100).is_err());
+    }
+}

@@ -1,0 +1,290 @@
+//! Pyro URIs: `PYRO:obj@host:port`, `PYRO:obj@[::1]:port`, `PYRO:obj@./u:/path/sock`,
+//! `PYRONAME:name[@nshost[:port]]`, `PYROMETA:m1,m2[@nshost[:port]]`, plus Spring Python's
+//! `PYROLOC://host:port/name`, which tether serves over the Pyro5 wire.
+//!
+//! The scheme is case-insensitive (Python stores it upper-cased). Name-server URIs parse, but
+//! resolving them is not built yet: [`PyroUri::location`] returns a clear error for them.
+
+use std::fmt;
+use tether_core::RemoteError;
+
+/// Default name server port (for PYRONAME/PYROMETA without a port).
+pub const NS_PORT: u16 = 9090;
+
+/// Where a daemon listens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Location {
+    /// A host name or IP address (IPv6 without brackets) and a port.
+    Tcp {
+        /// Host name or address.
+        host: String,
+        /// Port.
+        port: u16,
+    },
+    /// A Unix domain socket path.
+    Unix(String),
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Tcp { host, port } if host.contains(':') => write!(f, "[{host}]:{port}"),
+            Location::Tcp { host, port } => write!(f, "{host}:{port}"),
+            Location::Unix(path) => write!(f, "./u:{path}"),
+        }
+    }
+}
+
+/// A parsed Pyro URI.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PyroUri {
+    /// A direct object address.
+    Direct {
+        /// The object id.
+        object: String,
+        /// The daemon's location.
+        location: Location,
+    },
+    /// `PYRONAME:name[@nshost[:port]]`: an object registered in a name server.
+    Name {
+        /// The registered name.
+        name: String,
+        /// The name server, if given.
+        ns: Option<(String, u16)>,
+    },
+    /// `PYROMETA:m1,m2[@nshost[:port]]`: any object with all these metadata tags.
+    Meta {
+        /// The metadata tags.
+        meta: Vec<String>,
+        /// The name server, if given.
+        ns: Option<(String, u16)>,
+    },
+}
+
+fn bad(uri: &str, why: &str) -> RemoteError {
+    RemoteError::config(format!("invalid Pyro uri {uri:?}: {why}"))
+}
+
+/// Splits `host:port` or `[v6]:port`; `default_port` allows a missing port.
+fn host_port(
+    uri: &str,
+    loc: &str,
+    default_port: Option<u16>,
+) -> Result<(String, u16), RemoteError> {
+    let (host, port) = if let Some(rest) = loc.strip_prefix('[') {
+        let (host, after) = rest
+            .split_once(']')
+            .ok_or_else(|| bad(uri, "unclosed '['"))?;
+        match after.strip_prefix(':') {
+            Some(p) => (host, Some(p)),
+            None if after.is_empty() => (host, None),
+            None => return Err(bad(uri, "junk after ']'")),
+        }
+    } else {
+        match loc.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (loc, None),
+        }
+    };
+    if host.is_empty() {
+        return Err(bad(uri, "empty host"));
+    }
+    let port = match (port, default_port) {
+        (Some(p), _) => p.parse::<u16>().map_err(|_| bad(uri, "invalid port"))?,
+        (None, Some(d)) => d,
+        (None, None) => return Err(bad(uri, "missing port")),
+    };
+    Ok((host.to_string(), port))
+}
+
+impl PyroUri {
+    /// Parses any supported form.
+    pub fn parse(uri: &str) -> Result<PyroUri, RemoteError> {
+        let s = uri.trim();
+        if s.len() >= 9 && s[..9].eq_ignore_ascii_case("PYROLOC:/") {
+            // Spring Python / Pyro3: PYROLOC://host:port/name
+            let rest = s[8..].trim_start_matches('/');
+            let (loc, name) = rest
+                .split_once('/')
+                .ok_or_else(|| bad(uri, "missing object name"))?;
+            if name.is_empty() {
+                return Err(bad(uri, "empty object name"));
+            }
+            let (host, port) = host_port(uri, loc, None)?;
+            return Ok(PyroUri::Direct {
+                object: name.to_string(),
+                location: Location::Tcp { host, port },
+            });
+        }
+        let (scheme, rest) = s
+            .split_once(':')
+            .ok_or_else(|| bad(uri, "missing scheme"))?;
+        let scheme = scheme.to_ascii_uppercase();
+        let (object, loc) = match rest.split_once('@') {
+            Some((o, l)) => (o, Some(l)),
+            None => (rest, None),
+        };
+        if object.is_empty() {
+            return Err(bad(uri, "empty object id"));
+        }
+        match scheme.as_str() {
+            "PYRO" => {
+                let loc = loc.ok_or_else(|| bad(uri, "a PYRO uri needs @location"))?;
+                let location = if let Some(path) = loc.strip_prefix("./u:") {
+                    if path.is_empty() {
+                        return Err(bad(uri, "empty unix socket path"));
+                    }
+                    Location::Unix(path.to_string())
+                } else {
+                    let (host, port) = host_port(uri, loc, None)?;
+                    Location::Tcp { host, port }
+                };
+                Ok(PyroUri::Direct {
+                    object: object.to_string(),
+                    location,
+                })
+            }
+            "PYRONAME" | "PYROMETA" => {
+                let ns = loc.map(|l| host_port(uri, l, Some(NS_PORT))).transpose()?;
+                if scheme == "PYRONAME" {
+                    Ok(PyroUri::Name {
+                        name: object.to_string(),
+                        ns,
+                    })
+                } else {
+                    Ok(PyroUri::Meta {
+                        meta: object.split(',').map(|m| m.trim().to_string()).collect(),
+                        ns,
+                    })
+                }
+            }
+            _ => Err(bad(
+                uri,
+                "unknown scheme (expected PYRO, PYRONAME, PYROMETA or PYROLOC)",
+            )),
+        }
+    }
+
+    /// The object id and location of a direct URI; name-server URIs are refused for now.
+    pub fn direct(&self) -> Result<(&str, &Location), RemoteError> {
+        match self {
+            PyroUri::Direct { object, location } => Ok((object, location)),
+            _ => Err(RemoteError::config(format!(
+                "cannot resolve {self}: name server not supported yet (use a PYRO:obj@host:port uri)"
+            ))),
+        }
+    }
+}
+
+impl fmt::Display for PyroUri {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ns = |f: &mut fmt::Formatter<'_>, ns: &Option<(String, u16)>| match ns {
+            Some((h, p)) => write!(
+                f,
+                "@{}",
+                Location::Tcp {
+                    host: h.clone(),
+                    port: *p
+                }
+            ),
+            None => Ok(()),
+        };
+        match self {
+            PyroUri::Direct { object, location } => write!(f, "PYRO:{object}@{location}"),
+            PyroUri::Name { name, ns: n } => {
+                write!(f, "PYRONAME:{name}")?;
+                ns(f, n)
+            }
+            PyroUri::Meta { meta, ns: n } => {
+                write!(f, "PYROMETA:{}", meta.join(","))?;
+                ns(f, n)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn direct(s: &str) -> (String, Location) {
+        match PyroUri::parse(s).unwrap() {
+            PyroUri::Direct { object, location } => (object, location),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn parses_all_forms() {
+        let tcp = |h: &str, p| Location::Tcp {
+            host: h.into(),
+            port: p,
+        };
+        assert_eq!(
+            direct("PYRO:obj@localhost:9090"),
+            ("obj".into(), tcp("localhost", 9090))
+        );
+        assert_eq!(
+            direct("pyro:obj@127.0.0.1:1"),
+            ("obj".into(), tcp("127.0.0.1", 1))
+        );
+        assert_eq!(direct("PYRO:o@[::1]:5000"), ("o".into(), tcp("::1", 5000)));
+        assert_eq!(
+            direct("PYRO:o@./u:/tmp/s.sock"),
+            ("o".into(), Location::Unix("/tmp/s.sock".into()))
+        );
+        assert_eq!(
+            direct("PYROLOC://127.0.0.1:7766/service"),
+            ("service".into(), tcp("127.0.0.1", 7766))
+        );
+        assert_eq!(
+            PyroUri::parse("PYRONAME:x.y").unwrap(),
+            PyroUri::Name {
+                name: "x.y".into(),
+                ns: None
+            }
+        );
+        assert_eq!(
+            PyroUri::parse("pyroname:x@ns.host").unwrap(),
+            PyroUri::Name {
+                name: "x".into(),
+                ns: Some(("ns.host".into(), 9090))
+            }
+        );
+        assert_eq!(
+            PyroUri::parse("PYROMETA:a,b@h:1").unwrap(),
+            PyroUri::Meta {
+                meta: vec!["a".into(), "b".into()],
+                ns: Some(("h".into(), 1))
+            }
+        );
+        assert_eq!(
+            PyroUri::parse("PYRO:o@[::1]:5000").unwrap().to_string(),
+            "PYRO:o@[::1]:5000"
+        );
+        assert!(PyroUri::parse("PYRONAME:x")
+            .unwrap()
+            .direct()
+            .unwrap_err()
+            .to_string()
+            .contains("name server"));
+    }
+
+    #[test]
+    fn refuses_bad_forms() {
+        for s in [
+            "",
+            "PYRO:obj",
+            "PYRO:@h:1",
+            "PYRO:o@h",
+            "PYRO:o@h:99999",
+            "PYRO:o@:1",
+            "FOO:o@h:1",
+            "PYRO:o@./u:",
+            "PYRO:o@[::1",
+            "PYROLOC://h:1/",
+        ] {
+            assert!(PyroUri::parse(s).is_err(), "{s}");
+        }
+    }
+}
