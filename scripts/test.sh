@@ -7,7 +7,15 @@
 #      (quick no-op when they are already there),
 #   3. cargo fmt --check, cargo clippy -D warnings, cargo test --workspace.
 # Exits non-zero on the first failing step and prints a summary line either way.
+#   scripts/test.sh --peers-only   does steps 1 and 2 only (scripts/bench.sh uses it).
 set -euo pipefail
+
+PEERS_ONLY=0
+case "${1:-}" in
+    --peers-only) PEERS_ONLY=1 ;;
+    "") ;;
+    *) echo "usage: scripts/test.sh [--peers-only]" >&2; exit 2 ;;
+esac
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -83,6 +91,8 @@ if ! peers_ok; then
 fi
 export TETHER_PYTHON="$VENV/bin/python"
 echo "Python peers: $("$TETHER_PYTHON" -c 'import Pyro5, serpent, msgpack; print("Pyro5", Pyro5.__version__, "serpent", serpent.__version__, "msgpack", ".".join(map(str, msgpack.version)))')"
+
+[ "$PEERS_ONLY" -eq 1 ] && exit 0
 
 # --- 3. Rust: format, lints, tests ---------------------------------------------------------------
 step "cargo fmt --all -- --check"

@@ -1,0 +1,154 @@
+//! # tether-bench: tether against raw TCP, tarpc and Python Pyro5, side by side, in one run
+//!
+//! `scripts/bench.sh` builds this in release and runs it. It is a benchmark, not a test: it
+//! asserts nothing, it prints tables of calls/s, latency and the ratio of every row to raw TCP
+//! measured in the same run, then checks the targets of the benchmark issue.
+//!
+//! Every measurement runs a server process and a client process, both this binary (hidden
+//! `serve`/`client` subcommands) or the Python peer script, so `taskset` can place them:
+//! - **pinned**: both on CPU 0. A round trip then costs what the software costs; on this 2-vCPU
+//!   machine a wake-up across CPUs costs ~75 µs, which would otherwise hide it.
+//! - **split**: server on CPU 0, client on CPU 1, as a deployment would run.
+//!
+//! Modules: `workload` (rows, result lines), `drive` (the timed client loops), `raw` (the
+//! baseline), `tarpc_echo` (the Rust competitor), `tether_rows` (tether's daemon and proxy),
+//! `orchestrate` (processes, pinning, tables).
+
+mod drive;
+mod orchestrate;
+mod raw;
+mod tarpc_echo;
+mod tether_rows;
+mod workload;
+
+use clap::{Parser, Subcommand};
+use drive::BoxErr;
+use std::time::Duration;
+use workload::{ClientOpts, Workload};
+
+#[derive(Parser)]
+#[command(
+    name = "tether-bench",
+    about = "tether vs raw TCP, tarpc and Python Pyro5 (see scripts/bench.sh)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+    #[command(flatten)]
+    run: orchestrate::RunOpts,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Serve one echo implementation on 127.0.0.1 and print "PORT <n>" (internal).
+    #[command(hide = true)]
+    Serve {
+        /// raw-std, raw-tokio, tarpc or tether.
+        kind: String,
+    },
+    /// Run one client workload and print one RESULT line (internal).
+    #[command(hide = true)]
+    Client {
+        /// raw-std, raw-tokio, tarpc or tether.
+        kind: String,
+        /// host:port of the server.
+        addr: String,
+        /// seq, conc or big.
+        workload: String,
+        /// Seconds to measure.
+        secs: f64,
+        /// Seconds of warm-up.
+        warmup: f64,
+        /// Connections for the conc workload.
+        conns: usize,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.cmd {
+        None => orchestrate::run(&cli.run),
+        Some(Cmd::Serve { kind }) => serve(&kind),
+        Some(Cmd::Client {
+            kind,
+            addr,
+            workload,
+            secs,
+            warmup,
+            conns,
+        }) => client(&kind, addr, &workload, secs, warmup, conns),
+    };
+    if let Err(e) = result {
+        eprintln!("tether-bench: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// A tokio runtime sized to the CPUs this process may use (1 under `taskset -c N`), the same for
+/// every Rust row, so no row gets more threads than another.
+fn runtime() -> Result<tokio::runtime::Runtime, BoxErr> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+fn announce(port: u16) {
+    println!("PORT {port}");
+}
+
+fn serve(kind: &str) -> Result<(), BoxErr> {
+    match kind {
+        "raw-std" => {
+            let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+            announce(l.local_addr()?.port());
+            raw::serve_std(l)
+        }
+        "raw-tokio" => runtime()?.block_on(async {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            announce(l.local_addr()?.port());
+            raw::serve_tokio(l).await
+        }),
+        "tarpc" => runtime()?.block_on(async {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            announce(l.local_addr()?.port());
+            tarpc_echo::serve(l).await
+        }),
+        "tether" => runtime()?.block_on(tether_rows::serve(announce)),
+        other => Err(format!("unknown server kind {other:?}").into()),
+    }
+}
+
+fn client(
+    kind: &str,
+    addr: String,
+    workload: &str,
+    secs: f64,
+    warmup: f64,
+    conns: usize,
+) -> Result<(), BoxErr> {
+    let opts = ClientOpts {
+        addr,
+        workload: Workload::parse(workload)
+            .ok_or_else(|| format!("unknown workload {workload:?}"))?,
+        secs: Duration::from_secs_f64(secs),
+        warmup: Duration::from_secs_f64(warmup),
+        conns,
+    };
+    let a = opts.addr.clone();
+    let m = match kind {
+        "raw-std" => drive::run_sync(&opts, || raw::StdClient::connect(&a))?,
+        "raw-tokio" => runtime()?.block_on(drive::run_async(&opts, || {
+            raw::TokioClient::connect(a.clone())
+        }))?,
+        "tarpc" => runtime()?.block_on(drive::run_async(&opts, || {
+            tarpc_echo::TarpcClient::connect(a.clone())
+        }))?,
+        "tether" => runtime()?.block_on(drive::run_async(&opts, || {
+            let a = a.clone();
+            async move { tether_rows::TetherClient::connect(&a) }
+        }))?,
+        other => return Err(format!("unknown client kind {other:?}").into()),
+    };
+    println!("{m}");
+    Ok(())
+}

@@ -1,0 +1,544 @@
+//! The orchestrator: starts each server and client as its own process under `taskset`, collects
+//! their RESULT lines, and prints one table per placement with every row's ratio to raw TCP.
+
+use crate::drive::{client_deadline, BoxErr};
+use crate::workload::{Measurement, Workload};
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Command-line options of a benchmark run.
+#[derive(clap::Args, Clone, Debug)]
+pub struct RunOpts {
+    /// Short run (0.5 s per measurement): a smoke test of the whole benchmark.
+    #[arg(long)]
+    pub quick: bool,
+    /// Seconds per measurement (default 2, or 0.5 with --quick).
+    #[arg(long)]
+    pub secs: Option<f64>,
+    /// Connections in the concurrent row.
+    #[arg(long, default_value_t = 64)]
+    pub conns: usize,
+    /// Pyro serializer for the Pyro rows: msgpack, serpent or json (json cannot carry bytes).
+    #[arg(long, default_value = "msgpack")]
+    pub serializer: String,
+    /// Only these systems (comma-separated keys, see the table); default all.
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Placements to run: pinned, split (comma-separated); default both.
+    #[arg(long, value_delimiter = ',', default_values_t = [String::from("pinned"), String::from("split")])]
+    pub modes: Vec<String>,
+}
+
+/// Which program plays one side of a system.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Side {
+    /// This binary's `serve <kind>` / `client <kind>`.
+    Rust(&'static str),
+    /// The Python Pyro5 peer script.
+    Python,
+}
+
+struct System {
+    key: &'static str,
+    label: &'static str,
+    server: Side,
+    client: Side,
+}
+
+const SYSTEMS: &[System] = &[
+    System {
+        key: "raw-std",
+        label: "raw TCP, blocking std sockets",
+        server: Side::Rust("raw-std"),
+        client: Side::Rust("raw-std"),
+    },
+    System {
+        key: "raw-tokio",
+        label: "raw TCP, tokio",
+        server: Side::Rust("raw-tokio"),
+        client: Side::Rust("raw-tokio"),
+    },
+    System {
+        key: "tarpc",
+        label: "tarpc 0.38, bincode over TCP",
+        server: Side::Rust("tarpc"),
+        client: Side::Rust("tarpc"),
+    },
+    System {
+        key: "py-py",
+        label: "Pyro5 Python → Pyro5 Python",
+        server: Side::Python,
+        client: Side::Python,
+    },
+    System {
+        key: "py-tether",
+        label: "Pyro5 Python → tether Daemon",
+        server: Side::Rust("tether"),
+        client: Side::Python,
+    },
+    System {
+        key: "tether-py",
+        label: "tether Proxy → Pyro5 Python",
+        server: Side::Python,
+        client: Side::Rust("tether"),
+    },
+    System {
+        key: "tether-tether",
+        label: "tether Proxy → tether Daemon",
+        server: Side::Rust("tether"),
+        client: Side::Rust("tether"),
+    },
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Mode {
+    Pinned,
+    Split,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Pinned => "pinned",
+            Mode::Split => "split",
+        }
+    }
+    /// CPUs for (server, client).
+    fn cpus(self) -> (&'static str, &'static str) {
+        match self {
+            Mode::Pinned => ("0", "0"),
+            Mode::Split => ("0", "1"),
+        }
+    }
+}
+
+type Key = (Mode, &'static str, Workload);
+
+struct Env {
+    exe: PathBuf,
+    python: Option<PathBuf>,
+    script: PathBuf,
+    taskset: bool,
+    secs: f64,
+    warmup: f64,
+    conns: usize,
+    serializer: String,
+}
+
+/// Kills and reaps a child process when dropped, so no server outlives the run.
+struct ChildGuard(Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn command(env: &Env, cpu: &str, side: Side) -> Result<Command, String> {
+    let (prog, args): (PathBuf, Vec<String>) = match side {
+        Side::Rust(_) => (env.exe.clone(), vec![]),
+        Side::Python => match &env.python {
+            Some(py) => (py.clone(), vec![env.script.display().to_string()]),
+            None => return Err("no Python peer (run scripts/test.sh to install .venv)".into()),
+        },
+    };
+    let mut c = if env.taskset {
+        let mut c = Command::new("taskset");
+        c.arg("-c").arg(cpu).arg(prog);
+        c
+    } else {
+        Command::new(prog)
+    };
+    c.args(args);
+    Ok(c)
+}
+
+fn start_server(env: &Env, mode: Mode, side: Side) -> Result<(ChildGuard, u16), String> {
+    let mut c = command(env, mode.cpus().0, side)?;
+    c.arg("serve");
+    if let Side::Rust(kind) = side {
+        c.arg(kind);
+    }
+    let child = c
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("cannot start server: {e}"))?;
+    let mut guard = ChildGuard(child);
+    let stdout = guard.0.stdout.take().ok_or("server has no stdout")?;
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(30))
+        .map_err(|_| "server did not print its port within 30 s".to_string())?;
+    let port = line
+        .trim()
+        .strip_prefix("PORT ")
+        .and_then(|p| p.parse().ok())
+        .ok_or_else(|| format!("server printed {line:?}, not \"PORT <n>\""))?;
+    Ok((guard, port))
+}
+
+fn run_client(
+    env: &Env,
+    mode: Mode,
+    side: Side,
+    port: u16,
+    w: Workload,
+) -> Result<Measurement, String> {
+    let mut c = command(env, mode.cpus().1, side)?;
+    let (secs, warmup) = (env.secs.to_string(), env.warmup.to_string());
+    match side {
+        Side::Rust(kind) => {
+            let addr = format!("127.0.0.1:{port}");
+            c.args(["client", kind, &addr, w.name(), &secs, &warmup]);
+            c.arg(env.conns.to_string());
+            // the tether client reads the serializer from the environment (see tether_rows.rs)
+            c.env("TETHER_BENCH_SERIALIZER", &env.serializer);
+        }
+        Side::Python => {
+            let uri = format!("PYRO:echo@127.0.0.1:{port}");
+            c.args(["client", &uri, w.name(), &secs, &warmup]);
+            c.args([env.conns.to_string(), env.serializer.clone()]);
+        }
+    }
+    let mut child = ChildGuard(
+        c.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start client: {e}"))?,
+    );
+    let mut out = child.0.stdout.take().ok_or("client has no stdout")?;
+    let mut err = child.0.stderr.take().ok_or("client has no stderr")?;
+    let out_t = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = out.read_to_string(&mut s);
+        s
+    });
+    let err_t = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let deadline = Instant::now()
+        + client_deadline(
+            Duration::from_secs_f64(env.secs),
+            Duration::from_secs_f64(env.warmup),
+        );
+    let status = loop {
+        if let Some(st) = child.0.try_wait().map_err(|e| e.to_string())? {
+            break st;
+        }
+        if Instant::now() > deadline {
+            return Err("client timed out (killed)".into());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let stdout = out_t.join().unwrap_or_default();
+    let stderr = err_t.join().unwrap_or_default();
+    if !status.success() {
+        let last = stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
+        return Err(format!("client failed ({status}): {last}"));
+    }
+    stdout
+        .lines()
+        .find_map(Measurement::parse)
+        .ok_or_else(|| format!("client printed no RESULT line: {stdout:?}"))
+}
+
+fn find_python() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("TETHER_PYTHON") {
+        return Some(PathBuf::from(p));
+    }
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
+    p.exists().then_some(p)
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+/// Runs the whole benchmark and prints the tables.
+pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
+    let secs = opts.secs.unwrap_or(if opts.quick { 0.5 } else { 2.0 });
+    let env = Env {
+        exe: std::env::current_exe()?,
+        python: find_python(),
+        script: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/pyro_peer.py"),
+        taskset: Command::new("taskset")
+            .arg("-c")
+            .arg("0")
+            .arg("true")
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false),
+        secs,
+        warmup: if opts.quick { 0.1 } else { 0.3 },
+        conns: opts.conns,
+        serializer: opts.serializer.clone(),
+    };
+    let cpus = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let mut modes = Vec::new();
+    for m in &opts.modes {
+        match m.as_str() {
+            "pinned" => modes.push(Mode::Pinned),
+            "split" if cpus >= 2 => modes.push(Mode::Split),
+            "split" => eprintln!("only {cpus} CPU: skipping the split placement"),
+            other => return Err(format!("unknown mode {other:?} (pinned, split)").into()),
+        }
+    }
+    if !env.taskset {
+        eprintln!("taskset not found: processes are NOT pinned (install util-linux)");
+    }
+    let systems: Vec<&System> = SYSTEMS
+        .iter()
+        .filter(|s| opts.only.is_empty() || opts.only.iter().any(|o| o == s.key))
+        .collect();
+
+    println!("# tether-bench");
+    println!(
+        "{} CPUs ({}), load average {}, {} s per measurement, {} connections in the concurrent row, Pyro serializer {}",
+        cpus,
+        cpu_model(),
+        loadavg(),
+        secs,
+        env.conns,
+        env.serializer
+    );
+    println!(
+        "Small row: echo of a {}-byte string (raw TCP: {}-byte frames); big row: echo of {} bytes.",
+        crate::workload::SMALL_ARG.len(),
+        crate::workload::RAW_SMALL_SIZE,
+        crate::workload::BIG_SIZE
+    );
+
+    let mut results: HashMap<Key, Result<Measurement, String>> = HashMap::new();
+    for &mode in &modes {
+        for sys in &systems {
+            eprint!("[{}] {} ...", mode.name(), sys.key);
+            let server = start_server(&env, mode, sys.server);
+            for w in Workload::ALL {
+                let r = match &server {
+                    Ok((_, port)) => run_client(&env, mode, sys.client, *port, w),
+                    Err(e) => Err(e.clone()),
+                };
+                eprint!(" {}:{}", w.name(), if r.is_ok() { "ok" } else { "FAILED" });
+                results.insert((mode, sys.key, w), r);
+            }
+            eprintln!();
+            drop(server);
+        }
+    }
+
+    let mut any_failed = false;
+    for &mode in &modes {
+        any_failed |= print_table(mode, env.conns, &systems, &results);
+    }
+    print_targets(&modes, &results);
+    if any_failed {
+        return Err("some rows failed (see the tables)".into());
+    }
+    Ok(())
+}
+
+fn rate(r: Option<&Result<Measurement, String>>) -> Option<f64> {
+    r.and_then(|r| r.as_ref().ok()).map(Measurement::rate)
+}
+
+fn big_ms(r: Option<&Result<Measurement, String>>) -> Option<f64> {
+    r.and_then(|r| r.as_ref().ok()).map(|m| m.p50_us / 1000.0)
+}
+
+/// The raw-TCP baseline of a row: the better of the two raw flavours.
+fn baseline(
+    mode: Mode,
+    w: Workload,
+    res: &HashMap<Key, Result<Measurement, String>>,
+) -> Option<f64> {
+    let vals = ["raw-std", "raw-tokio"].into_iter().filter_map(|k| {
+        let r = res.get(&(mode, k, w));
+        match w {
+            Workload::Big => big_ms(r),
+            _ => rate(r),
+        }
+    });
+    match w {
+        Workload::Big => vals.reduce(f64::min),
+        _ => vals.reduce(f64::max),
+    }
+}
+
+fn ratio(v: Option<f64>, base: Option<f64>) -> String {
+    match (v, base) {
+        (Some(v), Some(b)) if b > 0.0 => format!("{:.2}×", v / b),
+        _ => "–".into(),
+    }
+}
+
+/// Prints one placement's table; returns whether any row failed.
+fn print_table(
+    mode: Mode,
+    conns: usize,
+    systems: &[&System],
+    res: &HashMap<Key, Result<Measurement, String>>,
+) -> bool {
+    let (s, c) = mode.cpus();
+    println!();
+    println!(
+        "## {}: server on CPU {s}, client on CPU {c}",
+        if mode == Mode::Pinned {
+            "Pinned"
+        } else {
+            "Split"
+        }
+    );
+    println!();
+    println!("| system | seq calls/s | ×raw | p50 µs | p99 µs | {conns} conns calls/s | ×raw | 1 MiB echo ms | ×raw (time) |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let bs = baseline(mode, Workload::Seq, res);
+    let bc = baseline(mode, Workload::Conc, res);
+    let bb = baseline(mode, Workload::Big, res);
+    let mut failed = Vec::new();
+    for sys in systems {
+        let seq = res.get(&(mode, sys.key, Workload::Seq));
+        let conc = res.get(&(mode, sys.key, Workload::Conc));
+        let big = res.get(&(mode, sys.key, Workload::Big));
+        for (w, r) in [("seq", seq), ("conc", conc), ("big", big)] {
+            if let Some(Err(e)) = r {
+                failed.push(format!("{} {}: {e}", sys.key, w));
+            }
+        }
+        let m = seq.and_then(|r| r.as_ref().ok());
+        let fmt_rate = |v: Option<f64>| {
+            v.map(|v| format!("{v:.0}"))
+                .unwrap_or_else(|| "failed".into())
+        };
+        println!(
+            "| {} (`{}`) | {} | {} | {} | {} | {} | {} | {} | {} |",
+            sys.label,
+            sys.key,
+            fmt_rate(rate(seq)),
+            ratio(rate(seq), bs),
+            m.map(|m| format!("{:.1}", m.p50_us))
+                .unwrap_or_else(|| "–".into()),
+            m.map(|m| format!("{:.1}", m.p99_us))
+                .unwrap_or_else(|| "–".into()),
+            fmt_rate(rate(conc)),
+            ratio(rate(conc), bc),
+            big_ms(big)
+                .map(|v| format!("{v:.3}"))
+                .unwrap_or_else(|| "failed".into()),
+            ratio(big_ms(big), bb),
+        );
+    }
+    println!();
+    println!("×raw: calls/s relative to the faster raw-TCP flavour (higher is better); for the 1 MiB echo, time relative to raw (lower is better).");
+    for f in &failed {
+        println!("FAILED {f}");
+    }
+    !failed.is_empty()
+}
+
+/// Checks the benchmark issue's targets for the tether → tether rows.
+fn print_targets(modes: &[Mode], res: &HashMap<Key, Result<Measurement, String>>) {
+    let t = "tether-tether";
+    if !res.keys().any(|k| k.1 == t) {
+        return;
+    }
+    println!();
+    println!("## Targets (tether Proxy → tether Daemon)");
+    println!();
+    let check = |what: String, got: Option<f64>, ok: &dyn Fn(f64) -> bool| match got {
+        Some(v) => println!("- {} {what}: {v:.2}", if ok(v) { "MET " } else { "MISS" }),
+        None => println!("- n/a  {what}: not measured"),
+    };
+    let get = |mode: Mode, key: &str, w: Workload| -> Option<f64> {
+        let r = res.get(&(mode, key_static(key), w));
+        match w {
+            Workload::Big => big_ms(r),
+            _ => rate(r),
+        }
+    };
+    let div = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => Some(a / b),
+        _ => None,
+    };
+    if modes.contains(&Mode::Pinned) {
+        let p = Mode::Pinned;
+        check(
+            "pinned sequential calls/s ≥ 0.5× raw".into(),
+            div(get(p, t, Workload::Seq), baseline(p, Workload::Seq, res)),
+            &|v| v >= 0.5,
+        );
+        check(
+            "pinned concurrent calls/s ≥ 0.75× raw".into(),
+            div(get(p, t, Workload::Conc), baseline(p, Workload::Conc, res)),
+            &|v| v >= 0.75,
+        );
+    }
+    for &mode in modes {
+        let m = mode.name();
+        check(
+            format!("{m} 1 MiB echo time ≤ 1.5× raw"),
+            div(
+                get(mode, t, Workload::Big),
+                baseline(mode, Workload::Big, res),
+            ),
+            &|v| v <= 1.5,
+        );
+        for w in [Workload::Seq, Workload::Conc] {
+            check(
+                format!("{m} {} calls/s ahead of tarpc (ratio > 1)", w.name()),
+                div(get(mode, t, w), get(mode, "tarpc", w)),
+                &|v| v > 1.0,
+            );
+        }
+        check(
+            format!("{m} 1 MiB echo ahead of tarpc (time ratio < 1)"),
+            div(
+                get(mode, t, Workload::Big),
+                get(mode, "tarpc", Workload::Big),
+            ),
+            &|v| v < 1.0,
+        );
+    }
+}
+
+fn key_static(key: &str) -> &'static str {
+    SYSTEMS
+        .iter()
+        .map(|s| s.key)
+        .find(|k| *k == key)
+        .unwrap_or("")
+}

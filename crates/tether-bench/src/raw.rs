@@ -1,0 +1,216 @@
+//! The baseline: raw TCP ping-pong with a 4-byte length prefix, no serialization at all.
+//!
+//! Two flavours, because "raw TCP" in Rust means either: blocking std sockets with a thread per
+//! connection (fewest instructions per round trip) and tokio (what an async RPC stack sits on).
+//! The orchestrator uses the faster of the two as the baseline of each row.
+//! Both set `TCP_NODELAY`, write each message with one `write` (header and body in one buffer for
+//! small messages) and read through a buffer, as the design asks of every tether socket.
+
+use crate::drive::{AsyncClient, BoxErr, SyncClient};
+use crate::workload::{MAX_FRAME, RAW_SMALL_SIZE};
+use std::io::{BufReader, IoSlice, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Messages up to this size are copied behind their header so they go out in one write.
+const COALESCE: usize = 64 * 1024;
+
+fn frame_len(hdr: [u8; 4]) -> Result<usize, BoxErr> {
+    let n = u32::from_be_bytes(hdr) as usize;
+    if n > MAX_FRAME {
+        return Err(format!("frame of {n} bytes exceeds the {MAX_FRAME}-byte limit").into());
+    }
+    Ok(n)
+}
+
+fn frame(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4 + body.len());
+    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    out.extend_from_slice(body);
+    out
+}
+
+// ---- blocking std sockets ---------------------------------------------------------------------
+
+fn write_msg_std(w: &mut TcpStream, body: &[u8]) -> std::io::Result<()> {
+    if body.len() <= COALESCE {
+        return w.write_all(&frame(body));
+    }
+    // Large bodies: header and body in one vectored write (no copy, no lone 4-byte segment).
+    let hdr = (body.len() as u32).to_be_bytes();
+    let mut bufs = [IoSlice::new(&hdr), IoSlice::new(body)];
+    let mut slices = &mut bufs[..];
+    while !slices.is_empty() {
+        let n = w.write_vectored(slices)?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        IoSlice::advance_slices(&mut slices, n);
+    }
+    Ok(())
+}
+
+fn read_msg_std(r: &mut BufReader<TcpStream>, buf: &mut Vec<u8>) -> Result<(), BoxErr> {
+    let mut hdr = [0u8; 4];
+    r.read_exact(&mut hdr)?;
+    let n = frame_len(hdr)?;
+    buf.resize(n, 0);
+    r.read_exact(buf)?;
+    Ok(())
+}
+
+/// Serves raw echo on `listener` with one thread per connection; never returns.
+pub fn serve_std(listener: TcpListener) -> Result<(), BoxErr> {
+    for conn in listener.incoming() {
+        let conn = conn?;
+        std::thread::spawn(move || {
+            let _ = serve_conn_std(conn);
+        });
+    }
+    Ok(())
+}
+
+fn serve_conn_std(conn: TcpStream) -> Result<(), BoxErr> {
+    conn.set_nodelay(true)?;
+    let mut w = conn.try_clone()?;
+    let mut r = BufReader::with_capacity(COALESCE, conn);
+    let mut buf = Vec::new();
+    loop {
+        read_msg_std(&mut r, &mut buf)?;
+        write_msg_std(&mut w, &buf)?;
+    }
+}
+
+/// A blocking raw client connection.
+pub struct StdClient {
+    w: TcpStream,
+    r: BufReader<TcpStream>,
+    small: Vec<u8>,
+    buf: Vec<u8>,
+}
+
+impl StdClient {
+    /// Connects to `addr`.
+    pub fn connect(addr: &str) -> Result<StdClient, BoxErr> {
+        let s = TcpStream::connect(addr)?;
+        s.set_nodelay(true)?;
+        Ok(StdClient {
+            w: s.try_clone()?,
+            r: BufReader::with_capacity(COALESCE, s),
+            small: vec![b'x'; RAW_SMALL_SIZE],
+            buf: Vec::new(),
+        })
+    }
+}
+
+impl SyncClient for StdClient {
+    fn small(&mut self) -> Result<(), BoxErr> {
+        write_msg_std(&mut self.w, &self.small)?;
+        read_msg_std(&mut self.r, &mut self.buf)?;
+        if self.buf != self.small {
+            return Err("raw echo returned different bytes".into());
+        }
+        Ok(())
+    }
+
+    fn big(&mut self, payload: Vec<u8>) -> Result<Vec<u8>, BoxErr> {
+        write_msg_std(&mut self.w, &payload)?;
+        let mut out = Vec::new();
+        read_msg_std(&mut self.r, &mut out)?;
+        Ok(out)
+    }
+}
+
+// ---- tokio ------------------------------------------------------------------------------------
+
+async fn write_msg_tokio<W: AsyncWriteExt + Unpin>(w: &mut W, body: &[u8]) -> std::io::Result<()> {
+    if body.len() <= COALESCE {
+        return w.write_all(&frame(body)).await;
+    }
+    // Large bodies: header and body in one vectored write (no copy, no lone 4-byte segment).
+    let hdr = (body.len() as u32).to_be_bytes();
+    let mut bufs = [IoSlice::new(&hdr), IoSlice::new(body)];
+    let mut slices = &mut bufs[..];
+    while !slices.is_empty() {
+        let n = w.write_vectored(slices).await?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        IoSlice::advance_slices(&mut slices, n);
+    }
+    Ok(())
+}
+
+async fn read_msg_tokio<R: AsyncReadExt + Unpin>(
+    r: &mut R,
+    buf: &mut Vec<u8>,
+) -> Result<(), BoxErr> {
+    let mut hdr = [0u8; 4];
+    r.read_exact(&mut hdr).await?;
+    let n = frame_len(hdr)?;
+    buf.resize(n, 0);
+    r.read_exact(buf).await?;
+    Ok(())
+}
+
+/// Serves raw echo on `listener` with one tokio task per connection; never returns.
+pub async fn serve_tokio(listener: tokio::net::TcpListener) -> Result<(), BoxErr> {
+    loop {
+        let (conn, _) = listener.accept().await?;
+        tokio::spawn(async move {
+            let _ = serve_conn_tokio(conn).await;
+        });
+    }
+}
+
+async fn serve_conn_tokio(conn: tokio::net::TcpStream) -> Result<(), BoxErr> {
+    conn.set_nodelay(true)?;
+    let (r, mut w) = conn.into_split();
+    let mut r = tokio::io::BufReader::with_capacity(COALESCE, r);
+    let mut buf = Vec::new();
+    loop {
+        read_msg_tokio(&mut r, &mut buf).await?;
+        write_msg_tokio(&mut w, &buf).await?;
+    }
+}
+
+/// A tokio raw client connection.
+pub struct TokioClient {
+    r: tokio::io::BufReader<tokio::net::tcp::OwnedReadHalf>,
+    w: tokio::net::tcp::OwnedWriteHalf,
+    small: Vec<u8>,
+    buf: Vec<u8>,
+}
+
+impl TokioClient {
+    /// Connects to `addr`.
+    pub async fn connect(addr: String) -> Result<TokioClient, BoxErr> {
+        let s = tokio::net::TcpStream::connect(addr).await?;
+        s.set_nodelay(true)?;
+        let (r, w) = s.into_split();
+        Ok(TokioClient {
+            r: tokio::io::BufReader::with_capacity(COALESCE, r),
+            w,
+            small: vec![b'x'; RAW_SMALL_SIZE],
+            buf: Vec::new(),
+        })
+    }
+}
+
+impl AsyncClient for TokioClient {
+    async fn small(&mut self) -> Result<(), BoxErr> {
+        write_msg_tokio(&mut self.w, &self.small).await?;
+        read_msg_tokio(&mut self.r, &mut self.buf).await?;
+        if self.buf != self.small {
+            return Err("raw echo returned different bytes".into());
+        }
+        Ok(())
+    }
+
+    async fn big(&mut self, payload: Vec<u8>) -> Result<Vec<u8>, BoxErr> {
+        write_msg_tokio(&mut self.w, &payload).await?;
+        let mut out = Vec::new();
+        read_msg_tokio(&mut self.r, &mut out).await?;
+        Ok(out)
+    }
+}

@@ -1,0 +1,159 @@
+//! What one client run measures, and how its result travels back to the orchestrator.
+//!
+//! Every client (Rust or Python) runs one [`Workload`] against one server and prints exactly one
+//! `RESULT ...` line on stdout; the orchestrator parses it with [`Measurement::parse`]. Keeping
+//! the format to plain `key=value` pairs lets the Python peer script print the same line.
+
+use std::fmt;
+use std::time::Duration;
+
+/// The three rows of the benchmark.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Workload {
+    /// One connection, one small echo call at a time: calls/s and per-call p50/p99.
+    Seq,
+    /// Many connections (one client each) calling at once: aggregate calls/s.
+    Conc,
+    /// One connection echoing a 1 MiB byte string: median round trip.
+    Big,
+}
+
+impl Workload {
+    /// All rows, in the order they are run and printed.
+    pub const ALL: [Workload; 3] = [Workload::Seq, Workload::Conc, Workload::Big];
+
+    /// The name used on the command line of the client subcommand.
+    pub fn name(self) -> &'static str {
+        match self {
+            Workload::Seq => "seq",
+            Workload::Conc => "conc",
+            Workload::Big => "big",
+        }
+    }
+
+    /// Parses [`Workload::name`] back.
+    pub fn parse(s: &str) -> Option<Workload> {
+        Workload::ALL.into_iter().find(|w| w.name() == s)
+    }
+}
+
+/// The small echo argument: a short string, like Pyro5's own echo examples send.
+pub const SMALL_ARG: &str = "hello, tether";
+
+/// Size of the raw-TCP request and reply for the small row, chosen to match a Pyro5 msgpack
+/// INVOKE frame of `echo("hello, tether")` (40-byte header plus ~35 bytes of payload), so the
+/// raw baseline moves as many bytes as the RPC rows do.
+pub const RAW_SMALL_SIZE: usize = 76;
+
+/// The big row's payload size: 1 MiB.
+pub const BIG_SIZE: usize = 1 << 20;
+
+/// Upper bound on any frame the raw and tarpc servers accept (a decoder without a limit is a
+/// memory bomb, even in a benchmark).
+pub const MAX_FRAME: usize = 16 << 20;
+
+/// Knobs for one client run.
+#[derive(Clone, Debug)]
+pub struct ClientOpts {
+    /// `host:port` of the server.
+    pub addr: String,
+    /// Which row.
+    pub workload: Workload,
+    /// Measuring time.
+    pub secs: Duration,
+    /// Warm-up time before measuring (connections are made before it).
+    pub warmup: Duration,
+    /// Connections for [`Workload::Conc`].
+    pub conns: usize,
+}
+
+/// Most calls one sequential run records (bounds the latency vector).
+pub const MAX_SEQ_CALLS: usize = 2_000_000;
+/// Most calls one big-echo run makes.
+pub const MAX_BIG_CALLS: usize = 400;
+/// Fewest calls one big-echo run makes, even past its time (a median of 1 is no median).
+pub const MIN_BIG_CALLS: usize = 5;
+
+/// What a client run reports.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Measurement {
+    /// Calls completed while measuring.
+    pub calls: u64,
+    /// Seconds spent measuring.
+    pub secs: f64,
+    /// Median per-call latency, µs (Seq and Big).
+    pub p50_us: f64,
+    /// 99th percentile per-call latency, µs (Seq and Big).
+    pub p99_us: f64,
+}
+
+impl Measurement {
+    /// Calls per second.
+    pub fn rate(&self) -> f64 {
+        if self.secs > 0.0 {
+            self.calls as f64 / self.secs
+        } else {
+            0.0
+        }
+    }
+
+    /// Builds a measurement from per-call latencies in nanoseconds.
+    pub fn from_latencies(mut lat_ns: Vec<u64>, secs: f64) -> Measurement {
+        lat_ns.sort_unstable();
+        let pct = |p: f64| -> f64 {
+            if lat_ns.is_empty() {
+                return 0.0;
+            }
+            let i = ((lat_ns.len() as f64 - 1.0) * p).round() as usize;
+            lat_ns[i.min(lat_ns.len() - 1)] as f64 / 1000.0
+        };
+        Measurement {
+            calls: lat_ns.len() as u64,
+            secs,
+            p50_us: pct(0.50),
+            p99_us: pct(0.99),
+        }
+    }
+
+    /// Parses a `RESULT calls=.. secs=.. p50_us=.. p99_us=..` line.
+    pub fn parse(line: &str) -> Option<Measurement> {
+        let rest = line.trim().strip_prefix("RESULT")?;
+        let mut m = Measurement::default();
+        for kv in rest.split_whitespace() {
+            let (k, v) = kv.split_once('=')?;
+            match k {
+                "calls" => m.calls = v.parse().ok()?,
+                "secs" => m.secs = v.parse().ok()?,
+                "p50_us" => m.p50_us = v.parse().ok()?,
+                "p99_us" => m.p99_us = v.parse().ok()?,
+                _ => {}
+            }
+        }
+        Some(m)
+    }
+}
+
+impl fmt::Display for Measurement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "RESULT calls={} secs={:.6} p50_us={:.3} p99_us={:.3}",
+            self.calls, self.secs, self.p50_us, self.p99_us
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn result_line_round_trips() {
+        let m = Measurement::from_latencies(vec![5_000, 1_000, 3_000, 2_000, 4_000], 0.5);
+        assert_eq!(m.calls, 5);
+        assert_eq!(m.p50_us, 3.0);
+        assert_eq!(Measurement::parse(&m.to_string()), Some(m));
+        assert_eq!(Measurement::parse("garbage"), None);
+        assert_eq!(Measurement::parse("RESULT calls=x"), None);
+    }
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs the benchmark: tether against raw TCP, tarpc and Python Pyro5, side by side, in one run.
+#   scripts/bench.sh            full run (2 s per measurement, a few minutes)
+#   scripts/bench.sh --quick    short smoke run
+# Any other flag goes to tether-bench (see: scripts/bench.sh --help).
+# Makes sure the Python peers are installed (scripts/test.sh --peers-only), builds in release,
+# and prints markdown tables with every row's ratio to raw TCP.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+scripts/test.sh --peers-only
+export TETHER_PYTHON="$ROOT/.venv/bin/python"
+cargo build --release -p tether-bench
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+exec "$TARGET/release/tether-bench" "$@"
