@@ -100,16 +100,8 @@ pub(crate) fn push_python_float(x: f64, out: &mut Vec<u8>) {
         });
         return;
     }
-    // Rust's `{:e}` gives the shortest round-tripping digits: "-1.2345e-7", "5e0".
-    let sci = format!("{x:e}");
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let (negative, mantissa) = match mantissa.strip_prefix('-') {
-        Some(m) => (true, m),
-        None => (false, mantissa),
-    };
-    let digits: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).collect();
-    if negative {
+    let (digits, exp) = shortest_digits(x.abs());
+    if x.is_sign_negative() {
         out.push(b'-');
     }
     // Python's decpt: the position of the decimal point relative to the digit string.
@@ -138,6 +130,70 @@ pub(crate) fn push_python_float(x: f64, out: &mut Vec<u8>) {
         out.push(b'e');
         out.push(if exp < 0 { b'-' } else { b'+' });
         out.extend_from_slice(format!("{:02}", exp.unsigned_abs()).as_bytes());
+    }
+}
+
+/// The shortest decimal digits that read back as `x` (positive, finite, non-zero) and the
+/// decimal exponent of the first digit, chosen as CPython's `repr` does: among the shortest
+/// candidates the one nearest to the exact binary value, and on an exact tie the even one.
+///
+/// Rust's `{:e}` already gives shortest digits, but breaks exact ties differently (it prints
+/// `799639566387078.3` where Python prints `799639566387078.2` for the value
+/// `799639566387078.25`), so its last digit's neighbours are checked with exact arithmetic.
+fn shortest_digits(x: f64) -> (Vec<u8>, i32) {
+    let sci = format!("{x:e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let digits: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).collect();
+    let n = digits.len();
+    // At most 17 significant digits, so the digit string fits in a u64.
+    let m: u64 = digits
+        .iter()
+        .fold(0u64, |acc, &d| acc * 10 + u64::from(d - b'0'));
+    let k = exp - (n as i32 - 1);
+    let same_len = |c: u64| c != 0 && c.to_string().len() == n;
+    let reads_back = |c: u64| format!("{c}e{k}").parse::<f64>().ok() == Some(x);
+    let neighbours: Vec<u64> = [m.checked_sub(1), m.checked_add(1)]
+        .into_iter()
+        .flatten()
+        .filter(|&c| same_len(c) && reads_back(c))
+        .collect();
+    if neighbours.is_empty() {
+        return (digits, exp);
+    }
+    let mut best = m;
+    let mut best_dist = exact_distance(m, k, x);
+    for c in neighbours {
+        let d = exact_distance(c, k, x);
+        if d < best_dist || (d == best_dist && c % 2 == 0) {
+            best = c;
+            best_dist = d;
+        }
+    }
+    (best.to_string().into_bytes(), exp)
+}
+
+/// `|c * 10^k - x|` scaled by a positive constant that depends only on `k` and `x`, exactly.
+fn exact_distance(c: u64, k: i32, x: f64) -> num_bigint::BigInt {
+    use num_bigint::BigInt;
+    let bits = x.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    let frac = bits & ((1u64 << 52) - 1);
+    let (mant, exp2) = if biased == 0 {
+        (frac, -1074)
+    } else {
+        (frac | (1u64 << 52), biased - 1075)
+    };
+    let ten = BigInt::from(10u8);
+    let two = BigInt::from(2u8);
+    let pow = |b: &BigInt, e: i32| num_traits::pow(b.clone(), e.max(0) as usize);
+    let a = BigInt::from(c) * pow(&ten, k) * pow(&two, -exp2);
+    let b = BigInt::from(mant) * pow(&two, exp2) * pow(&ten, -k);
+    let d = a - b;
+    if d.sign() == num_bigint::Sign::Minus {
+        -d
+    } else {
+        d
     }
 }
 
@@ -203,6 +259,7 @@ mod tests {
             (f64::MAX, "1.7976931348623157e+308"),
             (-2.5e-7, "-2.5e-07"),
             (100.0, "100.0"),
+            (f64::from_bits(0x4306_ba24_c26c_3c32), "799639566387078.2"),
         ] {
             assert_eq!(repr(x), want, "{x:e}");
         }
