@@ -46,5 +46,6 @@ pub use value::{Object, Typed, Value};
 /// Re-exports for generated code; not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::convert::glue;
     pub use inventory;
 }

@@ -1,3 +1,105 @@
-//! tether: configuration-driven remoting for Rust (being written).
+//! # tether: configuration-driven remoting for Rust
+//!
+//! After the remoting chapter of Spring Python: a service is a Rust trait plus an
+//! implementation, and whether a caller holds the local object or a proxy to another process is
+//! decided by an application context file, not by code. The same service can be exported over
+//! several wire protocols at once.
+//!
+//! This crate is the one users depend on. It re-exports the pieces, which live in:
+//!
+//! | crate | holds | here as |
+//! |---|---|---|
+//! | `tether-core` | [`Value`], [`RemoteError`], [`Call`], the [`Invoker`] (client) and [`Dispatch`] (server) traits, [`to_value`]/[`from_value`], the registry glue ([`Remotable`], [`FacetEntry`], [`ClassEntry`]), [`LocalInvoker`], the blocking facade ([`Blocking`]) | the crate root |
+//! | `tether-macros` | [`#[service]`](service) and [`#[component]`](component) | [`service`], [`component`] |
+//! | `tether-pyro` | Pyro5 wire protocol: serializers, daemon, proxy | [`pyro`] |
+//! | `tether-context` | the IoC container (Spring Python "objects" XML contexts) | [`context`] |
+//!
+//! Protocols and the container sit behind cargo features (`pyro`, `context`; both on by
+//! default), so a program that only needs the data model and the macros can leave them out.
+//!
+//! ## The flow of one call
+//!
+//! client code → generated proxy `XProxy` (typed args → [`Value`]s with [`to_value`]) →
+//! [`Invoker`] (a protocol client, a pool, or a [`LocalInvoker`]) → codec → socket → codec →
+//! [`Dispatch`] (generated `XDispatcher`: binds positional and keyword arguments by parameter
+//! name, [`from_value`] into typed args, calls the implementation) → result [`Value`] → back
+//! the same way. Typed ↔ `Value` conversion happens once at each end; codecs only see values.
+//!
+//! ## What `#[tether::service]` generates
+//!
+//! For `trait DataService`:
+//! - the trait itself in a dyn-compatible shape (boxed `Send` futures, `Send + Sync`
+//!   supertraits), so `Arc<dyn DataService>` is the type for a local object and a proxy alike;
+//! - `DataServiceProxy` (`DataServiceProxy::new(Arc<dyn Invoker>)`), which implements the trait
+//!   by sending [`Call`]s;
+//! - `DataServiceDispatcher<S: ?Sized>(pub Arc<S>)`, a [`Dispatch`] over any implementation;
+//! - `impl Remotable for dyn DataService` and `impl<S: DataService> UpcastFrom<S> for dyn
+//!   DataService`, which the container and exporters use (`<dyn DataService as
+//!   Remotable>::proxy(..)` / `::dispatcher(..)`);
+//! - `trait DataServiceBlocking`, the same methods without `async`, implemented for
+//!   [`Blocking<dyn DataService>`](Blocking).
+//!
+//! Put the **same attribute on the impl block** (`#[tether::service] impl DataService for
+//! Service`): it makes the impl match the rewritten trait and registers the facet "`Service`
+//! provides `dyn DataService`". `#[tether::component("server.Service")]` registers the class
+//! name that XML contexts use (the type must implement `Default`).
+//!
+//! Method options go in `#[tether(...)]` on trait methods: `name = "getData"` (the wire name,
+//! e.g. for camelCase Java services), `oneway` (no reply; returns `Result<(), E>`),
+//! `getter = "attr"` / `setter = "attr"` (a Pyro attribute read and written through
+//! `__getattr__` / `__setattr__`).
+//!
+//! ## Example
+//!
+//! ```
+//! use std::sync::Arc;
+//! use tether::{LocalInvoker, Remotable, RemoteError};
+//!
+//! #[tether::service]
+//! pub trait DataService {
+//!     async fn get_data(&self, param: String) -> Result<String, RemoteError>;
+//! }
+//!
+//! #[tether::component("server.Service")]
+//! #[derive(Default)]
+//! pub struct Service;
+//!
+//! #[tether::service]
+//! impl DataService for Service {
+//!     async fn get_data(&self, param: String) -> Result<String, RemoteError> {
+//!         Ok(format!("You got remote data => {param}"))
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), RemoteError> {
+//! // The local object and a proxy to it have the same type and give the same answer.
+//! let local: Arc<dyn DataService> = Arc::new(Service);
+//! let proxy = <dyn DataService>::proxy(Arc::new(LocalInvoker::of(local.clone())));
+//! assert_eq!(local.get_data("Hello".into()).await?, "You got remote data => Hello");
+//! assert_eq!(proxy.get_data("Hello".into()).await?, "You got remote data => Hello");
+//! # Ok(())
+//! # }
+//! ```
 #![deny(missing_docs)]
+
 pub use tether_core::*;
+pub use tether_macros::{component, service};
+
+/// The Pyro5 wire protocol (serializers, daemon, proxy): the `tether-pyro` crate (feature `pyro`).
+#[cfg(feature = "pyro")]
+pub use tether_pyro as pyro;
+
+/// The IoC container for Spring Python "objects" XML contexts: the `tether-context` crate
+/// (feature `context`).
+#[cfg(feature = "context")]
+pub use tether_context as context;
+
+/// Re-exports for generated code; not a public API. User crates need only `tether` in their
+/// `Cargo.toml` because the macros name everything through here.
+#[doc(hidden)]
+pub mod __private {
+    pub use async_trait;
+    pub use inventory;
+    pub use tether_core;
+}
