@@ -433,8 +433,8 @@ impl Parser<'_> {
         self.budget.enter(self.pos)?;
         self.pos += 1;
         let mut entries: Vec<(Value, Value)> = Vec::new();
-        // Index of each key, so a repeated key replaces the earlier value as in a Python dict
-        // without a quadratic scan.
+        // A repeated key replaces the earlier value, as in a Python dict: small objects scan,
+        // large ones index their keys so a hostile payload cannot make this quadratic.
         let mut index: HashMap<String, usize> = HashMap::new();
         self.skip_ws();
         if self.peek() == Some(b'}') {
@@ -456,10 +456,24 @@ impl Parser<'_> {
             self.pos += 1;
             self.skip_ws();
             let value = self.value()?;
-            match index.get(&key) {
-                Some(&i) => entries[i].1 = value,
+            let found = if index.is_empty() && entries.len() < 16 {
+                entries
+                    .iter()
+                    .position(|(k, _)| k.as_str() == Some(key.as_str()))
+            } else {
+                if index.is_empty() {
+                    for (i, (k, _)) in entries.iter().enumerate() {
+                        index.insert(k.as_str().unwrap_or_default().to_owned(), i);
+                    }
+                }
+                index.get(&key).copied()
+            };
+            match found {
+                Some(i) => entries[i].1 = value,
                 None => {
-                    index.insert(key.clone(), entries.len());
+                    if !index.is_empty() {
+                        index.insert(key.clone(), entries.len());
+                    }
                     entries.push((Value::Str(key), value));
                 }
             }
@@ -534,6 +548,11 @@ mod tests {
                 (Value::str("b"), Value::Int(2))
             ])
         );
+        let many: Vec<String> = (0..40).map(|i| format!("\"k{}\": {i}", i % 20)).collect();
+        let v = dec(&format!("{{{}}}", many.join(", "))).unwrap();
+        let m = v.as_map().unwrap();
+        assert_eq!(m.len(), 20);
+        assert_eq!(m[3], (Value::str("k3"), Value::Int(23)));
         for bad in [
             "01",
             "[1,]",

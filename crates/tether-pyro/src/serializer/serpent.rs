@@ -524,10 +524,20 @@ impl Parser<'_> {
                 return Err(self.err("bytes can only contain ASCII literal characters"));
             }
             if c != b'\\' {
-                // Copy one whole UTF-8 character (the input is valid UTF-8).
-                let len = utf8_len(c);
-                out.extend_from_slice(&self.s[self.pos..self.pos + len]);
-                self.pos += len;
+                // Copy the run up to the next byte that needs a look. Every stop byte is ASCII,
+                // so the run ends on a character boundary of the (valid UTF-8) input.
+                let run = self.pos;
+                while let Some(b) = self.peek() {
+                    if b == q
+                        || b == b'\\'
+                        || (!triple && (b == b'\n' || b == b'\r'))
+                        || (prefix.bytes && b >= 0x80)
+                    {
+                        break;
+                    }
+                    self.pos += 1;
+                }
+                out.extend_from_slice(&self.s[run..self.pos]);
                 continue;
             }
             let Some(e) = self.peek_at(1) else {
@@ -757,15 +767,6 @@ impl Parser<'_> {
         }
         self.budget.leave();
         Ok(special_dict(entries))
-    }
-}
-
-fn utf8_len(first: u8) -> usize {
-    match first {
-        0xf0..=0xff => 4,
-        0xe0..=0xef => 3,
-        0xc0..=0xdf => 2,
-        _ => 1,
     }
 }
 
