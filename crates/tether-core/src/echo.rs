@@ -1,1 +1,364 @@
-//! The echo service (placeholder being replaced by the Pyro work).
+//! The echo service behind `tether echo-server`: a hand-written [`Dispatch`] that behaves like
+//! the object of Python's `python -m Pyro5.utils.echoserver` (Pyro5 5.17), so the same client
+//! script gets the same results from either server.
+//!
+//! Methods and what they return (as in Python):
+//! - `echo(message)` → `message`; `oneway_echo(message)` (oneway) → `"bogus return value"`;
+//! - `error()` → `ValueError("this is the generated error from echoserver echo() method")`;
+//! - `error_with_text()` → `ValueError("the message of the error")`;
+//! - `slow()` → `"Finally, an answer!"` after 5 s; `oneway_slow()` (oneway) likewise;
+//! - `nan()` → `float('nan')`, `inf()` → `float('inf')`;
+//! - `__dunder__()` → `"should be allowed (dunder)"`;
+//! - `shutdown()` → `None`, and the service's shutdown signal fires
+//!   ([`EchoService::shutdown_requested`]), which the server awaits to stop;
+//! - attribute `verbose` (readable and writable, stored as `bool(value)`): when true, calls are
+//!   logged to stdout as Python does (`<asctime> - echo: <repr>`).
+//!
+//! The one difference: `generator()` returns an error, `NotImplementedError("streaming
+//! (iterators) not supported yet")`, because tether does not stream results yet.
+
+use crate::{
+    AttrInfo, BoxFuture, Call, Dispatch, MethodInfo, RemoteError, Value, GETATTR, SETATTR,
+};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// The object id the echo server registers the service under.
+pub const ECHO_OBJECT_ID: &str = "test.echoserver";
+
+/// How long `slow` and `oneway_slow` take, as in Python.
+const SLOW: Duration = Duration::from_secs(5);
+
+const fn m(name: &'static str, params: &'static [&'static str], oneway: bool) -> MethodInfo {
+    MethodInfo {
+        name,
+        params,
+        oneway,
+    }
+}
+
+static METHODS: [MethodInfo; 11] = [
+    m("__dunder__", &[], false),
+    m("echo", &["message"], false),
+    m("error", &[], false),
+    m("error_with_text", &[], false),
+    m("generator", &[], false),
+    m("inf", &[], false),
+    m("nan", &[], false),
+    m("oneway_echo", &["message"], true),
+    m("oneway_slow", &[], true),
+    m("shutdown", &[], false),
+    m("slow", &[], false),
+];
+
+static ATTRS: [AttrInfo; 1] = [AttrInfo {
+    name: "verbose",
+    writable: true,
+}];
+
+/// The echo service. Cheap to clone (shared state), so a server can keep a handle to await
+/// [`EchoService::shutdown_requested`] while the daemon holds another.
+#[derive(Clone, Debug)]
+pub struct EchoService {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    verbose: AtomicBool,
+    must_shutdown: watch::Sender<bool>,
+}
+
+impl Default for EchoService {
+    fn default() -> Self {
+        EchoService::new(false)
+    }
+}
+
+impl EchoService {
+    /// A new service; `verbose` as Python's `-v`.
+    pub fn new(verbose: bool) -> EchoService {
+        EchoService {
+            inner: Arc::new(Inner {
+                verbose: AtomicBool::new(verbose),
+                must_shutdown: watch::channel(false).0,
+            }),
+        }
+    }
+
+    /// Whether `shutdown()` was called.
+    pub fn is_shutdown_requested(&self) -> bool {
+        *self.inner.must_shutdown.borrow()
+    }
+
+    /// Resolves once `shutdown()` has been called (at once if it already was).
+    pub async fn shutdown_requested(&self) {
+        let mut rx = self.inner.must_shutdown.subscribe();
+        let _ = rx.wait_for(|v| *v).await;
+    }
+
+    fn verbose(&self) -> bool {
+        self.inner.verbose.load(Ordering::Relaxed)
+    }
+
+    fn log(&self, what: std::fmt::Arguments<'_>) {
+        if self.verbose() {
+            println!("{} - {what}", asctime_utc());
+        }
+    }
+
+    async fn run(&self, call: Call) -> Result<Value, RemoteError> {
+        match call.method.as_str() {
+            GETATTR | SETATTR => return self.attr(call),
+            _ => {}
+        }
+        let Some(info) = METHODS.iter().find(|mi| mi.name == call.method) else {
+            return Err(RemoteError::attribute_error(format!(
+                "'EchoServer' object has no attribute '{}'",
+                call.method
+            )));
+        };
+        let mut args = bind_like_python(info, call.args, call.kwargs)?;
+        match info.name {
+            "echo" => {
+                let message = args.pop().unwrap_or(Value::None);
+                self.log(format_args!("echo: {message}"));
+                Ok(message)
+            }
+            "oneway_echo" => {
+                let message = args.pop().unwrap_or(Value::None);
+                self.log(format_args!("oneway_echo: {message}"));
+                Ok(Value::str("bogus return value"))
+            }
+            "error" => {
+                self.log(format_args!("error: generating exception"));
+                Err(RemoteError::value_error(
+                    "this is the generated error from echoserver echo() method",
+                ))
+            }
+            "error_with_text" => {
+                self.log(format_args!("error: generating exception"));
+                Err(RemoteError::value_error("the message of the error"))
+            }
+            "slow" => {
+                self.log(format_args!("slow: waiting a bit..."));
+                tokio::time::sleep(SLOW).await;
+                self.log(format_args!("slow: returning result"));
+                Ok(Value::str("Finally, an answer!"))
+            }
+            "oneway_slow" => {
+                self.log(format_args!("oneway_slow: waiting a bit..."));
+                tokio::time::sleep(SLOW).await;
+                self.log(format_args!("oneway_slow: returning result"));
+                Ok(Value::str("bogus return value"))
+            }
+            "generator" => Err(RemoteError::exception(
+                "builtins.NotImplementedError",
+                "streaming (iterators) not supported yet",
+            )),
+            "nan" => Ok(Value::Float(f64::NAN)),
+            "inf" => Ok(Value::Float(f64::INFINITY)),
+            "__dunder__" => Ok(Value::str("should be allowed (dunder)")),
+            "shutdown" => {
+                self.log(format_args!("shutting down"));
+                self.inner.must_shutdown.send_replace(true);
+                Ok(Value::None)
+            }
+            other => Err(RemoteError::attribute_error(format!(
+                "'EchoServer' object has no attribute '{other}'"
+            ))),
+        }
+    }
+
+    fn attr(&self, call: Call) -> Result<Value, RemoteError> {
+        let name = call.args.first().and_then(Value::as_str).unwrap_or("");
+        if name != "verbose" {
+            return Err(RemoteError::attribute_error(format!(
+                "attempt to access unexposed or unknown remote attribute '{name}'"
+            )));
+        }
+        if call.method == GETATTR {
+            return Ok(Value::Bool(self.verbose()));
+        }
+        let value = call.args.get(1).map(truthy).unwrap_or(false);
+        self.inner.verbose.store(value, Ordering::Relaxed);
+        Ok(Value::None)
+    }
+}
+
+/// Binds arguments with CPython 3.11's exact `TypeError` texts for a bound method (which
+/// counts `self` among the positional arguments), so error messages match Python's server.
+fn bind_like_python(
+    info: &MethodInfo,
+    args: Vec<Value>,
+    kwargs: Vec<(String, Value)>,
+) -> Result<Vec<Value>, RemoteError> {
+    let name = format!("EchoServer.{}()", info.name);
+    let params = info.params;
+    if args.len() > params.len() {
+        let takes = params.len() + 1;
+        let plural = if takes == 1 { "" } else { "s" };
+        let given = args.len() + 1;
+        let was = if given == 1 { "was" } else { "were" };
+        return Err(RemoteError::type_error(format!(
+            "{name} takes {takes} positional argument{plural} but {given} {was} given"
+        )));
+    }
+    let mut slots: Vec<Option<Value>> = args.into_iter().map(Some).collect();
+    slots.resize_with(params.len(), || None);
+    for (key, value) in kwargs {
+        let Some(i) = params.iter().position(|p| *p == key) else {
+            return Err(RemoteError::type_error(format!(
+                "{name} got an unexpected keyword argument '{key}'"
+            )));
+        };
+        if slots[i].is_some() {
+            return Err(RemoteError::type_error(format!(
+                "{name} got multiple values for argument '{key}'"
+            )));
+        }
+        slots[i] = Some(value);
+    }
+    let missing: Vec<String> = params
+        .iter()
+        .zip(&slots)
+        .filter(|(_, s)| s.is_none())
+        .map(|(p, _)| format!("'{p}'"))
+        .collect();
+    if !missing.is_empty() {
+        let list = match missing.as_slice() {
+            [one] => one.clone(),
+            [init @ .., last] => format!("{} and {last}", init.join(", ")),
+            [] => String::new(),
+        };
+        let plural = if missing.len() == 1 { "" } else { "s" };
+        return Err(RemoteError::type_error(format!(
+            "{name} missing {} required positional argument{plural}: {list}",
+            missing.len()
+        )));
+    }
+    Ok(slots.into_iter().flatten().collect())
+}
+
+/// Python's `bool(value)`.
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::None => false,
+        Value::Bool(b) => *b,
+        Value::Int32(i) => *i != 0,
+        Value::Int(i) => *i != 0,
+        Value::BigInt(_) => true, // a BigInt never holds a value that fits in i64, so never 0
+        Value::Float(x) => *x != 0.0,
+        Value::Str(s) => !s.is_empty(),
+        Value::Bytes(b) => !b.is_empty(),
+        Value::List(v) | Value::Tuple(v) | Value::Set(v) => !v.is_empty(),
+        Value::Map(m) => !m.is_empty(),
+        Value::Typed(t) => truthy(&t.value),
+        Value::DateTime(_) | Value::Object(_) => true,
+    }
+}
+
+/// `time.asctime()` in UTC, e.g. `Mon Nov 23 09:05:01 2026`.
+fn asctime_utc() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{} {} {:2} {:02}:{:02}:{:02} {}",
+        DAYS[days.rem_euclid(7) as usize],
+        MONTHS[(month - 1) as usize],
+        day,
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        year
+    )
+}
+
+impl Dispatch for EchoService {
+    fn methods(&self) -> Vec<&'static MethodInfo> {
+        METHODS.iter().collect()
+    }
+
+    fn attrs(&self) -> Vec<&'static AttrInfo> {
+        ATTRS.iter().collect()
+    }
+
+    fn dispatch(&self, call: Call) -> BoxFuture<'_, Result<Value, RemoteError>> {
+        Box::pin(self.run(call))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(svc: &EchoService, call: Call) -> Result<Value, RemoteError> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(svc.dispatch(call))
+    }
+
+    #[test]
+    fn behaves_like_pythons_echoserver() {
+        let svc = EchoService::default();
+        assert_eq!(
+            run(&svc, Call::new("echo", vec![Value::Int(1)])).unwrap(),
+            Value::Int(1)
+        );
+        let e = run(&svc, Call::new("error", vec![])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "ValueError: this is the generated error from echoserver echo() method"
+        );
+        assert_eq!(
+            run(&svc, Call::get_attr("verbose")).unwrap(),
+            Value::Bool(false)
+        );
+        run(&svc, Call::set_attr("verbose", Value::Int(3))).unwrap();
+        assert_eq!(
+            run(&svc, Call::get_attr("verbose")).unwrap(),
+            Value::Bool(true)
+        );
+        assert!(!svc.is_shutdown_requested());
+        run(&svc, Call::new("shutdown", vec![])).unwrap();
+        assert!(svc.is_shutdown_requested());
+        let e = run(&svc, Call::new("nope", vec![])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "AttributeError: 'EchoServer' object has no attribute 'nope'"
+        );
+        assert!(asctime_utc().len() >= 24);
+        let e = run(&svc, Call::new("echo", vec![])).unwrap_err();
+        assert_eq!(
+            e.message(),
+            "EchoServer.echo() missing 1 required positional argument: 'message'"
+        );
+        let e = run(&svc, Call::new("error", vec![Value::None])).unwrap_err();
+        assert_eq!(
+            e.message(),
+            "EchoServer.error() takes 1 positional argument but 2 were given"
+        );
+    }
+}

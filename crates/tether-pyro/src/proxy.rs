@@ -1,0 +1,444 @@
+//! [`Proxy`]: the Pyro5 client for one remote object, an [`Invoker`].
+//!
+//! It does what Python's `Pyro5.client.Proxy` does on the wire: connect lazily on the first
+//! call (so building an application context does no network I/O), CONNECT with
+//! `{'handshake': 'hello', 'object': id}`, learn the metadata from CONNECTOK (sets, lists or
+//! `()`; falling back to `Pyro.Daemon.get_metadata` when it is empty), then one INVOKE per call
+//! with the sequence number starting at 1, checking that each reply has the call's seq and
+//! serializer. Calls to methods the server marks oneway (or [`Call::oneway`] calls) are sent
+//! with flag 0x04 and no reply is read.
+//!
+//! One connection per proxy, calls serialized on it (clones share it). When a call fails on
+//! the connection (socket error, timeout, protocol error, or the caller dropping the future)
+//! the connection is discarded and the next call reconnects; the failed call itself is not
+//! retried, because the server may already have run it.
+
+use crate::connection::Connection;
+use crate::exception;
+use crate::frame::{flags, msg_type, Header, PING_SERIALIZER_ID};
+use crate::message::Message;
+use crate::metadata::Metadata;
+use crate::serializer::{Limits, Serializer};
+use crate::stream::Stream;
+use crate::uri::{Location, PyroUri};
+use crate::DAEMON_OBJECT_ID;
+use std::sync::Arc;
+use std::time::Duration;
+use tether_core::{BoxFuture, Call, Invoker, RemoteError, Value, GETATTR, SETATTR};
+use tokio::net::{TcpStream, UnixStream};
+use tokio::sync::Mutex;
+
+/// Settings, fixed once the proxy is built (the `with_*` methods make a new proxy).
+#[derive(Clone, Debug)]
+struct Settings {
+    uri: String,
+    target: PyroUri,
+    serializer: Serializer,
+    timeout: Option<Duration>,
+    corr_id: Option<[u8; 16]>,
+    limits: Limits,
+    max_message_size: usize,
+}
+
+/// The live connection and its handshake result.
+struct Live {
+    conn: Connection<Stream>,
+    meta: Metadata,
+}
+
+struct State {
+    live: Option<Live>,
+    seq: u16,
+}
+
+/// A client for one Pyro object (`PYRO:obj@host:port`, `PYRO:obj@./u:/path`, `PYROLOC://…`).
+#[derive(Clone)]
+pub struct Proxy {
+    settings: Arc<Settings>,
+    state: Arc<Mutex<State>>,
+}
+
+impl std::fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Proxy")
+            .field("uri", &self.settings.uri)
+            .field("serializer", &self.settings.serializer)
+            .finish()
+    }
+}
+
+impl Proxy {
+    /// Parses the URI; does no I/O. Defaults: serpent (Pyro's default), no timeout, no
+    /// correlation id, 64 MiB message limit, default decoder [`Limits`].
+    pub fn new(uri: &str) -> Result<Proxy, RemoteError> {
+        let target = PyroUri::parse(uri)?;
+        Ok(Proxy::from_settings(Settings {
+            uri: uri.trim().to_string(),
+            target,
+            serializer: Serializer::Serpent,
+            timeout: None,
+            corr_id: None,
+            limits: Limits::default(),
+            max_message_size: 64 * 1024 * 1024,
+        }))
+    }
+
+    fn from_settings(settings: Settings) -> Proxy {
+        Proxy {
+            settings: Arc::new(settings),
+            state: Arc::new(Mutex::new(State { live: None, seq: 0 })),
+        }
+    }
+
+    fn with(&self, f: impl FnOnce(&mut Settings)) -> Proxy {
+        let mut s = (*self.settings).clone();
+        f(&mut s);
+        Proxy::from_settings(s)
+    }
+
+    /// Uses another serializer (a fresh, unconnected proxy).
+    pub fn with_serializer(self, serializer: Serializer) -> Proxy {
+        self.with(|s| s.serializer = serializer)
+    }
+
+    /// Bounds each call, including connecting and the handshake when the call needs them.
+    /// On expiry the call fails with kind `Timeout` and the connection is dropped.
+    pub fn with_timeout(self, timeout: Duration) -> Proxy {
+        self.with(|s| s.timeout = Some(timeout))
+    }
+
+    /// Sends this correlation id (raw UUID bytes) with every message (flag 0x40).
+    pub fn with_correlation_id(self, id: [u8; 16]) -> Proxy {
+        self.with(|s| s.corr_id = Some(id))
+    }
+
+    /// Changes the message size limit (both ways).
+    pub fn with_max_message_size(self, max: usize) -> Proxy {
+        self.with(|s| s.max_message_size = max)
+    }
+
+    /// Changes the decoder limits for replies.
+    pub fn with_limits(self, limits: Limits) -> Proxy {
+        self.with(|s| s.limits = limits)
+    }
+
+    /// The URI as given.
+    pub fn uri(&self) -> &str {
+        &self.settings.uri
+    }
+
+    /// The serializer in use.
+    pub fn serializer(&self) -> Serializer {
+        self.settings.serializer
+    }
+
+    async fn bounded<T>(
+        &self,
+        fut: impl std::future::Future<Output = Result<T, RemoteError>>,
+    ) -> Result<T, RemoteError> {
+        match self.settings.timeout {
+            Some(d) => tokio::time::timeout(d, fut).await.map_err(|_| {
+                RemoteError::timeout(format!(
+                    "call to {} timed out after {d:?}",
+                    self.settings.uri
+                ))
+            })?,
+            None => fut.await,
+        }
+    }
+
+    /// Connects and handshakes now (Python's `_pyroBind`); a no-op when connected.
+    pub async fn connect(&self) -> Result<(), RemoteError> {
+        self.bounded(async {
+            let mut st = self.state.lock().await;
+            if st.live.is_none() {
+                let seq = st.seq;
+                st.live = Some(self.open(seq).await?);
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Closes the connection (the next call reconnects).
+    pub async fn close(&self) {
+        if let Some(mut live) = self.state.lock().await.live.take() {
+            live.conn.shutdown().await;
+        }
+    }
+
+    /// The object's metadata from the handshake (connects if needed).
+    pub async fn metadata(&self) -> Result<Metadata, RemoteError> {
+        self.connect().await?;
+        let st = self.state.lock().await;
+        Ok(st.live.as_ref().map(|l| l.meta.clone()).unwrap_or_default())
+    }
+
+    /// Sends a MSG_PING and waits for the pong (nothing is deserialized).
+    pub async fn ping(&self) -> Result<(), RemoteError> {
+        self.bounded(async {
+            let mut st = self.state.lock().await;
+            let mut live = match st.live.take() {
+                Some(l) => l,
+                None => self.open(st.seq).await?,
+            };
+            let h = Header::new(msg_type::PING, PING_SERIALIZER_ID, 0, 0)
+                .with_corr_id(self.settings.corr_id);
+            live.conn
+                .send(h, &[], |b| {
+                    b.extend_from_slice(b"ping");
+                    Ok(())
+                })
+                .await?;
+            let reply = read_reply(&mut live.conn).await?;
+            if reply.header.msg_type != msg_type::PING {
+                return Err(RemoteError::protocol(format!(
+                    "invalid msg type {} received (expected: 6)",
+                    reply.header.msg_type
+                )));
+            }
+            st.live = Some(live);
+            Ok(())
+        })
+        .await
+    }
+
+    /// Calls a method (the [`Invoker`] entry point).
+    pub async fn call(&self, call: Call) -> Result<Value, RemoteError> {
+        let object = self.settings.target.direct()?.0.to_string();
+        let kwargs_none = call.method == GETATTR || call.method == SETATTR;
+        match self.exchange(&object, &call, 0, kwargs_none).await? {
+            None => Ok(Value::None),
+            Some(reply) => self.decode_result(&reply),
+        }
+    }
+
+    /// Reads an exposed attribute (`__getattr__`).
+    pub async fn get_attr(&self, name: &str) -> Result<Value, RemoteError> {
+        self.call(Call::get_attr(name)).await
+    }
+
+    /// Writes an exposed attribute (`__setattr__`).
+    pub async fn set_attr(&self, name: &str, value: Value) -> Result<(), RemoteError> {
+        self.call(Call::set_attr(name, value)).await.map(|_| ())
+    }
+
+    /// Sends several calls in one message (flag 0x08) and returns one result per call that
+    /// ran: the server stops at the first exception, which is the last item then.
+    pub async fn batch(
+        &self,
+        calls: Vec<Call>,
+    ) -> Result<Vec<Result<Value, RemoteError>>, RemoteError> {
+        let object = self.settings.target.direct()?.0.to_string();
+        let items = calls
+            .into_iter()
+            .map(|c| {
+                let kwargs = c
+                    .kwargs
+                    .into_iter()
+                    .map(|(k, v)| (Value::Str(k), v))
+                    .collect();
+                Value::Tuple(vec![
+                    Value::Str(c.method),
+                    Value::Tuple(c.args),
+                    Value::Map(kwargs),
+                ])
+            })
+            .collect();
+        let call = Call::new("<batch>", items);
+        let reply = self
+            .exchange(&object, &call, flags::BATCH, true)
+            .await?
+            .ok_or_else(|| RemoteError::protocol("no reply to a batch"))?;
+        let value = self.decode_result(&reply)?;
+        let (Value::List(items) | Value::Tuple(items)) = value else {
+            return Err(RemoteError::protocol("batch reply is not a list"));
+        };
+        Ok(items
+            .into_iter()
+            .map(|v| match exception::from_wrapper(&v) {
+                Some(e) => Err(e),
+                None => Ok(v),
+            })
+            .collect())
+    }
+
+    fn decode_result(&self, reply: &Message) -> Result<Value, RemoteError> {
+        let value = self
+            .settings
+            .serializer
+            .decode(&reply.payload, &self.settings.limits)?;
+        let f = reply.header.flags;
+        if f & flags::ITEMSTREAMRESULT != 0 {
+            return Err(RemoteError::protocol(
+                "the remote method returned an iterator: streaming results are not supported yet",
+            ));
+        }
+        if f & flags::EXCEPTION != 0 {
+            return Err(exception::from_value(&value));
+        }
+        Ok(value)
+    }
+
+    /// Sends one INVOKE and (unless oneway) reads its RESULT, connecting first if needed.
+    async fn exchange(
+        &self,
+        object: &str,
+        call: &Call,
+        extra_flags: u16,
+        kwargs_none: bool,
+    ) -> Result<Option<Message>, RemoteError> {
+        let s = &self.settings;
+        self.bounded(async {
+            let mut st = self.state.lock().await;
+            // Taken out while in use: if this future is dropped mid-call, the half-used
+            // connection is dropped with it instead of being reused out of sync.
+            let mut live = match st.live.take() {
+                Some(l) => l,
+                None => self.open(st.seq).await?,
+            };
+            st.seq = st.seq.wrapping_add(1);
+            let seq = st.seq;
+            let oneway = call.oneway || live.meta.oneway.iter().any(|m| *m == call.method);
+            let f = extra_flags | if oneway { flags::ONEWAY } else { 0 };
+            let header = Header::new(msg_type::INVOKE, s.serializer.pyro5_id(), f, seq)
+                .with_corr_id(s.corr_id);
+            if let Err(e) = live.conn.encode(header, &[], |b| {
+                s.serializer.encode_call(object, call, kwargs_none, b)
+            }) {
+                // Nothing was sent: the connection is still good.
+                st.live = Some(live);
+                return Err(e);
+            }
+            live.conn.flush_encoded().await?;
+            if oneway {
+                st.live = Some(live);
+                return Ok(None);
+            }
+            let reply = read_reply(&mut live.conn).await?;
+            let h = reply.header;
+            if h.msg_type != msg_type::RESULT {
+                return Err(RemoteError::protocol(format!(
+                    "invalid msg type {} received (expected: 5)",
+                    h.msg_type
+                )));
+            }
+            if h.seq != seq {
+                return Err(RemoteError::protocol(format!(
+                    "invoke: reply sequence out of sync, got {} expected {seq}",
+                    h.seq
+                )));
+            }
+            if h.serializer_id != s.serializer.pyro5_id() {
+                return Err(RemoteError::serialization(format!(
+                    "invalid serializer in response: {}",
+                    h.serializer_id
+                )));
+            }
+            st.live = Some(live);
+            Ok(Some(reply))
+        })
+        .await
+    }
+
+    /// Connects and performs the handshake.
+    async fn open(&self, seq: u16) -> Result<Live, RemoteError> {
+        let s = &self.settings;
+        let (object, location) = s.target.direct()?;
+        let stream = match location {
+            Location::Tcp { host, port } => {
+                let tcp = TcpStream::connect((host.as_str(), *port))
+                    .await
+                    .map_err(|e| {
+                        RemoteError::connection(format!("cannot connect to {location}: {e}"))
+                            .with_source(e)
+                    })?;
+                Stream::tcp(tcp)?
+            }
+            Location::Unix(path) => Stream::Unix(UnixStream::connect(path).await.map_err(|e| {
+                RemoteError::connection(format!("cannot connect to {location}: {e}")).with_source(e)
+            })?),
+        };
+        let mut conn = Connection::new(stream, s.max_message_size);
+        let hello = Value::Map(vec![
+            (Value::str("handshake"), Value::str("hello")),
+            (Value::str("object"), Value::str(object)),
+        ]);
+        let header =
+            Header::new(msg_type::CONNECT, s.serializer.pyro5_id(), 0, seq).with_corr_id(s.corr_id);
+        conn.send(header, &[], |b| s.serializer.encode(&hello, b))
+            .await?;
+        let reply = read_reply(&mut conn).await?;
+        let data = if reply.payload.is_empty() {
+            Value::None
+        } else {
+            match Serializer::from_pyro5_id(reply.header.serializer_id) {
+                Some(ser) => ser.decode(&reply.payload, &s.limits)?,
+                None => {
+                    return Err(RemoteError::protocol(format!(
+                        "handshake reply with unsupported serializer id {}",
+                        reply.header.serializer_id
+                    )))
+                }
+            }
+        };
+        match reply.header.msg_type {
+            msg_type::CONNECTOK => {
+                let meta = exception::field(&data, "meta")
+                    .map(Metadata::from_value)
+                    .unwrap_or_default();
+                let mut live = Live { conn, meta };
+                if live.meta.is_empty() && object != DAEMON_OBJECT_ID {
+                    live.meta = self.fetch_metadata(&mut live, object, seq).await?;
+                }
+                Ok(live)
+            }
+            msg_type::CONNECTFAIL => {
+                let reason = match &data {
+                    Value::Str(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                Err(RemoteError::connection(format!(
+                    "connection to {location} rejected: {reason}"
+                )))
+            }
+            other => Err(RemoteError::protocol(format!(
+                "cannot connect to {location}: invalid msg type {other} received"
+            ))),
+        }
+    }
+
+    /// `Pyro.Daemon.get_metadata(object)` on the fresh connection (when CONNECTOK had none).
+    async fn fetch_metadata(
+        &self,
+        live: &mut Live,
+        object: &str,
+        seq: u16,
+    ) -> Result<Metadata, RemoteError> {
+        let s = &self.settings;
+        let call = Call::new("get_metadata", vec![Value::str(object)]);
+        let seq = seq.wrapping_add(1);
+        let header =
+            Header::new(msg_type::INVOKE, s.serializer.pyro5_id(), 0, seq).with_corr_id(s.corr_id);
+        live.conn
+            .send(header, &[], |b| {
+                s.serializer.encode_call(DAEMON_OBJECT_ID, &call, false, b)
+            })
+            .await?;
+        let reply = read_reply(&mut live.conn).await?;
+        let value = self.decode_result(&reply)?;
+        Ok(Metadata::from_value(&value))
+    }
+}
+
+async fn read_reply(conn: &mut Connection<Stream>) -> Result<Message, RemoteError> {
+    conn.read_message(None, None)
+        .await?
+        .ok_or_else(|| RemoteError::connection("connection closed by the server"))
+}
+
+impl Invoker for Proxy {
+    fn invoke(&self, call: Call) -> BoxFuture<'_, Result<Value, RemoteError>> {
+        Box::pin(self.call(call))
+    }
+}

@@ -1,0 +1,146 @@
+"""A fixed scenario against an echo server (Python's Pyro5 echoserver or `tether echo-server`).
+
+usage: echo_client.py URI SERIALIZER
+
+Prints one canonical line per check, so the outputs from two servers can be compared with
+diff: sets are printed sorted, floats by repr, exceptions as type + message (tracebacks only
+as "has traceback"), and anything that legitimately differs (ports, server type) is left out.
+"""
+import sys
+import uuid
+
+import Pyro5.api
+import Pyro5.errors
+from Pyro5.callcontext import current_context
+
+
+def canon(v):
+    if isinstance(v, (set, frozenset)):
+        return "set(" + ", ".join(sorted(canon(x) for x in v)) + ")"
+    if isinstance(v, dict):
+        return "{" + ", ".join(canon(k) + ": " + canon(x) for k, x in v.items()) + "}"
+    if isinstance(v, list):
+        return "[" + ", ".join(canon(x) for x in v) + "]"
+    if isinstance(v, tuple):
+        return "(" + ", ".join(canon(x) for x in v) + ("," if len(v) == 1 else "") + ")"
+    return type(v).__name__ + ":" + repr(v)
+
+
+def exc(e):
+    tb = getattr(e, "_pyroTraceback", None)
+    return "%s: %s%s" % (type(e).__name__, e, " [has traceback]" if tb else "")
+
+
+def check(label, fn):
+    try:
+        print(label, "->", canon(fn()))
+    except Exception as e:  # noqa: BLE001 - every outcome is data here
+        print(label, "raised", exc(e))
+    sys.stdout.flush()
+
+
+def values(ser):
+    vals = [
+        None, True, False, 0, 1, -1, 2**31, 2**63 - 1, -2**63, 2**63, -2**63 - 1, 2**70, -2**100,
+        1.5, -0.0, 1e-05, 1e16, 1.7976931348623157e308, 5e-324, float("inf"), float("-inf"),
+        "", "hello", "héllo wörld ✓", "non-BMP 😀 \U0001F600 \U00010000", "it's", 'say "hi"', "both ' and \"",
+        "back\\slash", "ctrl \x00\x01\x1f\x7f\x9f \n\r\t\x0b\x0c", "line\u2028sep\u2029", "x" * 5000,
+        [], {}, [1, [2, [3, [4]]]], {"a": 1, "b": [1, 2], "c": {"d": None}},
+        {"unicode ✓": "😀", "": ""},
+    ]
+    if ser == "serpent":
+        # msgpack (strict_map_key) and json can't carry non-string keys in Python either
+        vals += [{1: "int key", 2: "b"}, {(1, 2): "tuple key"}, {1.5: "float key"}, frozenset({1, 2})]
+    if ser != "json":
+        vals += [(), (1,), (1, "a", None), {"k": (1, 2)},
+                 b"", b"\x00\x01binary\xff", bytes(range(256)), {1, 2, 3}, {"a", "b"}]
+    return vals
+
+
+def main():
+    uri, ser = sys.argv[1], sys.argv[2]
+    p = Pyro5.api.Proxy(uri)
+    p._pyroSerializer = ser
+    p._pyroTimeout = 20
+    check("bind", p._pyroBind)
+    print("methods", canon(set(p._pyroMethods)))
+    print("oneway", canon(set(p._pyroOneway)))
+    print("attrs", canon(set(p._pyroAttrs)))
+    for i, v in enumerate(values(ser)):
+        check("echo %d %s" % (i, canon(v)[:60]), lambda v=v: p.echo(v))
+    check("echo nan", lambda: repr(p.echo(float("nan"))))
+    check("echo kwargs", lambda: p.echo(message="by keyword"))
+    check("echo no args", lambda: type(p.echo()).__name__)
+    check("echo too many", lambda: p.echo(1, 2))
+    check("nan", lambda: repr(p.nan()))
+    check("inf", p.inf)
+    check("dunder", p.__dunder__)
+    check("error", p.error)
+    check("error_with_text", p.error_with_text)
+    check("oneway_echo", lambda: p.oneway_echo("fire and forget"))
+    check("after oneway", lambda: p.echo("still in sync"))
+    check("verbose get", lambda: p.verbose)
+    check("verbose set", lambda: setattr(p, "verbose", 1))
+    check("verbose get2", lambda: p.verbose)
+    check("verbose reset", lambda: setattr(p, "verbose", 0))
+    check("raw nosuch", lambda: p._pyroInvoke("nosuch", (), {}))
+    check("raw private", lambda: p._pyroInvoke("_private", (), {}))
+    check("raw mangled", lambda: p._pyroInvoke("__private", (), {}))
+    check("raw getattr private", lambda: p._pyroInvoke("__getattr__", ("_verbose",), None))
+    check("raw verbose as method", lambda: p._pyroInvoke("verbose", (), {}))
+
+    def batch():
+        b = Pyro5.api.BatchProxy(p)
+        b.echo(1)
+        b.echo("two")
+        b.error_with_text()
+        b.echo(3)
+        out = []
+        try:
+            for r in b():
+                out.append(r)
+        except Exception as e:  # noqa: BLE001
+            out.append(exc(e))
+        return out
+    check("batch", batch)
+
+    def corr():
+        current_context.correlation_id = uuid.UUID("11111111-2222-3333-4444-555555555555")
+        try:
+            q = Pyro5.api.Proxy(uri)
+            q._pyroSerializer = ser
+            return q.echo("with correlation id")
+        finally:
+            current_context.correlation_id = None
+    check("correlation id", corr)
+
+    d = Pyro5.api.Proxy(uri.replace("test.echoserver", "Pyro.Daemon"))
+    d._pyroSerializer = ser
+    check("daemon ping", d.ping)
+    check("daemon registered", lambda: sorted(d.registered()))
+    check("daemon get_metadata", lambda: {k: set(v) for k, v in d.get_metadata("test.echoserver").items()})
+    check("daemon get_metadata unknown", lambda: d.get_metadata("nosuch"))
+    check("daemon info type", lambda: type(d.info()).__name__)
+
+    def unknown_object():
+        q = Pyro5.api.Proxy(uri.replace("test.echoserver", "no.such.object"))
+        q._pyroSerializer = ser
+        try:
+            q._pyroBind()
+        except Pyro5.errors.CommunicationError as e:
+            return type(e).__name__ + ": " + str(e).split("rejected: ")[-1]
+    check("unknown object", unknown_object)
+
+    def ping():
+        p._pyroConnection.send(b"")
+        from Pyro5 import protocol
+        protocol.SendingMessage.ping(p._pyroConnection)
+        return "pong"
+    check("msg ping", ping)
+    check("after ping", lambda: p.echo("still in sync after ping"))
+    p._pyroRelease()
+    print("done")
+
+
+if __name__ == "__main__":
+    main()
