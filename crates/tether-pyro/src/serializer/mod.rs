@@ -1,8 +1,18 @@
 //! Pyro's payload serializers: serpent (id 1), json (id 3) and msgpack (id 4) in Pyro5's
 //! numbering. Each maps [`Value`] both ways; the per-format module docs hold the mapping table.
 //!
-//! Decoders never trust their input: they enforce [`Limits`] (nesting depth, item count,
-//! total size) and return a [`RemoteError`] of kind `Serialization` on anything they cannot map.
+//! Decoders never trust their input: they enforce [`Limits`] (nesting depth, item count; the
+//! total size is bounded earlier, by the frame reader's message size limit), never allocate from
+//! a declared length before the bytes are there, and return a [`RemoteError`] of kind
+//! `Serialization`, with the byte position, on anything they cannot map.
+//!
+//! Mapping in one line per format (details in each module): serpent keeps tuples and sets, and
+//! carries bytes as serpent's base64 dict; json has no bytes (Pyro5 refuses them too) and turns
+//! tuples and sets into lists and map keys into strings; msgpack turns tuples and sets into lists
+//! and carries bytes, big ints (ext 0x31) and datetimes (ext 0x32). On every format `Int32`
+//! reads back as `Int`, `Object` as a `Map` with `__class__` first, `Typed` as its inner value,
+//! and a decoded value comes back unchanged from another encode and decode (and as the same
+//! bytes when the peer wrote canonical output), so an echo returns what it was sent.
 
 use tether_core::{Call, RemoteError, Value};
 
