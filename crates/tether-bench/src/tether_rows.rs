@@ -7,9 +7,10 @@
 //! benchmark should not depend on.)
 
 use crate::drive::{AsyncClient, BoxErr};
+use crate::workload::SMALL_ARG;
 use std::sync::Arc;
-use tether_core::{bind_args, BoxFuture, Call, Dispatch, MethodInfo, RemoteError, Value};
-use tether_pyro::{Daemon, DaemonConfig};
+use tether_core::{bind_args, BoxFuture, Call, Dispatch, Invoker, MethodInfo, RemoteError, Value};
+use tether_pyro::{Daemon, DaemonConfig, Proxy, Serializer};
 
 static ECHO: MethodInfo = MethodInfo {
     name: "echo",
@@ -48,28 +49,58 @@ pub async fn serve(announce: fn(u16)) -> Result<(), BoxErr> {
     })
     .await?;
     daemon.register("echo", Arc::new(BenchEcho))?;
-    let port = daemon.local_addr().ok_or("daemon has no TCP address")?.port();
+    let port = daemon
+        .local_addr()
+        .ok_or("daemon has no TCP address")?
+        .port();
     announce(port);
     daemon.wait().await;
     Ok(())
 }
 
-/// A tether proxy connection; not wired yet (waiting for `tether_pyro::Proxy`).
-pub struct TetherClient;
+/// One tether proxy (one connection) to the echo object at `addr`.
+pub struct TetherClient {
+    proxy: Proxy,
+    small: Call,
+}
 
 impl TetherClient {
-    /// Would connect a tether proxy to `addr`; not wired yet.
-    pub fn connect(_addr: &str) -> Result<TetherClient, BoxErr> {
-        Err("tether client rows not wired yet (tether_pyro::Proxy pending)".into())
+    /// Builds a proxy for `PYRO:echo@addr` with the serializer named by
+    /// `TETHER_BENCH_SERIALIZER` (default msgpack); it connects on the first call, which the
+    /// drivers make before the clock starts.
+    pub fn connect(addr: &str) -> Result<TetherClient, BoxErr> {
+        let name = std::env::var("TETHER_BENCH_SERIALIZER").unwrap_or_else(|_| "msgpack".into());
+        let serializer =
+            Serializer::from_name(&name).ok_or_else(|| format!("unknown serializer {name:?}"))?;
+        let proxy = Proxy::new(&format!("PYRO:echo@{addr}"))?.with_serializer(serializer);
+        Ok(TetherClient {
+            proxy,
+            small: Call::new("echo", vec![Value::Str(SMALL_ARG.into())]),
+        })
     }
 }
 
 impl AsyncClient for TetherClient {
     async fn small(&mut self) -> Result<(), BoxErr> {
-        Err("not wired".into())
+        // Building the Call is part of the cost a user pays per call, so it is cloned here.
+        match self.proxy.invoke(self.small.clone()).await? {
+            Value::Str(s) if s == SMALL_ARG => Ok(()),
+            other => Err(format!("tether echo returned {other:?}").into()),
+        }
     }
 
-    async fn big(&mut self, _payload: Vec<u8>) -> Result<Vec<u8>, BoxErr> {
-        Err("not wired".into())
+    async fn big(&mut self, payload: Vec<u8>) -> Result<Vec<u8>, BoxErr> {
+        match self
+            .proxy
+            .invoke(Call::new("echo", vec![Value::Bytes(payload)]))
+            .await?
+        {
+            Value::Bytes(b) => Ok(b),
+            other => Err(format!(
+                "tether big echo returned a {:?}",
+                std::mem::discriminant(&other)
+            )
+            .into()),
+        }
     }
 }
