@@ -1171,12 +1171,28 @@ pub mod glue {
     use serde::{de, Serialize};
     use std::sync::Arc;
 
+    /// Proxy side: a method call from its already converted arguments. Taking the conversion
+    /// results here (not `?` in the generated code) keeps the one `E: From<RemoteError>` bound
+    /// in [`invoke`], so a missing impl is reported once, at the method's return type.
+    pub fn call<const N: usize>(
+        method: &str,
+        args: [Result<Value, RemoteError>; N],
+        oneway: bool,
+    ) -> Result<Call, RemoteError> {
+        Ok(Call {
+            method: method.to_owned(),
+            args: args.into_iter().collect::<Result<Vec<_>, _>>()?,
+            kwargs: Vec::new(),
+            oneway,
+        })
+    }
+
     /// Proxy side: sends a call and converts the reply to the method's result type.
     pub async fn invoke<T: de::DeserializeOwned + 'static, E: From<RemoteError>>(
         invoker: &Arc<dyn Invoker>,
-        call: Call,
+        call: Result<Call, RemoteError>,
     ) -> Result<T, E> {
-        let reply = invoker.invoke(call).await?;
+        let reply = invoker.invoke(call?).await?;
         Ok(from_value(reply)?)
     }
 

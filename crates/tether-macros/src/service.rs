@@ -250,7 +250,11 @@ fn expand_trait(root: &Path, mut tr: ItemTrait) -> syn::Result<TokenStream> {
         let sig = blocking_sig(m);
         let mi = &m.ident;
         let args = m.params.iter().map(|p| &p.ident);
-        quote!(#sig { self.block_on(self.inner().#mi(#(#args),*)) })
+        // Spanned at the return type: that is where a missing `From<RemoteError>` belongs.
+        let body = quote_spanned! {m.ret.span()=>
+            self.block_on(self.inner().#mi(#(#args),*))
+        };
+        quote!(#sig { #body })
     });
 
     let proxy_doc = format!(
@@ -453,27 +457,20 @@ fn proxy_method(c: &TokenStream, g: &TokenStream, m: &Method) -> TokenStream {
         .map(|par| {
             let id = &par.ident;
             match par.referent() {
-                Some(elem) => quote!(#c::to_value::<#elem>(#id)?),
-                None => quote!(#c::to_value(&#id)?),
+                Some(elem) => quote!(#c::to_value::<#elem>(#id)),
+                None => quote!(#c::to_value(&#id)),
             }
         })
         .collect();
     let call = match &m.kind {
         Kind::Method { oneway } => {
             let wire = &m.wire;
-            quote! {
-                #c::Call {
-                    method: ::std::string::String::from(#wire),
-                    args: ::std::vec![#(#values),*],
-                    kwargs: ::std::vec::Vec::new(),
-                    oneway: #oneway,
-                }
-            }
+            quote!(#g::call(#wire, [#(#values),*], #oneway))
         }
-        Kind::Getter(attr) => quote!(#c::Call::get_attr(#attr)),
+        Kind::Getter(attr) => quote!(::core::result::Result::Ok(#c::Call::get_attr(#attr))),
         Kind::Setter(attr) => {
             let v = &values[0];
-            quote!(#c::Call::set_attr(#attr, #v))
+            quote!(#v.map(|__tether_v| #c::Call::set_attr(#attr, __tether_v)))
         }
     };
     // The conversion of the framework error into the user's error type is reported at the
@@ -521,11 +518,15 @@ fn dispatch_arm(g: &TokenStream, m: &Method) -> TokenStream {
             let [#(#slots),*] = #g::bind::<#n>(#wire, &[#(#names),*], __tether_args, __tether_kwargs)?;
         }
     };
+    // Spanned at the return type: a missing `Into<RemoteError>` for the error type belongs there.
+    let reply = quote_spanned! {m.ret.span()=>
+        #g::reply(self.0.#mi(#(#pass),*).await)
+    };
     quote! {
         #wire => {
             #bind
             #(#converts)*
-            #g::reply(self.0.#mi(#(#pass),*).await)
+            #reply
         }
     }
 }

@@ -1,0 +1,6 @@
+#[tether::service]
+pub trait DataService {
+    async fn reset(&self);
+}
+
+fn main() {}

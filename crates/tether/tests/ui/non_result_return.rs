@@ -1,0 +1,6 @@
+#[tether::service]
+pub trait DataService {
+    async fn get_data(&self, param: String) -> String;
+}
+
+fn main() {}

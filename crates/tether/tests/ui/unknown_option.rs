@@ -1,0 +1,7 @@
+#[tether::service]
+pub trait Logger {
+    #[tether(fire_and_forget)]
+    async fn log(&self, line: String) -> Result<(), tether::RemoteError>;
+}
+
+fn main() {}
