@@ -1,2 +1,75 @@
-//! tether's IoC container (being written).
+//! # tether-context: the IoC container that loads Spring Python's "objects" XML unchanged
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), tether_context::ContextError> {
+//! use tether_context::{ApplicationContext, ClassRegistry};
+//! let mut registry = ClassRegistry::from_inventory(); // built-ins + #[tether::component] classes
+//! // registry.register::<MyConfigurable>("server.Config");
+//! let ctx = ApplicationContext::builder().registry(registry).xml_file("server.xml").start().await?;
+//! // let service = ctx.get::<dyn DataService>("service")?;   // local object or proxy alike
+//! ctx.close().await; // destroy hooks, then graceful server shutdown
+//! # Ok(()) }
+//! ```
+//!
+//! Rooms:
+//! - `xml.rs`: the XML format (namespaces 1.0, 1.1, other, none) → `def.rs` definitions.
+//! - `registry.rs`: [`ClassRegistry`], class names → constructors, facets; `builtins.rs`: the
+//!   Spring Python and tether class names that every registry knows.
+//! - `component.rs`: [`Component`], how a class takes properties and joins the lifecycle.
+//! - `value.rs`: [`ContextValue`], what gets injected; typed sinks such as `to_port`.
+//! - `object.rs`: [`ObjectRef`], one object and its views (`get::<dyn T>`, `dispatcher`).
+//! - `context.rs`: [`ApplicationContext`], creation, scopes, lifecycle, close.
+//! - `remoting/`: exporters, proxy factories, the shared servers, the [`remoting::Transport`] seam.
+//! - `cli.rs`: `run FILE.xml... [--log LEVEL]` for the `tether` binary and users' own binaries.
+//!
+//! ## Where tether differs from Spring Python on purpose
+//! Valid Spring Python files load with the same ids, inner-object path ids, last-wins
+//! overrides (across files), string values with the exact `True`/`False` rule, lifecycle order
+//! and log lines. These Spring Python bugs are fixed:
+//! - `lazy-init="false"` and `abstract="false"` mean false (Python: any non-empty text is true);
+//! - an empty `<value/>` is `""` (Python: the string `"None"`); `<null/>` is `None` (Python:
+//!   the property is silently skipped);
+//! - a top-level `<description>` is ignored (Python: a crash at start);
+//! - a bad scope is a clear error (Python: `NameError`);
+//! - dependency cycles are reported with their chain (Python: `RuntimeError` recursion);
+//! - property refs to prototypes work (Python: `KeyError`), and every prototype instance gets
+//!   fresh collections (Python shares one list/dict between instances);
+//! - eager singletons are created in document order (Python: dict order); prototypes and
+//!   abstract objects are not created eagerly; lazy singletons and prototypes get their hooks
+//!   when created (Python: never);
+//! - a bind error fails context start (Python: Pyro 3 silently scans for a free port), and no
+//!   half-started server remains;
+//! - anything not understood is an error with file, line and object id: unknown elements and
+//!   attributes, an empty `<property>`, an unknown class, a ref to an undefined id, a duplicate
+//!   id **within one file** (across files the later definition still wins, with a DEBUG line),
+//!   `<import>`/`<alias>` (unsupported, as in Spring Python), a bad port;
+//! - `destroy_method` attributes do not exist; a [`Component`] implements `destroy`.
+//!
+//! ## Class names and wires
+//! See [`builtins`]. Spring Python's `PyroServiceExporter`/`PyroProxyFactory` (Pyro 3,
+//! `PYROLOC://host:port/name`) and `Pyro4ServiceExporter`/`Pyro4ProxyFactory`
+//! (`PYRO:name@host:port`) all speak the **Pyro5 wire** until a Pyro4 wire exists, so a Python
+//! Pyro5 client can call a service exported from an unchanged Spring Python file.
+//! `HessianProxyFactory` is recognised and refused: Hessian is not built yet.
 #![deny(missing_docs)]
+
+pub mod builtins;
+pub mod cli;
+mod component;
+mod context;
+mod def;
+pub mod echo;
+mod error;
+mod object;
+mod registry;
+pub mod remoting;
+mod value;
+pub mod xml;
+
+pub use component::{Component, CtorArgs, InitContext, ObjectPostProcessor};
+pub use context::{ApplicationContext, ContextBuilder, WeakContext};
+pub use def::{NamedDef, ObjectDef, Origin, Scope, ValueDef};
+pub use error::{ContextError, ContextErrorKind, Result};
+pub use object::{FacetTable, ObjectRef};
+pub use registry::{ClassRegistry, Pending};
+pub use value::ContextValue;

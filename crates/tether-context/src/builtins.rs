@@ -1,0 +1,190 @@
+//! The classes every registry knows.
+//!
+//! | class name | what |
+//! |---|---|
+//! | `springpython.remoting.pyro.PyroServiceExporter`, `tether.pyro.ServiceExporter` | [`ServiceExporter`] (Pyro5 wire; Spring Python's Pyro 3 name) |
+//! | `springpython.remoting.pyro.PyroProxyFactory`, `tether.pyro.ProxyFactory` | [`ProxyFactory`], URLs `PYROLOC://host:port/name` (also `PYRO:name@host:port`), Pyro5 wire |
+//! | `springpython.remoting.pyro.Pyro4ServiceExporter`, `...Pyro4ProxyFactory` | the same over the Pyro5 wire until a Pyro4 wire exists; URLs `PYRO:name@host:port` |
+//! | `springpython.remoting.hessian.HessianProxyFactory`, `tether.hessian.ProxyFactory` | **not built**: loading one is a clear error |
+//! | `builtins.str`/`int`/`float`/`bool`/`complex`, `decimal.Decimal` | the typed shorthands (`<int id="p">7000</int>`) |
+//!
+//! Shorthand values: `int`/`long` → `Value::Int` (a big one → `Value::BigInt`), `float` →
+//! `Value::Float`, `str`/`unicode` → `Value::Str`, `bool` → `Value::Bool` (`True`/`true` and
+//! `False`/`false`; anything else is an error, where Python made every non-empty text true),
+//! `decimal` → `Value::Str` of the checked decimal text (Value has no decimal type), `complex` →
+//! `Value::Object{class:"complex", fields real, imag}`.
+
+use crate::component::CtorArgs;
+use crate::registry::{ClassRegistry, Pending};
+use crate::remoting::{Flavor, ProxyFactory, ServiceExporter};
+use crate::value::ContextValue;
+use tether_core::Value;
+
+/// The message for Hessian class names.
+pub const HESSIAN_NOT_BUILT: &str =
+    "Hessian is not built yet in tether: HessianProxyFactory cannot be loaded (the README lists it as missing)";
+
+/// Registers every built-in class into `r`.
+pub fn register_all(r: &mut ClassRegistry) {
+    for (name, flavor) in [
+        (
+            "springpython.remoting.pyro.PyroServiceExporter",
+            Flavor::Pyro,
+        ),
+        (
+            "springpython.remoting.pyro.Pyro4ServiceExporter",
+            Flavor::Pyro4,
+        ),
+        ("tether.pyro.ServiceExporter", Flavor::Tether),
+    ] {
+        r.register_with(name, move |args| ServiceExporter::from_args(flavor, args));
+    }
+    for (name, flavor) in [
+        ("springpython.remoting.pyro.PyroProxyFactory", Flavor::Pyro),
+        (
+            "springpython.remoting.pyro.Pyro4ProxyFactory",
+            Flavor::Pyro4,
+        ),
+        ("tether.pyro.ProxyFactory", Flavor::Tether),
+    ] {
+        r.register_with(name, move |args| ProxyFactory::from_args(flavor, args));
+    }
+    r.register_not_built(
+        "springpython.remoting.hessian.HessianProxyFactory",
+        HESSIAN_NOT_BUILT,
+    );
+    r.register_not_built("tether.hessian.ProxyFactory", HESSIAN_NOT_BUILT);
+    r.register_factory("builtins.str", |a| {
+        shorthand(a, |s| Ok(Value::Str(s.to_string())))
+    });
+    r.register_factory("builtins.int", |a| shorthand(a, parse_int));
+    r.register_factory("builtins.float", |a| {
+        shorthand(a, |s| {
+            s.trim()
+                .parse::<f64>()
+                .map(Value::Float)
+                .map_err(|_| format!("{s:?} is not a float"))
+        })
+    });
+    r.register_factory("builtins.bool", |a| {
+        shorthand(a, |s| match s.trim() {
+            "True" | "true" => Ok(Value::Bool(true)),
+            "False" | "false" => Ok(Value::Bool(false)),
+            other => Err(format!("{other:?} is not a bool (expected True or False)")),
+        })
+    });
+    r.register_factory("decimal.Decimal", |a| {
+        shorthand(a, |s| {
+            let t = s.trim();
+            let digits = t.trim_start_matches(['+', '-']);
+            let ok = !digits.is_empty()
+                && digits.chars().all(|c| {
+                    c.is_ascii_digit() || c == '.' || c == 'e' || c == 'E' || c == '-' || c == '+'
+                })
+                && digits.chars().filter(|c| *c == '.').count() <= 1
+                && digits
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_digit() || c == '.');
+            if ok {
+                Ok(Value::Str(t.to_string()))
+            } else {
+                Err(format!("{s:?} is not a decimal"))
+            }
+        })
+    });
+    r.register_factory("builtins.complex", |a| shorthand(a, parse_complex));
+    crate::echo::register(r);
+}
+
+fn parse_int(s: &str) -> Result<Value, String> {
+    let t = s.trim();
+    if let Ok(i) = t.parse::<i64>() {
+        return Ok(Value::Int(i));
+    }
+    if t.len() <= 4300 {
+        if let Ok(b) = t.parse::<tether_core::BigInt>() {
+            return Ok(Value::from_bigint(b));
+        }
+    }
+    Err(format!("{s:?} is not an integer"))
+}
+
+fn parse_complex(s: &str) -> Result<Value, String> {
+    let t = s.trim().trim_start_matches('(').trim_end_matches(')');
+    let bad = || format!("{s:?} is not a complex number (expected like 1+2j)");
+    let (real, imag) = if let Some(body) = t.strip_suffix(['j', 'J']) {
+        match body
+            .rfind(['+', '-'])
+            .filter(|i| *i > 0 && !matches!(body.as_bytes()[i - 1], b'e' | b'E'))
+        {
+            Some(i) => {
+                let im = &body[i..];
+                let im = if im == "+" || im == "-" {
+                    format!("{im}1")
+                } else {
+                    im.to_string()
+                };
+                (
+                    body[..i].parse::<f64>().map_err(|_| bad())?,
+                    im.parse::<f64>().map_err(|_| bad())?,
+                )
+            }
+            None => (
+                0.0,
+                if body.is_empty() {
+                    1.0
+                } else {
+                    body.parse::<f64>().map_err(|_| bad())?
+                },
+            ),
+        }
+    } else {
+        (t.parse::<f64>().map_err(|_| bad())?, 0.0)
+    };
+    Ok(Value::object(
+        "complex",
+        vec![
+            ("real".into(), Value::Float(real)),
+            ("imag".into(), Value::Float(imag)),
+        ],
+    ))
+}
+
+fn shorthand(
+    args: CtorArgs,
+    parse: impl Fn(&str) -> Result<Value, String>,
+) -> Result<Pending, String> {
+    let (pos, named) = args.into_parts();
+    if !named.is_empty() || pos.len() != 1 {
+        return Err("a typed shorthand takes exactly one text value".to_string());
+    }
+    let v = match &pos[0] {
+        ContextValue::Value(Value::Str(s)) => parse(s)?,
+        ContextValue::Value(v) => parse(&match v {
+            Value::Bool(true) => "True".to_string(),
+            Value::Bool(false) => "False".to_string(),
+            other => return Ok(Pending::value(other.clone())),
+        })?,
+        other => return Err(format!("expected text, got {}", other.describe())),
+    };
+    Ok(Pending::value(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn complex_forms() {
+        let f = |s| match parse_complex(s).unwrap() {
+            Value::Object(o) => (o.fields[0].1.clone(), o.fields[1].1.clone()),
+            _ => unreachable!(),
+        };
+        assert_eq!(f("1+2j"), (Value::Float(1.0), Value::Float(2.0)));
+        assert_eq!(f("(3-4j)"), (Value::Float(3.0), Value::Float(-4.0)));
+        assert_eq!(f("5j"), (Value::Float(0.0), Value::Float(5.0)));
+        assert_eq!(f("2.5"), (Value::Float(2.5), Value::Float(0.0)));
+        assert!(parse_complex("x").is_err());
+    }
+}

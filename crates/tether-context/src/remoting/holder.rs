@@ -1,0 +1,248 @@
+//! [`DaemonHolder`]: one server per (protocol, resolved address), shared by every exporter on
+//! it, as Spring Python's `PyroDaemonHolder` does, with its log lines.
+//!
+//! Differences on purpose: the holder is an object (each context has its own, the programmatic
+//! API uses [`DaemonHolder::global`]) instead of module state; binding fails on an address in
+//! use instead of scanning upward for a free port; shutdown is explicit and graceful
+//! ([`DaemonHolder::shutdown_all`] waits for in-flight calls).
+
+use super::transport::{ExportServer, Transport};
+use super::{log_holder, log_thread, Flavor};
+use std::collections::{BTreeSet, HashMap};
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::{Arc, Mutex, OnceLock};
+use tether_core::Dispatch;
+use tokio::task::JoinHandle;
+
+type Key = (&'static str, SocketAddr);
+
+struct Slot {
+    server: Arc<dyn ExportServer>,
+    names: BTreeSet<String>,
+    flavor: Flavor,
+}
+
+#[derive(Default)]
+struct State {
+    slots: HashMap<Key, Slot>,
+    retiring: Vec<JoinHandle<()>>,
+}
+
+/// The servers of one context (or of the process, for the programmatic API).
+#[derive(Default)]
+pub struct DaemonHolder {
+    state: Mutex<State>,
+}
+
+impl std::fmt::Debug for DaemonHolder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DaemonHolder")
+            .field("servers", &self.server_addrs())
+            .finish()
+    }
+}
+
+/// Where one exporter is registered; give it back to [`DaemonHolder::deregister`].
+#[derive(Clone, Debug)]
+pub struct Registration {
+    key: Key,
+    /// The exported name.
+    pub name: String,
+    /// The object's URI (`PYRO:name@host:port`).
+    pub uri: String,
+    /// The bound address of the server (the real port when 0 was configured).
+    pub local_addr: SocketAddr,
+    /// The host as configured (for log lines).
+    pub host: String,
+    /// The port as configured.
+    pub port: u16,
+    flavor: Flavor,
+}
+
+/// Resolves a configured host and port the way `PyroDaemonHolder.resolve` does (IPv4 first),
+/// so `localhost` and `127.0.0.1` share one server.
+pub(crate) fn resolve(host: &str, port: u16) -> Result<SocketAddr, String> {
+    let addrs: Vec<SocketAddr> = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve host {host:?}: {e}"))?
+        .collect();
+    addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addrs.first())
+        .copied()
+        .ok_or_else(|| format!("host {host:?} resolves to no address"))
+}
+
+impl DaemonHolder {
+    /// A new, empty holder.
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// The process-wide holder of the programmatic API.
+    pub fn global() -> Arc<Self> {
+        static GLOBAL: OnceLock<Arc<DaemonHolder>> = OnceLock::new();
+        GLOBAL.get_or_init(DaemonHolder::new).clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Registers `target` as `name` at `host:port`, starting a server there if none runs yet.
+    pub fn register(
+        &self,
+        flavor: Flavor,
+        transport: &Arc<dyn Transport>,
+        name: &str,
+        host: &str,
+        port: u16,
+        target: Arc<dyn Dispatch>,
+    ) -> Result<Registration, String> {
+        let word = flavor.word();
+        log_holder!(
+            flavor,
+            "Registering {name} at {host}:{port} with the {word} server"
+        );
+        let addr = resolve(host, port)?;
+        let key: Key = (transport.protocol(), addr);
+        let mut st = self.lock();
+        if !st.slots.contains_key(&key) {
+            log_holder!(
+                flavor,
+                "{word} thread needs to be started at {}:{}",
+                addr.ip(),
+                addr.port()
+            );
+            let server = transport
+                .bind(addr)
+                .map_err(|e| format!("cannot serve at {}:{}: {e}", addr.ip(), addr.port()))?;
+            let bound = server.local_addr();
+            log_thread!(
+                flavor,
+                "Starting up {word} server thread for {}:{}",
+                bound.ip(),
+                bound.port()
+            );
+            st.slots.insert(
+                key,
+                Slot {
+                    server,
+                    names: BTreeSet::new(),
+                    flavor,
+                },
+            );
+        }
+        let slot = st.slots.get_mut(&key).ok_or("server vanished")?;
+        if slot.names.contains(name) {
+            return Err(format!(
+                "the name {name:?} is already exported at {}:{} (each exporter on one address needs its own service_name)",
+                addr.ip(),
+                addr.port()
+            ));
+        }
+        let uri = slot.server.register(name, target)?;
+        slot.names.insert(name.to_string());
+        Ok(Registration {
+            key,
+            name: name.to_string(),
+            uri,
+            local_addr: slot.server.local_addr(),
+            host: host.to_string(),
+            port,
+            flavor,
+        })
+    }
+
+    /// Removes one registration; the last one on an address shuts its server down (in the
+    /// background; [`shutdown_idle`](Self::shutdown_idle) waits for it).
+    pub fn deregister(&self, reg: &Registration) {
+        let flavor = reg.flavor;
+        let word = flavor.word();
+        log_holder!(
+            flavor,
+            "Deregistering {} at {}:{} with the {word} server",
+            reg.name,
+            reg.host,
+            reg.port
+        );
+        let mut st = self.lock();
+        let Some(slot) = st.slots.get_mut(&reg.key) else {
+            return;
+        };
+        slot.server.unregister(&reg.name);
+        slot.names.remove(&reg.name);
+        if slot.names.is_empty() {
+            let addr = reg.key.1;
+            log_holder!(
+                flavor,
+                "Shutting down thread on {}:{}",
+                addr.ip(),
+                addr.port()
+            );
+            if let Some(slot) = st.slots.remove(&reg.key) {
+                log_holder!(
+                    flavor,
+                    "Shutting down {} daemon at {}:{}",
+                    word.to_lowercase(),
+                    addr.ip(),
+                    addr.port()
+                );
+                let fut = slot.server.shutdown();
+                match tokio::runtime::Handle::try_current() {
+                    Ok(h) => st.retiring.push(h.spawn(fut)),
+                    Err(_) => drop(fut),
+                }
+            }
+        }
+    }
+
+    /// Waits until every server whose last exporter left has shut down.
+    pub async fn shutdown_idle(&self) {
+        let handles: Vec<JoinHandle<()>> = std::mem::take(&mut self.lock().retiring);
+        for h in handles {
+            let _ = h.await;
+        }
+    }
+
+    /// Shuts every server down gracefully (in-flight calls finish) and waits.
+    pub async fn shutdown_all(&self) {
+        let slots: Vec<(Key, Slot)> = self.lock().slots.drain().collect();
+        for ((_, addr), slot) in slots {
+            let word = slot.flavor.word();
+            log_holder!(
+                slot.flavor,
+                "Shutting down {} daemon at {}:{}",
+                word.to_lowercase(),
+                addr.ip(),
+                addr.port()
+            );
+            slot.server.shutdown().await;
+            log_thread!(
+                slot.flavor,
+                "Signaling shutdown of {word} server thread for {}:{}",
+                addr.ip(),
+                addr.port()
+            );
+        }
+        self.shutdown_idle().await;
+    }
+
+    /// The bound addresses of the running servers.
+    pub fn server_addrs(&self) -> Vec<SocketAddr> {
+        let mut v: Vec<SocketAddr> = self
+            .lock()
+            .slots
+            .values()
+            .map(|s| s.server.local_addr())
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// How many servers run.
+    pub fn server_count(&self) -> usize {
+        self.lock().slots.len()
+    }
+}
