@@ -150,3 +150,257 @@ pub async fn within<T>(secs: u64, fut: impl std::future::Future<Output = T>) -> 
         .await
         .expect("test step timed out")
 }
+
+use tether_core::{AttrInfo, BoxFuture, Call, Dispatch, MethodInfo, RemoteError, Value};
+use tokio::sync::{Mutex as AsyncMutex, Notify};
+
+/// A hand-written service exercising what the daemon must handle: kwargs, attributes,
+/// exceptions, panics, oneway and calls that block until released.
+#[derive(Default)]
+pub struct TestService {
+    pub name: std::sync::Mutex<String>,
+    pub events: AsyncMutex<Vec<Value>>,
+    pub release: Notify,
+    /// How many `wait_release` calls have started.
+    pub waiting: std::sync::atomic::AtomicUsize,
+}
+
+static TEST_METHODS: [MethodInfo; 10] = [
+    MethodInfo {
+        name: "echo",
+        params: &["data"],
+        oneway: false,
+    },
+    MethodInfo {
+        name: "greet",
+        params: &["greeting", "name"],
+        oneway: false,
+    },
+    MethodInfo {
+        name: "fail",
+        params: &["text"],
+        oneway: false,
+    },
+    MethodInfo {
+        name: "boom",
+        params: &[],
+        oneway: false,
+    },
+    MethodInfo {
+        name: "panic",
+        params: &[],
+        oneway: false,
+    },
+    MethodInfo {
+        name: "wait_release",
+        params: &[],
+        oneway: false,
+    },
+    MethodInfo {
+        name: "release",
+        params: &[],
+        oneway: false,
+    },
+    MethodInfo {
+        name: "notify",
+        params: &["msg"],
+        oneway: true,
+    },
+    MethodInfo {
+        name: "events",
+        params: &[],
+        oneway: false,
+    },
+    MethodInfo {
+        name: "__len__",
+        params: &[],
+        oneway: false,
+    },
+];
+static TEST_ATTRS: [AttrInfo; 2] = [
+    AttrInfo {
+        name: "name",
+        writable: true,
+    },
+    AttrInfo {
+        name: "readonly",
+        writable: false,
+    },
+];
+
+impl TestService {
+    async fn run(&self, call: Call) -> Result<Value, RemoteError> {
+        match call.method.as_str() {
+            tether_core::GETATTR => {
+                return match call.args[0].as_str() {
+                    Some("name") => Ok(Value::str(self.name.lock().unwrap().clone())),
+                    Some("readonly") => Ok(Value::str("fixed")),
+                    _ => Err(RemoteError::attribute_error("no such attribute")),
+                }
+            }
+            tether_core::SETATTR => {
+                *self.name.lock().unwrap() = call.args[1].as_str().unwrap_or("?").to_string();
+                return Ok(Value::None);
+            }
+            _ => {}
+        }
+        let Some(info) = TEST_METHODS.iter().find(|m| m.name == call.method) else {
+            return Err(RemoteError::attribute_error(format!(
+                "'TestService' object has no attribute '{}'",
+                call.method
+            )));
+        };
+        let args = tether_core::bind_args(info.name, info.params, call.args, call.kwargs)?;
+        match info.name {
+            "echo" => Ok(args[0].clone()),
+            "greet" => Ok(Value::str(format!("{}, {}!", args[0], args[1]))),
+            "fail" => Err(RemoteError::value_error(format!(
+                "bad param: {}",
+                args[0].as_str().unwrap_or("?")
+            ))),
+            "boom" => Err(RemoteError::exception("com.example.Boom", "boom")),
+            "panic" => panic!("deliberate panic in a service method"),
+            "wait_release" => {
+                self.waiting
+                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                self.release.notified().await;
+                Ok(Value::str("released"))
+            }
+            "release" => {
+                self.release.notify_waiters();
+                Ok(Value::None)
+            }
+            "notify" => {
+                if args[0] == Value::str("block") {
+                    self.release.notified().await;
+                }
+                self.events.lock().await.push(args[0].clone());
+                Ok(Value::None)
+            }
+            "events" => Ok(Value::List(self.events.lock().await.clone())),
+            "__len__" => Ok(Value::Int(42)),
+            _ => unreachable!(),
+        }
+    }
+}
+
+impl Dispatch for TestService {
+    fn methods(&self) -> Vec<&'static MethodInfo> {
+        TEST_METHODS.iter().collect()
+    }
+    fn attrs(&self) -> Vec<&'static AttrInfo> {
+        TEST_ATTRS.iter().collect()
+    }
+    fn dispatch(&self, call: Call) -> BoxFuture<'_, Result<Value, RemoteError>> {
+        Box::pin(self.run(call))
+    }
+}
+
+/// A tether daemon on 127.0.0.1 serving a [`TestService`] as `test.service`.
+pub async fn tether_test_service(config: DaemonConfig) -> (Daemon, String, Arc<TestService>) {
+    let daemon = Daemon::bind(DaemonConfig {
+        host: "127.0.0.1".into(),
+        ..config
+    })
+    .await
+    .expect("bind");
+    let svc = Arc::new(TestService {
+        name: std::sync::Mutex::new("world".into()),
+        ..Default::default()
+    });
+    let uri = daemon
+        .register("test.service", svc.clone())
+        .expect("register");
+    (daemon, uri, svc)
+}
+
+/// Raw wire helpers for golden and bad-input tests.
+pub mod raw {
+    use std::time::Duration;
+    use tether_pyro::frame::{msg_type, Header, HEADER_SIZE};
+    use tether_pyro::serializer::Serializer;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    /// One whole frame with the given header fields and payload.
+    pub fn frame(ty: u8, ser: u8, flags: u16, seq: u16, payload: &[u8]) -> Vec<u8> {
+        let mut h = Header::new(ty, ser, flags, seq);
+        h.data_len = payload.len() as u32;
+        let mut head = [0u8; HEADER_SIZE];
+        h.encode(&mut head);
+        let mut out = head.to_vec();
+        out.extend_from_slice(payload);
+        out
+    }
+
+    /// A CONNECT frame for `object` in `ser`.
+    pub fn connect(ser: Serializer, object: &str) -> Vec<u8> {
+        let hello = tether_core::Value::Map(vec![
+            (
+                tether_core::Value::str("handshake"),
+                tether_core::Value::str("hello"),
+            ),
+            (
+                tether_core::Value::str("object"),
+                tether_core::Value::str(object),
+            ),
+        ]);
+        let mut payload = Vec::new();
+        ser.encode(&hello, &mut payload).unwrap();
+        frame(msg_type::CONNECT, ser.pyro5_id(), 0, 0, &payload)
+    }
+
+    /// Connects to the daemon at `addr`.
+    pub async fn dial(addr: std::net::SocketAddr) -> TcpStream {
+        TcpStream::connect(addr).await.unwrap()
+    }
+
+    /// What came back: a frame (header, payload), or the connection closed.
+    #[derive(Debug)]
+    pub enum Got {
+        Frame(Header, Vec<u8>),
+        Closed,
+    }
+
+    /// Reads one frame or EOF (bounded to 10 s; a stall fails the test).
+    pub async fn read(s: &mut TcpStream) -> Got {
+        tokio::time::timeout(Duration::from_secs(10), async {
+            let mut head = [0u8; HEADER_SIZE];
+            let mut n = 0;
+            while n < HEADER_SIZE {
+                match s.read(&mut head[n..]).await {
+                    Ok(0) | Err(_) => return Got::Closed,
+                    Ok(k) => n += k,
+                }
+            }
+            let h = Header::parse(&head, 1 << 30).expect("server sent a valid header");
+            let mut body = vec![0u8; h.body_len() as usize];
+            if s.read_exact(&mut body).await.is_err() {
+                return Got::Closed;
+            }
+            Got::Frame(h, body[h.annotations_len as usize..].to_vec())
+        })
+        .await
+        .expect("server neither replied nor closed within 10 s")
+    }
+
+    /// Sends bytes (ignoring errors: the server may already have closed).
+    pub async fn send(s: &mut TcpStream, bytes: &[u8]) {
+        let _ = s.write_all(bytes).await;
+    }
+
+    /// Connects and completes a handshake for `object`.
+    pub async fn handshaken(
+        addr: std::net::SocketAddr,
+        ser: Serializer,
+        object: &str,
+    ) -> TcpStream {
+        let mut s = dial(addr).await;
+        send(&mut s, &connect(ser, object)).await;
+        match read(&mut s).await {
+            Got::Frame(h, _) => assert_eq!(h.msg_type, msg_type::CONNECTOK),
+            Got::Closed => panic!("handshake refused"),
+        }
+        s
+    }
+}
