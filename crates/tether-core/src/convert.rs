@@ -1212,6 +1212,23 @@ pub mod glue {
         })
     }
 
+    /// Dispatcher side: like [`bind`], but parameters marked `optional` (Rust `Option<T>`) may
+    /// be omitted and then read as `None`, the way a Python parameter with default `None` does.
+    pub fn bind_defaults<const N: usize>(
+        method: &str,
+        params: &[&str],
+        optional: &[bool],
+        args: Vec<Value>,
+        mut kwargs: Vec<(String, Value)>,
+    ) -> Result<[Value; N], RemoteError> {
+        for (i, (name, opt)) in params.iter().zip(optional).enumerate() {
+            if *opt && i >= args.len() && !kwargs.iter().any(|(k, _)| k == name) {
+                kwargs.push(((*name).to_owned(), Value::None));
+            }
+        }
+        bind(method, params, args, kwargs)
+    }
+
     /// Dispatcher side: checks that a method without parameters got no arguments.
     pub fn bind_none(
         method: &str,

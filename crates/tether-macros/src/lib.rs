@@ -27,6 +27,9 @@ use proc_macro::TokenStream;
 /// `Blocking<dyn X>`. Every method must be `async fn name(&self, plain_name: Type, ...)`
 /// returning `Result<T, E>` with `E: From<RemoteError> + Into<RemoteError>`.
 ///
+/// Arguments bind positionally or by keyword (the parameter name); `Option<T>` parameters may be
+/// omitted. `&str` / `&[T]` / `&T` parameters are received owned and lent to the implementation.
+///
 /// Method options: `#[tether(name = "getData")]` (wire name), `#[tether(oneway)]` (no reply;
 /// must return `Result<(), E>`), `#[tether(getter = "attr")]` / `#[tether(setter = "attr")]`
 /// (an exposed attribute read and written through `__getattr__` / `__setattr__`).

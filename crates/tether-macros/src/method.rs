@@ -42,6 +42,17 @@ impl Param {
         }
     }
 
+    /// Whether the parameter is an `Option<T>`, which a caller may omit (it then reads as
+    /// `None`, like a Python parameter defaulting to `None`).
+    pub fn is_option(&self) -> bool {
+        match &self.ty {
+            Type::Path(p) if p.qself.is_none() => {
+                p.path.segments.last().is_some_and(|s| s.ident == "Option")
+            }
+            _ => false,
+        }
+    }
+
     /// The owned type the dispatcher deserializes before lending it (`&str` → `String`,
     /// `&[T]` → `Vec<T>`, `&T` → `T`).
     pub fn owned_type(&self) -> Type {

@@ -511,8 +511,13 @@ fn dispatch_arm(g: &TokenStream, m: &Method) -> TokenStream {
             quote!(#id)
         }
     });
+    let optional: Vec<bool> = m.params.iter().map(|p| p.is_option()).collect();
     let bind = if n == 0 {
         quote!(#g::bind_none(#wire, __tether_args, __tether_kwargs)?;)
+    } else if optional.contains(&true) {
+        quote! {
+            let [#(#slots),*] = #g::bind_defaults::<#n>(#wire, &[#(#names),*], &[#(#optional),*], __tether_args, __tether_kwargs)?;
+        }
     } else {
         quote! {
             let [#(#slots),*] = #g::bind::<#n>(#wire, &[#(#names),*], __tether_args, __tether_kwargs)?;

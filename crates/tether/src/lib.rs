@@ -44,6 +44,12 @@
 //! provides `dyn DataService`". `#[tether::component("server.Service")]` registers the class
 //! name that XML contexts use (the type must implement `Default`).
 //!
+//! Parameters bind like Python's: positionally or by keyword (the Rust parameter name), and an
+//! `Option<T>` parameter may be omitted (it reads as `None`). A `&str`, `&[T]` or `&T`
+//! parameter is received as `String`, `Vec<T>` or `T` and lent to the implementation. A
+//! parameter or result of type [`Value`] passes through unchanged (tuple stays tuple, 32-bit
+//! int stays 32-bit), which makes fully dynamic services easy.
+//!
 //! Method options go in `#[tether(...)]` on trait methods: `name = "getData"` (the wire name,
 //! e.g. for camelCase Java services), `oneway` (no reply; returns `Result<(), E>`),
 //! `getter = "attr"` / `setter = "attr"` (a Pyro attribute read and written through

@@ -318,6 +318,14 @@ async fn kwargs_and_wire_forms_reach_typed_parameters() {
         )
         .kwarg("tags", Value::Tuple(vec![Value::str("t")]));
     assert_eq!(raw(&d, call).await, Ok(Value::str("n [\"t\"] (4, 5) x3")));
+    // An `Option` parameter may be omitted (it reads as None); required ones may not.
+    let call = Call::new("describe", vec![Value::str("n"), Value::List(vec![])])
+        .kwarg("origin", Value::Tuple(vec![Value::Int(0), Value::Int(1)]));
+    assert_eq!(raw(&d, call).await, Ok(Value::str("n [] (0, 1) x1")));
+    assert_eq!(
+        raw(&d, Call::new("describe", vec![]).kwarg("scale", 2.0)).await,
+        Err("builtins.TypeError describe() missing 3 required argument(s): 'name', 'tags', 'origin'".into())
+    );
     // Renamed method: reachable by its wire name only.
     let camel = raw(&d, Call::new("getData", vec![Value::str("z")])).await;
     assert_eq!(camel, Ok(Value::str("camel z")));
