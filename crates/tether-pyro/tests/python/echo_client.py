@@ -10,7 +10,7 @@ import sys
 import uuid
 
 import Pyro5.api
-import Pyro5.config
+from Pyro5 import config as pyro_config
 import Pyro5.errors
 from Pyro5.callcontext import current_context
 
@@ -70,11 +70,11 @@ def main():
     for i, v in enumerate(values(ser)):
         check("echo %d %s" % (i, canon(v)[:60]), lambda v=v: p.echo(v))
     def compressed():
-        Pyro5.config.COMPRESSION = True
+        pyro_config.COMPRESSION = True
         try:
             return p.echo("compress me " * 200)
         finally:
-            Pyro5.config.COMPRESSION = False
+            pyro_config.COMPRESSION = False
     check("echo compressed", compressed)
     check("echo nan", lambda: repr(p.echo(float("nan"))))
     check("echo kwargs", lambda: p.echo(message="by keyword"))
