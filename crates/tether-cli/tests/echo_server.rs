@@ -1,0 +1,178 @@
+//! `tether echo-server` as a black box: it prints its URI like Python's echoserver, a Python
+//! Pyro5 client gets the same results from it as from Python's echoserver (all serializers),
+//! it serves Unix sockets, and it stops on the echo's `shutdown()` and on SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn python() -> PathBuf {
+    let p = std::env::var_os("TETHER_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join(".venv/bin/python"));
+    assert!(
+        p.exists(),
+        "Python peer not found at {}: run scripts/test.sh to install the peers",
+        p.display()
+    );
+    p
+}
+
+struct Proc(Child);
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts a server and returns it with the lines it printed up to and including `echo uri:`.
+fn start(cmd: &mut Command) -> (Proc, Vec<String>) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().unwrap();
+    let proc = Proc(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = Vec::new();
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let done = line.starts_with("echo uri:");
+            lines.push(line);
+            if done {
+                let _ = tx.send(lines.clone());
+            }
+        }
+    });
+    let lines = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("no 'echo uri:' line within 30 s");
+    (proc, lines)
+}
+
+fn uri_of(lines: &[String]) -> String {
+    lines
+        .last()
+        .unwrap()
+        .trim_start_matches("echo uri: ")
+        .to_string()
+}
+
+fn run_client(uri: &str, ser: &str) -> String {
+    let script = root().join("crates/tether-pyro/tests/python/echo_client.py");
+    let out = Command::new(python())
+        .arg(script)
+        .args([uri, ser])
+        .env("PYTHONHASHSEED", "0")
+        .output()
+        .expect("run python client");
+    assert!(
+        out.status.success(),
+        "client failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn call_python(code: &str, uri: &str) {
+    let out = Command::new(python())
+        .args(["-c", code, uri])
+        .output()
+        .expect("python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn wait_exit(p: &mut Proc) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(st) = p.0.try_wait().unwrap() {
+            return st;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "server did not exit"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+const SHUTDOWN: &str = "import sys, Pyro5.api; Pyro5.api.Proxy(sys.argv[1]).shutdown()";
+
+#[test]
+fn echo_server_matches_pythons_and_shuts_down_remotely() {
+    let (mut tether, lines) = start(Command::new(env!("CARGO_BIN_EXE_tether")).args([
+        "echo-server",
+        "-H",
+        "127.0.0.1",
+        "-p",
+        "0",
+    ]));
+    assert_eq!(lines[0], "Starting tether's built-in test echo server.");
+    assert_eq!(lines[1], "object name: test.echoserver");
+    let tether_uri = uri_of(&lines);
+    assert!(
+        tether_uri.starts_with("PYRO:test.echoserver@127.0.0.1:"),
+        "{tether_uri}"
+    );
+    let (mut py, lines) = start(Command::new(python()).args([
+        "-u",
+        "-m",
+        "Pyro5.utils.echoserver",
+        "-H",
+        "127.0.0.1",
+        "-p",
+        "0",
+    ]));
+    let py_uri = uri_of(&lines);
+    for ser in ["serpent", "json", "msgpack"] {
+        let a = run_client(&py_uri, ser);
+        let b = run_client(&tether_uri, ser);
+        assert!(a.ends_with("done\n"), "{a}");
+        assert_eq!(
+            a, b,
+            "{ser}: tether echo-server differs from Python's echoserver"
+        );
+    }
+    call_python(SHUTDOWN, &tether_uri);
+    assert!(wait_exit(&mut tether).success());
+    call_python(SHUTDOWN, &py_uri);
+    let _ = wait_exit(&mut py);
+}
+
+#[test]
+fn echo_server_on_a_unix_socket_stops_on_sigterm() {
+    let dir = std::env::temp_dir().join(format!("tether-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sock = dir.join("echo.sock");
+    let (mut tether, lines) = start(Command::new(env!("CARGO_BIN_EXE_tether")).args([
+        "echo-server",
+        "-u",
+        sock.to_str().unwrap(),
+    ]));
+    let uri = uri_of(&lines);
+    assert_eq!(uri, format!("PYRO:test.echoserver@./u:{}", sock.display()));
+    call_python(
+        "import sys, Pyro5.api; assert Pyro5.api.Proxy(sys.argv[1]).echo('via unix') == 'via unix'",
+        &uri,
+    );
+    let pid = tether.0.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    assert!(wait_exit(&mut tether).success());
+    assert!(!sock.exists(), "socket file left behind");
+    let _ = std::fs::remove_dir_all(&dir);
+}
