@@ -284,9 +284,9 @@ impl Method {
         }
         let kind = match (&opts.getter, &opts.setter, opts.oneway) {
             (Some(g), None, None) => {
-                if !params.is_empty() {
+                if let Some(extra) = params.first() {
                     return Err(syn::Error::new(
-                        sig.inputs.span(),
+                        extra.ident.span(),
                         "a `#[tether(getter)]` method takes only `&self`",
                     ));
                 }
@@ -294,8 +294,9 @@ impl Method {
             }
             (None, Some(s), None) => {
                 if params.len() != 1 {
+                    let at = params.get(1).map_or(sig.ident.span(), |p| p.ident.span());
                     return Err(syn::Error::new(
-                        sig.inputs.span(),
+                        at,
                         "a `#[tether(setter)]` method takes `&self` and exactly one value",
                     ));
                 }

@@ -1,0 +1,4 @@
+#[tether::service]
+pub struct Service;
+
+fn main() {}
