@@ -464,14 +464,14 @@ impl Inner {
         tracing::debug!(target: CONTEXT, "Invoking the destroy_method on registered objects");
         let objs: Vec<ObjectRef> = {
             let mut st = self.lock();
-            let mut v: Vec<ObjectRef> = st
-                .created
-                .iter()
-                .filter_map(|id| st.singletons.get(id).cloned())
-                .collect();
-            for o in std::mem::take(&mut st.initialised) {
-                if !v.iter().any(|x| x.ptr_eq(&o)) {
-                    v.push(o);
+            // Initialised objects (singletons and prototypes) in initialisation order, then
+            // singletons whose hooks never ran (a failed start); destroyed from the end.
+            let mut v: Vec<ObjectRef> = std::mem::take(&mut st.initialised);
+            for id in &st.created {
+                if let Some(o) = st.singletons.get(id) {
+                    if !v.iter().any(|x| x.id() == o.id()) {
+                        v.push(o.clone());
+                    }
                 }
             }
             v

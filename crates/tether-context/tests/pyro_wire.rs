@@ -1,0 +1,180 @@
+//! Exporters and proxies over the real Pyro5 wire: a Rust client, a Python Pyro5 client, and a
+//! real bind failure.
+mod common;
+use common::*;
+use std::path::PathBuf;
+use std::time::Duration;
+use tether_context::remoting::ServiceExporter;
+use tether_context::ApplicationContext;
+use tokio::time::timeout;
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("TETHER_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let p = root.join(".venv/bin/python");
+    assert!(
+        p.exists(),
+        "Python peer missing at {}: run scripts/test.sh to install the peers",
+        p.display()
+    );
+    p
+}
+
+async fn server() -> (ApplicationContext, u16) {
+    let (r, _) = registry();
+    let c = ApplicationContext::builder()
+        .registry(r)
+        .xml_file(fixture("pyro-export.xml"))
+        .start()
+        .await
+        .unwrap();
+    let addrs = c.holder().server_addrs();
+    assert_eq!(
+        addrs.len(),
+        1,
+        "two exporters on 127.0.0.1:0 share one daemon"
+    );
+    let port = addrs[0].port();
+    let e = c.get_as::<ServiceExporter>("service_exporter").unwrap();
+    assert_eq!(e.uri(), Some(format!("PYRO:ServiceName@127.0.0.1:{port}")));
+    (c, port)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rust_client_through_xml_multi_thread() {
+    let (srv, port) = server().await;
+    let (r, _) = registry();
+    let xml = format!(
+        r#"<objects xmlns="http://www.springframework.org/springpython/schema/objects">
+             <object id="service" class="springpython.remoting.pyro.PyroProxyFactory">
+               <property name="service_url" value="PYROLOC://127.0.0.1:{port}/ServiceName"/>
+             </object>
+             <object id="second" class="springpython.remoting.pyro.Pyro4ProxyFactory">
+               <property name="service_url" value="PYRO:Second@localhost:{port}"/>
+             </object>
+           </objects>"#
+    );
+    let client = ApplicationContext::builder()
+        .registry(r)
+        .xml_str(xml, Some("client.xml"))
+        .start()
+        .await
+        .unwrap();
+    let svc = client.get::<dyn RemoteService1>("service").unwrap();
+    let got = timeout(LIMIT, svc.get_data("Hello".into()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got, "You got remote data => Hello");
+    let second = client.get::<dyn RemoteService1>("second").unwrap();
+    let got = timeout(LIMIT, second.get_more_data("x".into()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got, "You got more remote data => x");
+    client.close().await;
+    timeout(LIMIT, srv.close()).await.unwrap();
+    let after = timeout(LIMIT, svc.get_data("again".into())).await.unwrap();
+    assert!(after.is_err(), "the server is gone after close");
+}
+
+#[tokio::test]
+async fn current_thread_runtime_can_export() {
+    let (srv, port) = server().await;
+    let mut p = tether_context::remoting::ProxyFactory::pyro();
+    p.set_service_url(&format!("PYRO:ServiceName@127.0.0.1:{port}"))
+        .unwrap();
+    let got = timeout(
+        LIMIT,
+        p.service::<dyn RemoteService1>().get_data("cur".into()),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(got, "You got remote data => cur");
+    timeout(LIMIT, srv.close()).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_pyro5_client_calls_a_service_exported_from_xml() {
+    let (srv, port) = server().await;
+    let script = r#"
+import sys, Pyro5.api
+with Pyro5.api.Proxy(sys.argv[1]) as p:
+    print(p.getData("Hello"))
+    print(p.getMoreData("World"))
+    try:
+        p.nope()
+    except AttributeError as e:
+        print("AttributeError")
+with Pyro5.api.Proxy(sys.argv[2]) as p:
+    print(p.getData("second"))
+"#;
+    let child = tokio::process::Command::new(python())
+        .arg("-c")
+        .arg(script)
+        .arg(format!("PYRO:ServiceName@127.0.0.1:{port}"))
+        .arg(format!("PYRO:Second@localhost:{port}"))
+        .kill_on_drop(true)
+        .output();
+    let out = timeout(LIMIT, child).await.unwrap().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "python failed: {}\n{}",
+        stdout,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        vec![
+            "You got remote data => Hello",
+            "You got more remote data => World",
+            "AttributeError",
+            "You got remote data => second"
+        ]
+    );
+    timeout(LIMIT, srv.close()).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_bind_error_fails_start_without_half_started_server() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let free_port = free.local_addr().unwrap().port();
+    drop(free);
+    let (r, _) = registry();
+    let xml = format!(
+        r#"<objects>
+             <object id="s" class="test.RemoteService1"/>
+             <object id="first" class="tether.pyro.ServiceExporter">
+               <property name="service" ref="s"/><property name="service_name" value="A"/>
+               <property name="service_host" value="127.0.0.1"/><property name="service_port" value="{free_port}"/>
+             </object>
+             <object id="second" class="tether.pyro.ServiceExporter">
+               <property name="service" ref="s"/><property name="service_name" value="B"/>
+               <property name="service_host" value="127.0.0.1"/><property name="service_port" value="{port}"/>
+             </object>
+           </objects>"#
+    );
+    let e = ApplicationContext::builder()
+        .registry(r)
+        .xml_str(xml, Some("bind.xml"))
+        .start()
+        .await
+        .unwrap_err();
+    let t = e.to_string();
+    assert!(
+        t.starts_with("bind.xml:") && t.contains("'second'") && t.contains("cannot bind"),
+        "{t}"
+    );
+    // the first exporter's daemon was shut down: its port can be bound again
+    let again = std::net::TcpListener::bind(("127.0.0.1", free_port));
+    assert!(again.is_ok(), "port {free_port} still held: {again:?}");
+    drop(taken);
+}
