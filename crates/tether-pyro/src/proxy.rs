@@ -299,7 +299,7 @@ impl Proxy {
             };
             st.seq = st.seq.wrapping_add(1);
             let seq = st.seq;
-            let oneway = call.oneway || live.meta.oneway.iter().any(|m| *m == call.method);
+            let oneway = call.oneway || live.meta.oneway.contains(&call.method);
             let f = extra_flags | if oneway { flags::ONEWAY } else { 0 };
             let header = Header::new(msg_type::INVOKE, s.serializer.pyro5_id(), f, seq)
                 .with_corr_id(s.corr_id);
