@@ -695,8 +695,9 @@ impl Inner {
                 &def.origin,
             ));
         }
-        tracing::debug!(target: CONTEXT, "Creating an instance of id={} props={:?} scope={:?} factory=ReflectiveObjectFactory({class})",
-            def.id, m.props.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), m.scope);
+        tracing::debug!(target: CONTEXT, "Creating an instance of id={} props={:?} scope=scope.{} factory=ReflectiveObjectFactory({class})",
+            def.id, m.props.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
+            if m.scope == Scope::Singleton { "SINGLETON" } else { "PROTOTYPE" });
         let mut positional = Vec::with_capacity(m.ctor_args.len());
         for a in &m.ctor_args {
             positional.push(self.resolve(a, &def.origin, c)?);

@@ -197,7 +197,7 @@ impl<'a, 'i> Parser<'a, 'i> {
                 )
                 .for_object(&def.id));
         }
-        tracing::debug!(target: "springpython.config.XMLConfig", "Parsed id={} class={:?}", def.id, def.class);
+        tracing::debug!(target: "springpython.config.XMLConfig", "Parsed id={} class={}", def.id, def.class.as_deref().unwrap_or("(from parent)"));
         self.out.push(def);
         Ok(())
     }

@@ -1,0 +1,51 @@
+//! The seed's client.py: `client [FILE.xml] [--log LEVEL]` (default `client.xml` next to this
+//! crate). With `applicationContext.xml` the service is the local object; the code is the same.
+use quickstart::DataService;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use tether::context::ApplicationContext;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let mut file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("client.xml");
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        if a == "--log" {
+            let level = args.next().unwrap_or_else(|| "debug".into());
+            if let Err(e) = tether::context::cli::init_logging(&level) {
+                eprintln!("{e}");
+                return ExitCode::from(2);
+            }
+        } else {
+            file = PathBuf::from(a);
+        }
+    }
+    let ctx = match ApplicationContext::builder()
+        .registry(quickstart::registry())
+        .xml_file(&file)
+        .start()
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = async {
+        let service = ctx.get::<dyn DataService>("service")?;
+        Ok::<_, tether::RemoteError>(service.get_data("Hello".into()).await?)
+    }
+    .await;
+    ctx.close().await;
+    match result {
+        Ok(answer) => {
+            println!("CLIENT: {answer}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

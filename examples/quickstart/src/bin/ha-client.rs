@@ -1,0 +1,47 @@
+//! High availability, client side: `ha-client [ha-client.xml]` makes 12 calls through the
+//! round-robin pool of ten proxies (start `server run ha-server.xml` first).
+use quickstart::DataService;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use tether::context::ApplicationContext;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let file = std::env::args()
+        .nth(1)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("ha-client.xml"));
+    let ctx = match ApplicationContext::builder()
+        .registry(quickstart::registry())
+        .xml_file(&file)
+        .start()
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut code = ExitCode::SUCCESS;
+    match ctx.get::<dyn DataService>("service") {
+        Ok(pool) => {
+            for i in 0..12 {
+                match pool.get_data(format!("Hello #{i}")).await {
+                    Ok(answer) => println!("CLIENT: {answer}"),
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        code = ExitCode::FAILURE;
+                        break;
+                    }
+                }
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            code = ExitCode::FAILURE;
+        }
+    }
+    ctx.close().await;
+    code
+}
