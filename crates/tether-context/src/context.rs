@@ -11,6 +11,7 @@
 //! 5. `after_properties_set` then `set_app_context` on every created object in creation order,
 //!    except proxy factories (exporters start serving here);
 //! 6. `post_process_after_initialization`.
+//!
 //! If any step fails, everything already started is stopped before the error is returned.
 //!
 //! Afterwards, a lazy singleton or a prototype gets the same hooks when it is created.
@@ -110,7 +111,7 @@ impl ContextBuilder {
             order,
             state: Mutex::new(State::default()),
             create_lock: Mutex::new(()),
-            holder: self.holder.unwrap_or_else(DaemonHolder::new),
+            holder: self.holder.unwrap_or_default(),
             started: AtomicBool::new(false),
             closed: AtomicBool::new(false),
         });
@@ -700,11 +701,11 @@ impl Inner {
             if m.scope == Scope::Singleton { "SINGLETON" } else { "PROTOTYPE" });
         let mut positional = Vec::with_capacity(m.ctor_args.len());
         for a in &m.ctor_args {
-            positional.push(self.resolve(a, &def.origin, c)?);
+            positional.push(self.resolve(a, c)?);
         }
         let mut named = Vec::with_capacity(m.named_args.len());
         for n in &m.named_args {
-            named.push((n.name.clone(), self.resolve(&n.value, &n.origin, c)?));
+            named.push((n.name.clone(), self.resolve(&n.value, c)?));
         }
         tracing::debug!(target: FACTORY, "Creating an instance of {class}");
         let args = CtorArgs {
@@ -713,18 +714,13 @@ impl Inner {
             transports: self.registry.transports().clone(),
         };
         let mut pending = (spec.factory)(args).map_err(|msg| {
-            let kind = if msg.contains("property") {
-                K::BadProperty
-            } else {
-                K::BadProperty
-            };
             loc(
-                ContextError::new(kind, format!("class {class}: constructor: {msg}")),
+                ContextError::new(K::BadProperty, format!("class {class}: constructor: {msg}")),
                 &def.origin,
             )
         })?;
         for p in &m.props {
-            let v = self.resolve(&p.value, &p.origin, c)?;
+            let v = self.resolve(&p.value, c)?;
             pending.set_property(&p.name, v).map_err(|msg| {
                 let msg = if msg.starts_with("property") {
                     msg
@@ -745,10 +741,10 @@ impl Inner {
         ))
     }
 
-    fn resolve(&self, v: &ValueDef, origin: &Origin, c: &mut Creation) -> Result<ContextValue> {
+    fn resolve(&self, v: &ValueDef, c: &mut Creation) -> Result<ContextValue> {
         let seq =
             |this: &Self, items: &[ValueDef], c: &mut Creation| -> Result<Vec<ContextValue>> {
-                items.iter().map(|i| this.resolve(i, origin, c)).collect()
+                items.iter().map(|i| this.resolve(i, c)).collect()
             };
         Ok(match v {
             ValueDef::Literal(v) => ContextValue::Value(v.clone()),
@@ -779,7 +775,7 @@ impl Inner {
             ValueDef::Dict(entries) => {
                 let mut out: Vec<(String, ContextValue)> = Vec::with_capacity(entries.len());
                 for (k, v) in entries {
-                    let v = self.resolve(v, origin, c)?;
+                    let v = self.resolve(v, c)?;
                     match out.iter_mut().find(|(ek, _)| ek == k) {
                         Some(slot) => slot.1 = v,
                         None => out.push((k.clone(), v)),

@@ -108,7 +108,7 @@ impl DaemonHolder {
         let addr = resolve(host, port)?;
         let key: Key = (transport.protocol(), addr);
         let mut st = self.lock();
-        if !st.slots.contains_key(&key) {
+        if let std::collections::hash_map::Entry::Vacant(vacant) = st.slots.entry(key) {
             log_holder!(
                 flavor,
                 "{word} thread needs to be started at {}:{}",
@@ -125,14 +125,11 @@ impl DaemonHolder {
                 bound.ip(),
                 bound.port()
             );
-            st.slots.insert(
-                key,
-                Slot {
-                    server,
-                    names: BTreeSet::new(),
-                    flavor,
-                },
-            );
+            vacant.insert(Slot {
+                server,
+                names: BTreeSet::new(),
+                flavor,
+            });
         }
         let slot = st.slots.get_mut(&key).ok_or("server vanished")?;
         if slot.names.contains(name) {

@@ -32,11 +32,10 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = async {
-        let service = ctx.get::<dyn DataService>("service")?;
-        Ok::<_, tether::RemoteError>(service.get_data("Hello".into()).await?)
-    }
-    .await;
+    let result: Result<String, tether::RemoteError> = match ctx.get::<dyn DataService>("service") {
+        Ok(service) => service.get_data("Hello".into()).await,
+        Err(e) => Err(e.into()),
+    };
     ctx.close().await;
     match result {
         Ok(answer) => {
