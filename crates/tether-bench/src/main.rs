@@ -64,7 +64,25 @@ enum Cmd {
     },
 }
 
+/// Keeps glibc from handing 1 MiB buffers back to the kernel after every call.
+///
+/// By default glibc serves a 1 MiB allocation with a fresh `mmap` (or trims the heap top when
+/// it is freed), so every 1 MiB echo page-faults its buffers in again: ~500 faults per call in
+/// the client, more than the transfer itself costs. That would bury the differences between the
+/// stacks under allocator noise, so every Rust process of the benchmark (raw, tarpc and tether
+/// alike) keeps freed memory instead. A service moving big payloads can do the same
+/// (`MALLOC_MMAP_THRESHOLD_`/`MALLOC_TRIM_THRESHOLD_` environment variables, or another allocator).
+fn tune_malloc() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator parameters; called before any thread is spawned.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 64 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
+    }
+}
+
 fn main() {
+    tune_malloc();
     let cli = Cli::parse();
     let result = match cli.cmd {
         None => orchestrate::run(&cli.run),

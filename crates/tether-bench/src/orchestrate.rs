@@ -13,12 +13,15 @@ use std::time::{Duration, Instant};
 /// Command-line options of a benchmark run.
 #[derive(clap::Args, Clone, Debug)]
 pub struct RunOpts {
-    /// Short run (0.5 s per measurement): a smoke test of the whole benchmark.
+    /// Short run (one round, 0.3 s per measurement): a smoke test of the whole benchmark.
     #[arg(long)]
     pub quick: bool,
-    /// Seconds per measurement (default 2, or 0.5 with --quick).
+    /// Seconds per measurement (default 1, or 0.3 with --quick).
     #[arg(long)]
     pub secs: Option<f64>,
+    /// Rounds of every measurement; each cell shows the median (default 3, or 1 with --quick).
+    #[arg(long)]
+    pub rounds: Option<usize>,
     /// Connections in the concurrent row.
     #[arg(long, default_value_t = 64)]
     pub conns: usize,
@@ -289,7 +292,8 @@ fn loadavg() -> String {
 
 /// Runs the whole benchmark and prints the tables.
 pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
-    let secs = opts.secs.unwrap_or(if opts.quick { 0.5 } else { 2.0 });
+    let secs = opts.secs.unwrap_or(if opts.quick { 0.3 } else { 1.0 });
+    let rounds_n = opts.rounds.unwrap_or(if opts.quick { 1 } else { 3 }).max(1);
     let env = Env {
         exe: std::env::current_exe()?,
         python: find_python(),
@@ -328,10 +332,11 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
 
     println!("# tether-bench");
     println!(
-        "{} CPUs ({}), load average {}, {} s per measurement, {} connections in the concurrent row, Pyro serializer {}",
+        "{} CPUs ({}), load average {}, median of {} rounds of {} s per measurement, {} connections in the concurrent row, Pyro serializer {}",
         cpus,
         cpu_model(),
         loadavg(),
+        rounds_n,
         secs,
         env.conns,
         env.serializer
@@ -343,23 +348,42 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
         crate::workload::BIG_SIZE
     );
 
-    let mut results: HashMap<Key, Result<Measurement, String>> = HashMap::new();
-    for &mode in &modes {
-        for sys in &systems {
-            eprint!("[{}] {} ...", mode.name(), sys.key);
-            let server = start_server(&env, mode, sys.server);
-            for w in Workload::ALL {
-                let r = match &server {
-                    Ok((_, port)) => run_client(&env, mode, sys.client, *port, w),
-                    Err(e) => Err(e.clone()),
-                };
-                eprint!(" {}:{}", w.name(), if r.is_ok() { "ok" } else { "FAILED" });
-                results.insert((mode, sys.key, w), r);
+    // Rounds are the outer loop, so a burst of load from elsewhere on the machine hits one round
+    // of every row rather than every round of one row; each cell is the median over rounds.
+    let mut rounds: HashMap<Key, Result<Vec<Measurement>, String>> = HashMap::new();
+    for round in 1..=rounds_n {
+        for &mode in &modes {
+            for sys in &systems {
+                eprint!(
+                    "[round {round}/{rounds_n}] [{}] {} ...",
+                    mode.name(),
+                    sys.key
+                );
+                let server = start_server(&env, mode, sys.server);
+                for w in Workload::ALL {
+                    let r = match &server {
+                        Ok((_, port)) => run_client(&env, mode, sys.client, *port, w),
+                        Err(e) => Err(e.clone()),
+                    };
+                    eprint!(" {}:{}", w.name(), if r.is_ok() { "ok" } else { "FAILED" });
+                    let slot = rounds
+                        .entry((mode, sys.key, w))
+                        .or_insert_with(|| Ok(Vec::new()));
+                    match (slot.as_mut(), r) {
+                        (Ok(v), Ok(m)) => v.push(m),
+                        (Ok(_), Err(e)) => *slot = Err(e),
+                        (Err(_), _) => {}
+                    }
+                }
+                eprintln!();
+                drop(server);
             }
-            eprintln!();
-            drop(server);
         }
     }
+    let results: HashMap<Key, Result<Measurement, String>> = rounds
+        .into_iter()
+        .map(|(k, v)| (k, v.map(|ms| Measurement::median_of(&ms))))
+        .collect();
 
     let mut any_failed = false;
     for &mode in &modes {

@@ -115,6 +115,29 @@ impl Measurement {
         }
     }
 
+    /// The median of several rounds of one cell: median rate (as `calls` per one second),
+    /// median p50 and median p99, each taken on its own.
+    pub fn median_of(ms: &[Measurement]) -> Measurement {
+        fn median(mut v: Vec<f64>) -> f64 {
+            if v.is_empty() {
+                return 0.0;
+            }
+            v.sort_by(f64::total_cmp);
+            let n = v.len();
+            if n % 2 == 1 {
+                v[n / 2]
+            } else {
+                (v[n / 2 - 1] + v[n / 2]) / 2.0
+            }
+        }
+        Measurement {
+            calls: median(ms.iter().map(Measurement::rate).collect()).round() as u64,
+            secs: 1.0,
+            p50_us: median(ms.iter().map(|m| m.p50_us).collect()),
+            p99_us: median(ms.iter().map(|m| m.p99_us).collect()),
+        }
+    }
+
     /// Parses a `RESULT calls=.. secs=.. p50_us=.. p99_us=..` line.
     pub fn parse(line: &str) -> Option<Measurement> {
         let rest = line.trim().strip_prefix("RESULT")?;
@@ -155,5 +178,17 @@ mod tests {
         assert_eq!(Measurement::parse(&m.to_string()), Some(m));
         assert_eq!(Measurement::parse("garbage"), None);
         assert_eq!(Measurement::parse("RESULT calls=x"), None);
+    }
+
+    #[test]
+    fn median_of_rounds() {
+        let r = |calls, p50_us| Measurement {
+            calls,
+            secs: 2.0,
+            p50_us,
+            p99_us: p50_us * 2.0,
+        };
+        let m = Measurement::median_of(&[r(100, 9.0), r(300, 1.0), r(200, 5.0)]);
+        assert_eq!((m.rate(), m.p50_us, m.p99_us), (100.0, 5.0, 10.0));
     }
 }
