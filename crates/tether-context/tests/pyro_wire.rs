@@ -178,3 +178,34 @@ async fn real_bind_error_fails_start_without_half_started_server() {
     assert!(again.is_ok(), "port {free_port} still held: {again:?}");
     drop(taken);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exporting_programmatically_over_pyro5() {
+    // The seed's "Do I have to use XML?": build the exporter and the proxy in code, set their
+    // properties, call after_properties_set explicitly.
+    use std::sync::Arc;
+    use tether_context::remoting::ProxyFactory;
+    let mut exporter = ServiceExporter::pyro();
+    exporter
+        .set_service_impl::<dyn RemoteService1>(Arc::new(Service1))
+        .set_service_name("ProgrammaticService")
+        .set_service_host("127.0.0.1")
+        .set_service_port(0);
+    exporter.after_properties_set().unwrap();
+    let port = exporter.local_addr().unwrap().port();
+    let mut client = ProxyFactory::pyro();
+    client
+        .set_service_url(&format!("PYROLOC://localhost:{port}/ProgrammaticService"))
+        .unwrap();
+    let svc = client.service::<dyn RemoteService1>();
+    let got = timeout(LIMIT, svc.get_data("by hand".into()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got, "You got remote data => by hand");
+    timeout(LIMIT, exporter.close()).await.unwrap();
+    assert!(
+        std::net::TcpListener::bind(("127.0.0.1", port)).is_ok(),
+        "the daemon let go of its port"
+    );
+}

@@ -40,7 +40,19 @@ impl ExportServer for PyroServer {
 
     fn shutdown(&self) -> BoxFuture<'static, ()> {
         let d = self.daemon.clone();
-        Box::pin(async move { d.shutdown().await })
+        let addr = self.addr;
+        Box::pin(async move {
+            d.shutdown().await;
+            // `Daemon::shutdown` can return before its accept task has dropped the listener;
+            // wait (bounded, 2 s) until the port can be bound again, so that "closed" means
+            // the address is free for a restart.
+            for _ in 0..200 {
+                if std::net::TcpListener::bind(addr).is_ok() {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        })
     }
 }
 
