@@ -45,6 +45,29 @@
 //!   `<import>`/`<alias>` (unsupported, as in Spring Python), a bad port;
 //! - `destroy_method` attributes do not exist; a [`Component`] implements `destroy`.
 //!
+//! ## User classes
+//! A class name maps to a constructor in a [`ClassRegistry`]:
+//! - `#[tether::component("server.Service")]` on a `Default` type (no properties, no hooks),
+//!   merged by [`ClassRegistry::from_inventory`]; `#[tether::service] impl Trait for Type`
+//!   adds the facet that lets `ctx.get::<dyn Trait>(id)` and exporters see it;
+//! - [`ClassRegistry::register`] for a `Default` type implementing [`Component`]: each
+//!   `<property>` (and each named `<constructor-arg>`) becomes a `set_property(name, value)` call
+//!   with a [`ContextValue`] (a plain value, an [`ObjectRef`], or a collection of those); typed
+//!   sinks such as [`ContextValue::to_port`] parse `"7000"` and `7000` alike;
+//! - [`ClassRegistry::register_with`] when the constructor needs the positional/named
+//!   arguments ([`CtorArgs`]).
+//!
+//! Lifecycle hooks are [`Component`] methods with empty defaults: `after_properties_set`,
+//! `set_app_context`, `destroy`, plus `post_processor` for an [`ObjectPostProcessor`].
+//! A property error is reported with the file, line and object id of the `<property>`.
+//!
+//! ## Getting objects
+//! [`ApplicationContext::get`]`::<dyn T>(id)` returns the local object through its facet, or,
+//! for a proxy factory, `T::proxy(invoker)` (built once per trait and cached), so client code is
+//! the same either way. [`ApplicationContext::get_as`] gives the concrete type,
+//! [`ApplicationContext::get_value`] the value of a typed shorthand. Starting a context is
+//! `async` (it needs a tokio runtime when it exports); `get` is not.
+//!
 //! ## Class names and wires
 //! See [`builtins`]. Spring Python's `PyroServiceExporter`/`PyroProxyFactory` (Pyro 3,
 //! `PYROLOC://host:port/name`) and `Pyro4ServiceExporter`/`Pyro4ProxyFactory`

@@ -64,6 +64,16 @@ pub fn parse_file(path: &Path) -> Result<Vec<ObjectDef>> {
 
 /// Parses one document; `file` is used for error messages only.
 pub fn parse_str(text: &str, file: Option<Arc<PathBuf>>) -> Result<Vec<ObjectDef>> {
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err(ContextError::new(
+            K::Io,
+            format!(
+                "document is {} bytes, more than the {MAX_FILE_BYTES} allowed",
+                text.len()
+            ),
+        )
+        .at(file.as_deref().map(|p| p.as_path()), 0));
+    }
     let doc = Document::parse(text).map_err(|e| {
         let pos = e.pos();
         ContextError::new(K::Malformed, format!("malformed XML: {e}"))

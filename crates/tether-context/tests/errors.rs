@@ -192,3 +192,28 @@ async fn garbage_and_deep_nesting() {
         .unwrap_err();
     assert!(e.to_string().contains("nesting deeper"), "{e}");
 }
+
+#[tokio::test]
+async fn entity_expansion_bomb_is_refused() {
+    let (r, _) = registry();
+    let mut dtd = String::from("<!DOCTYPE objects [<!ENTITY a0 \"xxxxxxxxxx\">");
+    for i in 1..12 {
+        dtd.push_str(&format!(
+            "<!ENTITY a{i} \"{}\">",
+            format!("&a{};", i - 1).repeat(10)
+        ));
+    }
+    dtd.push_str("]>");
+    let xml = format!("{dtd}<objects><object id='a' class='test.Bag'><property name='p' value='&a11;'/></object></objects>");
+    let res = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        ApplicationContext::builder()
+            .registry(r)
+            .xml_str(xml, Some("bomb.xml"))
+            .start(),
+    )
+    .await
+    .unwrap();
+    let e = res.unwrap_err();
+    assert_eq!(e.kind(), K::Malformed, "{e}");
+}
