@@ -186,13 +186,31 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         res.map_err(RemoteError::from)
     }
 
-    /// Sends raw bytes (tests and error paths that must send something a codec would refuse).
-    pub async fn send_raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        self.stream.write_all(bytes).await
-    }
-
     /// Shuts the write side down (best effort), so the peer sees a clean close.
     pub async fn shutdown(&mut self) {
         let _ = self.stream.shutdown().await;
+    }
+}
+
+impl Connection<crate::stream::Stream> {
+    /// Whether an idle connection is unusable: the peer closed it, reset it, or sent bytes
+    /// nobody asked for. Checked by the proxy before reusing a connection, because then
+    /// nothing has been sent yet and reconnecting is safe; one non-blocking read.
+    pub fn is_stale(&self) -> bool {
+        if !self.read_buf.is_empty() {
+            return true;
+        }
+        let mut probe = [0u8; 1];
+        match self.stream.try_read(&mut probe) {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => false,
+            _ => true,
+        }
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
+    /// Sends raw bytes (tests and error paths that must send something a codec would refuse).
+    pub async fn send_raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.stream.write_all(bytes).await
     }
 }

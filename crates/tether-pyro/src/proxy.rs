@@ -179,8 +179,8 @@ impl Proxy {
         self.bounded(async {
             let mut st = self.state.lock().await;
             let mut live = match st.live.take() {
-                Some(l) => l,
-                None => self.open(st.seq).await?,
+                Some(l) if !l.conn.is_stale() => l,
+                _ => self.open(st.seq).await?,
             };
             let h = Header::new(msg_type::PING, PING_SERIALIZER_ID, 0, 0)
                 .with_corr_id(self.settings.corr_id);
@@ -293,8 +293,15 @@ impl Proxy {
             let mut st = self.state.lock().await;
             // Taken out while in use: if this future is dropped mid-call, the half-used
             // connection is dropped with it instead of being reused out of sync.
+            // A connection the server closed while we were idle is replaced before anything is
+            // sent on it (so this is not a retry: the call has not been made yet).
             let mut live = match st.live.take() {
-                Some(l) => l,
+                Some(l) if !l.conn.is_stale() => l,
+                Some(mut l) => {
+                    tracing::debug!(target: "tether::pyro::proxy", "idle connection closed by the server, reconnecting");
+                    l.conn.shutdown().await;
+                    self.open(st.seq).await?
+                }
                 None => self.open(st.seq).await?,
             };
             st.seq = st.seq.wrapping_add(1);

@@ -24,6 +24,17 @@ impl Stream {
     }
 }
 
+impl Stream {
+    /// Non-blocking read (`WouldBlock` when nothing is there); lets a client notice that an
+    /// idle connection was closed by the server before it sends anything on it.
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.try_read(buf),
+            Stream::Unix(s) => s.try_read(buf),
+        }
+    }
+}
+
 impl AsyncRead for Stream {
     fn poll_read(
         self: Pin<&mut Self>,
