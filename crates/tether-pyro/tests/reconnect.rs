@@ -93,3 +93,41 @@ async fn unix_sockets_serve_tether_and_python_clients() {
     assert!(!path.exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn bind_errors_are_immediate_and_ids_are_unique() {
+    let (daemon, _uri, _svc) = tether_test_service(DaemonConfig::default()).await;
+    let port = daemon.local_addr().unwrap().port();
+    let e = Daemon::bind(DaemonConfig {
+        host: "127.0.0.1".into(),
+        port,
+        ..Default::default()
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(e.kind(), tether_core::ErrorKind::Connection, "{e}");
+    let svc = std::sync::Arc::new(TestService::default());
+    assert!(daemon.register("test.service", svc.clone()).is_err());
+    assert!(daemon.register("Pyro.Daemon", svc.clone()).is_err());
+    let generated = daemon.register("", svc).unwrap();
+    assert!(generated.starts_with("PYRO:obj_"), "{generated}");
+    assert_eq!(daemon.uri_for("x"), format!("PYRO:x@127.0.0.1:{port}"));
+    daemon.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn correlation_id_reaches_a_python_server() {
+    let (_py, uri) =
+        start_python_server(&[script("test_server.py").to_str().unwrap()], "server uri:");
+    let p = Proxy::new(&uri).unwrap().with_correlation_id([0x11; 16]);
+    assert_eq!(
+        within(30, p.call(Call::new("echo", vec![Value::Int(1)])))
+            .await
+            .unwrap(),
+        Value::Int(1)
+    );
+    let got = within(30, p.call(Call::new("correlation", vec![])))
+        .await
+        .unwrap();
+    assert_eq!(got, Value::str("11111111-1111-1111-1111-111111111111"));
+}

@@ -49,6 +49,10 @@ class Tester:
         with self._lock:
             self._events.append(msg)
 
+    def correlation(self):
+        from Pyro5.callcontext import current_context
+        return str(current_context.correlation_id)
+
     def events(self):
         with self._lock:
             return list(self._events)
