@@ -207,3 +207,49 @@ async fn exporting_an_object_without_a_service_trait_fails_clearly() {
         .unwrap_err();
     assert!(e.to_string().contains("provides no service trait"), "{e}");
 }
+
+#[tokio::test]
+async fn lazy_exporter_starts_on_first_get() {
+    let (r, lo) = loopback_registry();
+    let xml = r#"<objects>
+      <object id="s" class="test.RemoteService1"/>
+      <object id="e" class="tether.pyro.ServiceExporter" lazy-init="true">
+        <property name="service" ref="s"/><property name="service_name" value="Lazy"/>
+      </object>
+    </objects>"#;
+    let c = ApplicationContext::builder()
+        .registry(r)
+        .xml_str(xml, None)
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(lo.binds(), 0, "a lazy exporter does not serve at start");
+    let e = c.get_as::<ServiceExporter>("e").unwrap();
+    assert_eq!(
+        lo.binds(),
+        1,
+        "fix: a lazy singleton gets after_properties_set on first creation"
+    );
+    assert_eq!(e.uri().as_deref(), Some("PYRO:Lazy@127.0.0.1:7766"));
+    c.close().await;
+    assert!(lo.running().is_empty());
+}
+
+#[tokio::test]
+async fn unknown_exporter_property_is_located() {
+    let (r, _) = loopback_registry();
+    let xml = "<objects>\n<object id=\"s\" class=\"test.RemoteService1\"/>\n<object id=\"e\" class=\"tether.pyro.ServiceExporter\">\n<property name=\"servce\" ref=\"s\"/>\n</object>\n</objects>";
+    let e = ApplicationContext::builder()
+        .registry(r)
+        .xml_str(xml, Some("typo.xml"))
+        .start()
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ContextErrorKind::BadProperty);
+    assert_eq!(e.line(), Some(4));
+    assert!(
+        e.to_string()
+            .contains("has no property 'servce' (expected one of service, service_name"),
+        "{e}"
+    );
+}
