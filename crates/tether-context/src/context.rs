@@ -283,6 +283,16 @@ impl ApplicationContext {
         self.inner.lock().created.clone()
     }
 
+    /// Every singleton created so far whose type is `S`, in creation order (Spring Python's
+    /// `get_objects_by_type` over the singleton cache).
+    pub fn objects_of_type<S: Send + Sync + 'static>(&self) -> Vec<(String, Arc<S>)> {
+        let st = self.inner.lock();
+        st.created
+            .iter()
+            .filter_map(|id| Some((id.clone(), st.singletons.get(id)?.downcast::<S>()?)))
+            .collect()
+    }
+
     /// The servers this context's exporters run.
     pub fn holder(&self) -> &Arc<DaemonHolder> {
         &self.inner.holder

@@ -35,6 +35,8 @@ pub enum ContextErrorKind {
     Lifecycle,
     /// A feature that tether does not have yet (Hessian).
     NotBuilt,
+    /// The runtime refused (a blocking call inside async code, a runtime that cannot start).
+    Runtime,
 }
 
 /// A located container error: `file:line: object 'id': message`.
@@ -122,6 +124,12 @@ impl std::error::Error for ContextError {}
 impl From<ContextError> for tether_core::RemoteError {
     fn from(e: ContextError) -> Self {
         tether_core::RemoteError::config(e.to_string())
+    }
+}
+
+impl From<tether_core::RemoteError> for ContextError {
+    fn from(e: tether_core::RemoteError) -> Self {
+        ContextError::new(ContextErrorKind::Runtime, e.to_string())
     }
 }
 

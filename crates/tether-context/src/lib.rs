@@ -20,6 +20,7 @@
 //! - `object.rs`: [`ObjectRef`], one object and its views (`get::<dyn T>`, `dispatcher`).
 //! - `context.rs`: [`ApplicationContext`], creation, scopes, lifecycle, close.
 //! - `remoting/`: exporters, proxy factories, the shared servers, the [`remoting::Transport`] seam.
+//! - `blocking.rs`: [`BlockingContext`], the same for programs without an async runtime.
 //! - `cli.rs`: `run FILE.xml... [--log LEVEL]` for the `tether` binary and users' own binaries.
 //!
 //! ## Where tether differs from Spring Python on purpose
@@ -76,6 +77,7 @@
 //! `HessianProxyFactory` is recognised and refused: Hessian is not built yet.
 #![deny(missing_docs)]
 
+mod blocking;
 pub mod builtins;
 pub mod cli;
 mod component;
@@ -89,6 +91,7 @@ pub mod remoting;
 mod value;
 pub mod xml;
 
+pub use blocking::BlockingContext;
 pub use component::{Component, CtorArgs, InitContext, ObjectPostProcessor};
 pub use context::{ApplicationContext, ContextBuilder, WeakContext};
 pub use def::{NamedDef, ObjectDef, Origin, Scope, ValueDef};

@@ -142,3 +142,22 @@ async fn local_object_through_its_trait() {
         "{e}"
     );
 }
+
+#[tokio::test]
+async fn querying_objects_by_type() {
+    let (r, _) = registry();
+    let c = ApplicationContext::builder()
+        .registry(r)
+        .xml_file(fixture("lifecycle.xml"))
+        .start()
+        .await
+        .unwrap();
+    let bags: Vec<String> = c
+        .objects_of_type::<Bag>()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(bags, vec!["first", "lazyOne", "second"]);
+    assert_eq!(c.objects_of_type::<Marker>().len(), 1);
+    c.close().await;
+}
