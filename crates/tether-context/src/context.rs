@@ -344,9 +344,11 @@ impl ApplicationContext {
         };
         if self.inner.started.load(Ordering::SeqCst) {
             let made = std::mem::take(&mut c.made);
-            self.run_hooks(&made)?;
-            if let Some(o) = self.inner.lock().singletons.get(id) {
-                return Ok(o.clone());
+            // The requested object is created last (after its dependencies), so the last
+            // processed object is it, possibly replaced by a post-processor.
+            let processed = self.run_hooks(&made)?;
+            if let Some(o) = processed.into_iter().last().filter(|o| o.id() == id) {
+                return Ok(o);
             }
         }
         Ok(obj)
@@ -374,11 +376,11 @@ impl ApplicationContext {
                 self.inner.create(id, &mut c)?;
             }
         }
-        self.run_hooks(&c.made)
+        self.run_hooks(&c.made).map(|_| ())
     }
 
     /// Post-processors, `after_properties_set`, `set_app_context`, post-processors, for `made`.
-    fn run_hooks(&self, made: &[ObjectRef]) -> Result<()> {
+    fn run_hooks(&self, made: &[ObjectRef]) -> Result<Vec<ObjectRef>> {
         {
             let mut st = self.inner.lock();
             for o in made {
@@ -455,7 +457,7 @@ impl ApplicationContext {
             }
             self.inner.replace_singleton(o);
         }
-        Ok(())
+        Ok(objs)
     }
 }
 

@@ -209,3 +209,40 @@ async fn exporting_programmatically_over_pyro5() {
         "the daemon let go of its port"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn echo_service_from_xml_for_python() {
+    let (r, _) = registry();
+    let xml = r#"<objects>
+      <object id="echo" class="tether.echo.EchoService"/>
+      <object id="exporter" class="tether.pyro.ServiceExporter">
+        <property name="service" ref="echo"/><property name="service_name" value="test.echoserver"/>
+        <property name="service_host" value="127.0.0.1"/><property name="service_port" value="0"/>
+      </object>
+    </objects>"#;
+    let c = ApplicationContext::builder()
+        .registry(r)
+        .xml_str(xml, Some("echo.xml"))
+        .start()
+        .await
+        .unwrap();
+    let port = c.holder().server_addrs()[0].port();
+    let script = "import sys, Pyro5.api\nwith Pyro5.api.Proxy(sys.argv[1]) as p:\n    print(p.echo([1, 'two', (3.5, None)]))\n";
+    let child = tokio::process::Command::new(python())
+        .arg("-c")
+        .arg(script)
+        .arg(format!("PYRO:test.echoserver@127.0.0.1:{port}"))
+        .kill_on_drop(true)
+        .output();
+    let out = timeout(LIMIT, child).await.unwrap().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "[1, 'two', (3.5, None)]"
+    );
+    timeout(LIMIT, c.close()).await.unwrap();
+}
