@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's demo: the seed's example, server in one process and client in another.
 #   1. builds the quickstart example (examples/quickstart),
-#   2. starts `server run server.xml --log debug` (Spring Python's server.xml, unchanged) and
+#   2. starts `quickstart-server run server.xml --log debug` (Spring Python's server.xml, unchanged) and
 #      waits until 127.0.0.1:7000 accepts,
 #   3. runs the client with client.xml (a PyroProxyFactory) and prints its line,
 #      `CLIENT: You got remote data => Hello`, then the same client with
@@ -44,24 +44,24 @@ wait_port() {
 }
 
 echo "==> server: run server.xml --log debug (in the background)"
-(cd "$QS" && exec "$BIN/server" run server.xml --log debug) >"$LOG/server.log" 2>&1 &
+(cd "$QS" && exec "$BIN/quickstart-server" run server.xml --log debug) >"$LOG/server.log" 2>&1 &
 SERVER_PID=$!
 wait_port 7000
 
 echo "==> client: client.xml (a PyroProxyFactory for PYROLOC://127.0.0.1:7000/ServiceName)"
-(cd "$QS" && "$BIN/client" client.xml)
+(cd "$QS" && "$BIN/quickstart-client" client.xml)
 echo "==> client: applicationContext.xml (the local object)"
-(cd "$QS" && "$BIN/client" applicationContext.xml)
+(cd "$QS" && "$BIN/quickstart-client" applicationContext.xml)
 
 stop_server
 echo "==> server log (debug; Spring Python's logger names as tracing targets)"
 grep -E "springpython\.remoting|tether\.run" "$LOG/server.log"
 
 echo "==> high availability: server run ha-server.xml (10 exporters on 7001-7010)"
-(cd "$QS" && exec "$BIN/server" run ha-server.xml) >"$LOG/ha.log" 2>&1 &
+(cd "$QS" && exec "$BIN/quickstart-server" run ha-server.xml) >"$LOG/ha.log" 2>&1 &
 SERVER_PID=$!
 for p in $(seq 7001 7010); do wait_port "$p"; done
 echo "==> ha-client: 12 calls round-robin over 10 proxies"
-(cd "$QS" && "$BIN/ha-client" ha-client.xml)
+(cd "$QS" && "$BIN/quickstart-ha-client" ha-client.xml)
 stop_server
 echo "demo: OK"

@@ -1,9 +1,9 @@
 //! The seed's example in Rust: the service (`DataService`, class `server.Service`), plus the
 //! high-availability pieces (`server.NamedService`, `client.HighAvailabilityService`).
 //!
-//! Binaries: `server` (the `run FILE.xml... [--log LEVEL]` command line with these classes
-//! registered), `client` (loads `client.xml` or `applicationContext.xml` and calls
-//! `get_data("Hello")`), `ha-client` (ten calls through the round-robin pool).
+//! Binaries: `quickstart-server` (the `run FILE.xml... [--log LEVEL]` command line with these
+//! classes registered), `quickstart-client` (loads `client.xml` or `applicationContext.xml` and
+//! calls `get_data("Hello")`), `quickstart-ha-client` (calls through the round-robin pool).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -22,7 +22,7 @@ async fn server_and_client_in_two_processes() {
         .replace("\"7000\"", "\"0\"");
     std::fs::write(dir.join("server.xml"), server_xml).unwrap();
 
-    let mut server = Command::new(env!("CARGO_BIN_EXE_server"))
+    let mut server = Command::new(env!("CARGO_BIN_EXE_quickstart-server"))
         .args(["run", "server.xml", "--log", "debug"])
         .current_dir(&dir)
         .stderr(Stdio::piped())
@@ -50,7 +50,7 @@ async fn server_and_client_in_two_processes() {
     for file in [dir.join("client.xml"), qs("applicationContext.xml")] {
         let out = timeout(
             LIMIT,
-            Command::new(env!("CARGO_BIN_EXE_client"))
+            Command::new(env!("CARGO_BIN_EXE_quickstart-client"))
                 .arg(&file)
                 .kill_on_drop(true)
                 .output(),
@@ -110,7 +110,7 @@ async fn unknown_class_names_the_registered_ones() {
     .unwrap();
     let out = timeout(
         LIMIT,
-        Command::new(env!("CARGO_BIN_EXE_server"))
+        Command::new(env!("CARGO_BIN_EXE_quickstart-server"))
             .args(["run", "bad.xml"])
             .current_dir(&dir)
             .kill_on_drop(true)

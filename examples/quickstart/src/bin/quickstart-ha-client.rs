@@ -1,5 +1,5 @@
-//! High availability, client side: `ha-client [ha-client.xml]` makes 12 calls through the
-//! round-robin pool of ten proxies (start `server run ha-server.xml` first).
+//! High availability, client side: `quickstart-ha-client [ha-client.xml]` makes 12 calls through the
+//! round-robin pool of ten proxies (start `quickstart-server run ha-server.xml` first).
 use quickstart::DataService;
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -1,4 +1,4 @@
-//! The seed's client.py: `client [FILE.xml] [--log LEVEL]` (default `client.xml` next to this
+//! The seed's client.py: `quickstart-client [FILE.xml] [--log LEVEL]` (default `client.xml` next to this
 //! crate). With `applicationContext.xml` the service is the local object; the code is the same.
 use quickstart::DataService;
 use std::path::PathBuf;
