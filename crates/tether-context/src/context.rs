@@ -552,6 +552,11 @@ impl Inner {
         }
         let top = chain.last().unwrap_or(def);
         let mut m = def.as_ref().clone();
+        if def.class.is_some() && def.class != top.class {
+            tracing::warn!(target: CONTEXT,
+                "object '{}': its class attribute {:?} is ignored; the class comes from the topmost parent '{}' ({:?}), as in Spring Python",
+                def.id, def.class.as_deref().unwrap_or(""), top.id, top.class.as_deref().unwrap_or(""));
+        }
         m.class = top.class.clone();
         m.ctor_args = Vec::new();
         m.named_args = Vec::new();
