@@ -51,3 +51,22 @@ async fn python_client_sees_identical_results_from_python_and_tether_echo_server
     }
     daemon.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_client_uses_kwargs_attrs_oneway_batch_and_exceptions_on_a_tether_service() {
+    let (daemon, uri, _svc) = tether_test_service(DaemonConfig::default()).await;
+    for ser in SERIALIZERS {
+        let u = uri.clone();
+        let out = tokio::task::spawn_blocking(move || {
+            let script = script("service_client.py");
+            run_python(
+                &[script.to_str().unwrap(), &u, ser.name()],
+                Duration::from_secs(120),
+            )
+        })
+        .await
+        .unwrap();
+        assert_eq!(out.trim(), "ok", "{}", ser.name());
+    }
+    daemon.shutdown().await;
+}
