@@ -107,6 +107,8 @@ pub(crate) struct Shared {
     /// One permit per open connection; shutdown acquires them all to know every session ended.
     pub(crate) permits: Arc<Semaphore>,
     unix_path: Option<PathBuf>,
+    /// Set by the accept loop once its listener is dropped (the address is free again).
+    listener_closed: watch::Sender<bool>,
 }
 
 impl Shared {
@@ -259,6 +261,7 @@ impl Daemon {
             state,
             permits: Arc::new(Semaphore::new(permits)),
             unix_path,
+            listener_closed: watch::channel(false).0,
         })
     }
 
@@ -320,8 +323,9 @@ impl Daemon {
         self.handle.shared.location.to_string()
     }
 
-    /// Graceful shutdown: stop accepting, let in-flight calls finish (up to
-    /// `config.shutdown_grace`), then close every connection. Idempotent; concurrent callers
+    /// Graceful shutdown: stop accepting (the listening socket is closed, and its address free,
+    /// when this returns), let in-flight calls finish (up to `config.shutdown_grace`), then
+    /// close every connection. Idempotent; concurrent callers
     /// all return once the daemon is stopped.
     pub async fn shutdown(&self) {
         let shared = &self.handle.shared;
@@ -333,6 +337,9 @@ impl Daemon {
                 false
             }
         });
+        // The listener is gone before shutdown returns, so the address can be bound again.
+        let mut closed = shared.listener_closed.subscribe();
+        let _ = tokio::time::timeout(Duration::from_secs(2), closed.wait_for(|c| *c)).await;
         let all = shared.max_permits();
         let grace = shared.config.shutdown_grace;
         let drained = tokio::time::timeout(grace, shared.permits.acquire_many(all)).await;
@@ -410,5 +417,7 @@ async fn accept_loop(shared: Arc<Shared>, listener: Listener) {
             }
         }
     }
+    drop(listener);
+    shared.listener_closed.send_replace(true);
     tracing::debug!(target: "tether::pyro::daemon", "accept loop ended");
 }
