@@ -207,7 +207,10 @@ impl Proxy {
     pub async fn call(&self, call: Call) -> Result<Value, RemoteError> {
         let object = self.settings.target.direct()?.0.to_string();
         let kwargs_none = call.method == GETATTR || call.method == SETATTR;
-        match self.exchange(&object, &call, 0, kwargs_none).await? {
+        let method = call.method.clone();
+        let oneway = call.oneway;
+        let payload = self.call_payload(&object, call, kwargs_none);
+        match self.exchange(&method, oneway, payload, 0).await? {
             None => Ok(Value::None),
             Some(reply) => self.decode_result(&reply),
         }
@@ -245,9 +248,9 @@ impl Proxy {
                 ])
             })
             .collect();
-        let call = Call::new("<batch>", items);
+        let payload = self.call_payload(&object, Call::new("<batch>", items), true);
         let reply = self
-            .exchange(&object, &call, flags::BATCH, true)
+            .exchange("<batch>", false, payload, flags::BATCH)
             .await?
             .ok_or_else(|| RemoteError::protocol("no reply to a batch"))?;
         let value = self.decode_result(&reply)?;
@@ -280,13 +283,43 @@ impl Proxy {
         Ok(value)
     }
 
+    /// The INVOKE payload, built by moving the call's values (no copy of large arguments):
+    /// `(object, method, vargs, kwargs)`, or json's `{"object", "method", "params", "kwargs"}`;
+    /// the same shapes as [`Serializer::encode_call`].
+    fn call_payload(&self, object: &str, call: Call, kwargs_none: bool) -> Value {
+        let kwargs = if kwargs_none {
+            Value::None
+        } else {
+            Value::Map(
+                call.kwargs
+                    .into_iter()
+                    .map(|(k, v)| (Value::Str(k), v))
+                    .collect(),
+            )
+        };
+        match self.settings.serializer {
+            Serializer::Json => Value::Map(vec![
+                (Value::str("object"), Value::str(object)),
+                (Value::str("method"), Value::Str(call.method)),
+                (Value::str("params"), Value::List(call.args)),
+                (Value::str("kwargs"), kwargs),
+            ]),
+            _ => Value::Tuple(vec![
+                Value::str(object),
+                Value::Str(call.method),
+                Value::Tuple(call.args),
+                kwargs,
+            ]),
+        }
+    }
+
     /// Sends one INVOKE and (unless oneway) reads its RESULT, connecting first if needed.
     async fn exchange(
         &self,
-        object: &str,
-        call: &Call,
+        method: &str,
+        oneway_requested: bool,
+        payload: Value,
         extra_flags: u16,
-        kwargs_none: bool,
     ) -> Result<Option<Message>, RemoteError> {
         let s = &self.settings;
         self.bounded(async {
@@ -306,13 +339,14 @@ impl Proxy {
             };
             st.seq = st.seq.wrapping_add(1);
             let seq = st.seq;
-            let oneway = call.oneway || live.meta.oneway.contains(&call.method);
+            let oneway = oneway_requested || live.meta.oneway.iter().any(|m| m == method);
             let f = extra_flags | if oneway { flags::ONEWAY } else { 0 };
             let header = Header::new(msg_type::INVOKE, s.serializer.pyro5_id(), f, seq)
                 .with_corr_id(s.corr_id);
-            if let Err(e) = live.conn.encode(header, &[], |b| {
-                s.serializer.encode_call(object, call, kwargs_none, b)
-            }) {
+            if let Err(e) = live
+                .conn
+                .encode(header, &[], |b| s.serializer.encode(&payload, b))
+            {
                 // Nothing was sent: the connection is still good.
                 st.live = Some(live);
                 return Err(e);

@@ -322,3 +322,57 @@ async fn daemon_answers_the_captured_requests_like_python() {
     );
     daemon.shutdown().await;
 }
+
+async fn read_frame(s: &mut tokio::net::TcpStream) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut head = [0u8; HEADER_SIZE];
+    s.read_exact(&mut head).await.unwrap();
+    let h = Header::parse(&head, 1 << 20).unwrap();
+    let mut body = vec![0u8; h.body_len() as usize];
+    s.read_exact(&mut body).await.unwrap();
+    let mut all = head.to_vec();
+    all.extend_from_slice(&body);
+    all
+}
+
+/// A fake server that records what tether's proxy sends: the CONNECT and the first INVOKE must
+/// be the captured Python client's bytes exactly (seq 0, then seq 1).
+#[tokio::test]
+async fn proxy_sends_the_captured_bytes() {
+    use tokio::io::AsyncWriteExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let (mut s, _) = listener.accept().await.unwrap();
+        let connect = read_frame(&mut s).await;
+        let meta = b"# serpent utf-8 python3.2\n{'handshake':'hello','meta':{'methods':{'get_data'},'oneway':(),'attrs':()}}";
+        s.write_all(&raw::frame(msg_type::CONNECTOK, 1, flags::CORR_ID, 0, meta))
+            .await
+            .unwrap();
+        let invoke = read_frame(&mut s).await;
+        let reply = b"# serpent utf-8 python3.2\n'You got remote data => Hello'";
+        s.write_all(&raw::frame(msg_type::RESULT, 1, flags::CORR_ID, 1, reply))
+            .await
+            .unwrap();
+        (connect, invoke)
+    });
+    let proxy = tether_pyro::Proxy::new(&format!("PYRO:example.greeting@{addr}")).unwrap();
+    let got = proxy
+        .call(Call::new("get_data", vec![Value::str("Hello")]))
+        .await
+        .unwrap();
+    assert_eq!(got, Value::str("You got remote data => Hello"));
+    let (connect, invoke) = server.await.unwrap();
+    let mut expected = hex("50 59 52 4f 01 f6 01 01 00 00 00 00 00 00 00 4b");
+    expected.extend_from_slice(&[0; 22]);
+    expected.extend_from_slice(&[0x4d, 0xc5]);
+    expected.extend_from_slice(SERPENT_HEAD);
+    expected.extend_from_slice(b"{'handshake':'hello','object':'example.greeting'}");
+    assert_eq!(connect, expected);
+    let mut expected = hex("50 59 52 4f 01 f6 04 01 00 00 00 01 00 00 00 47");
+    expected.extend_from_slice(&[0; 22]);
+    expected.extend_from_slice(&[0x4d, 0xc5]);
+    expected.extend_from_slice(SERPENT_HEAD);
+    expected.extend_from_slice(b"('example.greeting','get_data',('Hello',),{})");
+    assert_eq!(invoke, expected);
+}
