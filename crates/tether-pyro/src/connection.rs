@@ -48,6 +48,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         self.max_message_size
     }
 
+    /// Bytes currently reserved by the read buffer (a diagnostic: tests use it to show that a
+    /// declared length is not allocated up front).
+    pub fn read_capacity(&self) -> usize {
+        self.read_buf.capacity()
+    }
+
     /// The underlying stream.
     pub fn get_ref(&self) -> &S {
         &self.stream
@@ -209,5 +215,71 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     /// Sends raw bytes (tests and error paths that must send something a codec would refuse).
     pub async fn send_raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         self.stream.write_all(bytes).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::{msg_type, Header};
+    use tokio::io::AsyncWriteExt;
+
+    fn header(data_len: u32) -> [u8; HEADER_SIZE] {
+        let mut h = Header::new(msg_type::INVOKE, 1, 0, 1);
+        h.data_len = data_len;
+        let mut b = [0u8; HEADER_SIZE];
+        h.encode(&mut b);
+        b
+    }
+
+    #[tokio::test]
+    async fn declared_lengths_are_not_allocated_up_front() {
+        // 4 GiB declared: refused from the header, nothing reserved for the body
+        let (mut client, server) = tokio::io::duplex(1 << 16);
+        let mut conn = Connection::new(server, 64 << 20);
+        client.write_all(&header(u32::MAX)).await.unwrap();
+        let r = conn.read_message(None, None).await;
+        assert!(matches!(r, Err(FrameError::TooLarge { .. })), "{r:?}");
+        assert!(conn.read_capacity() <= INITIAL_BUFFER * 2);
+
+        // 60 MiB declared (under the limit) but never sent: at most one growth step is held
+        let (mut client, server) = tokio::io::duplex(1 << 16);
+        let mut conn = Connection::new(server, 64 << 20);
+        client.write_all(&header(60 << 20)).await.unwrap();
+        client.write_all(&[b'x'; 100]).await.unwrap();
+        let r = conn
+            .read_message(None, Some(std::time::Duration::from_millis(50)))
+            .await;
+        assert!(matches!(r, Err(FrameError::Timeout)), "{r:?}");
+        assert!(
+            conn.read_capacity() <= MAX_GROW_STEP + INITIAL_BUFFER,
+            "{}",
+            conn.read_capacity()
+        );
+    }
+
+    #[tokio::test]
+    async fn frames_split_across_reads_and_pipelined_frames_parse() {
+        let (mut client, server) = tokio::io::duplex(7);
+        let mut conn = Connection::new(server, 1 << 20);
+        let mut bytes = Vec::new();
+        for seq in 1..=3u16 {
+            let mut h = Header::new(msg_type::INVOKE, 1, 0, seq);
+            h.data_len = 5;
+            let mut b = [0u8; HEADER_SIZE];
+            h.encode(&mut b);
+            bytes.extend_from_slice(&b);
+            bytes.extend_from_slice(b"hello");
+        }
+        let writer = tokio::spawn(async move {
+            client.write_all(&bytes).await.unwrap();
+            client
+        });
+        for seq in 1..=3u16 {
+            let m = conn.read_message(None, None).await.unwrap().unwrap();
+            assert_eq!((m.header.seq, &m.payload[..]), (seq, &b"hello"[..]));
+        }
+        drop(writer.await.unwrap());
+        assert!(conn.read_message(None, None).await.unwrap().is_none());
     }
 }
