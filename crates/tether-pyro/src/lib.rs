@@ -12,11 +12,12 @@
 //! - `metadata.rs`: the exposed methods/oneway/attrs sets of the handshake.
 //! - `daemon/`: the server.
 //! - `proxy.rs`: the client, an [`tether_core::Invoker`].
+//! - `resolve.rs`: `PYRONAME:`/`PYROMETA:` resolution through a name server.
 //! - `serializer/`: serpent, json and msgpack, each mapping [`tether_core::Value`] both ways.
 //!
-//! Not built yet: Pyro4's wire, name-server resolution (`PYRONAME:` parses but does not
-//! resolve), streaming results (remote iterators), TLS, compression on send (received
-//! compressed payloads are inflated).
+//! Not built yet: Pyro4's wire, a name server of our own and broadcast discovery (PYRONAME
+//! resolves through a name server at a given address or localhost:9090), streaming results
+//! (remote iterators), TLS, compression on send (received compressed payloads are inflated).
 #![deny(missing_docs)]
 
 pub mod connection;
@@ -26,6 +27,7 @@ pub mod frame;
 pub mod message;
 pub mod metadata;
 pub mod proxy;
+pub mod resolve;
 pub mod serializer;
 pub mod stream;
 pub mod uri;

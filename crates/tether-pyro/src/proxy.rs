@@ -43,6 +43,8 @@ struct Settings {
 /// The live connection and its handshake result.
 struct Live {
     conn: Connection<Stream>,
+    /// The object id this connection's handshake was for (resolved, for PYRONAME/PYROMETA).
+    object: String,
     meta: Metadata,
 }
 
@@ -205,12 +207,8 @@ impl Proxy {
 
     /// Calls a method (the [`Invoker`] entry point).
     pub async fn call(&self, call: Call) -> Result<Value, RemoteError> {
-        let object = self.settings.target.direct()?.0.to_string();
         let kwargs_none = call.method == GETATTR || call.method == SETATTR;
-        let method = call.method.clone();
-        let oneway = call.oneway;
-        let payload = self.call_payload(&object, call, kwargs_none);
-        match self.exchange(&method, oneway, payload, 0).await? {
+        match self.exchange(call, kwargs_none, 0).await? {
             None => Ok(Value::None),
             Some(reply) => self.decode_result(&reply),
         }
@@ -232,7 +230,6 @@ impl Proxy {
         &self,
         calls: Vec<Call>,
     ) -> Result<Vec<Result<Value, RemoteError>>, RemoteError> {
-        let object = self.settings.target.direct()?.0.to_string();
         let items = calls
             .into_iter()
             .map(|c| {
@@ -248,9 +245,8 @@ impl Proxy {
                 ])
             })
             .collect();
-        let payload = self.call_payload(&object, Call::new("<batch>", items), true);
         let reply = self
-            .exchange("<batch>", false, payload, flags::BATCH)
+            .exchange(Call::new("<batch>", items), true, flags::BATCH)
             .await?
             .ok_or_else(|| RemoteError::protocol("no reply to a batch"))?;
         let value = self.decode_result(&reply)?;
@@ -316,9 +312,8 @@ impl Proxy {
     /// Sends one INVOKE and (unless oneway) reads its RESULT, connecting first if needed.
     async fn exchange(
         &self,
-        method: &str,
-        oneway_requested: bool,
-        payload: Value,
+        call: Call,
+        kwargs_none: bool,
         extra_flags: u16,
     ) -> Result<Option<Message>, RemoteError> {
         let s = &self.settings;
@@ -339,7 +334,8 @@ impl Proxy {
             };
             st.seq = st.seq.wrapping_add(1);
             let seq = st.seq;
-            let oneway = oneway_requested || live.meta.oneway.iter().any(|m| m == method);
+            let oneway = call.oneway || live.meta.oneway.contains(&call.method);
+            let payload = self.call_payload(&live.object, call, kwargs_none);
             let f = extra_flags | if oneway { flags::ONEWAY } else { 0 };
             let header = Header::new(msg_type::INVOKE, s.serializer.pyro5_id(), f, seq)
                 .with_corr_id(s.corr_id);
@@ -385,7 +381,12 @@ impl Proxy {
     /// Connects and performs the handshake.
     async fn open(&self, seq: u16) -> Result<Live, RemoteError> {
         let s = &self.settings;
-        let (object, location) = s.target.direct()?;
+        let (object, location) = match &s.target {
+            PyroUri::Direct { object, location } => (object.clone(), location.clone()),
+            // Boxed: resolving uses a proxy to the name server, whose `open` lands here again.
+            other => crate::resolve::resolve(other.clone(), s.serializer, s.timeout).await?,
+        };
+        let (object, location) = (object.as_str(), &location);
         let stream = match location {
             Location::Tcp { host, port } => {
                 let tcp = TcpStream::connect((host.as_str(), *port))
@@ -428,7 +429,11 @@ impl Proxy {
                 let meta = exception::field(&data, "meta")
                     .map(Metadata::from_value)
                     .unwrap_or_default();
-                let mut live = Live { conn, meta };
+                let mut live = Live {
+                    conn,
+                    object: object.to_string(),
+                    meta,
+                };
                 if live.meta.is_empty() && object != DAEMON_OBJECT_ID {
                     live.meta = self.fetch_metadata(&mut live, object, seq).await?;
                 }

@@ -2,8 +2,8 @@
 //! `PYRONAME:name[@nshost[:port]]`, `PYROMETA:m1,m2[@nshost[:port]]`, plus Spring Python's
 //! `PYROLOC://host:port/name`, which tether serves over the Pyro5 wire.
 //!
-//! The scheme is case-insensitive (Python stores it upper-cased). Name-server URIs parse, but
-//! resolving them is not built yet: [`PyroUri::location`] returns a clear error for them.
+//! The scheme is case-insensitive (Python stores it upper-cased). Name-server URIs are
+//! resolved by `resolve.rs` when a proxy connects.
 
 use std::fmt;
 use tether_core::RemoteError;
@@ -165,12 +165,13 @@ impl PyroUri {
         }
     }
 
-    /// The object id and location of a direct URI; name-server URIs are refused for now.
+    /// The object id and location of a direct URI; a name-server URI must be resolved first
+    /// (`resolve::resolve`, which a proxy does when it connects).
     pub fn direct(&self) -> Result<(&str, &Location), RemoteError> {
         match self {
             PyroUri::Direct { object, location } => Ok((object, location)),
             _ => Err(RemoteError::config(format!(
-                "cannot resolve {self}: name server not supported yet (use a PYRO:obj@host:port uri)"
+                "{self} is not a direct uri: it needs resolving through a name server"
             ))),
         }
     }

@@ -1,0 +1,142 @@
+//! Resolving a [`PyroUri`] to an object id and a location, as Python's `core.resolve` does:
+//! a `PYRO:` URI is already direct; `PYRONAME:name[@ns]` asks the name server
+//! (`Pyro.NameServer.lookup(name)`), `PYROMETA:m1,m2[@ns]` asks it for any object carrying all
+//! the tags (`yplookup(meta_all, None, False)`) and takes the first match.
+//!
+//! Without `@nshost`, the name server is looked for at `localhost:9090` only (Python would
+//! also try UDP broadcast discovery, which tether does not do yet).
+//! Resolution happens at every (re)connect, so a re-registered object is found again.
+
+use crate::exception::{class_of, field};
+use crate::serializer::Serializer;
+use crate::uri::{Location, PyroUri, NS_PORT};
+use crate::Proxy;
+use std::time::Duration;
+use tether_core::{BoxFuture, Call, RemoteError, Value};
+
+/// The name server's object id.
+pub const NAME_SERVER_ID: &str = "Pyro.NameServer";
+
+/// Resolves `uri` to `(object id, location)`, asking a name server when needed.
+///
+/// Returns a boxed future (not an `async fn`): resolving uses a [`Proxy`], whose connect
+/// resolves in turn, and the explicit `Send` box breaks that type-level cycle.
+pub fn resolve(
+    uri: PyroUri,
+    serializer: Serializer,
+    timeout: Option<Duration>,
+) -> BoxFuture<'static, Result<(String, Location), RemoteError>> {
+    Box::pin(resolve_inner(uri, serializer, timeout))
+}
+
+async fn resolve_inner(
+    uri: PyroUri,
+    serializer: Serializer,
+    timeout: Option<Duration>,
+) -> Result<(String, Location), RemoteError> {
+    let uri = &uri;
+    let ns_proxy = |ns: &Option<(String, u16)>| {
+        let (host, port) = ns
+            .clone()
+            .unwrap_or_else(|| ("localhost".to_string(), NS_PORT));
+        let loc = Location::Tcp { host, port };
+        let p = Proxy::new(&format!("PYRO:{NAME_SERVER_ID}@{loc}"))?.with_serializer(serializer);
+        Ok::<_, RemoteError>(match timeout {
+            Some(t) => p.with_timeout(t),
+            None => p,
+        })
+    };
+    let found = match uri {
+        PyroUri::Direct { object, location } => return Ok((object.clone(), location.clone())),
+        PyroUri::Name { name, ns } => {
+            let ns = ns_proxy(ns)?;
+            let r = ns
+                .call(Call::new("lookup", vec![Value::str(name.as_str())]))
+                .await;
+            ns.close().await;
+            r.map_err(|e| RemoteError::config(format!("cannot resolve {uri}: {e}")))?
+        }
+        PyroUri::Meta { meta, ns } => {
+            let ns = ns_proxy(ns)?;
+            let tags = Value::Set(meta.iter().map(|m| Value::str(m.as_str())).collect());
+            let call = Call::new("yplookup", vec![tags, Value::None, Value::Bool(false)]);
+            let r = ns.call(call).await;
+            ns.close().await;
+            let found = r.map_err(|e| RemoteError::config(format!("cannot resolve {uri}: {e}")))?;
+            match found.as_map().and_then(|m| m.first()) {
+                Some((_, v)) => v.clone(),
+                None => {
+                    return Err(RemoteError::config(format!(
+                        "cannot resolve {uri}: no registered object has all of these metadata tags"
+                    )))
+                }
+            }
+        }
+    };
+    let direct = uri_from_value(&found).ok_or_else(|| {
+        RemoteError::protocol(format!("name server answered {found}, which is not a URI"))
+    })?;
+    match direct {
+        PyroUri::Direct { object, location } => Ok((object, location)),
+        other => Err(RemoteError::protocol(format!(
+            "name server answered a non-direct uri {other}"
+        ))),
+    }
+}
+
+/// A URI from a name server reply: a `Pyro5.core.URI` class dict
+/// (`state = (protocol, object, sockname, host, port)`) or a URI string.
+fn uri_from_value(v: &Value) -> Option<PyroUri> {
+    if let Value::Str(s) = v {
+        return PyroUri::parse(s).ok();
+    }
+    if !class_of(v)?.ends_with(".core.URI") {
+        return None;
+    }
+    let state = field(v, "state")?.as_seq()?;
+    let [_, object, sockname, host, port] = state else {
+        return None;
+    };
+    let object = object.as_str()?.to_string();
+    let location = match sockname {
+        Value::Str(path) => Location::Unix(path.clone()),
+        _ => Location::Tcp {
+            host: host.as_str()?.to_string(),
+            port: u16::try_from(port.as_i64()?).ok()?,
+        },
+    };
+    Some(PyroUri::Direct { object, location })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_uri_class_dicts() {
+        let v = Value::Map(vec![
+            (Value::str("__class__"), Value::str("Pyro5.core.URI")),
+            (
+                Value::str("state"),
+                Value::Tuple(vec![
+                    Value::str("PYRO"),
+                    Value::str("example.greeting"),
+                    Value::None,
+                    Value::str("127.0.0.1"),
+                    Value::Int(9999),
+                ]),
+            ),
+        ]);
+        assert_eq!(
+            uri_from_value(&v),
+            Some(PyroUri::Direct {
+                object: "example.greeting".into(),
+                location: Location::Tcp {
+                    host: "127.0.0.1".into(),
+                    port: 9999
+                }
+            })
+        );
+        assert!(uri_from_value(&Value::Int(1)).is_none());
+    }
+}
