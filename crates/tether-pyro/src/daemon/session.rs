@@ -141,11 +141,10 @@ async fn handshake(
 ) -> bool {
     let h = msg.header;
     let ser = Serializer::from_pyro5_id(h.serializer_id);
-    let fail = |reason: String| Value::Str(reason);
     let (kind, payload) = if h.msg_type != msg_type::CONNECT {
         let why = format!("invalid msg type {} received (expected: 1)", h.msg_type);
         tracing::warn!(target: LOG, "protocol error: {why}");
-        (msg_type::CONNECTFAIL, fail(why))
+        (msg_type::CONNECTFAIL, Value::Str(why))
     } else if let Some(ser) = ser {
         match ser.decode(&msg.payload, &shared.config.limits) {
             Ok(data) => {
@@ -167,13 +166,13 @@ async fn handshake(
                     ),
                     None => {
                         tracing::debug!(target: LOG, ?object, "handshake for unknown object");
-                        (msg_type::CONNECTFAIL, fail("unknown object".into()))
+                        (msg_type::CONNECTFAIL, Value::str("unknown object"))
                     }
                 }
             }
             Err(e) => {
                 tracing::warn!(target: LOG, "invalid CONNECT payload: {e}");
-                (msg_type::CONNECTFAIL, fail(e.message().to_string()))
+                (msg_type::CONNECTFAIL, Value::str(e.message()))
             }
         }
     } else {
