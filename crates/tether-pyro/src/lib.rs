@@ -33,7 +33,7 @@ pub mod stream;
 pub mod uri;
 
 pub use connection::Connection;
-pub use daemon::{Daemon, DaemonConfig, DAEMON_OBJECT_ID};
+pub use daemon::{Daemon, DaemonConfig, HandshakeValidator, DAEMON_OBJECT_ID};
 pub use metadata::Metadata;
 pub use proxy::Proxy;
 pub use serializer::{Limits, Serializer};

@@ -36,6 +36,7 @@ struct Settings {
     serializer: Serializer,
     timeout: Option<Duration>,
     corr_id: Option<[u8; 16]>,
+    handshake: Value,
     limits: Limits,
     max_message_size: usize,
 }
@@ -80,6 +81,7 @@ impl Proxy {
             serializer: Serializer::Serpent,
             timeout: None,
             corr_id: None,
+            handshake: Value::str("hello"),
             limits: Limits::default(),
             max_message_size: 64 * 1024 * 1024,
         }))
@@ -112,6 +114,12 @@ impl Proxy {
     /// Sends this correlation id (raw UUID bytes) with every message (flag 0x40).
     pub fn with_correlation_id(self, id: [u8; 16]) -> Proxy {
         self.with(|s| s.corr_id = Some(id))
+    }
+
+    /// Sends `data` as the CONNECT handshake (Pyro's `_pyroHandshake`, default `"hello"`), for
+    /// servers that check it (see `DaemonConfig::handshake`).
+    pub fn with_handshake(self, data: Value) -> Proxy {
+        self.with(|s| s.handshake = data)
     }
 
     /// Changes the message size limit (both ways).
@@ -403,7 +411,7 @@ impl Proxy {
         };
         let mut conn = Connection::new(stream, s.max_message_size);
         let hello = Value::Map(vec![
-            (Value::str("handshake"), Value::str("hello")),
+            (Value::str("handshake"), s.handshake.clone()),
             (Value::str("object"), Value::str(object)),
         ]);
         let header =

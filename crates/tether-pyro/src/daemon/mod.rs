@@ -21,7 +21,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
-use tether_core::{Dispatch, RemoteError};
+use tether_core::{Dispatch, RemoteError, Value};
 use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::{watch, Semaphore};
 
@@ -64,6 +64,34 @@ pub struct DaemonConfig {
     /// How long [`Daemon::shutdown`] lets in-flight calls finish before closing connections
     /// anyway. Default 5 s.
     pub shutdown_grace: Duration,
+    /// Checks the `handshake` data of every CONNECT (Pyro's `Daemon.validateHandshake`).
+    /// Default `None`: every client is accepted and gets `"hello"` back, as in Pyro.
+    pub handshake: Option<HandshakeValidator>,
+}
+
+/// Decides whether a client may connect, from the `handshake` value its CONNECT carries
+/// (a Python client sets it with `proxy._pyroHandshake = ...`, a tether one with
+/// [`crate::Proxy::with_handshake`]). `Ok(reply)` accepts, and `reply` travels back in
+/// CONNECTOK; `Err(reason)` refuses with CONNECTFAIL and the reason, which the client reports
+/// as "connection ... rejected: reason".
+#[derive(Clone)]
+pub struct HandshakeValidator(Arc<dyn Fn(&Value) -> Result<Value, String> + Send + Sync>);
+
+impl HandshakeValidator {
+    /// Wraps a validation function.
+    pub fn new(f: impl Fn(&Value) -> Result<Value, String> + Send + Sync + 'static) -> Self {
+        HandshakeValidator(Arc::new(f))
+    }
+
+    pub(crate) fn validate(&self, data: &Value) -> Result<Value, String> {
+        (self.0)(data)
+    }
+}
+
+impl std::fmt::Debug for HandshakeValidator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HandshakeValidator(..)")
+    }
 }
 
 impl Default for DaemonConfig {
@@ -80,6 +108,7 @@ impl Default for DaemonConfig {
             handshake_timeout: Duration::from_secs(10),
             call_timeout: None,
             shutdown_grace: Duration::from_secs(5),
+            handshake: None,
         }
     }
 }

@@ -156,15 +156,25 @@ async fn handshake(
                     Some(id) => shared.object(id).map(|o| Metadata::of(o.as_ref())),
                     None => None,
                 };
-                match meta {
-                    Some(meta) => (
+                let answer = match &shared.config.handshake {
+                    Some(v) => {
+                        v.validate(exception::field(&data, "handshake").unwrap_or(&Value::None))
+                    }
+                    None => Ok(Value::str("hello")),
+                };
+                match (answer, meta) {
+                    (Err(reason), _) => {
+                        tracing::info!(target: LOG, "handshake refused: {reason}");
+                        (msg_type::CONNECTFAIL, Value::Str(reason))
+                    }
+                    (Ok(answer), Some(meta)) => (
                         msg_type::CONNECTOK,
                         Value::Map(vec![
-                            (Value::str("handshake"), Value::str("hello")),
+                            (Value::str("handshake"), answer),
                             (Value::str("meta"), meta.to_value()),
                         ]),
                     ),
-                    None => {
+                    (Ok(_), None) => {
                         tracing::debug!(target: LOG, ?object, "handshake for unknown object");
                         (msg_type::CONNECTFAIL, Value::str("unknown object"))
                     }
