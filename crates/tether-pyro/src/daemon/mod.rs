@@ -75,7 +75,10 @@ pub struct DaemonConfig {
 /// CONNECTOK; `Err(reason)` refuses with CONNECTFAIL and the reason, which the client reports
 /// as "connection ... rejected: reason".
 #[derive(Clone)]
-pub struct HandshakeValidator(Arc<dyn Fn(&Value) -> Result<Value, String> + Send + Sync>);
+pub struct HandshakeValidator(Arc<ValidateFn>);
+
+/// The validation function behind a [`HandshakeValidator`].
+type ValidateFn = dyn Fn(&Value) -> Result<Value, String> + Send + Sync;
 
 impl HandshakeValidator {
     /// Wraps a validation function.
