@@ -162,8 +162,10 @@ impl Proxy {
         self.bounded(async {
             let mut st = self.state.lock().await;
             if st.live.is_none() {
-                let seq = st.seq;
-                st.live = Some(self.open(seq).await?);
+                let mut seq = st.seq;
+                let live = self.open(&mut seq).await;
+                st.seq = seq;
+                st.live = Some(live?);
             }
             Ok(())
         })
@@ -190,7 +192,7 @@ impl Proxy {
             let mut st = self.state.lock().await;
             let mut live = match st.live.take() {
                 Some(l) if !l.conn.is_stale() => l,
-                _ => self.open(st.seq).await?,
+                _ => self.open(&mut st.seq).await?,
             };
             let h = Header::new(msg_type::PING, PING_SERIALIZER_ID, 0, 0)
                 .with_corr_id(self.settings.corr_id);
@@ -336,9 +338,9 @@ impl Proxy {
                 Some(mut l) => {
                     tracing::debug!(target: "tether::pyro::proxy", "idle connection closed by the server, reconnecting");
                     l.conn.shutdown().await;
-                    self.open(st.seq).await?
+                    self.open(&mut st.seq).await?
                 }
-                None => self.open(st.seq).await?,
+                None => self.open(&mut st.seq).await?,
             };
             st.seq = st.seq.wrapping_add(1);
             let seq = st.seq;
@@ -387,7 +389,7 @@ impl Proxy {
     }
 
     /// Connects and performs the handshake.
-    async fn open(&self, seq: u16) -> Result<Live, RemoteError> {
+    async fn open(&self, seq: &mut u16) -> Result<Live, RemoteError> {
         let s = &self.settings;
         let (object, location) = match &s.target {
             PyroUri::Direct { object, location } => (object.clone(), location.clone()),
@@ -414,8 +416,8 @@ impl Proxy {
             (Value::str("handshake"), s.handshake.clone()),
             (Value::str("object"), Value::str(object)),
         ]);
-        let header =
-            Header::new(msg_type::CONNECT, s.serializer.pyro5_id(), 0, seq).with_corr_id(s.corr_id);
+        let header = Header::new(msg_type::CONNECT, s.serializer.pyro5_id(), 0, *seq)
+            .with_corr_id(s.corr_id);
         conn.send(header, &[], |b| s.serializer.encode(&hello, b))
             .await?;
         let reply = read_reply(&mut conn).await?;
@@ -467,11 +469,12 @@ impl Proxy {
         &self,
         live: &mut Live,
         object: &str,
-        seq: u16,
+        seq: &mut u16,
     ) -> Result<Metadata, RemoteError> {
         let s = &self.settings;
         let call = Call::new("get_metadata", vec![Value::str(object)]);
-        let seq = seq.wrapping_add(1);
+        *seq = seq.wrapping_add(1);
+        let seq = *seq;
         let header =
             Header::new(msg_type::INVOKE, s.serializer.pyro5_id(), 0, seq).with_corr_id(s.corr_id);
         live.conn

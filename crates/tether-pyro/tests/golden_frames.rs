@@ -376,3 +376,50 @@ async fn proxy_sends_the_captured_bytes() {
     expected.extend_from_slice(b"('example.greeting','get_data',('Hello',),{})");
     assert_eq!(invoke, expected);
 }
+
+/// When CONNECTOK carries no metadata, the proxy asks `Pyro.Daemon.get_metadata` (seq 1) before
+/// the call (seq 2), as Python's proxy does.
+#[tokio::test]
+async fn proxy_falls_back_to_get_metadata() {
+    use tokio::io::AsyncWriteExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let (mut s, _) = listener.accept().await.unwrap();
+        let _connect = read_frame(&mut s).await;
+        let ok = b"# serpent utf-8 python3.2\n{'handshake':'hello','meta':{}}";
+        s.write_all(&raw::frame(msg_type::CONNECTOK, 1, 0, 0, ok))
+            .await
+            .unwrap();
+        let get_meta = read_frame(&mut s).await;
+        let meta = b"# serpent utf-8 python3.2\n{'methods':{'get_data'},'oneway':(),'attrs':()}";
+        s.write_all(&raw::frame(msg_type::RESULT, 1, 0, 1, meta))
+            .await
+            .unwrap();
+        let invoke = read_frame(&mut s).await;
+        s.write_all(&raw::frame(
+            msg_type::RESULT,
+            1,
+            0,
+            2,
+            b"# serpent utf-8 python3.2\n'ok'",
+        ))
+        .await
+        .unwrap();
+        (get_meta, invoke)
+    });
+    let proxy = tether_pyro::Proxy::new(&format!("PYRO:example.greeting@{addr}")).unwrap();
+    let got = proxy
+        .call(Call::new("get_data", vec![Value::str("x")]))
+        .await
+        .unwrap();
+    assert_eq!(got, Value::str("ok"));
+    assert_eq!(
+        proxy.metadata().await.unwrap().methods,
+        vec!["get_data".to_string()]
+    );
+    let (get_meta, invoke) = server.await.unwrap();
+    assert_eq!(u16::from_be_bytes([get_meta[10], get_meta[11]]), 1);
+    assert!(get_meta.ends_with(b"('Pyro.Daemon','get_metadata',('example.greeting',),{})"));
+    assert_eq!(u16::from_be_bytes([invoke[10], invoke[11]]), 2);
+}
