@@ -30,6 +30,7 @@ pub struct Connection<S> {
     read_buf: BytesMut,
     write_buf: Vec<u8>,
     max_message_size: usize,
+    compress: bool,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
@@ -40,7 +41,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             read_buf: BytesMut::with_capacity(INITIAL_BUFFER),
             write_buf: Vec::with_capacity(INITIAL_BUFFER),
             max_message_size,
+            compress: false,
         }
+    }
+
+    /// Compress outgoing payloads over 100 bytes with zlib (Pyro's `COMPRESSION=True`).
+    /// Off by default, as in Pyro; received compressed payloads are always inflated.
+    pub fn set_compression(&mut self, on: bool) {
+        self.compress = on;
     }
 
     /// The size limit in force.
@@ -165,7 +173,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             self.max_message_size,
             payload,
         ) {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                if self.compress {
+                    crate::message::compress_in_place(&mut self.write_buf);
+                }
+                Ok(())
+            }
             Err(EncodeError::Payload(e)) => {
                 self.write_buf.clear();
                 Err(e)

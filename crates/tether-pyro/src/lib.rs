@@ -17,7 +17,7 @@
 //!
 //! Not built yet: Pyro4's wire, a name server of our own and broadcast discovery (PYRONAME
 //! resolves through a name server at a given address or localhost:9090), streaming results
-//! (remote iterators), TLS, compression on send (received compressed payloads are inflated).
+//! (remote iterators), TLS.
 #![deny(missing_docs)]
 
 pub mod connection;

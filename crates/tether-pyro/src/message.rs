@@ -137,6 +137,37 @@ pub fn encode_into<E>(
     Ok(())
 }
 
+/// Payloads at most this long are never compressed (Pyro's threshold).
+pub const COMPRESS_THRESHOLD: usize = 100;
+
+/// Compresses the payload of a message built by [`encode_into`] in place, as Pyro does when
+/// its `COMPRESSION` setting is on: zlib level 4 for payloads over [`COMPRESS_THRESHOLD`]
+/// bytes, setting [`flags::COMPRESSED`] and the new length in the header.
+pub fn compress_in_place(out: &mut Vec<u8>) {
+    if out.len() < HEADER_SIZE {
+        return;
+    }
+    let ann_len = u32::from_be_bytes([out[16], out[17], out[18], out[19]]) as usize;
+    let start = HEADER_SIZE + ann_len;
+    if out.len() <= start + COMPRESS_THRESHOLD {
+        return;
+    }
+    let mut z = flate2::write::ZlibEncoder::new(
+        Vec::with_capacity((out.len() - start) / 2),
+        flate2::Compression::new(4),
+    );
+    // Writing to a Vec cannot fail.
+    if std::io::Write::write_all(&mut z, &out[start..]).is_err() {
+        return;
+    }
+    let Ok(compressed) = z.finish() else { return };
+    out.truncate(start);
+    out.extend_from_slice(&compressed);
+    out[12..16].copy_from_slice(&(compressed.len() as u32).to_be_bytes());
+    let f = u16::from_be_bytes([out[8], out[9]]) | flags::COMPRESSED;
+    out[8..10].copy_from_slice(&f.to_be_bytes());
+}
+
 /// Why a message could not be encoded.
 #[derive(Debug)]
 pub enum EncodeError<E> {

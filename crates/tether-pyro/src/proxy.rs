@@ -37,6 +37,7 @@ struct Settings {
     timeout: Option<Duration>,
     corr_id: Option<[u8; 16]>,
     handshake: Value,
+    compress: bool,
     limits: Limits,
     max_message_size: usize,
 }
@@ -82,6 +83,7 @@ impl Proxy {
             timeout: None,
             corr_id: None,
             handshake: Value::str("hello"),
+            compress: false,
             limits: Limits::default(),
             max_message_size: 64 * 1024 * 1024,
         }))
@@ -120,6 +122,12 @@ impl Proxy {
     /// servers that check it (see `DaemonConfig::handshake`).
     pub fn with_handshake(self, data: Value) -> Proxy {
         self.with(|s| s.handshake = data)
+    }
+
+    /// Compresses request payloads over 100 bytes with zlib (Pyro's `COMPRESSION=True`);
+    /// every Pyro5 server inflates them. Off by default.
+    pub fn with_compression(self, on: bool) -> Proxy {
+        self.with(|s| s.compress = on)
     }
 
     /// Changes the message size limit (both ways).
@@ -412,6 +420,7 @@ impl Proxy {
             })?),
         };
         let mut conn = Connection::new(stream, s.max_message_size);
+        conn.set_compression(s.compress);
         let hello = Value::Map(vec![
             (Value::str("handshake"), s.handshake.clone()),
             (Value::str("object"), Value::str(object)),

@@ -64,6 +64,9 @@ pub struct DaemonConfig {
     /// How long [`Daemon::shutdown`] lets in-flight calls finish before closing connections
     /// anyway. Default 5 s.
     pub shutdown_grace: Duration,
+    /// Compress reply payloads over 100 bytes with zlib (Pyro's `COMPRESSION`). Default
+    /// `false`, as in Pyro; compressed requests are always accepted.
+    pub compress_replies: bool,
     /// Checks the `handshake` data of every CONNECT (Pyro's `Daemon.validateHandshake`).
     /// Default `None`: every client is accepted and gets `"hello"` back, as in Pyro.
     pub handshake: Option<HandshakeValidator>,
@@ -111,6 +114,7 @@ impl Default for DaemonConfig {
             handshake_timeout: Duration::from_secs(10),
             call_timeout: None,
             shutdown_grace: Duration::from_secs(5),
+            compress_replies: false,
             handshake: None,
         }
     }

@@ -41,6 +41,7 @@ pub(super) async fn run(
 async fn serve(shared: Arc<Shared>, stream: Stream) {
     let cfg = &shared.config;
     let mut conn = Connection::new(stream, cfg.max_message_size);
+    conn.set_compression(cfg.compress_replies);
     let mut state = shared.state.subscribe();
 
     let first = tokio::select! {
