@@ -4,8 +4,13 @@
 //! - `echo-server`: serves tether's echo service (a twin of `python -m Pyro5.utils.echoserver`)
 //!   as `test.echoserver` over the Pyro5 wire; the black-box target for interop tests.
 //!
-//! Add new subcommands (`run` for XML application contexts, `bench`) as variants of
-//! [`Command`] and a function below, keeping `main` a plain dispatcher.
+//! - `run FILE.xml... [--log LEVEL]`: loads Spring Python application contexts with the built-in
+//!   classes (exporters, proxies, the echo service) and serves until SIGINT/SIGTERM. A user's own
+//!   binary gets the same command line, with its own classes, from
+//!   `tether::context::cli::run_main(registry)`.
+//!
+//! Add new subcommands as variants of [`Command`] and a function below, keeping `main` a plain
+//! dispatcher.
 
 use clap::{Parser, Subcommand};
 use std::io::Write;
@@ -28,7 +33,18 @@ struct Cli {
 enum Command {
     /// Serve the echo service (`test.echoserver`) over Pyro5, like Pyro5's echoserver.
     EchoServer(EchoServerArgs),
-    // `run` (XML application contexts) and `bench` go here.
+    /// Load Spring Python XML application contexts and serve their exporters until SIGINT/SIGTERM.
+    Run(RunArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct RunArgs {
+    /// The context files, in order (later definitions win).
+    #[arg(required = true, value_name = "FILE.xml")]
+    files: Vec<std::path::PathBuf>,
+    /// Log level or tracing filter: error, warn, info, debug, trace, or e.g. `springpython=debug`.
+    #[arg(long, default_value = "info")]
+    log: String,
 }
 
 #[derive(clap::Args, Debug)]
@@ -52,6 +68,9 @@ struct EchoServerArgs {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    if let Command::Run(args) = cli.command {
+        return run(args);
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("TETHER_LOG")
@@ -69,6 +88,7 @@ fn main() -> std::process::ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::EchoServer(args) => echo_server(args).await,
+            Command::Run(_) => Ok(()),
         }
     });
     match result {
@@ -132,5 +152,29 @@ async fn terminate_signal() {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = term => {}
+    }
+}
+
+/// `tether run`: the container's own command line with the built-in classes (and any classes
+/// submitted with `#[tether::component]` in crates this binary links).
+fn run(args: RunArgs) -> std::process::ExitCode {
+    use tether::context::{cli, ClassRegistry};
+    if let Err(e) = cli::init_logging(&args.log) {
+        eprintln!("tether: {e}");
+        return std::process::ExitCode::from(2);
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("tether: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(cli::run(ClassRegistry::from_inventory(), &args.files)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tether: {e}");
+            std::process::ExitCode::FAILURE
+        }
     }
 }

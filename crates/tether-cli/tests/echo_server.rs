@@ -3,33 +3,11 @@
 //! it serves Unix sockets, and it stops on the echo's `shutdown()` and on SIGTERM.
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn python() -> PathBuf {
-    let p = std::env::var_os("TETHER_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join(".venv/bin/python"));
-    assert!(
-        p.exists(),
-        "Python peer not found at {}: run scripts/test.sh to install the peers",
-        p.display()
-    );
-    p
-}
-
-struct Proc(Child);
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+mod common;
+use common::{python, root, Proc};
 
 /// Starts a server and returns it with the lines it printed up to and including `echo uri:`.
 fn start(cmd: &mut Command) -> (Proc, Vec<String>) {

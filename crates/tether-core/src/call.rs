@@ -175,22 +175,42 @@ mod tests {
 
     #[test]
     fn binds_like_python() {
-        let ok = bind_args("f", &["a", "b"], vec![Value::Int(1)], vec![("b".into(), Value::Int(2))]);
+        let ok = bind_args(
+            "f",
+            &["a", "b"],
+            vec![Value::Int(1)],
+            vec![("b".into(), Value::Int(2))],
+        );
         assert_eq!(ok.ok(), Some(vec![Value::Int(1), Value::Int(2)]));
         assert_eq!(
             err(bind_args("f", &["a"], vec![], vec![])),
             "TypeError: f() missing 1 required argument(s): 'a'"
         );
         assert_eq!(
-            err(bind_args("f", &["a"], vec![Value::None, Value::None], vec![])),
+            err(bind_args(
+                "f",
+                &["a"],
+                vec![Value::None, Value::None],
+                vec![]
+            )),
             "TypeError: f() takes 1 positional argument(s) but 2 were given"
         );
         assert_eq!(
-            err(bind_args("f", &["a"], vec![Value::None], vec![("a".into(), Value::None)])),
+            err(bind_args(
+                "f",
+                &["a"],
+                vec![Value::None],
+                vec![("a".into(), Value::None)]
+            )),
             "TypeError: f() got multiple values for argument 'a'"
         );
         assert_eq!(
-            err(bind_args("f", &["a"], vec![], vec![("z".into(), Value::None)])),
+            err(bind_args(
+                "f",
+                &["a"],
+                vec![],
+                vec![("z".into(), Value::None)]
+            )),
             "TypeError: f() got an unexpected keyword argument 'z'"
         );
     }

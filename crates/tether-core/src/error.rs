@@ -204,7 +204,8 @@ impl RemoteError {
 impl fmt::Debug for RemoteError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("RemoteError");
-        d.field("kind", &self.0.kind).field("message", &self.0.message);
+        d.field("kind", &self.0.kind)
+            .field("message", &self.0.message);
         if let Some(c) = &self.0.class {
             d.field("class", c);
         }
@@ -260,7 +261,10 @@ mod tests {
 
     #[test]
     fn message_from_args_follows_python_str() {
-        let e = RemoteError::exception_with_args("builtins.KeyError", vec![Value::Int(1), Value::str("a")]);
+        let e = RemoteError::exception_with_args(
+            "builtins.KeyError",
+            vec![Value::Int(1), Value::str("a")],
+        );
         assert_eq!(e.message(), "(1, \"a\")");
     }
 }

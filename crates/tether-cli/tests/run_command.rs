@@ -1,0 +1,134 @@
+//! `tether run FILE.xml...` as a black box: a Spring Python context with an exporter serves a
+//! Python Pyro5 client, SIGTERM shuts it down cleanly (exit 0), and a bad context fails at once
+//! with the file, line and object in the message and no server left behind.
+
+mod common;
+use common::{python, Proc};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+const CONTEXT: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<objects xmlns="http://www.springframework.org/springpython/schema/objects/1.1">
+    <object id="echo" class="tether.echo.EchoService"/>
+    <object id="exporter" class="springpython.remoting.pyro.PyroServiceExporter">
+        <property name="service" ref="echo"/>
+        <property name="service_name" value="test.echoserver"/>
+        <property name="service_host" value="127.0.0.1"/>
+        <property name="service_port" value="0"/>
+    </object>
+</objects>
+"#;
+
+fn write_context(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("tether-run-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(name);
+    std::fs::write(&file, text).unwrap();
+    file
+}
+
+#[test]
+fn serves_a_python_client_and_stops_on_sigterm() {
+    let file = write_context("echo.xml", CONTEXT);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tether"))
+        .arg("run")
+        .arg(&file)
+        .args(["--log", "debug"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut proc = Proc(child);
+
+    // The container logs the address it serves on once the exporters are up.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(rest) = line.split("serving on [").nth(1) {
+                let addr = rest.split(']').next().unwrap_or("").to_string();
+                let _ = tx.send(addr);
+            }
+            all.push(line);
+        }
+        all
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("no 'serving on' line within 30 s");
+    let uri = format!("PYRO:test.echoserver@{addr}");
+
+    let out = Command::new(python())
+        .args([
+            "-c",
+            "import sys, Pyro5.api as p; x = p.Proxy(sys.argv[1]); \
+             print(repr(x.echo(('tuple', 2**70, {1: 'one'}))), x.verbose)",
+            &uri,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "python client failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "('tuple', 1180591620717411303424, {1: 'one'}) False"
+    );
+
+    // SIGTERM: graceful shutdown, exit 0, destroy hooks logged.
+    let pid = proc.0.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let mut status = None;
+    for _ in 0..100 {
+        if let Some(s) = proc.0.try_wait().unwrap() {
+            status = Some(s);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let status = status.expect("tether run did not exit within 10 s of SIGTERM");
+    assert!(status.success(), "exit status {status}");
+    let log = reader.join().unwrap().join("\n");
+    assert!(
+        log.contains("Exporting test.echoserver as a Pyro service at 127.0.0.1:0"),
+        "{log}"
+    );
+    assert!(log.contains("Shutting down pyro daemon"), "{log}");
+}
+
+#[test]
+fn a_bad_context_fails_with_file_line_and_object() {
+    let file = write_context(
+        "bad.xml",
+        "<objects>\n  <object id=\"svc\" class=\"server.Nope\"/>\n</objects>\n",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_tether"))
+        .arg("run")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.xml:2"), "{err}");
+    assert!(err.contains("svc"), "{err}");
+    assert!(err.contains("server.Nope"), "{err}");
+    // The message lists the classes that are known, so a typo is easy to spot.
+    assert!(err.contains("tether.echo.EchoService"), "{err}");
+}
+
+#[test]
+fn run_without_files_is_a_usage_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tether"))
+        .arg("run")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
