@@ -155,13 +155,13 @@ fn client(
     let a = opts.addr.clone();
     let m = match kind {
         "raw-std" => drive::run_sync(&opts, || raw::StdClient::connect(&a))?,
-        "raw-tokio" => runtime()?.block_on(drive::run_async(&opts, || {
+        "raw-tokio" => client_runtime()?.block_on(drive::run_async(&opts, || {
             raw::TokioClient::connect(a.clone())
         }))?,
-        "tarpc" => runtime()?.block_on(drive::run_async(&opts, || {
+        "tarpc" => client_runtime()?.block_on(drive::run_async(&opts, || {
             tarpc_echo::TarpcClient::connect(a.clone())
         }))?,
-        "tether" => runtime()?.block_on(drive::run_async(&opts, || {
+        "tether" => client_runtime()?.block_on(drive::run_async(&opts, || {
             let a = a.clone();
             async move { tether_rows::TetherClient::connect(&a) }
         }))?,

@@ -3,7 +3,7 @@
 //! it serves Unix sockets, and it stops on the echo's `shutdown()` and on SIGTERM.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
