@@ -101,6 +101,10 @@ pub use tether_pyro as pyro;
 #[cfg(feature = "context")]
 pub use tether_context as context;
 
+/// The container types most programs need, at the crate root: `tether::ApplicationContext`.
+#[cfg(feature = "context")]
+pub use tether_context::{ApplicationContext, BlockingContext, ClassRegistry};
+
 /// Re-exports for generated code; not a public API. User crates need only `tether` in their
 /// `Cargo.toml` because the macros name everything through here.
 #[doc(hidden)]
