@@ -102,10 +102,22 @@ fn main() {
     }
 }
 
-/// A tokio runtime sized to the CPUs this process may use (1 under `taskset -c N`), the same for
-/// every Rust row, so no row gets more threads than another.
+/// The servers' tokio runtime: the default multi-thread one, sized to the CPUs this process may
+/// use (1 under `taskset -c N`), the same for every Rust server.
 fn runtime() -> Result<tokio::runtime::Runtime, BoxErr> {
     Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// The clients' tokio runtime: current-thread, so the timed loop polls the socket itself.
+///
+/// With a multi-thread runtime, `block_on` runs the loop on the main thread while the I/O
+/// driver runs on a worker, which adds a thread wake-up to every call (a futex round trip, as
+/// much as the RPC stacks' own cost) and would measure the harness instead of the stacks. A
+/// client process has one CPU anyway.
+fn client_runtime() -> Result<tokio::runtime::Runtime, BoxErr> {
+    Ok(tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?)
 }

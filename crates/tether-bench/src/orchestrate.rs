@@ -16,10 +16,10 @@ pub struct RunOpts {
     /// Short run (one round, 0.3 s per measurement): a smoke test of the whole benchmark.
     #[arg(long)]
     pub quick: bool,
-    /// Seconds per measurement (default 1, or 0.3 with --quick).
+    /// Seconds per measurement (default 0.6, or 0.3 with --quick).
     #[arg(long)]
     pub secs: Option<f64>,
-    /// Rounds of every measurement; each cell shows the median (default 3, or 1 with --quick).
+    /// Rounds of every measurement; each cell shows the median (default 5, or 1 with --quick).
     #[arg(long)]
     pub rounds: Option<usize>,
     /// Connections in the concurrent row.
@@ -292,8 +292,8 @@ fn loadavg() -> String {
 
 /// Runs the whole benchmark and prints the tables.
 pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
-    let secs = opts.secs.unwrap_or(if opts.quick { 0.3 } else { 1.0 });
-    let rounds_n = opts.rounds.unwrap_or(if opts.quick { 1 } else { 3 }).max(1);
+    let secs = opts.secs.unwrap_or(if opts.quick { 0.3 } else { 0.6 });
+    let rounds_n = opts.rounds.unwrap_or(if opts.quick { 1 } else { 5 }).max(1);
     let env = Env {
         exe: std::env::current_exe()?,
         python: find_python(),
