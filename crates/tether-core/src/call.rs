@@ -6,7 +6,7 @@
 //! implementation (generated dispatcher, hand-written dynamic service, router) fits behind
 //! `Arc<dyn Dispatch>`.
 
-use crate::{RemoteError, Value};
+use crate::{RemoteError, Reply, Value, ValueStream};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -76,6 +76,15 @@ impl Call {
 pub trait Invoker: Send + Sync + 'static {
     /// Performs the call. A oneway call resolves once the request is sent, with `Value::None`.
     fn invoke(&self, call: Call) -> BoxFuture<'_, Result<Value, RemoteError>>;
+
+    /// Performs a call whose result is iterated: a method that streams (returns an iterator
+    /// or generator on the server) yields its items one by one, fetched as they are asked for.
+    ///
+    /// The default, for transports that cannot stream, invokes the call and streams the items
+    /// of the list, tuple or set it returned (any other result is a `builtins.TypeError`).
+    fn invoke_stream(&self, call: Call) -> BoxFuture<'_, Result<ValueStream, RemoteError>> {
+        Box::pin(async move { Reply::Value(self.invoke(call).await?).into_stream() })
+    }
 }
 
 /// Describes one exposed method: what a Pyro proxy learns in its handshake, and what the
@@ -112,6 +121,15 @@ pub trait Dispatch: Send + Sync + 'static {
     /// Runs one call. Unknown methods are a `builtins.AttributeError`, bad arguments a
     /// `builtins.TypeError`; a panic in the implementation is the caller's (the server's) to catch.
     fn dispatch(&self, call: Call) -> BoxFuture<'_, Result<Value, RemoteError>>;
+
+    /// Runs one call that may answer with a stream ([`Reply::Stream`]) instead of one value.
+    /// Servers that can stream (Pyro's daemon) call this; the default wraps
+    /// [`Dispatch::dispatch`], so only objects with streaming methods override it. Such an
+    /// object's `dispatch` should still answer those methods with a value (e.g. the collected
+    /// list), for servers and batches that cannot stream.
+    fn dispatch_reply(&self, call: Call) -> BoxFuture<'_, Result<Reply, RemoteError>> {
+        Box::pin(async move { self.dispatch(call).await.map(Reply::Value) })
+    }
 
     /// Looks up an exposed method by name.
     fn method(&self, name: &str) -> Option<&'static MethodInfo> {

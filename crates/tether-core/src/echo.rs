@@ -14,11 +14,14 @@
 //! - attribute `verbose` (readable and writable, stored as `bool(value)`): when true, calls are
 //!   logged to stdout as Python does (`<asctime> - echo: <repr>`).
 //!
-//! The one difference: `generator()` returns an error, `NotImplementedError("streaming
-//! (iterators) not supported yet")`, because tether does not stream results yet.
+//! - `generator()` streams `"one"`, `"two"`, `"three"` ([`Dispatch::dispatch_reply`] answers
+//!   [`Reply::Stream`]; a Pyro client iterates it with `get_next_stream_item`). Through the
+//!   plain [`Dispatch::dispatch`] (servers and batches that cannot stream) it is the list of
+//!   those three items.
 
 use crate::{
-    AttrInfo, BoxFuture, Call, Dispatch, MethodInfo, RemoteError, Value, GETATTR, SETATTR,
+    AttrInfo, BoxFuture, Call, Dispatch, MethodInfo, RemoteError, Reply, Value, ValueStream,
+    GETATTR, SETATTR,
 };
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -109,9 +112,9 @@ impl EchoService {
         }
     }
 
-    async fn run(&self, call: Call) -> Result<Value, RemoteError> {
+    async fn run(&self, call: Call) -> Result<Reply, RemoteError> {
         match call.method.as_str() {
-            GETATTR | SETATTR => return self.attr(call),
+            GETATTR | SETATTR => return self.attr(call).map(Reply::Value),
             _ => {}
         }
         let Some(info) = METHODS.iter().find(|mi| mi.name == call.method) else {
@@ -121,7 +124,12 @@ impl EchoService {
             )));
         };
         let mut args = bind_like_python(info, call.args, call.kwargs)?;
-        match info.name {
+        if info.name == "generator" {
+            // Python's generator body only runs on the first next(): nothing to log here.
+            let items = ["one", "two", "three"].into_iter().map(Value::str);
+            return Ok(Reply::Stream(ValueStream::from_iter(items)));
+        }
+        let value = match info.name {
             "echo" => {
                 let message = args.pop().unwrap_or(Value::None);
                 self.log(format_args!("echo: {message}"));
@@ -154,10 +162,6 @@ impl EchoService {
                 self.log(format_args!("oneway_slow: returning result"));
                 Ok(Value::str("bogus return value"))
             }
-            "generator" => Err(RemoteError::exception(
-                "builtins.NotImplementedError",
-                "streaming (iterators) not supported yet",
-            )),
             "nan" => Ok(Value::Float(f64::NAN)),
             "inf" => Ok(Value::Float(f64::INFINITY)),
             "__dunder__" => Ok(Value::str("should be allowed (dunder)")),
@@ -169,7 +173,8 @@ impl EchoService {
             other => Err(RemoteError::attribute_error(format!(
                 "'EchoServer' object has no attribute '{other}'"
             ))),
-        }
+        };
+        value.map(Reply::Value)
     }
 
     fn attr(&self, call: Call) -> Result<Value, RemoteError> {
@@ -304,6 +309,11 @@ impl Dispatch for EchoService {
     }
 
     fn dispatch(&self, call: Call) -> BoxFuture<'_, Result<Value, RemoteError>> {
+        // Collecting the three generator items is bounded by construction.
+        Box::pin(async move { self.run(call).await?.into_value(usize::MAX).await })
+    }
+
+    fn dispatch_reply(&self, call: Call) -> BoxFuture<'_, Result<Reply, RemoteError>> {
         Box::pin(self.run(call))
     }
 }
@@ -340,6 +350,14 @@ mod tests {
         assert_eq!(
             run(&svc, Call::get_attr("verbose")).unwrap(),
             Value::Bool(true)
+        );
+        assert_eq!(
+            run(&svc, Call::new("generator", vec![])).unwrap(),
+            Value::List(vec![
+                Value::str("one"),
+                Value::str("two"),
+                Value::str("three")
+            ])
         );
         assert!(!svc.is_shutdown_requested());
         run(&svc, Call::new("shutdown", vec![])).unwrap();

@@ -11,6 +11,8 @@
 //! - [`to_value`] / [`from_value`] (`convert.rs`): typed Rust values ↔ [`Value`] through serde.
 //! - [`Remotable`], [`UpcastFrom`], [`ClassEntry`], [`FacetEntry`] (`registry.rs`): the glue
 //!   `#[tether::service]` and `#[tether::component]` generate.
+//! - [`ValueStream`], [`Reply`] (`stream.rs`): streamed results (remote iterators and
+//!   generators), [`Dispatch::dispatch_reply`] and [`Invoker::invoke_stream`] carry them.
 //! - [`LocalInvoker`] (`local.rs`): an in-process [`Invoker`] over a [`Dispatch`] (tests, local
 //!   objects behind a proxy).
 //! - [`Blocking`] (`blocking.rs`): the blocking facade for programs without an async runtime.
@@ -28,6 +30,7 @@ pub mod echo;
 mod error;
 mod local;
 mod registry;
+mod stream;
 mod value;
 
 pub use blocking::{Blocking, BlockingRuntime};
@@ -41,6 +44,7 @@ pub use num_bigint::BigInt;
 pub use registry::{
     submitted_classes, submitted_facets, AnyArc, ClassEntry, FacetEntry, Remotable, UpcastFrom,
 };
+pub use stream::{Reply, StreamSource, ValueSender, ValueStream};
 pub use value::{Object, Typed, Value};
 
 /// Re-exports for generated code; not a public API.

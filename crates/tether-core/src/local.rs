@@ -5,8 +5,15 @@
 //! a proxy. It behaves like a server would: each call runs in its own task, so a panicking
 //! implementation becomes an error reply instead of unwinding into the caller, and a oneway call
 //! is spawned and answered with `Value::None` at once.
+//!
+//! Streams: [`Invoker::invoke_stream`] hands over the [`crate::ValueStream`] the object's
+//! [`Dispatch::dispatch_reply`] returned (its items are produced in the caller's task as they
+//! are read); a plain [`Invoker::invoke`] of a streaming method collects the items into a
+//! `Value::List` of at most [`LocalInvoker::MAX_COLLECTED_ITEMS`], as a Pyro proxy does.
 
-use crate::{BoxFuture, Call, Dispatch, Invoker, Remotable, RemoteError, Value};
+use crate::{
+    BoxFuture, Call, Dispatch, Invoker, Remotable, RemoteError, Reply, Value, ValueStream,
+};
 use std::sync::Arc;
 
 /// An [`Invoker`] over an in-process [`Dispatch`].
@@ -16,6 +23,10 @@ pub struct LocalInvoker {
 }
 
 impl LocalInvoker {
+    /// Most items [`Invoker::invoke`] collects from a streaming method (the same default as a
+    /// Pyro decoder's `max_items`); more is an error, and the stream is closed.
+    pub const MAX_COLLECTED_ITEMS: usize = 1_000_000;
+
     /// An invoker that routes every call to `target`.
     pub fn new(target: Arc<dyn Dispatch>) -> Self {
         LocalInvoker { target }
@@ -55,22 +66,41 @@ fn panic_error(e: tokio::task::JoinError) -> RemoteError {
     )
 }
 
+impl LocalInvoker {
+    /// Runs the call's `dispatch_reply` in its own task; a oneway call gets `None` at once.
+    async fn run(&self, call: Call) -> Result<Option<Reply>, RemoteError> {
+        let target = self.target.clone();
+        // Spawning needs a runtime; say so instead of letting tokio panic.
+        let handle = tokio::runtime::Handle::try_current().map_err(|_| {
+            RemoteError::config("LocalInvoker needs a tokio runtime to run calls in")
+        })?;
+        let oneway = call.oneway;
+        let task = handle.spawn(async move { target.dispatch_reply(call).await });
+        if oneway {
+            // Fire and forget, like a oneway wire call: the result (and any panic) is dropped.
+            drop(task);
+            return Ok(None);
+        }
+        task.await.map_err(panic_error)?.map(Some)
+    }
+}
+
 impl Invoker for LocalInvoker {
     fn invoke(&self, call: Call) -> BoxFuture<'_, Result<Value, RemoteError>> {
-        let target = self.target.clone();
         Box::pin(async move {
-            // Spawning needs a runtime; say so instead of letting tokio panic.
-            let handle = tokio::runtime::Handle::try_current().map_err(|_| {
-                RemoteError::config("LocalInvoker needs a tokio runtime to run calls in")
-            })?;
-            let oneway = call.oneway;
-            let task = handle.spawn(async move { target.dispatch(call).await });
-            if oneway {
-                // Fire and forget, like a oneway wire call: the result (and any panic) is dropped.
-                drop(task);
-                return Ok(Value::None);
+            match self.run(call).await? {
+                None => Ok(Value::None),
+                Some(reply) => reply.into_value(Self::MAX_COLLECTED_ITEMS).await,
             }
-            task.await.map_err(panic_error)?
+        })
+    }
+
+    fn invoke_stream(&self, call: Call) -> BoxFuture<'_, Result<ValueStream, RemoteError>> {
+        Box::pin(async move {
+            match self.run(call).await? {
+                None => Ok(ValueStream::empty()),
+                Some(reply) => reply.into_stream(),
+            }
         })
     }
 }
