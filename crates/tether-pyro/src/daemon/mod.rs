@@ -5,6 +5,8 @@
 //! - `session.rs`: one connection: handshake, then INVOKE/PING until the peer leaves.
 //! - `route.rs`: one call: exposure checks, attributes, batches, the `Pyro.Daemon` object,
 //!   and running the service method in its own task so a panic becomes an error reply.
+//! - `streams.rs`: open item streams (results of methods that return iterators), read with
+//!   `Pyro.Daemon.get_next_stream_item` and closed with `close_stream`, as in Python.
 //!
 //! Behaviour follows Python's `Pyro5.server.Daemon` (see `shared/protocols/pyro.md` §4-5), with
 //! one documented choice: a reply carries the correlation id (flag 0x40) only when the request
@@ -12,6 +14,7 @@
 
 mod route;
 mod session;
+mod streams;
 
 use crate::serializer::Limits;
 use crate::stream::Stream;
@@ -19,7 +22,8 @@ use crate::uri::Location;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;
 use tether_core::{Dispatch, RemoteError, Value};
 use tokio::net::{TcpListener, UnixListener};
@@ -70,6 +74,20 @@ pub struct DaemonConfig {
     /// Checks the `handshake` data of every CONNECT (Pyro's `Daemon.validateHandshake`).
     /// Default `None`: every client is accepted and gets `"hello"` back, as in Pyro.
     pub handshake: Option<HandshakeValidator>,
+    /// Most open item streams (results of methods that return a stream) one connection may
+    /// hold; opening another answers `PyroError('too many open item streams ...')` and drops
+    /// the new stream. Default 100. Python has no such limit; without one a client that
+    /// opens streams and never reads them makes the server hold them forever.
+    pub max_streams_per_connection: usize,
+    /// Most open item streams in the whole daemon, lingering ones included. Default 10,000.
+    pub max_streams: usize,
+    /// Drop a stream this long after it was created, read or not (Pyro's
+    /// `ITER_STREAM_LIFETIME`, also counted from creation). Default `None`: never, as Pyro's 0.
+    pub stream_lifetime: Option<Duration>,
+    /// Keep a disconnected client's streams this long, so it can reconnect and go on reading
+    /// them (Pyro's `ITER_STREAM_LINGER`). Default 30 s, as in Pyro; zero drops them when the
+    /// connection closes. Lingering streams still count against `max_streams`.
+    pub stream_linger: Duration,
 }
 
 /// Decides whether a client may connect, from the `handshake` value its CONNECT carries
@@ -116,6 +134,21 @@ impl Default for DaemonConfig {
             shutdown_grace: Duration::from_secs(5),
             compress_replies: false,
             handshake: None,
+            max_streams_per_connection: 100,
+            max_streams: 10_000,
+            stream_lifetime: None,
+            stream_linger: Duration::from_secs(30),
+        }
+    }
+}
+
+impl DaemonConfig {
+    fn stream_limits(&self) -> streams::StreamLimits {
+        streams::StreamLimits {
+            per_connection: self.max_streams_per_connection,
+            total: self.max_streams,
+            lifetime: self.stream_lifetime,
+            linger: self.stream_linger,
         }
     }
 }
@@ -145,6 +178,10 @@ pub(crate) struct Shared {
     unix_path: Option<PathBuf>,
     /// Set by the accept loop once its listener is dropped (the address is free again).
     listener_closed: watch::Sender<bool>,
+    /// Open item streams.
+    pub(crate) streams: streams::StreamTable,
+    /// Source of connection ids (stream ownership).
+    next_conn: AtomicU64,
 }
 
 impl Shared {
@@ -160,6 +197,10 @@ impl Shared {
             ids.extend(rest);
         }
         ids
+    }
+
+    pub(crate) fn new_conn_id(&self) -> u64 {
+        self.next_conn.fetch_add(1, Ordering::Relaxed)
     }
 
     fn max_permits(&self) -> u32 {
@@ -249,6 +290,7 @@ impl Daemon {
         };
         let shared = Self::shared(config, location, Some(local), None);
         tokio::spawn(accept_loop(shared.clone(), Listener::Tcp(listener)));
+        tokio::spawn(housekeeper(Arc::downgrade(&shared)));
         tracing::info!(target: "tether::pyro::daemon", "daemon bound on {local}");
         Ok(Daemon {
             handle: Arc::new(Handle { shared }),
@@ -274,6 +316,7 @@ impl Daemon {
         let location = Location::Unix(path.to_string_lossy().into_owned());
         let shared = Self::shared(config, location, None, Some(path));
         tokio::spawn(accept_loop(shared.clone(), Listener::Unix(listener)));
+        tokio::spawn(housekeeper(Arc::downgrade(&shared)));
         Ok(Daemon {
             handle: Arc::new(Handle { shared }),
         })
@@ -298,7 +341,14 @@ impl Daemon {
             permits: Arc::new(Semaphore::new(permits)),
             unix_path,
             listener_closed: watch::channel(false).0,
+            streams: streams::StreamTable::default(),
+            next_conn: AtomicU64::new(1),
         })
+    }
+
+    /// How many item streams are open (lingering ones included); for tests and monitoring.
+    pub fn open_streams(&self) -> usize {
+        self.handle.shared.streams.len()
     }
 
     /// The bound TCP address (with the real port when 0 was asked); `None` for Unix sockets.
@@ -396,6 +446,7 @@ impl Daemon {
         if let Some(path) = &shared.unix_path {
             let _ = std::fs::remove_file(path);
         }
+        shared.streams.clear();
         shared.state.send_replace(State::Stopped);
     }
 
@@ -404,6 +455,22 @@ impl Daemon {
     pub async fn wait(&self) {
         let mut rx = self.handle.shared.state.subscribe();
         let _ = rx.wait_for(|s| *s == State::Stopped).await;
+    }
+}
+
+/// Pyro's housekeeping: drops item streams past their lifetime or linger time, once a
+/// second, and all of them when the daemon stops. Holds the daemon only weakly.
+async fn housekeeper(shared: Weak<Shared>) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let Some(shared) = shared.upgrade() else {
+            break;
+        };
+        if *shared.state.borrow() != State::Running {
+            shared.streams.clear();
+            break;
+        }
+        shared.streams.sweep(&shared.config.stream_limits());
     }
 }
 

@@ -9,9 +9,15 @@
 //!   an `AttributeError`;
 //! - unknown objects get `Pyro5.errors.DaemonError('unknown object')`.
 //!
+//! Calls go through [`Dispatch::dispatch_reply`]: a method that answers with a stream gets it
+//! stored in the daemon's stream table and the client reads it with
+//! `Pyro.Daemon.get_next_stream_item`. A batch never streams: as in Python, an item that
+//! returns a stream makes the whole batch reply fail to serialize (after every item ran).
+//!
 //! The service method runs in its own task: a panic becomes a `RuntimeError` reply and the
 //! server keeps going; a oneway call is detached so the connection's next call isn't blocked.
 
+use super::streams;
 use super::{Shared, State, DAEMON_OBJECT_ID};
 use crate::exception;
 use crate::frame::flags;
@@ -21,6 +27,7 @@ use crate::serializer::Serializer;
 use std::sync::Arc;
 use tether_core::{bind_args, Call, Dispatch, RemoteError, Value, GETATTR, SETATTR};
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 const LOG: &str = "tether::pyro::daemon";
@@ -33,6 +40,8 @@ pub(super) enum Reply {
     Value(Value, bool),
     /// An exception (flag 0x01).
     Error(RemoteError),
+    /// A streamed result, stored under this id (flags 0x11 and annotation `STRM`).
+    Stream(String),
 }
 
 /// Dunder names Python never exposes.
@@ -152,6 +161,7 @@ pub(super) async fn invoke(
     shared: &Arc<Shared>,
     ser: Serializer,
     msg: Message,
+    conn_id: u64,
     state: &mut watch::Receiver<State>,
 ) -> Reply {
     let h = msg.header;
@@ -176,6 +186,16 @@ pub(super) async fn invoke(
     call.oneway = oneway;
     let span = tracing::debug_span!(target: "tether::pyro::daemon", "pyro_call", object = %object_id, method = %call.method, seq = h.seq, oneway);
     if object_id == DAEMON_OBJECT_ID {
+        if call.method == "get_next_stream_item" {
+            return match next_stream_item(shared, call, conn_id, state)
+                .instrument(span)
+                .await
+            {
+                _ if oneway => Reply::None,
+                Ok(v) => Reply::Value(v, false),
+                Err(e) => Reply::Error(e),
+            };
+        }
         let _g = span.enter();
         return match daemon_object(shared, call) {
             _ if oneway => Reply::None,
@@ -191,20 +211,28 @@ pub(super) async fn invoke(
         );
     };
     let batch = h.flags & flags::BATCH != 0;
-    let task = if batch {
+    let task: JoinHandle<Result<tether_core::Reply, RemoteError>> = if batch {
         let items = match batch_items(call) {
             Ok(items) => items,
             Err(e) => return reply_err(oneway, e),
         };
-        tokio::spawn(run_batch(obj, items).instrument(span))
+        tokio::spawn(
+            async move {
+                run_batch(obj, items, ser)
+                    .await
+                    .map(tether_core::Reply::Value)
+            }
+            .instrument(span),
+        )
     } else {
         if let Err(e) = check(obj.as_ref(), &call) {
             return reply_err(oneway, e);
         }
-        tokio::spawn(async move { obj.dispatch(call).await }.instrument(span))
+        tokio::spawn(async move { obj.dispatch_reply(call).await }.instrument(span))
     };
     if oneway {
         // Detached: the connection goes on with its next message; errors are only logged.
+        // A stream a oneway call returns is dropped: nobody could read it.
         tokio::spawn(async move {
             match task.await {
                 Ok(Err(e)) => tracing::debug!(target: LOG, "oneway call failed: {e}"),
@@ -214,6 +242,31 @@ pub(super) async fn invoke(
         });
         return Reply::None;
     }
+    match finish(shared, task, state).await {
+        Ok(tether_core::Reply::Value(v)) => Reply::Value(v, batch),
+        Ok(tether_core::Reply::Stream(stream)) => {
+            match shared
+                .streams
+                .open(conn_id, stream, &shared.config.stream_limits())
+            {
+                Ok(id) => Reply::Stream(id),
+                Err(e) => {
+                    tracing::warn!(target: LOG, "item stream refused: {e}");
+                    Reply::Error(e)
+                }
+            }
+        }
+        Err(e) => Reply::Error(e),
+    }
+}
+
+/// Awaits a call's task within the call timeout, aborting it if the daemon closes; a panic
+/// becomes a `RuntimeError`.
+async fn finish<T>(
+    shared: &Shared,
+    task: JoinHandle<Result<T, RemoteError>>,
+    state: &mut watch::Receiver<State>,
+) -> Result<T, RemoteError> {
     let abort = task.abort_handle();
     let deadline = shared.config.call_timeout;
     let timeout = async {
@@ -222,7 +275,7 @@ pub(super) async fn invoke(
             None => std::future::pending().await,
         }
     };
-    let result = tokio::select! {
+    tokio::select! {
         r = task => match r {
             Ok(r) => r,
             Err(e) if e.is_panic() => {
@@ -240,11 +293,42 @@ pub(super) async fn invoke(
             abort.abort();
             Err(RemoteError::exception("Pyro5.errors.ConnectionClosedError", "server is shutting down"))
         }
-    };
-    match result {
-        Ok(v) => Reply::Value(v, batch),
-        Err(e) => Reply::Error(e),
     }
+}
+
+/// `Pyro.Daemon.get_next_stream_item(streamId)`: the stream's next item; its end is a
+/// `StopIteration` exception. The end and any error (raised by the stream, a panic in it, the
+/// call timeout) remove the stream, as in Python.
+async fn next_stream_item(
+    shared: &Arc<Shared>,
+    call: Call,
+    conn_id: u64,
+    state: &mut watch::Receiver<State>,
+) -> Result<Value, RemoteError> {
+    let mut args = bind_args(
+        "get_next_stream_item",
+        &["streamId"],
+        call.args,
+        call.kwargs,
+    )?;
+    let id = args.pop().unwrap_or(Value::None);
+    let stream = shared.streams.get(&id, conn_id)?;
+    let reading = stream.clone();
+    // In its own task: a panicking iterator must not take the connection down.
+    let task = tokio::spawn(async move {
+        match reading.lock().await.next().await {
+            Some(item) => item,
+            None => Err(RemoteError::exception_with_args(
+                "builtins.StopIteration",
+                Vec::new(),
+            )),
+        }
+    });
+    let item = finish(shared, task, state).await;
+    if item.is_err() {
+        shared.streams.finished(&id, &stream);
+    }
+    item
 }
 
 fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
@@ -297,19 +381,58 @@ fn batch_items(call: Call) -> Result<Vec<Call>, RemoteError> {
 
 /// Runs batch items in order; the first failing item becomes an `_ExceptionWrapper` and ends
 /// the batch. A refused name (private, unexposed) fails the whole batch, as in Python.
-async fn run_batch(obj: Arc<dyn Dispatch>, items: Vec<Call>) -> Result<Value, RemoteError> {
+///
+/// Batches never stream: an item that returns a stream is, as in Python, a result the
+/// serializer cannot write, so the whole reply becomes that serializer's error (after the
+/// remaining items ran, since Python serializes only at the end).
+async fn run_batch(
+    obj: Arc<dyn Dispatch>,
+    items: Vec<Call>,
+    ser: Serializer,
+) -> Result<Value, RemoteError> {
     let mut results = Vec::with_capacity(items.len());
+    let mut streamed = false;
     for call in items {
         check(obj.as_ref(), &call)?;
-        match obj.dispatch(call).await {
-            Ok(v) => results.push(v),
+        match obj.dispatch_reply(call).await {
+            Ok(tether_core::Reply::Value(v)) => results.push(v),
+            Ok(tether_core::Reply::Stream(_)) => {
+                streamed = true;
+                results.push(Value::None);
+            }
             Err(e) => {
                 results.push(exception::wrapper_value(&e));
                 break;
             }
         }
     }
+    if streamed {
+        return Err(unserializable_generator(ser));
+    }
     Ok(Value::List(results))
+}
+
+/// The error Python's serializers raise for a generator object (serpent: a `TypeError`; json
+/// and msgpack: a `SerializeError` naming the serializer class).
+fn unserializable_generator(ser: Serializer) -> RemoteError {
+    let (class, using) = match ser {
+        Serializer::Serpent => ("builtins.TypeError", ""),
+        Serializer::Json => (
+            "Pyro5.errors.SerializeError",
+            " using serializer JsonSerializer",
+        ),
+        Serializer::Msgpack => (
+            "Pyro5.errors.SerializeError",
+            " using serializer MsgpackSerializer",
+        ),
+    };
+    RemoteError::exception(
+        class,
+        format!(
+            "don't know how to serialize class <class 'generator'>{using}. \
+             Give it vars() or an appropriate __getstate__"
+        ),
+    )
 }
 
 /// The metadata of `Pyro.Daemon`.
@@ -371,11 +494,15 @@ fn daemon_object(shared: &Shared, call: Call) -> Result<Value, RemoteError> {
             meta.map(|m| m.to_value())
                 .ok_or_else(|| RemoteError::exception("Pyro5.errors.DaemonError", "unknown object"))
         }
-        "get_next_stream_item" => Err(RemoteError::exception(
-            "Pyro5.errors.PyroError",
-            "item stream terminated",
-        )),
-        "close_stream" => Ok(Value::None),
+        // Reached only from code paths that don't await (the async one is next_stream_item).
+        "get_next_stream_item" => Err(streams::terminated()),
+        "close_stream" => {
+            let args = bind_args("close_stream", &["streamId"], call.args, call.kwargs)?;
+            if let Some(id) = args.first() {
+                shared.streams.close(id);
+            }
+            Ok(Value::None)
+        }
         _ => Err(RemoteError::attribute_error(format!(
             "'DaemonObject' object has no attribute '{m}'"
         ))),

@@ -16,6 +16,7 @@ use super::{route, Shared, State, DAEMON_OBJECT_ID};
 use crate::connection::Connection;
 use crate::exception;
 use crate::frame::{flags, msg_type, FrameError, Header};
+use crate::message::Annotation;
 use crate::metadata::Metadata;
 use crate::serializer::Serializer;
 use crate::stream::Stream;
@@ -34,11 +35,19 @@ pub(super) async fn run(
     permit: OwnedSemaphorePermit,
 ) {
     let span = tracing::debug_span!(target: "tether::pyro::daemon", "pyro_connection", %peer);
-    serve(shared, stream).instrument(span).await;
+    let conn_id = shared.new_conn_id();
+    serve(shared.clone(), stream, conn_id)
+        .instrument(span)
+        .await;
+    // Its item streams linger for a reconnect, unless the daemon is stopping.
+    let stopping = *shared.state.borrow() != State::Running;
+    shared
+        .streams
+        .disconnect(conn_id, shared.config.stream_linger, stopping);
     drop(permit);
 }
 
-async fn serve(shared: Arc<Shared>, stream: Stream) {
+async fn serve(shared: Arc<Shared>, stream: Stream, conn_id: u64) {
     let cfg = &shared.config;
     let mut conn = Connection::new(stream, cfg.max_message_size);
     conn.set_compression(cfg.compress_replies);
@@ -98,7 +107,7 @@ async fn serve(shared: Arc<Shared>, stream: Stream) {
                     tracing::warn!(target: LOG, "protocol error: unsupported serializer id {}, closing", h.serializer_id);
                     break;
                 };
-                let reply = route::invoke(&shared, ser, msg, &mut state).await;
+                let reply = route::invoke(&shared, ser, msg, conn_id, &mut state).await;
                 if !send_reply(&mut conn, ser, h, reply).await {
                     break;
                 }
@@ -210,6 +219,23 @@ async fn send_reply(
     };
     let err = match reply {
         route::Reply::None => return true,
+        route::Reply::Stream(id) => {
+            // As Python: flags EXCEPTION|ITEMSTREAMRESULT, the id in annotation STRM, and for
+            // clients that don't know streams a ProtocolError as the payload.
+            let ann = [Annotation {
+                id: *b"STRM",
+                data: bytes::Bytes::from(id.into_bytes()),
+            }];
+            let v = exception::to_value(&RemoteError::exception(
+                "Pyro5.errors.ProtocolError",
+                "result of call is an iterator",
+            ));
+            let f = flags::EXCEPTION | flags::ITEMSTREAMRESULT;
+            return match conn.encode(header(f), &ann, |b| ser.encode(&v, b)) {
+                Ok(()) => conn.flush_encoded().await.is_ok(),
+                Err(_) => false,
+            };
+        }
         route::Reply::Value(v, batch) => {
             let f = if batch { flags::BATCH } else { 0 };
             match conn.encode(header(f), &[], |b| ser.encode(&v, b)) {

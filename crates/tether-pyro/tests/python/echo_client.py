@@ -12,6 +12,7 @@ import uuid
 import Pyro5.api
 from Pyro5 import config as pyro_config
 import Pyro5.errors
+from Pyro5 import serializers
 from Pyro5.callcontext import current_context
 
 
@@ -111,6 +112,67 @@ def main():
             out.append(exc(e))
         return out
     check("batch", batch)
+
+    # streaming: a generator result is iterated item by item (get_next_stream_item)
+    check("generator type", lambda: type(p.generator()).__name__)
+    check("generator", lambda: list(p.generator()))
+    check("generator twice", lambda: [list(p.generator()), list(p.generator())])
+    def gen_partial():
+        g = p.generator()
+        first = next(g)
+        g.close()  # early stop: close_stream, oneway
+        return [first, p.echo("in sync after close")]
+    check("generator partial", gen_partial)
+    def gen_interleaved():
+        g1, g2 = p.generator(), p.generator()
+        return [next(g1), next(g2), p.echo("between"), next(g1), list(g2), list(g1)]
+    check("generator interleaved", gen_interleaved)
+    def gen_raw():
+        p._pyroRawWireResponse = True
+        try:
+            msg = p._pyroInvoke("generator", (), {})
+        finally:
+            p._pyroRawWireResponse = False
+        sid = bytes(msg.annotations["STRM"]).decode()
+        err = serializers.serializers[ser].loads(msg.data)
+        return [hex(msg.flags & ~0x40), sorted(msg.annotations), len(sid), str(uuid.UUID(sid)) == sid,
+                exc(err).split(" [")[0], sid]
+    def gen_stream_ops():
+        flags, anns, n, is_uuid, err, sid = gen_raw()
+        d = Pyro5.api.Proxy(uri.replace("test.echoserver", "Pyro.Daemon"))
+        d._pyroSerializer = ser
+        out = [flags, anns, n, is_uuid, err]
+        for _ in range(5):  # another connection may read it
+            try:
+                out.append(d.get_next_stream_item(sid))
+            except StopIteration as e:
+                out.append("StopIteration%r" % (e.args,))
+                break
+        for what in (lambda: d.get_next_stream_item(sid), lambda: d.get_next_stream_item("nosuch"),
+                     lambda: d.get_next_stream_item(42)):
+            try:
+                out.append(canon(what()))
+            except Exception as e:  # noqa: BLE001
+                out.append(exc(e))
+        out.append(d.close_stream("nosuch"))
+        _, _, _, _, _, sid2 = gen_raw()
+        out.append(d.get_next_stream_item(sid2))
+        d.close_stream(sid2)
+        try:
+            d.get_next_stream_item(sid2)
+        except Exception as e:  # noqa: BLE001
+            out.append("after close: " + exc(e))
+        d._pyroRelease()
+        return out
+    check("generator stream ops", gen_stream_ops)
+    def batch_generator():
+        b = Pyro5.api.BatchProxy(p)
+        b.echo(1)
+        b.generator()
+        b.echo(2)
+        return list(b())
+    check("batch generator", batch_generator)
+    check("after batch generator", lambda: p.echo("still in sync"))
 
     def corr():
         current_context.correlation_id = uuid.UUID("11111111-2222-3333-4444-555555555555")
