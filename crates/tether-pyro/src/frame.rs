@@ -58,7 +58,7 @@ pub mod flags {
     pub const ONEWAY: u16 = 0x04;
     /// A batch of calls (request) or a list of their results (reply).
     pub const BATCH: u16 = 0x08;
-    /// The result is a remote iterator (streaming; not supported by tether yet).
+    /// The result is a remote iterator: its id is in annotation `STRM` (see `daemon/streams.rs`).
     pub const ITEMSTREAMRESULT: u16 = 0x10;
     /// Serialized-blob pass-through (Python-only; refused by tether).
     pub const KEEPSERIALIZED: u16 = 0x20;

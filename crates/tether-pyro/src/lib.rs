@@ -16,8 +16,11 @@
 //! - `serializer/`: serpent, json and msgpack, each mapping [`tether_core::Value`] both ways.
 //!
 //! Not built yet: Pyro4's wire, a name server of our own and broadcast discovery (PYRONAME
-//! resolves through a name server at a given address or localhost:9090), streaming results
-//! (remote iterators), TLS.
+//! resolves through a name server at a given address or localhost:9090), TLS.
+//!
+//! Streamed results (remote iterators/generators) work both ways: the daemon keeps a
+//! [`tether_core::Reply::Stream`] under a stream id (see [`DaemonConfig`]'s stream limits) and
+//! the proxy reads one with [`Proxy::invoke_stream`].
 #![deny(missing_docs)]
 
 pub mod connection;

@@ -8,6 +8,14 @@
 //! serializer. Calls to methods the server marks oneway (or [`Call::oneway`] calls) are sent
 //! with flag 0x04 and no reply is read.
 //!
+//! Streamed results (the remote method returned an iterator or generator; the reply has flag
+//! ITEMSTREAMRESULT and the stream id in annotation `STRM`): [`Proxy::invoke_stream`] returns a
+//! lazy [`ValueStream`] that fetches one item per `Pyro.Daemon.get_next_stream_item` call on
+//! this proxy's connection and sends `close_stream` (oneway) if it is dropped before the end,
+//! as Python's `_StreamResultIterator` does. A plain [`Proxy::call`] of such a method collects
+//! the items into a `Value::List` of at most [`Limits::max_items`]; past that the stream is
+//! closed and the call fails, so an endless generator cannot exhaust the client's memory.
+//!
 //! One connection per proxy, calls serialized on it (clones share it). When a call fails on
 //! the connection (socket error, timeout, protocol error, or the caller dropping the future)
 //! the connection is discarded and the next call reconnects; the failed call itself is not
@@ -24,7 +32,10 @@ use crate::uri::{Location, PyroUri};
 use crate::DAEMON_OBJECT_ID;
 use std::sync::Arc;
 use std::time::Duration;
-use tether_core::{BoxFuture, Call, Invoker, RemoteError, Value, GETATTR, SETATTR};
+use tether_core::{
+    BoxFuture, Call, Invoker, RemoteError, Reply, StreamSource, Value, ValueStream, GETATTR,
+    SETATTR,
+};
 use tokio::net::{TcpStream, UnixStream};
 use tokio::sync::Mutex;
 
@@ -223,12 +234,63 @@ impl Proxy {
         .await
     }
 
-    /// Calls a method (the [`Invoker`] entry point).
+    /// Calls a method (the [`Invoker`] entry point). A streamed result is collected into a
+    /// `Value::List` (see the module docs).
     pub async fn call(&self, call: Call) -> Result<Value, RemoteError> {
+        let max = self.settings.limits.max_items;
+        self.call_reply(call).await?.into_value(max).await
+    }
+
+    /// Calls a method whose result is iterated: a streamed result comes back as a lazy
+    /// [`ValueStream`]; a list, tuple or set result streams its items; anything else is a
+    /// `builtins.TypeError`.
+    pub async fn invoke_stream(&self, call: Call) -> Result<ValueStream, RemoteError> {
+        self.call_reply(call).await?.into_stream()
+    }
+
+    /// Sends a call and returns its value or, for a streamed result, the remote stream.
+    async fn call_reply(&self, call: Call) -> Result<Reply, RemoteError> {
         let kwargs_none = call.method == GETATTR || call.method == SETATTR;
-        match self.exchange(call, kwargs_none, 0).await? {
-            None => Ok(Value::None),
-            Some(reply) => self.decode_result(&reply),
+        let Some(reply) = self.exchange(call, kwargs_none, 0).await? else {
+            return Ok(Reply::Value(Value::None));
+        };
+        if reply.header.flags & flags::ITEMSTREAMRESULT == 0 {
+            return self.decode_result(&reply).map(Reply::Value);
+        }
+        let id = reply
+            .annotation(b"STRM")
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default();
+        if id.is_empty() {
+            return Err(RemoteError::protocol(
+                "result of call is an iterator, but the server is not configured to allow streaming",
+            ));
+        }
+        Ok(Reply::Stream(ValueStream::from_source(RemoteStream {
+            proxy: self.clone(),
+            id: Some(id),
+        })))
+    }
+
+    /// Fetches the next item of stream `id`; `None` at its end (`StopIteration`).
+    async fn next_stream_item(&self, id: &str) -> Option<Result<Value, RemoteError>> {
+        let call = Call::new("get_next_stream_item", vec![Value::str(id)]);
+        let reply = match self
+            .exchange_to(call, false, 0, Some(DAEMON_OBJECT_ID))
+            .await
+        {
+            Ok(Some(reply)) => reply,
+            Ok(None) => {
+                return Some(Err(RemoteError::protocol(
+                    "no reply to get_next_stream_item",
+                )))
+            }
+            Err(e) => return Some(Err(e)),
+        };
+        match self.decode_result(&reply) {
+            Ok(v) => Some(Ok(v)),
+            Err(e) if e.class() == Some("builtins.StopIteration") => None,
+            Err(e) => Some(Err(e)),
         }
     }
 
@@ -288,7 +350,7 @@ impl Proxy {
         let f = reply.header.flags;
         if f & flags::ITEMSTREAMRESULT != 0 {
             return Err(RemoteError::protocol(
-                "the remote method returned an iterator: streaming results are not supported yet",
+                "unexpected streamed result (an iterator inside a batch, metadata or stream item)",
             ));
         }
         if f & flags::EXCEPTION != 0 {
@@ -334,6 +396,18 @@ impl Proxy {
         kwargs_none: bool,
         extra_flags: u16,
     ) -> Result<Option<Message>, RemoteError> {
+        self.exchange_to(call, kwargs_none, extra_flags, None).await
+    }
+
+    /// [`Self::exchange`], to `object` instead of the proxy's own object when given (the
+    /// daemon object, for stream items).
+    async fn exchange_to(
+        &self,
+        call: Call,
+        kwargs_none: bool,
+        extra_flags: u16,
+        object: Option<&str>,
+    ) -> Result<Option<Message>, RemoteError> {
         let s = &self.settings;
         self.bounded(async {
             let mut st = self.state.lock().await;
@@ -352,8 +426,9 @@ impl Proxy {
             };
             st.seq = st.seq.wrapping_add(1);
             let seq = st.seq;
-            let oneway = call.oneway || live.meta.oneway.contains(&call.method);
-            let payload = self.call_payload(&live.object, call, kwargs_none);
+            let oneway =
+                call.oneway || (object.is_none() && live.meta.oneway.contains(&call.method));
+            let payload = self.call_payload(object.unwrap_or(&live.object), call, kwargs_none);
             let f = extra_flags | if oneway { flags::ONEWAY } else { 0 };
             let header = Header::new(msg_type::INVOKE, s.serializer.pyro5_id(), f, seq)
                 .with_corr_id(s.corr_id);
@@ -503,8 +578,54 @@ async fn read_reply(conn: &mut Connection<Stream>) -> Result<Message, RemoteErro
         .ok_or_else(|| RemoteError::connection("connection closed by the server"))
 }
 
+/// A server-side stream read through a proxy; closes it on the server when dropped early.
+struct RemoteStream {
+    proxy: Proxy,
+    /// `None` once the stream ended (the server has removed it by itself then).
+    id: Option<String>,
+}
+
+impl StreamSource for RemoteStream {
+    fn next_item(&mut self) -> BoxFuture<'_, Option<Result<Value, RemoteError>>> {
+        Box::pin(async move {
+            let id = self.id.as_deref()?;
+            let item = self.proxy.next_stream_item(id).await;
+            if !matches!(item, Some(Ok(_))) {
+                // End or error: the server removed the stream already (or it is unreachable).
+                self.id = None;
+            }
+            item
+        })
+    }
+}
+
+impl Drop for RemoteStream {
+    fn drop(&mut self) {
+        let Some(id) = self.id.take() else { return };
+        // Stopped early: tell the server (oneway), as Python's iterator does on close().
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            tracing::debug!(target: "tether::pyro::proxy", "no runtime to close stream {id}; the server's limits will drop it");
+            return;
+        };
+        let proxy = self.proxy.clone();
+        rt.spawn(async move {
+            let call = Call::new("close_stream", vec![Value::Str(id)]).oneway();
+            if let Err(e) = proxy
+                .exchange_to(call, false, 0, Some(DAEMON_OBJECT_ID))
+                .await
+            {
+                tracing::debug!(target: "tether::pyro::proxy", "close_stream failed: {e}");
+            }
+        });
+    }
+}
+
 impl Invoker for Proxy {
     fn invoke(&self, call: Call) -> BoxFuture<'_, Result<Value, RemoteError>> {
         Box::pin(self.call(call))
+    }
+
+    fn invoke_stream(&self, call: Call) -> BoxFuture<'_, Result<ValueStream, RemoteError>> {
+        Box::pin(Proxy::invoke_stream(self, call))
     }
 }

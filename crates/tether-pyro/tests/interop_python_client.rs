@@ -48,6 +48,8 @@ async fn python_client_sees_identical_results_from_python_and_tether_echo_server
             "{name}: results differ:\n{}\n--- full tether output:\n{from_tether}",
             diff.join("\n")
         );
+        // Every stream the scenario opened was read to the end or closed.
+        assert_eq!(daemon.open_streams(), 0, "{name}: streams left open");
     }
     daemon.shutdown().await;
 }

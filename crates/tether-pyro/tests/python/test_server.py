@@ -68,6 +68,25 @@ class Tester:
             "none": None, "true": True, "unicode": "héllo 😀", "quote": "it's \"q\"", "ctrl": "\x00\x1f\x7f\n",
         }
 
+    def count(self, n):
+        """a generator: streamed to the client item by item"""
+        for i in range(n):
+            yield i
+
+    def endless(self):
+        """a generator that never ends (clients must stop early and close it)"""
+        i = 0
+        while True:
+            yield i
+            i += 1
+
+    def failing_generator(self):
+        yield "first"
+        raise ValueError("generator failed")
+
+    def open_streams(self):
+        return len(self._pyroDaemon.streaming_responses)
+
     @property
     def name(self):
         return self._name
