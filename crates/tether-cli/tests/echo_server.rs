@@ -1,5 +1,6 @@
 //! `tether echo-server` as a black box: it prints its URI like Python's echoserver, a Python
-//! Pyro5 client gets the same results from it as from Python's echoserver (all serializers),
+//! Pyro5 client gets the same results from it as from Python's echoserver (all serializers,
+//! streamed `generator()` included),
 //! it serves Unix sockets, and it stops on the echo's `shutdown()` and on SIGTERM.
 
 use std::io::{BufRead, BufReader};

@@ -322,3 +322,94 @@ async fn python_client_reads_a_stream_after_reconnecting_and_closes_early() {
     }
     daemon.shutdown().await;
 }
+
+/// A service whose stream panics on its second item, and one that streams lazily from a
+/// producer task.
+struct Streamer;
+
+static STREAMER_METHODS: [tether_core::MethodInfo; 2] = [
+    tether_core::MethodInfo {
+        name: "panicky",
+        params: &[],
+        oneway: false,
+    },
+    tether_core::MethodInfo {
+        name: "produced",
+        params: &["n"],
+        oneway: false,
+    },
+];
+
+impl tether_core::Dispatch for Streamer {
+    fn methods(&self) -> Vec<&'static tether_core::MethodInfo> {
+        STREAMER_METHODS.iter().collect()
+    }
+
+    fn dispatch(
+        &self,
+        call: Call,
+    ) -> tether_core::BoxFuture<'_, Result<Value, tether_core::RemoteError>> {
+        Box::pin(async move { self.dispatch_reply(call).await?.into_value(1000).await })
+    }
+
+    fn dispatch_reply(
+        &self,
+        call: Call,
+    ) -> tether_core::BoxFuture<'_, Result<tether_core::Reply, tether_core::RemoteError>> {
+        Box::pin(async move {
+            let stream = match call.method.as_str() {
+                "panicky" => tether_core::ValueStream::from_iter((0..3).map(|i| {
+                    assert!(i < 1, "item {i} exploded");
+                    Value::Int(i)
+                })),
+                _ => {
+                    let n = call.args.first().and_then(Value::as_i64).unwrap_or(0);
+                    let (tx, s) = tether_core::ValueStream::channel(2);
+                    tokio::spawn(async move {
+                        for i in 0..n {
+                            if !tx.send(Value::Int(i)).await {
+                                return;
+                            }
+                        }
+                    });
+                    s
+                }
+            };
+            Ok(tether_core::Reply::Stream(stream))
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_stream_becomes_an_error_and_producer_streams_work() {
+    let daemon = tether_pyro::Daemon::bind(DaemonConfig {
+        host: "127.0.0.1".into(),
+        ..DaemonConfig::default()
+    })
+    .await
+    .unwrap();
+    let uri = daemon
+        .register("streamer", std::sync::Arc::new(Streamer))
+        .unwrap();
+    let p = Proxy::new(&uri).unwrap();
+    let mut s = within(10, p.invoke_stream(Call::new("panicky", vec![])))
+        .await
+        .unwrap();
+    assert_eq!(next(&mut s).await, Some(Value::Int(0)));
+    let e = within(10, s.next()).await.unwrap().unwrap_err();
+    assert_eq!(e.class(), Some("builtins.RuntimeError"));
+    assert!(e.message().contains("item 1 exploded"), "{e}");
+    assert_eq!(daemon.open_streams(), 0, "a failed stream is removed");
+    let v = within(10, p.call(Call::new("produced", vec![Value::Int(50)])))
+        .await
+        .unwrap();
+    assert_eq!(v, Value::List((0..50).map(Value::Int).collect()));
+    // A plain Invoker::invoke through the in-process loopback collects too.
+    let local = LocalInvoker::new(std::sync::Arc::new(Streamer));
+    let v = local
+        .invoke(Call::new("produced", vec![Value::Int(3)]))
+        .await
+        .unwrap();
+    assert_eq!(v, Value::List((0..3).map(Value::Int).collect()));
+    daemon.shutdown().await;
+}
