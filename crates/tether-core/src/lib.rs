@@ -51,5 +51,6 @@ pub use value::{Object, Typed, Value};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::convert::glue;
+    pub use crate::stream::glue as stream_glue;
     pub use inventory;
 }

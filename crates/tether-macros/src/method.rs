@@ -86,6 +86,20 @@ pub struct Method {
     pub ret: Type,
     /// `T` of the return type.
     pub ok: Type,
+    /// Whether `T` is `ValueStream`: the method streams its result (a plain method only).
+    pub streams: bool,
+}
+
+/// Whether `ty` names `ValueStream` (`tether::ValueStream`, `ValueStream`, any path ending so).
+fn is_value_stream(ty: &Type) -> bool {
+    match ty {
+        Type::Path(p) if p.qself.is_none() => p
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "ValueStream" && s.arguments.is_none()),
+        _ => false,
+    }
 }
 
 /// Options from `#[tether(...)]`.
@@ -332,6 +346,13 @@ impl Method {
                 "`name` does not apply to getters and setters: their wire name is the attribute name",
             ));
         }
+        let streams = is_value_stream(&ok);
+        if streams && !matches!(kind, Kind::Method { oneway: false }) {
+            return Err(syn::Error::new(
+                ok.span(),
+                "only plain (not oneway) methods can return a `ValueStream`",
+            ));
+        }
         Ok(Method {
             item,
             ident,
@@ -340,6 +361,7 @@ impl Method {
             params,
             ret,
             ok,
+            streams,
         })
     }
 }

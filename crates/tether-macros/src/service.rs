@@ -132,10 +132,47 @@ fn expand_trait(root: &Path, mut tr: ItemTrait) -> syn::Result<TokenStream> {
     tr.supertraits.push(syn::parse_quote!(::core::marker::Sync));
 
     let proxy_methods = methods.iter().map(|m| proxy_method(&c, &g, m));
+
+    let sg = quote!(#c::__private::stream_glue);
     let arms = methods
         .iter()
         .filter(|m| matches!(m.kind, Kind::Method { .. }))
-        .map(|m| dispatch_arm(&g, m));
+        .map(|m| dispatch_arm(&g, &sg, m, false));
+    // Methods returning `ValueStream` also get an arm in `dispatch_reply`, which streams;
+    // plain `dispatch` collects their items.
+    let stream_arms: Vec<TokenStream> = methods
+        .iter()
+        .filter(|m| m.streams)
+        .map(|m| dispatch_arm(&g, &sg, m, true))
+        .collect();
+    let stream_names: Vec<&String> = methods
+        .iter()
+        .filter(|m| m.streams)
+        .map(|m| &m.wire)
+        .collect();
+    let dispatch_reply = if stream_arms.is_empty() {
+        quote!()
+    } else {
+        quote! {
+            fn dispatch_reply(
+                &self,
+                call: #c::Call,
+            ) -> #c::BoxFuture<'_, ::core::result::Result<#c::Reply, #c::RemoteError>> {
+                if ![#(#stream_names),*].contains(&call.method.as_str()) {
+                    return ::std::boxed::Box::pin(async move {
+                        #c::Dispatch::dispatch(self, call).await.map(#c::Reply::Value)
+                    });
+                }
+                let #c::Call { method: __tether_method, args: __tether_args, kwargs: __tether_kwargs, .. } = call;
+                ::std::boxed::Box::pin(async move {
+                    match __tether_method.as_str() {
+                        #(#stream_arms)*
+                        __tether_other => ::core::result::Result::Err(#g::no_method(__tether_other)),
+                    }
+                })
+            }
+        }
+    };
     let getattr_arms = methods.iter().filter_map(|m| match &m.kind {
         Kind::Getter(attr) => {
             let mi = &m.ident;
@@ -332,6 +369,8 @@ fn expand_trait(root: &Path, mut tr: ItemTrait) -> syn::Result<TokenStream> {
                     }
                 })
             }
+
+            #dispatch_reply
         }
 
         impl #c::Remotable for dyn #ident {
@@ -475,8 +514,14 @@ fn proxy_method(c: &TokenStream, g: &TokenStream, m: &Method) -> TokenStream {
     };
     // The conversion of the framework error into the user's error type is reported at the
     // user's return type if `E: From<RemoteError>` is missing.
-    let invoke = quote_spanned! {ret.span()=>
-        #g::invoke::<#ok, _>(&self.invoker, __tether_call).await
+    let invoke = if m.streams {
+        quote_spanned! {ret.span()=>
+            #c::__private::stream_glue::invoke_stream::<_>(&self.invoker, __tether_call).await
+        }
+    } else {
+        quote_spanned! {ret.span()=>
+            #g::invoke::<#ok, _>(&self.invoker, __tether_call).await
+        }
     };
     quote! {
         async fn #mi(&self, #(#params),*) -> #ret {
@@ -487,7 +532,9 @@ fn proxy_method(c: &TokenStream, g: &TokenStream, m: &Method) -> TokenStream {
 }
 
 /// One match arm of the dispatcher.
-fn dispatch_arm(g: &TokenStream, m: &Method) -> TokenStream {
+/// With `streaming` (the `dispatch_reply` arm of a `ValueStream` method) the reply is the
+/// stream; otherwise a value (a `ValueStream` method's items collected into a list).
+fn dispatch_arm(g: &TokenStream, sg: &TokenStream, m: &Method, streaming: bool) -> TokenStream {
     let mi = &m.ident;
     let wire = LitStr::new(&m.wire, m.ident.span());
     let names: Vec<String> = m.params.iter().map(|p| p.wire_name()).collect();
@@ -524,8 +571,18 @@ fn dispatch_arm(g: &TokenStream, m: &Method) -> TokenStream {
         }
     };
     // Spanned at the return type: a missing `Into<RemoteError>` for the error type belongs there.
-    let reply = quote_spanned! {m.ret.span()=>
-        #g::reply(self.0.#mi(#(#pass),*).await)
+    let reply = if streaming {
+        quote_spanned! {m.ret.span()=>
+            #sg::reply_stream(self.0.#mi(#(#pass),*).await)
+        }
+    } else if m.streams {
+        quote_spanned! {m.ret.span()=>
+            #sg::reply_collected(self.0.#mi(#(#pass),*).await).await
+        }
+    } else {
+        quote_spanned! {m.ret.span()=>
+            #g::reply(self.0.#mi(#(#pass),*).await)
+        }
     };
     quote! {
         #wire => {
