@@ -30,6 +30,10 @@ use proc_macro::TokenStream;
 /// Arguments bind positionally or by keyword (the parameter name); `Option<T>` parameters may be
 /// omitted. `&str` / `&[T]` / `&T` parameters are received owned and lent to the implementation.
 ///
+/// A method returning `Result<ValueStream, E>` streams its result (a remote iterator): the
+/// dispatcher's `dispatch_reply` answers `Reply::Stream`, its `dispatch` collects the items into
+/// a list, and the proxy method returns the stream of `Invoker::invoke_stream`.
+///
 /// Method options: `#[tether(name = "getData")]` (wire name), `#[tether(oneway)]` (no reply;
 /// must return `Result<(), E>`), `#[tether(getter = "attr")]` / `#[tether(setter = "attr")]`
 /// (an exposed attribute read and written through `__getattr__` / `__setattr__`).
