@@ -138,7 +138,10 @@ pub trait Dispatch: Send + Sync + 'static {
 }
 
 /// Binds positional and keyword arguments to parameter names by Python's rules and returns
-/// exactly one value per parameter, or a `TypeError` worded like Python's.
+/// exactly one value per parameter, or a `TypeError` worded exactly as CPython 3.11 words it for
+/// a bound method, so a Python client sees the same message from a tether server as from a Python
+/// one. Like Python, the counts include `self`: a method with one parameter "takes 2 positional
+/// arguments". `method` is the name shown before `()` (`get_data`, or `EchoServer.echo`).
 pub fn bind_args(
     method: &str,
     params: &[&str],
@@ -146,10 +149,11 @@ pub fn bind_args(
     kwargs: Vec<(String, Value)>,
 ) -> Result<Vec<Value>, RemoteError> {
     if args.len() > params.len() {
+        let (takes, given) = (params.len() + 1, args.len() + 1);
         return Err(RemoteError::type_error(format!(
-            "{method}() takes {} positional argument(s) but {} were given",
-            params.len(),
-            args.len()
+            "{method}() takes {takes} positional argument{} but {given} {} given",
+            plural(takes),
+            if given == 1 { "was" } else { "were" }
         )));
     }
     let mut slots: Vec<Option<Value>> = args.into_iter().map(Some).collect();
@@ -174,13 +178,28 @@ pub fn bind_args(
         .map(|(p, _)| format!("'{p}'"))
         .collect();
     if !missing.is_empty() {
+        // CPython: 'a' / 'a' and 'b' / 'a', 'b', and 'c'.
+        let list = match missing.as_slice() {
+            [one] => one.clone(),
+            [a, b] => format!("{a} and {b}"),
+            [init @ .., last] => format!("{}, and {last}", init.join(", ")),
+            [] => String::new(),
+        };
         return Err(RemoteError::type_error(format!(
-            "{method}() missing {} required argument(s): {}",
+            "{method}() missing {} required positional argument{}: {list}",
             missing.len(),
-            missing.join(", ")
+            plural(missing.len())
         )));
     }
     Ok(slots.into_iter().flatten().collect())
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
 }
 
 #[cfg(test)]
@@ -191,8 +210,13 @@ mod tests {
         r.err().map(|e| e.to_string()).unwrap_or_default()
     }
 
+    fn none(n: usize) -> Vec<Value> {
+        vec![Value::None; n]
+    }
+
+    /// Each expected text is what CPython 3.11 prints for `class S: def f(self, a)` etc.
     #[test]
-    fn binds_like_python() {
+    fn binds_and_words_errors_like_cpython() {
         let ok = bind_args(
             "f",
             &["a", "b"],
@@ -200,36 +224,38 @@ mod tests {
             vec![("b".into(), Value::Int(2))],
         );
         assert_eq!(ok.ok(), Some(vec![Value::Int(1), Value::Int(2)]));
-        assert_eq!(
-            err(bind_args("f", &["a"], vec![], vec![])),
-            "TypeError: f() missing 1 required argument(s): 'a'"
-        );
-        assert_eq!(
-            err(bind_args(
-                "f",
-                &["a"],
-                vec![Value::None, Value::None],
-                vec![]
-            )),
-            "TypeError: f() takes 1 positional argument(s) but 2 were given"
-        );
-        assert_eq!(
-            err(bind_args(
-                "f",
-                &["a"],
-                vec![Value::None],
-                vec![("a".into(), Value::None)]
-            )),
-            "TypeError: f() got multiple values for argument 'a'"
-        );
-        assert_eq!(
-            err(bind_args(
-                "f",
-                &["a"],
-                vec![],
-                vec![("z".into(), Value::None)]
-            )),
-            "TypeError: f() got an unexpected keyword argument 'z'"
-        );
+        let cases = [
+            (
+                bind_args("S.f", &["a"], none(0), vec![]),
+                "S.f() missing 1 required positional argument: 'a'",
+            ),
+            (
+                bind_args("S.f", &["a"], none(2), vec![]),
+                "S.f() takes 2 positional arguments but 3 were given",
+            ),
+            (
+                bind_args("S.g", &["a", "b", "c"], none(0), vec![]),
+                "S.g() missing 3 required positional arguments: 'a', 'b', and 'c'",
+            ),
+            (
+                bind_args("S.g", &["a", "b", "c"], none(1), vec![]),
+                "S.g() missing 2 required positional arguments: 'b' and 'c'",
+            ),
+            (
+                bind_args("S.f", &["a"], none(1), vec![("a".into(), Value::None)]),
+                "S.f() got multiple values for argument 'a'",
+            ),
+            (
+                bind_args("S.f", &["a"], none(0), vec![("z".into(), Value::None)]),
+                "S.f() got an unexpected keyword argument 'z'",
+            ),
+            (
+                bind_args("S.h", &[], none(1), vec![]),
+                "S.h() takes 1 positional argument but 2 were given",
+            ),
+        ];
+        for (got, want) in cases {
+            assert_eq!(err(got), format!("TypeError: {want}"));
+        }
     }
 }

@@ -20,8 +20,8 @@
 //!   those three items.
 
 use crate::{
-    AttrInfo, BoxFuture, Call, Dispatch, MethodInfo, RemoteError, Reply, Value, ValueStream,
-    GETATTR, SETATTR,
+    bind_args, AttrInfo, BoxFuture, Call, Dispatch, MethodInfo, RemoteError, Reply, Value,
+    ValueStream, GETATTR, SETATTR,
 };
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -123,7 +123,12 @@ impl EchoService {
                 call.method
             )));
         };
-        let mut args = bind_like_python(info, call.args, call.kwargs)?;
+        let mut args = bind_args(
+            &format!("EchoServer.{}", info.name),
+            info.params,
+            call.args,
+            call.kwargs,
+        )?;
         if info.name == "generator" {
             // Python's generator body only runs on the first next(): nothing to log here.
             let items = ["one", "two", "three"].into_iter().map(Value::str);
@@ -191,60 +196,6 @@ impl EchoService {
         self.inner.verbose.store(value, Ordering::Relaxed);
         Ok(Value::None)
     }
-}
-
-/// Binds arguments with CPython 3.11's exact `TypeError` texts for a bound method (which
-/// counts `self` among the positional arguments), so error messages match Python's server.
-fn bind_like_python(
-    info: &MethodInfo,
-    args: Vec<Value>,
-    kwargs: Vec<(String, Value)>,
-) -> Result<Vec<Value>, RemoteError> {
-    let name = format!("EchoServer.{}()", info.name);
-    let params = info.params;
-    if args.len() > params.len() {
-        let takes = params.len() + 1;
-        let plural = if takes == 1 { "" } else { "s" };
-        let given = args.len() + 1;
-        let was = if given == 1 { "was" } else { "were" };
-        return Err(RemoteError::type_error(format!(
-            "{name} takes {takes} positional argument{plural} but {given} {was} given"
-        )));
-    }
-    let mut slots: Vec<Option<Value>> = args.into_iter().map(Some).collect();
-    slots.resize_with(params.len(), || None);
-    for (key, value) in kwargs {
-        let Some(i) = params.iter().position(|p| *p == key) else {
-            return Err(RemoteError::type_error(format!(
-                "{name} got an unexpected keyword argument '{key}'"
-            )));
-        };
-        if slots[i].is_some() {
-            return Err(RemoteError::type_error(format!(
-                "{name} got multiple values for argument '{key}'"
-            )));
-        }
-        slots[i] = Some(value);
-    }
-    let missing: Vec<String> = params
-        .iter()
-        .zip(&slots)
-        .filter(|(_, s)| s.is_none())
-        .map(|(p, _)| format!("'{p}'"))
-        .collect();
-    if !missing.is_empty() {
-        let list = match missing.as_slice() {
-            [one] => one.clone(),
-            [init @ .., last] => format!("{} and {last}", init.join(", ")),
-            [] => String::new(),
-        };
-        let plural = if missing.len() == 1 { "" } else { "s" };
-        return Err(RemoteError::type_error(format!(
-            "{name} missing {} required positional argument{plural}: {list}",
-            missing.len()
-        )));
-    }
-    Ok(slots.into_iter().flatten().collect())
 }
 
 /// Python's `bool(value)`.

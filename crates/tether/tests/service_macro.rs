@@ -201,11 +201,11 @@ async fn argument_errors_read_like_python() {
     let cases: Vec<(Call, &str)> = vec![
         (
             Call::new("get_data", vec![]),
-            "builtins.TypeError get_data() missing 1 required argument(s): 'param'",
+            "builtins.TypeError get_data() missing 1 required positional argument: 'param'",
         ),
         (
             Call::new("get_data", vec![Value::str("a"), Value::str("b")]),
-            "builtins.TypeError get_data() takes 1 positional argument(s) but 2 were given",
+            "builtins.TypeError get_data() takes 2 positional arguments but 3 were given",
         ),
         (
             Call::new("get_data", vec![Value::Int(5)]),
@@ -324,7 +324,7 @@ async fn kwargs_and_wire_forms_reach_typed_parameters() {
     assert_eq!(raw(&d, call).await, Ok(Value::str("n [] (0, 1) x1")));
     assert_eq!(
         raw(&d, Call::new("describe", vec![]).kwarg("scale", 2.0)).await,
-        Err("builtins.TypeError describe() missing 3 required argument(s): 'name', 'tags', 'origin'".into())
+        Err("builtins.TypeError describe() missing 3 required positional arguments: 'name', 'tags', and 'origin'".into())
     );
     // Renamed method: reachable by its wire name only.
     let camel = raw(&d, Call::new("getData", vec![Value::str("z")])).await;
@@ -352,9 +352,7 @@ async fn kwargs_and_wire_forms_reach_typed_parameters() {
     );
     assert_eq!(
         raw(&d, Call::new("log_count", vec![Value::None])).await,
-        Err(
-            "builtins.TypeError log_count() takes 0 positional argument(s) but 1 were given".into()
-        )
+        Err("builtins.TypeError log_count() takes 1 positional argument but 2 were given".into())
     );
     // A user error converts into a remote exception.
     assert_eq!(
@@ -402,7 +400,7 @@ async fn attributes_through_getattr_and_setattr() {
         ),
         (
             Call::new("__getattr__", vec![]),
-            "builtins.TypeError __getattr__() missing 1 required argument(s): 'name'",
+            "builtins.TypeError __getattr__() missing 1 required positional argument: 'name'",
         ),
         // Getters are attributes, not methods.
         (
