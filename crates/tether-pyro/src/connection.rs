@@ -9,10 +9,18 @@
 //!
 //! Writes build the whole message (header, annotations, payload) in one reusable buffer and
 //! hand it to the socket in one write, so a message is never split by Nagle or interleaved.
+//! The spliced variants ([`Connection::encode_spliced`]) leave large byte strings where they
+//! lie in the caller's value and write buffer and byte strings together with `writev`
+//! ([`write_all_spliced`]), so a 1 MiB argument or result is never copied in user space on the
+//! way out.
 
 use crate::frame::{FrameError, Header, HEADER_SIZE};
-use crate::message::{encode_into, Annotation, EncodeError, Message};
+use crate::message::{
+    check_splices, encode_into, encode_into_spliced, flatten, Annotation, EncodeError, Message,
+};
+use crate::serializer::Splice;
 use bytes::BytesMut;
+use std::io::IoSlice;
 use std::time::Duration;
 use tether_core::RemoteError;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -22,6 +30,8 @@ use tokio::time::Instant;
 const INITIAL_BUFFER: usize = 8 * 1024;
 /// Most the read buffer grows by in one step while waiting for a large body.
 const MAX_GROW_STEP: usize = 1024 * 1024;
+/// Most I/O vectors handed to one `writev` (well under Linux's IOV_MAX of 1024).
+const MAX_IOVECS: usize = 64;
 
 /// A framed Pyro5 connection over any async byte stream.
 #[derive(Debug)]
@@ -166,13 +176,54 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         annotations: &[Annotation],
         payload: impl FnOnce(&mut Vec<u8>) -> Result<(), RemoteError>,
     ) -> Result<(), RemoteError> {
-        match encode_into(
+        let res = encode_into(
             &mut self.write_buf,
             header,
             annotations,
             self.max_message_size,
             payload,
-        ) {
+        );
+        self.finish_encode(res)
+    }
+
+    /// Like [`Self::encode`], for a payload writer that may leave large byte strings out of the
+    /// buffer (e.g. [`crate::Serializer::encode_spliced`]); returns them, to be passed to
+    /// [`Self::flush_spliced`] together with the buffer. With compression on, the message is
+    /// flattened and compressed here and no splices are returned.
+    pub fn encode_spliced<'v>(
+        &mut self,
+        header: Header,
+        annotations: &[Annotation],
+        payload: impl FnOnce(&mut Vec<u8>, &mut Vec<Splice<'v>>) -> Result<(), RemoteError>,
+    ) -> Result<Vec<Splice<'v>>, RemoteError> {
+        let mut splices = Vec::new();
+        let res = encode_into_spliced(
+            &mut self.write_buf,
+            header,
+            annotations,
+            self.max_message_size,
+            &mut splices,
+            payload,
+        );
+        let res = res.and_then(|()| {
+            let order = if self.compress {
+                flatten(&mut self.write_buf, &mut splices)
+            } else {
+                check_splices(self.write_buf.len(), &splices)
+            };
+            order.map_err(|e| EncodeError::Payload(RemoteError::serialization(e.to_string())))
+        });
+        self.finish_encode(res)?;
+        Ok(splices)
+    }
+
+    /// Compresses an encoded message if asked to; maps an encoding failure to its error and
+    /// leaves the buffer empty then.
+    fn finish_encode(
+        &mut self,
+        res: Result<(), EncodeError<RemoteError>>,
+    ) -> Result<(), RemoteError> {
+        match res {
             Ok(()) => {
                 if self.compress {
                     crate::message::compress_in_place(&mut self.write_buf);
@@ -195,7 +246,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
 
     /// Writes the buffer filled by [`Self::encode`] in one write.
     pub async fn flush_encoded(&mut self) -> Result<(), RemoteError> {
-        let res = self.stream.write_all(&self.write_buf).await;
+        self.flush_spliced(&[]).await
+    }
+
+    /// Writes the buffer filled by [`Self::encode_spliced`] with the splices it returned, as one
+    /// message (vectored writes, no copy of the spliced bytes).
+    pub async fn flush_spliced(&mut self, splices: &[Splice<'_>]) -> Result<(), RemoteError> {
+        let res = if splices.is_empty() {
+            self.stream.write_all(&self.write_buf).await
+        } else {
+            write_all_spliced(&mut self.stream, &self.write_buf, splices).await
+        };
         // Don't keep a huge buffer around after one large message.
         if self.write_buf.capacity() > 4 * MAX_GROW_STEP {
             self.write_buf = Vec::with_capacity(INITIAL_BUFFER);
@@ -209,6 +270,59 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     pub async fn shutdown(&mut self) {
         let _ = self.stream.shutdown().await;
     }
+}
+
+/// Writes `buf` with `splices` inserted at their offsets (see [`Splice`]) using vectored writes,
+/// looping over partial writes until every byte is out. Offsets must be non-decreasing and
+/// within `buf` (checked: an `InvalidInput` error otherwise, before anything is written).
+pub async fn write_all_spliced<W: AsyncWrite + Unpin>(
+    w: &mut W,
+    buf: &[u8],
+    splices: &[Splice<'_>],
+) -> std::io::Result<()> {
+    if check_splices(buf.len(), splices).is_err() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "spliced byte strings out of order",
+        ));
+    }
+    let mut parts: Vec<&[u8]> = Vec::with_capacity(2 * splices.len() + 1);
+    let mut from = 0;
+    for s in splices {
+        parts.push(&buf[from..s.at]);
+        parts.push(s.data);
+        from = s.at;
+    }
+    parts.push(&buf[from..]);
+    parts.retain(|p| !p.is_empty());
+    // The I/O vectors are rebuilt from `parts` after each partial write (cheap: at most
+    // MAX_IOVECS of them), trimming the part the write ended in.
+    let mut first = 0;
+    let mut iov: Vec<IoSlice<'_>> = Vec::with_capacity(parts.len().min(MAX_IOVECS));
+    while first < parts.len() {
+        iov.clear();
+        iov.extend(
+            parts[first..]
+                .iter()
+                .take(MAX_IOVECS)
+                .map(|p| IoSlice::new(p)),
+        );
+        let mut n = w.write_vectored(&iov).await?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        while n > 0 && first < parts.len() {
+            let len = parts[first].len();
+            if n >= len {
+                n -= len;
+                first += 1;
+            } else {
+                parts[first] = &parts[first][n..];
+                n = 0;
+            }
+        }
+    }
+    Ok(())
 }
 
 impl Connection<crate::stream::Stream> {
@@ -294,5 +408,153 @@ mod tests {
         }
         drop(writer.await.unwrap());
         assert!(conn.read_message(None, None).await.unwrap().is_none());
+    }
+
+    /// A writer that takes at most `step` bytes per call (and only from the first slice when
+    /// `vectored` is false), recording everything it accepted.
+    struct Dribble {
+        got: Vec<u8>,
+        step: usize,
+        vectored: bool,
+        calls: usize,
+    }
+
+    impl tokio::io::AsyncWrite for Dribble {
+        fn poll_write(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            buf: &[u8],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            let n = buf.len().min(self.step);
+            self.got.extend_from_slice(&buf[..n]);
+            self.calls += 1;
+            std::task::Poll::Ready(Ok(n))
+        }
+
+        fn poll_write_vectored(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            bufs: &[IoSlice<'_>],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            let mut left = self.step;
+            let mut n = 0;
+            for b in bufs {
+                let k = b.len().min(left);
+                self.got.extend_from_slice(&b[..k]);
+                left -= k;
+                n += k;
+                if left == 0 || !self.vectored {
+                    break;
+                }
+            }
+            self.calls += 1;
+            std::task::Poll::Ready(Ok(n))
+        }
+
+        fn is_write_vectored(&self) -> bool {
+            self.vectored
+        }
+
+        fn poll_flush(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+
+        fn poll_shutdown(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test]
+    async fn spliced_writes_survive_partial_writes() {
+        let buf: Vec<u8> = (0..100u8).collect();
+        let a = vec![0xaa; 37];
+        let b = vec![0xbb; 5];
+        let splices = [
+            Splice { at: 0, data: &a },
+            Splice { at: 10, data: &b },
+            Splice { at: 10, data: &a },
+            Splice { at: 100, data: &b },
+        ];
+        let mut want = a.clone();
+        want.extend_from_slice(&buf[..10]);
+        want.extend_from_slice(&b);
+        want.extend_from_slice(&a);
+        want.extend_from_slice(&buf[10..]);
+        want.extend_from_slice(&b);
+        for step in [1, 2, 3, 7, 36, 37, 38, 1000] {
+            for vectored in [true, false] {
+                let mut w = Dribble {
+                    got: Vec::new(),
+                    step,
+                    vectored,
+                    calls: 0,
+                };
+                write_all_spliced(&mut w, &buf, &splices).await.unwrap();
+                assert_eq!(w.got, want, "step {step} vectored {vectored}");
+                assert!(w.calls <= want.len());
+            }
+        }
+        // offsets out of order or beyond the buffer are refused before anything is written
+        let mut w = Dribble {
+            got: Vec::new(),
+            step: 8,
+            vectored: true,
+            calls: 0,
+        };
+        let bad = [Splice { at: 50, data: &a }, Splice { at: 10, data: &b }];
+        assert!(write_all_spliced(&mut w, &buf, &bad).await.is_err());
+        let beyond = [Splice { at: 101, data: &a }];
+        assert!(write_all_spliced(&mut w, &buf, &beyond).await.is_err());
+        assert!(w.got.is_empty());
+    }
+
+    #[tokio::test]
+    async fn spliced_messages_read_back_as_plain_ones() {
+        use crate::serializer::Serializer;
+        let big = tether_core::Value::Bytes((0..300_000u32).map(|i| i as u8).collect());
+        let value = tether_core::Value::Tuple(vec![big.clone(), tether_core::Value::Int(1)]);
+        for compress in [false, true] {
+            let (client, server) = tokio::io::duplex(4096);
+            let mut tx = Connection::new(client, 1 << 20);
+            tx.set_compression(compress);
+            let mut rx = Connection::new(server, 1 << 20);
+            let reader = tokio::spawn(async move {
+                let m = rx.read_message(None, None).await.unwrap().unwrap();
+                (m, rx)
+            });
+            let h = Header::new(msg_type::RESULT, 4, 0, 9);
+            let splices = tx
+                .encode_spliced(h, &[], |b, sp| {
+                    Serializer::Msgpack.encode_spliced(&value, b, sp)
+                })
+                .unwrap();
+            assert_eq!(splices.is_empty(), compress);
+            tx.flush_spliced(&splices).await.unwrap();
+            let (m, _rx) = reader.await.unwrap();
+            assert_eq!(m.header.seq, 9);
+            let got = Serializer::Msgpack
+                .decode(&m.payload, &crate::serializer::Limits::default())
+                .unwrap();
+            assert_eq!(
+                got,
+                tether_core::Value::List(vec![big.clone(), tether_core::Value::Int(1)])
+            );
+        }
+        // the size limit counts the spliced bytes
+        let (client, _server) = tokio::io::duplex(64);
+        let mut tx = Connection::new(client, 100_000);
+        let r = tx.encode_spliced(Header::new(msg_type::RESULT, 4, 0, 1), &[], |b, sp| {
+            Serializer::Msgpack.encode_spliced(&big, b, sp)
+        });
+        assert_eq!(
+            r.err().map(|e| e.kind()),
+            Some(tether_core::ErrorKind::MessageTooLarge)
+        );
     }
 }

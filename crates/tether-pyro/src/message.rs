@@ -3,6 +3,7 @@
 //! (header + annotations + payload in one buffer, so each message goes out in one write).
 
 use crate::frame::{flags, FrameError, Header, HEADER_SIZE};
+use crate::serializer::Splice;
 use bytes::Bytes;
 use std::io::Read;
 
@@ -106,12 +107,35 @@ pub fn inflate(data: &[u8], max: usize) -> Result<Bytes, FrameError> {
 /// lengths are patched afterwards. Fails if the message would exceed `max_size`.
 pub fn encode_into<E>(
     out: &mut Vec<u8>,
-    mut header: Header,
+    header: Header,
     annotations: &[Annotation],
     max_size: usize,
     payload: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
 ) -> Result<(), EncodeError<E>> {
+    encode_into_spliced(
+        out,
+        header,
+        annotations,
+        max_size,
+        &mut Vec::new(),
+        |o, _| payload(o),
+    )
+}
+
+/// [`encode_into`] for a payload writer that may leave large byte strings out of `out` and
+/// record them in `splices` instead (see [`Splice`]; offsets are into `out`, i.e. they count
+/// the header and annotations). The header's payload length counts the spliced bytes, so `out`
+/// with the splices inserted is the complete message.
+pub fn encode_into_spliced<'v, E>(
+    out: &mut Vec<u8>,
+    mut header: Header,
+    annotations: &[Annotation],
+    max_size: usize,
+    splices: &mut Vec<Splice<'v>>,
+    payload: impl FnOnce(&mut Vec<u8>, &mut Vec<Splice<'v>>) -> Result<(), E>,
+) -> Result<(), EncodeError<E>> {
     out.clear();
+    splices.clear();
     out.resize(HEADER_SIZE, 0);
     for a in annotations {
         out.extend_from_slice(&a.id);
@@ -119,8 +143,9 @@ pub fn encode_into<E>(
         out.extend_from_slice(&a.data);
     }
     let ann_len = out.len() - HEADER_SIZE;
-    payload(out).map_err(EncodeError::Payload)?;
-    let data_len = out.len() - HEADER_SIZE - ann_len;
+    payload(out, splices).map_err(EncodeError::Payload)?;
+    let spliced: usize = splices.iter().map(|s| s.data.len()).sum();
+    let data_len = out.len() - HEADER_SIZE - ann_len + spliced;
     let total = ann_len + data_len;
     if total > max_size || data_len > u32::MAX as usize || ann_len > u32::MAX as usize {
         return Err(EncodeError::TooLarge {
@@ -136,6 +161,51 @@ pub fn encode_into<E>(
     out[..HEADER_SIZE].copy_from_slice(&head);
     Ok(())
 }
+
+/// Inserts the splices into `out` (they are drained), giving the contiguous message; for the
+/// paths that need one (compression). Splices whose offsets are out of order or beyond `out`
+/// are an encoder bug: they are refused rather than written wrongly.
+pub fn flatten(out: &mut Vec<u8>, splices: &mut Vec<Splice<'_>>) -> Result<(), SpliceOrderError> {
+    if splices.is_empty() {
+        return Ok(());
+    }
+    check_splices(out.len(), splices)?;
+    let extra: usize = splices.iter().map(|s| s.data.len()).sum();
+    let mut flat = Vec::with_capacity(out.len() + extra);
+    let mut from = 0;
+    for s in splices.drain(..) {
+        flat.extend_from_slice(&out[from..s.at]);
+        flat.extend_from_slice(s.data);
+        from = s.at;
+    }
+    flat.extend_from_slice(&out[from..]);
+    *out = flat;
+    Ok(())
+}
+
+/// Checks that splice offsets are non-decreasing and within a buffer of `len` bytes.
+pub fn check_splices(len: usize, splices: &[Splice<'_>]) -> Result<(), SpliceOrderError> {
+    let mut prev = 0;
+    for s in splices {
+        if s.at < prev || s.at > len {
+            return Err(SpliceOrderError);
+        }
+        prev = s.at;
+    }
+    Ok(())
+}
+
+/// Splice offsets out of order or beyond the buffer (an encoder bug).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpliceOrderError;
+
+impl std::fmt::Display for SpliceOrderError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("internal error: spliced byte strings out of order")
+    }
+}
+
+impl std::error::Error for SpliceOrderError {}
 
 /// Payloads at most this long are never compressed (Pyro's threshold).
 pub const COMPRESS_THRESHOLD: usize = 100;

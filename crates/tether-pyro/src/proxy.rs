@@ -432,15 +432,18 @@ impl Proxy {
             let f = extra_flags | if oneway { flags::ONEWAY } else { 0 };
             let header = Header::new(msg_type::INVOKE, s.serializer.pyro5_id(), f, seq)
                 .with_corr_id(s.corr_id);
-            if let Err(e) = live
-                .conn
-                .encode(header, &[], |b| s.serializer.encode(&payload, b))
-            {
-                // Nothing was sent: the connection is still good.
-                st.live = Some(live);
-                return Err(e);
-            }
-            live.conn.flush_encoded().await?;
+            // Large byte strings are written from `payload` itself (vectored), not copied.
+            let splices = match live.conn.encode_spliced(header, &[], |b, sp| {
+                s.serializer.encode_spliced(&payload, b, sp)
+            }) {
+                Ok(splices) => splices,
+                Err(e) => {
+                    // Nothing was sent: the connection is still good.
+                    st.live = Some(live);
+                    return Err(e);
+                }
+            };
+            live.conn.flush_spliced(&splices).await?;
             if oneway {
                 st.live = Some(live);
                 return Ok(None);

@@ -238,8 +238,9 @@ async fn send_reply(
         }
         route::Reply::Value(v, batch) => {
             let f = if batch { flags::BATCH } else { 0 };
-            match conn.encode(header(f), &[], |b| ser.encode(&v, b)) {
-                Ok(()) => return conn.flush_encoded().await.is_ok(),
+            // Large byte strings are written from `v` itself (vectored), not copied.
+            match conn.encode_spliced(header(f), &[], |b, sp| ser.encode_spliced(&v, b, sp)) {
+                Ok(splices) => return conn.flush_spliced(&splices).await.is_ok(),
                 Err(e) => {
                     tracing::debug!(target: LOG, "result not serializable: {e}");
                     // Python sends the serializer's complaint back as the call's exception.

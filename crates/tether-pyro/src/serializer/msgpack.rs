@@ -26,7 +26,7 @@
 //! exceeds the bytes left, before allocating anything; depth and item count follow [`Limits`].
 
 use crate::serializer::common::{check_encode_depth, error_at, Budget, MAX_INT_DIGITS};
-use crate::serializer::Limits;
+use crate::serializer::{Limits, Splice};
 use num_bigint::BigInt;
 use num_traits::ToPrimitive;
 use tether_core::{RemoteError, Value};
@@ -46,65 +46,106 @@ const EXT_TIMESTAMP: i8 = -1;
 
 /// Appends the msgpack encoding of `value` to `out`.
 pub fn encode(value: &Value, out: &mut Vec<u8>) -> Result<(), RemoteError> {
-    write_value(value, out, 0)
+    let mut none = Vec::new();
+    Writer {
+        out,
+        splices: &mut none,
+        min_splice: usize::MAX,
+    }
+    .value(value, 0)
 }
 
-fn write_value(value: &Value, out: &mut Vec<u8>, depth: usize) -> Result<(), RemoteError> {
-    check_encode_depth(FORMAT, depth)?;
-    match value {
-        Value::None => out.push(0xc0),
-        Value::Bool(false) => out.push(0xc2),
-        Value::Bool(true) => out.push(0xc3),
-        Value::Int32(i) => write_int(i64::from(*i), out),
-        Value::Int(i) => write_int(*i, out),
-        Value::BigInt(b) => {
-            if let Some(i) = b.to_i64() {
-                write_int(i, out);
-            } else if let Some(u) = b.to_u64() {
-                out.push(0xcf);
-                out.extend_from_slice(&u.to_be_bytes());
-            } else {
-                write_ext(EXT_BIGINT, b.to_string().as_bytes(), out)?;
-            }
-        }
-        Value::Float(x) => {
-            out.push(0xcb);
-            out.extend_from_slice(&x.to_be_bytes());
-        }
-        Value::Str(s) => write_str(s, out)?,
-        Value::Bytes(b) => {
-            write_len(b.len(), [0xc4, 0xc5, 0xc6], None, out)?;
-            out.extend_from_slice(b);
-        }
-        Value::List(items) | Value::Tuple(items) | Value::Set(items) => {
-            write_len(items.len(), [0, 0xdc, 0xdd], Some((0x90, 16)), out)?;
-            for item in items {
-                write_value(item, out, depth + 1)?;
-            }
-        }
-        Value::Map(entries) => {
-            write_len(entries.len(), [0, 0xde, 0xdf], Some((0x80, 16)), out)?;
-            for (k, v) in entries {
-                write_value(k, out, depth + 1)?;
-                write_value(v, out, depth + 1)?;
-            }
-        }
-        Value::DateTime(ms) => {
-            let secs = *ms as f64 / 1000.0;
-            write_ext(EXT_DATETIME, &secs.to_le_bytes(), out)?;
-        }
-        Value::Object(obj) => {
-            write_len(obj.fields.len() + 1, [0, 0xde, 0xdf], Some((0x80, 16)), out)?;
-            write_str("__class__", out)?;
-            write_str(&obj.class, out)?;
-            for (k, v) in &obj.fields {
-                write_str(k, out)?;
-                write_value(v, out, depth + 1)?;
-            }
-        }
-        Value::Typed(t) => write_value(&t.value, out, depth)?,
+/// Appends the msgpack encoding of `value` to `out`, except the data of byte strings of at least
+/// `min_splice` bytes: for those only the bin header is written, and the data is recorded in
+/// `splices` at the offset of `out` where it belongs (see [`Splice`]). Inserting the splices
+/// into `out` gives exactly what [`encode`] writes.
+pub fn encode_spliced<'v>(
+    value: &'v Value,
+    out: &mut Vec<u8>,
+    splices: &mut Vec<Splice<'v>>,
+    min_splice: usize,
+) -> Result<(), RemoteError> {
+    Writer {
+        out,
+        splices,
+        min_splice,
     }
-    Ok(())
+    .value(value, 0)
+}
+
+/// The encoder's state: the output buffer and where large byte strings go.
+struct Writer<'o, 's, 'v> {
+    out: &'o mut Vec<u8>,
+    splices: &'s mut Vec<Splice<'v>>,
+    min_splice: usize,
+}
+
+impl<'v> Writer<'_, '_, 'v> {
+    fn value(&mut self, value: &'v Value, depth: usize) -> Result<(), RemoteError> {
+        check_encode_depth(FORMAT, depth)?;
+        let out = &mut *self.out;
+        match value {
+            Value::None => out.push(0xc0),
+            Value::Bool(false) => out.push(0xc2),
+            Value::Bool(true) => out.push(0xc3),
+            Value::Int32(i) => write_int(i64::from(*i), out),
+            Value::Int(i) => write_int(*i, out),
+            Value::BigInt(b) => {
+                if let Some(i) = b.to_i64() {
+                    write_int(i, out);
+                } else if let Some(u) = b.to_u64() {
+                    out.push(0xcf);
+                    out.extend_from_slice(&u.to_be_bytes());
+                } else {
+                    write_ext(EXT_BIGINT, b.to_string().as_bytes(), out)?;
+                }
+            }
+            Value::Float(x) => {
+                out.push(0xcb);
+                out.extend_from_slice(&x.to_be_bytes());
+            }
+            Value::Str(s) => write_str(s, out)?,
+            Value::Bytes(b) => {
+                write_len(b.len(), [0xc4, 0xc5, 0xc6], None, out)?;
+                if b.len() >= self.min_splice {
+                    self.splices.push(Splice {
+                        at: out.len(),
+                        data: b,
+                    });
+                } else {
+                    out.extend_from_slice(b);
+                }
+            }
+            Value::List(items) | Value::Tuple(items) | Value::Set(items) => {
+                write_len(items.len(), [0, 0xdc, 0xdd], Some((0x90, 16)), out)?;
+                for item in items {
+                    self.value(item, depth + 1)?;
+                }
+            }
+            Value::Map(entries) => {
+                write_len(entries.len(), [0, 0xde, 0xdf], Some((0x80, 16)), out)?;
+                for (k, v) in entries {
+                    self.value(k, depth + 1)?;
+                    self.value(v, depth + 1)?;
+                }
+            }
+            Value::DateTime(ms) => {
+                let secs = *ms as f64 / 1000.0;
+                write_ext(EXT_DATETIME, &secs.to_le_bytes(), out)?;
+            }
+            Value::Object(obj) => {
+                write_len(obj.fields.len() + 1, [0, 0xde, 0xdf], Some((0x80, 16)), out)?;
+                write_str("__class__", out)?;
+                write_str(&obj.class, out)?;
+                for (k, v) in &obj.fields {
+                    write_str(k, self.out)?;
+                    self.value(v, depth + 1)?;
+                }
+            }
+            Value::Typed(t) => self.value(&t.value, depth)?,
+        }
+        Ok(())
+    }
 }
 
 /// The smallest form for an integer, as Python's msgpack packer chooses it.
@@ -513,5 +554,62 @@ mod tests {
         ] {
             assert!(decode(&hex(h), &Limits::default()).is_err(), "{h}");
         }
+    }
+
+    /// Inserts the splices into the buffer: what a vectored write puts on the wire.
+    fn joined(buf: &[u8], splices: &[Splice<'_>]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut from = 0;
+        for s in splices {
+            assert!(s.at >= from && s.at <= buf.len(), "splice offsets in order");
+            out.extend_from_slice(&buf[from..s.at]);
+            out.extend_from_slice(s.data);
+            from = s.at;
+        }
+        out.extend_from_slice(&buf[from..]);
+        out
+    }
+
+    #[test]
+    fn spliced_encoding_joins_to_the_plain_encoding() {
+        let min = 1000;
+        // sizes around the threshold and around the bin8/bin16/bin32 boundaries
+        let mut sizes = vec![0, 1, 255, 256, 65_535, 65_536, 70_000];
+        sizes.extend(min - 2..=min + 2);
+        for &n in &sizes {
+            let big = Value::Bytes((0..n).map(|i| (i % 251) as u8).collect());
+            let other = Value::Bytes(vec![7u8; n / 2]);
+            let values = [
+                big.clone(),
+                Value::Tuple(vec![
+                    Value::str("obj"),
+                    Value::str("echo"),
+                    Value::Tuple(vec![big.clone(), Value::Int(5), other.clone()]),
+                    Value::Map(vec![(Value::str("k"), big.clone())]),
+                ]),
+                Value::List(vec![other.clone(), big.clone(), big.clone(), Value::None]),
+            ];
+            for v in &values {
+                let plain = enc(v);
+                // a non-empty buffer in front, as in a message (header and annotations)
+                let mut buf = b"prefix".to_vec();
+                let mut splices = Vec::new();
+                encode_spliced(v, &mut buf, &mut splices, min).unwrap();
+                assert!(splices.iter().all(|s| s.data.len() >= min));
+                assert_eq!(joined(&buf, &splices)[6..], plain[..], "size {n}");
+                // and it decodes (tuples come back as lists, as from the plain encoding)
+                assert!(decode(&joined(&buf, &splices)[6..], &Limits::default()).is_ok());
+                if n < min {
+                    assert!(splices.is_empty());
+                }
+            }
+        }
+        // the depth limit holds on the spliced path as on the plain one
+        let mut deep = Value::Bytes(vec![1; 10]);
+        for _ in 0..600 {
+            deep = Value::List(vec![deep]);
+        }
+        assert!(encode(&deep, &mut Vec::new()).is_err());
+        assert!(encode_spliced(&deep, &mut Vec::new(), &mut Vec::new(), 1).is_err());
     }
 }
