@@ -14,6 +14,7 @@
 
 mod route;
 mod session;
+mod state_wait;
 mod streams;
 
 use crate::serializer::Limits;

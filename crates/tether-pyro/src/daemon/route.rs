@@ -14,20 +14,23 @@
 //! `Pyro.Daemon.get_next_stream_item`. A batch never streams: as in Python, an item that
 //! returns a stream makes the whole batch reply fail to serialize (after every item ran).
 //!
-//! The service method runs in its own task: a panic becomes a `RuntimeError` reply and the
-//! server keeps going; a oneway call is detached so the connection's next call isn't blocked.
+//! A panicking service method becomes a `RuntimeError` reply and the server keeps going: the
+//! call's future runs under `catch_unwind` on the connection's own task (no task spawned per
+//! call); a oneway call is spawned as its own task, so the connection's next call isn't blocked.
 
+use super::state_wait::StateWait;
 use super::streams;
-use super::{Shared, State, DAEMON_OBJECT_ID};
+use super::{Shared, DAEMON_OBJECT_ID};
 use crate::exception;
 use crate::frame::flags;
 use crate::message::Message;
 use crate::metadata::Metadata;
 use crate::serializer::Serializer;
+use futures_util::FutureExt;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use tether_core::{bind_args, Call, Dispatch, RemoteError, Value, GETATTR, SETATTR};
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
+use tether_core::{bind_args, BoxFuture, Call, Dispatch, RemoteError, Value, GETATTR, SETATTR};
 use tracing::Instrument;
 
 const LOG: &str = "tether::pyro::daemon";
@@ -162,7 +165,7 @@ pub(super) async fn invoke(
     ser: Serializer,
     msg: Message,
     conn_id: u64,
-    state: &mut watch::Receiver<State>,
+    closing: &mut StateWait,
 ) -> Reply {
     let h = msg.header;
     let oneway = h.flags & flags::ONEWAY != 0;
@@ -187,7 +190,7 @@ pub(super) async fn invoke(
     let span = tracing::debug_span!(target: "tether::pyro::daemon", "pyro_call", object = %object_id, method = %call.method, seq = h.seq, oneway);
     if object_id == DAEMON_OBJECT_ID {
         if call.method == "get_next_stream_item" {
-            return match next_stream_item(shared, call, conn_id, state)
+            return match next_stream_item(shared, call, conn_id, closing)
                 .instrument(span)
                 .await
             {
@@ -211,38 +214,36 @@ pub(super) async fn invoke(
         );
     };
     let batch = h.flags & flags::BATCH != 0;
-    let task: JoinHandle<Result<tether_core::Reply, RemoteError>> = if batch {
+    let task: BoxFuture<'static, Result<tether_core::Reply, RemoteError>> = if batch {
         let items = match batch_items(call) {
             Ok(items) => items,
             Err(e) => return reply_err(oneway, e),
         };
-        tokio::spawn(
-            async move {
-                run_batch(obj, items, ser)
-                    .await
-                    .map(tether_core::Reply::Value)
-            }
-            .instrument(span),
-        )
+        Box::pin(async move {
+            run_batch(obj, items, ser)
+                .await
+                .map(tether_core::Reply::Value)
+        })
     } else {
         if let Err(e) = check(obj.as_ref(), &call) {
             return reply_err(oneway, e);
         }
-        tokio::spawn(async move { obj.dispatch_reply(call).await }.instrument(span))
+        Box::pin(async move { obj.dispatch_reply(call).await })
     };
+    let task = task.instrument(span);
     if oneway {
         // Detached: the connection goes on with its next message; errors are only logged.
         // A stream a oneway call returns is dropped: nobody could read it.
         tokio::spawn(async move {
-            match task.await {
+            match AssertUnwindSafe(task).catch_unwind().await {
                 Ok(Err(e)) => tracing::debug!(target: LOG, "oneway call failed: {e}"),
-                Err(e) if e.is_panic() => tracing::error!(target: LOG, "oneway call panicked"),
-                _ => {}
+                Err(p) => tracing::error!(target: LOG, "oneway call panicked: {}", panic_text(p)),
+                Ok(Ok(_)) => {}
             }
         });
         return Reply::None;
     }
-    match finish(shared, task, state).await {
+    match finish(shared, task, closing).await {
         Ok(tether_core::Reply::Value(v)) => Reply::Value(v, batch),
         Ok(tether_core::Reply::Stream(stream)) => {
             match shared
@@ -260,14 +261,13 @@ pub(super) async fn invoke(
     }
 }
 
-/// Awaits a call's task within the call timeout, aborting it if the daemon closes; a panic
-/// becomes a `RuntimeError`.
+/// Runs a call's future within the call timeout, dropping it (which cancels it) if the daemon
+/// closes; a panic becomes a `RuntimeError`.
 async fn finish<T>(
     shared: &Shared,
-    task: JoinHandle<Result<T, RemoteError>>,
-    state: &mut watch::Receiver<State>,
+    task: impl Future<Output = Result<T, RemoteError>>,
+    closing: &mut StateWait,
 ) -> Result<T, RemoteError> {
-    let abort = task.abort_handle();
     let deadline = shared.config.call_timeout;
     let timeout = async {
         match deadline {
@@ -276,21 +276,18 @@ async fn finish<T>(
         }
     };
     tokio::select! {
-        r = task => match r {
+        r = AssertUnwindSafe(task).catch_unwind() => match r {
             Ok(r) => r,
-            Err(e) if e.is_panic() => {
-                let what = panic_text(e.into_panic());
+            Err(p) => {
+                let what = panic_text(p);
                 tracing::error!(target: LOG, "service method panicked: {what}");
                 Err(RemoteError::exception("builtins.RuntimeError", format!("service method panicked: {what}")))
             }
-            Err(_) => Err(RemoteError::exception("Pyro5.errors.PyroError", "call was cancelled")),
         },
         _ = timeout => {
-            abort.abort();
             Err(RemoteError::exception("Pyro5.errors.TimeoutError", "call exceeded the server's call timeout"))
         }
-        _ = state.wait_for(|s| *s >= State::Closing) => {
-            abort.abort();
+        _ = closing.reached() => {
             Err(RemoteError::exception("Pyro5.errors.ConnectionClosedError", "server is shutting down"))
         }
     }
@@ -303,7 +300,7 @@ async fn next_stream_item(
     shared: &Arc<Shared>,
     call: Call,
     conn_id: u64,
-    state: &mut watch::Receiver<State>,
+    closing: &mut StateWait,
 ) -> Result<Value, RemoteError> {
     let mut args = bind_args(
         "get_next_stream_item",
@@ -314,8 +311,8 @@ async fn next_stream_item(
     let id = args.pop().unwrap_or(Value::None);
     let stream = shared.streams.get(&id, conn_id)?;
     let reading = stream.clone();
-    // In its own task: a panicking iterator must not take the connection down.
-    let task = tokio::spawn(async move {
+    // Under catch_unwind (in `finish`): a panicking iterator must not take the connection down.
+    let task = async move {
         match reading.lock().await.next().await {
             Some(item) => item,
             None => Err(RemoteError::exception_with_args(
@@ -323,8 +320,8 @@ async fn next_stream_item(
                 Vec::new(),
             )),
         }
-    });
-    let item = finish(shared, task, state).await;
+    };
+    let item = finish(shared, task, closing).await;
     if item.is_err() {
         shared.streams.finished(&id, &stream);
     }

@@ -12,6 +12,7 @@
 //!
 //! Each connection runs in its own task and reads with deadlines, so no client can stall another.
 
+use super::state_wait::StateWait;
 use super::{route, Shared, State, DAEMON_OBJECT_ID};
 use crate::connection::Connection;
 use crate::exception;
@@ -51,10 +52,13 @@ async fn serve(shared: Arc<Shared>, stream: Stream, conn_id: u64) {
     let cfg = &shared.config;
     let mut conn = Connection::new(stream, cfg.max_message_size);
     conn.set_compression(cfg.compress_replies);
-    let mut state = shared.state.subscribe();
+    // Long-lived waits (see state_wait.rs): stop reading once the daemon stops, abort a call
+    // in progress once it closes.
+    let mut stopping = StateWait::new(shared.state.subscribe(), State::Stopping);
+    let mut closing = StateWait::new(shared.state.subscribe(), State::Closing);
 
     let first = tokio::select! {
-        _ = state.wait_for(|s| *s != State::Running) => return,
+        _ = stopping.reached() => return,
         r = tokio::time::timeout(cfg.handshake_timeout, conn.read_message(None, Some(cfg.frame_timeout))) => r,
     };
     let msg = match first {
@@ -75,7 +79,7 @@ async fn serve(shared: Arc<Shared>, stream: Stream, conn_id: u64) {
     loop {
         let next = tokio::select! {
             biased;
-            _ = state.wait_for(|s| *s != State::Running) => break,
+            _ = stopping.reached() => break,
             r = conn.read_message(cfg.idle_timeout, Some(cfg.frame_timeout)) => r,
         };
         let msg = match next {
@@ -107,7 +111,7 @@ async fn serve(shared: Arc<Shared>, stream: Stream, conn_id: u64) {
                     tracing::warn!(target: LOG, "protocol error: unsupported serializer id {}, closing", h.serializer_id);
                     break;
                 };
-                let reply = route::invoke(&shared, ser, msg, conn_id, &mut state).await;
+                let reply = route::invoke(&shared, ser, msg, conn_id, &mut closing).await;
                 if !send_reply(&mut conn, ser, h, reply).await {
                     break;
                 }
