@@ -7,6 +7,12 @@
 //! then grows in bounded steps, so a peer that declares a large body but never sends it holds
 //! at most one step of memory.
 //!
+//! With [`Connection::set_detach_large_bytes`] on, a large msgpack INVOKE or RESULT is received
+//! differently: once the start of its payload is in, the first large bin is located
+//! ([`msgpack::find_large_bin`]) and its bytes are read from the socket straight into their own
+//! `Vec`, which the decoder then turns into `Value::Bytes` without a copy (the message carries it
+//! as [`Detached`]). That `Vec` grows in the same bounded steps as the read buffer.
+//!
 //! Writes build the whole message (header, annotations, payload) in one reusable buffer and
 //! hand it to the socket in one write, so a message is never split by Nagle or interleaved.
 //! The spliced variants ([`Connection::encode_spliced`]) leave large byte strings where they
@@ -14,11 +20,12 @@
 //! ([`write_all_spliced`]), so a 1 MiB argument or result is never copied in user space on the
 //! way out.
 
-use crate::frame::{FrameError, Header, HEADER_SIZE};
+use crate::frame::{flags, msg_type, FrameError, Header, HEADER_SIZE};
 use crate::message::{
     check_splices, encode_into, encode_into_spliced, flatten, Annotation, EncodeError, Message,
 };
-use crate::serializer::Splice;
+use crate::serializer::msgpack::{self, BinScan};
+use crate::serializer::{Detached, Serializer, Splice};
 use bytes::BytesMut;
 use std::io::IoSlice;
 use std::time::Duration;
@@ -30,6 +37,8 @@ use tokio::time::Instant;
 const INITIAL_BUFFER: usize = 8 * 1024;
 /// Most the read buffer grows by in one step while waiting for a large body.
 const MAX_GROW_STEP: usize = 1024 * 1024;
+/// How much of a payload's start is searched for a large bin before giving up.
+const SCAN_WINDOW: usize = 4096;
 /// Most I/O vectors handed to one `writev` (well under Linux's IOV_MAX of 1024).
 const MAX_IOVECS: usize = 64;
 
@@ -41,6 +50,23 @@ pub struct Connection<S> {
     write_buf: Vec<u8>,
     max_message_size: usize,
     compress: bool,
+    /// Detach msgpack bins at least this long while receiving (None: off).
+    detach_min: Option<usize>,
+    /// The current frame was looked at for a bin to detach (whatever the outcome).
+    scanned: bool,
+    /// A bin being received into its own buffer.
+    pending: Option<PendingBin>,
+}
+
+/// A bin of the current frame received apart from the read buffer.
+#[derive(Debug)]
+struct PendingBin {
+    /// Where its data belongs in the read buffer (which holds the frame from its header on).
+    at: usize,
+    /// Its declared length.
+    len: usize,
+    /// What has arrived.
+    data: Vec<u8>,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
@@ -52,7 +78,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             write_buf: Vec::with_capacity(INITIAL_BUFFER),
             max_message_size,
             compress: false,
+            detach_min: None,
+            scanned: false,
+            pending: None,
         }
+    }
+
+    /// Receive msgpack byte strings of at least `min` bytes (None: off, the default) straight
+    /// into their own buffers (see the module docs). Messages read then may carry a
+    /// [`Detached`] part: decode them with the serializer's `*_detached` methods.
+    pub fn set_detach_large_bytes(&mut self, min: Option<usize>) {
+        self.detach_min = min;
     }
 
     /// Compress outgoing payloads over 100 bytes with zlib (Pyro's `COMPRESSION=True`).
@@ -69,7 +105,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     /// Bytes currently reserved by the read buffer (a diagnostic: tests use it to show that a
     /// declared length is not allocated up front).
     pub fn read_capacity(&self) -> usize {
-        self.read_buf.capacity()
+        self.read_buf.capacity() + self.pending.as_ref().map_or(0, |p| p.data.capacity())
     }
 
     /// The underlying stream.
@@ -100,15 +136,33 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             } else {
                 frame_deadline
             };
+            if self.detach_min.is_some() && !self.scanned {
+                self.try_detach();
+            }
+            if let Some(p) = self.pending.as_mut().filter(|p| p.data.len() < p.len) {
+                let remaining = p.len - p.data.len();
+                if p.data.capacity() == p.data.len() {
+                    // Geometric, but never more than has arrived plus one step.
+                    p.data
+                        .reserve_exact(remaining.min(p.data.len().max(MAX_GROW_STEP)));
+                }
+                let room = (p.data.capacity() - p.data.len()).min(remaining);
+                let mut limited = AsyncReadExt::take(&mut self.stream, room as u64);
+                if timed(deadline, limited.read_buf(&mut p.data)).await? == 0 {
+                    return Err(FrameError::Truncated);
+                }
+                continue;
+            }
             let want = self.bytes_wanted();
             self.read_buf
                 .reserve(want.clamp(INITIAL_BUFFER, MAX_GROW_STEP));
-            let read = self.stream.read_buf(&mut self.read_buf);
-            let n = match deadline {
-                Some(d) => tokio::time::timeout_at(d, read)
-                    .await
-                    .map_err(|_| FrameError::Timeout)??,
-                None => read.await?,
+            let n = if self.detach_min.is_some() && !self.scanned {
+                // Small reads until the payload's start has been looked at, so that a large
+                // bin's bytes land in their own buffer rather than here.
+                let mut limited = AsyncReadExt::take(&mut self.stream, INITIAL_BUFFER as u64);
+                timed(deadline, limited.read_buf(&mut self.read_buf)).await?
+            } else {
+                timed(deadline, self.stream.read_buf(&mut self.read_buf)).await?
             };
             if n == 0 {
                 return if self.read_buf.is_empty() {
@@ -120,6 +174,57 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         }
     }
 
+    /// Looks at the start of a large msgpack INVOKE or RESULT payload for a bin to receive
+    /// apart (see [`Connection::set_detach_large_bytes`]); sets `scanned` once decided.
+    fn try_detach(&mut self) {
+        let Some(min) = self.detach_min else {
+            self.scanned = true;
+            return;
+        };
+        if self.read_buf.len() < HEADER_SIZE {
+            return;
+        }
+        let mut head = [0u8; HEADER_SIZE];
+        head.copy_from_slice(&self.read_buf[..HEADER_SIZE]);
+        let Ok(h) = Header::parse(&head, self.max_message_size) else {
+            // parse_frame reports it
+            self.scanned = true;
+            return;
+        };
+        let payload_start = HEADER_SIZE + h.annotations_len as usize;
+        let frame_end = HEADER_SIZE + h.body_len() as usize;
+        let eligible = h.serializer_id == Serializer::Msgpack.pyro5_id()
+            && matches!(h.msg_type, msg_type::INVOKE | msg_type::RESULT)
+            && h.flags & flags::COMPRESSED == 0
+            && h.data_len as usize >= min
+            && self.read_buf.len() < frame_end;
+        if !eligible {
+            self.scanned = true;
+            return;
+        }
+        if self.read_buf.len() <= payload_start {
+            return;
+        }
+        let end = self.read_buf.len().min(payload_start + SCAN_WINDOW);
+        match msgpack::find_large_bin(&self.read_buf[payload_start..end], min) {
+            BinScan::Found { at, len } => {
+                self.scanned = true;
+                let at = payload_start + at;
+                let have = self.read_buf.len() - at;
+                // Only worth it while most of the bin is still to come; a bin reaching past
+                // the frame is left to the decoder to refuse.
+                if at + len <= frame_end && have < len {
+                    let mut data = Vec::with_capacity(len.min(MAX_GROW_STEP).max(have));
+                    data.extend_from_slice(&self.read_buf[at..]);
+                    self.read_buf.truncate(at);
+                    self.pending = Some(PendingBin { at, len, data });
+                }
+            }
+            BinScan::NeedMore if end - payload_start < SCAN_WINDOW => {}
+            BinScan::NeedMore | BinScan::None => self.scanned = true,
+        }
+    }
+
     /// How many more bytes the current partial frame needs (at least one).
     fn bytes_wanted(&self) -> usize {
         if self.read_buf.len() < HEADER_SIZE {
@@ -127,8 +232,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         }
         let mut head = [0u8; HEADER_SIZE];
         head.copy_from_slice(&self.read_buf[..HEADER_SIZE]);
+        let detached = self.pending.as_ref().map_or(0, |p| p.len);
         match Header::parse(&head, self.max_message_size) {
             Ok(h) => (HEADER_SIZE + h.body_len() as usize)
+                .saturating_sub(detached)
                 .saturating_sub(self.read_buf.len())
                 .max(1),
             Err(_) => 1,
@@ -148,12 +255,32 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         head.copy_from_slice(&self.read_buf[..HEADER_SIZE]);
         let header = Header::parse(&head, self.max_message_size)?;
         let total = HEADER_SIZE + header.body_len() as usize;
-        if self.read_buf.len() < total {
+        let Some(pending) = self.pending.take() else {
+            if self.read_buf.len() < total {
+                return Ok(None);
+            }
+            self.scanned = false;
+            let mut frame = self.read_buf.split_to(total);
+            let body = frame.split_off(HEADER_SIZE).freeze();
+            return Message::from_body(header, body, self.max_message_size).map(Some);
+        };
+        // A frame with a bin received apart: complete when the bin and the rest are in.
+        if pending.data.len() < pending.len || self.read_buf.len() < total - pending.len {
+            self.pending = Some(pending);
             return Ok(None);
         }
-        let mut frame = self.read_buf.split_to(total);
+        self.scanned = false;
+        let mut frame = self.read_buf.split_to(total - pending.len);
         let body = frame.split_off(HEADER_SIZE).freeze();
-        Message::from_body(header, body, self.max_message_size).map(Some)
+        let mut cut = header;
+        cut.data_len -= pending.len as u32;
+        let mut msg = Message::from_body(cut, body, self.max_message_size)?;
+        msg.header.data_len = header.data_len;
+        msg.detached = Some(Detached {
+            at: pending.at - HEADER_SIZE - header.annotations_len as usize,
+            data: pending.data,
+        });
+        Ok(Some(msg))
     }
 
     /// Encodes and sends one message in a single write. `payload` appends the serialized
@@ -272,6 +399,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     }
 }
 
+/// Awaits a read, within the deadline if there is one.
+async fn timed(
+    deadline: Option<Instant>,
+    read: impl std::future::Future<Output = std::io::Result<usize>>,
+) -> Result<usize, FrameError> {
+    match deadline {
+        Some(d) => Ok(tokio::time::timeout_at(d, read)
+            .await
+            .map_err(|_| FrameError::Timeout)??),
+        None => Ok(read.await?),
+    }
+}
+
 /// Writes `buf` with `splices` inserted at their offsets (see [`Splice`]) using vectored writes,
 /// looping over partial writes until every byte is out. Offsets must be non-decreasing and
 /// within `buf` (checked: an `InvalidInput` error otherwise, before anything is written).
@@ -330,7 +470,7 @@ impl Connection<crate::stream::Stream> {
     /// nobody asked for. Checked by the proxy before reusing a connection, because then
     /// nothing has been sent yet and reconnecting is safe; one non-blocking read.
     pub fn is_stale(&self) -> bool {
-        if !self.read_buf.is_empty() {
+        if !self.read_buf.is_empty() || self.pending.is_some() {
             return true;
         }
         let mut probe = [0u8; 1];
@@ -556,5 +696,100 @@ mod tests {
             r.err().map(|e| e.kind()),
             Some(tether_core::ErrorKind::MessageTooLarge)
         );
+    }
+
+    /// A msgpack RESULT frame for `value` (with an annotation, to shift the payload).
+    fn msgpack_frame(value: &tether_core::Value) -> Vec<u8> {
+        let ann = [Annotation {
+            id: *b"XTRA",
+            data: bytes::Bytes::from_static(b"abc"),
+        }];
+        let mut out = Vec::new();
+        crate::message::encode_into(
+            &mut out,
+            Header::new(msg_type::RESULT, 4, 0, 5),
+            &ann,
+            usize::MAX,
+            |b| crate::serializer::msgpack::encode(value, b),
+        )
+        .unwrap();
+        out
+    }
+
+    #[tokio::test]
+    async fn large_bins_are_received_apart_and_decode_the_same() {
+        use crate::serializer::{Limits, Serializer};
+        use tether_core::Value;
+        let big = Value::Bytes((0..300_000u32).map(|i| (i % 253) as u8).collect());
+        let values = [
+            big.clone(),
+            Value::List(vec![
+                Value::str("x"),
+                big.clone(),
+                Value::Int(7),
+                big.clone(),
+            ]),
+            Value::Bytes(vec![3; 100]),
+        ];
+        for (chunk, v) in [1usize, 7, 4096, 1 << 20]
+            .iter()
+            .flat_map(|c| values.iter().map(move |v| (*c, v)))
+        {
+            let (mut client, server) = tokio::io::duplex(chunk.max(64));
+            let mut conn = Connection::new(server, 1 << 20);
+            conn.set_detach_large_bytes(Some(1000));
+            let mut bytes = msgpack_frame(v);
+            bytes.extend(msgpack_frame(&Value::Int(1))); // a pipelined small frame after it
+            let writer = tokio::spawn(async move {
+                for piece in bytes.chunks(chunk) {
+                    client.write_all(piece).await.unwrap();
+                }
+                client
+            });
+            let mut m = conn.read_message(None, None).await.unwrap().unwrap();
+            assert_eq!(m.annotation(b"XTRA").map(|b| &b[..]), Some(&b"abc"[..]));
+            if chunk < 4096 && matches!(v, Value::List(_)) || chunk == 1 {
+                assert_eq!(m.has_detached(), v != &values[2], "chunk {chunk}");
+            }
+            let d = m.take_detached();
+            let got = Serializer::Msgpack
+                .decode_detached(&m.payload, d, &Limits::default())
+                .unwrap();
+            assert_eq!(&got, v, "chunk {chunk}");
+            let m2 = conn.read_message(None, None).await.unwrap().unwrap();
+            assert!(!m2.has_detached());
+            assert_eq!(m2.payload[..], [1]);
+            drop(writer.await.unwrap());
+            assert!(conn.read_message(None, None).await.unwrap().is_none());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_declared_huge_bin_is_not_allocated_up_front_and_truncation_is_an_error() {
+        use tether_core::Value;
+        // 60 MiB bin declared, a little sent, then a stall: at most one step is held
+        let mut frame = msgpack_frame(&Value::Bytes(vec![9; 60 << 20]));
+        frame.truncate(HEADER_SIZE + 11 + 5 + 100);
+        let (mut client, server) = tokio::io::duplex(1 << 16);
+        let mut conn = Connection::new(server, 64 << 20);
+        conn.set_detach_large_bytes(Some(1000));
+        client.write_all(&frame).await.unwrap();
+        let r = conn
+            .read_message(None, Some(std::time::Duration::from_millis(50)))
+            .await;
+        assert!(matches!(r, Err(FrameError::Timeout)), "{r:?}");
+        assert!(
+            conn.read_capacity() <= 2 * MAX_GROW_STEP + INITIAL_BUFFER,
+            "{}",
+            conn.read_capacity()
+        );
+        // the peer goes away in the middle of the bin
+        let (mut client, server) = tokio::io::duplex(1 << 16);
+        let mut conn = Connection::new(server, 64 << 20);
+        conn.set_detach_large_bytes(Some(1000));
+        client.write_all(&frame).await.unwrap();
+        drop(client);
+        let r = conn.read_message(None, None).await;
+        assert!(matches!(r, Err(FrameError::Truncated)), "{r:?}");
     }
 }

@@ -3,7 +3,7 @@
 //! (header + annotations + payload in one buffer, so each message goes out in one write).
 
 use crate::frame::{flags, FrameError, Header, HEADER_SIZE};
-use crate::serializer::Splice;
+use crate::serializer::{Detached, Splice};
 use bytes::Bytes;
 use std::io::Read;
 
@@ -24,8 +24,12 @@ pub struct Message {
     pub header: Header,
     /// Annotation chunks in wire order.
     pub annotations: Vec<Annotation>,
-    /// The (inflated) payload.
+    /// The (inflated) payload. Complete, except when a connection that detaches large byte
+    /// strings cut one out (see [`Message::take_detached`]): decode it with the serializer's
+    /// `*_detached` methods then.
     pub payload: Bytes,
+    /// The byte string cut out of `payload` while it was received, if any.
+    pub(crate) detached: Option<Detached>,
 }
 
 impl Message {
@@ -74,7 +78,19 @@ impl Message {
             header,
             annotations,
             payload,
+            detached: None,
         })
+    }
+
+    /// Takes the byte string the connection cut out of the payload (`None` when the payload is
+    /// complete), to hand to `Serializer::decode_detached` together with the payload.
+    pub fn take_detached(&mut self) -> Option<Detached> {
+        self.detached.take()
+    }
+
+    /// Whether a byte string was cut out of the payload (and not taken yet).
+    pub fn has_detached(&self) -> bool {
+        self.detached.is_some()
     }
 
     /// Looks up an annotation by id.

@@ -255,7 +255,7 @@ impl Proxy {
             return Ok(Reply::Value(Value::None));
         };
         if reply.header.flags & flags::ITEMSTREAMRESULT == 0 {
-            return self.decode_result(&reply).map(Reply::Value);
+            return self.decode_result(reply).map(Reply::Value);
         }
         let id = reply
             .annotation(b"STRM")
@@ -287,7 +287,7 @@ impl Proxy {
             }
             Err(e) => return Some(Err(e)),
         };
-        match self.decode_result(&reply) {
+        match self.decode_result(reply) {
             Ok(v) => Some(Ok(v)),
             Err(e) if e.class() == Some("builtins.StopIteration") => None,
             Err(e) => Some(Err(e)),
@@ -329,7 +329,7 @@ impl Proxy {
             .exchange(Call::new("<batch>", items), true, flags::BATCH)
             .await?
             .ok_or_else(|| RemoteError::protocol("no reply to a batch"))?;
-        let value = self.decode_result(&reply)?;
+        let value = self.decode_result(reply)?;
         let (Value::List(items) | Value::Tuple(items)) = value else {
             return Err(RemoteError::protocol("batch reply is not a list"));
         };
@@ -342,11 +342,13 @@ impl Proxy {
             .collect())
     }
 
-    fn decode_result(&self, reply: &Message) -> Result<Value, RemoteError> {
-        let value = self
-            .settings
-            .serializer
-            .decode(&reply.payload, &self.settings.limits)?;
+    fn decode_result(&self, mut reply: Message) -> Result<Value, RemoteError> {
+        let detached = reply.take_detached();
+        let value = self.settings.serializer.decode_detached(
+            &reply.payload,
+            detached,
+            &self.settings.limits,
+        )?;
         let f = reply.header.flags;
         if f & flags::ITEMSTREAMRESULT != 0 {
             return Err(RemoteError::protocol(
@@ -499,6 +501,8 @@ impl Proxy {
         };
         let mut conn = Connection::new(stream, s.max_message_size);
         conn.set_compression(s.compress);
+        // Large byte strings in results are received straight into their own buffers.
+        conn.set_detach_large_bytes(Some(crate::serializer::SPLICE_THRESHOLD));
         let hello = Value::Map(vec![
             (Value::str("handshake"), s.handshake.clone()),
             (Value::str("object"), Value::str(object)),
@@ -570,7 +574,7 @@ impl Proxy {
             })
             .await?;
         let reply = read_reply(&mut live.conn).await?;
-        let value = self.decode_result(&reply)?;
+        let value = self.decode_result(reply)?;
         Ok(Metadata::from_value(&value))
     }
 }

@@ -163,7 +163,7 @@ fn reply_err(oneway: bool, e: RemoteError) -> Reply {
 pub(super) async fn invoke(
     shared: &Arc<Shared>,
     ser: Serializer,
-    msg: Message,
+    mut msg: Message,
     conn_id: u64,
     closing: &mut StateWait,
 ) -> Reply {
@@ -175,7 +175,9 @@ pub(super) async fn invoke(
             RemoteError::protocol("serialized blob pass-through (KEEPSERIALIZED) is not supported"),
         );
     }
-    let (object_id, mut call) = match ser.decode_call(&msg.payload, &shared.config.limits) {
+    let detached = msg.take_detached();
+    let decoded = ser.decode_call_detached(&msg.payload, detached, &shared.config.limits);
+    let (object_id, mut call) = match decoded {
         Ok(x) => x,
         Err(e) => {
             tracing::warn!(target: LOG, "invalid INVOKE payload: {e}");

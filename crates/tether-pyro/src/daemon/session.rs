@@ -52,6 +52,8 @@ async fn serve(shared: Arc<Shared>, stream: Stream, conn_id: u64) {
     let cfg = &shared.config;
     let mut conn = Connection::new(stream, cfg.max_message_size);
     conn.set_compression(cfg.compress_replies);
+    // Large byte strings in calls are received straight into their own buffers.
+    conn.set_detach_large_bytes(Some(crate::serializer::SPLICE_THRESHOLD));
     // Long-lived waits (see state_wait.rs): stop reading once the daemon stops, abort a call
     // in progress once it closes.
     let mut stopping = StateWait::new(shared.state.subscribe(), State::Stopping);

@@ -53,6 +53,27 @@ pub struct Splice<'v> {
     pub data: &'v [u8],
 }
 
+/// A byte string the frame reader took out of a payload while receiving it, reading it straight
+/// into its own `Vec` (which becomes the decoded `Value::Bytes` without a copy). The payload
+/// then lacks those bytes: they belong at offset `at`, where the byte string's header ends.
+/// Only msgpack payloads are ever cut this way (see `Connection::set_detach_large_bytes`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Detached {
+    /// Offset in the payload where the bytes belong.
+    pub at: usize,
+    /// The bytes.
+    pub data: Vec<u8>,
+}
+
+impl std::fmt::Debug for Detached {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Detached")
+            .field("at", &self.at)
+            .field("len", &self.data.len())
+            .finish()
+    }
+}
+
 /// Byte strings at least this long are spliced by [`Serializer::encode_spliced`]: below it a
 /// copy costs less than an extra I/O vector, above it the copy is the larger cost (a 1 MiB
 /// copy is ~50 µs, as much as the kernel's own transfer).
@@ -145,6 +166,24 @@ impl Serializer {
         }
     }
 
+    /// [`Self::decode`] for a payload the frame reader cut a byte string out of (`None`: a
+    /// whole payload). Only msgpack payloads can be cut; any other serializer refuses a cut one.
+    pub fn decode_detached(
+        self,
+        bytes: &[u8],
+        detached: Option<Detached>,
+        limits: &Limits,
+    ) -> Result<Value, RemoteError> {
+        match (self, detached) {
+            (_, None) => self.decode(bytes, limits),
+            (Serializer::Msgpack, Some(d)) => msgpack::decode_detached(bytes, Some(d), limits),
+            (_, Some(_)) => Err(RemoteError::serialization(format!(
+                "{}: payload with detached bytes",
+                self.name()
+            ))),
+        }
+    }
+
     /// Appends an INVOKE payload for `call` on `object`: the 4-tuple
     /// `(object, method, vargs, kwargs)` for serpent and msgpack, the object
     /// `{"object", "method", "params", "kwargs"}` for json. `kwargs_none` writes `None` instead of
@@ -187,9 +226,20 @@ impl Serializer {
     /// `None` for kwargs, as Python clients send them. `call.oneway` is left false (it is a
     /// header flag, not part of the payload).
     pub fn decode_call(self, bytes: &[u8], limits: &Limits) -> Result<(String, Call), RemoteError> {
+        self.decode_call_detached(bytes, None, limits)
+    }
+
+    /// [`Self::decode_call`] for a payload the frame reader may have cut a byte string out of
+    /// (see [`Detached`]).
+    pub fn decode_call_detached(
+        self,
+        bytes: &[u8],
+        detached: Option<Detached>,
+        limits: &Limits,
+    ) -> Result<(String, Call), RemoteError> {
         let bad =
             |what: &str| RemoteError::serialization(format!("invalid INVOKE payload: {what}"));
-        let value = self.decode(bytes, limits)?;
+        let value = self.decode_detached(bytes, detached, limits)?;
         let (object, method, args, kwargs) = match value {
             Value::Map(mut entries) if self == Serializer::Json => {
                 let mut take = |key: &str| {

@@ -26,7 +26,7 @@
 //! exceeds the bytes left, before allocating anything; depth and item count follow [`Limits`].
 
 use crate::serializer::common::{check_encode_depth, error_at, Budget, MAX_INT_DIGITS};
-use crate::serializer::{Limits, Splice};
+use crate::serializer::{Detached, Limits, Splice};
 use num_bigint::BigInt;
 use num_traits::ToPrimitive;
 use tether_core::{RemoteError, Value};
@@ -240,22 +240,113 @@ fn write_ext(code: i8, data: &[u8], out: &mut Vec<u8>) -> Result<(), RemoteError
 
 /// Decodes one msgpack value spanning all of `bytes`.
 pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Value, RemoteError> {
+    decode_detached(bytes, None, limits)
+}
+
+/// Decodes one msgpack value spanning all of `bytes` plus, when given, the detached byte string
+/// that belongs at its offset (see [`Detached`]): the bin whose header ends there, and whose
+/// declared length is the detached length, becomes `Value::Bytes` of that `Vec` (no copy). A
+/// detached string that no bin claims is an error, as is trailing data.
+pub fn decode_detached(
+    bytes: &[u8],
+    detached: Option<Detached>,
+    limits: &Limits,
+) -> Result<Value, RemoteError> {
     let mut r = Reader {
         s: bytes,
         pos: 0,
         budget: Budget::new(FORMAT, limits),
+        detached,
     };
     let v = r.value()?;
     if r.pos != bytes.len() {
         return Err(r.err("extra data after the value"));
     }
+    if r.detached.is_some() {
+        return Err(r.err("detached bytes do not belong to any bin"));
+    }
     Ok(v)
+}
+
+/// What [`find_large_bin`] found in the beginning of a payload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinScan {
+    /// The first bin of at least the asked length: its data starts at `at` and is `len` long.
+    Found {
+        /// Offset of the bin's first data byte.
+        at: usize,
+        /// The bin's declared length.
+        len: usize,
+    },
+    /// The prefix ended inside the value's items before such a bin was seen.
+    NeedMore,
+    /// No such bin within the prefix (or the prefix is not msgpack).
+    None,
+}
+
+/// Walks the items of a msgpack payload in wire order (container headers, then their items;
+/// msgpack is prefix-ordered, so no recursion is needed) looking for the first bin of at least
+/// `min` bytes, without decoding anything; lets the frame reader receive that bin directly
+/// into its own buffer. Only headers are read: the result is a hint, the decoder checks again.
+pub fn find_large_bin(prefix: &[u8], min: usize) -> BinScan {
+    let mut pos = 0usize;
+    let be = |at: usize, n: usize| -> Option<usize> {
+        let b = prefix.get(at..at.checked_add(n)?)?;
+        Some(b.iter().fold(0usize, |acc, &x| (acc << 8) | usize::from(x)))
+    };
+    while pos < prefix.len() {
+        let b = prefix[pos];
+        // (header bytes including the type byte, data bytes after the header)
+        let (head, data): (usize, Option<usize>) = match b {
+            0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 | 0x80..=0x9f => (1, Some(0)),
+            0xa0..=0xbf => (1, Some(usize::from(b & 0x1f))),
+            0xc1 => return BinScan::None,
+            0xc4..=0xc6 => {
+                let w = [1, 2, 4][usize::from(b - 0xc4)];
+                let Some(n) = be(pos + 1, w) else {
+                    return BinScan::NeedMore;
+                };
+                if n >= min {
+                    return BinScan::Found {
+                        at: pos + 1 + w,
+                        len: n,
+                    };
+                }
+                (1 + w, Some(n))
+            }
+            0xc7..=0xc9 => {
+                let w = [1, 2, 4][usize::from(b - 0xc7)];
+                (1 + w + 1, be(pos + 1, w))
+            }
+            0xca => (5, Some(0)),
+            0xcb => (9, Some(0)),
+            0xcc..=0xcf => (1 + [1, 2, 4, 8][usize::from(b - 0xcc)], Some(0)),
+            0xd0..=0xd3 => (1 + [1, 2, 4, 8][usize::from(b - 0xd0)], Some(0)),
+            0xd4..=0xd8 => (2 + [1, 2, 4, 8, 16][usize::from(b - 0xd4)], Some(0)),
+            0xd9..=0xdb => {
+                let w = [1, 2, 4][usize::from(b - 0xd9)];
+                (1 + w, be(pos + 1, w))
+            }
+            0xdc | 0xde => (3, Some(0)),
+            0xdd | 0xdf => (5, Some(0)),
+        };
+        let Some(data) = data else {
+            return BinScan::NeedMore;
+        };
+        pos = match pos.checked_add(head).and_then(|p| p.checked_add(data)) {
+            Some(p) => p,
+            None => return BinScan::None,
+        };
+    }
+    BinScan::NeedMore
 }
 
 struct Reader<'a> {
     s: &'a [u8],
     pos: usize,
     budget: Budget,
+    /// The byte string cut out of `s` at its offset, until a bin claims it.
+    detached: Option<Detached>,
 }
 
 impl<'a> Reader<'a> {
@@ -309,15 +400,15 @@ impl<'a> Reader<'a> {
             0xc3 => Value::Bool(true),
             0xc4 => {
                 let n = self.u8()?.into();
-                Value::Bytes(self.take(n)?.to_vec())
+                self.bin(n)?
             }
             0xc5 => {
                 let n = self.u16()?;
-                Value::Bytes(self.take(n)?.to_vec())
+                self.bin(n)?
             }
             0xc6 => {
                 let n = self.u32()?;
-                Value::Bytes(self.take(n)?.to_vec())
+                self.bin(n)?
             }
             0xc7 => {
                 let n = self.u8()?.into();
@@ -382,6 +473,17 @@ impl<'a> Reader<'a> {
             }
             0xe0..=0xff => Value::Int(i64::from(b as i8)),
         })
+    }
+
+    /// A bin's data: the detached string if it belongs here, else `n` bytes of the input.
+    fn bin(&mut self, n: usize) -> Result<Value, RemoteError> {
+        if let Some(d) = self
+            .detached
+            .take_if(|d| d.at == self.pos && d.data.len() == n)
+        {
+            return Ok(Value::Bytes(d.data));
+        }
+        Ok(Value::Bytes(self.take(n)?.to_vec()))
     }
 
     fn string(&mut self, n: usize) -> Result<Value, RemoteError> {
@@ -611,5 +713,54 @@ mod tests {
         }
         assert!(encode(&deep, &mut Vec::new()).is_err());
         assert!(encode_spliced(&deep, &mut Vec::new(), &mut Vec::new(), 1).is_err());
+    }
+
+    #[test]
+    fn large_bins_are_found_and_decode_from_a_detached_buffer() {
+        let big = Value::Bytes((0..5000u32).map(|i| i as u8).collect());
+        let call = Value::Tuple(vec![
+            Value::str("obj"),
+            Value::str("echo"),
+            Value::Tuple(vec![
+                Value::Bytes(vec![1; 10]),
+                Value::Float(1.0),
+                big.clone(),
+            ]),
+            Value::Map(vec![]),
+        ]);
+        let bytes = enc(&call);
+        let BinScan::Found { at, len } = find_large_bin(&bytes, 1000) else {
+            panic!("not found")
+        };
+        assert_eq!((len, &bytes[at..at + len]), (5000, &enc(&big)[3..]));
+        // every prefix that stops before the bin's header is complete wants more
+        for cut in 0..at {
+            assert_eq!(
+                find_large_bin(&bytes[..cut], 1000),
+                BinScan::NeedMore,
+                "{cut}"
+            );
+        }
+        assert_eq!(find_large_bin(&bytes, 6000), BinScan::NeedMore);
+        assert_eq!(find_large_bin(&hex("c1"), 1), BinScan::None);
+        // the payload without the bin's bytes, plus the bytes, decodes as the whole payload
+        let mut cut = bytes[..at].to_vec();
+        cut.extend_from_slice(&bytes[at + len..]);
+        let data = bytes[at..at + len].to_vec();
+        let d = |at, data: &Vec<u8>| {
+            Some(Detached {
+                at,
+                data: data.clone(),
+            })
+        };
+        let limits = Limits::default();
+        assert_eq!(
+            decode_detached(&cut, d(at, &data), &limits).unwrap(),
+            decode(&bytes, &limits).unwrap()
+        );
+        // a detached part nobody claims (wrong offset or length) is an error, never a panic
+        assert!(decode_detached(&cut, d(at - 1, &data), &limits).is_err());
+        assert!(decode_detached(&cut, d(at, &data[1..].to_vec()), &limits).is_err());
+        assert!(decode_detached(&cut, d(usize::MAX, &data), &limits).is_err());
     }
 }
