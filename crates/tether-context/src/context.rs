@@ -18,7 +18,7 @@
 //! [`ApplicationContext::close`] runs `destroy` newest first and shuts every server down
 //! gracefully.
 
-use crate::component::{CtorArgs, InitContext};
+use crate::component::{CtorArgs, InitContext, ObjectPostProcessor};
 use crate::def::{NamedDef, ObjectDef, Origin, Scope, ValueDef};
 use crate::error::{ContextError, ContextErrorKind as K, Result};
 use crate::object::{FacetTable, ObjectRef};
@@ -379,6 +379,35 @@ impl ApplicationContext {
         self.run_hooks(&c.made).map(|_| ())
     }
 
+    /// Applies one post-processor stage to every object that is not itself a post-processor,
+    /// replacing each cached singleton with what the processors return.
+    fn post_process(
+        &self,
+        objs: &mut [ObjectRef],
+        pps: &[ObjectRef],
+        stage: &str,
+        apply: impl Fn(
+            &dyn ObjectPostProcessor,
+            ObjectRef,
+            &str,
+        ) -> std::result::Result<ObjectRef, String>,
+    ) -> Result<()> {
+        for o in objs.iter_mut() {
+            if pps.iter().any(|p| p.ptr_eq(o)) {
+                continue;
+            }
+            for pp in pps {
+                if let Some(p) = pp.component().and_then(|c| c.post_processor()) {
+                    let id = o.id().to_string();
+                    *o = apply(p, o.clone(), &id)
+                        .map_err(|m| self.located(&id, K::Lifecycle, format!("{stage}: {m}")))?;
+                }
+            }
+            self.inner.replace_singleton(o);
+        }
+        Ok(())
+    }
+
     /// Post-processors, `after_properties_set`, `set_app_context`, post-processors, for `made`.
     fn run_hooks(&self, made: &[ObjectRef]) -> Result<Vec<ObjectRef>> {
         {
@@ -391,27 +420,12 @@ impl ApplicationContext {
         }
         let pps = self.inner.lock().post_processors.clone();
         let mut objs: Vec<ObjectRef> = made.to_vec();
-        let is_pp = |o: &ObjectRef| pps.iter().any(|p| p.ptr_eq(o));
-        for o in objs.iter_mut() {
-            if is_pp(o) {
-                continue;
-            }
-            for pp in &pps {
-                if let Some(p) = pp.component().and_then(|c| c.post_processor()) {
-                    let id = o.id().to_string();
-                    *o = p
-                        .post_process_before_initialization(o.clone(), &id)
-                        .map_err(|m| {
-                            self.located(
-                                &id,
-                                K::Lifecycle,
-                                format!("post_process_before_initialization: {m}"),
-                            )
-                        })?;
-                }
-            }
-            self.inner.replace_singleton(o);
-        }
+        self.post_process(
+            &mut objs,
+            &pps,
+            "post_process_before_initialization",
+            |p, o, id| p.post_process_before_initialization(o, id),
+        )?;
         let init = InitContext {
             holder: self.inner.holder.clone(),
             id: String::new(),
@@ -437,26 +451,12 @@ impl ApplicationContext {
                 c.set_app_context(&weak);
             }
         }
-        for o in objs.iter_mut() {
-            if is_pp(o) {
-                continue;
-            }
-            for pp in &pps {
-                if let Some(p) = pp.component().and_then(|c| c.post_processor()) {
-                    let id = o.id().to_string();
-                    *o = p
-                        .post_process_after_initialization(o.clone(), &id)
-                        .map_err(|m| {
-                            self.located(
-                                &id,
-                                K::Lifecycle,
-                                format!("post_process_after_initialization: {m}"),
-                            )
-                        })?;
-                }
-            }
-            self.inner.replace_singleton(o);
-        }
+        self.post_process(
+            &mut objs,
+            &pps,
+            "post_process_after_initialization",
+            |p, o, id| p.post_process_after_initialization(o, id),
+        )?;
         Ok(objs)
     }
 }
