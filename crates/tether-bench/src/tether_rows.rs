@@ -22,8 +22,8 @@ static ECHO: MethodInfo = MethodInfo {
 struct BenchEcho;
 
 impl Dispatch for BenchEcho {
-    fn methods(&self) -> Vec<&'static MethodInfo> {
-        vec![&ECHO]
+    fn methods(&self) -> &[MethodInfo] {
+        std::slice::from_ref(&ECHO)
     }
 
     fn dispatch(&self, call: Call) -> BoxFuture<'_, Result<Value, RemoteError>> {

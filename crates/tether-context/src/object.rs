@@ -234,6 +234,9 @@ impl ObjectRef {
 /// implements several service traits is exported once, under one name).
 struct Router {
     parts: Vec<Arc<dyn Dispatch>>,
+    /// Every part's methods and attributes, gathered once so lookups borrow.
+    methods: Vec<MethodInfo>,
+    attrs: Vec<AttrInfo>,
 }
 
 impl Router {
@@ -251,17 +254,23 @@ impl Router {
                 }
             }
         }
-        Ok(Router { parts })
+        let methods = parts.iter().flat_map(|p| p.methods()).copied().collect();
+        let attrs = parts.iter().flat_map(|p| p.attrs()).copied().collect();
+        Ok(Router {
+            parts,
+            methods,
+            attrs,
+        })
     }
 }
 
 impl Dispatch for Router {
-    fn methods(&self) -> Vec<&'static MethodInfo> {
-        self.parts.iter().flat_map(|p| p.methods()).collect()
+    fn methods(&self) -> &[MethodInfo] {
+        &self.methods
     }
 
-    fn attrs(&self) -> Vec<&'static AttrInfo> {
-        self.parts.iter().flat_map(|p| p.attrs()).collect()
+    fn attrs(&self) -> &[AttrInfo] {
+        &self.attrs
     }
 
     fn dispatch(&self, call: Call) -> BoxFuture<'_, Result<Value, RemoteError>> {

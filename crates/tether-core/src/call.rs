@@ -6,7 +6,7 @@
 //! implementation (generated dispatcher, hand-written dynamic service, router) fits behind
 //! `Arc<dyn Dispatch>`.
 
-use crate::{RemoteError, Reply, Value, ValueStream};
+use crate::{CallContext, RemoteError, Reply, Value, ValueStream};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -22,7 +22,11 @@ pub const SETATTR: &str = "__setattr__";
 ///
 /// There is no object name in it: an [`Invoker`] is bound to one remote object (the object id
 /// is part of its URL, `PYRO:obj@host:port`), and a [`Dispatch`] *is* one object.
+///
+/// Build one with [`Call::new`] and the builder methods; the struct is `#[non_exhaustive]` so
+/// that wires can add what they carry without breaking code that builds or reads calls.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Call {
     /// The method name (or [`GETATTR`]/[`SETATTR`] for attribute access).
     pub method: String,
@@ -32,6 +36,9 @@ pub struct Call {
     pub kwargs: Vec<(String, Value)>,
     /// Fire and forget: the caller wants no reply and gets `Value::None` at once.
     pub oneway: bool,
+    /// Who is calling and until when: deadline, peer address, verified TLS subject,
+    /// annotations. Servers fill it in; service code reads it with [`CallContext::current`].
+    pub context: CallContext,
 }
 
 impl Call {
@@ -42,7 +49,32 @@ impl Call {
             args,
             kwargs: Vec::new(),
             oneway: false,
+            context: CallContext::default(),
         }
+    }
+
+    /// A call with positional and keyword arguments.
+    pub fn with_args(
+        method: impl Into<String>,
+        args: Vec<Value>,
+        kwargs: Vec<(String, Value)>,
+    ) -> Self {
+        Call {
+            kwargs,
+            ..Call::new(method, args)
+        }
+    }
+
+    /// Sets the call context.
+    pub fn context(mut self, context: CallContext) -> Self {
+        self.context = context;
+        self
+    }
+
+    /// Sets oneway to `oneway`.
+    pub fn set_oneway(mut self, oneway: bool) -> Self {
+        self.oneway = oneway;
+        self
     }
 
     /// Adds a keyword argument.
@@ -110,12 +142,13 @@ pub struct AttrInfo {
 
 /// Server side: one object that calls can be routed to.
 pub trait Dispatch: Send + Sync + 'static {
-    /// The exposed methods.
-    fn methods(&self) -> Vec<&'static MethodInfo>;
+    /// The exposed methods. Borrowed, not built, so that looking a method up on every call
+    /// allocates nothing.
+    fn methods(&self) -> &[MethodInfo];
 
     /// The exposed attributes (empty by default).
-    fn attrs(&self) -> Vec<&'static AttrInfo> {
-        Vec::new()
+    fn attrs(&self) -> &[AttrInfo] {
+        &[]
     }
 
     /// Runs one call. Unknown methods are a `builtins.AttributeError`, bad arguments a
@@ -131,9 +164,9 @@ pub trait Dispatch: Send + Sync + 'static {
         Box::pin(async move { self.dispatch(call).await.map(Reply::Value) })
     }
 
-    /// Looks up an exposed method by name.
-    fn method(&self, name: &str) -> Option<&'static MethodInfo> {
-        self.methods().into_iter().find(|m| m.name == name)
+    /// Looks up an exposed method by name (no allocation).
+    fn method(&self, name: &str) -> Option<&MethodInfo> {
+        self.methods().iter().find(|m| m.name == name)
     }
 }
 

@@ -1179,12 +1179,7 @@ pub mod glue {
         args: [Result<Value, RemoteError>; N],
         oneway: bool,
     ) -> Result<Call, RemoteError> {
-        Ok(Call {
-            method: method.to_owned(),
-            args: args.into_iter().collect::<Result<Vec<_>, _>>()?,
-            kwargs: Vec::new(),
-            oneway,
-        })
+        Ok(Call::new(method, args.into_iter().collect::<Result<Vec<_>, _>>()?).set_oneway(oneway))
     }
 
     /// Proxy side: sends a call and converts the reply to the method's result type.

@@ -251,12 +251,12 @@ fn asctime_utc() -> String {
 }
 
 impl Dispatch for EchoService {
-    fn methods(&self) -> Vec<&'static MethodInfo> {
-        METHODS.iter().collect()
+    fn methods(&self) -> &[MethodInfo] {
+        &METHODS
     }
 
-    fn attrs(&self) -> Vec<&'static AttrInfo> {
-        ATTRS.iter().collect()
+    fn attrs(&self) -> &[AttrInfo] {
+        &ATTRS
     }
 
     fn dispatch(&self, call: Call) -> BoxFuture<'_, Result<Value, RemoteError>> {

@@ -52,11 +52,26 @@ impl ErrorKind {
     }
 }
 
+/// Whether a failed call may have reached the server, which is what decides if retrying it
+/// (here or on another server of a pool) could run it twice.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Delivery {
+    /// The call never left this process (no connection, refused in the handshake, could not
+    /// be encoded, bad configuration): retrying cannot run it twice.
+    NotSent,
+    /// The request was (maybe partly) sent and no answer came: the server may have run it.
+    Unknown,
+    /// The server received the call (it answered with an exception, for example).
+    Delivered,
+}
+
 /// The error of a remote (or local, through the same trait) call.
 pub struct RemoteError(Box<Inner>);
 
 struct Inner {
     kind: ErrorKind,
+    delivery: Delivery,
     message: String,
     class: Option<String>,
     args: Vec<Value>,
@@ -67,8 +82,14 @@ struct Inner {
 impl RemoteError {
     /// A framework error of the given kind.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        let delivery = match kind {
+            ErrorKind::Remote => Delivery::Delivered,
+            ErrorKind::Config | ErrorKind::NoLiveServer => Delivery::NotSent,
+            _ => Delivery::Unknown,
+        };
         RemoteError(Box::new(Inner {
             kind,
+            delivery,
             message: message.into(),
             class: None,
             args: Vec::new(),
@@ -201,10 +222,44 @@ impl RemoteError {
     }
 }
 
+impl RemoteError {
+    /// Whether the call may have reached the server ([`Delivery`]). Defaults by kind:
+    /// `Delivered` for remote exceptions, `NotSent` for configuration errors and "no live
+    /// server", `Unknown` otherwise; a client marks what it knows better (a refused connect is
+    /// `NotSent`) with [`RemoteError::with_delivery`].
+    pub fn delivery(&self) -> Delivery {
+        self.0.delivery
+    }
+
+    /// Sets what is known about delivery.
+    pub fn with_delivery(mut self, delivery: Delivery) -> Self {
+        self.0.delivery = delivery;
+        self
+    }
+
+    /// Marks the call as never sent (see [`Delivery::NotSent`]).
+    pub fn not_sent(self) -> Self {
+        self.with_delivery(Delivery::NotSent)
+    }
+
+    /// Whether the call may have reached the server (`delivery() != NotSent`).
+    pub fn may_have_reached_server(&self) -> bool {
+        self.0.delivery != Delivery::NotSent
+    }
+
+    /// Whether a pool may retry the call without risking running it twice: the failure is
+    /// retryable and the call never reached a server. A method known to be idempotent may be
+    /// retried on [`is_retryable`](Self::is_retryable) alone.
+    pub fn is_safe_to_retry(&self) -> bool {
+        self.is_retryable() && !self.may_have_reached_server()
+    }
+}
+
 impl fmt::Debug for RemoteError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("RemoteError");
         d.field("kind", &self.0.kind)
+            .field("delivery", &self.0.delivery)
             .field("message", &self.0.message);
         if let Some(c) = &self.0.class {
             d.field("class", c);
@@ -257,6 +312,16 @@ mod tests {
         assert_eq!(e.class(), Some("builtins.ValueError"));
         assert!(!e.is_retryable());
         assert!(RemoteError::connection("refused").is_retryable());
+    }
+
+    #[test]
+    fn delivery_decides_safe_retries() {
+        let e = RemoteError::connection("reset");
+        assert!(e.may_have_reached_server() && !e.is_safe_to_retry());
+        let e = RemoteError::connection("refused").not_sent();
+        assert!(!e.may_have_reached_server() && e.is_safe_to_retry());
+        assert_eq!(RemoteError::value_error("x").delivery(), Delivery::Delivered);
+        assert_eq!(RemoteError::config("x").delivery(), Delivery::NotSent);
     }
 
     #[test]

@@ -8,6 +8,8 @@
 //! - [`Call`], [`Invoker`], [`Dispatch`] (`call.rs`): one call, the client-side trait that sends
 //!   it, and the server-side trait that routes it to an object; [`bind_args`] applies Python's
 //!   positional/keyword rules.
+//! - [`CallContext`] (`context.rs`): deadline, peer, verified TLS subject and annotations of a
+//!   call; service code reads it with [`CallContext::current`].
 //! - [`to_value`] / [`from_value`] (`convert.rs`): typed Rust values ↔ [`Value`] through serde.
 //! - [`Remotable`], [`UpcastFrom`], [`ClassEntry`], [`FacetEntry`] (`registry.rs`): the glue
 //!   `#[tether::service]` and `#[tether::component]` generate.
@@ -25,6 +27,7 @@
 
 mod blocking;
 mod call;
+mod context;
 mod convert;
 pub mod echo;
 mod error;
@@ -37,8 +40,9 @@ pub use blocking::{Blocking, BlockingRuntime};
 pub use call::{
     bind_args, AttrInfo, BoxFuture, Call, Dispatch, Invoker, MethodInfo, GETATTR, SETATTR,
 };
+pub use context::{CallContext, TlsSubject};
 pub use convert::{from_value, to_value};
-pub use error::{ErrorKind, RemoteError};
+pub use error::{Delivery, ErrorKind, RemoteError};
 pub use local::LocalInvoker;
 pub use num_bigint::BigInt;
 pub use registry::{

@@ -8,12 +8,30 @@
 //! Equality ([`PartialEq`]) is *structural and exact*: floats compare by bit pattern, except
 //! that every NaN equals every NaN, so `-0.0 != 0.0` and a round-tripped NaN equals itself.
 //! That is the equality a "lossless round trip" test needs.
+//!
+//! `Value` is `#[non_exhaustive]`: a wire may need a new variant (a decimal, say) without
+//! breaking every `match` outside this crate, so matches there end with a `_` arm.
+//!
+//! ## Shared references
+//! `Value` is a tree: it has no identity and no back-references. Wires that carry references
+//! (Hessian's `ref`, a pickle memo, a YAML anchor) resolve them **while decoding**, by cloning
+//! the referenced value into each place that names it, and never write references when
+//! encoding. Two consequences, both deliberate:
+//! - Cycles cannot be represented. A decoder that meets a reference to a value still being
+//!   decoded (an ancestor) refuses the message with a serialization error instead of looping.
+//! - A reference is cheap on the wire but its expansion is not, so every decoder that resolves
+//!   references counts the *expanded* size against its limits (total items, total bytes); a
+//!   message of a few kilobytes that references itself into gigabytes is refused, not built.
+//!
+//! Identity-preserving graphs would need an arena or `Rc` in `Value`, making every codec and
+//! every user `match` pay for a case that remote interfaces rarely need.
 
 use num_bigint::BigInt;
 use std::fmt;
 
 /// A dynamically typed value as carried by a wire protocol.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub enum Value {
     /// Python `None`, Java `null`, XML-RPC `<nil/>`.
     None,

@@ -163,13 +163,13 @@ fn expand_trait(root: &Path, mut tr: ItemTrait) -> syn::Result<TokenStream> {
                         #c::Dispatch::dispatch(self, call).await.map(#c::Reply::Value)
                     });
                 }
-                let #c::Call { method: __tether_method, args: __tether_args, kwargs: __tether_kwargs, .. } = call;
-                ::std::boxed::Box::pin(async move {
+                let #c::Call { method: __tether_method, args: __tether_args, kwargs: __tether_kwargs, context: __tether_context, .. } = call;
+                ::std::boxed::Box::pin(__tether_context.scope(async move {
                     match __tether_method.as_str() {
                         #(#stream_arms)*
                         __tether_other => ::core::result::Result::Err(#g::no_method(__tether_other)),
                     }
-                })
+                }))
             }
         }
     };
@@ -342,20 +342,20 @@ fn expand_trait(root: &Path, mut tr: ItemTrait) -> syn::Result<TokenStream> {
         #vis struct #dispatcher<S: ?::core::marker::Sized>(pub ::std::sync::Arc<S>);
 
         impl<S: #ident + ?::core::marker::Sized + 'static> #c::Dispatch for #dispatcher<S> {
-            fn methods(&self) -> ::std::vec::Vec<&'static #c::MethodInfo> {
-                <dyn #ident as #c::Remotable>::methods().iter().collect()
+            fn methods(&self) -> &[#c::MethodInfo] {
+                <dyn #ident as #c::Remotable>::methods()
             }
 
-            fn attrs(&self) -> ::std::vec::Vec<&'static #c::AttrInfo> {
-                <dyn #ident as #c::Remotable>::attrs().iter().collect()
+            fn attrs(&self) -> &[#c::AttrInfo] {
+                <dyn #ident as #c::Remotable>::attrs()
             }
 
             fn dispatch(
                 &self,
                 call: #c::Call,
             ) -> #c::BoxFuture<'_, ::core::result::Result<#c::Value, #c::RemoteError>> {
-                let #c::Call { method: __tether_method, args: __tether_args, kwargs: __tether_kwargs, .. } = call;
-                ::std::boxed::Box::pin(async move {
+                let #c::Call { method: __tether_method, args: __tether_args, kwargs: __tether_kwargs, context: __tether_context, .. } = call;
+                ::std::boxed::Box::pin(__tether_context.scope(async move {
                     match __tether_method.as_str() {
                         #(#arms)*
                         #c::GETATTR => {
@@ -367,7 +367,7 @@ fn expand_trait(root: &Path, mut tr: ItemTrait) -> syn::Result<TokenStream> {
                         }
                         __tether_other => ::core::result::Result::Err(#g::no_method(__tether_other)),
                     }
-                })
+                }))
             }
 
             #dispatch_reply

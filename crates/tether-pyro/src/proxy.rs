@@ -422,9 +422,9 @@ impl Proxy {
                 Some(mut l) => {
                     tracing::debug!(target: "tether::pyro::proxy", "idle connection closed by the server, reconnecting");
                     l.conn.shutdown().await;
-                    self.open(&mut st.seq).await?
+                    self.open(&mut st.seq).await.map_err(RemoteError::not_sent)?
                 }
-                None => self.open(&mut st.seq).await?,
+                None => self.open(&mut st.seq).await.map_err(RemoteError::not_sent)?,
             };
             st.seq = st.seq.wrapping_add(1);
             let seq = st.seq;
@@ -442,7 +442,7 @@ impl Proxy {
                 Err(e) => {
                     // Nothing was sent: the connection is still good.
                     st.live = Some(live);
-                    return Err(e);
+                    return Err(e.not_sent());
                 }
             };
             live.conn.flush_spliced(&splices).await?;

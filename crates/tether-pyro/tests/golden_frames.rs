@@ -169,8 +169,8 @@ static GREETING: [MethodInfo; 2] = [
     },
 ];
 impl Dispatch for Greeting {
-    fn methods(&self) -> Vec<&'static MethodInfo> {
-        GREETING.iter().collect()
+    fn methods(&self) -> &[MethodInfo] {
+        &GREETING
     }
     fn dispatch(&self, call: Call) -> BoxFuture<'_, Result<Value, RemoteError>> {
         Box::pin(async move {

@@ -88,12 +88,7 @@ fn golden_payloads_from_captured_traffic() {
     let json_connect = br#"{"handshake": "hello", "object": "example.greeting"}"#;
     assert_eq!(encode(Serializer::Json, &connect), json_connect);
 
-    let call = Call {
-        method: "get_data".into(),
-        args: vec![Value::str("Hello")],
-        kwargs: vec![],
-        oneway: false,
-    };
+    let call = Call::with_args("get_data", vec![Value::str("Hello")], vec![]);
     let mut out = Vec::new();
     Serializer::Serpent
         .encode_call("example.greeting", &call, false, &mut out)
@@ -166,12 +161,7 @@ fn golden_payloads_from_captured_traffic() {
     Serializer::Serpent
         .encode_call(
             "example.greeting",
-            &Call {
-                method: "__getattr__".into(),
-                args: vec![Value::str("name")],
-                kwargs: vec![],
-                oneway: false,
-            },
+            &Call::with_args("__getattr__", vec![Value::str("name")], vec![]),
             true,
             &mut out,
         )

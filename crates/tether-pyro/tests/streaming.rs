@@ -341,8 +341,8 @@ static STREAMER_METHODS: [tether_core::MethodInfo; 2] = [
 ];
 
 impl tether_core::Dispatch for Streamer {
-    fn methods(&self) -> Vec<&'static tether_core::MethodInfo> {
-        STREAMER_METHODS.iter().collect()
+    fn methods(&self) -> &[tether_core::MethodInfo] {
+        &STREAMER_METHODS
     }
 
     fn dispatch(

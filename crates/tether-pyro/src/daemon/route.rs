@@ -165,6 +165,7 @@ pub(super) async fn invoke(
     ser: Serializer,
     mut msg: Message,
     conn_id: u64,
+    context: &tether_core::CallContext,
     closing: &mut StateWait,
 ) -> Reply {
     let h = msg.header;
@@ -187,8 +188,16 @@ pub(super) async fn invoke(
             );
         }
     };
-    drop(msg);
     call.oneway = oneway;
+    call.context = context.clone();
+    if let Some(t) = shared.config.call_timeout {
+        call.context.deadline = Some(std::time::Instant::now() + t);
+    }
+    call.context.annotations = std::mem::take(&mut msg.annotations)
+        .into_iter()
+        .map(|a| (String::from_utf8_lossy(&a.id).into_owned(), a.data.to_vec()))
+        .collect();
+    drop(msg);
     let span = tracing::debug_span!(target: "tether::pyro::daemon", "pyro_call", object = %object_id, method = %call.method, seq = h.seq, oneway);
     if object_id == DAEMON_OBJECT_ID {
         if call.method == "get_next_stream_item" {
@@ -368,12 +377,7 @@ fn batch_items(call: Call) -> Result<Vec<Call>, RemoteError> {
                     .collect::<Result<_, RemoteError>>()?,
                 _ => return Err(bad()),
             };
-            Ok(Call {
-                method,
-                args,
-                kwargs,
-                oneway: false,
-            })
+            Ok(Call::with_args(method, args, kwargs))
         })
         .collect()
 }

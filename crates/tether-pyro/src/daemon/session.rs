@@ -37,7 +37,10 @@ pub(super) async fn run(
 ) {
     let span = tracing::debug_span!(target: "tether::pyro::daemon", "pyro_connection", %peer);
     let conn_id = shared.new_conn_id();
-    serve(shared.clone(), stream, conn_id)
+    // What every call of this connection knows about its caller (see `CallContext`).
+    let mut context = tether_core::CallContext::new();
+    context.peer = peer.parse().ok();
+    serve(shared.clone(), stream, conn_id, context)
         .instrument(span)
         .await;
     // Its item streams linger for a reconnect, unless the daemon is stopping.
@@ -48,7 +51,12 @@ pub(super) async fn run(
     drop(permit);
 }
 
-async fn serve(shared: Arc<Shared>, stream: Stream, conn_id: u64) {
+async fn serve(
+    shared: Arc<Shared>,
+    stream: Stream,
+    conn_id: u64,
+    context: tether_core::CallContext,
+) {
     let cfg = &shared.config;
     let mut conn = Connection::new(stream, cfg.max_message_size);
     conn.set_compression(cfg.compress_replies);
@@ -113,7 +121,7 @@ async fn serve(shared: Arc<Shared>, stream: Stream, conn_id: u64) {
                     tracing::warn!(target: LOG, "protocol error: unsupported serializer id {}, closing", h.serializer_id);
                     break;
                 };
-                let reply = route::invoke(&shared, ser, msg, conn_id, &mut closing).await;
+                let reply = route::invoke(&shared, ser, msg, conn_id, &context, &mut closing).await;
                 if !send_reply(&mut conn, ser, h, reply).await {
                     break;
                 }

@@ -288,12 +288,7 @@ impl Serializer {
         };
         Ok((
             object,
-            Call {
-                method,
-                args,
-                kwargs,
-                oneway: false,
-            },
+            Call::with_args(method, args, kwargs),
         ))
     }
 }

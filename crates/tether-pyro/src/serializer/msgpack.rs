@@ -143,6 +143,7 @@ impl<'v> Writer<'_, '_, 'v> {
                 }
             }
             Value::Typed(t) => self.value(&t.value, depth)?,
+            other => return Err(crate::serializer::common::unsupported(FORMAT, other)),
         }
         Ok(())
     }

@@ -112,6 +112,7 @@ fn write_value(value: &Value, out: &mut Vec<u8>, depth: usize) -> Result<(), Rem
             out.push(b'}');
         }
         Value::Typed(t) => write_value(&t.value, out, depth)?,
+        other => return Err(crate::serializer::common::unsupported(FORMAT, other)),
     }
     Ok(())
 }

@@ -285,11 +285,11 @@ impl TestService {
 }
 
 impl Dispatch for TestService {
-    fn methods(&self) -> Vec<&'static MethodInfo> {
-        TEST_METHODS.iter().collect()
+    fn methods(&self) -> &[MethodInfo] {
+        &TEST_METHODS
     }
-    fn attrs(&self) -> Vec<&'static AttrInfo> {
-        TEST_ATTRS.iter().collect()
+    fn attrs(&self) -> &[AttrInfo] {
+        &TEST_ATTRS
     }
     fn dispatch(&self, call: Call) -> BoxFuture<'_, Result<Value, RemoteError>> {
         Box::pin(self.run(call))

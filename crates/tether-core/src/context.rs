@@ -1,0 +1,106 @@
+//! [`CallContext`]: what a server knows about one call besides its arguments (who sent it,
+//! over what, until when), and how service code reads it.
+//!
+//! A server fills the context of every [`Call`](crate::Call) it decodes; the generated
+//! dispatcher of `#[tether::service]` runs the implementation inside
+//! [`CallContext::scope`], so a typed service method reads it with [`CallContext::current`]
+//! without a parameter for it. A client may set a deadline and annotations on the context of a
+//! call it sends; each wire documents which annotations travel.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The context of one call.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct CallContext {
+    /// When the caller stops waiting. Default `None` (no deadline).
+    pub deadline: Option<Instant>,
+    /// The peer's address, when the call came over TCP. Default `None`.
+    pub peer: Option<SocketAddr>,
+    /// The subject of the client certificate the TLS layer verified. Default `None` (no TLS,
+    /// or no client certificate).
+    pub tls_subject: Option<Arc<TlsSubject>>,
+    /// Protocol annotations (Pyro's 4-letter keys with their bytes). Default empty.
+    pub annotations: Vec<(String, Vec<u8>)>,
+}
+
+tokio::task_local! {
+    static CURRENT: CallContext;
+}
+
+impl CallContext {
+    /// An empty context.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the deadline.
+    pub fn with_deadline(mut self, deadline: Instant) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// Sets the peer address.
+    pub fn with_peer(mut self, peer: SocketAddr) -> Self {
+        self.peer = Some(peer);
+        self
+    }
+
+    /// Sets the verified TLS subject.
+    pub fn with_tls_subject(mut self, subject: Arc<TlsSubject>) -> Self {
+        self.tls_subject = Some(subject);
+        self
+    }
+
+    /// Adds an annotation.
+    pub fn with_annotation(mut self, key: impl Into<String>, value: Vec<u8>) -> Self {
+        self.annotations.push((key.into(), value));
+        self
+    }
+
+    /// The context of the call being served on this task, if any: inside a service method
+    /// called through a dispatcher, the context its server decoded.
+    pub fn current() -> Option<CallContext> {
+        CURRENT.try_with(Clone::clone).ok()
+    }
+
+    /// Runs `fut` with `self` as [`CallContext::current`].
+    pub async fn scope<F: std::future::Future>(self, fut: F) -> F::Output {
+        CURRENT.scope(self, fut).await
+    }
+}
+
+/// The subject of a verified client certificate, as Python's `ssl` names its fields:
+/// RFC 3280 long names (`commonName`, `organizationName`, `stateOrProvinceName`, ...; an
+/// unknown attribute keeps its dotted OID), in certificate order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TlsSubject {
+    /// `(long name, value)` for each attribute of each RDN, in order.
+    pub fields: Vec<(String, String)>,
+}
+
+impl TlsSubject {
+    /// The value of field `name` (the last one when the name repeats, as Spring Python's
+    /// `verify_fields` reads it).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl std::fmt::Display for TlsSubject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, (n, v)) in self.fields.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{n}={v}")?;
+        }
+        Ok(())
+    }
+}
