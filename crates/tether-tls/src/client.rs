@@ -1,0 +1,96 @@
+//! [`ClientTls`]: a rustls client configuration from [`ClientTlsSettings`].
+
+use crate::pem::{load_certs, load_private_key};
+use crate::server::root_store;
+use crate::{provider, ClientTlsSettings, TlsError, TlsErrorKind};
+use rustls::pki_types::ServerName;
+use rustls::ClientConfig;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_rustls::client::TlsStream;
+use tokio_rustls::TlsConnector;
+
+/// A TLS client configuration, cheap to clone.
+#[derive(Clone)]
+pub struct ClientTls {
+    connector: TlsConnector,
+    server_name: Option<String>,
+}
+
+impl std::fmt::Debug for ClientTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientTls")
+            .field("server_name", &self.server_name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientTls {
+    /// Reads the files and builds the configuration.
+    pub fn new(settings: &ClientTlsSettings) -> Result<Self, TlsError> {
+        let ca = settings.ca_certs.as_ref().ok_or_else(|| {
+            TlsError::config("a TLS client needs ca_certs (the CAs that sign the server's certificate)")
+        })?;
+        let builder = ClientConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| TlsError::config(format!("TLS versions: {e}")))?
+            .with_root_certificates(root_store(ca)?);
+        let config = match (&settings.certfile, &settings.keyfile) {
+            (None, None) => builder.with_no_client_auth(),
+            (None, Some(_)) => {
+                return Err(TlsError::config("a client keyfile was given without its certfile"))
+            }
+            (Some(cert), key) => {
+                let key_path = key.as_ref().unwrap_or(cert);
+                let chain = load_certs(cert)?;
+                let key = load_private_key(key_path, settings.key_password.as_deref())?;
+                builder.with_client_auth_cert(chain, key).map_err(|e| {
+                    TlsError::config(format!(
+                        "client certificate {} and key {} do not fit: {e}",
+                        cert.display(),
+                        key_path.display()
+                    ))
+                })?
+            }
+        };
+        Ok(ClientTls {
+            connector: TlsConnector::from(Arc::new(config)),
+            server_name: settings.server_name.clone(),
+        })
+    }
+
+    /// The rustls configuration.
+    pub fn config(&self) -> Arc<ClientConfig> {
+        self.connector.config().clone()
+    }
+
+    /// Runs the client side of the handshake on `io` within `timeout`, checking the server's
+    /// certificate against `host` (a DNS name or an IP address; the configured `server_name`
+    /// wins when set).
+    pub async fn connect<IO>(
+        &self,
+        host: &str,
+        io: IO,
+        timeout: Duration,
+    ) -> Result<TlsStream<IO>, TlsError>
+    where
+        IO: AsyncRead + AsyncWrite + Unpin,
+    {
+        let name = self.server_name.as_deref().unwrap_or(host);
+        let name = name.trim_start_matches('[').trim_end_matches(']');
+        let server_name = ServerName::try_from(name.to_string())
+            .map_err(|e| TlsError::config(format!("{name:?} is not a valid TLS server name: {e}")))?;
+        match tokio::time::timeout(timeout, self.connector.connect(server_name, io)).await {
+            Err(_) => Err(TlsError::new(
+                TlsErrorKind::Timeout,
+                format!("TLS handshake with {name} did not finish in {timeout:?}"),
+            )),
+            Ok(Err(e)) => Err(TlsError::new(
+                TlsErrorKind::Handshake,
+                format!("TLS handshake with {name} failed: {e}"),
+            )),
+            Ok(Ok(s)) => Ok(s),
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! The TLS options as Spring Python names them, as plain data.
+
+use crate::TlsError;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Whether a server asks for a client certificate (Python's `ssl.CERT_*`).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub enum CertReqs {
+    /// No client certificate is asked for (`CERT_NONE`). The default.
+    #[default]
+    None,
+    /// A client certificate is verified if sent (`CERT_OPTIONAL`).
+    Optional,
+    /// A client certificate signed by `ca_certs` is required (`CERT_REQUIRED`).
+    Required,
+}
+
+impl std::str::FromStr for CertReqs {
+    type Err = TlsError;
+
+    /// Accepts `none`/`optional`/`required`, Python's `CERT_NONE`/`CERT_OPTIONAL`/
+    /// `CERT_REQUIRED` (also as `ssl.CERT_...`), and their values 0/1/2.
+    fn from_str(s: &str) -> Result<Self, TlsError> {
+        let t = s.trim();
+        let t = t.strip_prefix("ssl.").unwrap_or(t);
+        match t.to_ascii_lowercase().as_str() {
+            "none" | "cert_none" | "0" => Ok(CertReqs::None),
+            "optional" | "cert_optional" | "1" => Ok(CertReqs::Optional),
+            "required" | "cert_required" | "2" => Ok(CertReqs::Required),
+            _ => Err(TlsError::config(format!(
+                "cert_reqs {s:?} is not one of none, optional, required (or ssl.CERT_NONE, ssl.CERT_OPTIONAL, ssl.CERT_REQUIRED)"
+            ))),
+        }
+    }
+}
+
+impl std::fmt::Display for CertReqs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CertReqs::None => "none",
+            CertReqs::Optional => "optional",
+            CertReqs::Required => "required",
+        })
+    }
+}
+
+/// A TLS server's settings (Spring Python's `SSLServer` arguments).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ServerTlsSettings {
+    /// PEM file with the server certificate, followed by its intermediates. Required.
+    pub certfile: PathBuf,
+    /// PEM file with the server's private key (PKCS#8, PKCS#1 or SEC1; PKCS#8 may be
+    /// encrypted, see `key_password`). Default: the same file as `certfile`.
+    pub keyfile: Option<PathBuf>,
+    /// Password of an encrypted PKCS#8 key. Default `None`.
+    pub key_password: Option<String>,
+    /// PEM file with the CA certificates that sign client certificates (a chain file makes
+    /// every certificate in it a trust anchor). Required unless `cert_reqs` is `None`.
+    pub ca_certs: Option<PathBuf>,
+    /// Whether to ask for a client certificate. Default [`CertReqs::None`].
+    pub cert_reqs: CertReqs,
+    /// Subject fields the client certificate must carry, by long name (`commonName`,
+    /// `organizationName`, `stateOrProvinceName`, ...), compared exactly. Default empty (no
+    /// check). Needs `cert_reqs` optional or required; a client without a certificate is then
+    /// refused.
+    pub verify_fields: Vec<(String, String)>,
+    /// Most time from accepting a connection to the end of its TLS handshake. Default 10 s.
+    pub handshake_timeout: Duration,
+}
+
+impl ServerTlsSettings {
+    /// Settings for a certificate and key, with the defaults for everything else.
+    pub fn new(certfile: impl Into<PathBuf>, keyfile: impl Into<PathBuf>) -> Self {
+        ServerTlsSettings {
+            certfile: certfile.into(),
+            keyfile: Some(keyfile.into()),
+            key_password: None,
+            ca_certs: None,
+            cert_reqs: CertReqs::None,
+            verify_fields: Vec::new(),
+            handshake_timeout: Duration::from_secs(10),
+        }
+    }
+
+    /// Requires (or, with [`CertReqs::Optional`], accepts) client certificates signed by a CA
+    /// in `ca_certs`.
+    pub fn client_certs(mut self, ca_certs: impl Into<PathBuf>, cert_reqs: CertReqs) -> Self {
+        self.ca_certs = Some(ca_certs.into());
+        self.cert_reqs = cert_reqs;
+        self
+    }
+
+    /// Adds a required subject field.
+    pub fn verify_field(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.verify_fields.push((name.into(), value.into()));
+        self
+    }
+}
+
+/// A TLS client's settings (Spring Python's `SSLClient` arguments).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct ClientTlsSettings {
+    /// PEM file with the CA certificates that the server's certificate must chain to.
+    /// Required: tether does not fall back to the system store.
+    pub ca_certs: Option<PathBuf>,
+    /// PEM file with this client's certificate (and intermediates). Default `None` (no client
+    /// certificate).
+    pub certfile: Option<PathBuf>,
+    /// PEM file with this client's key. Default: the same file as `certfile`.
+    pub keyfile: Option<PathBuf>,
+    /// Password of an encrypted PKCS#8 key. Default `None`.
+    pub key_password: Option<String>,
+    /// The name to check the server certificate against, when it is not the host being
+    /// connected to. Default `None` (the host of the URL).
+    pub server_name: Option<String>,
+}
+
+impl ClientTlsSettings {
+    /// Settings trusting the CAs in `ca_certs`, without a client certificate.
+    pub fn new(ca_certs: impl Into<PathBuf>) -> Self {
+        ClientTlsSettings {
+            ca_certs: Some(ca_certs.into()),
+            ..Default::default()
+        }
+    }
+
+    /// Presents a client certificate.
+    pub fn client_cert(mut self, certfile: impl Into<PathBuf>, keyfile: impl Into<PathBuf>) -> Self {
+        self.certfile = Some(certfile.into());
+        self.keyfile = Some(keyfile.into());
+        self
+    }
+}
