@@ -2,10 +2,8 @@
 //!
 //! | class name | what |
 //! |---|---|
-//! | `springpython.remoting.pyro.PyroServiceExporter`, `tether.pyro.ServiceExporter` | [`ServiceExporter`] (Pyro5 wire; Spring Python's Pyro 3 name) |
-//! | `springpython.remoting.pyro.PyroProxyFactory`, `tether.pyro.ProxyFactory` | [`ProxyFactory`], URLs `PYROLOC://host:port/name` (also `PYRO:name@host:port`), Pyro5 wire |
-//! | `springpython.remoting.pyro.Pyro4ServiceExporter`, `...Pyro4ProxyFactory` | the same over the Pyro5 wire until a Pyro4 wire exists; URLs `PYRO:name@host:port` |
-//! | `springpython.remoting.hessian.HessianProxyFactory`, `tether.hessian.ProxyFactory` | **not built**: loading one is a clear error |
+//! | `tether.ProxyFactory` | a [`ProxyFactory`] that speaks whichever registered protocol claims its `service_url` |
+//! | `tether.echo.EchoService` | the echo service of `tether echo-server` |
 //! | `builtins.str`/`int`/`float`/`bool`/`complex`, `decimal.Decimal` | the typed shorthands (`<int id="p">7000</int>`) |
 //!
 //! Shorthand values: `int`/`long` → `Value::Int` (a big one → `Value::BigInt`), `float` →
@@ -16,44 +14,20 @@
 
 use crate::component::CtorArgs;
 use crate::registry::{ClassRegistry, Pending};
-use crate::remoting::{Flavor, ProxyFactory, ServiceExporter};
+use crate::remoting::{ClassFamily, ProxyFactory, GENERIC_PROXY_CLASS};
 use crate::value::ContextValue;
 use tether_core::Value;
 
-/// The message for Hessian class names.
-pub const HESSIAN_NOT_BUILT: &str =
-    "Hessian is not built yet in tether: HessianProxyFactory cannot be loaded (the README lists it as missing)";
+/// The class family of the generic proxy factory (it has no exporter of its own).
+const GENERIC: ClassFamily = ClassFamily::plain("", GENERIC_PROXY_CLASS, "tether");
 
-/// Registers every built-in class into `r`.
+/// Registers every built-in class into `r`. The protocols' class names are registered by
+/// [`crate::protocols::register_builtin`].
 pub fn register_all(r: &mut ClassRegistry) {
-    for (name, flavor) in [
-        (
-            "springpython.remoting.pyro.PyroServiceExporter",
-            Flavor::Pyro,
-        ),
-        (
-            "springpython.remoting.pyro.Pyro4ServiceExporter",
-            Flavor::Pyro4,
-        ),
-        ("tether.pyro.ServiceExporter", Flavor::Tether),
-    ] {
-        r.register_with(name, move |args| ServiceExporter::from_args(flavor, args));
-    }
-    for (name, flavor) in [
-        ("springpython.remoting.pyro.PyroProxyFactory", Flavor::Pyro),
-        (
-            "springpython.remoting.pyro.Pyro4ProxyFactory",
-            Flavor::Pyro4,
-        ),
-        ("tether.pyro.ProxyFactory", Flavor::Tether),
-    ] {
-        r.register_with(name, move |args| ProxyFactory::from_args(flavor, args));
-    }
-    r.register_not_built(
-        "springpython.remoting.hessian.HessianProxyFactory",
-        HESSIAN_NOT_BUILT,
-    );
-    r.register_not_built("tether.hessian.ProxyFactory", HESSIAN_NOT_BUILT);
+    r.register_with(GENERIC_PROXY_CLASS, |args| {
+        let set = args.protocols().clone();
+        ProxyFactory::from_args(ProxyFactory::by_url(GENERIC, set), args)
+    });
     r.register_factory("builtins.str", |a| {
         shorthand(a, |s| Ok(Value::Str(s.to_string())))
     });

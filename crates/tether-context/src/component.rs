@@ -24,7 +24,7 @@
 
 use crate::context::WeakContext;
 use crate::object::ObjectRef;
-use crate::remoting::{DaemonHolder, Transports};
+use crate::remoting::{DaemonHolder, ProtocolSet};
 use crate::value::ContextValue;
 use std::sync::Arc;
 use tether_core::{Dispatch, Invoker};
@@ -142,16 +142,16 @@ impl InitContext {
 pub struct CtorArgs {
     pub(crate) positional: Vec<ContextValue>,
     pub(crate) named: Vec<(String, ContextValue)>,
-    pub(crate) transports: Transports,
+    pub(crate) protocols: ProtocolSet,
 }
 
 impl CtorArgs {
-    /// Arguments with no transports wired (for tests and hand-built factories).
+    /// Arguments with no protocols known (for tests and hand-built factories).
     pub fn new(positional: Vec<ContextValue>, named: Vec<(String, ContextValue)>) -> Self {
         CtorArgs {
             positional,
             named,
-            transports: Transports::default(),
+            protocols: ProtocolSet::default(),
         }
     }
 
@@ -176,8 +176,8 @@ impl CtorArgs {
         (self.positional, self.named)
     }
 
-    /// The wire transports this context uses (for the built-in exporters and proxies).
-    pub fn transports(&self) -> &Transports {
-        &self.transports
+    /// The protocols of the registry (for factories that pick a wire by URL).
+    pub fn protocols(&self) -> &ProtocolSet {
+        &self.protocols
     }
 }

@@ -728,7 +728,7 @@ impl Inner {
         let args = CtorArgs {
             positional,
             named,
-            transports: self.registry.transports().clone(),
+            protocols: self.registry.protocols().clone(),
         };
         let mut pending = (spec.factory)(args).map_err(|msg| {
             loc(

@@ -86,6 +86,7 @@ mod def;
 pub mod echo;
 mod error;
 mod object;
+pub mod protocols;
 mod registry;
 pub mod remoting;
 mod value;

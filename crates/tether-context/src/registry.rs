@@ -16,7 +16,7 @@
 
 use crate::component::{Component, CtorArgs};
 use crate::object::{FacetTable, Parts};
-use crate::remoting::Transports;
+use crate::remoting::{Protocol, ProtocolSet, ProxyFactory, ServiceExporter};
 use crate::value::ContextValue;
 use std::any::TypeId;
 use std::collections::BTreeMap;
@@ -128,12 +128,12 @@ pub(crate) struct ClassSpec {
     pub not_built: Option<&'static str>,
 }
 
-/// Class names → constructors, facets, and the wire transports of the built-in classes.
+/// Class names → constructors, facets, and the wire protocols.
 #[derive(Clone)]
 pub struct ClassRegistry {
     classes: BTreeMap<String, ClassSpec>,
     facets: FacetTable,
-    transports: Transports,
+    protocols: ProtocolSet,
 }
 
 impl std::fmt::Debug for ClassRegistry {
@@ -156,15 +156,17 @@ impl ClassRegistry {
         ClassRegistry {
             classes: BTreeMap::new(),
             facets: FacetTable::default(),
-            transports: Transports::default(),
+            protocols: ProtocolSet::default(),
         }
     }
 
-    /// The built-ins: typed shorthands, the Spring Python and tether exporter and proxy names,
-    /// and the echo service. See [`crate::builtins`].
+    /// The built-ins: typed shorthands, the echo service, the generic `tether.ProxyFactory`
+    /// (see [`crate::builtins`]), and every protocol compiled in with its class names (see
+    /// [`crate::protocols`]).
     pub fn with_builtins() -> Self {
         let mut r = Self::empty();
         crate::builtins::register_all(&mut r);
+        crate::protocols::register_builtin(&mut r);
         r
     }
 
@@ -264,15 +266,28 @@ impl ClassRegistry {
         self
     }
 
-    /// Replaces the wire transports (the Pyro one by default).
-    pub fn set_transports(&mut self, t: Transports) -> &mut Self {
-        self.transports = t;
+    /// Registers a wire protocol: each of its class families' exporter and proxy factory names
+    /// (replacing earlier registrations of those names), and the URLs it claims for the generic
+    /// `tether.ProxyFactory`, `tether call` and `tether bench`. A protocol of the same
+    /// [`name`](Protocol::name) is replaced.
+    pub fn register_protocol(&mut self, protocol: std::sync::Arc<dyn Protocol>) -> &mut Self {
+        for family in protocol.families().to_vec() {
+            let p = protocol.clone();
+            self.register_with(family.exporter, move |args| {
+                ServiceExporter::from_args(family, p.clone(), args)
+            });
+            let p = protocol.clone();
+            self.register_with(family.proxy, move |args| {
+                ProxyFactory::from_args(ProxyFactory::new(family, p.clone()), args)
+            });
+        }
+        self.protocols.push(protocol);
         self
     }
 
-    /// The wire transports.
-    pub fn transports(&self) -> &Transports {
-        &self.transports
+    /// The registered protocols.
+    pub fn protocols(&self) -> &ProtocolSet {
+        &self.protocols
     }
 
     /// Every registered class name, sorted.

@@ -85,7 +85,7 @@ async fn rust_client_through_xml_multi_thread() {
 #[tokio::test]
 async fn current_thread_runtime_can_export() {
     let (srv, port) = server().await;
-    let mut p = tether_context::remoting::ProxyFactory::pyro();
+    let mut p = tether_context::protocols::pyro5::proxy_factory();
     p.set_service_url(&format!("PYRO:ServiceName@127.0.0.1:{port}"))
         .unwrap();
     let got = timeout(
@@ -184,8 +184,7 @@ async fn exporting_programmatically_over_pyro5() {
     // The seed's "Do I have to use XML?": build the exporter and the proxy in code, set their
     // properties, call after_properties_set explicitly.
     use std::sync::Arc;
-    use tether_context::remoting::ProxyFactory;
-    let mut exporter = ServiceExporter::pyro();
+    let mut exporter = tether_context::protocols::pyro5::exporter();
     exporter
         .set_service_impl::<dyn RemoteService1>(Arc::new(Service1))
         .set_service_name("ProgrammaticService")
@@ -193,7 +192,7 @@ async fn exporting_programmatically_over_pyro5() {
         .set_service_port(0);
     exporter.after_properties_set().unwrap();
     let port = exporter.local_addr().unwrap().port();
-    let mut client = ProxyFactory::pyro();
+    let mut client = tether_context::protocols::pyro5::proxy_factory();
     client
         .set_service_url(&format!("PYROLOC://localhost:{port}/ProgrammaticService"))
         .unwrap();

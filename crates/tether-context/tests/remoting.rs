@@ -4,17 +4,15 @@ mod common;
 use common::*;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tether_context::remoting::{
-    DaemonHolder, Flavor, LoopbackTransport, ProxyFactory, ServiceExporter, Transport, Transports,
-};
+use common::memory::MemoryProtocol;
+use tether_context::protocols::pyro5::{SPRING_PYRO, SPRING_PYRO4};
+use tether_context::remoting::{DaemonHolder, Protocol, ProxyFactory, ServiceExporter};
 use tether_context::{ApplicationContext, ContextErrorKind};
 
-fn loopback_registry() -> (tether_context::ClassRegistry, LoopbackTransport) {
+fn loopback_registry() -> (tether_context::ClassRegistry, MemoryProtocol) {
     let (mut r, _) = registry();
-    let lo = LoopbackTransport::new();
-    r.set_transports(Transports {
-        pyro: Arc::new(lo.clone()),
-    });
+    let lo = MemoryProtocol::posing_as_pyro();
+    r.register_protocol(Arc::new(lo.clone()));
     (r, lo)
 }
 
@@ -102,13 +100,13 @@ async fn exporting_through_ioc_four_ways_and_shared_servers() {
 #[tokio::test]
 async fn exporting_programmatically() {
     // testExportingAServiceThroughProgrammatically(WithNonStandardPorts): build, set, after_properties_set.
-    let lo = LoopbackTransport::new();
-    let t: Arc<dyn Transport> = Arc::new(lo.clone());
+    let lo = MemoryProtocol::posing_as_pyro();
+    let t: Arc<dyn Protocol> = Arc::new(lo.clone());
     let holder = DaemonHolder::new();
-    let mut e1 = ServiceExporter::new(Flavor::Pyro, t.clone());
+    let mut e1 = ServiceExporter::new(SPRING_PYRO, t.clone());
     e1.set_service_name("RemoteService1")
         .set_service_impl::<dyn RemoteService1>(Arc::new(Service1));
-    let mut e2 = ServiceExporter::new(Flavor::Pyro4, t.clone());
+    let mut e2 = ServiceExporter::new(SPRING_PYRO4, t.clone());
     e2.set_service_name("RemoteService2")
         .set_service_impl::<dyn RemoteService2>(Arc::new(Service2))
         .set_service_host("127.0.0.1")
@@ -116,10 +114,10 @@ async fn exporting_programmatically() {
     let init = tether_context::InitContext::with_holder(holder.clone());
     tether_context::Component::after_properties_set(&e1, &init).unwrap();
     tether_context::Component::after_properties_set(&e2, &init).unwrap();
-    let mut c1 = ProxyFactory::new(Flavor::Pyro, t.clone());
+    let mut c1 = ProxyFactory::new(SPRING_PYRO, t.clone());
     c1.set_service_url("PYROLOC://localhost:7766/RemoteService1")
         .unwrap();
-    let mut c2 = ProxyFactory::new(Flavor::Pyro4, t.clone());
+    let mut c2 = ProxyFactory::new(SPRING_PYRO4, t.clone());
     c2.set_service_url("PYRO:RemoteService2@localhost:7000")
         .unwrap();
     assert_eq!(
@@ -140,7 +138,7 @@ async fn exporting_programmatically() {
     e2.close().await;
     assert!(lo.running().is_empty());
     // the exporter's own checks, worded as Spring Python's
-    let e = ServiceExporter::new(Flavor::Pyro, t);
+    let e = ServiceExporter::new(SPRING_PYRO, t);
     assert_eq!(
         tether_context::Component::after_properties_set(&e, &init).unwrap_err(),
         "service must NOT be None"

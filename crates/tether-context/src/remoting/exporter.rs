@@ -1,15 +1,17 @@
-//! [`ServiceExporter`]: Spring Python's `PyroServiceExporter` (and `Pyro4ServiceExporter`,
-//! and tether's `tether.pyro.ServiceExporter`).
+//! [`ServiceExporter`]: the exporter class of every protocol (Spring Python's
+//! `PyroServiceExporter`, tether's `tether.pyro.ServiceExporter`, ...), bound to its
+//! [`Protocol`] when its class name is registered.
 //!
-//! Properties (also accepted as named or positional constructor arguments, in this order):
-//! `service` (a ref to the object to export; required), `service_name` (required),
-//! `service_host` (default `localhost`), `service_port` (default 7766; `"7000"` or 7000).
+//! Properties (the first four also as named or positional constructor arguments, in this
+//! order): `service` (a ref to the object to export; required), `service_name` (required),
+//! `service_host` (default `localhost`), `service_port` (default 7766; `"7000"` or 7000), and
+//! the server options of [`super::options`] (TLS and limits).
 //! `after_properties_set` registers the service with the [`DaemonHolder`] (binding the server
 //! at once when it is the first on its address); `destroy` deregisters it.
 
 use super::holder::{DaemonHolder, Registration};
-use super::transport::Transport;
-use super::{log_exporter, Flavor};
+use super::options::{ServerLimits, ServerOptions, TlsProps, LIMIT_PROPS, TLS_PROPS};
+use super::protocol::{ClassFamily, LogSite, Protocol};
 use crate::component::{Component, CtorArgs, InitContext};
 use crate::object::ObjectRef;
 use crate::value::ContextValue;
@@ -37,40 +39,45 @@ impl ServiceTarget {
 
 /// Exports one service under a name at a host and port.
 pub struct ServiceExporter {
-    flavor: Flavor,
-    transport: Arc<dyn Transport>,
+    family: ClassFamily,
+    protocol: Arc<dyn Protocol>,
+    tls: TlsProps,
+    limits: ServerLimits,
     service: Option<ServiceTarget>,
     service_name: Option<String>,
     service_host: Option<String>,
     service_port: Option<u16>,
+    options_override: Option<ServerOptions>,
     state: Mutex<Option<(Arc<DaemonHolder>, Registration)>>,
 }
 
 const PARAMS: [&str; 4] = ["service", "service_name", "service_host", "service_port"];
 
 impl ServiceExporter {
-    /// A Pyro exporter with Spring Python's defaults (`localhost`, 7766) over `transport`.
-    pub fn new(flavor: Flavor, transport: Arc<dyn Transport>) -> Self {
+    /// An exporter of class `family` over `protocol`, with Spring Python's defaults
+    /// (`localhost`, 7766) and the protocol's default server options.
+    pub fn new(family: ClassFamily, protocol: Arc<dyn Protocol>) -> Self {
         ServiceExporter {
-            flavor,
-            transport,
+            family,
+            protocol,
+            tls: TlsProps::default(),
+            limits: ServerLimits::default(),
             service: None,
             service_name: None,
             service_host: Some("localhost".to_string()),
             service_port: Some(7766),
+            options_override: None,
             state: Mutex::new(None),
         }
     }
 
-    /// `springpython.remoting.pyro.PyroServiceExporter` over the default Pyro5 transport.
-    pub fn pyro() -> Self {
-        Self::new(Flavor::Pyro, crate::remoting::Transports::default().pyro)
-    }
-
-    pub(crate) fn from_args(flavor: Flavor, args: CtorArgs) -> Result<Self, String> {
-        let transport = args.transports.pyro.clone();
+    pub(crate) fn from_args(
+        family: ClassFamily,
+        protocol: Arc<dyn Protocol>,
+        args: CtorArgs,
+    ) -> Result<Self, String> {
         let (pos, named) = args.into_parts();
-        let mut e = Self::new(flavor, transport);
+        let mut e = Self::new(family, protocol);
         if pos.len() > PARAMS.len() {
             return Err(format!(
                 "takes at most {} positional arguments ({}), {} given",
@@ -116,6 +123,23 @@ impl ServiceExporter {
     pub fn set_service_port(&mut self, port: u16) -> &mut Self {
         self.service_port = Some(port);
         self
+    }
+
+    /// Sets the server options (TLS, limits) as a whole, replacing those set by properties.
+    pub fn set_server_options(&mut self, options: ServerOptions) -> &mut Self {
+        self.options_override = Some(options);
+        self
+    }
+
+    /// The server options the properties make.
+    pub fn server_options(&self) -> Result<ServerOptions, String> {
+        if let Some(o) = &self.options_override {
+            return Ok(o.clone());
+        }
+        Ok(ServerOptions {
+            tls: self.tls.server()?,
+            limits: self.limits,
+        })
     }
 
     /// Starts serving with the process-wide [`DaemonHolder::global`] (the programmatic API,
@@ -199,10 +223,15 @@ impl Component for ServiceExporter {
                 }
             }
             other => {
+                if self.tls.set(other, &value)? || self.limits.set(other, &value)? {
+                    return Ok(());
+                }
                 return Err(format!(
-                    "has no property '{other}' (expected one of {})",
-                    PARAMS.join(", ")
-                ))
+                    "has no property '{other}' (expected one of {}, {}, {})",
+                    PARAMS.join(", "),
+                    TLS_PROPS.join(", "),
+                    LIMIT_PROPS.join(", ")
+                ));
             }
         }
         Ok(())
@@ -222,15 +251,24 @@ impl Component for ServiceExporter {
         if self.lock().is_some() {
             return Ok(());
         }
-        log_exporter!(
-            self.flavor,
-            "Exporting {name} as a {} service at {host}:{port}",
-            self.flavor.word()
+        let options = self.server_options()?;
+        (self.family.log)(
+            LogSite::Exporter,
+            format_args!(
+                "Exporting {name} as a {} service at {host}:{port}",
+                self.family.word
+            ),
         );
         let dispatcher = service.dispatcher()?;
-        let reg =
-            init.holder()
-                .register(self.flavor, &self.transport, name, host, port, dispatcher)?;
+        let reg = init.holder().register(
+            &self.family,
+            &self.protocol,
+            &init.id,
+            name,
+            (host, port),
+            options,
+            dispatcher,
+        )?;
         *self.lock() = Some((init.holder().clone(), reg));
         Ok(())
     }

@@ -6,8 +6,8 @@
 //! use instead of scanning upward for a free port; shutdown is explicit and graceful
 //! ([`DaemonHolder::shutdown_all`] waits for in-flight calls).
 
-use super::transport::{ExportServer, Transport};
-use super::{log_holder, log_thread, Flavor};
+use super::options::ServerOptions;
+use super::protocol::{ClassFamily, ExportServer, LogSite, Protocol, TransportError, TransportErrorKind};
 use std::collections::{BTreeSet, HashMap};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -19,7 +19,10 @@ type Key = (&'static str, SocketAddr);
 struct Slot {
     server: Arc<dyn ExportServer>,
     names: BTreeSet<String>,
-    flavor: Flavor,
+    family: ClassFamily,
+    options: ServerOptions,
+    /// The object id of the exporter that started the server (for conflict messages).
+    owner: String,
 }
 
 #[derive(Default)]
@@ -56,22 +59,27 @@ pub struct Registration {
     pub host: String,
     /// The port as configured.
     pub port: u16,
-    flavor: Flavor,
+    family: ClassFamily,
+}
+
+fn log(family: &ClassFamily, site: LogSite, args: std::fmt::Arguments<'_>) {
+    (family.log)(site, args)
 }
 
 /// Resolves a configured host and port the way `PyroDaemonHolder.resolve` does (IPv4 first),
 /// so `localhost` and `127.0.0.1` share one server.
-pub(crate) fn resolve(host: &str, port: u16) -> Result<SocketAddr, String> {
+pub(crate) fn resolve(host: &str, port: u16) -> Result<SocketAddr, TransportError> {
+    let bad = |m: String| TransportError::new(TransportErrorKind::Bind, m);
     let addrs: Vec<SocketAddr> = (host, port)
         .to_socket_addrs()
-        .map_err(|e| format!("cannot resolve host {host:?}: {e}"))?
+        .map_err(|e| bad(format!("cannot resolve host {host:?}: {e}")))?
         .collect();
     addrs
         .iter()
         .find(|a| a.is_ipv4())
         .or(addrs.first())
         .copied()
-        .ok_or_else(|| format!("host {host:?} resolves to no address"))
+        .ok_or_else(|| bad(format!("host {host:?} resolves to no address")))
 }
 
 impl DaemonHolder {
@@ -90,53 +98,100 @@ impl DaemonHolder {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Registers `target` as `name` at `host:port`, starting a server there if none runs yet.
+    /// Registers `target` as `name` at `host:port` over `protocol`, starting a server there
+    /// with `options` if none runs yet. `owner` is the exporter's object id: an exporter whose
+    /// options differ from those the server was started with is refused, naming both.
+    #[allow(clippy::too_many_arguments)]
     pub fn register(
         &self,
-        flavor: Flavor,
-        transport: &Arc<dyn Transport>,
+        family: &ClassFamily,
+        protocol: &Arc<dyn Protocol>,
+        owner: &str,
         name: &str,
-        host: &str,
-        port: u16,
+        (host, port): (&str, u16),
+        options: ServerOptions,
         target: Arc<dyn Dispatch>,
-    ) -> Result<Registration, String> {
-        let word = flavor.word();
-        log_holder!(
-            flavor,
-            "Registering {name} at {host}:{port} with the {word} server"
+    ) -> Result<Registration, TransportError> {
+        let word = family.word;
+        log(
+            family,
+            LogSite::Holder,
+            format_args!("Registering {name} at {host}:{port} with the {word} server"),
         );
         let addr = resolve(host, port)?;
-        let key: Key = (transport.protocol(), addr);
+        let key: Key = (protocol.name(), addr);
         let mut st = self.lock();
-        if let std::collections::hash_map::Entry::Vacant(vacant) = st.slots.entry(key) {
-            log_holder!(
-                flavor,
-                "{word} thread needs to be started at {}:{}",
-                addr.ip(),
-                addr.port()
-            );
-            let server = transport
-                .bind(addr)
-                .map_err(|e| format!("cannot serve at {}:{}: {e}", addr.ip(), addr.port()))?;
-            let bound = server.local_addr();
-            log_thread!(
-                flavor,
-                "Starting up {word} server thread for {}:{}",
-                bound.ip(),
-                bound.port()
-            );
-            vacant.insert(Slot {
-                server,
-                names: BTreeSet::new(),
-                flavor,
-            });
+        match st.slots.entry(key) {
+            std::collections::hash_map::Entry::Vacant(vacant) => {
+                log(
+                    family,
+                    LogSite::Holder,
+                    format_args!(
+                        "{word} thread needs to be started at {}:{}",
+                        addr.ip(),
+                        addr.port()
+                    ),
+                );
+                let server = protocol.bind(addr, &options).map_err(|e| {
+                    TransportError::new(
+                        e.kind(),
+                        format!("cannot serve at {}:{}: {e}", addr.ip(), addr.port()),
+                    )
+                })?;
+                let bound = server.local_addr();
+                log(
+                    family,
+                    LogSite::Thread,
+                    format_args!(
+                        "Starting up {word} server thread for {}:{}",
+                        bound.ip(),
+                        bound.port()
+                    ),
+                );
+                vacant.insert(Slot {
+                    server,
+                    names: BTreeSet::new(),
+                    family: *family,
+                    options,
+                    owner: owner.to_string(),
+                });
+            }
+            std::collections::hash_map::Entry::Occupied(slot) => {
+                let slot = slot.get();
+                if slot.options != options {
+                    let who = |id: &str| {
+                        if id.is_empty() {
+                            "(an exporter built in code)".to_string()
+                        } else {
+                            format!("'{id}'")
+                        }
+                    };
+                    return Err(TransportError::new(
+                        TransportErrorKind::Conflict,
+                        format!(
+                            "exporters {} and {} share {} address {}:{} but not its server options ({} differ); give them the same options or different ports",
+                            who(&slot.owner),
+                            who(owner),
+                            protocol.name(),
+                            addr.ip(),
+                            addr.port(),
+                            slot.options.difference(&options)
+                        ),
+                    ));
+                }
+            }
         }
-        let slot = st.slots.get_mut(&key).ok_or("server vanished")?;
+        let slot = st.slots.get_mut(&key).ok_or_else(|| {
+            TransportError::new(TransportErrorKind::Bind, "server vanished")
+        })?;
         if slot.names.contains(name) {
-            return Err(format!(
-                "the name {name:?} is already exported at {}:{} (each exporter on one address needs its own service_name)",
-                addr.ip(),
-                addr.port()
+            return Err(TransportError::new(
+                TransportErrorKind::Conflict,
+                format!(
+                    "the name {name:?} is already exported at {}:{} (each exporter on one address needs its own service_name)",
+                    addr.ip(),
+                    addr.port()
+                ),
             ));
         }
         let uri = slot.server.register(name, target)?;
@@ -148,21 +203,22 @@ impl DaemonHolder {
             local_addr: slot.server.local_addr(),
             host: host.to_string(),
             port,
-            flavor,
+            family: *family,
         })
     }
 
     /// Removes one registration; the last one on an address shuts its server down (in the
     /// background; [`shutdown_idle`](Self::shutdown_idle) waits for it).
     pub fn deregister(&self, reg: &Registration) {
-        let flavor = reg.flavor;
-        let word = flavor.word();
-        log_holder!(
-            flavor,
-            "Deregistering {} at {}:{} with the {word} server",
-            reg.name,
-            reg.host,
-            reg.port
+        let family = &reg.family;
+        let word = family.word;
+        log(
+            family,
+            LogSite::Holder,
+            format_args!(
+                "Deregistering {} at {}:{} with the {word} server",
+                reg.name, reg.host, reg.port
+            ),
         );
         let mut st = self.lock();
         let Some(slot) = st.slots.get_mut(&reg.key) else {
@@ -172,19 +228,21 @@ impl DaemonHolder {
         slot.names.remove(&reg.name);
         if slot.names.is_empty() {
             let addr = reg.key.1;
-            log_holder!(
-                flavor,
-                "Shutting down thread on {}:{}",
-                addr.ip(),
-                addr.port()
+            log(
+                family,
+                LogSite::Holder,
+                format_args!("Shutting down thread on {}:{}", addr.ip(), addr.port()),
             );
             if let Some(slot) = st.slots.remove(&reg.key) {
-                log_holder!(
-                    flavor,
-                    "Shutting down {} daemon at {}:{}",
-                    word.to_lowercase(),
-                    addr.ip(),
-                    addr.port()
+                log(
+                    family,
+                    LogSite::Holder,
+                    format_args!(
+                        "Shutting down {} daemon at {}:{}",
+                        word.to_lowercase(),
+                        addr.ip(),
+                        addr.port()
+                    ),
                 );
                 let fut = slot.server.shutdown();
                 match tokio::runtime::Handle::try_current() {
@@ -207,20 +265,26 @@ impl DaemonHolder {
     pub async fn shutdown_all(&self) {
         let slots: Vec<(Key, Slot)> = self.lock().slots.drain().collect();
         for ((_, addr), slot) in slots {
-            let word = slot.flavor.word();
-            log_holder!(
-                slot.flavor,
-                "Shutting down {} daemon at {}:{}",
-                word.to_lowercase(),
-                addr.ip(),
-                addr.port()
+            let word = slot.family.word;
+            log(
+                &slot.family,
+                LogSite::Holder,
+                format_args!(
+                    "Shutting down {} daemon at {}:{}",
+                    word.to_lowercase(),
+                    addr.ip(),
+                    addr.port()
+                ),
             );
             slot.server.shutdown().await;
-            log_thread!(
-                slot.flavor,
-                "Signaling shutdown of {word} server thread for {}:{}",
-                addr.ip(),
-                addr.port()
+            log(
+                &slot.family,
+                LogSite::Thread,
+                format_args!(
+                    "Signaling shutdown of {word} server thread for {}:{}",
+                    addr.ip(),
+                    addr.port()
+                ),
             );
         }
         self.shutdown_idle().await;

@@ -1,30 +1,43 @@
-//! [`ProxyFactory`]: Spring Python's `PyroProxyFactory` / `Pyro4ProxyFactory` (and
-//! `tether.pyro.ProxyFactory`): a lazy client for `service_url`.
+//! [`ProxyFactory`]: the proxy factory class of every protocol (Spring Python's
+//! `PyroProxyFactory`, tether's `tether.pyro.ProxyFactory`, the generic `tether.ProxyFactory`
+//! that picks the protocol from the URL): a lazy client for `service_url`.
 //!
-//! Setting `service_url` only parses it; the first call connects. The container never runs
-//! lifecycle hooks on a proxy factory (Spring Python skips them by class name for the same
+//! Setting a property only parses and checks; the first call connects. The container never
+//! runs lifecycle hooks on a proxy factory (Spring Python skips them by class name for the same
 //! reason: no hook may open a connection), and `ctx.get::<dyn T>(id)` wraps its invoker in
-//! `T::proxy`, cached per trait.
+//! `T::proxy`, cached per trait. Properties: `service_url` (also the one positional
+//! constructor argument) and the client options of [`super::options`].
 
-use super::transport::Transport;
-use super::Flavor;
+use super::options::{text_prop, timeout_prop, ClientOptions, TlsProps, TLS_PROPS};
+use super::protocol::{ClassFamily, Protocol, ProtocolSet};
 use crate::component::{Component, CtorArgs};
 use crate::value::ContextValue;
 use std::sync::Arc;
 use tether_core::{BoxFuture, Call, Invoker, Remotable, RemoteError, Value};
 
+/// Which protocol a factory speaks.
+#[derive(Clone)]
+enum Wire {
+    /// Fixed by its class name.
+    Fixed(Arc<dyn Protocol>),
+    /// Whichever protocol of the set claims the URL.
+    ByUrl(ProtocolSet),
+}
+
 /// A lazy remote object.
 pub struct ProxyFactory {
-    flavor: Flavor,
-    transport: Arc<dyn Transport>,
+    family: ClassFamily,
+    wire: Wire,
     service_url: Option<String>,
+    tls: TlsProps,
+    options: ClientOptions,
     invoker: Option<Arc<dyn Invoker>>,
 }
 
 impl std::fmt::Debug for ProxyFactory {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ProxyFactory")
-            .field("flavor", &self.flavor)
+            .field("class", &self.family.proxy)
             .field("service_url", &self.service_url)
             .finish()
     }
@@ -38,26 +51,33 @@ impl Invoker for NoUrl {
     }
 }
 
+const PROPS: [&str; 3] = ["service_url", "timeout", "serializer"];
+
 impl ProxyFactory {
-    /// A proxy factory with no URL yet.
-    pub fn new(flavor: Flavor, transport: Arc<dyn Transport>) -> Self {
+    /// A proxy factory of class `family` speaking `protocol`, with no URL yet.
+    pub fn new(family: ClassFamily, protocol: Arc<dyn Protocol>) -> Self {
+        Self::with_wire(family, Wire::Fixed(protocol))
+    }
+
+    /// A proxy factory that speaks whichever protocol of `protocols` claims its URL (the
+    /// generic `tether.ProxyFactory`).
+    pub fn by_url(family: ClassFamily, protocols: ProtocolSet) -> Self {
+        Self::with_wire(family, Wire::ByUrl(protocols))
+    }
+
+    fn with_wire(family: ClassFamily, wire: Wire) -> Self {
         ProxyFactory {
-            flavor,
-            transport,
+            family,
+            wire,
             service_url: None,
+            tls: TlsProps::default(),
+            options: ClientOptions::default(),
             invoker: None,
         }
     }
 
-    /// `springpython.remoting.pyro.PyroProxyFactory` over the default Pyro5 transport.
-    pub fn pyro() -> Self {
-        Self::new(Flavor::Pyro, crate::remoting::Transports::default().pyro)
-    }
-
-    pub(crate) fn from_args(flavor: Flavor, args: CtorArgs) -> Result<Self, String> {
-        let transport = args.transports.pyro.clone();
+    pub(crate) fn from_args(mut p: ProxyFactory, args: CtorArgs) -> Result<Self, String> {
         let (pos, named) = args.into_parts();
-        let mut p = Self::new(flavor, transport);
         if pos.len() > 1 {
             return Err(format!(
                 "takes at most one positional argument (service_url), {} given",
@@ -73,10 +93,17 @@ impl ProxyFactory {
         Ok(p)
     }
 
-    /// Sets the URL (`PYROLOC://host:port/name` or `PYRO:name@host:port`); parses only.
+    /// Sets the URL; parses and checks only.
     pub fn set_service_url(&mut self, url: &str) -> Result<&mut Self, String> {
-        self.invoker = Some(self.transport.proxy(url)?);
         self.service_url = Some(url.to_string());
+        self.rebuild()?;
+        Ok(self)
+    }
+
+    /// Sets the client options as a whole (TLS, timeout, serializer).
+    pub fn set_client_options(&mut self, options: ClientOptions) -> Result<&mut Self, String> {
+        self.options = options;
+        self.rebuild()?;
         Ok(self)
     }
 
@@ -88,6 +115,21 @@ impl ProxyFactory {
     /// The remote object as service trait `T` (no network until the first call).
     pub fn service<T: ?Sized + Remotable>(&self) -> Arc<T> {
         T::proxy(self.invoker_or_missing())
+    }
+
+    /// Makes the client again from the URL and the options, so a mistake in either is
+    /// reported at the property that made it.
+    fn rebuild(&mut self) -> Result<(), String> {
+        let Some(url) = &self.service_url else {
+            return Ok(());
+        };
+        let invoker = match &self.wire {
+            Wire::Fixed(p) => p.proxy(url, &self.options),
+            Wire::ByUrl(set) => set.proxy(url, &self.options),
+        }
+        .map_err(String::from)?;
+        self.invoker = Some(invoker);
+        Ok(())
     }
 
     fn invoker_or_missing(&self) -> Arc<dyn Invoker> {
@@ -102,10 +144,27 @@ impl Component for ProxyFactory {
                 let url = value
                     .to_string_value()
                     .map_err(|e| format!("property 'service_url': {e}"))?;
-                self.set_service_url(&url).map(|_| ())
+                return self.set_service_url(&url).map(|_| ());
             }
-            other => Err(format!("has no property '{other}' (expected service_url)")),
+            "timeout" => self.options.timeout = timeout_prop(name, &value)?,
+            "serializer" => self.options.serializer = text_prop(name, &value)?,
+            other => {
+                if !self.tls.set(other, &value)? {
+                    return Err(format!(
+                        "has no property '{other}' (expected one of {}, {})",
+                        PROPS.join(", "),
+                        TLS_PROPS
+                            .iter()
+                            .filter(|p| !matches!(**p, "cert_reqs" | "verify_fields"))
+                            .copied()
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                }
+                self.options.tls = self.tls.client()?;
+            }
         }
+        self.rebuild()
     }
 
     fn invoker(&self) -> Option<Arc<dyn Invoker>> {

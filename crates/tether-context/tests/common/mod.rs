@@ -1,6 +1,8 @@
 //! Test classes: a recording `Bag`, a post-processor, a class with defaults, two services.
 #![allow(dead_code)]
 
+pub mod memory;
+
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use tether::RemoteError;

@@ -1,0 +1,44 @@
+//! The wires tether ships, one module and one cargo feature each.
+//!
+//! | module | feature | protocol name | class names | URLs |
+//! |---|---|---|---|---|
+//! | `pyro5` | `pyro` (default) | `pyro5` | Spring Python's `PyroServiceExporter`/`PyroProxyFactory` and `Pyro4ServiceExporter`/`Pyro4ProxyFactory`, tether's `tether.pyro.*` | `PYRO:`, `PYRONAME:`, `PYROMETA:`, `PYROLOC://` |
+//!
+//! ## Adding a protocol
+//! 1. Write the wire in its own crate (codec, server, client), depending on `tether-core`
+//!    and, for TLS, `tether-tls`; it never imports the container.
+//! 2. Add `protocols/NAME.rs` here, behind a cargo feature: a type implementing
+//!    [`Protocol`](crate::remoting::Protocol) whose `bind` starts the wire's server with the
+//!    [`ServerOptions`](crate::remoting::ServerOptions) (refuse what the wire cannot do with
+//!    [`TransportErrorKind::Unsupported`](crate::remoting::TransportErrorKind::Unsupported)),
+//!    whose `proxy` makes a lazy client, and whose `families` lists its class names with a
+//!    `log` function that uses the loggers Spring Python used for them.
+//! 3. Add one line to [`register_builtin`] and the feature to the `tether` facade.
+//!
+//! Nothing else changes: exporters, proxy factories, the shared servers, `tether call`,
+//! `tether bench` and `tether echo-server --protocol` find the protocol through the
+//! registry. A test can register its own protocol the same way
+//! ([`ClassRegistry::register_protocol`](crate::ClassRegistry::register_protocol)).
+
+#[cfg(feature = "pyro")]
+pub mod pyro5;
+
+use crate::ClassRegistry;
+
+/// The message for Hessian class names.
+pub const HESSIAN_NOT_BUILT: &str =
+    "Hessian is not built yet in tether: HessianProxyFactory cannot be loaded (the README lists it as missing)";
+
+/// Registers every protocol compiled in, and the names of wires not built yet (loading one is
+/// a clear error; a protocol that provides them replaces the entry).
+pub fn register_builtin(r: &mut ClassRegistry) {
+    for name in [
+        "springpython.remoting.hessian.HessianProxyFactory",
+        "tether.hessian.ProxyFactory",
+    ] {
+        r.register_not_built(name, HESSIAN_NOT_BUILT);
+    }
+    #[cfg(feature = "pyro")]
+    r.register_protocol(std::sync::Arc::new(pyro5::Pyro5::default()));
+    let _ = r;
+}

@@ -1,0 +1,229 @@
+//! The Pyro5 wire ([`tether_pyro::Daemon`] and [`tether_pyro::Proxy`]) behind [`Protocol`].
+//!
+//! Class names: Spring Python's `PyroServiceExporter`/`PyroProxyFactory` (Pyro 3 in Spring
+//! Python) and `Pyro4ServiceExporter`/`Pyro4ProxyFactory` speak the Pyro5 wire until their own
+//! wires exist (a protocol registered later for the same names replaces these), and tether's
+//! `tether.pyro.ServiceExporter`/`tether.pyro.ProxyFactory`.
+//!
+//! Server options: `max_message_size`, `max_connections`, `idle_timeout` and
+//! `handshake_timeout` map to [`DaemonConfig`]; TLS is refused with
+//! [`TransportErrorKind::Unsupported`] until the Pyro daemon speaks it. Client options:
+//! `timeout`, `serializer` (`serpent`, `json`, `msgpack`); TLS likewise refused.
+//!
+//! `Daemon::bind` is async while lifecycle hooks are not; the bind runs on a short-lived helper
+//! thread through the current runtime's handle, so it works on multi-thread and current-thread
+//! runtimes alike and the accept loop is spawned onto the caller's runtime.
+
+use crate::remoting::{
+    ClassFamily, ClientOptions, ExportServer, LogSite, Protocol, ServerOptions, TransportError,
+    TransportErrorKind,
+};
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tether_core::{BoxFuture, Dispatch, Invoker};
+use tether_pyro::serializer::Serializer;
+use tether_pyro::{Daemon, DaemonConfig, Proxy};
+
+fn log_pyro(site: LogSite, args: fmt::Arguments<'_>) {
+    match site {
+        LogSite::Exporter => {
+            tracing::debug!(target: "springpython.remoting.pyro.PyroServiceExporter", "{args}")
+        }
+        LogSite::Holder => {
+            tracing::debug!(target: "springpython.remoting.pyro.PyroDaemonHolder", "{args}")
+        }
+        _ => tracing::debug!(target: "springpython.remoting.pyro.PyroDaemonHolder._PyroThread", "{args}"),
+    }
+}
+
+fn log_pyro4(site: LogSite, args: fmt::Arguments<'_>) {
+    match site {
+        LogSite::Exporter => {
+            tracing::debug!(target: "springpython.remoting.pyro.Pyro4ServiceExporter", "{args}")
+        }
+        LogSite::Holder => {
+            tracing::debug!(target: "springpython.remoting.pyro.Pyro4DaemonHolder", "{args}")
+        }
+        _ => tracing::debug!(target: "springpython.remoting.pyro.Pyro4DaemonHolder._Pyro4Thread", "{args}"),
+    }
+}
+
+fn log_tether(site: LogSite, args: fmt::Arguments<'_>) {
+    match site {
+        LogSite::Exporter => tracing::debug!(target: "tether.pyro.ServiceExporter", "{args}"),
+        _ => tracing::debug!(target: "tether.pyro.DaemonHolder", "{args}"),
+    }
+}
+
+/// Spring Python's Pyro 3 class names (`PYROLOC://host:port/name` URLs).
+pub const SPRING_PYRO: ClassFamily = ClassFamily {
+    exporter: "springpython.remoting.pyro.PyroServiceExporter",
+    proxy: "springpython.remoting.pyro.PyroProxyFactory",
+    word: "Pyro",
+    log: log_pyro,
+};
+
+/// Spring Python's Pyro4 class names.
+pub const SPRING_PYRO4: ClassFamily = ClassFamily {
+    exporter: "springpython.remoting.pyro.Pyro4ServiceExporter",
+    proxy: "springpython.remoting.pyro.Pyro4ProxyFactory",
+    word: "Pyro4",
+    log: log_pyro4,
+};
+
+/// tether's own names.
+pub const TETHER_PYRO: ClassFamily = ClassFamily {
+    exporter: "tether.pyro.ServiceExporter",
+    proxy: "tether.pyro.ProxyFactory",
+    word: "Pyro",
+    log: log_tether,
+};
+
+const FAMILIES: [ClassFamily; 3] = [SPRING_PYRO, SPRING_PYRO4, TETHER_PYRO];
+
+/// The Pyro5 protocol.
+#[derive(Clone, Debug, Default)]
+pub struct Pyro5 {
+    /// Settings for new daemons (host and port are set per bind, limits from the options).
+    /// Default `None`: [`DaemonConfig::default`].
+    pub config: Option<DaemonConfig>,
+}
+
+/// A [`ServiceExporter`](crate::remoting::ServiceExporter) with Spring Python's
+/// `PyroServiceExporter` name over Pyro5.
+pub fn exporter() -> crate::remoting::ServiceExporter {
+    crate::remoting::ServiceExporter::new(SPRING_PYRO, Arc::new(Pyro5::default()))
+}
+
+/// A [`ProxyFactory`](crate::remoting::ProxyFactory) with Spring Python's `PyroProxyFactory`
+/// name over Pyro5.
+pub fn proxy_factory() -> crate::remoting::ProxyFactory {
+    crate::remoting::ProxyFactory::new(SPRING_PYRO, Arc::new(Pyro5::default()))
+}
+
+struct PyroServer {
+    daemon: Daemon,
+    addr: SocketAddr,
+}
+
+impl ExportServer for PyroServer {
+    fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    fn register(&self, name: &str, target: Arc<dyn Dispatch>) -> Result<String, TransportError> {
+        self.daemon
+            .register(name, target)
+            .map_err(|e| TransportError::new(TransportErrorKind::Conflict, e.message()))
+    }
+
+    fn unregister(&self, name: &str) {
+        self.daemon.unregister(name);
+    }
+
+    fn shutdown(&self) -> BoxFuture<'static, ()> {
+        let d = self.daemon.clone();
+        let addr = self.addr;
+        Box::pin(async move {
+            d.shutdown().await;
+            // `Daemon::shutdown` can return before its accept task has dropped the listener;
+            // wait (bounded, 2 s) until the port can be bound again, so that "closed" means
+            // the address is free for a restart.
+            for _ in 0..200 {
+                if std::net::TcpListener::bind(addr).is_ok() {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        })
+    }
+}
+
+fn no_tls(side: &str) -> TransportError {
+    TransportError::new(
+        TransportErrorKind::Unsupported,
+        format!("Pyro over TLS is not built yet: the pyro5 {side} cannot take TLS options (the README lists it as missing)"),
+    )
+}
+
+impl Protocol for Pyro5 {
+    fn name(&self) -> &'static str {
+        "pyro5"
+    }
+
+    fn families(&self) -> &[ClassFamily] {
+        &FAMILIES
+    }
+
+    fn url_prefixes(&self) -> &[&'static str] {
+        &["PYRO:", "PYRONAME:", "PYROMETA:", "PYROLOC://"]
+    }
+
+    fn bind(
+        &self,
+        addr: SocketAddr,
+        options: &ServerOptions,
+    ) -> Result<Arc<dyn ExportServer>, TransportError> {
+        if options.tls.is_some() {
+            return Err(no_tls("server"));
+        }
+        let handle = tokio::runtime::Handle::try_current().map_err(|_| {
+            TransportError::new(
+                TransportErrorKind::NoRuntime,
+                "exporters need a tokio runtime: start the context from async code (or use tether's blocking facade)",
+            )
+        })?;
+        let mut config = DaemonConfig {
+            host: addr.ip().to_string(),
+            port: addr.port(),
+            ..self.config.clone().unwrap_or_default()
+        };
+        let l = &options.limits;
+        if let Some(n) = l.max_message_size {
+            config.max_message_size = n;
+        }
+        if let Some(n) = l.max_connections {
+            config.max_connections = n;
+        }
+        if let Some(t) = l.idle_timeout {
+            config.idle_timeout = Some(t);
+        }
+        if let Some(t) = l.handshake_timeout {
+            config.handshake_timeout = t;
+        }
+        let daemon = std::thread::scope(|s| {
+            s.spawn(|| handle.block_on(Daemon::bind(config)))
+                .join()
+                .map_err(|_| {
+                    TransportError::new(TransportErrorKind::Bind, "the bind helper thread panicked")
+                })
+        })?
+        .map_err(|e| TransportError::new(TransportErrorKind::Bind, e.message()))?;
+        let addr = daemon.local_addr().unwrap_or(addr);
+        Ok(Arc::new(PyroServer { daemon, addr }))
+    }
+
+    fn proxy(&self, url: &str, options: &ClientOptions) -> Result<Arc<dyn Invoker>, TransportError> {
+        if options.tls.is_some() {
+            return Err(no_tls("proxy"));
+        }
+        let bad = |e: tether_core::RemoteError| {
+            TransportError::new(TransportErrorKind::BadUrl, e.message())
+        };
+        let mut p = Proxy::new(url).map_err(bad)?;
+        if let Some(name) = &options.serializer {
+            let ser = Serializer::from_name(name).ok_or_else(|| {
+                TransportError::new(
+                    TransportErrorKind::BadOption,
+                    format!("unknown Pyro serializer {name:?} (expected serpent, json or msgpack)"),
+                )
+            })?;
+            p = p.with_serializer(ser);
+        }
+        if let Some(t) = options.timeout {
+            p = p.with_timeout(t);
+        }
+        Ok(Arc::new(p))
+    }
+}

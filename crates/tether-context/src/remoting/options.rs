@@ -1,0 +1,285 @@
+//! [`ServerOptions`] and [`ClientOptions`]: what travels through the seam besides an address
+//! or a URL, and how exporters and proxy factories read them from `<property>`s.
+//!
+//! | property (exporter) | meaning | default |
+//! |---|---|---|
+//! | `certfile` | PEM server certificate (+ intermediates); turns TLS on | none: plain TCP |
+//! | `keyfile` | PEM private key | the `certfile` |
+//! | `key_password` | password of an encrypted PKCS#8 key | none |
+//! | `ca_certs` | PEM CAs that sign client certificates | none |
+//! | `cert_reqs` | `none` / `optional` / `required` (or `ssl.CERT_*`) | `none` |
+//! | `verify_fields` | `<dict>` of subject long names → exact values | empty |
+//! | `max_message_size` | bytes in one message | the protocol's (Pyro5: 64 MiB) |
+//! | `max_connections` | connections served at once | the protocol's (Pyro5: 1024) |
+//! | `idle_timeout` | seconds a connection may stay silent after its handshake | the protocol's (Pyro5: none) |
+//! | `handshake_timeout` | seconds from accept to a finished (TLS and protocol) handshake | the protocol's (Pyro5: 10) |
+//!
+//! | property (proxy factory) | meaning | default |
+//! |---|---|---|
+//! | `ca_certs` | PEM CAs the server's certificate must chain to; turns TLS on | none: plain TCP |
+//! | `certfile` / `keyfile` / `key_password` | a client certificate | none |
+//! | `timeout` | seconds for one call | none |
+//! | `serializer` | the wire's value encoding (Pyro: `serpent`, `json`, `msgpack`) | the protocol's |
+
+use crate::value::ContextValue;
+use std::path::PathBuf;
+use std::time::Duration;
+use tether_tls::{CertReqs, ClientTlsSettings, ServerTlsSettings};
+
+/// Limits a server applies; `None` keeps the protocol's default (see each protocol's docs).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct ServerLimits {
+    /// Most bytes in one message. Default `None` (the protocol's).
+    pub max_message_size: Option<usize>,
+    /// Most connections served at once. Default `None` (the protocol's).
+    pub max_connections: Option<usize>,
+    /// Close a connection silent this long after its handshake. Default `None` (the
+    /// protocol's).
+    pub idle_timeout: Option<Duration>,
+    /// Most time from accept to a finished handshake (TLS and the protocol's own). Default
+    /// `None` (the protocol's).
+    pub handshake_timeout: Option<Duration>,
+}
+
+/// Options for one server: TLS and limits. Exporters that share an address must agree on them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct ServerOptions {
+    /// TLS; default `None` (plain TCP).
+    pub tls: Option<ServerTlsSettings>,
+    /// Limits; default: every limit the protocol's own.
+    pub limits: ServerLimits,
+}
+
+impl ServerOptions {
+    /// No TLS, the protocol's limits.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// With TLS.
+    pub fn with_tls(mut self, tls: ServerTlsSettings) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// With limits.
+    pub fn with_limits(mut self, limits: ServerLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// What differs from `other`, in words, for the "two exporters disagree" error.
+    pub(crate) fn difference(&self, other: &ServerOptions) -> String {
+        let mut d = Vec::new();
+        if self.tls != other.tls {
+            d.push("TLS settings");
+        }
+        let (a, b) = (&self.limits, &other.limits);
+        if a.max_message_size != b.max_message_size {
+            d.push("max_message_size");
+        }
+        if a.max_connections != b.max_connections {
+            d.push("max_connections");
+        }
+        if a.idle_timeout != b.idle_timeout {
+            d.push("idle_timeout");
+        }
+        if a.handshake_timeout != b.handshake_timeout {
+            d.push("handshake_timeout");
+        }
+        d.join(", ")
+    }
+}
+
+/// Options for one client.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct ClientOptions {
+    /// TLS; default `None` (plain TCP).
+    pub tls: Option<ClientTlsSettings>,
+    /// Deadline for one call; default `None` (wait as long as the connection lives).
+    pub timeout: Option<Duration>,
+    /// The wire's value encoding by name (Pyro: `serpent`, `json`, `msgpack`); default `None`
+    /// (the protocol's default).
+    pub serializer: Option<String>,
+}
+
+impl ClientOptions {
+    /// No TLS, no timeout, the protocol's encoding.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+/// TLS properties as they arrive, one by one, before they make settings.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct TlsProps {
+    certfile: Option<PathBuf>,
+    keyfile: Option<PathBuf>,
+    key_password: Option<String>,
+    ca_certs: Option<PathBuf>,
+    cert_reqs: Option<CertReqs>,
+    verify_fields: Vec<(String, String)>,
+}
+
+/// The TLS property names, for "expected one of" messages.
+pub(crate) const TLS_PROPS: [&str; 6] = [
+    "certfile",
+    "keyfile",
+    "key_password",
+    "ca_certs",
+    "cert_reqs",
+    "verify_fields",
+];
+
+fn text(name: &str, v: &ContextValue) -> Result<Option<String>, String> {
+    if v.is_none() {
+        return Ok(None);
+    }
+    v.to_string_value()
+        .map(Some)
+        .map_err(|e| format!("property '{name}': {e}"))
+}
+
+fn seconds(name: &str, v: &ContextValue) -> Result<Option<Duration>, String> {
+    let Some(t) = text(name, v)? else {
+        return Ok(None);
+    };
+    let s: f64 = t
+        .trim()
+        .parse()
+        .map_err(|_| format!("property '{name}': {t:?} is not a number of seconds"))?;
+    if !(s.is_finite() && s > 0.0 && s < 1e9) {
+        return Err(format!(
+            "property '{name}': {t:?} must be a positive number of seconds"
+        ));
+    }
+    Ok(Some(Duration::from_secs_f64(s)))
+}
+
+fn count(name: &str, v: &ContextValue) -> Result<Option<usize>, String> {
+    if v.is_none() {
+        return Ok(None);
+    }
+    let n = v.to_i64().map_err(|e| format!("property '{name}': {e}"))?;
+    usize::try_from(n)
+        .ok()
+        .filter(|n| *n > 0)
+        .map(Some)
+        .ok_or_else(|| format!("property '{name}': {n} must be a positive count"))
+}
+
+impl TlsProps {
+    /// Takes property `name` if it is a TLS one; `Ok(false)` if it is not.
+    pub(crate) fn set(&mut self, name: &str, v: &ContextValue) -> Result<bool, String> {
+        match name {
+            "certfile" => self.certfile = text(name, v)?.map(PathBuf::from),
+            "keyfile" => self.keyfile = text(name, v)?.map(PathBuf::from),
+            "key_password" => self.key_password = text(name, v)?,
+            "ca_certs" => self.ca_certs = text(name, v)?.map(PathBuf::from),
+            "cert_reqs" => {
+                self.cert_reqs = text(name, v)?
+                    .map(|t| t.parse::<CertReqs>())
+                    .transpose()
+                    .map_err(|e| format!("property 'cert_reqs': {e}"))?
+            }
+            "verify_fields" => {
+                self.verify_fields = match v {
+                    _ if v.is_none() => Vec::new(),
+                    ContextValue::Dict(d) => d
+                        .iter()
+                        .map(|(k, val)| {
+                            val.to_string_value()
+                                .map(|s| (k.clone(), s))
+                                .map_err(|e| format!("property 'verify_fields', field '{k}': {e}"))
+                        })
+                        .collect::<Result<_, _>>()?,
+                    other => {
+                        return Err(format!(
+                            "property 'verify_fields' expects a <dict> of subject field names to values, got {}",
+                            other.describe()
+                        ))
+                    }
+                }
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// Server TLS settings, or `None` when no TLS property was set.
+    pub(crate) fn server(&self) -> Result<Option<ServerTlsSettings>, String> {
+        let Some(cert) = &self.certfile else {
+            if self.keyfile.is_some()
+                || self.ca_certs.is_some()
+                || self.cert_reqs.is_some()
+                || !self.verify_fields.is_empty()
+            {
+                return Err(
+                    "TLS properties were given without certfile (the server certificate)".into(),
+                );
+            }
+            return Ok(None);
+        };
+        let mut s = ServerTlsSettings::new(cert, self.keyfile.as_ref().unwrap_or(cert));
+        s.key_password = self.key_password.clone();
+        s.ca_certs = self.ca_certs.clone();
+        s.cert_reqs = self.cert_reqs.unwrap_or_default();
+        s.verify_fields = self.verify_fields.clone();
+        Ok(Some(s))
+    }
+
+    /// Client TLS settings, or `None` when no TLS property was set.
+    pub(crate) fn client(&self) -> Result<Option<ClientTlsSettings>, String> {
+        if self.cert_reqs.is_some() || !self.verify_fields.is_empty() {
+            return Err("cert_reqs and verify_fields are server options".into());
+        }
+        let Some(ca) = &self.ca_certs else {
+            if self.certfile.is_some() || self.keyfile.is_some() {
+                return Err(
+                    "a client certificate was given without ca_certs (the CAs that sign the server's certificate)".into(),
+                );
+            }
+            return Ok(None);
+        };
+        let mut c = ClientTlsSettings::new(ca);
+        c.certfile = self.certfile.clone();
+        c.keyfile = self.keyfile.clone().or_else(|| self.certfile.clone());
+        c.key_password = self.key_password.clone();
+        Ok(Some(c))
+    }
+}
+
+/// The limit property names.
+pub(crate) const LIMIT_PROPS: [&str; 4] = [
+    "max_message_size",
+    "max_connections",
+    "idle_timeout",
+    "handshake_timeout",
+];
+
+impl ServerLimits {
+    /// Takes property `name` if it is a limit; `Ok(false)` if it is not.
+    pub(crate) fn set(&mut self, name: &str, v: &ContextValue) -> Result<bool, String> {
+        match name {
+            "max_message_size" => self.max_message_size = count(name, v)?,
+            "max_connections" => self.max_connections = count(name, v)?,
+            "idle_timeout" => self.idle_timeout = seconds(name, v)?,
+            "handshake_timeout" => self.handshake_timeout = seconds(name, v)?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
+/// Reads a call timeout property.
+pub(crate) fn timeout_prop(name: &str, v: &ContextValue) -> Result<Option<Duration>, String> {
+    seconds(name, v)
+}
+
+/// Reads a text property.
+pub(crate) fn text_prop(name: &str, v: &ContextValue) -> Result<Option<String>, String> {
+    text(name, v)
+}

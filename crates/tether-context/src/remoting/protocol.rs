@@ -1,0 +1,239 @@
+//! [`Protocol`]: the seam between the container and a wire. Everything the container knows
+//! about a wire comes through this trait; the container itself names none.
+
+use super::options::{ClientOptions, ServerOptions};
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tether_core::{BoxFuture, Dispatch, Invoker};
+
+/// Where a log line of the remoting classes comes from; each [`ClassFamily`] maps these to its
+/// own logger names (Spring Python's, for Spring Python's class names).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LogSite {
+    /// The service exporter ("Exporting X as a Pyro service at host:port").
+    Exporter,
+    /// The holder of the shared servers (registering, starting, shutting down).
+    Holder,
+    /// The server's own thread or task (started, signalled to stop).
+    Thread,
+}
+
+/// One family of class names a protocol answers to: an exporter class, a proxy factory class,
+/// and how their log lines read. A protocol usually has several (Spring Python's names and
+/// tether's own).
+#[derive(Clone, Copy)]
+pub struct ClassFamily {
+    /// The exporter's class name (`springpython.remoting.pyro.PyroServiceExporter`).
+    pub exporter: &'static str,
+    /// The proxy factory's class name (`springpython.remoting.pyro.PyroProxyFactory`).
+    pub proxy: &'static str,
+    /// The protocol's word in log texts ("Pyro", "Pyro4", "Hessian").
+    pub word: &'static str,
+    /// Emits one DEBUG line under this family's logger for `site`. A function rather than a
+    /// name because `tracing` targets must be static: each protocol module writes one `match`
+    /// with its literal targets.
+    pub log: fn(LogSite, fmt::Arguments<'_>),
+}
+
+impl fmt::Debug for ClassFamily {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClassFamily")
+            .field("exporter", &self.exporter)
+            .field("proxy", &self.proxy)
+            .field("word", &self.word)
+            .finish()
+    }
+}
+
+impl ClassFamily {
+    /// A family whose lines all go to the `tether::remoting` target.
+    pub const fn plain(exporter: &'static str, proxy: &'static str, word: &'static str) -> Self {
+        ClassFamily {
+            exporter,
+            proxy,
+            word,
+            log: |_, args| tracing::debug!(target: "tether::remoting", "{args}"),
+        }
+    }
+}
+
+/// A wire protocol as the container sees it.
+///
+/// Implement it in one module behind one cargo feature and register it with
+/// [`ClassRegistry::register_protocol`](crate::ClassRegistry::register_protocol): that
+/// registers every class name of [`families`](Protocol::families) (exporters and proxy
+/// factories), and lets the generic `tether.ProxyFactory` and `tether call` pick the protocol
+/// for a URL it [`claims`](Protocol::claims).
+pub trait Protocol: Send + Sync + 'static {
+    /// A short name (`pyro5`); servers are shared per (name, address), and `tether
+    /// echo-server --protocol NAME` finds the protocol by it.
+    fn name(&self) -> &'static str;
+
+    /// The class names it answers to.
+    fn families(&self) -> &[ClassFamily];
+
+    /// The URL prefixes it claims (`PYRO:`, `PYROLOC://`), for [`claims`](Protocol::claims)
+    /// and for messages listing what is understood.
+    fn url_prefixes(&self) -> &[&'static str];
+
+    /// Whether `url` is for this protocol. Default: it starts with one of
+    /// [`url_prefixes`](Protocol::url_prefixes).
+    fn claims(&self, url: &str) -> bool {
+        self.url_prefixes().iter().any(|p| url.starts_with(p))
+    }
+
+    /// Binds a server at `addr` now (an address in use is an error; no port scanning) with
+    /// `options`, and starts serving in the background. Called from synchronous lifecycle
+    /// hooks inside a tokio runtime; network protocols spawn onto that runtime.
+    fn bind(
+        &self,
+        addr: SocketAddr,
+        options: &ServerOptions,
+    ) -> Result<Arc<dyn ExportServer>, TransportError>;
+
+    /// A client for `url` that connects on its first call (no network here; a bad URL or a
+    /// bad option is an error now).
+    fn proxy(&self, url: &str, options: &ClientOptions) -> Result<Arc<dyn Invoker>, TransportError>;
+}
+
+/// One running server holding named objects.
+pub trait ExportServer: Send + Sync + 'static {
+    /// The bound address (the real port when 0 was asked for).
+    fn local_addr(&self) -> SocketAddr;
+
+    /// Registers `target` under `name`; returns the URL clients use for it.
+    fn register(&self, name: &str, target: Arc<dyn Dispatch>) -> Result<String, TransportError>;
+
+    /// Removes `name` (unknown names are ignored).
+    fn unregister(&self, name: &str);
+
+    /// Stops accepting, lets in-flight calls finish, then closes; resolves once the address can
+    /// be bound again.
+    fn shutdown(&self) -> BoxFuture<'static, ()>;
+}
+
+/// What failed at the seam.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// A URL the protocol does not understand, or no protocol claims.
+    BadUrl,
+    /// An option the protocol cannot take (a bad value, or TLS files that do not load).
+    BadOption,
+    /// Something the protocol does not support (yet), such as TLS on a wire without it.
+    Unsupported,
+    /// The address could not be bound (in use, not local, no permission).
+    Bind,
+    /// No tokio runtime to serve on.
+    NoRuntime,
+    /// A name is already exported on that server, or two exporters disagree on a shared one.
+    Conflict,
+}
+
+/// An error at the seam: a [`TransportErrorKind`] a caller can match on, and a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransportError {
+    kind: TransportErrorKind,
+    message: String,
+}
+
+impl TransportError {
+    /// An error of `kind`.
+    pub fn new(kind: TransportErrorKind, message: impl Into<String>) -> Self {
+        TransportError {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// The kind.
+    pub fn kind(&self) -> TransportErrorKind {
+        self.kind
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for TransportError {}
+
+impl From<tether_tls::TlsError> for TransportError {
+    fn from(e: tether_tls::TlsError) -> Self {
+        TransportError::new(TransportErrorKind::BadOption, e.message())
+    }
+}
+
+impl From<TransportError> for String {
+    fn from(e: TransportError) -> String {
+        e.message
+    }
+}
+
+/// The protocols of a registry, in registration order (a later one wins a URL both claim).
+#[derive(Clone, Default)]
+pub struct ProtocolSet(Arc<Vec<Arc<dyn Protocol>>>);
+
+impl fmt::Debug for ProtocolSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.0.iter().map(|p| p.name())).finish()
+    }
+}
+
+impl ProtocolSet {
+    pub(crate) fn push(&mut self, p: Arc<dyn Protocol>) {
+        let v = Arc::make_mut(&mut self.0);
+        v.retain(|q| q.name() != p.name());
+        v.push(p);
+    }
+
+    /// Every protocol, in registration order.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<dyn Protocol>> {
+        self.0.iter()
+    }
+
+    /// The protocol called `name`.
+    pub fn by_name(&self, name: &str) -> Option<&Arc<dyn Protocol>> {
+        self.0.iter().rev().find(|p| p.name() == name)
+    }
+
+    /// The protocol that claims `url` (the latest registered, when several do).
+    pub fn for_url(&self, url: &str) -> Result<&Arc<dyn Protocol>, TransportError> {
+        self.0.iter().rev().find(|p| p.claims(url)).ok_or_else(|| {
+            let known: Vec<&str> = self
+                .0
+                .iter()
+                .flat_map(|p| p.url_prefixes().iter().copied())
+                .collect();
+            TransportError::new(
+                TransportErrorKind::BadUrl,
+                format!(
+                    "no protocol claims the URL {url:?} (known forms: {})",
+                    if known.is_empty() {
+                        "none: no protocol is registered".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
+            )
+        })
+    }
+
+    /// Makes a lazy client for `url` with whichever protocol claims it.
+    pub fn proxy(
+        &self,
+        url: &str,
+        options: &ClientOptions,
+    ) -> Result<Arc<dyn Invoker>, TransportError> {
+        self.for_url(url)?.proxy(url, options)
+    }
+}
