@@ -19,6 +19,7 @@
 //!   objects behind a proxy).
 //! - [`Blocking`] (`blocking.rs`): the blocking facade for programs without an async runtime.
 //! - [`echo`]: the protocol-neutral echo service behind `tether echo-server`.
+//! - [`python`]: CPython's `repr` of strings, floats and whole values (serpent, `tether call`).
 //!
 //! The flow of one call: typed args → `Value`s (generated proxy) → `Invoker` (a protocol client)
 //! → codec → socket → codec → `Dispatch` (generated dispatcher) → typed args → the
@@ -32,6 +33,7 @@ mod convert;
 pub mod echo;
 mod error;
 mod local;
+pub mod python;
 mod registry;
 mod stream;
 mod value;

@@ -19,7 +19,6 @@ use tether_core::{Call, RemoteError, Value};
 mod common;
 pub mod json;
 pub mod msgpack;
-mod printable;
 pub mod serpent;
 
 /// Limits every decoder enforces.

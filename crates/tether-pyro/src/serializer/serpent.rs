@@ -31,7 +31,6 @@
 use crate::serializer::common::{
     check_encode_depth, error_at, iso_datetime, push_python_float, Budget, MAX_INT_DIGITS,
 };
-use crate::serializer::printable::is_printable;
 use crate::serializer::Limits;
 use base64::Engine as _;
 use num_bigint::BigInt;
@@ -137,31 +136,8 @@ fn write_seq(
 
 /// Python's `repr(str)`.
 fn write_str(s: &str, out: &mut Vec<u8>) {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
     let mut buf = String::with_capacity(s.len() + 2);
-    buf.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => buf.push_str("\\\\"),
-            '\t' => buf.push_str("\\t"),
-            '\n' => buf.push_str("\\n"),
-            '\r' => buf.push_str("\\r"),
-            c if c == quote => {
-                buf.push('\\');
-                buf.push(c);
-            }
-            c if c < ' ' || c == '\u{7f}' => buf.push_str(&format!("\\x{:02x}", c as u32)),
-            c if c.is_ascii() || is_printable(c) => buf.push(c),
-            c if (c as u32) < 0x100 => buf.push_str(&format!("\\x{:02x}", c as u32)),
-            c if (c as u32) < 0x10000 => buf.push_str(&format!("\\u{:04x}", c as u32)),
-            c => buf.push_str(&format!("\\U{:08x}", c as u32)),
-        }
-    }
-    buf.push(quote);
+    tether_core::python::push_str_repr(s, &mut buf);
     out.extend_from_slice(buf.as_bytes());
 }
 

@@ -709,7 +709,7 @@ const NON_PRINTABLE: &[(u32, u32)] = &[
 ];
 
 /// Whether Python's `repr` writes `c` (>= U+0080) raw rather than as an escape.
-pub(crate) fn is_printable(c: char) -> bool {
+pub(super) fn is_printable(c: char) -> bool {
     let c = c as u32;
     NON_PRINTABLE
         .binary_search_by(|&(lo, hi)| {
