@@ -3,46 +3,11 @@
 //! streamed `generator()` included),
 //! it serves Unix sockets, and it stops on the echo's `shutdown()` and on SIGTERM.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{python, root, Proc};
-
-/// Starts a server and returns it with the lines it printed up to and including `echo uri:`.
-fn start(cmd: &mut Command) -> (Proc, Vec<String>) {
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn");
-    let stdout = child.stdout.take().unwrap();
-    let proc = Proc(child);
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut lines = Vec::new();
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let done = line.starts_with("echo uri:");
-            lines.push(line);
-            if done {
-                let _ = tx.send(lines.clone());
-            }
-        }
-    });
-    let lines = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("no 'echo uri:' line within 30 s");
-    (proc, lines)
-}
-
-fn uri_of(lines: &[String]) -> String {
-    lines
-        .last()
-        .unwrap()
-        .trim_start_matches("echo uri: ")
-        .to_string()
-}
+use common::{python, root, start, uri_of, Proc};
 
 fn run_client(uri: &str, ser: &str) -> String {
     let script = root().join("crates/tether-pyro/tests/python/echo_client.py");

@@ -73,7 +73,7 @@ impl BlockingContext {
     /// Blocks until SIGINT or SIGTERM (a server's main loop), then closes the context.
     pub fn serve_until_signal(self) -> Result<()> {
         self.rt.block_on(async {
-            crate::cli::wait_for_signal().await;
+            crate::signal::wait_for_signal().await;
             Ok::<(), ContextError>(())
         })?;
         self.close()

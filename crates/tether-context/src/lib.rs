@@ -21,7 +21,6 @@
 //! - `context.rs`: [`ApplicationContext`], creation, scopes, lifecycle, close.
 //! - `remoting/`: exporters, proxy factories, the shared servers, the [`remoting::Transport`] seam.
 //! - `blocking.rs`: [`BlockingContext`], the same for programs without an async runtime.
-//! - `cli.rs`: `run FILE.xml... [--log LEVEL]` for the `tether` binary and users' own binaries.
 //!
 //! ## Where tether differs from Spring Python on purpose
 //! Valid Spring Python files load with the same ids, inner-object path ids, last-wins
@@ -79,7 +78,6 @@
 
 mod blocking;
 pub mod builtins;
-pub mod cli;
 mod component;
 mod context;
 mod def;
@@ -88,6 +86,7 @@ mod error;
 mod object;
 pub mod protocols;
 mod registry;
+mod signal;
 pub mod remoting;
 mod value;
 pub mod xml;
@@ -99,4 +98,5 @@ pub use def::{NamedDef, ObjectDef, Origin, Scope, ValueDef};
 pub use error::{ContextError, ContextErrorKind, Result};
 pub use object::{FacetTable, ObjectRef};
 pub use registry::{ClassRegistry, Pending};
+pub use signal::wait_for_signal;
 pub use value::ContextValue;

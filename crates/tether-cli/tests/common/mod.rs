@@ -1,8 +1,10 @@
 //! Helpers shared by the black-box tests of the `tether` binary.
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::Child;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 /// The workspace root.
 pub fn root() -> PathBuf {
@@ -31,3 +33,38 @@ impl Drop for Proc {
         let _ = self.0.wait();
     }
 }
+
+/// Starts a server and returns it with the lines it printed up to and including `echo uri:`.
+pub fn start(cmd: &mut Command) -> (Proc, Vec<String>) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().unwrap();
+    let proc = Proc(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = Vec::new();
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let done = line.starts_with("echo uri:");
+            lines.push(line);
+            if done {
+                let _ = tx.send(lines.clone());
+            }
+        }
+    });
+    let lines = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("no 'echo uri:' line within 30 s");
+    (proc, lines)
+}
+
+pub fn uri_of(lines: &[String]) -> String {
+    lines
+        .last()
+        .unwrap()
+        .trim_start_matches("echo uri: ")
+        .to_string()
+}
+

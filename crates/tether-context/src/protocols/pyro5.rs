@@ -21,7 +21,8 @@ use crate::remoting::{
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tether_core::{BoxFuture, Dispatch, Invoker};
+use tether_core::python::BytesForm;
+use tether_core::{BoxFuture, Dispatch, Invoker, Value};
 use tether_pyro::serializer::Serializer;
 use tether_pyro::{Daemon, DaemonConfig, Proxy};
 
@@ -162,46 +163,35 @@ impl Protocol for Pyro5 {
 
     fn bind(
         &self,
+        host: &str,
         addr: SocketAddr,
         options: &ServerOptions,
     ) -> Result<Arc<dyn ExportServer>, TransportError> {
-        if options.tls.is_some() {
-            return Err(no_tls("server"));
+        let mut config = self.daemon_config(options)?;
+        config.host = addr.ip().to_string();
+        config.port = addr.port();
+        if host != config.host {
+            config.advertised_host = Some(host.to_string());
         }
-        let handle = tokio::runtime::Handle::try_current().map_err(|_| {
-            TransportError::new(
-                TransportErrorKind::NoRuntime,
-                "exporters need a tokio runtime: start the context from async code (or use tether's blocking facade)",
-            )
-        })?;
-        let mut config = DaemonConfig {
-            host: addr.ip().to_string(),
-            port: addr.port(),
-            ..self.config.clone().unwrap_or_default()
+        self.start(config, None)
+    }
+
+    fn bind_unix(
+        &self,
+        path: &std::path::Path,
+        options: &ServerOptions,
+    ) -> Result<Arc<dyn ExportServer>, TransportError> {
+        let config = self.daemon_config(options)?;
+        self.start(config, Some(path))
+    }
+
+    fn repr(&self, value: &Value, options: &ClientOptions) -> String {
+        // A Python serpent client gets bytes as serpent's base64 dict; msgpack hands bytes.
+        let form = match options.serializer.as_deref().and_then(Serializer::from_name) {
+            Some(Serializer::Msgpack) => BytesForm::Bytes,
+            _ => BytesForm::Base64Dict,
         };
-        let l = &options.limits;
-        if let Some(n) = l.max_message_size {
-            config.max_message_size = n;
-        }
-        if let Some(n) = l.max_connections {
-            config.max_connections = n;
-        }
-        if let Some(t) = l.idle_timeout {
-            config.idle_timeout = Some(t);
-        }
-        if let Some(t) = l.handshake_timeout {
-            config.handshake_timeout = t;
-        }
-        let daemon = std::thread::scope(|s| {
-            s.spawn(|| handle.block_on(Daemon::bind(config)))
-                .join()
-                .map_err(|_| {
-                    TransportError::new(TransportErrorKind::Bind, "the bind helper thread panicked")
-                })
-        })?
-        .map_err(|e| TransportError::new(TransportErrorKind::Bind, e.message()))?;
-        let addr = daemon.local_addr().unwrap_or(addr);
-        Ok(Arc::new(PyroServer { daemon, addr }))
+        tether_core::python::repr_with(value, form)
     }
 
     fn proxy(&self, url: &str, options: &ClientOptions) -> Result<Arc<dyn Invoker>, TransportError> {
@@ -225,5 +215,62 @@ impl Protocol for Pyro5 {
             p = p.with_timeout(t);
         }
         Ok(Arc::new(p))
+    }
+}
+
+impl Pyro5 {
+    /// The daemon settings for `options` (host and port still to be set).
+    fn daemon_config(&self, options: &ServerOptions) -> Result<DaemonConfig, TransportError> {
+        if options.tls.is_some() {
+            return Err(no_tls("server"));
+        }
+        let mut config = self.config.clone().unwrap_or_default();
+        let l = &options.limits;
+        if let Some(n) = l.max_message_size {
+            config.max_message_size = n;
+        }
+        if let Some(n) = l.max_connections {
+            config.max_connections = n;
+        }
+        if let Some(t) = l.idle_timeout {
+            config.idle_timeout = Some(t);
+        }
+        if let Some(t) = l.handshake_timeout {
+            config.handshake_timeout = t;
+        }
+        Ok(config)
+    }
+
+    /// Binds on a helper thread through the current runtime's handle (lifecycle hooks are
+    /// synchronous; the accept loop lands on the caller's runtime).
+    fn start(
+        &self,
+        config: DaemonConfig,
+        unix: Option<&std::path::Path>,
+    ) -> Result<Arc<dyn ExportServer>, TransportError> {
+        let handle = tokio::runtime::Handle::try_current().map_err(|_| {
+            TransportError::new(
+                TransportErrorKind::NoRuntime,
+                "exporters need a tokio runtime: start the context from async code (or use tether's blocking facade)",
+            )
+        })?;
+        let fallback: SocketAddr = ([127, 0, 0, 1], config.port).into();
+        let daemon = std::thread::scope(|s| {
+            s.spawn(|| {
+                handle.block_on(async {
+                    match unix {
+                        Some(path) => Daemon::bind_unix(path, config).await,
+                        None => Daemon::bind(config).await,
+                    }
+                })
+            })
+            .join()
+            .map_err(|_| {
+                TransportError::new(TransportErrorKind::Bind, "the bind helper thread panicked")
+            })
+        })?
+        .map_err(|e| TransportError::new(TransportErrorKind::Bind, e.message()))?;
+        let addr = daemon.local_addr().unwrap_or(fallback);
+        Ok(Arc::new(PyroServer { daemon, addr }))
     }
 }

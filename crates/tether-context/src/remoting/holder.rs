@@ -132,7 +132,7 @@ impl DaemonHolder {
                         addr.port()
                     ),
                 );
-                let server = protocol.bind(addr, &options).map_err(|e| {
+                let server = protocol.bind(&addr.ip().to_string(), addr, &options).map_err(|e| {
                     TransportError::new(
                         e.kind(),
                         format!("cannot serve at {}:{}: {e}", addr.ip(), addr.port()),

@@ -5,7 +5,7 @@ use super::options::{ClientOptions, ServerOptions};
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tether_core::{BoxFuture, Dispatch, Invoker};
+use tether_core::{BoxFuture, Dispatch, Invoker, Value};
 
 /// Where a log line of the remoting classes comes from; each [`ClassFamily`] maps these to its
 /// own logger names (Spring Python's, for Spring Python's class names).
@@ -87,11 +87,40 @@ pub trait Protocol: Send + Sync + 'static {
     /// Binds a server at `addr` now (an address in use is an error; no port scanning) with
     /// `options`, and starts serving in the background. Called from synchronous lifecycle
     /// hooks inside a tokio runtime; network protocols spawn onto that runtime.
+    /// `host` is the name to put in the URLs the server hands out (the configured host, or
+    /// `addr`'s IP when several hosts share the server).
     fn bind(
         &self,
+        host: &str,
         addr: SocketAddr,
         options: &ServerOptions,
     ) -> Result<Arc<dyn ExportServer>, TransportError>;
+
+    /// Binds a server on a Unix domain socket at `path`. Default: unsupported.
+    fn bind_unix(
+        &self,
+        path: &std::path::Path,
+        options: &ServerOptions,
+    ) -> Result<Arc<dyn ExportServer>, TransportError> {
+        let _ = options;
+        Err(TransportError::new(
+            TransportErrorKind::Unsupported,
+            format!(
+                "the {} protocol cannot serve on a Unix socket ({})",
+                self.name(),
+                path.display()
+            ),
+        ))
+    }
+
+    /// How a result reads when printed for a person (`tether call`): by default Python's
+    /// `repr()` of it, which is what a Python client of most wires would print; a protocol
+    /// overrides it where its Python client receives something else (Pyro's serpent hands
+    /// bytes over as a base64 dict).
+    fn repr(&self, value: &Value, options: &ClientOptions) -> String {
+        let _ = options;
+        tether_core::python::repr(value)
+    }
 
     /// A client for `url` that connects on its first call (no network here; a bad URL or a
     /// bad option is an error now).

@@ -117,17 +117,43 @@ impl ProxyFactory {
         T::proxy(self.invoker_or_missing())
     }
 
+    /// A new client for the same URL and options (its own connection), e.g. for load tests
+    /// that want several connections.
+    pub fn fresh_invoker(&self) -> Result<Arc<dyn Invoker>, String> {
+        let url = self
+            .service_url
+            .as_deref()
+            .ok_or("proxy factory has no service_url")?;
+        self.protocol_for(url)?
+            .proxy(url, &self.options)
+            .map_err(String::from)
+    }
+
+    /// How the protocol prints a result for a person (see [`Protocol::repr`]).
+    pub fn repr(&self, value: &Value) -> String {
+        match self.service_url.as_deref().map(|u| self.protocol_for(u)) {
+            Some(Ok(p)) => p.repr(value, &self.options),
+            _ => tether_core::python::repr(value),
+        }
+    }
+
+    fn protocol_for(&self, url: &str) -> Result<Arc<dyn Protocol>, String> {
+        match &self.wire {
+            Wire::Fixed(p) => Ok(p.clone()),
+            Wire::ByUrl(set) => set.for_url(url).cloned().map_err(String::from),
+        }
+    }
+
     /// Makes the client again from the URL and the options, so a mistake in either is
     /// reported at the property that made it.
     fn rebuild(&mut self) -> Result<(), String> {
         let Some(url) = &self.service_url else {
             return Ok(());
         };
-        let invoker = match &self.wire {
-            Wire::Fixed(p) => p.proxy(url, &self.options),
-            Wire::ByUrl(set) => set.proxy(url, &self.options),
-        }
-        .map_err(String::from)?;
+        let invoker = self
+            .protocol_for(url)?
+            .proxy(url, &self.options)
+            .map_err(String::from)?;
         self.invoker = Some(invoker);
         Ok(())
     }

@@ -176,6 +176,7 @@ impl Protocol for MemoryProtocol {
 
     fn bind(
         &self,
+        _host: &str,
         mut addr: SocketAddr,
         options: &ServerOptions,
     ) -> Result<Arc<dyn ExportServer>, TransportError> {

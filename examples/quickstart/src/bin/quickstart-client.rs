@@ -12,7 +12,7 @@ async fn main() -> ExitCode {
     while let Some(a) = args.next() {
         if a == "--log" {
             let level = args.next().unwrap_or_else(|| "debug".into());
-            if let Err(e) = tether::context::cli::init_logging(&level) {
+            if let Err(e) = tether_cli::init_logging(&level) {
                 eprintln!("{e}");
                 return ExitCode::from(2);
             }

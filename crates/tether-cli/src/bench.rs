@@ -1,0 +1,227 @@
+//! `tether bench URL METHOD [ARG...]` (or `--context FILE.xml OBJECT METHOD ...`): tether's
+//! ghz. N connections call one method in a loop for a duration or a number of calls; a
+//! progress line each second on stderr; then calls/s, latency percentiles and errors by kind.
+//! A failed call is counted, never fatal to the run. (scripts/bench.sh is the comparative
+//! benchmark; this is a tool for users.)
+
+use crate::target::{build_call, TargetArgs};
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tether::context::ClassRegistry;
+use tether_core::ErrorKind;
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct BenchArgs {
+    /// The object's URL, or with --context its id.
+    #[arg(value_name = "URL")]
+    target: String,
+    /// The method to call.
+    method: String,
+    /// Arguments, as for `tether call`.
+    #[arg(value_name = "ARG", allow_negative_numbers = true)]
+    args: Vec<String>,
+    #[command(flatten)]
+    how: TargetArgs,
+    /// Connections (each with its own client, calling in a loop).
+    #[arg(short = 'c', long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    connections: u32,
+    /// How long to run, in seconds (ignored with --calls).
+    #[arg(short = 'd', long, default_value_t = 10.0)]
+    duration: f64,
+    /// Stop after this many calls in all (instead of a duration).
+    #[arg(short = 'n', long)]
+    calls: Option<u64>,
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Most latencies kept for the percentiles (40 MB); later calls are still counted.
+const MAX_SAMPLES: usize = 10_000_000;
+
+fn kind_label(k: ErrorKind) -> String {
+    format!("{k:?}").to_ascii_lowercase()
+}
+
+#[derive(Default)]
+struct Tally {
+    samples: Vec<u32>,
+    errors: BTreeMap<String, u64>,
+}
+
+pub(crate) async fn bench(registry: ClassRegistry, args: BenchArgs) -> ExitCode {
+    if let Err(e) = crate::logging::init_logging(&crate::logging::env_filter("error")) {
+        eprintln!("tether: {e}");
+    }
+    if !(args.duration.is_finite() && args.duration > 0.0) {
+        eprintln!("tether bench: --duration must be a positive number of seconds");
+        return ExitCode::from(2);
+    }
+    let call = match build_call(&args.method, &args.args, false) {
+        Ok(c) => c,
+        Err(f) => {
+            eprintln!("{}", f.message);
+            return ExitCode::from(f.code);
+        }
+    };
+    let target = match args.how.resolve(registry, &args.target).await {
+        Ok(t) => t,
+        Err(f) => {
+            eprintln!("{}", f.message);
+            return ExitCode::from(f.code);
+        }
+    };
+    let mut invokers = Vec::new();
+    for _ in 0..args.connections {
+        match target.invoker() {
+            Ok(i) => invokers.push(i),
+            Err(f) => {
+                eprintln!("{}", f.message);
+                return ExitCode::from(f.code);
+            }
+        }
+    }
+    let budget = args.calls.map(AtomicU64::new).map(Arc::new);
+    let done = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let tally = Arc::new(Mutex::new(Tally::default()));
+    let start = Instant::now();
+    let deadline = args
+        .calls
+        .is_none()
+        .then(|| start + Duration::from_secs_f64(args.duration));
+    let mut tasks = Vec::new();
+    for invoker in invokers {
+        let (call, budget, done, failed, stop, tally) = (
+            call.clone(),
+            budget.clone(),
+            done.clone(),
+            failed.clone(),
+            stop.clone(),
+            tally.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut local = Tally::default();
+            loop {
+                if stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d) {
+                    break;
+                }
+                if let Some(b) = &budget {
+                    // Take one call from the budget, or stop when it is spent.
+                    if b.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+                let t0 = Instant::now();
+                let r = invoker.invoke(call.clone()).await;
+                let us = t0.elapsed().as_micros().min(u32::MAX as u128) as u32;
+                done.fetch_add(1, Ordering::Relaxed);
+                match r {
+                    Ok(_) => {
+                        if local.samples.len() < MAX_SAMPLES / 64 {
+                            local.samples.push(us);
+                        } else {
+                            let mut t = tally.lock().unwrap_or_else(|p| p.into_inner());
+                            if t.samples.len() < MAX_SAMPLES {
+                                t.samples.append(&mut local.samples);
+                            }
+                            local.samples.clear();
+                        }
+                    }
+                    Err(e) => {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                        *local.errors.entry(kind_label(e.kind())).or_default() += 1;
+                        // A broken connection fails fast; don't spin on it.
+                        if !matches!(e.kind(), ErrorKind::Remote) {
+                            tokio::time::sleep(Duration::from_millis(10)).await;
+                        }
+                    }
+                }
+            }
+            let mut t = tally.lock().unwrap_or_else(|p| p.into_inner());
+            if t.samples.len() < MAX_SAMPLES {
+                t.samples.append(&mut local.samples);
+            }
+            for (k, n) in local.errors {
+                *t.errors.entry(k).or_default() += n;
+            }
+        }));
+    }
+    // Progress, once a second, until every worker is done (or SIGINT/SIGTERM stops them).
+    let all = futures_join(tasks);
+    tokio::pin!(all);
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.tick().await;
+    let mut last = 0u64;
+    let signal = tether::context::wait_for_signal();
+    tokio::pin!(signal);
+    loop {
+        tokio::select! {
+            _ = &mut all => break,
+            _ = &mut signal => { stop.store(true, Ordering::Relaxed); }
+            _ = tick.tick() => {
+                let n = done.load(Ordering::Relaxed);
+                eprintln!(
+                    "tether bench: {:>6.1} s  {n} calls ({} errors)  {} calls/s",
+                    start.elapsed().as_secs_f64(),
+                    failed.load(Ordering::Relaxed),
+                    n - last
+                );
+                last = n;
+            }
+        }
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let mut t = std::mem::take(&mut *tally.lock().unwrap_or_else(|p| p.into_inner()));
+    t.samples.sort_unstable();
+    let calls = done.load(Ordering::Relaxed);
+    let pct = |p: f64| -> u64 {
+        if t.samples.is_empty() {
+            return 0;
+        }
+        let i = ((p / 100.0) * (t.samples.len() - 1) as f64).round() as usize;
+        u64::from(t.samples[i.min(t.samples.len() - 1)])
+    };
+    let rate = if elapsed > 0.0 { calls as f64 / elapsed } else { 0.0 };
+    let (p50, p90, p99, max) = (pct(50.0), pct(90.0), pct(99.0), pct(100.0));
+    if args.json {
+        let errors: Vec<String> = t
+            .errors
+            .iter()
+            .map(|(k, n)| format!("\"{k}\": {n}"))
+            .collect();
+        crate::say(&format!(
+            "{{\"calls\": {calls}, \"errors\": {{{}}}, \"calls_per_s\": {rate:.1}, \"p50_us\": {p50}, \"p90_us\": {p90}, \"p99_us\": {p99}, \"max_us\": {max}, \"connections\": {}, \"seconds\": {elapsed:.3}}}",
+            errors.join(", "),
+            args.connections
+        ));
+    } else {
+        crate::say(&format!(
+            "{calls} calls in {elapsed:.2} s on {} connection(s): {rate:.0} calls/s",
+            args.connections
+        ));
+        crate::say(&format!(
+            "latency (successful calls): p50 {p50} us, p90 {p90} us, p99 {p99} us, max {max} us"
+        ));
+        if t.errors.is_empty() {
+            crate::say("errors: none");
+        } else {
+            let e: Vec<String> = t.errors.iter().map(|(k, n)| format!("{k} {n}")).collect();
+            crate::say(&format!("errors: {}", e.join(", ")));
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// Waits for every task (a panicked worker is ignored; its calls were counted).
+async fn futures_join(tasks: Vec<tokio::task::JoinHandle<()>>) {
+    for t in tasks {
+        let _ = t.await;
+    }
+}

@@ -1,0 +1,115 @@
+//! # tether-cli: the `tether` command line, as a library
+//!
+//! The `tether` binary is [`run_main`] with the built-in classes. A user's own binary calls
+//! [`run_main`] with a registry that also holds its classes (`server.Service`) and gets the
+//! same commands:
+//!
+//! ```no_run
+//! fn main() -> std::process::ExitCode {
+//!     let registry = tether::ClassRegistry::from_inventory(); // + registry.register::<...>()
+//!     tether_cli::run_main(registry)
+//! }
+//! ```
+//!
+//! One file per command, each a clap `Args` struct and one async function:
+//! - `run.rs`: `run FILE.xml...` serves application contexts until SIGINT/SIGTERM.
+//! - `echo.rs`: `echo-server` serves the echo service on any registered protocol.
+//! - `call.rs`: `call URL METHOD [ARG...]`, tether's grpcurl.
+//! - `bench.rs`: `bench URL METHOD [ARG...]`, tether's ghz.
+//! - `pki.rs`: `pki DIR` writes the sample PKI.
+//! - `target.rs`: what `call` and `bench` call (a URL through the protocol registry, or an
+//!   object of an application context) and how their arguments parse.
+//! - `logging.rs`: the log subscriber (colour only on a terminal).
+//!
+//! Every command reaches wires only through the registry's [`tether::context::remoting::Protocol`]s,
+//! so a new protocol is callable from the shell the day it is registered.
+#![deny(missing_docs)]
+
+mod bench;
+mod call;
+mod echo;
+mod logging;
+mod pki;
+mod run;
+mod target;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+use tether::context::ClassRegistry;
+
+pub use logging::init_logging;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "tether",
+    version,
+    about = "Configuration-driven remoting for Rust (Spring Python's remoting, Pyro, ...)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Load Spring Python XML application contexts and serve their exporters until SIGINT/SIGTERM.
+    Run(run::RunArgs),
+    /// Serve the echo service (`test.echoserver`) on a registered protocol, like Pyro5's echoserver.
+    EchoServer(echo::EchoServerArgs),
+    /// Call one method of a remote object (or of an object of a context) and print the result.
+    Call(call::CallArgs),
+    /// Load-test one method: N connections, a duration or a call count, latency percentiles.
+    Bench(bench::BenchArgs),
+    /// Write the sample PKI (root CA, signing CA, server and client certificates) into DIR.
+    Pki(pki::PkiArgs),
+}
+
+/// Parses the process's arguments and runs the command with `registry`'s classes and
+/// protocols. Exit codes: 0 success, 1 a remote exception (`call`) or a failure of the
+/// command, 2 a usage error; `call` documents more.
+pub fn run_main(registry: ClassRegistry) -> ExitCode {
+    run_with_args(registry, std::env::args_os())
+}
+
+/// [`run_main`] with explicit arguments (the first is the program name).
+pub fn run_with_args<I, T>(registry: ClassRegistry, args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("tether: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Run(a) => run::run(registry, a).await,
+            Command::EchoServer(a) => echo::echo_server(registry, a).await,
+            Command::Call(a) => call::call(registry, a).await,
+            Command::Bench(a) => bench::bench(registry, a).await,
+            Command::Pki(a) => pki::pki(a),
+        }
+    })
+}
+
+/// Prints a line and flushes at once: a test harness reads these lines through a pipe.
+pub(crate) fn say(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}

@@ -1,0 +1,227 @@
+//! What `call` and `bench` call: an object at a URL (through whichever registered protocol
+//! claims it) or an object of an application context (local or proxy alike), and how their
+//! arguments read.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tether::context::remoting::{ClientOptions, Protocol, ProxyFactory};
+use tether::context::{ApplicationContext, ClassRegistry};
+use tether_core::{Call, Invoker, LocalInvoker, Value};
+
+/// Where to call, and how.
+#[derive(clap::Args, Debug, Clone)]
+pub(crate) struct TargetArgs {
+    /// Call an object of this application context (repeatable: several files form one
+    /// context); TARGET is then the object's id.
+    #[arg(long, value_name = "FILE.xml")]
+    pub context: Vec<PathBuf>,
+    /// The wire's value encoding (Pyro: serpent, json, msgpack); default: the protocol's.
+    #[arg(long)]
+    pub serializer: Option<String>,
+    /// Seconds to wait for each call (default: no limit).
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
+    /// PEM file of the CAs that sign the server's certificate: turns TLS on.
+    #[arg(long, value_name = "PEM")]
+    pub tls_ca: Option<PathBuf>,
+    /// PEM file of a client certificate to present.
+    #[arg(long, value_name = "PEM", requires = "tls_ca")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM file of the client certificate's key (default: the --tls-cert file).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Password of an encrypted --tls-key.
+    #[arg(long, value_name = "PASSWORD", requires = "tls_cert")]
+    pub tls_key_password: Option<String>,
+}
+
+/// A failure before any call was made, with its exit code.
+pub(crate) struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    pub(crate) fn usage(message: impl Into<String>) -> Self {
+        Failure {
+            code: 2,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        Failure {
+            code: 5,
+            message: message.into(),
+        }
+    }
+}
+
+/// A resolved target: it makes clients (one per connection) and prints results.
+pub(crate) enum Resolved {
+    Url {
+        protocol: Arc<dyn Protocol>,
+        url: String,
+        options: ClientOptions,
+    },
+    Proxy {
+        factory: Arc<ProxyFactory>,
+        _ctx: ApplicationContext,
+    },
+    Local {
+        invoker: Arc<dyn Invoker>,
+        _ctx: ApplicationContext,
+    },
+}
+
+impl TargetArgs {
+    fn client_options(&self) -> Result<ClientOptions, Failure> {
+        let mut o = ClientOptions::new();
+        o.serializer = self.serializer.clone();
+        if let Some(t) = self.timeout {
+            if !(t.is_finite() && t > 0.0 && t < 1e9) {
+                return Err(Failure::usage(format!(
+                    "--timeout {t} must be a positive number of seconds"
+                )));
+            }
+            o.timeout = Some(Duration::from_secs_f64(t));
+        }
+        if let Some(ca) = &self.tls_ca {
+            let mut tls = tether_tls::ClientTlsSettings::new(ca);
+            tls.certfile = self.tls_cert.clone();
+            tls.keyfile = self.tls_key.clone().or_else(|| self.tls_cert.clone());
+            tls.key_password = self.tls_key_password.clone();
+            o.tls = Some(tls);
+        }
+        Ok(o)
+    }
+
+    /// Resolves `target` (a URL, or with `--context` an object id).
+    pub(crate) async fn resolve(
+        &self,
+        registry: ClassRegistry,
+        target: &str,
+    ) -> Result<Resolved, Failure> {
+        if self.context.is_empty() {
+            let options = self.client_options()?;
+            let protocol = registry
+                .protocols()
+                .for_url(target)
+                .map_err(|e| Failure::config(e.to_string()))?
+                .clone();
+            // Parse the URL and options now, so a mistake is reported before any call.
+            protocol
+                .proxy(target, &options)
+                .map_err(|e| Failure::config(e.to_string()))?;
+            return Ok(Resolved::Url {
+                protocol,
+                url: target.to_string(),
+                options,
+            });
+        }
+        if self.serializer.is_some() || self.timeout.is_some() || self.tls_ca.is_some() {
+            return Err(Failure::usage(
+                "with --context the object's own configuration decides serializer, timeout and TLS; set them in the context file",
+            ));
+        }
+        let mut b = ApplicationContext::builder().registry(registry);
+        for f in &self.context {
+            b = b.xml_file(f);
+        }
+        let ctx = b.start().await.map_err(|e| Failure::config(e.to_string()))?;
+        let obj = ctx
+            .get_object(target)
+            .map_err(|e| Failure::config(e.to_string()))?;
+        if obj.is_proxy() {
+            let factory = obj.downcast::<ProxyFactory>().ok_or_else(|| {
+                Failure::config(format!(
+                    "object '{target}' is a proxy of class {} that tether call cannot drive",
+                    obj.class()
+                ))
+            })?;
+            return Ok(Resolved::Proxy { factory, _ctx: ctx });
+        }
+        let dispatcher = obj.dispatcher().map_err(Failure::config)?;
+        Ok(Resolved::Local {
+            invoker: Arc::new(LocalInvoker::new(dispatcher)),
+            _ctx: ctx,
+        })
+    }
+}
+
+impl Resolved {
+    /// A client with its own connection.
+    pub(crate) fn invoker(&self) -> Result<Arc<dyn Invoker>, Failure> {
+        match self {
+            Resolved::Url {
+                protocol,
+                url,
+                options,
+            } => protocol
+                .proxy(url, options)
+                .map_err(|e| Failure::config(e.to_string())),
+            Resolved::Proxy { factory, .. } => factory.fresh_invoker().map_err(Failure::config),
+            Resolved::Local { invoker, .. } => Ok(invoker.clone()),
+        }
+    }
+
+    /// A result as a person reads it (Python's repr of what a Python client receives).
+    pub(crate) fn repr(&self, value: &Value) -> String {
+        match self {
+            Resolved::Url {
+                protocol, options, ..
+            } => protocol.repr(value, options),
+            Resolved::Proxy { factory, .. } => factory.repr(value),
+            Resolved::Local { .. } => tether_core::python::repr(value),
+        }
+    }
+}
+
+/// Builds the call: each ARG is a Python literal (what `ast.literal_eval` reads), or
+/// `NAME=LITERAL` for a keyword argument (a NAME is a Python identifier).
+pub(crate) fn build_call(method: &str, args: &[String], oneway: bool) -> Result<Call, Failure> {
+    let mut positional = Vec::new();
+    let mut keywords: Vec<(String, Value)> = Vec::new();
+    for a in args {
+        if let Some((name, lit)) = keyword(a) {
+            if keywords.iter().any(|(n, _)| n == name) {
+                return Err(Failure::usage(format!("keyword argument {name} given twice")));
+            }
+            keywords.push((name.to_string(), literal(lit)?));
+        } else {
+            if !keywords.is_empty() {
+                return Err(Failure::usage(format!(
+                    "positional argument {a:?} follows a keyword argument"
+                )));
+            }
+            positional.push(literal(a)?);
+        }
+    }
+    Ok(Call::with_args(method, positional, keywords).set_oneway(oneway))
+}
+
+/// `NAME=...` where NAME is an identifier (so `'a=b'` and `{1: 2}` stay literals).
+fn keyword(arg: &str) -> Option<(&str, &str)> {
+    let (name, rest) = arg.split_once('=')?;
+    let mut chars = name.chars();
+    let first = chars.next()?;
+    ((first == '_' || first.is_alphabetic()) && chars.all(|c| c == '_' || c.is_alphanumeric()))
+        .then_some((name, rest))
+}
+
+/// One Python literal. Serpent is Python's literal syntax, so its parser (with its limits on
+/// size, depth and item count) reads it; like serpent, a dict of exactly `data` and
+/// `encoding: 'base64'` reads as bytes.
+pub(crate) fn literal(text: &str) -> Result<Value, Failure> {
+    tether_pyro::serializer::serpent::decode(
+        text.as_bytes(),
+        &tether_pyro::serializer::Limits::default(),
+    )
+    .map_err(|e| {
+        Failure::usage(format!(
+            "argument {text:?} is not a Python literal ({}); quote strings, e.g. \"'hello'\"",
+            e.message()
+        ))
+    })
+}

@@ -1,0 +1,237 @@
+//! `tether call`, `tether bench` and `tether pki` as black boxes, against Python's own Pyro5
+//! echoserver: `tether call` prints exactly what a Python client with the same serializer
+//! prints (`repr()` of what it received), and exits with the documented codes.
+
+use std::process::{Command, Output};
+
+mod common;
+use common::{python, root, start, uri_of, Proc};
+
+fn tether(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tether"))
+        .args(args)
+        .output()
+        .expect("run tether")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).to_string()
+}
+
+const LITERALS: [&str; 12] = [
+    "42",
+    "-7",
+    "12345678901234567890123",
+    "'héllo \\n wörld 🎉'",
+    "\"it's\"",
+    "[1, (2,), {'a': None}]",
+    "(1.5, -0.0, 1e300, 0.1)",
+    "{1: 'one', 'two': [True, False]}",
+    "{1, 2}",
+    "b'\\x00bytes'",
+    "()",
+    "[[[[]]]]",
+];
+
+fn python_echoserver() -> (Proc, String) {
+    let (p, lines) = start(Command::new(python()).args([
+        "-u",
+        "-m",
+        "Pyro5.utils.echoserver",
+        "-H",
+        "127.0.0.1",
+        "-p",
+        "0",
+    ]));
+    (p, uri_of(&lines))
+}
+
+/// What a Python client prints for `echo(literal)` with `serializer`: one line per literal
+/// (`ERR` when Python cannot send it).
+fn python_reprs(uri: &str, serializer: &str, literals: &[&str]) -> Vec<String> {
+    let code = r#"
+import ast, sys, Pyro5.api, Pyro5.config
+Pyro5.config.SERIALIZER = sys.argv[2]
+p = Pyro5.api.Proxy(sys.argv[1])
+for lit in sys.argv[3:]:
+    try:
+        print(repr(p.echo(ast.literal_eval(lit))))
+    except Exception as e:
+        print("ERR")
+"#;
+    let out = Command::new(python())
+        .args(["-c", code, uri, serializer])
+        .args(literals)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout).lines().map(str::to_string).collect()
+}
+
+#[test]
+fn call_prints_what_a_python_client_prints() {
+    let (mut server, uri) = python_echoserver();
+    let literals: Vec<&str> = LITERALS.to_vec();
+    for ser in ["serpent", "json", "msgpack"] {
+        let want = python_reprs(&uri, ser, &literals);
+        assert_eq!(want.len(), literals.len());
+        for (lit, want) in literals.iter().zip(&want) {
+            let out = tether(&["call", &uri, "echo", lit, "--serializer", ser]);
+            if want == "ERR" {
+                assert!(!out.status.success(), "{ser} {lit}: Python failed, tether did not");
+                continue;
+            }
+            assert!(
+                out.status.success(),
+                "{ser} {lit}: {}",
+                text(&out.stderr)
+            );
+            assert_eq!(text(&out.stdout).trim_end(), want, "{ser} {lit}");
+        }
+    }
+    // Keyword arguments, --json.
+    let out = tether(&["call", &uri, "echo", "message=[1, 'x']", "--json"]);
+    assert_eq!(text(&out.stdout).trim_end(), "[1, \"x\"]");
+    let _ = tether(&["call", &uri, "shutdown"]);
+    let _ = server.0.wait();
+}
+
+#[test]
+fn call_exit_codes() {
+    let (mut server, uri) = python_echoserver();
+    // A remote exception: 1, class and message on stderr (traceback with -v).
+    let out = tether(&["call", &uri, "error"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr).trim_end(),
+        "ValueError: this is the generated error from echoserver echo() method"
+    );
+    let out = tether(&["call", "-v", &uri, "error"]);
+    assert!(text(&out.stderr).contains("Traceback"), "{}", text(&out.stderr));
+    // Wrong arguments are the remote TypeError, as Python words it.
+    let out = tether(&["call", &uri, "echo"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).starts_with("TypeError: "), "{}", text(&out.stderr));
+    // Not a literal: usage error, 2.
+    let out = tether(&["call", &uri, "echo", "hello"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("not a Python literal"));
+    // No protocol claims the URL: 5. Nothing listens: 3.
+    let out = tether(&["call", "gopher://x/y", "echo", "1"]);
+    assert_eq!(out.status.code(), Some(5));
+    assert!(text(&out.stderr).contains("no protocol claims"));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dead = format!("PYRO:x@127.0.0.1:{port}");
+    let out = tether(&["call", &dead, "echo", "1"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    // A timeout: 3.
+    let out = tether(&["call", "--timeout", "0.3", &uri, "slow"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    // Oneway prints nothing and returns at once.
+    let out = tether(&["call", "--oneway", &uri, "oneway_echo", "1"]);
+    assert!(out.status.success() && out.stdout.is_empty());
+    let _ = tether(&["call", &uri, "shutdown"]);
+    let _ = server.0.wait();
+}
+
+#[test]
+fn call_and_bench_an_object_of_a_context() {
+    let dir = std::env::temp_dir().join(format!("tether-call-ctx-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (mut server, uri) = python_echoserver();
+    let xml = dir.join("ctx.xml");
+    std::fs::write(
+        &xml,
+        format!(
+            r#"<objects xmlns="http://www.springframework.org/springpython/schema/objects/1.1">
+  <object id="localEcho" class="tether.echo.EchoService"/>
+  <object id="remoteEcho" class="tether.ProxyFactory">
+    <property name="service_url" value="{uri}"/>
+  </object>
+</objects>"#
+        ),
+    )
+    .unwrap();
+    let ctx = xml.to_str().unwrap();
+    for id in ["localEcho", "remoteEcho"] {
+        let out = tether(&["call", "--context", ctx, id, "echo", "(1, 'two')"]);
+        assert!(out.status.success(), "{id}: {}", text(&out.stderr));
+        assert_eq!(text(&out.stdout).trim_end(), "(1, 'two')", "{id}");
+    }
+    let out = tether(&["call", "--context", ctx, "nope", "echo", "1"]);
+    assert_eq!(out.status.code(), Some(5));
+    // bench over the context's proxy: exactly N calls, JSON summary.
+    let out = tether(&[
+        "bench", "--context", ctx, "remoteEcho", "echo", "'x'", "-c", "3", "-n", "300", "--json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let summary = text(&out.stdout);
+    for key in [
+        "\"calls\": 300,",
+        "\"errors\": {}",
+        "\"calls_per_s\":",
+        "\"p50_us\":",
+        "\"p90_us\":",
+        "\"p99_us\":",
+        "\"max_us\":",
+    ] {
+        assert!(summary.contains(key), "{key} missing in {summary}");
+    }
+    // Errors are counted by kind, never fatal.
+    let out = tether(&["bench", &uri, "error", "-n", "50", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("\"errors\": {\"remote\": 50}"),
+        "{}",
+        text(&out.stdout)
+    );
+    let _ = tether(&["call", &uri, "shutdown"]);
+    let _ = server.0.wait();
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn pki_writes_the_seed_files_and_openssl_accepts_them() {
+    let dir = std::env::temp_dir().join(format!("tether-pki-{}", std::process::id()));
+    let out = tether(&["pki", dir.to_str().unwrap(), "--password", "1234"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("SAMPLE keys"));
+    for f in [
+        "ca-root-cert.pem",
+        "ca-root-key.pem",
+        "ca-signing-cert.pem",
+        "ca-signing-key.pem",
+        "ca-chain.pem",
+        "server-cert.pem",
+        "server-key.pem",
+        "client-cert.pem",
+        "client-key.pem",
+    ] {
+        assert!(dir.join(f).exists(), "{f}");
+    }
+    for leaf in ["server-cert.pem", "client-cert.pem"] {
+        let v = Command::new("openssl")
+            .arg("verify")
+            .arg("-CAfile")
+            .arg(dir.join("ca-chain.pem"))
+            .arg(dir.join(leaf))
+            .output()
+            .expect("openssl");
+        assert!(v.status.success(), "{leaf}: {}", text(&v.stderr));
+    }
+    let key = std::fs::read_to_string(dir.join("client-key.pem")).unwrap();
+    assert!(key.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
+    std::fs::remove_dir_all(dir).ok();
+    let _ = root();
+}
+
+#[test]
+fn echo_server_on_an_unknown_protocol_names_the_known_ones() {
+    let out = tether(&["echo-server", "--protocol", "carrier-pigeon"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("pyro5"), "{}", text(&out.stderr));
+}
