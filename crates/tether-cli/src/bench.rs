@@ -188,7 +188,11 @@ pub(crate) async fn bench(registry: ClassRegistry, args: BenchArgs) -> ExitCode 
         let i = ((p / 100.0) * (t.samples.len() - 1) as f64).round() as usize;
         u64::from(t.samples[i.min(t.samples.len() - 1)])
     };
-    let rate = if elapsed > 0.0 { calls as f64 / elapsed } else { 0.0 };
+    let rate = if elapsed > 0.0 {
+        calls as f64 / elapsed
+    } else {
+        0.0
+    };
     let (p50, p90, p99, max) = (pct(50.0), pct(90.0), pct(99.0), pct(100.0));
     if args.json {
         let errors: Vec<String> = t

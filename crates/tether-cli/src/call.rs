@@ -40,7 +40,10 @@ pub(crate) struct CallArgs {
 pub(crate) fn exit_code(e: &RemoteError) -> u8 {
     match e.kind() {
         ErrorKind::Remote => 1,
-        ErrorKind::Connection | ErrorKind::Timeout | ErrorKind::NoLiveServer | ErrorKind::Shutdown => 3,
+        ErrorKind::Connection
+        | ErrorKind::Timeout
+        | ErrorKind::NoLiveServer
+        | ErrorKind::Shutdown => 3,
         ErrorKind::Config => 5,
         _ => 4,
     }
@@ -74,11 +77,7 @@ async fn run(registry: ClassRegistry, args: &CallArgs) -> Result<(), Failure> {
     match invoker.invoke(call).await {
         Ok(_) if args.oneway => Ok(()),
         Ok(v) => {
-            crate::say(&if args.json {
-                json(&v)
-            } else {
-                target.repr(&v)
-            });
+            crate::say(&if args.json { json(&v) } else { target.repr(&v) });
             Ok(())
         }
         Err(e) if e.kind() == ErrorKind::Remote => {
@@ -90,7 +89,10 @@ async fn run(registry: ClassRegistry, args: &CallArgs) -> Result<(), Failure> {
                 }
             }
             msg.push_str(&format!("{}: {}", class_name(&e), e.message()));
-            Err(Failure { code: 1, message: msg })
+            Err(Failure {
+                code: 1,
+                message: msg,
+            })
         }
         Err(e) => Err(Failure {
             code: exit_code(&e),

@@ -59,7 +59,7 @@ pub(crate) async fn echo_server(registry: ClassRegistry, args: EchoServerArgs) -
 
 async fn serve(registry: ClassRegistry, args: EchoServerArgs) -> Result<(), String> {
     let say = |line: &str| {
-        if !(args.quiet && !args.verbose) {
+        if !args.quiet || args.verbose {
             crate::say(line)
         }
     };

@@ -129,7 +129,10 @@ impl TargetArgs {
         for f in &self.context {
             b = b.xml_file(f);
         }
-        let ctx = b.start().await.map_err(|e| Failure::config(e.to_string()))?;
+        let ctx = b
+            .start()
+            .await
+            .map_err(|e| Failure::config(e.to_string()))?;
         let obj = ctx
             .get_object(target)
             .map_err(|e| Failure::config(e.to_string()))?;
@@ -186,7 +189,9 @@ pub(crate) fn build_call(method: &str, args: &[String], oneway: bool) -> Result<
     for a in args {
         if let Some((name, lit)) = keyword(a) {
             if keywords.iter().any(|(n, _)| n == name) {
-                return Err(Failure::usage(format!("keyword argument {name} given twice")));
+                return Err(Failure::usage(format!(
+                    "keyword argument {name} given twice"
+                )));
             }
             keywords.push((name.to_string(), literal(lit)?));
         } else {

@@ -50,8 +50,8 @@ fn python_echoserver() -> (Proc, String) {
 /// (`ERR` when Python cannot send it).
 fn python_reprs(uri: &str, serializer: &str, literals: &[&str]) -> Vec<String> {
     let code = r#"
-import ast, sys, Pyro5.api, Pyro5.config
-Pyro5.config.SERIALIZER = sys.argv[2]
+import ast, sys, Pyro5.api
+Pyro5.api.config.SERIALIZER = sys.argv[2]
 p = Pyro5.api.Proxy(sys.argv[1])
 for lit in sys.argv[3:]:
     try:
@@ -78,14 +78,13 @@ fn call_prints_what_a_python_client_prints() {
         for (lit, want) in literals.iter().zip(&want) {
             let out = tether(&["call", &uri, "echo", lit, "--serializer", ser]);
             if want == "ERR" {
-                assert!(!out.status.success(), "{ser} {lit}: Python failed, tether did not");
+                assert!(
+                    !out.status.success(),
+                    "{ser} {lit}: Python failed, tether did not"
+                );
                 continue;
             }
-            assert!(
-                out.status.success(),
-                "{ser} {lit}: {}",
-                text(&out.stderr)
-            );
+            assert!(out.status.success(), "{ser} {lit}: {}", text(&out.stderr));
             assert_eq!(text(&out.stdout).trim_end(), want, "{ser} {lit}");
         }
     }
@@ -107,11 +106,19 @@ fn call_exit_codes() {
         "ValueError: this is the generated error from echoserver echo() method"
     );
     let out = tether(&["call", "-v", &uri, "error"]);
-    assert!(text(&out.stderr).contains("Traceback"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("Traceback"),
+        "{}",
+        text(&out.stderr)
+    );
     // Wrong arguments are the remote TypeError, as Python words it.
     let out = tether(&["call", &uri, "echo"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).starts_with("TypeError: "), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).starts_with("TypeError: "),
+        "{}",
+        text(&out.stderr)
+    );
     // Not a literal: usage error, 2.
     let out = tether(&["call", &uri, "echo", "hello"]);
     assert_eq!(out.status.code(), Some(2));
@@ -166,7 +173,17 @@ fn call_and_bench_an_object_of_a_context() {
     assert_eq!(out.status.code(), Some(5));
     // bench over the context's proxy: exactly N calls, JSON summary.
     let out = tether(&[
-        "bench", "--context", ctx, "remoteEcho", "echo", "'x'", "-c", "3", "-n", "300", "--json",
+        "bench",
+        "--context",
+        ctx,
+        "remoteEcho",
+        "echo",
+        "'x'",
+        "-c",
+        "3",
+        "-n",
+        "300",
+        "--json",
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let summary = text(&out.stdout);

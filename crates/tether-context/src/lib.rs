@@ -86,8 +86,8 @@ mod error;
 mod object;
 pub mod protocols;
 mod registry;
-mod signal;
 pub mod remoting;
+mod signal;
 mod value;
 pub mod xml;
 

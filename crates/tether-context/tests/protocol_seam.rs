@@ -7,9 +7,7 @@ use common::memory::MemoryProtocol;
 use common::*;
 use std::sync::Arc;
 use std::time::Duration;
-use tether_context::remoting::{
-    ClientOptions, ProxyFactory, ServiceExporter, TransportErrorKind,
-};
+use tether_context::remoting::{ClientOptions, ProxyFactory, ServiceExporter, TransportErrorKind};
 use tether_context::{ApplicationContext, ContextErrorKind};
 
 fn registry_with_memory() -> (tether_context::ClassRegistry, MemoryProtocol) {
@@ -67,8 +65,10 @@ async fn one_service_on_two_protocols_from_one_context() {
         .unwrap();
     assert!(uri.starts_with("PYRO:Service@127.0.0.1:"), "{uri}");
     let protocols = c.registry().protocols().clone();
-    let mut generic =
-        ProxyFactory::by_url(tether_context::remoting::ClassFamily::plain("", "x", "x"), protocols);
+    let mut generic = ProxyFactory::by_url(
+        tether_context::remoting::ClassFamily::plain("", "x", "x"),
+        protocols,
+    );
     generic.set_service_url(&uri).unwrap();
     assert_eq!(
         generic
@@ -148,7 +148,10 @@ async fn tls_options_reach_the_protocol_and_pyro5_refuses_them_clearly() {
         .await
         .unwrap_err();
     assert_eq!(e.object_id(), Some("e"));
-    assert!(e.to_string().contains("Pyro over TLS is not built yet"), "{e}");
+    assert!(
+        e.to_string().contains("Pyro over TLS is not built yet"),
+        "{e}"
+    );
 
     // A TLS property without its certificate is an error at the property's line.
     let xml = "<objects>\n<object id=\"s\" class=\"test.RemoteService1\"/>\n<object id=\"e\" class=\"tether.memory.ServiceExporter\">\n<property name=\"service\" ref=\"s\"/><property name=\"service_name\" value=\"A\"/>\n<property name=\"cert_reqs\" value=\"sometimes\"/>\n</object>\n</objects>";
@@ -172,7 +175,10 @@ fn seam_errors_are_typed() {
         .err()
         .unwrap();
     assert_eq!(e.kind(), TransportErrorKind::BadUrl);
-    assert!(e.message().contains("PYRO:") && e.message().contains("mem://"), "{e}");
+    assert!(
+        e.message().contains("PYRO:") && e.message().contains("mem://"),
+        "{e}"
+    );
     assert_eq!(set.for_url("mem://h:1/x").unwrap().name(), "memory");
     assert_eq!(set.for_url("PYRO:x@h:1").unwrap().name(), "pyro5");
     let mut o = ClientOptions::default();

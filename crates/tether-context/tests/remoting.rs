@@ -1,10 +1,10 @@
 //! Ports of Spring Python's PyroRemotingTestCase over the in-process loopback transport (the
 //! fixed ports 7766 and 7000 of the original are safe there), plus bind failures.
 mod common;
+use common::memory::MemoryProtocol;
 use common::*;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use common::memory::MemoryProtocol;
 use tether_context::protocols::pyro5::{SPRING_PYRO, SPRING_PYRO4};
 use tether_context::remoting::{DaemonHolder, Protocol, ProxyFactory, ServiceExporter};
 use tether_context::{ApplicationContext, ContextErrorKind};

@@ -320,7 +320,10 @@ mod tests {
         assert!(e.may_have_reached_server() && !e.is_safe_to_retry());
         let e = RemoteError::connection("refused").not_sent();
         assert!(!e.may_have_reached_server() && e.is_safe_to_retry());
-        assert_eq!(RemoteError::value_error("x").delivery(), Delivery::Delivered);
+        assert_eq!(
+            RemoteError::value_error("x").delivery(),
+            Delivery::Delivered
+        );
         assert_eq!(RemoteError::config("x").delivery(), Delivery::NotSent);
     }
 

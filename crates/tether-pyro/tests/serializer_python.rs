@@ -161,7 +161,11 @@ for i, name, h in data['items']:
 
 #[test]
 fn calls_cross_check_with_python_dumps_call_and_loads_call() {
-    let call = Call::with_args("get_data", vec![Value::str("Hello"), Value::Int(2), Value::Float(-0.5)], vec![("flag".into(), Value::Bool(true))]);
+    let call = Call::with_args(
+        "get_data",
+        vec![Value::str("Hello"), Value::Int(2), Value::Float(-0.5)],
+        vec![("flag".into(), Value::Bool(true))],
+    );
     let python_call = "('example.greeting', 'get_data', ('Hello', 2, -0.5), {'flag': True})";
     let mut lines = String::new();
     for ser in ALL {

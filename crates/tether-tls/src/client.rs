@@ -30,7 +30,9 @@ impl ClientTls {
     /// Reads the files and builds the configuration.
     pub fn new(settings: &ClientTlsSettings) -> Result<Self, TlsError> {
         let ca = settings.ca_certs.as_ref().ok_or_else(|| {
-            TlsError::config("a TLS client needs ca_certs (the CAs that sign the server's certificate)")
+            TlsError::config(
+                "a TLS client needs ca_certs (the CAs that sign the server's certificate)",
+            )
         })?;
         let builder = ClientConfig::builder_with_provider(provider())
             .with_safe_default_protocol_versions()
@@ -39,7 +41,9 @@ impl ClientTls {
         let config = match (&settings.certfile, &settings.keyfile) {
             (None, None) => builder.with_no_client_auth(),
             (None, Some(_)) => {
-                return Err(TlsError::config("a client keyfile was given without its certfile"))
+                return Err(TlsError::config(
+                    "a client keyfile was given without its certfile",
+                ))
             }
             (Some(cert), key) => {
                 let key_path = key.as_ref().unwrap_or(cert);
@@ -79,8 +83,9 @@ impl ClientTls {
     {
         let name = self.server_name.as_deref().unwrap_or(host);
         let name = name.trim_start_matches('[').trim_end_matches(']');
-        let server_name = ServerName::try_from(name.to_string())
-            .map_err(|e| TlsError::config(format!("{name:?} is not a valid TLS server name: {e}")))?;
+        let server_name = ServerName::try_from(name.to_string()).map_err(|e| {
+            TlsError::config(format!("{name:?} is not a valid TLS server name: {e}"))
+        })?;
         match tokio::time::timeout(timeout, self.connector.connect(server_name, io)).await {
             Err(_) => Err(TlsError::new(
                 TlsErrorKind::Timeout,

@@ -56,10 +56,12 @@ pub fn load_private_key(
                 path.display()
             ))
         })?;
-        let (_, doc) = pkcs8::SecretDocument::from_pem(&text)
-            .map_err(|e| TlsError::config(format!("bad encrypted key in {}: {e}", path.display())))?;
-        let info = pkcs8::EncryptedPrivateKeyInfo::try_from(doc.as_bytes())
-            .map_err(|e| TlsError::config(format!("bad encrypted key in {}: {e}", path.display())))?;
+        let (_, doc) = pkcs8::SecretDocument::from_pem(&text).map_err(|e| {
+            TlsError::config(format!("bad encrypted key in {}: {e}", path.display()))
+        })?;
+        let info = pkcs8::EncryptedPrivateKeyInfo::try_from(doc.as_bytes()).map_err(|e| {
+            TlsError::config(format!("bad encrypted key in {}: {e}", path.display()))
+        })?;
         let plain = info.decrypt(password).map_err(|_| {
             TlsError::config(format!(
                 "cannot decrypt the key in {}: wrong password or unsupported cipher",

@@ -99,8 +99,7 @@ pub fn generate_sample_pki(dir: &Path, password: Option<&str>) -> Result<Vec<Pat
     p.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     let signing_key_pem = key_pem(&signing_key, password)?;
-    let signing =
-        CertifiedIssuer::signed_by(p, signing_key, &root).map_err(err("signing CA"))?;
+    let signing = CertifiedIssuer::signed_by(p, signing_key, &root).map_err(err("signing CA"))?;
 
     let server_key = KeyPair::generate().map_err(err("server key"))?;
     let mut p = params(
@@ -115,7 +114,11 @@ pub fn generate_sample_pki(dir: &Path, password: Option<&str>) -> Result<Vec<Pat
         .map_err(err("server certificate"))?;
 
     let client_key = KeyPair::generate().map_err(err("client key"))?;
-    let mut p = params(vec![], dn("My Client", &[(DnType::LocalityName, "My Town")]), 825)?;
+    let mut p = params(
+        vec![],
+        dn("My Client", &[(DnType::LocalityName, "My Town")]),
+        825,
+    )?;
     p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
     let client = p

@@ -83,10 +83,8 @@ impl ServerTls {
                         "cert_reqs {reqs} needs ca_certs (the CAs that sign client certificates)"
                     ))
                 })?;
-                let v = WebPkiClientVerifier::builder_with_provider(
-                    Arc::new(roots(ca)?),
-                    provider(),
-                );
+                let v =
+                    WebPkiClientVerifier::builder_with_provider(Arc::new(roots(ca)?), provider());
                 let v = if reqs == CertReqs::Optional {
                     v.allow_unauthenticated()
                 } else {
@@ -131,26 +129,33 @@ impl ServerTls {
         IO: AsyncRead + AsyncWrite + Unpin,
     {
         let from = peer.map(|p| p.to_string()).unwrap_or_else(|| "?".into());
-        let stream = match tokio::time::timeout(self.handshake_timeout, self.acceptor.accept(io))
-            .await
+        let stream =
+            match tokio::time::timeout(self.handshake_timeout, self.acceptor.accept(io)).await {
+                Err(_) => {
+                    tracing::debug!(target: LOG, %from, "TLS handshake timed out");
+                    return Err(TlsError::new(
+                        TlsErrorKind::Timeout,
+                        format!(
+                            "TLS handshake with {from} did not finish in {:?}",
+                            self.handshake_timeout
+                        ),
+                    ));
+                }
+                Ok(Err(e)) => {
+                    tracing::debug!(target: LOG, %from, "TLS handshake failed: {e}");
+                    return Err(TlsError::new(
+                        TlsErrorKind::Handshake,
+                        format!("TLS handshake with {from} failed: {e}"),
+                    ));
+                }
+                Ok(Ok(s)) => s,
+            };
+        let subject = match stream
+            .get_ref()
+            .1
+            .peer_certificates()
+            .and_then(|c| c.first())
         {
-            Err(_) => {
-                tracing::debug!(target: LOG, %from, "TLS handshake timed out");
-                return Err(TlsError::new(
-                    TlsErrorKind::Timeout,
-                    format!("TLS handshake with {from} did not finish in {:?}", self.handshake_timeout),
-                ));
-            }
-            Ok(Err(e)) => {
-                tracing::debug!(target: LOG, %from, "TLS handshake failed: {e}");
-                return Err(TlsError::new(
-                    TlsErrorKind::Handshake,
-                    format!("TLS handshake with {from} failed: {e}"),
-                ));
-            }
-            Ok(Ok(s)) => s,
-        };
-        let subject = match stream.get_ref().1.peer_certificates().and_then(|c| c.first()) {
             Some(leaf) => Some(Arc::new(subject_of(leaf).map_err(|e| {
                 TlsError::new(TlsErrorKind::Handshake, format!("client {from}: {e}"))
             })?)),
@@ -158,14 +163,17 @@ impl ServerTls {
         };
         match &subject {
             Some(s) => tracing::debug!(target: LOG, %from, subject = %s, "TLS client connected"),
-            None => tracing::debug!(target: LOG, %from, "TLS client connected without a certificate"),
+            None => {
+                tracing::debug!(target: LOG, %from, "TLS client connected without a certificate")
+            }
         }
         if !self.verify_fields.is_empty() {
             let verdict = match &subject {
                 None => Err(format!(
                     "Couldn't verify fields, peer didn't send the certificate, from_addr={from}"
                 )),
-                Some(s) => check_fields(s, &self.verify_fields).map_err(|r| format!("{r}, from_addr={from}")),
+                Some(s) => check_fields(s, &self.verify_fields)
+                    .map_err(|r| format!("{r}, from_addr={from}")),
             };
             if let Err(reason) = verdict {
                 tracing::error!(target: LOG, "{reason}");

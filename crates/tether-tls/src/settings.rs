@@ -126,7 +126,11 @@ impl ClientTlsSettings {
     }
 
     /// Presents a client certificate.
-    pub fn client_cert(mut self, certfile: impl Into<PathBuf>, keyfile: impl Into<PathBuf>) -> Self {
+    pub fn client_cert(
+        mut self,
+        certfile: impl Into<PathBuf>,
+        keyfile: impl Into<PathBuf>,
+    ) -> Self {
         self.certfile = Some(certfile.into());
         self.keyfile = Some(keyfile.into());
         self

@@ -131,7 +131,11 @@ fn openssl_accepts_both_leaves_against_the_chain() {
         .arg(enc.join("client-key.pem"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     std::fs::remove_dir_all(dir).ok();
     std::fs::remove_dir_all(enc).ok();
 }
@@ -187,7 +191,9 @@ async fn wrong_subject_is_refused_without_a_reply() {
     let client = ClientTls::new(&cs).unwrap();
     let c = tokio::spawn(async move {
         let tcp = TcpStream::connect(addr).await.unwrap();
-        let s = client.connect("localhost", tcp, Duration::from_secs(5)).await;
+        let s = client
+            .connect("localhost", tcp, Duration::from_secs(5))
+            .await;
         if let Ok(mut s) = s {
             let mut buf = Vec::new();
             let _ = s.read_to_end(&mut buf).await;
@@ -210,7 +216,8 @@ async fn wrong_subject_is_refused_without_a_reply() {
 #[tokio::test]
 async fn a_silent_client_does_not_stall_others() {
     let dir = pki("silent", Some(PASSWORD));
-    let (port, h) = serve(ServerTls::new(&server_settings(&dir, CertReqs::Optional)).unwrap()).await;
+    let (port, h) =
+        serve(ServerTls::new(&server_settings(&dir, CertReqs::Optional)).unwrap()).await;
     // Five connections that never say anything.
     let mut idle = Vec::new();
     for _ in 0..5 {
@@ -292,12 +299,17 @@ fn settings_mistakes_are_configuration_errors() {
     s.verify_fields.push(("commonName".into(), "x".into()));
     let e = ServerTls::new(&s).unwrap_err();
     assert_eq!(e.kind(), TlsErrorKind::Config);
-    assert!(e.message().contains("verify_fields needs client certificates"));
+    assert!(e
+        .message()
+        .contains("verify_fields needs client certificates"));
     let mut s = ServerTlsSettings::new(dir.join("server-cert.pem"), dir.join("client-key.pem"));
     s.cert_reqs = CertReqs::None;
     assert_eq!(ServerTls::new(&s).unwrap_err().kind(), TlsErrorKind::Config);
     let s = ServerTlsSettings::new(dir.join("nope.pem"), dir.join("server-key.pem"));
-    assert!(ServerTls::new(&s).unwrap_err().message().contains("nope.pem"));
+    assert!(ServerTls::new(&s)
+        .unwrap_err()
+        .message()
+        .contains("nope.pem"));
     assert!("CERT_REQUIRED".parse::<CertReqs>().is_ok());
     assert!("ssl.CERT_OPTIONAL".parse::<CertReqs>().is_ok());
     assert!("maybe".parse::<CertReqs>().is_err());

@@ -67,4 +67,3 @@ pub fn uri_of(lines: &[String]) -> String {
         .trim_start_matches("echo uri: ")
         .to_string()
 }
-

@@ -34,7 +34,9 @@ fn log_pyro(site: LogSite, args: fmt::Arguments<'_>) {
         LogSite::Holder => {
             tracing::debug!(target: "springpython.remoting.pyro.PyroDaemonHolder", "{args}")
         }
-        _ => tracing::debug!(target: "springpython.remoting.pyro.PyroDaemonHolder._PyroThread", "{args}"),
+        _ => {
+            tracing::debug!(target: "springpython.remoting.pyro.PyroDaemonHolder._PyroThread", "{args}")
+        }
     }
 }
 
@@ -46,7 +48,9 @@ fn log_pyro4(site: LogSite, args: fmt::Arguments<'_>) {
         LogSite::Holder => {
             tracing::debug!(target: "springpython.remoting.pyro.Pyro4DaemonHolder", "{args}")
         }
-        _ => tracing::debug!(target: "springpython.remoting.pyro.Pyro4DaemonHolder._Pyro4Thread", "{args}"),
+        _ => {
+            tracing::debug!(target: "springpython.remoting.pyro.Pyro4DaemonHolder._Pyro4Thread", "{args}")
+        }
     }
 }
 
@@ -187,14 +191,22 @@ impl Protocol for Pyro5 {
 
     fn repr(&self, value: &Value, options: &ClientOptions) -> String {
         // A Python serpent client gets bytes as serpent's base64 dict; msgpack hands bytes.
-        let form = match options.serializer.as_deref().and_then(Serializer::from_name) {
+        let form = match options
+            .serializer
+            .as_deref()
+            .and_then(Serializer::from_name)
+        {
             Some(Serializer::Msgpack) => BytesForm::Bytes,
             _ => BytesForm::Base64Dict,
         };
         tether_core::python::repr_with(value, form)
     }
 
-    fn proxy(&self, url: &str, options: &ClientOptions) -> Result<Arc<dyn Invoker>, TransportError> {
+    fn proxy(
+        &self,
+        url: &str,
+        options: &ClientOptions,
+    ) -> Result<Arc<dyn Invoker>, TransportError> {
         if options.tls.is_some() {
             return Err(no_tls("proxy"));
         }

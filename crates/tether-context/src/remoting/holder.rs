@@ -7,7 +7,9 @@
 //! ([`DaemonHolder::shutdown_all`] waits for in-flight calls).
 
 use super::options::ServerOptions;
-use super::protocol::{ClassFamily, ExportServer, LogSite, Protocol, TransportError, TransportErrorKind};
+use super::protocol::{
+    ClassFamily, ExportServer, LogSite, Protocol, TransportError, TransportErrorKind,
+};
 use std::collections::{BTreeSet, HashMap};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -132,12 +134,14 @@ impl DaemonHolder {
                         addr.port()
                     ),
                 );
-                let server = protocol.bind(&addr.ip().to_string(), addr, &options).map_err(|e| {
-                    TransportError::new(
-                        e.kind(),
-                        format!("cannot serve at {}:{}: {e}", addr.ip(), addr.port()),
-                    )
-                })?;
+                let server = protocol
+                    .bind(&addr.ip().to_string(), addr, &options)
+                    .map_err(|e| {
+                        TransportError::new(
+                            e.kind(),
+                            format!("cannot serve at {}:{}: {e}", addr.ip(), addr.port()),
+                        )
+                    })?;
                 let bound = server.local_addr();
                 log(
                     family,
@@ -181,9 +185,10 @@ impl DaemonHolder {
                 }
             }
         }
-        let slot = st.slots.get_mut(&key).ok_or_else(|| {
-            TransportError::new(TransportErrorKind::Bind, "server vanished")
-        })?;
+        let slot = st
+            .slots
+            .get_mut(&key)
+            .ok_or_else(|| TransportError::new(TransportErrorKind::Bind, "server vanished"))?;
         if slot.names.contains(name) {
             return Err(TransportError::new(
                 TransportErrorKind::Conflict,

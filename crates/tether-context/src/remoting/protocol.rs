@@ -124,7 +124,8 @@ pub trait Protocol: Send + Sync + 'static {
 
     /// A client for `url` that connects on its first call (no network here; a bad URL or a
     /// bad option is an error now).
-    fn proxy(&self, url: &str, options: &ClientOptions) -> Result<Arc<dyn Invoker>, TransportError>;
+    fn proxy(&self, url: &str, options: &ClientOptions)
+        -> Result<Arc<dyn Invoker>, TransportError>;
 }
 
 /// One running server holding named objects.
@@ -214,7 +215,9 @@ pub struct ProtocolSet(Arc<Vec<Arc<dyn Protocol>>>);
 
 impl fmt::Debug for ProtocolSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.0.iter().map(|p| p.name())).finish()
+        f.debug_list()
+            .entries(self.0.iter().map(|p| p.name()))
+            .finish()
     }
 }
 

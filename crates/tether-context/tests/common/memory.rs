@@ -30,10 +30,14 @@ struct Shared {
 }
 
 /// The family of the protocol of its own.
-pub const MEMORY: ClassFamily =
-    ClassFamily::plain("tether.memory.ServiceExporter", "tether.memory.ProxyFactory", "Memory");
+pub const MEMORY: ClassFamily = ClassFamily::plain(
+    "tether.memory.ServiceExporter",
+    "tether.memory.ProxyFactory",
+    "Memory",
+);
 
-const PYRO_FAMILIES: [ClassFamily; 3] = [pyro5::SPRING_PYRO, pyro5::SPRING_PYRO4, pyro5::TETHER_PYRO];
+const PYRO_FAMILIES: [ClassFamily; 3] =
+    [pyro5::SPRING_PYRO, pyro5::SPRING_PYRO4, pyro5::TETHER_PYRO];
 
 /// An in-process protocol; clones share one "network".
 #[derive(Clone)]
@@ -203,7 +207,11 @@ impl Protocol for MemoryProtocol {
         }))
     }
 
-    fn proxy(&self, url: &str, _options: &ClientOptions) -> Result<Arc<dyn Invoker>, TransportError> {
+    fn proxy(
+        &self,
+        url: &str,
+        _options: &ClientOptions,
+    ) -> Result<Arc<dyn Invoker>, TransportError> {
         let (name, host, port) = self.parse(url)?;
         Ok(Arc::new(MemInvoker {
             shared: self.shared.clone(),

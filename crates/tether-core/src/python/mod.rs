@@ -246,7 +246,6 @@ fn exact_distance(c: u64, k: i32, x: f64) -> num_bigint::BigInt {
     }
 }
 
-
 /// Python's `datetime.isoformat()` of a naive datetime holding the UTC time of `ms` milliseconds
 /// since the epoch: `2024-01-02T03:04:05`, with `.600000` microseconds only when non-zero.
 pub fn iso_datetime(ms: i64) -> String {

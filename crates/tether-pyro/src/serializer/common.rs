@@ -2,8 +2,8 @@
 //! construction with a byte position, Python's float `repr`, and ISO date-time text.
 
 use crate::serializer::Limits;
-use tether_core::RemoteError;
 pub(crate) use tether_core::python::{iso_datetime, push_float_repr as push_python_float};
+use tether_core::RemoteError;
 
 /// Deepest nesting any decoder or encoder accepts, whatever [`Limits::max_depth`] says.
 ///
@@ -85,7 +85,11 @@ pub(crate) fn check_encode_depth(format: &str, depth: usize) -> Result<(), Remot
     }
 }
 
-
+/// The error for a [`Value`](tether_core::Value) variant this serializer has no form for
+/// (`Value` is non-exhaustive; a variant added for another wire lands here until mapped).
+pub(crate) fn unsupported(format: &str, value: &tether_core::Value) -> RemoteError {
+    RemoteError::serialization(format!("{format} cannot encode {value:?}"))
+}
 
 #[cfg(test)]
 mod tests {
@@ -130,10 +134,4 @@ mod tests {
         assert_eq!(iso_datetime(-1), "1969-12-31T23:59:59.999000");
         assert_eq!(iso_datetime(951_782_400_000), "2000-02-29T00:00:00");
     }
-}
-
-/// The error for a [`Value`](tether_core::Value) variant this serializer has no form for
-/// (`Value` is non-exhaustive; a variant added for another wire lands here until mapped).
-pub(crate) fn unsupported(format: &str, value: &tether_core::Value) -> RemoteError {
-    RemoteError::serialization(format!("{format} cannot encode {value:?}"))
 }

@@ -285,9 +285,6 @@ impl Serializer {
                 .collect::<Result<_, _>>()?,
             _ => return Err(bad("kwargs is not a dict")),
         };
-        Ok((
-            object,
-            Call::with_args(method, args, kwargs),
-        ))
+        Ok((object, Call::with_args(method, args, kwargs)))
     }
 }
