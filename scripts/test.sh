@@ -5,7 +5,7 @@
 #   1. installs the system packages the interop tests need (apt; see the marked list below),
 #   2. creates <repo>/.venv if missing and installs the pinned Python peers into it
 #      (quick no-op when they are already there),
-#   3. cargo fmt --check, cargo clippy -D warnings, cargo test --workspace.
+#   3. cargo fmt --check, cargo clippy -D warnings, a build without the pyro wire, cargo test --workspace.
 # Exits non-zero on the first failing step and prints a summary line either way.
 #   scripts/test.sh --peers-only   does steps 1 and 2 only (scripts/bench.sh uses it).
 set -euo pipefail
@@ -30,7 +30,8 @@ fail() {
 # --- 1. System packages --------------------------------------------------------------------------
 # >>> APT PACKAGES: add Debian packages the interop tests need here (e.g. libhessian-java for the
 # >>> Java Hessian peer, etcd-server for tether-cluster discovery). Installed only when missing.
-APT_PACKAGES=()
+# openssl: the `openssl verify` checks of the sample PKI (tether pki, tether-tls tests).
+APT_PACKAGES=(openssl)
 # <<< APT PACKAGES
 
 missing_apt=()
@@ -100,6 +101,10 @@ cargo fmt --all -- --check || fail "cargo fmt (run: cargo fmt --all)"
 
 step "cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings || fail "cargo clippy"
+
+# The container must build with no wire compiled in (the protocol seam names none).
+step "cargo check -p tether-context --no-default-features"
+cargo check -q -p tether-context --no-default-features || fail "tether-context without the pyro feature"
 
 # tether-bench is a benchmark binary with no tests (scripts/bench.sh runs it); clippy above
 # already builds it, so it is left out of the test build.

@@ -19,8 +19,16 @@
 //! - `value.rs`: [`ContextValue`], what gets injected; typed sinks such as `to_port`.
 //! - `object.rs`: [`ObjectRef`], one object and its views (`get::<dyn T>`, `dispatcher`).
 //! - `context.rs`: [`ApplicationContext`], creation, scopes, lifecycle, close.
-//! - `remoting/`: exporters, proxy factories, the shared servers, the [`remoting::Transport`] seam.
+//! - `remoting/`: the protocol seam ([`remoting::Protocol`], server and client options), the
+//!   generic exporter and proxy factory, the shared servers.
+//! - `protocols/`: the wires compiled in, one module and one cargo feature each; its docs say
+//!   how to add one.
+//! - `signal.rs`: [`wait_for_signal`] (SIGINT/SIGTERM) for servers' main loops.
 //! - `blocking.rs`: [`BlockingContext`], the same for programs without an async runtime.
+//!
+//! The core (`context.rs`, `object.rs`, `component.rs`, `value.rs`, `xml.rs`) names no protocol
+//! and no command line: wires come in through [`ClassRegistry::register_protocol`], the command
+//! line lives in the `tether-cli` crate.
 //!
 //! ## Where tether differs from Spring Python on purpose
 //! Valid Spring Python files load with the same ids, inner-object path ids, last-wins
@@ -69,11 +77,20 @@
 //! `async` (it needs a tokio runtime when it exports); `get` is not.
 //!
 //! ## Class names and wires
-//! See [`builtins`]. Spring Python's `PyroServiceExporter`/`PyroProxyFactory` (Pyro 3,
-//! `PYROLOC://host:port/name`) and `Pyro4ServiceExporter`/`Pyro4ProxyFactory`
-//! (`PYRO:name@host:port`) all speak the **Pyro5 wire** until a Pyro4 wire exists, so a Python
-//! Pyro5 client can call a service exported from an unchanged Spring Python file.
-//! `HessianProxyFactory` is recognised and refused: Hessian is not built yet.
+//! See [`builtins`] and [`protocols`]. Spring Python's `PyroServiceExporter`/`PyroProxyFactory`
+//! (Pyro 3, `PYROLOC://host:port/name`) and `Pyro4ServiceExporter`/`Pyro4ProxyFactory`
+//! (`PYRO:name@host:port`) all speak the **Pyro5 wire** until a Pyro4 and a Pyro 3 protocol are
+//! registered for those names, so a Python Pyro5 client can call a service exported from an
+//! unchanged Spring Python file. `HessianProxyFactory` is recognised and refused: Hessian is not
+//! built yet.
+//!
+//! ## Adding a protocol
+//! A wire is a type implementing [`remoting::Protocol`] (bind a server with
+//! [`remoting::ServerOptions`], make a lazy client for a URL with [`remoting::ClientOptions`],
+//! list its class names with their loggers and the URL prefixes it claims), in one module of
+//! [`protocols`] behind one cargo feature, registered by [`protocols::register_builtin`]. A
+//! program or a test registers its own with [`ClassRegistry::register_protocol`]; nothing else
+//! changes.
 #![deny(missing_docs)]
 
 mod blocking;

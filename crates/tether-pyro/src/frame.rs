@@ -1,6 +1,6 @@
 //! The fixed 40-byte Pyro5 message header (protocol version 502).
 //!
-//! Layout, all integers big-endian (see `shared/protocols/pyro.md` §1):
+//! Layout, all integers big-endian:
 //!
 //! | off | size | field |
 //! |---|---|---|

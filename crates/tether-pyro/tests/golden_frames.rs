@@ -1,4 +1,4 @@
-//! Golden frames from `shared/protocols/pyro.md` §7 (captured from real Pyro5 5.17 traffic):
+//! Golden frames captured from real Pyro5 5.17 traffic (a Python client and server on loopback):
 //! tether encodes the same bytes, parses the captured headers, and its daemon answers the
 //! captured requests as Python's did.
 

@@ -8,7 +8,7 @@
 //! - `streams.rs`: open item streams (results of methods that return iterators), read with
 //!   `Pyro.Daemon.get_next_stream_item` and closed with `close_stream`, as in Python.
 //!
-//! Behaviour follows Python's `Pyro5.server.Daemon` (see `shared/protocols/pyro.md` §4-5), with
+//! Behaviour follows Python's `Pyro5.server.Daemon`, with
 //! one documented choice: a reply carries the correlation id (flag 0x40) only when the request
 //! did; Python invents a fresh uuid4 for every reply that had none, which no client reads.
 
