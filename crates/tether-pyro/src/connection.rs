@@ -1,4 +1,6 @@
-//! [`Connection`]: Pyro5 framing over a byte stream, after mini-redis's `Connection`.
+//! [`Connection`]: framing over a byte stream, after mini-redis's `Connection`. The reader is
+//! generic over a wire's [`FrameFormat`] (Pyro5's today; Pyro4's and Pyro 3's headers plug in
+//! the same way); reading whole Pyro5 messages and writing them is in the `Pyro5` impl block.
 //!
 //! Reads go through one growable buffer: a frame is parsed out of it once complete, and the
 //! socket is read only when the buffer holds less than a frame. The header is validated as soon
@@ -7,11 +9,12 @@
 //! then grows in bounded steps, so a peer that declares a large body but never sends it holds
 //! at most one step of memory.
 //!
-//! With [`Connection::set_detach_large_bytes`] on, a large msgpack INVOKE or RESULT is received
-//! differently: once the start of its payload is in, the first large bin is located
-//! ([`msgpack::find_large_bin`]) and its bytes are read from the socket straight into their own
-//! `Vec`, which the decoder then turns into `Value::Bytes` without a copy (the message carries it
-//! as [`Detached`]). That `Vec` grows in the same bounded steps as the read buffer.
+//! With [`Connection::set_detach_large_bytes`] on, a frame the format marks
+//! ([`FrameFormat::find_detachable`]; for Pyro5 a large msgpack INVOKE or RESULT) is received
+//! differently: once the start of its body is in, the large byte string's bytes are read from
+//! the socket straight into their own `Vec`, which the decoder then turns into `Value::Bytes`
+//! without a copy (the message carries it as [`Detached`]). That `Vec` grows in the same
+//! bounded steps as the read buffer.
 //!
 //! Writes build the whole message (header, annotations, payload) in one reusable buffer and
 //! hand it to the socket in one write, so a message is never split by Nagle or interleaved.
@@ -20,14 +23,15 @@
 //! ([`write_all_spliced`]), so a 1 MiB argument or result is never copied in user space on the
 //! way out.
 
-use crate::frame::{flags, msg_type, FrameError, Header, HEADER_SIZE};
+use crate::framing::{Detachable, FrameError, FrameFormat};
 use crate::message::{
     check_splices, encode_into, encode_into_spliced, flatten, Annotation, EncodeError, Message,
 };
-use crate::serializer::msgpack::{self, BinScan};
-use crate::serializer::{Detached, Serializer, Splice};
-use bytes::BytesMut;
+use crate::pyro5::{Header, Pyro5};
+use crate::serializer::{Detached, Splice};
+use bytes::{Bytes, BytesMut};
 use std::io::IoSlice;
+use std::marker::PhantomData;
 use std::time::Duration;
 use tether_core::RemoteError;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -37,14 +41,13 @@ use tokio::time::Instant;
 const INITIAL_BUFFER: usize = 8 * 1024;
 /// Most the read buffer grows by in one step while waiting for a large body.
 const MAX_GROW_STEP: usize = 1024 * 1024;
-/// How much of a payload's start is searched for a large bin before giving up.
-const SCAN_WINDOW: usize = 4096;
 /// Most I/O vectors handed to one `writev` (well under Linux's IOV_MAX of 1024).
 const MAX_IOVECS: usize = 64;
 
-/// A framed Pyro5 connection over any async byte stream.
+/// A framed connection over any async byte stream, for frames of format `F` (Pyro5 by
+/// default).
 #[derive(Debug)]
-pub struct Connection<S> {
+pub struct Connection<S, F = Pyro5> {
     stream: S,
     read_buf: BytesMut,
     write_buf: Vec<u8>,
@@ -56,6 +59,19 @@ pub struct Connection<S> {
     scanned: bool,
     /// A bin being received into its own buffer.
     pending: Option<PendingBin>,
+    format: PhantomData<F>,
+}
+
+/// One frame as received: its header, its body, and a byte string received apart from it
+/// (cut out of `body` at `detached.at`, an offset in the body).
+#[derive(Debug)]
+pub struct Frame<H> {
+    /// The validated header.
+    pub header: H,
+    /// The body the header declared, less the detached bytes.
+    pub body: Bytes,
+    /// A byte string received into its own buffer.
+    pub detached: Option<Detached>,
 }
 
 /// A bin of the current frame received apart from the read buffer.
@@ -69,9 +85,17 @@ struct PendingBin {
     data: Vec<u8>,
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
-    /// Wraps a stream; `max_message_size` bounds annotations + payload both ways.
+impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S, Pyro5> {
+    /// Wraps a stream for Pyro5 messages; `max_message_size` bounds annotations + payload both
+    /// ways.
     pub fn new(stream: S, max_message_size: usize) -> Self {
+        Self::with_format(stream, max_message_size)
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin, F: FrameFormat> Connection<S, F> {
+    /// Wraps a stream for frames of format `F`; `max_message_size` bounds the body.
+    pub fn with_format(stream: S, max_message_size: usize) -> Self {
         Connection {
             stream,
             read_buf: BytesMut::with_capacity(INITIAL_BUFFER),
@@ -81,6 +105,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             detach_min: None,
             scanned: false,
             pending: None,
+            format: PhantomData,
         }
     }
 
@@ -113,16 +138,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         &self.stream
     }
 
-    /// Reads one message. `Ok(None)` means the peer closed cleanly between messages.
+    /// Reads one frame. `Ok(None)` means the peer closed cleanly between frames.
     ///
-    /// `idle` bounds the wait for the first byte of a message (None = wait forever, as Pyro
+    /// `idle` bounds the wait for the first byte of a frame (None = wait forever, as Pyro
     /// does by default); `frame` bounds the time from the first byte to the last, so a peer
     /// that dribbles or stalls mid-frame is dropped.
-    pub async fn read_message(
+    pub async fn read_frame(
         &mut self,
         idle: Option<Duration>,
         frame: Option<Duration>,
-    ) -> Result<Option<Message>, FrameError> {
+    ) -> Result<Option<Frame<F::Header>>, FrameError<F::Header>> {
         let mut frame_deadline: Option<Instant> = None;
         loop {
             if let Some(msg) = self.parse_frame()? {
@@ -174,67 +199,58 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         }
     }
 
-    /// Looks at the start of a large msgpack INVOKE or RESULT payload for a bin to receive
-    /// apart (see [`Connection::set_detach_large_bytes`]); sets `scanned` once decided.
+    /// Asks the format whether the current frame has a byte string to receive apart (see
+    /// [`Connection::set_detach_large_bytes`]); sets `scanned` once decided.
     fn try_detach(&mut self) {
         let Some(min) = self.detach_min else {
             self.scanned = true;
             return;
         };
-        if self.read_buf.len() < HEADER_SIZE {
+        let hs = F::HEADER_SIZE;
+        if self.read_buf.len() < hs {
             return;
         }
-        let mut head = [0u8; HEADER_SIZE];
-        head.copy_from_slice(&self.read_buf[..HEADER_SIZE]);
-        let Ok(h) = Header::parse(&head, self.max_message_size) else {
+        let Ok(h) = F::parse_header(&self.read_buf[..hs], self.max_message_size) else {
             // parse_frame reports it
             self.scanned = true;
             return;
         };
-        let payload_start = HEADER_SIZE + h.annotations_len as usize;
-        let frame_end = HEADER_SIZE + h.body_len() as usize;
-        let eligible = h.serializer_id == Serializer::Msgpack.pyro5_id()
-            && matches!(h.msg_type, msg_type::INVOKE | msg_type::RESULT)
-            && h.flags & flags::COMPRESSED == 0
-            && h.data_len as usize >= min
-            && self.read_buf.len() < frame_end;
-        if !eligible {
+        let frame_end = hs + F::body_len(&h) as usize;
+        if self.read_buf.len() >= frame_end {
             self.scanned = true;
             return;
         }
-        if self.read_buf.len() <= payload_start {
-            return;
-        }
-        let end = self.read_buf.len().min(payload_start + SCAN_WINDOW);
-        match msgpack::find_large_bin(&self.read_buf[payload_start..end], min) {
-            BinScan::Found { at, len } => {
+        match F::find_detachable(&h, &self.read_buf[hs..], min) {
+            Detachable::At { at, len } => {
                 self.scanned = true;
-                let at = payload_start + at;
-                let have = self.read_buf.len() - at;
+                let at = hs + at;
                 // Only worth it while most of the bin is still to come; a bin reaching past
                 // the frame is left to the decoder to refuse.
-                if at + len <= frame_end && have < len {
+                if at <= self.read_buf.len()
+                    && at + len <= frame_end
+                    && self.read_buf.len() - at < len
+                {
+                    let have = self.read_buf.len() - at;
                     let mut data = Vec::with_capacity(len.min(MAX_GROW_STEP).max(have));
                     data.extend_from_slice(&self.read_buf[at..]);
                     self.read_buf.truncate(at);
                     self.pending = Some(PendingBin { at, len, data });
                 }
             }
-            BinScan::NeedMore if end - payload_start < SCAN_WINDOW => {}
-            BinScan::NeedMore | BinScan::None => self.scanned = true,
+            Detachable::NeedMore => {}
+            Detachable::No => self.scanned = true,
         }
     }
 
     /// How many more bytes the current partial frame needs (at least one).
     fn bytes_wanted(&self) -> usize {
-        if self.read_buf.len() < HEADER_SIZE {
-            return HEADER_SIZE - self.read_buf.len();
+        let hs = F::HEADER_SIZE;
+        if self.read_buf.len() < hs {
+            return hs - self.read_buf.len();
         }
-        let mut head = [0u8; HEADER_SIZE];
-        head.copy_from_slice(&self.read_buf[..HEADER_SIZE]);
         let detached = self.pending.as_ref().map_or(0, |p| p.len);
-        match Header::parse(&head, self.max_message_size) {
-            Ok(h) => (HEADER_SIZE + h.body_len() as usize)
+        match F::parse_header(&self.read_buf[..hs], self.max_message_size) {
+            Ok(h) => (hs + F::body_len(&h) as usize)
                 .saturating_sub(detached)
                 .saturating_sub(self.read_buf.len())
                 .max(1),
@@ -243,26 +259,29 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     }
 
     /// Parses one frame out of the buffer if it is complete; validates as early as possible.
-    fn parse_frame(&mut self) -> Result<Option<Message>, FrameError> {
+    fn parse_frame(&mut self) -> Result<Option<Frame<F::Header>>, FrameError<F::Header>> {
         if self.read_buf.is_empty() {
             return Ok(None);
         }
-        Header::check_prefix(&self.read_buf[..self.read_buf.len().min(6)])?;
-        if self.read_buf.len() < HEADER_SIZE {
+        let hs = F::HEADER_SIZE;
+        F::check_prefix(&self.read_buf[..self.read_buf.len().min(hs)])?;
+        if self.read_buf.len() < hs {
             return Ok(None);
         }
-        let mut head = [0u8; HEADER_SIZE];
-        head.copy_from_slice(&self.read_buf[..HEADER_SIZE]);
-        let header = Header::parse(&head, self.max_message_size)?;
-        let total = HEADER_SIZE + header.body_len() as usize;
+        let header = F::parse_header(&self.read_buf[..hs], self.max_message_size)?;
+        let total = hs + F::body_len(&header) as usize;
         let Some(pending) = self.pending.take() else {
             if self.read_buf.len() < total {
                 return Ok(None);
             }
             self.scanned = false;
             let mut frame = self.read_buf.split_to(total);
-            let body = frame.split_off(HEADER_SIZE).freeze();
-            return Message::from_body(header, body, self.max_message_size).map(Some);
+            let body = frame.split_off(hs).freeze();
+            return Ok(Some(Frame {
+                header,
+                body,
+                detached: None,
+            }));
         };
         // A frame with a bin received apart: complete when the bin and the rest are in.
         if pending.data.len() < pending.len || self.read_buf.len() < total - pending.len {
@@ -271,14 +290,74 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         }
         self.scanned = false;
         let mut frame = self.read_buf.split_to(total - pending.len);
-        let body = frame.split_off(HEADER_SIZE).freeze();
-        let mut cut = header;
-        cut.data_len -= pending.len as u32;
-        let mut msg = Message::from_body(cut, body, self.max_message_size)?;
-        msg.header.data_len = header.data_len;
+        let body = frame.split_off(hs).freeze();
+        Ok(Some(Frame {
+            header,
+            body,
+            detached: Some(Detached {
+                at: pending.at - hs,
+                data: pending.data,
+            }),
+        }))
+    }
+
+    /// Writes the buffer filled by an encode call in one write.
+    pub async fn flush_encoded(&mut self) -> Result<(), RemoteError> {
+        self.flush_spliced(&[]).await
+    }
+
+    /// Writes the buffer filled by an encode call with the splices it returned, as one
+    /// message (vectored writes, no copy of the spliced bytes).
+    pub async fn flush_spliced(&mut self, splices: &[Splice<'_>]) -> Result<(), RemoteError> {
+        let res = if splices.is_empty() {
+            self.stream.write_all(&self.write_buf).await
+        } else {
+            write_all_spliced(&mut self.stream, &self.write_buf, splices).await
+        };
+        // Don't keep a huge buffer around after one large message.
+        if self.write_buf.capacity() > 4 * MAX_GROW_STEP {
+            self.write_buf = Vec::with_capacity(INITIAL_BUFFER);
+        } else {
+            self.write_buf.clear();
+        }
+        res.map_err(RemoteError::from)
+    }
+
+    /// Shuts the write side down (best effort), so the peer sees a clean close.
+    pub async fn shutdown(&mut self) {
+        let _ = self.stream.shutdown().await;
+    }
+
+    /// Sends raw bytes (tests and error paths that must send something a codec would refuse).
+    pub async fn send_raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.stream.write_all(bytes).await
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S, Pyro5> {
+    /// Reads one Pyro5 message (annotations parsed, payload inflated). `Ok(None)` means the
+    /// peer closed cleanly between messages; `idle` and `frame` as in [`Self::read_frame`].
+    pub async fn read_message(
+        &mut self,
+        idle: Option<Duration>,
+        frame: Option<Duration>,
+    ) -> Result<Option<Message>, FrameError<Header>> {
+        let Some(f) = self.read_frame(idle, frame).await? else {
+            return Ok(None);
+        };
+        let max = self.max_message_size;
+        let Some(d) = f.detached else {
+            return Message::from_body(f.header, f.body, max).map(Some);
+        };
+        // The payload arrived without the detached bytes: parse it at its cut length, then
+        // give the message its declared length back and the bytes their payload offset.
+        let mut cut = f.header;
+        cut.data_len -= d.data.len() as u32;
+        let mut msg = Message::from_body(cut, f.body, max)?;
+        msg.header.data_len = f.header.data_len;
         msg.detached = Some(Detached {
-            at: pending.at - HEADER_SIZE - header.annotations_len as usize,
-            data: pending.data,
+            at: d.at - f.header.annotations_len as usize,
+            data: d.data,
         });
         Ok(Some(msg))
     }
@@ -370,40 +449,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             }
         }
     }
-
-    /// Writes the buffer filled by [`Self::encode`] in one write.
-    pub async fn flush_encoded(&mut self) -> Result<(), RemoteError> {
-        self.flush_spliced(&[]).await
-    }
-
-    /// Writes the buffer filled by [`Self::encode_spliced`] with the splices it returned, as one
-    /// message (vectored writes, no copy of the spliced bytes).
-    pub async fn flush_spliced(&mut self, splices: &[Splice<'_>]) -> Result<(), RemoteError> {
-        let res = if splices.is_empty() {
-            self.stream.write_all(&self.write_buf).await
-        } else {
-            write_all_spliced(&mut self.stream, &self.write_buf, splices).await
-        };
-        // Don't keep a huge buffer around after one large message.
-        if self.write_buf.capacity() > 4 * MAX_GROW_STEP {
-            self.write_buf = Vec::with_capacity(INITIAL_BUFFER);
-        } else {
-            self.write_buf.clear();
-        }
-        res.map_err(RemoteError::from)
-    }
-
-    /// Shuts the write side down (best effort), so the peer sees a clean close.
-    pub async fn shutdown(&mut self) {
-        let _ = self.stream.shutdown().await;
-    }
 }
 
 /// Awaits a read, within the deadline if there is one.
-async fn timed(
+async fn timed<H>(
     deadline: Option<Instant>,
     read: impl std::future::Future<Output = std::io::Result<usize>>,
-) -> Result<usize, FrameError> {
+) -> Result<usize, FrameError<H>> {
     match deadline {
         Some(d) => Ok(tokio::time::timeout_at(d, read)
             .await
@@ -465,7 +517,7 @@ pub async fn write_all_spliced<W: AsyncWrite + Unpin>(
     Ok(())
 }
 
-impl Connection<crate::stream::Stream> {
+impl<F: FrameFormat> Connection<crate::socket::Socket, F> {
     /// Whether an idle connection is unusable: the peer closed it, reset it, or sent bytes
     /// nobody asked for. Checked by the proxy before reusing a connection, because then
     /// nothing has been sent yet and reconnecting is safe; one non-blocking read.
@@ -478,17 +530,11 @@ impl Connection<crate::stream::Stream> {
     }
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
-    /// Sends raw bytes (tests and error paths that must send something a codec would refuse).
-    pub async fn send_raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        self.stream.write_all(bytes).await
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::frame::{msg_type, Header};
+    use crate::pyro5::HEADER_SIZE;
+    use crate::pyro5::{msg_type, Header};
     use tokio::io::AsyncWriteExt;
 
     fn header(data_len: u32) -> [u8; HEADER_SIZE] {

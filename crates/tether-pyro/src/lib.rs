@@ -3,10 +3,14 @@
 //! Talks byte-for-byte to Python's Pyro5 (5.17) as a server ([`Daemon`]) and as a client
 //! ([`Proxy`]). One concept per file:
 //!
-//! - `frame.rs`: the 40-byte header, message types and flags.
+//! - `pyro5/`: the wire version apart from the codecs: the 40-byte header, message types,
+//!   flags, the serializer ids of the header, and the Pyro5 [`framing::FrameFormat`].
+//! - `framing.rs`: what the bounded reader needs of any wire's frames ([`framing::FrameFormat`])
+//!   and [`framing::FrameError`]; Pyro4's and Pyro 3's headers plug in here.
 //! - `message.rs`: annotations, payload, zlib inflation, single-buffer encoding.
-//! - `connection.rs`: [`Connection`], framing over a buffered stream (one write per message).
-//! - `stream.rs`: TCP (`TCP_NODELAY`) or Unix socket.
+//! - `connection.rs`: [`Connection`], the bounded reader over a buffer, generic over the frame
+//!   format, and Pyro5 messages on top (one write per message).
+//! - `socket.rs`: TCP (`TCP_NODELAY`) or Unix socket.
 //! - `uri.rs`: `PYRO:`, `PYRONAME:`, `PYROMETA:` and Spring Python's `PYROLOC:` URIs.
 //! - `exception.rs`: [`tether_core::RemoteError`] ↔ Pyro's exception dicts.
 //! - `metadata.rs`: the exposed methods/oneway/attrs sets of the handshake.
@@ -26,13 +30,14 @@
 pub mod connection;
 pub mod daemon;
 pub mod exception;
-pub mod frame;
+pub mod framing;
 pub mod message;
 pub mod metadata;
 pub mod proxy;
+pub mod pyro5;
 pub mod resolve;
 pub mod serializer;
-pub mod stream;
+pub mod socket;
 pub mod uri;
 
 pub use connection::Connection;

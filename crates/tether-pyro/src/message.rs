@@ -2,7 +2,7 @@
 //! (annotations split off, payload inflated when [`flags::COMPRESSED`] is set) and encoded
 //! (header + annotations + payload in one buffer, so each message goes out in one write).
 
-use crate::frame::{flags, FrameError, Header, HEADER_SIZE};
+use crate::pyro5::{flags, FrameError, Header, HEADER_SIZE};
 use crate::serializer::{Detached, Splice};
 use bytes::Bytes;
 use std::io::Read;
@@ -271,7 +271,7 @@ pub enum EncodeError<E> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::frame::msg_type;
+    use crate::pyro5::msg_type;
 
     #[test]
     fn annotations_and_compression_round_trip() {

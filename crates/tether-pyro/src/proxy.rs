@@ -23,11 +23,11 @@
 
 use crate::connection::Connection;
 use crate::exception;
-use crate::frame::{flags, msg_type, Header, PING_SERIALIZER_ID};
 use crate::message::Message;
 use crate::metadata::Metadata;
+use crate::pyro5::{flags, msg_type, Header, PING_SERIALIZER_ID};
 use crate::serializer::{Limits, Serializer};
-use crate::stream::Stream;
+use crate::socket::Socket;
 use crate::uri::{Location, PyroUri};
 use crate::DAEMON_OBJECT_ID;
 use std::sync::Arc;
@@ -55,7 +55,7 @@ struct Settings {
 
 /// The live connection and its handshake result.
 struct Live {
-    conn: Connection<Stream>,
+    conn: Connection<Socket>,
     /// The object id this connection's handshake was for (resolved, for PYRONAME/PYROMETA).
     object: String,
     meta: Metadata,
@@ -432,7 +432,7 @@ impl Proxy {
                 call.oneway || (object.is_none() && live.meta.oneway.contains(&call.method));
             let payload = self.call_payload(object.unwrap_or(&live.object), call, kwargs_none);
             let f = extra_flags | if oneway { flags::ONEWAY } else { 0 };
-            let header = Header::new(msg_type::INVOKE, s.serializer.pyro5_id(), f, seq)
+            let header = Header::new(msg_type::INVOKE, crate::pyro5::serializer_id(s.serializer), f, seq)
                 .with_corr_id(s.corr_id);
             // Large byte strings are written from `payload` itself (vectored), not copied.
             let splices = match live.conn.encode_spliced(header, &[], |b, sp| {
@@ -464,7 +464,7 @@ impl Proxy {
                     h.seq
                 )));
             }
-            if h.serializer_id != s.serializer.pyro5_id() {
+            if h.serializer_id != crate::pyro5::serializer_id(s.serializer) {
                 return Err(RemoteError::serialization(format!(
                     "invalid serializer in response: {}",
                     h.serializer_id
@@ -493,9 +493,9 @@ impl Proxy {
                         RemoteError::connection(format!("cannot connect to {location}: {e}"))
                             .with_source(e)
                     })?;
-                Stream::tcp(tcp)?
+                Socket::tcp(tcp)?
             }
-            Location::Unix(path) => Stream::Unix(UnixStream::connect(path).await.map_err(|e| {
+            Location::Unix(path) => Socket::Unix(UnixStream::connect(path).await.map_err(|e| {
                 RemoteError::connection(format!("cannot connect to {location}: {e}")).with_source(e)
             })?),
         };
@@ -507,15 +507,20 @@ impl Proxy {
             (Value::str("handshake"), s.handshake.clone()),
             (Value::str("object"), Value::str(object)),
         ]);
-        let header = Header::new(msg_type::CONNECT, s.serializer.pyro5_id(), 0, *seq)
-            .with_corr_id(s.corr_id);
+        let header = Header::new(
+            msg_type::CONNECT,
+            crate::pyro5::serializer_id(s.serializer),
+            0,
+            *seq,
+        )
+        .with_corr_id(s.corr_id);
         conn.send(header, &[], |b| s.serializer.encode(&hello, b))
             .await?;
         let reply = read_reply(&mut conn).await?;
         let data = if reply.payload.is_empty() {
             Value::None
         } else {
-            match Serializer::from_pyro5_id(reply.header.serializer_id) {
+            match crate::pyro5::serializer_for_id(reply.header.serializer_id) {
                 Some(ser) => ser.decode(&reply.payload, &s.limits)?,
                 None => {
                     return Err(RemoteError::protocol(format!(
@@ -566,8 +571,13 @@ impl Proxy {
         let call = Call::new("get_metadata", vec![Value::str(object)]);
         *seq = seq.wrapping_add(1);
         let seq = *seq;
-        let header =
-            Header::new(msg_type::INVOKE, s.serializer.pyro5_id(), 0, seq).with_corr_id(s.corr_id);
+        let header = Header::new(
+            msg_type::INVOKE,
+            crate::pyro5::serializer_id(s.serializer),
+            0,
+            seq,
+        )
+        .with_corr_id(s.corr_id);
         live.conn
             .send(header, &[], |b| {
                 s.serializer.encode_call(DAEMON_OBJECT_ID, &call, false, b)
@@ -579,7 +589,7 @@ impl Proxy {
     }
 }
 
-async fn read_reply(conn: &mut Connection<Stream>) -> Result<Message, RemoteError> {
+async fn read_reply(conn: &mut Connection<Socket>) -> Result<Message, RemoteError> {
     conn.read_message(None, None)
         .await?
         .ok_or_else(|| RemoteError::connection("connection closed by the server"))

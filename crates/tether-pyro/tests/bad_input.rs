@@ -6,7 +6,7 @@ use common::raw::{self, Got};
 use common::*;
 use std::time::Duration;
 use tether_core::{Call, Value};
-use tether_pyro::frame::{flags, msg_type, HEADER_SIZE};
+use tether_pyro::pyro5::{flags, msg_type, HEADER_SIZE};
 use tether_pyro::serializer::Serializer;
 use tether_pyro::{DaemonConfig, Proxy};
 
@@ -134,7 +134,13 @@ async fn bad_clients_get_errors_or_closes_and_never_stall_good_ones() {
         let mut s = raw::handshaken(addr, ser, "test.service").await;
         raw::send(
             &mut s,
-            &raw::frame(msg_type::INVOKE, ser.pyro5_id(), 0, 1, junk),
+            &raw::frame(
+                msg_type::INVOKE,
+                tether_pyro::pyro5::serializer_id(ser),
+                0,
+                1,
+                junk,
+            ),
         )
         .await;
         expect_error_reply(
@@ -152,7 +158,13 @@ async fn bad_clients_get_errors_or_closes_and_never_stall_good_ones() {
         .unwrap();
         raw::send(
             &mut s,
-            &raw::frame(msg_type::INVOKE, ser.pyro5_id(), 0, 2, &ok),
+            &raw::frame(
+                msg_type::INVOKE,
+                tether_pyro::pyro5::serializer_id(ser),
+                0,
+                2,
+                &ok,
+            ),
         )
         .await;
         match raw::read(&mut s).await {

@@ -6,8 +6,8 @@ mod common;
 use common::raw::{self, Got};
 use std::sync::Arc;
 use tether_core::{BoxFuture, Call, Dispatch, MethodInfo, RemoteError, Value};
-use tether_pyro::frame::{flags, msg_type, Header, HEADER_SIZE};
 use tether_pyro::message::{encode_into, Annotation};
+use tether_pyro::pyro5::{flags, msg_type, Header, HEADER_SIZE};
 use tether_pyro::serializer::Serializer;
 use tether_pyro::{Daemon, DaemonConfig};
 

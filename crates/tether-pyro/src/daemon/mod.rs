@@ -18,7 +18,7 @@ mod state_wait;
 mod streams;
 
 use crate::serializer::Limits;
-use crate::stream::Stream;
+use crate::socket::Socket;
 use crate::uri::Location;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -481,15 +481,15 @@ enum Listener {
 }
 
 impl Listener {
-    async fn accept(&self) -> std::io::Result<(Stream, String)> {
+    async fn accept(&self) -> std::io::Result<(Socket, String)> {
         match self {
             Listener::Tcp(l) => {
                 let (s, peer) = l.accept().await?;
-                Ok((Stream::tcp(s)?, peer.to_string()))
+                Ok((Socket::tcp(s)?, peer.to_string()))
             }
             Listener::Unix(l) => {
                 let (s, _) = l.accept().await?;
-                Ok((Stream::Unix(s), "unix".to_string()))
+                Ok((Socket::Unix(s), "unix".to_string()))
             }
         }
     }

@@ -16,11 +16,11 @@ use super::state_wait::StateWait;
 use super::{route, Shared, State, DAEMON_OBJECT_ID};
 use crate::connection::Connection;
 use crate::exception;
-use crate::frame::{flags, msg_type, FrameError, Header};
 use crate::message::Annotation;
 use crate::metadata::Metadata;
+use crate::pyro5::{flags, msg_type, FrameError, Header};
 use crate::serializer::Serializer;
-use crate::stream::Stream;
+use crate::socket::Socket;
 use std::sync::Arc;
 use tether_core::{RemoteError, Value};
 use tokio::sync::OwnedSemaphorePermit;
@@ -31,7 +31,7 @@ const LOG: &str = "tether::pyro::daemon";
 /// Serves one accepted connection. The permit is held for the connection's lifetime.
 pub(super) async fn run(
     shared: Arc<Shared>,
-    stream: Stream,
+    stream: Socket,
     peer: String,
     permit: OwnedSemaphorePermit,
 ) {
@@ -53,7 +53,7 @@ pub(super) async fn run(
 
 async fn serve(
     shared: Arc<Shared>,
-    stream: Stream,
+    stream: Socket,
     conn_id: u64,
     context: tether_core::CallContext,
 ) {
@@ -117,7 +117,7 @@ async fn serve(
                 }
             }
             msg_type::INVOKE => {
-                let Some(ser) = Serializer::from_pyro5_id(h.serializer_id) else {
+                let Some(ser) = crate::pyro5::serializer_for_id(h.serializer_id) else {
                     tracing::warn!(target: LOG, "protocol error: unsupported serializer id {}, closing", h.serializer_id);
                     break;
                 };
@@ -136,7 +136,7 @@ async fn serve(
 }
 
 /// Logs a framing error; answers an oversized INVOKE with a ProtocolError when it can.
-async fn frame_error(conn: &mut Connection<Stream>, e: FrameError) {
+async fn frame_error(conn: &mut Connection<Socket>, e: FrameError) {
     match &e {
         FrameError::Truncated | FrameError::Io(_) => {
             tracing::debug!(target: LOG, "connection lost: {e}");
@@ -144,7 +144,7 @@ async fn frame_error(conn: &mut Connection<Stream>, e: FrameError) {
         FrameError::TooLarge { header, .. } => {
             tracing::warn!(target: LOG, "protocol error: {e}, closing");
             if let (Some(ser), msg_type::INVOKE, 0) = (
-                Serializer::from_pyro5_id(header.serializer_id),
+                crate::pyro5::serializer_for_id(header.serializer_id),
                 header.msg_type,
                 header.flags & flags::ONEWAY,
             ) {
@@ -160,11 +160,11 @@ async fn frame_error(conn: &mut Connection<Stream>, e: FrameError) {
 /// Handles the first message; true if the connection may proceed.
 async fn handshake(
     shared: &Shared,
-    conn: &mut Connection<Stream>,
+    conn: &mut Connection<Socket>,
     msg: crate::message::Message,
 ) -> bool {
     let h = msg.header;
-    let ser = Serializer::from_pyro5_id(h.serializer_id);
+    let ser = crate::pyro5::serializer_for_id(h.serializer_id);
     let (kind, payload) = if h.msg_type != msg_type::CONNECT {
         let why = format!("invalid msg type {} received (expected: 1)", h.msg_type);
         tracing::warn!(target: LOG, "protocol error: {why}");
@@ -216,14 +216,15 @@ async fn handshake(
     // Answer in the request's serializer; if it is unknown (only possible on the
     // wrong-message-type path) fall back to serpent, which every Pyro client has.
     let ser = ser.unwrap_or(Serializer::Serpent);
-    let header = Header::new(kind, ser.pyro5_id(), 0, h.seq).with_corr_id(h.corr());
+    let header =
+        Header::new(kind, crate::pyro5::serializer_id(ser), 0, h.seq).with_corr_id(h.corr());
     let sent = conn.send(header, &[], |b| ser.encode(&payload, b)).await;
     kind == msg_type::CONNECTOK && sent.is_ok()
 }
 
 /// Sends a call's reply; false if the connection is no longer usable.
 async fn send_reply(
-    conn: &mut Connection<Stream>,
+    conn: &mut Connection<Socket>,
     ser: Serializer,
     req: Header,
     reply: route::Reply,
@@ -291,14 +292,19 @@ async fn send_reply(
 
 /// Answers a connection over the limit with CONNECTFAIL (if it sends CONNECT promptly), then
 /// closes it.
-pub(super) async fn refuse(shared: Arc<Shared>, stream: Stream) {
+pub(super) async fn refuse(shared: Arc<Shared>, stream: Socket) {
     let mut conn = Connection::new(stream, 64 * 1024);
     let wait = std::time::Duration::from_secs(2);
     if let Ok(Ok(Some(msg))) = tokio::time::timeout(wait, conn.read_message(None, Some(wait))).await
     {
-        if let Some(ser) = Serializer::from_pyro5_id(msg.header.serializer_id) {
-            let h = Header::new(msg_type::CONNECTFAIL, ser.pyro5_id(), 0, msg.header.seq)
-                .with_corr_id(msg.header.corr());
+        if let Some(ser) = crate::pyro5::serializer_for_id(msg.header.serializer_id) {
+            let h = Header::new(
+                msg_type::CONNECTFAIL,
+                crate::pyro5::serializer_id(ser),
+                0,
+                msg.header.seq,
+            )
+            .with_corr_id(msg.header.corr());
             let why = Value::str("no free workers: the server's connection limit is reached");
             let _ = tokio::time::timeout(wait, conn.send(h, &[], |b| ser.encode(&why, b))).await;
         }

@@ -90,25 +90,6 @@ pub enum Serializer {
 }
 
 impl Serializer {
-    /// The id in a Pyro5 message header (1 serpent, 3 json, 4 msgpack).
-    pub fn pyro5_id(self) -> u8 {
-        match self {
-            Serializer::Serpent => 1,
-            Serializer::Json => 3,
-            Serializer::Msgpack => 4,
-        }
-    }
-
-    /// The serializer for a Pyro5 header id (marshal, 2, is not supported).
-    pub fn from_pyro5_id(id: u8) -> Option<Self> {
-        match id {
-            1 => Some(Serializer::Serpent),
-            3 => Some(Serializer::Json),
-            4 => Some(Serializer::Msgpack),
-            _ => None,
-        }
-    }
-
     /// The name Pyro uses in configuration (`serpent`, `json`, `msgpack`).
     pub fn name(self) -> &'static str {
         match self {

@@ -317,7 +317,7 @@ pub async fn tether_test_service(config: DaemonConfig) -> (Daemon, String, Arc<T
 /// Raw wire helpers for golden and bad-input tests.
 pub mod raw {
     use std::time::Duration;
-    use tether_pyro::frame::{msg_type, Header, HEADER_SIZE};
+    use tether_pyro::pyro5::{msg_type, Header, HEADER_SIZE};
     use tether_pyro::serializer::Serializer;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpStream;
@@ -347,7 +347,13 @@ pub mod raw {
         ]);
         let mut payload = Vec::new();
         ser.encode(&hello, &mut payload).unwrap();
-        frame(msg_type::CONNECT, ser.pyro5_id(), 0, 0, &payload)
+        frame(
+            msg_type::CONNECT,
+            tether_pyro::pyro5::serializer_id(ser),
+            0,
+            0,
+            &payload,
+        )
     }
 
     /// Connects to the daemon at `addr`.

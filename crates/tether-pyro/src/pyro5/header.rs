@@ -1,4 +1,4 @@
-//! The fixed 40-byte Pyro5 message header (protocol version 502).
+//! The fixed 40-byte Pyro5 message header (protocol version 502), its message types and flags.
 //!
 //! Layout, all integers big-endian:
 //!
@@ -20,8 +20,10 @@
 //! bytes are in, then magic and size once the header is complete) so that garbage is refused
 //! before the server waits for, or allocates, anything more.
 
-use std::fmt;
-use tether_core::{ErrorKind, RemoteError};
+use crate::framing::FrameError as GenericFrameError;
+
+/// A framing error of the Pyro5 wire.
+pub type FrameError = GenericFrameError<Header>;
 
 /// Size of the fixed header.
 pub const HEADER_SIZE: usize = 40;
@@ -86,75 +88,6 @@ pub struct Header {
     pub annotations_len: u32,
     /// Raw correlation UUID; meaningful only with [`flags::CORR_ID`].
     pub corr_id: [u8; 16],
-}
-
-/// Why a frame was refused. Each maps onto a [`RemoteError`] of kind `Protocol`,
-/// `MessageTooLarge` or `Connection`.
-#[derive(Debug)]
-pub enum FrameError {
-    /// The first four bytes are not `PYRO`.
-    BadTag,
-    /// The version field is not 502 (e.g. a Pyro4 peer, which sends 48).
-    BadVersion(u16),
-    /// The magic number is not 0x4dc5.
-    BadMagic(u16),
-    /// Annotations plus payload exceed the configured maximum message size.
-    TooLarge {
-        /// What the header declared.
-        size: u64,
-        /// The configured limit.
-        max: usize,
-        /// The header, so a server can still address an error reply to the request.
-        header: Header,
-    },
-    /// The annotation chunks do not add up to the declared length.
-    BadAnnotations(&'static str),
-    /// The zlib payload is corrupt or inflates beyond the size limit.
-    Decompress(String),
-    /// The peer closed the connection in the middle of a frame.
-    Truncated,
-    /// No complete frame arrived in time.
-    Timeout,
-    /// A socket error.
-    Io(std::io::Error),
-}
-
-impl fmt::Display for FrameError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FrameError::BadTag => f.write_str("invalid data (not a Pyro message)"),
-            FrameError::BadVersion(v) => write!(f, "invalid protocol version: {v}"),
-            FrameError::BadMagic(m) => write!(f, "invalid magic number 0x{m:04x}"),
-            FrameError::TooLarge { size, max, .. } => {
-                write!(f, "message too large ({size}, max={max})")
-            }
-            FrameError::BadAnnotations(why) => write!(f, "invalid annotations: {why}"),
-            FrameError::Decompress(why) => write!(f, "cannot decompress payload: {why}"),
-            FrameError::Truncated => f.write_str("connection closed in the middle of a message"),
-            FrameError::Timeout => f.write_str("timed out waiting for a complete message"),
-            FrameError::Io(e) => write!(f, "socket error: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for FrameError {}
-
-impl From<std::io::Error> for FrameError {
-    fn from(e: std::io::Error) -> Self {
-        FrameError::Io(e)
-    }
-}
-
-impl From<FrameError> for RemoteError {
-    fn from(e: FrameError) -> Self {
-        let kind = match &e {
-            FrameError::TooLarge { .. } => ErrorKind::MessageTooLarge,
-            FrameError::Timeout => ErrorKind::Timeout,
-            FrameError::Truncated | FrameError::Io(_) => ErrorKind::Connection,
-            _ => ErrorKind::Protocol,
-        };
-        RemoteError::new(kind, e.to_string())
-    }
 }
 
 impl Header {
