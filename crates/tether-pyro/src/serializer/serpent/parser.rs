@@ -1,145 +1,6 @@
-//! serpent 1.43 (serializer id 1 in Pyro5 and Pyro4; Pyro's default).
-//!
-//! serpent is UTF-8 Python literal text that the receiver feeds to `ast.literal_eval`, after a
-//! header comment line `# serpent utf-8 python3.2`. The writer emits what serpent itself would
-//! (compact `,` and `:`, Python `repr` of strings with its quote choice and escapes, floats by
-//! Python's `repr`), so captured Pyro traffic and Rust output are byte-equal. The reader accepts
-//! the literal grammar `literal_eval` does, not just serpent's own output, because any Python
-//! literal is a valid payload.
-//!
-//! | [`Value`] | written as | read back as |
-//! |---|---|---|
-//! | `None` / `Bool` | `None` / `True`, `False` | same |
-//! | `Int32`, `Int`, `BigInt` | decimal (`42`, `1180591620717411303424`) | `Int` if it fits in i64, else `BigInt`; hex/octal/binary literals and `_` separators too; at most 4300 digits (CPython's limit) |
-//! | `Float` | Python repr (`1.0`, `1e-05`, `1e+16`, `-0.0`); `1e30000` / `-1e30000` for ±inf; NaN as `{'__class__':'float','value':'nan'}` | `Float`; the `float` class dict (any value Python's `float()` reads, e.g. `'nan'`, `'inf'`) → `Float`, as Pyro's serpent serializer does |
-//! | `Str` | Python `repr`: `'...'`, or `"..."` when the text has `'` but no `"`; `\\ \n \r \t`, the quote, `\xhh` for other controls and non-printables below U+0100, `\uXXXX`/`\UXXXXXXXX` above; printable non-ASCII raw UTF-8 | `Str`; both quote styles, triple quotes, `r`/`u` prefixes, implicit concatenation, all of Python's escapes except `\N{name}`; a lone surrogate is an error (Rust strings cannot hold one) |
-//! | `Bytes` | `{'data': '<base64>', 'encoding': 'base64'}` (serpent writes it with `repr`, hence the spaces) | that dict (exactly those two keys, valid base64) → `Bytes`; `b'..'` literals (Pyro's `SERPENT_BYTES_REPR`) → `Bytes` |
-//! | `List` | `[1,2]` | `List` |
-//! | `Tuple` | `(1,2)`, `(1,)`, `()` | `Tuple` |
-//! | `Set` | `{1,2}`; an empty set is `()` (Python has no empty-set literal) | `Set` for `{..}` and `set()`; `()` reads as an empty `Tuple`, as in Python |
-//! | `Map` | `{'a':1,2:'b'}`, keys of any type | `Map`, in text order; a key or set element Python cannot hash (list, dict, set) is an error, as in `literal_eval` |
-//! | `DateTime` | ISO string of the naive UTC time, `'2024-01-02T03:04:05.600000'` (serpent writes datetimes as `isoformat()`) | `Str` |
-//! | `Object` | dict with `'__class__'` first, then the fields | `Map` (no class name ever picks a Rust type; other `__class__` dicts stay maps) |
-//! | `Typed` | its inner list or map | `List` / `Map` |
-//!
-//! Refused on input: complex numbers (`1j`), `...`, `\N{..}` escapes, NUL bytes and invalid UTF-8
-//! anywhere (serpent itself refuses NUL), trailing data, and anything else `literal_eval` would
-//! not evaluate. Comments, backslash line continuations and any whitespace between tokens are
-//! skipped. Repeated dict keys are kept as received (Python would keep the last value). Depth
-//! (each bracket or parenthesis is a level) and item count follow [`Limits`].
+//! Reading serpent: the Python literal grammar (`ast.literal_eval`), bounded by [`Limits`].
 
-use crate::serializer::common::{
-    check_encode_depth, error_at, iso_datetime, push_python_float, Budget, MAX_INT_DIGITS,
-};
-use crate::serializer::Limits;
-use base64::Engine as _;
-use num_bigint::BigInt;
-use tether_core::{RemoteError, Value};
-
-const FORMAT: &str = "serpent";
-
-/// The first line of every serpent document.
-pub const HEADER: &[u8] = b"# serpent utf-8 python3.2\n";
-
-/// Appends the serpent encoding of `value` (header line included) to `out`.
-pub fn encode(value: &Value, out: &mut Vec<u8>) -> Result<(), RemoteError> {
-    out.extend_from_slice(HEADER);
-    write_value(value, out, 0)
-}
-
-fn write_value(value: &Value, out: &mut Vec<u8>, depth: usize) -> Result<(), RemoteError> {
-    check_encode_depth(FORMAT, depth)?;
-    match value {
-        Value::None => out.extend_from_slice(b"None"),
-        Value::Bool(true) => out.extend_from_slice(b"True"),
-        Value::Bool(false) => out.extend_from_slice(b"False"),
-        Value::Int32(i) => out.extend_from_slice(i.to_string().as_bytes()),
-        Value::Int(i) => out.extend_from_slice(i.to_string().as_bytes()),
-        Value::BigInt(i) => out.extend_from_slice(i.to_string().as_bytes()),
-        Value::Float(x) => {
-            if x.is_nan() {
-                out.extend_from_slice(b"{'__class__':'float','value':'nan'}");
-            } else if x.is_infinite() {
-                out.extend_from_slice(if *x > 0.0 { b"1e30000" } else { b"-1e30000" });
-            } else {
-                push_python_float(*x, out);
-            }
-        }
-        Value::Str(s) => write_str(s, out),
-        Value::Bytes(b) => {
-            out.extend_from_slice(b"{'data': '");
-            out.extend_from_slice(
-                base64::engine::general_purpose::STANDARD
-                    .encode(b)
-                    .as_bytes(),
-            );
-            out.extend_from_slice(b"', 'encoding': 'base64'}");
-        }
-        Value::List(items) => write_seq(b'[', items, b']', out, depth)?,
-        Value::Tuple(items) => {
-            write_seq(b'(', items, b')', out, depth)?;
-            if items.len() == 1 {
-                // `(x,)`: without the comma Python reads a parenthesized value.
-                out.pop();
-                out.extend_from_slice(b",)");
-            }
-        }
-        Value::Set(items) if items.is_empty() => out.extend_from_slice(b"()"),
-        Value::Set(items) => write_seq(b'{', items, b'}', out, depth)?,
-        Value::Map(entries) => {
-            out.push(b'{');
-            for (i, (k, v)) in entries.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_value(k, out, depth + 1)?;
-                out.push(b':');
-                write_value(v, out, depth + 1)?;
-            }
-            out.push(b'}');
-        }
-        Value::DateTime(ms) => write_str(&iso_datetime(*ms), out),
-        Value::Object(obj) => {
-            out.extend_from_slice(b"{'__class__':");
-            write_str(&obj.class, out);
-            for (k, v) in &obj.fields {
-                out.push(b',');
-                write_str(k, out);
-                out.push(b':');
-                write_value(v, out, depth + 1)?;
-            }
-            out.push(b'}');
-        }
-        Value::Typed(t) => write_value(&t.value, out, depth)?,
-        other => return Err(crate::serializer::common::unsupported(FORMAT, other)),
-    }
-    Ok(())
-}
-
-fn write_seq(
-    open: u8,
-    items: &[Value],
-    close: u8,
-    out: &mut Vec<u8>,
-    depth: usize,
-) -> Result<(), RemoteError> {
-    out.push(open);
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write_value(item, out, depth + 1)?;
-    }
-    out.push(close);
-    Ok(())
-}
-
-/// Python's `repr(str)`.
-fn write_str(s: &str, out: &mut Vec<u8>) {
-    let mut buf = String::with_capacity(s.len() + 2);
-    tether_core::python::push_str_repr(s, &mut buf);
-    out.extend_from_slice(buf.as_bytes());
-}
+use super::*;
 
 /// Decodes one serpent value spanning all of `bytes` (the header comment is optional).
 pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Value, RemoteError> {
@@ -165,18 +26,18 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Value, RemoteError> {
 
 /// A Python string literal's kind, from its prefix.
 #[derive(Clone, Copy, PartialEq)]
-struct Prefix {
+pub(super) struct Prefix {
     bytes: bool,
     raw: bool,
 }
 
-struct Parser<'a> {
+pub(super) struct Parser<'a> {
     s: &'a [u8],
     pos: usize,
     budget: Budget,
 }
 
-fn hashable(v: &Value) -> bool {
+pub(super) fn hashable(v: &Value) -> bool {
     match v {
         Value::List(_) | Value::Map(_) | Value::Set(_) => false,
         Value::Tuple(items) => items.iter().all(hashable),
@@ -747,7 +608,7 @@ impl Parser<'_> {
     }
 }
 
-fn negate(v: Value) -> Value {
+pub(super) fn negate(v: Value) -> Value {
     match v {
         Value::Int(i) => match i.checked_neg() {
             Some(n) => Value::Int(n),
@@ -761,7 +622,7 @@ fn negate(v: Value) -> Value {
 
 /// Turns serpent's stand-ins back into values: the base64 bytes dict into `Bytes` and the
 /// `float` class dict (serpent's NaN) into `Float`. Any other dict stays a map.
-fn special_dict(entries: Vec<(Value, Value)>) -> Value {
+pub(super) fn special_dict(entries: Vec<(Value, Value)>) -> Value {
     if entries.len() == 2 {
         let get = |name: &str| {
             entries
@@ -781,93 +642,4 @@ fn special_dict(entries: Vec<(Value, Value)>) -> Value {
         }
     }
     Value::Map(entries)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn enc(v: &Value) -> String {
-        let mut out = Vec::new();
-        encode(v, &mut out).unwrap();
-        String::from_utf8(out).unwrap()
-    }
-
-    fn dec(s: &str) -> Result<Value, RemoteError> {
-        decode(s.as_bytes(), &Limits::default())
-    }
-
-    #[test]
-    fn writes_strings_like_python_repr() {
-        let cases = [
-            ("it's", "\"it's\""),
-            ("say \"hi\"", "'say \"hi\"'"),
-            ("both ' and \"", "'both \\' and \"'"),
-            ("\0\u{9f}\u{2028}é😀\\", "'\\x00\\x9f\\u2028é😀\\\\'"),
-            ("\u{e000}\u{10ffff}", "'\\ue000\\U0010ffff'"),
-        ];
-        for (s, want) in cases {
-            let text = enc(&Value::str(s));
-            assert_eq!(&text[HEADER.len()..], want);
-            assert_eq!(dec(&text).unwrap(), Value::str(s));
-        }
-    }
-
-    #[test]
-    fn reads_literal_eval_grammar() {
-        let ok = [
-            ("(1)", Value::Int(1)),
-            ("( 1 , )", Value::Tuple(vec![Value::Int(1)])),
-            ("-(1)", Value::Int(-1)),
-            ("- 1e30000", Value::Float(f64::NEG_INFINITY)),
-            ("0x_1f", Value::Int(31)),
-            ("1_0.5", Value::Float(10.5)),
-            ("01.5", Value::Float(1.5)),
-            ("00", Value::Int(0)),
-            ("set ( )", Value::Set(vec![])),
-            ("'a' \"b\" '''c'''", Value::str("abc")),
-            ("r'\\''", Value::str("\\'")),
-            ("b'\\777\\u1'", Value::Bytes(b"\xff\\u1".to_vec())),
-            ("'\\q\\0000'", Value::str("\\q\u{0}0")),
-            ("[1,\\\n2]", Value::List(vec![Value::Int(1), Value::Int(2)])),
-            ("-9223372036854775808", Value::Int(i64::MIN)),
-        ];
-        for (text, want) in ok {
-            assert_eq!(dec(text).unwrap(), want, "{text}");
-        }
-        for bad in [
-            "(,)",
-            "set([1])",
-            "1j",
-            "--1",
-            "-True",
-            "007",
-            "0_9",
-            "1__0",
-            "1_",
-            "0b",
-            "0o8",
-            "1e",
-            "'a' b'b'",
-            "ur'x'",
-            "f'x'",
-            "'a\nb'",
-            "b'é'",
-            "'\\x4'",
-            "'\\N{DASH}'",
-            "...",
-            "true",
-            "[1 2]",
-            "1+2",
-            "{[1]:2}",
-            "{{1}}",
-            "1;",
-            "'\\ud800'",
-            "\u{feff}1",
-            "1.5.",
-            "",
-        ] {
-            assert!(dec(bad).is_err(), "{bad:?} should fail");
-        }
-    }
 }
