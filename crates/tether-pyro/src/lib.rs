@@ -15,7 +15,8 @@
 //! - `exception.rs`: [`tether_core::RemoteError`] ↔ Pyro's exception dicts.
 //! - `metadata.rs`: the exposed methods/oneway/attrs sets of the handshake.
 //! - `daemon/`: the server.
-//! - `proxy.rs`: the client, an [`tether_core::Invoker`].
+//! - `proxy/`: the client, an [`tether_core::Invoker`], laid out like `daemon/`: `session.rs`
+//!   (connect and handshake), `call.rs` (one exchange), `streams.rs` (remote iterators).
 //! - `resolve.rs`: `PYRONAME:`/`PYROMETA:` resolution through a name server.
 //! - `serializer/`: serpent, json and msgpack, each mapping [`tether_core::Value`] both ways.
 //!

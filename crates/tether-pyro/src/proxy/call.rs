@@ -1,0 +1,139 @@
+//! One exchange on the connection: encode a call, send it, read and check its reply.
+
+use super::*;
+
+impl Proxy {
+    /// Sends one INVOKE and (unless oneway) reads its RESULT, connecting first if needed.
+    pub(super) async fn exchange(
+        &self,
+        call: Call,
+        kwargs_none: bool,
+        extra_flags: u16,
+    ) -> Result<Option<Message>, RemoteError> {
+        self.exchange_to(call, kwargs_none, extra_flags, None).await
+    }
+
+    /// [`Self::exchange`], to `object` instead of the proxy's own object when given (the
+    /// daemon object, for stream items).
+    pub(super) async fn exchange_to(
+        &self,
+        call: Call,
+        kwargs_none: bool,
+        extra_flags: u16,
+        object: Option<&str>,
+    ) -> Result<Option<Message>, RemoteError> {
+        let s = &self.settings;
+        self.bounded(async {
+            let mut st = self.state.lock().await;
+            // Taken out while in use: if this future is dropped mid-call, the half-used
+            // connection is dropped with it instead of being reused out of sync.
+            // A connection the server closed while we were idle is replaced before anything is
+            // sent on it (so this is not a retry: the call has not been made yet).
+            let mut live = match st.live.take() {
+                Some(l) if !l.conn.is_stale() => l,
+                Some(mut l) => {
+                    tracing::debug!(target: "tether::pyro::proxy", "idle connection closed by the server, reconnecting");
+                    l.conn.shutdown().await;
+                    self.open(&mut st.seq).await.map_err(RemoteError::not_sent)?
+                }
+                None => self.open(&mut st.seq).await.map_err(RemoteError::not_sent)?,
+            };
+            st.seq = st.seq.wrapping_add(1);
+            let seq = st.seq;
+            let oneway =
+                call.oneway || (object.is_none() && live.meta.oneway.contains(&call.method));
+            let payload = self.call_payload(object.unwrap_or(&live.object), call, kwargs_none);
+            let f = extra_flags | if oneway { flags::ONEWAY } else { 0 };
+            let header = Header::new(msg_type::INVOKE, crate::pyro5::serializer_id(s.serializer), f, seq)
+                .with_corr_id(s.corr_id);
+            // Large byte strings are written from `payload` itself (vectored), not copied.
+            let splices = match live.conn.encode_spliced(header, &[], |b, sp| {
+                s.serializer.encode_spliced(&payload, b, sp)
+            }) {
+                Ok(splices) => splices,
+                Err(e) => {
+                    // Nothing was sent: the connection is still good.
+                    st.live = Some(live);
+                    return Err(e.not_sent());
+                }
+            };
+            live.conn.flush_spliced(&splices).await?;
+            if oneway {
+                st.live = Some(live);
+                return Ok(None);
+            }
+            let reply = read_reply(&mut live.conn).await?;
+            let h = reply.header;
+            if h.msg_type != msg_type::RESULT {
+                return Err(RemoteError::protocol(format!(
+                    "invalid msg type {} received (expected: 5)",
+                    h.msg_type
+                )));
+            }
+            if h.seq != seq {
+                return Err(RemoteError::protocol(format!(
+                    "invoke: reply sequence out of sync, got {} expected {seq}",
+                    h.seq
+                )));
+            }
+            if h.serializer_id != crate::pyro5::serializer_id(s.serializer) {
+                return Err(RemoteError::serialization(format!(
+                    "invalid serializer in response: {}",
+                    h.serializer_id
+                )));
+            }
+            st.live = Some(live);
+            Ok(Some(reply))
+        })
+        .await
+    }
+
+    /// The INVOKE payload, built by moving the call's values (no copy of large arguments):
+    /// `(object, method, vargs, kwargs)`, or json's `{"object", "method", "params", "kwargs"}`;
+    /// the same shapes as [`Serializer::encode_call`].
+    pub(super) fn call_payload(&self, object: &str, call: Call, kwargs_none: bool) -> Value {
+        let kwargs = if kwargs_none {
+            Value::None
+        } else {
+            Value::Map(
+                call.kwargs
+                    .into_iter()
+                    .map(|(k, v)| (Value::Str(k), v))
+                    .collect(),
+            )
+        };
+        match self.settings.serializer {
+            Serializer::Json => Value::Map(vec![
+                (Value::str("object"), Value::str(object)),
+                (Value::str("method"), Value::Str(call.method)),
+                (Value::str("params"), Value::List(call.args)),
+                (Value::str("kwargs"), kwargs),
+            ]),
+            _ => Value::Tuple(vec![
+                Value::str(object),
+                Value::Str(call.method),
+                Value::Tuple(call.args),
+                kwargs,
+            ]),
+        }
+    }
+
+    pub(super) fn decode_result(&self, mut reply: Message) -> Result<Value, RemoteError> {
+        let detached = reply.take_detached();
+        let value = self.settings.serializer.decode_detached(
+            &reply.payload,
+            detached,
+            &self.settings.limits,
+        )?;
+        let f = reply.header.flags;
+        if f & flags::ITEMSTREAMRESULT != 0 {
+            return Err(RemoteError::protocol(
+                "unexpected streamed result (an iterator inside a batch, metadata or stream item)",
+            ));
+        }
+        if f & flags::EXCEPTION != 0 {
+            return Err(exception::from_value(&value));
+        }
+        Ok(value)
+    }
+}
