@@ -18,7 +18,8 @@
 //! - `component.rs`: [`Component`], how a class takes properties and joins the lifecycle.
 //! - `value.rs`: [`ContextValue`], what gets injected; typed sinks such as `to_port`.
 //! - `object.rs`: [`ObjectRef`], one object and its views (`get::<dyn T>`, `dispatcher`).
-//! - `context.rs`: [`ApplicationContext`], creation, scopes, lifecycle, close.
+//! - `context/`: [`ApplicationContext`] (`mod.rs`: getting objects, close), its builder
+//!   (`builder.rs`), creating one object (`create.rs`) and the lifecycle (`lifecycle.rs`).
 //! - `remoting/`: the protocol seam ([`remoting::Protocol`], server and client options), the
 //!   generic exporter and proxy factory, the shared servers.
 //! - `protocols/`: the wires compiled in, one module and one cargo feature each; its docs say
@@ -26,7 +27,7 @@
 //! - `signal.rs`: [`wait_for_signal`] (SIGINT/SIGTERM) for servers' main loops.
 //! - `blocking.rs`: [`BlockingContext`], the same for programs without an async runtime.
 //!
-//! The core (`context.rs`, `object.rs`, `component.rs`, `value.rs`, `xml.rs`) names no protocol
+//! The core (`context/`, `object.rs`, `component.rs`, `value.rs`, `xml.rs`) names no protocol
 //! and no command line: wires come in through [`ClassRegistry::register_protocol`], the command
 //! line lives in the `tether-cli` crate.
 //!

@@ -1,0 +1,99 @@
+//! [`ContextBuilder`]: sources, registry, holder; `start` runs the whole start-up sequence.
+
+use super::*;
+
+/// Collects the sources of a context, then starts it.
+#[derive(Default)]
+pub struct ContextBuilder {
+    registry: Option<ClassRegistry>,
+    sources: Vec<Source>,
+    holder: Option<Arc<DaemonHolder>>,
+}
+
+pub(super) enum Source {
+    File(PathBuf),
+    Str(String, Option<PathBuf>),
+    Defs(Vec<ObjectDef>),
+}
+
+impl ContextBuilder {
+    /// Uses `registry` instead of [`ClassRegistry::from_inventory`].
+    pub fn registry(mut self, registry: ClassRegistry) -> Self {
+        self.registry = Some(registry);
+        self
+    }
+
+    /// Adds an XML file.
+    pub fn xml_file(mut self, path: impl AsRef<Path>) -> Self {
+        self.sources.push(Source::File(path.as_ref().to_path_buf()));
+        self
+    }
+
+    /// Adds XML text; `name` appears in error messages.
+    pub fn xml_str(mut self, text: impl Into<String>, name: Option<&str>) -> Self {
+        self.sources
+            .push(Source::Str(text.into(), name.map(PathBuf::from)));
+        self
+    }
+
+    /// Adds definitions built in code.
+    pub fn definitions(mut self, defs: impl IntoIterator<Item = ObjectDef>) -> Self {
+        self.sources.push(Source::Defs(defs.into_iter().collect()));
+        self
+    }
+
+    /// Shares servers with `holder` (by default each context has its own).
+    pub fn holder(mut self, holder: Arc<DaemonHolder>) -> Self {
+        self.holder = Some(holder);
+        self
+    }
+
+    /// Reads the sources, creates the eager objects and runs the lifecycle (see the module docs).
+    /// Needs a tokio runtime when the context exports services.
+    pub async fn start(self) -> Result<ApplicationContext> {
+        let registry = self.registry.unwrap_or_default();
+        let mut defs: HashMap<String, Arc<ObjectDef>> = HashMap::new();
+        let mut order: Vec<String> = Vec::new();
+        tracing::debug!(target: CONTAINER, "=== Scanning configuration for object definitions ===");
+        for source in self.sources {
+            let list = match source {
+                Source::File(p) => crate::xml::parse_file(&p)?,
+                Source::Str(t, name) => crate::xml::parse_str(&t, name.map(Arc::new))?,
+                Source::Defs(d) => d,
+            };
+            for def in list {
+                if defs.contains_key(&def.id) {
+                    tracing::debug!(target: CONTAINER, "Overriding previous definition of {}", def.id);
+                } else {
+                    tracing::debug!(target: CONTAINER, "{} object definition does not exist. Adding to list of definitions.", def.id);
+                    order.push(def.id.clone());
+                }
+                defs.insert(def.id.clone(), Arc::new(def));
+            }
+        }
+        tracing::debug!(target: CONTAINER, "=== Done reading object definitions. ===");
+        let inner = Arc::new(Inner {
+            facets: Arc::new(registry.facet_table()),
+            registry,
+            defs,
+            order,
+            state: Mutex::new(State::default()),
+            create_lock: Mutex::new(()),
+            holder: self.holder.unwrap_or_default(),
+            started: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
+        });
+        let ctx = ApplicationContext { inner };
+        ctx.inner.validate()?;
+        match ctx.eager_phase() {
+            Ok(()) => {
+                ctx.inner.started.store(true, Ordering::SeqCst);
+                Ok(ctx)
+            }
+            Err(e) => {
+                ctx.close().await;
+                Err(e)
+            }
+        }
+    }
+}

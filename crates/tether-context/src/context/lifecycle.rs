@@ -1,0 +1,148 @@
+//! The lifecycle after creation: eager singletons, post-processors, `after_properties_set`
+//! and `set_app_context`, and destruction on close.
+
+use super::*;
+
+impl ApplicationContext {
+    pub(super) fn eager_phase(&self) -> Result<()> {
+        let mut c = Creation::default();
+        {
+            let _g = self
+                .inner
+                .create_lock
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            for id in &self.inner.order {
+                let Some(def) = self.inner.defs.get(id) else {
+                    continue;
+                };
+                if def.lazy_init || def.is_abstract || def.scope == Scope::Prototype {
+                    continue;
+                }
+                if self.inner.lock().singletons.contains_key(id) {
+                    continue;
+                }
+                tracing::debug!(target: CONTEXT, "Eagerly fetching {id}");
+                self.inner.create(id, &mut c)?;
+            }
+        }
+        self.run_hooks(&c.made).map(|_| ())
+    }
+
+    /// Applies one post-processor stage to every object that is not itself a post-processor,
+    /// replacing each cached singleton with what the processors return.
+    pub(super) fn post_process(
+        &self,
+        objs: &mut [ObjectRef],
+        pps: &[ObjectRef],
+        stage: &str,
+        apply: impl Fn(
+            &dyn ObjectPostProcessor,
+            ObjectRef,
+            &str,
+        ) -> std::result::Result<ObjectRef, String>,
+    ) -> Result<()> {
+        for o in objs.iter_mut() {
+            if pps.iter().any(|p| p.ptr_eq(o)) {
+                continue;
+            }
+            for pp in pps {
+                if let Some(p) = pp.component().and_then(|c| c.post_processor()) {
+                    let id = o.id().to_string();
+                    *o = apply(p, o.clone(), &id)
+                        .map_err(|m| self.located(&id, K::Lifecycle, format!("{stage}: {m}")))?;
+                }
+            }
+            self.inner.replace_singleton(o);
+        }
+        Ok(())
+    }
+
+    /// Post-processors, `after_properties_set`, `set_app_context`, post-processors, for `made`.
+    pub(super) fn run_hooks(&self, made: &[ObjectRef]) -> Result<Vec<ObjectRef>> {
+        {
+            let mut st = self.inner.lock();
+            for o in made {
+                if o.component().and_then(|c| c.post_processor()).is_some() {
+                    st.post_processors.push(o.clone());
+                }
+            }
+        }
+        let pps = self.inner.lock().post_processors.clone();
+        let mut objs: Vec<ObjectRef> = made.to_vec();
+        self.post_process(
+            &mut objs,
+            &pps,
+            "post_process_before_initialization",
+            |p, o, id| p.post_process_before_initialization(o, id),
+        )?;
+        let init = InitContext {
+            holder: self.inner.holder.clone(),
+            id: String::new(),
+        };
+        let weak = self.downgrade();
+        for o in &objs {
+            if o.is_proxy() {
+                continue;
+            }
+            if let Some(c) = o.component() {
+                let init = InitContext {
+                    id: o.id().to_string(),
+                    ..init.clone()
+                };
+                self.inner.lock().initialised.push(o.clone());
+                c.after_properties_set(&init).map_err(|m| {
+                    self.located(
+                        o.id(),
+                        K::Lifecycle,
+                        format!("after_properties_set failed: {m}"),
+                    )
+                })?;
+                c.set_app_context(&weak);
+            }
+        }
+        self.post_process(
+            &mut objs,
+            &pps,
+            "post_process_after_initialization",
+            |p, o, id| p.post_process_after_initialization(o, id),
+        )?;
+        Ok(objs)
+    }
+}
+
+impl Inner {
+    pub(super) fn destroy_all(&self) {
+        tracing::debug!(target: CONTEXT, "Invoking the destroy_method on registered objects");
+        let objs: Vec<ObjectRef> = {
+            let mut st = self.lock();
+            // Initialised objects (singletons and prototypes) in initialisation order, then
+            // singletons whose hooks never ran (a failed start); destroyed from the end.
+            let mut v: Vec<ObjectRef> = std::mem::take(&mut st.initialised);
+            for id in &st.created {
+                if let Some(o) = st.singletons.get(id) {
+                    if !v.iter().any(|x| x.id() == o.id()) {
+                        v.push(o.clone());
+                    }
+                }
+            }
+            v
+        };
+        for o in objs.iter().rev() {
+            let Some(c) = o.component() else { continue };
+            if o.is_proxy() {
+                continue;
+            }
+            tracing::debug!(target: CONTEXT, "About to destroy object '{}'", o.id());
+            match c.destroy() {
+                Ok(()) => {
+                    tracing::debug!(target: CONTEXT, "Successfully destroyed object '{}'", o.id())
+                }
+                Err(e) => {
+                    tracing::error!(target: CONTEXT, "Failed to destroy object '{}': {e}", o.id())
+                }
+            }
+        }
+        tracing::debug!(target: CONTEXT, "Successfully invoked the destroy_method on registered objects");
+    }
+}

@@ -1,0 +1,284 @@
+//! [`ApplicationContext`]: definitions in, objects out, with Spring Python's lifecycle.
+//!
+//! Start (async, [`ContextBuilder::start`]):
+//! 1. read every source in order; a later definition of an id replaces an earlier one (DEBUG
+//!    "Overriding previous definition of X");
+//! 2. check every definition up front: parents exist and are abstract, classes are registered,
+//!    refs point at defined ids (each error names file, line and object id);
+//! 3. create the eager singletons in document order (prototypes, abstract and lazy objects are
+//!    skipped; lazy singletons they reference are created with them);
+//! 4. `post_process_before_initialization` of every post-processor on every other object;
+//! 5. `after_properties_set` then `set_app_context` on every created object in creation order,
+//!    except proxy factories (exporters start serving here);
+//! 6. `post_process_after_initialization`.
+//!
+//! If any step fails, everything already started is stopped before the error is returned.
+//!
+//! Afterwards, a lazy singleton or a prototype gets the same hooks when it is created.
+//! [`ApplicationContext::close`] runs `destroy` newest first and shuts every server down
+//! gracefully.
+
+use crate::component::{CtorArgs, InitContext, ObjectPostProcessor};
+use crate::def::{NamedDef, ObjectDef, Origin, Scope, ValueDef};
+use crate::error::{ContextError, ContextErrorKind as K, Result};
+use crate::object::{FacetTable, ObjectRef};
+use crate::registry::ClassRegistry;
+use crate::remoting::DaemonHolder;
+use crate::value::ContextValue;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use tether_core::{Remotable, Value};
+
+mod builder;
+mod create;
+mod lifecycle;
+
+pub use builder::ContextBuilder;
+
+const CONTAINER: &str = "springpython.container.ObjectContainer";
+const CONTEXT: &str = "springpython.context.ApplicationContext";
+const FACTORY: &str = "springpython.factory.ReflectiveObjectFactory";
+
+#[derive(Default)]
+struct State {
+    singletons: HashMap<String, ObjectRef>,
+    /// Singleton ids in creation order (for hooks and for destroy, newest first).
+    created: Vec<String>,
+    /// Objects whose `after_properties_set` ran (destroyed on close even if prototypes).
+    initialised: Vec<ObjectRef>,
+    post_processors: Vec<ObjectRef>,
+}
+
+struct Inner {
+    registry: ClassRegistry,
+    facets: Arc<FacetTable>,
+    defs: HashMap<String, Arc<ObjectDef>>,
+    order: Vec<String>,
+    state: Mutex<State>,
+    create_lock: Mutex<()>,
+    holder: Arc<DaemonHolder>,
+    started: AtomicBool,
+    closed: AtomicBool,
+}
+
+/// An application context: shared (clone it freely), closed explicitly with [`close`](Self::close).
+#[derive(Clone)]
+pub struct ApplicationContext {
+    inner: Arc<Inner>,
+}
+
+/// A handle that does not keep the context alive (what `set_app_context` receives).
+#[derive(Clone)]
+pub struct WeakContext(Weak<Inner>);
+
+impl WeakContext {
+    /// The context, if it still exists.
+    pub fn upgrade(&self) -> Option<ApplicationContext> {
+        self.0.upgrade().map(|inner| ApplicationContext { inner })
+    }
+}
+
+impl std::fmt::Debug for ApplicationContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApplicationContext")
+            .field("ids", &self.inner.order)
+            .finish()
+    }
+}
+
+/// One creation request: the chain of ids being created (for cycle reports) and what was made.
+#[derive(Default)]
+struct Creation {
+    stack: Vec<String>,
+    made: Vec<ObjectRef>,
+}
+
+fn loc(e: ContextError, origin: &Origin) -> ContextError {
+    e.at(origin.file.as_deref().map(|p| p.as_path()), origin.line)
+}
+
+impl ApplicationContext {
+    /// A builder with no sources.
+    pub fn builder() -> ContextBuilder {
+        ContextBuilder::default()
+    }
+
+    /// Starts a context from XML files with [`ClassRegistry::from_inventory`].
+    pub async fn from_xml_files<P: AsRef<Path>>(
+        files: impl IntoIterator<Item = P>,
+    ) -> Result<Self> {
+        let mut b = Self::builder();
+        for f in files {
+            b = b.xml_file(f);
+        }
+        b.start().await
+    }
+
+    /// A weak handle.
+    pub fn downgrade(&self) -> WeakContext {
+        WeakContext(Arc::downgrade(&self.inner))
+    }
+
+    /// The object `id` (creating it if it is lazy or a prototype).
+    pub fn get_object(&self, id: &str) -> Result<ObjectRef> {
+        if let Some(def) = self.inner.defs.get(id) {
+            if def.is_abstract {
+                return Err(loc(
+                    ContextError::new(K::Abstract, format!("Object [{id}] is an abstract one.")),
+                    &def.origin,
+                )
+                .for_object(id));
+            }
+        }
+        self.fetch(id)
+    }
+
+    /// The object `id` as service trait `T`: the local object, or a proxy if `id` is a proxy factory.
+    pub fn get<T: ?Sized + Remotable>(&self, id: &str) -> Result<Arc<T>> {
+        let obj = self.get_object(id)?;
+        obj.get::<T>()
+            .map_err(|m| self.located(id, K::WrongType, m))
+    }
+
+    /// The object `id` as its concrete type `S`.
+    pub fn get_as<S: Send + Sync + 'static>(&self, id: &str) -> Result<Arc<S>> {
+        let obj = self.get_object(id)?;
+        obj.downcast::<S>().ok_or_else(|| {
+            self.located(
+                id,
+                K::WrongType,
+                format!(
+                    "is a {}, not a {}",
+                    obj.type_name(),
+                    std::any::type_name::<S>()
+                ),
+            )
+        })
+    }
+
+    /// The plain value of `id`: a typed shorthand (`<int id="port">7000</int>`).
+    pub fn get_value(&self, id: &str) -> Result<Value> {
+        let obj = self.get_object(id)?;
+        obj.value().cloned().ok_or_else(|| {
+            self.located(
+                id,
+                K::WrongType,
+                format!("is an object of class {}, not a plain value", obj.class()),
+            )
+        })
+    }
+
+    /// Whether `id` is defined.
+    pub fn contains(&self, id: &str) -> bool {
+        self.inner.defs.contains_key(id)
+    }
+
+    /// Every defined id, in document order.
+    pub fn ids(&self) -> &[String] {
+        &self.inner.order
+    }
+
+    /// The definition of `id`.
+    pub fn definition(&self, id: &str) -> Option<&ObjectDef> {
+        self.inner.defs.get(id).map(|d| d.as_ref())
+    }
+
+    /// The ids of the singletons created so far, in creation order.
+    pub fn singleton_ids(&self) -> Vec<String> {
+        self.inner.lock().created.clone()
+    }
+
+    /// Every singleton created so far whose type is `S`, in creation order (Spring Python's
+    /// `get_objects_by_type` over the singleton cache).
+    pub fn objects_of_type<S: Send + Sync + 'static>(&self) -> Vec<(String, Arc<S>)> {
+        let st = self.inner.lock();
+        st.created
+            .iter()
+            .filter_map(|id| Some((id.clone(), st.singletons.get(id)?.downcast::<S>()?)))
+            .collect()
+    }
+
+    /// The servers this context's exporters run.
+    pub fn holder(&self) -> &Arc<DaemonHolder> {
+        &self.inner.holder
+    }
+
+    /// The registry the context was built with.
+    pub fn registry(&self) -> &ClassRegistry {
+        &self.inner.registry
+    }
+
+    /// Runs every `destroy` hook (newest first; errors logged and swallowed), then shuts every
+    /// server down gracefully and waits for in-flight calls. Idempotent.
+    pub async fn close(&self) {
+        if self.inner.closed.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        self.inner.destroy_all();
+        self.inner.holder.shutdown_all().await;
+    }
+
+    fn located(&self, id: &str, kind: K, msg: String) -> ContextError {
+        let e = ContextError::new(kind, msg).for_object(id);
+        match self.inner.defs.get(id) {
+            Some(d) => loc(e, &d.origin),
+            None => e,
+        }
+    }
+
+    /// Top-level fetch: create under the creation lock, then run hooks (lock released).
+    fn fetch(&self, id: &str) -> Result<ObjectRef> {
+        if let Some(o) = self.inner.lock().singletons.get(id) {
+            return Ok(o.clone());
+        }
+        if !self.inner.defs.contains_key(id) {
+            tracing::error!(target: CONTEXT, "Object '{id}' has no definition!");
+            return Err(
+                ContextError::new(K::MissingRef, format!("no object '{id}' is defined"))
+                    .for_object(id),
+            );
+        }
+        let mut c = Creation::default();
+        let obj = {
+            let _g = self
+                .inner
+                .create_lock
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            self.inner.create(id, &mut c)?
+        };
+        if self.inner.started.load(Ordering::SeqCst) {
+            let made = std::mem::take(&mut c.made);
+            // The requested object is created last (after its dependencies), so the last
+            // processed object is it, possibly replaced by a post-processor.
+            let processed = self.run_hooks(&made)?;
+            if let Some(o) = processed.into_iter().last().filter(|o| o.id() == id) {
+                return Ok(o);
+            }
+        }
+        Ok(obj)
+    }
+}
+
+impl Inner {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn replace_singleton(&self, o: &ObjectRef) {
+        let mut st = self.lock();
+        if let Some(slot) = st.singletons.get_mut(o.id()) {
+            *slot = o.clone();
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if !self.closed.swap(true, Ordering::SeqCst) {
+            self.destroy_all();
+        }
+    }
+}
