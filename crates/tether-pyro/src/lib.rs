@@ -8,8 +8,8 @@
 //! - `framing.rs`: what the bounded reader needs of any wire's frames ([`framing::FrameFormat`])
 //!   and [`framing::FrameError`]; Pyro4's and Pyro 3's headers plug in here.
 //! - `message.rs`: annotations, payload, zlib inflation, single-buffer encoding.
-//! - `connection.rs`: [`Connection`], the bounded reader over a buffer, generic over the frame
-//!   format, and Pyro5 messages on top (one write per message).
+//! - `connection/`: [`Connection`], the bounded reader over a buffer, generic over the frame
+//!   format (`mod.rs`), Pyro5 messages on top (`pyro5.rs`), vectored writes (`write.rs`).
 //! - `socket.rs`: TCP (`TCP_NODELAY`) or Unix socket.
 //! - `uri.rs`: `PYRO:`, `PYRONAME:`, `PYROMETA:` and Spring Python's `PYROLOC:` URIs.
 //! - `exception.rs`: [`tether_core::RemoteError`] ↔ Pyro's exception dicts.

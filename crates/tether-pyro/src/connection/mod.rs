@@ -37,6 +37,11 @@ use tether_core::RemoteError;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
 
+mod pyro5;
+mod write;
+
+pub use write::write_all_spliced;
+
 /// Initial read buffer capacity; large enough for typical calls in one read.
 const INITIAL_BUFFER: usize = 8 * 1024;
 /// Most the read buffer grows by in one step while waiting for a large body.
@@ -334,123 +339,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin, F: FrameFormat> Connection<S, F> {
     }
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S, Pyro5> {
-    /// Reads one Pyro5 message (annotations parsed, payload inflated). `Ok(None)` means the
-    /// peer closed cleanly between messages; `idle` and `frame` as in [`Self::read_frame`].
-    pub async fn read_message(
-        &mut self,
-        idle: Option<Duration>,
-        frame: Option<Duration>,
-    ) -> Result<Option<Message>, FrameError<Header>> {
-        let Some(f) = self.read_frame(idle, frame).await? else {
-            return Ok(None);
-        };
-        let max = self.max_message_size;
-        let Some(d) = f.detached else {
-            return Message::from_body(f.header, f.body, max).map(Some);
-        };
-        // The payload arrived without the detached bytes: parse it at its cut length, then
-        // give the message its declared length back and the bytes their payload offset.
-        let mut cut = f.header;
-        cut.data_len -= d.data.len() as u32;
-        let mut msg = Message::from_body(cut, f.body, max)?;
-        msg.header.data_len = f.header.data_len;
-        msg.detached = Some(Detached {
-            at: d.at - f.header.annotations_len as usize,
-            data: d.data,
-        });
-        Ok(Some(msg))
-    }
-
-    /// Encodes and sends one message in a single write. `payload` appends the serialized
-    /// payload to the buffer it is given.
-    pub async fn send(
-        &mut self,
-        header: Header,
-        annotations: &[Annotation],
-        payload: impl FnOnce(&mut Vec<u8>) -> Result<(), RemoteError>,
-    ) -> Result<(), RemoteError> {
-        self.encode(header, annotations, payload)?;
-        self.flush_encoded().await
-    }
-
-    /// Encodes a message into the write buffer without sending it (see [`Self::flush_encoded`]);
-    /// lets a caller report an encoding failure differently from a socket failure.
-    pub fn encode(
-        &mut self,
-        header: Header,
-        annotations: &[Annotation],
-        payload: impl FnOnce(&mut Vec<u8>) -> Result<(), RemoteError>,
-    ) -> Result<(), RemoteError> {
-        let res = encode_into(
-            &mut self.write_buf,
-            header,
-            annotations,
-            self.max_message_size,
-            payload,
-        );
-        self.finish_encode(res)
-    }
-
-    /// Like [`Self::encode`], for a payload writer that may leave large byte strings out of the
-    /// buffer (e.g. [`crate::Serializer::encode_spliced`]); returns them, to be passed to
-    /// [`Self::flush_spliced`] together with the buffer. With compression on, the message is
-    /// flattened and compressed here and no splices are returned.
-    pub fn encode_spliced<'v>(
-        &mut self,
-        header: Header,
-        annotations: &[Annotation],
-        payload: impl FnOnce(&mut Vec<u8>, &mut Vec<Splice<'v>>) -> Result<(), RemoteError>,
-    ) -> Result<Vec<Splice<'v>>, RemoteError> {
-        let mut splices = Vec::new();
-        let res = encode_into_spliced(
-            &mut self.write_buf,
-            header,
-            annotations,
-            self.max_message_size,
-            &mut splices,
-            payload,
-        );
-        let res = res.and_then(|()| {
-            let order = if self.compress {
-                flatten(&mut self.write_buf, &mut splices)
-            } else {
-                check_splices(self.write_buf.len(), &splices)
-            };
-            order.map_err(|e| EncodeError::Payload(RemoteError::serialization(e.to_string())))
-        });
-        self.finish_encode(res)?;
-        Ok(splices)
-    }
-
-    /// Compresses an encoded message if asked to; maps an encoding failure to its error and
-    /// leaves the buffer empty then.
-    fn finish_encode(
-        &mut self,
-        res: Result<(), EncodeError<RemoteError>>,
-    ) -> Result<(), RemoteError> {
-        match res {
-            Ok(()) => {
-                if self.compress {
-                    crate::message::compress_in_place(&mut self.write_buf);
-                }
-                Ok(())
-            }
-            Err(EncodeError::Payload(e)) => {
-                self.write_buf.clear();
-                Err(e)
-            }
-            Err(EncodeError::TooLarge { size, max }) => {
-                self.write_buf.clear();
-                Err(RemoteError::new(
-                    tether_core::ErrorKind::MessageTooLarge,
-                    format!("message too large ({size}, max={max})"),
-                ))
-            }
-        }
-    }
-}
-
 /// Awaits a read, within the deadline if there is one.
 async fn timed<H>(
     deadline: Option<Instant>,
@@ -462,59 +350,6 @@ async fn timed<H>(
             .map_err(|_| FrameError::Timeout)??),
         None => Ok(read.await?),
     }
-}
-
-/// Writes `buf` with `splices` inserted at their offsets (see [`Splice`]) using vectored writes,
-/// looping over partial writes until every byte is out. Offsets must be non-decreasing and
-/// within `buf` (checked: an `InvalidInput` error otherwise, before anything is written).
-pub async fn write_all_spliced<W: AsyncWrite + Unpin>(
-    w: &mut W,
-    buf: &[u8],
-    splices: &[Splice<'_>],
-) -> std::io::Result<()> {
-    if check_splices(buf.len(), splices).is_err() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "spliced byte strings out of order",
-        ));
-    }
-    let mut parts: Vec<&[u8]> = Vec::with_capacity(2 * splices.len() + 1);
-    let mut from = 0;
-    for s in splices {
-        parts.push(&buf[from..s.at]);
-        parts.push(s.data);
-        from = s.at;
-    }
-    parts.push(&buf[from..]);
-    parts.retain(|p| !p.is_empty());
-    // The I/O vectors are rebuilt from `parts` after each partial write (cheap: at most
-    // MAX_IOVECS of them), trimming the part the write ended in.
-    let mut first = 0;
-    let mut iov: Vec<IoSlice<'_>> = Vec::with_capacity(parts.len().min(MAX_IOVECS));
-    while first < parts.len() {
-        iov.clear();
-        iov.extend(
-            parts[first..]
-                .iter()
-                .take(MAX_IOVECS)
-                .map(|p| IoSlice::new(p)),
-        );
-        let mut n = w.write_vectored(&iov).await?;
-        if n == 0 {
-            return Err(std::io::ErrorKind::WriteZero.into());
-        }
-        while n > 0 && first < parts.len() {
-            let len = parts[first].len();
-            if n >= len {
-                n -= len;
-                first += 1;
-            } else {
-                parts[first] = &parts[first][n..];
-                n = 0;
-            }
-        }
-    }
-    Ok(())
 }
 
 impl<F: FrameFormat> Connection<crate::socket::Socket, F> {
