@@ -294,7 +294,7 @@ fn garbage_and_mutations_never_panic() {
             };
             let noise: Vec<u8> = (0..len)
                 .map(|_| {
-                    if rng.next() % 2 == 0 {
+                    if rng.next().is_multiple_of(2) {
                         alphabet[(rng.next() as usize) % alphabet.len()]
                     } else {
                         rng.next() as u8

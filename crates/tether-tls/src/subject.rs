@@ -55,7 +55,7 @@ pub fn subject_of(der: &[u8]) -> Result<TlsSubject, String> {
 }
 
 fn decode_other(raw: &[u8]) -> String {
-    if raw.len() % 2 == 0 {
+    if raw.len().is_multiple_of(2) {
         let units: Vec<u16> = raw
             .chunks_exact(2)
             .map(|c| u16::from_be_bytes([c[0], c[1]]))

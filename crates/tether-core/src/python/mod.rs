@@ -159,7 +159,7 @@ pub fn push_float_repr(x: f64, out: &mut Vec<u8>) {
     if -4 < decpt && decpt <= 16 {
         if decpt <= 0 {
             out.extend_from_slice(b"0.");
-            out.extend(std::iter::repeat(b'0').take((-decpt) as usize));
+            out.extend(std::iter::repeat_n(b'0', (-decpt) as usize));
             out.extend_from_slice(&digits);
         } else if decpt < n {
             out.extend_from_slice(&digits[..decpt as usize]);
@@ -167,7 +167,7 @@ pub fn push_float_repr(x: f64, out: &mut Vec<u8>) {
             out.extend_from_slice(&digits[decpt as usize..]);
         } else {
             out.extend_from_slice(&digits);
-            out.extend(std::iter::repeat(b'0').take((decpt - n) as usize));
+            out.extend(std::iter::repeat_n(b'0', (decpt - n) as usize));
             out.extend_from_slice(b".0");
         }
     } else {
