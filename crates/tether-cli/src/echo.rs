@@ -29,6 +29,21 @@ pub(crate) struct EchoServerArgs {
     /// The protocol to serve (a registered protocol's name).
     #[arg(long, default_value = "pyro5")]
     protocol: String,
+    /// Serve TLS with this PEM certificate (+ intermediates), e.g. `tether pki`'s server-cert.pem.
+    #[arg(long, value_name = "PEM")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// The certificate's PEM key (default: the --tls-cert file).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
+    /// Password of an encrypted --tls-key.
+    #[arg(long, value_name = "PASSWORD", requires = "tls_cert")]
+    tls_key_password: Option<String>,
+    /// PEM CAs that sign client certificates (with --cert-reqs optional or required).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    tls_ca: Option<std::path::PathBuf>,
+    /// Ask for a client certificate: none, optional or required.
+    #[arg(long, default_value = "none", requires = "tls_cert")]
+    cert_reqs: String,
 }
 
 fn resolve(host: &str, port: u16) -> Result<SocketAddr, String> {
@@ -73,7 +88,18 @@ async fn serve(registry: ClassRegistry, args: EchoServerArgs) -> Result<(), Stri
         )
     })?;
     say("Starting tether's built-in test echo server.");
-    let options = ServerOptions::default();
+    let mut options = ServerOptions::default();
+    if let Some(cert) = &args.tls_cert {
+        let mut tls =
+            tether_tls::ServerTlsSettings::new(cert, args.tls_key.as_ref().unwrap_or(cert));
+        tls.key_password = args.tls_key_password.clone();
+        tls.ca_certs = args.tls_ca.clone();
+        tls.cert_reqs = args
+            .cert_reqs
+            .parse()
+            .map_err(|e: tether_tls::TlsError| e.to_string())?;
+        options = options.with_tls(tls);
+    }
     let server = match &args.unixsocket {
         Some(path) => protocol.bind_unix(path, &options),
         None => protocol.bind(&args.host, resolve(&args.host, args.port)?, &options),

@@ -252,3 +252,79 @@ fn echo_server_on_an_unknown_protocol_names_the_known_ones() {
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("pyro5"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn echo_server_and_call_over_tls_with_client_certificates() {
+    let dir = std::env::temp_dir().join(format!("tether-cli-tls-{}", std::process::id()));
+    let d = |f: &str| dir.join(f).to_str().unwrap().to_string();
+    assert!(
+        tether(&["pki", dir.to_str().unwrap(), "--password", "1234"])
+            .status
+            .success()
+    );
+    let (mut server, lines) = start(Command::new(env!("CARGO_BIN_EXE_tether")).args([
+        "echo-server",
+        "-H",
+        "127.0.0.1",
+        "-p",
+        "0",
+        "--tls-cert",
+        &d("server-cert.pem"),
+        "--tls-key",
+        &d("server-key.pem"),
+        "--tls-key-password",
+        "1234",
+        "--tls-ca",
+        &d("ca-chain.pem"),
+        "--cert-reqs",
+        "required",
+    ]));
+    let uri = uri_of(&lines);
+    let tls = [
+        "--tls-ca".to_string(),
+        d("ca-chain.pem"),
+        "--tls-cert".to_string(),
+        d("client-cert.pem"),
+        "--tls-key".to_string(),
+        d("client-key.pem"),
+        "--tls-key-password".to_string(),
+        "1234".to_string(),
+    ];
+    let mut args: Vec<&str> = vec!["call"];
+    args.extend(tls.iter().map(String::as_str));
+    args.extend([uri.as_str(), "echo", "'over tls'"]);
+    let out = tether(&args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim_end(), "'over tls'");
+    // Without a client certificate: no answer (3); without TLS at all: a broken exchange.
+    let out = tether(&["call", "--tls-ca", &d("ca-chain.pem"), &uri, "echo", "1"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let out = tether(&["call", "--timeout", "3", &uri, "echo", "1"]);
+    assert!(!out.status.success());
+    // Python's Pyro5 with SSL=True and the same client certificate.
+    let code = r#"
+import sys, Pyro5.api
+c = Pyro5.api.config
+d = sys.argv[2]
+c.SSL = True
+c.SSL_CACERTS = d + "/ca-chain.pem"
+c.SSL_CLIENTCERT = d + "/client-cert.pem"
+c.SSL_CLIENTKEY = d + "/client-key.pem"
+c.SSL_CLIENTKEYPASSWD = "1234"
+with Pyro5.api.Proxy(sys.argv[1]) as p:
+    print(repr(p.echo([1, "two"])))
+    p.shutdown()
+"#;
+    let py = Command::new(python())
+        .args(["-c", code, &uri, dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        text(&py.stdout).trim_end(),
+        "[1, 'two']",
+        "{}",
+        text(&py.stderr)
+    );
+    let _ = server.0.wait();
+    std::fs::remove_dir_all(dir).ok();
+}

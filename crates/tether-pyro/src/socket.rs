@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpStream, UnixStream};
 
-/// A connected TCP or Unix socket. (Named so that "stream" means one thing in tether: a
+/// A connected TCP or Unix socket, or TCP under TLS. (Named so that "stream" means one thing in tether: a
 /// remote iterator of results.)
 #[derive(Debug)]
 pub enum Socket {
@@ -15,6 +15,10 @@ pub enum Socket {
     Tcp(TcpStream),
     /// A Unix domain socket.
     Unix(UnixStream),
+    /// The server side of TLS over TCP (boxed: the TLS state is large).
+    TlsServer(Box<tether_tls::ServerStream<TcpStream>>),
+    /// The client side of TLS over TCP.
+    TlsClient(Box<tether_tls::ClientStream<TcpStream>>),
 }
 
 impl Socket {
@@ -32,6 +36,10 @@ impl Socket {
         match self {
             Socket::Tcp(s) => s.try_read(buf),
             Socket::Unix(s) => s.try_read(buf),
+            // A raw peek would eat TLS records (session tickets arrive after the handshake),
+            // so a TLS connection is never reported stale; a call on a connection the server
+            // closed fails and the next one reconnects.
+            Socket::TlsServer(_) | Socket::TlsClient(_) => Err(io::ErrorKind::WouldBlock.into()),
         }
     }
 }
@@ -45,6 +53,8 @@ impl AsyncRead for Socket {
         match self.get_mut() {
             Socket::Tcp(s) => Pin::new(s).poll_read(cx, buf),
             Socket::Unix(s) => Pin::new(s).poll_read(cx, buf),
+            Socket::TlsServer(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+            Socket::TlsClient(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
         }
     }
 }
@@ -58,6 +68,8 @@ impl AsyncWrite for Socket {
         match self.get_mut() {
             Socket::Tcp(s) => Pin::new(s).poll_write(cx, buf),
             Socket::Unix(s) => Pin::new(s).poll_write(cx, buf),
+            Socket::TlsServer(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+            Socket::TlsClient(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
         }
     }
 
@@ -71,6 +83,8 @@ impl AsyncWrite for Socket {
         match self.get_mut() {
             Socket::Tcp(s) => Pin::new(s).poll_write_vectored(cx, bufs),
             Socket::Unix(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            Socket::TlsServer(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
+            Socket::TlsClient(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
         }
     }
 
@@ -78,6 +92,8 @@ impl AsyncWrite for Socket {
         match self {
             Socket::Tcp(s) => s.is_write_vectored(),
             Socket::Unix(s) => s.is_write_vectored(),
+            Socket::TlsServer(s) => s.is_write_vectored(),
+            Socket::TlsClient(s) => s.is_write_vectored(),
         }
     }
 
@@ -85,6 +101,8 @@ impl AsyncWrite for Socket {
         match self.get_mut() {
             Socket::Tcp(s) => Pin::new(s).poll_flush(cx),
             Socket::Unix(s) => Pin::new(s).poll_flush(cx),
+            Socket::TlsServer(s) => Pin::new(s.as_mut()).poll_flush(cx),
+            Socket::TlsClient(s) => Pin::new(s.as_mut()).poll_flush(cx),
         }
     }
 
@@ -92,6 +110,8 @@ impl AsyncWrite for Socket {
         match self.get_mut() {
             Socket::Tcp(s) => Pin::new(s).poll_shutdown(cx),
             Socket::Unix(s) => Pin::new(s).poll_shutdown(cx),
+            Socket::TlsServer(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+            Socket::TlsClient(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
         }
     }
 }

@@ -6,9 +6,10 @@
 //! `tether.pyro.ServiceExporter`/`tether.pyro.ProxyFactory`.
 //!
 //! Server options: `max_message_size`, `max_connections`, `idle_timeout` and
-//! `handshake_timeout` map to [`DaemonConfig`]; TLS is refused with
-//! [`TransportErrorKind::Unsupported`] until the Pyro daemon speaks it. Client options:
-//! `timeout`, `serializer` (`serpent`, `json`, `msgpack`); TLS likewise refused.
+//! `handshake_timeout` map to [`DaemonConfig`]; TLS settings become [`DaemonConfig::tls`]
+//! (Pyro5 over TLS, what Python's Pyro5 does with `SSL=True`; the TLS handshake shares the
+//! handshake timeout). Client options: `timeout`, `serializer` (`serpent`, `json`,
+//! `msgpack`), TLS ([`Proxy::with_tls`]).
 //!
 //! `Daemon::bind` is async while lifecycle hooks are not; the bind runs on a short-lived helper
 //! thread through the current runtime's handle, so it works on multi-thread and current-thread
@@ -145,13 +146,6 @@ impl ExportServer for PyroServer {
     }
 }
 
-fn no_tls(side: &str) -> TransportError {
-    TransportError::new(
-        TransportErrorKind::Unsupported,
-        format!("Pyro over TLS is not built yet: the pyro5 {side} cannot take TLS options (the README lists it as missing)"),
-    )
-}
-
 impl Protocol for Pyro5 {
     fn name(&self) -> &'static str {
         "pyro5"
@@ -207,9 +201,6 @@ impl Protocol for Pyro5 {
         url: &str,
         options: &ClientOptions,
     ) -> Result<Arc<dyn Invoker>, TransportError> {
-        if options.tls.is_some() {
-            return Err(no_tls("proxy"));
-        }
         let bad = |e: tether_core::RemoteError| {
             TransportError::new(TransportErrorKind::BadUrl, e.message())
         };
@@ -226,6 +217,9 @@ impl Protocol for Pyro5 {
         if let Some(t) = options.timeout {
             p = p.with_timeout(t);
         }
+        if let Some(tls) = &options.tls {
+            p = p.with_tls(tether_tls::ClientTls::new(tls)?);
+        }
         Ok(Arc::new(p))
     }
 }
@@ -233,9 +227,6 @@ impl Protocol for Pyro5 {
 impl Pyro5 {
     /// The daemon settings for `options` (host and port still to be set).
     fn daemon_config(&self, options: &ServerOptions) -> Result<DaemonConfig, TransportError> {
-        if options.tls.is_some() {
-            return Err(no_tls("server"));
-        }
         let mut config = self.config.clone().unwrap_or_default();
         let l = &options.limits;
         if let Some(n) = l.max_message_size {
@@ -249,6 +240,11 @@ impl Pyro5 {
         }
         if let Some(t) = l.handshake_timeout {
             config.handshake_timeout = t;
+        }
+        if let Some(tls) = &options.tls {
+            let mut tls = tls.clone();
+            tls.handshake_timeout = config.handshake_timeout;
+            config.tls = Some(tether_tls::ServerTls::new(&tls)?);
         }
         Ok(config)
     }

@@ -75,6 +75,12 @@ pub struct DaemonConfig {
     /// Checks the `handshake` data of every CONNECT (Pyro's `Daemon.validateHandshake`).
     /// Default `None`: every client is accepted and gets `"hello"` back, as in Pyro.
     pub handshake: Option<HandshakeValidator>,
+    /// Serve TLS (the shared `tether-tls` layer: certificates, client-certificate
+    /// requirement, `verify_fields`). The TLS handshake runs on the connection's own task
+    /// under the TLS settings' handshake timeout, and the verified client subject reaches
+    /// services in [`tether_core::CallContext::tls_subject`]. Default `None`: plain TCP.
+    /// Python clients connect with Pyro's `SSL=True` (and `SSL_CACERTS`, `SSL_CLIENTCERT`, ...).
+    pub tls: Option<tether_tls::ServerTls>,
     /// Most open item streams (results of methods that return a stream) one connection may
     /// hold; opening another answers `PyroError('too many open item streams ...')` and drops
     /// the new stream. Default 100. Python has no such limit; without one a client that
@@ -135,6 +141,7 @@ impl Default for DaemonConfig {
             shutdown_grace: Duration::from_secs(5),
             compress_replies: false,
             handshake: None,
+            tls: None,
             max_streams_per_connection: 100,
             max_streams: 10_000,
             stream_lifetime: None,

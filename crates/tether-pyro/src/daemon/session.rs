@@ -40,9 +40,26 @@ pub(super) async fn run(
     // What every call of this connection knows about its caller (see `CallContext`).
     let mut context = tether_core::CallContext::new();
     context.peer = peer.parse().ok();
-    serve(shared.clone(), stream, conn_id, context)
-        .instrument(span)
-        .await;
+    let stream = match (&shared.config.tls, stream) {
+        (None, s) => Some(s),
+        (Some(tls), Socket::Tcp(tcp)) => match tls.accept(tcp, context.peer).await {
+            Ok(accepted) => {
+                context.tls_subject = accepted.subject;
+                Some(Socket::TlsServer(Box::new(accepted.stream)))
+            }
+            // Logged by the TLS layer (a refused subject at ERROR, the rest at DEBUG).
+            Err(_) => None,
+        },
+        (Some(_), _) => {
+            tracing::warn!(target: LOG, "TLS is configured but the connection is not TCP, closing");
+            None
+        }
+    };
+    if let Some(stream) = stream {
+        serve(shared.clone(), stream, conn_id, context)
+            .instrument(span)
+            .await;
+    }
     // Its item streams linger for a reconnect, unless the daemon is stopping.
     let stopping = *shared.state.borrow() != State::Running;
     shared

@@ -57,6 +57,7 @@ struct Settings {
     compress: bool,
     limits: Limits,
     max_message_size: usize,
+    tls: Option<tether_tls::ClientTls>,
 }
 
 /// The live connection and its handshake result.
@@ -103,6 +104,7 @@ impl Proxy {
             compress: false,
             limits: Limits::default(),
             max_message_size: 64 * 1024 * 1024,
+            tls: None,
         }))
     }
 
@@ -155,6 +157,13 @@ impl Proxy {
     /// Changes the decoder limits for replies.
     pub fn with_limits(self, limits: Limits) -> Proxy {
         self.with(|s| s.limits = limits)
+    }
+
+    /// Connects over TLS (the shared `tether-tls` layer), checking the server's certificate
+    /// against the URI's host; a Pyro5 daemon with `SSL=True` (Python) or
+    /// [`crate::DaemonConfig::tls`] (tether) is on the other end.
+    pub fn with_tls(self, tls: tether_tls::ClientTls) -> Proxy {
+        self.with(|s| s.tls = Some(tls))
     }
 
     /// The URI as given.

@@ -21,7 +21,14 @@ impl Proxy {
                         RemoteError::connection(format!("cannot connect to {location}: {e}"))
                             .with_source(e)
                     })?;
-                Socket::tcp(tcp)?
+                match &s.tls {
+                    None => Socket::tcp(tcp)?,
+                    Some(tls) => {
+                        tcp.set_nodelay(true)?;
+                        let limit = s.timeout.unwrap_or(Duration::from_secs(10));
+                        Socket::TlsClient(Box::new(tls.connect(host, tcp, limit).await?))
+                    }
+                }
             }
             Location::Unix(path) => Socket::Unix(UnixStream::connect(path).await.map_err(|e| {
                 RemoteError::connection(format!("cannot connect to {location}: {e}")).with_source(e)
