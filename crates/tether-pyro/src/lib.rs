@@ -20,8 +20,11 @@
 //! - `resolve.rs`: `PYRONAME:`/`PYROMETA:` resolution through a name server.
 //! - `serializer/`: serpent, json and msgpack, each mapping [`tether_core::Value`] both ways.
 //!
+//! TLS comes from the shared `tether-tls` layer ([`DaemonConfig::tls`], [`Proxy::with_tls`]),
+//! interoperable with Python's Pyro5 `SSL=True`.
+//!
 //! Not built yet: Pyro4's wire, a name server of our own and broadcast discovery (PYRONAME
-//! resolves through a name server at a given address or localhost:9090), TLS.
+//! resolves through a name server at a given address or localhost:9090).
 //!
 //! Streamed results (remote iterators/generators) work both ways: the daemon keeps a
 //! [`tether_core::Reply::Stream`] under a stream id (see [`DaemonConfig`]'s stream limits) and
