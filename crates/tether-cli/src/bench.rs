@@ -4,7 +4,7 @@
 //! A failed call is counted, never fatal to the run. (scripts/bench.sh is the comparative
 //! benchmark; this is a tool for users.)
 
-use crate::target::{build_call, TargetArgs};
+use crate::target::{build_call, CallSpec, TargetArgs};
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -15,14 +15,8 @@ use tether_core::ErrorKind;
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct BenchArgs {
-    /// The object's URL, or with --context its id.
-    #[arg(value_name = "URL")]
-    target: String,
-    /// The method to call.
-    method: String,
-    /// Arguments, as for `tether call`.
-    #[arg(value_name = "ARG", allow_negative_numbers = true)]
-    args: Vec<String>,
+    #[command(flatten)]
+    spec: CallSpec,
     #[command(flatten)]
     how: TargetArgs,
     /// Connections (each with its own client, calling in a loop).
@@ -60,14 +54,14 @@ pub(crate) async fn bench(registry: ClassRegistry, args: BenchArgs) -> ExitCode 
         eprintln!("tether bench: --duration must be a positive number of seconds");
         return ExitCode::from(2);
     }
-    let call = match build_call(&args.method, &args.args, false) {
+    let call = match build_call(&args.spec.method, &args.spec.args, false) {
         Ok(c) => c,
         Err(f) => {
             eprintln!("{}", f.message);
             return ExitCode::from(f.code);
         }
     };
-    let target = match args.how.resolve(registry, &args.target).await {
+    let target = match args.how.resolve(registry, &args.spec.target).await {
         Ok(t) => t,
         Err(f) => {
             eprintln!("{}", f.message);

@@ -7,22 +7,15 @@
 //! failed (protocol, security or serialization error, message too large); 5 a configuration
 //! error (no protocol claims the URL, bad context file, unknown object).
 
-use crate::target::{build_call, Failure, TargetArgs};
+use crate::target::{build_call, CallSpec, Failure, TargetArgs};
 use std::process::ExitCode;
 use tether::context::ClassRegistry;
 use tether_core::{ErrorKind, RemoteError, Value};
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct CallArgs {
-    /// The object's URL (`PYRO:obj@host:port`, `PYRONAME:name`, ...), or with --context its id.
-    #[arg(value_name = "URL")]
-    target: String,
-    /// The method to call.
-    method: String,
-    /// Arguments: Python literals (`42`, `'text'`, `[1, 2]`, `{'a': None}`, `b'\x00'`), or
-    /// NAME=LITERAL for keyword arguments.
-    #[arg(value_name = "ARG", allow_negative_numbers = true)]
-    args: Vec<String>,
+    #[command(flatten)]
+    spec: CallSpec,
     #[command(flatten)]
     how: TargetArgs,
     /// Send the call oneway (no reply is awaited; prints nothing).
@@ -71,8 +64,8 @@ pub(crate) async fn call(registry: ClassRegistry, args: CallArgs) -> ExitCode {
 }
 
 async fn run(registry: ClassRegistry, args: &CallArgs) -> Result<(), Failure> {
-    let call = build_call(&args.method, &args.args, args.oneway)?;
-    let target = args.how.resolve(registry, &args.target).await?;
+    let call = build_call(&args.spec.method, &args.spec.args, args.oneway)?;
+    let target = args.how.resolve(registry, &args.spec.target).await?;
     let invoker = target.invoker()?;
     match invoker.invoke(call).await {
         Ok(_) if args.oneway => Ok(()),

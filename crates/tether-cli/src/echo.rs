@@ -2,10 +2,9 @@
 //! `python -m Pyro5.utils.echoserver`) as `test.echoserver` on any registered protocol; the
 //! black-box target for interop tests and for users checking a setup.
 
-use std::net::{SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
 use std::sync::Arc;
-use tether::context::remoting::ServerOptions;
+use tether::context::remoting::{resolve, ServerOptions};
 use tether::context::ClassRegistry;
 use tether_core::echo::{EchoService, ECHO_OBJECT_ID};
 
@@ -44,19 +43,6 @@ pub(crate) struct EchoServerArgs {
     /// Ask for a client certificate: none, optional or required.
     #[arg(long, default_value = "none", requires = "tls_cert")]
     cert_reqs: String,
-}
-
-fn resolve(host: &str, port: u16) -> Result<SocketAddr, String> {
-    let addrs: Vec<SocketAddr> = (host, port)
-        .to_socket_addrs()
-        .map_err(|e| format!("cannot resolve host {host:?}: {e}"))?
-        .collect();
-    addrs
-        .iter()
-        .find(|a| a.is_ipv4())
-        .or(addrs.first())
-        .copied()
-        .ok_or_else(|| format!("host {host:?} resolves to no address"))
 }
 
 pub(crate) async fn echo_server(registry: ClassRegistry, args: EchoServerArgs) -> ExitCode {
@@ -102,7 +88,10 @@ async fn serve(registry: ClassRegistry, args: EchoServerArgs) -> Result<(), Stri
     }
     let server = match &args.unixsocket {
         Some(path) => protocol.bind_unix(path, &options),
-        None => protocol.bind(&args.host, resolve(&args.host, args.port)?, &options),
+        None => {
+            let addr = resolve(&args.host, args.port).map_err(|e| e.to_string())?;
+            protocol.bind(&args.host, addr, &options)
+        }
     }
     .map_err(|e| e.to_string())?;
     let echo = EchoService::new(args.verbose);

@@ -9,6 +9,20 @@ use tether::context::remoting::{ClientOptions, Protocol, ProxyFactory};
 use tether::context::{ApplicationContext, ClassRegistry};
 use tether_core::{Call, Invoker, LocalInvoker, Value};
 
+/// What to call: the target, the method, the arguments.
+#[derive(clap::Args, Debug, Clone)]
+pub(crate) struct CallSpec {
+    /// The object's URL (`PYRO:obj@host:port`, `PYRONAME:name`, ...), or with --context its id.
+    #[arg(value_name = "URL")]
+    pub target: String,
+    /// The method to call.
+    pub method: String,
+    /// Arguments: Python literals (`42`, `'text'`, `[1, 2]`, `{'a': None}`, `b'\x00'`), or
+    /// NAME=LITERAL for keyword arguments.
+    #[arg(value_name = "ARG", allow_negative_numbers = true)]
+    pub args: Vec<String>,
+}
+
 /// Where to call, and how.
 #[derive(clap::Args, Debug, Clone)]
 pub(crate) struct TargetArgs {

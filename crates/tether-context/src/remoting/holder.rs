@@ -70,7 +70,7 @@ fn log(family: &ClassFamily, site: LogSite, args: std::fmt::Arguments<'_>) {
 
 /// Resolves a configured host and port the way `PyroDaemonHolder.resolve` does (IPv4 first),
 /// so `localhost` and `127.0.0.1` share one server.
-pub(crate) fn resolve(host: &str, port: u16) -> Result<SocketAddr, TransportError> {
+pub fn resolve(host: &str, port: u16) -> Result<SocketAddr, TransportError> {
     let bad = |m: String| TransportError::new(TransportErrorKind::Bind, m);
     let addrs: Vec<SocketAddr> = (host, port)
         .to_socket_addrs()

@@ -20,7 +20,7 @@ mod protocol;
 mod proxy;
 
 pub use exporter::{ServiceExporter, ServiceTarget};
-pub use holder::{DaemonHolder, Registration};
+pub use holder::{resolve, DaemonHolder, Registration};
 pub use options::{ClientOptions, ServerLimits, ServerOptions};
 pub use protocol::{
     ClassFamily, ExportServer, LogSite, Protocol, ProtocolSet, TransportError, TransportErrorKind,
