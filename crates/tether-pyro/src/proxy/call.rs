@@ -23,7 +23,7 @@ impl Proxy {
         object: Option<&str>,
     ) -> Result<Option<Message>, RemoteError> {
         let s = &self.settings;
-        self.bounded(async {
+        self.bounded(call.context.deadline, async {
             let mut st = self.state.lock().await;
             // Taken out while in use: if this future is dropped mid-call, the half-used
             // connection is dropped with it instead of being reused out of sync.

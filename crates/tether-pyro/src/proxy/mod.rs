@@ -176,11 +176,18 @@ impl Proxy {
         self.settings.serializer
     }
 
+    /// Runs `fut` within the proxy's timeout and the call's deadline, whichever ends first.
     async fn bounded<T>(
         &self,
+        deadline: Option<std::time::Instant>,
         fut: impl std::future::Future<Output = Result<T, RemoteError>>,
     ) -> Result<T, RemoteError> {
-        match self.settings.timeout {
+        let left = deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
+        let limit = match (self.settings.timeout, left) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        match limit {
             Some(d) => tokio::time::timeout(d, fut).await.map_err(|_| {
                 RemoteError::timeout(format!(
                     "call to {} timed out after {d:?}",
@@ -193,7 +200,7 @@ impl Proxy {
 
     /// Connects and handshakes now (Python's `_pyroBind`); a no-op when connected.
     pub async fn connect(&self) -> Result<(), RemoteError> {
-        self.bounded(async {
+        self.bounded(None, async {
             let mut st = self.state.lock().await;
             if st.live.is_none() {
                 let mut seq = st.seq;
@@ -222,7 +229,7 @@ impl Proxy {
 
     /// Sends a MSG_PING and waits for the pong (nothing is deserialized).
     pub async fn ping(&self) -> Result<(), RemoteError> {
-        self.bounded(async {
+        self.bounded(None, async {
             let mut st = self.state.lock().await;
             let mut live = match st.live.take() {
                 Some(l) if !l.conn.is_stale() => l,
