@@ -95,6 +95,18 @@ pub struct DaemonConfig {
     /// them (Pyro's `ITER_STREAM_LINGER`). Default 30 s, as in Pyro; zero drops them when the
     /// connection closes. Lingering streams still count against `max_streams`.
     pub stream_linger: Duration,
+    /// Most oneway calls of one connection running at once. When they are all busy the
+    /// connection is not read until one finishes (back-pressure: a client streaming oneway
+    /// calls at a slow method waits instead of growing the server). Default 16.
+    pub max_oneway_per_connection: usize,
+    /// Most oneway calls running at once in the whole daemon, with the same back-pressure.
+    /// Default 1024.
+    pub max_oneway_calls: usize,
+}
+
+/// A semaphore size from a configured count: at least 1, at most what a semaphore holds.
+pub(crate) fn bounded_permits(n: usize) -> usize {
+    n.clamp(1, Semaphore::MAX_PERMITS.min(u32::MAX as usize))
 }
 
 /// Decides whether a client may connect, from the `handshake` value its CONNECT carries
@@ -144,6 +156,8 @@ impl Default for DaemonConfig {
             tls: None,
             max_streams_per_connection: 100,
             max_streams: 10_000,
+            max_oneway_per_connection: 16,
+            max_oneway_calls: 1024,
             stream_lifetime: None,
             stream_linger: Duration::from_secs(30),
         }
@@ -183,6 +197,8 @@ pub(crate) struct Shared {
     pub(crate) state: watch::Sender<State>,
     /// One permit per open connection; shutdown acquires them all to know every session ended.
     pub(crate) permits: Arc<Semaphore>,
+    /// One permit per running oneway call ([`DaemonConfig::max_oneway_calls`]).
+    pub(crate) oneway_permits: Arc<Semaphore>,
     unix_path: Option<PathBuf>,
     /// Set by the accept loop once its listener is dropped (the address is free again).
     listener_closed: watch::Sender<bool>,
@@ -337,6 +353,7 @@ impl Daemon {
         unix_path: Option<PathBuf>,
     ) -> Arc<Shared> {
         let (state, _) = watch::channel(State::Running);
+        let config_oneway = config.max_oneway_calls;
         let permits = config
             .max_connections
             .clamp(1, Semaphore::MAX_PERMITS.min(u32::MAX as usize));
@@ -347,6 +364,7 @@ impl Daemon {
             local_addr,
             state,
             permits: Arc::new(Semaphore::new(permits)),
+            oneway_permits: Arc::new(Semaphore::new(bounded_permits(config_oneway))),
             unix_path,
             listener_closed: watch::channel(false).0,
             streams: streams::StreamTable::default(),

@@ -159,15 +159,29 @@ fn reply_err(oneway: bool, e: RemoteError) -> Reply {
     }
 }
 
+/// What `invoke` needs to know of the connection a call came on.
+pub(super) struct Caller<'a> {
+    /// The connection's id (stream ownership).
+    pub conn_id: u64,
+    /// What every call of the connection knows of its caller.
+    pub context: &'a tether_core::CallContext,
+    /// The connection's oneway-call permits.
+    pub oneway: &'a Arc<tokio::sync::Semaphore>,
+}
+
 /// Decodes, checks and runs one INVOKE.
 pub(super) async fn invoke(
     shared: &Arc<Shared>,
     ser: Serializer,
     mut msg: Message,
-    conn_id: u64,
-    context: &tether_core::CallContext,
+    caller: Caller<'_>,
     closing: &mut StateWait,
 ) -> Reply {
+    let Caller {
+        conn_id,
+        context,
+        oneway: oneway_permits,
+    } = caller;
     let h = msg.header;
     let oneway = h.flags & flags::ONEWAY != 0;
     if h.flags & flags::KEEPSERIALIZED != 0 {
@@ -244,8 +258,21 @@ pub(super) async fn invoke(
     let task = task.instrument(span);
     if oneway {
         // Detached: the connection goes on with its next message; errors are only logged.
-        // A stream a oneway call returns is dropped: nobody could read it.
+        // A stream a oneway call returns is dropped: nobody could read it. Bounded per
+        // connection and in total: while no permit is free this connection is not read.
+        let permits = tokio::select! {
+            p = async {
+                let mine = oneway_permits.clone().acquire_owned().await.ok()?;
+                let all = shared.oneway_permits.clone().acquire_owned().await.ok()?;
+                Some((mine, all))
+            } => p,
+            _ = closing.reached() => None,
+        };
+        let Some(permits) = permits else {
+            return Reply::None;
+        };
         tokio::spawn(async move {
+            let _permits = permits;
             match AssertUnwindSafe(task).catch_unwind().await {
                 Ok(Err(e)) => tracing::debug!(target: LOG, "oneway call failed: {e}"),
                 Err(p) => tracing::error!(target: LOG, "oneway call panicked: {}", panic_text(p)),

@@ -83,6 +83,10 @@ async fn serve(
     // in progress once it closes.
     let mut stopping = StateWait::new(shared.state.subscribe(), State::Stopping);
     let mut closing = StateWait::new(shared.state.subscribe(), State::Closing);
+    // This connection's share of oneway calls (see DaemonConfig::max_oneway_per_connection).
+    let oneway = Arc::new(tokio::sync::Semaphore::new(super::bounded_permits(
+        cfg.max_oneway_per_connection,
+    )));
 
     let first = tokio::select! {
         _ = stopping.reached() => return,
@@ -138,7 +142,18 @@ async fn serve(
                     tracing::warn!(target: LOG, "protocol error: unsupported serializer id {}, closing", h.serializer_id);
                     break;
                 };
-                let reply = route::invoke(&shared, ser, msg, conn_id, &context, &mut closing).await;
+                let reply = route::invoke(
+                    &shared,
+                    ser,
+                    msg,
+                    route::Caller {
+                        conn_id,
+                        context: &context,
+                        oneway: &oneway,
+                    },
+                    &mut closing,
+                )
+                .await;
                 if !send_reply(&mut conn, ser, h, reply).await {
                     break;
                 }
