@@ -24,6 +24,12 @@ use tether_core::Value;
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 /// Deepest nesting of collections and inner objects accepted.
 pub const MAX_DEPTH: usize = 64;
+/// Deepest nesting of XML elements accepted, checked by a linear scan before the document is
+/// parsed (the XML parser recurses per level; a hostile file must not exhaust the stack).
+pub const MAX_ELEMENT_DEPTH: usize = 256;
+/// Most attributes on one element, checked by the same scan (the XML parser's duplicate check
+/// is quadratic in them).
+pub const MAX_ATTRIBUTES: usize = 256;
 
 /// The typed shorthand elements and the built-in class each one maps to.
 pub const SHORTHANDS: &[(&str, &str)] = &[
@@ -50,14 +56,25 @@ const IGNORED_OBJECT_ATTRS: &[&str] = &[
 /// Reads and parses one file.
 pub fn parse_file(path: &Path) -> Result<Vec<ObjectDef>> {
     let err = |m: String| ContextError::new(K::Io, m).at(Some(path), 0);
-    let meta = std::fs::metadata(path).map_err(|e| err(format!("cannot read: {e}")))?;
-    if meta.len() > MAX_FILE_BYTES {
+    // Capped by the bytes actually read, not by metadata: `/dev/zero` or a FIFO report 0.
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| {
+            use std::io::Read;
+            f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)
+        })
+        .map_err(|e| err(format!("cannot read: {e}")))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(err(format!(
-            "file is {} bytes, more than the {MAX_FILE_BYTES} allowed",
-            meta.len()
+            "file is larger than the {MAX_FILE_BYTES} bytes allowed"
         )));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        err(format!(
+            "not UTF-8 text (byte {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
     tracing::debug!(target: "springpython.config.XMLConfig", "* Parsing {}", path.display());
     parse_str(&text, Some(Arc::new(path.to_path_buf())))
 }
@@ -74,6 +91,11 @@ pub fn parse_str(text: &str, file: Option<Arc<PathBuf>>) -> Result<Vec<ObjectDef
         )
         .at(file.as_deref().map(|p| p.as_path()), 0));
     }
+    if let Some((line, what)) = prescan(text) {
+        return Err(
+            ContextError::new(K::Malformed, what).at(file.as_deref().map(|p| p.as_path()), line)
+        );
+    }
     let doc = Document::parse(text).map_err(|e| {
         let pos = e.pos();
         ContextError::new(K::Malformed, format!("malformed XML: {e}"))
@@ -89,9 +111,77 @@ pub fn parse_str(text: &str, file: Option<Arc<PathBuf>>) -> Result<Vec<ObjectDef
             .map(str::to_string),
         out: Vec::new(),
         seen: HashSet::new(),
+        line_starts: line_starts(text),
     };
     p.document()?;
     Ok(p.out)
+}
+
+/// The first place where elements nest deeper than [`MAX_ELEMENT_DEPTH`] or an element has
+/// more than [`MAX_ATTRIBUTES`] attributes (line, what), by one linear pass over the markup:
+/// comments, CDATA, processing instructions and declarations are skipped, quoted attribute
+/// values may hold `>`. Malformed markup is left to the parser to report.
+fn prescan(text: &str) -> Option<(u32, String)> {
+    let b = text.as_bytes();
+    let find = |from: usize, pat: &[u8]| {
+        b.get(from..)
+            .and_then(|rest| rest.windows(pat.len()).position(|w| w == pat))
+            .map(|p| from + p + pat.len())
+    };
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(p) = b.get(i..).and_then(|r| r.iter().position(|&c| c == b'<')) {
+        let at = i + p;
+        let rest = &b[at + 1..];
+        i = if rest.starts_with(b"!--") {
+            find(at, b"-->")?
+        } else if rest.starts_with(b"![CDATA[") {
+            find(at, b"]]>")?
+        } else if rest.starts_with(b"?") {
+            find(at, b"?>")?
+        } else if rest.starts_with(b"!") {
+            find(at, b">")?
+        } else if rest.starts_with(b"/") {
+            depth = depth.saturating_sub(1);
+            find(at, b">")?
+        } else {
+            // A start tag: up to its `>`, skipping quoted attribute values.
+            let line = || b[..at].iter().filter(|&&c| c == b'\n').count() as u32 + 1;
+            let mut j = at + 1;
+            let mut quote = None;
+            let mut attributes = 0usize;
+            while j < b.len() {
+                match (quote, b[j]) {
+                    (Some(q), c) if c == q => quote = None,
+                    (None, c @ (b'"' | b'\'')) => quote = Some(c),
+                    (None, b'=') => attributes += 1,
+                    (None, b'>') => break,
+                    _ => {}
+                }
+                j += 1;
+            }
+            if j >= b.len() {
+                return None;
+            }
+            if attributes > MAX_ATTRIBUTES {
+                return Some((
+                    line(),
+                    format!("an element has more than the {MAX_ATTRIBUTES} attributes allowed"),
+                ));
+            }
+            if b[j - 1] != b'/' {
+                depth += 1;
+                if depth > MAX_ELEMENT_DEPTH {
+                    return Some((
+                        line(),
+                        format!("elements nested more than the {MAX_ELEMENT_DEPTH} levels allowed"),
+                    ));
+                }
+            }
+            j + 1
+        };
+    }
+    None
 }
 
 struct Parser<'a, 'i> {
@@ -100,6 +190,15 @@ struct Parser<'a, 'i> {
     ns: Option<String>,
     out: Vec<ObjectDef>,
     seen: HashSet<String>,
+    /// Byte offset of each line's start, so a node's line is a binary search (the XML
+    /// parser's own position lookup scans from the start: quadratic over a large file).
+    line_starts: Vec<usize>,
+}
+
+fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect()
 }
 
 fn elements<'a, 'i>(n: Node<'a, 'i>) -> impl Iterator<Item = Node<'a, 'i>> {
@@ -115,18 +214,22 @@ fn literal(s: &str) -> Value {
 }
 
 impl<'a, 'i> Parser<'a, 'i> {
+    /// The 1-based line a node starts on.
+    fn line(&self, n: Node) -> u32 {
+        let at = n.range().start;
+        let line = self.line_starts.partition_point(|&start| start <= at);
+        u32::try_from(line).unwrap_or(u32::MAX)
+    }
+
     fn origin(&self, n: Node) -> Origin {
         Origin {
             file: self.file.clone(),
-            line: self.doc.text_pos_at(n.range().start).row,
+            line: self.line(n),
         }
     }
 
     fn err(&self, n: Node, kind: K, msg: impl Into<String>) -> ContextError {
-        ContextError::new(kind, msg).at(
-            self.file.as_deref().map(|p| p.as_path()),
-            self.doc.text_pos_at(n.range().start).row,
-        )
+        ContextError::new(kind, msg).at(self.file.as_deref().map(|p| p.as_path()), self.line(n))
     }
 
     /// The local name of an element in the document's namespace, or an error for a foreign one.
