@@ -35,10 +35,17 @@ pub struct Message {
 impl Message {
     /// Builds a message from a validated header and its body (annotations + payload, exactly
     /// `header.body_len()` bytes). `max_size` caps the inflated payload.
-    pub fn from_body(
+    pub fn from_body(header: Header, body: Bytes, max_size: usize) -> Result<Message, FrameError> {
+        Self::from_body_limited(header, body, max_size, DEFAULT_INFLATE_RATIO)
+    }
+
+    /// [`Message::from_body`] with a compressed payload allowed to inflate to at most
+    /// `inflate_ratio` times its size (at least [`INFLATE_ALLOWANCE`]), checked while inflating.
+    pub fn from_body_limited(
         mut header: Header,
         mut body: Bytes,
         max_size: usize,
+        inflate_ratio: usize,
     ) -> Result<Message, FrameError> {
         let ann_len = header.annotations_len as usize;
         if body.len() != ann_len + header.data_len as usize {
@@ -70,7 +77,13 @@ impl Message {
         }
         let mut payload = body;
         if header.flags & flags::COMPRESSED != 0 {
-            payload = inflate(&payload, max_size)?;
+            let cap = max_size.min(
+                payload
+                    .len()
+                    .saturating_mul(inflate_ratio)
+                    .max(INFLATE_ALLOWANCE),
+            );
+            payload = inflate(&payload, cap)?;
             header.flags &= !flags::COMPRESSED;
             header.data_len = payload.len() as u32;
         }
@@ -102,6 +115,13 @@ impl Message {
     }
 }
 
+/// How many times its compressed size a payload may inflate to, by default: a zlib bomb
+/// (65 KB of zeros inflates to 64 MiB) is refused after a few milliseconds of work instead of
+/// after inflating to the message size limit.
+pub const DEFAULT_INFLATE_RATIO: usize = 100;
+/// A compressed payload may always inflate to this much, whatever its ratio (1 MiB).
+pub const INFLATE_ALLOWANCE: usize = 1 << 20;
+
 /// Inflates a zlib stream, refusing to produce more than `max` bytes (a zip bomb must not be
 /// able to get around the message size limit).
 pub fn inflate(data: &[u8], max: usize) -> Result<Bytes, FrameError> {
@@ -112,7 +132,7 @@ pub fn inflate(data: &[u8], max: usize) -> Result<Bytes, FrameError> {
         .map_err(|e| FrameError::Decompress(e.to_string()))?;
     if out.len() > max {
         return Err(FrameError::Decompress(format!(
-            "inflated payload exceeds the maximum message size ({max})"
+            "inflated payload exceeds {max} bytes (the message size limit, or the inflate ratio limit)"
         )));
     }
     Ok(Bytes::from(out))
@@ -272,6 +292,34 @@ pub enum EncodeError<E> {
 mod tests {
     use super::*;
     use crate::pyro5::msg_type;
+
+    fn compressed_frame(plain: &[u8]) -> (Header, Bytes) {
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        std::io::Write::write_all(&mut z, plain).unwrap();
+        let body = Bytes::from(z.finish().unwrap());
+        let mut h = Header::new(msg_type::INVOKE, 1, flags::COMPRESSED, 1);
+        h.data_len = body.len() as u32;
+        (h, body)
+    }
+
+    #[test]
+    fn inflation_is_bounded_by_ratio_while_inflating() {
+        let max = 64 << 20;
+        // 4 MiB of spaces is about 4 KB compressed: far over 100x and over the 1 MiB allowance.
+        let (h, body) = compressed_frame(&vec![b' '; 4 << 20]);
+        assert!(body.len() < 10_000);
+        let e = Message::from_body(h, body.clone(), max).unwrap_err();
+        assert!(e.to_string().contains("exceeds"), "{e}");
+        // Allowed with a ratio that covers it.
+        let m = Message::from_body_limited(h, body, max, 10_000).unwrap();
+        assert_eq!(m.payload.len(), 4 << 20);
+        // Anything up to the 1 MiB allowance inflates, whatever its ratio.
+        let (h, body) = compressed_frame(&vec![0u8; 1 << 20]);
+        assert_eq!(
+            Message::from_body(h, body, max).unwrap().payload.len(),
+            1 << 20
+        );
+    }
 
     #[test]
     fn annotations_and_compression_round_trip() {

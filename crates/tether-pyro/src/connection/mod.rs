@@ -58,6 +58,8 @@ pub struct Connection<S, F = Pyro5> {
     write_buf: Vec<u8>,
     max_message_size: usize,
     compress: bool,
+    /// How many times its size a compressed payload may inflate to.
+    inflate_ratio: usize,
     /// Detach msgpack bins at least this long while receiving (None: off).
     detach_min: Option<usize>,
     /// The current frame was looked at for a bin to detach (whatever the outcome).
@@ -107,6 +109,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin, F: FrameFormat> Connection<S, F> {
             write_buf: Vec::with_capacity(INITIAL_BUFFER),
             max_message_size,
             compress: false,
+            inflate_ratio: crate::message::DEFAULT_INFLATE_RATIO,
             detach_min: None,
             scanned: false,
             pending: None,
@@ -125,6 +128,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin, F: FrameFormat> Connection<S, F> {
     /// Off by default, as in Pyro; received compressed payloads are always inflated.
     pub fn set_compression(&mut self, on: bool) {
         self.compress = on;
+    }
+
+    /// How many times its compressed size a received payload may inflate to (default
+    /// [`crate::message::DEFAULT_INFLATE_RATIO`]; at least 1 MiB is always allowed, and never
+    /// more than the message size limit).
+    pub fn set_max_inflate_ratio(&mut self, ratio: usize) {
+        self.inflate_ratio = ratio.max(1);
     }
 
     /// The size limit in force.

@@ -17,13 +17,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S, Pyro5> {
         };
         let max = self.max_message_size;
         let Some(d) = f.detached else {
-            return Message::from_body(f.header, f.body, max).map(Some);
+            return Message::from_body_limited(f.header, f.body, max, self.inflate_ratio).map(Some);
         };
         // The payload arrived without the detached bytes: parse it at its cut length, then
         // give the message its declared length back and the bytes their payload offset.
         let mut cut = f.header;
         cut.data_len -= d.data.len() as u32;
-        let mut msg = Message::from_body(cut, f.body, max)?;
+        let mut msg = Message::from_body_limited(cut, f.body, max, self.inflate_ratio)?;
         msg.header.data_len = f.header.data_len;
         msg.detached = Some(Detached {
             at: d.at - f.header.annotations_len as usize,

@@ -102,6 +102,10 @@ pub struct DaemonConfig {
     /// Most oneway calls running at once in the whole daemon, with the same back-pressure.
     /// Default 1024.
     pub max_oneway_calls: usize,
+    /// How many times its compressed size a received payload may inflate to, checked while
+    /// inflating (never more than `max_message_size`; 1 MiB is always allowed). Default 100:
+    /// a zlib bomb is refused after a few milliseconds of work.
+    pub max_inflate_ratio: usize,
 }
 
 /// A semaphore size from a configured count: at least 1, at most what a semaphore holds.
@@ -158,6 +162,7 @@ impl Default for DaemonConfig {
             max_streams: 10_000,
             max_oneway_per_connection: 16,
             max_oneway_calls: 1024,
+            max_inflate_ratio: crate::message::DEFAULT_INFLATE_RATIO,
             stream_lifetime: None,
             stream_linger: Duration::from_secs(30),
         }
