@@ -12,6 +12,7 @@
 //! one documented choice: a reply carries the correlation id (flag 0x40) only when the request
 //! did; Python invents a fresh uuid4 for every reply that had none, which no client reads.
 
+mod conns;
 mod route;
 mod session;
 mod state_wait;
@@ -49,8 +50,9 @@ pub struct DaemonConfig {
     /// is allocated and on send. Default 64 MiB (Pyro's default of 1 GiB lets one client pin a
     /// gigabyte; raise it if you really ship such payloads).
     pub max_message_size: usize,
-    /// Most connections served at once; further clients get CONNECTFAIL and are closed.
-    /// Default 1024.
+    /// Most connections served at once. When they are all taken, the established connection
+    /// idle the longest (at least `shed_idle_after`, with no call running) is closed to make
+    /// room; only when there is none does a new client get CONNECTFAIL. Default 1024.
     pub max_connections: usize,
     /// Limits for the payload decoders (nesting depth, item count). Default [`Limits::default`].
     pub limits: Limits,
@@ -102,6 +104,12 @@ pub struct DaemonConfig {
     /// Most oneway calls running at once in the whole daemon, with the same back-pressure.
     /// Default 1024.
     pub max_oneway_calls: usize,
+    /// Most connections still in their handshake (no CONNECT yet). A new connection beyond it
+    /// closes the oldest of them, so silent sockets cannot keep new clients out. Default 256.
+    pub max_pending_handshakes: usize,
+    /// How long an established connection must have been idle before it may be closed to
+    /// make room for a new client. Default 1 s.
+    pub shed_idle_after: Duration,
     /// How many times its compressed size a received payload may inflate to, checked while
     /// inflating (never more than `max_message_size`; 1 MiB is always allowed). Default 100:
     /// a zlib bomb is refused after a few milliseconds of work.
@@ -162,6 +170,8 @@ impl Default for DaemonConfig {
             max_streams: 10_000,
             max_oneway_per_connection: 16,
             max_oneway_calls: 1024,
+            max_pending_handshakes: 256,
+            shed_idle_after: Duration::from_secs(1),
             max_inflate_ratio: crate::message::DEFAULT_INFLATE_RATIO,
             stream_lifetime: None,
             stream_linger: Duration::from_secs(30),
@@ -209,6 +219,8 @@ pub(crate) struct Shared {
     listener_closed: watch::Sender<bool>,
     /// Open item streams.
     pub(crate) streams: streams::StreamTable,
+    /// Open connections, for shedding when full.
+    pub(crate) conns: conns::ConnTable,
     /// Source of connection ids (stream ownership).
     next_conn: AtomicU64,
 }
@@ -373,6 +385,7 @@ impl Daemon {
             unix_path,
             listener_closed: watch::channel(false).0,
             streams: streams::StreamTable::default(),
+            conns: conns::ConnTable::default(),
             next_conn: AtomicU64::new(1),
         })
     }
@@ -541,13 +554,32 @@ async fn accept_loop(shared: Arc<Shared>, listener: Listener) {
                 continue;
             }
         };
+        // Too many sockets that have not said CONNECT yet: the oldest makes room.
+        if shared.conns.pending() >= shared.config.max_pending_handshakes.max(1) {
+            shared.conns.shed_pending();
+        }
         match shared.permits.clone().try_acquire_owned() {
             Ok(permit) => {
                 tokio::spawn(session::run(shared.clone(), stream, peer, permit));
             }
             Err(_) => {
-                tracing::warn!(target: "tether::pyro::daemon", %peer, "connection limit reached, refusing");
-                tokio::spawn(session::refuse(shared.clone(), stream));
+                let idle_ms = shared.config.shed_idle_after.as_millis() as u64;
+                if shared.conns.shed_idle(idle_ms) || shared.conns.shed_pending() {
+                    // A connection is closing; its permit comes back in a moment.
+                    let shared = shared.clone();
+                    tokio::spawn(async move {
+                        let wait = Duration::from_secs(2);
+                        match tokio::time::timeout(wait, shared.permits.clone().acquire_owned())
+                            .await
+                        {
+                            Ok(Ok(permit)) => session::run(shared, stream, peer, permit).await,
+                            _ => session::refuse(shared, stream).await,
+                        }
+                    });
+                } else {
+                    tracing::warn!(target: "tether::pyro::daemon", %peer, "connection limit reached, refusing");
+                    tokio::spawn(session::refuse(shared.clone(), stream));
+                }
             }
         }
     }

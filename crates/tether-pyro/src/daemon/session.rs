@@ -37,6 +37,7 @@ pub(super) async fn run(
 ) {
     let span = tracing::debug_span!(target: "tether::pyro::daemon", "pyro_connection", %peer);
     let conn_id = shared.new_conn_id();
+    let entry = shared.conns.open(conn_id);
     // What every call of this connection knows about its caller (see `CallContext`).
     let mut context = tether_core::CallContext::new();
     context.peer = peer.parse().ok();
@@ -56,10 +57,11 @@ pub(super) async fn run(
         }
     };
     if let Some(stream) = stream {
-        serve(shared.clone(), stream, conn_id, context)
+        serve(shared.clone(), stream, conn_id, &entry, context)
             .instrument(span)
             .await;
     }
+    shared.conns.close(conn_id);
     // Its item streams linger for a reconnect, unless the daemon is stopping.
     let stopping = *shared.state.borrow() != State::Running;
     shared
@@ -72,6 +74,7 @@ async fn serve(
     shared: Arc<Shared>,
     stream: Socket,
     conn_id: u64,
+    entry: &super::conns::ConnEntry,
     context: tether_core::CallContext,
 ) {
     let cfg = &shared.config;
@@ -91,6 +94,10 @@ async fn serve(
 
     let first = tokio::select! {
         _ = stopping.reached() => return,
+        _ = entry.kill.notified() => {
+            tracing::debug!(target: LOG, "closed to make room for new connections (no CONNECT yet)");
+            return;
+        }
         r = tokio::time::timeout(cfg.handshake_timeout, conn.read_message(None, Some(cfg.frame_timeout))) => r,
     };
     let msg = match first {
@@ -107,11 +114,16 @@ async fn serve(
         return;
     }
     tracing::debug!(target: LOG, "handshake done");
+    shared.conns.established(entry);
 
     loop {
         let next = tokio::select! {
             biased;
             _ = stopping.reached() => break,
+            _ = entry.kill.notified() => {
+                tracing::debug!(target: LOG, "idle connection closed to make room for a new client");
+                break;
+            }
             r = conn.read_message(cfg.idle_timeout, Some(cfg.frame_timeout)) => r,
         };
         let msg = match next {
@@ -123,6 +135,8 @@ async fn serve(
             }
             Err(e) => return frame_error(&mut conn, e).await,
         };
+        // Busy while its call runs: an idle connection may be shed, a busy one never.
+        shared.conns.touch(entry, true);
         let h = msg.header;
         match h.msg_type {
             msg_type::PING => {
@@ -164,6 +178,7 @@ async fn serve(
                 break;
             }
         }
+        shared.conns.touch(entry, false);
     }
     conn.shutdown().await;
 }

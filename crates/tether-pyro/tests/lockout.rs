@@ -1,0 +1,103 @@
+//! Sockets that say nothing, or finish CONNECT and then idle, cannot lock new clients out: the
+//! oldest silent socket and the idlest established connection make room.
+
+mod common;
+use common::{tether_echo, within};
+use std::time::{Duration, Instant};
+use tether_core::{Call, Value};
+use tether_pyro::{DaemonConfig, Proxy};
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpStream;
+
+fn echo(v: i64) -> Call {
+    Call::new("echo", vec![Value::Int(v)])
+}
+
+#[tokio::test]
+async fn silent_sockets_are_shed_oldest_first() {
+    let (daemon, uri, _) = tether_echo(DaemonConfig {
+        max_connections: 100,
+        max_pending_handshakes: 20,
+        ..DaemonConfig::default()
+    })
+    .await;
+    let addr = daemon.local_addr().unwrap();
+    // 300 sockets that never send a byte: more than the connection limit.
+    let mut silent = Vec::new();
+    for _ in 0..300 {
+        silent.push(TcpStream::connect(addr).await.unwrap());
+    }
+    // New clients are served at once, all of them.
+    for i in 0..20 {
+        let p = Proxy::new(&uri).unwrap();
+        let t = Instant::now();
+        assert_eq!(within(10, p.call(echo(i))).await.unwrap(), Value::Int(i));
+        assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+    }
+    // The oldest silent sockets were closed to make room.
+    let mut buf = [0u8; 64];
+    let n = within(10, silent[0].read(&mut buf)).await.unwrap_or(0);
+    assert_eq!(n, 0, "the oldest silent socket was closed");
+    daemon.shutdown().await;
+}
+
+#[tokio::test]
+async fn idle_established_connections_make_room_busy_ones_do_not() {
+    let (daemon, uri, _) = tether_echo(DaemonConfig {
+        max_connections: 10,
+        shed_idle_after: Duration::from_millis(200),
+        ..DaemonConfig::default()
+    })
+    .await;
+    // Ten clients connect, call once, then idle, holding every slot.
+    let mut idle = Vec::new();
+    for i in 0..10 {
+        let p = Proxy::new(&uri).unwrap();
+        assert_eq!(p.call(echo(i)).await.unwrap(), Value::Int(i));
+        idle.push(p);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Ten new clients still get in, one idle connection closed for each.
+    for i in 0..10 {
+        let p = Proxy::new(&uri).unwrap();
+        assert_eq!(within(10, p.call(echo(i))).await.unwrap(), Value::Int(i));
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        idle.push(p);
+    }
+    // An old client whose connection was shed reconnects on its next call.
+    assert_eq!(
+        within(10, idle[0].call(echo(7))).await.unwrap(),
+        Value::Int(7)
+    );
+
+    // Connections with a call running are never shed: ten slow calls fill the daemon, and a
+    // new client is refused until they end.
+    daemon.shutdown().await;
+    let (daemon, uri, _) = tether_echo(DaemonConfig {
+        max_connections: 2,
+        shed_idle_after: Duration::from_millis(10),
+        ..DaemonConfig::default()
+    })
+    .await;
+    let mut busy = Vec::new();
+    for _ in 0..2 {
+        let p = Proxy::new(&uri).unwrap();
+        busy.push(tokio::spawn(async move {
+            p.call(Call::new("slow", vec![])).await
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let late = Proxy::new(&uri).unwrap();
+    let e = within(10, late.call(echo(1))).await.unwrap_err();
+    assert!(
+        e.to_string().contains("rejected") || e.to_string().contains("limit"),
+        "{e}"
+    );
+    for b in busy {
+        assert!(
+            within(10, b).await.unwrap().is_ok(),
+            "a busy call was not cut"
+        );
+    }
+    daemon.shutdown().await;
+}
