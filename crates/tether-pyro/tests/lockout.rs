@@ -101,3 +101,47 @@ async fn idle_established_connections_make_room_busy_ones_do_not() {
     }
     daemon.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_dropped_after_the_write_timeout() {
+    use common::raw;
+    use tether_pyro::pyro5::{msg_type, serializer_id};
+    use tether_pyro::serializer::Serializer;
+    let (daemon, _uri, _) = tether_echo(DaemonConfig {
+        write_timeout: Duration::from_millis(300),
+        ..DaemonConfig::default()
+    })
+    .await;
+    let addr = daemon.local_addr().unwrap();
+    let mut s = raw::handshaken(addr, Serializer::Msgpack, "test.echoserver").await;
+    // Ask for 16 echoes of 2 MiB and read none of them: the replies fill the socket buffers.
+    let call = Call::new("echo", vec![Value::Bytes(vec![7u8; 2 << 20])]);
+    let mut payload = Vec::new();
+    Serializer::Msgpack
+        .encode_call("test.echoserver", &call, false, &mut payload)
+        .unwrap();
+    for seq in 1..=16u16 {
+        let f = raw::frame(
+            msg_type::INVOKE,
+            serializer_id(Serializer::Msgpack),
+            0,
+            seq,
+            &payload,
+        );
+        raw::send(&mut s, &f).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    // The server gave up writing and closed: reading now drains what was sent, then ends.
+    let mut replies = 0;
+    loop {
+        match raw::read(&mut s).await {
+            raw::Got::Frame(..) => replies += 1,
+            raw::Got::Closed => break,
+        }
+    }
+    assert!(
+        replies < 16,
+        "the connection was dropped, not served to the end"
+    );
+    daemon.shutdown().await;
+}

@@ -60,6 +60,8 @@ pub struct Connection<S, F = Pyro5> {
     compress: bool,
     /// How many times its size a compressed payload may inflate to.
     inflate_ratio: usize,
+    /// Most time one message may take to write (a peer that stops reading is dropped).
+    write_timeout: Option<Duration>,
     /// Detach msgpack bins at least this long while receiving (None: off).
     detach_min: Option<usize>,
     /// The current frame was looked at for a bin to detach (whatever the outcome).
@@ -110,6 +112,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin, F: FrameFormat> Connection<S, F> {
             max_message_size,
             compress: false,
             inflate_ratio: crate::message::DEFAULT_INFLATE_RATIO,
+            write_timeout: None,
             detach_min: None,
             scanned: false,
             pending: None,
@@ -135,6 +138,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin, F: FrameFormat> Connection<S, F> {
     /// more than the message size limit).
     pub fn set_max_inflate_ratio(&mut self, ratio: usize) {
         self.inflate_ratio = ratio.max(1);
+    }
+
+    /// Bounds the time one message may take to write (default `None`: no bound); a peer that
+    /// stops reading then gets an error instead of pinning the message's buffer forever.
+    pub fn set_write_timeout(&mut self, timeout: Option<Duration>) {
+        self.write_timeout = timeout;
     }
 
     /// The size limit in force.
@@ -324,10 +333,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin, F: FrameFormat> Connection<S, F> {
     /// Writes the buffer filled by an encode call with the splices it returned, as one
     /// message (vectored writes, no copy of the spliced bytes).
     pub async fn flush_spliced(&mut self, splices: &[Splice<'_>]) -> Result<(), RemoteError> {
-        let res = if splices.is_empty() {
-            self.stream.write_all(&self.write_buf).await
-        } else {
-            write_all_spliced(&mut self.stream, &self.write_buf, splices).await
+        let write = async {
+            if splices.is_empty() {
+                self.stream.write_all(&self.write_buf).await
+            } else {
+                write_all_spliced(&mut self.stream, &self.write_buf, splices).await
+            }
+        };
+        let res = match self.write_timeout {
+            None => write.await,
+            Some(t) => tokio::time::timeout(t, write).await.unwrap_or_else(|_| {
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "the peer did not read the message in time",
+                ))
+            }),
         };
         // Don't keep a huge buffer around after one large message.
         if self.write_buf.capacity() > 4 * MAX_GROW_STEP {

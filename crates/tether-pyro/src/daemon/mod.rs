@@ -107,6 +107,9 @@ pub struct DaemonConfig {
     /// Most connections still in their handshake (no CONNECT yet). A new connection beyond it
     /// closes the oldest of them, so silent sockets cannot keep new clients out. Default 256.
     pub max_pending_handshakes: usize,
+    /// Most time one reply may take to write; a client that stops reading is dropped instead
+    /// of pinning the reply's buffer. Default 30 s.
+    pub write_timeout: Duration,
     /// How long an established connection must have been idle before it may be closed to
     /// make room for a new client. Default 1 s.
     pub shed_idle_after: Duration,
@@ -171,6 +174,7 @@ impl Default for DaemonConfig {
             max_oneway_per_connection: 16,
             max_oneway_calls: 1024,
             max_pending_handshakes: 256,
+            write_timeout: Duration::from_secs(30),
             shed_idle_after: Duration::from_secs(1),
             max_inflate_ratio: crate::message::DEFAULT_INFLATE_RATIO,
             stream_lifetime: None,

@@ -81,6 +81,7 @@ async fn serve(
     let mut conn = Connection::new(stream, cfg.max_message_size);
     conn.set_compression(cfg.compress_replies);
     conn.set_max_inflate_ratio(cfg.max_inflate_ratio);
+    conn.set_write_timeout(Some(cfg.write_timeout));
     // Large byte strings in calls are received straight into their own buffers.
     conn.set_detach_large_bytes(Some(crate::serializer::SPLICE_THRESHOLD));
     // Long-lived waits (see state_wait.rs): stop reading once the daemon stops, abort a call
