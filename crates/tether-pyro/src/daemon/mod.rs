@@ -13,6 +13,7 @@
 //! did; Python invents a fresh uuid4 for every reply that had none, which no client reads.
 
 mod conns;
+mod quiet;
 mod route;
 mod session;
 mod state_wait;
@@ -225,6 +226,8 @@ pub(crate) struct Shared {
     pub(crate) streams: streams::StreamTable,
     /// Open connections, for shedding when full.
     pub(crate) conns: conns::ConnTable,
+    /// Rate limit of the warnings clients cause.
+    pub(crate) warn_limit: quiet::WarnLimit,
     /// Source of connection ids (stream ownership).
     next_conn: AtomicU64,
 }
@@ -390,6 +393,7 @@ impl Daemon {
             listener_closed: watch::channel(false).0,
             streams: streams::StreamTable::default(),
             conns: conns::ConnTable::default(),
+            warn_limit: quiet::WarnLimit::default(),
             next_conn: AtomicU64::new(1),
         })
     }
@@ -553,7 +557,7 @@ async fn accept_loop(shared: Arc<Shared>, listener: Listener) {
             Ok(x) => x,
             Err(e) => {
                 // EMFILE and friends: back off briefly instead of spinning.
-                tracing::warn!(target: "tether::pyro::daemon", "accept failed: {e}");
+                quiet::warn_limited!(shared.warn_limit, "accept failed: {e}");
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             }
@@ -581,7 +585,7 @@ async fn accept_loop(shared: Arc<Shared>, listener: Listener) {
                         }
                     });
                 } else {
-                    tracing::warn!(target: "tether::pyro::daemon", %peer, "connection limit reached, refusing");
+                    quiet::warn_limited!(shared.warn_limit, %peer, "connection limit reached, refusing");
                     tokio::spawn(session::refuse(shared.clone(), stream));
                 }
             }

@@ -195,7 +195,7 @@ pub(super) async fn invoke(
     let (object_id, mut call) = match decoded {
         Ok(x) => x,
         Err(e) => {
-            tracing::warn!(target: LOG, "invalid INVOKE payload: {e}");
+            super::quiet::warn_limited!(shared.warn_limit, "invalid INVOKE payload: {e}");
             return reply_err(
                 oneway,
                 RemoteError::exception("Pyro5.errors.SerializeError", e.message().to_string()),
@@ -290,7 +290,7 @@ pub(super) async fn invoke(
             {
                 Ok(id) => Reply::Stream(id),
                 Err(e) => {
-                    tracing::warn!(target: LOG, "item stream refused: {e}");
+                    super::quiet::warn_limited!(shared.warn_limit, "item stream refused: {e}");
                     Reply::Error(e)
                 }
             }

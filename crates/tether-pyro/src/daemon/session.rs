@@ -52,7 +52,10 @@ pub(super) async fn run(
             Err(_) => None,
         },
         (Some(_), _) => {
-            tracing::warn!(target: LOG, "TLS is configured but the connection is not TCP, closing");
+            super::quiet::warn_limited!(
+                shared.warn_limit,
+                "TLS is configured but the connection is not TCP, closing"
+            );
             None
         }
     };
@@ -108,7 +111,7 @@ async fn serve(
         }
         Ok(Ok(Some(m))) => m,
         Ok(Ok(None)) => return,
-        Ok(Err(e)) => return frame_error(&mut conn, e).await,
+        Ok(Err(e)) => return frame_error(&shared, &mut conn, e).await,
     };
     if !handshake(&shared, &mut conn, msg).await {
         conn.shutdown().await;
@@ -134,7 +137,7 @@ async fn serve(
                 tracing::debug!(target: LOG, "connection idle or stalled, closing");
                 break;
             }
-            Err(e) => return frame_error(&mut conn, e).await,
+            Err(e) => return frame_error(&shared, &mut conn, e).await,
         };
         // Busy while its call runs: an idle connection may be shed, a busy one never.
         shared.conns.touch(entry, true);
@@ -155,7 +158,11 @@ async fn serve(
             }
             msg_type::INVOKE => {
                 let Some(ser) = crate::pyro5::serializer_for_id(h.serializer_id) else {
-                    tracing::warn!(target: LOG, "protocol error: unsupported serializer id {}, closing", h.serializer_id);
+                    super::quiet::warn_limited!(
+                        shared.warn_limit,
+                        "protocol error: unsupported serializer id {}, closing",
+                        h.serializer_id
+                    );
                     break;
                 };
                 let reply = route::invoke(
@@ -175,7 +182,10 @@ async fn serve(
                 }
             }
             other => {
-                tracing::warn!(target: LOG, "protocol error: invalid msg type {other} received (expected: 4,6), closing");
+                super::quiet::warn_limited!(
+                    shared.warn_limit,
+                    "protocol error: invalid msg type {other} received (expected: 4,6), closing"
+                );
                 break;
             }
         }
@@ -185,13 +195,13 @@ async fn serve(
 }
 
 /// Logs a framing error; answers an oversized INVOKE with a ProtocolError when it can.
-async fn frame_error(conn: &mut Connection<Socket>, e: FrameError) {
+async fn frame_error(shared: &Shared, conn: &mut Connection<Socket>, e: FrameError) {
     match &e {
         FrameError::Truncated | FrameError::Io(_) => {
             tracing::debug!(target: LOG, "connection lost: {e}");
         }
         FrameError::TooLarge { header, .. } => {
-            tracing::warn!(target: LOG, "protocol error: {e}, closing");
+            super::quiet::warn_limited!(shared.warn_limit, "protocol error: {e}, closing");
             if let (Some(ser), msg_type::INVOKE, 0) = (
                 crate::pyro5::serializer_for_id(header.serializer_id),
                 header.msg_type,
@@ -201,7 +211,7 @@ async fn frame_error(conn: &mut Connection<Socket>, e: FrameError) {
                 let _ = send_reply(conn, ser, *header, route::Reply::Error(err)).await;
             }
         }
-        _ => tracing::warn!(target: LOG, "protocol error: {e}, closing"),
+        _ => super::quiet::warn_limited!(shared.warn_limit, "protocol error: {e}, closing"),
     }
     conn.shutdown().await;
 }
@@ -216,7 +226,7 @@ async fn handshake(
     let ser = crate::pyro5::serializer_for_id(h.serializer_id);
     let (kind, payload) = if h.msg_type != msg_type::CONNECT {
         let why = format!("invalid msg type {} received (expected: 1)", h.msg_type);
-        tracing::warn!(target: LOG, "protocol error: {why}");
+        super::quiet::warn_limited!(shared.warn_limit, "protocol error: {why}");
         (msg_type::CONNECTFAIL, Value::Str(why))
     } else if let Some(ser) = ser {
         match ser.decode(&msg.payload, &shared.config.limits) {
@@ -254,12 +264,16 @@ async fn handshake(
                 }
             }
             Err(e) => {
-                tracing::warn!(target: LOG, "invalid CONNECT payload: {e}");
+                super::quiet::warn_limited!(shared.warn_limit, "invalid CONNECT payload: {e}");
                 (msg_type::CONNECTFAIL, Value::str(e.message()))
             }
         }
     } else {
-        tracing::warn!(target: LOG, "protocol error: unsupported serializer id {} in CONNECT, closing", h.serializer_id);
+        super::quiet::warn_limited!(
+            shared.warn_limit,
+            "protocol error: unsupported serializer id {} in CONNECT, closing",
+            h.serializer_id
+        );
         return false;
     };
     // Answer in the request's serializer; if it is unknown (only possible on the
