@@ -5,7 +5,8 @@
 #   1. installs the system packages the interop tests need (apt; see the marked list below),
 #   2. creates <repo>/.venv if missing and installs the pinned Python peers into it
 #      (quick no-op when they are already there),
-#   3. cargo fmt --check, cargo clippy -D warnings, a build without the pyro wire, cargo test --workspace.
+#   3. cargo fmt --check, cargo clippy -D warnings, a build without the pyro wire, cargo test --workspace,
+#   4. a short fuzz run of every decoder (scripts/fuzz.sh --runs 20000; needs the nightly toolchain).
 # Exits non-zero on the first failing step and prints a summary line either way.
 #   scripts/test.sh --peers-only   does steps 1 and 2 only (scripts/bench.sh uses it).
 set -euo pipefail
@@ -127,6 +128,19 @@ read -r passed failed ignored < <(awk '
     }
     END { printf "%d %d %d\n", p, f, g }' "$LOG")
 
+# A short fuzz run of every decoder (scripts/fuzz.sh; the long runs are documented in the README).
+FUZZ_NOTE="fuzz: not run"
+if [ "$rc" -eq 0 ]; then
+    step "scripts/fuzz.sh --runs 20000"
+    if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+        scripts/fuzz.sh --runs 20000 || fail "fuzz (a decoder crashed: see fuzz/artifacts/)"
+        FUZZ_NOTE="fuzz ok"
+    else
+        echo "test.sh: SKIPPED the short fuzz run: no nightly toolchain on this machine (cargo-fuzz needs it)"
+        FUZZ_NOTE="fuzz SKIPPED (no nightly toolchain)"
+    fi
+fi
+
 ELAPSED=$(($(date +%s) - START))
 echo
 if [ "$rc" -ne 0 ]; then
@@ -138,5 +152,5 @@ if [ "$passed" -eq 0 ]; then
     echo "test.sh: FAILED: cargo test ran no test"
     exit 1
 fi
-echo "test.sh: fmt ok, clippy ok, cargo test ok in ${ELAPSED}s"
+echo "test.sh: fmt ok, clippy ok, cargo test ok, ${FUZZ_NOTE} in ${ELAPSED}s"
 echo "Summary: ${passed} passed, ${failed} failed, ${ignored} skipped"

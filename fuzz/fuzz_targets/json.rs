@@ -1,0 +1,10 @@
+//! The json decoder on hostile bytes, as a value and as a Pyro call.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use tether_pyro::serializer::{Limits, Serializer};
+
+fuzz_target!(|data: &[u8]| {
+    let limits = Limits::default();
+    let _ = Serializer::Json.decode(data, &limits);
+    let _ = Serializer::Json.decode_call(data, &limits);
+});

@@ -1,0 +1,10 @@
+//! The msgpack decoder on hostile bytes, as a value and as a Pyro call.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use tether_pyro::serializer::{Limits, Serializer};
+
+fuzz_target!(|data: &[u8]| {
+    let limits = Limits::default();
+    let _ = Serializer::Msgpack.decode(data, &limits);
+    let _ = Serializer::Msgpack.decode_call(data, &limits);
+});

@@ -1,0 +1,10 @@
+//! The serpent decoder on hostile bytes, as a value and as a Pyro call.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use tether_pyro::serializer::{Limits, Serializer};
+
+fuzz_target!(|data: &[u8]| {
+    let limits = Limits::default();
+    let _ = Serializer::Serpent.decode(data, &limits);
+    let _ = Serializer::Serpent.decode_call(data, &limits);
+});

@@ -1,0 +1,70 @@
+"""Writes the seed corpus of every fuzz target from the real peers: Pyro5's own serializers and
+message framing (Python), and the project's XML context files. Run with the Python that has the
+peers installed: scripts/fuzz.sh does.
+
+    python fuzz/seeds.py OUT_DIR
+"""
+import datetime
+import decimal
+import glob
+import os
+import shutil
+import sys
+import uuid
+
+import Pyro5.api
+import Pyro5.protocol as protocol
+import Pyro5.serializers as serializers
+
+out = sys.argv[1]
+values = [
+    None, True, 42, -7, 2 ** 100, 1.5, float("inf"), "héllo \n 🎉", "it's", b"\x00bytes",
+    [1, (2,), {"a": None}], (1, 2, 3), {1, 2}, {"k": [1, {"n": (None,)}]}, [[[[]]]],
+    {"__class__": "builtins.ValueError", "__exception__": True, "args": ("bad",), "attributes": {}},
+    datetime.datetime(2024, 1, 2, 3, 4, 5), decimal.Decimal("1.25"), uuid.UUID(int=5),
+]
+ids = {"serpent": 1, "json": 3, "msgpack": 4}
+
+
+def write(target, name, data):
+    d = os.path.join(out, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+for ser_name, ser_id in ids.items():
+    ser = serializers.serializers[ser_name]
+    for i, v in enumerate(values):
+        try:
+            data = ser.dumps(v)
+        except Exception:
+            continue
+        write(ser_name, "value%d" % i, data)
+        write("pyro5_frame", "%s-result%d" % (ser_name, i),
+              protocol.SendingMessage(protocol.MSG_RESULT, 0, i, ser_id, data).data)
+    for i, args in enumerate([("Hello",), (1, 2.5, None), ([1, 2], {"a": b"x"})]):
+        try:
+            data = ser.dumpsCall("example.greeting", "get_data", args, {"flag": True})
+        except Exception:
+            continue
+        write(ser_name, "call%d" % i, data)
+        write("pyro5_frame", "%s-invoke%d" % (ser_name, i),
+              protocol.SendingMessage(protocol.MSG_INVOKE, 0, i, ser_id, data,
+                                      {"CORR": b"0123456789abcdef"}).data)
+    hello = ser.dumps({"handshake": "hello", "object": "test.echoserver"})
+    write("pyro5_frame", "%s-connect" % ser_name,
+          protocol.SendingMessage(protocol.MSG_CONNECT, 0, 0, ser_id, hello).data)
+    Pyro5.api.config.COMPRESSION = True
+    big = ser.dumpsCall("o", "echo", ("x" * 5000,), {})
+    write("pyro5_frame", "%s-compressed" % ser_name,
+          protocol.SendingMessage(protocol.MSG_INVOKE, protocol.FLAGS_COMPRESSED, 9, ser_id, big).data)
+    Pyro5.api.config.COMPRESSION = False
+write("pyro5_frame", "ping", protocol.SendingMessage(protocol.MSG_PING, 0, 1, 42, b"ping").data)
+
+root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+for f in glob.glob(os.path.join(root, "crates/tether-context/tests/fixtures/*.xml")) + \
+        glob.glob(os.path.join(root, "examples/quickstart/*.xml")):
+    d = os.path.join(out, "xml_context")
+    os.makedirs(d, exist_ok=True)
+    shutil.copy(f, os.path.join(d, os.path.basename(f)))
