@@ -30,8 +30,10 @@ import Pyro5.serializers as serializers
 
 binary = sys.argv[1]
 duration = float(sys.argv[2]) if len(sys.argv) > 2 else 600.0
+import tempfile
+log = tempfile.NamedTemporaryFile(prefix="tether-soak-", suffix=".log", delete=False)
 server = subprocess.Popen([binary, "echo-server", "-H", "127.0.0.1", "-p", "0"],
-                          stdout=subprocess.PIPE, text=True)
+                          stdout=subprocess.PIPE, stderr=log, text=True)
 uri = None
 for line in server.stdout:
     if line.startswith("echo uri:"):
@@ -221,3 +223,8 @@ print("soak: %.0f s, good client %d calls, %d errors (%.2f%% ok), worst p99 %.1f
       % (duration, total, errors[0], 100.0 * total / max(1, total + errors[0]), worst_p99, worst_rss))
 server.terminate()
 server.wait(timeout=10)
+log.close()
+with open(log.name) as f:
+    lines = sum(1 for _ in f)
+print("soak: server log %d lines (%.1f a second; client-caused warnings are rate-limited), in %s"
+      % (lines, lines / duration, log.name))
