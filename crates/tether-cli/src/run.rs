@@ -21,9 +21,15 @@ pub(crate) async fn run(registry: ClassRegistry, args: RunArgs) -> ExitCode {
         eprintln!("tether: {e}");
         return ExitCode::from(2);
     }
-    // Watch for signals from the start, so one that arrives while the context is starting
-    // still ends in a graceful shutdown.
-    let signalled = tokio::spawn(tether::context::wait_for_signal());
+    // Signal handlers are registered now, before the context starts, so a SIGTERM or SIGINT
+    // at any moment of start-up is held and ends in a graceful shutdown once started.
+    let signals = match Signals::register() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("tether: cannot watch for signals: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let mut b = ApplicationContext::builder().registry(registry);
     for f in &args.files {
         b = b.xml_file(f);
@@ -37,8 +43,32 @@ pub(crate) async fn run(registry: ClassRegistry, args: RunArgs) -> ExitCode {
     };
     tracing::info!(target: "tether.run", "context started ({} objects, serving on {:?}); waiting for SIGINT/SIGTERM",
         ctx.singleton_ids().len(), ctx.holder().server_addrs());
-    let _ = signalled.await;
+    signals.wait().await;
     tracing::info!(target: "tether.run", "shutting down");
     ctx.close().await;
     ExitCode::SUCCESS
+}
+
+/// SIGTERM and SIGINT, registered when made (a signal that arrives later is held until
+/// [`Signals::wait`]).
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn register() -> std::io::Result<Self> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+    }
 }

@@ -132,3 +132,50 @@ fn run_without_files_is_a_usage_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn sigterm_during_start_up_ends_in_a_graceful_shutdown() {
+    // A context that takes a moment to load: 60,000 lazy objects, then an exporter.
+    let mut xml = String::from("<objects>\n");
+    for i in 0..60_000 {
+        xml.push_str(&format!(
+            "<object id=\"o{i}\" class=\"tether.echo.EchoService\" lazy-init=\"true\"/>\n"
+        ));
+    }
+    xml.push_str(
+        "<object id=\"echo\" class=\"tether.echo.EchoService\"/>\n\
+         <object id=\"exporter\" class=\"tether.pyro.ServiceExporter\">\
+         <property name=\"service\" ref=\"echo\"/><property name=\"service_name\" value=\"e\"/>\
+         <property name=\"service_host\" value=\"127.0.0.1\"/><property name=\"service_port\" value=\"0\"/>\
+         </object>\n</objects>",
+    );
+    let file = write_context("slow-start.xml", &xml);
+    for delay_ms in [20u64, 150] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tether"))
+            .arg("run")
+            .arg(&file)
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let pid = child.id().to_string();
+        assert!(Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success());
+        let out = {
+            let mut s = String::new();
+            use std::io::Read;
+            child.stderr.take().unwrap().read_to_string(&mut s).unwrap();
+            s
+        };
+        let status = child.wait().unwrap();
+        assert!(
+            status.success(),
+            "killed at {delay_ms} ms instead of shutting down: {status} {out}"
+        );
+        assert!(out.contains("shutting down"), "{out}");
+    }
+}
