@@ -77,6 +77,8 @@ pub enum FrameError<H> {
     Truncated,
     /// No complete frame arrived in time.
     Timeout,
+    /// The server's budget for buffering large messages (all connections together) is spent.
+    Overloaded,
     /// A socket error.
     Io(std::io::Error),
 }
@@ -94,6 +96,9 @@ impl<H> fmt::Display for FrameError<H> {
             FrameError::Decompress(why) => write!(f, "cannot decompress payload: {why}"),
             FrameError::Truncated => f.write_str("connection closed in the middle of a message"),
             FrameError::Timeout => f.write_str("timed out waiting for a complete message"),
+            FrameError::Overloaded => {
+                f.write_str("the server is buffering too much data from other clients; try again")
+            }
             FrameError::Io(e) => write!(f, "socket error: {e}"),
         }
     }
@@ -112,7 +117,9 @@ impl<H> From<FrameError<H>> for RemoteError {
         let kind = match &e {
             FrameError::TooLarge { .. } => ErrorKind::MessageTooLarge,
             FrameError::Timeout => ErrorKind::Timeout,
-            FrameError::Truncated | FrameError::Io(_) => ErrorKind::Connection,
+            FrameError::Truncated | FrameError::Io(_) | FrameError::Overloaded => {
+                ErrorKind::Connection
+            }
             _ => ErrorKind::Protocol,
         };
         RemoteError::new(kind, e.to_string())

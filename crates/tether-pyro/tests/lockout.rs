@@ -142,3 +142,50 @@ async fn a_client_that_stops_reading_is_dropped_after_the_write_timeout() {
     );
     daemon.shutdown().await;
 }
+
+#[tokio::test]
+async fn partial_large_frames_share_one_budget() {
+    use common::raw;
+    use tether_pyro::pyro5::{msg_type, Header, HEADER_SIZE};
+    use tether_pyro::serializer::Serializer;
+    use tokio::io::AsyncWriteExt;
+    let (daemon, uri, _) = tether_echo(DaemonConfig {
+        max_buffered_bytes: 5 << 20,
+        ..DaemonConfig::default()
+    })
+    .await;
+    let addr = daemon.local_addr().unwrap();
+    // Each stalled client declares a 2 MiB body and sends 100 KB of it.
+    let stalled = || async move {
+        let mut s = raw::handshaken(addr, Serializer::Serpent, "test.echoserver").await;
+        let mut h = Header::new(msg_type::INVOKE, 1, 0, 1);
+        h.data_len = 2 << 20;
+        let mut head = [0u8; HEADER_SIZE];
+        h.encode(&mut head);
+        let _ = s.write_all(&head).await;
+        let _ = s.write_all(&vec![b' '; 100_000]).await;
+        s
+    };
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        held.push(stalled().await);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The third does not fit in 5 MiB: it is closed.
+    let mut third = stalled().await;
+    let mut buf = [0u8; 16];
+    let n = within(10, third.read(&mut buf)).await.unwrap_or(0);
+    assert_eq!(n, 0, "the connection over the budget is closed");
+    // Small calls never wait on the budget.
+    let p = Proxy::new(&uri).unwrap();
+    assert_eq!(within(10, p.call(echo(5))).await.unwrap(), Value::Int(5));
+    // When the stalled clients leave, a large message fits again.
+    drop(held);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let big = Value::Bytes(vec![1u8; 3 << 20]);
+    let got = within(10, p.call(Call::new("echo", vec![big.clone()])))
+        .await
+        .unwrap();
+    assert_eq!(got, big);
+    daemon.shutdown().await;
+}

@@ -32,13 +32,17 @@ use crate::serializer::{Detached, Splice};
 use bytes::{Bytes, BytesMut};
 use std::io::IoSlice;
 use std::marker::PhantomData;
+use std::sync::Arc;
 use std::time::Duration;
 use tether_core::RemoteError;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
 
+mod budget;
 mod pyro5;
 mod write;
+
+pub use budget::{BudgetHold, ByteBudget};
 
 pub use write::write_all_spliced;
 
@@ -62,6 +66,10 @@ pub struct Connection<S, F = Pyro5> {
     inflate_ratio: usize,
     /// Most time one message may take to write (a peer that stops reading is dropped).
     write_timeout: Option<Duration>,
+    /// The shared budget large incoming frames are counted against (None: unbounded).
+    budget: Option<Arc<ByteBudget>>,
+    /// What the frame being received holds of the budget.
+    hold: Option<BudgetHold>,
     /// Detach msgpack bins at least this long while receiving (None: off).
     detach_min: Option<usize>,
     /// The current frame was looked at for a bin to detach (whatever the outcome).
@@ -113,6 +121,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin, F: FrameFormat> Connection<S, F> {
             compress: false,
             inflate_ratio: crate::message::DEFAULT_INFLATE_RATIO,
             write_timeout: None,
+            budget: None,
+            hold: None,
             detach_min: None,
             scanned: false,
             pending: None,
@@ -144,6 +154,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin, F: FrameFormat> Connection<S, F> {
     /// stops reading then gets an error instead of pinning the message's buffer forever.
     pub fn set_write_timeout(&mut self, timeout: Option<Duration>) {
         self.write_timeout = timeout;
+    }
+
+    /// Counts every incoming frame larger than the initial buffer against `budget` while it
+    /// arrives; a frame the budget cannot cover fails with [`FrameError::Overloaded`].
+    pub fn set_budget(&mut self, budget: Option<Arc<ByteBudget>>) {
+        self.budget = budget;
     }
 
     /// The size limit in force.
@@ -185,6 +201,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin, F: FrameFormat> Connection<S, F> {
             } else {
                 frame_deadline
             };
+            self.hold_budget()?;
             if self.detach_min.is_some() && !self.scanned {
                 self.try_detach();
             }
@@ -266,6 +283,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin, F: FrameFormat> Connection<S, F> {
         }
     }
 
+    /// Once a partial frame's header is in, counts the whole frame against the budget if it is
+    /// larger than the initial buffer (small frames never wait on others' big ones).
+    fn hold_budget(&mut self) -> Result<(), FrameError<F::Header>> {
+        let (Some(budget), None) = (&self.budget, &self.hold) else {
+            return Ok(());
+        };
+        let hs = F::HEADER_SIZE;
+        if self.read_buf.len() < hs {
+            return Ok(());
+        }
+        let h = F::parse_header(&self.read_buf[..hs], self.max_message_size)?;
+        let total = hs + F::body_len(&h) as usize;
+        if total > INITIAL_BUFFER {
+            self.hold = Some(budget.try_take(total).ok_or(FrameError::Overloaded)?);
+        }
+        Ok(())
+    }
+
     /// How many more bytes the current partial frame needs (at least one).
     fn bytes_wanted(&self) -> usize {
         let hs = F::HEADER_SIZE;
@@ -299,6 +334,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin, F: FrameFormat> Connection<S, F> {
                 return Ok(None);
             }
             self.scanned = false;
+            self.hold = None;
             let mut frame = self.read_buf.split_to(total);
             let body = frame.split_off(hs).freeze();
             return Ok(Some(Frame {
@@ -313,6 +349,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin, F: FrameFormat> Connection<S, F> {
             return Ok(None);
         }
         self.scanned = false;
+        self.hold = None;
         let mut frame = self.read_buf.split_to(total - pending.len);
         let body = frame.split_off(hs).freeze();
         Ok(Some(Frame {

@@ -108,6 +108,10 @@ pub struct DaemonConfig {
     /// Most connections still in their handshake (no CONNECT yet). A new connection beyond it
     /// closes the oldest of them, so silent sockets cannot keep new clients out. Default 256.
     pub max_pending_handshakes: usize,
+    /// Most bytes all connections together may hold for incoming messages larger than 8 KiB
+    /// while they arrive; a client whose message does not fit is told the server is busy and
+    /// closed. Small messages never count. Default 256 MiB.
+    pub max_buffered_bytes: usize,
     /// Most time one reply may take to write; a client that stops reading is dropped instead
     /// of pinning the reply's buffer. Default 30 s.
     pub write_timeout: Duration,
@@ -176,6 +180,7 @@ impl Default for DaemonConfig {
             max_oneway_calls: 1024,
             max_pending_handshakes: 256,
             write_timeout: Duration::from_secs(30),
+            max_buffered_bytes: 256 << 20,
             shed_idle_after: Duration::from_secs(1),
             max_inflate_ratio: crate::message::DEFAULT_INFLATE_RATIO,
             stream_lifetime: None,
@@ -228,6 +233,8 @@ pub(crate) struct Shared {
     pub(crate) conns: conns::ConnTable,
     /// Rate limit of the warnings clients cause.
     pub(crate) warn_limit: quiet::WarnLimit,
+    /// Bytes of large incoming messages all connections may hold ([`DaemonConfig::max_buffered_bytes`]).
+    pub(crate) budget: Arc<crate::connection::ByteBudget>,
     /// Source of connection ids (stream ownership).
     next_conn: AtomicU64,
 }
@@ -378,6 +385,7 @@ impl Daemon {
     ) -> Arc<Shared> {
         let (state, _) = watch::channel(State::Running);
         let config_oneway = config.max_oneway_calls;
+        let config_budget = config.max_buffered_bytes;
         let permits = config
             .max_connections
             .clamp(1, Semaphore::MAX_PERMITS.min(u32::MAX as usize));
@@ -394,6 +402,7 @@ impl Daemon {
             streams: streams::StreamTable::default(),
             conns: conns::ConnTable::default(),
             warn_limit: quiet::WarnLimit::default(),
+            budget: crate::connection::ByteBudget::new(config_budget),
             next_conn: AtomicU64::new(1),
         })
     }

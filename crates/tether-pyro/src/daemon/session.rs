@@ -85,6 +85,7 @@ async fn serve(
     conn.set_compression(cfg.compress_replies);
     conn.set_max_inflate_ratio(cfg.max_inflate_ratio);
     conn.set_write_timeout(Some(cfg.write_timeout));
+    conn.set_budget(Some(shared.budget.clone()));
     // Large byte strings in calls are received straight into their own buffers.
     conn.set_detach_large_bytes(Some(crate::serializer::SPLICE_THRESHOLD));
     // Long-lived waits (see state_wait.rs): stop reading once the daemon stops, abort a call
@@ -211,6 +212,10 @@ async fn frame_error(shared: &Shared, conn: &mut Connection<Socket>, e: FrameErr
                 let _ = send_reply(conn, ser, *header, route::Reply::Error(err)).await;
             }
         }
+        FrameError::Overloaded => super::quiet::warn_limited!(
+            shared.warn_limit,
+            "buffered-bytes budget spent (max_buffered_bytes), closing a connection sending a large message"
+        ),
         _ => super::quiet::warn_limited!(shared.warn_limit, "protocol error: {e}, closing"),
     }
     conn.shutdown().await;
