@@ -5,7 +5,7 @@
 use std::process::{Command, Output};
 
 mod common;
-use common::{python, root, start, uri_of, Proc};
+use common::{python, python_echoserver, root, start, uri_of};
 
 fn tether(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tether"))
@@ -32,19 +32,6 @@ const LITERALS: [&str; 12] = [
     "()",
     "[[[[]]]]",
 ];
-
-fn python_echoserver() -> (Proc, String) {
-    let (p, lines) = start(Command::new(python()).args([
-        "-u",
-        "-m",
-        "Pyro5.utils.echoserver",
-        "-H",
-        "127.0.0.1",
-        "-p",
-        "0",
-    ]));
-    (p, uri_of(&lines))
-}
 
 /// What a Python client prints for `echo(literal)` with `serializer`: one line per literal
 /// (`ERR` when Python cannot send it).

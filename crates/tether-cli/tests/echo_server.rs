@@ -7,7 +7,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{python, root, start, uri_of, Proc};
+use common::{python, python_echoserver, root, start, uri_of, Proc};
 
 fn run_client(uri: &str, ser: &str) -> String {
     let script = root().join("crates/tether-pyro/tests/python/echo_client.py");
@@ -69,16 +69,7 @@ fn echo_server_matches_pythons_and_shuts_down_remotely() {
         tether_uri.starts_with("PYRO:test.echoserver@127.0.0.1:"),
         "{tether_uri}"
     );
-    let (mut py, lines) = start(Command::new(python()).args([
-        "-u",
-        "-m",
-        "Pyro5.utils.echoserver",
-        "-H",
-        "127.0.0.1",
-        "-p",
-        "0",
-    ]));
-    let py_uri = uri_of(&lines);
+    let (mut py, py_uri) = python_echoserver();
     for ser in ["serpent", "json", "msgpack"] {
         let a = run_client(&py_uri, ser);
         let b = run_client(&tether_uri, ser);

@@ -67,3 +67,17 @@ pub fn uri_of(lines: &[String]) -> String {
         .trim_start_matches("echo uri: ")
         .to_string()
 }
+
+/// Starts Python's own Pyro5 echoserver on 127.0.0.1 and returns it with its URI.
+pub fn python_echoserver() -> (Proc, String) {
+    let (p, lines) = start(Command::new(python()).args([
+        "-u",
+        "-m",
+        "Pyro5.utils.echoserver",
+        "-H",
+        "127.0.0.1",
+        "-p",
+        "0",
+    ]));
+    (p, uri_of(&lines))
+}
