@@ -58,8 +58,14 @@ pub enum FrameError<H> {
     BadTag,
     /// The version field is not the wire's (a Pyro5 reader seeing a Pyro4 peer gets 48).
     BadVersion(u16),
-    /// The magic number (or checksum) is wrong.
+    /// The magic number is wrong (Pyro5).
     BadMagic(u16),
+    /// The header checksum is wrong (Pyro4).
+    BadChecksum(u16),
+    /// The declared length is impossible (Pyro4's signed length is negative).
+    BadLength(i64),
+    /// The message's signature (Pyro4's HMAC) is missing, unexpected or wrong.
+    Hmac(&'static str),
     /// Annotations plus payload exceed the configured maximum message size.
     TooLarge {
         /// What the header declared.
@@ -89,6 +95,9 @@ impl<H> fmt::Display for FrameError<H> {
             FrameError::BadTag => f.write_str("invalid data (not a Pyro message)"),
             FrameError::BadVersion(v) => write!(f, "invalid protocol version: {v}"),
             FrameError::BadMagic(m) => write!(f, "invalid magic number 0x{m:04x}"),
+            FrameError::BadChecksum(c) => write!(f, "header checksum mismatch (0x{c:04x})"),
+            FrameError::BadLength(n) => write!(f, "invalid message size {n}"),
+            FrameError::Hmac(why) => f.write_str(why),
             FrameError::TooLarge { size, max, .. } => {
                 write!(f, "message too large ({size}, max={max})")
             }
@@ -106,6 +115,31 @@ impl<H> fmt::Display for FrameError<H> {
 
 impl<H: fmt::Debug> std::error::Error for FrameError<H> {}
 
+impl<H> FrameError<H> {
+    /// The same error with its header (only [`FrameError::TooLarge`] has one) mapped.
+    pub fn map_header<H2>(self, f: impl FnOnce(H) -> H2) -> FrameError<H2> {
+        match self {
+            FrameError::BadTag => FrameError::BadTag,
+            FrameError::BadVersion(v) => FrameError::BadVersion(v),
+            FrameError::BadMagic(m) => FrameError::BadMagic(m),
+            FrameError::BadChecksum(c) => FrameError::BadChecksum(c),
+            FrameError::BadLength(n) => FrameError::BadLength(n),
+            FrameError::Hmac(w) => FrameError::Hmac(w),
+            FrameError::TooLarge { size, max, header } => FrameError::TooLarge {
+                size,
+                max,
+                header: f(header),
+            },
+            FrameError::BadAnnotations(w) => FrameError::BadAnnotations(w),
+            FrameError::Decompress(w) => FrameError::Decompress(w),
+            FrameError::Truncated => FrameError::Truncated,
+            FrameError::Timeout => FrameError::Timeout,
+            FrameError::Overloaded => FrameError::Overloaded,
+            FrameError::Io(e) => FrameError::Io(e),
+        }
+    }
+}
+
 impl<H> From<std::io::Error> for FrameError<H> {
     fn from(e: std::io::Error) -> Self {
         FrameError::Io(e)
@@ -117,6 +151,7 @@ impl<H> From<FrameError<H>> for RemoteError {
         let kind = match &e {
             FrameError::TooLarge { .. } => ErrorKind::MessageTooLarge,
             FrameError::Timeout => ErrorKind::Timeout,
+            FrameError::Hmac(_) => ErrorKind::Security,
             FrameError::Truncated | FrameError::Io(_) | FrameError::Overloaded => {
                 ErrorKind::Connection
             }

@@ -38,6 +38,7 @@ pub mod framing;
 pub mod message;
 pub mod metadata;
 pub mod proxy;
+pub mod pyro4;
 pub mod pyro5;
 pub mod resolve;
 pub mod serializer;

@@ -39,6 +39,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
 
 mod budget;
+mod pyro4;
 mod pyro5;
 mod write;
 
@@ -160,6 +161,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin, F: FrameFormat> Connection<S, F> {
     /// arrives; a frame the budget cannot cover fails with [`FrameError::Overloaded`].
     pub fn set_budget(&mut self, budget: Option<Arc<ByteBudget>>) {
         self.budget = budget;
+    }
+
+    /// Puts bytes already read from the stream (a protocol sniff) in front of what comes next.
+    pub fn preload(&mut self, bytes: &[u8]) {
+        self.read_buf.extend_from_slice(bytes);
     }
 
     /// The size limit in force.
