@@ -181,6 +181,19 @@ pub fn bind_args(
     args: Vec<Value>,
     kwargs: Vec<(String, Value)>,
 ) -> Result<Vec<Value>, RemoteError> {
+    let params: Vec<(&str, Option<Value>)> = params.iter().map(|p| (*p, None)).collect();
+    bind_args_with_defaults(method, &params, args, kwargs)
+}
+
+/// [`bind_args`] for a signature with defaults, like Python's `def f(a, b=None)`: each
+/// parameter is `(name, default)`, `None` meaning required. Every slot of the result is
+/// filled (from the arguments or the default), in parameter order.
+pub fn bind_args_with_defaults(
+    method: &str,
+    params: &[(&str, Option<Value>)],
+    args: Vec<Value>,
+    kwargs: Vec<(String, Value)>,
+) -> Result<Vec<Value>, RemoteError> {
     if args.len() > params.len() {
         let (takes, given) = (params.len() + 1, args.len() + 1);
         return Err(RemoteError::type_error(format!(
@@ -192,7 +205,7 @@ pub fn bind_args(
     let mut slots: Vec<Option<Value>> = args.into_iter().map(Some).collect();
     slots.resize_with(params.len(), || None);
     for (name, value) in kwargs {
-        let Some(i) = params.iter().position(|p| *p == name) else {
+        let Some(i) = params.iter().position(|(p, _)| *p == name) else {
             return Err(RemoteError::type_error(format!(
                 "{method}() got an unexpected keyword argument '{name}'"
             )));
@@ -204,11 +217,16 @@ pub fn bind_args(
         }
         slots[i] = Some(value);
     }
+    for ((_, default), slot) in params.iter().zip(slots.iter_mut()) {
+        if slot.is_none() {
+            slot.clone_from(default);
+        }
+    }
     let missing: Vec<String> = params
         .iter()
         .zip(&slots)
         .filter(|(_, s)| s.is_none())
-        .map(|(p, _)| format!("'{p}'"))
+        .map(|((p, _), _)| format!("'{p}'"))
         .collect();
     if !missing.is_empty() {
         // CPython: 'a' / 'a' and 'b' / 'a', 'b', and 'c'.

@@ -44,6 +44,7 @@ pub mod resolve;
 pub mod serializer;
 pub mod socket;
 pub mod uri;
+pub mod wire;
 
 pub use connection::Connection;
 pub use daemon::{Daemon, DaemonConfig, HandshakeValidator, DAEMON_OBJECT_ID};
@@ -51,3 +52,5 @@ pub use metadata::Metadata;
 pub use proxy::Proxy;
 pub use serializer::{Limits, Serializer};
 pub use uri::{Location, PyroUri};
+pub use wire::{WireConnection, WireVersion};
+pub use pyro4::HmacKey;

@@ -42,6 +42,16 @@ impl Metadata {
         ])
     }
 
+    /// The form Pyro4 sends on connect (META_ON_CONNECT): the same keys, as lists.
+    pub fn to_lists_value(&self) -> Value {
+        let list = |v: &[String]| Value::List(v.iter().map(|s| Value::str(s.as_str())).collect());
+        Value::Map(vec![
+            (Value::str("methods"), list(&self.methods)),
+            (Value::str("oneway"), list(&self.oneway)),
+            (Value::str("attrs"), list(&self.attrs)),
+        ])
+    }
+
     /// Reads the wire form; missing keys are empty, non-string items are skipped.
     pub fn from_value(v: &Value) -> Metadata {
         let names = |key: &str| -> Vec<String> {

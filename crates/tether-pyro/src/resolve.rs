@@ -8,10 +8,9 @@
 //! Resolution happens at every (re)connect, so a re-registered object is found again.
 
 use crate::exception::{class_of, field};
-use crate::serializer::Serializer;
+use crate::wire::WireVersion;
 use crate::uri::{Location, PyroUri, NS_PORT};
 use crate::Proxy;
-use std::time::Duration;
 use tether_core::{BoxFuture, Call, RemoteError, Value};
 
 /// The name server's object id.
@@ -21,30 +20,23 @@ pub const NAME_SERVER_ID: &str = "Pyro.NameServer";
 ///
 /// Returns a boxed future (not an `async fn`): resolving uses a [`Proxy`], whose connect
 /// resolves in turn, and the explicit `Send` box breaks that type-level cycle.
+/// The name server is reached with `via`'s settings (serializer, timeout, wire version, HMAC
+/// key, TLS), as Python's proxy resolves with its own configuration.
 pub fn resolve(
     uri: PyroUri,
-    serializer: Serializer,
-    timeout: Option<Duration>,
+    via: &Proxy,
 ) -> BoxFuture<'static, Result<(String, Location), RemoteError>> {
-    Box::pin(resolve_inner(uri, serializer, timeout))
+    Box::pin(resolve_inner(uri, via.clone()))
 }
 
-async fn resolve_inner(
-    uri: PyroUri,
-    serializer: Serializer,
-    timeout: Option<Duration>,
-) -> Result<(String, Location), RemoteError> {
+async fn resolve_inner(uri: PyroUri, via: Proxy) -> Result<(String, Location), RemoteError> {
     let uri = &uri;
     let ns_proxy = |ns: &Option<(String, u16)>| {
         let (host, port) = ns
             .clone()
             .unwrap_or_else(|| ("localhost".to_string(), NS_PORT));
         let loc = Location::Tcp { host, port };
-        let p = Proxy::new(&format!("PYRO:{NAME_SERVER_ID}@{loc}"))?.with_serializer(serializer);
-        Ok::<_, RemoteError>(match timeout {
-            Some(t) => p.with_timeout(t),
-            None => p,
-        })
+        via.sibling(&format!("PYRO:{NAME_SERVER_ID}@{loc}"))
     };
     let found = match uri {
         PyroUri::Direct { object, location } => return Ok((object.clone(), location.clone())),
@@ -59,7 +51,16 @@ async fn resolve_inner(
         PyroUri::Meta { meta, ns } => {
             let ns = ns_proxy(ns)?;
             let tags = Value::Set(meta.iter().map(|m| Value::str(m.as_str())).collect());
-            let call = Call::new("yplookup", vec![tags, Value::None, Value::Bool(false)]);
+            // Pyro4's name server has no yplookup; its list() takes the metadata filters.
+            let call = match via.wire() {
+                WireVersion::Pyro5 => {
+                    Call::new("yplookup", vec![tags, Value::None, Value::Bool(false)])
+                }
+                WireVersion::Pyro4 => Call::new(
+                    "list",
+                    vec![Value::None, Value::None, tags, Value::None, Value::Bool(false)],
+                ),
+            };
             let r = ns.call(call).await;
             ns.close().await;
             let found = r.map_err(|e| RemoteError::config(format!("cannot resolve {uri}: {e}")))?;

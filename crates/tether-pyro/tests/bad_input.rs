@@ -184,10 +184,23 @@ async fn bad_clients_get_errors_or_closes_and_never_stall_good_ones() {
     let mut s = raw::handshaken(addr, Serializer::Serpent, "test.service").await;
     raw::send(&mut s, &raw::frame(msg_type::INVOKE, 2, 0, 1, b"\xe3\x00")).await;
     expect_closed(raw::read(&mut s).await, "marshal serializer");
-    // ... and on CONNECT
-    let mut s = raw::dial(addr).await;
-    raw::send(&mut s, &raw::frame(msg_type::CONNECT, 99, 0, 0, b"x")).await;
-    expect_closed(raw::read(&mut s).await, "unknown serializer on CONNECT");
+    // ... and on CONNECT: CONNECTFAIL with the reason, in serpent (which every client reads)
+    for (id, name) in [(99u8, "id 99"), (2, "marshal")] {
+        let mut s = raw::dial(addr).await;
+        raw::send(&mut s, &raw::frame(msg_type::CONNECT, id, 0, 0, b"x")).await;
+        match raw::read(&mut s).await {
+            raw::Got::Frame(h, payload) => {
+                assert_eq!((h.msg_type, h.serializer_id), (msg_type::CONNECTFAIL, 1));
+                let text = String::from_utf8_lossy(&payload);
+                assert!(
+                    text.contains(&format!("serializer that is not accepted: {name}")),
+                    "{text}"
+                );
+            }
+            raw::Got::Closed => panic!("unknown serializer {id} on CONNECT: closed without a reason"),
+        }
+        expect_closed(raw::read(&mut s).await, "after CONNECTFAIL");
+    }
 
     // INVOKE before CONNECT: CONNECTFAIL with Python's text, then closed
     let mut s = raw::dial(addr).await;

@@ -118,6 +118,13 @@ pub struct DaemonConfig {
     /// How long an established connection must have been idle before it may be closed to
     /// make room for a new client. Default 1 s.
     pub shed_idle_after: Duration,
+    /// Also answer Pyro4 clients (protocol 48) on the same port, each in its own wire (the
+    /// first six bytes of a connection tell them apart; see [`crate::wire`]). Default `true`.
+    pub pyro4: bool,
+    /// Pyro4's shared HMAC key (`_pyroHmacKey`): every Pyro4 message must be signed with it,
+    /// and Pyro5 clients, which cannot sign, are refused with CONNECTFAIL. Default `None`:
+    /// no signing; a Pyro4 client that signs is refused, as Pyro4 does.
+    pub hmac_key: Option<crate::pyro4::HmacKey>,
     /// How many times its compressed size a received payload may inflate to, checked while
     /// inflating (never more than `max_message_size`; 1 MiB is always allowed). Default 100:
     /// a zlib bomb is refused after a few milliseconds of work.
@@ -168,6 +175,8 @@ impl Default for DaemonConfig {
             limits: Limits::default(),
             idle_timeout: None,
             frame_timeout: Duration::from_secs(30),
+            pyro4: true,
+            hmac_key: None,
             handshake_timeout: Duration::from_secs(10),
             call_timeout: None,
             shutdown_grace: Duration::from_secs(5),

@@ -167,6 +167,8 @@ pub(super) struct Caller<'a> {
     pub context: &'a tether_core::CallContext,
     /// The connection's oneway-call permits.
     pub oneway: &'a Arc<tokio::sync::Semaphore>,
+    /// The wire the call came on (Pyro4's class names are renamed on the way in).
+    pub wire: crate::wire::WireVersion,
 }
 
 /// Decodes, checks and runs one INVOKE.
@@ -181,6 +183,7 @@ pub(super) async fn invoke(
         conn_id,
         context,
         oneway: oneway_permits,
+        wire,
     } = caller;
     let h = msg.header;
     let oneway = h.flags & flags::ONEWAY != 0;
@@ -202,6 +205,11 @@ pub(super) async fn invoke(
             );
         }
     };
+    if wire == crate::wire::WireVersion::Pyro4 {
+        for v in call.args.iter_mut().chain(call.kwargs.iter_mut().map(|(_, v)| v)) {
+            crate::pyro4::dialect::to_pyro5(v);
+        }
+    }
     call.oneway = oneway;
     call.context = context.clone();
     if let Some(t) = shared.config.call_timeout {
@@ -514,7 +522,13 @@ fn daemon_object(shared: &Shared, call: Call) -> Result<Value, RemoteError> {
             )))
         }
         "get_metadata" => {
-            let args = bind_args("get_metadata", &["objectId"], call.args, call.kwargs)?;
+            // Pyro4's signature has `as_lists=False` (the shape is the serializer's business).
+            let args = tether_core::bind_args_with_defaults(
+                "get_metadata",
+                &[("objectId", None), ("as_lists", Some(Value::Bool(false)))],
+                call.args,
+                call.kwargs,
+            )?;
             let id = args.first().and_then(Value::as_str).unwrap_or("");
             let meta = if id == DAEMON_OBJECT_ID {
                 Some(daemon_metadata())

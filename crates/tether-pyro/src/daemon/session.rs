@@ -14,13 +14,13 @@
 
 use super::state_wait::StateWait;
 use super::{route, Shared, State, DAEMON_OBJECT_ID};
-use crate::connection::Connection;
 use crate::exception;
 use crate::message::Annotation;
 use crate::metadata::Metadata;
 use crate::pyro5::{flags, msg_type, FrameError, Header};
 use crate::serializer::Serializer;
 use crate::socket::Socket;
+use crate::wire::{WireConnection, WireVersion};
 use std::sync::Arc;
 use tether_core::{RemoteError, Value};
 use tokio::sync::OwnedSemaphorePermit;
@@ -81,13 +81,6 @@ async fn serve(
     context: tether_core::CallContext,
 ) {
     let cfg = &shared.config;
-    let mut conn = Connection::new(stream, cfg.max_message_size);
-    conn.set_compression(cfg.compress_replies);
-    conn.set_max_inflate_ratio(cfg.max_inflate_ratio);
-    conn.set_write_timeout(Some(cfg.write_timeout));
-    conn.set_budget(Some(shared.budget.clone()));
-    // Large byte strings in calls are received straight into their own buffers.
-    conn.set_detach_large_bytes(Some(crate::serializer::SPLICE_THRESHOLD));
     // Long-lived waits (see state_wait.rs): stop reading once the daemon stops, abort a call
     // in progress once it closes.
     let mut stopping = StateWait::new(shared.state.subscribe(), State::Stopping);
@@ -97,23 +90,56 @@ async fn serve(
         cfg.max_oneway_per_connection,
     )));
 
+    // The first bytes tell Pyro4 from Pyro5 (see wire.rs); then the CONNECT.
+    let opening = async {
+        let mut conn =
+            WireConnection::accept(stream, cfg.max_message_size, cfg.pyro4, cfg.hmac_key.clone())
+                .await?;
+        conn.set_compression(cfg.compress_replies);
+        conn.set_max_inflate_ratio(cfg.max_inflate_ratio);
+        conn.set_write_timeout(Some(cfg.write_timeout));
+        conn.set_budget(Some(shared.budget.clone()));
+        // Large byte strings in calls are received straight into their own buffers.
+        conn.set_detach_large_bytes(Some(crate::serializer::SPLICE_THRESHOLD));
+        let first = conn.read_message(None, Some(cfg.frame_timeout)).await;
+        Ok::<_, std::io::Error>((conn, first))
+    };
     let first = tokio::select! {
         _ = stopping.reached() => return,
         _ = entry.kill.notified() => {
             tracing::debug!(target: LOG, "closed to make room for new connections (no CONNECT yet)");
             return;
         }
-        r = tokio::time::timeout(cfg.handshake_timeout, conn.read_message(None, Some(cfg.frame_timeout))) => r,
+        r = tokio::time::timeout(cfg.handshake_timeout, opening) => r,
     };
-    let msg = match first {
+    let (mut conn, msg) = match first {
         Err(_) => {
             tracing::debug!(target: LOG, "no CONNECT within the handshake timeout, closing");
             return;
         }
-        Ok(Ok(Some(m))) => m,
-        Ok(Ok(None)) => return,
-        Ok(Err(e)) => return frame_error(&shared, &mut conn, e).await,
+        Ok(Err(e)) => {
+            tracing::debug!(target: LOG, "connection lost before CONNECT: {e}");
+            return;
+        }
+        Ok(Ok((conn, first))) => (conn, first),
     };
+    let msg = match msg {
+        Ok(Some(m)) => m,
+        Ok(None) => return,
+        Err(FrameError::Hmac(why)) => {
+            // Pyro4 answers a CONNECT it cannot authenticate with CONNECTFAIL (signed with
+            // its own key, if it has one); the client then reports the mismatch itself.
+            tracing::info!(target: LOG, "Pyro4 client refused: {why}");
+            let h = Header::new(msg_type::CONNECTFAIL, 1, 0, 0);
+            let _ = conn
+                .send(h, &[], |b| Serializer::Serpent.encode(&Value::str(why), b))
+                .await;
+            conn.shutdown().await;
+            return;
+        }
+        Err(e) => return frame_error(&shared, &mut conn, e).await,
+    };
+    let wire = conn.version();
     if !handshake(&shared, &mut conn, msg).await {
         conn.shutdown().await;
         return;
@@ -147,6 +173,7 @@ async fn serve(
             msg_type::PING => {
                 let reply =
                     Header::new(msg_type::PING, h.serializer_id, 0, h.seq).with_corr_id(h.corr());
+                // (the Pyro4 reply carries the CORR annotation, as Pyro4's does)
                 let sent = conn
                     .send(reply, &[], |b| {
                         b.extend_from_slice(b"pong");
@@ -174,6 +201,7 @@ async fn serve(
                         conn_id,
                         context: &context,
                         oneway: &oneway,
+                        wire,
                     },
                     &mut closing,
                 )
@@ -196,7 +224,7 @@ async fn serve(
 }
 
 /// Logs a framing error; answers an oversized INVOKE with a ProtocolError when it can.
-async fn frame_error(shared: &Shared, conn: &mut Connection<Socket>, e: FrameError) {
+async fn frame_error(shared: &Shared, conn: &mut WireConnection, e: FrameError) {
     match &e {
         FrameError::Truncated | FrameError::Io(_) => {
             tracing::debug!(target: LOG, "connection lost: {e}");
@@ -224,15 +252,23 @@ async fn frame_error(shared: &Shared, conn: &mut Connection<Socket>, e: FrameErr
 /// Handles the first message; true if the connection may proceed.
 async fn handshake(
     shared: &Shared,
-    conn: &mut Connection<Socket>,
+    conn: &mut WireConnection,
     msg: crate::message::Message,
 ) -> bool {
     let h = msg.header;
     let ser = crate::pyro5::serializer_for_id(h.serializer_id);
+    let v4 = conn.version() == WireVersion::Pyro4;
+    // Pyro4 sends the metadata only when CONNECT asks for it, and as lists.
+    let meta_on_connect = !v4 || h.flags & crate::pyro4::META_ON_CONNECT != 0;
     let (kind, payload) = if h.msg_type != msg_type::CONNECT {
         let why = format!("invalid msg type {} received (expected: 1)", h.msg_type);
         super::quiet::warn_limited!(shared.warn_limit, "protocol error: {why}");
         (msg_type::CONNECTFAIL, Value::Str(why))
+    } else if !v4 && shared.config.hmac_key.is_some() {
+        // A key means "only clients that know it"; Pyro5 cannot prove that.
+        let why = "this server requires Pyro4 with its shared HMAC key; Pyro5 clients are refused";
+        tracing::info!(target: LOG, "Pyro5 client refused: {why}");
+        (msg_type::CONNECTFAIL, Value::str(why))
     } else if let Some(ser) = ser {
         match ser.decode(&msg.payload, &shared.config.limits) {
             Ok(data) => {
@@ -255,11 +291,15 @@ async fn handshake(
                         tracing::info!(target: LOG, "handshake refused: {reason}");
                         (msg_type::CONNECTFAIL, Value::Str(reason))
                     }
+                    (Ok(answer), Some(_)) if !meta_on_connect => (msg_type::CONNECTOK, answer),
                     (Ok(answer), Some(meta)) => (
                         msg_type::CONNECTOK,
                         Value::Map(vec![
                             (Value::str("handshake"), answer),
-                            (Value::str("meta"), meta.to_value()),
+                            (
+                                Value::str("meta"),
+                                if v4 { meta.to_lists_value() } else { meta.to_value() },
+                            ),
                         ]),
                     ),
                     (Ok(_), None) => {
@@ -274,25 +314,39 @@ async fn handshake(
             }
         }
     } else {
-        super::quiet::warn_limited!(
-            shared.warn_limit,
-            "protocol error: unsupported serializer id {} in CONNECT, closing",
-            h.serializer_id
+        // marshal (or pickle...): refused with a reason the client can read, in serpent,
+        // which every Pyro client decodes (it decodes by the reply's serializer id).
+        let name = match (v4, h.serializer_id) {
+            (_, 2) => "marshal".to_string(),
+            (true, 6) => "pickle".to_string(),
+            (_, id) => format!("id {}", if v4 { crate::pyro4::serializer_id_to_v4(id) } else { u16::from(id) }),
+        };
+        let why = format!(
+            "message used serializer that is not accepted: {name} (this server speaks serpent, json{})",
+            if v4 { "" } else { " and msgpack" }
         );
-        return false;
+        super::quiet::warn_limited!(shared.warn_limit, "CONNECT refused: {why}");
+        (msg_type::CONNECTFAIL, Value::Str(why))
     };
     // Answer in the request's serializer; if it is unknown (only possible on the
     // wrong-message-type path) fall back to serpent, which every Pyro client has.
-    let ser = ser.unwrap_or(Serializer::Serpent);
+    let ser = ser
+        .filter(|s| !v4 || *s != Serializer::Msgpack)
+        .unwrap_or(Serializer::Serpent);
+    let f = if v4 && kind == msg_type::CONNECTOK && meta_on_connect {
+        crate::pyro4::META_ON_CONNECT
+    } else {
+        0
+    };
     let header =
-        Header::new(kind, crate::pyro5::serializer_id(ser), 0, h.seq).with_corr_id(h.corr());
+        Header::new(kind, crate::pyro5::serializer_id(ser), f, h.seq).with_corr_id(h.corr());
     let sent = conn.send(header, &[], |b| ser.encode(&payload, b)).await;
     kind == msg_type::CONNECTOK && sent.is_ok()
 }
 
 /// Sends a call's reply; false if the connection is no longer usable.
 async fn send_reply(
-    conn: &mut Connection<Socket>,
+    conn: &mut WireConnection,
     ser: Serializer,
     req: Header,
     reply: route::Reply,
@@ -300,6 +354,7 @@ async fn send_reply(
     let header = |f: u16| {
         Header::new(msg_type::RESULT, req.serializer_id, f, req.seq).with_corr_id(req.corr())
     };
+    let v4 = conn.version() == WireVersion::Pyro4;
     let err = match reply {
         route::Reply::None => return true,
         route::Reply::Stream(id) => {
@@ -309,17 +364,23 @@ async fn send_reply(
                 id: *b"STRM",
                 data: bytes::Bytes::from(id.into_bytes()),
             }];
-            let v = exception::to_value(&RemoteError::exception(
+            let mut v = exception::to_value(&RemoteError::exception(
                 "Pyro5.errors.ProtocolError",
                 "result of call is an iterator",
             ));
+            if v4 {
+                crate::pyro4::dialect::to_pyro4(&mut v);
+            }
             let f = flags::EXCEPTION | flags::ITEMSTREAMRESULT;
             return match conn.encode(header(f), &ann, |b| ser.encode(&v, b)) {
                 Ok(()) => conn.flush_encoded().await.is_ok(),
                 Err(_) => false,
             };
         }
-        route::Reply::Value(v, batch) => {
+        route::Reply::Value(mut v, batch) => {
+            if v4 {
+                crate::pyro4::dialect::to_pyro4(&mut v);
+            }
             let f = if batch { flags::BATCH } else { 0 };
             // Large byte strings are written from `v` itself (vectored), not copied.
             match conn.encode_spliced(header(f), &[], |b, sp| ser.encode_spliced(&v, b, sp)) {
@@ -338,16 +399,22 @@ async fn send_reply(
         }
         route::Reply::Error(e) => e,
     };
-    let v = exception::to_value(&err);
+    let mut v = exception::to_value(&err);
+    if v4 {
+        crate::pyro4::dialect::to_pyro4(&mut v);
+    }
     if conn
         .encode(header(flags::EXCEPTION), &[], |b| ser.encode(&v, b))
         .is_err()
     {
         // The exception itself could not be serialized: send a bare PyroError, as Python does.
-        let fallback = exception::to_value(&RemoteError::exception(
+        let mut fallback = exception::to_value(&RemoteError::exception(
             "Pyro5.errors.PyroError",
             format!("Error serializing exception: {err}"),
         ));
+        if v4 {
+            crate::pyro4::dialect::to_pyro4(&mut fallback);
+        }
         if conn
             .encode(header(flags::EXCEPTION), &[], |b| ser.encode(&fallback, b))
             .is_err()
@@ -361,10 +428,19 @@ async fn send_reply(
 /// Answers a connection over the limit with CONNECTFAIL (if it sends CONNECT promptly), then
 /// closes it.
 pub(super) async fn refuse(shared: Arc<Shared>, stream: Socket) {
-    let mut conn = Connection::new(stream, 64 * 1024);
     let wait = std::time::Duration::from_secs(2);
-    if let Ok(Ok(Some(msg))) = tokio::time::timeout(wait, conn.read_message(None, Some(wait))).await
-    {
+    let cfg = &shared.config;
+    let opening = async {
+        let mut conn = WireConnection::accept(stream, 64 * 1024, cfg.pyro4, cfg.hmac_key.clone())
+            .await
+            .ok()?;
+        let msg = conn.read_message(None, Some(wait)).await;
+        Some((conn, msg))
+    };
+    let Ok(Some((mut conn, first))) = tokio::time::timeout(wait, opening).await else {
+        return;
+    };
+    if let Ok(Some(msg)) = first {
         if let Some(ser) = crate::pyro5::serializer_for_id(msg.header.serializer_id) {
             let h = Header::new(
                 msg_type::CONNECTFAIL,

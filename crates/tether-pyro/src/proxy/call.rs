@@ -120,11 +120,14 @@ impl Proxy {
 
     pub(super) fn decode_result(&self, mut reply: Message) -> Result<Value, RemoteError> {
         let detached = reply.take_detached();
-        let value = self.settings.serializer.decode_detached(
+        let mut value = self.settings.serializer.decode_detached(
             &reply.payload,
             detached,
             &self.settings.limits,
         )?;
+        if self.settings.wire == WireVersion::Pyro4 {
+            crate::pyro4::dialect::to_pyro5(&mut value);
+        }
         let f = reply.header.flags;
         if f & flags::ITEMSTREAMRESULT != 0 {
             return Err(RemoteError::protocol(

@@ -27,7 +27,7 @@ mod streams;
 
 use session::read_reply;
 
-use crate::connection::Connection;
+use crate::wire::{WireConnection, WireVersion};
 use crate::exception;
 use crate::message::Message;
 use crate::metadata::Metadata;
@@ -58,11 +58,13 @@ struct Settings {
     limits: Limits,
     max_message_size: usize,
     tls: Option<tether_tls::ClientTls>,
+    wire: WireVersion,
+    hmac: Option<crate::pyro4::HmacKey>,
 }
 
 /// The live connection and its handshake result.
 struct Live {
-    conn: Connection<Socket>,
+    conn: WireConnection,
     /// The object id this connection's handshake was for (resolved, for PYRONAME/PYROMETA).
     object: String,
     meta: Metadata,
@@ -105,6 +107,8 @@ impl Proxy {
             limits: Limits::default(),
             max_message_size: 64 * 1024 * 1024,
             tls: None,
+            wire: WireVersion::Pyro5,
+            hmac: None,
         }))
     }
 
@@ -164,6 +168,35 @@ impl Proxy {
     /// [`crate::DaemonConfig::tls`] (tether) is on the other end.
     pub fn with_tls(self, tls: tether_tls::ClientTls) -> Proxy {
         self.with(|s| s.tls = Some(tls))
+    }
+
+    /// Speaks another wire version: [`WireVersion::Pyro4`] for a Python Pyro4 daemon (the
+    /// `PYRO:` URIs look the same). Default Pyro5.
+    pub fn with_wire(self, wire: WireVersion) -> Proxy {
+        self.with(|s| s.wire = wire)
+    }
+
+    /// Signs every message with Pyro4's HMAC and requires signed replies (Pyro4's
+    /// `_pyroHmacKey`). Used by the Pyro4 wire only (Pyro5 has no HMAC: use TLS).
+    pub fn with_hmac_key(self, key: crate::pyro4::HmacKey) -> Proxy {
+        self.with(|s| s.hmac = Some(key))
+    }
+
+    /// A proxy to another object with this one's settings (serializer, timeout, wire, key,
+    /// TLS), e.g. for the name server that resolves this proxy's `PYRONAME:`.
+    pub(crate) fn sibling(&self, uri: &str) -> Result<Proxy, RemoteError> {
+        let target = PyroUri::parse(uri)?;
+        Ok(self.with(|s| {
+            s.uri = uri.to_string();
+            s.target = target;
+            s.corr_id = None;
+            s.handshake = Value::str("hello");
+        }))
+    }
+
+    /// The wire version spoken.
+    pub fn wire(&self) -> WireVersion {
+        self.settings.wire
     }
 
     /// The URI as given.

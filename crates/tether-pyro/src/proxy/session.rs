@@ -10,7 +10,7 @@ impl Proxy {
         let (object, location) = match &s.target {
             PyroUri::Direct { object, location } => (object.clone(), location.clone()),
             // Boxed: resolving uses a proxy to the name server, whose `open` lands here again.
-            other => crate::resolve::resolve(other.clone(), s.serializer, s.timeout).await?,
+            other => crate::resolve::resolve(other.clone(), self).await?,
         };
         let (object, location) = (object.as_str(), &location);
         let stream = match location {
@@ -34,7 +34,8 @@ impl Proxy {
                 RemoteError::connection(format!("cannot connect to {location}: {e}")).with_source(e)
             })?),
         };
-        let mut conn = Connection::new(stream, s.max_message_size);
+        let mut conn = WireConnection::new(stream, s.wire, s.max_message_size, s.hmac.clone());
+        let v4 = s.wire == WireVersion::Pyro4;
         conn.set_compression(s.compress);
         // Large byte strings in results are received straight into their own buffers.
         conn.set_detach_large_bytes(Some(crate::serializer::SPLICE_THRESHOLD));
@@ -42,16 +43,27 @@ impl Proxy {
             (Value::str("handshake"), s.handshake.clone()),
             (Value::str("object"), Value::str(object)),
         ]);
+        // Pyro4 asks for the metadata in the reply (Pyro5 always gets it).
+        let f = if v4 { crate::pyro4::META_ON_CONNECT } else { 0 };
         let header = Header::new(
             msg_type::CONNECT,
             crate::pyro5::serializer_id(s.serializer),
-            0,
+            f,
             *seq,
         )
         .with_corr_id(s.corr_id);
         conn.send(header, &[], |b| s.serializer.encode(&hello, b))
             .await?;
-        let reply = read_reply(&mut conn).await?;
+        let reply = read_reply(&mut conn).await.map_err(|e| {
+            if e.kind() == tether_core::ErrorKind::Security {
+                RemoteError::new(
+                    e.kind(),
+                    format!("cannot connect to {location}: {}", e.message()),
+                )
+            } else {
+                e
+            }
+        })?;
         let data = if reply.payload.is_empty() {
             Value::None
         } else {
@@ -67,7 +79,10 @@ impl Proxy {
         };
         match reply.header.msg_type {
             msg_type::CONNECTOK => {
+                // A Pyro4 reply without META_ON_CONNECT is the bare handshake answer.
+                let has_meta = !v4 || reply.header.flags & crate::pyro4::META_ON_CONNECT != 0;
                 let meta = exception::field(&data, "meta")
+                    .filter(|_| has_meta)
                     .map(Metadata::from_value)
                     .unwrap_or_default();
                 let mut live = Live {
@@ -124,7 +139,7 @@ impl Proxy {
     }
 }
 
-pub(super) async fn read_reply(conn: &mut Connection<Socket>) -> Result<Message, RemoteError> {
+pub(super) async fn read_reply(conn: &mut WireConnection) -> Result<Message, RemoteError> {
     conn.read_message(None, None)
         .await?
         .ok_or_else(|| RemoteError::connection("connection closed by the server"))
