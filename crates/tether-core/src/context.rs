@@ -24,6 +24,9 @@ pub struct CallContext {
     pub tls_subject: Option<Arc<TlsSubject>>,
     /// Protocol annotations (Pyro's 4-letter keys with their bytes). Default empty.
     pub annotations: Vec<(String, Vec<u8>)>,
+    /// The wire the call arrived on (`"pyro5"`, `"pyro4"`, ...), for services that answer
+    /// each wire in its own words. Default `None` (a local call).
+    pub protocol: Option<&'static str>,
 }
 
 tokio::task_local! {

@@ -4,7 +4,9 @@
 //!
 //! Methods and what they return (as in Python):
 //! - `echo(message)` → `message`; `oneway_echo(message)` (oneway) → `"bogus return value"`;
-//! - `error()` → `ValueError("this is the generated error from echoserver echo() method")`;
+//! - `error()` → `ValueError("this is the generated error from echoserver echo() method")`
+//!   (on the Pyro4 wire: `"expected error from echoserver error() method"`, as
+//!   `python -m Pyro4.test.echoserver` says);
 //! - `error_with_text()` → `ValueError("the message of the error")`;
 //! - `slow()` → `"Finally, an answer!"` after 5 s; `oneway_slow()` (oneway) likewise;
 //! - `nan()` → `float('nan')`, `inf()` → `float('inf')`;
@@ -147,8 +149,13 @@ impl EchoService {
             }
             "error" => {
                 self.log(format_args!("error: generating exception"));
+                // Pyro4's echo server words it differently; each wire gets its own.
                 Err(RemoteError::value_error(
-                    "this is the generated error from echoserver echo() method",
+                    if call.context.protocol == Some("pyro4") {
+                        "expected error from echoserver error() method"
+                    } else {
+                        "this is the generated error from echoserver echo() method"
+                    },
                 ))
             }
             "error_with_text" => {

@@ -140,6 +140,8 @@ async fn serve(
         Err(e) => return frame_error(&shared, &mut conn, e).await,
     };
     let wire = conn.version();
+    let mut context = context;
+    context.protocol = Some(wire.name());
     if !handshake(&shared, &mut conn, msg).await {
         conn.shutdown().await;
         return;
@@ -185,7 +187,7 @@ async fn serve(
                 }
             }
             msg_type::INVOKE => {
-                let Some(ser) = crate::pyro5::serializer_for_id(h.serializer_id) else {
+                let Some(ser) = accepted_serializer(wire, h.serializer_id) else {
                     super::quiet::warn_limited!(
                         shared.warn_limit,
                         "protocol error: unsupported serializer id {}, closing",
@@ -223,6 +225,14 @@ async fn serve(
     conn.shutdown().await;
 }
 
+/// The serializer for a (translated) header id, if this wire takes it: Pyro5 takes serpent,
+/// json and msgpack; Pyro4 serpent and json (a Pyro4 daemon refuses msgpack by default, and
+/// Pyro4's msgpack is not Pyro5's).
+fn accepted_serializer(wire: WireVersion, id: u8) -> Option<Serializer> {
+    crate::pyro5::serializer_for_id(id)
+        .filter(|s| wire == WireVersion::Pyro5 || *s != Serializer::Msgpack)
+}
+
 /// Logs a framing error; answers an oversized INVOKE with a ProtocolError when it can.
 async fn frame_error(shared: &Shared, conn: &mut WireConnection, e: FrameError) {
     match &e {
@@ -256,8 +266,8 @@ async fn handshake(
     msg: crate::message::Message,
 ) -> bool {
     let h = msg.header;
-    let ser = crate::pyro5::serializer_for_id(h.serializer_id);
     let v4 = conn.version() == WireVersion::Pyro4;
+    let ser = accepted_serializer(conn.version(), h.serializer_id);
     // Pyro4 sends the metadata only when CONNECT asks for it, and as lists.
     let meta_on_connect = !v4 || h.flags & crate::pyro4::META_ON_CONNECT != 0;
     let (kind, payload) = if h.msg_type != msg_type::CONNECT {
@@ -276,6 +286,8 @@ async fn handshake(
                     .and_then(Value::as_str)
                     .map(str::to_string);
                 let meta = match object.as_deref() {
+                    // Pyro4 without META_ON_CONNECT names no object: nothing to look up.
+                    _ if !meta_on_connect => Some(Metadata::default()),
                     Some(DAEMON_OBJECT_ID) => Some(route::daemon_metadata()),
                     Some(id) => shared.object(id).map(|o| Metadata::of(o.as_ref())),
                     None => None,
@@ -316,23 +328,25 @@ async fn handshake(
     } else {
         // marshal (or pickle...): refused with a reason the client can read, in serpent,
         // which every Pyro client decodes (it decodes by the reply's serializer id).
-        let name = match (v4, h.serializer_id) {
-            (_, 2) => "marshal".to_string(),
-            (true, 6) => "pickle".to_string(),
-            (_, id) => format!("id {}", if v4 { crate::pyro4::serializer_id_to_v4(id) } else { u16::from(id) }),
+        let why = if v4 {
+            // Pyro4's own words (its daemon accepts serpent, json and marshal by default).
+            format!(
+                "message used serializer that is not accepted: {} (this server speaks serpent and json)",
+                crate::pyro4::serializer_id_to_v4(h.serializer_id)
+            )
+        } else {
+            let name = match h.serializer_id {
+                2 => "marshal".to_string(),
+                id => format!("id {id}"),
+            };
+            format!("message used serializer that is not accepted: {name} (this server speaks serpent, json and msgpack)")
         };
-        let why = format!(
-            "message used serializer that is not accepted: {name} (this server speaks serpent, json{})",
-            if v4 { "" } else { " and msgpack" }
-        );
         super::quiet::warn_limited!(shared.warn_limit, "CONNECT refused: {why}");
         (msg_type::CONNECTFAIL, Value::Str(why))
     };
     // Answer in the request's serializer; if it is unknown (only possible on the
     // wrong-message-type path) fall back to serpent, which every Pyro client has.
-    let ser = ser
-        .filter(|s| !v4 || *s != Serializer::Msgpack)
-        .unwrap_or(Serializer::Serpent);
+    let ser = ser.unwrap_or(Serializer::Serpent);
     let f = if v4 && kind == msg_type::CONNECTOK && meta_on_connect {
         crate::pyro4::META_ON_CONNECT
     } else {

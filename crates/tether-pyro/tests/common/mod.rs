@@ -53,8 +53,18 @@ impl Drop for Proc {
 /// Starts a Python server whose stdout prints a line containing `marker` followed by a URI;
 /// returns the process and the URI (the last word of that line).
 pub fn start_python_server(args: &[&str], marker: &str) -> (Proc, String) {
+    start_python_server_env(args, &[], marker)
+}
+
+/// [`start_python_server`] with extra environment variables (e.g. `PYRO_HMAC_KEY`).
+pub fn start_python_server_env(
+    args: &[&str],
+    env: &[(&str, &str)],
+    marker: &str,
+) -> (Proc, String) {
     let mut child = Command::new(python())
         .args(args)
+        .envs(env.iter().copied())
         .env("PYTHONUNBUFFERED", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -81,6 +91,16 @@ pub fn start_python_server(args: &[&str], marker: &str) -> (Proc, String) {
 pub fn python_echoserver() -> (Proc, String) {
     start_python_server(
         &["-m", "Pyro5.utils.echoserver", "-H", "127.0.0.1", "-p", "0"],
+        "echo uri:",
+    )
+}
+
+/// Python's Pyro4 echo server on 127.0.0.1, its messages signed with `hmac` when given.
+pub fn python_pyro4_echoserver(hmac: Option<&str>) -> (Proc, String) {
+    let env: Vec<(&str, &str)> = hmac.map(|k| ("PYRO_HMAC_KEY", k)).into_iter().collect();
+    start_python_server_env(
+        &["-m", "Pyro4.test.echoserver", "-H", "127.0.0.1", "-p", "0"],
+        &env,
         "echo uri:",
     )
 }
