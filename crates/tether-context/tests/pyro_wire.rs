@@ -245,3 +245,75 @@ async fn echo_service_from_xml_for_python() {
     );
     timeout(LIMIT, c.close()).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pyro4_names_speak_the_pyro4_wire_on_the_shared_daemon() {
+    use tether_context::remoting::ProxyFactory;
+    use tether_core::Call;
+    let (r, _) = registry();
+    let xml = r#"<objects>
+      <object id="echo" class="tether.echo.EchoService"/>
+      <object id="v5" class="springpython.remoting.pyro.PyroServiceExporter">
+        <property name="service" ref="echo"/><property name="service_name" value="test.echoserver"/>
+        <property name="service_host" value="127.0.0.1"/><property name="service_port" value="0"/>
+      </object>
+      <object id="v4" class="springpython.remoting.pyro.Pyro4ServiceExporter">
+        <property name="service" ref="echo"/><property name="service_name" value="echo4"/>
+        <property name="service_host" value="127.0.0.1"/><property name="service_port" value="0"/>
+      </object>
+    </objects>"#;
+    let srv = ApplicationContext::builder()
+        .registry(r)
+        .xml_str(xml, Some("server.xml"))
+        .start()
+        .await
+        .unwrap();
+    let addrs = srv.holder().server_addrs();
+    assert_eq!(addrs.len(), 1, "Pyro4 and Pyro5 exporters share one daemon");
+    let port = addrs[0].port();
+    let (r, _) = registry();
+    let xml = format!(
+        r#"<objects>
+             <object id="p4" class="springpython.remoting.pyro.Pyro4ProxyFactory">
+               <property name="service_url" value="PYRO:echo4@127.0.0.1:{port}"/>
+             </object>
+             <object id="p5" class="springpython.remoting.pyro.PyroProxyFactory">
+               <property name="service_url" value="PYRO:echo4@127.0.0.1:{port}"/>
+             </object>
+           </objects>"#
+    );
+    let client = ApplicationContext::builder()
+        .registry(r)
+        .xml_str(xml, Some("client.xml"))
+        .start()
+        .await
+        .unwrap();
+    // The echo service words error() after the wire the call came on.
+    for (id, text) in [
+        ("p4", "expected error from echoserver error() method"),
+        ("p5", "this is the generated error from echoserver echo() method"),
+    ] {
+        let inv = client.get_as::<ProxyFactory>(id).unwrap().fresh_invoker().unwrap();
+        let e = timeout(LIMIT, inv.invoke(Call::new("error", vec![])))
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(e.message(), text, "{id}");
+    }
+    // and Python's Pyro4 client calls the same exporter
+    let script = r#"
+import sys, Pyro4
+with Pyro4.Proxy(sys.argv[1]) as p:
+    print(p.echo("from Pyro4"))
+"#;
+    let child = tokio::process::Command::new(python())
+        .arg("-c")
+        .arg(script)
+        .arg(format!("PYRO:echo4@127.0.0.1:{port}"))
+        .kill_on_drop(true)
+        .output();
+    let out = timeout(LIMIT, child).await.unwrap().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "from Pyro4", "{out:?}");
+    client.close().await;
+    timeout(LIMIT, srv.close()).await.unwrap();
+}

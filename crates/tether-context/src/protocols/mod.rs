@@ -2,7 +2,10 @@
 //!
 //! | module | feature | protocol name | class names | URLs |
 //! |---|---|---|---|---|
-//! | `pyro5` | `pyro` (default) | `pyro5` | Spring Python's `PyroServiceExporter`/`PyroProxyFactory` and `Pyro4ServiceExporter`/`Pyro4ProxyFactory`, tether's `tether.pyro.*` | `PYRO:`, `PYRONAME:`, `PYROMETA:`, `PYROLOC://` |
+//! | `pyro5` | `pyro` (default) | `pyro5` | Spring Python's `PyroServiceExporter`/`PyroProxyFactory`, tether's `tether.pyro.*` | `PYRO:`, `PYRONAME:`, `PYROMETA:`, `PYROLOC://` |
+//! | `pyro4` | `pyro` (default) | `pyro4` | Spring Python's `Pyro4ServiceExporter`/`Pyro4ProxyFactory`, tether's `tether.pyro4.*` | `PYRO:`, `PYRONAME:`, `PYROMETA:` (the Pyro4 wire) |
+//!
+//! Pyro4 and Pyro5 exporters on one address share one daemon, which answers both wires.
 //!
 //! ## Adding a protocol
 //! 1. Write the wire in its own crate (codec, server, client), depending on `tether-core`
@@ -20,6 +23,8 @@
 //! registry. A test can register its own protocol the same way
 //! ([`ClassRegistry::register_protocol`](crate::ClassRegistry::register_protocol)).
 
+#[cfg(feature = "pyro")]
+pub mod pyro4;
 #[cfg(feature = "pyro")]
 pub mod pyro5;
 
@@ -39,6 +44,9 @@ pub fn register_builtin(r: &mut ClassRegistry) {
         r.register_not_built(name, HESSIAN_NOT_BUILT);
     }
     #[cfg(feature = "pyro")]
-    r.register_protocol(std::sync::Arc::new(pyro5::Pyro5::default()));
+    {
+        r.register_protocol(std::sync::Arc::new(pyro5::Pyro5::default()));
+        r.register_protocol(std::sync::Arc::new(pyro4::Pyro4::default()));
+    }
     let _ = r;
 }

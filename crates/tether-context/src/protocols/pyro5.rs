@@ -1,9 +1,10 @@
 //! The Pyro5 wire ([`tether_pyro::Daemon`] and [`tether_pyro::Proxy`]) behind [`Protocol`].
 //!
 //! Class names: Spring Python's `PyroServiceExporter`/`PyroProxyFactory` (Pyro 3 in Spring
-//! Python) and `Pyro4ServiceExporter`/`Pyro4ProxyFactory` speak the Pyro5 wire until their own
-//! wires exist (a protocol registered later for the same names replaces these), and tether's
-//! `tether.pyro.ServiceExporter`/`tether.pyro.ProxyFactory`.
+//! Python) speak the Pyro5 wire until the Pyro 3 wire exists (a protocol registered later for
+//! the same names replaces these), and tether's `tether.pyro.ServiceExporter`/
+//! `tether.pyro.ProxyFactory`. The Pyro4 names are in `pyro4.rs`; both protocols share one
+//! daemon per address ([`Protocol::server_key`] `"pyro"`), which answers both wires.
 //!
 //! Server options: `max_message_size`, `max_connections`, `idle_timeout` and
 //! `handshake_timeout` map to [`DaemonConfig`]; TLS settings become [`DaemonConfig::tls`]
@@ -86,7 +87,7 @@ pub const TETHER_PYRO: ClassFamily = ClassFamily {
     log: log_tether,
 };
 
-const FAMILIES: [ClassFamily; 3] = [SPRING_PYRO, SPRING_PYRO4, TETHER_PYRO];
+const FAMILIES: [ClassFamily; 2] = [SPRING_PYRO, TETHER_PYRO];
 
 /// The Pyro5 protocol.
 #[derive(Clone, Debug, Default)]
@@ -151,6 +152,10 @@ impl Protocol for Pyro5 {
         "pyro5"
     }
 
+    fn server_key(&self) -> &'static str {
+        "pyro"
+    }
+
     fn families(&self) -> &[ClassFamily] {
         &FAMILIES
     }
@@ -201,6 +206,17 @@ impl Protocol for Pyro5 {
         url: &str,
         options: &ClientOptions,
     ) -> Result<Arc<dyn Invoker>, TransportError> {
+        Ok(Arc::new(self.make_proxy(url, options)?))
+    }
+}
+
+impl Pyro5 {
+    /// The proxy for `url` with `options` (shared with the Pyro4 protocol).
+    pub(crate) fn make_proxy(
+        &self,
+        url: &str,
+        options: &ClientOptions,
+    ) -> Result<Proxy, TransportError> {
         let bad = |e: tether_core::RemoteError| {
             TransportError::new(TransportErrorKind::BadUrl, e.message())
         };
@@ -220,13 +236,11 @@ impl Protocol for Pyro5 {
         if let Some(tls) = &options.tls {
             p = p.with_tls(tether_tls::ClientTls::new(tls)?);
         }
-        Ok(Arc::new(p))
+        Ok(p)
     }
-}
 
-impl Pyro5 {
     /// The daemon settings for `options` (host and port still to be set).
-    fn daemon_config(&self, options: &ServerOptions) -> Result<DaemonConfig, TransportError> {
+    pub(crate) fn daemon_config(&self, options: &ServerOptions) -> Result<DaemonConfig, TransportError> {
         let mut config = self.config.clone().unwrap_or_default();
         let l = &options.limits;
         if let Some(n) = l.max_message_size {
@@ -251,7 +265,7 @@ impl Pyro5 {
 
     /// Binds on a helper thread through the current runtime's handle (lifecycle hooks are
     /// synchronous; the accept loop lands on the caller's runtime).
-    fn start(
+    pub(crate) fn start(
         &self,
         config: DaemonConfig,
         unix: Option<&std::path::Path>,

@@ -121,7 +121,7 @@ impl DaemonHolder {
             format_args!("Registering {name} at {host}:{port} with the {word} server"),
         );
         let addr = resolve(host, port)?;
-        let key: Key = (protocol.name(), addr);
+        let key: Key = (protocol.server_key(), addr);
         let mut st = self.lock();
         match st.slots.entry(key) {
             std::collections::hash_map::Entry::Vacant(vacant) => {

@@ -71,6 +71,13 @@ pub trait Protocol: Send + Sync + 'static {
     /// echo-server --protocol NAME` finds the protocol by it.
     fn name(&self) -> &'static str;
 
+    /// Which servers it shares: exporters on one address share one server when their
+    /// protocols have the same key. Default: [`name`](Protocol::name). Pyro4 and Pyro5 both
+    /// return `"pyro"`: one daemon answers both wires on one port.
+    fn server_key(&self) -> &'static str {
+        self.name()
+    }
+
     /// The class names it answers to.
     fn families(&self) -> &[ClassFamily];
 

@@ -1,0 +1,96 @@
+//! The Pyro4 wire behind [`Protocol`]: Spring Python's `Pyro4ServiceExporter`/
+//! `Pyro4ProxyFactory` and tether's `tether.pyro4.ServiceExporter`/`tether.pyro4.ProxyFactory`.
+//!
+//! Exporters start (or join) the same daemon as the Pyro5 names ([`Protocol::server_key`]
+//! `"pyro"`): a tether daemon answers Pyro4 and Pyro5 clients on one port, each in its own
+//! wire. Proxies speak Pyro4 (protocol 48) to the URL's daemon, which may be Python's Pyro4.
+//! Options are the Pyro5 protocol's (see `pyro5.rs`); TLS works as Pyro4's `SSL=True`.
+
+use super::pyro5::{Pyro5, SPRING_PYRO4};
+use crate::remoting::{
+    ClassFamily, ClientOptions, ExportServer, LogSite, Protocol, ServerOptions, TransportError,
+};
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tether_core::{Invoker, Value};
+use tether_pyro::WireVersion;
+
+fn log_tether4(site: LogSite, args: fmt::Arguments<'_>) {
+    match site {
+        LogSite::Exporter => tracing::debug!(target: "tether.pyro4.ServiceExporter", "{args}"),
+        _ => tracing::debug!(target: "tether.pyro4.DaemonHolder", "{args}"),
+    }
+}
+
+/// tether's own Pyro4 names.
+pub const TETHER_PYRO4: ClassFamily = ClassFamily {
+    exporter: "tether.pyro4.ServiceExporter",
+    proxy: "tether.pyro4.ProxyFactory",
+    word: "Pyro4",
+    log: log_tether4,
+};
+
+const FAMILIES: [ClassFamily; 2] = [SPRING_PYRO4, TETHER_PYRO4];
+
+/// The Pyro4 protocol.
+#[derive(Clone, Debug, Default)]
+pub struct Pyro4 {
+    /// The daemon side and the proxy options are the Pyro5 protocol's.
+    pub pyro: Pyro5,
+}
+
+impl Protocol for Pyro4 {
+    fn name(&self) -> &'static str {
+        "pyro4"
+    }
+
+    fn server_key(&self) -> &'static str {
+        "pyro"
+    }
+
+    fn families(&self) -> &[ClassFamily] {
+        &FAMILIES
+    }
+
+    fn url_prefixes(&self) -> &[&'static str] {
+        &["PYRO:", "PYRONAME:", "PYROMETA:"]
+    }
+
+    /// Never: `PYRO:` URLs look the same on both wires, and the generic
+    /// `tether.ProxyFactory` and `tether call` take them as Pyro5; Pyro4 is chosen by its class
+    /// names or by name (`tether call --protocol pyro4`).
+    fn claims(&self, _url: &str) -> bool {
+        false
+    }
+
+    fn bind(
+        &self,
+        host: &str,
+        addr: SocketAddr,
+        options: &ServerOptions,
+    ) -> Result<Arc<dyn ExportServer>, TransportError> {
+        self.pyro.bind(host, addr, options)
+    }
+
+    fn bind_unix(
+        &self,
+        path: &std::path::Path,
+        options: &ServerOptions,
+    ) -> Result<Arc<dyn ExportServer>, TransportError> {
+        self.pyro.bind_unix(path, options)
+    }
+
+    fn repr(&self, value: &Value, options: &ClientOptions) -> String {
+        self.pyro.repr(value, options)
+    }
+
+    fn proxy(
+        &self,
+        url: &str,
+        options: &ClientOptions,
+    ) -> Result<Arc<dyn Invoker>, TransportError> {
+        let p = self.pyro.make_proxy(url, options)?;
+        Ok(Arc::new(p.with_wire(WireVersion::Pyro4)))
+    }
+}
