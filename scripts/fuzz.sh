@@ -38,7 +38,7 @@ for t in "${TARGETS[@]}"; do
     start=$(date +%s)
     log="$(mktemp)"
     if ! (cd fuzz && cargo +nightly fuzz run -O "$t" "corpus/$t" "seeds/$t" -- \
-            -runs="$RUNS" -max_len=65536 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1) \
+            -runs="$RUNS" -max_len=65536 -rss_limit_mb=6144 -malloc_limit_mb=2048 -timeout=10 -print_final_stats=1) \
             >"$log" 2>&1; then
         tail -40 "$log"
         echo "fuzz.sh: $t FAILED (input under fuzz/artifacts/$t/)"

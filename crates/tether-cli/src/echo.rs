@@ -41,8 +41,23 @@ pub(crate) struct EchoServerArgs {
     #[arg(long, value_name = "PEM", requires = "tls_cert")]
     tls_ca: Option<std::path::PathBuf>,
     /// Ask for a client certificate: none, optional or required.
-    #[arg(long, default_value = "none", requires = "tls_cert")]
+    #[arg(long, default_value = "none")]
     cert_reqs: String,
+    /// Serve TLS with the files `tether pki DIR` wrote: DIR/server-cert.pem and
+    /// server-key.pem, and DIR/ca-chain.pem for client certificates.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["tls_cert", "tls_ca"])]
+    tls: Option<std::path::PathBuf>,
+    /// Require a client certificate signed by the CAs (same as --cert-reqs required).
+    #[arg(long)]
+    require_client_cert: bool,
+    /// Password of the encrypted keys in --tls DIR.
+    #[arg(long, value_name = "PASSWORD", requires = "tls")]
+    tls_password: Option<String>,
+    /// Shared secret Pyro4 clients must sign their messages with (Pyro4's HMAC; Pyro5
+    /// clients are then refused). Default: the PYRO_HMAC_KEY environment variable, as
+    /// Pyro4's echo server reads it.
+    #[arg(short = 'k', long = "key", value_name = "KEY")]
+    hmac_key: Option<String>,
 }
 
 pub(crate) async fn echo_server(registry: ClassRegistry, args: EchoServerArgs) -> ExitCode {
@@ -75,16 +90,50 @@ async fn serve(registry: ClassRegistry, args: EchoServerArgs) -> Result<(), Stri
     })?;
     say("Starting tether's built-in test echo server.");
     let mut options = ServerOptions::default();
-    if let Some(cert) = &args.tls_cert {
-        let mut tls =
-            tether_tls::ServerTlsSettings::new(cert, args.tls_key.as_ref().unwrap_or(cert));
-        tls.key_password = args.tls_key_password.clone();
-        tls.ca_certs = args.tls_ca.clone();
-        tls.cert_reqs = args
-            .cert_reqs
-            .parse()
-            .map_err(|e: tether_tls::TlsError| e.to_string())?;
-        options = options.with_tls(tls);
+    let mut cert_reqs: tether_tls::CertReqs = args
+        .cert_reqs
+        .parse()
+        .map_err(|e: tether_tls::TlsError| e.to_string())?;
+    if args.require_client_cert {
+        cert_reqs = tether_tls::CertReqs::Required;
+    }
+    let tls = match (&args.tls_cert, &args.tls) {
+        (Some(cert), _) => {
+            let mut tls =
+                tether_tls::ServerTlsSettings::new(cert, args.tls_key.as_ref().unwrap_or(cert));
+            tls.key_password = args.tls_key_password.clone();
+            tls.ca_certs = args.tls_ca.clone();
+            Some(tls)
+        }
+        (None, Some(dir)) => {
+            let mut tls = tether_tls::ServerTlsSettings::new(
+                dir.join("server-cert.pem"),
+                dir.join("server-key.pem"),
+            );
+            tls.key_password = args.tls_password.clone();
+            tls.ca_certs = Some(dir.join("ca-chain.pem"));
+            Some(tls)
+        }
+        (None, None) => None,
+    };
+    match tls {
+        Some(mut tls) => {
+            tls.cert_reqs = cert_reqs;
+            options = options.with_tls(tls);
+        }
+        None if cert_reqs != tether_tls::CertReqs::None => {
+            return Err("--cert-reqs and --require-client-cert need TLS (--tls DIR or --tls-cert)".into());
+        }
+        None => {}
+    }
+    let hmac = args
+        .hmac_key
+        .clone()
+        .or_else(|| std::env::var("PYRO_HMAC_KEY").ok().filter(|k| !k.is_empty()));
+    if let Some(key) = hmac {
+        options = options.with_hmac_key(key);
+    } else if args.protocol == "pyro4" {
+        say("Warning: HMAC key not set. Anyone can connect to this server!");
     }
     let server = match &args.unixsocket {
         Some(path) => protocol.bind_unix(path, &options),

@@ -48,6 +48,18 @@ pub(crate) struct TargetArgs {
     /// Password of an encrypted --tls-key.
     #[arg(long, value_name = "PASSWORD", requires = "tls_cert")]
     pub tls_key_password: Option<String>,
+    /// TLS with the files `tether pki DIR` wrote: DIR/ca-chain.pem as the CAs, and
+    /// DIR/client-cert.pem + client-key.pem as the client certificate.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["tls_ca", "tls_cert"])]
+    pub tls: Option<PathBuf>,
+    /// The wire protocol by name (e.g. pyro4: `PYRO:` URLs look the same for Pyro4 and
+    /// Pyro5); default: the protocol that claims the URL.
+    #[arg(long, value_name = "NAME")]
+    pub protocol: Option<String>,
+    /// Shared secret to sign messages with (Pyro4's HMAC key; with --protocol pyro4).
+    /// Default: the PYRO_HMAC_KEY environment variable, if set, as Pyro4 reads it.
+    #[arg(long, value_name = "KEY")]
+    pub hmac_key: Option<String>,
 }
 
 /// A failure before any call was made, with its exit code.
@@ -108,6 +120,22 @@ impl TargetArgs {
             tls.key_password = self.tls_key_password.clone();
             o.tls = Some(tls);
         }
+        if let Some(dir) = &self.tls {
+            let mut tls = tether_tls::ClientTlsSettings::new(dir.join("ca-chain.pem"));
+            tls.certfile = Some(dir.join("client-cert.pem"));
+            tls.keyfile = Some(dir.join("client-key.pem"));
+            tls.key_password = self.tls_key_password.clone();
+            o.tls = Some(tls);
+        }
+        o.hmac_key = self
+            .hmac_key
+            .clone()
+            .or_else(|| std::env::var("PYRO_HMAC_KEY").ok().filter(|k| !k.is_empty()));
+        if o.hmac_key.is_some() && self.protocol.as_deref() != Some("pyro4") {
+            return Err(Failure::usage(
+                "--hmac-key (or PYRO_HMAC_KEY) signs Pyro4 messages: add --protocol pyro4",
+            ));
+        }
         Ok(o)
     }
 
@@ -119,11 +147,20 @@ impl TargetArgs {
     ) -> Result<Resolved, Failure> {
         if self.context.is_empty() {
             let options = self.client_options()?;
-            let protocol = registry
-                .protocols()
-                .for_url(target)
-                .map_err(|e| Failure::config(e.to_string()))?
-                .clone();
+            let protocols = registry.protocols();
+            let protocol = match &self.protocol {
+                Some(name) => protocols.by_name(name).ok_or_else(|| {
+                    let names: Vec<&str> = protocols.iter().map(|p| p.name()).collect();
+                    Failure::usage(format!(
+                        "no protocol called {name:?} (registered: {})",
+                        names.join(", ")
+                    ))
+                })?,
+                None => protocols
+                    .for_url(target)
+                    .map_err(|e| Failure::config(e.to_string()))?,
+            }
+            .clone();
             // Parse the URL and options now, so a mistake is reported before any call.
             protocol
                 .proxy(target, &options)
@@ -134,9 +171,15 @@ impl TargetArgs {
                 options,
             });
         }
-        if self.serializer.is_some() || self.timeout.is_some() || self.tls_ca.is_some() {
+        if self.serializer.is_some()
+            || self.timeout.is_some()
+            || self.tls_ca.is_some()
+            || self.tls.is_some()
+            || self.protocol.is_some()
+            || self.hmac_key.is_some()
+        {
             return Err(Failure::usage(
-                "with --context the object's own configuration decides serializer, timeout and TLS; set them in the context file",
+                "with --context the object's own configuration decides protocol, serializer, timeout, TLS and key; set them in the context file",
             ));
         }
         let mut b = ApplicationContext::builder().registry(registry);

@@ -5,7 +5,7 @@
 use std::process::{Command, Output};
 
 mod common;
-use common::{python, python_echoserver, root, start, uri_of};
+use common::{python, python_echoserver, root, start, uri_of, Proc};
 
 fn tether(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tether"))
@@ -313,5 +313,114 @@ with Pyro5.api.Proxy(sys.argv[1]) as p:
         text(&py.stderr)
     );
     let _ = server.0.wait();
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn call_reaches_a_python_pyro4_server_with_and_without_a_key() {
+    for key in [None, Some("k3y")] {
+        let mut cmd = Command::new(python());
+        cmd.args(["-u", "-m", "Pyro4.test.echoserver", "-H", "127.0.0.1", "-p", "0"]);
+        if let Some(k) = key {
+            cmd.env("PYRO_HMAC_KEY", k);
+        }
+        let (_py, lines) = start(&mut cmd);
+        let uri = uri_of(&lines);
+        let mut args = vec!["call", "--protocol", "pyro4"];
+        if let Some(k) = key {
+            args.extend(["--hmac-key", k]);
+        }
+        let mut echo = args.clone();
+        echo.extend([uri.as_str(), "echo", "('x', 1, None)"]);
+        let out = tether(&echo);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(text(&out.stdout).trim_end(), "('x', 1, None)");
+        let mut error = args.clone();
+        error.extend([uri.as_str(), "error"]);
+        let out = tether(&error);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("ValueError: expected error from echoserver error() method"),
+            "{}",
+            text(&out.stderr)
+        );
+        let mut shutdown = args.clone();
+        shutdown.extend([uri.as_str(), "shutdown"]);
+        assert!(tether(&shutdown).status.success());
+    }
+    // a key without --protocol pyro4 is a usage error
+    let out = tether(&["call", "--hmac-key", "k", "PYRO:x@127.0.0.1:1", "echo"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}
+
+#[test]
+fn echo_server_tls_dir_requires_client_certs_and_call_reaches_a_python_ssl_server() {
+    let dir = std::env::temp_dir().join(format!("tether-cli-tlsdir-{}", std::process::id()));
+    let d = |f: &str| dir.join(f).to_str().unwrap().to_string();
+    assert!(tether(&["pki", dir.to_str().unwrap()]).status.success());
+    // tether echo-server --tls DIR --require-client-cert, with its log on stderr
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tether"));
+    cmd.args(["echo-server", "-H", "127.0.0.1", "-p", "0", "--tls"])
+        .arg(&dir)
+        .arg("--require-client-cert")
+        .env("RUST_LOG", "error")
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut server = Proc(child);
+    let uri = {
+        use std::io::BufRead;
+        std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .find(|l| l.starts_with("echo uri:"))
+            .unwrap()
+            .trim_start_matches("echo uri: ")
+            .to_string()
+    };
+    let out = tether(&["call", "--tls", dir.to_str().unwrap(), &uri, "echo", "'mutual'"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim_end(), "'mutual'");
+    // Python Pyro5 without a client certificate: refused; it learns only that the
+    // connection closed, and the server logs the refusal at ERROR with the address.
+    let code = r#"
+import sys, Pyro5.api, Pyro5.errors
+c = Pyro5.api.config
+c.SSL = True
+c.SSL_CACERTS = sys.argv[2] + "/ca-chain.pem"
+try:
+    Pyro5.api.Proxy(sys.argv[1]).echo(1)
+    print("served")
+except Pyro5.errors.CommunicationError as e:
+    print("refused")
+"#;
+    let py = Command::new(python())
+        .args(["-c", code, &uri, dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(text(&py.stdout).trim(), "refused", "{}", text(&py.stderr));
+    let _ = server.0.kill();
+    let _ = server.0.wait();
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut { stderr }, &mut log).unwrap();
+    assert!(
+        log.contains("ERROR") && log.contains("TLS client refused") && log.contains("from_addr=127.0.0.1:"),
+        "{log}"
+    );
+
+    // tether call --tls-ca against Python's Pyro5 echoserver with SSL (server certificate only)
+    let (_py, lines) = start(
+        Command::new(python())
+            .args(["-u", "-m", "Pyro5.utils.echoserver", "-H", "localhost", "-p", "0"])
+            .env("PYRO_SSL", "1")
+            .env("PYRO_SSL_SERVERCERT", d("server-cert.pem"))
+            .env("PYRO_SSL_SERVERKEY", d("server-key.pem")),
+    );
+    let py_uri = uri_of(&lines);
+    let out = tether(&["call", "--tls-ca", &d("ca-chain.pem"), &py_uri, "echo", "[1, 'two']"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim_end(), "[1, 'two']");
+    let _ = tether(&["call", "--tls-ca", &d("ca-chain.pem"), &py_uri, "shutdown"]);
     std::fs::remove_dir_all(dir).ok();
 }

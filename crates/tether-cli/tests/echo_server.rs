@@ -111,3 +111,55 @@ fn echo_server_on_a_unix_socket_stops_on_sigterm() {
     assert!(!sock.exists(), "socket file left behind");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// echo_client4.py's lines without the one intended difference (marshal: Python's Pyro4
+/// takes it, tether refuses it with a reason).
+fn run_client4(uri: &str, ser: &str, key: &str) -> String {
+    let script = root().join("crates/tether-pyro/tests/python/echo_client4.py");
+    let out = Command::new(python())
+        .arg(script)
+        .args([uri, ser, key])
+        .env("PYTHONHASHSEED", "0")
+        .output()
+        .expect("run python client");
+    assert!(
+        out.status.success(),
+        "client failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("marshal refused"))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+#[test]
+fn echo_server_pyro4_with_a_key_matches_pythons_pyro4_echoserver() {
+    let key = "pyro4 key";
+    let (mut tether, lines) = start(
+        Command::new(env!("CARGO_BIN_EXE_tether"))
+            .args(["echo-server", "--protocol", "pyro4", "-H", "127.0.0.1", "-p", "0"])
+            .env("PYRO_HMAC_KEY", key),
+    );
+    assert_eq!(lines[0], "Starting tether's built-in test echo server.");
+    let tether_uri = uri_of(&lines);
+    let (mut py, lines) = start(
+        Command::new(python())
+            .args(["-u", "-m", "Pyro4.test.echoserver", "-H", "127.0.0.1", "-p", "0"])
+            .env("PYRO_HMAC_KEY", key),
+    );
+    let py_uri = uri_of(&lines);
+    for ser in ["serpent", "json"] {
+        let a = run_client4(&py_uri, ser, key);
+        let b = run_client4(&tether_uri, ser, key);
+        assert!(a.ends_with("done\n"), "{a}");
+        assert_eq!(a, b, "{ser}: tether echo-server --protocol pyro4 differs from Pyro4's");
+    }
+    let shutdown = "import sys, Pyro4; p = Pyro4.Proxy(sys.argv[1]); p._pyroHmacKey = b'pyro4 key'; p.shutdown()";
+    call_python(shutdown, &tether_uri);
+    assert!(wait_exit(&mut tether).success());
+    call_python(shutdown, &py_uri);
+    let _ = wait_exit(&mut py);
+}

@@ -142,7 +142,23 @@ impl ServerTls {
                     ));
                 }
                 Ok(Err(e)) => {
-                    tracing::debug!(target: LOG, %from, "TLS handshake failed: {e}");
+                    // A client certificate missing or not signed by the CAs is a refusal
+                    // (ERROR, with the address); anything else (a scanner, plain TCP) DEBUG.
+                    let refused = e
+                        .get_ref()
+                        .and_then(|i| i.downcast_ref::<rustls::Error>())
+                        .is_some_and(|r| {
+                            matches!(
+                                r,
+                                rustls::Error::NoCertificatesPresented
+                                    | rustls::Error::InvalidCertificate(_)
+                            )
+                        });
+                    if refused && error_budget() {
+                        tracing::error!(target: LOG, "TLS client refused: {e}, from_addr={from}");
+                    } else {
+                        tracing::debug!(target: LOG, %from, "TLS handshake failed: {e}");
+                    }
                     return Err(TlsError::new(
                         TlsErrorKind::Handshake,
                         format!("TLS handshake with {from} failed: {e}"),
@@ -176,10 +192,28 @@ impl ServerTls {
                     .map_err(|r| format!("{r}, from_addr={from}")),
             };
             if let Err(reason) = verdict {
-                tracing::error!(target: LOG, "{reason}");
+                if error_budget() {
+                    tracing::error!(target: LOG, "{reason}");
+                }
                 return Err(TlsError::new(TlsErrorKind::Refused, reason));
             }
         }
         Ok(Accepted { stream, subject })
     }
+}
+
+/// Whether another refusal may be logged at ERROR now: at most 10 a second, so a client
+/// hammering the port with bad certificates cannot flood the log (the rest go to DEBUG).
+fn error_budget() -> bool {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static WINDOW: AtomicU64 = AtomicU64::new(0);
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    if WINDOW.swap(now, Ordering::Relaxed) != now {
+        COUNT.store(0, Ordering::Relaxed);
+    }
+    COUNT.fetch_add(1, Ordering::Relaxed) < 10
 }

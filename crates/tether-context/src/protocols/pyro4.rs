@@ -90,7 +90,8 @@ impl Protocol for Pyro4 {
         url: &str,
         options: &ClientOptions,
     ) -> Result<Arc<dyn Invoker>, TransportError> {
-        let p = self.pyro.make_proxy(url, options)?;
-        Ok(Arc::new(p.with_wire(WireVersion::Pyro4)))
+        Ok(Arc::new(
+            self.pyro.make_proxy(url, options, WireVersion::Pyro4)?,
+        ))
     }
 }

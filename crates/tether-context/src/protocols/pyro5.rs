@@ -9,8 +9,9 @@
 //! Server options: `max_message_size`, `max_connections`, `idle_timeout` and
 //! `handshake_timeout` map to [`DaemonConfig`]; TLS settings become [`DaemonConfig::tls`]
 //! (Pyro5 over TLS, what Python's Pyro5 does with `SSL=True`; the TLS handshake shares the
-//! handshake timeout). Client options: `timeout`, `serializer` (`serpent`, `json`,
-//! `msgpack`), TLS ([`Proxy::with_tls`]).
+//! handshake timeout); `hmac_key` becomes [`DaemonConfig::hmac_key`] (Pyro4 clients must
+//! sign, Pyro5 clients are refused). Client options: `timeout`, `serializer` (`serpent`,
+//! `json`, `msgpack`), TLS ([`Proxy::with_tls`]); `hmac_key` only on the Pyro4 names.
 //!
 //! `Daemon::bind` is async while lifecycle hooks are not; the bind runs on a short-lived helper
 //! thread through the current runtime's handle, so it works on multi-thread and current-thread
@@ -26,7 +27,7 @@ use std::sync::Arc;
 use tether_core::python::BytesForm;
 use tether_core::{BoxFuture, Dispatch, Invoker, Value};
 use tether_pyro::serializer::Serializer;
-use tether_pyro::{Daemon, DaemonConfig, Proxy};
+use tether_pyro::{Daemon, DaemonConfig, HmacKey, Proxy, WireVersion};
 
 fn log_pyro(site: LogSite, args: fmt::Arguments<'_>) {
     match site {
@@ -206,7 +207,7 @@ impl Protocol for Pyro5 {
         url: &str,
         options: &ClientOptions,
     ) -> Result<Arc<dyn Invoker>, TransportError> {
-        Ok(Arc::new(self.make_proxy(url, options)?))
+        Ok(Arc::new(self.make_proxy(url, options, WireVersion::Pyro5)?))
     }
 }
 
@@ -216,6 +217,7 @@ impl Pyro5 {
         &self,
         url: &str,
         options: &ClientOptions,
+        wire: WireVersion,
     ) -> Result<Proxy, TransportError> {
         let bad = |e: tether_core::RemoteError| {
             TransportError::new(TransportErrorKind::BadUrl, e.message())
@@ -236,7 +238,16 @@ impl Pyro5 {
         if let Some(tls) = &options.tls {
             p = p.with_tls(tether_tls::ClientTls::new(tls)?);
         }
-        Ok(p)
+        if let Some(key) = &options.hmac_key {
+            if wire == WireVersion::Pyro5 {
+                return Err(TransportError::new(
+                    TransportErrorKind::Unsupported,
+                    "Pyro5 has no message signing (hmac_key): use TLS, or the Pyro4 class names for Pyro4's HMAC",
+                ));
+            }
+            p = p.with_hmac_key(HmacKey::new(key.as_bytes()));
+        }
+        Ok(p.with_wire(wire))
     }
 
     /// The daemon settings for `options` (host and port still to be set).
@@ -254,6 +265,9 @@ impl Pyro5 {
         }
         if let Some(t) = l.handshake_timeout {
             config.handshake_timeout = t;
+        }
+        if let Some(key) = &options.hmac_key {
+            config.hmac_key = Some(HmacKey::new(key.as_bytes()));
         }
         if let Some(tls) = &options.tls {
             let mut tls = tls.clone();

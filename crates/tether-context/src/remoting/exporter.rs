@@ -43,6 +43,7 @@ pub struct ServiceExporter {
     protocol: Arc<dyn Protocol>,
     tls: TlsProps,
     limits: ServerLimits,
+    hmac_key: Option<String>,
     service: Option<ServiceTarget>,
     service_name: Option<String>,
     service_host: Option<String>,
@@ -61,6 +62,7 @@ impl ServiceExporter {
             family,
             protocol,
             tls: TlsProps::default(),
+            hmac_key: None,
             limits: ServerLimits::default(),
             service: None,
             service_name: None,
@@ -139,6 +141,7 @@ impl ServiceExporter {
         Ok(ServerOptions {
             tls: self.tls.server()?,
             limits: self.limits,
+            hmac_key: self.hmac_key.clone(),
         })
     }
 
@@ -222,12 +225,13 @@ impl Component for ServiceExporter {
                     )
                 }
             }
+            "hmac_key" => self.hmac_key = super::options::text_prop(name, &value)?,
             other => {
                 if self.tls.set(other, &value)? || self.limits.set(other, &value)? {
                     return Ok(());
                 }
                 return Err(format!(
-                    "has no property '{other}' (expected one of {}, {}, {})",
+                    "has no property '{other}' (expected one of {}, hmac_key, {}, {})",
                     PARAMS.join(", "),
                     TLS_PROPS.join(", "),
                     LIMIT_PROPS.join(", ")

@@ -13,6 +13,7 @@
 //! | `max_connections` | connections served at once | the protocol's (Pyro5: 1024) |
 //! | `idle_timeout` | seconds a connection may stay silent after its handshake | the protocol's (Pyro5: none) |
 //! | `handshake_timeout` | seconds from accept to a finished (TLS and protocol) handshake | the protocol's (Pyro5: 10) |
+//! | `hmac_key` | shared secret every message is signed with (Pyro4's HMAC; a Pyro daemon with one refuses Pyro5 clients, which cannot sign); wires without signing refuse it | none |
 //!
 //! | property (proxy factory) | meaning | default |
 //! |---|---|---|
@@ -20,6 +21,7 @@
 //! | `certfile` / `keyfile` / `key_password` | a client certificate | none |
 //! | `timeout` | seconds for one call | none |
 //! | `serializer` | the wire's value encoding (Pyro: `serpent`, `json`, `msgpack`) | the protocol's |
+//! | `hmac_key` | shared secret every message is signed with (Pyro4's HMAC); wires without signing refuse it | none |
 
 use crate::value::ContextValue;
 use std::path::PathBuf;
@@ -50,6 +52,8 @@ pub struct ServerOptions {
     pub tls: Option<ServerTlsSettings>,
     /// Limits; default: every limit the protocol's own.
     pub limits: ServerLimits,
+    /// Shared secret messages are signed with (Pyro4's HMAC). Default `None`: no signing.
+    pub hmac_key: Option<String>,
 }
 
 impl ServerOptions {
@@ -70,11 +74,20 @@ impl ServerOptions {
         self
     }
 
+    /// With a shared secret for message signing.
+    pub fn with_hmac_key(mut self, key: impl Into<String>) -> Self {
+        self.hmac_key = Some(key.into());
+        self
+    }
+
     /// What differs from `other`, in words, for the "two exporters disagree" error.
     pub(crate) fn difference(&self, other: &ServerOptions) -> String {
         let mut d = Vec::new();
         if self.tls != other.tls {
             d.push("TLS settings");
+        }
+        if self.hmac_key != other.hmac_key {
+            d.push("hmac_key");
         }
         let (a, b) = (&self.limits, &other.limits);
         if a.max_message_size != b.max_message_size {
@@ -104,6 +117,8 @@ pub struct ClientOptions {
     /// The wire's value encoding by name (Pyro: `serpent`, `json`, `msgpack`); default `None`
     /// (the protocol's default).
     pub serializer: Option<String>,
+    /// Shared secret messages are signed with (Pyro4's HMAC). Default `None`: no signing.
+    pub hmac_key: Option<String>,
 }
 
 impl ClientOptions {

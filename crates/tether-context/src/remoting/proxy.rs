@@ -51,7 +51,7 @@ impl Invoker for NoUrl {
     }
 }
 
-const PROPS: [&str; 3] = ["service_url", "timeout", "serializer"];
+const PROPS: [&str; 4] = ["service_url", "timeout", "serializer", "hmac_key"];
 
 impl ProxyFactory {
     /// A proxy factory of class `family` speaking `protocol`, with no URL yet.
@@ -174,6 +174,7 @@ impl Component for ProxyFactory {
             }
             "timeout" => self.options.timeout = timeout_prop(name, &value)?,
             "serializer" => self.options.serializer = text_prop(name, &value)?,
+            "hmac_key" => self.options.hmac_key = text_prop(name, &value)?,
             other => {
                 if !self.tls.set(other, &value)? {
                     return Err(format!(
