@@ -1,5 +1,5 @@
-"""Writes the seed corpus of every fuzz target from the real peers: Pyro5's own serializers and
-message framing (Python), and the project's XML context files. Run with the Python that has the
+"""Writes the seed corpus of every fuzz target from the real peers: Pyro5's and Pyro4's own
+serializers and message framing (Python), and the project's XML context files. Run with the Python that has the
 peers installed: scripts/fuzz.sh does.
 
     python fuzz/seeds.py OUT_DIR
@@ -61,6 +61,27 @@ for ser_name, ser_id in ids.items():
           protocol.SendingMessage(protocol.MSG_INVOKE, protocol.FLAGS_COMPRESSED, 9, ser_id, big).data)
     Pyro5.api.config.COMPRESSION = False
 write("pyro5_frame", "ping", protocol.SendingMessage(protocol.MSG_PING, 0, 1, 42, b"ping").data)
+
+# Pyro4 frames, as Python's Pyro4 4.82 writes them (unsigned and signed with the key "fuzz").
+import Pyro4.message as m4
+import Pyro4.util as u4
+for ser_name in ("serpent", "json"):
+    ser = u4.get_serializer(ser_name)
+    for key in (None, b"fuzz"):
+        tag = "%s-%s" % (ser_name, "hmac" if key else "plain")
+        hello, _ = ser.serializeData({"handshake": "hello", "object": "test.echoserver"})
+        write("pyro4_frame", tag + "-connect",
+              m4.Message(m4.MSG_CONNECT, hello, ser.serializer_id, m4.FLAGS_META_ON_CONNECT, 0,
+                         hmac_key=key).to_bytes())
+        call, _ = ser.serializeCall("test.echoserver", "echo", ("Hello", [1, 2.5]), {})
+        write("pyro4_frame", tag + "-invoke",
+              m4.Message(m4.MSG_INVOKE, call, ser.serializer_id, 0, 1,
+                         annotations={"CORR": b"0123456789abcdef"}, hmac_key=key).to_bytes())
+        big, _ = ser.serializeCall("o", "echo", ("x" * 5000,), {}, compress=True)
+        write("pyro4_frame", tag + "-compressed",
+              m4.Message(m4.MSG_INVOKE, big, ser.serializer_id, m4.FLAGS_COMPRESSED, 2,
+                         hmac_key=key).to_bytes())
+write("pyro4_frame", "ping", m4.Message(m4.MSG_PING, b"ping", 42, 0, 0).to_bytes())
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 for f in glob.glob(os.path.join(root, "crates/tether-context/tests/fixtures/*.xml")) + \

@@ -46,7 +46,7 @@ if ((${#missing_apt[@]})); then
         || fail "apt-get install ${missing_apt[*]}"
 fi
 
-# --- 2. Python peers (Pyro5, serpent, msgpack) in <repo>/.venv ----------------------------------
+# --- 2. Python peers (Pyro5, Pyro4, serpent, msgpack) in <repo>/.venv ----------------------------------
 VENV="$ROOT/.venv"
 REQS="$ROOT/scripts/requirements-peers.txt"
 PY="${PYTHON:-python3}"
@@ -92,7 +92,7 @@ if ! peers_ok; then
     peers_ok || fail "Python peers at the pinned versions after pip install"
 fi
 export TETHER_PYTHON="$VENV/bin/python"
-echo "Python peers: $("$TETHER_PYTHON" -c 'import Pyro5, serpent, msgpack; print("Pyro5", Pyro5.__version__, "serpent", serpent.__version__, "msgpack", ".".join(map(str, msgpack.version)))')"
+echo "Python peers: $("$TETHER_PYTHON" -c 'import Pyro5, Pyro4, serpent, msgpack; print("Pyro5", Pyro5.__version__, "Pyro4", Pyro4.__version__, "serpent", serpent.__version__, "msgpack", ".".join(map(str, msgpack.version)))')"
 
 [ "$PEERS_ONLY" -eq 1 ] && exit 0
 

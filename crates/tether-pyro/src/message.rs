@@ -288,6 +288,90 @@ pub enum EncodeError<E> {
     },
 }
 
+impl Message {
+    /// Builds a message from a validated Pyro4 header and its body, in Pyro5's terms (see
+    /// [`crate::pyro4`]): the u16-length annotation chunks split off, the `HMAC` checked with
+    /// `hmac` (Pyro4's rule: with a key a valid one is required, without a key none may be
+    /// present), `CORR` moved into the correlation id, the payload inflated within `max_size`
+    /// and `inflate_ratio`.
+    pub fn from_pyro4_body(
+        h4: crate::pyro4::Header4,
+        body: Bytes,
+        hmac: Option<&crate::pyro4::HmacKey>,
+        max_size: usize,
+        inflate_ratio: usize,
+    ) -> Result<Message, FrameError> {
+        use crate::pyro4::hmac::HMAC_ID;
+        const CORR_ID: [u8; 4] = *b"CORR";
+        let mut body = body;
+        if body.len() as u64 != h4.body_len() {
+            return Err(FrameError::BadAnnotations(
+                "body length does not match the header",
+            ));
+        }
+        let mut chunks = body.split_to(h4.annotations_len as usize);
+        let mut annotations: Vec<Annotation> = Vec::new();
+        while !chunks.is_empty() {
+            if chunks.len() < 6 {
+                return Err(FrameError::BadAnnotations("truncated chunk header"));
+            }
+            let mut id = [0u8; 4];
+            id.copy_from_slice(&chunks[..4]);
+            let len = u16::from_be_bytes([chunks[4], chunks[5]]) as usize;
+            if len > chunks.len() - 6 {
+                return Err(FrameError::BadAnnotations(
+                    "annotation chunk length exceeds remaining data",
+                ));
+            }
+            let _ = chunks.split_to(6);
+            let data = chunks.split_to(len);
+            // A dict on the Python side: a repeated id replaces the earlier one.
+            annotations.retain(|a| a.id != id);
+            annotations.push(Annotation { id, data });
+        }
+        let given = annotations.iter().position(|a| a.id == HMAC_ID);
+        match (hmac, given) {
+            (Some(key), Some(i)) => {
+                let ok = key.verify(
+                    &annotations[i].data,
+                    &body,
+                    annotations.iter().map(|a| (a.id, &a.data[..])),
+                );
+                if !ok {
+                    return Err(FrameError::Hmac("message hmac mismatch"));
+                }
+                annotations.remove(i);
+            }
+            (None, None) => {}
+            _ => return Err(FrameError::Hmac("hmac key config not symmetric")),
+        }
+        let mut header = crate::pyro4::normalize(h4);
+        if let Some(i) = annotations.iter().position(|a| a.id == CORR_ID) {
+            let corr = annotations.remove(i);
+            if let Ok(id) = <[u8; 16]>::try_from(&corr.data[..]) {
+                header = header.with_corr_id(Some(id));
+            }
+        }
+        if header.flags & flags::COMPRESSED != 0 {
+            let max = max_size;
+            let cap = max.min(
+                body.len()
+                    .saturating_mul(inflate_ratio)
+                    .max(INFLATE_ALLOWANCE),
+            );
+            body = inflate(&body, cap)?;
+            header.flags &= !flags::COMPRESSED;
+        }
+        header.data_len = body.len() as u32;
+        Ok(Message {
+            header,
+            annotations,
+            payload: body,
+            detached: None,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,12 +6,8 @@
 //! if smaller), then signs.
 
 use super::*;
-use crate::message::inflate;
 use crate::pyro4::hmac::{HMAC_ID, HMAC_LEN};
-use crate::pyro4::{
-    flags_from_v4, flags_to_v4, serializer_id_from_v4, serializer_id_to_v4, Header4, HmacKey,
-    Pyro4,
-};
+use crate::pyro4::{flags_to_v4, normalize, serializer_id_to_v4, Header4, HmacKey, Pyro4};
 use crate::pyro5::flags;
 
 /// Pyro4 compresses only payloads at least this long.
@@ -34,68 +30,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S, Pyro4> {
             Ok(None) => return Ok(None),
             Err(e) => return Err(e.map_header(normalize)),
         };
-        let h4 = f.header;
-        let mut body = f.body;
-        let mut chunks = body.split_to(h4.annotations_len as usize);
-        let mut annotations: Vec<Annotation> = Vec::new();
-        while !chunks.is_empty() {
-            if chunks.len() < 6 {
-                return Err(FrameError::BadAnnotations("truncated chunk header"));
-            }
-            let mut id = [0u8; 4];
-            id.copy_from_slice(&chunks[..4]);
-            let len = u16::from_be_bytes([chunks[4], chunks[5]]) as usize;
-            if len > chunks.len() - 6 {
-                return Err(FrameError::BadAnnotations(
-                    "annotation chunk length exceeds remaining data",
-                ));
-            }
-            let _ = chunks.split_to(6);
-            let data = chunks.split_to(len);
-            // A dict on the Python side: a repeated id replaces the earlier one.
-            annotations.retain(|a| a.id != id);
-            annotations.push(Annotation { id, data });
-        }
-        let given = annotations.iter().position(|a| a.id == HMAC_ID);
-        match (hmac, given) {
-            (Some(key), Some(i)) => {
-                let ok = key.verify(
-                    &annotations[i].data,
-                    &body,
-                    annotations.iter().map(|a| (a.id, &a.data[..])),
-                );
-                if !ok {
-                    return Err(FrameError::Hmac("message hmac mismatch"));
-                }
-                annotations.remove(i);
-            }
-            (None, None) => {}
-            _ => return Err(FrameError::Hmac("hmac key config not symmetric")),
-        }
-        let mut header = normalize(h4);
-        if let Some(i) = annotations.iter().position(|a| a.id == CORR_ID) {
-            let corr = annotations.remove(i);
-            if let Ok(id) = <[u8; 16]>::try_from(&corr.data[..]) {
-                header = header.with_corr_id(Some(id));
-            }
-        }
-        if header.flags & flags::COMPRESSED != 0 {
-            let max = self.max_message_size;
-            let cap = max.min(
-                body.len()
-                    .saturating_mul(self.inflate_ratio)
-                    .max(crate::message::INFLATE_ALLOWANCE),
-            );
-            body = inflate(&body, cap)?;
-            header.flags &= !flags::COMPRESSED;
-        }
-        header.data_len = body.len() as u32;
-        Ok(Some(Message {
-            header,
-            annotations,
-            payload: body,
-            detached: None,
-        }))
+        Message::from_pyro4_body(f.header, f.body, hmac, self.max_message_size, self.inflate_ratio)
+            .map(Some)
     }
 
     /// Encodes a message given in Pyro5 terms as a Pyro4 message into the write buffer (send
@@ -217,19 +153,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S, Pyro4> {
         out[..hs].copy_from_slice(&head);
         Ok(())
     }
-}
-
-/// A Pyro4 header in Pyro5 terms (lengths as declared; the annotations are parsed apart).
-fn normalize(h: Header4) -> Header {
-    let mut out = Header::new(
-        u8::try_from(h.msg_type).unwrap_or(0),
-        serializer_id_from_v4(h.serializer_id),
-        flags_from_v4(h.flags),
-        h.seq,
-    );
-    out.data_len = h.data_len;
-    out.annotations_len = u32::from(h.annotations_len);
-    out
 }
 
 #[cfg(test)]

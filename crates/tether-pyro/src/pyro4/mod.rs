@@ -28,3 +28,17 @@ pub use ids::{flags_from_v4, flags_to_v4, serializer_id_from_v4, serializer_id_t
 /// uses, set on a translated CONNECT that asked for the metadata in the reply (and on the
 /// CONNECTOK that carries it). It never reaches a Pyro5 wire.
 pub const META_ON_CONNECT: u16 = 0x8000;
+
+/// A Pyro4 header in Pyro5 terms (lengths as declared; the annotations are parsed apart).
+pub fn normalize(h: Header4) -> crate::pyro5::Header {
+    let mut out = crate::pyro5::Header::new(
+        u8::try_from(h.msg_type).unwrap_or(0),
+        serializer_id_from_v4(h.serializer_id),
+        flags_from_v4(h.flags),
+        h.seq,
+    );
+    out.data_len = h.data_len;
+    out.annotations_len = u32::from(h.annotations_len);
+    out
+}
+
