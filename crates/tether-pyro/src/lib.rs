@@ -37,6 +37,7 @@ pub mod exception;
 pub mod framing;
 pub mod message;
 pub mod metadata;
+pub mod naming;
 pub mod proxy;
 pub mod pyro4;
 pub mod pyro5;

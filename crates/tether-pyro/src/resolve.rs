@@ -7,7 +7,6 @@
 //! also try UDP broadcast discovery, which tether does not do yet).
 //! Resolution happens at every (re)connect, so a re-registered object is found again.
 
-use crate::exception::{class_of, field};
 use crate::wire::WireVersion;
 use crate::uri::{Location, PyroUri, NS_PORT};
 use crate::Proxy;
@@ -85,28 +84,12 @@ async fn resolve_inner(uri: PyroUri, via: Proxy) -> Result<(String, Location), R
     }
 }
 
-/// A URI from a name server reply: a `Pyro5.core.URI` class dict
-/// (`state = (protocol, object, sockname, host, port)`) or a URI string.
+/// A URI from a name server reply: a URI class dict or a URI string.
 fn uri_from_value(v: &Value) -> Option<PyroUri> {
-    if let Value::Str(s) = v {
-        return PyroUri::parse(s).ok();
+    match PyroUri::from_value(v)? {
+        d @ PyroUri::Direct { .. } => Some(d),
+        _ => None,
     }
-    if !class_of(v)?.ends_with(".core.URI") {
-        return None;
-    }
-    let state = field(v, "state")?.as_seq()?;
-    let [_, object, sockname, host, port] = state else {
-        return None;
-    };
-    let object = object.as_str()?.to_string();
-    let location = match sockname {
-        Value::Str(path) => Location::Unix(path.clone()),
-        _ => Location::Tcp {
-            host: host.as_str()?.to_string(),
-            port: u16::try_from(port.as_i64()?).ok()?,
-        },
-    };
-    Some(PyroUri::Direct { object, location })
 }
 
 #[cfg(test)]

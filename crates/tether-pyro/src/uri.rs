@@ -6,7 +6,7 @@
 //! resolved by `resolve.rs` when a proxy connects.
 
 use std::fmt;
-use tether_core::RemoteError;
+use tether_core::{RemoteError, Value};
 
 /// Default name server port (for PYRONAME/PYROMETA without a port).
 pub const NS_PORT: u16 = 9090;
@@ -165,6 +165,84 @@ impl PyroUri {
         }
     }
 
+    /// The URI as Pyro's URI class dict (`{'__class__': 'Pyro5.core.URI', 'state':
+    /// (protocol, object, sockname, host, port)}`), what a name server's `lookup` returns.
+    pub fn to_value(&self) -> Value {
+        let (proto, object, sockname, host, port) = match self {
+            PyroUri::Direct { object, location } => match location {
+                Location::Tcp { host, port } => (
+                    "PYRO",
+                    object.clone(),
+                    Value::None,
+                    Value::str(host.as_str()),
+                    Value::Int(i64::from(*port)),
+                ),
+                Location::Unix(path) => (
+                    "PYRO",
+                    object.clone(),
+                    Value::str(path.as_str()),
+                    Value::None,
+                    Value::Int(0),
+                ),
+            },
+            PyroUri::Name { name, ns } => {
+                let (h, p) = ns_parts(ns);
+                ("PYRONAME", name.clone(), Value::None, h, p)
+            }
+            PyroUri::Meta { meta, ns } => {
+                let (h, p) = ns_parts(ns);
+                ("PYROMETA", meta.join(","), Value::None, h, p)
+            }
+        };
+        Value::Map(vec![
+            (Value::str("__class__"), Value::str("Pyro5.core.URI")),
+            (
+                Value::str("state"),
+                Value::Tuple(vec![Value::str(proto), Value::Str(object), sockname, host, port]),
+            ),
+        ])
+    }
+
+    /// A URI from Pyro's URI class dict (any Pyro version's) or a URI string.
+    pub fn from_value(v: &Value) -> Option<PyroUri> {
+        if let Value::Str(s) = v {
+            return PyroUri::parse(s).ok();
+        }
+        let class = v.get("__class__")?.as_str()?;
+        if !class.ends_with(".core.URI") {
+            return None;
+        }
+        let state = v.get("state")?.as_seq()?;
+        let [proto, object, sockname, host, port] = state else {
+            return None;
+        };
+        let object = object.as_str()?.to_string();
+        let ns = || -> Option<Option<(String, u16)>> {
+            Some(match host {
+                Value::Str(h) => Some((h.clone(), u16::try_from(port.as_i64().unwrap_or(i64::from(NS_PORT))).ok()?)),
+                _ => None,
+            })
+        };
+        match proto.as_str()? {
+            "PYRO" => {
+                let location = match sockname {
+                    Value::Str(path) => Location::Unix(path.clone()),
+                    _ => Location::Tcp {
+                        host: host.as_str()?.to_string(),
+                        port: u16::try_from(port.as_i64()?).ok()?,
+                    },
+                };
+                Some(PyroUri::Direct { object, location })
+            }
+            "PYRONAME" => Some(PyroUri::Name { name: object, ns: ns()? }),
+            "PYROMETA" => Some(PyroUri::Meta {
+                meta: object.split(',').map(str::to_string).collect(),
+                ns: ns()?,
+            }),
+            _ => None,
+        }
+    }
+
     /// The object id and location of a direct URI; a name-server URI must be resolved first
     /// (`resolve::resolve`, which a proxy does when it connects).
     pub fn direct(&self) -> Result<(&str, &Location), RemoteError> {
@@ -174,6 +252,13 @@ impl PyroUri {
                 "{self} is not a direct uri: it needs resolving through a name server"
             ))),
         }
+    }
+}
+
+fn ns_parts(ns: &Option<(String, u16)>) -> (Value, Value) {
+    match ns {
+        Some((h, p)) => (Value::str(h.as_str()), Value::Int(i64::from(*p))),
+        None => (Value::None, Value::None),
     }
 }
 
