@@ -29,6 +29,7 @@ mod bench;
 mod call;
 mod echo;
 mod logging;
+mod ns;
 mod pki;
 mod run;
 mod target;
@@ -62,6 +63,9 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Write the sample PKI (root CA, signing CA, server and client certificates) into DIR.
     Pki(pki::PkiArgs),
+    /// Run a Pyro name server, or (with a command: list, lookup, register, remove, ping, ...)
+    /// query one, like Pyro's nsc.
+    Ns(ns::NsArgs),
 }
 
 /// Parses the process's arguments and runs the command with `registry`'s classes and
@@ -102,6 +106,7 @@ where
             Command::Call(a) => call::call(registry, a).await,
             Command::Bench(a) => bench::bench(registry, a).await,
             Command::Pki(a) => pki::pki(a),
+            Command::Ns(a) => ns::ns(a).await,
         }
     })
 }

@@ -3,12 +3,12 @@
 //! (`Pyro.NameServer.lookup(name)`), `PYROMETA:m1,m2[@ns]` asks it for any object carrying all
 //! the tags (`yplookup(meta_all, None, False)`) and takes the first match.
 //!
-//! Without `@nshost`, the name server is looked for at `localhost:9090` only (Python would
-//! also try UDP broadcast discovery, which tether does not do yet).
+//! Without `@nshost`, the name server is looked for as Python's `locate_ns` does: at
+//! `localhost:9090`, then by UDP broadcast ([`crate::naming::locate_ns`]).
 //! Resolution happens at every (re)connect, so a re-registered object is found again.
 
 use crate::wire::WireVersion;
-use crate::uri::{Location, PyroUri, NS_PORT};
+use crate::uri::{Location, PyroUri};
 use crate::Proxy;
 use tether_core::{BoxFuture, Call, RemoteError, Value};
 
@@ -30,17 +30,21 @@ pub fn resolve(
 
 async fn resolve_inner(uri: PyroUri, via: Proxy) -> Result<(String, Location), RemoteError> {
     let uri = &uri;
+    let via = &via;
     let ns_proxy = |ns: &Option<(String, u16)>| {
-        let (host, port) = ns
-            .clone()
-            .unwrap_or_else(|| ("localhost".to_string(), NS_PORT));
-        let loc = Location::Tcp { host, port };
-        via.sibling(&format!("PYRO:{NAME_SERVER_ID}@{loc}"))
+        let ns = ns.clone();
+        async move {
+            let (host, port) = match &ns {
+                Some((h, p)) => (Some(h.as_str()), Some(*p)),
+                None => (None, None),
+            };
+            crate::naming::locate_ns(host, port, Some(via)).await
+        }
     };
     let found = match uri {
         PyroUri::Direct { object, location } => return Ok((object.clone(), location.clone())),
         PyroUri::Name { name, ns } => {
-            let ns = ns_proxy(ns)?;
+            let ns = ns_proxy(ns).await?;
             let r = ns
                 .call(Call::new("lookup", vec![Value::str(name.as_str())]))
                 .await;
@@ -48,7 +52,7 @@ async fn resolve_inner(uri: PyroUri, via: Proxy) -> Result<(String, Location), R
             r.map_err(|e| RemoteError::config(format!("cannot resolve {uri}: {e}")))?
         }
         PyroUri::Meta { meta, ns } => {
-            let ns = ns_proxy(ns)?;
+            let ns = ns_proxy(ns).await?;
             let tags = Value::Set(meta.iter().map(|m| Value::str(m.as_str())).collect());
             // Pyro4's name server has no yplookup; its list() takes the metadata filters.
             let call = match via.wire() {

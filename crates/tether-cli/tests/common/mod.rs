@@ -36,6 +36,12 @@ impl Drop for Proc {
 
 /// Starts a server and returns it with the lines it printed up to and including `echo uri:`.
 pub fn start(cmd: &mut Command) -> (Proc, Vec<String>) {
+    start_until(cmd, "echo uri:")
+}
+
+/// Starts a server and returns it with the lines it printed up to the first one starting with
+/// `marker`.
+pub fn start_until(cmd: &mut Command, marker: &'static str) -> (Proc, Vec<String>) {
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -47,7 +53,7 @@ pub fn start(cmd: &mut Command) -> (Proc, Vec<String>) {
     std::thread::spawn(move || {
         let mut lines = Vec::new();
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let done = line.starts_with("echo uri:");
+            let done = line.starts_with(marker);
             lines.push(line);
             if done {
                 let _ = tx.send(lines.clone());
@@ -56,7 +62,7 @@ pub fn start(cmd: &mut Command) -> (Proc, Vec<String>) {
     });
     let lines = rx
         .recv_timeout(Duration::from_secs(30))
-        .expect("no 'echo uri:' line within 30 s");
+        .expect("no marker line within 30 s");
     (proc, lines)
 }
 

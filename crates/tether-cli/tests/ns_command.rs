@@ -1,0 +1,140 @@
+//! `tether ns` as a black box: the server prints its URI like Python's, Python's own `nsc`
+//! drives it unchanged, `tether ns list|lookup|register|remove|ping` print what `nsc` prints
+//! (against tether's server and Python's), registrations survive a restart with `--storage`,
+//! and the server stops on SIGTERM.
+
+use std::process::{Command, Output};
+use std::time::Duration;
+
+mod common;
+use common::{python, start_until, Proc};
+
+fn tether(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tether"))
+        .args(args)
+        .output()
+        .expect("run tether")
+}
+
+fn nsc(args: &[&str]) -> Output {
+    Command::new(python())
+        .args(["-m", "Pyro5.nsc"])
+        .args(args)
+        .output()
+        .expect("run nsc")
+}
+
+fn text(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The output with each printed metadata set's items sorted (Python prints a set in hash
+/// order, tether sorted).
+fn sorted_sets(s: &str) -> String {
+    s.lines()
+        .map(|l| match (l.find('{'), l.rfind('}')) {
+            (Some(a), Some(b)) if a < b => {
+                let mut items: Vec<&str> = l[a + 1..b].split(", ").collect();
+                items.sort();
+                format!("{}{{{}}}{}\n", &l[..a], items.join(", "), &l[b + 1..])
+            }
+            _ => format!("{l}\n"),
+        })
+        .collect()
+}
+
+fn start_ns(storage: &std::path::Path) -> (Proc, String) {
+    let (p, lines) = start_until(
+        Command::new(env!("CARGO_BIN_EXE_tether")).args(["ns", "-n", "127.0.0.1", "-p", "0", "--storage"]).arg(storage),
+        "URI = ",
+    );
+    (p, lines.last().unwrap().trim_start_matches("URI = ").to_string())
+}
+
+fn sigterm(p: &mut Proc) {
+    let pid = p.0.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let start = std::time::Instant::now();
+    while p.0.try_wait().unwrap().is_none() {
+        assert!(start.elapsed() < Duration::from_secs(20), "ns did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn tether_ns_with_pythons_nsc_and_its_own_commands() {
+    let dir = std::env::temp_dir().join(format!("tether-cli-ns-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let storage = dir.join("ns.sqlite");
+    let _ = std::fs::remove_file(&storage);
+    let (mut server, uri) = start_ns(&storage);
+    let port = uri.rsplit(':').next().unwrap().to_string();
+    let at = ["-n", "127.0.0.1", "-p", port.as_str()];
+    let ours = |cmd: &[&str]| {
+        let mut a = vec!["ns"];
+        a.extend(cmd);
+        a.extend(at);
+        tether(&a)
+    };
+    let theirs = |cmd: &[&str]| {
+        let mut a = at.to_vec();
+        a.extend(cmd);
+        nsc(&a)
+    };
+    // Python's nsc registers, tether's command shows it, and the other way round
+    assert_eq!(text(&theirs(&["register", "py.one", "PYRO:one@localhost:1111"])), "Registered py.one\n");
+    let o = ours(&["register", "rs.two", "PYRO:two@localhost:2222"]);
+    assert!(o.status.success());
+    assert_eq!(text(&o), "Registered rs.two\n");
+    assert_eq!(text(&ours(&["setmeta", "rs.two", "blue", "red"])), "Metadata updated\n");
+    for cmd in [
+        vec!["ping"],
+        vec!["list"],
+        vec!["list", "rs."],
+        vec!["listmatching", "py.*"],
+        vec!["lookup", "rs.two"],
+        vec!["yplookup_all", "red"],
+        vec!["yplookup_any", "blue", "green"],
+        vec!["lookup", "nope"],
+    ] {
+        let (a, b) = (ours(&cmd), theirs(&cmd));
+        assert_eq!(
+            sorted_sets(&text(&a)),
+            sorted_sets(&text(&b)),
+            "tether ns {cmd:?} prints what nsc prints"
+        );
+    }
+    assert_eq!(ours(&["lookup", "nope"]).status.code(), Some(1));
+    assert_eq!(text(&ours(&["remove", "py.one"])), "Removed py.one\n");
+    assert_eq!(text(&theirs(&["remove", "py.one"])), "Nothing removed\n");
+    // a restart with the same storage keeps the registration
+    sigterm(&mut server);
+    let (mut server, uri2) = start_ns(&storage);
+    let port2 = uri2.rsplit(':').next().unwrap().to_string();
+    let o = tether(&["ns", "lookup", "rs.two", "-n", "127.0.0.1", "-p", &port2]);
+    assert_eq!(text(&o), "PYRO:two@localhost:2222\nmetadata: {'blue', 'red'}\n");
+    sigterm(&mut server);
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn tether_ns_commands_against_pythons_name_server() {
+    let (_py, lines) = start_until(
+        Command::new(python()).args(["-u", "-m", "Pyro5.nameserver", "-n", "127.0.0.1", "-p", "0"]),
+        "URI = ",
+    );
+    let uri = lines.last().unwrap().trim_start_matches("URI = ").to_string();
+    let port = uri.rsplit(':').next().unwrap().to_string();
+    let at = ["-n", "127.0.0.1", "-p", port.as_str()];
+    let mut reg = vec!["ns", "register", "x.y", "PYRO:x@localhost:9"];
+    reg.extend(at);
+    assert_eq!(text(&tether(&reg)), "Registered x.y\n");
+    let mut list = vec!["ns", "list"];
+    list.extend(at);
+    let mut nsc_list = at.to_vec();
+    nsc_list.push("list");
+    assert_eq!(text(&tether(&list)), text(&nsc(&nsc_list)));
+    let mut ping = vec!["ns", "ping"];
+    ping.extend(at);
+    assert_eq!(text(&tether(&ping)), "Name server ping ok.\n");
+}
