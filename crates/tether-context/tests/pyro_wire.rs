@@ -317,3 +317,138 @@ with Pyro4.Proxy(sys.argv[1]) as p:
     client.close().await;
     timeout(LIMIT, srv.close()).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exporters_register_in_a_name_server_and_leave_on_shutdown() {
+    use tether_pyro::naming::{NameServerConfig, NameServerHandle};
+    let ns = NameServerHandle::start(NameServerConfig {
+        host: "127.0.0.1".into(),
+        port: 0,
+        broadcast_port: None,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let ns_port = ns.local_addr().unwrap().port();
+    // Python's own name server too: an exporter registers wherever it is told.
+    let mut py_ns = std::process::Command::new(python())
+        .args(["-u", "-m", "Pyro5.nameserver", "-n", "127.0.0.1", "-p", "0", "-x"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let py_uri = {
+        use std::io::BufRead;
+        let out = py_ns.stdout.take().unwrap();
+        std::io::BufReader::new(out)
+            .lines()
+            .map_while(Result::ok)
+            .find(|l| l.starts_with("URI = "))
+            .unwrap()
+            .trim_start_matches("URI = ")
+            .to_string()
+    };
+    let (r, _) = registry();
+    let xml = format!(
+        r#"<objects>
+      <object id="svc" class="test.RemoteService1"/>
+      <object id="v5" class="springpython.remoting.pyro.PyroServiceExporter">
+        <property name="service" ref="svc"/><property name="service_name" value="example.five"/>
+        <property name="service_host" value="127.0.0.1"/><property name="service_port" value="0"/>
+        <property name="name_server" value="{}"/>
+        <property name="metadata"><list><value>class:RemoteService1</value></list></property>
+      </object>
+      <object id="v4" class="springpython.remoting.pyro.Pyro4ServiceExporter">
+        <property name="service" ref="svc"/><property name="service_name" value="example.four"/>
+        <property name="service_host" value="127.0.0.1"/><property name="service_port" value="0"/>
+        <property name="name_server" value="127.0.0.1:{ns_port}"/>
+      </object>
+      <object id="py" class="tether.pyro.ServiceExporter">
+        <property name="service" ref="svc"/><property name="service_name" value="example.py"/>
+        <property name="service_host" value="127.0.0.1"/><property name="service_port" value="0"/>
+        <property name="name_server" value="{py_uri}"/>
+      </object>
+    </objects>"#,
+        ns.uri()
+    );
+    let srv = ApplicationContext::builder()
+        .registry(r)
+        .xml_str(xml, Some("server.xml"))
+        .start()
+        .await
+        .unwrap();
+    let names = |ns: &NameServerHandle| -> Vec<(String, Vec<String>)> {
+        ns.name_server()
+            .entries()
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.name, e.metadata))
+            .collect()
+    };
+    let listed = names(&ns);
+    assert!(listed.contains(&("example.five".into(), vec!["class:RemoteService1".into()])), "{listed:?}");
+    assert!(listed.iter().any(|(n, _)| n == "example.four"), "{listed:?}");
+    // Clients find them by name, and by metadata.
+    let (r, _) = registry();
+    let xml = format!(
+        r#"<objects>
+             <object id="by_name" class="springpython.remoting.pyro.PyroProxyFactory">
+               <property name="service_url" value="PYRONAME:example.four@127.0.0.1:{ns_port}"/>
+             </object>
+             <object id="by_meta" class="springpython.remoting.pyro.Pyro4ProxyFactory">
+               <property name="service_url" value="PYROMETA:class:RemoteService1@127.0.0.1:{ns_port}"/>
+             </object>
+             <object id="in_python_ns" class="tether.pyro.ProxyFactory">
+               <property name="service_url" value="PYRONAME:example.py@{}"/>
+             </object>
+           </objects>"#,
+        py_uri.rsplit('@').next().unwrap()
+    );
+    let client = ApplicationContext::builder()
+        .registry(r)
+        .xml_str(xml, Some("client.xml"))
+        .start()
+        .await
+        .unwrap();
+    for id in ["by_name", "by_meta", "in_python_ns"] {
+        let svc = client.get::<dyn RemoteService1>(id).unwrap();
+        let got = timeout(LIMIT, svc.get_data(id.into())).await.unwrap().unwrap();
+        assert_eq!(got, format!("You got remote data => {id}"));
+    }
+    client.close().await;
+    // A graceful shutdown removes them again.
+    timeout(LIMIT, srv.close()).await.unwrap();
+    let listed = names(&ns);
+    assert_eq!(listed.len(), 1, "only the name server itself is left: {listed:?}");
+    let check = std::process::Command::new(python())
+        .args(["-c", "import sys, Pyro5.api; print(sorted(Pyro5.api.Proxy(sys.argv[1]).list()))", &py_uri])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&check.stdout).trim(), "['Pyro.NameServer']");
+    let _ = py_ns.kill();
+    let _ = py_ns.wait();
+    ns.shutdown().await;
+
+    // A name server that is not there: the start fails, naming the object.
+    let (r, _) = registry();
+    let unused = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = unused.local_addr().unwrap().port();
+    drop(unused);
+    let xml = format!(
+        r#"<objects>
+      <object id="svc" class="test.RemoteService1"/>
+      <object id="lonely" class="tether.pyro.ServiceExporter">
+        <property name="service" ref="svc"/><property name="service_name" value="x"/>
+        <property name="service_host" value="127.0.0.1"/><property name="service_port" value="0"/>
+        <property name="name_server" value="127.0.0.1:{dead}"/>
+      </object>
+    </objects>"#
+    );
+    let e = ApplicationContext::builder()
+        .registry(r)
+        .xml_str(xml, Some("lonely.xml"))
+        .start()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("lonely.xml:") && e.contains("'lonely'") && e.contains("name server"), "{e}");
+}

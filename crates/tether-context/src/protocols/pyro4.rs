@@ -85,6 +85,28 @@ impl Protocol for Pyro4 {
         self.pyro.repr(value, options)
     }
 
+    fn publish(
+        &self,
+        directory: &str,
+        name: &str,
+        url: &str,
+        metadata: &[String],
+        options: &ClientOptions,
+    ) -> Result<(), TransportError> {
+        let call = super::pyro5::register_call(name, url, metadata);
+        self.pyro.name_server_call(directory, call, options, WireVersion::Pyro4)
+    }
+
+    fn unpublish(
+        &self,
+        directory: &str,
+        name: &str,
+        options: &ClientOptions,
+    ) -> Result<(), TransportError> {
+        let call = tether_core::Call::new("remove", vec![Value::str(name)]);
+        self.pyro.name_server_call(directory, call, options, WireVersion::Pyro4)
+    }
+
     fn proxy(
         &self,
         url: &str,

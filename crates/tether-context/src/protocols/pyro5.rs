@@ -209,9 +209,114 @@ impl Protocol for Pyro5 {
     ) -> Result<Arc<dyn Invoker>, TransportError> {
         Ok(Arc::new(self.make_proxy(url, options, WireVersion::Pyro5)?))
     }
+
+    /// Registers in a Pyro name server (`register(name, uri, metadata=...)`).
+    fn publish(
+        &self,
+        directory: &str,
+        name: &str,
+        url: &str,
+        metadata: &[String],
+        options: &ClientOptions,
+    ) -> Result<(), TransportError> {
+        let call = register_call(name, url, metadata);
+        self.name_server_call(directory, call, options, WireVersion::Pyro5)
+    }
+
+    /// Removes from a Pyro name server (`remove(name)`).
+    fn unpublish(
+        &self,
+        directory: &str,
+        name: &str,
+        options: &ClientOptions,
+    ) -> Result<(), TransportError> {
+        let call = tether_core::Call::new("remove", vec![Value::str(name)]);
+        self.name_server_call(directory, call, options, WireVersion::Pyro5)
+    }
+}
+
+/// `register(name, url, metadata=tags)`.
+pub(crate) fn register_call(name: &str, url: &str, metadata: &[String]) -> tether_core::Call {
+    let tags = Value::Set(metadata.iter().map(|t| Value::str(t.as_str())).collect());
+    tether_core::Call::new("register", vec![Value::str(name), Value::str(url)]).kwarg("metadata", tags)
+}
+
+/// Where a name server is, from an exporter's `name_server` property: its URL
+/// (`PYRO:Pyro.NameServer@host:port`), `host[:port]` (port 9090), or `locate` (or empty): find
+/// it as Python's `locate_ns` does.
+fn name_server_location(directory: &str) -> Result<(Option<String>, Option<u16>), TransportError> {
+    let d = directory.trim();
+    let bad = |why: String| TransportError::new(TransportErrorKind::BadUrl, why);
+    if d.is_empty() || d.eq_ignore_ascii_case("locate") {
+        return Ok((None, None));
+    }
+    if d.contains(':') && d.to_ascii_uppercase().starts_with("PYRO") {
+        return match tether_pyro::PyroUri::parse(d).map_err(|e| bad(e.message().to_string()))? {
+            tether_pyro::PyroUri::Direct {
+                location: tether_pyro::Location::Tcp { host, port },
+                ..
+            } => Ok((Some(host), Some(port))),
+            other => Err(bad(format!(
+                "name server {other}: expected PYRO:Pyro.NameServer@host:port, host[:port] or locate"
+            ))),
+        };
+    }
+    match d.rsplit_once(':') {
+        Some((h, p)) if !h.contains(':') || h.ends_with(']') => {
+            let port = p
+                .parse::<u16>()
+                .map_err(|_| bad(format!("name server {d:?}: bad port {p:?}")))?;
+            Ok((Some(h.trim_matches(['[', ']']).to_string()), Some(port)))
+        }
+        _ => Ok((Some(d.trim_matches(['[', ']']).to_string()), None)),
+    }
 }
 
 impl Pyro5 {
+    /// Runs one call on the name server at `directory`, on a helper thread with its own
+    /// runtime (lifecycle hooks are synchronous), bounded by the options' timeout.
+    pub(crate) fn name_server_call(
+        &self,
+        directory: &str,
+        call: tether_core::Call,
+        options: &ClientOptions,
+        wire: WireVersion,
+    ) -> Result<(), TransportError> {
+        let (host, port) = name_server_location(directory)?;
+        // A key means the name server's daemon speaks signed Pyro4.
+        let wire = if options.hmac_key.is_some() { WireVersion::Pyro4 } else { wire };
+        let via = self.make_proxy(
+            &format!("PYRO:{}@localhost:9090", tether_pyro::naming::NAME_SERVER_ID),
+            options,
+            wire,
+        )?;
+        let limit = options.timeout.unwrap_or(std::time::Duration::from_secs(5));
+        let failed = |e: String| TransportError::new(TransportErrorKind::Bind, e);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| failed(e.to_string()))?;
+                rt.block_on(async {
+                    let run = async {
+                        let ns = tether_pyro::naming::locate_ns(host.as_deref(), port, Some(&via)).await?;
+                        let r = ns.call(call).await;
+                        ns.close().await;
+                        r
+                    };
+                    match tokio::time::timeout(limit, run).await {
+                        Ok(Ok(_)) => Ok(()),
+                        Ok(Err(e)) => Err(failed(e.to_string())),
+                        Err(_) => Err(failed(format!("no answer from the name server within {limit:?}"))),
+                    }
+                })
+            })
+            .join()
+            .map_err(|_| failed("the name server helper thread panicked".into()))?
+        })
+    }
+
     /// The proxy for `url` with `options` (shared with the Pyro4 protocol).
     pub(crate) fn make_proxy(
         &self,

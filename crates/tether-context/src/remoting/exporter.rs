@@ -44,6 +44,8 @@ pub struct ServiceExporter {
     tls: TlsProps,
     limits: ServerLimits,
     hmac_key: Option<String>,
+    name_server: Option<String>,
+    metadata: Vec<String>,
     service: Option<ServiceTarget>,
     service_name: Option<String>,
     service_host: Option<String>,
@@ -63,6 +65,8 @@ impl ServiceExporter {
             protocol,
             tls: TlsProps::default(),
             hmac_key: None,
+            name_server: None,
+            metadata: Vec::new(),
             limits: ServerLimits::default(),
             service: None,
             service_name: None,
@@ -166,8 +170,36 @@ impl ServiceExporter {
     pub async fn close(&self) {
         let taken = self.lock().take();
         if let Some((holder, reg)) = taken {
+            self.unpublish(&reg);
             holder.deregister(&reg);
             holder.shutdown_idle().await;
+        }
+    }
+
+    /// How the name server is reached: with the exporter's key (a keyed Pyro4 daemon's name
+    /// server wants it too) and a bounded wait.
+    fn directory_options(&self) -> super::ClientOptions {
+        let mut o = super::ClientOptions::new();
+        o.timeout = Some(std::time::Duration::from_secs(5));
+        o.hmac_key = self.hmac_key.clone();
+        o
+    }
+
+    /// Removes the name from the name server, if one was named (best effort: a name server
+    /// that is gone is logged, not an error).
+    fn unpublish(&self, reg: &Registration) {
+        if let Some(ns) = &self.name_server {
+            match self.protocol.unpublish(ns, &reg.name, &self.directory_options()) {
+                Ok(()) => (self.family.log)(
+                    LogSite::Exporter,
+                    format_args!("Removed {} from the name server {ns}", reg.name),
+                ),
+                Err(e) => tracing::warn!(
+                    target: "tether::context",
+                    "could not remove {} from the name server {ns}: {e}",
+                    reg.name
+                ),
+            }
         }
     }
 
@@ -226,12 +258,31 @@ impl Component for ServiceExporter {
                 }
             }
             "hmac_key" => self.hmac_key = super::options::text_prop(name, &value)?,
+            "name_server" => self.name_server = super::options::text_prop(name, &value)?,
+            "metadata" => {
+                self.metadata = match &value {
+                    v if v.is_none() => Vec::new(),
+                    ContextValue::List(items)
+                    | ContextValue::Tuple(items)
+                    | ContextValue::Set(items)
+                    | ContextValue::FrozenSet(items) => items
+                        .iter()
+                        .map(|i| i.to_string_value().map_err(|e| format!("property 'metadata': {e}")))
+                        .collect::<Result<_, _>>()?,
+                    other => {
+                        return Err(format!(
+                            "property 'metadata' expects a <list> or <set> of tags, got {}",
+                            other.describe()
+                        ))
+                    }
+                }
+            }
             other => {
                 if self.tls.set(other, &value)? || self.limits.set(other, &value)? {
                     return Ok(());
                 }
                 return Err(format!(
-                    "has no property '{other}' (expected one of {}, hmac_key, {}, {})",
+                    "has no property '{other}' (expected one of {}, hmac_key, name_server, metadata, {}, {})",
                     PARAMS.join(", "),
                     TLS_PROPS.join(", "),
                     LIMIT_PROPS.join(", ")
@@ -273,12 +324,26 @@ impl Component for ServiceExporter {
             options,
             dispatcher,
         )?;
+        if let Some(ns) = &self.name_server {
+            let published = self
+                .protocol
+                .publish(ns, name, &reg.uri, &self.metadata, &self.directory_options());
+            if let Err(e) = published {
+                init.holder().deregister(&reg);
+                return Err(format!("cannot register {name} in the name server {ns}: {e}"));
+            }
+            (self.family.log)(
+                LogSite::Exporter,
+                format_args!("Registered {name} in the name server {ns}"),
+            );
+        }
         *self.lock() = Some((init.holder().clone(), reg));
         Ok(())
     }
 
     fn destroy(&self) -> Result<(), String> {
         if let Some((holder, reg)) = self.lock().take() {
+            self.unpublish(&reg);
             holder.deregister(&reg);
         }
         Ok(())

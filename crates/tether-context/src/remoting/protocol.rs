@@ -129,6 +129,40 @@ pub trait Protocol: Send + Sync + 'static {
         tether_core::python::repr(value)
     }
 
+    /// Publishes `name` → `url` (with metadata tags) in a directory where clients look names
+    /// up: Pyro's name server (`directory` is its URL or `host[:port]`), later others. Called
+    /// by an exporter that names a directory, from a lifecycle hook: it may block, bounded by
+    /// the protocol. Default: unsupported.
+    fn publish(
+        &self,
+        directory: &str,
+        name: &str,
+        url: &str,
+        metadata: &[String],
+        options: &ClientOptions,
+    ) -> Result<(), TransportError> {
+        let _ = (name, url, metadata, options);
+        Err(TransportError::new(
+            TransportErrorKind::Unsupported,
+            format!("the {} protocol cannot publish names (in {directory})", self.name()),
+        ))
+    }
+
+    /// Removes `name` from the directory (an exporter's graceful shutdown). Default:
+    /// unsupported.
+    fn unpublish(
+        &self,
+        directory: &str,
+        name: &str,
+        options: &ClientOptions,
+    ) -> Result<(), TransportError> {
+        let _ = (name, options);
+        Err(TransportError::new(
+            TransportErrorKind::Unsupported,
+            format!("the {} protocol cannot publish names (in {directory})", self.name()),
+        ))
+    }
+
     /// A client for `url` that connects on its first call (no network here; a bad URL or a
     /// bad option is an error now).
     fn proxy(&self, url: &str, options: &ClientOptions)
