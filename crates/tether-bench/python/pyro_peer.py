@@ -1,4 +1,7 @@
-"""Python Pyro5 peer for tether-bench: an echo server and the benchmark client.
+"""Python Pyro5 (or Pyro4) peer for tether-bench: an echo server and the benchmark client.
+
+Environment: PEER_PYRO=4 uses Pyro4 instead of Pyro5; PEER_TLS_DIR=DIR turns on Pyro's SSL with
+the files `tether pki DIR` writes (server-cert.pem/server-key.pem, ca-chain.pem).
 
     pyro_peer.py serve                      prints "PORT <n>", then serves object "echo" on 127.0.0.1
     pyro_peer.py client URI WORKLOAD SECS WARMUP CONNS SERIALIZER
@@ -14,7 +17,21 @@ import sys
 import threading
 import time
 
-import Pyro5.api
+import os
+
+if os.environ.get("PEER_PYRO") == "4":
+    import Pyro4 as api
+    import serpent
+else:
+    import Pyro5.api as api
+    serpent = None
+
+TLS_DIR = os.environ.get("PEER_TLS_DIR")
+if TLS_DIR:
+    api.config.SSL = True
+    api.config.SSL_SERVERCERT = os.path.join(TLS_DIR, "server-cert.pem")
+    api.config.SSL_SERVERKEY = os.path.join(TLS_DIR, "server-key.pem")
+    api.config.SSL_CACERTS = os.path.join(TLS_DIR, "ca-chain.pem")
 
 
 SMALL_ARG = "hello, tether"  # keep in step with workload.rs
@@ -24,17 +41,17 @@ MAX_BIG_CALLS = 400
 MIN_BIG_CALLS = 5
 
 
-@Pyro5.api.expose
-@Pyro5.api.behavior(instance_mode="single")
+@api.expose
+@api.behavior(instance_mode="single")
 class Echo:
     def echo(self, value):
         return value
 
 
 def serve():
-    Pyro5.api.config.SERVERTYPE = "thread"
-    Pyro5.api.config.THREADPOOL_SIZE = 160  # room for the 64-connection row plus warm-up proxies
-    daemon = Pyro5.api.Daemon(host="127.0.0.1", port=0)
+    api.config.SERVERTYPE = "thread"
+    api.config.THREADPOOL_SIZE = 160  # room for the 64-connection row plus warm-up proxies
+    daemon = api.Daemon(host="127.0.0.1", port=0)
     daemon.register(Echo(), objectId="echo")
     print("PORT", daemon.locationStr.rsplit(":", 1)[1], flush=True)
     daemon.requestLoop()
@@ -46,7 +63,7 @@ def big_payload():
 
 
 def proxy(uri, serializer):
-    p = Pyro5.api.Proxy(uri)
+    p = api.Proxy(uri)
     p._pyroSerializer = serializer
     p._pyroBind()
     return p
@@ -85,6 +102,8 @@ def client(uri, workload, secs, warmup, conns, serializer):
         p = proxy(uri, serializer)
         data = big_payload()
         got = p.echo(data)
+        if isinstance(got, dict) and serpent is not None:
+            got = serpent.tobytes(got)  # Pyro4's serpent hands bytes back as a base64 dict
         if got != data:
             raise SystemExit(f"big echo returned {type(got).__name__} of {len(got)}, not the bytes sent")
         lat = []

@@ -1,4 +1,4 @@
-//! # tether-bench: tether against raw TCP, tarpc and Python Pyro5, side by side, in one run
+//! # tether-bench: tether against raw TCP, tarpc and Python Pyro5/Pyro4, side by side, in one run
 //!
 //! `scripts/bench.sh` builds this in release and runs it. It is a benchmark, not a test: it
 //! asserts nothing, it prints tables of calls/s, latency and the ratio of every row to raw TCP
@@ -43,13 +43,13 @@ enum Cmd {
     /// Serve one echo implementation on 127.0.0.1 and print "PORT <n>" (internal).
     #[command(hide = true)]
     Serve {
-        /// raw-std, raw-tokio, tarpc or tether.
+        /// raw-std, raw-tokio, tarpc, tether or tether-tls.
         kind: String,
     },
     /// Run one client workload and print one RESULT line (internal).
     #[command(hide = true)]
     Client {
-        /// raw-std, raw-tokio, tarpc or tether.
+        /// raw-std, raw-tokio, tarpc, tether, tether4 (the Pyro4 wire) or tether-tls.
         kind: String,
         /// host:port of the server.
         addr: String,
@@ -143,7 +143,8 @@ fn serve(kind: &str) -> Result<(), BoxErr> {
             announce(l.local_addr()?.port());
             tarpc_echo::serve(l).await
         }),
-        "tether" => runtime()?.block_on(tether_rows::serve(announce)),
+        "tether" => runtime()?.block_on(tether_rows::serve(announce, false)),
+        "tether-tls" => runtime()?.block_on(tether_rows::serve(announce, true)),
         other => Err(format!("unknown server kind {other:?}").into()),
     }
 }
@@ -173,10 +174,18 @@ fn client(
         "tarpc" => client_runtime()?.block_on(drive::run_async(&opts, || {
             tarpc_echo::TarpcClient::connect(a.clone())
         }))?,
-        "tether" => client_runtime()?.block_on(drive::run_async(&opts, || {
-            let a = a.clone();
-            async move { tether_rows::TetherClient::connect(&a) }
-        }))?,
+        "tether" | "tether4" | "tether-tls" => {
+            let wire = if kind == "tether4" {
+                tether_pyro::WireVersion::Pyro4
+            } else {
+                tether_pyro::WireVersion::Pyro5
+            };
+            let tls = kind == "tether-tls";
+            client_runtime()?.block_on(drive::run_async(&opts, || {
+                let a = a.clone();
+                async move { tether_rows::TetherClient::connect(&a, wire, tls) }
+            }))?
+        }
         other => return Err(format!("unknown client kind {other:?}").into()),
     };
     println!("{m}");

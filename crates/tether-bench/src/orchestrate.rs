@@ -36,13 +36,20 @@ pub struct RunOpts {
     pub modes: Vec<String>,
 }
 
+/// Which Python Pyro a Python side runs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Peer {
+    Pyro5,
+    Pyro4,
+}
+
 /// Which program plays one side of a system.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Side {
     /// This binary's `serve <kind>` / `client <kind>`.
     Rust(&'static str),
-    /// The Python Pyro5 peer script.
-    Python,
+    /// The Python peer script.
+    Python(Peer),
 }
 
 struct System {
@@ -50,7 +57,15 @@ struct System {
     label: &'static str,
     server: Side,
     client: Side,
+    /// Both sides speak TLS (the sample PKI the run generates).
+    tls: bool,
+    /// A serializer this system must use whatever --serializer says (Pyro4's daemons refuse
+    /// msgpack by default, and its json cannot carry bytes: serpent).
+    serializer: Option<&'static str>,
 }
+
+const PY5: Side = Side::Python(Peer::Pyro5);
+const PY4: Side = Side::Python(Peer::Pyro4);
 
 const SYSTEMS: &[System] = &[
     System {
@@ -58,42 +73,96 @@ const SYSTEMS: &[System] = &[
         label: "raw TCP, blocking std sockets",
         server: Side::Rust("raw-std"),
         client: Side::Rust("raw-std"),
+        tls: false,
+        serializer: None,
     },
     System {
         key: "raw-tokio",
         label: "raw TCP, tokio",
         server: Side::Rust("raw-tokio"),
         client: Side::Rust("raw-tokio"),
+        tls: false,
+        serializer: None,
     },
     System {
         key: "tarpc",
         label: "tarpc 0.38, bincode over TCP",
         server: Side::Rust("tarpc"),
         client: Side::Rust("tarpc"),
+        tls: false,
+        serializer: None,
     },
     System {
         key: "py-py",
         label: "Pyro5 Python → Pyro5 Python",
-        server: Side::Python,
-        client: Side::Python,
+        server: PY5,
+        client: PY5,
+        tls: false,
+        serializer: None,
     },
     System {
         key: "py-tether",
         label: "Pyro5 Python → tether Daemon",
         server: Side::Rust("tether"),
-        client: Side::Python,
+        client: PY5,
+        tls: false,
+        serializer: None,
     },
     System {
         key: "tether-py",
         label: "tether Proxy → Pyro5 Python",
-        server: Side::Python,
+        server: PY5,
         client: Side::Rust("tether"),
+        tls: false,
+        serializer: None,
     },
     System {
         key: "tether-tether",
         label: "tether Proxy → tether Daemon",
         server: Side::Rust("tether"),
         client: Side::Rust("tether"),
+        tls: false,
+        serializer: None,
+    },
+    System {
+        key: "py4-py4",
+        label: "Pyro4 Python → Pyro4 Python (serpent)",
+        server: PY4,
+        client: PY4,
+        tls: false,
+        serializer: Some("serpent"),
+    },
+    System {
+        key: "py4-tether",
+        label: "Pyro4 Python → tether Daemon (serpent)",
+        server: Side::Rust("tether"),
+        client: PY4,
+        tls: false,
+        serializer: Some("serpent"),
+    },
+    System {
+        key: "tether4-tether",
+        label: "tether Proxy (Pyro4 wire) → tether Daemon (serpent)",
+        server: Side::Rust("tether"),
+        client: Side::Rust("tether4"),
+        tls: false,
+        serializer: Some("serpent"),
+    },
+    System {
+        key: "tls-py-py",
+        label: "Pyro5 over TLS, Python → Python",
+        server: PY5,
+        client: PY5,
+        tls: true,
+        serializer: None,
+    },
+    System {
+        key: "tls-tether-tether",
+        label: "Pyro5 over TLS, tether Proxy → tether Daemon",
+        server: Side::Rust("tether-tls"),
+        client: Side::Rust("tether-tls"),
+        tls: true,
+        serializer: None,
     },
 ];
 
@@ -130,6 +199,8 @@ struct Env {
     warmup: f64,
     conns: usize,
     serializer: String,
+    /// The sample PKI of the TLS rows (generated for the run).
+    pki: Option<PathBuf>,
 }
 
 /// Kills and reaps a child process when dropped, so no server outlives the run.
@@ -142,10 +213,10 @@ impl Drop for ChildGuard {
     }
 }
 
-fn command(env: &Env, cpu: &str, side: Side) -> Result<Command, String> {
+fn command(env: &Env, cpu: &str, side: Side, tls: bool) -> Result<Command, String> {
     let (prog, args): (PathBuf, Vec<String>) = match side {
         Side::Rust(_) => (env.exe.clone(), vec![]),
-        Side::Python => match &env.python {
+        Side::Python(_) => match &env.python {
             Some(py) => (py.clone(), vec![env.script.display().to_string()]),
             None => return Err("no Python peer (run scripts/test.sh to install .venv)".into()),
         },
@@ -158,11 +229,19 @@ fn command(env: &Env, cpu: &str, side: Side) -> Result<Command, String> {
         Command::new(prog)
     };
     c.args(args);
+    if let Side::Python(Peer::Pyro4) = side {
+        c.env("PEER_PYRO", "4");
+    }
+    if tls {
+        let dir = env.pki.as_ref().ok_or("no PKI for the TLS rows")?;
+        c.env("PEER_TLS_DIR", dir).env("TETHER_BENCH_PKI", dir);
+    }
     Ok(c)
 }
 
-fn start_server(env: &Env, mode: Mode, side: Side) -> Result<(ChildGuard, u16), String> {
-    let mut c = command(env, mode.cpus().0, side)?;
+fn start_server(env: &Env, mode: Mode, sys: &System) -> Result<(ChildGuard, u16), String> {
+    let side = sys.server;
+    let mut c = command(env, mode.cpus().0, side, sys.tls)?;
     c.arg("serve");
     if let Side::Rust(kind) = side {
         c.arg(kind);
@@ -195,11 +274,13 @@ fn start_server(env: &Env, mode: Mode, side: Side) -> Result<(ChildGuard, u16), 
 fn run_client(
     env: &Env,
     mode: Mode,
-    side: Side,
+    sys: &System,
     port: u16,
     w: Workload,
 ) -> Result<Measurement, String> {
-    let mut c = command(env, mode.cpus().1, side)?;
+    let side = sys.client;
+    let serializer = sys.serializer.unwrap_or(&env.serializer).to_string();
+    let mut c = command(env, mode.cpus().1, side, sys.tls)?;
     let (secs, warmup) = (env.secs.to_string(), env.warmup.to_string());
     match side {
         Side::Rust(kind) => {
@@ -207,12 +288,12 @@ fn run_client(
             c.args(["client", kind, &addr, w.name(), &secs, &warmup]);
             c.arg(env.conns.to_string());
             // the tether client reads the serializer from the environment (see tether_rows.rs)
-            c.env("TETHER_BENCH_SERIALIZER", &env.serializer);
+            c.env("TETHER_BENCH_SERIALIZER", &serializer);
         }
-        Side::Python => {
+        Side::Python(_) => {
             let uri = format!("PYRO:echo@127.0.0.1:{port}");
             c.args(["client", &uri, w.name(), &secs, &warmup]);
-            c.args([env.conns.to_string(), env.serializer.clone()]);
+            c.args([env.conns.to_string(), serializer]);
         }
     }
     let mut child = ChildGuard(
@@ -309,7 +390,9 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
         warmup: if opts.quick { 0.1 } else { 0.3 },
         conns: opts.conns,
         serializer: opts.serializer.clone(),
+        pki: None,
     };
+    let mut env = env;
     let cpus = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
@@ -329,6 +412,11 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
         .iter()
         .filter(|s| opts.only.is_empty() || opts.only.iter().any(|o| o == s.key))
         .collect();
+    if systems.iter().any(|s| s.tls) {
+        let dir = std::env::temp_dir().join(format!("tether-bench-pki-{}", std::process::id()));
+        tether_tls::generate_sample_pki(&dir, None)?;
+        env.pki = Some(dir);
+    }
 
     println!("# tether-bench");
     println!(
@@ -359,10 +447,10 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
                     mode.name(),
                     sys.key
                 );
-                let server = start_server(&env, mode, sys.server);
+                let server = start_server(&env, mode, sys);
                 for w in Workload::ALL {
                     let r = match &server {
-                        Ok((_, port)) => run_client(&env, mode, sys.client, *port, w),
+                        Ok((_, port)) => run_client(&env, mode, sys, *port, w),
                         Err(e) => Err(e.clone()),
                     };
                     eprint!(" {}:{}", w.name(), if r.is_ok() { "ok" } else { "FAILED" });
@@ -390,6 +478,10 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
         any_failed |= print_table(mode, env.conns, &systems, &results);
     }
     print_targets(&modes, &results);
+    print_python_targets(&modes, &results);
+    if let Some(dir) = &env.pki {
+        let _ = std::fs::remove_dir_all(dir);
+    }
     if any_failed {
         return Err("some rows failed (see the tables)".into());
     }
@@ -556,6 +648,48 @@ fn print_targets(modes: &[Mode], res: &HashMap<Key, Result<Measurement, String>>
             ),
             &|v| v < 1.0,
         );
+    }
+}
+
+/// Checks the Pyro4 and TLS rows: every tether row at least 2× its Python counterpart.
+fn print_python_targets(modes: &[Mode], res: &HashMap<Key, Result<Measurement, String>>) {
+    let pairs = [
+        ("py4-tether", "py4-py4", "Pyro4: Python client, tether server vs Python server"),
+        ("tether4-tether", "py4-py4", "Pyro4: tether ↔ tether vs Python ↔ Python"),
+        ("tls-tether-tether", "tls-py-py", "Pyro5 over TLS: tether ↔ tether vs Python ↔ Python"),
+    ];
+    if !pairs.iter().any(|(t, _, _)| res.keys().any(|k| k.1 == *t)) {
+        return;
+    }
+    println!();
+    println!("## Targets (each tether row ≥ 2× its Python counterpart)");
+    println!();
+    for &mode in modes {
+        for (t, p, what) in pairs {
+            for w in Workload::ALL {
+                let (a, b) = (res.get(&(mode, key_static(t), w)), res.get(&(mode, key_static(p), w)));
+                // calls/s: higher is better; the big echo: time, lower is better
+                let r = match w {
+                    Workload::Big => match (big_ms(b), big_ms(a)) {
+                        (Some(pb), Some(ta)) if ta > 0.0 => Some(pb / ta),
+                        _ => None,
+                    },
+                    _ => match (rate(a), rate(b)) {
+                        (Some(ta), Some(pb)) if pb > 0.0 => Some(ta / pb),
+                        _ => None,
+                    },
+                };
+                match r {
+                    Some(v) => println!(
+                        "- {} {} {what}, {}: {v:.2}×",
+                        if v >= 2.0 { "MET " } else { "MISS" },
+                        mode.name(),
+                        w.name()
+                    ),
+                    None => println!("- n/a  {} {what}, {}: not measured", mode.name(), w.name()),
+                }
+            }
+        }
     }
 }
 

@@ -1,5 +1,5 @@
-//! tether's own rows: a `tether_pyro::Daemon` serving an echo object, called by Python Pyro5
-//! and by `tether_pyro::Proxy`.
+//! tether's own rows: a `tether_pyro::Daemon` serving an echo object (plain or over TLS),
+//! called by Python Pyro5 and Pyro4 and by `tether_pyro::Proxy` on either wire.
 //!
 //! The echo object is [`BenchEcho`], one method doing nothing but return its argument: the same
 //! work as the Python peer's `Echo.echo`, so the rows compare the remoting stacks, not the
@@ -10,7 +10,7 @@ use crate::drive::{AsyncClient, BoxErr};
 use crate::workload::SMALL_ARG;
 use std::sync::Arc;
 use tether_core::{bind_args, BoxFuture, Call, Dispatch, Invoker, MethodInfo, RemoteError, Value};
-use tether_pyro::{Daemon, DaemonConfig, Proxy, Serializer};
+use tether_pyro::{Daemon, DaemonConfig, Proxy, Serializer, WireVersion};
 
 static ECHO: MethodInfo = MethodInfo {
     name: "echo",
@@ -40,11 +40,28 @@ impl Dispatch for BenchEcho {
     }
 }
 
-/// Serves [`BenchEcho`] as object `echo` on a tether daemon on 127.0.0.1; runs until killed.
-pub async fn serve(announce: fn(u16)) -> Result<(), BoxErr> {
+/// The PKI directory of the TLS rows (`tether pki`'s files), from `TETHER_BENCH_PKI`.
+fn pki_dir() -> Result<std::path::PathBuf, BoxErr> {
+    std::env::var_os("TETHER_BENCH_PKI")
+        .map(std::path::PathBuf::from)
+        .ok_or_else(|| "TETHER_BENCH_PKI is not set (the orchestrator sets it)".into())
+}
+
+/// Serves [`BenchEcho`] as object `echo` on a tether daemon on 127.0.0.1 (which answers
+/// Pyro5 and Pyro4 clients alike), over TLS when `tls`; runs until killed.
+pub async fn serve(announce: fn(u16), tls: bool) -> Result<(), BoxErr> {
+    let tls = if tls {
+        let dir = pki_dir()?;
+        let settings =
+            tether_tls::ServerTlsSettings::new(dir.join("server-cert.pem"), dir.join("server-key.pem"));
+        Some(tether_tls::ServerTls::new(&settings)?)
+    } else {
+        None
+    };
     let daemon = Daemon::bind(DaemonConfig {
         host: "127.0.0.1".into(),
         port: 0,
+        tls,
         ..Default::default()
     })
     .await?;
@@ -66,13 +83,19 @@ pub struct TetherClient {
 
 impl TetherClient {
     /// Builds a proxy for `PYRO:echo@addr` with the serializer named by
-    /// `TETHER_BENCH_SERIALIZER` (default msgpack); it connects on the first call, which the
-    /// drivers make before the clock starts.
-    pub fn connect(addr: &str) -> Result<TetherClient, BoxErr> {
+    /// `TETHER_BENCH_SERIALIZER` (default msgpack), on the `wire` given, over TLS when `tls`;
+    /// it connects on the first call, which the drivers make before the clock starts.
+    pub fn connect(addr: &str, wire: WireVersion, tls: bool) -> Result<TetherClient, BoxErr> {
         let name = std::env::var("TETHER_BENCH_SERIALIZER").unwrap_or_else(|_| "msgpack".into());
         let serializer =
             Serializer::from_name(&name).ok_or_else(|| format!("unknown serializer {name:?}"))?;
-        let proxy = Proxy::new(&format!("PYRO:echo@{addr}"))?.with_serializer(serializer);
+        let mut proxy = Proxy::new(&format!("PYRO:echo@{addr}"))?
+            .with_serializer(serializer)
+            .with_wire(wire);
+        if tls {
+            let settings = tether_tls::ClientTlsSettings::new(pki_dir()?.join("ca-chain.pem"));
+            proxy = proxy.with_tls(tether_tls::ClientTls::new(&settings)?);
+        }
         Ok(TetherClient {
             proxy,
             small: Call::new("echo", vec![Value::Str(SMALL_ARG.into())]),
