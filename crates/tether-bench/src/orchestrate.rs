@@ -654,9 +654,21 @@ fn print_targets(modes: &[Mode], res: &HashMap<Key, Result<Measurement, String>>
 /// Checks the Pyro4 and TLS rows: every tether row at least 2× its Python counterpart.
 fn print_python_targets(modes: &[Mode], res: &HashMap<Key, Result<Measurement, String>>) {
     let pairs = [
-        ("py4-tether", "py4-py4", "Pyro4: Python client, tether server vs Python server"),
-        ("tether4-tether", "py4-py4", "Pyro4: tether ↔ tether vs Python ↔ Python"),
-        ("tls-tether-tether", "tls-py-py", "Pyro5 over TLS: tether ↔ tether vs Python ↔ Python"),
+        (
+            "py4-tether",
+            "py4-py4",
+            "Pyro4: Python client, tether server vs Python server",
+        ),
+        (
+            "tether4-tether",
+            "py4-py4",
+            "Pyro4: tether ↔ tether vs Python ↔ Python",
+        ),
+        (
+            "tls-tether-tether",
+            "tls-py-py",
+            "Pyro5 over TLS: tether ↔ tether vs Python ↔ Python",
+        ),
     ];
     if !pairs.iter().any(|(t, _, _)| res.keys().any(|k| k.1 == *t)) {
         return;
@@ -667,7 +679,10 @@ fn print_python_targets(modes: &[Mode], res: &HashMap<Key, Result<Measurement, S
     for &mode in modes {
         for (t, p, what) in pairs {
             for w in Workload::ALL {
-                let (a, b) = (res.get(&(mode, key_static(t), w)), res.get(&(mode, key_static(p), w)));
+                let (a, b) = (
+                    res.get(&(mode, key_static(t), w)),
+                    res.get(&(mode, key_static(p), w)),
+                );
                 // calls/s: higher is better; the big echo: time, lower is better
                 let r = match w {
                     Workload::Big => match (big_ms(b), big_ms(a)) {

@@ -52,8 +52,10 @@ fn pki_dir() -> Result<std::path::PathBuf, BoxErr> {
 pub async fn serve(announce: fn(u16), tls: bool) -> Result<(), BoxErr> {
     let tls = if tls {
         let dir = pki_dir()?;
-        let settings =
-            tether_tls::ServerTlsSettings::new(dir.join("server-cert.pem"), dir.join("server-key.pem"));
+        let settings = tether_tls::ServerTlsSettings::new(
+            dir.join("server-cert.pem"),
+            dir.join("server-key.pem"),
+        );
         Some(tether_tls::ServerTls::new(&settings)?)
     } else {
         None

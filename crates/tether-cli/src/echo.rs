@@ -122,14 +122,17 @@ async fn serve(registry: ClassRegistry, args: EchoServerArgs) -> Result<(), Stri
             options = options.with_tls(tls);
         }
         None if cert_reqs != tether_tls::CertReqs::None => {
-            return Err("--cert-reqs and --require-client-cert need TLS (--tls DIR or --tls-cert)".into());
+            return Err(
+                "--cert-reqs and --require-client-cert need TLS (--tls DIR or --tls-cert)".into(),
+            );
         }
         None => {}
     }
-    let hmac = args
-        .hmac_key
-        .clone()
-        .or_else(|| std::env::var("PYRO_HMAC_KEY").ok().filter(|k| !k.is_empty()));
+    let hmac = args.hmac_key.clone().or_else(|| {
+        std::env::var("PYRO_HMAC_KEY")
+            .ok()
+            .filter(|k| !k.is_empty())
+    });
     if let Some(key) = hmac {
         options = options.with_hmac_key(key);
     } else if args.protocol == "pyro4" {

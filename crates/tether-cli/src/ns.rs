@@ -80,10 +80,11 @@ pub(crate) async fn ns(args: NsArgs) -> ExitCode {
     if let Err(e) = crate::logging::init_logging(&crate::logging::env_filter("warn")) {
         eprintln!("tether: {e}");
     }
-    let key = args
-        .hmac_key
-        .clone()
-        .or_else(|| std::env::var("PYRO_HMAC_KEY").ok().filter(|k| !k.is_empty()));
+    let key = args.hmac_key.clone().or_else(|| {
+        std::env::var("PYRO_HMAC_KEY")
+            .ok()
+            .filter(|k| !k.is_empty())
+    });
     match args.command {
         None => match serve(&args, key).await {
             Ok(()) => ExitCode::SUCCESS,
@@ -148,7 +149,12 @@ fn print_list(result: &Value, title: &str) {
                         Value::Tuple(t) | Value::List(t) if t.len() == 2 => (
                             t[0].as_str().unwrap_or_default().to_string(),
                             t[1].as_seq()
-                                .map(|s| s.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                                .map(|s| {
+                                    s.iter()
+                                        .filter_map(Value::as_str)
+                                        .map(str::to_string)
+                                        .collect()
+                                })
                                 .unwrap_or_default(),
                         ),
                         other => (other.as_str().unwrap_or_default().to_string(), Vec::new()),
@@ -296,7 +302,9 @@ async fn control(args: &NsArgs, cmd: &NsCommand, key: Option<String>) -> ExitCod
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let class = e.class().map(|c| c.rsplit('.').next().unwrap_or(c).to_string());
+            let class = e
+                .class()
+                .map(|c| c.rsplit('.').next().unwrap_or(c).to_string());
             println!(
                 "Error: {} - {}",
                 class.unwrap_or_else(|| format!("{:?}", e.kind())),

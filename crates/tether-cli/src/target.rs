@@ -127,10 +127,11 @@ impl TargetArgs {
             tls.key_password = self.tls_key_password.clone();
             o.tls = Some(tls);
         }
-        o.hmac_key = self
-            .hmac_key
-            .clone()
-            .or_else(|| std::env::var("PYRO_HMAC_KEY").ok().filter(|k| !k.is_empty()));
+        o.hmac_key = self.hmac_key.clone().or_else(|| {
+            std::env::var("PYRO_HMAC_KEY")
+                .ok()
+                .filter(|k| !k.is_empty())
+        });
         if o.hmac_key.is_some() && self.protocol.as_deref() != Some("pyro4") {
             return Err(Failure::usage(
                 "--hmac-key (or PYRO_HMAC_KEY) signs Pyro4 messages: add --protocol pyro4",

@@ -320,7 +320,15 @@ with Pyro5.api.Proxy(sys.argv[1]) as p:
 fn call_reaches_a_python_pyro4_server_with_and_without_a_key() {
     for key in [None, Some("k3y")] {
         let mut cmd = Command::new(python());
-        cmd.args(["-u", "-m", "Pyro4.test.echoserver", "-H", "127.0.0.1", "-p", "0"]);
+        cmd.args([
+            "-u",
+            "-m",
+            "Pyro4.test.echoserver",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            "0",
+        ]);
         if let Some(k) = key {
             cmd.env("PYRO_HMAC_KEY", k);
         }
@@ -379,7 +387,14 @@ fn echo_server_tls_dir_requires_client_certs_and_call_reaches_a_python_ssl_serve
             .trim_start_matches("echo uri: ")
             .to_string()
     };
-    let out = tether(&["call", "--tls", dir.to_str().unwrap(), &uri, "echo", "'mutual'"]);
+    let out = tether(&[
+        "call",
+        "--tls",
+        dir.to_str().unwrap(),
+        &uri,
+        "echo",
+        "'mutual'",
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout).trim_end(), "'mutual'");
     // Python Pyro5 without a client certificate: refused; it learns only that the
@@ -405,20 +420,37 @@ except Pyro5.errors.CommunicationError as e:
     let mut log = String::new();
     std::io::Read::read_to_string(&mut { stderr }, &mut log).unwrap();
     assert!(
-        log.contains("ERROR") && log.contains("TLS client refused") && log.contains("from_addr=127.0.0.1:"),
+        log.contains("ERROR")
+            && log.contains("TLS client refused")
+            && log.contains("from_addr=127.0.0.1:"),
         "{log}"
     );
 
     // tether call --tls-ca against Python's Pyro5 echoserver with SSL (server certificate only)
     let (_py, lines) = start(
         Command::new(python())
-            .args(["-u", "-m", "Pyro5.utils.echoserver", "-H", "localhost", "-p", "0"])
+            .args([
+                "-u",
+                "-m",
+                "Pyro5.utils.echoserver",
+                "-H",
+                "localhost",
+                "-p",
+                "0",
+            ])
             .env("PYRO_SSL", "1")
             .env("PYRO_SSL_SERVERCERT", d("server-cert.pem"))
             .env("PYRO_SSL_SERVERKEY", d("server-key.pem")),
     );
     let py_uri = uri_of(&lines);
-    let out = tether(&["call", "--tls-ca", &d("ca-chain.pem"), &py_uri, "echo", "[1, 'two']"]);
+    let out = tether(&[
+        "call",
+        "--tls-ca",
+        &d("ca-chain.pem"),
+        &py_uri,
+        "echo",
+        "[1, 'two']",
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout).trim_end(), "[1, 'two']");
     let _ = tether(&["call", "--tls-ca", &d("ca-chain.pem"), &py_uri, "shutdown"]);

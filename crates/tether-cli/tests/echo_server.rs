@@ -140,14 +140,30 @@ fn echo_server_pyro4_with_a_key_matches_pythons_pyro4_echoserver() {
     let key = "pyro4 key";
     let (mut tether, lines) = start(
         Command::new(env!("CARGO_BIN_EXE_tether"))
-            .args(["echo-server", "--protocol", "pyro4", "-H", "127.0.0.1", "-p", "0"])
+            .args([
+                "echo-server",
+                "--protocol",
+                "pyro4",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                "0",
+            ])
             .env("PYRO_HMAC_KEY", key),
     );
     assert_eq!(lines[0], "Starting tether's built-in test echo server.");
     let tether_uri = uri_of(&lines);
     let (mut py, lines) = start(
         Command::new(python())
-            .args(["-u", "-m", "Pyro4.test.echoserver", "-H", "127.0.0.1", "-p", "0"])
+            .args([
+                "-u",
+                "-m",
+                "Pyro4.test.echoserver",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                "0",
+            ])
             .env("PYRO_HMAC_KEY", key),
     );
     let py_uri = uri_of(&lines);
@@ -155,7 +171,10 @@ fn echo_server_pyro4_with_a_key_matches_pythons_pyro4_echoserver() {
         let a = run_client4(&py_uri, ser, key);
         let b = run_client4(&tether_uri, ser, key);
         assert!(a.ends_with("done\n"), "{a}");
-        assert_eq!(a, b, "{ser}: tether echo-server --protocol pyro4 differs from Pyro4's");
+        assert_eq!(
+            a, b,
+            "{ser}: tether echo-server --protocol pyro4 differs from Pyro4's"
+        );
     }
     let shutdown = "import sys, Pyro4; p = Pyro4.Proxy(sys.argv[1]); p._pyroHmacKey = b'pyro4 key'; p.shutdown()";
     call_python(shutdown, &tether_uri);

@@ -45,18 +45,34 @@ fn sorted_sets(s: &str) -> String {
 
 fn start_ns(storage: &std::path::Path) -> (Proc, String) {
     let (p, lines) = start_until(
-        Command::new(env!("CARGO_BIN_EXE_tether")).args(["ns", "-n", "127.0.0.1", "-p", "0", "--storage"]).arg(storage),
+        Command::new(env!("CARGO_BIN_EXE_tether"))
+            .args(["ns", "-n", "127.0.0.1", "-p", "0", "--storage"])
+            .arg(storage),
         "URI = ",
     );
-    (p, lines.last().unwrap().trim_start_matches("URI = ").to_string())
+    (
+        p,
+        lines
+            .last()
+            .unwrap()
+            .trim_start_matches("URI = ")
+            .to_string(),
+    )
 }
 
 fn sigterm(p: &mut Proc) {
     let pid = p.0.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
     let start = std::time::Instant::now();
     while p.0.try_wait().unwrap().is_none() {
-        assert!(start.elapsed() < Duration::from_secs(20), "ns did not stop on SIGTERM");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "ns did not stop on SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -82,11 +98,17 @@ fn tether_ns_with_pythons_nsc_and_its_own_commands() {
         nsc(&a)
     };
     // Python's nsc registers, tether's command shows it, and the other way round
-    assert_eq!(text(&theirs(&["register", "py.one", "PYRO:one@localhost:1111"])), "Registered py.one\n");
+    assert_eq!(
+        text(&theirs(&["register", "py.one", "PYRO:one@localhost:1111"])),
+        "Registered py.one\n"
+    );
     let o = ours(&["register", "rs.two", "PYRO:two@localhost:2222"]);
     assert!(o.status.success());
     assert_eq!(text(&o), "Registered rs.two\n");
-    assert_eq!(text(&ours(&["setmeta", "rs.two", "blue", "red"])), "Metadata updated\n");
+    assert_eq!(
+        text(&ours(&["setmeta", "rs.two", "blue", "red"])),
+        "Metadata updated\n"
+    );
     for cmd in [
         vec!["ping"],
         vec!["list"],
@@ -112,7 +134,10 @@ fn tether_ns_with_pythons_nsc_and_its_own_commands() {
     let (mut server, uri2) = start_ns(&storage);
     let port2 = uri2.rsplit(':').next().unwrap().to_string();
     let o = tether(&["ns", "lookup", "rs.two", "-n", "127.0.0.1", "-p", &port2]);
-    assert_eq!(text(&o), "PYRO:two@localhost:2222\nmetadata: {'blue', 'red'}\n");
+    assert_eq!(
+        text(&o),
+        "PYRO:two@localhost:2222\nmetadata: {'blue', 'red'}\n"
+    );
     sigterm(&mut server);
     std::fs::remove_dir_all(dir).ok();
 }
@@ -123,7 +148,11 @@ fn tether_ns_commands_against_pythons_name_server() {
         Command::new(python()).args(["-u", "-m", "Pyro5.nameserver", "-n", "127.0.0.1", "-p", "0"]),
         "URI = ",
     );
-    let uri = lines.last().unwrap().trim_start_matches("URI = ").to_string();
+    let uri = lines
+        .last()
+        .unwrap()
+        .trim_start_matches("URI = ")
+        .to_string();
     let port = uri.rsplit(':').next().unwrap().to_string();
     let at = ["-n", "127.0.0.1", "-p", port.as_str()];
     let mut reg = vec!["ns", "register", "x.y", "PYRO:x@localhost:9"];

@@ -291,9 +291,16 @@ async fn pyro4_names_speak_the_pyro4_wire_on_the_shared_daemon() {
     // The echo service words error() after the wire the call came on.
     for (id, text) in [
         ("p4", "expected error from echoserver error() method"),
-        ("p5", "this is the generated error from echoserver echo() method"),
+        (
+            "p5",
+            "this is the generated error from echoserver echo() method",
+        ),
     ] {
-        let inv = client.get_as::<ProxyFactory>(id).unwrap().fresh_invoker().unwrap();
+        let inv = client
+            .get_as::<ProxyFactory>(id)
+            .unwrap()
+            .fresh_invoker()
+            .unwrap();
         let e = timeout(LIMIT, inv.invoke(Call::new("error", vec![])))
             .await
             .unwrap()
@@ -313,7 +320,11 @@ with Pyro4.Proxy(sys.argv[1]) as p:
         .kill_on_drop(true)
         .output();
     let out = timeout(LIMIT, child).await.unwrap().unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "from Pyro4", "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "from Pyro4",
+        "{out:?}"
+    );
     client.close().await;
     timeout(LIMIT, srv.close()).await.unwrap();
 }
@@ -332,7 +343,16 @@ async fn exporters_register_in_a_name_server_and_leave_on_shutdown() {
     let ns_port = ns.local_addr().unwrap().port();
     // Python's own name server too: an exporter registers wherever it is told.
     let mut py_ns = std::process::Command::new(python())
-        .args(["-u", "-m", "Pyro5.nameserver", "-n", "127.0.0.1", "-p", "0", "-x"])
+        .args([
+            "-u",
+            "-m",
+            "Pyro5.nameserver",
+            "-n",
+            "127.0.0.1",
+            "-p",
+            "0",
+            "-x",
+        ])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -385,8 +405,14 @@ async fn exporters_register_in_a_name_server_and_leave_on_shutdown() {
             .collect()
     };
     let listed = names(&ns);
-    assert!(listed.contains(&("example.five".into(), vec!["class:RemoteService1".into()])), "{listed:?}");
-    assert!(listed.iter().any(|(n, _)| n == "example.four"), "{listed:?}");
+    assert!(
+        listed.contains(&("example.five".into(), vec!["class:RemoteService1".into()])),
+        "{listed:?}"
+    );
+    assert!(
+        listed.iter().any(|(n, _)| n == "example.four"),
+        "{listed:?}"
+    );
     // Clients find them by name, and by metadata.
     let (r, _) = registry();
     let xml = format!(
@@ -411,19 +437,33 @@ async fn exporters_register_in_a_name_server_and_leave_on_shutdown() {
         .unwrap();
     for id in ["by_name", "by_meta", "in_python_ns"] {
         let svc = client.get::<dyn RemoteService1>(id).unwrap();
-        let got = timeout(LIMIT, svc.get_data(id.into())).await.unwrap().unwrap();
+        let got = timeout(LIMIT, svc.get_data(id.into()))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(got, format!("You got remote data => {id}"));
     }
     client.close().await;
     // A graceful shutdown removes them again.
     timeout(LIMIT, srv.close()).await.unwrap();
     let listed = names(&ns);
-    assert_eq!(listed.len(), 1, "only the name server itself is left: {listed:?}");
+    assert_eq!(
+        listed.len(),
+        1,
+        "only the name server itself is left: {listed:?}"
+    );
     let check = std::process::Command::new(python())
-        .args(["-c", "import sys, Pyro5.api; print(sorted(Pyro5.api.Proxy(sys.argv[1]).list()))", &py_uri])
+        .args([
+            "-c",
+            "import sys, Pyro5.api; print(sorted(Pyro5.api.Proxy(sys.argv[1]).list()))",
+            &py_uri,
+        ])
         .output()
         .unwrap();
-    assert_eq!(String::from_utf8_lossy(&check.stdout).trim(), "['Pyro.NameServer']");
+    assert_eq!(
+        String::from_utf8_lossy(&check.stdout).trim(),
+        "['Pyro.NameServer']"
+    );
     let _ = py_ns.kill();
     let _ = py_ns.wait();
     ns.shutdown().await;
@@ -450,5 +490,8 @@ async fn exporters_register_in_a_name_server_and_leave_on_shutdown() {
         .await
         .unwrap_err()
         .to_string();
-    assert!(e.starts_with("lonely.xml:") && e.contains("'lonely'") && e.contains("name server"), "{e}");
+    assert!(
+        e.starts_with("lonely.xml:") && e.contains("'lonely'") && e.contains("name server"),
+        "{e}"
+    );
 }

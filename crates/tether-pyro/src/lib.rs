@@ -1,10 +1,18 @@
-//! # tether-pyro: the Pyro5 wire protocol
+//! # tether-pyro: the Pyro5 and Pyro4 wire protocols, and a Pyro name server
 //!
-//! Talks byte-for-byte to Python's Pyro5 (5.17) as a server ([`Daemon`]) and as a client
-//! ([`Proxy`]). One concept per file:
+//! Talks byte-for-byte to Python's Pyro5 (5.17) and Pyro4 (4.82) as a server ([`Daemon`],
+//! which answers both wires on one port) and as a client ([`Proxy`], either wire). One concept
+//! per file:
 //!
 //! - `pyro5/`: the wire version apart from the codecs: the 40-byte header, message types,
 //!   flags, the serializer ids of the header, and the Pyro5 [`framing::FrameFormat`].
+//! - `pyro4/`: Pyro4's 24-byte header with its checksum, its ids and flags, HMAC signing, and
+//!   the translation of its class names; a Pyro4 frame is read into the same [`message::Message`]
+//!   as a Pyro5 one.
+//! - `wire.rs`: [`WireConnection`], one connection type over both versions; how a daemon tells
+//!   them apart (the first six bytes).
+//! - `naming/`: the name server (`Pyro.NameServer`, memory or SQLite storage, the broadcast
+//!   responder) and `locate_ns`.
 //! - `framing.rs`: what the bounded reader needs of any wire's frames ([`framing::FrameFormat`])
 //!   and [`framing::FrameError`]; Pyro4's and Pyro 3's headers plug in here.
 //! - `message.rs`: annotations, payload, zlib inflation, single-buffer encoding.
@@ -22,9 +30,6 @@
 //!
 //! TLS comes from the shared `tether-tls` layer ([`DaemonConfig::tls`], [`Proxy::with_tls`]),
 //! interoperable with Python's Pyro5 `SSL=True`.
-//!
-//! Not built yet: Pyro4's wire, a name server of our own and broadcast discovery (PYRONAME
-//! resolves through a name server at a given address or localhost:9090).
 //!
 //! Streamed results (remote iterators/generators) work both ways: the daemon keeps a
 //! [`tether_core::Reply::Stream`] under a stream id (see [`DaemonConfig`]'s stream limits) and
@@ -51,7 +56,7 @@ pub use connection::Connection;
 pub use daemon::{Daemon, DaemonConfig, HandshakeValidator, DAEMON_OBJECT_ID};
 pub use metadata::Metadata;
 pub use proxy::Proxy;
+pub use pyro4::HmacKey;
 pub use serializer::{Limits, Serializer};
 pub use uri::{Location, PyroUri};
 pub use wire::{WireConnection, WireVersion};
-pub use pyro4::HmacKey;

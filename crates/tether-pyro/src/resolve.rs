@@ -7,8 +7,8 @@
 //! `localhost:9090`, then by UDP broadcast ([`crate::naming::locate_ns`]).
 //! Resolution happens at every (re)connect, so a re-registered object is found again.
 
-use crate::wire::WireVersion;
 use crate::uri::{Location, PyroUri};
+use crate::wire::WireVersion;
 use crate::Proxy;
 use tether_core::{BoxFuture, Call, RemoteError, Value};
 
@@ -61,7 +61,13 @@ async fn resolve_inner(uri: PyroUri, via: Proxy) -> Result<(String, Location), R
                 }
                 WireVersion::Pyro4 => Call::new(
                     "list",
-                    vec![Value::None, Value::None, tags, Value::None, Value::Bool(false)],
+                    vec![
+                        Value::None,
+                        Value::None,
+                        tags,
+                        Value::None,
+                        Value::Bool(false),
+                    ],
                 ),
             };
             let r = ns.call(call).await;

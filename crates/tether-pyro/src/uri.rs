@@ -198,7 +198,13 @@ impl PyroUri {
             (Value::str("__class__"), Value::str("Pyro5.core.URI")),
             (
                 Value::str("state"),
-                Value::Tuple(vec![Value::str(proto), Value::Str(object), sockname, host, port]),
+                Value::Tuple(vec![
+                    Value::str(proto),
+                    Value::Str(object),
+                    sockname,
+                    host,
+                    port,
+                ]),
             ),
         ])
     }
@@ -219,7 +225,10 @@ impl PyroUri {
         let object = object.as_str()?.to_string();
         let ns = || -> Option<Option<(String, u16)>> {
             Some(match host {
-                Value::Str(h) => Some((h.clone(), u16::try_from(port.as_i64().unwrap_or(i64::from(NS_PORT))).ok()?)),
+                Value::Str(h) => Some((
+                    h.clone(),
+                    u16::try_from(port.as_i64().unwrap_or(i64::from(NS_PORT))).ok()?,
+                )),
                 _ => None,
             })
         };
@@ -234,7 +243,10 @@ impl PyroUri {
                 };
                 Some(PyroUri::Direct { object, location })
             }
-            "PYRONAME" => Some(PyroUri::Name { name: object, ns: ns()? }),
+            "PYRONAME" => Some(PyroUri::Name {
+                name: object,
+                ns: ns()?,
+            }),
             "PYROMETA" => Some(PyroUri::Meta {
                 meta: object.split(',').map(str::to_string).collect(),
                 ns: ns()?,

@@ -110,7 +110,8 @@ impl WireConnection {
             }
             n += got;
         }
-        let v4 = pyro4 && n == 6 && &head[..4] == b"PYRO" && head[4..6] == PYRO4_VERSION.to_be_bytes();
+        let v4 =
+            pyro4 && n == 6 && &head[..4] == b"PYRO" && head[4..6] == PYRO4_VERSION.to_be_bytes();
         let mut conn = if v4 {
             WireConnection::new(stream, WireVersion::Pyro4, max_message_size, hmac)
         } else {

@@ -197,7 +197,9 @@ async fn bad_clients_get_errors_or_closes_and_never_stall_good_ones() {
                     "{text}"
                 );
             }
-            raw::Got::Closed => panic!("unknown serializer {id} on CONNECT: closed without a reason"),
+            raw::Got::Closed => {
+                panic!("unknown serializer {id} on CONNECT: closed without a reason")
+            }
         }
         expect_closed(raw::read(&mut s).await, "after CONNECTFAIL");
     }

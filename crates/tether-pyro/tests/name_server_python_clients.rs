@@ -34,7 +34,10 @@ async fn tether_ns(storage: Option<std::path::PathBuf>, broadcast: bool) -> Name
 }
 
 fn same(name: &str, from_python: &str, from_tether: &str) {
-    assert!(from_python.ends_with("done\n"), "{name}: python run incomplete:\n{from_python}");
+    assert!(
+        from_python.ends_with("done\n"),
+        "{name}: python run incomplete:\n{from_python}"
+    );
     let diff: Vec<String> = from_python
         .lines()
         .zip(from_tether.lines())
@@ -76,8 +79,11 @@ async fn registrations_survive_a_restart_with_a_storage_file() {
     let (_d, echo_uri, _echo) = tether_echo(DaemonConfig::default()).await;
     let ns = tether_ns(Some(file.clone()), false).await;
     let p = Proxy::new(ns.uri()).unwrap();
-    let register = Call::new("register", vec![Value::str("kept"), Value::str(echo_uri.as_str())])
-        .kwarg("metadata", Value::List(vec![Value::str("tag")]));
+    let register = Call::new(
+        "register",
+        vec![Value::str("kept"), Value::str(echo_uri.as_str())],
+    )
+    .kwarg("metadata", Value::List(vec![Value::str("tag")]));
     within(30, p.call(register)).await.unwrap();
     ns.shutdown().await;
     // A new server on another port, same file: the registration is there; its own entry is
@@ -86,7 +92,10 @@ async fn registrations_survive_a_restart_with_a_storage_file() {
     let p = Proxy::new(ns.uri()).unwrap();
     let found = within(
         30,
-        p.call(Call::new("lookup", vec![Value::str("kept"), Value::Bool(true)])),
+        p.call(Call::new(
+            "lookup",
+            vec![Value::str("kept"), Value::Bool(true)],
+        )),
     )
     .await
     .unwrap();
@@ -97,10 +106,16 @@ async fn registrations_survive_a_restart_with_a_storage_file() {
             Value::Set(vec![Value::str("tag")])
         ])
     );
-    let own = within(30, p.call(Call::new("lookup", vec![Value::str("Pyro.NameServer")])))
-        .await
-        .unwrap();
-    assert_eq!(own, tether_pyro::PyroUri::parse(ns.uri()).unwrap().to_value());
+    let own = within(
+        30,
+        p.call(Call::new("lookup", vec![Value::str("Pyro.NameServer")])),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        own,
+        tether_pyro::PyroUri::parse(ns.uri()).unwrap().to_value()
+    );
     ns.shutdown().await;
     std::fs::remove_dir_all(dir).ok();
 }
@@ -114,8 +129,11 @@ async fn broadcast_locate_and_pyroname_resolution_through_tether_ns() {
     within(
         30,
         p.call(
-            Call::new("register", vec![Value::str("found.me"), Value::str(echo_uri.as_str())])
-                .kwarg("metadata", Value::Set(vec![Value::str("kind:echo")])),
+            Call::new(
+                "register",
+                vec![Value::str("found.me"), Value::str(echo_uri.as_str())],
+            )
+            .kwarg("metadata", Value::Set(vec![Value::str("kind:echo")])),
         ),
     )
     .await
@@ -135,7 +153,11 @@ async fn broadcast_locate_and_pyroname_resolution_through_tether_ns() {
                 .env("PYRO_NS_BCPORT", bc_port)
                 .env("PYRO_NS_PORT", ns_port);
             let out = cmd.output().unwrap();
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             String::from_utf8(out.stdout).unwrap()
         }
     })
@@ -149,14 +171,22 @@ async fn broadcast_locate_and_pyroname_resolution_through_tether_ns() {
     // tether's proxies resolve PYRONAME and PYROMETA through it, on both wires
     let loc = ns.uri().rsplit('@').next().unwrap().to_string();
     for wire in [WireVersion::Pyro5, WireVersion::Pyro4] {
-        let by_name = Proxy::new(&format!("PYRONAME:found.me@{loc}")).unwrap().with_wire(wire);
+        let by_name = Proxy::new(&format!("PYRONAME:found.me@{loc}"))
+            .unwrap()
+            .with_wire(wire);
         assert_eq!(
-            within(30, by_name.call(Call::new("echo", vec![Value::Int(5)]))).await.unwrap(),
+            within(30, by_name.call(Call::new("echo", vec![Value::Int(5)])))
+                .await
+                .unwrap(),
             Value::Int(5)
         );
-        let by_meta = Proxy::new(&format!("PYROMETA:kind:echo@{loc}")).unwrap().with_wire(wire);
+        let by_meta = Proxy::new(&format!("PYROMETA:kind:echo@{loc}"))
+            .unwrap()
+            .with_wire(wire);
         assert_eq!(
-            within(30, by_meta.call(Call::new("echo", vec![Value::Int(6)]))).await.unwrap(),
+            within(30, by_meta.call(Call::new("echo", vec![Value::Int(6)])))
+                .await
+                .unwrap(),
             Value::Int(6)
         );
     }

@@ -65,7 +65,10 @@ async fn read(s: &mut TcpStream) -> Got {
 
 async fn expect_closed(s: &mut TcpStream, what: &str) {
     let got = read(s).await;
-    assert!(matches!(got, Got::Closed), "{what}: expected a close, got {got:?}");
+    assert!(
+        matches!(got, Got::Closed),
+        "{what}: expected a close, got {got:?}"
+    );
 }
 
 async fn good_clients_work(v4: &Proxy, v5: &Proxy, n: i64) {
@@ -128,7 +131,9 @@ async fn bad_pyro4_clients_get_errors_or_closes_and_never_stall_good_ones() {
     anns.extend_from_slice(&60000u16.to_be_bytes());
     anns.extend_from_slice(b"abc");
     let mut s = dial().await;
-    s.write_all(&frame(1, 1, 0x10, 0, &anns, b"{}")).await.unwrap();
+    s.write_all(&frame(1, 1, 0x10, 0, &anns, b"{}"))
+        .await
+        .unwrap();
     expect_closed(&mut s, "lying annotation length").await;
 
     // an HMAC the daemon has no key for: CONNECTFAIL (unsigned), then closed
@@ -137,7 +142,9 @@ async fn bad_pyro4_clients_get_errors_or_closes_and_never_stall_good_ones() {
     anns.extend_from_slice(&[7; 20]);
     let body = b"# serpent utf-8 python3.2\n{'handshake':'hello','object':'test.echoserver'}";
     let mut s = dial().await;
-    s.write_all(&frame(1, 1, 0x10, 0, &anns, body)).await.unwrap();
+    s.write_all(&frame(1, 1, 0x10, 0, &anns, body))
+        .await
+        .unwrap();
     match read(&mut s).await {
         Got::Frame(h, payload) => {
             assert_eq!((h.msg_type, h.annotations_len), (3, 0));
@@ -177,7 +184,9 @@ async fn a_keyed_daemon_refuses_bad_signatures() {
         .with_wire(WireVersion::Pyro4)
         .with_hmac_key(HmacKey::new(b"right"));
     assert_eq!(
-        within(10, good.call(Call::new("echo", vec![Value::Int(1)]))).await.unwrap(),
+        within(10, good.call(Call::new("echo", vec![Value::Int(1)])))
+            .await
+            .unwrap(),
         Value::Int(1)
     );
     // unsigned, and signed with garbage: CONNECTFAIL, signed with the daemon's key
@@ -189,7 +198,9 @@ async fn a_keyed_daemon_refuses_bad_signatures() {
     }] {
         let mut s = TcpStream::connect(addr).await.unwrap();
         let body = b"# serpent utf-8 python3.2\n{'handshake':'hello','object':'test.echoserver'}";
-        s.write_all(&frame(1, 1, 0x10, 0, &anns, body)).await.unwrap();
+        s.write_all(&frame(1, 1, 0x10, 0, &anns, body))
+            .await
+            .unwrap();
         match read(&mut s).await {
             Got::Frame(h, payload) => {
                 assert_eq!(h.msg_type, 3);
@@ -204,7 +215,9 @@ async fn a_keyed_daemon_refuses_bad_signatures() {
     // a wrong key on INVOKE after a good handshake is impossible for a real client (the key
     // is per proxy); the good client is unaffected by all of the above
     assert_eq!(
-        within(10, good.call(Call::new("echo", vec![Value::Int(2)]))).await.unwrap(),
+        within(10, good.call(Call::new("echo", vec![Value::Int(2)])))
+            .await
+            .unwrap(),
         Value::Int(2)
     );
     daemon.shutdown().await;

@@ -12,7 +12,11 @@ use tether_pyro::{DaemonConfig, HmacKey};
 
 fn scenario(script_name: &str, uri: &str, ser: &str, key: Option<&str>) -> String {
     let script = script(script_name);
-    let mut args = vec![script.to_str().unwrap().to_string(), uri.to_string(), ser.to_string()];
+    let mut args = vec![
+        script.to_str().unwrap().to_string(),
+        uri.to_string(),
+        ser.to_string(),
+    ];
     args.extend(key.map(str::to_string));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     run_python(&args, Duration::from_secs(120))
@@ -36,8 +40,14 @@ fn same(name: &str, from_python: &str, from_tether: &str) {
             .collect()
     };
     let (from_python, from_tether) = (&keep(from_python)[..], &keep(from_tether)[..]);
-    assert!(from_python.ends_with("done\n"), "{name}: python run incomplete:\n{from_python}");
-    assert!(from_python.lines().count() > 40, "{name}: too few checks ran");
+    assert!(
+        from_python.ends_with("done\n"),
+        "{name}: python run incomplete:\n{from_python}"
+    );
+    assert!(
+        from_python.lines().count() > 40,
+        "{name}: too few checks ran"
+    );
     let diff: Vec<String> = from_python
         .lines()
         .zip(from_tether.lines())
@@ -63,12 +73,10 @@ async fn python_pyro4_client_sees_identical_results_from_python_and_tether() {
         for ser in ["serpent", "json"] {
             let name = format!("{ser}, key {key:?}");
             let (a, b) = (py_uri.clone(), tether_uri.clone());
-            let from_python = tokio::task::spawn_blocking(move || {
-                scenario("echo_client4.py", &a, ser, key)
-            });
-            let from_tether = tokio::task::spawn_blocking(move || {
-                scenario("echo_client4.py", &b, ser, key)
-            });
+            let from_python =
+                tokio::task::spawn_blocking(move || scenario("echo_client4.py", &a, ser, key));
+            let from_tether =
+                tokio::task::spawn_blocking(move || scenario("echo_client4.py", &b, ser, key));
             let (p, t) = (from_python.await.unwrap(), from_tether.await.unwrap());
             same(&name, &p, &t);
         }
@@ -84,8 +92,14 @@ async fn one_port_serves_pyro4_and_pyro5_clients_at_once() {
     let v4 = tokio::task::spawn_blocking(move || scenario("echo_client4.py", &a, "serpent", None));
     let v5 = tokio::task::spawn_blocking(move || scenario("echo_client.py", &b, "serpent", None));
     let (v4, v5) = (v4.await.unwrap(), v5.await.unwrap());
-    assert!(v4.ends_with("done\n") && v4.contains("echo 1 bool:True -> bool:True"), "{v4}");
-    assert!(v5.ends_with("done\n") && v5.contains("echo 1 bool:True -> bool:True"), "{v5}");
+    assert!(
+        v4.ends_with("done\n") && v4.contains("echo 1 bool:True -> bool:True"),
+        "{v4}"
+    );
+    assert!(
+        v5.ends_with("done\n") && v5.contains("echo 1 bool:True -> bool:True"),
+        "{v5}"
+    );
     // A Pyro4-only daemon (pyro4 off: Pyro5 only) refuses the Pyro4 client with a close.
     daemon.shutdown().await;
     let (daemon, uri, _echo) = tether_echo(DaemonConfig {
@@ -96,9 +110,10 @@ async fn one_port_serves_pyro4_and_pyro5_clients_at_once() {
     let code = format!(
         "import Pyro4, Pyro4.errors\ntry:\n    Pyro4.Proxy('{uri}')._pyroBind()\nexcept Pyro4.errors.CommunicationError as e:\n    print('refused:', type(e).__name__)\n"
     );
-    let out = tokio::task::spawn_blocking(move || run_python(&["-c", &code], Duration::from_secs(60)))
-        .await
-        .unwrap();
+    let out =
+        tokio::task::spawn_blocking(move || run_python(&["-c", &code], Duration::from_secs(60)))
+            .await
+            .unwrap();
     assert_eq!(out.trim(), "refused: ConnectionClosedError");
     daemon.shutdown().await;
 }

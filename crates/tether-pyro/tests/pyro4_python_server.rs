@@ -35,7 +35,10 @@ fn values(ser: Serializer) -> Vec<Value> {
         Value::str("it's \"quoted\" \\ back\n\t"),
         Value::str("x".repeat(100_000)),
         Value::List(vec![Value::Int(1), Value::List(vec![Value::str("nested")])]),
-        Value::Map(vec![(Value::str("a"), Value::Map(vec![(Value::str("c"), Value::None)]))]),
+        Value::Map(vec![(
+            Value::str("a"),
+            Value::Map(vec![(Value::str("c"), Value::None)]),
+        )]),
     ];
     if ser == Serializer::Serpent {
         v.push(Value::Tuple(vec![Value::Int(1), Value::str("a")]));
@@ -53,10 +56,16 @@ async fn scenario(uri: &str, ser: Serializer, key: Option<&str>) {
         assert_eq!(got, v, "{ser:?}");
     }
     // exceptions, with Pyro4's text and a remote traceback
-    let e = within(30, p.call(Call::new("error", vec![]))).await.unwrap_err();
+    let e = within(30, p.call(Call::new("error", vec![])))
+        .await
+        .unwrap_err();
     assert_eq!(
         (e.kind(), e.class(), e.message()),
-        (ErrorKind::Remote, Some("builtins.ValueError"), "expected error from echoserver error() method")
+        (
+            ErrorKind::Remote,
+            Some("builtins.ValueError"),
+            "expected error from echoserver error() method"
+        )
     );
     assert!(e.remote_traceback().unwrap().contains("Traceback"));
     // metadata from CONNECTOK (Pyro4 sends lists), attributes
@@ -64,22 +73,37 @@ async fn scenario(uri: &str, ser: Serializer, key: Option<&str>) {
     assert!(meta.methods.iter().any(|m| m == "echo"));
     assert_eq!(meta.oneway.len(), 2, "{meta:?}");
     assert_eq!(meta.attrs, vec!["verbose".to_string()]);
-    assert_eq!(within(30, p.get_attr("verbose")).await.unwrap(), Value::Bool(false));
-    within(30, p.set_attr("verbose", Value::Bool(false))).await.unwrap();
+    assert_eq!(
+        within(30, p.get_attr("verbose")).await.unwrap(),
+        Value::Bool(false)
+    );
+    within(30, p.set_attr("verbose", Value::Bool(false)))
+        .await
+        .unwrap();
     // oneway, then still in sync
     assert_eq!(
-        within(30, p.call(Call::new("oneway_echo", vec![Value::str("x")]))).await.unwrap(),
+        within(30, p.call(Call::new("oneway_echo", vec![Value::str("x")])))
+            .await
+            .unwrap(),
         Value::None
     );
     assert_eq!(
-        within(30, p.call(Call::new("echo", vec![Value::str("in sync")]))).await.unwrap(),
+        within(30, p.call(Call::new("echo", vec![Value::str("in sync")])))
+            .await
+            .unwrap(),
         Value::str("in sync")
     );
     // a streamed generator, item by item
-    let items = within(30, p.call(Call::new("generator", vec![]))).await.unwrap();
+    let items = within(30, p.call(Call::new("generator", vec![])))
+        .await
+        .unwrap();
     assert_eq!(
         items,
-        Value::List(vec![Value::str("one"), Value::str("two"), Value::str("three")])
+        Value::List(vec![
+            Value::str("one"),
+            Value::str("two"),
+            Value::str("three")
+        ])
     );
     // batch: stops at the first exception, which arrives as Pyro4's _ExceptionWrapper
     let results = within(
@@ -94,25 +118,42 @@ async fn scenario(uri: &str, ser: Serializer, key: Option<&str>) {
     .unwrap();
     assert_eq!(results.len(), 2);
     assert_eq!(results[0].as_ref().unwrap(), &Value::Int(1));
-    assert_eq!(results[1].as_ref().unwrap_err().message(), "the message of the error");
+    assert_eq!(
+        results[1].as_ref().unwrap_err().message(),
+        "the message of the error"
+    );
     within(30, p.ping()).await.unwrap();
     // a correlation id travels as the CORR annotation
     let c = proxy(uri, ser, key).with_correlation_id([0x11; 16]);
     assert_eq!(
-        within(30, c.call(Call::new("echo", vec![Value::str("corr")]))).await.unwrap(),
+        within(30, c.call(Call::new("echo", vec![Value::str("corr")])))
+            .await
+            .unwrap(),
         Value::str("corr")
     );
     // the daemon object; its errors are Pyro4's, seen under tether's (Pyro5) names
     let d = proxy(&uri.replace("test.echoserver", "Pyro.Daemon"), ser, key);
-    let ids = within(30, d.call(Call::new("registered", vec![]))).await.unwrap();
-    assert!(ids.as_seq().unwrap().contains(&Value::str("test.echoserver")), "{ids}");
-    let e = within(30, d.call(Call::new("get_metadata", vec![Value::str("nosuch")])))
+    let ids = within(30, d.call(Call::new("registered", vec![])))
         .await
-        .unwrap_err();
+        .unwrap();
+    assert!(
+        ids.as_seq()
+            .unwrap()
+            .contains(&Value::str("test.echoserver")),
+        "{ids}"
+    );
+    let e = within(
+        30,
+        d.call(Call::new("get_metadata", vec![Value::str("nosuch")])),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.class(), Some("Pyro5.errors.DaemonError"), "{e}");
     // an unknown object: CONNECTFAIL
     let n = proxy(&uri.replace("test.echoserver", "no.such"), ser, key);
-    let e = within(30, n.call(Call::new("echo", vec![]))).await.unwrap_err();
+    let e = within(30, n.call(Call::new("echo", vec![])))
+        .await
+        .unwrap_err();
     assert!(e.message().ends_with("rejected: unknown object"), "{e}");
 }
 
@@ -128,13 +169,18 @@ async fn tether_pyro4_proxy_calls_pythons_pyro4_echoserver() {
             Some(_) => (None, "hmac key config not symmetric"),
             None => (Some("a key"), "hmac key config not symmetric"),
         };
-        let e = within(30, proxy(&uri, Serializer::Serpent, other).call(Call::new("echo", vec![])))
-            .await
-            .unwrap_err();
+        let e = within(
+            30,
+            proxy(&uri, Serializer::Serpent, other).call(Call::new("echo", vec![])),
+        )
+        .await
+        .unwrap_err();
         assert!(e.message().contains(why), "{e}");
         if key.is_some() {
             let wrong = proxy(&uri, Serializer::Serpent, Some("wrong"));
-            let e = within(30, wrong.call(Call::new("echo", vec![]))).await.unwrap_err();
+            let e = within(30, wrong.call(Call::new("echo", vec![])))
+                .await
+                .unwrap_err();
             assert_eq!(e.kind(), ErrorKind::Security, "{e}");
             assert!(e.message().contains("message hmac mismatch"), "{e}");
         }
@@ -153,9 +199,16 @@ async fn tether_pyro4_proxy_and_daemon_with_hmac() {
         scenario(&uri, ser, Some("k")).await;
     }
     // A Pyro5 proxy cannot sign: refused with the reason.
-    let e = within(30, Proxy::new(&uri).unwrap().call(Call::new("echo", vec![])))
-        .await
-        .unwrap_err();
-    assert!(e.message().contains("requires Pyro4 with its shared HMAC key"), "{e}");
+    let e = within(
+        30,
+        Proxy::new(&uri).unwrap().call(Call::new("echo", vec![])),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        e.message()
+            .contains("requires Pyro4 with its shared HMAC key"),
+        "{e}"
+    );
     daemon.shutdown().await;
 }

@@ -94,7 +94,8 @@ impl Protocol for Pyro4 {
         options: &ClientOptions,
     ) -> Result<(), TransportError> {
         let call = super::pyro5::register_call(name, url, metadata);
-        self.pyro.name_server_call(directory, call, options, WireVersion::Pyro4)
+        self.pyro
+            .name_server_call(directory, call, options, WireVersion::Pyro4)
     }
 
     fn unpublish(
@@ -104,7 +105,8 @@ impl Protocol for Pyro4 {
         options: &ClientOptions,
     ) -> Result<(), TransportError> {
         let call = tether_core::Call::new("remove", vec![Value::str(name)]);
-        self.pyro.name_server_call(directory, call, options, WireVersion::Pyro4)
+        self.pyro
+            .name_server_call(directory, call, options, WireVersion::Pyro4)
     }
 
     fn proxy(
@@ -112,8 +114,10 @@ impl Protocol for Pyro4 {
         url: &str,
         options: &ClientOptions,
     ) -> Result<Arc<dyn Invoker>, TransportError> {
-        Ok(Arc::new(
-            self.pyro.make_proxy(url, options, WireVersion::Pyro4)?,
-        ))
+        Ok(Arc::new(self.pyro.make_proxy(
+            url,
+            options,
+            WireVersion::Pyro4,
+        )?))
     }
 }

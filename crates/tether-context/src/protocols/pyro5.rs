@@ -207,7 +207,11 @@ impl Protocol for Pyro5 {
         url: &str,
         options: &ClientOptions,
     ) -> Result<Arc<dyn Invoker>, TransportError> {
-        Ok(Arc::new(self.make_proxy(url, options, WireVersion::Pyro5)?))
+        Ok(Arc::new(self.make_proxy(
+            url,
+            options,
+            WireVersion::Pyro5,
+        )?))
     }
 
     /// Registers in a Pyro name server (`register(name, uri, metadata=...)`).
@@ -238,7 +242,8 @@ impl Protocol for Pyro5 {
 /// `register(name, url, metadata=tags)`.
 pub(crate) fn register_call(name: &str, url: &str, metadata: &[String]) -> tether_core::Call {
     let tags = Value::Set(metadata.iter().map(|t| Value::str(t.as_str())).collect());
-    tether_core::Call::new("register", vec![Value::str(name), Value::str(url)]).kwarg("metadata", tags)
+    tether_core::Call::new("register", vec![Value::str(name), Value::str(url)])
+        .kwarg("metadata", tags)
 }
 
 /// Where a name server is, from an exporter's `name_server` property: its URL
@@ -284,9 +289,16 @@ impl Pyro5 {
     ) -> Result<(), TransportError> {
         let (host, port) = name_server_location(directory)?;
         // A key means the name server's daemon speaks signed Pyro4.
-        let wire = if options.hmac_key.is_some() { WireVersion::Pyro4 } else { wire };
+        let wire = if options.hmac_key.is_some() {
+            WireVersion::Pyro4
+        } else {
+            wire
+        };
         let via = self.make_proxy(
-            &format!("PYRO:{}@localhost:9090", tether_pyro::naming::NAME_SERVER_ID),
+            &format!(
+                "PYRO:{}@localhost:9090",
+                tether_pyro::naming::NAME_SERVER_ID
+            ),
             options,
             wire,
         )?;
@@ -300,7 +312,8 @@ impl Pyro5 {
                     .map_err(|e| failed(e.to_string()))?;
                 rt.block_on(async {
                     let run = async {
-                        let ns = tether_pyro::naming::locate_ns(host.as_deref(), port, Some(&via)).await?;
+                        let ns = tether_pyro::naming::locate_ns(host.as_deref(), port, Some(&via))
+                            .await?;
                         let r = ns.call(call).await;
                         ns.close().await;
                         r
@@ -308,7 +321,9 @@ impl Pyro5 {
                     match tokio::time::timeout(limit, run).await {
                         Ok(Ok(_)) => Ok(()),
                         Ok(Err(e)) => Err(failed(e.to_string())),
-                        Err(_) => Err(failed(format!("no answer from the name server within {limit:?}"))),
+                        Err(_) => Err(failed(format!(
+                            "no answer from the name server within {limit:?}"
+                        ))),
                     }
                 })
             })
@@ -356,7 +371,10 @@ impl Pyro5 {
     }
 
     /// The daemon settings for `options` (host and port still to be set).
-    pub(crate) fn daemon_config(&self, options: &ServerOptions) -> Result<DaemonConfig, TransportError> {
+    pub(crate) fn daemon_config(
+        &self,
+        options: &ServerOptions,
+    ) -> Result<DaemonConfig, TransportError> {
         let mut config = self.config.clone().unwrap_or_default();
         let l = &options.limits;
         if let Some(n) = l.max_message_size {

@@ -189,7 +189,10 @@ impl ServiceExporter {
     /// that is gone is logged, not an error).
     fn unpublish(&self, reg: &Registration) {
         if let Some(ns) = &self.name_server {
-            match self.protocol.unpublish(ns, &reg.name, &self.directory_options()) {
+            match self
+                .protocol
+                .unpublish(ns, &reg.name, &self.directory_options())
+            {
                 Ok(()) => (self.family.log)(
                     LogSite::Exporter,
                     format_args!("Removed {} from the name server {ns}", reg.name),
@@ -267,7 +270,10 @@ impl Component for ServiceExporter {
                     | ContextValue::Set(items)
                     | ContextValue::FrozenSet(items) => items
                         .iter()
-                        .map(|i| i.to_string_value().map_err(|e| format!("property 'metadata': {e}")))
+                        .map(|i| {
+                            i.to_string_value()
+                                .map_err(|e| format!("property 'metadata': {e}"))
+                        })
                         .collect::<Result<_, _>>()?,
                     other => {
                         return Err(format!(
@@ -325,12 +331,18 @@ impl Component for ServiceExporter {
             dispatcher,
         )?;
         if let Some(ns) = &self.name_server {
-            let published = self
-                .protocol
-                .publish(ns, name, &reg.uri, &self.metadata, &self.directory_options());
+            let published = self.protocol.publish(
+                ns,
+                name,
+                &reg.uri,
+                &self.metadata,
+                &self.directory_options(),
+            );
             if let Err(e) = published {
                 init.holder().deregister(&reg);
-                return Err(format!("cannot register {name} in the name server {ns}: {e}"));
+                return Err(format!(
+                    "cannot register {name} in the name server {ns}: {e}"
+                ));
             }
             (self.family.log)(
                 LogSite::Exporter,

@@ -144,7 +144,10 @@ pub trait Protocol: Send + Sync + 'static {
         let _ = (name, url, metadata, options);
         Err(TransportError::new(
             TransportErrorKind::Unsupported,
-            format!("the {} protocol cannot publish names (in {directory})", self.name()),
+            format!(
+                "the {} protocol cannot publish names (in {directory})",
+                self.name()
+            ),
         ))
     }
 
@@ -159,7 +162,10 @@ pub trait Protocol: Send + Sync + 'static {
         let _ = (name, options);
         Err(TransportError::new(
             TransportErrorKind::Unsupported,
-            format!("the {} protocol cannot publish names (in {directory})", self.name()),
+            format!(
+                "the {} protocol cannot publish names (in {directory})",
+                self.name()
+            ),
         ))
     }
 

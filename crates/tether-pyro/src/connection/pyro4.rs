@@ -30,8 +30,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S, Pyro4> {
             Ok(None) => return Ok(None),
             Err(e) => return Err(e.map_header(normalize)),
         };
-        Message::from_pyro4_body(f.header, f.body, hmac, self.max_message_size, self.inflate_ratio)
-            .map(Some)
+        Message::from_pyro4_body(
+            f.header,
+            f.body,
+            hmac,
+            self.max_message_size,
+            self.inflate_ratio,
+        )
+        .map(Some)
     }
 
     /// Encodes a message given in Pyro5 terms as a Pyro4 message into the write buffer (send
@@ -94,13 +100,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S, Pyro4> {
             None
         };
         let ann_len = out.len() - hs;
-        let ann_len = u16::try_from(ann_len).map_err(|_| {
-            RemoteError::protocol("annotations exceed Pyro4's 65535-byte limit")
-        })?;
+        let ann_len = u16::try_from(ann_len)
+            .map_err(|_| RemoteError::protocol("annotations exceed Pyro4's 65535-byte limit"))?;
         let mut splices = Vec::new();
         payload(out, &mut splices)?;
-        flatten(out, &mut splices)
-            .map_err(|e| RemoteError::serialization(e.to_string()))?;
+        flatten(out, &mut splices).map_err(|e| RemoteError::serialization(e.to_string()))?;
         let start = hs + ann_len as usize;
         let mut f = flags_to_v4(header.flags) & !flags::COMPRESSED;
         if self.compress && out.len() - start >= COMPRESS_MIN_V4 {
@@ -180,7 +184,11 @@ mod tests {
         let (mut client, server) = tokio::io::duplex(1 << 16);
         let mut conn: Connection<_, Pyro4> = Connection::with_format(server, 1 << 20);
         client.write_all(&wire).await.unwrap();
-        let m = conn.read_message_v4(None, None, None).await.unwrap().unwrap();
+        let m = conn
+            .read_message_v4(None, None, None)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(m.header.msg_type, msg_type::RESULT);
         assert_eq!(m.header.serializer_id, 1);
         assert_eq!(m.header.corr(), Some([0x11; 16]));
@@ -211,13 +219,23 @@ mod tests {
         // signed, checked with the same key: accepted, HMAC and CORR consumed
         send(&mut tx, Some(&key));
         tx.flush_encoded().await.unwrap();
-        let m = rx.read_message_v4(None, None, Some(&key)).await.unwrap().unwrap();
-        assert_eq!((m.header.serializer_id, m.header.corr()), (3, Some([7; 16])));
+        let m = rx
+            .read_message_v4(None, None, Some(&key))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (m.header.serializer_id, m.header.corr()),
+            (3, Some([7; 16]))
+        );
         assert!(m.annotations.is_empty());
         // another key: mismatch
         send(&mut tx, Some(&HmacKey::new(b"other")));
         tx.flush_encoded().await.unwrap();
-        let e = rx.read_message_v4(None, None, Some(&key)).await.unwrap_err();
+        let e = rx
+            .read_message_v4(None, None, Some(&key))
+            .await
+            .unwrap_err();
         assert_eq!(e.to_string(), "message hmac mismatch");
         // unsigned to a keyed reader, and signed to a keyless one
         let (client, server) = tokio::io::duplex(1 << 16);
@@ -225,7 +243,10 @@ mod tests {
         let mut rx: Connection<_, Pyro4> = Connection::with_format(server, 1 << 20);
         send(&mut tx, None);
         tx.flush_encoded().await.unwrap();
-        let e = rx.read_message_v4(None, None, Some(&key)).await.unwrap_err();
+        let e = rx
+            .read_message_v4(None, None, Some(&key))
+            .await
+            .unwrap_err();
         assert_eq!(e.to_string(), "hmac key config not symmetric");
         let (client, server) = tokio::io::duplex(1 << 16);
         let mut tx: Connection<_, Pyro4> = Connection::with_format(client, 1 << 20);

@@ -206,7 +206,11 @@ pub(super) async fn invoke(
         }
     };
     if wire == crate::wire::WireVersion::Pyro4 {
-        for v in call.args.iter_mut().chain(call.kwargs.iter_mut().map(|(_, v)| v)) {
+        for v in call
+            .args
+            .iter_mut()
+            .chain(call.kwargs.iter_mut().map(|(_, v)| v))
+        {
             crate::pyro4::dialect::to_pyro5(v);
         }
     }

@@ -92,9 +92,13 @@ async fn serve(
 
     // The first bytes tell Pyro4 from Pyro5 (see wire.rs); then the CONNECT.
     let opening = async {
-        let mut conn =
-            WireConnection::accept(stream, cfg.max_message_size, cfg.pyro4, cfg.hmac_key.clone())
-                .await?;
+        let mut conn = WireConnection::accept(
+            stream,
+            cfg.max_message_size,
+            cfg.pyro4,
+            cfg.hmac_key.clone(),
+        )
+        .await?;
         conn.set_compression(cfg.compress_replies);
         conn.set_max_inflate_ratio(cfg.max_inflate_ratio);
         conn.set_write_timeout(Some(cfg.write_timeout));
@@ -310,7 +314,11 @@ async fn handshake(
                             (Value::str("handshake"), answer),
                             (
                                 Value::str("meta"),
-                                if v4 { meta.to_lists_value() } else { meta.to_value() },
+                                if v4 {
+                                    meta.to_lists_value()
+                                } else {
+                                    meta.to_value()
+                                },
                             ),
                         ]),
                     ),

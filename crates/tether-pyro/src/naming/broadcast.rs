@@ -28,7 +28,11 @@ pub struct Responder {
 
 impl Responder {
     /// Binds `bind` (UDP) and answers every `GET_NSURI` with `ns_host:ns_port`'s URI.
-    pub async fn start(bind: SocketAddr, ns_host: String, ns_port: u16) -> std::io::Result<Responder> {
+    pub async fn start(
+        bind: SocketAddr,
+        ns_host: String,
+        ns_port: u16,
+    ) -> std::io::Result<Responder> {
         let sock = UdpSocket::bind(bind).await?;
         sock.set_broadcast(true)?;
         let addr = sock.local_addr()?;
@@ -60,7 +64,10 @@ impl Responder {
                 let uri = format!(
                     "PYRO:{}@{}",
                     super::NAME_SERVER_ID,
-                    crate::uri::Location::Tcp { host, port: ns_port }
+                    crate::uri::Location::Tcp {
+                        host,
+                        port: ns_port
+                    }
                 );
                 tracing::debug!(target: "tether::pyro::naming", %from, "broadcast locate answered");
                 let _ = sock.send_to(uri.as_bytes(), from).await;
@@ -101,15 +108,20 @@ async fn facing(peer: SocketAddr) -> Option<String> {
 /// Asks for a name server by broadcast (Python's `locate_ns` without a host): sends
 /// `GET_NSURI` to each of `targets` up to three times, waiting 0.7 s for an answer each time.
 pub async fn locate(targets: &[SocketAddr]) -> Option<String> {
-    let sock = UdpSocket::bind(SocketAddr::from(([0, 0, 0, 0], 0))).await.ok()?;
+    let sock = UdpSocket::bind(SocketAddr::from(([0, 0, 0, 0], 0)))
+        .await
+        .ok()?;
     sock.set_broadcast(true).ok()?;
     let mut buf = [0u8; 100];
     for _ in 0..3 {
         for t in targets {
             let _ = sock.send_to(REQUEST, t).await;
         }
-        if let Ok(Ok((n, _))) =
-            tokio::time::timeout(std::time::Duration::from_millis(700), sock.recv_from(&mut buf)).await
+        if let Ok(Ok((n, _))) = tokio::time::timeout(
+            std::time::Duration::from_millis(700),
+            sock.recv_from(&mut buf),
+        )
+        .await
         {
             // ISO-8859-1, as Python decodes it.
             return Some(buf[..n].iter().map(|&b| b as char).collect());

@@ -36,7 +36,10 @@ pub async fn locate_ns(
         }
     };
     let at = |h: &str, p: u16| {
-        let loc = crate::uri::Location::Tcp { host: h.to_string(), port: p };
+        let loc = crate::uri::Location::Tcp {
+            host: h.to_string(),
+            port: p,
+        };
         via.sibling(&format!("PYRO:{NAME_SERVER_ID}@{loc}"))
     };
     if let Some(h) = host {

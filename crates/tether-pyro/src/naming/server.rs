@@ -74,7 +74,10 @@ impl NameServerHandle {
         let responder = match config.broadcast_port {
             None => None,
             Some(bc) => {
-                let bc_host = config.broadcast_host.clone().unwrap_or_else(|| config.host.clone());
+                let bc_host = config
+                    .broadcast_host
+                    .clone()
+                    .unwrap_or_else(|| config.host.clone());
                 let host = bc_host.trim_start_matches('[').trim_end_matches(']');
                 let bind = tokio::net::lookup_host((host, bc))
                     .await
@@ -89,11 +92,15 @@ impl NameServerHandle {
                         .map(|a| a.ip().to_string())
                         .unwrap_or_else(|| config.host.clone())
                 });
-                Some(Responder::start(bind, advertised, port).await.map_err(|e| {
-                    RemoteError::connection(format!(
-                        "cannot bind the broadcast responder on {bc_host}:{bc}: {e}"
-                    ))
-                })?)
+                Some(
+                    Responder::start(bind, advertised, port)
+                        .await
+                        .map_err(|e| {
+                            RemoteError::connection(format!(
+                                "cannot bind the broadcast responder on {bc_host}:{bc}: {e}"
+                            ))
+                        })?,
+                )
             }
         };
         Ok(NameServerHandle {

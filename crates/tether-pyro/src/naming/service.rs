@@ -25,17 +25,41 @@ use tether_core::{
 pub const NAME_SERVER_ID: &str = crate::resolve::NAME_SERVER_ID;
 
 const METHODS: &[MethodInfo] = &[
-    MethodInfo { name: "count", params: &[], oneway: false },
-    MethodInfo { name: "list", params: &["prefix", "regex", "return_metadata"], oneway: false },
-    MethodInfo { name: "lookup", params: &["name", "return_metadata"], oneway: false },
-    MethodInfo { name: "ping", params: &[], oneway: false },
+    MethodInfo {
+        name: "count",
+        params: &[],
+        oneway: false,
+    },
+    MethodInfo {
+        name: "list",
+        params: &["prefix", "regex", "return_metadata"],
+        oneway: false,
+    },
+    MethodInfo {
+        name: "lookup",
+        params: &["name", "return_metadata"],
+        oneway: false,
+    },
+    MethodInfo {
+        name: "ping",
+        params: &[],
+        oneway: false,
+    },
     MethodInfo {
         name: "register",
         params: &["name", "uri", "safe", "metadata"],
         oneway: false,
     },
-    MethodInfo { name: "remove", params: &["name", "prefix", "regex"], oneway: false },
-    MethodInfo { name: "set_metadata", params: &["name", "metadata"], oneway: false },
+    MethodInfo {
+        name: "remove",
+        params: &["name", "prefix", "regex"],
+        oneway: false,
+    },
+    MethodInfo {
+        name: "set_metadata",
+        params: &["name", "metadata"],
+        oneway: false,
+    },
     MethodInfo {
         name: "yplookup",
         params: &["meta_all", "meta_any", "return_metadata"],
@@ -55,7 +79,9 @@ pub struct NameServer {
 
 impl std::fmt::Debug for NameServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NameServer").field("sqlite", &self.sqlite).finish()
+        f.debug_struct("NameServer")
+            .field("sqlite", &self.sqlite)
+            .finish()
     }
 }
 
@@ -89,7 +115,10 @@ fn tags(what: &str, v: &Value) -> Result<Vec<String>, RemoteError> {
             .iter()
             .map(|t| {
                 t.as_str().map(str::to_string).ok_or_else(|| {
-                    RemoteError::type_error(format!("{what} must hold strings, not {}", t.type_name()))
+                    RemoteError::type_error(format!(
+                        "{what} must hold strings, not {}",
+                        t.type_name()
+                    ))
                 })
             })
             .collect(),
@@ -183,7 +212,10 @@ impl NameServer {
         Ok(ns)
     }
 
-    fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> Result<T, RemoteError>) -> Result<T, RemoteError> {
+    fn with_store<T>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<T, RemoteError>,
+    ) -> Result<T, RemoteError> {
         // A panic while holding the lock leaves the store as it was after the last complete
         // statement; go on with it.
         let mut guard = self.store.lock().unwrap_or_else(|p| p.into_inner());
@@ -202,7 +234,12 @@ impl NameServer {
         } else {
             Dialect::Pyro5
         };
-        let Call { method, args, kwargs, .. } = call;
+        let Call {
+            method,
+            args,
+            kwargs,
+            ..
+        } = call;
         let bind = |params: &[(&str, Option<Value>)]| {
             bind_args_with_defaults(&format!("NameServer.{method}"), params, args, kwargs)
         };
@@ -219,17 +256,25 @@ impl NameServer {
                     ("safe", Some(Value::Bool(false))),
                     ("metadata", Some(Value::None)),
                 ])?;
-                let uri = match &a[1] {
-                    Value::Str(s) => {
-                        PyroUri::parse(s)
-                            .map_err(|_| RemoteError::exception("Pyro5.errors.PyroError", "invalid uri"))?;
-                        s.clone()
-                    }
-                    v @ Value::Map(_) => PyroUri::from_value(v)
-                        .map(|u| u.to_string())
-                        .ok_or_else(|| RemoteError::type_error("only URIs or strings can be registered"))?,
-                    _ => return Err(RemoteError::type_error("only URIs or strings can be registered")),
-                };
+                let uri =
+                    match &a[1] {
+                        Value::Str(s) => {
+                            PyroUri::parse(s).map_err(|_| {
+                                RemoteError::exception("Pyro5.errors.PyroError", "invalid uri")
+                            })?;
+                            s.clone()
+                        }
+                        v @ Value::Map(_) => PyroUri::from_value(v)
+                            .map(|u| u.to_string())
+                            .ok_or_else(|| {
+                                RemoteError::type_error("only URIs or strings can be registered")
+                            })?,
+                        _ => {
+                            return Err(RemoteError::type_error(
+                                "only URIs or strings can be registered",
+                            ))
+                        }
+                    };
                 let name = name_arg(&a[0])?;
                 let meta = tags("metadata", &a[3])?;
                 let safe = truthy(&a[2]);
@@ -242,7 +287,10 @@ impl NameServer {
                 Ok(Value::None)
             }
             "lookup" => {
-                let a = bind(&[("name", None), ("return_metadata", Some(Value::Bool(false)))])?;
+                let a = bind(&[
+                    ("name", None),
+                    ("return_metadata", Some(Value::Bool(false))),
+                ])?;
                 let name = name_arg(&a[0])?;
                 let e = self
                     .with_store(|s| s.get(&name))?
@@ -289,9 +337,12 @@ impl NameServer {
                 } else {
                     Vec::new()
                 };
-                let victims: Vec<String> =
-                    victims.into_iter().filter(|n| n != NAME_SERVER_ID).collect();
-                self.with_store(|s| s.remove(&victims)).map(|n| Value::Int(n as i64))
+                let victims: Vec<String> = victims
+                    .into_iter()
+                    .filter(|n| n != NAME_SERVER_ID)
+                    .collect();
+                self.with_store(|s| s.remove(&victims))
+                    .map(|n| Value::Int(n as i64))
             }
             "list" => {
                 let (prefix, regex, meta_all, meta_any, with_meta) = match dialect {
@@ -307,7 +358,13 @@ impl NameServer {
                                 "you can only filter on one thing at a time",
                             ));
                         }
-                        (a[0].clone(), a[1].clone(), Value::None, Value::None, truthy(&a[2]))
+                        (
+                            a[0].clone(),
+                            a[1].clone(),
+                            Value::None,
+                            Value::None,
+                            truthy(&a[2]),
+                        )
                     }
                     Dialect::Pyro4 => {
                         let a = bind(&[
@@ -323,15 +380,27 @@ impl NameServer {
                                 "you can only filter on one thing at a time",
                             ));
                         }
-                        (a[0].clone(), a[1].clone(), a[2].clone(), a[3].clone(), truthy(&a[4]))
+                        (
+                            a[0].clone(),
+                            a[1].clone(),
+                            a[2].clone(),
+                            a[3].clone(),
+                            truthy(&a[4]),
+                        )
                     }
                 };
                 let entries = self.with_store(|s| s.all())?;
                 let entries: Vec<Entry> = if let Some(p) = optional_str("prefix", &prefix)? {
-                    entries.into_iter().filter(|e| e.name.starts_with(p.as_str())).collect()
+                    entries
+                        .into_iter()
+                        .filter(|e| e.name.starts_with(p.as_str()))
+                        .collect()
                 } else if let Some(r) = optional_str("regex", &regex)? {
                     let re = compile(&r)?;
-                    entries.into_iter().filter(|e| re.is_match(&e.name)).collect()
+                    entries
+                        .into_iter()
+                        .filter(|e| re.is_match(&e.name))
+                        .collect()
                 } else if truthy(&meta_all) {
                     let want = tags("metadata_all", &meta_all)?;
                     entries

@@ -103,7 +103,9 @@ impl Store {
                     )
                     .optional()
                     .map_err(db)?;
-                let Some((id, uri)) = row else { return Ok(None) };
+                let Some((id, uri)) = row else {
+                    return Ok(None);
+                };
                 Ok(Some(Entry {
                     name: name.to_string(),
                     uri,
@@ -234,7 +236,9 @@ impl Store {
         match self {
             Store::Memory(v) => Ok(v.len()),
             Store::Sqlite(c) => c
-                .query_row("SELECT COUNT(*) FROM registration", [], |r| r.get::<_, i64>(0))
+                .query_row("SELECT COUNT(*) FROM registration", [], |r| {
+                    r.get::<_, i64>(0)
+                })
                 .map(|n| n as usize)
                 .map_err(db),
         }
@@ -271,12 +275,16 @@ mod tests {
     use super::*;
 
     fn exercise(mut s: Store) -> Store {
-        s.put("a", "PYRO:a@h:1", vec!["x".into(), "y".into(), "x".into()]).unwrap();
+        s.put("a", "PYRO:a@h:1", vec!["x".into(), "y".into(), "x".into()])
+            .unwrap();
         s.put("b", "PYRO:b@h:2", vec![]).unwrap();
         s.put("a", "PYRO:a@h:3", vec!["z".into()]).unwrap();
         assert_eq!(s.count().unwrap(), 2);
         let a = s.get("a").unwrap().unwrap();
-        assert_eq!((a.uri.as_str(), a.metadata.clone()), ("PYRO:a@h:3", vec!["z".to_string()]));
+        assert_eq!(
+            (a.uri.as_str(), a.metadata.clone()),
+            ("PYRO:a@h:3", vec!["z".to_string()])
+        );
         assert!(s.set_metadata("b", vec!["t".into()]).unwrap());
         assert!(!s.set_metadata("nope", vec![]).unwrap());
         let names: Vec<String> = s.all().unwrap().into_iter().map(|e| e.name).collect();

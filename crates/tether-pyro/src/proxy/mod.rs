@@ -27,7 +27,6 @@ mod streams;
 
 use session::read_reply;
 
-use crate::wire::{WireConnection, WireVersion};
 use crate::exception;
 use crate::message::Message;
 use crate::metadata::Metadata;
@@ -35,6 +34,7 @@ use crate::pyro5::{flags, msg_type, Header, PING_SERIALIZER_ID};
 use crate::serializer::{Limits, Serializer};
 use crate::socket::Socket;
 use crate::uri::{Location, PyroUri};
+use crate::wire::{WireConnection, WireVersion};
 use crate::DAEMON_OBJECT_ID;
 use std::sync::Arc;
 use std::time::Duration;

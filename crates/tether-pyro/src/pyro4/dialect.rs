@@ -10,7 +10,10 @@ use tether_core::Value;
 const NAMES: &[(&str, &str)] = &[
     ("Pyro5.errors.", "Pyro4.errors."),
     ("Pyro5.core.URI", "Pyro4.core.URI"),
-    ("Pyro5.core._ExceptionWrapper", "Pyro4.futures._ExceptionWrapper"),
+    (
+        "Pyro5.core._ExceptionWrapper",
+        "Pyro4.futures._ExceptionWrapper",
+    ),
     ("Pyro5.client.Proxy", "Pyro4.core.Proxy"),
 ];
 
@@ -79,7 +82,10 @@ mod tests {
         let mut v = Value::List(vec![
             exc("Pyro5.errors.NamingError"),
             Value::Map(vec![
-                (Value::str("__class__"), Value::str("Pyro5.core._ExceptionWrapper")),
+                (
+                    Value::str("__class__"),
+                    Value::str("Pyro5.core._ExceptionWrapper"),
+                ),
                 (Value::str("exception"), exc("builtins.ValueError")),
             ]),
             Value::Tuple(vec![exc("Pyro5.core.URI"), Value::str("Pyro5.errors.X")]),
@@ -91,7 +97,10 @@ mod tests {
             Value::List(vec![
                 exc("Pyro4.errors.NamingError"),
                 Value::Map(vec![
-                    (Value::str("__class__"), Value::str("Pyro4.futures._ExceptionWrapper")),
+                    (
+                        Value::str("__class__"),
+                        Value::str("Pyro4.futures._ExceptionWrapper")
+                    ),
                     (Value::str("exception"), exc("builtins.ValueError")),
                 ]),
                 Value::Tuple(vec![exc("Pyro4.core.URI"), Value::str("Pyro5.errors.X")]),

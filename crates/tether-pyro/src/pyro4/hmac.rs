@@ -64,7 +64,12 @@ impl HmacKey {
     ) -> bool {
         let want = self.sign(payload, annotations);
         // Constant time: every byte is compared whatever the first difference.
-        given.len() == HMAC_LEN && given.iter().zip(want).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+        given.len() == HMAC_LEN
+            && given
+                .iter()
+                .zip(want)
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
     }
 }
 
@@ -76,11 +81,22 @@ mod tests {
     fn signature_is_hmac_sha1_over_payload_then_sorted_annotations() {
         // Python: hmac.new(b"secret", b"data", hashlib.sha1); then update(b"corr"), update(b"xtra")
         let key = HmacKey::new(b"secret");
-        let a = key.sign(b"data", [(*b"XTRA", &b"xtra"[..]), (*b"CORR", &b"corr"[..])]);
+        let a = key.sign(
+            b"data",
+            [(*b"XTRA", &b"xtra"[..]), (*b"CORR", &b"corr"[..])],
+        );
         let b = key.sign(b"datacorrxtra", []);
         assert_eq!(a, b);
-        assert!(key.verify(&a, b"data", [(*b"CORR", &b"corr"[..]), (*b"XTRA", &b"xtra"[..])]));
-        assert!(!HmacKey::new(b"other").verify(&a, b"data", [(*b"CORR", &b"corr"[..]), (*b"XTRA", &b"xtra"[..])]));
+        assert!(key.verify(
+            &a,
+            b"data",
+            [(*b"CORR", &b"corr"[..]), (*b"XTRA", &b"xtra"[..])]
+        ));
+        assert!(!HmacKey::new(b"other").verify(
+            &a,
+            b"data",
+            [(*b"CORR", &b"corr"[..]), (*b"XTRA", &b"xtra"[..])]
+        ));
         assert!(!key.verify(&a[..19], b"data", []));
     }
 }

@@ -41,4 +41,3 @@ pub fn normalize(h: Header4) -> crate::pyro5::Header {
     out.annotations_len = u32::from(h.annotations_len);
     out
 }
-
