@@ -7,8 +7,18 @@
 //! - `codec/`: values of both versions to and from [`tether_core::Value`] (`read.rs`,
 //!   `write.rs`, the UTF-16/CESU-8 strings in `strings.rs`), the call/reply/fault envelopes
 //!   (`envelope.rs`).
+//! - `methods.rs`: which method a call names (`name__N`, mangled overload names).
+//! - `fault.rs`: errors ↔ faults (Java exception details both ways).
+//! - `server.rs`: [`HessianServer`], the exporter's HTTP server (hyper, TLS, bounds).
+//! - `client.rs`: [`HessianProxy`], the HTTP client, an [`tether_core::Invoker`].
 #![deny(missing_docs)]
 
+pub mod client;
 pub mod codec;
+pub mod fault;
+pub mod methods;
+pub mod server;
 
 pub use codec::{Fault, Limits};
+pub use client::HessianProxy;
+pub use server::{HessianServer, ServerConfig};

@@ -1,0 +1,341 @@
+//! Shared test helpers: the Java peer (compiled once per test binary from tests/java/), its
+//! server and client as processes stopped by pid, python-hessian, and tether's twin of the
+//! Java `TestService`.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+use tether_core::{BoxFuture, Call, Dispatch, MethodInfo, RemoteError, Value};
+
+pub const JAR: &str = "/usr/share/java/hessian.jar";
+const OPENS: [&str; 8] = [
+    "--add-opens",
+    "java.base/java.lang=ALL-UNNAMED",
+    "--add-opens",
+    "java.base/java.util=ALL-UNNAMED",
+    "--add-opens",
+    "java.base/java.math=ALL-UNNAMED",
+    "--add-opens",
+    "java.base/java.io=ALL-UNNAMED",
+];
+
+/// A child process killed and reaped when dropped.
+pub struct Proc(pub Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The compiled Java peer (javac once per test binary).
+pub fn java_classes() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        assert!(
+            std::path::Path::new(JAR).exists(),
+            "{JAR} missing: run scripts/test.sh (it installs libhessian-java)"
+        );
+        let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("jpeer-{}", std::process::id()));
+        std::fs::create_dir_all(&out).unwrap();
+        let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/java/peer");
+        let files: Vec<PathBuf> = std::fs::read_dir(&src)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "java"))
+            .collect();
+        let st = Command::new("javac")
+            .arg("-d")
+            .arg(&out)
+            .args(["-cp", JAR])
+            .args(&files)
+            .status()
+            .expect("javac");
+        assert!(st.success(), "javac failed");
+        out
+    })
+    .clone()
+}
+
+fn classpath() -> String {
+    format!("{JAR}:{}", java_classes().display())
+}
+
+/// Caucho's skeleton behind the JDK HTTP server; returns it and its URL.
+pub fn java_server() -> (Proc, String) {
+    let mut child = Command::new("java")
+        .args(OPENS)
+        .arg("-Dsun.net.httpserver.nodelay=true")
+        .args(["-cp", &classpath(), "peer.HessianHttpServer", "0", "/test"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("java");
+    let stdout = child.stdout.take().unwrap();
+    let proc = Proc(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(u) = line.strip_prefix("READY ") {
+                let _ = tx.send(u.to_string());
+            }
+        }
+    });
+    let url = rx.recv_timeout(Duration::from_secs(60)).expect("java server did not start in 60 s");
+    (proc, url)
+}
+
+/// Runs the Java client (bounded to 120 s) and returns its stdout.
+pub fn java_client(args: &[&str]) -> String {
+    run(
+        Command::new("java")
+            .args(OPENS)
+            .args(["-cp", &classpath(), "peer.HessianJavaClient"])
+            .args(args),
+        Duration::from_secs(120),
+    )
+}
+
+/// The venv's Python (with python-hessian).
+pub fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("TETHER_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
+    assert!(p.exists(), "Python peer missing at {}: run scripts/test.sh", p.display());
+    p
+}
+
+/// Runs a command to completion within `limit`; its stdout (panics on failure).
+pub fn run(cmd: &mut Command, limit: Duration) -> String {
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let o = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut out, &mut s);
+        s
+    });
+    let e = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut err, &mut s);
+        s
+    });
+    let mut p = Proc(child);
+    let start = Instant::now();
+    let status = loop {
+        if let Some(st) = p.0.try_wait().unwrap() {
+            break st;
+        }
+        assert!(start.elapsed() < limit, "process did not finish in {limit:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let (o, e) = (o.join().unwrap(), e.join().unwrap());
+    assert!(status.success(), "process failed: {e}\n{o}");
+    o
+}
+
+/// tether's twin of the Java peer's `TestServiceImpl`, method for method.
+pub struct Twin;
+
+macro_rules! m {
+    ($name:expr, [$($p:expr),*]) => {
+        MethodInfo { name: $name, params: &[$($p),*], oneway: false }
+    };
+}
+
+static METHODS: &[MethodInfo] = &[
+    m!("getData", ["s"]),
+    m!("add", ["a", "b"]),
+    m!("addLong", ["a", "b"]),
+    m!("multiply", ["a", "b"]),
+    m!("negate", ["b"]),
+    m!("echo", ["o"]),
+    m!("nothing", []),
+    m!("ping", []),
+    m!("fail", ["msg"]),
+    m!("failChecked", ["msg"]),
+    m!("reverse", ["l"]),
+    m!("describe", ["m"]),
+    m!("addDay", ["d"]),
+    m!("reverseBytes", ["b"]),
+    m!("makePerson", ["name", "age"]),
+    m!("birthday", ["p"]),
+    m!("squares", ["n"]),
+    m!("concat", ["a"]),
+    m!("concat", ["a", "b"]),
+];
+
+fn int(v: &Value) -> i64 {
+    match v {
+        Value::Int32(i) => i64::from(*i),
+        Value::Int(i) => *i,
+        Value::Float(f) => *f as i64,
+        _ => 0,
+    }
+}
+
+fn float(v: &Value) -> f64 {
+    match v {
+        Value::Float(f) => *f,
+        other => int(other) as f64,
+    }
+}
+
+fn s(v: &Value) -> String {
+    match v {
+        Value::Str(s) => s.clone(),
+        Value::None => "null".into(),
+        other => other.to_string(),
+    }
+}
+
+fn items(v: &Value) -> Vec<Value> {
+    match v {
+        Value::List(l) => l.clone(),
+        Value::Typed(t) => items(&t.value),
+        _ => Vec::new(),
+    }
+}
+
+fn java_type(v: &Value) -> &'static str {
+    match v {
+        Value::Int32(_) => "java.lang.Integer",
+        Value::Int(_) => "java.lang.Long",
+        Value::Float(_) => "java.lang.Double",
+        Value::Str(_) => "java.lang.String",
+        Value::Bool(_) => "java.lang.Boolean",
+        Value::List(_) => "java.util.ArrayList",
+        Value::Typed(t) if t.class == "java.util.Arrays$ArrayList" || t.class == "java.util.ArrayList" => "java.util.ArrayList",
+        Value::Map(_) => "java.util.HashMap",
+        _ => "java.lang.Object",
+    }
+}
+
+fn person(name: Value, age: i32, tags: Vec<Value>) -> Value {
+    Value::object(
+        "peer.Person",
+        vec![
+            ("name".into(), name),
+            ("age".into(), Value::Int32(age)),
+            // Caucho writes an ArrayList as an untyped list
+            ("tags".into(), Value::List(tags)),
+        ],
+    )
+}
+
+impl Twin {
+    fn run(&self, c: &Call) -> Result<Value, RemoteError> {
+        let a = &c.args;
+        Ok(match (c.method.as_str(), a.len()) {
+            ("getData", _) => Value::Str(format!("You got remoted data: {}", s(&a[0]))),
+            ("add", _) => Value::Int32((int(&a[0]) as i32).wrapping_add(int(&a[1]) as i32)),
+            ("addLong", _) => Value::Int(int(&a[0]).wrapping_add(int(&a[1]))),
+            ("multiply", _) => Value::Float(float(&a[0]) * float(&a[1])),
+            ("negate", _) => Value::Bool(!matches!(a[0], Value::Bool(true))),
+            ("echo", _) => a[0].clone(),
+            ("nothing", _) | ("ping", _) => Value::None,
+            ("fail", _) => return Err(RemoteError::exception("java.lang.IllegalStateException", s(&a[0]))),
+            ("failChecked", _) => {
+                return Err(RemoteError::exception_with_args(
+                    "peer.PeerException",
+                    vec![Value::Str(s(&a[0])), Value::Map(vec![(Value::str("errorCode"), Value::Int32(42))])],
+                ))
+            }
+            ("reverse", _) => {
+                let mut l = items(&a[0]);
+                l.reverse();
+                Value::List(l)
+            }
+            ("describe", _) => {
+                let m = match &a[0] {
+                    Value::Map(m) => m.clone(),
+                    Value::Typed(t) => match &t.value {
+                        Value::Map(m) => m.clone(),
+                        _ => Vec::new(),
+                    },
+                    _ => Vec::new(),
+                };
+                let mut keys: Vec<String> = m.iter().map(|(k, _)| s(k)).collect();
+                keys.sort();
+                let mut types: Vec<(String, &'static str)> =
+                    m.iter().map(|(k, v)| (s(k), java_type(v))).collect();
+                types.sort();
+                Value::typed(
+                    "java.util.LinkedHashMap",
+                    Value::Map(vec![
+                        (Value::str("size"), Value::Int32(m.len() as i32)),
+                        (Value::str("keys"), Value::List(keys.into_iter().map(Value::Str).collect())),
+                        (
+                            Value::str("types"),
+                            Value::typed(
+                                "java.util.TreeMap",
+                                Value::Map(types.into_iter().map(|(k, t)| (Value::Str(k), Value::str(t))).collect()),
+                            ),
+                        ),
+                    ]),
+                )
+            }
+            ("addDay", _) => match a[0] {
+                Value::DateTime(ms) => Value::DateTime(ms + 86_400_000),
+                _ => return Err(RemoteError::exception("java.lang.IllegalArgumentException", "not a date")),
+            },
+            ("reverseBytes", _) => match &a[0] {
+                Value::Bytes(b) => Value::Bytes(b.iter().rev().copied().collect()),
+                _ => return Err(RemoteError::exception("java.lang.IllegalArgumentException", "not bytes")),
+            },
+            ("makePerson", _) => person(a[0].clone(), int(&a[1]) as i32, vec![Value::str("new")]),
+            ("birthday", _) => {
+                // an object (Hessian 2), or a typed map (Hessian 1)
+                let fields: Vec<(String, Value)> = match &a[0] {
+                    Value::Object(o) => o.fields.clone(),
+                    Value::Typed(t) => match &t.value {
+                        Value::Map(m) => m.iter().map(|(k, v)| (s(k), v.clone())).collect(),
+                        _ => Vec::new(),
+                    },
+                    _ => return Err(RemoteError::exception("java.lang.IllegalArgumentException", "not a Person")),
+                };
+                let f = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+                let (name, age, tags) = (
+                    f("name").unwrap_or(Value::None),
+                    f("age").map(|v| int(&v)).unwrap_or(0),
+                    items(&f("tags").unwrap_or(Value::None)),
+                );
+                person(name, age as i32 + 1, tags)
+            }
+            ("squares", _) => {
+                let n = int(&a[0]).clamp(0, 1_000_000) as i32;
+                Value::typed("[int", Value::List((0..n).map(|i| Value::Int32(i * i)).collect()))
+            }
+            ("concat", 1) => Value::Str(format!("{}!", s(&a[0]))),
+            ("concat", _) => Value::Str(format!("{}{}", s(&a[0]), s(&a[1]))),
+            (other, _) => return Err(RemoteError::attribute_error(format!("no method {other}"))),
+        })
+    }
+}
+
+impl Dispatch for Twin {
+    fn methods(&self) -> &[MethodInfo] {
+        METHODS
+    }
+
+    fn dispatch(&self, call: Call) -> BoxFuture<'_, Result<Value, RemoteError>> {
+        Box::pin(async move { self.run(&call) })
+    }
+}
+
+/// A tether Hessian server on 127.0.0.1 serving the twin at `/test`; returns it and its URL.
+pub async fn tether_server() -> (tether_hessian::HessianServer, String) {
+    let server = tether_hessian::HessianServer::bind(tether_hessian::ServerConfig {
+        host: "127.0.0.1".into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let url = server.register("test", Arc::new(Twin)).unwrap();
+    (server, url)
+}
