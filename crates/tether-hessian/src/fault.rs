@@ -70,16 +70,27 @@ pub fn to_fault(e: &RemoteError) -> Fault {
 
 /// The error a received fault stands for.
 pub fn from_fault(f: Fault) -> RemoteError {
-    let (class, extra) = match &f.detail {
+    let own = |k: &str| !matches!(k, "detailMessage" | "cause" | "stackTrace" | "suppressedExceptions");
+    // An object (Hessian 2) or a typed map (Hessian 1 writes objects so).
+    let (class, extra): (String, Vec<(Value, Value)>) = match &f.detail {
         Value::Object(o) => (
             o.class.clone(),
             o.fields
                 .iter()
-                .filter(|(k, _)| !matches!(k.as_str(), "detailMessage" | "cause" | "stackTrace" | "suppressedExceptions"))
+                .filter(|(k, _)| own(k))
                 .map(|(k, v)| (Value::str(k.as_str()), v.clone()))
                 .collect(),
         ),
-        Value::Typed(t) if matches!(t.value, Value::Map(_)) => (t.class.clone(), Vec::new()),
+        Value::Typed(t) => match &t.value {
+            Value::Map(m) => (
+                t.class.clone(),
+                m.iter()
+                    .filter(|(k, _)| k.as_str().is_some_and(own))
+                    .cloned()
+                    .collect(),
+            ),
+            _ => (f.code.clone(), Vec::new()),
+        },
         _ => (f.code.clone(), Vec::new()),
     };
     if f.code == "ProtocolException" {

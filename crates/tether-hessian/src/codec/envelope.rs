@@ -241,6 +241,7 @@ pub fn parse_reply(body: &[u8], limits: &Limits) -> Result<Result<Value, Fault>,
                     Ok(Ok(v))
                 }
                 b'F' => {
+                    r.loops_as_none = true;
                     let m = r.h2()?;
                     Ok(Err(fault_of(&m)))
                 }
@@ -252,6 +253,7 @@ pub fn parse_reply(body: &[u8], limits: &Limits) -> Result<Result<Value, Fault>,
             let _minor = r.byte()?;
             if r.peek()? == b'f' {
                 r.pos += 1;
+                r.loops_as_none = true;
                 let mut entries = Vec::new();
                 loop {
                     if r.peek()? == b'z' {

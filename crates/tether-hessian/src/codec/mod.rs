@@ -25,7 +25,8 @@
 //! hostile peer: every length is checked against what is left before anything is allocated,
 //! nesting depth and the total of items and bytes produced (refs counted as expanded) are
 //! bounded by [`Limits`], a ref to a container still being read (a loop) or to nothing is
-//! refused.
+//! refused; only in a fault's detail does a loop read as `None` (a Java exception's `cause`
+//! is the exception itself).
 
 mod envelope;
 mod read;

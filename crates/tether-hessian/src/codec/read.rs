@@ -31,6 +31,9 @@ pub(crate) struct Reader<'a> {
     depth: usize,
     items: usize,
     bytes: usize,
+    /// Read a ref to an enclosing container as `None` instead of refusing it (fault details:
+    /// a Java exception's `cause` is the exception itself).
+    pub(crate) loops_as_none: bool,
 }
 
 /// Decodes one Hessian 2 value that fills `buf` exactly.
@@ -61,6 +64,7 @@ impl<'a> Reader<'a> {
             depth: 0,
             items: 0,
             bytes: 0,
+            loops_as_none: false,
         }
     }
 
@@ -170,6 +174,7 @@ impl<'a> Reader<'a> {
         let slot = usize::try_from(n).ok().and_then(|i| self.refs.get(i));
         match slot {
             None => Err(DecodeError::at(at, format!("ref {n} names nothing"))),
+            Some(Slot::Pending) if self.loops_as_none => Ok(Value::None),
             Some(Slot::Pending) => Err(DecodeError::at(
                 at,
                 format!("ref {n} names a value that contains it (a reference loop)"),
