@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use tether::context::remoting::{resolve, ServerOptions};
 use tether::context::ClassRegistry;
-use tether_core::echo::{EchoService, ECHO_OBJECT_ID};
+use tether_core::echo::EchoService;
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct EchoServerArgs {
@@ -148,12 +148,12 @@ async fn serve(registry: ClassRegistry, args: EchoServerArgs) -> Result<(), Stri
     .map_err(|e| e.to_string())?;
     let echo = EchoService::new(args.verbose);
     let uri = server
-        .register(ECHO_OBJECT_ID, Arc::new(echo.clone()))
+        .register(protocol.echo_object_name(), Arc::new(echo.clone()))
         .map_err(|e| e.to_string())?;
     if args.verbose {
         say("not using a name server.");
     }
-    say(&format!("object name: {ECHO_OBJECT_ID}"));
+    say(&format!("object name: {}", protocol.echo_object_name()));
     say(&format!("echo uri: {uri}"));
     say("echoserver running.");
     tokio::select! {

@@ -122,15 +122,15 @@ async fn bad_port() {
 }
 
 #[tokio::test]
-async fn hessian_not_built() {
+async fn hessian_bad_option() {
     let e = start("bad-hessian.xml").await.unwrap_err();
     check(
         &e,
-        K::NotBuilt,
+        K::BadProperty,
         "bad-hessian.xml",
-        6,
+        8,
         Some("client"),
-        "Hessian is not built yet",
+        "unknown Hessian request format \"hessian3\"",
     );
 }
 

@@ -96,6 +96,11 @@ pub use tether_macros::{component, service};
 #[cfg(feature = "pyro")]
 pub use tether_pyro as pyro;
 
+/// Hessian 1.0 and 2.0 over HTTP (codec, server, proxy): the `tether-hessian` crate (feature
+/// `hessian`).
+#[cfg(feature = "hessian")]
+pub use tether_hessian as hessian;
+
 /// The IoC container for Spring Python "objects" XML contexts: the `tether-context` crate
 /// (feature `context`).
 #[cfg(feature = "context")]

@@ -5,6 +5,8 @@
 //! | `pyro5` | `pyro` (default) | `pyro5` | Spring Python's `PyroServiceExporter`/`PyroProxyFactory`, tether's `tether.pyro.*` | `PYRO:`, `PYRONAME:`, `PYROMETA:`, `PYROLOC://` |
 //! | `pyro4` | `pyro` (default) | `pyro4` | Spring Python's `Pyro4ServiceExporter`/`Pyro4ProxyFactory`, tether's `tether.pyro4.*` | `PYRO:`, `PYRONAME:`, `PYROMETA:` (the Pyro4 wire) |
 //!
+//! | `hessian` | `hessian` (default) | `hessian` | Spring Python's `HessianProxyFactory`, Spring's `HessianServiceExporter`, `tether.hessian.*` | `http://`, `https://` |
+//!
 //! Pyro4 and Pyro5 exporters on one address share one daemon, which answers both wires.
 //!
 //! ## Adding a protocol
@@ -23,6 +25,8 @@
 //! registry. A test can register its own protocol the same way
 //! ([`ClassRegistry::register_protocol`](crate::ClassRegistry::register_protocol)).
 
+#[cfg(feature = "hessian")]
+pub mod hessian;
 #[cfg(feature = "pyro")]
 pub mod pyro4;
 #[cfg(feature = "pyro")]
@@ -30,19 +34,22 @@ pub mod pyro5;
 
 use crate::ClassRegistry;
 
-/// The message for Hessian class names.
+/// The message for Hessian class names when the `hessian` feature is off.
 pub const HESSIAN_NOT_BUILT: &str =
-    "Hessian is not built yet in tether: HessianProxyFactory cannot be loaded (the README lists it as missing)";
+    "Hessian is not compiled into this build (cargo feature `hessian` of tether-context): HessianProxyFactory cannot be loaded";
 
-/// Registers every protocol compiled in, and the names of wires not built yet (loading one is
-/// a clear error; a protocol that provides them replaces the entry).
+/// Registers every protocol compiled in, and the names of wires left out of this build
+/// (loading one is a clear error; a protocol that provides them replaces the entry).
 pub fn register_builtin(r: &mut ClassRegistry) {
+    #[cfg(not(feature = "hessian"))]
     for name in [
         "springpython.remoting.hessian.HessianProxyFactory",
         "tether.hessian.ProxyFactory",
     ] {
         r.register_not_built(name, HESSIAN_NOT_BUILT);
     }
+    #[cfg(feature = "hessian")]
+    r.register_protocol(std::sync::Arc::new(hessian::Hessian::default()));
     #[cfg(feature = "pyro")]
     {
         r.register_protocol(std::sync::Arc::new(pyro5::Pyro5::default()));

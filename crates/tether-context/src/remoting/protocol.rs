@@ -78,6 +78,12 @@ pub trait Protocol: Send + Sync + 'static {
         self.name()
     }
 
+    /// The name `tether echo-server` serves its echo object under: Pyro's `test.echoserver`
+    /// by default (what Pyro's echo servers use); an HTTP wire serves it at a path (`echo`).
+    fn echo_object_name(&self) -> &'static str {
+        tether_core::echo::ECHO_OBJECT_ID
+    }
+
     /// The class names it answers to.
     fn families(&self) -> &[ClassFamily];
 
