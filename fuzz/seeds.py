@@ -83,6 +83,24 @@ for ser_name in ("serpent", "json"):
                          hmac_key=key).to_bytes())
 write("pyro4_frame", "ping", m4.Message(m4.MSG_PING, b"ping", 42, 0, 0).to_bytes())
 
+# Hessian: python-hessian's calls (Hessian 1, versions 1 and 2), and calls, replies and faults
+# as Caucho's Java library writes them (the protocol reference's captures).
+from pyhessian.encoder import encode_object
+from pyhessian import protocol as hp
+for v in (1, 2):
+    for i, args in enumerate([("Hello",), (2, 3), ([1, "x", 2.5, None], {"a": hp.Binary(b"xyz")})]):
+        write("hessian", "py-call-v%d-%d" % (v, i), encode_object(hp.Call("m", args, version=v)))
+for name, data in {
+    "h2-call": b"H\x02\x00C\x07getData\x91\x05Hello",
+    "h2-reply": b"H\x02\x00R\x1bYou got remoted data: Hello",
+    "h2-fault": b"H\x02\x00FH\x04code\x15NoSuchMethodException\x07message\x05nosuchZ",
+    "h2-person": b"H\x02\x00RC\x0bpeer.Person\x93\x04name\x03age\x04tags\x60\x03Bob\xb9\x79\x02t1",
+    "h2-typed": b"H\x02\x00R\x74\x04[int\x90\x91\x94\x99",
+    "h2-ref": b"H\x02\x00R\x7aH\x01k\x91ZQ\x90",
+    "h1-reply": b"r\x01\x00M\x74\x00\x0bpeer.PersonS\x00\x04nameS\x00\x03AnnzZ",
+}.items():
+    write("hessian", name, data)
+
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 for f in glob.glob(os.path.join(root, "crates/tether-context/tests/fixtures/*.xml")) + \
         glob.glob(os.path.join(root, "examples/quickstart/*.xml")):

@@ -32,7 +32,10 @@ fail() {
 # >>> APT PACKAGES: add Debian packages the interop tests need here (e.g. libhessian-java for the
 # >>> Java Hessian peer, etcd-server for tether-cluster discovery). Installed only when missing.
 # openssl: the `openssl verify` checks of the sample PKI (tether pki, tether-tls tests).
-APT_PACKAGES=(openssl)
+# libhessian-java: Caucho's Hessian 4.0.38, the Java peer of the Hessian interop tests (client
+# and server); default-jdk-headless: javac/java for it, if the image has no JDK 17.
+APT_PACKAGES=(openssl libhessian-java)
+command -v javac >/dev/null || APT_PACKAGES+=(default-jdk-headless)
 # <<< APT PACKAGES
 
 missing_apt=()
@@ -46,7 +49,7 @@ if ((${#missing_apt[@]})); then
         || fail "apt-get install ${missing_apt[*]}"
 fi
 
-# --- 2. Python peers (Pyro5, Pyro4, serpent, msgpack) in <repo>/.venv ----------------------------------
+# --- 2. Python peers (Pyro5, Pyro4, serpent, msgpack, python-hessian) in <repo>/.venv ----------------------------------
 VENV="$ROOT/.venv"
 REQS="$ROOT/scripts/requirements-peers.txt"
 PY="${PYTHON:-python3}"
@@ -92,7 +95,11 @@ if ! peers_ok; then
     peers_ok || fail "Python peers at the pinned versions after pip install"
 fi
 export TETHER_PYTHON="$VENV/bin/python"
-echo "Python peers: $("$TETHER_PYTHON" -c 'import Pyro5, Pyro4, serpent, msgpack; print("Pyro5", Pyro5.__version__, "Pyro4", Pyro4.__version__, "serpent", serpent.__version__, "msgpack", ".".join(map(str, msgpack.version)))')"
+PEER_VERSIONS='import Pyro5, Pyro4, serpent, msgpack
+from importlib.metadata import version
+print("Pyro5", Pyro5.__version__, "Pyro4", Pyro4.__version__, "serpent", serpent.__version__,
+      "msgpack", version("msgpack"), "python-hessian", version("python-hessian"))'
+echo "Python peers: $("$TETHER_PYTHON" -c "$PEER_VERSIONS"); Java: $(java -version 2>&1 | head -1)"
 
 [ "$PEERS_ONLY" -eq 1 ] && exit 0
 
