@@ -15,6 +15,7 @@
 //! `orchestrate` (processes, pinning, tables).
 
 mod drive;
+mod hessian_rows;
 mod orchestrate;
 mod raw;
 mod tarpc_echo;
@@ -145,6 +146,7 @@ fn serve(kind: &str) -> Result<(), BoxErr> {
         }),
         "tether" => runtime()?.block_on(tether_rows::serve(announce, false)),
         "tether-tls" => runtime()?.block_on(tether_rows::serve(announce, true)),
+        "hessian" => runtime()?.block_on(hessian_rows::serve(announce)),
         other => Err(format!("unknown server kind {other:?}").into()),
     }
 }
@@ -173,6 +175,10 @@ fn client(
         }))?,
         "tarpc" => client_runtime()?.block_on(drive::run_async(&opts, || {
             tarpc_echo::TarpcClient::connect(a.clone())
+        }))?,
+        "hessian" => client_runtime()?.block_on(drive::run_async(&opts, || {
+            let a = a.clone();
+            async move { hessian_rows::HessianClient::connect(&a) }
         }))?,
         "tether" | "tether4" | "tether-tls" => {
             let wire = if kind == "tether4" {

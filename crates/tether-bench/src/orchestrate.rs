@@ -50,6 +50,11 @@ enum Side {
     Rust(&'static str),
     /// The Python peer script.
     Python(Peer),
+    /// Caucho's Java Hessian: the JDK HTTP server in front of its skeleton, or its client
+    /// (tether-hessian's test peer).
+    Java,
+    /// python-hessian's client.
+    PyHessian,
 }
 
 struct System {
@@ -62,6 +67,8 @@ struct System {
     /// A serializer this system must use whatever --serializer says (Pyro4's daemons refuse
     /// msgpack by default, and its json cannot carry bytes: serpent).
     serializer: Option<&'static str>,
+    /// A Hessian row: sequential `getData("Hello")` calls only.
+    hessian: bool,
 }
 
 const PY5: Side = Side::Python(Peer::Pyro5);
@@ -75,6 +82,7 @@ const SYSTEMS: &[System] = &[
         client: Side::Rust("raw-std"),
         tls: false,
         serializer: None,
+        hessian: false,
     },
     System {
         key: "raw-tokio",
@@ -83,6 +91,7 @@ const SYSTEMS: &[System] = &[
         client: Side::Rust("raw-tokio"),
         tls: false,
         serializer: None,
+        hessian: false,
     },
     System {
         key: "tarpc",
@@ -91,6 +100,7 @@ const SYSTEMS: &[System] = &[
         client: Side::Rust("tarpc"),
         tls: false,
         serializer: None,
+        hessian: false,
     },
     System {
         key: "py-py",
@@ -99,6 +109,7 @@ const SYSTEMS: &[System] = &[
         client: PY5,
         tls: false,
         serializer: None,
+        hessian: false,
     },
     System {
         key: "py-tether",
@@ -107,6 +118,7 @@ const SYSTEMS: &[System] = &[
         client: PY5,
         tls: false,
         serializer: None,
+        hessian: false,
     },
     System {
         key: "tether-py",
@@ -115,6 +127,7 @@ const SYSTEMS: &[System] = &[
         client: Side::Rust("tether"),
         tls: false,
         serializer: None,
+        hessian: false,
     },
     System {
         key: "tether-tether",
@@ -123,6 +136,7 @@ const SYSTEMS: &[System] = &[
         client: Side::Rust("tether"),
         tls: false,
         serializer: None,
+        hessian: false,
     },
     System {
         key: "py4-py4",
@@ -131,6 +145,7 @@ const SYSTEMS: &[System] = &[
         client: PY4,
         tls: false,
         serializer: Some("serpent"),
+        hessian: false,
     },
     System {
         key: "py4-tether",
@@ -139,6 +154,7 @@ const SYSTEMS: &[System] = &[
         client: PY4,
         tls: false,
         serializer: Some("serpent"),
+        hessian: false,
     },
     System {
         key: "tether4-tether",
@@ -147,6 +163,7 @@ const SYSTEMS: &[System] = &[
         client: Side::Rust("tether4"),
         tls: false,
         serializer: Some("serpent"),
+        hessian: false,
     },
     System {
         key: "tls-py-py",
@@ -155,6 +172,7 @@ const SYSTEMS: &[System] = &[
         client: PY5,
         tls: true,
         serializer: None,
+        hessian: false,
     },
     System {
         key: "tls-tether-tether",
@@ -163,7 +181,74 @@ const SYSTEMS: &[System] = &[
         client: Side::Rust("tether-tls"),
         tls: true,
         serializer: None,
+        hessian: false,
     },
+    System {
+        key: "hessian-java-java",
+        label: "Hessian: Caucho Java client → Caucho Java server",
+        server: Side::Java,
+        client: Side::Java,
+        tls: false,
+        serializer: None,
+        hessian: true,
+    },
+    System {
+        key: "hessian-java-tether",
+        label: "Hessian: Caucho Java client → tether server",
+        server: Side::Rust("hessian"),
+        client: Side::Java,
+        tls: false,
+        serializer: None,
+        hessian: true,
+    },
+    System {
+        key: "hessian-tether-java",
+        label: "Hessian: tether proxy → Caucho Java server",
+        server: Side::Java,
+        client: Side::Rust("hessian"),
+        tls: false,
+        serializer: None,
+        hessian: true,
+    },
+    System {
+        key: "hessian-tether-tether",
+        label: "Hessian: tether proxy → tether server",
+        server: Side::Rust("hessian"),
+        client: Side::Rust("hessian"),
+        tls: false,
+        serializer: None,
+        hessian: true,
+    },
+    System {
+        key: "hessian-py-java",
+        label: "Hessian: python-hessian → Caucho Java server",
+        server: Side::Java,
+        client: Side::PyHessian,
+        tls: false,
+        serializer: None,
+        hessian: true,
+    },
+    System {
+        key: "hessian-py-tether",
+        label: "Hessian: python-hessian → tether server",
+        server: Side::Rust("hessian"),
+        client: Side::PyHessian,
+        tls: false,
+        serializer: None,
+        hessian: true,
+    },
+];
+
+/// Java's flags for Caucho's Hessian on Java 17 (its serializers reflect into java.base).
+const JAVA_OPENS: [&str; 8] = [
+    "--add-opens",
+    "java.base/java.lang=ALL-UNNAMED",
+    "--add-opens",
+    "java.base/java.util=ALL-UNNAMED",
+    "--add-opens",
+    "java.base/java.math=ALL-UNNAMED",
+    "--add-opens",
+    "java.base/java.io=ALL-UNNAMED",
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -201,6 +286,8 @@ struct Env {
     serializer: String,
     /// The sample PKI of the TLS rows (generated for the run).
     pki: Option<PathBuf>,
+    /// The Java peer's classpath (compiled for the run), for the Hessian rows.
+    java_cp: Option<String>,
 }
 
 /// Kills and reaps a child process when dropped, so no server outlives the run.
@@ -220,6 +307,19 @@ fn command(env: &Env, cpu: &str, side: Side, tls: bool) -> Result<Command, Strin
             Some(py) => (py.clone(), vec![env.script.display().to_string()]),
             None => return Err("no Python peer (run scripts/test.sh to install .venv)".into()),
         },
+        Side::PyHessian => match &env.python {
+            Some(py) => (
+                py.clone(),
+                vec![env.script.with_file_name("hessian_peer.py").display().to_string()],
+            ),
+            None => return Err("no Python peer (run scripts/test.sh to install .venv)".into()),
+        },
+        Side::Java => {
+            let cp = env.java_cp.as_ref().ok_or("no Java peer (javac failed or is missing)")?;
+            let mut a: Vec<String> = JAVA_OPENS.iter().map(|s| s.to_string()).collect();
+            a.extend(["-Dsun.net.httpserver.nodelay=true".into(), "-cp".into(), cp.clone()]);
+            (PathBuf::from("java"), a)
+        }
     };
     let mut c = if env.taskset {
         let mut c = Command::new("taskset");
@@ -242,9 +342,16 @@ fn command(env: &Env, cpu: &str, side: Side, tls: bool) -> Result<Command, Strin
 fn start_server(env: &Env, mode: Mode, sys: &System) -> Result<(ChildGuard, u16), String> {
     let side = sys.server;
     let mut c = command(env, mode.cpus().0, side, sys.tls)?;
-    c.arg("serve");
-    if let Side::Rust(kind) = side {
-        c.arg(kind);
+    match side {
+        Side::Rust(kind) => {
+            c.args(["serve", kind]);
+        }
+        Side::Java => {
+            c.args(["peer.HessianHttpServer", "0", "/test"]);
+        }
+        _ => {
+            c.arg("serve");
+        }
     }
     let child = c
         .stdin(Stdio::null())
@@ -261,11 +368,16 @@ fn start_server(env: &Env, mode: Mode, sys: &System) -> Result<(ChildGuard, u16)
         let _ = tx.send(line);
     });
     let line = rx
-        .recv_timeout(Duration::from_secs(30))
-        .map_err(|_| "server did not print its port within 30 s".to_string())?;
+        .recv_timeout(Duration::from_secs(60))
+        .map_err(|_| "server did not print its port within 60 s".to_string())?;
+    // "PORT <n>", or the Java peer's "READY http://127.0.0.1:<n>/test"
+    let line = line.trim();
     let port = line
-        .trim()
         .strip_prefix("PORT ")
+        .or_else(|| {
+            line.strip_prefix("READY http://127.0.0.1:")
+                .and_then(|r| r.split('/').next())
+        })
         .and_then(|p| p.parse().ok())
         .ok_or_else(|| format!("server printed {line:?}, not \"PORT <n>\""))?;
     Ok((guard, port))
@@ -281,7 +393,11 @@ fn run_client(
     let side = sys.client;
     let serializer = sys.serializer.unwrap_or(&env.serializer).to_string();
     let mut c = command(env, mode.cpus().1, side, sys.tls)?;
-    let (secs, warmup) = (env.secs.to_string(), env.warmup.to_string());
+    // The JVM compiles its hot paths only after thousands of calls: the Java rows warm up
+    // for 3 s (1 s with --quick) so they measure Caucho's library, not its interpreter.
+    let java = sys.server == Side::Java || sys.client == Side::Java;
+    let warmup = if java { env.warmup.max(if env.warmup < 0.3 { 1.0 } else { 3.0 }) } else { env.warmup };
+    let (secs, warmup) = (env.secs.to_string(), warmup.to_string());
     match side {
         Side::Rust(kind) => {
             let addr = format!("127.0.0.1:{port}");
@@ -294,6 +410,15 @@ fn run_client(
             let uri = format!("PYRO:echo@127.0.0.1:{port}");
             c.args(["client", &uri, w.name(), &secs, &warmup]);
             c.args([env.conns.to_string(), serializer]);
+        }
+        Side::PyHessian => {
+            let url = format!("http://127.0.0.1:{port}/test");
+            c.args(["client", &url, w.name(), &secs, &warmup]);
+            c.args([env.conns.to_string(), serializer]);
+        }
+        Side::Java => {
+            let url = format!("http://127.0.0.1:{port}/test");
+            c.args(["peer.HessianJavaClient", "bench", &url, &secs, &warmup]);
         }
     }
     let mut child = ChildGuard(
@@ -318,7 +443,7 @@ fn run_client(
     let deadline = Instant::now()
         + client_deadline(
             Duration::from_secs_f64(env.secs),
-            Duration::from_secs_f64(env.warmup),
+            Duration::from_secs_f64(env.warmup.max(3.0)),
         );
     let status = loop {
         if let Some(st) = child.0.try_wait().map_err(|e| e.to_string())? {
@@ -391,6 +516,7 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
         conns: opts.conns,
         serializer: opts.serializer.clone(),
         pki: None,
+        java_cp: None,
     };
     let mut env = env;
     let cpus = std::thread::available_parallelism()
@@ -412,6 +538,12 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
         .iter()
         .filter(|s| opts.only.is_empty() || opts.only.iter().any(|o| o == s.key))
         .collect();
+    if systems.iter().any(|s| s.server == Side::Java || s.client == Side::Java) {
+        match compile_java_peer() {
+            Ok(cp) => env.java_cp = Some(cp),
+            Err(e) => eprintln!("Java peer unavailable, its rows fail: {e}"),
+        }
+    }
     if systems.iter().any(|s| s.tls) {
         let dir = std::env::temp_dir().join(format!("tether-bench-pki-{}", std::process::id()));
         tether_tls::generate_sample_pki(&dir, None)?;
@@ -449,6 +581,9 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
                 );
                 let server = start_server(&env, mode, sys);
                 for w in Workload::ALL {
+                    if sys.hessian && w != Workload::Seq {
+                        continue;
+                    }
                     let r = match &server {
                         Ok((_, port)) => run_client(&env, mode, sys, *port, w),
                         Err(e) => Err(e.clone()),
@@ -479,6 +614,7 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
     }
     print_targets(&modes, &results);
     print_python_targets(&modes, &results);
+    print_hessian_targets(&modes, &results);
     if let Some(dir) = &env.pki {
         let _ = std::fs::remove_dir_all(dir);
     }
@@ -556,9 +692,10 @@ fn print_table(
             }
         }
         let m = seq.and_then(|r| r.as_ref().ok());
+        // "–" for a row this system does not measure, "failed" for one that failed
         let fmt_rate = |v: Option<f64>| {
             v.map(|v| format!("{v:.0}"))
-                .unwrap_or_else(|| "failed".into())
+                .unwrap_or_else(|| if sys.hessian { "–".into() } else { "failed".into() })
         };
         println!(
             "| {} (`{}`) | {} | {} | {} | {} | {} | {} | {} | {} |",
@@ -574,7 +711,7 @@ fn print_table(
             ratio(rate(conc), bc),
             big_ms(big)
                 .map(|v| format!("{v:.3}"))
-                .unwrap_or_else(|| "failed".into()),
+                .unwrap_or_else(|| if sys.hessian { "–".into() } else { "failed".into() }),
             ratio(big_ms(big), bb),
         );
     }
@@ -648,6 +785,63 @@ fn print_targets(modes: &[Mode], res: &HashMap<Key, Result<Measurement, String>>
             ),
             &|v| v < 1.0,
         );
+    }
+}
+
+/// Compiles tether-hessian's Java test peer for the run; returns the classpath.
+fn compile_java_peer() -> Result<String, String> {
+    let jar = "/usr/share/java/hessian.jar";
+    if !std::path::Path::new(jar).exists() {
+        return Err(format!("{jar} missing (apt-get install libhessian-java)"));
+    }
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tether-hessian/tests/java/peer");
+    let out = std::env::temp_dir().join(format!("tether-bench-java-{}", std::process::id()));
+    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    let files: Vec<PathBuf> = std::fs::read_dir(&src)
+        .map_err(|e| e.to_string())?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "java"))
+        .collect();
+    let st = Command::new("javac")
+        .arg("-d")
+        .arg(&out)
+        .args(["-cp", jar])
+        .args(&files)
+        .status()
+        .map_err(|e| format!("javac: {e}"))?;
+    if !st.success() {
+        return Err("javac failed".into());
+    }
+    Ok(format!("{jar}:{}", out.display()))
+}
+
+/// Checks the Hessian rows: tether ↔ tether ≥ 3× Java ↔ Java, and a Java client ≥ 1.5×
+/// faster against tether than against Java.
+fn print_hessian_targets(modes: &[Mode], res: &HashMap<Key, Result<Measurement, String>>) {
+    if !res.keys().any(|k| k.1.starts_with("hessian-")) {
+        return;
+    }
+    println!();
+    println!("## Targets (Hessian, sequential calls/s)");
+    println!();
+    for &mode in modes {
+        let get = |k: &str| rate(res.get(&(mode, key_static(k), Workload::Seq)));
+        for (a, b, min, what) in [
+            ("hessian-tether-tether", "hessian-java-java", 3.0, "tether ↔ tether vs Java ↔ Java"),
+            ("hessian-java-tether", "hessian-java-java", 1.5, "Java client: tether server vs Java server"),
+            ("hessian-tether-java", "hessian-java-java", 1.0, "Java server: tether client vs Java client"),
+            ("hessian-py-tether", "hessian-py-java", 1.0, "python-hessian client: tether server vs Java server"),
+        ] {
+            match (get(a), get(b)) {
+                (Some(x), Some(y)) if y > 0.0 => println!(
+                    "- {} {} {what}: {:.2}× (target {min}×)",
+                    if x / y >= min { "MET " } else { "MISS" },
+                    mode.name(),
+                    x / y
+                ),
+                _ => println!("- n/a  {} {what}: not measured", mode.name()),
+            }
+        }
     }
 }
 

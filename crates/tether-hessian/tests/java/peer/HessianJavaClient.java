@@ -6,7 +6,8 @@ import java.util.*;
 /**
  * Caucho's Hessian client against any TestService URL.
  * Usage: HessianJavaClient scenario URL [h2req|h1reply|overload]
- *        HessianJavaClient bench URL CALLS WARMUP [h2req]   prints "RESULT calls=.. secs=.."
+ *        HessianJavaClient bench URL SECS WARMUP_SECS [h2req]   sequential getData("Hello") calls,
+ *                                            prints "RESULT calls=.. secs=.. p50_us=.. p99_us=.."
  * The scenario prints one line per check, so two servers' answers can be compared.
  */
 public class HessianJavaClient {
@@ -55,12 +56,24 @@ public class HessianJavaClient {
         if (flags.contains("overload")) f.setOverloadEnabled(true);
         TestService s = (TestService) f.create(TestService.class, url);
         if (mode.equals("bench")) {
-            int calls = Integer.parseInt(args[2]), warm = Integer.parseInt(args[3]);
-            for (int i = 0; i < warm; i++) s.getData("Hello");
-            long t0 = System.nanoTime();
-            for (int i = 0; i < calls; i++) s.getData("Hello");
-            double secs = (System.nanoTime() - t0) / 1e9;
-            System.out.println("RESULT calls=" + calls + " secs=" + secs);
+            double secs = Double.parseDouble(args[2]), warm = Double.parseDouble(args[3]);
+            long warmEnd = System.nanoTime() + (long) (warm * 1e9);
+            while (System.nanoTime() < warmEnd) s.getData("Hello");
+            long[] lat = new long[2_000_000];
+            int n = 0;
+            long t0 = System.nanoTime(), end = t0 + (long) (secs * 1e9);
+            while (n < lat.length) {
+                long t = System.nanoTime();
+                if (t >= end) break;
+                s.getData("Hello");
+                lat[n++] = System.nanoTime() - t;
+            }
+            double took = (System.nanoTime() - t0) / 1e9;
+            long[] sorted = Arrays.copyOf(lat, n);
+            Arrays.sort(sorted);
+            double p50 = n == 0 ? 0 : sorted[(int) ((n - 1) * 0.5)] / 1000.0;
+            double p99 = n == 0 ? 0 : sorted[(int) ((n - 1) * 0.99)] / 1000.0;
+            System.out.println("RESULT calls=" + n + " secs=" + took + " p50_us=" + p50 + " p99_us=" + p99);
             return;
         }
         check("getData", () -> s.getData("Hello"));
