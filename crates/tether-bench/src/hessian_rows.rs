@@ -26,7 +26,9 @@ impl Dispatch for BenchGetData {
             let mut a = bind_args(GET_DATA.name, GET_DATA.params, call.args, call.kwargs)?;
             match a.pop() {
                 Some(Value::Str(s)) => Ok(Value::Str(format!("You got remoted data: {s}"))),
-                other => Err(RemoteError::type_error(format!("getData takes a string, not {other:?}"))),
+                other => Err(RemoteError::type_error(format!(
+                    "getData takes a string, not {other:?}"
+                ))),
             }
         })
     }

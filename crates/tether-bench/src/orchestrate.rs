@@ -310,14 +310,25 @@ fn command(env: &Env, cpu: &str, side: Side, tls: bool) -> Result<Command, Strin
         Side::PyHessian => match &env.python {
             Some(py) => (
                 py.clone(),
-                vec![env.script.with_file_name("hessian_peer.py").display().to_string()],
+                vec![env
+                    .script
+                    .with_file_name("hessian_peer.py")
+                    .display()
+                    .to_string()],
             ),
             None => return Err("no Python peer (run scripts/test.sh to install .venv)".into()),
         },
         Side::Java => {
-            let cp = env.java_cp.as_ref().ok_or("no Java peer (javac failed or is missing)")?;
+            let cp = env
+                .java_cp
+                .as_ref()
+                .ok_or("no Java peer (javac failed or is missing)")?;
             let mut a: Vec<String> = JAVA_OPENS.iter().map(|s| s.to_string()).collect();
-            a.extend(["-Dsun.net.httpserver.nodelay=true".into(), "-cp".into(), cp.clone()]);
+            a.extend([
+                "-Dsun.net.httpserver.nodelay=true".into(),
+                "-cp".into(),
+                cp.clone(),
+            ]);
             (PathBuf::from("java"), a)
         }
     };
@@ -396,7 +407,11 @@ fn run_client(
     // The JVM compiles its hot paths only after thousands of calls: the Java rows warm up
     // for 3 s (1 s with --quick) so they measure Caucho's library, not its interpreter.
     let java = sys.server == Side::Java || sys.client == Side::Java;
-    let warmup = if java { env.warmup.max(if env.warmup < 0.3 { 1.0 } else { 3.0 }) } else { env.warmup };
+    let warmup = if java {
+        env.warmup.max(if env.warmup < 0.3 { 1.0 } else { 3.0 })
+    } else {
+        env.warmup
+    };
     let (secs, warmup) = (env.secs.to_string(), warmup.to_string());
     match side {
         Side::Rust(kind) => {
@@ -538,7 +553,10 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
         .iter()
         .filter(|s| opts.only.is_empty() || opts.only.iter().any(|o| o == s.key))
         .collect();
-    if systems.iter().any(|s| s.server == Side::Java || s.client == Side::Java) {
+    if systems
+        .iter()
+        .any(|s| s.server == Side::Java || s.client == Side::Java)
+    {
         match compile_java_peer() {
             Ok(cp) => env.java_cp = Some(cp),
             Err(e) => eprintln!("Java peer unavailable, its rows fail: {e}"),
@@ -694,8 +712,13 @@ fn print_table(
         let m = seq.and_then(|r| r.as_ref().ok());
         // "–" for a row this system does not measure, "failed" for one that failed
         let fmt_rate = |v: Option<f64>| {
-            v.map(|v| format!("{v:.0}"))
-                .unwrap_or_else(|| if sys.hessian { "–".into() } else { "failed".into() })
+            v.map(|v| format!("{v:.0}")).unwrap_or_else(|| {
+                if sys.hessian {
+                    "–".into()
+                } else {
+                    "failed".into()
+                }
+            })
         };
         println!(
             "| {} (`{}`) | {} | {} | {} | {} | {} | {} | {} | {} |",
@@ -711,7 +734,11 @@ fn print_table(
             ratio(rate(conc), bc),
             big_ms(big)
                 .map(|v| format!("{v:.3}"))
-                .unwrap_or_else(|| if sys.hessian { "–".into() } else { "failed".into() }),
+                .unwrap_or_else(|| if sys.hessian {
+                    "–".into()
+                } else {
+                    "failed".into()
+                }),
             ratio(big_ms(big), bb),
         );
     }
@@ -827,10 +854,30 @@ fn print_hessian_targets(modes: &[Mode], res: &HashMap<Key, Result<Measurement, 
     for &mode in modes {
         let get = |k: &str| rate(res.get(&(mode, key_static(k), Workload::Seq)));
         for (a, b, min, what) in [
-            ("hessian-tether-tether", "hessian-java-java", 3.0, "tether ↔ tether vs Java ↔ Java"),
-            ("hessian-java-tether", "hessian-java-java", 1.5, "Java client: tether server vs Java server"),
-            ("hessian-tether-java", "hessian-java-java", 1.0, "Java server: tether client vs Java client"),
-            ("hessian-py-tether", "hessian-py-java", 1.0, "python-hessian client: tether server vs Java server"),
+            (
+                "hessian-tether-tether",
+                "hessian-java-java",
+                3.0,
+                "tether ↔ tether vs Java ↔ Java",
+            ),
+            (
+                "hessian-java-tether",
+                "hessian-java-java",
+                1.5,
+                "Java client: tether server vs Java server",
+            ),
+            (
+                "hessian-tether-java",
+                "hessian-java-java",
+                1.0,
+                "Java server: tether client vs Java client",
+            ),
+            (
+                "hessian-py-tether",
+                "hessian-py-java",
+                1.0,
+                "python-hessian client: tether server vs Java server",
+            ),
         ] {
             match (get(a), get(b)) {
                 (Some(x), Some(y)) if y > 0.0 => println!(

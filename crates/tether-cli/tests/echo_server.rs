@@ -196,11 +196,22 @@ fn echo_server_over_hessian_for_python_hessian_and_tether_call() {
     ]));
     assert_eq!(lines[1], "object name: echo");
     let url = uri_of(&lines);
-    assert!(url.starts_with("http://127.0.0.1:") && url.ends_with("/echo"), "{url}");
+    assert!(
+        url.starts_with("http://127.0.0.1:") && url.ends_with("/echo"),
+        "{url}"
+    );
     let code = "import sys\nfrom pyhessian.client import HessianProxy\nprint(repr(HessianProxy(sys.argv[1]).echo([1, 'two', None])))\n";
-    let out = Command::new(python()).args(["-c", code, &url]).output().unwrap();
+    let out = Command::new(python())
+        .args(["-c", code, &url])
+        .output()
+        .unwrap();
     // python-hessian reads a Hessian list as a tuple (from Caucho's server too)
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "(1, 'two', None)", "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "(1, 'two', None)",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let call = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_tether"))
             .arg("call")
@@ -209,12 +220,27 @@ fn echo_server_over_hessian_for_python_hessian_and_tether_call() {
             .unwrap()
     };
     let out = call(&["--protocol", "hessian", &url, "echo", "['a', 2.5, None]"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "['a', 2.5, None]");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "['a', 2.5, None]"
+    );
     let out = call(&[&url, "error"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("IllegalArgumentException"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("IllegalArgumentException"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = call(&[&url, "shutdown"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(wait_exit(&mut server).success());
 }

@@ -38,9 +38,20 @@ async fn one_service_over_pyro5_and_hessian_from_one_context() {
         .start()
         .await
         .unwrap();
-    let pyro_uri = srv.get_as::<ServiceExporter>("pyro").unwrap().uri().unwrap();
-    let hessian_url = srv.get_as::<ServiceExporter>("hessian").unwrap().uri().unwrap();
-    assert!(hessian_url.starts_with("http://127.0.0.1:") && hessian_url.ends_with("/service"), "{hessian_url}");
+    let pyro_uri = srv
+        .get_as::<ServiceExporter>("pyro")
+        .unwrap()
+        .uri()
+        .unwrap();
+    let hessian_url = srv
+        .get_as::<ServiceExporter>("hessian")
+        .unwrap()
+        .uri()
+        .unwrap();
+    assert!(
+        hessian_url.starts_with("http://127.0.0.1:") && hessian_url.ends_with("/service"),
+        "{hessian_url}"
+    );
     let (r, _) = registry();
     let xml = format!(
         r#"<objects>
@@ -60,7 +71,10 @@ async fn one_service_over_pyro5_and_hessian_from_one_context() {
         .unwrap();
     for id in ["over_hessian", "over_pyro"] {
         let svc = client.get::<dyn RemoteService1>(id).unwrap();
-        let got = timeout(LIMIT, svc.get_data("Hello".into())).await.unwrap().unwrap();
+        let got = timeout(LIMIT, svc.get_data("Hello".into()))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(got, "You got remote data => Hello", "{id}");
     }
     let code = "import sys\nfrom pyhessian.client import HessianProxy\nimport Pyro5.api\nprint(HessianProxy(sys.argv[1]).getData('py'))\nprint(Pyro5.api.Proxy(sys.argv[2]).getData('py'))\n";

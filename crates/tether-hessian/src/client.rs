@@ -47,12 +47,16 @@ pub struct HessianProxy {
 
 impl std::fmt::Debug for HessianProxy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HessianProxy").field("url", &self.settings.url).finish()
+        f.debug_struct("HessianProxy")
+            .field("url", &self.settings.url)
+            .finish()
     }
 }
 
 fn bad_url(url: &str, why: &str) -> RemoteError {
-    RemoteError::config(format!("invalid Hessian URL {url:?}: {why} (expected http://host:port/path or https://...)"))
+    RemoteError::config(format!(
+        "invalid Hessian URL {url:?}: {why} (expected http://host:port/path or https://...)"
+    ))
 }
 
 impl HessianProxy {
@@ -71,7 +75,9 @@ impl HessianProxy {
             None => (rest, "/"),
         };
         let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-            let (h, p) = v6.split_once(']').ok_or_else(|| bad_url(url, "unclosed [ in the host"))?;
+            let (h, p) = v6
+                .split_once(']')
+                .ok_or_else(|| bad_url(url, "unclosed [ in the host"))?;
             (h.to_string(), p.strip_prefix(':').unwrap_or(""))
         } else {
             match authority.rsplit_once(':') {
@@ -83,7 +89,11 @@ impl HessianProxy {
             return Err(bad_url(url, "no host"));
         }
         let port = if port.is_empty() {
-            if https { 443 } else { 80 }
+            if https {
+                443
+            } else {
+                80
+            }
         } else {
             port.parse().map_err(|_| bad_url(url, "bad port"))?
         };
@@ -159,11 +169,17 @@ impl HessianProxy {
         let s = &self.settings;
         let tcp = tokio::net::TcpStream::connect((s.host.as_str(), s.port))
             .await
-            .map_err(|e| RemoteError::connection(format!("cannot connect to {}:{}: {e}", s.host, s.port)).with_source(e))?;
+            .map_err(|e| {
+                RemoteError::connection(format!("cannot connect to {}:{}: {e}", s.host, s.port))
+                    .with_source(e)
+            })?;
         tcp.set_nodelay(true)?;
         let io: Box<dyn Io> = if s.https {
             let tls = s.tls.as_ref().ok_or_else(|| {
-                RemoteError::config(format!("{} is https: TLS settings (CA certificates) are needed", s.url))
+                RemoteError::config(format!(
+                    "{} is https: TLS settings (CA certificates) are needed",
+                    s.url
+                ))
             })?;
             let limit = s.timeout.unwrap_or(Duration::from_secs(10));
             Box::new(tls.connect(&s.host, tcp, limit).await?)
@@ -192,9 +208,9 @@ impl HessianProxy {
         };
         let fut = self.exchange(call);
         match limit {
-            Some(d) => tokio::time::timeout(d, fut)
-                .await
-                .map_err(|_| RemoteError::timeout(format!("call to {} timed out after {d:?}", s.url)))?,
+            Some(d) => tokio::time::timeout(d, fut).await.map_err(|_| {
+                RemoteError::timeout(format!("call to {} timed out after {d:?}", s.url))
+            })?,
             None => fut.await,
         }
     }
@@ -202,7 +218,9 @@ impl HessianProxy {
     async fn exchange(&self, call: Call) -> Result<Value, RemoteError> {
         let s = &self.settings;
         if !call.kwargs.is_empty() {
-            return Err(RemoteError::type_error("Hessian calls take positional arguments only").not_sent());
+            return Err(
+                RemoteError::type_error("Hessian calls take positional arguments only").not_sent(),
+            );
         }
         let method = if s.overload_names && !call.args.is_empty() {
             let mut m = call.method.clone();

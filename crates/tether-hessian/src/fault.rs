@@ -24,7 +24,9 @@ fn java_class(class: &str) -> Option<&'static str> {
         "builtins.AttributeError" | "builtins.NotImplementedError" => {
             "java.lang.UnsupportedOperationException"
         }
-        "builtins.ZeroDivisionError" | "builtins.ArithmeticError" => "java.lang.ArithmeticException",
+        "builtins.ZeroDivisionError" | "builtins.ArithmeticError" => {
+            "java.lang.ArithmeticException"
+        }
         "builtins.RuntimeError" | "builtins.Exception" => "java.lang.RuntimeException",
         _ => return None,
     })
@@ -32,7 +34,9 @@ fn java_class(class: &str) -> Option<&'static str> {
 
 /// Escapes `<`, `>` and `&` as Caucho does in a fault's message (not in the detail).
 fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// The fault for an error a service (or the server) raised. A `Value::Map` as the error's
@@ -46,7 +50,10 @@ pub fn to_fault(e: &RemoteError) -> Fault {
     let (class, message) = match e.class() {
         Some(c) if c.starts_with("builtins.") || !c.contains('.') => match java_class(c) {
             Some(j) => (j.to_string(), text),
-            None => ("java.lang.RuntimeException".to_string(), format!("{c}: {text}")),
+            None => (
+                "java.lang.RuntimeException".to_string(),
+                format!("{c}: {text}"),
+            ),
         },
         // A Java-looking class name (`java.lang.IllegalStateException`, `peer.PeerException`)
         // travels as it is: a Java client that knows the class throws it.
@@ -70,7 +77,12 @@ pub fn to_fault(e: &RemoteError) -> Fault {
 
 /// The error a received fault stands for.
 pub fn from_fault(f: Fault) -> RemoteError {
-    let own = |k: &str| !matches!(k, "detailMessage" | "cause" | "stackTrace" | "suppressedExceptions");
+    let own = |k: &str| {
+        !matches!(
+            k,
+            "detailMessage" | "cause" | "stackTrace" | "suppressedExceptions"
+        )
+    };
     // An object (Hessian 2) or a typed map (Hessian 1 writes objects so).
     let (class, extra): (String, Vec<(Value, Value)>) = match &f.detail {
         Value::Object(o) => (

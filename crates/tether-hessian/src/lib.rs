@@ -19,6 +19,6 @@ pub mod fault;
 pub mod methods;
 pub mod server;
 
-pub use codec::{Fault, Limits};
 pub use client::HessianProxy;
+pub use codec::{Fault, Limits};
 pub use server::{HessianServer, ServerConfig};

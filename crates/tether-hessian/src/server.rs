@@ -21,6 +21,7 @@
 use crate::codec::{parse_call, write_fault, write_reply, Fault, Limits};
 use crate::methods;
 use bytes::Bytes;
+use futures_util::FutureExt;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
@@ -30,7 +31,6 @@ use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
-use futures_util::FutureExt;
 use tether_core::{Call, CallContext, Dispatch, RemoteError, Value};
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
@@ -101,7 +101,9 @@ pub struct HessianServer {
 
 impl std::fmt::Debug for HessianServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HessianServer").field("addr", &self.addr).finish()
+        f.debug_struct("HessianServer")
+            .field("addr", &self.addr)
+            .finish()
     }
 }
 
@@ -119,10 +121,16 @@ fn text(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Respo
 impl HessianServer {
     /// Binds and starts serving (the accept loop runs on the current tokio runtime).
     pub async fn bind(config: ServerConfig) -> Result<HessianServer, RemoteError> {
-        let host = config.host.trim_start_matches('[').trim_end_matches(']').to_string();
+        let host = config
+            .host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
         let mut addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), config.port))
             .await
-            .map_err(|e| RemoteError::config(format!("cannot resolve host {:?}: {e}", config.host)))?
+            .map_err(|e| {
+                RemoteError::config(format!("cannot resolve host {:?}: {e}", config.host))
+            })?
             .collect();
         addrs.sort_by_key(|a| !a.is_ipv4());
         let mut last = None;
@@ -145,8 +153,15 @@ impl HessianServer {
             ))
         })?;
         let addr = listener.local_addr()?;
-        let scheme = if config.tls.is_some() { "https" } else { "http" };
-        let url_host = config.advertised_host.clone().unwrap_or_else(|| config.host.clone());
+        let scheme = if config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        let url_host = config
+            .advertised_host
+            .clone()
+            .unwrap_or_else(|| config.host.clone());
         let url_host = if url_host.contains(':') && !url_host.starts_with('[') {
             format!("[{url_host}]")
         } else {
@@ -161,7 +176,13 @@ impl HessianServer {
         });
         let (stop, stop_rx) = watch::channel(false);
         let done = Arc::new(tokio::sync::Notify::new());
-        tokio::spawn(accept_loop(listener, shared.clone(), stop_rx, active.clone(), done.clone()));
+        tokio::spawn(accept_loop(
+            listener,
+            shared.clone(),
+            stop_rx,
+            active.clone(),
+            done.clone(),
+        ));
         Ok(HessianServer {
             shared,
             addr,
@@ -175,9 +196,15 @@ impl HessianServer {
     pub fn register(&self, name: &str, target: Arc<dyn Dispatch>) -> Result<String, RemoteError> {
         let path = name.trim_start_matches('/').to_string();
         if path.is_empty() || path.contains(['?', '#', ' ']) {
-            return Err(RemoteError::config(format!("{name:?} cannot be a URL path")));
+            return Err(RemoteError::config(format!(
+                "{name:?} cannot be a URL path"
+            )));
         }
-        let mut objects = self.shared.objects.write().unwrap_or_else(|p| p.into_inner());
+        let mut objects = self
+            .shared
+            .objects
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
         if objects.contains_key(&path) {
             return Err(RemoteError::config(format!("/{path} is already served")));
         }
@@ -188,7 +215,11 @@ impl HessianServer {
     /// Stops serving `/name`.
     pub fn unregister(&self, name: &str) {
         let path = name.trim_start_matches('/');
-        self.shared.objects.write().unwrap_or_else(|p| p.into_inner()).remove(path);
+        self.shared
+            .objects
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(path);
     }
 
     /// The bound address.
@@ -207,7 +238,11 @@ impl HessianServer {
         let _ = self.stop.send(true);
         let grace = self.shared.config.shutdown_grace;
         let all = self.shared.config.max_connections.max(1) as u32;
-        let _ = tokio::time::timeout(grace + Duration::from_millis(500), self.active.acquire_many(all)).await;
+        let _ = tokio::time::timeout(
+            grace + Duration::from_millis(500),
+            self.active.acquire_many(all),
+        )
+        .await;
         self.done.notify_waiters();
     }
 }
@@ -299,7 +334,11 @@ impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
 
 async fn handle(shared: &Shared, req: Request<Incoming>, context: &CallContext) -> Response<Body> {
     if req.method() != hyper::Method::POST {
-        return text(StatusCode::INTERNAL_SERVER_ERROR, "text/html", "<h1>Hessian Requires POST</h1>");
+        return text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "text/html",
+            "<h1>Hessian Requires POST</h1>",
+        );
     }
     let path = req.uri().path().trim_start_matches('/').to_string();
     let target = shared
@@ -309,7 +348,11 @@ async fn handle(shared: &Shared, req: Request<Incoming>, context: &CallContext) 
         .get(&path)
         .cloned();
     let Some(target) = target else {
-        return text(StatusCode::NOT_FOUND, "text/plain", format!("no Hessian service at /{path}"));
+        return text(
+            StatusCode::NOT_FOUND,
+            "text/plain",
+            format!("no Hessian service at /{path}"),
+        );
     };
     let max = shared.config.max_body;
     let declared = req
@@ -321,18 +364,37 @@ async fn handle(shared: &Shared, req: Request<Incoming>, context: &CallContext) 
         return text(
             StatusCode::PAYLOAD_TOO_LARGE,
             "text/plain",
-            format!("request body of {} bytes is over the limit of {max}", declared.unwrap_or(0)),
+            format!(
+                "request body of {} bytes is over the limit of {max}",
+                declared.unwrap_or(0)
+            ),
         );
     }
     let body = Limited::new(req.into_body(), max);
     let body = match tokio::time::timeout(shared.config.body_timeout, body.collect()).await {
-        Err(_) => return text(StatusCode::REQUEST_TIMEOUT, "text/plain", "request body did not arrive in time"),
+        Err(_) => {
+            return text(
+                StatusCode::REQUEST_TIMEOUT,
+                "text/plain",
+                "request body did not arrive in time",
+            )
+        }
         Ok(Err(e)) => {
-            let too_big = e.downcast_ref::<http_body_util::LengthLimitError>().is_some();
+            let too_big = e
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some();
             return if too_big {
-                text(StatusCode::PAYLOAD_TOO_LARGE, "text/plain", format!("request body is over the limit of {max} bytes"))
+                text(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "text/plain",
+                    format!("request body is over the limit of {max} bytes"),
+                )
             } else {
-                text(StatusCode::BAD_REQUEST, "text/plain", format!("cannot read the request body: {e}"))
+                text(
+                    StatusCode::BAD_REQUEST,
+                    "text/plain",
+                    format!("cannot read the request body: {e}"),
+                )
             };
         }
         Ok(Ok(b)) => b.to_bytes(),
@@ -341,57 +403,66 @@ async fn handle(shared: &Shared, req: Request<Incoming>, context: &CallContext) 
         Ok(c) => c,
         Err(e) => {
             tracing::debug!(target: LOG, "bad Hessian call: {e}");
-            return text(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", format!("Hessian: {e}"));
+            return text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "text/plain",
+                format!("Hessian: {e}"),
+            );
         }
     };
     let h2 = call.version.replies_hessian2();
-    let reply: Result<Value, Fault> = match methods::find(target.as_ref(), &call.method, call.args.len()) {
-        None if call.method == "_hessian_getAttribute" => Ok(Value::None),
-        None => Err(Fault {
-            code: "NoSuchMethodException".into(),
-            message: format!("The service has no method named: {}", call.method),
-            detail: Value::None,
-        }),
-        Some(m) if m.params.len() != call.args.len()
-            || methods::declared_arity(&call.method).is_some_and(|n| n != call.args.len()) =>
-        {
-            Err(Fault {
-                code: "NoSuchMethod".into(),
-                message: format!(
-                    "method {}({}) argument length mismatch, received length={}",
-                    m.name,
-                    m.params.join(", "),
-                    call.args.len()
-                ),
+    let reply: Result<Value, Fault> =
+        match methods::find(target.as_ref(), &call.method, call.args.len()) {
+            None if call.method == "_hessian_getAttribute" => Ok(Value::None),
+            None => Err(Fault {
+                code: "NoSuchMethodException".into(),
+                message: format!("The service has no method named: {}", call.method),
                 detail: Value::None,
-            })
-        }
-        Some(m) => {
-            let mut c = Call::new(m.name, call.args);
-            c.context = context.clone();
-            if let Some(t) = shared.config.call_timeout {
-                c.context.deadline = Some(std::time::Instant::now() + t);
+            }),
+            Some(m)
+                if m.params.len() != call.args.len()
+                    || methods::declared_arity(&call.method)
+                        .is_some_and(|n| n != call.args.len()) =>
+            {
+                Err(Fault {
+                    code: "NoSuchMethod".into(),
+                    message: format!(
+                        "method {}({}) argument length mismatch, received length={}",
+                        m.name,
+                        m.params.join(", "),
+                        call.args.len()
+                    ),
+                    detail: Value::None,
+                })
             }
-            let run = AssertUnwindSafe(target.dispatch(c)).catch_unwind();
-            let outcome = match shared.config.call_timeout {
-                Some(t) => tokio::time::timeout(t, run).await.unwrap_or_else(|_| {
-                    Ok(Err(RemoteError::timeout("call exceeded the server's call timeout")))
-                }),
-                None => run.await,
-            };
-            match outcome {
-                Ok(Ok(v)) => Ok(v),
-                Ok(Err(e)) => Err(crate::fault::to_fault(&e)),
-                Err(_) => {
-                    tracing::error!(target: LOG, method = %m.name, "service method panicked");
-                    Err(crate::fault::to_fault(&RemoteError::exception(
-                        "java.lang.RuntimeException",
-                        "service method panicked",
-                    )))
+            Some(m) => {
+                let mut c = Call::new(m.name, call.args);
+                c.context = context.clone();
+                if let Some(t) = shared.config.call_timeout {
+                    c.context.deadline = Some(std::time::Instant::now() + t);
+                }
+                let run = AssertUnwindSafe(target.dispatch(c)).catch_unwind();
+                let outcome = match shared.config.call_timeout {
+                    Some(t) => tokio::time::timeout(t, run).await.unwrap_or_else(|_| {
+                        Ok(Err(RemoteError::timeout(
+                            "call exceeded the server's call timeout",
+                        )))
+                    }),
+                    None => run.await,
+                };
+                match outcome {
+                    Ok(Ok(v)) => Ok(v),
+                    Ok(Err(e)) => Err(crate::fault::to_fault(&e)),
+                    Err(_) => {
+                        tracing::error!(target: LOG, method = %m.name, "service method panicked");
+                        Err(crate::fault::to_fault(&RemoteError::exception(
+                            "java.lang.RuntimeException",
+                            "service method panicked",
+                        )))
+                    }
                 }
             }
-        }
-    };
+        };
     let mut out = Vec::with_capacity(256);
     let written = match &reply {
         Ok(v) => write_reply(h2, v, &mut out),
@@ -400,9 +471,16 @@ async fn handle(shared: &Shared, req: Request<Incoming>, context: &CallContext) 
     if let Err(e) = written {
         // The result cannot be carried: say so as a fault, as Caucho does.
         out.clear();
-        let f = crate::fault::to_fault(&RemoteError::exception("java.lang.IllegalStateException", e.message()));
+        let f = crate::fault::to_fault(&RemoteError::exception(
+            "java.lang.IllegalStateException",
+            e.message(),
+        ));
         if write_fault(h2, &f, &mut out).is_err() {
-            return text(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", e.message().to_string());
+            return text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "text/plain",
+                e.message().to_string(),
+            );
         }
     }
     text(StatusCode::OK, "x-application/hessian", out)

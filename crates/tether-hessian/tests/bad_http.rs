@@ -33,10 +33,13 @@ fn post(body: &[u8]) -> Vec<u8> {
 }
 
 async fn good(p: &HessianProxy, n: i32) {
-    let v = tokio::time::timeout(Duration::from_secs(10), p.call(Call::new("add", vec![Value::Int32(n), Value::Int32(1)])))
-        .await
-        .expect("good client served within 10 s")
-        .unwrap();
+    let v = tokio::time::timeout(
+        Duration::from_secs(10),
+        p.call(Call::new("add", vec![Value::Int32(n), Value::Int32(1)])),
+    )
+    .await
+    .expect("good client served within 10 s")
+    .unwrap();
     assert_eq!(v, Value::Int32(n + 1));
 }
 
@@ -63,14 +66,31 @@ async fn bad_requests_get_clear_errors_and_never_stall_good_clients() {
         idle.push(TcpStream::connect(addr).await.unwrap());
     }
     let mut stuck = TcpStream::connect(addr).await.unwrap();
-    stuck.write_all(b"POST /test HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    stuck
+        .write_all(b"POST /test HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
 
-    let r = raw(addr, b"GET /test HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
-    assert!(r.starts_with("HTTP/1.1 500") && r.contains("<h1>Hessian Requires POST</h1>"), "{r}");
-    let r = raw(addr, b"POST /nope HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await;
+    let r = raw(
+        addr,
+        b"GET /test HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(
+        r.starts_with("HTTP/1.1 500") && r.contains("<h1>Hessian Requires POST</h1>"),
+        "{r}"
+    );
+    let r = raw(
+        addr,
+        b"POST /nope HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    )
+    .await;
     assert!(r.starts_with("HTTP/1.1 404"), "{r}");
     let r = raw(addr, &post(b"GET / garbage")).await;
-    assert!(r.starts_with("HTTP/1.1 500") && r.contains("unknown Hessian message code"), "{r}");
+    assert!(
+        r.starts_with("HTTP/1.1 500") && r.contains("unknown Hessian message code"),
+        "{r}"
+    );
     good(&p, 1).await;
     // a valid call cut at every byte
     let whole = b"H\x02\x00C\x03add\x92\x92\x93";
@@ -80,7 +100,7 @@ async fn bad_requests_get_clear_errors_and_never_stall_good_clients() {
     }
     // nesting bomb, ref loop, a string that lies about its length
     let mut deep = b"H\x02\x00C\x04echo\x91".to_vec();
-    deep.extend(std::iter::repeat(0x79).take(100_000));
+    deep.extend(std::iter::repeat_n(0x79, 100_000));
     let r = raw(addr, &post(&deep)).await;
     assert!(r.contains("nested deeper"), "{r}");
     let r = raw(addr, &post(b"H\x02\x00C\x04echo\x91WQ\x90Z")).await;
@@ -95,7 +115,7 @@ async fn bad_requests_get_clear_errors_and_never_stall_good_clients() {
     let mut chunked = b"POST /test HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n".to_vec();
     for _ in 0..20 {
         chunked.extend_from_slice(format!("{:x}\r\n", 100_000).as_bytes());
-        chunked.extend(std::iter::repeat(b'x').take(100_000));
+        chunked.extend(std::iter::repeat_n(b'x', 100_000));
         chunked.extend_from_slice(b"\r\n");
     }
     chunked.extend_from_slice(b"0\r\n\r\n");
@@ -103,7 +123,9 @@ async fn bad_requests_get_clear_errors_and_never_stall_good_clients() {
     assert!(r.starts_with("HTTP/1.1 413"), "{}", &r[..r.len().min(200)]);
     // a body that stalls: 408 after body_timeout
     let mut slow = TcpStream::connect(addr).await.unwrap();
-    slow.write_all(b"POST /test HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nH\x02").await.unwrap();
+    slow.write_all(b"POST /test HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nH\x02")
+        .await
+        .unwrap();
     good(&p, 3).await;
     let mut out = Vec::new();
     let _ = tokio::time::timeout(Duration::from_secs(10), slow.read_to_end(&mut out)).await;
@@ -111,7 +133,10 @@ async fn bad_requests_get_clear_errors_and_never_stall_good_clients() {
     assert!(r.starts_with("HTTP/1.1 408"), "{r}");
     // the one stuck in its headers was closed by the header timeout
     let mut buf = [0u8; 64];
-    let n = tokio::time::timeout(Duration::from_secs(10), stuck.read(&mut buf)).await.unwrap().unwrap_or(0);
+    let n = tokio::time::timeout(Duration::from_secs(10), stuck.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap_or(0);
     let _ = n;
     good(&p, 4).await;
     drop(idle);

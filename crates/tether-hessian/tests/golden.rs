@@ -5,8 +5,8 @@
 
 use tether_core::Value;
 use tether_hessian::codec::{
-    decode_h1, decode_h2, encode_h2, parse_call, parse_reply, write_call, write_fault,
-    write_reply, CallVersion, Fault, Limits,
+    decode_h1, decode_h2, encode_h2, parse_call, parse_reply, write_call, write_fault, write_reply,
+    CallVersion, Fault, Limits,
 };
 
 fn h(parts: &[&[u8]]) -> Vec<u8> {
@@ -21,7 +21,11 @@ fn h2(v: &Value) -> Vec<u8> {
 
 fn both_ways(v: Value, bytes: &[u8]) {
     assert_eq!(h2(&v), bytes, "encoding {v:?}");
-    assert_eq!(decode_h2(bytes, &Limits::default()).unwrap(), v, "decoding {bytes:02x?}");
+    assert_eq!(
+        decode_h2(bytes, &Limits::default()).unwrap(),
+        v,
+        "decoding {bytes:02x?}"
+    );
 }
 
 #[test]
@@ -65,15 +69,28 @@ fn ints_longs_doubles_and_dates_at_every_boundary() {
         both_ways(Value::Float(d), b);
     }
     // 1e10, NaN, infinities and -0.0 go in full (Caucho writes -0.0 as 5b and loses the sign)
-    for d in [1e10, f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.0, 0.1 + 0.2] {
+    for d in [
+        1e10,
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        -0.0,
+        0.1 + 0.2,
+    ] {
         let b = h2(&Value::Float(d));
         assert_eq!(b[0], b'D', "{d}");
         assert_eq!(decode_h2(&b, &Limits::default()).unwrap(), Value::Float(d));
     }
     // what Caucho writes for -0.0 reads as 0.0
-    assert_eq!(decode_h2(&[0x5b], &Limits::default()).unwrap(), Value::Float(0.0));
+    assert_eq!(
+        decode_h2(&[0x5b], &Limits::default()).unwrap(),
+        Value::Float(0.0)
+    );
     both_ways(Value::DateTime(0), &[0x4b, 0, 0, 0, 0]);
-    both_ways(Value::DateTime(1_700_000_040_000), &[0x4b, 0x01, 0xb0, 0x55, 0x16]);
+    both_ways(
+        Value::DateTime(1_700_000_040_000),
+        &[0x4b, 0x01, 0xb0, 0x55, 0x16],
+    );
     both_ways(
         Value::DateTime(1_700_000_000_123),
         &[0x4a, 0x00, 0x00, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x7b],
@@ -83,26 +100,49 @@ fn ints_longs_doubles_and_dates_at_every_boundary() {
 #[test]
 fn strings_and_binaries_in_every_chunking() {
     both_ways(Value::str(""), &[0x00]);
-    both_ways(Value::str("a😀"), &[0x03, 0x61, 0xed, 0xa0, 0xbd, 0xed, 0xb8, 0x80]);
+    both_ways(
+        Value::str("a😀"),
+        &[0x03, 0x61, 0xed, 0xa0, 0xbd, 0xed, 0xb8, 0x80],
+    );
     let s31 = "x".repeat(31);
     both_ways(Value::str(s31.as_str()), &h(&[&[0x1f], s31.as_bytes()]));
     let s40 = "y".repeat(40);
-    both_ways(Value::str(s40.as_str()), &h(&[&[0x30, 0x28], s40.as_bytes()]));
+    both_ways(
+        Value::str(s40.as_str()),
+        &h(&[&[0x30, 0x28], s40.as_bytes()]),
+    );
     let s1024 = "z".repeat(1024);
-    both_ways(Value::str(s1024.as_str()), &h(&[&[0x53, 0x04, 0x00], s1024.as_bytes()]));
+    both_ways(
+        Value::str(s1024.as_str()),
+        &h(&[&[0x53, 0x04, 0x00], s1024.as_bytes()]),
+    );
     let s40000 = "w".repeat(40000);
     both_ways(
         Value::str(s40000.as_str()),
-        &h(&[&[0x52, 0x80, 0x00], &s40000.as_bytes()[..32768], &[0x53, 0x1c, 0x40], &s40000.as_bytes()[32768..]]),
+        &h(&[
+            &[0x52, 0x80, 0x00],
+            &s40000.as_bytes()[..32768],
+            &[0x53, 0x1c, 0x40],
+            &s40000.as_bytes()[32768..],
+        ]),
     );
     // a surrogate pair split across chunks (a Java writer may do that) reads back whole
-    let split = h(&[&[0x52, 0x00, 0x01, 0xed, 0xa0, 0xbd], &[0x01, 0xed, 0xb8, 0x80]]);
-    assert_eq!(decode_h2(&split, &Limits::default()).unwrap(), Value::str("😀"));
+    let split = h(&[
+        &[0x52, 0x00, 0x01, 0xed, 0xa0, 0xbd],
+        &[0x01, 0xed, 0xb8, 0x80],
+    ]);
+    assert_eq!(
+        decode_h2(&split, &Limits::default()).unwrap(),
+        Value::str("😀")
+    );
     both_ways(Value::Bytes(vec![]), &[0x20]);
     let b16 = vec![7u8; 16];
     both_ways(Value::Bytes(b16.clone()), &h(&[&[0x34, 0x10], &b16]));
     let b1024 = vec![9u8; 1024];
-    both_ways(Value::Bytes(b1024.clone()), &h(&[&[0x42, 0x04, 0x00], &b1024]));
+    both_ways(
+        Value::Bytes(b1024.clone()),
+        &h(&[&[0x42, 0x04, 0x00], &b1024]),
+    );
     // any chunking on input: 70000 bytes in 8179-byte chunks, as Caucho's 8 KiB buffer writes
     let big: Vec<u8> = (0..70_000u32).map(|i| i as u8).collect();
     let mut chunked = Vec::new();
@@ -116,15 +156,24 @@ fn strings_and_binaries_in_every_chunking() {
     chunked.push(b'B');
     chunked.extend_from_slice(&(rest.len() as u16).to_be_bytes());
     chunked.extend_from_slice(rest);
-    assert_eq!(decode_h2(&chunked, &Limits::default()).unwrap(), Value::Bytes(big));
+    assert_eq!(
+        decode_h2(&chunked, &Limits::default()).unwrap(),
+        Value::Bytes(big)
+    );
 }
 
 #[test]
 fn lists_maps_objects_and_refs() {
     both_ways(Value::List(vec![]), &[0x78]);
-    both_ways(Value::List(vec![Value::Int32(1), Value::Int32(2)]), &[0x7a, 0x91, 0x92]);
     both_ways(
-        Value::typed("[string", Value::List(vec![Value::str("a"), Value::str("b")])),
+        Value::List(vec![Value::Int32(1), Value::Int32(2)]),
+        &[0x7a, 0x91, 0x92],
+    );
+    both_ways(
+        Value::typed(
+            "[string",
+            Value::List(vec![Value::str("a"), Value::str("b")]),
+        ),
         &h(&[&[0x72, 0x07], b"[string", &[0x01], b"a", &[0x01], b"b"]),
     );
     both_ways(
@@ -143,8 +192,17 @@ fn lists_maps_objects_and_refs() {
         &h(&[&[0x48, 0x01], b"k", &[0x91, 0x5a]]),
     );
     both_ways(
-        Value::typed("java.util.TreeMap", Value::Map(vec![(Value::str("k"), Value::Int32(1))])),
-        &h(&[&[0x4d, 0x11], b"java.util.TreeMap", &[0x01], b"k", &[0x91, 0x5a]]),
+        Value::typed(
+            "java.util.TreeMap",
+            Value::Map(vec![(Value::str("k"), Value::Int32(1))]),
+        ),
+        &h(&[
+            &[0x4d, 0x11],
+            b"java.util.TreeMap",
+            &[0x01],
+            b"k",
+            &[0x91, 0x5a],
+        ]),
     );
     // Person{Bob, 41, [t1]} as Caucho writes it: class definition, then the instance
     let bob = Value::object(
@@ -196,7 +254,11 @@ fn lists_maps_objects_and_refs() {
     let two = Value::List(vec![sam.clone(), sam.clone()]);
     assert_eq!(decode_h2(&caucho, &Limits::default()).unwrap(), two);
     let ours = h2(&two);
-    assert_eq!(ours.iter().filter(|b| **b == 0x43).count(), 1, "one class definition");
+    assert_eq!(
+        ours.iter().filter(|b| **b == 0x43).count(),
+        1,
+        "one class definition"
+    );
     assert_eq!(decode_h2(&ours, &Limits::default()).unwrap(), two);
     // Hessian 1: a Java object is a typed map
     let h1 = h(&[
@@ -231,11 +293,21 @@ fn lists_maps_objects_and_refs() {
 fn call_reply_and_fault_envelopes_of_both_versions() {
     let l = Limits::default();
     // Caucho's default call: Hessian 1 with version 2 (asks for a Hessian 2 reply)
-    let c = h(&[&[0x63, 0x02, 0x00, 0x6d, 0x00, 0x07], b"getData", &[0x53, 0x00, 0x05], b"Hello", &[0x7a]]);
+    let c = h(&[
+        &[0x63, 0x02, 0x00, 0x6d, 0x00, 0x07],
+        b"getData",
+        &[0x53, 0x00, 0x05],
+        b"Hello",
+        &[0x7a],
+    ]);
     let call = parse_call(&c, &l).unwrap();
     assert_eq!(
         (call.version, call.method.as_str(), call.args.clone()),
-        (CallVersion::Hessian1Reply2, "getData", vec![Value::str("Hello")])
+        (
+            CallVersion::Hessian1Reply2,
+            "getData",
+            vec![Value::str("Hello")]
+        )
     );
     // python-hessian's: c 01 00 (our writer's Hessian 1 call is byte-for-byte the same)
     let mut py = c.clone();
@@ -245,18 +317,33 @@ fn call_reply_and_fault_envelopes_of_both_versions() {
     write_call(false, "getData", &[Value::str("Hello")], &mut ours).unwrap();
     assert_eq!(ours, py);
     // Caucho's Hessian 2 call; our writer's is the same
-    let c2 = h(&[&[0x48, 0x02, 0x00, 0x43, 0x07], b"getData", &[0x91, 0x05], b"Hello"]);
+    let c2 = h(&[
+        &[0x48, 0x02, 0x00, 0x43, 0x07],
+        b"getData",
+        &[0x91, 0x05],
+        b"Hello",
+    ]);
     let call = parse_call(&c2, &l).unwrap();
-    assert_eq!((call.version, call.args.clone()), (CallVersion::Hessian2, vec![Value::str("Hello")]));
+    assert_eq!(
+        (call.version, call.args.clone()),
+        (CallVersion::Hessian2, vec![Value::str("Hello")])
+    );
     let mut ours = Vec::new();
     write_call(true, "getData", &[Value::str("Hello")], &mut ours).unwrap();
     assert_eq!(ours, c2);
     let add = h(&[&[0x48, 0x02, 0x00, 0x43, 0x03], b"add", &[0x92, 0x92, 0x93]]);
-    assert_eq!(parse_call(&add, &l).unwrap().args, vec![Value::Int32(2), Value::Int32(3)]);
+    assert_eq!(
+        parse_call(&add, &l).unwrap().args,
+        vec![Value::Int32(2), Value::Int32(3)]
+    );
     // replies, as Caucho's server writes them
     let text = "You got remoted data: Hello";
     let r2 = h(&[&[0x48, 0x02, 0x00, 0x52, 0x1b], text.as_bytes()]);
-    let r1 = h(&[&[0x72, 0x01, 0x00, 0x53, 0x00, 0x1b], text.as_bytes(), &[0x7a]]);
+    let r1 = h(&[
+        &[0x72, 0x01, 0x00, 0x53, 0x00, 0x1b],
+        text.as_bytes(),
+        &[0x7a],
+    ]);
     for (v2, bytes) in [(true, &r2), (false, &r1)] {
         let mut out = Vec::new();
         write_reply(v2, &Value::str(text), &mut out).unwrap();

@@ -36,14 +36,19 @@ async fn java_client_gets_the_same_answers_from_tether_as_from_caucho() {
             java_client(&args)
         });
         let (j, t) = (from_java.await.unwrap(), from_tether.await.unwrap());
-        assert!(j.ends_with("done\n"), "{flags:?}: java run incomplete:\n{j}");
+        assert!(
+            j.ends_with("done\n"),
+            "{flags:?}: java run incomplete:\n{j}"
+        );
         let diff: Vec<String> = j
             .lines()
             .zip(t.lines())
             .filter(|(x, y)| x != y && !known_difference(x))
             // With Hessian 1 replies Caucho's client fails on anything but scalars (it reads
             // every reply with its Hessian 2 reader): both fail, in different words.
-            .filter(|(x, y)| !(flags == ["h1reply"] && x.contains("-> threw ") && y.contains("-> threw ")))
+            .filter(|(x, y)| {
+                !(flags == ["h1reply"] && x.contains("-> threw ") && y.contains("-> threw "))
+            })
             .map(|(x, y)| format!("java:   {x}\ntether: {y}"))
             .collect();
         assert!(

@@ -57,8 +57,12 @@ async fn python_hessian_gets_the_same_answers_from_tether_as_from_caucho() {
     let (server, tether_url) = tether_server().await;
     for version in [1u8, 2] {
         let (a, b) = (java_url.clone(), tether_url.clone());
-        let j = tokio::task::spawn_blocking(move || scenario(&a, version)).await.unwrap();
-        let t = tokio::task::spawn_blocking(move || scenario(&b, version)).await.unwrap();
+        let j = tokio::task::spawn_blocking(move || scenario(&a, version))
+            .await
+            .unwrap();
+        let t = tokio::task::spawn_blocking(move || scenario(&b, version))
+            .await
+            .unwrap();
         assert!(j.ends_with("done\n"), "{j}");
         let diff: Vec<String> = j
             .lines()
@@ -66,7 +70,11 @@ async fn python_hessian_gets_the_same_answers_from_tether_as_from_caucho() {
             .filter(|(x, y)| x != y)
             .map(|(x, y)| format!("java:   {x}\ntether: {y}"))
             .collect();
-        assert!(diff.is_empty(), "version {version}: answers differ:\n{}\n--- tether:\n{t}", diff.join("\n"));
+        assert!(
+            diff.is_empty(),
+            "version {version}: answers differ:\n{}\n--- tether:\n{t}",
+            diff.join("\n")
+        );
     }
     server.shutdown().await;
 }

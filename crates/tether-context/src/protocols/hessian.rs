@@ -26,7 +26,9 @@ use tether_hessian::{HessianProxy, HessianServer, ServerConfig};
 
 fn log_spring(site: LogSite, args: fmt::Arguments<'_>) {
     match site {
-        LogSite::Exporter => tracing::debug!(target: "springpython.remoting.hessian.HessianServiceExporter", "{args}"),
+        LogSite::Exporter => {
+            tracing::debug!(target: "springpython.remoting.hessian.HessianServiceExporter", "{args}")
+        }
         _ => tracing::debug!(target: "springpython.remoting.hessian.HessianProxyFactory", "{args}"),
     }
 }
@@ -148,7 +150,9 @@ impl Protocol for Hessian {
         let server = std::thread::scope(|s| {
             s.spawn(|| handle.block_on(HessianServer::bind(config)))
                 .join()
-                .map_err(|_| TransportError::new(TransportErrorKind::Bind, "the bind helper thread panicked"))
+                .map_err(|_| {
+                    TransportError::new(TransportErrorKind::Bind, "the bind helper thread panicked")
+                })
         })?
         .map_err(|e| TransportError::new(TransportErrorKind::Bind, e.message()))?;
         Ok(Arc::new(Server(server)))
@@ -173,7 +177,9 @@ impl Protocol for Hessian {
             Some(other) => {
                 return Err(TransportError::new(
                     TransportErrorKind::BadOption,
-                    format!("unknown Hessian request format {other:?} (expected hessian2 or hessian1)"),
+                    format!(
+                        "unknown Hessian request format {other:?} (expected hessian2 or hessian1)"
+                    ),
                 ))
             }
         }

@@ -63,7 +63,10 @@ pub fn parse_call(body: &[u8], limits: &Limits) -> Result<ParsedCall, DecodeErro
         b'H' => {
             let (major, minor) = (r.byte()?, r.byte()?);
             if (major, minor) != (2, 0) {
-                return Err(DecodeError::at(1, format!("unsupported Hessian version {major}.{minor}")));
+                return Err(DecodeError::at(
+                    1,
+                    format!("unsupported Hessian version {major}.{minor}"),
+                ));
             }
             if r.byte()? != b'C' {
                 return Err(DecodeError::at(3, "expected a call ('C')"));
@@ -80,7 +83,12 @@ pub fn parse_call(body: &[u8], limits: &Limits) -> Result<ParsedCall, DecodeErro
                 CallVersion::Hessian1
             }
         }
-        b'r' | b'R' => return Err(DecodeError::at(0, "a reply was sent where a call was expected")),
+        b'r' | b'R' => {
+            return Err(DecodeError::at(
+                0,
+                "a reply was sent where a call was expected",
+            ))
+        }
         other => {
             return Err(DecodeError::at(
                 0,
@@ -93,14 +101,21 @@ pub fn parse_call(body: &[u8], limits: &Limits) -> Result<ParsedCall, DecodeErro
         let at = r.pos;
         let argc = r.h2_int_value()?;
         if argc < 0 || argc as u64 > (body.len() - r.pos) as u64 {
-            return Err(DecodeError::at(at, format!("argument count {argc} is impossible")));
+            return Err(DecodeError::at(
+                at,
+                format!("argument count {argc} is impossible"),
+            ));
         }
         let mut args = Vec::with_capacity(argc as usize);
         for _ in 0..argc {
             args.push(r.h2()?);
         }
         r.end()?;
-        return Ok(ParsedCall { version, method, args });
+        return Ok(ParsedCall {
+            version,
+            method,
+            args,
+        });
     }
     // Hessian 1: headers (ignored), then the method, then arguments up to 'z'.
     loop {
@@ -123,7 +138,11 @@ pub fn parse_call(body: &[u8], limits: &Limits) -> Result<ParsedCall, DecodeErro
                     args.push(r.h1()?);
                 }
                 r.end()?;
-                return Ok(ParsedCall { version, method, args });
+                return Ok(ParsedCall {
+                    version,
+                    method,
+                    args,
+                });
             }
             other => {
                 return Err(DecodeError::at(
@@ -148,7 +167,10 @@ fn h1_name(r: &mut Reader<'_>, tag: u8) -> Result<String, DecodeError> {
     let mut s = String::new();
     let mut pending = None;
     if units > r.buf.len() - r.pos {
-        return Err(DecodeError::at(at, format!("name length {units} is past the end")));
+        return Err(DecodeError::at(
+            at,
+            format!("name length {units} is past the end"),
+        ));
     }
     super::strings::decode_units(r.buf, &mut r.pos, units, &mut s, &mut pending)?;
     if pending.is_some() {
@@ -204,7 +226,8 @@ pub fn write_call(
         out.extend_from_slice(b"H\x02\x00C");
         super::write::string(method, out);
         super::write::int(
-            i32::try_from(args.len()).map_err(|_| RemoteError::serialization("too many arguments"))?,
+            i32::try_from(args.len())
+                .map_err(|_| RemoteError::serialization("too many arguments"))?,
             out,
         );
         let mut w = Writer::default();
@@ -232,7 +255,10 @@ pub fn parse_reply(body: &[u8], limits: &Limits) -> Result<Result<Value, Fault>,
         b'H' => {
             let (major, minor) = (r.byte()?, r.byte()?);
             if major != 2 {
-                return Err(DecodeError::at(1, format!("unsupported Hessian version {major}.{minor}")));
+                return Err(DecodeError::at(
+                    1,
+                    format!("unsupported Hessian version {major}.{minor}"),
+                ));
             }
             match r.byte()? {
                 b'R' => {
@@ -245,7 +271,10 @@ pub fn parse_reply(body: &[u8], limits: &Limits) -> Result<Result<Value, Fault>,
                     let m = r.h2()?;
                     Ok(Err(fault_of(&m)))
                 }
-                other => Err(DecodeError::at(3, format!("expected a reply or fault, got 0x{other:02x}"))),
+                other => Err(DecodeError::at(
+                    3,
+                    format!("expected a reply or fault, got 0x{other:02x}"),
+                )),
             }
         }
         b'r' => {
@@ -267,12 +296,18 @@ pub fn parse_reply(body: &[u8], limits: &Limits) -> Result<Result<Value, Fault>,
             }
             let v = if major >= 2 { r.h2()? } else { r.h1()? };
             if r.byte()? != b'z' {
-                return Err(DecodeError::at(r.pos - 1, "expected the end of the reply ('z')"));
+                return Err(DecodeError::at(
+                    r.pos - 1,
+                    "expected the end of the reply ('z')",
+                ));
             }
             r.end()?;
             Ok(Ok(v))
         }
-        other => Err(DecodeError::at(0, format!("0x{other:02x} is not a Hessian reply"))),
+        other => Err(DecodeError::at(
+            0,
+            format!("0x{other:02x} is not a Hessian reply"),
+        )),
     }
 }
 

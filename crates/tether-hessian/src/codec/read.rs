@@ -17,7 +17,11 @@ struct ClassDef {
 /// loop).
 enum Slot {
     Pending,
-    Done { value: Value, items: usize, bytes: usize },
+    Done {
+        value: Value,
+        items: usize,
+        bytes: usize,
+    },
 }
 
 /// Reads values from one message.
@@ -76,20 +80,29 @@ impl<'a> Reader<'a> {
     }
 
     pub(crate) fn byte(&mut self) -> Result<u8, DecodeError> {
-        let b = *self.buf.get(self.pos).ok_or_else(|| DecodeError::truncated(self.pos))?;
+        let b = *self
+            .buf
+            .get(self.pos)
+            .ok_or_else(|| DecodeError::truncated(self.pos))?;
         self.pos += 1;
         Ok(b)
     }
 
     pub(crate) fn peek(&self) -> Result<u8, DecodeError> {
-        self.buf.get(self.pos).copied().ok_or_else(|| DecodeError::truncated(self.pos))
+        self.buf
+            .get(self.pos)
+            .copied()
+            .ok_or_else(|| DecodeError::truncated(self.pos))
     }
 
     fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
         if self.buf.len() - self.pos < n {
             return Err(DecodeError::at(
                 self.pos,
-                format!("truncated: {n} bytes declared, {} left", self.buf.len() - self.pos),
+                format!(
+                    "truncated: {n} bytes declared, {} left",
+                    self.buf.len() - self.pos
+                ),
             ));
         }
         let s = &self.buf[self.pos..self.pos + n];
@@ -130,7 +143,10 @@ impl<'a> Reader<'a> {
         if self.bytes > self.limits.max_bytes {
             return Err(DecodeError::at(
                 self.pos,
-                format!("more than {} bytes of strings and binaries in one message", self.limits.max_bytes),
+                format!(
+                    "more than {} bytes of strings and binaries in one message",
+                    self.limits.max_bytes
+                ),
             ));
         }
         Ok(())
@@ -141,7 +157,10 @@ impl<'a> Reader<'a> {
     fn count(&self, n: i64, at: usize) -> Result<usize, DecodeError> {
         let left = self.buf.len() - self.pos;
         if n < 0 || n as u64 > left as u64 {
-            return Err(DecodeError::at(at, format!("length {n} is impossible with {left} bytes left")));
+            return Err(DecodeError::at(
+                at,
+                format!("length {n} is impossible with {left} bytes left"),
+            ));
         }
         Ok(n as usize)
     }
@@ -149,7 +168,10 @@ impl<'a> Reader<'a> {
     fn enter(&mut self, at: usize) -> Result<(), DecodeError> {
         self.depth += 1;
         if self.depth > self.limits.max_depth {
-            return Err(DecodeError::at(at, format!("nested deeper than {}", self.limits.max_depth)));
+            return Err(DecodeError::at(
+                at,
+                format!("nested deeper than {}", self.limits.max_depth),
+            ));
         }
         Ok(())
     }
@@ -179,14 +201,21 @@ impl<'a> Reader<'a> {
                 at,
                 format!("ref {n} names a value that contains it (a reference loop)"),
             )),
-            Some(Slot::Done { value, items, bytes }) => {
+            Some(Slot::Done {
+                value,
+                items,
+                bytes,
+            }) => {
                 let (v, i, b) = (value.clone(), *items, *bytes);
                 // The copy costs what the original did.
                 self.items = self.items.saturating_add(i);
                 if self.items > self.limits.max_items {
                     return Err(DecodeError::at(
                         at,
-                        format!("more than {} values in one message (refs expanded)", self.limits.max_items),
+                        format!(
+                            "more than {} values in one message (refs expanded)",
+                            self.limits.max_items
+                        ),
                     ));
                 }
                 self.count_bytes(b)?;
@@ -213,7 +242,9 @@ impl<'a> Reader<'a> {
             }
             0xd0..=0xd7 => {
                 let b = self.take(2)?;
-                Value::Int32(((i32::from(code) - 0xd4) << 16) + (i32::from(b[0]) << 8) + i32::from(b[1]))
+                Value::Int32(
+                    ((i32::from(code) - 0xd4) << 16) + (i32::from(b[0]) << 8) + i32::from(b[1]),
+                )
             }
             b'I' => Value::Int32(self.i32()?),
             0xd8..=0xef => Value::Int(i64::from(code) - 0xe0),
@@ -223,7 +254,9 @@ impl<'a> Reader<'a> {
             }
             0x38..=0x3f => {
                 let b = self.take(2)?;
-                Value::Int(((i64::from(code) - 0x3c) << 16) + (i64::from(b[0]) << 8) + i64::from(b[1]))
+                Value::Int(
+                    ((i64::from(code) - 0x3c) << 16) + (i64::from(b[0]) << 8) + i64::from(b[1]),
+                )
             }
             b'Y' => Value::Int(i64::from(self.i32()?)),
             b'L' => Value::Int(self.i64()?),
@@ -282,7 +315,12 @@ impl<'a> Reader<'a> {
                 ((i64::from(code) - 0xd4) << 16) + (i64::from(b[0]) << 8) + i64::from(b[1])
             }
             b'I' => i64::from(self.i32()?),
-            other => return Err(DecodeError::at(at, format!("expected an int, got 0x{other:02x}"))),
+            other => {
+                return Err(DecodeError::at(
+                    at,
+                    format!("expected an int, got 0x{other:02x}"),
+                ))
+            }
         })
     }
 
@@ -295,10 +333,18 @@ impl<'a> Reader<'a> {
             let code = self.byte()?;
             let (units, last) = match code {
                 0x00..=0x1f => (usize::from(code), true),
-                0x30..=0x33 => (((usize::from(code) - 0x30) << 8) + usize::from(self.byte()?), true),
+                0x30..=0x33 => (
+                    ((usize::from(code) - 0x30) << 8) + usize::from(self.byte()?),
+                    true,
+                ),
                 b'S' => (usize::from(self.u16()?), true),
                 b'R' => (usize::from(self.u16()?), false),
-                other => return Err(DecodeError::at(at, format!("expected a string, got 0x{other:02x}"))),
+                other => {
+                    return Err(DecodeError::at(
+                        at,
+                        format!("expected a string, got 0x{other:02x}"),
+                    ))
+                }
             };
             // At least one byte per unit: a length past the end is refused before reading.
             self.count(units as i64, at)?;
@@ -309,7 +355,10 @@ impl<'a> Reader<'a> {
             }
         }
         if pending.is_some() {
-            return Err(DecodeError::at(self.pos, "lone surrogate at the end of a string"));
+            return Err(DecodeError::at(
+                self.pos,
+                "lone surrogate at the end of a string",
+            ));
         }
         Ok(out)
     }
@@ -321,10 +370,18 @@ impl<'a> Reader<'a> {
             let code = self.byte()?;
             let (len, last) = match code {
                 0x20..=0x2f => (usize::from(code - 0x20), true),
-                0x34..=0x37 => (((usize::from(code) - 0x34) << 8) + usize::from(self.byte()?), true),
+                0x34..=0x37 => (
+                    ((usize::from(code) - 0x34) << 8) + usize::from(self.byte()?),
+                    true,
+                ),
                 b'B' => (usize::from(self.u16()?), true),
                 b'A' => (usize::from(self.u16()?), false),
-                other => return Err(DecodeError::at(at, format!("expected binary, got 0x{other:02x}"))),
+                other => {
+                    return Err(DecodeError::at(
+                        at,
+                        format!("expected binary, got 0x{other:02x}"),
+                    ))
+                }
             };
             self.count_bytes(len)?;
             out.extend_from_slice(self.take(len)?);
@@ -395,7 +452,11 @@ impl<'a> Reader<'a> {
     }
 
     fn h2_map(&mut self, code: u8, at: usize) -> Result<Value, DecodeError> {
-        let class = if code == b'M' { Some(self.h2_type()?) } else { None };
+        let class = if code == b'M' {
+            Some(self.h2_type()?)
+        } else {
+            None
+        };
         self.enter(at)?;
         let slot = self.open_ref();
         let mut entries = Vec::new();
@@ -440,7 +501,12 @@ impl<'a> Reader<'a> {
             .ok()
             .and_then(|i| self.classes.get(i))
             .cloned()
-            .ok_or_else(|| DecodeError::at(at, format!("object of class definition {n}, which does not exist")))?;
+            .ok_or_else(|| {
+                DecodeError::at(
+                    at,
+                    format!("object of class definition {n}, which does not exist"),
+                )
+            })?;
         self.enter(at)?;
         let slot = self.open_ref();
         let mut fields = Vec::with_capacity(def.fields.len().min(self.buf.len() - self.pos));
@@ -483,7 +549,10 @@ impl<'a> Reader<'a> {
                         b'B' => break,
                         b'b' => continue,
                         other => {
-                            return Err(DecodeError::at(self.pos, format!("expected binary chunk, got 0x{other:02x}")))
+                            return Err(DecodeError::at(
+                                self.pos,
+                                format!("expected binary chunk, got 0x{other:02x}"),
+                            ))
                         }
                     }
                 }
@@ -563,7 +632,12 @@ impl<'a> Reader<'a> {
             let last = match code {
                 b'S' | b'X' => true,
                 b's' | b'x' => false,
-                other => return Err(DecodeError::at(at, format!("expected a string, got 0x{other:02x}"))),
+                other => {
+                    return Err(DecodeError::at(
+                        at,
+                        format!("expected a string, got 0x{other:02x}"),
+                    ))
+                }
             };
             let units = usize::from(self.u16()?);
             self.count(units as i64, at)?;
@@ -574,7 +648,10 @@ impl<'a> Reader<'a> {
             }
         }
         if pending.is_some() {
-            return Err(DecodeError::at(self.pos, "lone surrogate at the end of a string"));
+            return Err(DecodeError::at(
+                self.pos,
+                "lone surrogate at the end of a string",
+            ));
         }
         Ok(out)
     }

@@ -30,7 +30,9 @@ pub fn encode_units(s: &str, out: &mut Vec<u8>) -> usize {
 
 /// How many UTF-16 units `s` has.
 pub fn utf16_len(s: &str) -> usize {
-    s.chars().map(|c| if (c as u32) < 0x10000 { 1 } else { 2 }).sum()
+    s.chars()
+        .map(|c| if (c as u32) < 0x10000 { 1 } else { 2 })
+        .sum()
 }
 
 /// The byte length of the longest prefix of `s` with at most `max_units` UTF-16 units that
@@ -90,7 +92,10 @@ pub fn decode_units(
         *pos = at + len;
         if len == 4 {
             if left < 2 {
-                return Err(DecodeError::at(at, "a 4-byte character does not fit the string length"));
+                return Err(DecodeError::at(
+                    at,
+                    "a 4-byte character does not fit the string length",
+                ));
             }
             left -= 2;
         } else {
@@ -100,12 +105,16 @@ pub fn decode_units(
             (None, 0xD800..=0xDBFF) => *pending = Some(cp),
             (Some(hi), 0xDC00..=0xDFFF) => {
                 let c = 0x10000 + ((hi - 0xD800) << 10) + (cp - 0xDC00);
-                out.push(char::from_u32(c).ok_or_else(|| DecodeError::at(at, "bad surrogate pair"))?);
+                out.push(
+                    char::from_u32(c).ok_or_else(|| DecodeError::at(at, "bad surrogate pair"))?,
+                );
             }
             (Some(_), _) | (None, 0xDC00..=0xDFFF) => {
                 return Err(DecodeError::at(at, "lone surrogate in string"));
             }
-            (None, c) => out.push(char::from_u32(c).ok_or_else(|| DecodeError::at(at, "bad code point"))?),
+            (None, c) => {
+                out.push(char::from_u32(c).ok_or_else(|| DecodeError::at(at, "bad code point"))?)
+            }
         }
     }
     Ok(())

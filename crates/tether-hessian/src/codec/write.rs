@@ -35,7 +35,8 @@ impl Writer {
             Value::Int32(i) => int(*i, out),
             Value::Int(i) => long(*i, out),
             Value::BigInt(b) => {
-                let i = i64::try_from(b).map_err(|_| unsupported(&format!("the integer {b} (more than 64 bits)")))?;
+                let i = i64::try_from(b)
+                    .map_err(|_| unsupported(&format!("the integer {b} (more than 64 bits)")))?;
                 long(i, out)
             }
             Value::Float(d) => double(*d, out),
@@ -86,7 +87,11 @@ impl Writer {
                     self.type_name(&t.class, out);
                     self.entries(entries, out)?;
                 }
-                _ => return Err(unsupported("a typed value that is neither a list nor a map")),
+                _ => {
+                    return Err(unsupported(
+                        "a typed value that is neither a list nor a map",
+                    ))
+                }
             },
             Value::Object(o) => {
                 let names: Vec<String> = o.fields.iter().map(|(n, _)| n.clone()).collect();
@@ -122,7 +127,11 @@ impl Writer {
         Ok(())
     }
 
-    fn entries(&mut self, entries: &[(Value, Value)], out: &mut Vec<u8>) -> Result<(), RemoteError> {
+    fn entries(
+        &mut self,
+        entries: &[(Value, Value)],
+        out: &mut Vec<u8>,
+    ) -> Result<(), RemoteError> {
         for (k, v) in entries {
             self.h2(k, out)?;
             self.h2(v, out)?;
@@ -309,7 +318,8 @@ fn h1(v: &Value, out: &mut Vec<u8>) -> Result<(), RemoteError> {
             out.extend_from_slice(&i.to_be_bytes());
         }
         Value::BigInt(b) => {
-            let i = i64::try_from(b).map_err(|_| unsupported(&format!("the integer {b} (more than 64 bits)")))?;
+            let i = i64::try_from(b)
+                .map_err(|_| unsupported(&format!("the integer {b} (more than 64 bits)")))?;
             out.push(b'L');
             out.extend_from_slice(&i.to_be_bytes());
         }
@@ -337,9 +347,19 @@ fn h1(v: &Value, out: &mut Vec<u8>) -> Result<(), RemoteError> {
         Value::List(items) | Value::Tuple(items) | Value::Set(items) => h1_list(None, items, out)?,
         Value::Map(entries) => h1_map(None, entries.iter().map(|(k, v)| (k.clone(), v)), out)?,
         Value::Typed(t) => match &t.value {
-            Value::List(items) | Value::Tuple(items) | Value::Set(items) => h1_list(Some(&t.class), items, out)?,
-            Value::Map(entries) => h1_map(Some(&t.class), entries.iter().map(|(k, v)| (k.clone(), v)), out)?,
-            _ => return Err(unsupported("a typed value that is neither a list nor a map")),
+            Value::List(items) | Value::Tuple(items) | Value::Set(items) => {
+                h1_list(Some(&t.class), items, out)?
+            }
+            Value::Map(entries) => h1_map(
+                Some(&t.class),
+                entries.iter().map(|(k, v)| (k.clone(), v)),
+                out,
+            )?,
+            _ => {
+                return Err(unsupported(
+                    "a typed value that is neither a list nor a map",
+                ))
+            }
         },
         // An object in Hessian 1 is a typed map of its fields.
         Value::Object(o) => h1_map(

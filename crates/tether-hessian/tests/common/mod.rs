@@ -40,7 +40,8 @@ pub fn java_classes() -> PathBuf {
             std::path::Path::new(JAR).exists(),
             "{JAR} missing: run scripts/test.sh (it installs libhessian-java)"
         );
-        let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("jpeer-{}", std::process::id()));
+        let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("jpeer-{}", std::process::id()));
         std::fs::create_dir_all(&out).unwrap();
         let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/java/peer");
         let files: Vec<PathBuf> = std::fs::read_dir(&src)
@@ -85,7 +86,9 @@ pub fn java_server() -> (Proc, String) {
             }
         }
     });
-    let url = rx.recv_timeout(Duration::from_secs(60)).expect("java server did not start in 60 s");
+    let url = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("java server did not start in 60 s");
     (proc, url)
 }
 
@@ -106,13 +109,21 @@ pub fn python() -> PathBuf {
         return PathBuf::from(p);
     }
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
-    assert!(p.exists(), "Python peer missing at {}: run scripts/test.sh", p.display());
+    assert!(
+        p.exists(),
+        "Python peer missing at {}: run scripts/test.sh",
+        p.display()
+    );
     p
 }
 
 /// Runs a command to completion within `limit`; its stdout (panics on failure).
 pub fn run(cmd: &mut Command, limit: Duration) -> String {
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
     let mut out = child.stdout.take().unwrap();
     let mut err = child.stderr.take().unwrap();
     let o = std::thread::spawn(move || {
@@ -131,7 +142,10 @@ pub fn run(cmd: &mut Command, limit: Duration) -> String {
         if let Some(st) = p.0.try_wait().unwrap() {
             break st;
         }
-        assert!(start.elapsed() < limit, "process did not finish in {limit:?}");
+        assert!(
+            start.elapsed() < limit,
+            "process did not finish in {limit:?}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
     let (o, e) = (o.join().unwrap(), e.join().unwrap());
@@ -210,7 +224,11 @@ fn java_type(v: &Value) -> &'static str {
         Value::Str(_) => "java.lang.String",
         Value::Bool(_) => "java.lang.Boolean",
         Value::List(_) => "java.util.ArrayList",
-        Value::Typed(t) if t.class == "java.util.Arrays$ArrayList" || t.class == "java.util.ArrayList" => "java.util.ArrayList",
+        Value::Typed(t)
+            if t.class == "java.util.Arrays$ArrayList" || t.class == "java.util.ArrayList" =>
+        {
+            "java.util.ArrayList"
+        }
         Value::Map(_) => "java.util.HashMap",
         _ => "java.lang.Object",
     }
@@ -239,11 +257,19 @@ impl Twin {
             ("negate", _) => Value::Bool(!matches!(a[0], Value::Bool(true))),
             ("echo", _) => a[0].clone(),
             ("nothing", _) | ("ping", _) => Value::None,
-            ("fail", _) => return Err(RemoteError::exception("java.lang.IllegalStateException", s(&a[0]))),
+            ("fail", _) => {
+                return Err(RemoteError::exception(
+                    "java.lang.IllegalStateException",
+                    s(&a[0]),
+                ))
+            }
             ("failChecked", _) => {
                 return Err(RemoteError::exception_with_args(
                     "peer.PeerException",
-                    vec![Value::Str(s(&a[0])), Value::Map(vec![(Value::str("errorCode"), Value::Int32(42))])],
+                    vec![
+                        Value::Str(s(&a[0])),
+                        Value::Map(vec![(Value::str("errorCode"), Value::Int32(42))]),
+                    ],
                 ))
             }
             ("reverse", _) => {
@@ -269,12 +295,20 @@ impl Twin {
                     "java.util.LinkedHashMap",
                     Value::Map(vec![
                         (Value::str("size"), Value::Int32(m.len() as i32)),
-                        (Value::str("keys"), Value::List(keys.into_iter().map(Value::Str).collect())),
+                        (
+                            Value::str("keys"),
+                            Value::List(keys.into_iter().map(Value::Str).collect()),
+                        ),
                         (
                             Value::str("types"),
                             Value::typed(
                                 "java.util.TreeMap",
-                                Value::Map(types.into_iter().map(|(k, t)| (Value::Str(k), Value::str(t))).collect()),
+                                Value::Map(
+                                    types
+                                        .into_iter()
+                                        .map(|(k, t)| (Value::Str(k), Value::str(t)))
+                                        .collect(),
+                                ),
                             ),
                         ),
                     ]),
@@ -282,11 +316,21 @@ impl Twin {
             }
             ("addDay", _) => match a[0] {
                 Value::DateTime(ms) => Value::DateTime(ms + 86_400_000),
-                _ => return Err(RemoteError::exception("java.lang.IllegalArgumentException", "not a date")),
+                _ => {
+                    return Err(RemoteError::exception(
+                        "java.lang.IllegalArgumentException",
+                        "not a date",
+                    ))
+                }
             },
             ("reverseBytes", _) => match &a[0] {
                 Value::Bytes(b) => Value::Bytes(b.iter().rev().copied().collect()),
-                _ => return Err(RemoteError::exception("java.lang.IllegalArgumentException", "not bytes")),
+                _ => {
+                    return Err(RemoteError::exception(
+                        "java.lang.IllegalArgumentException",
+                        "not bytes",
+                    ))
+                }
             },
             ("makePerson", _) => person(a[0].clone(), int(&a[1]) as i32, vec![Value::str("new")]),
             ("birthday", _) => {
@@ -297,7 +341,12 @@ impl Twin {
                         Value::Map(m) => m.iter().map(|(k, v)| (s(k), v.clone())).collect(),
                         _ => Vec::new(),
                     },
-                    _ => return Err(RemoteError::exception("java.lang.IllegalArgumentException", "not a Person")),
+                    _ => {
+                        return Err(RemoteError::exception(
+                            "java.lang.IllegalArgumentException",
+                            "not a Person",
+                        ))
+                    }
                 };
                 let f = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
                 let (name, age, tags) = (
@@ -309,7 +358,10 @@ impl Twin {
             }
             ("squares", _) => {
                 let n = int(&a[0]).clamp(0, 1_000_000) as i32;
-                Value::typed("[int", Value::List((0..n).map(|i| Value::Int32(i * i)).collect()))
+                Value::typed(
+                    "[int",
+                    Value::List((0..n).map(|i| Value::Int32(i * i)).collect()),
+                )
             }
             ("concat", 1) => Value::Str(format!("{}!", s(&a[0]))),
             ("concat", _) => Value::Str(format!("{}{}", s(&a[0]), s(&a[1]))),
