@@ -11,108 +11,45 @@
 //! message; an HTTP status other than 200 an error carrying the status and the body's text.
 
 use crate::codec::{parse_reply, write_call, Limits};
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::client::conn::http1::SendRequest;
-use hyper_util::rt::TokioIo;
 use std::sync::Arc;
 use std::time::Duration;
 use tether_core::{BoxFuture, Call, ErrorKind, Invoker, RemoteError, Value};
-use tokio::sync::Mutex;
-
-const LOG: &str = "tether::hessian::client";
+use tether_http::HttpClient;
 
 #[derive(Clone, Debug)]
 struct Settings {
-    url: String,
-    https: bool,
-    host: String,
-    port: u16,
-    path: String,
     hessian2: bool,
     overload_names: bool,
     timeout: Option<Duration>,
-    tls: Option<tether_tls::ClientTls>,
     basic_auth: Option<String>,
     limits: Limits,
-    max_body: usize,
 }
 
 /// A client for one Hessian service.
 #[derive(Clone)]
 pub struct HessianProxy {
     settings: Arc<Settings>,
-    conn: Arc<Mutex<Option<SendRequest<Full<Bytes>>>>>,
+    http: HttpClient,
 }
 
 impl std::fmt::Debug for HessianProxy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HessianProxy")
-            .field("url", &self.settings.url)
-            .finish()
+        f.debug_struct("HessianProxy").field("url", &self.http.url()).finish()
     }
-}
-
-fn bad_url(url: &str, why: &str) -> RemoteError {
-    RemoteError::config(format!(
-        "invalid Hessian URL {url:?}: {why} (expected http://host:port/path or https://...)"
-    ))
 }
 
 impl HessianProxy {
     /// Parses the URL; does no I/O. Defaults: Hessian 2 calls, no timeout, 64 MiB replies.
     pub fn new(url: &str) -> Result<HessianProxy, RemoteError> {
-        let url = url.trim();
-        let (https, rest) = if let Some(r) = url.strip_prefix("http://") {
-            (false, r)
-        } else if let Some(r) = url.strip_prefix("https://") {
-            (true, r)
-        } else {
-            return Err(bad_url(url, "not an http or https URL"));
-        };
-        let (authority, path) = match rest.find('/') {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (rest, "/"),
-        };
-        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-            let (h, p) = v6
-                .split_once(']')
-                .ok_or_else(|| bad_url(url, "unclosed [ in the host"))?;
-            (h.to_string(), p.strip_prefix(':').unwrap_or(""))
-        } else {
-            match authority.rsplit_once(':') {
-                Some((h, p)) => (h.to_string(), p),
-                None => (authority.to_string(), ""),
-            }
-        };
-        if host.is_empty() {
-            return Err(bad_url(url, "no host"));
-        }
-        let port = if port.is_empty() {
-            if https {
-                443
-            } else {
-                80
-            }
-        } else {
-            port.parse().map_err(|_| bad_url(url, "bad port"))?
-        };
         Ok(HessianProxy {
             settings: Arc::new(Settings {
-                url: url.to_string(),
-                https,
-                host,
-                port,
-                path: path.to_string(),
                 hessian2: true,
                 overload_names: false,
                 timeout: None,
-                tls: None,
                 basic_auth: None,
                 limits: Limits::default(),
-                max_body: 64 << 20,
             }),
-            conn: Arc::new(Mutex::new(None)),
+            http: HttpClient::new(url)?.with_user_agent("tether-hessian"),
         })
     }
 
@@ -121,7 +58,7 @@ impl HessianProxy {
         f(&mut s);
         HessianProxy {
             settings: Arc::new(s),
-            conn: Arc::new(Mutex::new(None)),
+            http: self.http.clone().with_user_agent("tether-hessian"),
         }
     }
 
@@ -139,13 +76,17 @@ impl HessianProxy {
 
     /// Bounds each call (connecting included).
     pub fn with_timeout(self, t: Duration) -> HessianProxy {
-        self.with(|s| s.timeout = Some(t))
+        let mut p = self.with(|s| s.timeout = Some(t));
+        p.http = p.http.with_connect_timeout(t);
+        p
     }
 
     /// HTTPS settings (required for an `https://` URL; the server's certificate is checked
     /// against the URL's host).
     pub fn with_tls(self, tls: tether_tls::ClientTls) -> HessianProxy {
-        self.with(|s| s.tls = Some(tls))
+        let mut p = self.with(|_| {});
+        p.http = p.http.with_tls(tls);
+        p
     }
 
     /// HTTP Basic authentication.
@@ -162,55 +103,24 @@ impl HessianProxy {
 
     /// The URL.
     pub fn url(&self) -> &str {
-        &self.settings.url
-    }
-
-    async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, RemoteError> {
-        let s = &self.settings;
-        let tcp = tokio::net::TcpStream::connect((s.host.as_str(), s.port))
-            .await
-            .map_err(|e| {
-                RemoteError::connection(format!("cannot connect to {}:{}: {e}", s.host, s.port))
-                    .with_source(e)
-            })?;
-        tcp.set_nodelay(true)?;
-        let io: Box<dyn Io> = if s.https {
-            let tls = s.tls.as_ref().ok_or_else(|| {
-                RemoteError::config(format!(
-                    "{} is https: TLS settings (CA certificates) are needed",
-                    s.url
-                ))
-            })?;
-            let limit = s.timeout.unwrap_or(Duration::from_secs(10));
-            Box::new(tls.connect(&s.host, tcp, limit).await?)
-        } else {
-            Box::new(tcp)
-        };
-        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
-            .await
-            .map_err(|e| RemoteError::connection(format!("HTTP handshake with {}: {e}", s.url)))?;
-        tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(target: LOG, "connection ended: {e}");
-            }
-        });
-        Ok(sender)
+        self.http.url()
     }
 
     /// Calls a method.
     pub async fn call(&self, call: Call) -> Result<Value, RemoteError> {
-        let s = self.settings.clone();
-        let deadline = call.context.deadline;
-        let left = deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
-        let limit = match (s.timeout, left) {
+        let left = call
+            .context
+            .deadline
+            .map(|d| d.saturating_duration_since(std::time::Instant::now()));
+        let limit = match (self.settings.timeout, left) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
         let fut = self.exchange(call);
         match limit {
-            Some(d) => tokio::time::timeout(d, fut).await.map_err(|_| {
-                RemoteError::timeout(format!("call to {} timed out after {d:?}", s.url))
-            })?,
+            Some(d) => tokio::time::timeout(d, fut)
+                .await
+                .map_err(|_| RemoteError::timeout(format!("call to {} timed out after {d:?}", self.url())))?,
             None => fut.await,
         }
     }
@@ -218,9 +128,7 @@ impl HessianProxy {
     async fn exchange(&self, call: Call) -> Result<Value, RemoteError> {
         let s = &self.settings;
         if !call.kwargs.is_empty() {
-            return Err(
-                RemoteError::type_error("Hessian calls take positional arguments only").not_sent(),
-            );
+            return Err(RemoteError::type_error("Hessian calls take positional arguments only").not_sent());
         }
         let method = if s.overload_names && !call.args.is_empty() {
             let mut m = call.method.clone();
@@ -234,46 +142,21 @@ impl HessianProxy {
         };
         let mut body = Vec::with_capacity(64);
         write_call(s.hessian2, &method, &call.args, &mut body).map_err(RemoteError::not_sent)?;
-        let mut guard = self.conn.lock().await;
-        // Taken while in use: a call dropped midway drops its connection with it.
-        let mut sender = match guard.take() {
-            Some(c) if !c.is_closed() => c,
-            _ => self.connect().await.map_err(RemoteError::not_sent)?,
-        };
-        sender
-            .ready()
-            .await
-            .map_err(|e| RemoteError::connection(format!("{}: {e}", s.url)).not_sent())?;
-        let mut req = hyper::Request::post(s.path.as_str())
-            .header(hyper::header::HOST, format!("{}:{}", s.host, s.port))
-            .header(hyper::header::CONTENT_TYPE, "x-application/hessian")
-            .header(hyper::header::USER_AGENT, "tether-hessian");
-        if let Some(auth) = &s.basic_auth {
-            req = req.header(hyper::header::AUTHORIZATION, auth.as_str());
-        }
-        let req = req
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|e| RemoteError::new(ErrorKind::Protocol, e.to_string()).not_sent())?;
-        let resp = sender
-            .send_request(req)
-            .await
-            .map_err(|e| RemoteError::connection(format!("{}: {e}", s.url)))?;
-        let status = resp.status();
-        let bytes = Limited::new(resp.into_body(), s.max_body)
-            .collect()
-            .await
-            .map_err(|e| RemoteError::connection(format!("reading the reply from {}: {e}", s.url)))?
-            .to_bytes();
-        *guard = Some(sender);
-        drop(guard);
-        if status != hyper::StatusCode::OK {
-            let text = String::from_utf8_lossy(&bytes[..bytes.len().min(500)]).into_owned();
+        let auth: Vec<(&str, &str)> = s
+            .basic_auth
+            .as_deref()
+            .map(|a| ("authorization", a))
+            .into_iter()
+            .collect();
+        let reply = self.http.post("x-application/hessian", &auth, body).await?;
+        if reply.status != 200 {
+            let text = String::from_utf8_lossy(&reply.body[..reply.body.len().min(500)]).into_owned();
             return Err(RemoteError::new(
                 ErrorKind::Protocol,
-                format!("{}: HTTP {status}: {}", s.url, text.trim()),
+                format!("{}: HTTP {}: {}", self.url(), reply.status, text.trim()),
             ));
         }
-        match parse_reply(&bytes, &s.limits)? {
+        match parse_reply(&reply.body, &s.limits)? {
             Ok(v) => Ok(v),
             Err(f) => Err(crate::fault::from_fault(f)),
         }
@@ -301,8 +184,6 @@ fn mangled(v: &Value) -> String {
     }
 }
 
-trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
-impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
 
 impl Invoker for HessianProxy {
     fn invoke(&self, call: Call) -> BoxFuture<'_, Result<Value, RemoteError>> {

@@ -1,0 +1,20 @@
+//! # tether-http: the HTTP layer of tether's HTTP wires
+//!
+//! Hessian and XML-RPC both carry one request and one reply per HTTP POST. What they share is
+//! here, so every rule about hostile clients is written once:
+//!
+//! - `server.rs`: [`HttpServer`], HTTP/1.1 keep-alive (hyper) over TCP or TLS (the shared
+//!   `tether-tls` layer: client certificates and `verify_fields` checked after the handshake,
+//!   before any HTTP), with a connection limit, header and body timeouts, a body size limit
+//!   (checked on the declared length before reading), gzip request bodies (bounded inflate) and
+//!   gzip replies when asked, an access log line per request if wanted, graceful shutdown. A wire
+//!   implements [`Handler`]: a complete request in, a complete reply out.
+//! - `client.rs`: [`HttpClient`], one keep-alive connection (TCP_NODELAY, TLS with hostname
+//!   checks), POSTs framed by Content-Length, gzip replies decoded, bounded reply size.
+#![deny(missing_docs)]
+
+mod client;
+mod server;
+
+pub use client::{HttpClient, HttpReply};
+pub use server::{Handler, HttpConfig, HttpRequest, HttpResponse, HttpServer};

@@ -1,0 +1,422 @@
+//! [`HttpServer`]: the bounded HTTP/1.1 server the HTTP wires share (see the crate docs).
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use std::io::Read;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tether_core::{BoxFuture, CallContext, RemoteError};
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Semaphore};
+
+const LOG: &str = "tether::http::server";
+
+/// Server settings. Build with struct-update syntax from [`HttpConfig::default`].
+#[derive(Clone, Debug)]
+pub struct HttpConfig {
+    /// Host to bind and to put in URLs. Default `"localhost"`.
+    pub host: String,
+    /// Port; 0 (the default) picks a free one.
+    pub port: u16,
+    /// Host to put in URLs instead of `host`. Default `None`.
+    pub advertised_host: Option<String>,
+    /// Serve HTTPS. Default `None`.
+    pub tls: Option<tether_tls::ServerTls>,
+    /// Most bytes of one request body (after gzip inflation too). Default 64 MiB.
+    pub max_body: usize,
+    /// Most connections served at once; more are closed at once. Default 1024.
+    pub max_connections: usize,
+    /// Most time for a request's headers to arrive, and most idle time between requests on a
+    /// kept-alive connection. Default 60 s.
+    pub header_timeout: Duration,
+    /// Most time for a request's body to arrive. Default 30 s.
+    pub body_timeout: Duration,
+    /// How long [`HttpServer::shutdown`] lets requests in progress finish. Default 5 s.
+    pub shutdown_grace: Duration,
+    /// Gzip replies over 1400 bytes for clients that accept it (what Python's XML-RPC server
+    /// does). Default `false`.
+    pub gzip_replies: bool,
+    /// Write one access line per request to stderr, as Python's `BaseHTTPServer` does
+    /// (`127.0.0.1 - - [date] "POST /RPC2 HTTP/1.1" 200 -`). Default `false`.
+    pub log_requests: bool,
+    /// The wire's name in the calls' [`CallContext::protocol`]. Default `"http"`.
+    pub protocol: &'static str,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            host: "localhost".into(),
+            port: 0,
+            advertised_host: None,
+            tls: None,
+            max_body: 64 << 20,
+            max_connections: 1024,
+            header_timeout: Duration::from_secs(60),
+            body_timeout: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(5),
+            gzip_replies: false,
+            log_requests: false,
+            protocol: "http",
+        }
+    }
+}
+
+/// A complete request, as a wire sees it.
+#[derive(Debug)]
+pub struct HttpRequest {
+    /// The method (`POST`, ...).
+    pub method: hyper::Method,
+    /// The path, without the query.
+    pub path: String,
+    /// The headers.
+    pub headers: hyper::HeaderMap,
+    /// The body (inflated if it came gzipped); empty unless the method is POST.
+    pub body: Bytes,
+    /// Who is calling (peer, TLS subject, protocol).
+    pub context: Arc<CallContext>,
+}
+
+/// A complete reply.
+#[derive(Debug, Clone)]
+pub struct HttpResponse {
+    /// The status code.
+    pub status: u16,
+    /// The Content-Type.
+    pub content_type: &'static str,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// A reply with `status`, `content_type` and `body`.
+    pub fn new(status: u16, content_type: &'static str, body: impl Into<Vec<u8>>) -> Self {
+        HttpResponse {
+            status,
+            content_type,
+            body: body.into(),
+        }
+    }
+}
+
+/// What a wire does with a request.
+pub trait Handler: Send + Sync + 'static {
+    /// Answers one request. Only POSTs with a readable body reach it (other methods too, with
+    /// an empty body, so the wire can answer them its own way).
+    fn handle(&self, req: HttpRequest) -> BoxFuture<'_, HttpResponse>;
+}
+
+struct Shared {
+    config: HttpConfig,
+    handler: Arc<dyn Handler>,
+}
+
+/// A running HTTP server.
+#[derive(Clone)]
+pub struct HttpServer {
+    addr: SocketAddr,
+    base_url: String,
+    stop: watch::Sender<bool>,
+    active: Arc<Semaphore>,
+    config: Arc<HttpConfig>,
+}
+
+impl std::fmt::Debug for HttpServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpServer").field("addr", &self.addr).finish()
+    }
+}
+
+fn reply(r: HttpResponse) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::from(r.body)));
+    *resp.status_mut() = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if let Ok(v) = r.content_type.parse() {
+        resp.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
+    }
+    resp
+}
+
+impl HttpServer {
+    /// Binds and starts serving with `handler` (the accept loop runs on the current runtime).
+    pub async fn bind(config: HttpConfig, handler: Arc<dyn Handler>) -> Result<HttpServer, RemoteError> {
+        let host = config.host.trim_start_matches('[').trim_end_matches(']').to_string();
+        let mut addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), config.port))
+            .await
+            .map_err(|e| RemoteError::config(format!("cannot resolve host {:?}: {e}", config.host)))?
+            .collect();
+        addrs.sort_by_key(|a| !a.is_ipv4());
+        let mut last = None;
+        let mut listener = None;
+        for a in addrs {
+            match TcpListener::bind(a).await {
+                Ok(l) => {
+                    listener = Some(l);
+                    break;
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        let listener = listener.ok_or_else(|| {
+            RemoteError::connection(format!(
+                "cannot bind {}:{}: {}",
+                config.host,
+                config.port,
+                last.map_or_else(|| "no address".into(), |e| e.to_string())
+            ))
+        })?;
+        let addr = listener.local_addr()?;
+        let scheme = if config.tls.is_some() { "https" } else { "http" };
+        let url_host = config.advertised_host.clone().unwrap_or_else(|| config.host.clone());
+        let url_host = if url_host.contains(':') && !url_host.starts_with('[') {
+            format!("[{url_host}]")
+        } else {
+            url_host
+        };
+        let base_url = format!("{scheme}://{url_host}:{}", addr.port());
+        let active = Arc::new(Semaphore::new(config.max_connections.max(1)));
+        let config = Arc::new(config);
+        let shared = Arc::new(Shared {
+            config: (*config).clone(),
+            handler,
+        });
+        let (stop, stop_rx) = watch::channel(false);
+        tokio::spawn(accept_loop(listener, shared, stop_rx, active.clone()));
+        Ok(HttpServer {
+            addr,
+            base_url,
+            stop,
+            active,
+            config,
+        })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://host:port` (or `https://`), without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Stops accepting, lets requests in progress finish (at most `shutdown_grace`), closes
+    /// every connection.
+    pub async fn shutdown(&self) {
+        let _ = self.stop.send(true);
+        let all = self.config.max_connections.max(1) as u32;
+        let _ = tokio::time::timeout(
+            self.config.shutdown_grace + Duration::from_millis(500),
+            self.active.acquire_many(all),
+        )
+        .await;
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+    active: Arc<Semaphore>,
+) {
+    loop {
+        let accepted = tokio::select! {
+            _ = stop.changed() => break,
+            a = listener.accept() => a,
+        };
+        let (tcp, peer) = match accepted {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::debug!(target: LOG, "accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = active.clone().try_acquire_owned() else {
+            tracing::warn!(target: LOG, %peer, "connection limit reached (max_connections), closing a new connection");
+            continue;
+        };
+        let _ = tcp.set_nodelay(true);
+        let shared = shared.clone();
+        let stop = stop.clone();
+        // The TLS handshake runs here, on the connection's own task, under its timeout: a
+        // client that never finishes it stalls nobody.
+        tokio::spawn(async move {
+            serve_connection(shared, tcp, peer, stop).await;
+            drop(permit);
+        });
+    }
+}
+
+/// A byte stream hyper can serve: TCP or TLS.
+trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
+
+async fn serve_connection(
+    shared: Arc<Shared>,
+    tcp: tokio::net::TcpStream,
+    peer: SocketAddr,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut context = CallContext::new();
+    context.peer = Some(peer);
+    context.protocol = Some(shared.config.protocol);
+    let io: Box<dyn Io> = match &shared.config.tls {
+        None => Box::new(tcp),
+        // verify_fields is checked by the TLS layer, before any HTTP is read; a refusal is
+        // logged there (ERROR, with the reason and the address) and the client gets nothing.
+        Some(tls) => match tls.accept(tcp, Some(peer)).await {
+            Ok(a) => {
+                context.tls_subject = a.subject;
+                Box::new(a.stream)
+            }
+            Err(_) => return,
+        },
+    };
+    let context = Arc::new(context);
+    let svc_shared = shared.clone();
+    let service = hyper::service::service_fn(move |req| {
+        let shared = svc_shared.clone();
+        let context = context.clone();
+        async move { Ok::<_, std::convert::Infallible>(handle(&shared, req, context).await) }
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(shared.config.header_timeout)
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(io), service);
+    let mut conn = std::pin::pin!(conn);
+    tokio::select! {
+        r = conn.as_mut() => {
+            if let Err(e) = r {
+                tracing::debug!(target: LOG, %peer, "connection ended: {e}");
+            }
+        }
+        _ = stop.changed() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(shared.config.shutdown_grace, conn.as_mut()).await;
+        }
+    }
+}
+
+fn text(status: u16, msg: impl Into<String>) -> HttpResponse {
+    HttpResponse::new(status, "text/plain", msg.into().into_bytes())
+}
+
+async fn handle(shared: &Shared, req: Request<Incoming>, context: Arc<CallContext>) -> Response<Full<Bytes>> {
+    let cfg = &shared.config;
+    let line = format!("\"{} {} {:?}\"", req.method(), req.uri().path(), req.version());
+    let peer = context.peer;
+    let gzip_ok = req
+        .headers()
+        .get(hyper::header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+    let r = read_and_handle(shared, req, context).await;
+    if cfg.log_requests {
+        let who = peer.map(|p| p.ip().to_string()).unwrap_or_else(|| "-".into());
+        eprintln!("{who} - - [{}] {line} {} -", access_time(), r.status);
+    }
+    let mut r = r;
+    let gzipped = cfg.gzip_replies && gzip_ok && r.body.len() > 1400;
+    if gzipped {
+        let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        if std::io::Write::write_all(&mut z, &r.body).is_ok() {
+            if let Ok(b) = z.finish() {
+                r.body = b;
+            }
+        }
+    }
+    let mut resp = reply(r);
+    if gzipped {
+        resp.headers_mut()
+            .insert(hyper::header::CONTENT_ENCODING, hyper::header::HeaderValue::from_static("gzip"));
+    }
+    resp
+}
+
+/// Python's access-log date: `01/Dec/2026 22:00:00` (UTC).
+fn access_time() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // civil date from days since the epoch (Howard Hinnant's algorithm)
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    format!(
+        "{d:02}/{}/{y} {:02}:{:02}:{:02}",
+        MONTHS[(m - 1) as usize],
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+async fn read_and_handle(shared: &Shared, req: Request<Incoming>, context: Arc<CallContext>) -> HttpResponse {
+    let cfg = &shared.config;
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let headers = req.headers().clone();
+    let mut body = Bytes::new();
+    if method == hyper::Method::POST {
+        let max = cfg.max_body;
+        let declared = headers
+            .get(hyper::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > max as u64) {
+            return text(413, format!("request body of {} bytes is over the limit of {max}", declared.unwrap_or(0)));
+        }
+        let read = Limited::new(req.into_body(), max);
+        body = match tokio::time::timeout(cfg.body_timeout, read.collect()).await {
+            Err(_) => return text(408, "request body did not arrive in time"),
+            Ok(Err(e)) => {
+                return if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+                    text(413, format!("request body is over the limit of {max} bytes"))
+                } else {
+                    text(400, format!("cannot read the request body: {e}"))
+                };
+            }
+            Ok(Ok(b)) => b.to_bytes(),
+        };
+        match headers.get(hyper::header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()) {
+            None | Some("identity") => {}
+            Some("gzip") | Some("x-gzip") => {
+                let mut out = Vec::new();
+                let mut z = flate2::read::GzDecoder::new(&body[..]).take(max as u64 + 1);
+                if let Err(e) = z.read_to_end(&mut out) {
+                    return text(400, format!("cannot inflate the gzip body: {e}"));
+                }
+                if out.len() > max {
+                    return text(413, format!("inflated body is over the limit of {max} bytes"));
+                }
+                body = Bytes::from(out);
+            }
+            Some(other) => return text(501, format!("Content-Encoding {other:?} is not supported")),
+        }
+    }
+    shared
+        .handler
+        .handle(HttpRequest {
+            method,
+            path,
+            headers,
+            body,
+            context,
+        })
+        .await
+}
