@@ -409,14 +409,19 @@ async fn read_and_handle(shared: &Shared, req: Request<Incoming>, context: Arc<C
             Some(other) => return text(501, format!("Content-Encoding {other:?} is not supported")),
         }
     }
-    shared
-        .handler
-        .handle(HttpRequest {
-            method,
-            path,
-            headers,
-            body,
-            context,
-        })
-        .await
+    let handled = shared.handler.handle(HttpRequest {
+        method,
+        path,
+        headers,
+        body,
+        context,
+    });
+    // A panic in the wire's handler answers 500 instead of killing the connection's task.
+    match futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(handled)).await {
+        Ok(r) => r,
+        Err(_) => {
+            tracing::error!(target: LOG, "request handler panicked");
+            text(500, "internal error")
+        }
+    }
 }

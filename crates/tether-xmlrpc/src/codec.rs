@@ -1,0 +1,372 @@
+//! XML-RPC messages ↔ [`Value`].
+//!
+//! | XML-RPC | `Value` (reading) | `Value` → XML-RPC (writing) |
+//! |---|---|---|
+//! | `<int>`, `<i4>` (and `<i1>`, `<i2>`) | `Int32` (a value past 32 bits, which Python reads too, becomes `Int`) | `Int32` → `<int>` |
+//! | `<i8>` (also `ex:i8`, `<biginteger>`) | `Int` | `Int` → `<i8>` (Python reads it; so `Int32` and `Int` survive a round trip) |
+//! | `<boolean>` `0`/`1` | `Bool` | `Bool` |
+//! | `<string>`, an untyped `<value>` | `Str` | `Str` (`&`, `<`, `>` escaped, `\r` as `&#13;`; other control characters refused, as XML cannot carry them) |
+//! | `<double>` (also `<float>`) | `Float` | `Float` (Python's `repr`: `1e+300`, `inf`, `nan`) |
+//! | `<dateTime.iso8601>` `YYYYMMDDTHH:MM:SS` (UTC) | `DateTime` (ms) | `DateTime` (milliseconds dropped, as Python does) |
+//! | `<base64>` | `Bytes` | `Bytes` |
+//! | `<struct>` | `Map` (string keys) | `Map` (string keys only), `Object` (its fields) |
+//! | `<array>` | `List` | `List`, `Tuple`, `Set`, `Typed` lists |
+//! | `<nil/>` (also `ex:nil`) | `None` | `None` → `<nil/>` when `allow_none`, else an error (Python's) |
+//!
+//! The parser (roxmltree) refuses any DTD, so no entity is expanded and nothing external is
+//! read; depth and node counts are bounded.
+
+use base64::Engine as _;
+use tether_core::{RemoteError, Value};
+
+/// Most nesting of arrays and structs in one message.
+pub const MAX_DEPTH: usize = 64;
+/// Most XML nodes in one message.
+pub const MAX_NODES: u32 = 2_000_000;
+
+/// A fault: `faultCode` and `faultString`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fault {
+    /// `faultCode`.
+    pub code: i32,
+    /// `faultString`.
+    pub string: String,
+}
+
+fn bad(what: impl std::fmt::Display) -> RemoteError {
+    RemoteError::serialization(format!("XML-RPC: {what}"))
+}
+
+fn parse(xml: &[u8]) -> Result<roxmltree::Document<'_>, RemoteError> {
+    let text = std::str::from_utf8(xml).map_err(|e| bad(format!("not UTF-8: {e}")))?;
+    roxmltree::Document::parse_with_options(
+        text,
+        roxmltree::ParsingOptions {
+            allow_dtd: false,
+            nodes_limit: MAX_NODES,
+        },
+    )
+    .map_err(|e| bad(format!("malformed XML: {e}")))
+}
+
+fn elements<'a, 'i>(n: roxmltree::Node<'a, 'i>) -> impl Iterator<Item = roxmltree::Node<'a, 'i>> {
+    n.children().filter(|c| c.is_element())
+}
+
+fn child<'a, 'i>(n: roxmltree::Node<'a, 'i>, name: &str) -> Result<roxmltree::Node<'a, 'i>, RemoteError> {
+    elements(n)
+        .find(|c| c.tag_name().name() == name)
+        .ok_or_else(|| bad(format!("<{}> has no <{name}>", n.tag_name().name())))
+}
+
+/// Decodes a `<methodCall>`: the method name and the parameters.
+pub fn parse_call(xml: &[u8]) -> Result<(String, Vec<Value>), RemoteError> {
+    let doc = parse(xml)?;
+    let root = doc.root_element();
+    if root.tag_name().name() != "methodCall" {
+        return Err(bad(format!("expected <methodCall>, got <{}>", root.tag_name().name())));
+    }
+    let name = child(root, "methodName")?.text().unwrap_or("").trim().to_string();
+    if name.is_empty() {
+        return Err(bad("empty <methodName>"));
+    }
+    let mut params = Vec::new();
+    if let Some(ps) = elements(root).find(|c| c.tag_name().name() == "params") {
+        for p in elements(ps) {
+            params.push(value(child(p, "value")?, 0)?);
+        }
+    }
+    Ok((name, params))
+}
+
+/// Decodes a `<methodResponse>`: the value, or the fault.
+pub fn parse_response(xml: &[u8]) -> Result<Result<Value, Fault>, RemoteError> {
+    let doc = parse(xml)?;
+    let root = doc.root_element();
+    if root.tag_name().name() != "methodResponse" {
+        return Err(bad(format!("expected <methodResponse>, got <{}>", root.tag_name().name())));
+    }
+    if let Some(f) = elements(root).find(|c| c.tag_name().name() == "fault") {
+        let v = value(child(f, "value")?, 0)?;
+        let code = match v.get("faultCode") {
+            Some(Value::Int32(i)) => *i,
+            Some(Value::Int(i)) => *i as i32,
+            _ => 0,
+        };
+        let string = match v.get("faultString") {
+            Some(Value::Str(s)) => s.clone(),
+            _ => String::new(),
+        };
+        return Ok(Err(Fault { code, string }));
+    }
+    let ps = child(root, "params")?;
+    let p = elements(ps).next().ok_or_else(|| bad("a response with no value"))?;
+    Ok(Ok(value(child(p, "value")?, 0)?))
+}
+
+fn value(v: roxmltree::Node<'_, '_>, depth: usize) -> Result<Value, RemoteError> {
+    if depth > MAX_DEPTH {
+        return Err(bad(format!("nested deeper than {MAX_DEPTH}")));
+    }
+    let Some(t) = elements(v).next() else {
+        // An untyped value is a string.
+        return Ok(Value::Str(v.text().unwrap_or("").to_string()));
+    };
+    let text = || t.text().unwrap_or("");
+    // A namespace prefix (ex:i8, ex:nil) is not part of the name roxmltree reports.
+    Ok(match t.tag_name().name() {
+        "int" | "i4" | "i1" | "i2" => {
+            let s = text().trim();
+            match s.parse::<i32>() {
+                Ok(i) => Value::Int32(i),
+                Err(_) => Value::Int(s.parse::<i64>().map_err(|_| bad(format!("bad int {s:?}")))?),
+            }
+        }
+        "i8" | "biginteger" => {
+            let s = text().trim();
+            Value::Int(s.parse::<i64>().map_err(|_| bad(format!("bad i8 {s:?}")))?)
+        }
+        "boolean" => match text().trim() {
+            "0" => Value::Bool(false),
+            "1" => Value::Bool(true),
+            other => return Err(bad(format!("bad boolean value {other:?}"))),
+        },
+        "string" => Value::Str(text().to_string()),
+        "double" | "float" => {
+            let s = text().trim();
+            Value::Float(match s {
+                "inf" | "Infinity" => f64::INFINITY,
+                "-inf" | "-Infinity" => f64::NEG_INFINITY,
+                "nan" | "NaN" => f64::NAN,
+                s => s.parse::<f64>().map_err(|_| bad(format!("bad double {s:?}")))?,
+            })
+        }
+        "dateTime.iso8601" => Value::DateTime(parse_datetime(text().trim())?),
+        "base64" => {
+            let clean: String = text().chars().filter(|c| !c.is_whitespace()).collect();
+            Value::Bytes(
+                base64::engine::general_purpose::STANDARD
+                    .decode(clean)
+                    .map_err(|e| bad(format!("bad base64: {e}")))?,
+            )
+        }
+        "nil" => Value::None,
+        "array" => {
+            let data = child(t, "data")?;
+            let mut items = Vec::new();
+            for c in elements(data) {
+                items.push(value(c, depth + 1)?);
+            }
+            Value::List(items)
+        }
+        "struct" => {
+            let mut entries = Vec::new();
+            for m in elements(t) {
+                let name = child(m, "name")?.text().unwrap_or("").to_string();
+                entries.push((Value::Str(name), value(child(m, "value")?, depth + 1)?));
+            }
+            Value::Map(entries)
+        }
+        other => return Err(bad(format!("unknown type <{other}>"))),
+    })
+}
+
+/// `YYYYMMDDTHH:MM:SS` (also with dashes in the date, and an optional `Z`) → ms since the
+/// epoch, read as UTC.
+fn parse_datetime(s: &str) -> Result<i64, RemoteError> {
+    let err = || bad(format!("bad dateTime.iso8601 {s:?}"));
+    let digits: String = s.trim_end_matches('Z').chars().filter(|c| c.is_ascii_digit()).collect();
+    if digits.len() != 14 || !s.contains('T') {
+        return Err(err());
+    }
+    let n = |a: usize, b: usize| digits[a..b].parse::<i64>().map_err(|_| err());
+    let (y, mo, d, h, mi, se) = (n(0, 4)?, n(4, 6)?, n(6, 8)?, n(8, 10)?, n(10, 12)?, n(12, 14)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
+        return Err(err());
+    }
+    // days from civil (Howard Hinnant's algorithm)
+    let y2 = if mo <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = (mo + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Ok(((days * 86_400) + h * 3600 + mi * 60 + se) * 1000)
+}
+
+fn format_datetime(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}{m:02}{d:02}T{:02}:{:02}:{:02}", rem / 3600, rem / 60 % 60, rem % 60)
+}
+
+/// How values are written.
+#[derive(Clone, Copy, Debug)]
+pub struct WriteOptions {
+    /// Write `None` as `<nil/>` (else it is an error, as Python's default). Default `true`.
+    pub allow_none: bool,
+}
+
+impl Default for WriteOptions {
+    fn default() -> Self {
+        WriteOptions { allow_none: true }
+    }
+}
+
+fn escape(s: &str, out: &mut String) -> Result<(), RemoteError> {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\r' => out.push_str("&#13;"),
+            '\t' | '\n' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => {
+                return Err(bad(format!(
+                    "the character U+{:04X} cannot travel in XML",
+                    c as u32
+                )))
+            }
+            c => out.push(c),
+        }
+    }
+    Ok(())
+}
+
+fn write_value(v: &Value, o: &WriteOptions, out: &mut String) -> Result<(), RemoteError> {
+    out.push_str("<value>");
+    match v {
+        Value::None if o.allow_none => out.push_str("<nil/>"),
+        Value::None => return Err(RemoteError::type_error("cannot marshal None unless allow_none is enabled")),
+        Value::Bool(b) => out.push_str(if *b { "<boolean>1</boolean>" } else { "<boolean>0</boolean>" }),
+        Value::Int32(i) => out.push_str(&format!("<int>{i}</int>")),
+        Value::Int(i) => out.push_str(&format!("<i8>{i}</i8>")),
+        Value::BigInt(b) => match i64::try_from(b) {
+            Ok(i) => out.push_str(&format!("<i8>{i}</i8>")),
+            Err(_) => return Err(RemoteError::exception("builtins.OverflowError", "int exceeds XML-RPC limits")),
+        },
+        Value::Float(f) => {
+            out.push_str("<double>");
+            if f.is_finite() {
+                let mut b = Vec::new();
+                tether_core::python::push_float_repr(*f, &mut b);
+                out.push_str(&String::from_utf8_lossy(&b));
+            } else if f.is_nan() {
+                out.push_str("nan");
+            } else if *f > 0.0 {
+                out.push_str("inf");
+            } else {
+                out.push_str("-inf");
+            }
+            out.push_str("</double>");
+        }
+        Value::Str(s) => {
+            out.push_str("<string>");
+            escape(s, out)?;
+            out.push_str("</string>");
+        }
+        Value::Bytes(b) => {
+            out.push_str("<base64>");
+            out.push_str(&base64::engine::general_purpose::STANDARD.encode(b));
+            out.push_str("</base64>");
+        }
+        Value::DateTime(ms) => {
+            out.push_str("<dateTime.iso8601>");
+            out.push_str(&format_datetime(*ms));
+            out.push_str("</dateTime.iso8601>");
+        }
+        Value::List(items) | Value::Tuple(items) | Value::Set(items) => {
+            out.push_str("<array><data>");
+            for i in items {
+                write_value(i, o, out)?;
+            }
+            out.push_str("</data></array>");
+        }
+        Value::Map(entries) => {
+            out.push_str("<struct>");
+            for (k, v) in entries {
+                let Value::Str(k) = k else {
+                    return Err(RemoteError::type_error("dictionary key must be string"));
+                };
+                out.push_str("<member><name>");
+                escape(k, out)?;
+                out.push_str("</name>");
+                write_value(v, o, out)?;
+                out.push_str("</member>");
+            }
+            out.push_str("</struct>");
+        }
+        Value::Object(obj) => {
+            let m = Value::Map(obj.fields.iter().map(|(k, v)| (Value::str(k.as_str()), v.clone())).collect());
+            out.truncate(out.len() - "<value>".len());
+            return write_value(&m, o, out);
+        }
+        Value::Typed(t) => {
+            out.truncate(out.len() - "<value>".len());
+            return write_value(&t.value, o, out);
+        }
+        other => return Err(bad(format!("cannot carry a {}", other.type_name()))),
+    }
+    out.push_str("</value>");
+    Ok(())
+}
+
+/// Writes a `<methodCall>`.
+pub fn write_call(method: &str, params: &[Value], o: &WriteOptions) -> Result<String, RemoteError> {
+    let mut out = String::from("<?xml version='1.0'?>\n<methodCall>\n<methodName>");
+    escape(method, &mut out)?;
+    out.push_str("</methodName>\n<params>\n");
+    for p in params {
+        out.push_str("<param>\n");
+        write_value(p, o, &mut out)?;
+        out.push_str("\n</param>\n");
+    }
+    out.push_str("</params>\n</methodCall>\n");
+    Ok(out)
+}
+
+/// Writes a `<methodResponse>` with one value.
+pub fn write_response(v: &Value, o: &WriteOptions) -> Result<String, RemoteError> {
+    let mut out = String::from("<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n");
+    write_value(v, o, &mut out)?;
+    out.push_str("\n</param>\n</params>\n</methodResponse>\n");
+    Ok(out)
+}
+
+/// Writes a fault response.
+pub fn write_fault(f: &Fault) -> String {
+    let mut out = String::from("<?xml version='1.0'?>\n<methodResponse>\n<fault>\n");
+    let m = Value::Map(vec![
+        (Value::str("faultCode"), Value::Int32(f.code)),
+        (Value::str("faultString"), Value::Str(f.string.replace(|c: char| (c as u32) < 0x20 && c != '\n' && c != '\t' && c != '\r', "?"))),
+    ]);
+    // A fault's fields are a string and an int: writing cannot fail.
+    let _ = write_value(&m, &WriteOptions::default(), &mut out);
+    out.push_str("\n</fault>\n</methodResponse>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn datetimes_round_trip() {
+        for ms in [0, 1_700_000_040_000, -86_400_000, 253_402_300_799_000] {
+            assert_eq!(parse_datetime(&format_datetime(ms)).unwrap(), ms);
+        }
+        assert_eq!(format_datetime(1_700_000_040_000), "20231114T22:14:00");
+        assert_eq!(parse_datetime("2023-11-14T22:14:00").unwrap(), 1_700_000_040_000);
+        assert!(parse_datetime("20231314T22:14:00").is_err());
+    }
+}
