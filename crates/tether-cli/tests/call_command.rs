@@ -456,3 +456,49 @@ except Pyro5.errors.CommunicationError as e:
     let _ = tether(&["call", "--tls-ca", &d("ca-chain.pem"), &py_uri, "shutdown"]);
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn echo_server_over_xmlrpc_with_client_certificates_for_python_and_tether_call() {
+    let dir = std::env::temp_dir().join(format!("tether-cli-xmlrpc-{}", std::process::id()));
+    assert!(tether(&["pki", dir.to_str().unwrap()]).status.success());
+    let (mut server, lines) = start(
+        Command::new(env!("CARGO_BIN_EXE_tether"))
+            .args(["echo-server", "--protocol", "xmlrpc", "-H", "localhost", "-p", "0", "--tls"])
+            .arg(&dir)
+            .arg("--require-client-cert"),
+    );
+    let url = uri_of(&lines);
+    assert!(url.starts_with("https://localhost:") && url.ends_with("/RPC2"), "{url}");
+    let code = r#"
+import ssl, sys, xmlrpc.client
+d = sys.argv[2]
+ctx = ssl.create_default_context(cafile=d + "/ca-chain.pem")
+ctx.load_cert_chain(d + "/client-cert.pem", d + "/client-key.pem")
+p = xmlrpc.client.ServerProxy(sys.argv[1], context=ctx, allow_none=True)
+print(repr(p.echo([1, "two", None])))
+try:
+    p.error()
+except xmlrpc.client.Fault as f:
+    print(f.faultCode, f.faultString)
+"#;
+    let py = Command::new(python())
+        .args(["-c", code, &url, dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        text(&py.stdout),
+        "[1, 'two', None]\n1 <class 'ValueError'>:this is the generated error from echoserver echo() method\n",
+        "{}",
+        text(&py.stderr)
+    );
+    let out = tether(&["call", "--protocol", "xmlrpc", "--tls", dir.to_str().unwrap(), &url, "echo", "{'a': [1, 2.5]}"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim_end(), "{'a': [1, 2.5]}");
+    // without a client certificate: no answer
+    let out = tether(&["call", "--protocol", "xmlrpc", "--tls-ca", dir.join("ca-chain.pem").to_str().unwrap(), &url, "echo", "1"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let out = tether(&["call", "--protocol", "xmlrpc", "--tls", dir.to_str().unwrap(), &url, "shutdown"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let _ = server.0.wait();
+    std::fs::remove_dir_all(dir).ok();
+}

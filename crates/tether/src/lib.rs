@@ -101,6 +101,11 @@ pub use tether_pyro as pyro;
 #[cfg(feature = "hessian")]
 pub use tether_hessian as hessian;
 
+/// XML-RPC over HTTP and HTTPS (codec, server, client): the `tether-xmlrpc` crate (feature
+/// `xmlrpc`).
+#[cfg(feature = "xmlrpc")]
+pub use tether_xmlrpc as xmlrpc;
+
 /// The IoC container for Spring Python "objects" XML contexts: the `tether-context` crate
 /// (feature `context`).
 #[cfg(feature = "context")]

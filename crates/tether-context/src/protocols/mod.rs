@@ -5,6 +5,7 @@
 //! | `pyro5` | `pyro` (default) | `pyro5` | Spring Python's `PyroServiceExporter`/`PyroProxyFactory`, tether's `tether.pyro.*` | `PYRO:`, `PYRONAME:`, `PYROMETA:`, `PYROLOC://` |
 //! | `pyro4` | `pyro` (default) | `pyro4` | Spring Python's `Pyro4ServiceExporter`/`Pyro4ProxyFactory`, tether's `tether.pyro4.*` | `PYRO:`, `PYRONAME:`, `PYROMETA:` (the Pyro4 wire) |
 //!
+//! | `xmlrpc` | `xmlrpc` (default) | `xmlrpc` | Spring Python's `SSLServer`/`SSLClient`, `tether.xmlrpc.*` | `http://`, `https://` (not claimed: `--protocol xmlrpc`) |
 //! | `hessian` | `hessian` (default) | `hessian` | Spring Python's `HessianProxyFactory`, Spring's `HessianServiceExporter`, `tether.hessian.*` | `http://`, `https://` |
 //!
 //! Pyro4 and Pyro5 exporters on one address share one daemon, which answers both wires.
@@ -31,6 +32,8 @@ pub mod hessian;
 pub mod pyro4;
 #[cfg(feature = "pyro")]
 pub mod pyro5;
+#[cfg(feature = "xmlrpc")]
+pub mod xmlrpc;
 
 use crate::ClassRegistry;
 
@@ -50,6 +53,8 @@ pub fn register_builtin(r: &mut ClassRegistry) {
     }
     #[cfg(feature = "hessian")]
     r.register_protocol(std::sync::Arc::new(hessian::Hessian::default()));
+    #[cfg(feature = "xmlrpc")]
+    r.register_protocol(std::sync::Arc::new(xmlrpc::XmlRpc));
     #[cfg(feature = "pyro")]
     {
         r.register_protocol(std::sync::Arc::new(pyro5::Pyro5::default()));

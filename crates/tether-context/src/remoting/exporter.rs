@@ -46,6 +46,7 @@ pub struct ServiceExporter {
     hmac_key: Option<String>,
     name_server: Option<String>,
     metadata: Vec<String>,
+    extra: Vec<(String, String)>,
     service: Option<ServiceTarget>,
     service_name: Option<String>,
     service_host: Option<String>,
@@ -67,6 +68,7 @@ impl ServiceExporter {
             hmac_key: None,
             name_server: None,
             metadata: Vec::new(),
+            extra: Vec::new(),
             limits: ServerLimits::default(),
             service: None,
             service_name: None,
@@ -146,6 +148,7 @@ impl ServiceExporter {
             tls: self.tls.server()?,
             limits: self.limits,
             hmac_key: self.hmac_key.clone(),
+            extra: self.extra.clone(),
         })
     }
 
@@ -283,15 +286,23 @@ impl Component for ServiceExporter {
                     }
                 }
             }
+            other if self.protocol.server_option_names().contains(&other) => {
+                let v = super::options::extra_prop(other, &value)?;
+                self.extra.retain(|(k, _)| k != other);
+                self.extra.push((other.to_string(), v));
+            }
             other => {
                 if self.tls.set(other, &value)? || self.limits.set(other, &value)? {
                     return Ok(());
                 }
+                let wire = self.protocol.server_option_names();
                 return Err(format!(
-                    "has no property '{other}' (expected one of {}, hmac_key, name_server, metadata, {}, {})",
+                    "has no property '{other}' (expected one of {}, hmac_key, name_server, metadata, {}, {}{}{})",
                     PARAMS.join(", "),
                     TLS_PROPS.join(", "),
-                    LIMIT_PROPS.join(", ")
+                    LIMIT_PROPS.join(", "),
+                    if wire.is_empty() { "" } else { ", " },
+                    wire.join(", ")
                 ));
             }
         }

@@ -54,6 +54,10 @@ pub struct ServerOptions {
     pub limits: ServerLimits,
     /// Shared secret messages are signed with (Pyro4's HMAC). Default `None`: no signing.
     pub hmac_key: Option<String>,
+    /// Options only one wire knows (XML-RPC's `log_requests`, `allow_none`, `ssl_version`...),
+    /// by name, as text; the protocol lists them ([`Protocol::server_option_names`](crate::remoting::Protocol::server_option_names))
+    /// and checks their values when it binds. Default empty.
+    pub extra: Vec<(String, String)>,
 }
 
 impl ServerOptions {
@@ -89,6 +93,9 @@ impl ServerOptions {
         if self.hmac_key != other.hmac_key {
             d.push("hmac_key");
         }
+        if self.extra != other.extra {
+            d.push("wire-specific options");
+        }
         let (a, b) = (&self.limits, &other.limits);
         if a.max_message_size != b.max_message_size {
             d.push("max_message_size");
@@ -119,6 +126,9 @@ pub struct ClientOptions {
     pub serializer: Option<String>,
     /// Shared secret messages are signed with (Pyro4's HMAC). Default `None`: no signing.
     pub hmac_key: Option<String>,
+    /// Options only one wire knows, by name, as text (see [`ServerOptions::extra`]). Default
+    /// empty.
+    pub extra: Vec<(String, String)>,
 }
 
 impl ClientOptions {
@@ -187,6 +197,11 @@ fn count(name: &str, v: &ContextValue) -> Result<Option<usize>, String> {
 }
 
 impl TlsProps {
+    /// Whether `keyfile` was given.
+    pub(crate) fn has_keyfile(&self) -> bool {
+        self.keyfile.is_some()
+    }
+
     /// Takes property `name` if it is a TLS one; `Ok(false)` if it is not.
     pub(crate) fn set(&mut self, name: &str, v: &ContextValue) -> Result<bool, String> {
         match name {
@@ -292,6 +307,18 @@ impl ServerLimits {
 /// Reads a call timeout property.
 pub(crate) fn timeout_prop(name: &str, v: &ContextValue) -> Result<Option<Duration>, String> {
     seconds(name, v)
+}
+
+/// Reads a wire-specific property as text (booleans and numbers as Python writes them).
+pub(crate) fn extra_prop(name: &str, v: &ContextValue) -> Result<String, String> {
+    match v {
+        ContextValue::Value(tether_core::Value::Bool(b)) => Ok(if *b { "true" } else { "false" }.into()),
+        ContextValue::Value(tether_core::Value::Int(i)) => Ok(i.to_string()),
+        ContextValue::Value(tether_core::Value::Int32(i)) => Ok(i.to_string()),
+        ContextValue::Value(tether_core::Value::Float(f)) => Ok(f.to_string()),
+        v if v.is_none() => Ok(String::new()),
+        v => v.to_string_value().map_err(|e| format!("property '{name}': {e}")),
+    }
 }
 
 /// Reads a text property.

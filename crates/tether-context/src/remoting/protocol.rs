@@ -84,6 +84,18 @@ pub trait Protocol: Send + Sync + 'static {
         tether_core::echo::ECHO_OBJECT_ID
     }
 
+    /// Exporter properties only this wire knows (XML-RPC's `log_requests`, ...): the
+    /// exporter passes them on in [`ServerOptions::extra`]. Default none.
+    fn server_option_names(&self) -> &[&'static str] {
+        &[]
+    }
+
+    /// Proxy-factory properties only this wire knows, passed on in [`ClientOptions::extra`].
+    /// Default none.
+    fn client_option_names(&self) -> &[&'static str] {
+        &[]
+    }
+
     /// The class names it answers to.
     fn families(&self) -> &[ClassFamily];
 

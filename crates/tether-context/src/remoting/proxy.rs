@@ -32,6 +32,9 @@ pub struct ProxyFactory {
     tls: TlsProps,
     options: ClientOptions,
     invoker: Option<Arc<dyn Invoker>>,
+    /// A client-certificate file given before its key (`certfile` before `keyfile`): the
+    /// error is held until the key arrives, and reported at start if it never does.
+    deferred: Option<String>,
 }
 
 impl std::fmt::Debug for ProxyFactory {
@@ -73,6 +76,7 @@ impl ProxyFactory {
             tls: TlsProps::default(),
             options: ClientOptions::default(),
             invoker: None,
+            deferred: None,
         }
     }
 
@@ -175,6 +179,34 @@ impl Component for ProxyFactory {
             "timeout" => self.options.timeout = timeout_prop(name, &value)?,
             "serializer" => self.options.serializer = text_prop(name, &value)?,
             "hmac_key" => self.options.hmac_key = text_prop(name, &value)?,
+            other
+                if matches!(&self.wire, Wire::Fixed(p) if p.client_option_names().contains(&other)) =>
+            {
+                let v = super::options::extra_prop(other, &value)?;
+                self.options.extra.retain(|(k, _)| k != other);
+                self.options.extra.push((other.to_string(), v));
+            }
+            other if TLS_PROPS.contains(&other) && !matches!(other, "cert_reqs" | "verify_fields") => {
+                self.tls.set(other, &value)?;
+                let built = match self.tls.client() {
+                    Ok(tls) => {
+                        self.options.tls = tls;
+                        self.rebuild()
+                    }
+                    Err(e) => Err(e),
+                };
+                return match built {
+                    Ok(()) => {
+                        self.deferred = None;
+                        Ok(())
+                    }
+                    Err(e) if other == "certfile" && !self.tls.has_keyfile() => {
+                        self.deferred = Some(e);
+                        Ok(())
+                    }
+                    Err(e) => Err(e),
+                };
+            }
             other => {
                 if !self.tls.set(other, &value)? {
                     return Err(format!(
@@ -192,6 +224,13 @@ impl Component for ProxyFactory {
             }
         }
         self.rebuild()
+    }
+
+    fn after_properties_set(&self, _init: &crate::component::InitContext) -> Result<(), String> {
+        match &self.deferred {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
     }
 
     fn invoker(&self) -> Option<Arc<dyn Invoker>> {

@@ -1,0 +1,244 @@
+//! XML-RPC over HTTP and HTTPS ([`tether_xmlrpc::XmlRpcServer`], [`tether_xmlrpc::XmlRpcProxy`])
+//! behind [`Protocol`]: Spring Python's secure XML-RPC.
+//!
+//! Class names: Spring Python's `springpython.remoting.xmlrpc.SSLServer` (as an exporter) and
+//! `springpython.remoting.xmlrpc.SSLClient` (as a proxy factory), tether's
+//! `tether.xmlrpc.ServiceExporter` and `tether.xmlrpc.ProxyFactory`. The server answers at `/`
+//! and `/RPC2`; every exporter on one address shares it, each service's methods under their
+//! own names and as `service_name.method`. URLs (`http://`, `https://`) are not claimed: they
+//! are Hessian's by default; `tether call --protocol xmlrpc` picks this wire.
+//!
+//! The seed's constructor arguments: `service_host`/`service_port` (host, port), the TLS
+//! properties (`keyfile`, `certfile`, `ca_certs`, `cert_reqs`, `verify_fields`), and these
+//! wire-specific ones:
+//!
+//! | property | exporter | proxy | default |
+//! |---|---|---|---|
+//! | `ssl_version` | yes | yes | TLS 1.2 and 1.3; `PROTOCOL_TLSv1_2`, `TLSv1_2`, `PROTOCOL_TLS(_SERVER/_CLIENT)` and `TLSv1_3` accepted, anything older is an error |
+//! | `ciphers` | yes | yes | accepted and logged: rustls uses its own safe suites |
+//! | `log_requests` | yes | – | `true`: an access line per request on stderr |
+//! | `allow_none` | yes | yes | `true` (`None` as `<nil/>`) |
+//! | `use_datetime` | yes | yes | accepted: dates are always `Value::DateTime` |
+//! | `fault_codes` | yes | – | `python` (always 1), or `interop` (-32700, -32601, -32500) |
+//! | `verbose` | – | yes | `false`: print each HTTP exchange |
+//!
+//! `timeout` (proxy) is the shared option.
+
+use crate::remoting::{
+    ClassFamily, ClientOptions, ExportServer, LogSite, Protocol, ServerOptions, TransportError,
+    TransportErrorKind,
+};
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tether_core::{BoxFuture, Dispatch, Invoker};
+use tether_xmlrpc::{FaultCodes, XmlRpcConfig, XmlRpcProxy, XmlRpcServer};
+
+fn log_spring(site: LogSite, args: fmt::Arguments<'_>) {
+    match site {
+        LogSite::Exporter => tracing::debug!(target: "springpython.remoting.xmlrpc.SSLServer", "{args}"),
+        _ => tracing::debug!(target: "springpython.remoting.xmlrpc.SSLClient", "{args}"),
+    }
+}
+
+fn log_tether(site: LogSite, args: fmt::Arguments<'_>) {
+    match site {
+        LogSite::Exporter => tracing::debug!(target: "tether.xmlrpc.ServiceExporter", "{args}"),
+        _ => tracing::debug!(target: "tether.xmlrpc.Server", "{args}"),
+    }
+}
+
+/// Spring Python's names.
+pub const SPRING_XMLRPC: ClassFamily = ClassFamily {
+    exporter: "springpython.remoting.xmlrpc.SSLServer",
+    proxy: "springpython.remoting.xmlrpc.SSLClient",
+    word: "XML-RPC",
+    log: log_spring,
+};
+
+/// tether's own names.
+pub const TETHER_XMLRPC: ClassFamily = ClassFamily {
+    exporter: "tether.xmlrpc.ServiceExporter",
+    proxy: "tether.xmlrpc.ProxyFactory",
+    word: "XML-RPC",
+    log: log_tether,
+};
+
+const FAMILIES: [ClassFamily; 2] = [SPRING_XMLRPC, TETHER_XMLRPC];
+
+/// The XML-RPC protocol.
+#[derive(Clone, Debug, Default)]
+pub struct XmlRpc;
+
+struct Server(XmlRpcServer);
+
+impl ExportServer for Server {
+    fn local_addr(&self) -> SocketAddr {
+        self.0.local_addr()
+    }
+
+    fn register(&self, name: &str, target: Arc<dyn Dispatch>) -> Result<String, TransportError> {
+        self.0
+            .register(name, target)
+            .map_err(|e| TransportError::new(TransportErrorKind::Conflict, e.message()))
+    }
+
+    fn unregister(&self, name: &str) {
+        self.0.unregister(name);
+    }
+
+    fn shutdown(&self) -> BoxFuture<'static, ()> {
+        let s = self.0.clone();
+        Box::pin(async move { s.shutdown().await })
+    }
+}
+
+fn bad(what: String) -> TransportError {
+    TransportError::new(TransportErrorKind::BadOption, what)
+}
+
+fn flag(name: &str, v: &str) -> Result<bool, TransportError> {
+    match v.trim() {
+        "1" | "true" | "True" | "yes" | "on" => Ok(true),
+        "0" | "false" | "False" | "no" | "off" | "None" | "" => Ok(false),
+        other => Err(bad(format!("{name}: {other:?} is not a boolean"))),
+    }
+}
+
+fn check_tls_option(name: &str, v: &str) -> Result<(), TransportError> {
+    match name {
+        "ssl_version" => match v.trim().trim_start_matches("ssl.") {
+            "PROTOCOL_TLSv1_2" | "TLSv1_2" | "PROTOCOL_TLS" | "PROTOCOL_TLS_SERVER" | "PROTOCOL_TLS_CLIENT"
+            | "TLSv1_3" | "TLS" => Ok(()),
+            other => Err(bad(format!(
+                "ssl_version {other:?}: only TLS 1.2 and 1.3 are supported (Spring Python's default TLSv1 is not safe)"
+            ))),
+        },
+        "ciphers" => {
+            tracing::warn!(target: "tether::xmlrpc", "ciphers {v:?} ignored: rustls uses its own safe cipher suites");
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+const SERVER_OPTIONS: [&str; 6] = ["ssl_version", "ciphers", "log_requests", "allow_none", "use_datetime", "fault_codes"];
+const CLIENT_OPTIONS: [&str; 5] = ["ssl_version", "ciphers", "allow_none", "use_datetime", "verbose"];
+
+impl Protocol for XmlRpc {
+    fn name(&self) -> &'static str {
+        "xmlrpc"
+    }
+
+    fn echo_object_name(&self) -> &'static str {
+        "echo"
+    }
+
+    fn server_option_names(&self) -> &[&'static str] {
+        &SERVER_OPTIONS
+    }
+
+    fn client_option_names(&self) -> &[&'static str] {
+        &CLIENT_OPTIONS
+    }
+
+    fn families(&self) -> &[ClassFamily] {
+        &FAMILIES
+    }
+
+    fn url_prefixes(&self) -> &[&'static str] {
+        &["http://", "https://"]
+    }
+
+    fn claims(&self, _url: &str) -> bool {
+        false
+    }
+
+    fn bind(
+        &self,
+        host: &str,
+        addr: SocketAddr,
+        options: &ServerOptions,
+    ) -> Result<Arc<dyn ExportServer>, TransportError> {
+        if options.hmac_key.is_some() {
+            return Err(TransportError::new(TransportErrorKind::Unsupported, "XML-RPC has no message signing (hmac_key): use TLS"));
+        }
+        let mut config = XmlRpcConfig::default();
+        config.http.host = addr.ip().to_string();
+        config.http.port = addr.port();
+        if host != config.http.host {
+            config.http.advertised_host = Some(host.to_string());
+        }
+        for (k, v) in &options.extra {
+            check_tls_option(k, v)?;
+            match k.as_str() {
+                "log_requests" => config.http.log_requests = flag(k, v)?,
+                "allow_none" => config.allow_none = flag(k, v)?,
+                "fault_codes" => {
+                    config.fault_codes = match v.trim() {
+                        "python" => FaultCodes::Python,
+                        "interop" => FaultCodes::Interop,
+                        other => return Err(bad(format!("fault_codes {other:?}: expected python or interop"))),
+                    }
+                }
+                _ => {}
+            }
+        }
+        let l = &options.limits;
+        if let Some(n) = l.max_message_size {
+            config.http.max_body = n;
+        }
+        if let Some(n) = l.max_connections {
+            config.http.max_connections = n;
+        }
+        if let Some(t) = l.idle_timeout {
+            config.http.header_timeout = t;
+        }
+        if let Some(tls) = &options.tls {
+            let mut tls = tls.clone();
+            if let Some(t) = l.handshake_timeout {
+                tls.handshake_timeout = t;
+            }
+            config.http.tls = Some(tether_tls::ServerTls::new(&tls)?);
+        }
+        let handle = tokio::runtime::Handle::try_current().map_err(|_| {
+            TransportError::new(
+                TransportErrorKind::NoRuntime,
+                "exporters need a tokio runtime: start the context from async code (or use tether's blocking facade)",
+            )
+        })?;
+        let server = std::thread::scope(|s| {
+            s.spawn(|| handle.block_on(XmlRpcServer::bind(config)))
+                .join()
+                .map_err(|_| TransportError::new(TransportErrorKind::Bind, "the bind helper thread panicked"))
+        })?
+        .map_err(|e| TransportError::new(TransportErrorKind::Bind, e.message()))?;
+        Ok(Arc::new(Server(server)))
+    }
+
+    fn proxy(
+        &self,
+        url: &str,
+        options: &ClientOptions,
+    ) -> Result<Arc<dyn Invoker>, TransportError> {
+        if options.hmac_key.is_some() {
+            return Err(TransportError::new(TransportErrorKind::Unsupported, "XML-RPC has no message signing (hmac_key): use TLS"));
+        }
+        let mut p = XmlRpcProxy::new(url).map_err(|e| TransportError::new(TransportErrorKind::BadUrl, e.message()))?;
+        for (k, v) in &options.extra {
+            check_tls_option(k, v)?;
+            match k.as_str() {
+                "allow_none" => p = p.with_allow_none(flag(k, v)?),
+                "verbose" => p = p.with_verbose(flag(k, v)?),
+                _ => {}
+            }
+        }
+        if let Some(t) = options.timeout {
+            p = p.with_timeout(t);
+        }
+        if let Some(tls) = &options.tls {
+            p = p.with_tls(tether_tls::ClientTls::new(tls)?);
+        }
+        Ok(Arc::new(p))
+    }
+}
