@@ -169,7 +169,7 @@ fn seam_errors_are_typed() {
     let (r, _) = registry_with_memory();
     let set = r.protocols();
     let e = set
-        .proxy("http://example.invalid/", &ClientOptions::default())
+        .proxy("gopher://example.invalid/", &ClientOptions::default())
         .err()
         .unwrap();
     assert_eq!(e.kind(), TransportErrorKind::BadUrl);
