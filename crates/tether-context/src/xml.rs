@@ -118,70 +118,9 @@ pub fn parse_str(text: &str, file: Option<Arc<PathBuf>>) -> Result<Vec<ObjectDef
 }
 
 /// The first place where elements nest deeper than [`MAX_ELEMENT_DEPTH`] or an element has
-/// more than [`MAX_ATTRIBUTES`] attributes (line, what), by one linear pass over the markup:
-/// comments, CDATA, processing instructions and declarations are skipped, quoted attribute
-/// values may hold `>`. Malformed markup is left to the parser to report.
+/// more than [`MAX_ATTRIBUTES`] attributes (line, what); see [`tether_core::markup::prescan`].
 fn prescan(text: &str) -> Option<(u32, String)> {
-    let b = text.as_bytes();
-    let find = |from: usize, pat: &[u8]| {
-        b.get(from..)
-            .and_then(|rest| rest.windows(pat.len()).position(|w| w == pat))
-            .map(|p| from + p + pat.len())
-    };
-    let mut depth = 0usize;
-    let mut i = 0;
-    while let Some(p) = b.get(i..).and_then(|r| r.iter().position(|&c| c == b'<')) {
-        let at = i + p;
-        let rest = &b[at + 1..];
-        i = if rest.starts_with(b"!--") {
-            find(at, b"-->")?
-        } else if rest.starts_with(b"![CDATA[") {
-            find(at, b"]]>")?
-        } else if rest.starts_with(b"?") {
-            find(at, b"?>")?
-        } else if rest.starts_with(b"!") {
-            find(at, b">")?
-        } else if rest.starts_with(b"/") {
-            depth = depth.saturating_sub(1);
-            find(at, b">")?
-        } else {
-            // A start tag: up to its `>`, skipping quoted attribute values.
-            let line = || b[..at].iter().filter(|&&c| c == b'\n').count() as u32 + 1;
-            let mut j = at + 1;
-            let mut quote = None;
-            let mut attributes = 0usize;
-            while j < b.len() {
-                match (quote, b[j]) {
-                    (Some(q), c) if c == q => quote = None,
-                    (None, c @ (b'"' | b'\'')) => quote = Some(c),
-                    (None, b'=') => attributes += 1,
-                    (None, b'>') => break,
-                    _ => {}
-                }
-                j += 1;
-            }
-            if j >= b.len() {
-                return None;
-            }
-            if attributes > MAX_ATTRIBUTES {
-                return Some((
-                    line(),
-                    format!("an element has more than the {MAX_ATTRIBUTES} attributes allowed"),
-                ));
-            }
-            if b[j - 1] != b'/' {
-                depth += 1;
-                if depth > MAX_ELEMENT_DEPTH {
-                    return Some((
-                        line(),
-                        format!("elements nested more than the {MAX_ELEMENT_DEPTH} levels allowed"),
-                    ));
-                }
-            }
-            j + 1
-        };
-    }
-    None
+    tether_core::markup::prescan(text, MAX_ELEMENT_DEPTH, MAX_ATTRIBUTES)
 }
 
 struct Parser<'a, 'i> {

@@ -30,6 +30,7 @@ mod blocking;
 mod call;
 mod context;
 mod convert;
+pub mod markup;
 pub mod echo;
 mod error;
 mod local;

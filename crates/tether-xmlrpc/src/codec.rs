@@ -39,6 +39,10 @@ fn bad(what: impl std::fmt::Display) -> RemoteError {
 
 fn parse(xml: &[u8]) -> Result<roxmltree::Document<'_>, RemoteError> {
     let text = std::str::from_utf8(xml).map_err(|e| bad(format!("not UTF-8: {e}")))?;
+    // The parser recurses per level: bound the nesting before it runs.
+    if let Some((line, what)) = tether_core::markup::prescan(text, 4 * MAX_DEPTH, 64) {
+        return Err(bad(format!("{what} (line {line})")));
+    }
     roxmltree::Document::parse_with_options(
         text,
         roxmltree::ParsingOptions {
@@ -368,5 +372,22 @@ mod tests {
         assert_eq!(format_datetime(1_700_000_040_000), "20231114T22:14:00");
         assert_eq!(parse_datetime("2023-11-14T22:14:00").unwrap(), 1_700_000_040_000);
         assert!(parse_datetime("20231314T22:14:00").is_err());
+    }
+}
+
+#[cfg(test)]
+mod deep_tests {
+    #[test]
+    fn deep_documents_are_refused_without_overflow() {
+        let mut deep = String::from("<methodCall><methodName>echo</methodName><params><param>");
+        for _ in 0..5000 {
+            deep.push_str("<value><array><data>");
+        }
+        let r = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || super::parse_call(deep.as_bytes()).map(|_| ()).map_err(|e| e.to_string()))
+            .unwrap()
+            .join();
+        assert!(matches!(r, Ok(Err(_))), "{r:?}");
     }
 }
