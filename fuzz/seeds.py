@@ -101,6 +101,15 @@ for name, data in {
 }.items():
     write("hessian", name, data)
 
+# XML-RPC: Python's own calls and responses (xmlrpc.client.dumps), faults too.
+import datetime as _dt
+import xmlrpc.client as xc
+for i, params in enumerate([(1, "two", 3.5), ([1, [2, {"a": None}]],), (xc.Binary(b"\x00\xff"),),
+                            (_dt.datetime(2023, 11, 14, 22, 14),), ({"k": True, "s": "h\u00e9 <&>"},)]):
+    write("xmlrpc", "call%d" % i, xc.dumps(params, "echo", allow_none=True).encode())
+    write("xmlrpc", "resp%d" % i, xc.dumps((params[0],), methodresponse=True, allow_none=True).encode())
+write("xmlrpc", "fault", xc.dumps(xc.Fault(1, "<class 'ValueError'>:bad"), methodresponse=True).encode())
+
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 for f in glob.glob(os.path.join(root, "crates/tether-context/tests/fixtures/*.xml")) + \
         glob.glob(os.path.join(root, "examples/quickstart/*.xml")):

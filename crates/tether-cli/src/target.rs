@@ -89,7 +89,8 @@ pub(crate) enum Resolved {
     Url {
         protocol: Arc<dyn Protocol>,
         url: String,
-        options: ClientOptions,
+        // boxed: the options are large next to the other variants
+        options: Box<ClientOptions>,
     },
     Proxy {
         factory: Arc<ProxyFactory>,
@@ -169,7 +170,7 @@ impl TargetArgs {
             return Ok(Resolved::Url {
                 protocol,
                 url: target.to_string(),
-                options,
+                options: Box::new(options),
             });
         }
         if self.serializer.is_some()

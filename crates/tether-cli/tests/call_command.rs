@@ -463,12 +463,24 @@ fn echo_server_over_xmlrpc_with_client_certificates_for_python_and_tether_call()
     assert!(tether(&["pki", dir.to_str().unwrap()]).status.success());
     let (mut server, lines) = start(
         Command::new(env!("CARGO_BIN_EXE_tether"))
-            .args(["echo-server", "--protocol", "xmlrpc", "-H", "localhost", "-p", "0", "--tls"])
+            .args([
+                "echo-server",
+                "--protocol",
+                "xmlrpc",
+                "-H",
+                "localhost",
+                "-p",
+                "0",
+                "--tls",
+            ])
             .arg(&dir)
             .arg("--require-client-cert"),
     );
     let url = uri_of(&lines);
-    assert!(url.starts_with("https://localhost:") && url.ends_with("/RPC2"), "{url}");
+    assert!(
+        url.starts_with("https://localhost:") && url.ends_with("/RPC2"),
+        "{url}"
+    );
     let code = r#"
 import ssl, sys, xmlrpc.client
 d = sys.argv[2]
@@ -491,13 +503,39 @@ except xmlrpc.client.Fault as f:
         "{}",
         text(&py.stderr)
     );
-    let out = tether(&["call", "--protocol", "xmlrpc", "--tls", dir.to_str().unwrap(), &url, "echo", "{'a': [1, 2.5]}"]);
+    let out = tether(&[
+        "call",
+        "--protocol",
+        "xmlrpc",
+        "--tls",
+        dir.to_str().unwrap(),
+        &url,
+        "echo",
+        "{'a': [1, 2.5]}",
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout).trim_end(), "{'a': [1, 2.5]}");
     // without a client certificate: no answer
-    let out = tether(&["call", "--protocol", "xmlrpc", "--tls-ca", dir.join("ca-chain.pem").to_str().unwrap(), &url, "echo", "1"]);
+    let out = tether(&[
+        "call",
+        "--protocol",
+        "xmlrpc",
+        "--tls-ca",
+        dir.join("ca-chain.pem").to_str().unwrap(),
+        &url,
+        "echo",
+        "1",
+    ]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
-    let out = tether(&["call", "--protocol", "xmlrpc", "--tls", dir.to_str().unwrap(), &url, "shutdown"]);
+    let out = tether(&[
+        "call",
+        "--protocol",
+        "xmlrpc",
+        "--tls",
+        dir.to_str().unwrap(),
+        &url,
+        "shutdown",
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let _ = server.0.wait();
     std::fs::remove_dir_all(dir).ok();

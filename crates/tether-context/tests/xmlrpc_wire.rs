@@ -55,15 +55,27 @@ async fn one_service_over_xmlrpc_with_client_certificates_and_pyro5() {
         .start()
         .await
         .unwrap();
-    let url = srv.get_as::<ServiceExporter>("secure").unwrap().uri().unwrap();
-    assert!(url.starts_with("https://") && url.ends_with("/RPC2"), "{url}");
+    let url = srv
+        .get_as::<ServiceExporter>("secure")
+        .unwrap()
+        .uri()
+        .unwrap();
+    assert!(
+        url.starts_with("https://") && url.ends_with("/RPC2"),
+        "{url}"
+    );
     let code = "import ssl, sys, xmlrpc.client\nd = sys.argv[2]\nctx = ssl.create_default_context(cafile=d + '/ca-chain.pem')\nctx.load_cert_chain(d + '/client-cert.pem', d + '/client-key.pem')\nprint(xmlrpc.client.ServerProxy(sys.argv[1], context=ctx).getData('py'))\n";
     let out = tokio::process::Command::new(python())
         .args(["-c", code, &url, dir.to_str().unwrap()])
         .kill_on_drop(true)
         .output();
     let out = timeout(LIMIT, out).await.unwrap().unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "You got remote data => py\n", "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "You got remote data => py\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // tether's SSLClient from XML
     let (r, _) = registry();
     let xml = format!(
@@ -86,7 +98,13 @@ async fn one_service_over_xmlrpc_with_client_certificates_and_pyro5() {
         .await
         .unwrap();
     let svc = client.get::<dyn RemoteService1>("client").unwrap();
-    assert_eq!(timeout(LIMIT, svc.get_data("rs".into())).await.unwrap().unwrap(), "You got remote data => rs");
+    assert_eq!(
+        timeout(LIMIT, svc.get_data("rs".into()))
+            .await
+            .unwrap()
+            .unwrap(),
+        "You got remote data => rs"
+    );
     client.close().await;
     timeout(LIMIT, srv.close()).await.unwrap();
 
@@ -105,7 +123,16 @@ async fn one_service_over_xmlrpc_with_client_certificates_and_pyro5() {
         d("server-cert.pem"),
         d("server-key.pem")
     );
-    let e = ApplicationContext::builder().registry(r).xml_str(xml, Some("old.xml")).start().await.unwrap_err().to_string();
-    assert!(e.starts_with("old.xml:") && e.contains("'old'") && e.contains("TLS 1.2"), "{e}");
+    let e = ApplicationContext::builder()
+        .registry(r)
+        .xml_str(xml, Some("old.xml"))
+        .start()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("old.xml:") && e.contains("'old'") && e.contains("TLS 1.2"),
+        "{e}"
+    );
     std::fs::remove_dir_all(dir).ok();
 }

@@ -69,4 +69,3 @@ pub fn prescan(text: &str, max_depth: usize, max_attributes: usize) -> Option<(u
     }
     None
 }
-

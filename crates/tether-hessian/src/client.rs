@@ -34,7 +34,9 @@ pub struct HessianProxy {
 
 impl std::fmt::Debug for HessianProxy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HessianProxy").field("url", &self.http.url()).finish()
+        f.debug_struct("HessianProxy")
+            .field("url", &self.http.url())
+            .finish()
     }
 }
 
@@ -118,9 +120,9 @@ impl HessianProxy {
         };
         let fut = self.exchange(call);
         match limit {
-            Some(d) => tokio::time::timeout(d, fut)
-                .await
-                .map_err(|_| RemoteError::timeout(format!("call to {} timed out after {d:?}", self.url())))?,
+            Some(d) => tokio::time::timeout(d, fut).await.map_err(|_| {
+                RemoteError::timeout(format!("call to {} timed out after {d:?}", self.url()))
+            })?,
             None => fut.await,
         }
     }
@@ -128,7 +130,9 @@ impl HessianProxy {
     async fn exchange(&self, call: Call) -> Result<Value, RemoteError> {
         let s = &self.settings;
         if !call.kwargs.is_empty() {
-            return Err(RemoteError::type_error("Hessian calls take positional arguments only").not_sent());
+            return Err(
+                RemoteError::type_error("Hessian calls take positional arguments only").not_sent(),
+            );
         }
         let method = if s.overload_names && !call.args.is_empty() {
             let mut m = call.method.clone();
@@ -150,7 +154,8 @@ impl HessianProxy {
             .collect();
         let reply = self.http.post("x-application/hessian", &auth, body).await?;
         if reply.status != 200 {
-            let text = String::from_utf8_lossy(&reply.body[..reply.body.len().min(500)]).into_owned();
+            let text =
+                String::from_utf8_lossy(&reply.body[..reply.body.len().min(500)]).into_owned();
             return Err(RemoteError::new(
                 ErrorKind::Protocol,
                 format!("{}: HTTP {}: {}", self.url(), reply.status, text.trim()),
@@ -183,7 +188,6 @@ fn mangled(v: &Value) -> String {
         _ => "Object".into(),
     }
 }
-
 
 impl Invoker for HessianProxy {
     fn invoke(&self, call: Call) -> BoxFuture<'_, Result<Value, RemoteError>> {

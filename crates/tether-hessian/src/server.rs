@@ -92,7 +92,9 @@ pub struct HessianServer {
 
 impl std::fmt::Debug for HessianServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HessianServer").field("addr", &self.http.local_addr()).finish()
+        f.debug_struct("HessianServer")
+            .field("addr", &self.http.local_addr())
+            .finish()
     }
 }
 
@@ -133,9 +135,15 @@ impl HessianServer {
     pub fn register(&self, name: &str, target: Arc<dyn Dispatch>) -> Result<String, RemoteError> {
         let path = name.trim_start_matches('/').to_string();
         if path.is_empty() || path.contains(['?', '#', ' ']) {
-            return Err(RemoteError::config(format!("{name:?} cannot be a URL path")));
+            return Err(RemoteError::config(format!(
+                "{name:?} cannot be a URL path"
+            )));
         }
-        let mut objects = self.objects.objects.write().unwrap_or_else(|p| p.into_inner());
+        let mut objects = self
+            .objects
+            .objects
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
         if objects.contains_key(&path) {
             return Err(RemoteError::config(format!("/{path} is already served")));
         }
@@ -146,7 +154,11 @@ impl HessianServer {
     /// Stops serving `/name`.
     pub fn unregister(&self, name: &str) {
         let path = name.trim_start_matches('/');
-        self.objects.objects.write().unwrap_or_else(|p| p.into_inner()).remove(path);
+        self.objects
+            .objects
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(path);
     }
 
     /// The bound address.
@@ -194,54 +206,58 @@ async fn handle(shared: &Objects, req: HttpRequest) -> HttpResponse {
         }
     };
     let h2 = call.version.replies_hessian2();
-    let reply: Result<Value, Fault> = match methods::find(target.as_ref(), &call.method, call.args.len()) {
-        None if call.method == "_hessian_getAttribute" => Ok(Value::None),
-        None => Err(Fault {
-            code: "NoSuchMethodException".into(),
-            message: format!("The service has no method named: {}", call.method),
-            detail: Value::None,
-        }),
-        Some(m)
-            if m.params.len() != call.args.len()
-                || methods::declared_arity(&call.method).is_some_and(|n| n != call.args.len()) =>
-        {
-            Err(Fault {
-                code: "NoSuchMethod".into(),
-                message: format!(
-                    "method {}({}) argument length mismatch, received length={}",
-                    m.name,
-                    m.params.join(", "),
-                    call.args.len()
-                ),
+    let reply: Result<Value, Fault> =
+        match methods::find(target.as_ref(), &call.method, call.args.len()) {
+            None if call.method == "_hessian_getAttribute" => Ok(Value::None),
+            None => Err(Fault {
+                code: "NoSuchMethodException".into(),
+                message: format!("The service has no method named: {}", call.method),
                 detail: Value::None,
-            })
-        }
-        Some(m) => {
-            let mut c = Call::new(m.name, call.args);
-            c.context = (*req.context).clone();
-            if let Some(t) = shared.call_timeout {
-                c.context.deadline = Some(std::time::Instant::now() + t);
+            }),
+            Some(m)
+                if m.params.len() != call.args.len()
+                    || methods::declared_arity(&call.method)
+                        .is_some_and(|n| n != call.args.len()) =>
+            {
+                Err(Fault {
+                    code: "NoSuchMethod".into(),
+                    message: format!(
+                        "method {}({}) argument length mismatch, received length={}",
+                        m.name,
+                        m.params.join(", "),
+                        call.args.len()
+                    ),
+                    detail: Value::None,
+                })
             }
-            let run = AssertUnwindSafe(target.dispatch(c)).catch_unwind();
-            let outcome = match shared.call_timeout {
-                Some(t) => tokio::time::timeout(t, run).await.unwrap_or_else(|_| {
-                    Ok(Err(RemoteError::timeout("call exceeded the server's call timeout")))
-                }),
-                None => run.await,
-            };
-            match outcome {
-                Ok(Ok(v)) => Ok(v),
-                Ok(Err(e)) => Err(crate::fault::to_fault(&e)),
-                Err(_) => {
-                    tracing::error!(target: LOG, method = %m.name, "service method panicked");
-                    Err(crate::fault::to_fault(&RemoteError::exception(
-                        "java.lang.RuntimeException",
-                        "service method panicked",
-                    )))
+            Some(m) => {
+                let mut c = Call::new(m.name, call.args);
+                c.context = (*req.context).clone();
+                if let Some(t) = shared.call_timeout {
+                    c.context.deadline = Some(std::time::Instant::now() + t);
+                }
+                let run = AssertUnwindSafe(target.dispatch(c)).catch_unwind();
+                let outcome = match shared.call_timeout {
+                    Some(t) => tokio::time::timeout(t, run).await.unwrap_or_else(|_| {
+                        Ok(Err(RemoteError::timeout(
+                            "call exceeded the server's call timeout",
+                        )))
+                    }),
+                    None => run.await,
+                };
+                match outcome {
+                    Ok(Ok(v)) => Ok(v),
+                    Ok(Err(e)) => Err(crate::fault::to_fault(&e)),
+                    Err(_) => {
+                        tracing::error!(target: LOG, method = %m.name, "service method panicked");
+                        Err(crate::fault::to_fault(&RemoteError::exception(
+                            "java.lang.RuntimeException",
+                            "service method panicked",
+                        )))
+                    }
                 }
             }
-        }
-    };
+        };
     let mut out = Vec::with_capacity(256);
     let written = match &reply {
         Ok(v) => write_reply(h2, v, &mut out),
@@ -250,7 +266,10 @@ async fn handle(shared: &Objects, req: HttpRequest) -> HttpResponse {
     if let Err(e) = written {
         // The result cannot be carried: say so as a fault, as Caucho does.
         out.clear();
-        let f = crate::fault::to_fault(&RemoteError::exception("java.lang.IllegalStateException", e.message()));
+        let f = crate::fault::to_fault(&RemoteError::exception(
+            "java.lang.IllegalStateException",
+            e.message(),
+        ));
         if write_fault(h2, &f, &mut out).is_err() {
             return text(500, "text/plain", e.message().to_string());
         }

@@ -33,16 +33,26 @@ async fn https_with_client_certificates() {
         .unwrap()
         .with_tls(ClientTls::new(&c).unwrap())
         .with_timeout(Duration::from_secs(10));
-    let got = p.call(Call::new("getData", vec![Value::str("tls")])).await.unwrap();
+    let got = p
+        .call(Call::new("getData", vec![Value::str("tls")]))
+        .await
+        .unwrap();
     assert_eq!(got, Value::str("You got remoted data: tls"));
     // no client certificate: the handshake is refused
     let bare = HessianProxy::new(&url)
         .unwrap()
         .with_tls(ClientTls::new(&ClientTlsSettings::new(dir.join("ca-chain.pem"))).unwrap())
         .with_timeout(Duration::from_secs(10));
-    assert!(bare.call(Call::new("getData", vec![Value::str("x")])).await.is_err());
+    assert!(bare
+        .call(Call::new("getData", vec![Value::str("x")]))
+        .await
+        .is_err());
     // https without TLS settings: a clear configuration error
-    let e = HessianProxy::new(&url).unwrap().call(Call::new("getData", vec![Value::str("x")])).await.unwrap_err();
+    let e = HessianProxy::new(&url)
+        .unwrap()
+        .call(Call::new("getData", vec![Value::str("x")]))
+        .await
+        .unwrap_err();
     assert!(e.message().contains("TLS settings"), "{e}");
     // the good client still works
     assert!(p.call(Call::new("ping", vec![])).await.is_ok());

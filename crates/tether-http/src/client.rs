@@ -44,12 +44,16 @@ pub struct HttpClient {
 
 impl std::fmt::Debug for HttpClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HttpClient").field("url", &self.settings.url).finish()
+        f.debug_struct("HttpClient")
+            .field("url", &self.settings.url)
+            .finish()
     }
 }
 
 fn bad_url(url: &str, why: &str) -> RemoteError {
-    RemoteError::config(format!("invalid URL {url:?}: {why} (expected http://host:port/path or https://...)"))
+    RemoteError::config(format!(
+        "invalid URL {url:?}: {why} (expected http://host:port/path or https://...)"
+    ))
 }
 
 impl HttpClient {
@@ -68,7 +72,9 @@ impl HttpClient {
             None => (rest, "/"),
         };
         let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-            let (h, p) = v6.split_once(']').ok_or_else(|| bad_url(url, "unclosed [ in the host"))?;
+            let (h, p) = v6
+                .split_once(']')
+                .ok_or_else(|| bad_url(url, "unclosed [ in the host"))?;
             (h.to_string(), p.strip_prefix(':').unwrap_or(""))
         } else {
             match authority.rsplit_once(':') {
@@ -80,7 +86,11 @@ impl HttpClient {
             return Err(bad_url(url, "no host"));
         }
         let port = if port.is_empty() {
-            if https { 443 } else { 80 }
+            if https {
+                443
+            } else {
+                80
+            }
         } else {
             port.parse().map_err(|_| bad_url(url, "bad port"))?
         };
@@ -138,14 +148,25 @@ impl HttpClient {
 
     async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, RemoteError> {
         let s = &self.settings;
-        let tcp = tokio::time::timeout(s.connect_timeout, tokio::net::TcpStream::connect((s.host.as_str(), s.port)))
-            .await
-            .map_err(|_| RemoteError::timeout(format!("connecting to {}:{} timed out", s.host, s.port)))?
-            .map_err(|e| RemoteError::connection(format!("cannot connect to {}:{}: {e}", s.host, s.port)).with_source(e))?;
+        let tcp = tokio::time::timeout(
+            s.connect_timeout,
+            tokio::net::TcpStream::connect((s.host.as_str(), s.port)),
+        )
+        .await
+        .map_err(|_| {
+            RemoteError::timeout(format!("connecting to {}:{} timed out", s.host, s.port))
+        })?
+        .map_err(|e| {
+            RemoteError::connection(format!("cannot connect to {}:{}: {e}", s.host, s.port))
+                .with_source(e)
+        })?;
         tcp.set_nodelay(true)?;
         let io: Box<dyn Io> = if s.https {
             let tls = s.tls.as_ref().ok_or_else(|| {
-                RemoteError::config(format!("{} is https: TLS settings (CA certificates) are needed", s.url))
+                RemoteError::config(format!(
+                    "{} is https: TLS settings (CA certificates) are needed",
+                    s.url
+                ))
             })?;
             Box::new(tls.connect(&s.host, tcp, s.connect_timeout).await?)
         } else {
@@ -216,7 +237,10 @@ impl HttpClient {
                 .read_to_end(&mut out)
                 .map_err(|e| RemoteError::protocol(format!("{}: bad gzip reply: {e}", s.url)))?;
             if out.len() > s.max_body {
-                return Err(RemoteError::new(ErrorKind::MessageTooLarge, "reply over the size limit"));
+                return Err(RemoteError::new(
+                    ErrorKind::MessageTooLarge,
+                    "reply over the size limit",
+                ));
             }
             Bytes::from(out)
         } else {

@@ -127,13 +127,16 @@ pub struct HttpServer {
 
 impl std::fmt::Debug for HttpServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HttpServer").field("addr", &self.addr).finish()
+        f.debug_struct("HttpServer")
+            .field("addr", &self.addr)
+            .finish()
     }
 }
 
 fn reply(r: HttpResponse) -> Response<Full<Bytes>> {
     let mut resp = Response::new(Full::new(Bytes::from(r.body)));
-    *resp.status_mut() = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *resp.status_mut() =
+        StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     if let Ok(v) = r.content_type.parse() {
         resp.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
     }
@@ -142,11 +145,20 @@ fn reply(r: HttpResponse) -> Response<Full<Bytes>> {
 
 impl HttpServer {
     /// Binds and starts serving with `handler` (the accept loop runs on the current runtime).
-    pub async fn bind(config: HttpConfig, handler: Arc<dyn Handler>) -> Result<HttpServer, RemoteError> {
-        let host = config.host.trim_start_matches('[').trim_end_matches(']').to_string();
+    pub async fn bind(
+        config: HttpConfig,
+        handler: Arc<dyn Handler>,
+    ) -> Result<HttpServer, RemoteError> {
+        let host = config
+            .host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
         let mut addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), config.port))
             .await
-            .map_err(|e| RemoteError::config(format!("cannot resolve host {:?}: {e}", config.host)))?
+            .map_err(|e| {
+                RemoteError::config(format!("cannot resolve host {:?}: {e}", config.host))
+            })?
             .collect();
         addrs.sort_by_key(|a| !a.is_ipv4());
         let mut last = None;
@@ -169,8 +181,15 @@ impl HttpServer {
             ))
         })?;
         let addr = listener.local_addr()?;
-        let scheme = if config.tls.is_some() { "https" } else { "http" };
-        let url_host = config.advertised_host.clone().unwrap_or_else(|| config.host.clone());
+        let scheme = if config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        let url_host = config
+            .advertised_host
+            .clone()
+            .unwrap_or_else(|| config.host.clone());
         let url_host = if url_host.contains(':') && !url_host.starts_with('[') {
             format!("[{url_host}]")
         } else {
@@ -307,9 +326,18 @@ fn text(status: u16, msg: impl Into<String>) -> HttpResponse {
     HttpResponse::new(status, "text/plain", msg.into().into_bytes())
 }
 
-async fn handle(shared: &Shared, req: Request<Incoming>, context: Arc<CallContext>) -> Response<Full<Bytes>> {
+async fn handle(
+    shared: &Shared,
+    req: Request<Incoming>,
+    context: Arc<CallContext>,
+) -> Response<Full<Bytes>> {
     let cfg = &shared.config;
-    let line = format!("\"{} {} {:?}\"", req.method(), req.uri().path(), req.version());
+    let line = format!(
+        "\"{} {} {:?}\"",
+        req.method(),
+        req.uri().path(),
+        req.version()
+    );
     let peer = context.peer;
     let gzip_ok = req
         .headers()
@@ -318,7 +346,9 @@ async fn handle(shared: &Shared, req: Request<Incoming>, context: Arc<CallContex
         .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
     let r = read_and_handle(shared, req, context).await;
     if cfg.log_requests {
-        let who = peer.map(|p| p.ip().to_string()).unwrap_or_else(|| "-".into());
+        let who = peer
+            .map(|p| p.ip().to_string())
+            .unwrap_or_else(|| "-".into());
         eprintln!("{who} - - [{}] {line} {} -", access_time(), r.status);
     }
     let mut r = r;
@@ -333,8 +363,10 @@ async fn handle(shared: &Shared, req: Request<Incoming>, context: Arc<CallContex
     }
     let mut resp = reply(r);
     if gzipped {
-        resp.headers_mut()
-            .insert(hyper::header::CONTENT_ENCODING, hyper::header::HeaderValue::from_static("gzip"));
+        resp.headers_mut().insert(
+            hyper::header::CONTENT_ENCODING,
+            hyper::header::HeaderValue::from_static("gzip"),
+        );
     }
     resp
 }
@@ -356,7 +388,9 @@ fn access_time() -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     format!(
         "{d:02}/{}/{y} {:02}:{:02}:{:02}",
         MONTHS[(m - 1) as usize],
@@ -366,7 +400,11 @@ fn access_time() -> String {
     )
 }
 
-async fn read_and_handle(shared: &Shared, req: Request<Incoming>, context: Arc<CallContext>) -> HttpResponse {
+async fn read_and_handle(
+    shared: &Shared,
+    req: Request<Incoming>,
+    context: Arc<CallContext>,
+) -> HttpResponse {
     let cfg = &shared.config;
     let method = req.method().clone();
     let path = req.uri().path().to_string();
@@ -379,21 +417,36 @@ async fn read_and_handle(shared: &Shared, req: Request<Incoming>, context: Arc<C
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
         if declared.is_some_and(|n| n > max as u64) {
-            return text(413, format!("request body of {} bytes is over the limit of {max}", declared.unwrap_or(0)));
+            return text(
+                413,
+                format!(
+                    "request body of {} bytes is over the limit of {max}",
+                    declared.unwrap_or(0)
+                ),
+            );
         }
         let read = Limited::new(req.into_body(), max);
         body = match tokio::time::timeout(cfg.body_timeout, read.collect()).await {
             Err(_) => return text(408, "request body did not arrive in time"),
             Ok(Err(e)) => {
-                return if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
-                    text(413, format!("request body is over the limit of {max} bytes"))
+                return if e
+                    .downcast_ref::<http_body_util::LengthLimitError>()
+                    .is_some()
+                {
+                    text(
+                        413,
+                        format!("request body is over the limit of {max} bytes"),
+                    )
                 } else {
                     text(400, format!("cannot read the request body: {e}"))
                 };
             }
             Ok(Ok(b)) => b.to_bytes(),
         };
-        match headers.get(hyper::header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()) {
+        match headers
+            .get(hyper::header::CONTENT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+        {
             None | Some("identity") => {}
             Some("gzip") | Some("x-gzip") => {
                 let mut out = Vec::new();
@@ -402,11 +455,16 @@ async fn read_and_handle(shared: &Shared, req: Request<Incoming>, context: Arc<C
                     return text(400, format!("cannot inflate the gzip body: {e}"));
                 }
                 if out.len() > max {
-                    return text(413, format!("inflated body is over the limit of {max} bytes"));
+                    return text(
+                        413,
+                        format!("inflated body is over the limit of {max} bytes"),
+                    );
                 }
                 body = Bytes::from(out);
             }
-            Some(other) => return text(501, format!("Content-Encoding {other:?} is not supported")),
+            Some(other) => {
+                return text(501, format!("Content-Encoding {other:?} is not supported"))
+            }
         }
     }
     let handled = shared.handler.handle(HttpRequest {

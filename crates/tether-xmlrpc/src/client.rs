@@ -19,7 +19,9 @@ pub struct XmlRpcProxy {
 
 impl std::fmt::Debug for XmlRpcProxy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("XmlRpcProxy").field("url", &self.http.url()).finish()
+        f.debug_struct("XmlRpcProxy")
+            .field("url", &self.http.url())
+            .finish()
     }
 }
 
@@ -67,29 +69,44 @@ impl XmlRpcProxy {
     /// Calls a method.
     pub async fn call(&self, call: Call) -> Result<Value, RemoteError> {
         if !call.kwargs.is_empty() {
-            return Err(RemoteError::type_error("XML-RPC calls take positional arguments only").not_sent());
+            return Err(
+                RemoteError::type_error("XML-RPC calls take positional arguments only").not_sent(),
+            );
         }
-        let body = write_call(&call.method, &call.args, &self.options).map_err(RemoteError::not_sent)?;
+        let body =
+            write_call(&call.method, &call.args, &self.options).map_err(RemoteError::not_sent)?;
         if self.verbose {
-            eprintln!("send: POST {} ({} bytes)\n{body}", self.http.url(), body.len());
+            eprintln!(
+                "send: POST {} ({} bytes)\n{body}",
+                self.http.url(),
+                body.len()
+            );
         }
         let fut = self.http.post("text/xml", &[], body.into_bytes());
-        let left = call.context.deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
+        let left = call
+            .context
+            .deadline
+            .map(|d| d.saturating_duration_since(std::time::Instant::now()));
         let limit = match (self.timeout, left) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
         let reply = match limit {
-            Some(d) => tokio::time::timeout(d, fut)
-                .await
-                .map_err(|_| RemoteError::timeout(format!("call to {} timed out after {d:?}", self.url())))??,
+            Some(d) => tokio::time::timeout(d, fut).await.map_err(|_| {
+                RemoteError::timeout(format!("call to {} timed out after {d:?}", self.url()))
+            })??,
             None => fut.await?,
         };
         if self.verbose {
-            eprintln!("reply: {}\n{}", reply.status, String::from_utf8_lossy(&reply.body));
+            eprintln!(
+                "reply: {}\n{}",
+                reply.status,
+                String::from_utf8_lossy(&reply.body)
+            );
         }
         if reply.status != 200 {
-            let text = String::from_utf8_lossy(&reply.body[..reply.body.len().min(500)]).into_owned();
+            let text =
+                String::from_utf8_lossy(&reply.body[..reply.body.len().min(500)]).into_owned();
             return Err(RemoteError::new(
                 ErrorKind::Protocol,
                 format!("{}: HTTP {}: {}", self.url(), reply.status, text.trim()),
@@ -99,7 +116,11 @@ impl XmlRpcProxy {
             Ok(v) => Ok(v),
             Err(f) => {
                 // Python's "<class 'ValueError'>:text" tells the class; keep the code too.
-                let (class, text) = match f.string.strip_prefix("<class '").and_then(|r| r.split_once("'>:")) {
+                let (class, text) = match f
+                    .string
+                    .strip_prefix("<class '")
+                    .and_then(|r| r.split_once("'>:"))
+                {
                     Some((c, t)) if !c.contains('.') => (format!("builtins.{c}"), t.to_string()),
                     Some((c, t)) => (c.to_string(), t.to_string()),
                     None => ("xmlrpc.client.Fault".to_string(), f.string.clone()),

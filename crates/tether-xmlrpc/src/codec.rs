@@ -57,7 +57,10 @@ fn elements<'a, 'i>(n: roxmltree::Node<'a, 'i>) -> impl Iterator<Item = roxmltre
     n.children().filter(|c| c.is_element())
 }
 
-fn child<'a, 'i>(n: roxmltree::Node<'a, 'i>, name: &str) -> Result<roxmltree::Node<'a, 'i>, RemoteError> {
+fn child<'a, 'i>(
+    n: roxmltree::Node<'a, 'i>,
+    name: &str,
+) -> Result<roxmltree::Node<'a, 'i>, RemoteError> {
     elements(n)
         .find(|c| c.tag_name().name() == name)
         .ok_or_else(|| bad(format!("<{}> has no <{name}>", n.tag_name().name())))
@@ -68,9 +71,16 @@ pub fn parse_call(xml: &[u8]) -> Result<(String, Vec<Value>), RemoteError> {
     let doc = parse(xml)?;
     let root = doc.root_element();
     if root.tag_name().name() != "methodCall" {
-        return Err(bad(format!("expected <methodCall>, got <{}>", root.tag_name().name())));
+        return Err(bad(format!(
+            "expected <methodCall>, got <{}>",
+            root.tag_name().name()
+        )));
     }
-    let name = child(root, "methodName")?.text().unwrap_or("").trim().to_string();
+    let name = child(root, "methodName")?
+        .text()
+        .unwrap_or("")
+        .trim()
+        .to_string();
     if name.is_empty() {
         return Err(bad("empty <methodName>"));
     }
@@ -88,7 +98,10 @@ pub fn parse_response(xml: &[u8]) -> Result<Result<Value, Fault>, RemoteError> {
     let doc = parse(xml)?;
     let root = doc.root_element();
     if root.tag_name().name() != "methodResponse" {
-        return Err(bad(format!("expected <methodResponse>, got <{}>", root.tag_name().name())));
+        return Err(bad(format!(
+            "expected <methodResponse>, got <{}>",
+            root.tag_name().name()
+        )));
     }
     if let Some(f) = elements(root).find(|c| c.tag_name().name() == "fault") {
         let v = value(child(f, "value")?, 0)?;
@@ -104,7 +117,9 @@ pub fn parse_response(xml: &[u8]) -> Result<Result<Value, Fault>, RemoteError> {
         return Ok(Err(Fault { code, string }));
     }
     let ps = child(root, "params")?;
-    let p = elements(ps).next().ok_or_else(|| bad("a response with no value"))?;
+    let p = elements(ps)
+        .next()
+        .ok_or_else(|| bad("a response with no value"))?;
     Ok(Ok(value(child(p, "value")?, 0)?))
 }
 
@@ -123,7 +138,10 @@ fn value(v: roxmltree::Node<'_, '_>, depth: usize) -> Result<Value, RemoteError>
             let s = text().trim();
             match s.parse::<i32>() {
                 Ok(i) => Value::Int32(i),
-                Err(_) => Value::Int(s.parse::<i64>().map_err(|_| bad(format!("bad int {s:?}")))?),
+                Err(_) => Value::Int(
+                    s.parse::<i64>()
+                        .map_err(|_| bad(format!("bad int {s:?}")))?,
+                ),
             }
         }
         "i8" | "biginteger" => {
@@ -142,7 +160,9 @@ fn value(v: roxmltree::Node<'_, '_>, depth: usize) -> Result<Value, RemoteError>
                 "inf" | "Infinity" => f64::INFINITY,
                 "-inf" | "-Infinity" => f64::NEG_INFINITY,
                 "nan" | "NaN" => f64::NAN,
-                s => s.parse::<f64>().map_err(|_| bad(format!("bad double {s:?}")))?,
+                s => s
+                    .parse::<f64>()
+                    .map_err(|_| bad(format!("bad double {s:?}")))?,
             })
         }
         "dateTime.iso8601" => Value::DateTime(parse_datetime(text().trim())?),
@@ -179,12 +199,23 @@ fn value(v: roxmltree::Node<'_, '_>, depth: usize) -> Result<Value, RemoteError>
 /// epoch, read as UTC.
 fn parse_datetime(s: &str) -> Result<i64, RemoteError> {
     let err = || bad(format!("bad dateTime.iso8601 {s:?}"));
-    let digits: String = s.trim_end_matches('Z').chars().filter(|c| c.is_ascii_digit()).collect();
+    let digits: String = s
+        .trim_end_matches('Z')
+        .chars()
+        .filter(|c| c.is_ascii_digit())
+        .collect();
     if digits.len() != 14 || !s.contains('T') {
         return Err(err());
     }
     let n = |a: usize, b: usize| digits[a..b].parse::<i64>().map_err(|_| err());
-    let (y, mo, d, h, mi, se) = (n(0, 4)?, n(4, 6)?, n(6, 8)?, n(8, 10)?, n(10, 12)?, n(12, 14)?);
+    let (y, mo, d, h, mi, se) = (
+        n(0, 4)?,
+        n(4, 6)?,
+        n(6, 8)?,
+        n(8, 10)?,
+        n(10, 12)?,
+        n(12, 14)?,
+    );
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
         return Err(err());
     }
@@ -211,7 +242,12 @@ fn format_datetime(ms: i64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}{m:02}{d:02}T{:02}:{:02}:{:02}", rem / 3600, rem / 60 % 60, rem % 60)
+    format!(
+        "{y:04}{m:02}{d:02}T{:02}:{:02}:{:02}",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
 }
 
 /// How values are written.
@@ -251,13 +287,26 @@ fn write_value(v: &Value, o: &WriteOptions, out: &mut String) -> Result<(), Remo
     out.push_str("<value>");
     match v {
         Value::None if o.allow_none => out.push_str("<nil/>"),
-        Value::None => return Err(RemoteError::type_error("cannot marshal None unless allow_none is enabled")),
-        Value::Bool(b) => out.push_str(if *b { "<boolean>1</boolean>" } else { "<boolean>0</boolean>" }),
+        Value::None => {
+            return Err(RemoteError::type_error(
+                "cannot marshal None unless allow_none is enabled",
+            ))
+        }
+        Value::Bool(b) => out.push_str(if *b {
+            "<boolean>1</boolean>"
+        } else {
+            "<boolean>0</boolean>"
+        }),
         Value::Int32(i) => out.push_str(&format!("<int>{i}</int>")),
         Value::Int(i) => out.push_str(&format!("<i8>{i}</i8>")),
         Value::BigInt(b) => match i64::try_from(b) {
             Ok(i) => out.push_str(&format!("<i8>{i}</i8>")),
-            Err(_) => return Err(RemoteError::exception("builtins.OverflowError", "int exceeds XML-RPC limits")),
+            Err(_) => {
+                return Err(RemoteError::exception(
+                    "builtins.OverflowError",
+                    "int exceeds XML-RPC limits",
+                ))
+            }
         },
         Value::Float(f) => {
             out.push_str("<double>");
@@ -311,7 +360,12 @@ fn write_value(v: &Value, o: &WriteOptions, out: &mut String) -> Result<(), Remo
             out.push_str("</struct>");
         }
         Value::Object(obj) => {
-            let m = Value::Map(obj.fields.iter().map(|(k, v)| (Value::str(k.as_str()), v.clone())).collect());
+            let m = Value::Map(
+                obj.fields
+                    .iter()
+                    .map(|(k, v)| (Value::str(k.as_str()), v.clone()))
+                    .collect(),
+            );
             out.truncate(out.len() - "<value>".len());
             return write_value(&m, o, out);
         }
@@ -352,7 +406,13 @@ pub fn write_fault(f: &Fault) -> String {
     let mut out = String::from("<?xml version='1.0'?>\n<methodResponse>\n<fault>\n");
     let m = Value::Map(vec![
         (Value::str("faultCode"), Value::Int32(f.code)),
-        (Value::str("faultString"), Value::Str(f.string.replace(|c: char| (c as u32) < 0x20 && c != '\n' && c != '\t' && c != '\r', "?"))),
+        (
+            Value::str("faultString"),
+            Value::Str(f.string.replace(
+                |c: char| (c as u32) < 0x20 && c != '\n' && c != '\t' && c != '\r',
+                "?",
+            )),
+        ),
     ]);
     // A fault's fields are a string and an int: writing cannot fail.
     let _ = write_value(&m, &WriteOptions::default(), &mut out);
@@ -370,7 +430,10 @@ mod tests {
             assert_eq!(parse_datetime(&format_datetime(ms)).unwrap(), ms);
         }
         assert_eq!(format_datetime(1_700_000_040_000), "20231114T22:14:00");
-        assert_eq!(parse_datetime("2023-11-14T22:14:00").unwrap(), 1_700_000_040_000);
+        assert_eq!(
+            parse_datetime("2023-11-14T22:14:00").unwrap(),
+            1_700_000_040_000
+        );
         assert!(parse_datetime("20231314T22:14:00").is_err());
     }
 }
@@ -385,7 +448,11 @@ mod deep_tests {
         }
         let r = std::thread::Builder::new()
             .stack_size(256 * 1024)
-            .spawn(move || super::parse_call(deep.as_bytes()).map(|_| ()).map_err(|e| e.to_string()))
+            .spawn(move || {
+                super::parse_call(deep.as_bytes())
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            })
             .unwrap()
             .join();
         assert!(matches!(r, Ok(Err(_))), "{r:?}");

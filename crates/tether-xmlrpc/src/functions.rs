@@ -15,7 +15,9 @@ pub struct Functions {
 
 impl std::fmt::Debug for Functions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.methods.iter().map(|m| m.name)).finish()
+        f.debug_list()
+            .entries(self.methods.iter().map(|m| m.name))
+            .finish()
     }
 }
 
@@ -54,7 +56,9 @@ impl Dispatch for Functions {
                 .methods
                 .iter()
                 .position(|m| m.name == call.method)
-                .ok_or_else(|| RemoteError::attribute_error(format!("no function {}", call.method)))?;
+                .ok_or_else(|| {
+                    RemoteError::attribute_error(format!("no function {}", call.method))
+                })?;
             let m = &self.methods[i];
             let args = bind_args(m.name, m.params, call.args, call.kwargs)?;
             (self.functions[i])(args)

@@ -83,7 +83,9 @@ pub struct XmlRpcServer {
 
 impl std::fmt::Debug for XmlRpcServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("XmlRpcServer").field("addr", &self.http.local_addr()).finish()
+        f.debug_struct("XmlRpcServer")
+            .field("addr", &self.http.local_addr())
+            .finish()
     }
 }
 
@@ -100,7 +102,11 @@ impl XmlRpcServer {
 
     /// Serves `target`'s methods (as `method` and `name.method`); returns the server's URL.
     pub fn register(&self, name: &str, target: Arc<dyn Dispatch>) -> Result<String, RemoteError> {
-        let mut objects = self.registry.objects.write().unwrap_or_else(|p| p.into_inner());
+        let mut objects = self
+            .registry
+            .objects
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
         if objects.iter().any(|(n, _)| n == name) {
             return Err(RemoteError::config(format!("{name} is already served")));
         }
@@ -159,7 +165,10 @@ impl Registry {
         // A service may raise an explicit fault: class xmlrpc.client.Fault, args (code, text).
         if e.class() == Some("xmlrpc.client.Fault") {
             if let [Value::Int32(c), Value::Str(s)] = e.args() {
-                return Fault { code: *c, string: s.clone() };
+                return Fault {
+                    code: *c,
+                    string: s.clone(),
+                };
             }
         }
         self.fault("app", python_text(e))
@@ -190,13 +199,24 @@ impl Registry {
                 names.insert(format!("{n}.{}", m.name));
             }
         }
-        for s in ["system.listMethods", "system.methodHelp", "system.methodSignature", "system.multicall"] {
+        for s in [
+            "system.listMethods",
+            "system.methodHelp",
+            "system.methodSignature",
+            "system.multicall",
+        ] {
             names.insert(s.to_string());
         }
         Value::List(names.into_iter().map(Value::Str).collect())
     }
 
-    async fn call(&self, method: &str, params: Vec<Value>, context: &CallContext, depth: usize) -> Result<Value, Fault> {
+    async fn call(
+        &self,
+        method: &str,
+        params: Vec<Value>,
+        context: &CallContext,
+        depth: usize,
+    ) -> Result<Value, Fault> {
         match method {
             "system.listMethods" => return Ok(self.list_methods()),
             "system.methodHelp" => return Ok(Value::str("")),
@@ -204,11 +224,20 @@ impl Registry {
             "system.multicall" if depth == 0 => {
                 let calls = match params.first() {
                     Some(Value::List(c)) => c.clone(),
-                    _ => return Err(self.fault("app", "<class 'TypeError'>:system.multicall takes an array of calls".into())),
+                    _ => {
+                        return Err(self.fault(
+                            "app",
+                            "<class 'TypeError'>:system.multicall takes an array of calls".into(),
+                        ))
+                    }
                 };
                 let mut out = Vec::with_capacity(calls.len());
                 for c in calls {
-                    let name = c.get("methodName").and_then(Value::as_str).unwrap_or("").to_string();
+                    let name = c
+                        .get("methodName")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string();
                     let args = match c.get("params") {
                         Some(Value::List(a)) => a.clone(),
                         _ => Vec::new(),
@@ -226,7 +255,10 @@ impl Registry {
             _ => {}
         }
         let Some((obj, m)) = self.find(method) else {
-            return Err(self.fault("method", format!("<class 'Exception'>:method \"{method}\" is not supported")));
+            return Err(self.fault(
+                "method",
+                format!("<class 'Exception'>:method \"{method}\" is not supported"),
+            ));
         };
         let mut call = Call::new(m, params);
         call.context = context.clone();
@@ -235,9 +267,12 @@ impl Registry {
         }
         let run = AssertUnwindSafe(obj.dispatch(call)).catch_unwind();
         let outcome = match self.config.call_timeout {
-            Some(t) => tokio::time::timeout(t, run)
-                .await
-                .unwrap_or_else(|_| Ok(Err(RemoteError::exception("builtins.TimeoutError", "call exceeded the server's call timeout")))),
+            Some(t) => tokio::time::timeout(t, run).await.unwrap_or_else(|_| {
+                Ok(Err(RemoteError::exception(
+                    "builtins.TimeoutError",
+                    "call exceeded the server's call timeout",
+                )))
+            }),
             None => run.await,
         };
         match outcome {
@@ -245,7 +280,10 @@ impl Registry {
             Ok(Err(e)) => Err(self.error_fault(&e)),
             Err(_) => {
                 tracing::error!(target: LOG, method, "service method panicked");
-                Err(self.fault("app", "<class 'RuntimeError'>:service method panicked".into()))
+                Err(self.fault(
+                    "app",
+                    "<class 'RuntimeError'>:service method panicked".into(),
+                ))
             }
         }
     }
@@ -255,7 +293,11 @@ impl Handler for Registry {
     fn handle(&self, req: HttpRequest) -> BoxFuture<'_, HttpResponse> {
         Box::pin(async move {
             if req.method != hyper::Method::POST {
-                return HttpResponse::new(501, "text/plain", format!("Unsupported method ('{}')", req.method));
+                return HttpResponse::new(
+                    501,
+                    "text/plain",
+                    format!("Unsupported method ('{}')", req.method),
+                );
             }
             if req.path != "/" && req.path != "/RPC2" {
                 return HttpResponse::new(404, "text/plain", "No such page");

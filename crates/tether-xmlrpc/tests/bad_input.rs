@@ -32,10 +32,13 @@ fn post(body: &str) -> Vec<u8> {
 }
 
 async fn good(p: &XmlRpcProxy, n: i32) {
-    let v = tokio::time::timeout(Duration::from_secs(10), p.call(Call::new("add", vec![Value::Int32(n), Value::Int32(1)])))
-        .await
-        .expect("good client served in 10 s")
-        .unwrap();
+    let v = tokio::time::timeout(
+        Duration::from_secs(10),
+        p.call(Call::new("add", vec![Value::Int32(n), Value::Int32(1)])),
+    )
+    .await
+    .expect("good client served in 10 s")
+    .unwrap();
     assert_eq!(v, Value::Int32(n + 1));
 }
 
@@ -59,10 +62,20 @@ async fn hostile_requests_get_clear_errors_and_never_stall_good_clients() {
     let p = XmlRpcProxy::new(&url).unwrap();
     good(&p, 0).await;
     let mut stuck = TcpStream::connect(addr).await.unwrap();
-    stuck.write_all(b"POST /RPC2 HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    stuck
+        .write_all(b"POST /RPC2 HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
 
-    let r = raw(addr, &post("<methodCall><methodName>add</methodName><params>")).await;
-    assert!(r.starts_with("HTTP/1.1 200") && r.contains("ExpatError"), "{r}");
+    let r = raw(
+        addr,
+        &post("<methodCall><methodName>add</methodName><params>"),
+    )
+    .await;
+    assert!(
+        r.starts_with("HTTP/1.1 200") && r.contains("ExpatError"),
+        "{r}"
+    );
     let bomb = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]><methodCall><methodName>echo</methodName><params><param><value>&lol2;</value></param></params></methodCall>"#;
     let r = raw(addr, &post(bomb)).await;
     assert!(r.contains("faultCode") && r.contains("ExpatError"), "{r}");
@@ -87,26 +100,45 @@ async fn hostile_requests_get_clear_errors_and_never_stall_good_clients() {
     chunked.extend_from_slice(b"0\r\n\r\n");
     let r = raw(addr, &chunked).await;
     assert!(r.starts_with("HTTP/1.1 413"), "{}", &r[..r.len().min(200)]);
-    let r = raw(addr, b"GET /RPC2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
-    assert!(r.starts_with("HTTP/1.1 501") && r.contains("Unsupported method ('GET')"), "{r}");
-    let r = raw(addr, b"POST /elsewhere HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await;
-    assert!(r.starts_with("HTTP/1.1 404") && r.contains("No such page"), "{r}");
+    let r = raw(
+        addr,
+        b"GET /RPC2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(
+        r.starts_with("HTTP/1.1 501") && r.contains("Unsupported method ('GET')"),
+        "{r}"
+    );
+    let r = raw(
+        addr,
+        b"POST /elsewhere HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(
+        r.starts_with("HTTP/1.1 404") && r.contains("No such page"),
+        "{r}"
+    );
     // a Content-Length that lies (100 declared, 10 sent): 408 after the body timeout
     let mut liar = TcpStream::connect(addr).await.unwrap();
-    liar.write_all(b"POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n<methodCal").await.unwrap();
+    liar.write_all(b"POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n<methodCal")
+        .await
+        .unwrap();
     good(&p, 2).await;
     let mut out = Vec::new();
     let _ = tokio::time::timeout(Duration::from_secs(10), liar.read_to_end(&mut out)).await;
     assert!(String::from_utf8_lossy(&out).starts_with("HTTP/1.1 408"));
     let mut buf = [0u8; 16];
-    let _ = tokio::time::timeout(Duration::from_secs(10), stuck.read(&mut buf)).await.unwrap();
+    let _ = tokio::time::timeout(Duration::from_secs(10), stuck.read(&mut buf))
+        .await
+        .unwrap();
     good(&p, 3).await;
     server.shutdown().await;
 
     // TLS: sockets that never start or never finish their handshake stall nobody
     let dir = std::env::temp_dir().join(format!("tether-xmlrpc-bad-{}", std::process::id()));
     tether_tls::generate_sample_pki(&dir, None).unwrap();
-    let mut s = tether_tls::ServerTlsSettings::new(dir.join("server-cert.pem"), dir.join("server-key.pem"));
+    let mut s =
+        tether_tls::ServerTlsSettings::new(dir.join("server-cert.pem"), dir.join("server-key.pem"));
     s.handshake_timeout = Duration::from_millis(500);
     let tls_server = XmlRpcServer::bind(XmlRpcConfig {
         http: tether_http::HttpConfig {
@@ -126,12 +158,18 @@ async fn hostile_requests_get_clear_errors_and_never_stall_good_clients() {
         t.write_all(b"\x16\x03\x01").await.unwrap(); // the start of a ClientHello, then nothing
         idle.push(t);
     }
-    let ca = tether_tls::ClientTls::new(&tether_tls::ClientTlsSettings::new(dir.join("ca-chain.pem"))).unwrap();
+    let ca = tether_tls::ClientTls::new(&tether_tls::ClientTlsSettings::new(
+        dir.join("ca-chain.pem"),
+    ))
+    .unwrap();
     let p = XmlRpcProxy::new(&url).unwrap().with_tls(ca);
     good(&p, 4).await;
     // they are closed by the handshake timeout
     let mut b = [0u8; 8];
-    let n = tokio::time::timeout(Duration::from_secs(10), idle[0].read(&mut b)).await.unwrap().unwrap_or(0);
+    let n = tokio::time::timeout(Duration::from_secs(10), idle[0].read(&mut b))
+        .await
+        .unwrap()
+        .unwrap_or(0);
     assert_eq!(n, 0);
     tls_server.shutdown().await;
     std::fs::remove_dir_all(dir).ok();

@@ -23,7 +23,11 @@ pub fn python() -> PathBuf {
         return PathBuf::from(p);
     }
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
-    assert!(p.exists(), "Python missing at {}: run scripts/test.sh", p.display());
+    assert!(
+        p.exists(),
+        "Python missing at {}: run scripts/test.sh",
+        p.display()
+    );
     p
 }
 
@@ -41,7 +45,11 @@ pub fn python_server(tls_dir: Option<&str>) -> (Proc, String) {
     if let Some(d) = tls_dir {
         cmd.arg(d);
     }
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
     let out = child.stdout.take().unwrap();
     let p = Proc(child);
     let (tx, rx) = std::sync::mpsc::channel();
@@ -52,7 +60,11 @@ pub fn python_server(tls_dir: Option<&str>) -> (Proc, String) {
             }
         }
     });
-    (p, rx.recv_timeout(Duration::from_secs(30)).expect("python server URL"))
+    (
+        p,
+        rx.recv_timeout(Duration::from_secs(30))
+            .expect("python server URL"),
+    )
 }
 
 /// Runs the peer script with `args` (bounded) and returns its stdout.
@@ -82,7 +94,10 @@ pub fn run_peer(args: &[&str]) -> String {
         if let Some(st) = p.0.try_wait().unwrap() {
             break st;
         }
-        assert!(start.elapsed() < Duration::from_secs(120), "peer did not finish");
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "peer did not finish"
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
     let (o, e) = (o.join().unwrap(), e.join().unwrap());
@@ -118,7 +133,9 @@ pub fn twin() -> Functions {
             }))
         })
         .add("pow", &["x", "y"], |a| match (&a[0], &a[1]) {
-            (Value::Int32(x), Value::Int32(y)) if *y >= 0 => Ok(Value::Int32(x.wrapping_pow(*y as u32))),
+            (Value::Int32(x), Value::Int32(y)) if *y >= 0 => {
+                Ok(Value::Int32(x.wrapping_pow(*y as u32)))
+            }
             _ => Err(RemoteError::type_error("pow takes two ints")),
         })
 }

@@ -23,8 +23,12 @@ async fn python_client_gets_the_same_answers_from_tether_as_from_python() {
     .unwrap();
     let url = server.register("calc", Arc::new(twin())).unwrap();
     let (a, b) = (py_url.clone(), url.clone());
-    let p = tokio::task::spawn_blocking(move || run_peer(&["scenario", &a])).await.unwrap();
-    let t = tokio::task::spawn_blocking(move || run_peer(&["scenario", &b])).await.unwrap();
+    let p = tokio::task::spawn_blocking(move || run_peer(&["scenario", &a]))
+        .await
+        .unwrap();
+    let t = tokio::task::spawn_blocking(move || run_peer(&["scenario", &b]))
+        .await
+        .unwrap();
     assert!(p.ends_with("done\n"), "{p}");
     let diff: Vec<String> = p
         .lines()
@@ -32,6 +36,10 @@ async fn python_client_gets_the_same_answers_from_tether_as_from_python() {
         .filter(|(x, y)| x != y)
         .map(|(x, y)| format!("python: {x}\ntether: {y}"))
         .collect();
-    assert!(diff.is_empty(), "answers differ:\n{}\n--- tether:\n{t}", diff.join("\n"));
+    assert!(
+        diff.is_empty(),
+        "answers differ:\n{}\n--- tether:\n{t}",
+        diff.join("\n")
+    );
     server.shutdown().await;
 }

@@ -36,7 +36,9 @@ use tether_xmlrpc::{FaultCodes, XmlRpcConfig, XmlRpcProxy, XmlRpcServer};
 
 fn log_spring(site: LogSite, args: fmt::Arguments<'_>) {
     match site {
-        LogSite::Exporter => tracing::debug!(target: "springpython.remoting.xmlrpc.SSLServer", "{args}"),
+        LogSite::Exporter => {
+            tracing::debug!(target: "springpython.remoting.xmlrpc.SSLServer", "{args}")
+        }
         _ => tracing::debug!(target: "springpython.remoting.xmlrpc.SSLClient", "{args}"),
     }
 }
@@ -122,8 +124,21 @@ fn check_tls_option(name: &str, v: &str) -> Result<(), TransportError> {
     }
 }
 
-const SERVER_OPTIONS: [&str; 6] = ["ssl_version", "ciphers", "log_requests", "allow_none", "use_datetime", "fault_codes"];
-const CLIENT_OPTIONS: [&str; 5] = ["ssl_version", "ciphers", "allow_none", "use_datetime", "verbose"];
+const SERVER_OPTIONS: [&str; 6] = [
+    "ssl_version",
+    "ciphers",
+    "log_requests",
+    "allow_none",
+    "use_datetime",
+    "fault_codes",
+];
+const CLIENT_OPTIONS: [&str; 5] = [
+    "ssl_version",
+    "ciphers",
+    "allow_none",
+    "use_datetime",
+    "verbose",
+];
 
 impl Protocol for XmlRpc {
     fn name(&self) -> &'static str {
@@ -161,7 +176,10 @@ impl Protocol for XmlRpc {
         options: &ServerOptions,
     ) -> Result<Arc<dyn ExportServer>, TransportError> {
         if options.hmac_key.is_some() {
-            return Err(TransportError::new(TransportErrorKind::Unsupported, "XML-RPC has no message signing (hmac_key): use TLS"));
+            return Err(TransportError::new(
+                TransportErrorKind::Unsupported,
+                "XML-RPC has no message signing (hmac_key): use TLS",
+            ));
         }
         let mut config = XmlRpcConfig::default();
         config.http.host = addr.ip().to_string();
@@ -178,7 +196,11 @@ impl Protocol for XmlRpc {
                     config.fault_codes = match v.trim() {
                         "python" => FaultCodes::Python,
                         "interop" => FaultCodes::Interop,
-                        other => return Err(bad(format!("fault_codes {other:?}: expected python or interop"))),
+                        other => {
+                            return Err(bad(format!(
+                                "fault_codes {other:?}: expected python or interop"
+                            )))
+                        }
                     }
                 }
                 _ => {}
@@ -210,7 +232,9 @@ impl Protocol for XmlRpc {
         let server = std::thread::scope(|s| {
             s.spawn(|| handle.block_on(XmlRpcServer::bind(config)))
                 .join()
-                .map_err(|_| TransportError::new(TransportErrorKind::Bind, "the bind helper thread panicked"))
+                .map_err(|_| {
+                    TransportError::new(TransportErrorKind::Bind, "the bind helper thread panicked")
+                })
         })?
         .map_err(|e| TransportError::new(TransportErrorKind::Bind, e.message()))?;
         Ok(Arc::new(Server(server)))
@@ -222,9 +246,13 @@ impl Protocol for XmlRpc {
         options: &ClientOptions,
     ) -> Result<Arc<dyn Invoker>, TransportError> {
         if options.hmac_key.is_some() {
-            return Err(TransportError::new(TransportErrorKind::Unsupported, "XML-RPC has no message signing (hmac_key): use TLS"));
+            return Err(TransportError::new(
+                TransportErrorKind::Unsupported,
+                "XML-RPC has no message signing (hmac_key): use TLS",
+            ));
         }
-        let mut p = XmlRpcProxy::new(url).map_err(|e| TransportError::new(TransportErrorKind::BadUrl, e.message()))?;
+        let mut p = XmlRpcProxy::new(url)
+            .map_err(|e| TransportError::new(TransportErrorKind::BadUrl, e.message()))?;
         for (k, v) in &options.extra {
             check_tls_option(k, v)?;
             match k.as_str() {

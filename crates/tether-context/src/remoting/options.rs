@@ -312,12 +312,16 @@ pub(crate) fn timeout_prop(name: &str, v: &ContextValue) -> Result<Option<Durati
 /// Reads a wire-specific property as text (booleans and numbers as Python writes them).
 pub(crate) fn extra_prop(name: &str, v: &ContextValue) -> Result<String, String> {
     match v {
-        ContextValue::Value(tether_core::Value::Bool(b)) => Ok(if *b { "true" } else { "false" }.into()),
+        ContextValue::Value(tether_core::Value::Bool(b)) => {
+            Ok(if *b { "true" } else { "false" }.into())
+        }
         ContextValue::Value(tether_core::Value::Int(i)) => Ok(i.to_string()),
         ContextValue::Value(tether_core::Value::Int32(i)) => Ok(i.to_string()),
         ContextValue::Value(tether_core::Value::Float(f)) => Ok(f.to_string()),
         v if v.is_none() => Ok(String::new()),
-        v => v.to_string_value().map_err(|e| format!("property '{name}': {e}")),
+        v => v
+            .to_string_value()
+            .map_err(|e| format!("property '{name}': {e}")),
     }
 }
 

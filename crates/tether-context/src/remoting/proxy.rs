@@ -179,14 +179,16 @@ impl Component for ProxyFactory {
             "timeout" => self.options.timeout = timeout_prop(name, &value)?,
             "serializer" => self.options.serializer = text_prop(name, &value)?,
             "hmac_key" => self.options.hmac_key = text_prop(name, &value)?,
-            other
-                if matches!(&self.wire, Wire::Fixed(p) if p.client_option_names().contains(&other)) =>
+            other if matches!(&self.wire, Wire::Fixed(p) if p.client_option_names().contains(&other)) =>
             {
                 let v = super::options::extra_prop(other, &value)?;
                 self.options.extra.retain(|(k, _)| k != other);
                 self.options.extra.push((other.to_string(), v));
             }
-            other if TLS_PROPS.contains(&other) && !matches!(other, "cert_reqs" | "verify_fields") => {
+            other
+                if TLS_PROPS.contains(&other)
+                    && !matches!(other, "cert_reqs" | "verify_fields") =>
+            {
                 self.tls.set(other, &value)?;
                 let built = match self.tls.client() {
                     Ok(tls) => {
