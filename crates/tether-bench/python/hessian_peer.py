@@ -6,9 +6,9 @@ python-hessian opens a new connection for every call (its own behaviour); the ro
 that, as its users get it.
 """
 import sys
-import time
 
 from pyhessian.client import HessianProxy
+from timing import run_seq
 
 
 def main(argv):
@@ -16,22 +16,7 @@ def main(argv):
         raise SystemExit(__doc__)
     url, secs, warmup = argv[1], float(argv[3]), float(argv[4])
     p = HessianProxy(url)
-    end = time.perf_counter() + warmup
-    while time.perf_counter() < end:
-        p.getData("Hello")
-    lat = []
-    now = time.perf_counter_ns
-    start = now()
-    stop = start + int(secs * 1e9)
-    while True:
-        t = now()
-        if t >= stop:
-            break
-        p.getData("Hello")
-        lat.append(now() - t)
-    lat.sort()
-    pct = lambda q: lat[min(len(lat) - 1, round((len(lat) - 1) * q))] / 1000.0 if lat else 0.0
-    print(f"RESULT calls={len(lat)} secs={(now() - start) / 1e9:.6f} p50_us={pct(0.5):.3f} p99_us={pct(0.99):.3f}", flush=True)
+    run_seq(lambda: p.getData("Hello"), secs, warmup)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ mod raw;
 mod tarpc_echo;
 mod tether_rows;
 mod workload;
+mod xmlrpc_rows;
 
 use clap::{Parser, Subcommand};
 use drive::BoxErr;
@@ -147,6 +148,9 @@ fn serve(kind: &str) -> Result<(), BoxErr> {
         "tether" => runtime()?.block_on(tether_rows::serve(announce, false)),
         "tether-tls" => runtime()?.block_on(tether_rows::serve(announce, true)),
         "hessian" => runtime()?.block_on(hessian_rows::serve(announce)),
+        "xmlrpc" | "xmlrpc-tls" | "xmlrpc-mtls" => {
+            runtime()?.block_on(xmlrpc_rows::serve(announce, xmlrpc_rows::Link::of(kind)))
+        }
         other => Err(format!("unknown server kind {other:?}").into()),
     }
 }
@@ -176,6 +180,13 @@ fn client(
         "tarpc" => client_runtime()?.block_on(drive::run_async(&opts, || {
             tarpc_echo::TarpcClient::connect(a.clone())
         }))?,
+        "xmlrpc" | "xmlrpc-tls" | "xmlrpc-mtls" => {
+            let link = xmlrpc_rows::Link::of(kind);
+            client_runtime()?.block_on(drive::run_async(&opts, || {
+                let a = a.clone();
+                async move { xmlrpc_rows::XmlRpcClient::connect(&a, link) }
+            }))?
+        }
         "hessian" => client_runtime()?.block_on(drive::run_async(&opts, || {
             let a = a.clone();
             async move { hessian_rows::HessianClient::connect(&a) }

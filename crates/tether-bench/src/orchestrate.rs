@@ -55,6 +55,8 @@ enum Side {
     Java,
     /// python-hessian's client.
     PyHessian,
+    /// Python's standard XML-RPC server or client, over the given link.
+    PyXmlRpc(&'static str),
 }
 
 struct System {
@@ -237,6 +239,87 @@ const SYSTEMS: &[System] = &[
         serializer: None,
         hessian: true,
     },
+    System {
+        key: "xmlrpc-py-py",
+        label: "XML-RPC over HTTP: Python client → Python server",
+        server: Side::PyXmlRpc("xmlrpc"),
+        client: Side::PyXmlRpc("xmlrpc"),
+        tls: false,
+        serializer: None,
+        hessian: true,
+    },
+    System {
+        key: "xmlrpc-py-tether",
+        label: "XML-RPC over HTTP: Python client → tether server",
+        server: Side::Rust("xmlrpc"),
+        client: Side::PyXmlRpc("xmlrpc"),
+        tls: false,
+        serializer: None,
+        hessian: true,
+    },
+    System {
+        key: "xmlrpc-tether-tether",
+        label: "XML-RPC over HTTP: tether client → tether server",
+        server: Side::Rust("xmlrpc"),
+        client: Side::Rust("xmlrpc"),
+        tls: false,
+        serializer: None,
+        hessian: true,
+    },
+    System {
+        key: "xmlrpc-tls-py-py",
+        label: "XML-RPC over HTTPS: Python client → Python server",
+        server: Side::PyXmlRpc("xmlrpc-tls"),
+        client: Side::PyXmlRpc("xmlrpc-tls"),
+        tls: true,
+        serializer: None,
+        hessian: true,
+    },
+    System {
+        key: "xmlrpc-tls-py-tether",
+        label: "XML-RPC over HTTPS: Python client → tether server",
+        server: Side::Rust("xmlrpc-tls"),
+        client: Side::PyXmlRpc("xmlrpc-tls"),
+        tls: true,
+        serializer: None,
+        hessian: true,
+    },
+    System {
+        key: "xmlrpc-tls-tether-tether",
+        label: "XML-RPC over HTTPS: tether client → tether server",
+        server: Side::Rust("xmlrpc-tls"),
+        client: Side::Rust("xmlrpc-tls"),
+        tls: true,
+        serializer: None,
+        hessian: true,
+    },
+    System {
+        key: "xmlrpc-mtls-py-py",
+        label: "XML-RPC over mutual TLS: Python client → Python server",
+        server: Side::PyXmlRpc("xmlrpc-mtls"),
+        client: Side::PyXmlRpc("xmlrpc-mtls"),
+        tls: true,
+        serializer: None,
+        hessian: true,
+    },
+    System {
+        key: "xmlrpc-mtls-py-tether",
+        label: "XML-RPC over mutual TLS: Python client → tether server",
+        server: Side::Rust("xmlrpc-mtls"),
+        client: Side::PyXmlRpc("xmlrpc-mtls"),
+        tls: true,
+        serializer: None,
+        hessian: true,
+    },
+    System {
+        key: "xmlrpc-mtls-tether-tether",
+        label: "XML-RPC over mutual TLS: tether client → tether server",
+        server: Side::Rust("xmlrpc-mtls"),
+        client: Side::Rust("xmlrpc-mtls"),
+        tls: true,
+        serializer: None,
+        hessian: true,
+    },
 ];
 
 /// Java's flags for Caucho's Hessian on Java 17 (its serializers reflect into java.base).
@@ -307,6 +390,17 @@ fn command(env: &Env, cpu: &str, side: Side, tls: bool) -> Result<Command, Strin
             Some(py) => (py.clone(), vec![env.script.display().to_string()]),
             None => return Err("no Python peer (run scripts/test.sh to install .venv)".into()),
         },
+        Side::PyXmlRpc(_) => match &env.python {
+            Some(py) => (
+                py.clone(),
+                vec![env
+                    .script
+                    .with_file_name("xmlrpc_peer.py")
+                    .display()
+                    .to_string()],
+            ),
+            None => return Err("no Python peer (run scripts/test.sh to install .venv)".into()),
+        },
         Side::PyHessian => match &env.python {
             Some(py) => (
                 py.clone(),
@@ -342,6 +436,9 @@ fn command(env: &Env, cpu: &str, side: Side, tls: bool) -> Result<Command, Strin
     c.args(args);
     if let Side::Python(Peer::Pyro4) = side {
         c.env("PEER_PYRO", "4");
+    }
+    if side == Side::PyXmlRpc("xmlrpc-mtls") {
+        c.env("PEER_MTLS", "1");
     }
     if tls {
         let dir = env.pki.as_ref().ok_or("no PKI for the TLS rows")?;
@@ -424,6 +521,11 @@ fn run_client(
         Side::Python(_) => {
             let uri = format!("PYRO:echo@127.0.0.1:{port}");
             c.args(["client", &uri, w.name(), &secs, &warmup]);
+            c.args([env.conns.to_string(), serializer]);
+        }
+        Side::PyXmlRpc(_) => {
+            let url = format!("http://127.0.0.1:{port}/RPC2");
+            c.args(["client", &url, w.name(), &secs, &warmup]);
             c.args([env.conns.to_string(), serializer]);
         }
         Side::PyHessian => {
@@ -633,6 +735,7 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
     print_targets(&modes, &results);
     print_python_targets(&modes, &results);
     print_hessian_targets(&modes, &results);
+    print_xmlrpc_targets(&modes, &results);
     if let Some(dir) = &env.pki {
         let _ = std::fs::remove_dir_all(dir);
     }
@@ -887,6 +990,57 @@ fn print_hessian_targets(modes: &[Mode], res: &HashMap<Key, Result<Measurement, 
                     x / y
                 ),
                 _ => println!("- n/a  {} {what}: not measured", mode.name()),
+            }
+        }
+    }
+}
+
+/// Checks the XML-RPC rows: tether ↔ tether over mutual TLS ≥ 10× Python ↔ Python.
+fn print_xmlrpc_targets(modes: &[Mode], res: &HashMap<Key, Result<Measurement, String>>) {
+    if !res.keys().any(|k| k.1.starts_with("xmlrpc")) {
+        return;
+    }
+    println!();
+    println!("## Targets (XML-RPC, sequential calls/s, keep-alive)");
+    println!();
+    for &mode in modes {
+        let get = |k: &str| rate(res.get(&(mode, key_static(k), Workload::Seq)));
+        for (link, min) in [("", 0.0), ("-tls", 0.0), ("-mtls", 10.0)] {
+            for (who, a) in [
+                ("tether ↔ tether", "tether-tether"),
+                ("Python client → tether", "py-tether"),
+            ] {
+                let (x, y) = (
+                    get(&format!("xmlrpc{link}-{a}")),
+                    get(&format!("xmlrpc{link}-py-py")),
+                );
+                let over = match link {
+                    "" => "HTTP",
+                    "-tls" => "HTTPS",
+                    _ => "mutual TLS",
+                };
+                match (x, y) {
+                    (Some(x), Some(y)) if y > 0.0 => {
+                        let mark = if min == 0.0 || who != "tether ↔ tether" {
+                            "    "
+                        } else if x / y >= min {
+                            "MET "
+                        } else {
+                            "MISS"
+                        };
+                        println!(
+                            "- {mark} {} {over}, {who} vs Python ↔ Python: {:.2}×{}",
+                            mode.name(),
+                            x / y,
+                            if mark.trim().is_empty() {
+                                String::new()
+                            } else {
+                                format!(" (target {min}×)")
+                            }
+                        );
+                    }
+                    _ => println!("- n/a  {} {over}, {who}: not measured", mode.name()),
+                }
             }
         }
     }
