@@ -406,9 +406,9 @@ async fn read_and_handle(
     context: Arc<CallContext>,
 ) -> HttpResponse {
     let cfg = &shared.config;
-    let method = req.method().clone();
-    let path = req.uri().path().to_string();
-    let headers = req.headers().clone();
+    let (parts, incoming) = req.into_parts();
+    let (method, headers) = (parts.method, parts.headers);
+    let path = parts.uri.path().to_string();
     let mut body = Bytes::new();
     if method == hyper::Method::POST {
         let max = cfg.max_body;
@@ -425,7 +425,7 @@ async fn read_and_handle(
                 ),
             );
         }
-        let read = Limited::new(req.into_body(), max);
+        let read = Limited::new(incoming, max);
         body = match tokio::time::timeout(cfg.body_timeout, read.collect()).await {
             Err(_) => return text(408, "request body did not arrive in time"),
             Ok(Err(e)) => {
