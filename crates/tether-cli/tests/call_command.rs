@@ -540,3 +540,55 @@ except xmlrpc.client.Fault as f:
     let _ = server.0.wait();
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn xmlrpc_server_writes_pythons_access_line_per_request() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tether"))
+        .args([
+            "echo-server",
+            "--protocol",
+            "xmlrpc",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            "0",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut server = Proc(child);
+    let url = {
+        use std::io::BufRead;
+        std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .find(|l| l.starts_with("echo uri:"))
+            .unwrap()
+            .trim_start_matches("echo uri: ")
+            .to_string()
+    };
+    let out = tether(&["call", "--protocol", "xmlrpc", &url, "echo", "'logged'"]);
+    assert_eq!(
+        text(&out.stdout).trim(),
+        "'logged'",
+        "{}",
+        text(&out.stderr)
+    );
+    let pid = server.0.id().to_string();
+    let _ = Command::new("kill").args(["-TERM", &pid]).status();
+    let _ = server.0.wait();
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut { stderr }, &mut log).unwrap();
+    // 127.0.0.1 - - [01/Dec/2026 22:00:00] "POST /RPC2 HTTP/1.1" 200 -
+    let line = log
+        .lines()
+        .find(|l| l.contains("\"POST /RPC2 HTTP/1.1\" 200 -"))
+        .unwrap_or_else(|| panic!("{log}"));
+    assert!(
+        line.starts_with("127.0.0.1 - - [") && line.contains("] \"POST"),
+        "{line}"
+    );
+}
