@@ -34,6 +34,7 @@ pub mod echo;
 mod error;
 mod local;
 pub mod markup;
+pub mod net;
 pub mod python;
 mod registry;
 mod stream;

@@ -149,37 +149,7 @@ impl HttpServer {
         config: HttpConfig,
         handler: Arc<dyn Handler>,
     ) -> Result<HttpServer, RemoteError> {
-        let host = config
-            .host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_string();
-        let mut addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), config.port))
-            .await
-            .map_err(|e| {
-                RemoteError::config(format!("cannot resolve host {:?}: {e}", config.host))
-            })?
-            .collect();
-        addrs.sort_by_key(|a| !a.is_ipv4());
-        let mut last = None;
-        let mut listener = None;
-        for a in addrs {
-            match TcpListener::bind(a).await {
-                Ok(l) => {
-                    listener = Some(l);
-                    break;
-                }
-                Err(e) => last = Some(e),
-            }
-        }
-        let listener = listener.ok_or_else(|| {
-            RemoteError::connection(format!(
-                "cannot bind {}:{}: {}",
-                config.host,
-                config.port,
-                last.map_or_else(|| "no address".into(), |e| e.to_string())
-            ))
-        })?;
+        let listener = tether_core::net::bind_tcp(&config.host, config.port).await?;
         let addr = listener.local_addr()?;
         let scheme = if config.tls.is_some() {
             "https"

@@ -141,20 +141,7 @@ impl Protocol for Hessian {
             }
             config.tls = Some(tether_tls::ServerTls::new(&tls)?);
         }
-        let handle = tokio::runtime::Handle::try_current().map_err(|_| {
-            TransportError::new(
-                TransportErrorKind::NoRuntime,
-                "exporters need a tokio runtime: start the context from async code (or use tether's blocking facade)",
-            )
-        })?;
-        let server = std::thread::scope(|s| {
-            s.spawn(|| handle.block_on(HessianServer::bind(config)))
-                .join()
-                .map_err(|_| {
-                    TransportError::new(TransportErrorKind::Bind, "the bind helper thread panicked")
-                })
-        })?
-        .map_err(|e| TransportError::new(TransportErrorKind::Bind, e.message()))?;
+        let server = crate::remoting::bind_on_current_runtime(HessianServer::bind(config))?;
         Ok(Arc::new(Server(server)))
     }
 

@@ -407,28 +407,13 @@ impl Pyro5 {
         config: DaemonConfig,
         unix: Option<&std::path::Path>,
     ) -> Result<Arc<dyn ExportServer>, TransportError> {
-        let handle = tokio::runtime::Handle::try_current().map_err(|_| {
-            TransportError::new(
-                TransportErrorKind::NoRuntime,
-                "exporters need a tokio runtime: start the context from async code (or use tether's blocking facade)",
-            )
-        })?;
         let fallback: SocketAddr = ([127, 0, 0, 1], config.port).into();
-        let daemon = std::thread::scope(|s| {
-            s.spawn(|| {
-                handle.block_on(async {
-                    match unix {
-                        Some(path) => Daemon::bind_unix(path, config).await,
-                        None => Daemon::bind(config).await,
-                    }
-                })
-            })
-            .join()
-            .map_err(|_| {
-                TransportError::new(TransportErrorKind::Bind, "the bind helper thread panicked")
-            })
-        })?
-        .map_err(|e| TransportError::new(TransportErrorKind::Bind, e.message()))?;
+        let daemon = crate::remoting::bind_on_current_runtime(async {
+            match unix {
+                Some(path) => Daemon::bind_unix(path, config).await,
+                None => Daemon::bind(config).await,
+            }
+        })?;
         let addr = daemon.local_addr().unwrap_or(fallback);
         Ok(Arc::new(PyroServer { daemon, addr }))
     }

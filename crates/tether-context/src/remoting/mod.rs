@@ -23,7 +23,8 @@ pub use exporter::{ServiceExporter, ServiceTarget};
 pub use holder::{resolve, DaemonHolder, Registration};
 pub use options::{ClientOptions, ServerLimits, ServerOptions};
 pub use protocol::{
-    ClassFamily, ExportServer, LogSite, Protocol, ProtocolSet, TransportError, TransportErrorKind,
+    bind_on_current_runtime, ClassFamily, ExportServer, LogSite, Protocol, ProtocolSet,
+    TransportError, TransportErrorKind,
 };
 pub use proxy::ProxyFactory;
 

@@ -334,3 +334,24 @@ impl ProtocolSet {
         self.for_url(url)?.proxy(url, options)
     }
 }
+
+/// Runs a server's async bind from a synchronous lifecycle hook: on a short-lived helper
+/// thread through the current runtime's handle, so it works on multi-thread and
+/// current-thread runtimes alike and the server's tasks land on the caller's runtime. A bind
+/// error becomes [`TransportErrorKind::Bind`]; no runtime, [`TransportErrorKind::NoRuntime`].
+pub fn bind_on_current_runtime<T: Send>(
+    bind: impl std::future::Future<Output = Result<T, tether_core::RemoteError>> + Send,
+) -> Result<T, TransportError> {
+    let handle = tokio::runtime::Handle::try_current().map_err(|_| {
+        TransportError::new(
+            TransportErrorKind::NoRuntime,
+            "exporters need a tokio runtime: start the context from async code (or use tether's blocking facade)",
+        )
+    })?;
+    std::thread::scope(|s| {
+        s.spawn(|| handle.block_on(bind)).join().map_err(|_| {
+            TransportError::new(TransportErrorKind::Bind, "the bind helper thread panicked")
+        })
+    })?
+    .map_err(|e| TransportError::new(TransportErrorKind::Bind, e.message()))
+}

@@ -316,33 +316,7 @@ impl Daemon {
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_string();
-        let mut addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), config.port))
-            .await
-            .map_err(|e| {
-                RemoteError::config(format!("cannot resolve host {:?}: {e}", config.host))
-            })?
-            .collect();
-        // Prefer IPv4 for names like "localhost", as Python's Pyro does.
-        addrs.sort_by_key(|a| !a.is_ipv4());
-        let mut last_err = None;
-        let mut listener = None;
-        for addr in addrs {
-            match TcpListener::bind(addr).await {
-                Ok(l) => {
-                    listener = Some(l);
-                    break;
-                }
-                Err(e) => last_err = Some(e),
-            }
-        }
-        let listener = listener.ok_or_else(|| {
-            RemoteError::connection(format!(
-                "cannot bind {}:{}: {}",
-                config.host,
-                config.port,
-                last_err.map_or_else(|| "no address".to_string(), |e| e.to_string())
-            ))
-        })?;
+        let listener = tether_core::net::bind_tcp(&config.host, config.port).await?;
         let local = listener.local_addr()?;
         let uri_host = config
             .advertised_host
