@@ -577,6 +577,60 @@ fn xmlrpc_server_writes_pythons_access_line_per_request() {
         "{}",
         text(&out.stderr)
     );
+    // A verbose proxy (Spring Python's SSLClient verbose=True) prints the HTTP exchange the
+    // way Python's xmlrpc.client does: send: b'POST ...', reply: 'HTTP/1.1 200 OK\r\n',
+    // header: ..., body: b'...'.
+    let dir = std::env::temp_dir().join(format!("tether-xmlrpc-verbose-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let xml = dir.join("client.xml");
+    std::fs::write(
+        &xml,
+        format!(
+            r#"<objects xmlns="http://www.springframework.org/springpython/schema/objects/1.1">
+  <object id="echo" class="tether.xmlrpc.ProxyFactory">
+    <property name="service_url" value="{url}"/>
+    <property name="verbose" value="True"/>
+  </object>
+</objects>"#
+        ),
+    )
+    .unwrap();
+    let out = tether(&[
+        "call",
+        "--context",
+        xml.to_str().unwrap(),
+        "echo",
+        "echo",
+        "'seen'",
+    ]);
+    std::fs::remove_dir_all(&dir).ok();
+    let trace = text(&out.stderr);
+    assert_eq!(text(&out.stdout).trim(), "'seen'", "{trace}");
+    let lines: Vec<&str> = trace.lines().collect();
+    assert!(
+        lines[0].starts_with("send: b'POST /RPC2 HTTP/1.1\\r\\nHost: 127.0.0.1:")
+            && lines[0].contains("\\r\\nContent-Type: text/xml\\r\\n")
+            && lines[0].ends_with("\\r\\n\\r\\n'"),
+        "{trace}"
+    );
+    assert!(
+        lines[1].starts_with("send: b\"<?xml version='1.0'?>\\n<methodCall>")
+            && lines[1].contains("<string>seen</string>"),
+        "{trace}"
+    );
+    assert_eq!(lines[2], "reply: 'HTTP/1.1 200 OK\\r\\n'", "{trace}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.eq_ignore_ascii_case("header: content-type: text/xml")),
+        "{trace}"
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("body: b\"<?xml")
+            && l.contains("<methodResponse>")
+            && l.contains("seen")),
+        "{trace}"
+    );
     let pid = server.0.id().to_string();
     let _ = Command::new("kill").args(["-TERM", &pid]).status();
     let _ = server.0.wait();

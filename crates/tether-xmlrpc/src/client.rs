@@ -13,7 +13,6 @@ use tether_http::HttpClient;
 pub struct XmlRpcProxy {
     http: HttpClient,
     timeout: Option<Duration>,
-    verbose: bool,
     options: WriteOptions,
 }
 
@@ -31,7 +30,6 @@ impl XmlRpcProxy {
         Ok(XmlRpcProxy {
             http: HttpClient::new(url)?.with_user_agent("tether-xmlrpc"),
             timeout: None,
-            verbose: false,
             options: WriteOptions::default(),
         })
     }
@@ -49,9 +47,11 @@ impl XmlRpcProxy {
         self
     }
 
-    /// Prints each request and reply to stderr (Python's `verbose=1`).
+    /// Prints the HTTP exchange of each call to stderr in the form Python's `verbose=1`
+    /// prints it (`send: b'POST /RPC2 HTTP/1.1\\r\\n...'`, `reply: ...`, `header: ...`,
+    /// `body: b'...'`). Default off.
     pub fn with_verbose(mut self, on: bool) -> XmlRpcProxy {
-        self.verbose = on;
+        self.http = self.http.with_trace(on);
         self
     }
 
@@ -75,13 +75,6 @@ impl XmlRpcProxy {
         }
         let body =
             write_call(&call.method, &call.args, &self.options).map_err(RemoteError::not_sent)?;
-        if self.verbose {
-            eprintln!(
-                "send: POST {} ({} bytes)\n{body}",
-                self.http.url(),
-                body.len()
-            );
-        }
         let fut = self.http.post("text/xml", &[], body.into_bytes());
         let left = call
             .context
@@ -97,13 +90,6 @@ impl XmlRpcProxy {
             })??,
             None => fut.await?,
         };
-        if self.verbose {
-            eprintln!(
-                "reply: {}\n{}",
-                reply.status,
-                String::from_utf8_lossy(&reply.body)
-            );
-        }
         if reply.status != 200 {
             let text =
                 String::from_utf8_lossy(&reply.body[..reply.body.len().min(500)]).into_owned();

@@ -1,16 +1,18 @@
 //! [`HttpClient`]: one keep-alive HTTP/1.1 connection to a server, for POSTs.
+//!
+//! The framing is in `connection.rs`; this file owns the URL, connecting (TCP or TLS), the
+//! reuse of the kept-alive connection and gzip replies.
+
+mod connection;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::client::conn::http1::SendRequest;
-use hyper_util::rt::TokioIo;
+use connection::{ClientConnection, Io, RawReply};
+use std::fmt::Write as _;
 use std::io::Read;
 use std::sync::Arc;
 use std::time::Duration;
 use tether_core::{ErrorKind, RemoteError};
 use tokio::sync::Mutex;
-
-const LOG: &str = "tether::http::client";
 
 #[derive(Clone, Debug)]
 struct Settings {
@@ -19,6 +21,8 @@ struct Settings {
     host: String,
     port: u16,
     path: String,
+    host_header: String,
+    trace: bool,
     tls: Option<tether_tls::ClientTls>,
     connect_timeout: Duration,
     max_body: usize,
@@ -39,7 +43,7 @@ pub struct HttpReply {
 #[derive(Clone)]
 pub struct HttpClient {
     settings: Arc<Settings>,
-    conn: Arc<Mutex<Option<SendRequest<Full<Bytes>>>>>,
+    conn: Arc<Mutex<Option<ClientConnection>>>,
 }
 
 impl std::fmt::Debug for HttpClient {
@@ -94,6 +98,11 @@ impl HttpClient {
         } else {
             port.parse().map_err(|_| bad_url(url, "bad port"))?
         };
+        let host_header = if host.contains(':') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        };
         Ok(HttpClient {
             settings: Arc::new(Settings {
                 url: url.to_string(),
@@ -101,6 +110,8 @@ impl HttpClient {
                 host,
                 port,
                 path: path.to_string(),
+                host_header,
+                trace: false,
                 tls: None,
                 connect_timeout: Duration::from_secs(10),
                 max_body: 64 << 20,
@@ -130,6 +141,13 @@ impl HttpClient {
         self.with(|s| s.connect_timeout = t)
     }
 
+    /// Prints the HTTP exchange to stderr as Python's `http.client` does at debug level 1
+    /// (`send: b'POST ...'`, `reply: 'HTTP/1.1 200 OK\\r\\n'`, `header: ...`, `body: b'...'`).
+    /// Default off.
+    pub fn with_trace(self, on: bool) -> HttpClient {
+        self.with(|s| s.trace = on)
+    }
+
     /// The User-Agent header. Default `tether`.
     pub fn with_user_agent(self, ua: &str) -> HttpClient {
         let ua = ua.to_string();
@@ -146,7 +164,7 @@ impl HttpClient {
         &self.settings.path
     }
 
-    async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, RemoteError> {
+    async fn connect(&self) -> Result<ClientConnection, RemoteError> {
         let s = &self.settings;
         let tcp = tokio::time::timeout(
             s.connect_timeout,
@@ -172,19 +190,39 @@ impl HttpClient {
         } else {
             Box::new(tcp)
         };
-        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
-            .await
-            .map_err(|e| RemoteError::connection(format!("HTTP handshake with {}: {e}", s.url)))?;
-        tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(target: LOG, "connection ended: {e}");
-            }
-        });
-        Ok(sender)
+        Ok(ClientConnection::new(io))
+    }
+
+    /// The request's head and body in one buffer.
+    fn request(&self, content_type: &str, extra_headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+        let s = &self.settings;
+        let mut head = String::with_capacity(256);
+        let _ = write!(
+            head,
+            "POST {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {}\r\nContent-Type: {content_type}\r\n\
+             Accept-Encoding: gzip\r\nContent-Length: {}\r\n",
+            s.path,
+            s.host_header,
+            s.user_agent,
+            body.len()
+        );
+        for (k, v) in extra_headers {
+            let _ = write!(head, "{k}: {v}\r\n");
+        }
+        head.push_str("\r\n");
+        let mut out = Vec::with_capacity(head.len() + body.len());
+        out.extend_from_slice(head.as_bytes());
+        out.extend_from_slice(body);
+        out
     }
 
     /// POSTs `body` to the URL's path. Errors before the request went out are marked not sent
     /// (safe to retry).
+    ///
+    /// A kept-alive connection the server closed while it was idle is found out only when it
+    /// is used: if it ends before a single byte of the reply, the request is sent once more
+    /// on a new connection (what Python's `xmlrpc.client` does too), as a server closes an
+    /// idle connection only between requests.
     pub async fn post(
         &self,
         content_type: &str,
@@ -192,44 +230,49 @@ impl HttpClient {
         body: Vec<u8>,
     ) -> Result<HttpReply, RemoteError> {
         let s = &self.settings;
+        let request = self.request(content_type, extra_headers, &body);
+        if s.trace {
+            let head_len = request.len() - body.len();
+            trace_bytes("send", &request[..head_len]);
+            trace_bytes("send", &body);
+        }
         let mut guard = self.conn.lock().await;
         // Taken while in use: a request dropped midway drops its connection with it.
-        let mut sender = match guard.take() {
-            Some(c) if !c.is_closed() => c,
-            _ => self.connect().await.map_err(RemoteError::not_sent)?,
+        let reused = guard.take();
+        let was_reused = reused.is_some();
+        let mut conn = match reused {
+            Some(c) => c,
+            None => self.connect().await.map_err(RemoteError::not_sent)?,
         };
-        sender
-            .ready()
-            .await
-            .map_err(|e| RemoteError::connection(format!("{}: {e}", s.url)).not_sent())?;
-        let mut req = hyper::Request::post(s.path.as_str())
-            .header(hyper::header::HOST, format!("{}:{}", s.host, s.port))
-            .header(hyper::header::CONTENT_TYPE, content_type)
-            .header(hyper::header::USER_AGENT, s.user_agent.as_str())
-            .header(hyper::header::ACCEPT_ENCODING, "gzip");
-        for (k, v) in extra_headers {
-            req = req.header(*k, *v);
+        let mut raw = exchange(&mut conn, &request, s.max_body).await;
+        if was_reused && matches!(&raw, Err((false, _))) {
+            conn = self.connect().await.map_err(RemoteError::not_sent)?;
+            raw = exchange(&mut conn, &request, s.max_body).await;
         }
-        let req = req
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|e| RemoteError::new(ErrorKind::Protocol, e.to_string()).not_sent())?;
-        let resp = sender
-            .send_request(req)
-            .await
-            .map_err(|e| RemoteError::connection(format!("{}: {e}", s.url)))?;
-        let status = resp.status().as_u16();
-        let gzipped = resp
-            .headers()
-            .get(hyper::header::CONTENT_ENCODING)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
-        let bytes = Limited::new(resp.into_body(), s.max_body)
-            .collect()
-            .await
-            .map_err(|e| RemoteError::connection(format!("reading the reply from {}: {e}", s.url)))?
-            .to_bytes();
-        *guard = Some(sender);
+        let raw = raw.map_err(|(sent, e)| {
+            let e = RemoteError::new(e.kind(), format!("{}: {}", s.url, e.message()));
+            if sent {
+                e
+            } else {
+                e.not_sent()
+            }
+        })?;
+        if raw.keep_alive && !conn.has_stray_bytes() {
+            *guard = Some(conn);
+        }
         drop(guard);
+        if s.trace {
+            let mut line = String::new();
+            tether_core::python::push_str_repr(&format!("{}\r\n", raw.status_line), &mut line);
+            eprintln!("reply: {line}");
+            for (k, v) in &raw.headers {
+                eprintln!("header: {k}: {v}");
+            }
+        }
+        let gzipped = raw
+            .header("content-encoding")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("gzip"));
+        let bytes = raw.body.freeze();
         let body = if gzipped {
             let mut out = Vec::new();
             flate2::read::GzDecoder::new(&bytes[..])
@@ -246,9 +289,42 @@ impl HttpClient {
         } else {
             bytes
         };
-        Ok(HttpReply { status, body })
+        if s.trace {
+            trace_bytes("body", &body);
+        }
+        Ok(HttpReply {
+            status: raw.status,
+            body,
+        })
     }
 }
 
-trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
-impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
+/// Sends a request and reads its reply. On failure, says whether any byte of the reply had
+/// arrived or the failure was past the request (true: it may have run).
+async fn exchange(
+    conn: &mut ClientConnection,
+    request: &[u8],
+    max_body: usize,
+) -> Result<RawReply, (bool, RemoteError)> {
+    if let Err(e) = conn.send(request).await {
+        // A write that failed may still have delivered the request.
+        let sent = !matches!(
+            e.kind(),
+            std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset
+        );
+        return Err((sent, RemoteError::from(e)));
+    }
+    conn.read_reply(max_body).await.map_err(|e| {
+        // Nothing at all came back on a connection that then closed: the server dropped it
+        // (an idle kept-alive connection) before reading the request.
+        let sent = !conn.closed_before_reply();
+        (sent, e)
+    })
+}
+
+/// Python's `http.client` debug line: `send: b'...'`.
+fn trace_bytes(what: &str, b: &[u8]) {
+    let mut line = String::new();
+    tether_core::python::push_bytes_repr(b, &mut line);
+    eprintln!("{what}: {line}");
+}

@@ -1,0 +1,284 @@
+//! [`ClientConnection`]: one HTTP/1.1 connection seen from the client, framed over a read
+//! buffer.
+//!
+//! A request goes out in one write (head and body in one buffer, so with TCP_NODELAY it is
+//! one segment for small calls), and a reply is read through one buffer that keeps whatever
+//! arrived past it. The reply's body is framed by Content-Length, by chunked transfer coding,
+//! or (HTTP/1.0 style) by the close of the connection; every length the server states is
+//! checked against the limits before anything is allocated for it.
+
+use bytes::{Buf, BytesMut};
+use tether_core::{ErrorKind, RemoteError};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Most bytes of a reply's status line and headers.
+const MAX_HEAD: usize = 64 * 1024;
+/// Most headers in a reply.
+const MAX_HEADERS: usize = 100;
+/// Most bytes of a chunk-size line (with extensions).
+const MAX_CHUNK_LINE: usize = 1024;
+
+/// A byte stream the client talks over: TCP or TLS.
+pub(crate) trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
+
+/// A reply as read off the wire, before any content coding is undone.
+#[derive(Debug)]
+pub(crate) struct RawReply {
+    /// `HTTP/1.1 200 OK`
+    pub status_line: String,
+    /// The status code.
+    pub status: u16,
+    /// The headers, in order, as sent.
+    pub headers: Vec<(String, String)>,
+    /// The body, as sent (de-chunked).
+    pub body: BytesMut,
+    /// Whether the connection may carry another request.
+    pub keep_alive: bool,
+}
+
+impl RawReply {
+    /// The first header named `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// One connection: the stream and what was read past the last reply.
+pub(crate) struct ClientConnection {
+    io: Box<dyn Io>,
+    buf: BytesMut,
+    /// Bytes read since the last request went out.
+    read_since_send: usize,
+}
+
+fn protocol(why: impl Into<String>) -> RemoteError {
+    RemoteError::protocol(why.into())
+}
+
+impl ClientConnection {
+    pub fn new(io: Box<dyn Io>) -> ClientConnection {
+        ClientConnection {
+            io,
+            buf: BytesMut::with_capacity(8 * 1024),
+            read_since_send: 0,
+        }
+    }
+
+    /// Whether bytes arrived that no request asked for (the server is confused or closing):
+    /// such a connection is not reused.
+    pub fn has_stray_bytes(&self) -> bool {
+        !self.buf.is_empty()
+    }
+
+    /// Writes a whole request in one write.
+    pub async fn send(&mut self, request: &[u8]) -> std::io::Result<()> {
+        self.read_since_send = 0;
+        self.io.write_all(request).await?;
+        self.io.flush().await
+    }
+
+    /// Reads more bytes into the buffer; `Ok(0)` at the end of the stream.
+    async fn fill(&mut self) -> std::io::Result<usize> {
+        if self.buf.capacity() - self.buf.len() < 4096 {
+            self.buf.reserve(8 * 1024);
+        }
+        let n = self.io.read_buf(&mut self.buf).await?;
+        self.read_since_send += n;
+        Ok(n)
+    }
+
+    /// Whether not one byte came back since the last request went out.
+    pub fn closed_before_reply(&self) -> bool {
+        self.read_since_send == 0 && self.buf.is_empty()
+    }
+
+    /// Reads one reply (skipping `100 Continue` and other interim replies); the body may be
+    /// at most `max_body` bytes.
+    pub async fn read_reply(&mut self, max_body: usize) -> Result<RawReply, RemoteError> {
+        loop {
+            let head = self.read_head().await?;
+            if (100..200).contains(&head.status) {
+                continue;
+            }
+            return self.read_body(head, max_body).await;
+        }
+    }
+
+    async fn read_head(&mut self) -> Result<RawReply, RemoteError> {
+        loop {
+            let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+            let mut resp = httparse::Response::new(&mut slots);
+            match resp.parse(&self.buf) {
+                Ok(httparse::Status::Complete(n)) => {
+                    let status = resp.code.unwrap_or(0);
+                    let version = resp.version.unwrap_or(1);
+                    let reason = resp.reason.unwrap_or("");
+                    let headers = resp
+                        .headers
+                        .iter()
+                        .map(|h| {
+                            (
+                                h.name.to_string(),
+                                String::from_utf8_lossy(h.value).into_owned(),
+                            )
+                        })
+                        .collect::<Vec<_>>();
+                    let status_line = format!("HTTP/1.{version} {status} {reason}");
+                    self.buf.advance(n);
+                    let mut reply = RawReply {
+                        status_line,
+                        status,
+                        headers,
+                        body: BytesMut::new(),
+                        keep_alive: version == 1,
+                    };
+                    if let Some(c) = reply.header("connection") {
+                        let c = c.to_ascii_lowercase();
+                        if c.split(',').any(|t| t.trim() == "close") {
+                            reply.keep_alive = false;
+                        } else if c.split(',').any(|t| t.trim() == "keep-alive") {
+                            reply.keep_alive = true;
+                        }
+                    }
+                    return Ok(reply);
+                }
+                Ok(httparse::Status::Partial) => {
+                    if self.buf.len() > MAX_HEAD {
+                        return Err(protocol(format!(
+                            "the reply's headers are over {MAX_HEAD} bytes"
+                        )));
+                    }
+                }
+                Err(e) => return Err(protocol(format!("malformed HTTP reply: {e}"))),
+            }
+            if self.fill().await? == 0 {
+                return Err(if self.buf.is_empty() {
+                    RemoteError::connection("the server closed the connection without a reply")
+                } else {
+                    protocol("the connection closed in the middle of the reply's headers")
+                });
+            }
+        }
+    }
+
+    async fn read_body(
+        &mut self,
+        mut reply: RawReply,
+        max_body: usize,
+    ) -> Result<RawReply, RemoteError> {
+        if reply.status == 204 || reply.status == 304 {
+            return Ok(reply);
+        }
+        let chunked = reply.header("transfer-encoding").is_some_and(|te| {
+            te.rsplit(',')
+                .next()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("chunked"))
+        });
+        if chunked {
+            reply.body = self.read_chunked(max_body).await?;
+            return Ok(reply);
+        }
+        match reply.header("content-length") {
+            Some(v) => {
+                let n: u64 = v.trim().parse().map_err(|_| {
+                    protocol(format!("the reply's Content-Length {v:?} is not a number"))
+                })?;
+                if n > max_body as u64 {
+                    return Err(too_large(n, max_body));
+                }
+                reply.body = self.read_exact(n as usize).await?;
+            }
+            None => {
+                // Framed by the end of the connection.
+                reply.keep_alive = false;
+                loop {
+                    if self.buf.len() > max_body {
+                        return Err(too_large(self.buf.len() as u64, max_body));
+                    }
+                    if self.fill().await? == 0 {
+                        break;
+                    }
+                }
+                reply.body = self.buf.split();
+            }
+        }
+        Ok(reply)
+    }
+
+    async fn read_exact(&mut self, n: usize) -> Result<BytesMut, RemoteError> {
+        if self.buf.len() < n {
+            self.buf.reserve(n - self.buf.len());
+        }
+        while self.buf.len() < n {
+            if self.fill().await? == 0 {
+                return Err(protocol(format!(
+                    "the connection closed after {} of the reply's {n} bytes",
+                    self.buf.len()
+                )));
+            }
+        }
+        Ok(self.buf.split_to(n))
+    }
+
+    async fn read_line(&mut self) -> Result<BytesMut, RemoteError> {
+        loop {
+            if let Some(i) = self.buf.iter().position(|&b| b == b'\n') {
+                let mut line = self.buf.split_to(i + 1);
+                line.truncate(i);
+                if line.last() == Some(&b'\r') {
+                    line.truncate(i - 1);
+                }
+                return Ok(line);
+            }
+            if self.buf.len() > MAX_CHUNK_LINE {
+                return Err(protocol("a chunk-size line is too long"));
+            }
+            if self.fill().await? == 0 {
+                return Err(protocol(
+                    "the connection closed in the middle of a chunked reply",
+                ));
+            }
+        }
+    }
+
+    async fn read_chunked(&mut self, max_body: usize) -> Result<BytesMut, RemoteError> {
+        let mut body = BytesMut::new();
+        loop {
+            let line = self.read_line().await?;
+            let text = std::str::from_utf8(&line).unwrap_or("");
+            let size = text.split(';').next().unwrap_or("").trim();
+            let n = u64::from_str_radix(size, 16)
+                .map_err(|_| protocol(format!("bad chunk size {size:?}")))?;
+            if n == 0 {
+                // Trailers, then the empty line.
+                let mut trailers = 0;
+                while !self.read_line().await?.is_empty() {
+                    trailers += 1;
+                    if trailers > MAX_HEADERS {
+                        return Err(protocol("too many trailers in a chunked reply"));
+                    }
+                }
+                return Ok(body);
+            }
+            if body.len() as u64 + n > max_body as u64 {
+                return Err(too_large(body.len() as u64 + n, max_body));
+            }
+            let chunk = self.read_exact(n as usize).await?;
+            body.extend_from_slice(&chunk);
+            if !self.read_line().await?.is_empty() {
+                return Err(protocol("a chunk is longer than its stated size"));
+            }
+        }
+    }
+}
+
+fn too_large(n: u64, max: usize) -> RemoteError {
+    RemoteError::new(
+        ErrorKind::MessageTooLarge,
+        format!("the reply's body of {n} bytes is over the limit of {max}"),
+    )
+}
