@@ -45,6 +45,8 @@ pub mod metadata;
 pub mod naming;
 pub mod proxy;
 pub mod pyro4;
+#[cfg(feature = "pyro3")]
+pub mod pyro3;
 pub mod pyro5;
 pub mod resolve;
 pub mod serializer;

@@ -44,6 +44,21 @@ impl Socket {
     }
 }
 
+impl Socket {
+    /// Waits until a TCP socket has something to read (or was closed); a TLS socket is
+    /// reported readable at once (its first bytes are the handshake, already done), a Unix
+    /// socket when tokio thinks it may be.
+    pub async fn readable(&self) -> io::Result<()> {
+        match self {
+            // A peek waits for a byte (or the close) and leaves it to be read.
+            Socket::Tcp(s) => s.peek(&mut [0u8; 1]).await.map(drop),
+            // (may wake without data: the daemon asks only of TCP sockets)
+            Socket::Unix(s) => s.readable().await,
+            Socket::TlsServer(_) | Socket::TlsClient(_) => Ok(()),
+        }
+    }
+}
+
 impl AsyncRead for Socket {
     fn poll_read(
         self: Pin<&mut Self>,

@@ -368,6 +368,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin, F: FrameFormat> Connection<S, F> {
         }))
     }
 
+    /// The write buffer, for a wire that encodes its own frames (then [`Self::flush_encoded`]).
+    pub fn write_buffer(&mut self) -> &mut Vec<u8> {
+        &mut self.write_buf
+    }
+
     /// Writes the buffer filled by an encode call in one write.
     pub async fn flush_encoded(&mut self) -> Result<(), RemoteError> {
         self.flush_spliced(&[]).await

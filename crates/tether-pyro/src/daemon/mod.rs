@@ -16,6 +16,8 @@ mod conns;
 mod quiet;
 mod route;
 mod session;
+#[cfg(feature = "pyro3")]
+mod pyro3;
 mod state_wait;
 mod streams;
 
@@ -66,6 +68,15 @@ pub struct DaemonConfig {
     pub frame_timeout: Duration,
     /// Most time between accepting a connection and receiving its CONNECT. Default 10 s.
     pub handshake_timeout: Duration,
+    /// How long a new client may stay silent before it is taken for a Pyro 3 client (which
+    /// waits for the server to speak first) and challenged, or, without [`Self::pyro3`]-style
+    /// support, told `DENIED0` and closed. Pyro4 and Pyro5 clients speak at once, so this
+    /// delays only Pyro 3 connects. Default 500 ms.
+    pub silent_client_wait: Duration,
+    /// Answer Pyro 3 clients on this port (see [`Self::silent_client_wait`]), with these
+    /// settings. Default `None`: silent clients get `DENIED0`. Only with the `pyro3` feature.
+    #[cfg(feature = "pyro3")]
+    pub pyro3: Option<crate::pyro3::Pyro3Settings>,
     /// Deadline for one call; when it passes the client gets `Pyro5.errors.TimeoutError` and
     /// the call's task is aborted. Default `None` (no deadline).
     pub call_timeout: Option<Duration>,
@@ -178,6 +189,9 @@ impl Default for DaemonConfig {
             pyro4: true,
             hmac_key: None,
             handshake_timeout: Duration::from_secs(10),
+            silent_client_wait: Duration::from_millis(500),
+            #[cfg(feature = "pyro3")]
+            pyro3: None,
             call_timeout: None,
             shutdown_grace: Duration::from_secs(5),
             compress_replies: false,

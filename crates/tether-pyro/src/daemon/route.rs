@@ -111,7 +111,7 @@ fn unknown_attr(name: &str) -> RemoteError {
 }
 
 /// Checks a call against the object's exposure before it runs.
-fn check(obj: &dyn Dispatch, call: &Call) -> Result<(), RemoteError> {
+pub(super) fn check(obj: &dyn Dispatch, call: &Call) -> Result<(), RemoteError> {
     let attr_name = || {
         call.args.first().and_then(Value::as_str).ok_or_else(|| {
             RemoteError::type_error(format!("{}() expects an attribute name", call.method))
@@ -267,7 +267,31 @@ pub(super) async fn invoke(
         }
         Box::pin(async move { obj.dispatch_reply(call).await })
     };
-    let task = task.instrument(span);
+    run_task(
+        shared,
+        task.instrument(span),
+        oneway,
+        batch,
+        oneway_permits,
+        conn_id,
+        closing,
+    )
+    .await
+}
+
+/// Runs one checked call's future: a oneway call detached on its own task under the
+/// connection's and the daemon's oneway permits (errors only logged), any other within the
+/// call timeout, its stream (if it answers with one) stored for `conn_id`. Shared by every
+/// wire the daemon speaks.
+pub(super) async fn run_task(
+    shared: &Arc<Shared>,
+    task: impl Future<Output = Result<tether_core::Reply, RemoteError>> + Send + 'static,
+    oneway: bool,
+    batch: bool,
+    oneway_permits: &Arc<tokio::sync::Semaphore>,
+    conn_id: u64,
+    closing: &mut StateWait,
+) -> Reply {
     if oneway {
         // Detached: the connection goes on with its next message; errors are only logged.
         // A stream a oneway call returns is dropped: nobody could read it. Bounded per

@@ -90,8 +90,16 @@ async fn serve(
         cfg.max_oneway_per_connection,
     )));
 
-    // The first bytes tell Pyro4 from Pyro5 (see wire.rs); then the CONNECT.
+    // A client that says nothing is a Pyro 3 client (the server speaks first there); the
+    // first bytes of any other tell Pyro4 from Pyro5 (see wire.rs); then the CONNECT.
     let opening = async {
+        if matches!(stream, Socket::Tcp(_))
+            && tokio::time::timeout(cfg.silent_client_wait, stream.readable())
+                .await
+                .is_err()
+        {
+            return Ok(Opening::Silent(stream));
+        }
         let mut conn = WireConnection::accept(
             stream,
             cfg.max_message_size,
@@ -106,7 +114,7 @@ async fn serve(
         // Large byte strings in calls are received straight into their own buffers.
         conn.set_detach_large_bytes(Some(crate::serializer::SPLICE_THRESHOLD));
         let first = conn.read_message(None, Some(cfg.frame_timeout)).await;
-        Ok::<_, std::io::Error>((conn, first))
+        Ok::<_, std::io::Error>(Opening::Spoke(conn, first))
     };
     let first = tokio::select! {
         _ = stopping.reached() => return,
@@ -114,7 +122,7 @@ async fn serve(
             tracing::debug!(target: LOG, "closed to make room for new connections (no CONNECT yet)");
             return;
         }
-        r = tokio::time::timeout(cfg.handshake_timeout, opening) => r,
+        r = tokio::time::timeout(cfg.handshake_timeout + cfg.silent_client_wait, opening) => r,
     };
     let (mut conn, msg) = match first {
         Err(_) => {
@@ -125,7 +133,30 @@ async fn serve(
             tracing::debug!(target: LOG, "connection lost before CONNECT: {e}");
             return;
         }
-        Ok(Ok((conn, first))) => (conn, first),
+        Ok(Ok(Opening::Silent(stream))) => {
+            #[cfg(feature = "pyro3")]
+            if let Some(settings) = &cfg.pyro3 {
+                let caller = super::pyro3::Session {
+                    conn_id,
+                    entry,
+                    oneway: &oneway,
+                    stopping: &mut stopping,
+                    closing: &mut closing,
+                };
+                return super::pyro3::serve(&shared, stream, settings, caller, context).await;
+            }
+            // Without Pyro 3 a silent client would wait forever for a server that waits for
+            // it: Pyro 3's refusal ends that (a Python 2 client raises ConnectionDeniedError).
+            tracing::debug!(target: LOG, "silent client (Pyro 3?) refused: Pyro 3 is not enabled");
+            let mut stream = stream;
+            let _ = tokio::time::timeout(cfg.write_timeout, async {
+                let _ = tokio::io::AsyncWriteExt::write_all(&mut stream, b"DENIED0").await;
+                let _ = tokio::io::AsyncWriteExt::shutdown(&mut stream).await;
+            })
+            .await;
+            return;
+        }
+        Ok(Ok(Opening::Spoke(conn, first))) => (conn, first),
     };
     let msg = match msg {
         Ok(Some(m)) => m,
@@ -227,6 +258,15 @@ async fn serve(
         shared.conns.touch(entry, false);
     }
     conn.shutdown().await;
+}
+
+/// How a connection opened: silent (a Pyro 3 client, or nobody), or with its first message.
+enum Opening {
+    Silent(Socket),
+    Spoke(
+        WireConnection,
+        Result<Option<crate::message::Message>, FrameError>,
+    ),
 }
 
 /// The serializer for a (translated) header id, if this wire takes it: Pyro5 takes serpent,

@@ -105,13 +105,85 @@ pub fn python_pyro4_echoserver(hmac: Option<&str>) -> (Proc, String) {
     )
 }
 
+/// The seed's Python 2.7 (`$TETHER_PYTHON2`, else pyenv's 2.7.18) with Pyro 3.16 and Spring
+/// Python 1.3 on its path (`$TETHER_PY2_SITE`, else `<root>/.py2`), as a command; panics with
+/// a clear message if missing.
+pub fn python2() -> Command {
+    let exe = std::env::var_os("TETHER_PYTHON2")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+            home.join(".pyenv/versions/2.7.18/bin/python2.7")
+        });
+    let site = std::env::var_os("TETHER_PY2_SITE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join(".py2"));
+    assert!(
+        exe.exists() && site.join("Pyro").exists(),
+        "Python 2.7 with Pyro 3 not found ({} with {}): run scripts/test.sh to install the peers",
+        exe.display(),
+        site.display()
+    );
+    let mut c = Command::new(exe);
+    c.env("PYTHONPATH", site)
+        .env("PYTHONUNBUFFERED", "1")
+        .env("PYTHONHASHSEED", "0");
+    c
+}
+
+/// Starts a Python 2 server (see [`python2`]) that prints `marker` and a URL.
+pub fn start_python2_server(args: &[&str], env: &[(&str, &str)], marker: &str) -> (Proc, String) {
+    let mut c = python2();
+    c.args(args).envs(env.iter().copied());
+    start_server_command(c, marker)
+}
+
+/// Runs a Python 2 script to completion (bounded) and returns its stdout; panics on failure.
+pub fn run_python2(args: &[&str], env: &[(&str, &str)], timeout: Duration) -> String {
+    let mut c = python2();
+    c.args(args).envs(env.iter().copied());
+    run_command(c, timeout)
+}
+
+/// Starts a server process whose stdout prints a line with `marker` and a URL (its last word).
+pub fn start_server_command(mut c: Command, marker: &str) -> (Proc, String) {
+    let mut child = c
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start server");
+    let stdout = child.stdout.take().expect("stdout");
+    let proc = Proc(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let marker = marker.to_string();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.contains(&marker) {
+                let _ = tx.send(line.split_whitespace().last().unwrap_or("").to_string());
+            }
+        }
+    });
+    let uri = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("server did not print its uri in 30 s");
+    (proc, uri)
+}
+
 /// Runs a Python script to completion (bounded) and returns its stdout; panics on failure.
 pub fn run_python(args: &[&str], timeout: Duration) -> String {
-    let mut child = Command::new(python())
-        .args(args)
+    let mut c = Command::new(python());
+    c.args(args)
         .env("PYTHONUNBUFFERED", "1")
         // Fixed str hashing: set iteration order is then the same in every run.
-        .env("PYTHONHASHSEED", "0")
+        .env("PYTHONHASHSEED", "0");
+    run_command(c, timeout)
+}
+
+/// Runs a command to completion (bounded, killed on timeout) and returns its stdout; panics
+/// on failure.
+pub fn run_command(mut c: Command, timeout: Duration) -> String {
+    let args = format!("{c:?}");
+    let mut child = c
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -136,7 +208,7 @@ pub fn run_python(args: &[&str], timeout: Duration) -> String {
         }
         assert!(
             start.elapsed() < timeout,
-            "python {args:?} did not finish in {timeout:?}"
+            "{args} did not finish in {timeout:?}"
         );
         std::thread::sleep(Duration::from_millis(20));
     };
@@ -144,7 +216,7 @@ pub fn run_python(args: &[&str], timeout: Duration) -> String {
     let err = err_t.join().unwrap_or_default();
     assert!(
         status.success(),
-        "python {args:?} failed: {status}\nstdout:\n{out}\nstderr:\n{err}"
+        "{args} failed: {status}\nstdout:\n{out}\nstderr:\n{err}"
     );
     out
 }
