@@ -44,9 +44,9 @@ pub mod message;
 pub mod metadata;
 pub mod naming;
 pub mod proxy;
-pub mod pyro4;
 #[cfg(feature = "pyro3")]
 pub mod pyro3;
+pub mod pyro4;
 pub mod pyro5;
 pub mod resolve;
 pub mod serializer;

@@ -61,7 +61,8 @@ async fn same_answers_as_pyro3s_own_daemon() {
         &[("PEER_PASSPHRASE", "sesame")],
     ];
     for env in envs {
-        let (_py, py_url) = start_python2_server(&[peer.to_str().unwrap(), "server"], env, "pyro3 uri:");
+        let (_py, py_url) =
+            start_python2_server(&[peer.to_str().unwrap(), "server"], env, "pyro3 uri:");
         let settings = Pyro3Settings {
             passphrase: env
                 .iter()
@@ -70,11 +71,10 @@ async fn same_answers_as_pyro3s_own_daemon() {
             ..Pyro3Settings::default()
         };
         let (daemon, url) = tether_daemon(settings).await;
-        let (from_py, from_tether) = tokio::task::spawn_blocking(move || {
-            (scenario(&py_url, env), scenario(&url, env))
-        })
-        .await
-        .unwrap();
+        let (from_py, from_tether) =
+            tokio::task::spawn_blocking(move || (scenario(&py_url, env), scenario(&url, env)))
+                .await
+                .unwrap();
         assert!(from_py.lines().count() > 40, "{from_py}");
         let (t, p) = (comparable(&from_tether), comparable(&from_py));
         let diff: Vec<String> = t
@@ -90,7 +90,10 @@ async fn same_answers_as_pyro3s_own_daemon() {
             diff.join("\n")
         );
         for (label, want) in DIFFERENT_BY_DESIGN.iter().filter(|(_, w)| !w.is_empty()) {
-            assert!(from_tether.lines().any(|l| l == *want), "{label}: {from_tether}");
+            assert!(
+                from_tether.lines().any(|l| l == *want),
+                "{label}: {from_tether}"
+            );
         }
         let arity = from_tether
             .lines()

@@ -72,7 +72,9 @@ async fn every_value_comes_back_from_pyro3s_daemon() {
         (vec![("PEER_PASSPHRASE", "sesame")], Some(("sesame", false))),
     ] {
         let (_py, url) = peer(&env);
-        let mut p = Pyro3Proxy::new(&url).unwrap().with_timeout(Duration::from_secs(10));
+        let mut p = Pyro3Proxy::new(&url)
+            .unwrap()
+            .with_timeout(Duration::from_secs(10));
         if let Some((pass, zip)) = proxy {
             if !pass.is_empty() {
                 p = p.with_passphrase(pass.as_bytes());
@@ -100,19 +102,28 @@ async fn every_value_comes_back_from_pyro3s_daemon() {
         assert_eq!(e.class(), Some("builtins.ValueError"));
         assert_eq!(
             e.args(),
-            [Value::str("this is the generated error from echoserver echo() method")]
+            [Value::str(
+                "this is the generated error from echoserver echo() method"
+            )]
         );
         let e = p.call(Call::new("nosuch", vec![])).await.unwrap_err();
         assert_eq!(e.class(), Some("builtins.AttributeError"), "{e}");
         // Pyro 3 sends the server's traceback: it is kept.
-        assert!(e.remote_traceback().is_some_and(|t| t.contains("Traceback")), "{e:?}");
+        assert!(
+            e.remote_traceback()
+                .is_some_and(|t| t.contains("Traceback")),
+            "{e:?}"
+        );
         // Oneway returns at once; the connection goes on.
         let mut one = Call::new("slow", vec![]);
         one.oneway = true;
         let t = std::time::Instant::now();
         assert_eq!(p.call(one).await.unwrap(), Value::None);
         assert!(t.elapsed() < Duration::from_millis(400));
-        let got = p.call(Call::new("echo", vec![Value::Int(7)])).await.unwrap();
+        let got = p
+            .call(Call::new("echo", vec![Value::Int(7)]))
+            .await
+            .unwrap();
         assert_eq!(got, Value::Int(7));
         p.close().await;
     }
@@ -127,9 +138,15 @@ async fn unknown_names_and_wrong_passphrases_are_clear_errors() {
     assert_eq!(e.class(), Some("Pyro.errors.NamingError"), "{e}");
     assert_eq!(
         e.args(),
-        [Value::str("no object found by this name"), Value::str("NoSuchName")]
+        [
+            Value::str("no object found by this name"),
+            Value::str("NoSuchName")
+        ]
     );
-    assert!(!e.may_have_reached_server(), "a failed resolve sent no call");
+    assert!(
+        !e.may_have_reached_server(),
+        "a failed resolve sent no call"
+    );
     let p = Pyro3Proxy::new(&url).unwrap().with_passphrase(b"wrong");
     let e = p.call(Call::new("echo", vec![])).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Security, "{e}");

@@ -13,11 +13,11 @@
 //! did; Python invents a fresh uuid4 for every reply that had none, which no client reads.
 
 mod conns;
+#[cfg(feature = "pyro3")]
+mod pyro3;
 mod quiet;
 mod route;
 mod session;
-#[cfg(feature = "pyro3")]
-mod pyro3;
 mod state_wait;
 mod streams;
 

@@ -133,33 +133,39 @@ pub(super) async fn serve(
                 break;
             }
             Err(FrameError::TooLarge { size, max, .. }) => {
-                super::quiet::warn_limited!(shared.warn_limit, "Pyro 3 request of {size} bytes refused (max {max})");
+                super::quiet::warn_limited!(
+                    shared.warn_limit,
+                    "Pyro 3 request of {size} bytes refused (max {max})"
+                );
                 let e = RemoteError::protocol(format!("message too large ({size}, max={max})"));
                 send_error(&mut conn, settings, compress, &e).await;
                 break;
             }
             Err(FrameError::Truncated) | Err(FrameError::Io(_)) => break,
             Err(e) => {
-                super::quiet::warn_limited!(shared.warn_limit, "Pyro 3 protocol error: {e}, closing");
+                super::quiet::warn_limited!(
+                    shared.warn_limit,
+                    "Pyro 3 protocol error: {e}, closing"
+                );
                 let e = RemoteError::protocol("invalid header");
                 send_error(&mut conn, settings, compress, &e).await;
                 break;
             }
         };
         shared.conns.touch(s.entry, true);
-        let decoded = frame::open(
-            &f.header,
-            f.body,
-            settings.max_body,
-            cfg.max_inflate_ratio,
-        )
-        .and_then(|body| request::decode(&body, &read_limits, &cfg.limits));
+        let decoded = frame::open(&f.header, f.body, settings.max_body, cfg.max_inflate_ratio)
+            .and_then(|body| request::decode(&body, &read_limits, &cfg.limits));
         let req = match decoded {
             Ok(r) => r,
             Err(e) => {
                 super::quiet::warn_limited!(shared.warn_limit, "Pyro 3 request refused: {e}");
-                send_error(&mut conn, settings, compress, &RemoteError::protocol(e.message()))
-                    .await;
+                send_error(
+                    &mut conn,
+                    settings,
+                    compress,
+                    &RemoteError::protocol(e.message()),
+                )
+                .await;
                 break;
             }
         };
@@ -242,10 +248,7 @@ async fn call(
     }
     let Some(obj) = shared.object(&object) else {
         tracing::debug!(target: LOG, object = %object, "Pyro 3 call to an unknown object");
-        return (
-            answer(Err(protocol_error("unknown object ID"))),
-            true,
-        );
+        return (answer(Err(protocol_error("unknown object ID"))), true);
     };
     if let Err(e) = route::check(obj.as_ref(), &call) {
         return (answer(Err(e)), false);

@@ -161,7 +161,8 @@ pub fn read_reply(p: &Pickle, limits: &Limits) -> Result<Result<Value, RemoteErr
     if (inst.module, inst.name) != ("Pyro.errors", "PyroExceptionCapsule") {
         return pickle::to_value(p, p.root, limits).map(Ok);
     }
-    let bad = |why: &str| RemoteError::protocol(format!("pickle: a malformed exception capsule: {why}"));
+    let bad =
+        |why: &str| RemoteError::protocol(format!("pickle: a malformed exception capsule: {why}"));
     let Some(state) = inst.state else {
         return Err(bad("no state"));
     };
@@ -173,7 +174,12 @@ pub fn read_reply(p: &Pickle, limits: &Limits) -> Result<Result<Value, RemoteErr
         Node::Unicode(s) => Some(s.as_str()),
         _ => None,
     };
-    let field = |name: &str| entries.iter().find(|(k, _)| key(*k) == Some(name)).map(|e| e.1);
+    let field = |name: &str| {
+        entries
+            .iter()
+            .find(|(k, _)| key(*k) == Some(name))
+            .map(|e| e.1)
+    };
     let exc = field("excObj").ok_or_else(|| bad("no excObj"))?;
     let exc = NamedInstance::at(p, exc).ok_or_else(|| bad("excObj is not an exception"))?;
     let args = exc

@@ -224,7 +224,10 @@ mod tests {
         let h = Pyro3::parse_header(&f[..18], 1 << 21).unwrap();
         assert_eq!(h.flags, flags::COMPRESSED | flags::CHECKSUM);
         let body = Bytes::copy_from_slice(&f[18..]);
-        assert_eq!(open(&h, body.clone(), 2 << 20, 2000).unwrap().len(), 1 << 20);
+        assert_eq!(
+            open(&h, body.clone(), 2 << 20, 2000).unwrap().len(),
+            1 << 20
+        );
         // The same bomb against a small cap is refused, not inflated.
         assert!(open(&h, body, 100_000, 2000).is_err());
     }

@@ -136,7 +136,10 @@ impl Pyro3Proxy {
     pub async fn connect(&self) -> Result<(), RemoteError> {
         let mut guard = self.live.lock().await;
         if guard.is_none() {
-            *guard = Some(self.open(Instant::now() + self.settings.connect_timeout).await?);
+            *guard = Some(
+                self.open(Instant::now() + self.settings.connect_timeout)
+                    .await?,
+            );
         }
         Ok(())
     }
@@ -161,9 +164,8 @@ impl Pyro3Proxy {
                 return Err(denied(head[6]));
             }
             sock.read_exact(&mut head[7..]).await?;
-            let h = Pyro3::parse_header(&head, 1024).map_err(|e| {
-                RemoteError::protocol(format!("{u}: not a Pyro 3 server ({e})"))
-            })?;
+            let h = Pyro3::parse_header(&head, 1024)
+                .map_err(|e| RemoteError::protocol(format!("{u}: not a Pyro 3 server ({e})")))?;
             if h.body_len as usize != auth::CHALLENGE_SIZE {
                 return Err(RemoteError::protocol(format!(
                     "{u}: the challenge is {} bytes, not 16",
@@ -180,9 +182,9 @@ impl Pyro3Proxy {
             frame::encode(&body, false, s.checksum, &mut out);
             sock.write_all(&out).await?;
             let mut answer = [0u8; 7];
-            sock.read_exact(&mut answer).await.map_err(|e| {
-                RemoteError::connection(format!("{u}: no answer to CONNECT: {e}"))
-            })?;
+            sock.read_exact(&mut answer)
+                .await
+                .map_err(|e| RemoteError::connection(format!("{u}: no answer to CONNECT: {e}")))?;
             if &answer != GRANTED {
                 return Err(if &answer[..6] == b"DENIED" {
                     denied(answer[6])
@@ -236,9 +238,9 @@ impl Pyro3Proxy {
             reply_value(&f.header, f.body, s)
         };
         match deadline {
-            Some(d) => tokio::time::timeout_at(d.into(), io).await.map_err(|_| {
-                RemoteError::timeout(format!("call to {} timed out", s.url))
-            })?,
+            Some(d) => tokio::time::timeout_at(d.into(), io)
+                .await
+                .map_err(|_| RemoteError::timeout(format!("call to {} timed out", s.url)))?,
             None => io.await,
         }
     }

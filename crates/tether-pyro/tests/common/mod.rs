@@ -112,7 +112,9 @@ pub fn python2() -> Command {
     let exe = std::env::var_os("TETHER_PYTHON2")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+            let home = std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_default();
             home.join(".pyenv/versions/2.7.18/bin/python2.7")
         });
     let site = std::env::var_os("TETHER_PY2_SITE")

@@ -131,11 +131,9 @@ fn convert(p: &Pickle, id: NodeId, depth: usize, b: &mut Budget) -> Result<Value
                     Node::Str(s) if s.len() == 10 => datetime(s)?,
                     _ => return Err(err("a datetime with a time zone or a bad state")),
                 },
-                (m, n, _, _) => {
-                    return Err(err(format_args!(
-                        "an object of class {m}.{n} is not accepted (Pyro 3 carries plain data only)"
-                    )))
-                }
+                (m, n, _, _) => return Err(err(format_args!(
+                    "an object of class {m}.{n} is not accepted (Pyro 3 carries plain data only)"
+                ))),
             }
         }
     })
@@ -143,9 +141,20 @@ fn convert(p: &Pickle, id: NodeId, depth: usize, b: &mut Budget) -> Result<Value
 
 fn datetime(s: &[u8]) -> Result<Value, RemoteError> {
     let y = u16::from_be_bytes([s[0], s[1]]) as i64;
-    let (mo, d, h, mi, se) = (s[2] as i64, s[3] as i64, s[4] as i64, s[5] as i64, s[6] as i64);
+    let (mo, d, h, mi, se) = (
+        s[2] as i64,
+        s[3] as i64,
+        s[4] as i64,
+        s[5] as i64,
+        s[6] as i64,
+    );
     let us = u32::from_be_bytes([0, s[7], s[8], s[9]]) as i64;
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 59 || us > 999_999
+    if !(1..=12).contains(&mo)
+        || !(1..=31).contains(&d)
+        || h > 23
+        || mi > 59
+        || se > 59
+        || us > 999_999
     {
         return Err(err("a datetime with fields out of range"));
     }

@@ -154,7 +154,10 @@ impl<'a> Machine<'a> {
     fn line(&mut self) -> Result<&'a [u8], RemoteError> {
         let rest = &self.data[self.pos..];
         let Some(i) = rest.iter().position(|&b| b == b'\n') else {
-            return Err(err(self.pos, "truncated: a text argument without its newline"));
+            return Err(err(
+                self.pos,
+                "truncated: a text argument without its newline",
+            ));
         };
         self.pos += i + 1;
         Ok(&rest[..i])
@@ -524,9 +527,7 @@ impl<'a> Machine<'a> {
                 }
                 op::PUT => {
                     let t = self.line_str()?;
-                    let k = t
-                        .parse::<u32>()
-                        .map_err(|_| err(at, "bad PUT argument"))?;
+                    let k = t.parse::<u32>().map_err(|_| err(at, "bad PUT argument"))?;
                     self.memo_put(k)?
                 }
                 op::BINPUT => {
@@ -539,9 +540,7 @@ impl<'a> Machine<'a> {
                 }
                 op::GET => {
                     let t = self.line_str()?;
-                    let k = t
-                        .parse::<u32>()
-                        .map_err(|_| err(at, "bad GET argument"))?;
+                    let k = t.parse::<u32>().map_err(|_| err(at, "bad GET argument"))?;
                     self.memo_get(k)?
                 }
                 op::BINGET => {
@@ -612,7 +611,9 @@ impl<'a> Machine<'a> {
                     let state = self.pop()?;
                     let target = self.top()?;
                     match self.node_mut(target) {
-                        Node::Instance { state: s @ None, .. } => *s = Some(state),
+                        Node::Instance {
+                            state: s @ None, ..
+                        } => *s = Some(state),
                         Node::Instance { .. } => {
                             return Err(err(at, "BUILD twice on one object"));
                         }

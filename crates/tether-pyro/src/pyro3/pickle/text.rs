@@ -86,7 +86,10 @@ mod tests {
     #[test]
     fn python2_string_literals() {
         assert_eq!(unquote_string(b"'abc'").unwrap(), b"abc");
-        assert_eq!(unquote_string(br#"'a\'b\\c\n\x00\xff'"#).unwrap(), b"a'b\\c\n\x00\xff");
+        assert_eq!(
+            unquote_string(br#"'a\'b\\c\n\x00\xff'"#).unwrap(),
+            b"a'b\\c\n\x00\xff"
+        );
         assert_eq!(unquote_string(br#""it's""#).unwrap(), b"it's");
         assert_eq!(unquote_string(br"'\101\7'").unwrap(), b"A\x07");
         assert!(unquote_string(b"abc").is_none());

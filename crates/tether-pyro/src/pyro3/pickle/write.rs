@@ -47,7 +47,8 @@ impl<'a> Writer<'a> {
     /// A Python 2 `str` with these bytes.
     pub fn bytes(&mut self, b: &[u8]) {
         if b.len() < 256 {
-            self.out.extend_from_slice(&[op::SHORT_BINSTRING, b.len() as u8]);
+            self.out
+                .extend_from_slice(&[op::SHORT_BINSTRING, b.len() as u8]);
         } else {
             self.out.push(op::BINSTRING);
             self.out.extend_from_slice(&(b.len() as u32).to_le_bytes());
@@ -106,7 +107,8 @@ impl<'a> Writer<'a> {
             0 => self.out.push(op::EMPTY_TUPLE),
             1..=3 => {
                 self.items(items, depth)?;
-                self.out.push([op::TUPLE1, op::TUPLE2, op::TUPLE3][items.len() - 1]);
+                self.out
+                    .push([op::TUPLE1, op::TUPLE2, op::TUPLE3][items.len() - 1]);
             }
             _ => {
                 self.out.push(op::MARK);
@@ -197,7 +199,11 @@ impl<'a> Writer<'a> {
                 let class = Value::Str(o.class.clone());
                 let fields: Vec<(Option<&str>, &Value, &Value)> =
                     std::iter::once((Some("__class__"), &Value::None, &class))
-                        .chain(o.fields.iter().map(|(k, v)| (Some(k.as_str()), &Value::None, v)))
+                        .chain(
+                            o.fields
+                                .iter()
+                                .map(|(k, v)| (Some(k.as_str()), &Value::None, v)),
+                        )
                         .collect();
                 self.dict(fields.into_iter(), depth)?;
             }
