@@ -179,3 +179,74 @@ fn sigterm_during_start_up_ends_in_a_graceful_shutdown() {
         assert!(out.contains("shutting down"), "{out}");
     }
 }
+
+/// The seed's quick start as it is: `tether run server.xml` (the `tether` command knows the
+/// seed's `server.Service`), the seed's Python 2 `client.py` (Spring Python 1.3 + Pyro 3.16)
+/// loading `client.xml`; then `tether call` on the same PYROLOC URL. Port 7000 is replaced by
+/// a free one.
+#[test]
+fn the_seeds_python2_client_calls_tether_run_server_xml() {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let qs = root.join("examples/quickstart");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = std::env::temp_dir().join(format!("tether-run-seed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in ["server.xml", "client.xml"] {
+        let xml = std::fs::read_to_string(qs.join(f))
+            .unwrap()
+            .replace("7000", &port.to_string());
+        std::fs::write(dir.join(f), xml).unwrap();
+    }
+    let server = Proc(
+        Command::new(env!("CARGO_BIN_EXE_tether"))
+            .args(["run", "server.xml"])
+            .current_dir(&dir)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let start = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(start.elapsed() < Duration::from_secs(30), "tether run did not listen");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let py2 = std::env::var_os("TETHER_PYTHON2")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".pyenv/versions/2.7.18/bin/python2.7")
+        });
+    let site = std::env::var_os("TETHER_PY2_SITE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join(".py2"));
+    assert!(py2.exists(), "no Python 2.7 at {}: run scripts/test.sh", py2.display());
+    let out = Command::new(py2)
+        .arg(qs.join("python/client.py"))
+        .arg("client.xml")
+        .current_dir(&dir)
+        .env("PYTHONPATH", site)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "CLIENT: You got remote data => Hello\n"
+    );
+    let url = format!("PYROLOC://127.0.0.1:{port}/ServiceName");
+    let out = Command::new(env!("CARGO_BIN_EXE_tether"))
+        .args(["call", &url, "get_data", "'Hello'"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "'You got remote data => Hello'",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    drop(server);
+    std::fs::remove_dir_all(dir).ok();
+}

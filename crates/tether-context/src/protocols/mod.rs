@@ -3,12 +3,14 @@
 //! | module | feature | protocol name | class names | URLs |
 //! |---|---|---|---|---|
 //! | `pyro5` | `pyro` (default) | `pyro5` | Spring Python's `PyroServiceExporter`/`PyroProxyFactory`, tether's `tether.pyro.*` | `PYRO:`, `PYRONAME:`, `PYROMETA:`, `PYROLOC://` |
+//! | `pyro3` | `pyro3` (opt-in; on in the `tether` binary) | `pyro3` | Spring Python's `PyroServiceExporter`/`PyroProxyFactory` (replacing Pyro5's reading), tether's `tether.pyro3.*` | `PYROLOC://`, `PYRO://` |
 //! | `pyro4` | `pyro` (default) | `pyro4` | Spring Python's `Pyro4ServiceExporter`/`Pyro4ProxyFactory`, tether's `tether.pyro4.*` | `PYRO:`, `PYRONAME:`, `PYROMETA:` (the Pyro4 wire) |
 //!
 //! | `xmlrpc` | `xmlrpc` (default) | `xmlrpc` | Spring Python's `SSLServer`/`SSLClient`, `tether.xmlrpc.*` | `http://`, `https://` (not claimed: `--protocol xmlrpc`) |
 //! | `hessian` | `hessian` (default) | `hessian` | Spring Python's `HessianProxyFactory`, Spring's `HessianServiceExporter`, `tether.hessian.*` | `http://`, `https://` |
 //!
-//! Pyro4 and Pyro5 exporters on one address share one daemon, which answers both wires.
+//! Pyro 3, Pyro4 and Pyro5 exporters on one address share one daemon, which answers every
+//! wire it was built with (Pyro 3 when the `pyro3` feature is on).
 //!
 //! ## Adding a protocol
 //! 1. Write the wire in its own crate (codec, server, client), depending on `tether-core`
@@ -28,6 +30,8 @@
 
 #[cfg(feature = "hessian")]
 pub mod hessian;
+#[cfg(feature = "pyro3")]
+pub mod pyro3;
 #[cfg(feature = "pyro")]
 pub mod pyro4;
 #[cfg(feature = "pyro")]
@@ -60,5 +64,8 @@ pub fn register_builtin(r: &mut ClassRegistry) {
         r.register_protocol(std::sync::Arc::new(pyro5::Pyro5::default()));
         r.register_protocol(std::sync::Arc::new(pyro4::Pyro4::default()));
     }
+    // After Pyro5: Spring Python's Pyro names and PYROLOC:// URLs become Pyro 3's.
+    #[cfg(feature = "pyro3")]
+    r.register_protocol(std::sync::Arc::new(pyro3::Pyro3::default()));
     let _ = r;
 }

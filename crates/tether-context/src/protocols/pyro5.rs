@@ -1,8 +1,8 @@
 //! The Pyro5 wire ([`tether_pyro::Daemon`] and [`tether_pyro::Proxy`]) behind [`Protocol`].
 //!
 //! Class names: Spring Python's `PyroServiceExporter`/`PyroProxyFactory` (Pyro 3 in Spring
-//! Python) speak the Pyro5 wire until the Pyro 3 wire exists (a protocol registered later for
-//! the same names replaces these), and tether's `tether.pyro.ServiceExporter`/
+//! Python) speak the Pyro5 wire in a build without the `pyro3` feature (with it, `pyro3.rs`
+//! registers them again for Pyro 3), and tether's `tether.pyro.ServiceExporter`/
 //! `tether.pyro.ProxyFactory`. The Pyro4 names are in `pyro4.rs`; both protocols share one
 //! daemon per address ([`Protocol::server_key`] `"pyro"`), which answers both wires.
 //!
@@ -396,6 +396,11 @@ impl Pyro5 {
             let mut tls = tls.clone();
             tls.handshake_timeout = config.handshake_timeout;
             config.tls = Some(tether_tls::ServerTls::new(&tls)?);
+        }
+        // One port for every Pyro: with the feature, every daemon answers Pyro 3 clients.
+        #[cfg(feature = "pyro3")]
+        if config.tls.is_none() {
+            config.pyro3 = Some(super::pyro3::settings(options)?);
         }
         Ok(config)
     }

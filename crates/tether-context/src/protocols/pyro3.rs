@@ -1,0 +1,232 @@
+//! The Pyro 3 wire ([`tether_pyro::pyro3`]) behind [`Protocol`]: what Spring Python 1.3's
+//! `PyroServiceExporter` and `PyroProxyFactory` speak, so the seed's own XML works unchanged
+//! on either side of a Python 2 application.
+//!
+//! With the `pyro3` feature these Spring Python names belong to this protocol (it is
+//! registered after Pyro5 and replaces them), as do `tether.pyro3.ServiceExporter`/
+//! `tether.pyro3.ProxyFactory` and the URLs `PYROLOC://host:port/name` and
+//! `PYRO://host:port/id`:
+//!
+//! - An exporter starts (or joins) the ordinary Pyro daemon of its address ([`Protocol::
+//!   server_key`] `"pyro"`) with Pyro 3 switched on: that one port answers Pyro 3 clients
+//!   (a client silent for half a second is one), and Pyro4 and Pyro5 clients as ever.
+//! - A proxy factory speaks Pyro 3 to `PYROLOC://` and `PYRO://` URLs, and Pyro5 to
+//!   `PYRO:obj@host:port`, `PYRONAME:` and `PYROMETA:` URLs: **to have the Spring names speak
+//!   Pyro5, give them a Pyro5 URL** (or use `tether.pyro.ProxyFactory`). A build without the
+//!   feature keeps the Pyro5 reading of `PYROLOC://` (see `pyro5.rs`).
+//!
+//! Options: the Pyro5 protocol's (limits, `timeout`); plus `identification` on both sides
+//! (Pyro's connection passphrase: the daemon then admits only clients that know it), and on
+//! the exporter `send_tracebacks` (default `False`: Pyro 3 itself sends every caller the
+//! server's full traceback). TLS and `hmac_key` do not exist in Pyro 3 and are refused.
+
+use super::pyro5::{Pyro5, SPRING_PYRO};
+use crate::remoting::{
+    ClassFamily, ClientOptions, ExportServer, LogSite, Protocol, ServerOptions, TransportError,
+    TransportErrorKind,
+};
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tether_core::{BoxFuture, Dispatch, Invoker, Value};
+use tether_pyro::pyro3::{Pyro3Proxy, Pyro3Settings, Pyro3Url};
+
+fn log_tether3(site: LogSite, args: fmt::Arguments<'_>) {
+    match site {
+        LogSite::Exporter => tracing::debug!(target: "tether.pyro3.ServiceExporter", "{args}"),
+        _ => tracing::debug!(target: "tether.pyro3.DaemonHolder", "{args}"),
+    }
+}
+
+/// tether's own Pyro 3 names.
+pub const TETHER_PYRO3: ClassFamily = ClassFamily {
+    exporter: "tether.pyro3.ServiceExporter",
+    proxy: "tether.pyro3.ProxyFactory",
+    word: "Pyro",
+    log: log_tether3,
+};
+
+const FAMILIES: [ClassFamily; 2] = [SPRING_PYRO, TETHER_PYRO3];
+
+const SERVER_OPTIONS: [&str; 2] = ["identification", "send_tracebacks"];
+const CLIENT_OPTIONS: [&str; 1] = ["identification"];
+
+/// The Pyro 3 protocol.
+#[derive(Clone, Debug, Default)]
+pub struct Pyro3 {
+    /// The daemon and the Pyro5 side of the proxies.
+    pub pyro: Pyro5,
+}
+
+fn bad(message: String) -> TransportError {
+    TransportError::new(TransportErrorKind::BadOption, message)
+}
+
+fn flag(k: &str, v: &str) -> Result<bool, TransportError> {
+    match v.trim() {
+        "True" | "true" | "1" => Ok(true),
+        "False" | "false" | "0" => Ok(false),
+        other => Err(bad(format!("{k}: expected True or False, not {other:?}"))),
+    }
+}
+
+/// The Pyro 3 settings of the daemon for these options.
+pub(crate) fn settings(options: &ServerOptions) -> Result<Pyro3Settings, TransportError> {
+    let mut s = Pyro3Settings::default();
+    if let Some(n) = options.limits.max_message_size {
+        s.max_body = n;
+    }
+    for (k, v) in &options.extra {
+        match k.as_str() {
+            "identification" if !v.is_empty() => s.passphrase = Some(v.as_bytes().to_vec()),
+            "identification" => {}
+            "send_tracebacks" => s.send_tracebacks = flag(k, v)?,
+            _ => {}
+        }
+    }
+    Ok(s)
+}
+
+/// An exporter's server: the Pyro daemon, naming its objects with Pyro 3 URLs.
+struct Pyro3Server(Arc<dyn ExportServer>);
+
+impl ExportServer for Pyro3Server {
+    fn local_addr(&self) -> SocketAddr {
+        self.0.local_addr()
+    }
+
+    fn register(&self, name: &str, target: Arc<dyn Dispatch>) -> Result<String, TransportError> {
+        let pyro5 = self.0.register(name, target)?;
+        // PYRO:name@host:port -> PYROLOC://host:port/name
+        Ok(match pyro5.rsplit_once('@') {
+            Some((_, location)) => format!("PYROLOC://{location}/{name}"),
+            None => pyro5,
+        })
+    }
+
+    fn unregister(&self, name: &str) {
+        self.0.unregister(name)
+    }
+
+    fn shutdown(&self) -> BoxFuture<'static, ()> {
+        self.0.shutdown()
+    }
+}
+
+/// `PYROLOC://host:port/name` as the Pyro5 URL of the same object on the same daemon.
+fn as_pyro5_url(url: &str) -> String {
+    match Pyro3Url::parse(url) {
+        Ok(u) => format!("PYRO:{}@{}:{}", u.object, u.host, u.port),
+        Err(_) => url.to_string(),
+    }
+}
+
+impl Protocol for Pyro3 {
+    fn name(&self) -> &'static str {
+        "pyro3"
+    }
+
+    fn server_key(&self) -> &'static str {
+        "pyro"
+    }
+
+    fn server_option_names(&self) -> &[&'static str] {
+        &SERVER_OPTIONS
+    }
+
+    fn client_option_names(&self) -> &[&'static str] {
+        &CLIENT_OPTIONS
+    }
+
+    fn families(&self) -> &[ClassFamily] {
+        &FAMILIES
+    }
+
+    fn url_prefixes(&self) -> &[&'static str] {
+        &["PYROLOC://", "PYRO://"]
+    }
+
+    fn claims(&self, url: &str) -> bool {
+        Pyro3Url::claims(url)
+    }
+
+    fn bind(
+        &self,
+        host: &str,
+        addr: SocketAddr,
+        options: &ServerOptions,
+    ) -> Result<Arc<dyn ExportServer>, TransportError> {
+        if options.tls.is_some() || options.hmac_key.is_some() {
+            return Err(TransportError::new(
+                TransportErrorKind::Unsupported,
+                "Pyro 3 has no TLS and no message signing: use the Pyro5 names (tether.pyro.*) for those",
+            ));
+        }
+        Ok(Arc::new(Pyro3Server(self.pyro.bind(host, addr, options)?)))
+    }
+
+    fn bind_unix(
+        &self,
+        _path: &std::path::Path,
+        _options: &ServerOptions,
+    ) -> Result<Arc<dyn ExportServer>, TransportError> {
+        Err(TransportError::new(
+            TransportErrorKind::Unsupported,
+            "Pyro 3 runs over TCP only",
+        ))
+    }
+
+    fn repr(&self, value: &Value, _options: &ClientOptions) -> String {
+        tether_core::python::repr_with(value, tether_core::python::BytesForm::Bytes)
+    }
+
+    fn publish(
+        &self,
+        directory: &str,
+        name: &str,
+        url: &str,
+        metadata: &[String],
+        options: &ClientOptions,
+    ) -> Result<(), TransportError> {
+        // Pyro 3's own name server is not built; the daemon answers Pyro5 too, so its Pyro5
+        // URL goes to a Pyro5 name server.
+        self.pyro
+            .publish(directory, name, &as_pyro5_url(url), metadata, options)
+    }
+
+    fn unpublish(
+        &self,
+        directory: &str,
+        name: &str,
+        options: &ClientOptions,
+    ) -> Result<(), TransportError> {
+        self.pyro.unpublish(directory, name, options)
+    }
+
+    fn proxy(
+        &self,
+        url: &str,
+        options: &ClientOptions,
+    ) -> Result<Arc<dyn Invoker>, TransportError> {
+        if !Pyro3Url::claims(url) {
+            return self.pyro.proxy(url, options);
+        }
+        if options.tls.is_some() || options.hmac_key.is_some() {
+            return Err(TransportError::new(
+                TransportErrorKind::Unsupported,
+                "Pyro 3 has no TLS and no message signing",
+            ));
+        }
+        let mut p = Pyro3Proxy::new(url)
+            .map_err(|e| TransportError::new(TransportErrorKind::BadUrl, e.message()))?;
+        if let Some(t) = options.timeout {
+            p = p.with_timeout(t);
+        }
+        for (k, v) in &options.extra {
+            if k == "identification" && !v.is_empty() {
+                p = p.with_passphrase(v.as_bytes());
+            }
+        }
+        Ok(Arc::new(p))
+    }
+}
