@@ -101,6 +101,28 @@ print("Pyro5", Pyro5.__version__, "Pyro4", Pyro4.__version__, "serpent", serpent
       "msgpack", version("msgpack"), "python-hessian", version("python-hessian"))'
 echo "Python peers: $("$TETHER_PYTHON" -c "$PEER_VERSIONS"); Java: $(java -version 2>&1 | head -1)"
 
+# --- 2b. The seed's own stack: Python 2.7 (the image's pyenv 2.7.18; Debian has no Python 2)
+# with pyro==3.16 and springpython==1.3.0.RC1, installed into <repo>/.py2 (pip --target; the
+# Pyro 3 tests put it on PYTHONPATH). The real binary is used, not pyenv's shim, so the pid a
+# test starts is the interpreter's own.
+PY2="${TETHER_PYTHON2:-}"
+if [ -z "$PY2" ]; then
+    for c in "${PYENV_ROOT:-$HOME/.pyenv}/versions/2.7.18/bin/python2.7" \
+             "$(PYENV_VERSION=2.7.18 pyenv which python2.7 2>/dev/null || true)"; do
+        if [ -n "$c" ] && [ -x "$c" ]; then PY2="$c"; break; fi
+    done
+fi
+[ -n "$PY2" ] && [ -x "$PY2" ] || fail "Python 2.7.18 (pyenv) not found: set TETHER_PYTHON2 to a python2.7"
+PY2_SITE="$ROOT/.py2"
+if [ ! -d "$PY2_SITE/Pyro" ] || [ ! -d "$PY2_SITE/springpython" ]; then
+    step "python2.7 -m pip install --target .py2 pyro==3.16 springpython==1.3.0.RC1"
+    "$PY2" -m pip install -q --disable-pip-version-check --no-warn-script-location \
+        --target "$PY2_SITE" pyro==3.16 springpython==1.3.0.RC1 2>&1 | grep -v DEPRECATION || true
+    [ -d "$PY2_SITE/Pyro" ] && [ -d "$PY2_SITE/springpython" ] || fail "pip install Pyro 3 / Spring Python 1.3 for Python 2.7"
+fi
+export TETHER_PYTHON2="$PY2" TETHER_PY2_SITE="$PY2_SITE"
+echo "Python 2 peers: $(PYTHONPATH="$PY2_SITE" "$PY2" -c 'import sys, Pyro.constants; print "Python %s, Pyro %s, Spring Python 1.3.0.RC1" % (sys.version.split()[0], Pyro.constants.VERSION)' 2>&1)"
+
 [ "$PEERS_ONLY" -eq 1 ] && exit 0
 
 # --- 3. Rust: format, lints, tests ---------------------------------------------------------------

@@ -81,12 +81,17 @@ impl ClientConnection {
         self.io.flush().await
     }
 
-    /// Reads more bytes into the buffer; `Ok(0)` at the end of the stream.
-    async fn fill(&mut self) -> std::io::Result<usize> {
+    /// Reads more bytes into the buffer; `Ok(0)` at the end of the stream. A socket or TLS
+    /// error (a refused client certificate shows up here under TLS 1.3) is a connection error.
+    async fn fill(&mut self) -> Result<usize, RemoteError> {
         if self.buf.capacity() - self.buf.len() < 4096 {
             self.buf.reserve(8 * 1024);
         }
-        let n = self.io.read_buf(&mut self.buf).await?;
+        let n = self
+            .io
+            .read_buf(&mut self.buf)
+            .await
+            .map_err(|e| RemoteError::connection(e.to_string()).with_source(e))?;
         self.read_since_send += n;
         Ok(n)
     }

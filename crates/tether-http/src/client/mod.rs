@@ -312,7 +312,7 @@ async fn exchange(
             e.kind(),
             std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset
         );
-        return Err((sent, RemoteError::from(e)));
+        return Err((sent, RemoteError::connection(e.to_string()).with_source(e)));
     }
     conn.read_reply(max_body).await.map_err(|e| {
         // Nothing at all came back on a connection that then closed: the server dropped it
