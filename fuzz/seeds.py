@@ -116,3 +116,21 @@ for f in glob.glob(os.path.join(root, "crates/tether-context/tests/fixtures/*.xm
     d = os.path.join(out, "xml_context")
     os.makedirs(d, exist_ok=True)
     shutil.copy(f, os.path.join(d, os.path.basename(f)))
+
+# Pyro 3: the frames captured from Pyro 3.16 on Python 2 (crates/tether-pyro/tests/golden/
+# pyro3), whole and as bare bodies, plus protocol 0-2 pickles of plain values.
+import pickle
+for f in glob.glob(os.path.join(root, "crates/tether-pyro/tests/golden/pyro3/*.txt")):
+    base = os.path.basename(f)[:-4]
+    for n, line in enumerate(open(f)):
+        label, direction, data = line.split()
+        raw = bytes.fromhex(data)
+        write("pyro3_pickle", "%s-%d-%s" % (base, n, direction), raw)
+        if raw.startswith(b"PYRO") and len(raw) > 18:
+            write("pyro3_pickle", "%s-%d-body" % (base, n), raw[18:])
+for proto in (0, 1, 2):
+    for i, v in enumerate(values[:15]):
+        try:
+            write("pyro3_pickle", "p%d-%d" % (proto, i), pickle.dumps(v, proto))
+        except Exception:
+            pass

@@ -4,7 +4,7 @@
 # project's XML contexts).
 #   scripts/fuzz.sh                 10,000,000 executions per target (the README's figures)
 #   scripts/fuzz.sh --runs N        N executions per target (scripts/test.sh runs a short one)
-# Targets: pyro5_frame pyro4_frame serpent json msgpack hessian xmlrpc xml_context (fuzz/fuzz_targets/).
+# Targets: pyro5_frame pyro4_frame serpent json msgpack hessian xmlrpc xml_context pyro3_pickle (fuzz/fuzz_targets/).
 # A crash stops the run with the input under fuzz/artifacts/TARGET/: make it a regression test in the decoder's
 # crate, then fix. New decoders add their target in fuzz/ and to TARGETS below.
 set -euo pipefail
@@ -17,7 +17,7 @@ case "${1:-}" in
     "") ;;
     *) echo "usage: scripts/fuzz.sh [--runs N]" >&2; exit 2 ;;
 esac
-TARGETS=(pyro5_frame pyro4_frame serpent json msgpack hessian xmlrpc xml_context)
+TARGETS=(pyro5_frame pyro4_frame serpent json msgpack hessian xmlrpc xml_context pyro3_pickle)
 
 rustup toolchain list | grep -q '^nightly' || {
     echo "fuzz.sh: the nightly toolchain is needed (rustup toolchain install nightly)" >&2; exit 1; }
