@@ -17,6 +17,7 @@
 mod drive;
 mod hessian_rows;
 mod orchestrate;
+mod pyro3_rows;
 mod raw;
 mod tarpc_echo;
 mod tether_rows;
@@ -148,6 +149,7 @@ fn serve(kind: &str) -> Result<(), BoxErr> {
         "tether" => runtime()?.block_on(tether_rows::serve(announce, false)),
         "tether-tls" => runtime()?.block_on(tether_rows::serve(announce, true)),
         "hessian" => runtime()?.block_on(hessian_rows::serve(announce)),
+        "pyro3" => runtime()?.block_on(pyro3_rows::serve(announce)),
         "xmlrpc" | "xmlrpc-tls" | "xmlrpc-mtls" => {
             runtime()?.block_on(xmlrpc_rows::serve(announce, xmlrpc_rows::Link::of(kind)))
         }
@@ -187,6 +189,10 @@ fn client(
                 async move { xmlrpc_rows::XmlRpcClient::connect(&a, link) }
             }))?
         }
+        "pyro3" => client_runtime()?.block_on(drive::run_async(&opts, || {
+            let a = a.clone();
+            async move { pyro3_rows::Pyro3Client::connect(&a) }
+        }))?,
         "hessian" => client_runtime()?.block_on(drive::run_async(&opts, || {
             let a = a.clone();
             async move { hessian_rows::HessianClient::connect(&a) }

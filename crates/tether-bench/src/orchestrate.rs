@@ -57,6 +57,8 @@ enum Side {
     PyHessian,
     /// Python's standard XML-RPC server or client, over the given link.
     PyXmlRpc(&'static str),
+    /// The seed's stack: Pyro 3.16 on Python 2.7.
+    Py2Pyro3,
 }
 
 struct System {
@@ -320,6 +322,33 @@ const SYSTEMS: &[System] = &[
         serializer: None,
         hessian: true,
     },
+    System {
+        key: "pyro3-py2-py2",
+        label: "Pyro 3: the seed's Python 2 client → the seed's Python 2 server",
+        server: Side::Py2Pyro3,
+        client: Side::Py2Pyro3,
+        tls: false,
+        serializer: None,
+        hessian: true,
+    },
+    System {
+        key: "pyro3-py2-tether",
+        label: "Pyro 3: the seed's Python 2 client → tether daemon",
+        server: Side::Rust("pyro3"),
+        client: Side::Py2Pyro3,
+        tls: false,
+        serializer: None,
+        hessian: true,
+    },
+    System {
+        key: "pyro3-tether-tether",
+        label: "Pyro 3: tether proxy → tether daemon",
+        server: Side::Rust("pyro3"),
+        client: Side::Rust("pyro3"),
+        tls: false,
+        serializer: None,
+        hessian: true,
+    },
 ];
 
 /// Java's flags for Caucho's Hessian on Java 17 (its serializers reflect into java.base).
@@ -362,6 +391,8 @@ struct Env {
     exe: PathBuf,
     python: Option<PathBuf>,
     script: PathBuf,
+    /// Python 2.7 and the folder with Pyro 3 (the Pyro 3 rows).
+    python2: Option<(PathBuf, PathBuf)>,
     taskset: bool,
     secs: f64,
     warmup: f64,
@@ -412,6 +443,21 @@ fn command(env: &Env, cpu: &str, side: Side, tls: bool) -> Result<Command, Strin
             ),
             None => return Err("no Python peer (run scripts/test.sh to install .venv)".into()),
         },
+        Side::Py2Pyro3 => match &env.python2 {
+            Some((py, _)) => (
+                py.clone(),
+                vec![env
+                    .script
+                    .with_file_name("pyro3_peer.py")
+                    .display()
+                    .to_string()],
+            ),
+            None => {
+                return Err(
+                    "no Python 2.7 with Pyro 3 (run scripts/test.sh; or set TETHER_PYTHON2)".into(),
+                )
+            }
+        },
         Side::Java => {
             let cp = env
                 .java_cp
@@ -436,6 +482,9 @@ fn command(env: &Env, cpu: &str, side: Side, tls: bool) -> Result<Command, Strin
     c.args(args);
     if let Side::Python(Peer::Pyro4) = side {
         c.env("PEER_PYRO", "4");
+    }
+    if let (Side::Py2Pyro3, Some((_, site))) = (side, &env.python2) {
+        c.env("PYTHONPATH", site);
     }
     if side == Side::PyXmlRpc("xmlrpc-mtls") {
         c.env("PEER_MTLS", "1");
@@ -528,6 +577,10 @@ fn run_client(
             c.args(["client", &url, w.name(), &secs, &warmup]);
             c.args([env.conns.to_string(), serializer]);
         }
+        Side::Py2Pyro3 => {
+            let url = format!("PYROLOC://127.0.0.1:{port}/ServiceName");
+            c.args(["client", &url, w.name(), &secs, &warmup]);
+        }
         Side::PyHessian => {
             let url = format!("http://127.0.0.1:{port}/test");
             c.args(["client", &url, w.name(), &secs, &warmup]);
@@ -595,6 +648,21 @@ fn find_python() -> Option<PathBuf> {
     p.exists().then_some(p)
 }
 
+/// `$TETHER_PYTHON2` (else pyenv's 2.7.18) and `$TETHER_PY2_SITE` (else `<root>/.py2`), if
+/// both exist.
+fn find_python2() -> Option<(PathBuf, PathBuf)> {
+    let exe = std::env::var_os("TETHER_PYTHON2")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".pyenv/versions/2.7.18/bin/python2.7")
+        });
+    let site = std::env::var_os("TETHER_PY2_SITE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.py2"));
+    (exe.exists() && site.join("Pyro").exists()).then_some((exe, site))
+}
+
 fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -621,6 +689,7 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
         exe: std::env::current_exe()?,
         python: find_python(),
         script: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/pyro_peer.py"),
+        python2: find_python2(),
         taskset: Command::new("taskset")
             .arg("-c")
             .arg("0")
@@ -736,6 +805,7 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
     print_python_targets(&modes, &results);
     print_hessian_targets(&modes, &results);
     print_xmlrpc_targets(&modes, &results);
+    print_pyro3_ratios(&modes, &results);
     if let Some(dir) = &env.pki {
         let _ = std::fs::remove_dir_all(dir);
     }
@@ -989,6 +1059,37 @@ fn print_hessian_targets(modes: &[Mode], res: &HashMap<Key, Result<Measurement, 
                     mode.name(),
                     x / y
                 ),
+                _ => println!("- n/a  {} {what}: not measured", mode.name()),
+            }
+        }
+    }
+}
+
+/// The Pyro 3 rows: the seed's Python 2 client against tether vs against its own server.
+fn print_pyro3_ratios(modes: &[Mode], res: &HashMap<Key, Result<Measurement, String>>) {
+    if !res.keys().any(|k| k.1.starts_with("pyro3")) {
+        return;
+    }
+    println!();
+    println!("## Pyro 3 (the seed's stack, sequential get_data calls/s)");
+    println!();
+    for &mode in modes {
+        let get = |k: &str| rate(res.get(&(mode, key_static(k), Workload::Seq)));
+        let base = get("pyro3-py2-py2");
+        for (k, what) in [
+            (
+                "pyro3-py2-tether",
+                "the seed's Python 2 client → tether vs → the seed's server",
+            ),
+            (
+                "pyro3-tether-tether",
+                "tether ↔ tether vs the seed's client ↔ server",
+            ),
+        ] {
+            match (get(k), base) {
+                (Some(x), Some(y)) if y > 0.0 => {
+                    println!("- {} {what}: {:.2}×", mode.name(), x / y)
+                }
                 _ => println!("- n/a  {} {what}: not measured", mode.name()),
             }
         }

@@ -211,7 +211,10 @@ fn the_seeds_python2_client_calls_tether_run_server_xml() {
     );
     let start = std::time::Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(start.elapsed() < Duration::from_secs(30), "tether run did not listen");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "tether run did not listen"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let py2 = std::env::var_os("TETHER_PYTHON2")
@@ -223,7 +226,11 @@ fn the_seeds_python2_client_calls_tether_run_server_xml() {
     let site = std::env::var_os("TETHER_PY2_SITE")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| root.join(".py2"));
-    assert!(py2.exists(), "no Python 2.7 at {}: run scripts/test.sh", py2.display());
+    assert!(
+        py2.exists(),
+        "no Python 2.7 at {}: run scripts/test.sh",
+        py2.display()
+    );
     let out = Command::new(py2)
         .arg(qs.join("python/client.py"))
         .arg("client.xml")
@@ -231,7 +238,11 @@ fn the_seeds_python2_client_calls_tether_run_server_xml() {
         .env("PYTHONPATH", site)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "CLIENT: You got remote data => Hello\n"

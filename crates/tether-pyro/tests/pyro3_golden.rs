@@ -148,7 +148,7 @@ fn check_capture(file: &str, compressed: bool) {
     assert_eq!(resolve.object, DAEMON_GUID);
     assert_eq!(resolve.call.method, "ResolvePYROLOC");
     assert_eq!(resolve.call.args, [Value::str("echo")]);
-    let guid = match reply(&of("get_data", false)[1]) {
+    let guid = match reply(of("get_data", false)[1]) {
         Ok(Value::Str(g)) => g,
         other => panic!("{other:?}"),
     };
@@ -159,7 +159,7 @@ fn check_capture(file: &str, compressed: bool) {
     );
     assert_eq!(call.call.args, [Value::str("Hello")]);
     assert_eq!(
-        reply(&of("get_data", false)[2]).unwrap(),
+        reply(of("get_data", false)[2]).unwrap(),
         Value::str("You got remote data => Hello")
     );
     let kw = request::decode(&of("kwargs", true)[0].body, &limits, &lim).unwrap();
@@ -167,8 +167,8 @@ fn check_capture(file: &str, compressed: bool) {
     assert_eq!(kw.call.kwargs, [("param".to_string(), Value::str("kw"))]);
     let v = request::decode(&of("values", true)[0].body, &limits, &lim).unwrap();
     assert!(same(&v.call.args[0], &values()), "{:?}", v.call.args[0]);
-    assert!(same(&reply(&of("values", false)[0]).unwrap(), &values()));
-    let e = reply(&of("error", false)[0]).unwrap_err();
+    assert!(same(&reply(of("values", false)[0]).unwrap(), &values()));
+    let e = reply(of("error", false)[0]).unwrap_err();
     assert_eq!(e.class(), Some("builtins.ValueError"));
     assert_eq!(
         e.args(),
@@ -177,7 +177,7 @@ fn check_capture(file: &str, compressed: bool) {
         )]
     );
     assert!(e.remote_traceback().unwrap().contains("raise ValueError"));
-    let e = reply(&of("unknown-method", false)[0]).unwrap_err();
+    let e = reply(of("unknown-method", false)[0]).unwrap_err();
     assert_eq!(e.class(), Some("builtins.AttributeError"));
     let e = reply(of("unknown-name", false).last().unwrap()).unwrap_err();
     assert_eq!(e.class(), Some("Pyro.errors.NamingError"));

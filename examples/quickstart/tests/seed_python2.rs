@@ -70,7 +70,10 @@ fn workdir(name: &str, port: u16) -> PathBuf {
 
 async fn wait_for_port(port: u16) {
     timeout(LIMIT, async {
-        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     })
@@ -80,9 +83,15 @@ async fn wait_for_port(port: u16) {
 
 async fn stop(mut child: tokio::process::Child) {
     if let Some(pid) = child.id() {
-        let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status().await;
+        let _ = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .await;
     }
-    if timeout(Duration::from_secs(10), child.wait()).await.is_err() {
+    if timeout(Duration::from_secs(10), child.wait())
+        .await
+        .is_err()
+    {
         let _ = child.kill().await;
     }
 }
@@ -111,7 +120,11 @@ async fn seeds_python2_client_calls_tether_run_server_xml() {
     .await
     .unwrap()
     .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "CLIENT: You got remote data => Hello\n"
@@ -142,7 +155,11 @@ async fn tether_client_calls_the_seeds_python2_server() {
     .await
     .unwrap()
     .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "CLIENT: You got remote data => Hello\n"

@@ -114,7 +114,7 @@ async fn serve(
         // Large byte strings in calls are received straight into their own buffers.
         conn.set_detach_large_bytes(Some(crate::serializer::SPLICE_THRESHOLD));
         let first = conn.read_message(None, Some(cfg.frame_timeout)).await;
-        Ok::<_, std::io::Error>(Opening::Spoke(conn, first))
+        Ok::<_, std::io::Error>(Opening::Spoke(Box::new(conn), first))
     };
     let first = tokio::select! {
         _ = stopping.reached() => return,
@@ -156,7 +156,7 @@ async fn serve(
             .await;
             return;
         }
-        Ok(Ok(Opening::Spoke(conn, first))) => (conn, first),
+        Ok(Ok(Opening::Spoke(conn, first))) => (*conn, first),
     };
     let msg = match msg {
         Ok(Some(m)) => m,
@@ -264,7 +264,7 @@ async fn serve(
 enum Opening {
     Silent(Socket),
     Spoke(
-        WireConnection,
+        Box<WireConnection>,
         Result<Option<crate::message::Message>, FrameError>,
     ),
 }

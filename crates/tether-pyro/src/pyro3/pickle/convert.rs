@@ -131,9 +131,11 @@ fn convert(p: &Pickle, id: NodeId, depth: usize, b: &mut Budget) -> Result<Value
                     Node::Str(s) if s.len() == 10 => datetime(s)?,
                     _ => return Err(err("a datetime with a time zone or a bad state")),
                 },
-                (m, n, _, _) => return Err(err(format_args!(
+                (m, n, _, _) => {
+                    return Err(err(format_args!(
                     "an object of class {m}.{n} is not accepted (Pyro 3 carries plain data only)"
-                ))),
+                )))
+                }
             }
         }
     })

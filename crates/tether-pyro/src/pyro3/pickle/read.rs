@@ -267,7 +267,7 @@ impl<'a> Machine<'a> {
     }
 
     fn set_items(&mut self, dict: NodeId, items: Vec<NodeId>) -> Result<(), RemoteError> {
-        if items.len() % 2 != 0 {
+        if !items.len().is_multiple_of(2) {
             return Err(err(self.pos, "SETITEMS with an odd number of items"));
         }
         let pos = self.pos;
