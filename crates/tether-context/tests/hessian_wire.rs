@@ -77,6 +77,15 @@ async fn one_service_over_pyro5_and_hessian_from_one_context() {
             .unwrap();
         assert_eq!(got, "You got remote data => Hello", "{id}");
     }
+    // With the `pyro3` feature the Spring exporter names its object with a Pyro 3 URL
+    // (PYROLOC://host:port/name); the same daemon answers Pyro5 at PYRO:name@host:port.
+    let pyro_uri = match pyro_uri.strip_prefix("PYROLOC://") {
+        Some(rest) => {
+            let (loc, name) = rest.split_once('/').unwrap();
+            format!("PYRO:{name}@{loc}")
+        }
+        None => pyro_uri,
+    };
     let code = "import sys\nfrom pyhessian.client import HessianProxy\nimport Pyro5.api\nprint(HessianProxy(sys.argv[1]).getData('py'))\nprint(Pyro5.api.Proxy(sys.argv[2]).getData('py'))\n";
     let out = tokio::process::Command::new(python())
         .args(["-c", code, &hessian_url, &pyro_uri])

@@ -1,0 +1,446 @@
+//! etcd v3 through its JSON gateway (`/v3/...` over HTTP, what every etcd 3.4+ serves on its
+//! client port): leases, puts, range reads and a watch. No gRPC stack and no code generation
+//! (`protoc`) are needed for the handful of calls discovery makes; keys and values travel
+//! base64-encoded in JSON, as the gateway wants.
+//!
+//! - [`Registration`]: an exporter's URL at `<prefix><name>/<id>` under a lease of `ttl`,
+//!   kept alive every `ttl / 3`; [`Registration::close`] deletes it and revokes the lease.
+//!   If the process dies, the lease expires and the key goes with it.
+//! - [`Watch`]: a [`Discovery`] over every value under a prefix: a range read, then a watch
+//!   from the next revision; on a broken watch it reads and watches again (bounded back-off).
+
+use super::Discovery;
+use base64::Engine as _;
+use serde_json::{json, Value as Json};
+use std::sync::Arc;
+use std::time::Duration;
+use tether_core::RemoteError;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+
+const LOG: &str = "tether::cluster::etcd";
+/// Most bytes of one gateway reply (a range over many keys included).
+const MAX_REPLY: usize = 16 << 20;
+
+fn b64(s: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(s.as_bytes())
+}
+
+fn unb64(v: &Json) -> Option<String> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(v.as_str()?)
+        .ok()?;
+    String::from_utf8(bytes).ok()
+}
+
+/// The key just past every key with this prefix (etcd's `range_end` for a prefix).
+fn prefix_end(prefix: &str) -> String {
+    let mut b = prefix.as_bytes().to_vec();
+    while let Some(last) = b.pop() {
+        if last < 0xff {
+            b.push(last + 1);
+            return String::from_utf8_lossy(&b).into_owned();
+        }
+    }
+    "\0".into()
+}
+
+/// An etcd endpoint (`http://host:port` or `host:port`).
+#[derive(Clone, Debug)]
+pub struct EtcdClient {
+    host: String,
+    port: u16,
+    timeout: Duration,
+}
+
+fn err(what: impl std::fmt::Display) -> RemoteError {
+    RemoteError::connection(format!("etcd: {what}"))
+}
+
+impl EtcdClient {
+    /// Parses `http://host:port`, `host:port` or `etcd://host:port`; does no I/O.
+    pub fn new(endpoint: &str) -> Result<EtcdClient, RemoteError> {
+        let e = endpoint.trim();
+        let rest = e
+            .strip_prefix("http://")
+            .or_else(|| e.strip_prefix("etcd://"))
+            .unwrap_or(e);
+        let rest = rest.split('/').next().unwrap_or("");
+        let (host, port) = match rest.rsplit_once(':') {
+            Some((h, p)) => (
+                h.trim_matches(['[', ']']).to_string(),
+                p.parse()
+                    .map_err(|_| RemoteError::config(format!("etcd endpoint {e:?}: bad port")))?,
+            ),
+            None => (rest.to_string(), 2379),
+        };
+        if host.is_empty() {
+            return Err(RemoteError::config(format!("etcd endpoint {e:?}: no host")));
+        }
+        Ok(EtcdClient {
+            host,
+            port,
+            timeout: Duration::from_secs(5),
+        })
+    }
+
+    async fn open(&self, path: &str, body: &Json) -> Result<BufReader<TcpStream>, RemoteError> {
+        let mut s = TcpStream::connect((self.host.as_str(), self.port))
+            .await
+            .map_err(|e| {
+                err(format!(
+                    "cannot connect to {}:{}: {e}",
+                    self.host, self.port
+                ))
+            })?;
+        s.set_nodelay(true).ok();
+        let body = body.to_string();
+        let req = format!(
+            "POST {path} HTTP/1.1\r\nHost: {}:{}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.host,
+            self.port,
+            body.len()
+        );
+        s.write_all(req.as_bytes()).await.map_err(err)?;
+        let mut r = BufReader::new(s);
+        let mut status = String::new();
+        r.read_line(&mut status).await.map_err(err)?;
+        if !status.starts_with("HTTP/1.1 200") && !status.starts_with("HTTP/1.0 200") {
+            let mut rest = Vec::new();
+            let _ = (&mut r).take(2048).read_to_end(&mut rest).await;
+            return Err(err(format!(
+                "{path}: {} {}",
+                status.trim(),
+                String::from_utf8_lossy(&rest).trim()
+            )));
+        }
+        // Headers (the body is chunked or ends with the connection: read by the caller).
+        let mut chunked = false;
+        loop {
+            let mut line = String::new();
+            if r.read_line(&mut line).await.map_err(err)? == 0 || line == "\r\n" {
+                break;
+            }
+            if line.to_ascii_lowercase().starts_with("transfer-encoding:")
+                && line.to_ascii_lowercase().contains("chunked")
+            {
+                chunked = true;
+            }
+            if line.len() > 8192 {
+                return Err(err("a header line is too long"));
+            }
+        }
+        if !chunked {
+            // Content-Length or close-framed: both read to the end below.
+        }
+        Ok(r)
+    }
+
+    /// One request with one JSON reply.
+    async fn call(&self, path: &str, body: Json) -> Result<Json, RemoteError> {
+        let work = async {
+            let mut r = self.open(path, &body).await?;
+            let mut messages = read_messages(&mut r, 1).await?;
+            messages
+                .pop()
+                .ok_or_else(|| err(format!("{path}: an empty reply")))
+        };
+        tokio::time::timeout(self.timeout, work)
+            .await
+            .map_err(|_| RemoteError::timeout(format!("etcd {path}: no reply in time")))?
+    }
+
+    /// Grants a lease of `ttl` seconds; returns its id.
+    pub async fn grant(&self, ttl: u64) -> Result<String, RemoteError> {
+        let r = self.call("/v3/lease/grant", json!({ "TTL": ttl })).await?;
+        r["ID"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| err(format!("lease grant answered {r}")))
+    }
+
+    /// Refreshes a lease; false when it has expired.
+    pub async fn keep_alive(&self, lease: &str) -> Result<bool, RemoteError> {
+        let r = self
+            .call("/v3/lease/keepalive", json!({ "ID": lease }))
+            .await?;
+        let ttl = r["result"]["TTL"]
+            .as_str()
+            .and_then(|t| t.parse::<i64>().ok())
+            .unwrap_or(0);
+        Ok(ttl > 0)
+    }
+
+    /// Revokes a lease (its keys go with it).
+    pub async fn revoke(&self, lease: &str) -> Result<(), RemoteError> {
+        self.call("/v3/lease/revoke", json!({ "ID": lease }))
+            .await?;
+        Ok(())
+    }
+
+    /// Puts `key = value`, under `lease` if given.
+    pub async fn put(
+        &self,
+        key: &str,
+        value: &str,
+        lease: Option<&str>,
+    ) -> Result<(), RemoteError> {
+        let mut body = json!({ "key": b64(key), "value": b64(value) });
+        if let Some(l) = lease {
+            body["lease"] = json!(l);
+        }
+        self.call("/v3/kv/put", body).await?;
+        Ok(())
+    }
+
+    /// Deletes `key`.
+    pub async fn delete(&self, key: &str) -> Result<(), RemoteError> {
+        self.call("/v3/kv/deleterange", json!({ "key": b64(key) }))
+            .await?;
+        Ok(())
+    }
+
+    /// Every `(key, value)` under `prefix`, and the store's revision.
+    pub async fn list(&self, prefix: &str) -> Result<(Vec<(String, String)>, i64), RemoteError> {
+        let r = self
+            .call(
+                "/v3/kv/range",
+                json!({ "key": b64(prefix), "range_end": b64(&prefix_end(prefix)) }),
+            )
+            .await?;
+        let rev = r["header"]["revision"]
+            .as_str()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let kvs = r["kvs"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|kv| Some((unb64(&kv["key"])?, unb64(&kv["value"])?)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok((kvs, rev))
+    }
+}
+
+/// Reads newline-separated JSON messages of a (chunked or plain) body: at most `max`, or
+/// until the end of the stream.
+async fn read_messages(r: &mut BufReader<TcpStream>, max: usize) -> Result<Vec<Json>, RemoteError> {
+    let mut out = Vec::new();
+    let mut pending = Vec::new();
+    let mut total = 0usize;
+    while out.len() < max {
+        let mut line = Vec::new();
+        let n = r.read_until(b'\n', &mut line).await.map_err(err)?;
+        if n == 0 {
+            break;
+        }
+        total += n;
+        if total > MAX_REPLY {
+            return Err(err("a reply over 16 MiB"));
+        }
+        let text = String::from_utf8_lossy(&line);
+        let t = text.trim();
+        // Chunk-size lines are hex numbers; JSON starts with '{'.
+        if t.is_empty() || t.bytes().all(|b| b.is_ascii_hexdigit()) {
+            continue;
+        }
+        pending.extend_from_slice(t.as_bytes());
+        match serde_json::from_slice::<Json>(&pending) {
+            Ok(v) => {
+                pending.clear();
+                if let Some(e) = v.get("error") {
+                    return Err(err(format!("gateway error: {e}")));
+                }
+                out.push(v);
+            }
+            Err(e) if e.is_eof() => continue,
+            Err(e) => return Err(err(format!("bad JSON from the gateway: {e}"))),
+        }
+    }
+    Ok(out)
+}
+
+/// An exporter's entry in etcd, kept alive until closed (or the process dies).
+pub struct Registration {
+    client: EtcdClient,
+    key: String,
+    lease: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Registration {
+    /// Puts `url` at `key` under a lease of `ttl` seconds (at least 2) and keeps the lease
+    /// alive every `ttl / 3` (re-registering if it ever expired) on the current runtime.
+    pub async fn start(
+        client: EtcdClient,
+        key: &str,
+        url: &str,
+        ttl: u64,
+    ) -> Result<Registration, RemoteError> {
+        let ttl = ttl.max(2);
+        let lease = client.grant(ttl).await?;
+        client.put(key, url, Some(&lease)).await?;
+        let (c, k, u) = (client.clone(), key.to_string(), url.to_string());
+        let mut current = lease.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(ttl * 1000 / 3)).await;
+                match c.keep_alive(&current).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!(target: LOG, key = %k, "lease expired: registering again");
+                        if let Ok(l) = c.grant(ttl).await {
+                            if c.put(&k, &u, Some(&l)).await.is_ok() {
+                                current = l;
+                            }
+                        }
+                    }
+                    Err(e) => tracing::warn!(target: LOG, key = %k, "keep-alive failed: {e}"),
+                }
+            }
+        });
+        tracing::info!(target: LOG, %key, %url, ttl, "registered in etcd");
+        Ok(Registration {
+            client,
+            key: key.to_string(),
+            lease,
+            task,
+        })
+    }
+
+    /// The key.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// Deletes the entry and revokes its lease (a graceful shutdown).
+    pub async fn close(self) {
+        self.task.abort();
+        let _ = self.client.delete(&self.key).await;
+        let _ = self.client.revoke(&self.lease).await;
+        tracing::info!(target: LOG, key = %self.key, "removed from etcd");
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Every value under a prefix, followed live (see the module docs).
+pub struct Watch {
+    tx: watch::Sender<Vec<String>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Watch {
+    /// Reads `prefix` and watches it on the current runtime. The first list is in when this
+    /// returns (an unreachable etcd is an error here, later it only delays updates).
+    pub async fn start(client: EtcdClient, prefix: &str) -> Result<Watch, RemoteError> {
+        let (kvs, rev) = client.list(prefix).await?;
+        let (tx, _) = watch::channel(values(&kvs));
+        let sender = tx.clone();
+        let prefix = prefix.to_string();
+        let task = tokio::spawn(async move {
+            let mut state: std::collections::BTreeMap<String, String> = kvs.into_iter().collect();
+            let mut next = rev + 1;
+            let mut pause = Duration::from_millis(100);
+            loop {
+                match follow(&client, &prefix, next, &mut state, &sender).await {
+                    Ok(()) => pause = Duration::from_millis(100),
+                    Err(e) => {
+                        tracing::debug!(target: LOG, %prefix, "watch broke: {e}");
+                    }
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(5));
+                // Catch up on whatever happened while no watch ran.
+                if let Ok((kvs, rev)) = client.list(&prefix).await {
+                    state = kvs.into_iter().collect();
+                    next = rev + 1;
+                    publish(&sender, &state);
+                }
+            }
+        });
+        Ok(Watch { tx, task })
+    }
+}
+
+fn values(kvs: &[(String, String)]) -> Vec<String> {
+    let mut v: Vec<String> = kvs.iter().map(|(_, v)| v.clone()).collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+fn publish(tx: &watch::Sender<Vec<String>>, state: &std::collections::BTreeMap<String, String>) {
+    let mut urls: Vec<String> = state.values().cloned().collect();
+    urls.sort();
+    urls.dedup();
+    tx.send_if_modified(|cur| {
+        let changed = *cur != urls;
+        if changed {
+            *cur = urls;
+        }
+        changed
+    });
+}
+
+/// Runs one watch until it breaks, applying its events to `state`.
+async fn follow(
+    client: &EtcdClient,
+    prefix: &str,
+    from: i64,
+    state: &mut std::collections::BTreeMap<String, String>,
+    tx: &watch::Sender<Vec<String>>,
+) -> Result<(), RemoteError> {
+    let body = json!({ "create_request": {
+        "key": b64(prefix),
+        "range_end": b64(&prefix_end(prefix)),
+        "start_revision": from.to_string(),
+    }});
+    let mut r = client.open("/v3/watch", &body).await?;
+    loop {
+        let msgs = read_messages(&mut r, 1).await?;
+        let Some(m) = msgs.into_iter().next() else {
+            return Ok(()); // the stream ended
+        };
+        let res = &m["result"];
+        if res["canceled"].as_bool() == Some(true) {
+            return Err(err(format!("watch canceled: {res}")));
+        }
+        let Some(events) = res["events"].as_array() else {
+            continue;
+        };
+        for ev in events {
+            let Some(key) = unb64(&ev["kv"]["key"]) else {
+                continue;
+            };
+            if ev["type"].as_str() == Some("DELETE") {
+                state.remove(&key);
+            } else if let Some(v) = unb64(&ev["kv"]["value"]) {
+                state.insert(key, v);
+            }
+        }
+        publish(tx, state);
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Discovery for Watch {
+    fn subscribe(&self) -> watch::Receiver<Vec<String>> {
+        self.tx.subscribe()
+    }
+}
+
+/// Shared handle type for a watch a pool follows.
+pub type SharedWatch = Arc<Watch>;

@@ -1,0 +1,35 @@
+//! # tether-cluster: client-side high availability and discovery
+//!
+//! A [`Pool`] is itself an [`Invoker`](tether_core::Invoker), so it stands wherever a proxy
+//! does, over endpoints of any wire (Pyro 3/4/5, Hessian, XML-RPC): the service trait's
+//! generated proxy cannot tell a pool from one remote object. Layout, one concept per file:
+//!
+//! - `endpoint.rs`: one member of a pool: its invoker, its load (calls in flight) and its
+//!   health record (consecutive failures, ejection and back-off, counters a user can read).
+//! - `balance.rs`: which live endpoint takes a call: round-robin, weighted random, least
+//!   active by the power of two choices, consistent hash on an argument.
+//! - `mode.rs`: what a call does with the endpoints: failover (bounded retries with back-off,
+//!   only when a retry cannot run a call twice, unless the method is marked idempotent),
+//!   failfast, failsafe, forking, broadcast.
+//! - `pool.rs`: the pool: membership that grows and shrinks at run time, per-call deadlines
+//!   that cover the retries, outlier ejection with re-admission after a probe, the "no live
+//!   server" error naming each endpoint and why it is out.
+//! - `discovery/`: where the endpoint list comes from and how it changes: a static list, a
+//!   polled source (a Pyro name server, say), and etcd (registration under a lease kept alive,
+//!   and a watch on a prefix), all feeding [`Pool::follow`].
+//!
+//! Models: Apache Dubbo's cluster modes and its rule that only calls that cannot have run are
+//! retried unless marked idempotent; Finagle's and tower's power-of-two-choices balancer;
+//! Envoy's outlier detection (eject after consecutive failures, re-admit after a back-off).
+#![deny(missing_docs)]
+
+mod balance;
+pub mod discovery;
+mod endpoint;
+mod mode;
+mod pool;
+
+pub use balance::Balance;
+pub use endpoint::EndpointStats;
+pub use mode::Mode;
+pub use pool::{HealthPolicy, Pool, PoolConfig};
