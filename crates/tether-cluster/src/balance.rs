@@ -44,13 +44,16 @@ impl Balance {
     }
 }
 
+/// A hash ring: the live URLs it was built from, and its sorted (point, URL index) pairs.
+type Ring = (Vec<String>, Vec<(u64, usize)>);
+
 /// The balancer's state.
 pub(crate) struct Balancer {
     pub policy: Balance,
     next: AtomicUsize,
     rng: AtomicU64,
     /// The hash ring of the last live set: its URLs and the sorted (point, URL index) pairs.
-    ring: std::sync::Mutex<(Vec<String>, Vec<(u64, usize)>)>,
+    ring: std::sync::Mutex<Ring>,
 }
 
 /// FNV-1a: a stable hash (the same in every process and run).

@@ -157,11 +157,10 @@ impl Pool {
     /// Makes the membership exactly `urls`: new ones are added with `make`, missing ones
     /// removed, the rest kept with their health and counters. A URL `make` refuses is skipped
     /// (and logged).
-    pub fn set_members(
-        &self,
-        urls: &[String],
-        make: &dyn Fn(&str) -> Result<Arc<dyn Invoker>, RemoteError>,
-    ) {
+    pub fn set_members<F>(&self, urls: &[String], make: &F)
+    where
+        F: Fn(&str) -> Result<Arc<dyn Invoker>, RemoteError> + ?Sized,
+    {
         let current = self.urls();
         for u in current.iter().filter(|u| !urls.contains(u)) {
             self.remove(u);

@@ -44,7 +44,10 @@ impl Invoker for Scripted {
     }
 }
 
-fn pool(config: PoolConfig, n: usize) -> (Pool, Vec<Arc<Scripted>>, Arc<Mutex<Vec<String>>>) {
+/// Which endpoint got which call, in order.
+type CallLog = Arc<Mutex<Vec<String>>>;
+
+fn pool(config: PoolConfig, n: usize) -> (Pool, Vec<Arc<Scripted>>, CallLog) {
     let log = Arc::new(Mutex::new(Vec::new()));
     let p = Pool::new("test", config);
     let eps: Vec<Arc<Scripted>> = (0..n)

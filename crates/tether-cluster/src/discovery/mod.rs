@@ -93,7 +93,10 @@ impl Discovery for Polled {
 }
 
 /// Makes a proxy for a discovered URL.
-pub type MakeInvoker = Arc<dyn Fn(&str) -> Result<Arc<dyn Invoker>, RemoteError> + Send + Sync>;
+pub type MakeInvokerFn = dyn Fn(&str) -> Result<Arc<dyn Invoker>, RemoteError> + Send + Sync;
+
+/// A shared [`MakeInvokerFn`].
+pub type MakeInvoker = Arc<MakeInvokerFn>;
 
 impl crate::Pool {
     /// Keeps this pool's membership equal to what `source` says, for as long as the pool
