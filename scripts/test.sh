@@ -34,7 +34,9 @@ fail() {
 # openssl: the `openssl verify` checks of the sample PKI (tether pki, tether-tls tests).
 # libhessian-java: Caucho's Hessian 4.0.38, the Java peer of the Hessian interop tests (client
 # and server); default-jdk-headless: javac/java for it, if the image has no JDK 17.
-APT_PACKAGES=(openssl libhessian-java)
+# etcd-server: etcd 3.4, the discovery store of tether-cluster (its tests start it on loopback
+# ports of their own and stop it by pid; the packaged service is not used).
+APT_PACKAGES=(openssl libhessian-java etcd-server)
 command -v javac >/dev/null || APT_PACKAGES+=(default-jdk-headless)
 # <<< APT PACKAGES
 

@@ -150,6 +150,7 @@ async fn serve(registry: ClassRegistry, args: EchoServerArgs) -> Result<(), Stri
     let uri = server
         .register(protocol.echo_object_name(), Arc::new(echo.clone()))
         .map_err(|e| e.to_string())?;
+    let uri = protocol.object_url(&uri, protocol.echo_object_name());
     if args.verbose {
         say("not using a name server.");
     }

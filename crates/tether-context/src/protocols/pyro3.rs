@@ -28,7 +28,7 @@ use crate::remoting::{
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tether_core::{BoxFuture, Dispatch, Invoker, Value};
+use tether_core::{Invoker, Value};
 use tether_pyro::pyro3::{Pyro3Proxy, Pyro3Settings, Pyro3Url};
 
 fn log_tether3(site: LogSite, args: fmt::Arguments<'_>) {
@@ -87,40 +87,6 @@ pub(crate) fn settings(options: &ServerOptions) -> Result<Pyro3Settings, Transpo
     Ok(s)
 }
 
-/// An exporter's server: the Pyro daemon, naming its objects with Pyro 3 URLs.
-struct Pyro3Server(Arc<dyn ExportServer>);
-
-impl ExportServer for Pyro3Server {
-    fn local_addr(&self) -> SocketAddr {
-        self.0.local_addr()
-    }
-
-    fn register(&self, name: &str, target: Arc<dyn Dispatch>) -> Result<String, TransportError> {
-        let pyro5 = self.0.register(name, target)?;
-        // PYRO:name@host:port -> PYROLOC://host:port/name
-        Ok(match pyro5.rsplit_once('@') {
-            Some((_, location)) => format!("PYROLOC://{location}/{name}"),
-            None => pyro5,
-        })
-    }
-
-    fn unregister(&self, name: &str) {
-        self.0.unregister(name)
-    }
-
-    fn shutdown(&self) -> BoxFuture<'static, ()> {
-        self.0.shutdown()
-    }
-}
-
-/// `PYROLOC://host:port/name` as the Pyro5 URL of the same object on the same daemon.
-fn as_pyro5_url(url: &str) -> String {
-    match Pyro3Url::parse(url) {
-        Ok(u) => format!("PYRO:{}@{}:{}", u.object, u.host, u.port),
-        Err(_) => url.to_string(),
-    }
-}
-
 impl Protocol for Pyro3 {
     fn name(&self) -> &'static str {
         "pyro3"
@@ -162,7 +128,7 @@ impl Protocol for Pyro3 {
                 "Pyro 3 has no TLS and no message signing: use the Pyro5 names (tether.pyro.*) for those",
             ));
         }
-        Ok(Arc::new(Pyro3Server(self.pyro.bind(host, addr, options)?)))
+        self.pyro.bind(host, addr, options)
     }
 
     fn bind_unix(
@@ -174,6 +140,17 @@ impl Protocol for Pyro3 {
             TransportErrorKind::Unsupported,
             "Pyro 3 runs over TCP only",
         ))
+    }
+
+    /// `PYROLOC://host:port/name`, Spring Python 1.3's form, for the daemon's
+    /// `PYRO:name@host:port`.
+    fn object_url(&self, server_uri: &str, name: &str) -> String {
+        match server_uri.rsplit_once('@') {
+            Some((_, location)) if server_uri.starts_with("PYRO:") => {
+                format!("PYROLOC://{location}/{name}")
+            }
+            _ => server_uri.to_string(),
+        }
     }
 
     fn repr(&self, value: &Value, _options: &ClientOptions) -> String {
@@ -189,9 +166,8 @@ impl Protocol for Pyro3 {
         options: &ClientOptions,
     ) -> Result<(), TransportError> {
         // Pyro 3's own name server is not built; the daemon answers Pyro5 too, so its Pyro5
-        // URL goes to a Pyro5 name server.
-        self.pyro
-            .publish(directory, name, &as_pyro5_url(url), metadata, options)
+        // URL (the server's own form) goes to a Pyro5 name server.
+        self.pyro.publish(directory, name, url, metadata, options)
     }
 
     fn unpublish(

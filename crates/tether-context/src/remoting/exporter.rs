@@ -160,7 +160,10 @@ impl ServiceExporter {
 
     /// The URI clients use, once serving (`PYRO:ServiceName@127.0.0.1:7000`).
     pub fn uri(&self) -> Option<String> {
-        self.lock().as_ref().map(|(_, r)| r.uri.clone())
+        let name = self.service_name.as_deref().unwrap_or("");
+        self.lock()
+            .as_ref()
+            .map(|(_, r)| self.protocol.object_url(&r.uri, name))
     }
 
     /// The bound address, once serving (the real port when 0 was configured).

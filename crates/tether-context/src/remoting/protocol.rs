@@ -138,6 +138,14 @@ pub trait Protocol: Send + Sync + 'static {
         ))
     }
 
+    /// The URL an exporter of this protocol shows for `name` on a server that registered it
+    /// as `server_uri` (servers are shared by [`Self::server_key`], so the server's own form
+    /// may be another protocol's). Default: `server_uri` as it is.
+    fn object_url(&self, server_uri: &str, name: &str) -> String {
+        let _ = name;
+        server_uri.to_string()
+    }
+
     /// How a result reads when printed for a person (`tether call`): by default Python's
     /// `repr()` of it, which is what a Python client of most wires would print; a protocol
     /// overrides it where its Python client receives something else (Pyro's serpent hands

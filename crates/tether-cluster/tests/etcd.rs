@@ -1,0 +1,189 @@
+//! Discovery on a real etcd (Debian's `etcd-server`, started here on loopback ports and
+//! stopped by its pid): exporters' registrations under a lease, a pool that follows the
+//! prefix live, a graceful removal, and a dead registrant whose lease expires.
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tether_cluster::discovery::etcd::{EtcdClient, Registration, Watch};
+use tether_cluster::discovery::Discovery;
+use tether_cluster::{Pool, PoolConfig};
+use tether_core::{BoxFuture, Call, Invoker, RemoteError, Value};
+
+/// An etcd server on free loopback ports in a temporary directory, killed on drop.
+pub struct Etcd {
+    child: Child,
+    dir: std::path::PathBuf,
+    pub endpoint: String,
+}
+
+impl Drop for Etcd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::fs::remove_dir_all(&self.dir).ok();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn start_etcd() -> Etcd {
+    let exe = ["/usr/bin/etcd", "/usr/local/bin/etcd"]
+        .into_iter()
+        .map(std::path::PathBuf::from)
+        .find(|p| p.exists())
+        .expect("etcd not found: install Debian's etcd-server (scripts/test.sh does)");
+    let (client, peer) = (free_port(), free_port());
+    let dir = std::env::temp_dir().join(format!("tether-etcd-{}-{client}", std::process::id()));
+    let c = format!("http://127.0.0.1:{client}");
+    let p = format!("http://127.0.0.1:{peer}");
+    let child = Command::new(exe)
+        .arg("--data-dir")
+        .arg(&dir)
+        .args([
+            "--name",
+            "tether-test",
+            "--listen-client-urls",
+            &c,
+            "--advertise-client-urls",
+            &c,
+        ])
+        .args([
+            "--listen-peer-urls",
+            &p,
+            "--initial-advertise-peer-urls",
+            &p,
+        ])
+        .args([
+            "--initial-cluster",
+            &format!("tether-test={p}"),
+            "--log-level",
+            "error",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let etcd = Etcd {
+        child,
+        dir,
+        endpoint: c,
+    };
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", client)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "etcd did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    etcd
+}
+
+struct Named(String);
+
+impl Invoker for Named {
+    fn invoke(&self, _call: Call) -> BoxFuture<'_, Result<Value, RemoteError>> {
+        Box::pin(async move { Ok(Value::Str(self.0.clone())) })
+    }
+}
+
+async fn wait_for(pool: &Pool, want: &[&str], limit: Duration) {
+    let start = Instant::now();
+    loop {
+        let mut urls = pool.urls();
+        urls.sort();
+        if urls == want {
+            return;
+        }
+        assert!(start.elapsed() < limit, "pool is {urls:?}, wanted {want:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pool_follows_registrations_live() {
+    let etcd = start_etcd();
+    let client = EtcdClient::new(&etcd.endpoint).unwrap();
+    // Let etcd elect itself.
+    let start = Instant::now();
+    while client.list("/").await.is_err() {
+        assert!(start.elapsed() < Duration::from_secs(20));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let prefix = "/tether/services/echo/";
+    let a = Registration::start(client.clone(), &format!("{prefix}a"), "mem://a", 2)
+        .await
+        .unwrap();
+    let watch = Arc::new(Watch::start(client.clone(), prefix).await.unwrap());
+    assert_eq!(*watch.subscribe().borrow(), ["mem://a"]);
+    let pool = Pool::new("echo", PoolConfig::default());
+    pool.follow(
+        watch.clone(),
+        Arc::new(|url: &str| Ok(Arc::new(Named(url.to_string())) as Arc<dyn Invoker>)),
+    );
+    wait_for(&pool, &["mem://a"], Duration::from_secs(1)).await;
+    // Grow: two more servers register.
+    let b = Registration::start(client.clone(), &format!("{prefix}b"), "mem://b", 2)
+        .await
+        .unwrap();
+    let c = Registration::start(client.clone(), &format!("{prefix}c"), "mem://c", 2)
+        .await
+        .unwrap();
+    wait_for(
+        &pool,
+        &["mem://a", "mem://b", "mem://c"],
+        Duration::from_secs(3),
+    )
+    .await;
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..6 {
+        seen.insert(format!(
+            "{:?}",
+            pool.call(Call::new("m", vec![])).await.unwrap()
+        ));
+    }
+    assert_eq!(seen.len(), 3);
+    // Keep-alives hold the leases well past their TTL.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    wait_for(
+        &pool,
+        &["mem://a", "mem://b", "mem://c"],
+        Duration::from_secs(1),
+    )
+    .await;
+    // A graceful shutdown removes its key at once.
+    b.close().await;
+    wait_for(&pool, &["mem://a", "mem://c"], Duration::from_secs(2)).await;
+    // A dead process stops keeping its lease alive: it expires (TTL 2 s) and the key goes.
+    let t = Instant::now();
+    drop(c);
+    wait_for(&pool, &["mem://a"], Duration::from_secs(6)).await;
+    assert!(
+        t.elapsed() >= Duration::from_millis(500),
+        "left by expiry, not at once"
+    );
+    a.close().await;
+    wait_for(&pool, &[], Duration::from_secs(2)).await;
+}
+
+#[tokio::test]
+async fn an_unreachable_etcd_is_a_clear_error() {
+    let port = free_port();
+    let client = EtcdClient::new(&format!("http://127.0.0.1:{port}")).unwrap();
+    let e = Watch::start(client.clone(), "/x/").await.err().unwrap();
+    assert!(e.to_string().contains("cannot connect"), "{e}");
+    let e = Registration::start(client, "/x/a", "mem://a", 5)
+        .await
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("etcd"), "{e}");
+    assert!(EtcdClient::new("http://:1").is_err());
+    assert!(EtcdClient::new("host:notaport").is_err());
+}
