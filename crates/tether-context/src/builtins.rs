@@ -3,6 +3,7 @@
 //! | class name | what |
 //! |---|---|
 //! | `tether.ProxyFactory` | a [`ProxyFactory`] that speaks whichever registered protocol claims its `service_url` |
+//! | `tether.cluster.PoolProxyFactory` | a pool of remote objects of any wire (feature `cluster`; see [`crate::cluster`]) |
 //! | `tether.echo.EchoService` | the echo service of `tether echo-server` |
 //! | `builtins.str`/`int`/`float`/`bool`/`complex`, `decimal.Decimal` | the typed shorthands (`<int id="p">7000</int>`) |
 //!
@@ -24,6 +25,11 @@ const GENERIC: ClassFamily = ClassFamily::plain("", GENERIC_PROXY_CLASS, "tether
 /// Registers every built-in class into `r`. The protocols' class names are registered by
 /// [`crate::protocols::register_builtin`].
 pub fn register_all(r: &mut ClassRegistry) {
+    #[cfg(feature = "cluster")]
+    r.register_with(crate::cluster::POOL_CLASS, |args| {
+        let set = args.protocols().clone();
+        crate::cluster::PoolProxyFactory::from_args(set, args)
+    });
     r.register_with(GENERIC_PROXY_CLASS, |args| {
         let set = args.protocols().clone();
         ProxyFactory::from_args(ProxyFactory::by_url(GENERIC, set), args)

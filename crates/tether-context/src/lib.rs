@@ -96,6 +96,8 @@
 
 mod blocking;
 pub mod builtins;
+#[cfg(feature = "cluster")]
+pub mod cluster;
 mod component;
 mod context;
 mod def;

@@ -106,6 +106,9 @@ pub use tether_hessian as hessian;
 #[cfg(feature = "xmlrpc")]
 pub use tether_xmlrpc as xmlrpc;
 
+/// Pools and discovery (feature `cluster`).
+#[cfg(feature = "cluster")]
+pub use tether_cluster as cluster;
 /// The IoC container for Spring Python "objects" XML contexts: the `tether-context` crate
 /// (feature `context`).
 #[cfg(feature = "context")]

@@ -53,6 +53,11 @@ pub struct ServiceExporter {
     service_port: Option<u16>,
     options_override: Option<ServerOptions>,
     state: Mutex<Option<(Arc<DaemonHolder>, Registration)>>,
+    /// A discovery store to register in (`etcd://host:port/prefix/`), and the lease's TTL.
+    discovery: Option<String>,
+    discovery_ttl: u64,
+    #[cfg(feature = "cluster")]
+    entry: Mutex<Option<crate::cluster::DirectoryEntry>>,
 }
 
 const PARAMS: [&str; 4] = ["service", "service_name", "service_host", "service_port"];
@@ -76,6 +81,10 @@ impl ServiceExporter {
             service_port: Some(7766),
             options_override: None,
             state: Mutex::new(None),
+            discovery: None,
+            discovery_ttl: 10,
+            #[cfg(feature = "cluster")]
+            entry: Mutex::new(None),
         }
     }
 
@@ -175,6 +184,13 @@ impl ServiceExporter {
     /// to shut down gracefully.
     pub async fn close(&self) {
         let taken = self.lock().take();
+        #[cfg(feature = "cluster")]
+        {
+            let entry = self.entry.lock().unwrap_or_else(|p| p.into_inner()).take();
+            if let Some(e) = entry {
+                e.close().await;
+            }
+        }
         if let Some((holder, reg)) = taken {
             self.unpublish(&reg);
             holder.deregister(&reg);
@@ -268,6 +284,25 @@ impl Component for ServiceExporter {
             }
             "hmac_key" => self.hmac_key = super::options::text_prop(name, &value)?,
             "name_server" => self.name_server = super::options::text_prop(name, &value)?,
+            "discovery" => {
+                let v = super::options::text_prop(name, &value)?;
+                #[cfg(feature = "cluster")]
+                if let Some(v) = &v {
+                    crate::cluster::check_discovery(v)?;
+                }
+                #[cfg(not(feature = "cluster"))]
+                if v.is_some() {
+                    return Err("property 'discovery' needs the cluster feature of tether-context (not compiled into this build)".into());
+                }
+                self.discovery = v;
+            }
+            "discovery_ttl" => {
+                self.discovery_ttl = u64::try_from(value.to_i64()?)
+                    .map_err(|_| {
+                        "property 'discovery_ttl' must be a positive number of seconds".to_string()
+                    })?
+                    .max(2)
+            }
             "metadata" => {
                 self.metadata = match &value {
                     v if v.is_none() => Vec::new(),
@@ -300,7 +335,7 @@ impl Component for ServiceExporter {
                 }
                 let wire = self.protocol.server_option_names();
                 return Err(format!(
-                    "has no property '{other}' (expected one of {}, hmac_key, name_server, metadata, {}, {}{}{})",
+                    "has no property '{other}' (expected one of {}, hmac_key, name_server, metadata, discovery, discovery_ttl, {}, {}{}{})",
                     PARAMS.join(", "),
                     TLS_PROPS.join(", "),
                     LIMIT_PROPS.join(", "),
@@ -363,11 +398,36 @@ impl Component for ServiceExporter {
                 format_args!("Registered {name} in the name server {ns}"),
             );
         }
+        #[cfg(feature = "cluster")]
+        if let Some(d) = &self.discovery {
+            match crate::cluster::DirectoryEntry::register(
+                d,
+                name,
+                &reg.uri,
+                reg.local_addr,
+                self.discovery_ttl,
+            ) {
+                Ok(entry) => *self.entry.lock().unwrap_or_else(|p| p.into_inner()) = Some(entry),
+                Err(e) => {
+                    self.unpublish(&reg);
+                    init.holder().deregister(&reg);
+                    return Err(e);
+                }
+            }
+            (self.family.log)(LogSite::Exporter, format_args!("Registered {name} in {d}"));
+        }
         *self.lock() = Some((init.holder().clone(), reg));
         Ok(())
     }
 
     fn destroy(&self) -> Result<(), String> {
+        #[cfg(feature = "cluster")]
+        {
+            let entry = self.entry.lock().unwrap_or_else(|p| p.into_inner()).take();
+            if let Some(e) = entry {
+                e.close_blocking();
+            }
+        }
         if let Some((holder, reg)) = self.lock().take() {
             self.unpublish(&reg);
             holder.deregister(&reg);

@@ -1,0 +1,349 @@
+//! High availability with real processes: a real etcd and `tether run` servers that register
+//! in it; eight clients calling continuously through one `tether.cluster.PoolProxyFactory`
+//! (discovery on etcd, `echo` marked idempotent). One server is SIGKILLed, one SIGSTOPped (a
+//! hang, not a refusal), both come back, the pool grows to four and shrinks to two. Zero
+//! calls may fail; the times to eject and to re-admit and the calls each server got are
+//! printed (never asserted: timings belong to the benchmark).
+
+mod common;
+use common::Proc;
+use std::collections::BTreeMap;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tether::context::cluster::PoolProxyFactory;
+use tether::context::{ApplicationContext, ClassRegistry};
+use tether_core::{Call, Value};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The etcd process (killed on drop) and its data directory (removed after).
+struct Etcd {
+    _proc: Proc,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for Etcd {
+    fn drop(&mut self) {
+        std::fs::remove_dir_all(&self.dir).ok();
+    }
+}
+
+fn start_etcd() -> (Etcd, u16) {
+    let exe = ["/usr/bin/etcd", "/usr/local/bin/etcd"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .expect("etcd not found: install Debian's etcd-server (scripts/test.sh does)");
+    let (client, peer) = (free_port(), free_port());
+    let dir = std::env::temp_dir().join(format!("tether-ha-etcd-{}", std::process::id()));
+    let c = format!("http://127.0.0.1:{client}");
+    let p = format!("http://127.0.0.1:{peer}");
+    let child = Command::new(exe)
+        .arg("--data-dir")
+        .arg(&dir)
+        .args([
+            "--name",
+            "ha",
+            "--listen-client-urls",
+            &c,
+            "--advertise-client-urls",
+            &c,
+        ])
+        .args([
+            "--listen-peer-urls",
+            &p,
+            "--initial-advertise-peer-urls",
+            &p,
+        ])
+        .args([
+            "--initial-cluster",
+            &format!("ha={p}"),
+            "--log-level",
+            "error",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let etcd = Etcd {
+        _proc: Proc(child),
+        dir,
+    };
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", client)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "etcd did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (etcd, client)
+}
+
+fn server_xml(dir: &std::path::Path, etcd: u16, n: usize) -> std::path::PathBuf {
+    let f = dir.join(format!("server{n}.xml"));
+    std::fs::write(
+        &f,
+        format!(
+            r#"<objects xmlns="http://www.springframework.org/springpython/schema/objects/1.1">
+  <object id="echo" class="tether.echo.EchoService"/>
+  <object id="exporter" class="tether.pyro.ServiceExporter">
+    <property name="service" ref="echo"/>
+    <property name="service_name" value="echo"/>
+    <property name="service_host" value="127.0.0.1"/>
+    <property name="service_port" value="0"/>
+    <property name="discovery" value="etcd://127.0.0.1:{etcd}/tether/services/"/>
+    <property name="discovery_ttl" value="2"/>
+  </object>
+</objects>"#
+        ),
+    )
+    .unwrap();
+    f
+}
+
+fn start_server(xml: &std::path::Path) -> Proc {
+    Proc(
+        Command::new(env!("CARGO_BIN_EXE_tether"))
+            .arg("run")
+            .arg(xml)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+fn signal(p: &Proc, sig: &str) {
+    let pid = p.0.id().to_string();
+    assert!(Command::new("kill")
+        .args([sig, &pid])
+        .status()
+        .unwrap()
+        .success());
+}
+
+/// Waits (bounded) until `cond` holds; returns how long it took.
+async fn until(what: &str, limit: Duration, cond: impl Fn() -> bool) -> Duration {
+    let t = Instant::now();
+    while !cond() {
+        assert!(t.elapsed() < limit, "{what}: not within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    t.elapsed()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eight_clients_ride_through_kill_stop_restart_grow_and_shrink() {
+    let (_etcd, etcd_port) = start_etcd();
+    let dir = std::env::temp_dir().join(format!("tether-ha-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let xml: Vec<_> = (0..4).map(|n| server_xml(&dir, etcd_port, n)).collect();
+    let mut servers: Vec<Option<Proc>> = (0..3).map(|n| Some(start_server(&xml[n]))).collect();
+    servers.push(None);
+
+    let client = format!(
+        r#"<objects xmlns="http://www.springframework.org/springpython/schema/objects/1.1">
+  <object id="service" class="tether.cluster.PoolProxyFactory">
+    <property name="discovery" value="etcd://127.0.0.1:{etcd_port}/tether/services/echo/"/>
+    <property name="idempotent_methods"><list><value>echo</value></list></property>
+    <property name="timeout" value="0.5"/>
+    <property name="deadline" value="5"/>
+    <property name="eject_after" value="2"/>
+    <property name="ejection" value="0.5"/>
+    <property name="probe_timeout" value="0.3"/>
+  </object>
+</objects>"#
+    );
+    let ctx = ApplicationContext::builder()
+        .registry(ClassRegistry::from_inventory())
+        .xml_str(client, Some("client.xml"))
+        .start()
+        .await
+        .unwrap();
+    let factory = ctx.get_as::<PoolProxyFactory>("service").unwrap();
+    let invoker = ctx.get_object("service").unwrap().invoker().unwrap();
+    // The first call starts the discovery; it may find fewer than three at first.
+    let start = Instant::now();
+    let pool = factory.pool().unwrap();
+    loop {
+        let _ = invoker.invoke(Call::new("echo", vec![Value::Int(0)])).await;
+        if pool.urls().len() == 3 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "servers did not register: {:?}",
+            pool.urls()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Eight clients, calling continuously.
+    let stop = Arc::new(AtomicBool::new(false));
+    let (ok, failed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let errors = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut clients = Vec::new();
+    for c in 0..8i64 {
+        let (inv, stop, ok, failed, errors) = (
+            invoker.clone(),
+            stop.clone(),
+            ok.clone(),
+            failed.clone(),
+            errors.clone(),
+        );
+        clients.push(tokio::spawn(async move {
+            let mut i = 0i64;
+            while !stop.load(Ordering::Relaxed) {
+                i += 1;
+                let v = Value::Int(c * 1_000_000 + i);
+                match inv.invoke(Call::new("echo", vec![v.clone()])).await {
+                    Ok(got) if got == v => ok.fetch_add(1, Ordering::Relaxed),
+                    Ok(other) => {
+                        errors
+                            .lock()
+                            .unwrap()
+                            .push(format!("wrong answer {other:?}"));
+                        failed.fetch_add(1, Ordering::Relaxed)
+                    }
+                    Err(e) => {
+                        errors.lock().unwrap().push(e.to_string());
+                        failed.fetch_add(1, Ordering::Relaxed)
+                    }
+                };
+            }
+        }));
+    }
+    // The calls each server got, sampled (a server that leaves takes its counters with it).
+    let seen: Arc<std::sync::Mutex<BTreeMap<String, u64>>> = Arc::default();
+    let sampler = {
+        let (pool, seen, stop) = (pool.clone(), seen.clone(), stop.clone());
+        tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                for s in pool.stats() {
+                    let mut m = seen.lock().unwrap();
+                    let e = m.entry(s.url).or_default();
+                    *e = (*e).max(s.calls);
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+    };
+    let mut report = Vec::new();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let ejections =
+        |pool: &tether::cluster::Pool| -> u64 { pool.stats().iter().map(|s| s.ejections).sum() };
+
+    // SIGKILL server 0: refused connections, ejected, then its lease expires.
+    let (n, e) = (pool.urls().len(), ejections(&pool));
+    signal(servers[0].as_ref().unwrap(), "-KILL");
+    let t0 = Instant::now();
+    let gone = until(
+        "a killed server leaves the live set",
+        Duration::from_secs(10),
+        || ejections(&pool) > e || pool.urls().len() < n,
+    )
+    .await;
+    report.push(format!("SIGKILL: out of the live set after {gone:?}"));
+    let left = until(
+        "the killed server's lease expires",
+        Duration::from_secs(10),
+        || pool.urls().len() == 2,
+    )
+    .await;
+    report.push(format!(
+        "SIGKILL: lease expired, pool of 2 after {:?}",
+        t0.elapsed().max(left)
+    ));
+    servers[0].take();
+
+    // SIGSTOP server 1: a hang. Its calls time out (0.5 s), it is ejected, its lease lapses.
+    let (n, e) = (pool.urls().len(), ejections(&pool));
+    signal(servers[1].as_ref().unwrap(), "-STOP");
+    let t1 = Instant::now();
+    until(
+        "a hung server leaves the live set",
+        Duration::from_secs(10),
+        || ejections(&pool) > e || pool.urls().len() < n,
+    )
+    .await;
+    report.push(format!(
+        "SIGSTOP: out of the live set after {:?}",
+        t1.elapsed()
+    ));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Both come back: SIGCONT (it registers again) and a new process for the killed one.
+    signal(servers[1].as_ref().unwrap(), "-CONT");
+    servers[0] = Some(start_server(&xml[0]));
+    let t2 = Instant::now();
+    until("both servers are back", Duration::from_secs(15), || {
+        pool.urls().len() == 3 && pool.stats().iter().all(|s| !s.ejected)
+    })
+    .await;
+    report.push(format!(
+        "SIGCONT + restart: all 3 live again after {:?}",
+        t2.elapsed()
+    ));
+
+    // Grow to four, then shrink to two (graceful shutdowns delete their keys).
+    servers[3] = Some(start_server(&xml[3]));
+    let t3 = Instant::now();
+    until("the pool grows to 4", Duration::from_secs(15), || {
+        pool.urls().len() == 4
+    })
+    .await;
+    report.push(format!("grow: 4 members after {:?}", t3.elapsed()));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    signal(servers[2].as_ref().unwrap(), "-TERM");
+    signal(servers[3].as_ref().unwrap(), "-TERM");
+    let t4 = Instant::now();
+    until("the pool shrinks to 2", Duration::from_secs(15), || {
+        pool.urls().len() == 2
+    })
+    .await;
+    report.push(format!(
+        "shrink (SIGTERM): 2 members after {:?}",
+        t4.elapsed()
+    ));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    stop.store(true, Ordering::Relaxed);
+    for c in clients {
+        c.await.unwrap();
+    }
+    sampler.await.unwrap();
+    let (ok, failed) = (ok.load(Ordering::Relaxed), failed.load(Ordering::Relaxed));
+    eprintln!("--- high availability run ---");
+    for line in &report {
+        eprintln!("{line}");
+    }
+    eprintln!("calls: {ok} answered, {failed} failed");
+    for (url, calls) in seen.lock().unwrap().iter() {
+        eprintln!("  {url}: {calls} calls");
+    }
+    for s in pool.stats() {
+        eprintln!("  now: {s:?}");
+    }
+    assert_eq!(
+        failed,
+        0,
+        "idempotent calls under failover: {:?}",
+        errors.lock().unwrap()
+    );
+    assert!(ok > 100, "the clients ran ({ok} calls)");
+    assert!(
+        seen.lock().unwrap().values().filter(|c| **c > 0).count() >= 4,
+        "calls spread over the servers as they came and went: {:?}",
+        seen.lock().unwrap()
+    );
+    ctx.close().await;
+    drop(servers);
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -1,0 +1,353 @@
+//! `tether.cluster.PoolProxyFactory`: a pool of remote objects in an application context
+//! ([`tether_cluster::Pool`], feature `cluster`). To service code it is one object:
+//! `ctx.get::<dyn T>("service")` is the same trait whether the id names a local object, one
+//! proxy, or a pool.
+//!
+//! | property | meaning | default |
+//! |---|---|---|
+//! | `service_urls` | a `<list>` of URLs of any wire (each made by the protocol that claims it), or of refs to proxy factories | none |
+//! | `discovery` | `etcd://host:port/prefix/`: the members are every URL under the prefix, followed live | none |
+//! | `idempotent_methods` | a `<list>` of method names that may be retried after they were sent | none |
+//! | `balance` | `round_robin`, `weighted_random`, `least_active`, `consistent_hash` or `consistent_hash:N` (key: argument N) | `round_robin` |
+//! | `mode` | `failover`, `failfast`, `failsafe`, `forking`, `broadcast` | `failover` |
+//! | `retries` | failover's extra attempts | 2 |
+//! | `forks` | forking's endpoints at once | 2 |
+//! | `deadline` | seconds a call may take, retries included | none |
+//! | `retry_backoff` | seconds before the first retry (doubling) | 0.01 |
+//! | `eject_after` | transport failures in a row that eject an endpoint | 3 |
+//! | `ejection` / `max_ejection` | seconds of the first / longest ejection | 1 / 30 |
+//! | `probe_timeout` | seconds a re-admission probe may take | 1 |
+//! | `timeout`, `serializer` | the members' client options (see `remoting::options`) | the protocol's |
+//!
+//! The `discovery` source starts with the first call (a proxy factory opens no connection in
+//! a lifecycle hook); a source that cannot be read then is a clear error for that call.
+
+use crate::component::{Component, CtorArgs};
+use crate::remoting::options::{text_prop, timeout_prop, ClientOptions};
+use crate::remoting::ProtocolSet;
+use crate::value::ContextValue;
+use std::sync::Arc;
+use std::time::Duration;
+use tether_cluster::discovery::etcd::{EtcdClient, Watch};
+use tether_cluster::{Balance, Mode, Pool, PoolConfig};
+use tether_core::{BoxFuture, Call, Invoker, RemoteError, Value};
+
+/// The class name.
+pub const POOL_CLASS: &str = "tether.cluster.PoolProxyFactory";
+
+/// Where a pool's members come from.
+#[derive(Clone, Debug)]
+enum Source {
+    Etcd { endpoint: String, prefix: String },
+}
+
+/// Parses `etcd://host:port/prefix/`.
+fn parse_discovery(v: &str) -> Result<Source, String> {
+    let rest = v
+        .strip_prefix("etcd://")
+        .ok_or_else(|| format!("discovery {v:?}: expected etcd://host:port/prefix/"))?;
+    let (authority, path) = rest
+        .split_once('/')
+        .ok_or_else(|| format!("discovery {v:?}: no prefix (etcd://host:port/prefix/)"))?;
+    EtcdClient::new(authority).map_err(|e| e.message().to_string())?;
+    Ok(Source::Etcd {
+        endpoint: authority.to_string(),
+        prefix: format!("/{path}"),
+    })
+}
+
+/// The pool component.
+pub struct PoolProxyFactory {
+    protocols: ProtocolSet,
+    name: std::sync::OnceLock<String>,
+    urls: Vec<String>,
+    refs: Vec<(String, Arc<dyn Invoker>)>,
+    source: Option<Source>,
+    config: PoolConfig,
+    retries: u32,
+    forks: usize,
+    mode: String,
+    options: ClientOptions,
+    built: std::sync::OnceLock<Arc<LazyPool>>,
+}
+
+impl std::fmt::Debug for PoolProxyFactory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PoolProxyFactory")
+            .field("urls", &self.urls)
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+fn seconds(name: &str, v: &ContextValue) -> Result<Duration, String> {
+    timeout_prop(name, v)?.ok_or_else(|| format!("property '{name}' needs a number of seconds"))
+}
+
+fn list_of_text(name: &str, v: &ContextValue) -> Result<Vec<String>, String> {
+    let items = v
+        .as_seq()
+        .ok_or_else(|| format!("property '{name}' expects a <list>"))?;
+    items
+        .iter()
+        .map(|i| {
+            i.to_string_value()
+                .map_err(|e| format!("property '{name}': {e}"))
+        })
+        .collect()
+}
+
+impl PoolProxyFactory {
+    /// An empty pool factory making members with `protocols`.
+    pub fn new(protocols: ProtocolSet) -> Self {
+        PoolProxyFactory {
+            protocols,
+            name: std::sync::OnceLock::new(),
+            urls: Vec::new(),
+            refs: Vec::new(),
+            source: None,
+            config: PoolConfig::default(),
+            retries: 2,
+            forks: 2,
+            mode: "failover".into(),
+            options: ClientOptions::default(),
+            built: std::sync::OnceLock::new(),
+        }
+    }
+
+    pub(crate) fn from_args(protocols: ProtocolSet, args: CtorArgs) -> Result<Self, String> {
+        let (pos, named) = args.into_parts();
+        if !pos.is_empty() {
+            return Err("takes no positional arguments (use the service_urls property)".into());
+        }
+        let mut p = PoolProxyFactory::new(protocols);
+        for (n, v) in named {
+            p.set_property(&n, v)?;
+        }
+        Ok(p)
+    }
+
+    fn member_maker(&self) -> tether_cluster::discovery::MakeInvoker {
+        let protocols = self.protocols.clone();
+        let options = self.options.clone();
+        Arc::new(move |url: &str| {
+            protocols
+                .proxy(url, &options)
+                .map_err(|e| RemoteError::config(format!("{url}: {e}")))
+        })
+    }
+
+    fn build(&self) -> Result<Arc<LazyPool>, String> {
+        let mut config = self.config.clone();
+        config.mode = Mode::parse(&self.mode, self.retries, self.forks).ok_or_else(|| {
+            format!(
+                "mode {:?}: expected failover, failfast, failsafe, forking or broadcast",
+                self.mode
+            )
+        })?;
+        let name = self.name.get().map(String::as_str).unwrap_or("pool");
+        let pool = Pool::new(name, config);
+        let make = self.member_maker();
+        for url in &self.urls {
+            let inv = make(url).map_err(|e| format!("property 'service_urls': {}", e.message()))?;
+            pool.add(url, inv);
+        }
+        for (id, inv) in &self.refs {
+            pool.add(&format!("ref:{id}"), inv.clone());
+        }
+        Ok(Arc::new(LazyPool {
+            pool,
+            source: self.source.clone(),
+            make,
+            started: tokio::sync::OnceCell::new(),
+        }))
+    }
+
+    /// The pool (built on first use from the properties).
+    pub fn pool(&self) -> Result<Pool, String> {
+        Ok(self.lazy()?.pool.clone())
+    }
+
+    fn lazy(&self) -> Result<Arc<LazyPool>, String> {
+        if let Some(b) = self.built.get() {
+            return Ok(b.clone());
+        }
+        let b = self.build()?;
+        Ok(self.built.get_or_init(|| b).clone())
+    }
+}
+
+/// The pool, with its discovery source started on the first call.
+struct LazyPool {
+    pool: Pool,
+    source: Option<Source>,
+    make: tether_cluster::discovery::MakeInvoker,
+    started: tokio::sync::OnceCell<()>,
+}
+
+impl LazyPool {
+    async fn start(&self) -> Result<(), RemoteError> {
+        let Some(source) = &self.source else {
+            return Ok(());
+        };
+        self.started
+            .get_or_try_init(|| async {
+                match source {
+                    Source::Etcd { endpoint, prefix } => {
+                        let watch = Watch::start(EtcdClient::new(endpoint)?, prefix).await?;
+                        self.pool.follow(Arc::new(watch), self.make.clone());
+                    }
+                }
+                Ok::<(), RemoteError>(())
+            })
+            .await
+            .map(|_| ())
+    }
+}
+
+impl Invoker for LazyPool {
+    fn invoke(&self, call: Call) -> BoxFuture<'_, Result<Value, RemoteError>> {
+        Box::pin(async move {
+            self.start().await.map_err(RemoteError::not_sent)?;
+            self.pool.call(call).await
+        })
+    }
+}
+
+impl Component for PoolProxyFactory {
+    fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), String> {
+        if self.built.get().is_some() {
+            return Err("the pool is already in use".into());
+        }
+        let c = &mut self.config;
+        match name {
+            "service_urls" => {
+                let items = value
+                    .as_seq()
+                    .ok_or("property 'service_urls' expects a <list> of URLs or refs")?;
+                for item in items {
+                    if let Some(obj) = item.as_object() {
+                        let inv = obj.invoker().ok_or_else(|| {
+                            format!("service_urls: '{}' is not a proxy factory", obj.id())
+                        })?;
+                        self.refs.push((obj.id().to_string(), inv));
+                    } else {
+                        let url = item
+                            .to_string_value()
+                            .map_err(|e| format!("property 'service_urls': {e}"))?;
+                        // Checked now: a URL no protocol claims is an error at this line.
+                        self.protocols
+                            .for_url(&url)
+                            .map_err(|e| format!("property 'service_urls': {e}"))?;
+                        self.urls.push(url);
+                    }
+                }
+            }
+            "discovery" => {
+                let v = value
+                    .to_string_value()
+                    .map_err(|e| format!("property 'discovery': {e}"))?;
+                self.source = Some(parse_discovery(&v)?);
+            }
+            "idempotent_methods" => {
+                c.idempotent = list_of_text(name, &value)?.into_iter().collect();
+            }
+            "balance" => {
+                let v = value.to_string_value()?;
+                c.balance = Balance::parse(&v).ok_or_else(|| {
+                    format!("balance {v:?}: expected round_robin, weighted_random, least_active or consistent_hash[:N]")
+                })?;
+            }
+            "mode" => self.mode = value.to_string_value()?,
+            "retries" => {
+                self.retries = u32::try_from(value.to_i64()?)
+                    .map_err(|_| "property 'retries' must be 0 or more".to_string())?
+            }
+            "forks" => {
+                self.forks = usize::try_from(value.to_i64()?)
+                    .map_err(|_| "property 'forks' must be 1 or more".to_string())?
+            }
+            "deadline" => c.deadline = Some(seconds(name, &value)?),
+            "retry_backoff" => c.retry_backoff = Some(seconds(name, &value)?),
+            "eject_after" => {
+                c.health.eject_after = u32::try_from(value.to_i64()?)
+                    .map_err(|_| "property 'eject_after' must be 1 or more".to_string())?
+                    .max(1)
+            }
+            "ejection" => c.health.base_ejection = seconds(name, &value)?,
+            "max_ejection" => c.health.max_ejection = seconds(name, &value)?,
+            "probe_timeout" => c.health.probe_timeout = seconds(name, &value)?,
+            "timeout" => self.options.timeout = timeout_prop(name, &value)?,
+            "serializer" => self.options.serializer = text_prop(name, &value)?,
+            other => {
+                return Err(format!(
+                    "has no property '{other}' (expected one of service_urls, discovery, idempotent_methods, balance, mode, retries, forks, deadline, retry_backoff, eject_after, ejection, max_ejection, probe_timeout, timeout, serializer)"
+                ))
+            }
+        }
+        Ok(())
+    }
+
+    fn after_properties_set(&self, init: &crate::component::InitContext) -> Result<(), String> {
+        let _ = self.name.set(init.id.clone());
+        if self.urls.is_empty() && self.refs.is_empty() && self.source.is_none() {
+            return Err("a pool needs service_urls or a discovery source".into());
+        }
+        self.lazy().map(|_| ())
+    }
+
+    fn invoker(&self) -> Option<Arc<dyn Invoker>> {
+        match self.lazy() {
+            Ok(p) => Some(p as Arc<dyn Invoker>),
+            Err(e) => {
+                tracing::error!(target: "tether.cluster", "{e}");
+                None
+            }
+        }
+    }
+}
+
+/// An exporter's entry in a discovery store (the exporter's `discovery` property): today
+/// `etcd://host:port/prefix/`, where the exporter's URL goes to
+/// `<prefix><service_name>/<host>:<port>` under a lease kept alive (`discovery_ttl` seconds,
+/// default 10) and deleted on a graceful shutdown.
+pub(crate) struct DirectoryEntry(tether_cluster::discovery::etcd::Registration);
+
+/// Checks a `discovery` value.
+pub(crate) fn check_discovery(v: &str) -> Result<(), String> {
+    parse_discovery(v).map(|_| ())
+}
+
+impl DirectoryEntry {
+    /// Registers `url` for `name` (served at `addr`); runs on the current runtime.
+    pub(crate) fn register(
+        discovery: &str,
+        name: &str,
+        url: &str,
+        addr: std::net::SocketAddr,
+        ttl: u64,
+    ) -> Result<DirectoryEntry, String> {
+        let Source::Etcd { endpoint, prefix } = parse_discovery(discovery)?;
+        let client = EtcdClient::new(&endpoint).map_err(|e| e.message().to_string())?;
+        let key = format!("{prefix}{name}/{addr}");
+        let url = url.to_string();
+        crate::remoting::bind_on_current_runtime(async move {
+            tether_cluster::discovery::etcd::Registration::start(client, &key, &url, ttl).await
+        })
+        .map(DirectoryEntry)
+        .map_err(|e| format!("cannot register {name} in {discovery}: {}", e.message()))
+    }
+
+    /// Deletes the entry (best effort, bounded).
+    pub(crate) async fn close(self) {
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.0.close()).await;
+    }
+
+    /// [`Self::close`] from a synchronous hook.
+    pub(crate) fn close_blocking(self) {
+        let _ = crate::remoting::bind_on_current_runtime(async move {
+            self.close().await;
+            Ok(())
+        });
+    }
+}
