@@ -7,7 +7,7 @@
 #      `CLIENT: You got remote data => Hello`, then the same client with
 #      applicationContext.xml (the local object, no server involved),
 #   4. runs the high-availability demo: ten exporters on 127.0.0.1:7001-7010 and a client pool
-#      that round-robins over ten proxies,
+#      through tether.cluster.PoolProxyFactory over the ten servers,
 #   5. stops each server with SIGTERM (graceful shutdown) and shows the server's log lines.
 # Needs ports 7000-7010 free on 127.0.0.1. Exits non-zero if any step fails.
 set -euo pipefail
@@ -61,7 +61,7 @@ echo "==> high availability: server run ha-server.xml (10 exporters on 7001-7010
 (cd "$QS" && exec "$BIN/quickstart-server" run ha-server.xml) >"$LOG/ha.log" 2>&1 &
 SERVER_PID=$!
 for p in $(seq 7001 7010); do wait_port "$p"; done
-echo "==> ha-client: 12 calls round-robin over 10 proxies"
+echo "==> ha-client: 12 calls through a pool (tether.cluster.PoolProxyFactory) over 10 servers"
 (cd "$QS" && "$BIN/quickstart-ha-client" ha-client.xml)
 stop_server
 echo "demo: OK"

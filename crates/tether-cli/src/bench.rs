@@ -213,6 +213,17 @@ pub(crate) async fn bench(registry: ClassRegistry, args: BenchArgs) -> ExitCode 
             let e: Vec<String> = t.errors.iter().map(|(k, n)| format!("{k} {n}")).collect();
             crate::say(&format!("errors: {}", e.join(", ")));
         }
+        // Through a pool: the calls, failures and ejections of each endpoint.
+        for s in target.pool_stats().unwrap_or_default() {
+            crate::say(&format!(
+                "endpoint {}: {} calls, {} failures, {} ejections{}",
+                s.url,
+                s.calls,
+                s.failures,
+                s.ejections,
+                if s.ejected { " (ejected now)" } else { "" }
+            ));
+        }
     }
     ExitCode::SUCCESS
 }

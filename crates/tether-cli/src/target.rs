@@ -100,6 +100,12 @@ pub(crate) enum Resolved {
         invoker: Arc<dyn Invoker>,
         _ctx: ApplicationContext,
     },
+    /// A `tether.cluster.PoolProxyFactory`: every connection calls through the one pool.
+    Pool {
+        factory: Arc<tether::context::cluster::PoolProxyFactory>,
+        invoker: Arc<dyn Invoker>,
+        _ctx: ApplicationContext,
+    },
 }
 
 impl TargetArgs {
@@ -195,6 +201,16 @@ impl TargetArgs {
         let obj = ctx
             .get_object(target)
             .map_err(|e| Failure::config(e.to_string()))?;
+        if let Some(factory) = obj.downcast::<tether::context::cluster::PoolProxyFactory>() {
+            let invoker = obj.invoker().ok_or_else(|| {
+                Failure::config(format!("pool '{target}' could not be built (see the log)"))
+            })?;
+            return Ok(Resolved::Pool {
+                factory,
+                invoker,
+                _ctx: ctx,
+            });
+        }
         if obj.is_proxy() {
             let factory = obj.downcast::<ProxyFactory>().ok_or_else(|| {
                 Failure::config(format!(
@@ -224,7 +240,15 @@ impl Resolved {
                 .proxy(url, options)
                 .map_err(|e| Failure::config(e.to_string())),
             Resolved::Proxy { factory, .. } => factory.fresh_invoker().map_err(Failure::config),
-            Resolved::Local { invoker, .. } => Ok(invoker.clone()),
+            Resolved::Local { invoker, .. } | Resolved::Pool { invoker, .. } => Ok(invoker.clone()),
+        }
+    }
+
+    /// The per-endpoint counters, when the target is a pool.
+    pub(crate) fn pool_stats(&self) -> Option<Vec<tether::cluster::EndpointStats>> {
+        match self {
+            Resolved::Pool { factory, .. } => factory.pool().ok().map(|p| p.stats()),
+            _ => None,
         }
     }
 
@@ -235,7 +259,7 @@ impl Resolved {
                 protocol, options, ..
             } => protocol.repr(value, options),
             Resolved::Proxy { factory, .. } => factory.repr(value),
-            Resolved::Local { .. } => tether_core::python::repr(value),
+            Resolved::Local { .. } | Resolved::Pool { .. } => tether_core::python::repr(value),
         }
     }
 }

@@ -347,3 +347,69 @@ async fn eight_clients_ride_through_kill_stop_restart_grow_and_shrink() {
     drop(servers);
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// The same from the command line: `tether bench --context pool.xml service echo ...` over
+/// three `tether echo-server`s, one of them SIGKILLed in the middle of the run: no failed
+/// call, and the per-endpoint lines show who took the calls and who was ejected.
+#[test]
+fn tether_bench_through_a_pool_rides_through_a_kill() {
+    let mut servers = Vec::new();
+    let mut urls = Vec::new();
+    for _ in 0..3 {
+        let (p, lines) = common::start(Command::new(env!("CARGO_BIN_EXE_tether")).args([
+            "echo-server",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            "0",
+        ]));
+        let uri = lines
+            .iter()
+            .find_map(|l| l.strip_prefix("echo uri: "))
+            .unwrap()
+            .to_string();
+        urls.push(uri);
+        servers.push(p);
+    }
+    let dir = std::env::temp_dir().join(format!("tether-ha-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let xml = dir.join("pool.xml");
+    let values: String = urls.iter().map(|u| format!("<value>{u}</value>")).collect();
+    std::fs::write(
+        &xml,
+        format!(
+            r#"<objects xmlns="http://www.springframework.org/springpython/schema/objects/1.1">
+  <object id="service" class="tether.cluster.PoolProxyFactory">
+    <property name="service_urls"><list>{values}</list></property>
+    <property name="idempotent_methods"><list><value>echo</value></list></property>
+    <property name="timeout" value="1"/>
+  </object>
+</objects>"#
+        ),
+    )
+    .unwrap();
+    let bench = Command::new(env!("CARGO_BIN_EXE_tether"))
+        .args(["bench", "--context"])
+        .arg(&xml)
+        .args(["service", "echo", "1", "-c", "8", "-d", "3"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(1));
+    signal(&servers[0], "-KILL");
+    let out = bench.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    eprintln!("{text}");
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("errors: none"), "{text}");
+    let killed = text
+        .lines()
+        .find(|l| l.starts_with(&format!("endpoint {}:", urls[0])))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(killed.contains("(ejected now)"), "{killed}");
+    for u in &urls[1..] {
+        assert!(text.contains(&format!("endpoint {u}:")), "{text}");
+    }
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -1,12 +1,11 @@
 //! The seed's example in Rust: the service (`DataService`, class `server.Service`), plus the
-//! high-availability pieces (`server.NamedService`, `client.HighAvailabilityService`).
+//! high-availability demo's `server.NamedService` (the pool itself is tether's
+//! `tether.cluster.PoolProxyFactory`).
 //!
 //! Binaries: `quickstart-server` (the `run FILE.xml... [--log LEVEL]` command line with these
 //! classes registered), `quickstart-client` (loads `client.xml` or `applicationContext.xml` and
-//! calls `get_data("Hello")`), `quickstart-ha-client` (calls through the round-robin pool).
+//! calls `get_data("Hello")`), `quickstart-ha-client` (calls through the pool of ten servers).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use tether::context::{ClassRegistry, Component, ContextValue};
 use tether::RemoteError;
 
@@ -55,54 +54,11 @@ impl DataService for NamedService {
     }
 }
 
-/// A small example-level pool: round-robin over the `services` list, skipping a server that
-/// fails with a retryable error. (A real pool layer belongs to tether-cluster.)
-#[derive(Default)]
-pub struct HighAvailabilityService {
-    services: Vec<Arc<dyn DataService>>,
-    next: AtomicUsize,
-}
-
-impl Component for HighAvailabilityService {
-    fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), String> {
-        if name != "services" {
-            return Err(format!("has no property '{name}' (expected services)"));
-        }
-        let items = value
-            .as_seq()
-            .ok_or("property 'services' expects a <list> of refs")?;
-        for item in items {
-            let obj = item
-                .as_object()
-                .ok_or("each item of 'services' must be a ref")?;
-            self.services.push(obj.get::<dyn DataService>()?);
-        }
-        Ok(())
-    }
-}
-
-#[tether::service]
-impl DataService for HighAvailabilityService {
-    async fn get_data(&self, param: String) -> Result<String, RemoteError> {
-        let n = self.services.len();
-        let mut last = RemoteError::new(tether::ErrorKind::NoLiveServer, "the pool is empty");
-        for _ in 0..n {
-            let i = self.next.fetch_add(1, Ordering::Relaxed) % n;
-            match self.services[i].get_data(param.clone()).await {
-                Ok(v) => return Ok(v),
-                Err(e) if e.is_retryable() => last = e,
-                Err(e) => return Err(e),
-            }
-        }
-        Err(last)
-    }
-}
-
-/// The class registry of this example: tether's built-ins, `server.Service` (submitted by
-/// `#[tether::component]`), and the two HA classes registered by hand.
+/// The class registry of this example: tether's built-ins (the pool is
+/// `tether.cluster.PoolProxyFactory`), `server.Service` (submitted by `#[tether::component]`),
+/// and the HA demo's `server.NamedService`, registered by hand.
 pub fn registry() -> ClassRegistry {
     let mut r = ClassRegistry::from_inventory();
     r.register::<NamedService>("server.NamedService");
-    r.register::<HighAvailabilityService>("client.HighAvailabilityService");
     r
 }

@@ -1,5 +1,6 @@
-//! High availability, client side: `quickstart-ha-client [ha-client.xml]` makes 12 calls through the
-//! round-robin pool of ten proxies (start `quickstart-server run ha-server.xml` first).
+//! High availability, client side: `quickstart-ha-client [ha-client.xml]` makes 12 calls through
+//! the pool over ten servers (`tether.cluster.PoolProxyFactory`; start `quickstart-server run
+//! ha-server.xml` first), then prints the calls each server got.
 use quickstart::DataService;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,6 +41,15 @@ async fn main() -> ExitCode {
         Err(e) => {
             eprintln!("error: {e}");
             code = ExitCode::FAILURE;
+        }
+    }
+    let factory = ctx.get_as::<tether::context::cluster::PoolProxyFactory>("service");
+    if let Some(pool) = factory.ok().and_then(|f| f.pool().ok()) {
+        for s in pool.stats() {
+            println!(
+                "POOL: {} calls={} failures={} ejected={}",
+                s.url, s.calls, s.failures, s.ejected
+            );
         }
     }
     ctx.close().await;
