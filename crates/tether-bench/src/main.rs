@@ -17,6 +17,7 @@
 mod drive;
 mod hessian_rows;
 mod orchestrate;
+mod pool_rows;
 mod pyro3_rows;
 mod raw;
 mod tarpc_echo;

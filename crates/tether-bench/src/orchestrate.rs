@@ -806,6 +806,11 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
     print_hessian_targets(&modes, &results);
     print_xmlrpc_targets(&modes, &results);
     print_pyro3_ratios(&modes, &results);
+    if opts.only.is_empty() || opts.only.iter().any(|o| o == "pool") {
+        if let Err(e) = crate::pool_rows::run(opts) {
+            println!("\n## Pools\n\nnot measured: {e}");
+        }
+    }
     if let Some(dir) = &env.pki {
         let _ = std::fs::remove_dir_all(dir);
     }

@@ -52,7 +52,9 @@ pub struct PoolConfig {
     /// The longest a call may take, retries included (a call's own deadline, if sooner,
     /// wins). Default none.
     pub deadline: Option<Duration>,
-    /// Pause before the first retry; doubles for each further one. Default 10 ms.
+    /// Pause before the second retry, doubling for each further one (the first retry goes
+    /// to another endpoint at once: the failed one is usually the only one in trouble).
+    /// Default 10 ms.
     pub retry_backoff: Option<Duration>,
     /// Ejection and re-admission.
     pub health: HealthPolicy,
@@ -374,12 +376,14 @@ impl Pool {
                     }
                     tracing::debug!(target: LOG, pool = %self.inner.name, url = %e.url, "retrying {}() elsewhere: {err}", call.method);
                     last = Some(err);
-                    let pause = match call.context.deadline {
-                        Some(d) => backoff.min(d.saturating_duration_since(Instant::now())),
-                        None => backoff,
-                    };
-                    tokio::time::sleep(pause).await;
-                    backoff *= 2;
+                    if attempt > 0 {
+                        let pause = match call.context.deadline {
+                            Some(d) => backoff.min(d.saturating_duration_since(Instant::now())),
+                            None => backoff,
+                        };
+                        tokio::time::sleep(pause).await;
+                        backoff *= 2;
+                    }
                 }
             }
         }

@@ -13,7 +13,7 @@
 //! | `retries` | failover's extra attempts | 2 |
 //! | `forks` | forking's endpoints at once | 2 |
 //! | `deadline` | seconds a call may take, retries included | none |
-//! | `retry_backoff` | seconds before the first retry (doubling) | 0.01 |
+//! | `retry_backoff` | seconds before the second retry (doubling; the first is immediate) | 0.01 |
 //! | `eject_after` | transport failures in a row that eject an endpoint | 3 |
 //! | `ejection` / `max_ejection` | seconds of the first / longest ejection | 1 / 30 |
 //! | `probe_timeout` | seconds a re-admission probe may take | 1 |
