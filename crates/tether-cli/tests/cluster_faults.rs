@@ -413,3 +413,136 @@ fn tether_bench_through_a_pool_rides_through_a_kill() {
     }
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// Discovery through a Pyro name server (`tether ns`): a pool over every name with a prefix
+/// follows registrations and removals.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pool_follows_a_pyro_name_server_prefix() {
+    let port = free_port();
+    let (_ns, _) = common::start_until(
+        Command::new(env!("CARGO_BIN_EXE_tether")).args([
+            "ns",
+            "-n",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-x",
+        ]),
+        "URI = ",
+    );
+    let mut servers = Vec::new();
+    let mut uris = Vec::new();
+    for _ in 0..3 {
+        let (p, lines) = common::start(Command::new(env!("CARGO_BIN_EXE_tether")).args([
+            "echo-server",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            "0",
+        ]));
+        uris.push(
+            lines
+                .iter()
+                .find_map(|l| l.strip_prefix("echo uri: "))
+                .unwrap()
+                .to_string(),
+        );
+        servers.push(p);
+    }
+    let ns = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_tether"))
+            .args(["ns", "-n", "127.0.0.1", "-p", &port.to_string()])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    ns(&["register", "example.echo.1", &uris[0]]);
+    ns(&["register", "example.echo.2", &uris[1]]);
+    ns(&["register", "other.thing", &uris[2]]);
+    let client = format!(
+        r#"<objects xmlns="http://www.springframework.org/springpython/schema/objects/1.1">
+  <object id="service" class="tether.cluster.PoolProxyFactory">
+    <property name="discovery" value="pyro-ns://127.0.0.1:{port}/example.echo."/>
+    <property name="discovery_interval" value="0.1"/>
+    <property name="idempotent_methods"><list><value>echo</value></list></property>
+  </object>
+</objects>"#
+    );
+    let ctx = ApplicationContext::builder()
+        .registry(ClassRegistry::from_inventory())
+        .xml_str(client, Some("client.xml"))
+        .start()
+        .await
+        .unwrap();
+    let invoker = ctx.get_object("service").unwrap().invoker().unwrap();
+    let v = invoker
+        .invoke(Call::new("echo", vec![Value::Int(5)]))
+        .await
+        .unwrap();
+    assert_eq!(v, Value::Int(5));
+    let pool = ctx
+        .get_as::<PoolProxyFactory>("service")
+        .unwrap()
+        .pool()
+        .unwrap();
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    assert_eq!(sorted(pool.urls()), sorted(uris[..2].to_vec()));
+    ns(&["register", "example.echo.3", &uris[2]]);
+    until(
+        "the pool grows with the name server",
+        Duration::from_secs(5),
+        || pool.urls().len() == 3,
+    )
+    .await;
+    ns(&["remove", "example.echo.1"]);
+    until(
+        "the pool shrinks with the name server",
+        Duration::from_secs(5),
+        || pool.urls().len() == 2 && !pool.urls().contains(&uris[0]),
+    )
+    .await;
+    for _ in 0..6 {
+        invoker
+            .invoke(Call::new("echo", vec![Value::Int(1)]))
+            .await
+            .unwrap();
+    }
+    ctx.close().await;
+    // By metadata (PYROMETA:): the objects that carry every tag.
+    ns(&["setmeta", "example.echo.2", "blue", "fast"]);
+    ns(&["setmeta", "example.echo.3", "blue"]);
+    let client = format!(
+        r#"<objects xmlns="http://www.springframework.org/springpython/schema/objects/1.1">
+  <object id="service" class="tether.cluster.PoolProxyFactory">
+    <property name="discovery" value="pyro-ns://127.0.0.1:{port}/?meta=blue,fast"/>
+  </object>
+</objects>"#
+    );
+    let ctx = ApplicationContext::builder()
+        .registry(ClassRegistry::from_inventory())
+        .xml_str(client, Some("meta.xml"))
+        .start()
+        .await
+        .unwrap();
+    let invoker = ctx.get_object("service").unwrap().invoker().unwrap();
+    invoker
+        .invoke(Call::new("echo", vec![Value::Int(2)]))
+        .await
+        .unwrap();
+    let pool = ctx
+        .get_as::<PoolProxyFactory>("service")
+        .unwrap()
+        .pool()
+        .unwrap();
+    assert_eq!(pool.urls(), [uris[1].clone()]);
+    ctx.close().await;
+    drop(servers);
+}

@@ -6,7 +6,8 @@
 //! | property | meaning | default |
 //! |---|---|---|
 //! | `service_urls` | a `<list>` of URLs of any wire (each made by the protocol that claims it), or of refs to proxy factories | none |
-//! | `discovery` | `etcd://host:port/prefix/`: the members are every URL under the prefix, followed live | none |
+//! | `discovery` | `etcd://host:port/prefix/`: the members are every URL under the prefix, followed live (a watch); `pyro-ns://host:port/name-prefix` or `pyro-ns://host:port/?meta=tag1,tag2`: every object of a Pyro name server whose name starts with the prefix, or that has all the tags (`PYROMETA:`), read every `discovery_interval` (no `host:port`: found as `locate_ns` does) | none |
+//! | `discovery_interval` | seconds between reads of a polled source (a name server) | 2 |
 //! | `idempotent_methods` | a `<list>` of method names that may be retried after they were sent | none |
 //! | `balance` | `round_robin`, `weighted_random`, `least_active`, `consistent_hash` or `consistent_hash:N` (key: argument N) | `round_robin` |
 //! | `mode` | `failover`, `failfast`, `failsafe`, `forking`, `broadcast` | `failover` |
@@ -20,7 +21,9 @@
 //! | `timeout`, `serializer` | the members' client options (see `remoting::options`) | the protocol's |
 //!
 //! The `discovery` source starts with the first call (a proxy factory opens no connection in
-//! a lifecycle hook); a source that cannot be read then is a clear error for that call.
+//! a lifecycle hook, and the container runs none on it); a source that cannot be read then is
+//! a clear error for that call, and a pool with neither `service_urls` nor `discovery`
+//! answers every call with "the pool has no endpoints".
 
 use crate::component::{Component, CtorArgs};
 use crate::remoting::options::{text_prop, timeout_prop, ClientOptions};
@@ -38,14 +41,73 @@ pub const POOL_CLASS: &str = "tether.cluster.PoolProxyFactory";
 /// Where a pool's members come from.
 #[derive(Clone, Debug)]
 enum Source {
-    Etcd { endpoint: String, prefix: String },
+    Etcd {
+        endpoint: String,
+        prefix: String,
+    },
+    /// A Pyro name server (`None` host: found as Python's `locate_ns` does), read every
+    /// `interval`: names starting with `prefix`, or objects with every tag of `meta`.
+    #[cfg(feature = "pyro")]
+    PyroNs {
+        host: Option<String>,
+        port: Option<u16>,
+        prefix: String,
+        meta: Vec<String>,
+    },
 }
 
-/// Parses `etcd://host:port/prefix/`.
+const DISCOVERY_FORMS: &str =
+    "etcd://host:port/prefix/, pyro-ns://host:port/name-prefix or pyro-ns://host:port/?meta=tag1,tag2 (no host:port: locate the name server)";
+
+/// Parses `pyro-ns://[host[:port]]/prefix` or `pyro-ns://[host[:port]]/?meta=a,b`.
+#[cfg(feature = "pyro")]
+fn parse_pyro_ns(v: &str, rest: &str) -> Result<Source, String> {
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let (host, port) = if authority.is_empty() {
+        (None, None)
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (
+                Some(h.to_string()),
+                Some(
+                    p.parse::<u16>()
+                        .map_err(|_| format!("discovery {v:?}: bad port"))?,
+                ),
+            ),
+            None => (Some(authority.to_string()), None),
+        }
+    };
+    let (prefix, meta) = match path.strip_prefix("?meta=") {
+        Some(tags) => (
+            String::new(),
+            tags.split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+                .collect::<Vec<_>>(),
+        ),
+        None => (path.to_string(), Vec::new()),
+    };
+    if path.starts_with("?meta=") && meta.is_empty() {
+        return Err(format!("discovery {v:?}: ?meta= needs at least one tag"));
+    }
+    Ok(Source::PyroNs {
+        host,
+        port,
+        prefix,
+        meta,
+    })
+}
+
+/// Parses a `discovery` value (see [`DISCOVERY_FORMS`]).
 fn parse_discovery(v: &str) -> Result<Source, String> {
+    #[cfg(feature = "pyro")]
+    if let Some(rest) = v.strip_prefix("pyro-ns://") {
+        return parse_pyro_ns(v, rest);
+    }
     let rest = v
         .strip_prefix("etcd://")
-        .ok_or_else(|| format!("discovery {v:?}: expected etcd://host:port/prefix/"))?;
+        .ok_or_else(|| format!("discovery {v:?}: expected {DISCOVERY_FORMS}"))?;
     let (authority, path) = rest
         .split_once('/')
         .ok_or_else(|| format!("discovery {v:?}: no prefix (etcd://host:port/prefix/)"))?;
@@ -68,6 +130,7 @@ pub struct PoolProxyFactory {
     forks: usize,
     mode: String,
     options: ClientOptions,
+    interval: Duration,
     built: std::sync::OnceLock<Arc<LazyPool>>,
 }
 
@@ -111,6 +174,7 @@ impl PoolProxyFactory {
             forks: 2,
             mode: "failover".into(),
             options: ClientOptions::default(),
+            interval: Duration::from_secs(2),
             built: std::sync::OnceLock::new(),
         }
     }
@@ -160,6 +224,7 @@ impl PoolProxyFactory {
             source: self.source.clone(),
             make,
             started: tokio::sync::OnceCell::new(),
+            interval: self.interval,
         }))
     }
 
@@ -183,6 +248,49 @@ struct LazyPool {
     source: Option<Source>,
     make: tether_cluster::discovery::MakeInvoker,
     started: tokio::sync::OnceCell<()>,
+    /// How often a polled source is read.
+    #[cfg_attr(not(feature = "pyro"), allow(dead_code))]
+    interval: Duration,
+}
+
+/// Reads the URLs a Pyro name server has for a prefix or a set of tags.
+#[cfg(feature = "pyro")]
+fn name_server_reader(
+    host: Option<String>,
+    port: Option<u16>,
+    prefix: String,
+    meta: Vec<String>,
+) -> tether_cluster::discovery::Poll {
+    Arc::new(move || {
+        let (host, prefix, meta) = (host.clone(), prefix.clone(), meta.clone());
+        Box::pin(async move {
+            let ns = tether_pyro::naming::locate_ns(host.as_deref(), port, None).await?;
+            let call = if meta.is_empty() {
+                Call::new("list", vec![]).kwarg("prefix", Value::Str(prefix))
+            } else {
+                Call::new("yplookup", vec![])
+                    .kwarg(
+                        "meta_all",
+                        Value::Set(meta.into_iter().map(Value::Str).collect()),
+                    )
+                    .kwarg("return_metadata", Value::Bool(false))
+            };
+            let r = ns.call(call).await;
+            ns.close().await;
+            match r? {
+                Value::Map(entries) => Ok(entries
+                    .into_iter()
+                    .filter_map(|(_, uri)| match uri {
+                        Value::Str(u) => Some(u),
+                        other => tether_pyro::PyroUri::from_value(&other).map(|u| u.to_string()),
+                    })
+                    .collect()),
+                other => Err(RemoteError::protocol(format!(
+                    "the name server answered {other:?}, not a dict of names"
+                ))),
+            }
+        })
+    })
 }
 
 impl LazyPool {
@@ -196,6 +304,25 @@ impl LazyPool {
                     Source::Etcd { endpoint, prefix } => {
                         let watch = Watch::start(EtcdClient::new(endpoint)?, prefix).await?;
                         self.pool.follow(Arc::new(watch), self.make.clone());
+                    }
+                    #[cfg(feature = "pyro")]
+                    Source::PyroNs {
+                        host,
+                        port,
+                        prefix,
+                        meta,
+                    } => {
+                        // The first read must work (a wrong address is a clear error now);
+                        // later failures keep the last list.
+                        let read =
+                            name_server_reader(host.clone(), *port, prefix.clone(), meta.clone());
+                        let first = read().await?;
+                        let polled = tether_cluster::discovery::Polled::start_with(
+                            first,
+                            self.interval,
+                            read,
+                        );
+                        self.pool.follow(Arc::new(polled), self.make.clone());
                     }
                 }
                 Ok::<(), RemoteError>(())
@@ -277,11 +404,12 @@ impl Component for PoolProxyFactory {
             "ejection" => c.health.base_ejection = seconds(name, &value)?,
             "max_ejection" => c.health.max_ejection = seconds(name, &value)?,
             "probe_timeout" => c.health.probe_timeout = seconds(name, &value)?,
+            "discovery_interval" => self.interval = seconds(name, &value)?,
             "timeout" => self.options.timeout = timeout_prop(name, &value)?,
             "serializer" => self.options.serializer = text_prop(name, &value)?,
             other => {
                 return Err(format!(
-                    "has no property '{other}' (expected one of service_urls, discovery, idempotent_methods, balance, mode, retries, forks, deadline, retry_backoff, eject_after, ejection, max_ejection, probe_timeout, timeout, serializer)"
+                    "has no property '{other}' (expected one of service_urls, discovery, discovery_interval, idempotent_methods, balance, mode, retries, forks, deadline, retry_backoff, eject_after, ejection, max_ejection, probe_timeout, timeout, serializer)"
                 ))
             }
         }
@@ -327,7 +455,13 @@ impl DirectoryEntry {
         addr: std::net::SocketAddr,
         ttl: u64,
     ) -> Result<DirectoryEntry, String> {
-        let Source::Etcd { endpoint, prefix } = parse_discovery(discovery)?;
+        #[allow(irrefutable_let_patterns)]
+        let Source::Etcd { endpoint, prefix } = parse_discovery(discovery)?
+        else {
+            return Err(format!(
+            "discovery {discovery:?}: an exporter registers in etcd only (etcd://host:port/prefix/); a Pyro name server is the name_server property"
+        ));
+        };
         let client = EtcdClient::new(&endpoint).map_err(|e| e.message().to_string())?;
         let key = format!("{prefix}{name}/{addr}");
         let url = url.to_string();

@@ -53,7 +53,15 @@ pub type Poll = Arc<dyn Fn() -> BoxFuture<'static, Result<Vec<String>, RemoteErr
 impl Polled {
     /// Starts polling `read` every `interval` (the first read at once) on the current runtime.
     pub fn start(interval: Duration, read: Poll) -> Polled {
-        let (tx, _) = watch::channel(Vec::new());
+        Self::start_with(Vec::new(), interval, read)
+    }
+
+    /// [`Self::start`] with the list a first read already returned (so a pool following it
+    /// has its members at once).
+    pub fn start_with(mut initial: Vec<String>, interval: Duration, read: Poll) -> Polled {
+        initial.sort();
+        initial.dedup();
+        let (tx, _) = watch::channel(initial);
         let sender = tx.clone();
         let task = tokio::spawn(async move {
             loop {
