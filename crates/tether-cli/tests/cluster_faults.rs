@@ -24,69 +24,6 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// The etcd process (killed on drop) and its data directory (removed after).
-struct Etcd {
-    _proc: Proc,
-    dir: std::path::PathBuf,
-}
-
-impl Drop for Etcd {
-    fn drop(&mut self) {
-        std::fs::remove_dir_all(&self.dir).ok();
-    }
-}
-
-fn start_etcd() -> (Etcd, u16) {
-    let exe = ["/usr/bin/etcd", "/usr/local/bin/etcd"]
-        .into_iter()
-        .find(|p| std::path::Path::new(p).exists())
-        .expect("etcd not found: install Debian's etcd-server (scripts/test.sh does)");
-    let (client, peer) = (free_port(), free_port());
-    let dir = std::env::temp_dir().join(format!("tether-ha-etcd-{}", std::process::id()));
-    let c = format!("http://127.0.0.1:{client}");
-    let p = format!("http://127.0.0.1:{peer}");
-    let child = Command::new(exe)
-        .arg("--data-dir")
-        .arg(&dir)
-        .args([
-            "--name",
-            "ha",
-            "--listen-client-urls",
-            &c,
-            "--advertise-client-urls",
-            &c,
-        ])
-        .args([
-            "--listen-peer-urls",
-            &p,
-            "--initial-advertise-peer-urls",
-            &p,
-        ])
-        .args([
-            "--initial-cluster",
-            &format!("ha={p}"),
-            "--log-level",
-            "error",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let etcd = Etcd {
-        _proc: Proc(child),
-        dir,
-    };
-    let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", client)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "etcd did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (etcd, client)
-}
-
 fn server_xml(dir: &std::path::Path, etcd: u16, n: usize) -> std::path::PathBuf {
     let f = dir.join(format!("server{n}.xml"));
     std::fs::write(
@@ -142,7 +79,8 @@ async fn until(what: &str, limit: Duration, cond: impl Fn() -> bool) -> Duration
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eight_clients_ride_through_kill_stop_restart_grow_and_shrink() {
-    let (_etcd, etcd_port) = start_etcd();
+    let etcd = tether::cluster::discovery::etcd::LocalEtcd::start().unwrap();
+    let etcd_port = etcd.port();
     let dir = std::env::temp_dir().join(format!("tether-ha-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let xml: Vec<_> = (0..4).map(|n| server_xml(&dir, etcd_port, n)).collect();

@@ -2,89 +2,12 @@
 //! stopped by its pid): exporters' registrations under a lease, a pool that follows the
 //! prefix live, a graceful removal, and a dead registrant whose lease expires.
 
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tether_cluster::discovery::etcd::{EtcdClient, Registration, Watch};
+use tether_cluster::discovery::etcd::{EtcdClient, LocalEtcd, Registration, Watch};
 use tether_cluster::discovery::Discovery;
 use tether_cluster::{Pool, PoolConfig};
 use tether_core::{BoxFuture, Call, Invoker, RemoteError, Value};
-
-/// An etcd server on free loopback ports in a temporary directory, killed on drop.
-pub struct Etcd {
-    child: Child,
-    dir: std::path::PathBuf,
-    pub endpoint: String,
-}
-
-impl Drop for Etcd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        std::fs::remove_dir_all(&self.dir).ok();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-pub fn start_etcd() -> Etcd {
-    let exe = ["/usr/bin/etcd", "/usr/local/bin/etcd"]
-        .into_iter()
-        .map(std::path::PathBuf::from)
-        .find(|p| p.exists())
-        .expect("etcd not found: install Debian's etcd-server (scripts/test.sh does)");
-    let (client, peer) = (free_port(), free_port());
-    let dir = std::env::temp_dir().join(format!("tether-etcd-{}-{client}", std::process::id()));
-    let c = format!("http://127.0.0.1:{client}");
-    let p = format!("http://127.0.0.1:{peer}");
-    let child = Command::new(exe)
-        .arg("--data-dir")
-        .arg(&dir)
-        .args([
-            "--name",
-            "tether-test",
-            "--listen-client-urls",
-            &c,
-            "--advertise-client-urls",
-            &c,
-        ])
-        .args([
-            "--listen-peer-urls",
-            &p,
-            "--initial-advertise-peer-urls",
-            &p,
-        ])
-        .args([
-            "--initial-cluster",
-            &format!("tether-test={p}"),
-            "--log-level",
-            "error",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let etcd = Etcd {
-        child,
-        dir,
-        endpoint: c,
-    };
-    let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", client)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "etcd did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    etcd
-}
 
 struct Named(String);
 
@@ -109,7 +32,7 @@ async fn wait_for(pool: &Pool, want: &[&str], limit: Duration) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pool_follows_registrations_live() {
-    let etcd = start_etcd();
+    let etcd = LocalEtcd::start().unwrap();
     let client = EtcdClient::new(&etcd.endpoint).unwrap();
     // Let etcd elect itself.
     let start = Instant::now();
@@ -175,7 +98,11 @@ async fn a_pool_follows_registrations_live() {
 
 #[tokio::test]
 async fn an_unreachable_etcd_is_a_clear_error() {
-    let port = free_port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let client = EtcdClient::new(&format!("http://127.0.0.1:{port}")).unwrap();
     let e = Watch::start(client.clone(), "/x/").await.err().unwrap();
     assert!(e.to_string().contains("cannot connect"), "{e}");

@@ -62,29 +62,11 @@ pub fn start_python_server_env(
     env: &[(&str, &str)],
     marker: &str,
 ) -> (Proc, String) {
-    let mut child = Command::new(python())
-        .args(args)
+    let mut c = Command::new(python());
+    c.args(args)
         .envs(env.iter().copied())
-        .env("PYTHONUNBUFFERED", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start python server");
-    let stdout = child.stdout.take().expect("stdout");
-    let proc = Proc(child);
-    let (tx, rx) = std::sync::mpsc::channel();
-    let marker = marker.to_string();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if line.contains(&marker) {
-                let _ = tx.send(line.split_whitespace().last().unwrap_or("").to_string());
-            }
-        }
-    });
-    let uri = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("python server did not print its uri in 30 s");
-    (proc, uri)
+        .env("PYTHONUNBUFFERED", "1");
+    start_server_command(c, marker)
 }
 
 /// Python's own echo server on 127.0.0.1.

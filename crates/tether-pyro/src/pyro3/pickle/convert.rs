@@ -160,7 +160,7 @@ fn datetime(s: &[u8]) -> Result<Value, RemoteError> {
     {
         return Err(err("a datetime with fields out of range"));
     }
-    let days = super::write::days_from_civil(y, mo, d);
+    let days = tether_core::python::days_from_civil(y, mo as u32, d as u32);
     Ok(Value::DateTime(
         ((days * 86_400 + h * 3600 + mi * 60 + se) * 1000) + us / 1000,
     ))

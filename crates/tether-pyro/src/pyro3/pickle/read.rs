@@ -557,23 +557,19 @@ impl<'a> Machine<'a> {
                     let g = self.global(module, name)?;
                     self.push(g)?
                 }
-                op::REDUCE => {
+                op::REDUCE | op::NEWOBJ => {
                     let args = self.pop()?;
                     let class = self.pop()?;
                     if !matches!(self.nodes[args as usize], Node::Tuple(_)) {
-                        return Err(err(at, "REDUCE with arguments that are not a tuple"));
-                    }
-                    self.push(Node::Instance {
-                        class,
-                        args,
-                        state: None,
-                    })?
-                }
-                op::NEWOBJ => {
-                    let args = self.pop()?;
-                    let class = self.pop()?;
-                    if !matches!(self.nodes[args as usize], Node::Tuple(_)) {
-                        return Err(err(at, "NEWOBJ with arguments that are not a tuple"));
+                        let name = if code == op::REDUCE {
+                            "REDUCE"
+                        } else {
+                            "NEWOBJ"
+                        };
+                        return Err(err(
+                            at,
+                            format_args!("{name} with arguments that are not a tuple"),
+                        ));
                     }
                     self.push(Node::Instance {
                         class,

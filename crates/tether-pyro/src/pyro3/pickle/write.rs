@@ -223,7 +223,7 @@ impl<'a> Writer<'a> {
         let secs = ms.div_euclid(1000);
         let micros = (ms.rem_euclid(1000) * 1000) as u32;
         let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-        let (y, m, d) = civil_from_days(days);
+        let (y, m, d) = tether_core::python::civil_from_days(days);
         if !(1..=9999).contains(&y) {
             return Err(RemoteError::serialization(
                 "pickle: a date-time outside the years 1 to 9999",
@@ -244,30 +244,6 @@ impl<'a> Writer<'a> {
         self.out.extend_from_slice(&[op::TUPLE1, op::REDUCE]);
         Ok(())
     }
-}
-
-/// Year, month, day from days since 1970-01-01 (Howard Hinnant's algorithm).
-pub(super) fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-/// Days since 1970-01-01 from year, month, day.
-pub(super) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = if m > 2 { m - 3 } else { m + 9 };
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// A whole pickle of one value: `PROTO 2`, the value, `STOP`.
