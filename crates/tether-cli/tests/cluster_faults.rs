@@ -484,3 +484,92 @@ async fn a_pool_follows_a_pyro_name_server_prefix() {
     ctx.close().await;
     drop(servers);
 }
+
+/// One pool over three wires (Pyro5, Hessian, XML-RPC `tether echo-server`s), one member a
+/// ref to a proxy factory, weighted: the calls follow the weights, and the per-endpoint
+/// counters say so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_weighted_pool_over_three_wires_and_a_ref() {
+    let mut servers = Vec::new();
+    let mut uris = Vec::new();
+    for protocol in ["pyro5", "hessian", "xmlrpc"] {
+        let (p, lines) = common::start(Command::new(env!("CARGO_BIN_EXE_tether")).args([
+            "echo-server",
+            "--protocol",
+            protocol,
+            "-H",
+            "127.0.0.1",
+            "-p",
+            "0",
+        ]));
+        uris.push(
+            lines
+                .iter()
+                .find_map(|l| l.strip_prefix("echo uri: "))
+                .unwrap()
+                .to_string(),
+        );
+        servers.push(p);
+    }
+    let client = format!(
+        r#"<objects xmlns="http://www.springframework.org/springpython/schema/objects/1.1">
+  <object id="overXmlRpc" class="tether.xmlrpc.ProxyFactory">
+    <property name="service_url" value="{xmlrpc}"/>
+  </object>
+  <object id="service" class="tether.cluster.PoolProxyFactory">
+    <property name="service_urls"><list>
+      <value>{pyro}</value>
+      <value>{hessian}</value>
+      <ref object="overXmlRpc"/>
+    </list></property>
+    <property name="balance" value="weighted_random"/>
+    <property name="weights"><dict>
+      <entry><key><value>{pyro}</value></key><value>6</value></entry>
+      <entry><key><value>overXmlRpc</value></key><value>3</value></entry>
+    </dict></property>
+  </object>
+</objects>"#,
+        pyro = uris[0],
+        hessian = uris[1],
+        xmlrpc = uris[2]
+    );
+    let ctx = ApplicationContext::builder()
+        .registry(ClassRegistry::from_inventory())
+        .xml_str(client, Some("mixed.xml"))
+        .start()
+        .await
+        .unwrap();
+    let invoker = ctx.get_object("service").unwrap().invoker().unwrap();
+    for i in 0..1000 {
+        let v = Value::str(format!("m{i}"));
+        let got = invoker
+            .invoke(Call::new("echo", vec![v.clone()]))
+            .await
+            .unwrap();
+        assert_eq!(got, v);
+    }
+    let pool = ctx
+        .get_as::<PoolProxyFactory>("service")
+        .unwrap()
+        .pool()
+        .unwrap();
+    let calls = |key: &str| {
+        pool.stats()
+            .iter()
+            .find(|s| s.url == key)
+            .map(|s| s.calls)
+            .unwrap_or_else(|| panic!("{key}: {:?}", pool.stats()))
+    };
+    let (pyro, hessian, xmlrpc) = (calls(&uris[0]), calls(&uris[1]), calls("ref:overXmlRpc"));
+    eprintln!("weights 6:1:3 gave {pyro}:{hessian}:{xmlrpc}");
+    assert_eq!(pyro + hessian + xmlrpc, 1000);
+    // Expected 600:100:300; bounds at about five standard deviations.
+    assert!(
+        (450..=750).contains(&pyro)
+            && (30..=200).contains(&hessian)
+            && (180..=420).contains(&xmlrpc),
+        "{pyro}:{hessian}:{xmlrpc}"
+    );
+    ctx.close().await;
+    drop(servers);
+}

@@ -5,9 +5,10 @@
 //!
 //! | property | meaning | default |
 //! |---|---|---|
-//! | `service_urls` | a `<list>` of URLs of any wire (each made by the protocol that claims it), or of refs to proxy factories | none |
+//! | `service_urls` | a `<list>` of URLs of any wire (each made by the protocol that claims it), or of refs to proxy factories (member `ref:ID`) | none |
 //! | `discovery` | `etcd://host:port/prefix/`: the members are every URL under the prefix, followed live (a watch); `pyro-ns://host:port/name-prefix` or `pyro-ns://host:port/?meta=tag1,tag2`: every object of a Pyro name server whose name starts with the prefix, or that has all the tags (`PYROMETA:`), read every `discovery_interval` (no `host:port`: found as `locate_ns` does) | none |
 //! | `discovery_interval` | seconds between reads of a polled source (a name server) | 2 |
+//! | `weights` | a `<dict>` of member (URL, or the id of a ref) to weight, for `weighted_random` | 1 each |
 //! | `idempotent_methods` | a `<list>` of method names that may be retried after they were sent | none |
 //! | `balance` | `round_robin`, `weighted_random`, `least_active`, `consistent_hash` or `consistent_hash:N` (key: argument N) | `round_robin` |
 //! | `mode` | `failover`, `failfast`, `failsafe`, `forking`, `broadcast` | `failover` |
@@ -124,6 +125,7 @@ pub struct PoolProxyFactory {
     name: std::sync::OnceLock<String>,
     urls: Vec<String>,
     refs: Vec<(String, Arc<dyn Invoker>)>,
+    weights: Vec<(String, u32)>,
     source: Option<Source>,
     config: PoolConfig,
     retries: u32,
@@ -168,6 +170,7 @@ impl PoolProxyFactory {
             name: std::sync::OnceLock::new(),
             urls: Vec::new(),
             refs: Vec::new(),
+            weights: Vec::new(),
             source: None,
             config: PoolConfig::default(),
             retries: 2,
@@ -212,12 +215,18 @@ impl PoolProxyFactory {
         let name = self.name.get().map(String::as_str).unwrap_or("pool");
         let pool = Pool::new(name, config);
         let make = self.member_maker();
+        let weight = |key: &str| {
+            self.weights
+                .iter()
+                .find(|(k, _)| k == key)
+                .map_or(1, |(_, w)| *w)
+        };
         for url in &self.urls {
             let inv = make(url).map_err(|e| format!("property 'service_urls': {}", e.message()))?;
-            pool.add(url, inv);
+            pool.add_weighted(url, inv, weight(url));
         }
         for (id, inv) in &self.refs {
-            pool.add(&format!("ref:{id}"), inv.clone());
+            pool.add_weighted(&format!("ref:{id}"), inv.clone(), weight(id));
         }
         Ok(Arc::new(LazyPool {
             pool,
@@ -376,6 +385,18 @@ impl Component for PoolProxyFactory {
                     .map_err(|e| format!("property 'discovery': {e}"))?;
                 self.source = Some(parse_discovery(&v)?);
             }
+            "weights" => {
+                let entries = value
+                    .as_dict()
+                    .ok_or("property 'weights' expects a <dict> of URL (or ref id) to weight")?;
+                for (k, v) in entries {
+                    let w = u32::try_from(v.to_i64()?)
+                        .ok()
+                        .filter(|w| *w > 0)
+                        .ok_or_else(|| format!("weights: {k}: a weight is a whole number of 1 or more"))?;
+                    self.weights.push((k.clone(), w));
+                }
+            }
             "idempotent_methods" => {
                 c.idempotent = list_of_text(name, &value)?.into_iter().collect();
             }
@@ -409,7 +430,7 @@ impl Component for PoolProxyFactory {
             "serializer" => self.options.serializer = text_prop(name, &value)?,
             other => {
                 return Err(format!(
-                    "has no property '{other}' (expected one of service_urls, discovery, discovery_interval, idempotent_methods, balance, mode, retries, forks, deadline, retry_backoff, eject_after, ejection, max_ejection, probe_timeout, timeout, serializer)"
+                    "has no property '{other}' (expected one of service_urls, weights, discovery, discovery_interval, idempotent_methods, balance, mode, retries, forks, deadline, retry_backoff, eject_after, ejection, max_ejection, probe_timeout, timeout, serializer)"
                 ))
             }
         }
