@@ -244,3 +244,70 @@ fn echo_server_over_hessian_for_python_hessian_and_tether_call() {
     );
     assert!(wait_exit(&mut server).success());
 }
+
+/// `tether echo-server --protocol pyro3`: a PYROLOC URL; the seed's Python 2 Pyro 3 client and
+/// `tether call` reach it, and the same port still answers a Python Pyro5 client.
+#[test]
+fn echo_server_over_pyro3_for_python2_and_tether_call() {
+    let (server, lines) = common::start(Command::new(env!("CARGO_BIN_EXE_tether")).args([
+        "echo-server",
+        "--protocol",
+        "pyro3",
+        "-H",
+        "127.0.0.1",
+        "-p",
+        "0",
+    ]));
+    let url = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("echo uri: "))
+        .unwrap()
+        .to_string();
+    assert!(
+        url.starts_with("PYROLOC://127.0.0.1:") && url.ends_with("/test.echoserver"),
+        "{url}"
+    );
+    let root = common::root();
+    let py2 = std::env::var_os("TETHER_PYTHON2")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".pyenv/versions/2.7.18/bin/python2.7")
+        });
+    let site = std::env::var_os("TETHER_PY2_SITE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join(".py2"));
+    let code = "import sys, Pyro.core\nPyro.core.initClient(banner=0)\np = Pyro.core.getProxyForURI(sys.argv[1])\nprint p.echo((1, 'two', [3.5]))\ntry:\n    p.error()\nexcept ValueError, e:\n    print 'ValueError:', e\n";
+    let out = Command::new(py2)
+        .args(["-c", code, &url])
+        .env("PYTHONPATH", site)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "(1, 'two', [3.5])\nValueError: this is the generated error from echoserver echo() method\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_tether"))
+        .args(["call", &url, "echo", "{'k': None}"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "{'k': None}");
+    let port = url
+        .trim_start_matches("PYROLOC://127.0.0.1:")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let out = Command::new(common::python())
+        .args([
+            "-c",
+            "import sys, Pyro5.api\nprint(Pyro5.api.Proxy(sys.argv[1]).echo('five'))",
+            &format!("PYRO:test.echoserver@127.0.0.1:{port}"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "five");
+    drop(server);
+}
