@@ -79,11 +79,15 @@
 //!
 //! ## Class names and wires
 //! See [`builtins`] and [`protocols`]. Spring Python's `PyroServiceExporter`/`PyroProxyFactory`
-//! (Pyro 3, `PYROLOC://host:port/name`) and `Pyro4ServiceExporter`/`Pyro4ProxyFactory`
-//! (`PYRO:name@host:port`) all speak the **Pyro5 wire** until a Pyro4 and a Pyro 3 protocol are
-//! registered for those names, so a Python Pyro5 client can call a service exported from an
-//! unchanged Spring Python file. `HessianProxyFactory` is recognised and refused: Hessian is not
-//! built yet.
+//! (`PYROLOC://host:port/name`) speak Pyro 3 with the `pyro3` feature (Pyro5 without it),
+//! `Pyro4ServiceExporter`/`Pyro4ProxyFactory` speak Pyro4, and every Pyro daemon answers each
+//! Pyro client in its own wire on one port. `HessianProxyFactory` (and Spring's
+//! `HessianServiceExporter`) speak Hessian, `SSLServer`/`SSLClient` XML-RPC.
+//!
+//! ## Pools
+//! `tether.cluster.PoolProxyFactory` (feature `cluster`, see [`cluster`]) is a proxy factory over
+//! many endpoints of any wire, with balancing, failover, ejection and discovery (etcd, a Pyro
+//! name server); exporters register in etcd with their `discovery` property.
 //!
 //! ## Adding a protocol
 //! A wire is a type implementing [`remoting::Protocol`] (bind a server with

@@ -1,7 +1,8 @@
-//! # tether-pyro: the Pyro5 and Pyro4 wire protocols, and a Pyro name server
+//! # tether-pyro: the Pyro5, Pyro4 and Pyro 3 wire protocols, and a Pyro name server
 //!
 //! Talks byte-for-byte to Python's Pyro5 (5.17) and Pyro4 (4.82) as a server ([`Daemon`],
-//! which answers both wires on one port) and as a client ([`Proxy`], either wire). One concept
+//! which answers both wires on one port, and Pyro 3.16 too with the `pyro3` feature) and as a
+//! client ([`Proxy`], either wire; `pyro3::Pyro3Proxy` for Pyro 3). One concept
 //! per file:
 //!
 //! - `pyro5/`: the wire version apart from the codecs: the 40-byte header, message types,
@@ -11,6 +12,10 @@
 //!   as a Pyro5 one.
 //! - `wire.rs`: [`WireConnection`], one connection type over both versions; how a daemon tells
 //!   them apart (the first six bytes).
+//! - `pyro3/` (feature `pyro3`): the Pyro 3 wire of Spring Python 1.3 on Python 2: its 18-byte
+//!   frame, the challenge handshake, a strict pickle codec that never runs anything, exception
+//!   capsules, `PYROLOC://` URLs and [`pyro3::Pyro3Proxy`]; the daemon's side is
+//!   `daemon/pyro3.rs` (a client silent for [`DaemonConfig::silent_client_wait`] is Pyro 3).
 //! - `naming/`: the name server (`Pyro.NameServer`, memory or SQLite storage, the broadcast
 //!   responder) and `locate_ns`.
 //! - `framing.rs`: what the bounded reader needs of any wire's frames ([`framing::FrameFormat`])
