@@ -291,24 +291,7 @@ async fn eight_clients_ride_through_kill_stop_restart_grow_and_shrink() {
 /// call, and the per-endpoint lines show who took the calls and who was ejected.
 #[test]
 fn tether_bench_through_a_pool_rides_through_a_kill() {
-    let mut servers = Vec::new();
-    let mut urls = Vec::new();
-    for _ in 0..3 {
-        let (p, lines) = common::start(Command::new(env!("CARGO_BIN_EXE_tether")).args([
-            "echo-server",
-            "-H",
-            "127.0.0.1",
-            "-p",
-            "0",
-        ]));
-        let uri = lines
-            .iter()
-            .find_map(|l| l.strip_prefix("echo uri: "))
-            .unwrap()
-            .to_string();
-        urls.push(uri);
-        servers.push(p);
-    }
+    let (servers, urls) = common::echo_servers(&["pyro5", "pyro5", "pyro5"]);
     let dir = std::env::temp_dir().join(format!("tether-ha-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let xml = dir.join("pool.xml");
@@ -368,25 +351,7 @@ async fn a_pool_follows_a_pyro_name_server_prefix() {
         ]),
         "URI = ",
     );
-    let mut servers = Vec::new();
-    let mut uris = Vec::new();
-    for _ in 0..3 {
-        let (p, lines) = common::start(Command::new(env!("CARGO_BIN_EXE_tether")).args([
-            "echo-server",
-            "-H",
-            "127.0.0.1",
-            "-p",
-            "0",
-        ]));
-        uris.push(
-            lines
-                .iter()
-                .find_map(|l| l.strip_prefix("echo uri: "))
-                .unwrap()
-                .to_string(),
-        );
-        servers.push(p);
-    }
+    let (servers, uris) = common::echo_servers(&["pyro5", "pyro5", "pyro5"]);
     let ns = |args: &[&str]| {
         let out = Command::new(env!("CARGO_BIN_EXE_tether"))
             .args(["ns", "-n", "127.0.0.1", "-p", &port.to_string()])
@@ -490,27 +455,7 @@ async fn a_pool_follows_a_pyro_name_server_prefix() {
 /// counters say so.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_weighted_pool_over_three_wires_and_a_ref() {
-    let mut servers = Vec::new();
-    let mut uris = Vec::new();
-    for protocol in ["pyro5", "hessian", "xmlrpc"] {
-        let (p, lines) = common::start(Command::new(env!("CARGO_BIN_EXE_tether")).args([
-            "echo-server",
-            "--protocol",
-            protocol,
-            "-H",
-            "127.0.0.1",
-            "-p",
-            "0",
-        ]));
-        uris.push(
-            lines
-                .iter()
-                .find_map(|l| l.strip_prefix("echo uri: "))
-                .unwrap()
-                .to_string(),
-        );
-        servers.push(p);
-    }
+    let (servers, uris) = common::echo_servers(&["pyro5", "hessian", "xmlrpc"]);
     let client = format!(
         r#"<objects xmlns="http://www.springframework.org/springpython/schema/objects/1.1">
   <object id="overXmlRpc" class="tether.xmlrpc.ProxyFactory">

@@ -267,22 +267,8 @@ fn echo_server_over_pyro3_for_python2_and_tether_call() {
         url.starts_with("PYROLOC://127.0.0.1:") && url.ends_with("/test.echoserver"),
         "{url}"
     );
-    let root = common::root();
-    let py2 = std::env::var_os("TETHER_PYTHON2")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".pyenv/versions/2.7.18/bin/python2.7")
-        });
-    let site = std::env::var_os("TETHER_PY2_SITE")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| root.join(".py2"));
     let code = "import sys, Pyro.core\nPyro.core.initClient(banner=0)\np = Pyro.core.getProxyForURI(sys.argv[1])\nprint p.echo((1, 'two', [3.5]))\ntry:\n    p.error()\nexcept ValueError, e:\n    print 'ValueError:', e\n";
-    let out = Command::new(py2)
-        .args(["-c", code, &url])
-        .env("PYTHONPATH", site)
-        .output()
-        .unwrap();
+    let out = common::python2().args(["-c", code, &url]).output().unwrap();
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "(1, 'two', [3.5])\nValueError: this is the generated error from echoserver echo() method\n",

@@ -217,25 +217,10 @@ fn the_seeds_python2_client_calls_tether_run_server_xml() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    let py2 = std::env::var_os("TETHER_PYTHON2")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".pyenv/versions/2.7.18/bin/python2.7")
-        });
-    let site = std::env::var_os("TETHER_PY2_SITE")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| root.join(".py2"));
-    assert!(
-        py2.exists(),
-        "no Python 2.7 at {}: run scripts/test.sh",
-        py2.display()
-    );
-    let out = Command::new(py2)
+    let out = common::python2()
         .arg(qs.join("python/client.py"))
         .arg("client.xml")
         .current_dir(&dir)
-        .env("PYTHONPATH", site)
         .output()
         .unwrap();
     assert!(

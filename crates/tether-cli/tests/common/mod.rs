@@ -24,6 +24,57 @@ pub fn python() -> PathBuf {
     p
 }
 
+/// The seed's Python 2.7 (`TETHER_PYTHON2`, else pyenv's 2.7.18) and the folder with Pyro 3
+/// and Spring Python 1.3 to put on its `PYTHONPATH` (`TETHER_PY2_SITE`, else `<root>/.py2`),
+/// as a command; panics with a clear message if missing.
+pub fn python2() -> Command {
+    let exe = std::env::var_os("TETHER_PYTHON2")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".pyenv/versions/2.7.18/bin/python2.7")
+        });
+    let site = std::env::var_os("TETHER_PY2_SITE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join(".py2"));
+    assert!(
+        exe.exists() && site.join("Pyro").exists(),
+        "Python 2.7 with Pyro 3 not found ({}, {}): run scripts/test.sh",
+        exe.display(),
+        site.display()
+    );
+    let mut c = Command::new(exe);
+    c.env("PYTHONPATH", site);
+    c
+}
+
+/// Starts `tether echo-server --protocol P -H 127.0.0.1 -p 0` for each protocol; returns the
+/// processes and their URLs.
+pub fn echo_servers(protocols: &[&str]) -> (Vec<Proc>, Vec<String>) {
+    let mut procs = Vec::new();
+    let mut urls = Vec::new();
+    for p in protocols {
+        let (proc, lines) = start(Command::new(env!("CARGO_BIN_EXE_tether")).args([
+            "echo-server",
+            "--protocol",
+            p,
+            "-H",
+            "127.0.0.1",
+            "-p",
+            "0",
+        ]));
+        urls.push(
+            lines
+                .iter()
+                .find_map(|l| l.strip_prefix("echo uri: "))
+                .expect("echo uri line")
+                .to_string(),
+        );
+        procs.push(proc);
+    }
+    (procs, urls)
+}
+
 /// A child process killed and reaped on drop, so a failing test leaves nothing running.
 pub struct Proc(pub Child);
 
