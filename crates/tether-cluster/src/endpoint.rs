@@ -32,6 +32,9 @@ pub(crate) struct Endpoint {
     pub ejections: AtomicU64,
     /// Left the pool (membership changed): its probe stops.
     pub removed: std::sync::atomic::AtomicBool,
+    /// Whether the health record says anything but "fine" (failures counted, ejected or
+    /// probing): the hot path reads this flag instead of taking the lock.
+    pub troubled: std::sync::atomic::AtomicBool,
 }
 
 /// What a user can read of one endpoint ([`crate::Pool::stats`]).
@@ -68,6 +71,7 @@ impl Endpoint {
             failures: AtomicU64::new(0),
             ejections: AtomicU64::new(0),
             removed: std::sync::atomic::AtomicBool::new(false),
+            troubled: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -77,7 +81,11 @@ impl Endpoint {
 
     /// Whether it may take calls now.
     pub fn is_live(&self, now: Instant) -> bool {
-        self.health().ejected_until.is_none_or(|t| t <= now) && !self.health().probing
+        if !self.troubled.load(Ordering::Relaxed) {
+            return true;
+        }
+        let h = self.health();
+        h.ejected_until.is_none_or(|t| t <= now) && !h.probing
     }
 
     pub fn stats(&self) -> EndpointStats {

@@ -200,11 +200,11 @@ impl Pool {
         &self.inner.name
     }
 
-    fn live(&self, exclude: &[String]) -> Vec<Arc<Endpoint>> {
+    fn live(&self, exclude: &[usize]) -> Vec<Arc<Endpoint>> {
         let now = Instant::now();
         self.read()
             .iter()
-            .filter(|e| e.is_live(now) && !exclude.contains(&e.url))
+            .filter(|e| e.is_live(now) && !exclude.contains(&(Arc::as_ptr(e) as usize)))
             .cloned()
             .collect()
     }
@@ -231,9 +231,16 @@ impl Pool {
 
     /// Records a success.
     fn ok(&self, e: &Endpoint) {
+        if !e.troubled.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
         let mut h = e.health();
         h.consecutive_failures = 0;
         h.backoff = self.inner.config.health.base_ejection;
+        if h.ejected_until.is_none() && !h.probing {
+            e.troubled
+                .store(false, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 
     /// Records a failure; ejects the endpoint after enough in a row.
@@ -242,6 +249,7 @@ impl Pool {
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let policy = &self.inner.config.health;
         let mut h = e.health();
+        e.troubled.store(true, std::sync::atomic::Ordering::Relaxed);
         h.consecutive_failures += 1;
         h.last_error = Some(err.to_string());
         let now = Instant::now();
@@ -291,6 +299,7 @@ impl Pool {
                 if alive {
                     h.ejected_until = None;
                     h.consecutive_failures = 0;
+                    e.troubled.store(false, std::sync::atomic::Ordering::Relaxed);
                     tracing::info!(target: LOG, pool = %inner.name, url = %e.url, "endpoint re-admitted after a probe");
                     return;
                 }
@@ -331,7 +340,7 @@ impl Pool {
         r
     }
 
-    fn pick(&self, call: &Call, tried: &[String]) -> Option<Arc<Endpoint>> {
+    fn pick(&self, call: &Call, tried: &[usize]) -> Option<Arc<Endpoint>> {
         let mut live = self.live(tried);
         if live.is_empty() && !tried.is_empty() {
             // Every live endpoint was tried: a retry may go back to one.
@@ -346,7 +355,7 @@ impl Pool {
 
     async fn failover(&self, call: Call, retries: u32) -> Result<Value, RemoteError> {
         let idempotent = self.inner.config.idempotent.contains(&call.method);
-        let mut tried: Vec<String> = Vec::new();
+        let mut tried: Vec<usize> = Vec::new();
         let mut backoff = self
             .inner
             .config
@@ -365,7 +374,7 @@ impl Pool {
                     _ => self.no_live_server(&call),
                 });
             };
-            tried.push(e.url.clone());
+            tried.push(Arc::as_ptr(&e) as usize);
             match self.attempt(&e, call.clone()).await {
                 Ok(v) => return Ok(v),
                 Err(err) => {
@@ -392,11 +401,11 @@ impl Pool {
 
     async fn forking(&self, call: Call, n: usize) -> Result<Value, RemoteError> {
         let mut chosen: Vec<Arc<Endpoint>> = Vec::new();
-        let mut tried: Vec<String> = Vec::new();
+        let mut tried: Vec<usize> = Vec::new();
         while chosen.len() < n {
             match self.pick(&call, &tried) {
-                Some(e) if !tried.contains(&e.url) => {
-                    tried.push(e.url.clone());
+                Some(e) if !tried.contains(&(Arc::as_ptr(&e) as usize)) => {
+                    tried.push(Arc::as_ptr(&e) as usize);
                     chosen.push(e);
                 }
                 _ => break,
