@@ -1,10 +1,11 @@
 //! The Hessian rows: tether's Hessian server and proxy, against Caucho's Java ones and
 //! python-hessian. The service is the Java peer's `getData(String)` (returns
-//! `"You got remoted data: " + s`), served by tether as [`BenchGetData`].
+//! `"You got remoted data: " + s`), served by tether as a [`GetData`].
 
 use crate::drive::{AsyncClient, BoxErr};
+use crate::get_data::GetData;
 use std::sync::Arc;
-use tether_core::{bind_args, BoxFuture, Call, Dispatch, MethodInfo, RemoteError, Value};
+use tether_core::{Call, MethodInfo, Value};
 use tether_hessian::{HessianProxy, HessianServer, ServerConfig};
 
 static GET_DATA: MethodInfo = MethodInfo {
@@ -13,35 +14,20 @@ static GET_DATA: MethodInfo = MethodInfo {
     oneway: false,
 };
 
-/// `getData(s)` → `"You got remoted data: " + s`, as the Java peer's service.
-struct BenchGetData;
-
-impl Dispatch for BenchGetData {
-    fn methods(&self) -> &[MethodInfo] {
-        std::slice::from_ref(&GET_DATA)
-    }
-
-    fn dispatch(&self, call: Call) -> BoxFuture<'_, Result<Value, RemoteError>> {
-        Box::pin(async move {
-            let mut a = bind_args(GET_DATA.name, GET_DATA.params, call.args, call.kwargs)?;
-            match a.pop() {
-                Some(Value::Str(s)) => Ok(Value::Str(format!("You got remoted data: {s}"))),
-                other => Err(RemoteError::type_error(format!(
-                    "getData takes a string, not {other:?}"
-                ))),
-            }
-        })
-    }
-}
-
-/// Serves [`BenchGetData`] at `/test` on 127.0.0.1; runs until killed.
+/// Serves `getData` at `/test` on 127.0.0.1; runs until killed.
 pub async fn serve(announce: fn(u16)) -> Result<(), BoxErr> {
     let server = HessianServer::bind(ServerConfig {
         host: "127.0.0.1".into(),
         ..Default::default()
     })
     .await?;
-    server.register("test", Arc::new(BenchGetData))?;
+    server.register(
+        "test",
+        Arc::new(GetData {
+            method: &GET_DATA,
+            prefix: "You got remoted data: ",
+        }),
+    )?;
     announce(server.local_addr().port());
     std::future::pending::<()>().await;
     Ok(())

@@ -15,6 +15,7 @@
 //! `orchestrate` (processes, pinning, tables).
 
 mod drive;
+mod get_data;
 mod hessian_rows;
 mod orchestrate;
 mod pool_rows;

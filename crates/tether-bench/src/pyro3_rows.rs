@@ -3,8 +3,9 @@
 //! seed's `get_data(param)` as `ServiceName`.
 
 use crate::drive::{AsyncClient, BoxErr};
+use crate::get_data::GetData;
 use std::sync::Arc;
-use tether_core::{bind_args, BoxFuture, Call, Dispatch, MethodInfo, RemoteError, Value};
+use tether_core::{Call, MethodInfo, Value};
 use tether_pyro::pyro3::{Pyro3Proxy, Pyro3Settings};
 use tether_pyro::{Daemon, DaemonConfig};
 
@@ -14,27 +15,6 @@ static GET_DATA: MethodInfo = MethodInfo {
     oneway: false,
 };
 
-/// The seed's `Service.get_data`.
-struct Seed;
-
-impl Dispatch for Seed {
-    fn methods(&self) -> &[MethodInfo] {
-        std::slice::from_ref(&GET_DATA)
-    }
-
-    fn dispatch(&self, call: Call) -> BoxFuture<'_, Result<Value, RemoteError>> {
-        Box::pin(async move {
-            let mut a = bind_args(GET_DATA.name, GET_DATA.params, call.args, call.kwargs)?;
-            match a.pop() {
-                Some(Value::Str(s)) => Ok(Value::Str(format!("You got remote data => {s}"))),
-                other => Err(RemoteError::type_error(format!(
-                    "get_data takes a string, not {other:?}"
-                ))),
-            }
-        })
-    }
-}
-
 /// Serves the seed's service over Pyro 3 on 127.0.0.1; runs until killed.
 pub async fn serve(announce: fn(u16)) -> Result<(), BoxErr> {
     let daemon = Daemon::bind(DaemonConfig {
@@ -43,7 +23,13 @@ pub async fn serve(announce: fn(u16)) -> Result<(), BoxErr> {
         ..DaemonConfig::default()
     })
     .await?;
-    daemon.register("ServiceName", Arc::new(Seed))?;
+    daemon.register(
+        "ServiceName",
+        Arc::new(GetData {
+            method: &GET_DATA,
+            prefix: "You got remote data => ",
+        }),
+    )?;
     announce(daemon.local_addr().map(|a| a.port()).unwrap_or(0));
     std::future::pending::<()>().await;
     Ok(())

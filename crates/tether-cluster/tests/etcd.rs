@@ -114,3 +114,48 @@ async fn an_unreachable_etcd_is_a_clear_error() {
     assert!(EtcdClient::new("http://:1").is_err());
     assert!(EtcdClient::new("host:notaport").is_err());
 }
+
+/// A server that answers every connection with `reply` and closes.
+async fn scripted(reply: Vec<u8>) -> String {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            let reply = reply.clone();
+            tokio::spawn(async move {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                let _ = s.write_all(&reply).await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn a_lying_or_broken_gateway_is_a_clear_bounded_error() {
+    let endless_header = [&b"HTTP/1.1 200 OK\r\nX-Filler: "[..], &vec![b'a'; 100_000]].concat();
+    let endless_body = [
+        &b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{\"header\": \""[..],
+        &vec![b'a'; 100_000],
+    ]
+    .concat();
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (b"HTTP/1.1 500 Internal\r\n\r\noops".to_vec(), "500"),
+        (b"HTTP/1.1 200 OK\r\n\r\nnot json\n".to_vec(), "bad JSON"),
+        (
+            b"HTTP/1.1 200 OK\r\n\r\n{\"error\":\"etcdserver: no leader\",\"code\":14}\n".to_vec(),
+            "no leader",
+        ),
+        (b"HTTP/1.1 200 OK\r\n\r\n".to_vec(), "empty reply"),
+        (endless_header, "too long"),
+        // A message that never ends: the reply's end stops it (16 MiB would too).
+        (endless_body, "empty reply"),
+    ];
+    for (reply, want) in cases {
+        let url = scripted(reply).await;
+        let e = EtcdClient::new(&url).unwrap().grant(5).await.unwrap_err();
+        assert!(e.to_string().contains(want), "{want}: {e}");
+    }
+}

@@ -105,7 +105,11 @@ impl EtcdClient {
         s.write_all(req.as_bytes()).await.map_err(err)?;
         let mut r = BufReader::new(s);
         let mut status = String::new();
-        r.read_line(&mut status).await.map_err(err)?;
+        (&mut r)
+            .take(8192)
+            .read_line(&mut status)
+            .await
+            .map_err(err)?;
         if !status.starts_with("HTTP/1.1 200") && !status.starts_with("HTTP/1.0 200") {
             let mut rest = Vec::new();
             let _ = (&mut r).take(2048).read_to_end(&mut rest).await;
@@ -115,26 +119,24 @@ impl EtcdClient {
                 String::from_utf8_lossy(&rest).trim()
             )));
         }
-        // Headers (the body is chunked or ends with the connection: read by the caller).
-        let mut chunked = false;
-        loop {
+        // Skip the headers: the body (chunked, or framed by Content-Length and the close this
+        // request asked for) is read by `read_messages`, which passes over chunk-size lines.
+        for _ in 0..100 {
             let mut line = String::new();
-            if r.read_line(&mut line).await.map_err(err)? == 0 || line == "\r\n" {
-                break;
+            // One more byte than allowed tells a long line from one that just fits.
+            let n = (&mut r)
+                .take(8193)
+                .read_line(&mut line)
+                .await
+                .map_err(err)?;
+            if n == 0 || line == "\r\n" {
+                return Ok(r);
             }
-            if line.to_ascii_lowercase().starts_with("transfer-encoding:")
-                && line.to_ascii_lowercase().contains("chunked")
-            {
-                chunked = true;
-            }
-            if line.len() > 8192 {
+            if n > 8192 {
                 return Err(err("a header line is too long"));
             }
         }
-        if !chunked {
-            // Content-Length or close-framed: both read to the end below.
-        }
-        Ok(r)
+        Err(err("more than 100 header lines"))
     }
 
     /// One request with one JSON reply.
@@ -233,7 +235,13 @@ async fn read_messages(r: &mut BufReader<TcpStream>, max: usize) -> Result<Vec<J
     let mut total = 0usize;
     while out.len() < max {
         let mut line = Vec::new();
-        let n = r.read_until(b'\n', &mut line).await.map_err(err)?;
+        // Bounded: a line without end stops at what is left of the reply's budget.
+        let left = (MAX_REPLY - total) as u64 + 1;
+        let n = (&mut *r)
+            .take(left)
+            .read_until(b'\n', &mut line)
+            .await
+            .map_err(err)?;
         if n == 0 {
             break;
         }

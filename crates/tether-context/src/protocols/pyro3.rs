@@ -58,17 +58,7 @@ pub struct Pyro3 {
     pub pyro: Pyro5,
 }
 
-fn bad(message: String) -> TransportError {
-    TransportError::new(TransportErrorKind::BadOption, message)
-}
-
-fn flag(k: &str, v: &str) -> Result<bool, TransportError> {
-    match v.trim() {
-        "True" | "true" | "1" => Ok(true),
-        "False" | "false" | "0" => Ok(false),
-        other => Err(bad(format!("{k}: expected True or False, not {other:?}"))),
-    }
-}
+use crate::remoting::options::flag_option as flag;
 
 /// The Pyro 3 settings of the daemon for these options.
 pub(crate) fn settings(options: &ServerOptions) -> Result<Pyro3Settings, TransportError> {

@@ -99,13 +99,7 @@ fn bad(what: String) -> TransportError {
     TransportError::new(TransportErrorKind::BadOption, what)
 }
 
-fn flag(name: &str, v: &str) -> Result<bool, TransportError> {
-    match v.trim() {
-        "1" | "true" | "True" | "yes" | "on" => Ok(true),
-        "0" | "false" | "False" | "no" | "off" | "None" | "" => Ok(false),
-        other => Err(bad(format!("{name}: {other:?} is not a boolean"))),
-    }
-}
+use crate::remoting::options::flag_option as flag;
 
 fn check_tls_option(name: &str, v: &str) -> Result<(), TransportError> {
     match name {

@@ -325,6 +325,19 @@ pub(crate) fn extra_prop(name: &str, v: &ContextValue) -> Result<String, String>
     }
 }
 
+/// A wire-specific boolean option (what [`extra_prop`] stored): `1`/`true`/`True`/`yes`/`on`
+/// or `0`/`false`/`False`/`no`/`off`/`None`/empty; anything else is a `BadOption` error.
+pub(crate) fn flag_option(name: &str, v: &str) -> Result<bool, super::TransportError> {
+    match v.trim() {
+        "1" | "true" | "True" | "yes" | "on" => Ok(true),
+        "0" | "false" | "False" | "no" | "off" | "None" | "" => Ok(false),
+        other => Err(super::TransportError::new(
+            super::TransportErrorKind::BadOption,
+            format!("{name}: {other:?} is not a boolean"),
+        )),
+    }
+}
+
 /// Reads a text property.
 pub(crate) fn text_prop(name: &str, v: &ContextValue) -> Result<Option<String>, String> {
     text(name, v)
