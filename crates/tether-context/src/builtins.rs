@@ -12,10 +12,13 @@
 //! `False`/`false`; anything else is an error, where Python made every non-empty text true),
 //! `decimal` → `Value::Str` of the checked decimal text (Value has no decimal type), `complex` →
 //! `Value::Object{class:"complex", fields real, imag}`.
+//!
+//! The built-in directory (for exporters' `discovery` property) is `etcd://`, with the feature
+//! `cluster`.
 
 use crate::component::CtorArgs;
 use crate::registry::{ClassRegistry, Pending};
-use crate::remoting::{ClassFamily, ProxyFactory, GENERIC_PROXY_CLASS};
+use crate::remoting::{ClassFamily, DirectorySet, ProxyFactory, GENERIC_PROXY_CLASS};
 use crate::value::ContextValue;
 use tether_core::Value;
 
@@ -75,6 +78,16 @@ pub fn register_all(r: &mut ClassRegistry) {
     });
     r.register_factory("builtins.complex", |a| shorthand(a, parse_complex));
     crate::echo::register(r);
+}
+
+/// The directories compiled in, for exporters' `discovery` property: `etcd://` with the
+/// `cluster` feature ([`crate::cluster::EtcdDirectory`]).
+pub(crate) fn directories() -> DirectorySet {
+    #[allow(unused_mut)]
+    let mut d = DirectorySet::default();
+    #[cfg(feature = "cluster")]
+    d.push(std::sync::Arc::new(crate::cluster::EtcdDirectory));
+    d
 }
 
 fn parse_int(s: &str) -> Result<Value, String> {

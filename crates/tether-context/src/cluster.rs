@@ -28,7 +28,7 @@
 
 use crate::component::{Component, CtorArgs};
 use crate::remoting::options::{text_prop, timeout_prop, ClientOptions};
-use crate::remoting::ProtocolSet;
+use crate::remoting::{Directory, Listed, Listing, ProtocolSet};
 use crate::value::ContextValue;
 use std::sync::Arc;
 use std::time::Duration;
@@ -456,53 +456,63 @@ impl Component for PoolProxyFactory {
     }
 }
 
-/// An exporter's entry in a discovery store (the exporter's `discovery` property): today
-/// `etcd://host:port/prefix/`, where the exporter's URL goes to
-/// `<prefix><service_name>/<host>:<port>` under a lease kept alive (`discovery_ttl` seconds,
-/// default 10) and deleted on a graceful shutdown.
-pub(crate) struct DirectoryEntry(tether_cluster::discovery::etcd::Registration);
+/// The `etcd://host:port/prefix/` directory of exporters' `discovery` property: the exporter's
+/// URL goes to `<prefix><service_name>/<host>:<port>` under a lease it keeps alive
+/// (`discovery_ttl` seconds, default 10) and deletes on a graceful shutdown. Registered in every
+/// registry with this feature ([`crate::remoting::Directory`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EtcdDirectory;
 
-/// Checks a `discovery` value.
-pub(crate) fn check_discovery(v: &str) -> Result<(), String> {
-    parse_discovery(v).map(|_| ())
+impl EtcdDirectory {
+    fn endpoint(url: &str) -> Result<(String, String), String> {
+        match parse_discovery(url)? {
+            Source::Etcd { endpoint, prefix } => Ok((endpoint, prefix)),
+            #[allow(unreachable_patterns)]
+            _ => Err(format!(
+                "discovery {url:?}: an exporter registers in etcd only (etcd://host:port/prefix/); a Pyro name server is the name_server property"
+            )),
+        }
+    }
 }
 
-impl DirectoryEntry {
-    /// Registers `url` for `name` (served at `addr`); runs on the current runtime.
-    pub(crate) fn register(
-        discovery: &str,
-        name: &str,
+impl Directory for EtcdDirectory {
+    fn scheme(&self) -> &'static str {
+        "etcd"
+    }
+
+    fn check(&self, url: &str) -> Result<(), String> {
+        Self::endpoint(url).map(|_| ())
+    }
+
+    fn list(
+        &self,
         url: &str,
-        addr: std::net::SocketAddr,
-        ttl: u64,
-    ) -> Result<DirectoryEntry, String> {
-        #[allow(irrefutable_let_patterns)]
-        let Source::Etcd { endpoint, prefix } = parse_discovery(discovery)?
-        else {
-            return Err(format!(
-            "discovery {discovery:?}: an exporter registers in etcd only (etcd://host:port/prefix/); a Pyro name server is the name_server property"
-        ));
-        };
-        let client = EtcdClient::new(&endpoint).map_err(|e| e.message().to_string())?;
-        let key = format!("{prefix}{name}/{addr}");
-        let url = url.to_string();
-        crate::remoting::bind_on_current_runtime(async move {
-            tether_cluster::discovery::etcd::Registration::start(client, &key, &url, ttl).await
+        listing: Listing,
+    ) -> BoxFuture<'static, Result<Box<dyn Listed>, String>> {
+        let parsed = Self::endpoint(url);
+        Box::pin(async move {
+            let (endpoint, prefix) = parsed?;
+            let client = EtcdClient::new(&endpoint).map_err(|e| e.message().to_string())?;
+            let key = format!("{prefix}{}/{}", listing.name, listing.addr);
+            let ttl = listing.ttl.as_secs().max(2);
+            let reg = tether_cluster::discovery::etcd::Registration::start(
+                client,
+                &key,
+                &listing.url,
+                ttl,
+            )
+            .await
+            .map_err(|e| e.message().to_string())?;
+            Ok(Box::new(EtcdListed(reg)) as Box<dyn Listed>)
         })
-        .map(DirectoryEntry)
-        .map_err(|e| format!("cannot register {name} in {discovery}: {}", e.message()))
     }
+}
 
-    /// Deletes the entry (best effort, bounded).
-    pub(crate) async fn close(self) {
-        let _ = tokio::time::timeout(Duration::from_secs(5), self.0.close()).await;
-    }
+/// A live etcd entry (its lease kept alive by the registration's task).
+struct EtcdListed(tether_cluster::discovery::etcd::Registration);
 
-    /// [`Self::close`] from a synchronous hook.
-    pub(crate) fn close_blocking(self) {
-        let _ = crate::remoting::bind_on_current_runtime(async move {
-            self.close().await;
-            Ok(())
-        });
+impl Listed for EtcdListed {
+    fn withdraw(self: Box<Self>) -> BoxFuture<'static, ()> {
+        Box::pin(self.0.close())
     }
 }

@@ -24,7 +24,7 @@
 
 use crate::context::WeakContext;
 use crate::object::ObjectRef;
-use crate::remoting::{DaemonHolder, ProtocolSet};
+use crate::remoting::{DaemonHolder, DirectorySet, ProtocolSet};
 use crate::value::ContextValue;
 use std::sync::Arc;
 use tether_core::{Dispatch, Invoker};
@@ -143,6 +143,7 @@ pub struct CtorArgs {
     pub(crate) positional: Vec<ContextValue>,
     pub(crate) named: Vec<(String, ContextValue)>,
     pub(crate) protocols: ProtocolSet,
+    pub(crate) directories: DirectorySet,
 }
 
 impl CtorArgs {
@@ -152,6 +153,7 @@ impl CtorArgs {
             positional,
             named,
             protocols: ProtocolSet::default(),
+            directories: crate::builtins::directories(),
         }
     }
 
@@ -179,5 +181,10 @@ impl CtorArgs {
     /// The protocols of the registry (for factories that pick a wire by URL).
     pub fn protocols(&self) -> &ProtocolSet {
         &self.protocols
+    }
+
+    /// The directories of the registry (for exporters that list themselves for discovery).
+    pub fn directories(&self) -> &DirectorySet {
+        &self.directories
     }
 }

@@ -16,7 +16,9 @@
 
 use crate::component::{Component, CtorArgs};
 use crate::object::{FacetTable, Parts};
-use crate::remoting::{Protocol, ProtocolSet, ProxyFactory, ServiceExporter};
+use crate::remoting::{
+    Directory, DirectorySet, Protocol, ProtocolSet, ProxyFactory, ServiceExporter,
+};
 use crate::value::ContextValue;
 use std::any::TypeId;
 use std::collections::BTreeMap;
@@ -134,6 +136,7 @@ pub struct ClassRegistry {
     classes: BTreeMap<String, ClassSpec>,
     facets: FacetTable,
     protocols: ProtocolSet,
+    directories: DirectorySet,
 }
 
 impl std::fmt::Debug for ClassRegistry {
@@ -157,6 +160,7 @@ impl ClassRegistry {
             classes: BTreeMap::new(),
             facets: FacetTable::default(),
             protocols: ProtocolSet::default(),
+            directories: DirectorySet::default(),
         }
     }
 
@@ -167,6 +171,7 @@ impl ClassRegistry {
         let mut r = Self::empty();
         crate::builtins::register_all(&mut r);
         crate::protocols::register_builtin(&mut r);
+        r.directories = crate::builtins::directories();
         r
     }
 
@@ -288,6 +293,18 @@ impl ClassRegistry {
     /// The registered protocols.
     pub fn protocols(&self) -> &ProtocolSet {
         &self.protocols
+    }
+
+    /// Registers a directory for exporters' `discovery` URLs of its scheme (replacing one of
+    /// the same scheme).
+    pub fn register_directory(&mut self, directory: std::sync::Arc<dyn Directory>) -> &mut Self {
+        self.directories.push(directory);
+        self
+    }
+
+    /// The registered directories.
+    pub fn directories(&self) -> &DirectorySet {
+        &self.directories
     }
 
     /// Every registered class name, sorted.

@@ -226,6 +226,7 @@ impl Inner {
             positional,
             named,
             protocols: self.registry.protocols().clone(),
+            directories: self.registry.directories().clone(),
         };
         let mut pending = (spec.factory)(args).map_err(|msg| {
             loc(

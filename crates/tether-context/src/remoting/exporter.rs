@@ -9,6 +9,7 @@
 //! `after_properties_set` registers the service with the [`DaemonHolder`] (binding the server
 //! at once when it is the first on its address); `destroy` deregisters it.
 
+use super::directory::{DirectorySet, Listed, Listing};
 use super::holder::{DaemonHolder, Registration};
 use super::options::{ServerLimits, ServerOptions, TlsProps, LIMIT_PROPS, TLS_PROPS};
 use super::protocol::{ClassFamily, LogSite, Protocol};
@@ -53,14 +54,19 @@ pub struct ServiceExporter {
     service_port: Option<u16>,
     options_override: Option<ServerOptions>,
     state: Mutex<Option<(Arc<DaemonHolder>, Registration)>>,
-    /// A discovery store to register in (`etcd://host:port/prefix/`), and the lease's TTL.
+    /// The directories `discovery` may name (the registry's).
+    directories: DirectorySet,
+    /// A directory to list the service in (`etcd://host:port/prefix/`), and the lease's TTL.
     discovery: Option<String>,
     discovery_ttl: u64,
-    #[cfg(feature = "cluster")]
-    entry: Mutex<Option<crate::cluster::DirectoryEntry>>,
+    listed: Mutex<Option<Box<dyn Listed>>>,
 }
 
 const PARAMS: [&str; 4] = ["service", "service_name", "service_host", "service_port"];
+
+/// How long a graceful shutdown waits for a directory to remove the entry (its lease lapses
+/// anyway).
+const WITHDRAW_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl ServiceExporter {
     /// An exporter of class `family` over `protocol`, with Spring Python's defaults
@@ -81,10 +87,10 @@ impl ServiceExporter {
             service_port: Some(7766),
             options_override: None,
             state: Mutex::new(None),
+            directories: crate::builtins::directories(),
             discovery: None,
             discovery_ttl: 10,
-            #[cfg(feature = "cluster")]
-            entry: Mutex::new(None),
+            listed: Mutex::new(None),
         }
     }
 
@@ -93,8 +99,9 @@ impl ServiceExporter {
         protocol: Arc<dyn Protocol>,
         args: CtorArgs,
     ) -> Result<Self, String> {
-        let (pos, named) = args.into_parts();
         let mut e = Self::new(family, protocol);
+        e.directories = args.directories().clone();
+        let (pos, named) = args.into_parts();
         if pos.len() > PARAMS.len() {
             return Err(format!(
                 "takes at most {} positional arguments ({}), {} given",
@@ -184,12 +191,9 @@ impl ServiceExporter {
     /// to shut down gracefully.
     pub async fn close(&self) {
         let taken = self.lock().take();
-        #[cfg(feature = "cluster")]
-        {
-            let entry = self.entry.lock().unwrap_or_else(|p| p.into_inner()).take();
-            if let Some(e) = entry {
-                e.close().await;
-            }
+        let listed = self.listed.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(l) = listed {
+            let _ = tokio::time::timeout(WITHDRAW_WAIT, l.withdraw()).await;
         }
         if let Some((holder, reg)) = taken {
             self.unpublish(&reg);
@@ -226,6 +230,25 @@ impl ServiceExporter {
                 ),
             }
         }
+    }
+
+    /// Lists the service in the directory `url` (from a lifecycle hook: blocks on the
+    /// runtime until the directory answered).
+    fn list_in(
+        &self,
+        url: &str,
+        name: &str,
+        reg: &Registration,
+    ) -> Result<Box<dyn Listed>, String> {
+        let listing = Listing {
+            name: name.to_string(),
+            url: self.protocol.object_url(&reg.uri, name),
+            addr: reg.local_addr,
+            ttl: std::time::Duration::from_secs(self.discovery_ttl),
+        };
+        let listed = self.directories.for_url(url)?.list(url, listing);
+        super::bind_on_current_runtime(async move { Ok(listed.await) })
+            .map_err(|e| e.to_string())?
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<(Arc<DaemonHolder>, Registration)>> {
@@ -286,13 +309,11 @@ impl Component for ServiceExporter {
             "name_server" => self.name_server = super::options::text_prop(name, &value)?,
             "discovery" => {
                 let v = super::options::text_prop(name, &value)?;
-                #[cfg(feature = "cluster")]
                 if let Some(v) = &v {
-                    crate::cluster::check_discovery(v)?;
-                }
-                #[cfg(not(feature = "cluster"))]
-                if v.is_some() {
-                    return Err("property 'discovery' needs the cluster feature of tether-context (not compiled into this build)".into());
+                    self.directories
+                        .for_url(v)?
+                        .check(v)
+                        .map_err(|e| format!("property 'discovery': {e}"))?;
                 }
                 self.discovery = v;
             }
@@ -398,20 +419,13 @@ impl Component for ServiceExporter {
                 format_args!("Registered {name} in the name server {ns}"),
             );
         }
-        #[cfg(feature = "cluster")]
         if let Some(d) = &self.discovery {
-            match crate::cluster::DirectoryEntry::register(
-                d,
-                name,
-                &reg.uri,
-                reg.local_addr,
-                self.discovery_ttl,
-            ) {
-                Ok(entry) => *self.entry.lock().unwrap_or_else(|p| p.into_inner()) = Some(entry),
+            match self.list_in(d, name, &reg) {
+                Ok(l) => *self.listed.lock().unwrap_or_else(|p| p.into_inner()) = Some(l),
                 Err(e) => {
                     self.unpublish(&reg);
                     init.holder().deregister(&reg);
-                    return Err(e);
+                    return Err(format!("cannot register {name} in {d}: {e}"));
                 }
             }
             (self.family.log)(LogSite::Exporter, format_args!("Registered {name} in {d}"));
@@ -421,12 +435,12 @@ impl Component for ServiceExporter {
     }
 
     fn destroy(&self) -> Result<(), String> {
-        #[cfg(feature = "cluster")]
-        {
-            let entry = self.entry.lock().unwrap_or_else(|p| p.into_inner()).take();
-            if let Some(e) = entry {
-                e.close_blocking();
-            }
+        let listed = self.listed.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(l) = listed {
+            let _ = super::bind_on_current_runtime(async move {
+                let _ = tokio::time::timeout(WITHDRAW_WAIT, l.withdraw()).await;
+                Ok(())
+            });
         }
         if let Some((holder, reg)) = self.lock().take() {
             self.unpublish(&reg);

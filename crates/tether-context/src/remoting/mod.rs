@@ -10,15 +10,19 @@
 //!   every exporter on it (Spring Python's `PyroDaemonHolder`), bound at once (no port
 //!   scanning).
 //! - [`ProxyFactory`] (`proxy.rs`): a lazy client; no network until the first call.
+//! - [`Directory`], [`DirectorySet`] (`directory.rs`): the second seam, where an exporter lists
+//!   itself for discovery (etcd), chosen by the `discovery` URL's scheme.
 //!
 //! The wires themselves live in [`crate::protocols`], one module and one cargo feature each.
 
+mod directory;
 mod exporter;
 mod holder;
 pub mod options;
 mod protocol;
 mod proxy;
 
+pub use directory::{Directory, DirectorySet, Listed, Listing};
 pub use exporter::{ServiceExporter, ServiceTarget};
 pub use holder::{resolve, DaemonHolder, Registration};
 pub use options::{ClientOptions, ServerLimits, ServerOptions};

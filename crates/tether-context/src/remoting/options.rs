@@ -327,6 +327,7 @@ pub(crate) fn extra_prop(name: &str, v: &ContextValue) -> Result<String, String>
 
 /// A wire-specific boolean option (what [`extra_prop`] stored): `1`/`true`/`True`/`yes`/`on`
 /// or `0`/`false`/`False`/`no`/`off`/`None`/empty; anything else is a `BadOption` error.
+#[cfg_attr(not(any(feature = "xmlrpc", feature = "pyro3")), allow(dead_code))]
 pub(crate) fn flag_option(name: &str, v: &str) -> Result<bool, super::TransportError> {
     match v.trim() {
         "1" | "true" | "True" | "yes" | "on" => Ok(true),

@@ -1,0 +1,154 @@
+//! The directory seam: a directory registered from outside the container (an in-memory board
+//! here) lists an exporter named by its `discovery` URL, with no change to any container file;
+//! a graceful close withdraws it; a URL no directory answers, or one its directory refuses, is a
+//! configuration error naming the file, line and object.
+mod common;
+use common::*;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tether_context::remoting::{Directory, Listed, Listing, ServiceExporter};
+use tether_context::{ApplicationContext, ContextErrorKind};
+use tether_core::BoxFuture;
+
+/// What the board holds: (directory URL, listing), and the withdrawn names.
+#[derive(Clone, Default)]
+struct Board {
+    listed: Arc<Mutex<Vec<(String, Listing)>>>,
+    withdrawn: Arc<Mutex<Vec<String>>>,
+}
+
+impl Directory for Board {
+    fn scheme(&self) -> &'static str {
+        "board"
+    }
+
+    fn check(&self, url: &str) -> Result<(), String> {
+        if url.ends_with('/') {
+            Ok(())
+        } else {
+            Err(format!("{url:?}: a board URL ends in '/'"))
+        }
+    }
+
+    fn list(
+        &self,
+        url: &str,
+        listing: Listing,
+    ) -> BoxFuture<'static, Result<Box<dyn Listed>, String>> {
+        let board = self.clone();
+        let url = url.to_string();
+        Box::pin(async move {
+            if url.contains("full") {
+                return Err("the board is full".into());
+            }
+            let name = listing.name.clone();
+            board.listed.lock().unwrap().push((url, listing));
+            Ok(Box::new(Pin(board, name)) as Box<dyn Listed>)
+        })
+    }
+}
+
+struct Pin(Board, String);
+
+impl Listed for Pin {
+    fn withdraw(self: Box<Self>) -> BoxFuture<'static, ()> {
+        Box::pin(async move {
+            self.0.withdrawn.lock().unwrap().push(self.1);
+        })
+    }
+}
+
+fn registry_with_board() -> (tether_context::ClassRegistry, Board) {
+    let (mut r, _) = registry();
+    let board = Board::default();
+    r.register_directory(Arc::new(board.clone()));
+    (r, board)
+}
+
+fn exporter_xml(discovery: &str) -> String {
+    format!(
+        "<objects>\n<object id=\"s\" class=\"test.RemoteService1\"/>\n<object id=\"e\" class=\"tether.pyro.ServiceExporter\">\n<property name=\"service\" ref=\"s\"/><property name=\"service_name\" value=\"Listed\"/>\n<property name=\"service_host\" value=\"127.0.0.1\"/><property name=\"service_port\" value=\"0\"/>\n<property name=\"discovery\" value=\"{discovery}\"/><property name=\"discovery_ttl\" value=\"7\"/>\n</object>\n</objects>"
+    )
+}
+
+#[tokio::test]
+async fn an_exporter_lists_itself_in_a_directory_registered_from_outside() {
+    let (r, board) = registry_with_board();
+    let c = ApplicationContext::builder()
+        .registry(r)
+        .xml_str(&exporter_xml("board://lobby/"), Some("listed.xml"))
+        .start()
+        .await
+        .unwrap();
+    let exporter = c.get_as::<ServiceExporter>("e").unwrap();
+    let (uri, addr) = (exporter.uri().unwrap(), exporter.local_addr().unwrap());
+    {
+        let listed = board.listed.lock().unwrap();
+        assert_eq!(listed.len(), 1);
+        let (url, l) = &listed[0];
+        assert_eq!(url, "board://lobby/");
+        assert_eq!(l.name, "Listed");
+        assert_eq!(l.url, uri, "the directory gets the URL clients dial");
+        assert_eq!(l.addr, addr);
+        assert_eq!(l.ttl, Duration::from_secs(7));
+    }
+    // The listed URL reaches the service.
+    let proxy = tether_context::remoting::ProxyFactory::by_url(
+        tether_context::remoting::ClassFamily::plain("", "x", "x"),
+        c.registry().protocols().clone(),
+    );
+    let mut proxy = proxy;
+    proxy.set_service_url(&uri).unwrap();
+    assert_eq!(
+        proxy
+            .service::<dyn RemoteService1>()
+            .get_data("d".into())
+            .await
+            .unwrap(),
+        "You got remote data => d"
+    );
+    assert!(board.withdrawn.lock().unwrap().is_empty());
+    c.close().await;
+    assert_eq!(*board.withdrawn.lock().unwrap(), vec!["Listed".to_string()]);
+}
+
+#[tokio::test]
+async fn directory_errors_name_the_file_line_and_object() {
+    // No directory answers the scheme: the error lists those that do.
+    let (r, _) = registry_with_board();
+    let e = ApplicationContext::builder()
+        .registry(r.clone())
+        .xml_str(&exporter_xml("zookeeper://h:2181/x/"), Some("zk.xml"))
+        .start()
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ContextErrorKind::BadProperty);
+    assert_eq!(e.object_id(), Some("e"));
+    assert_eq!(e.line(), Some(6), "the discovery property's line");
+    let t = e.to_string();
+    assert!(t.contains("zk.xml") && t.contains("board://"), "{t}");
+
+    // The directory refuses the URL when the property is set.
+    let e = ApplicationContext::builder()
+        .registry(r.clone())
+        .xml_str(&exporter_xml("board://lobby"), Some("bad.xml"))
+        .start()
+        .await
+        .unwrap_err();
+    assert_eq!(e.line(), Some(6), "the discovery property's line");
+    assert!(e.to_string().contains("ends in '/'"), "{e}");
+
+    // Listing fails at start: the exporter's server is released (the port is free again).
+    let e = ApplicationContext::builder()
+        .registry(r)
+        .xml_str(&exporter_xml("board://full/"), Some("full.xml"))
+        .start()
+        .await
+        .unwrap_err();
+    assert_eq!(e.object_id(), Some("e"));
+    assert!(
+        e.to_string()
+            .contains("cannot register Listed in board://full/: the board is full"),
+        "{e}"
+    );
+}
