@@ -13,8 +13,8 @@
 //! `decimal` → `Value::Str` of the checked decimal text (Value has no decimal type), `complex` →
 //! `Value::Object{class:"complex", fields real, imag}`.
 //!
-//! The built-in directory (for exporters' `discovery` property) is `etcd://`, with the feature
-//! `cluster`.
+//! The built-in directories (for the `discovery` property of exporters and pools) are `etcd://`
+//! (feature `cluster`) and `pyro-ns://` (feature `pyro`).
 
 use crate::component::CtorArgs;
 use crate::registry::{ClassRegistry, Pending};
@@ -80,13 +80,18 @@ pub fn register_all(r: &mut ClassRegistry) {
     crate::echo::register(r);
 }
 
-/// The directories compiled in, for exporters' `discovery` property: `etcd://` with the
-/// `cluster` feature ([`crate::cluster::EtcdDirectory`]).
+/// The directories compiled in, for the `discovery` property of exporters and pools:
+/// `etcd://` with the `cluster` feature ([`crate::cluster::EtcdDirectory`]) and `pyro-ns://`
+/// with the `pyro` feature ([`crate::protocols::pyro_ns::PyroNameServerDirectory`]).
 pub(crate) fn directories() -> DirectorySet {
     #[allow(unused_mut)]
     let mut d = DirectorySet::default();
     #[cfg(feature = "cluster")]
     d.push(std::sync::Arc::new(crate::cluster::EtcdDirectory));
+    #[cfg(feature = "pyro")]
+    d.push(std::sync::Arc::new(
+        crate::protocols::pyro_ns::PyroNameServerDirectory,
+    ));
     d
 }
 

@@ -28,7 +28,7 @@
 
 use crate::component::{Component, CtorArgs};
 use crate::remoting::options::{text_prop, timeout_prop, ClientOptions};
-use crate::remoting::{Directory, Listed, Listing, ProtocolSet};
+use crate::remoting::{Directory, DirectorySet, Listed, Listing, Members, ProtocolSet, Role};
 use crate::value::ContextValue;
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,84 +39,16 @@ use tether_core::{BoxFuture, Call, Invoker, RemoteError, Value};
 /// The class name.
 pub const POOL_CLASS: &str = "tether.cluster.PoolProxyFactory";
 
-/// Where a pool's members come from.
-#[derive(Clone, Debug)]
-enum Source {
-    Etcd {
-        endpoint: String,
-        prefix: String,
-    },
-    /// A Pyro name server (`None` host: found as Python's `locate_ns` does), read every
-    /// `interval`: names starting with `prefix`, or objects with every tag of `meta`.
-    #[cfg(feature = "pyro")]
-    PyroNs {
-        host: Option<String>,
-        port: Option<u16>,
-        prefix: String,
-        meta: Vec<String>,
-    },
-}
-
-const DISCOVERY_FORMS: &str =
-    "etcd://host:port/prefix/, pyro-ns://host:port/name-prefix or pyro-ns://host:port/?meta=tag1,tag2 (no host:port: locate the name server)";
-
-/// Parses `pyro-ns://[host[:port]]/prefix` or `pyro-ns://[host[:port]]/?meta=a,b`.
-#[cfg(feature = "pyro")]
-fn parse_pyro_ns(v: &str, rest: &str) -> Result<Source, String> {
-    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let (host, port) = if authority.is_empty() {
-        (None, None)
-    } else {
-        match authority.rsplit_once(':') {
-            Some((h, p)) => (
-                Some(h.to_string()),
-                Some(
-                    p.parse::<u16>()
-                        .map_err(|_| format!("discovery {v:?}: bad port"))?,
-                ),
-            ),
-            None => (Some(authority.to_string()), None),
-        }
-    };
-    let (prefix, meta) = match path.strip_prefix("?meta=") {
-        Some(tags) => (
-            String::new(),
-            tags.split(',')
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .map(str::to_string)
-                .collect::<Vec<_>>(),
-        ),
-        None => (path.to_string(), Vec::new()),
-    };
-    if path.starts_with("?meta=") && meta.is_empty() {
-        return Err(format!("discovery {v:?}: ?meta= needs at least one tag"));
-    }
-    Ok(Source::PyroNs {
-        host,
-        port,
-        prefix,
-        meta,
-    })
-}
-
-/// Parses a `discovery` value (see [`DISCOVERY_FORMS`]).
-fn parse_discovery(v: &str) -> Result<Source, String> {
-    #[cfg(feature = "pyro")]
-    if let Some(rest) = v.strip_prefix("pyro-ns://") {
-        return parse_pyro_ns(v, rest);
-    }
+/// Parses `etcd://host:port/prefix/` into the gateway's address and the key prefix.
+fn parse_etcd(v: &str) -> Result<(String, String), String> {
     let rest = v
         .strip_prefix("etcd://")
-        .ok_or_else(|| format!("discovery {v:?}: expected {DISCOVERY_FORMS}"))?;
+        .ok_or_else(|| format!("discovery {v:?}: expected etcd://host:port/prefix/"))?;
     let (authority, path) = rest
         .split_once('/')
         .ok_or_else(|| format!("discovery {v:?}: no prefix (etcd://host:port/prefix/)"))?;
     EtcdClient::new(authority).map_err(|e| e.message().to_string())?;
-    Ok(Source::Etcd {
-        endpoint: authority.to_string(),
-        prefix: format!("/{path}"),
-    })
+    Ok((authority.to_string(), format!("/{path}")))
 }
 
 /// The pool component.
@@ -126,7 +58,9 @@ pub struct PoolProxyFactory {
     urls: Vec<String>,
     refs: Vec<(String, Arc<dyn Invoker>)>,
     weights: Vec<(String, u32)>,
-    source: Option<Source>,
+    directories: DirectorySet,
+    /// The `discovery` URL, checked by the directory that answers it.
+    source: Option<String>,
     config: PoolConfig,
     retries: u32,
     forks: usize,
@@ -171,6 +105,7 @@ impl PoolProxyFactory {
             urls: Vec::new(),
             refs: Vec::new(),
             weights: Vec::new(),
+            directories: crate::builtins::directories(),
             source: None,
             config: PoolConfig::default(),
             retries: 2,
@@ -183,11 +118,12 @@ impl PoolProxyFactory {
     }
 
     pub(crate) fn from_args(protocols: ProtocolSet, args: CtorArgs) -> Result<Self, String> {
+        let mut p = PoolProxyFactory::new(protocols);
+        p.directories = args.directories().clone();
         let (pos, named) = args.into_parts();
         if !pos.is_empty() {
             return Err("takes no positional arguments (use the service_urls property)".into());
         }
-        let mut p = PoolProxyFactory::new(protocols);
         for (n, v) in named {
             p.set_property(&n, v)?;
         }
@@ -228,9 +164,13 @@ impl PoolProxyFactory {
         for (id, inv) in &self.refs {
             pool.add_weighted(&format!("ref:{id}"), inv.clone(), weight(id));
         }
+        let source = match &self.source {
+            Some(url) => Some((url.clone(), self.directories.for_url(url)?.clone())),
+            None => None,
+        };
         Ok(Arc::new(LazyPool {
             pool,
-            source: self.source.clone(),
+            source,
             make,
             started: tokio::sync::OnceCell::new(),
             interval: self.interval,
@@ -254,86 +194,33 @@ impl PoolProxyFactory {
 /// The pool, with its discovery source started on the first call.
 struct LazyPool {
     pool: Pool,
-    source: Option<Source>,
+    /// The `discovery` URL and the directory that answers it.
+    source: Option<(String, Arc<dyn Directory>)>,
     make: tether_cluster::discovery::MakeInvoker,
     started: tokio::sync::OnceCell<()>,
-    /// How often a polled source is read.
-    #[cfg_attr(not(feature = "pyro"), allow(dead_code))]
+    /// How often a polled directory is read.
     interval: Duration,
 }
 
-/// Reads the URLs a Pyro name server has for a prefix or a set of tags.
-#[cfg(feature = "pyro")]
-fn name_server_reader(
-    host: Option<String>,
-    port: Option<u16>,
-    prefix: String,
-    meta: Vec<String>,
-) -> tether_cluster::discovery::Poll {
-    Arc::new(move || {
-        let (host, prefix, meta) = (host.clone(), prefix.clone(), meta.clone());
-        Box::pin(async move {
-            let ns = tether_pyro::naming::locate_ns(host.as_deref(), port, None).await?;
-            let call = if meta.is_empty() {
-                Call::new("list", vec![]).kwarg("prefix", Value::Str(prefix))
-            } else {
-                Call::new("yplookup", vec![])
-                    .kwarg(
-                        "meta_all",
-                        Value::Set(meta.into_iter().map(Value::Str).collect()),
-                    )
-                    .kwarg("return_metadata", Value::Bool(false))
-            };
-            let r = ns.call(call).await;
-            ns.close().await;
-            match r? {
-                Value::Map(entries) => Ok(entries
-                    .into_iter()
-                    .filter_map(|(_, uri)| match uri {
-                        Value::Str(u) => Some(u),
-                        other => tether_pyro::PyroUri::from_value(&other).map(|u| u.to_string()),
-                    })
-                    .collect()),
-                other => Err(RemoteError::protocol(format!(
-                    "the name server answered {other:?}, not a dict of names"
-                ))),
-            }
-        })
-    })
+/// A directory's [`Members`] as the pool's discovery source.
+struct Followed(Members);
+
+impl tether_cluster::discovery::Discovery for Followed {
+    fn subscribe(&self) -> tokio::sync::watch::Receiver<Vec<String>> {
+        self.0.subscribe()
+    }
 }
 
 impl LazyPool {
     async fn start(&self) -> Result<(), RemoteError> {
-        let Some(source) = &self.source else {
+        let Some((url, directory)) = &self.source else {
             return Ok(());
         };
         self.started
             .get_or_try_init(|| async {
-                match source {
-                    Source::Etcd { endpoint, prefix } => {
-                        let watch = Watch::start(EtcdClient::new(endpoint)?, prefix).await?;
-                        self.pool.follow(Arc::new(watch), self.make.clone());
-                    }
-                    #[cfg(feature = "pyro")]
-                    Source::PyroNs {
-                        host,
-                        port,
-                        prefix,
-                        meta,
-                    } => {
-                        // The first read must work (a wrong address is a clear error now);
-                        // later failures keep the last list.
-                        let read =
-                            name_server_reader(host.clone(), *port, prefix.clone(), meta.clone());
-                        let first = read().await?;
-                        let polled = tether_cluster::discovery::Polled::start_with(
-                            first,
-                            self.interval,
-                            read,
-                        );
-                        self.pool.follow(Arc::new(polled), self.make.clone());
-                    }
-                }
+                let members = directory.follow(url, self.interval).await?;
+                self.pool
+                    .follow(Arc::new(Followed(members)), self.make.clone());
                 Ok::<(), RemoteError>(())
             })
             .await
@@ -383,7 +270,11 @@ impl Component for PoolProxyFactory {
                 let v = value
                     .to_string_value()
                     .map_err(|e| format!("property 'discovery': {e}"))?;
-                self.source = Some(parse_discovery(&v)?);
+                self.directories
+                    .for_url(&v)?
+                    .check(&v, Role::Follow)
+                    .map_err(|e| format!("property 'discovery': {e}"))?;
+                self.source = Some(v);
             }
             "weights" => {
                 let entries = value
@@ -456,43 +347,32 @@ impl Component for PoolProxyFactory {
     }
 }
 
-/// The `etcd://host:port/prefix/` directory of exporters' `discovery` property: the exporter's
-/// URL goes to `<prefix><service_name>/<host>:<port>` under a lease it keeps alive
-/// (`discovery_ttl` seconds, default 10) and deletes on a graceful shutdown. Registered in every
-/// registry with this feature ([`crate::remoting::Directory`]).
+/// The `etcd://host:port/prefix/` directory of the `discovery` property: an exporter's URL goes
+/// to `<prefix><service_name>/<host>:<port>` under a lease it keeps alive (`discovery_ttl`
+/// seconds, default 10) and deletes on a graceful shutdown; a pool reads the prefix and follows
+/// it with a watch. Registered in every registry with this feature
+/// ([`crate::remoting::Directory`]).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct EtcdDirectory;
-
-impl EtcdDirectory {
-    fn endpoint(url: &str) -> Result<(String, String), String> {
-        match parse_discovery(url)? {
-            Source::Etcd { endpoint, prefix } => Ok((endpoint, prefix)),
-            #[allow(unreachable_patterns)]
-            _ => Err(format!(
-                "discovery {url:?}: an exporter registers in etcd only (etcd://host:port/prefix/); a Pyro name server is the name_server property"
-            )),
-        }
-    }
-}
 
 impl Directory for EtcdDirectory {
     fn scheme(&self) -> &'static str {
         "etcd"
     }
 
-    fn check(&self, url: &str) -> Result<(), String> {
-        Self::endpoint(url).map(|_| ())
+    fn check(&self, url: &str, _role: Role) -> Result<(), String> {
+        parse_etcd(url).map(|_| ())
     }
 
     fn list(
         &self,
         url: &str,
         listing: Listing,
-    ) -> BoxFuture<'static, Result<Box<dyn Listed>, String>> {
-        let parsed = Self::endpoint(url);
+    ) -> BoxFuture<'static, Result<Box<dyn Listed>, RemoteError>> {
+        let parsed = parse_etcd(url);
         Box::pin(async move {
-            let (endpoint, prefix) = parsed?;
-            let client = EtcdClient::new(&endpoint).map_err(|e| e.message().to_string())?;
+            let (endpoint, prefix) = parsed.map_err(RemoteError::config)?;
+            let client = EtcdClient::new(&endpoint)?;
             let key = format!("{prefix}{}/{}", listing.name, listing.addr);
             let ttl = listing.ttl.as_secs().max(2);
             let reg = tether_cluster::discovery::etcd::Registration::start(
@@ -501,9 +381,23 @@ impl Directory for EtcdDirectory {
                 &listing.url,
                 ttl,
             )
-            .await
-            .map_err(|e| e.message().to_string())?;
+            .await?;
             Ok(Box::new(EtcdListed(reg)) as Box<dyn Listed>)
+        })
+    }
+
+    /// Reads the prefix, then follows it with a watch (re-reading after a broken watch).
+    fn follow(
+        &self,
+        url: &str,
+        _interval: Duration,
+    ) -> BoxFuture<'static, Result<Members, RemoteError>> {
+        let parsed = parse_etcd(url);
+        Box::pin(async move {
+            use tether_cluster::discovery::Discovery;
+            let (endpoint, prefix) = parsed.map_err(RemoteError::config)?;
+            let watch = Watch::start(EtcdClient::new(&endpoint)?, &prefix).await?;
+            Ok(Members::new(watch.subscribe(), watch))
         })
     }
 }

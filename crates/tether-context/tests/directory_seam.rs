@@ -1,20 +1,46 @@
 //! The directory seam: a directory registered from outside the container (an in-memory board
-//! here) lists an exporter named by its `discovery` URL, with no change to any container file;
-//! a graceful close withdraws it; a URL no directory answers, or one its directory refuses, is a
-//! configuration error naming the file, line and object.
+//! here) lists an exporter named by its `discovery` URL and feeds a pool that follows it, with
+//! no change to any container file; a graceful close withdraws the entry and the pool drops it;
+//! a URL no directory answers, or one its directory refuses, is a configuration error naming the
+//! file, line and object.
 mod common;
 use common::*;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tether_context::remoting::{Directory, Listed, Listing, ServiceExporter};
+use tether_context::remoting::{Directory, Listed, Listing, Members, Role, ServiceExporter};
 use tether_context::{ApplicationContext, ContextErrorKind};
-use tether_core::BoxFuture;
+use tether_core::{BoxFuture, RemoteError};
 
-/// What the board holds: (directory URL, listing), and the withdrawn names.
-#[derive(Clone, Default)]
+/// What the board holds: (directory URL, listing), and the withdrawn names; `urls` is what a
+/// follower sees (the listed URLs).
+#[derive(Clone)]
 struct Board {
     listed: Arc<Mutex<Vec<(String, Listing)>>>,
     withdrawn: Arc<Mutex<Vec<String>>>,
+    urls: Arc<tokio::sync::watch::Sender<Vec<String>>>,
+}
+
+impl Default for Board {
+    fn default() -> Self {
+        Board {
+            listed: Arc::default(),
+            withdrawn: Arc::default(),
+            urls: Arc::new(tokio::sync::watch::channel(Vec::new()).0),
+        }
+    }
+}
+
+impl Board {
+    fn publish(&self) {
+        let urls = self
+            .listed
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, l)| l.url.clone())
+            .collect();
+        self.urls.send_replace(urls);
+    }
 }
 
 impl Directory for Board {
@@ -22,7 +48,7 @@ impl Directory for Board {
         "board"
     }
 
-    fn check(&self, url: &str) -> Result<(), String> {
+    fn check(&self, url: &str, _role: Role) -> Result<(), String> {
         if url.ends_with('/') {
             Ok(())
         } else {
@@ -34,17 +60,27 @@ impl Directory for Board {
         &self,
         url: &str,
         listing: Listing,
-    ) -> BoxFuture<'static, Result<Box<dyn Listed>, String>> {
+    ) -> BoxFuture<'static, Result<Box<dyn Listed>, RemoteError>> {
         let board = self.clone();
         let url = url.to_string();
         Box::pin(async move {
             if url.contains("full") {
-                return Err("the board is full".into());
+                return Err(RemoteError::connection("the board is full"));
             }
             let name = listing.name.clone();
             board.listed.lock().unwrap().push((url, listing));
+            board.publish();
             Ok(Box::new(Pin(board, name)) as Box<dyn Listed>)
         })
+    }
+
+    fn follow(
+        &self,
+        _url: &str,
+        _interval: Duration,
+    ) -> BoxFuture<'static, Result<Members, RemoteError>> {
+        let members = Members::new(self.urls.subscribe(), ());
+        Box::pin(async move { Ok(members) })
     }
 }
 
@@ -53,6 +89,12 @@ struct Pin(Board, String);
 impl Listed for Pin {
     fn withdraw(self: Box<Self>) -> BoxFuture<'static, ()> {
         Box::pin(async move {
+            self.0
+                .listed
+                .lock()
+                .unwrap()
+                .retain(|(_, l)| l.name != self.1);
+            self.0.publish();
             self.0.withdrawn.lock().unwrap().push(self.1);
         })
     }
@@ -76,7 +118,7 @@ async fn an_exporter_lists_itself_in_a_directory_registered_from_outside() {
     let (r, board) = registry_with_board();
     let c = ApplicationContext::builder()
         .registry(r)
-        .xml_str(&exporter_xml("board://lobby/"), Some("listed.xml"))
+        .xml_str(exporter_xml("board://lobby/"), Some("listed.xml"))
         .start()
         .await
         .unwrap();
@@ -113,12 +155,55 @@ async fn an_exporter_lists_itself_in_a_directory_registered_from_outside() {
 }
 
 #[tokio::test]
+async fn a_pool_follows_what_exporters_list() {
+    let (r, board) = registry_with_board();
+    let server = ApplicationContext::builder()
+        .registry(r.clone())
+        .xml_str(exporter_xml("board://lobby/"), Some("server.xml"))
+        .start()
+        .await
+        .unwrap();
+    let client_xml = r#"<objects>
+      <object id="pool" class="tether.cluster.PoolProxyFactory">
+        <property name="discovery" value="board://lobby/"/>
+      </object>
+    </objects>"#;
+    let client = ApplicationContext::builder()
+        .registry(r)
+        .xml_str(client_xml, Some("client.xml"))
+        .start()
+        .await
+        .unwrap();
+    let service = client.get::<dyn RemoteService1>("pool").unwrap();
+    assert_eq!(
+        service.get_data("p".into()).await.unwrap(),
+        "You got remote data => p"
+    );
+    // The exporter leaves the board: the pool has no member left, and says so.
+    server.close().await;
+    assert!(board.urls.borrow().is_empty());
+    let mut last = None;
+    for _ in 0..100 {
+        match service.get_data("q".into()).await {
+            Err(e) if e.message().contains("no endpoints") => {
+                last = None;
+                break;
+            }
+            other => last = Some(format!("{other:?}")),
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(last.is_none(), "the pool kept a withdrawn member: {last:?}");
+    client.close().await;
+}
+
+#[tokio::test]
 async fn directory_errors_name_the_file_line_and_object() {
     // No directory answers the scheme: the error lists those that do.
     let (r, _) = registry_with_board();
     let e = ApplicationContext::builder()
         .registry(r.clone())
-        .xml_str(&exporter_xml("zookeeper://h:2181/x/"), Some("zk.xml"))
+        .xml_str(exporter_xml("zookeeper://h:2181/x/"), Some("zk.xml"))
         .start()
         .await
         .unwrap_err();
@@ -131,7 +216,7 @@ async fn directory_errors_name_the_file_line_and_object() {
     // The directory refuses the URL when the property is set.
     let e = ApplicationContext::builder()
         .registry(r.clone())
-        .xml_str(&exporter_xml("board://lobby"), Some("bad.xml"))
+        .xml_str(exporter_xml("board://lobby"), Some("bad.xml"))
         .start()
         .await
         .unwrap_err();
@@ -141,7 +226,7 @@ async fn directory_errors_name_the_file_line_and_object() {
     // Listing fails at start: the exporter's server is released (the port is free again).
     let e = ApplicationContext::builder()
         .registry(r)
-        .xml_str(&exporter_xml("board://full/"), Some("full.xml"))
+        .xml_str(exporter_xml("board://full/"), Some("full.xml"))
         .start()
         .await
         .unwrap_err();

@@ -36,6 +36,8 @@ pub mod pyro3;
 pub mod pyro4;
 #[cfg(feature = "pyro")]
 pub mod pyro5;
+#[cfg(feature = "pyro")]
+pub mod pyro_ns;
 #[cfg(feature = "xmlrpc")]
 pub mod xmlrpc;
 

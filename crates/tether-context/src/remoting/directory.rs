@@ -1,18 +1,20 @@
-//! [`Directory`]: a store where an exporter lists its URL so that clients past one machine find
-//! it (an exporter's `discovery` property, `etcd://host:port/prefix/`).
+//! [`Directory`]: a store where exporters list their URLs and pools find them, past one
+//! machine (the `discovery` property of exporters and of `tether.cluster.PoolProxyFactory`).
 //!
-//! Directories are the second seam of the container, beside [`super::Protocol`]: the exporter
-//! knows only this trait and picks an implementation by the URL's scheme from the
-//! [`DirectorySet`] of its registry, so a new store is one module that registers itself (as
-//! `tether.cluster` registers etcd), never an edit of the exporter. A Pyro name server is not a
-//! directory here: it is reached over the Pyro wire, so it stays the protocol's
-//! [`publish`](super::Protocol::publish) (the exporter's `name_server` property).
+//! Directories are the second seam of the container, beside [`super::Protocol`]: exporters and
+//! pools know only this trait and pick an implementation by the URL's scheme from the
+//! [`DirectorySet`] of their registry, so a new store is one module that registers itself, never
+//! an edit of the exporter or the pool. Built in: `etcd://` (lists and follows; feature
+//! `cluster`) and `pyro-ns://` (a Pyro name server, followed by polling; feature `pyro`; an
+//! exporter registers in a name server through its `name_server` property, which is Spring
+//! Python's and Pyro's own way).
 
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tether_core::BoxFuture;
+use tether_core::{BoxFuture, RemoteError};
+use tokio::sync::watch;
 
 /// What an exporter lists: its service under a name, the URL clients dial, the address it
 /// serves on, and how long the entry outlives its exporter if the process dies (the lease).
@@ -28,22 +30,135 @@ pub struct Listing {
     pub ttl: Duration,
 }
 
-/// A directory service an exporter can list itself in.
+/// What a directory URL is used for: an exporter lists itself, a pool follows the members.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// An exporter's `discovery` ([`Directory::list`]).
+    List,
+    /// A pool's `discovery` ([`Directory::follow`]).
+    Follow,
+}
+
+/// A directory service: exporters list themselves in it, pools follow what it holds.
 pub trait Directory: Send + Sync + 'static {
     /// The URL scheme it answers (`"etcd"` for `etcd://...`).
     fn scheme(&self) -> &'static str;
 
-    /// Checks a directory URL when the property is set, so a bad one is a configuration error
-    /// that names the object rather than a failure at start.
-    fn check(&self, url: &str) -> Result<(), String>;
+    /// Checks a directory URL for `role` when the property is set, so a bad one (or a role
+    /// the directory does not play) is a configuration error that names the object rather
+    /// than a failure at start.
+    fn check(&self, url: &str, role: Role) -> Result<(), String>;
 
     /// Lists `listing` in the directory at `url` and keeps it listed (renewing any lease) until
-    /// the returned entry is withdrawn. Runs on the exporter's tokio runtime.
+    /// the returned entry is withdrawn. Runs on the exporter's tokio runtime. Default: this
+    /// directory does not list exporters.
     fn list(
         &self,
         url: &str,
         listing: Listing,
-    ) -> BoxFuture<'static, Result<Box<dyn Listed>, String>>;
+    ) -> BoxFuture<'static, Result<Box<dyn Listed>, RemoteError>> {
+        let _ = listing;
+        let e = RemoteError::config(format!(
+            "{url}: {}:// does not list exporters",
+            self.scheme()
+        ));
+        Box::pin(async move { Err(e) })
+    }
+
+    /// The URLs under `url`, read now and kept up to date (by a watch, or a read every
+    /// `interval`) while the returned [`Members`] live. The first read must succeed, so a wrong
+    /// address is an error of the call that started it. Default: this directory cannot be
+    /// followed.
+    fn follow(
+        &self,
+        url: &str,
+        interval: Duration,
+    ) -> BoxFuture<'static, Result<Members, RemoteError>> {
+        let _ = interval;
+        let e = RemoteError::config(format!("{url}: {}:// cannot be followed", self.scheme()));
+        Box::pin(async move { Err(e) })
+    }
+}
+
+/// The URL set a directory holds under one URL (sorted, without duplicates), kept up to date
+/// while this value lives: dropping it stops the watch or the polling.
+pub struct Members {
+    rx: watch::Receiver<Vec<String>>,
+    _feed: Box<dyn Send + Sync>,
+}
+
+impl fmt::Debug for Members {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Members").field(&*self.rx.borrow()).finish()
+    }
+}
+
+/// Aborts a polling task when the members it feeds are dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+fn normalized(mut urls: Vec<String>) -> Vec<String> {
+    urls.sort();
+    urls.dedup();
+    urls
+}
+
+impl Members {
+    /// Members read from `rx`, which `feed` (a watch, a task) keeps sending to for as long
+    /// as the members live.
+    pub fn new(rx: watch::Receiver<Vec<String>>, feed: impl Send + Sync + 'static) -> Self {
+        Members {
+            rx,
+            _feed: Box::new(feed),
+        }
+    }
+
+    /// Members that `read` re-reads every `interval` (on the current tokio runtime), starting
+    /// from `first`; a failed read keeps the last list and is logged.
+    pub fn polled(
+        first: Vec<String>,
+        interval: Duration,
+        read: impl Fn() -> BoxFuture<'static, Result<Vec<String>, RemoteError>> + Send + Sync + 'static,
+    ) -> Self {
+        let (tx, rx) = watch::channel(normalized(first));
+        let interval = interval.max(Duration::from_millis(10));
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(interval).await;
+                match read().await {
+                    Ok(urls) => {
+                        let urls = normalized(urls);
+                        tx.send_if_modified(|now| {
+                            let changed = *now != urls;
+                            if changed {
+                                *now = urls;
+                            }
+                            changed
+                        });
+                    }
+                    Err(e) => tracing::warn!(
+                        target: "tether::context",
+                        "discovery read failed (keeping the last {} members): {e}",
+                        tx.borrow().len()
+                    ),
+                }
+                if tx.is_closed() {
+                    return;
+                }
+            }
+        });
+        Members::new(rx, AbortOnDrop(task))
+    }
+
+    /// The current set, updated as it changes.
+    pub fn subscribe(&self) -> watch::Receiver<Vec<String>> {
+        self.rx.clone()
+    }
 }
 
 /// A live entry in a directory; dropping it stops renewing it (the lease then lapses),

@@ -9,7 +9,7 @@
 //! `after_properties_set` registers the service with the [`DaemonHolder`] (binding the server
 //! at once when it is the first on its address); `destroy` deregisters it.
 
-use super::directory::{DirectorySet, Listed, Listing};
+use super::directory::{DirectorySet, Listed, Listing, Role};
 use super::holder::{DaemonHolder, Registration};
 use super::options::{ServerLimits, ServerOptions, TlsProps, LIMIT_PROPS, TLS_PROPS};
 use super::protocol::{ClassFamily, LogSite, Protocol};
@@ -247,8 +247,7 @@ impl ServiceExporter {
             ttl: std::time::Duration::from_secs(self.discovery_ttl),
         };
         let listed = self.directories.for_url(url)?.list(url, listing);
-        super::bind_on_current_runtime(async move { Ok(listed.await) })
-            .map_err(|e| e.to_string())?
+        super::bind_on_current_runtime(listed).map_err(|e| e.message().to_string())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<(Arc<DaemonHolder>, Registration)>> {
@@ -312,7 +311,7 @@ impl Component for ServiceExporter {
                 if let Some(v) = &v {
                     self.directories
                         .for_url(v)?
-                        .check(v)
+                        .check(v, Role::List)
                         .map_err(|e| format!("property 'discovery': {e}"))?;
                 }
                 self.discovery = v;

@@ -22,7 +22,7 @@ pub mod options;
 mod protocol;
 mod proxy;
 
-pub use directory::{Directory, DirectorySet, Listed, Listing};
+pub use directory::{Directory, DirectorySet, Listed, Listing, Members, Role};
 pub use exporter::{ServiceExporter, ServiceTarget};
 pub use holder::{resolve, DaemonHolder, Registration};
 pub use options::{ClientOptions, ServerLimits, ServerOptions};
