@@ -89,6 +89,13 @@
 //! many endpoints of any wire, with balancing, failover, ejection and discovery (etcd, a Pyro
 //! name server); exporters register in etcd with their `discovery` property.
 //!
+//! ## Adding a directory
+//! Discovery is the second seam: a store is a type implementing [`remoting::Directory`] for one
+//! URL scheme (`list` an exporter under a lease, `follow` what is listed), registered with
+//! [`ClassRegistry::register_directory`]. Exporters and pools pick it by the scheme of their
+//! `discovery` URL; built in are `etcd://` ([`cluster::EtcdDirectory`]) and `pyro-ns://`
+//! ([`protocols::pyro_ns`]).
+//!
 //! ## Adding a protocol
 //! A wire is a type implementing [`remoting::Protocol`] (bind a server with
 //! [`remoting::ServerOptions`], make a lazy client for a URL with [`remoting::ClientOptions`],
