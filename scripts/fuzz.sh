@@ -5,6 +5,8 @@
 #   scripts/fuzz.sh                 10,000,000 executions per target (the README's figures)
 #   scripts/fuzz.sh --runs N        N executions per target (scripts/test.sh runs a short one)
 # Targets: pyro5_frame pyro4_frame serpent json msgpack hessian xmlrpc xml_context pyro3_pickle (fuzz/fuzz_targets/).
+# Built optimised with debug assertions and overflow checks on (-O -a): an arithmetic overflow on a
+# lying length is a crash here, not a silent wrap (it found one in the Pyro4 header checksum).
 # A crash stops the run with the input under fuzz/artifacts/TARGET/: make it a regression test in the decoder's
 # crate, then fix. New decoders add their target in fuzz/ and to TARGETS below.
 set -euo pipefail
@@ -30,14 +32,14 @@ rm -rf fuzz/seeds
 "$ROOT/.venv/bin/python" fuzz/seeds.py fuzz/seeds
 
 echo "==> cargo +nightly fuzz build (${TARGETS[*]})"
-(cd fuzz && cargo +nightly fuzz build -O 2>&1 | tail -2)
+(cd fuzz && cargo +nightly fuzz build -O -a 2>&1 | tail -2)
 
 total_start=$(date +%s)
 for t in "${TARGETS[@]}"; do
     mkdir -p "fuzz/corpus/$t"
     start=$(date +%s)
     log="$(mktemp)"
-    if ! (cd fuzz && cargo +nightly fuzz run -O "$t" "corpus/$t" "seeds/$t" -- \
+    if ! (cd fuzz && cargo +nightly fuzz run -O -a "$t" "corpus/$t" "seeds/$t" -- \
             -runs="$RUNS" -max_len=65536 -rss_limit_mb=6144 -malloc_limit_mb=2048 -timeout=10 -print_final_stats=1) \
             >"$log" 2>&1; then
         tail -40 "$log"

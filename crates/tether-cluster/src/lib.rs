@@ -14,9 +14,11 @@
 //! - `pool.rs`: the pool: membership that grows and shrinks at run time, per-call deadlines
 //!   that cover the retries, outlier ejection with re-admission after a probe, the "no live
 //!   server" error naming each endpoint and why it is out.
-//! - `discovery/`: where the endpoint list comes from and how it changes: a static list, a
-//!   polled source (a Pyro name server, say), and etcd (registration under a lease kept alive,
-//!   and a watch on a prefix), all feeding [`Pool::follow`].
+//! - `discovery/`: where the endpoint list comes from and how it changes: the [`discovery::Discovery`]
+//!   trait (a watch channel of URL sets), a static list, and etcd (registration under a lease
+//!   kept alive, and a watch on a prefix), all feeding [`Pool::follow`]. In an application
+//!   context, pools and exporters reach these through tether-context's directory seam, which
+//!   also polls Pyro name servers.
 //!
 //! Models: Apache Dubbo's cluster modes and its rule that only calls that cannot have run are
 //! retried unless marked idempotent; Finagle's and tower's power-of-two-choices balancer;

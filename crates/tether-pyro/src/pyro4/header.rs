@@ -45,16 +45,22 @@ pub struct Header4 {
 }
 
 impl Header4 {
-    /// The checksum Pyro4 puts at offset 22.
+    /// The checksum Pyro4 puts at offset 22: the low 16 bits of the fields' sum (Python adds
+    /// them as unbounded ints; a wrapping sum has the same low bits, and a lying length such
+    /// as 0xffffffff must not overflow).
     pub fn checksum(&self) -> u16 {
-        let sum = u32::from(self.msg_type)
-            + u32::from(PROTOCOL_VERSION)
-            + self.data_len
-            + u32::from(self.annotations_len)
-            + u32::from(self.serializer_id)
-            + u32::from(self.flags)
-            + u32::from(self.seq)
-            + CHECKSUM_MAGIC;
+        let sum = [
+            u32::from(self.msg_type),
+            u32::from(PROTOCOL_VERSION),
+            self.data_len,
+            u32::from(self.annotations_len),
+            u32::from(self.serializer_id),
+            u32::from(self.flags),
+            u32::from(self.seq),
+            CHECKSUM_MAGIC,
+        ]
+        .into_iter()
+        .fold(0u32, u32::wrapping_add);
         (sum & 0xffff) as u16
     }
 
@@ -180,13 +186,19 @@ mod tests {
             Header4::parse(&b, 1 << 20),
             Err(FrameError::TooLarge { .. })
         ));
-        // a negative length, with a correct checksum
-        h.data_len = 0x8000_0000;
-        h.encode(&mut b);
-        assert!(matches!(
-            Header4::parse(&b, usize::MAX),
-            Err(FrameError::BadLength(_))
-        ));
+        // negative lengths, with a correct checksum (-1 is the 4 GiB lie; the checksum's sum
+        // wraps, as Python's low 16 bits of an unbounded sum do)
+        for lie in [0x8000_0000, 0xffff_ffff, 0xffff_fff0] {
+            h.data_len = lie;
+            h.flags = 0xffff;
+            h.seq = 0xffff;
+            h.annotations_len = 0xffff;
+            h.encode(&mut b);
+            assert!(matches!(
+                Header4::parse(&b, usize::MAX),
+                Err(FrameError::BadLength(_))
+            ));
+        }
         assert!(matches!(
             Header4::check_prefix(b"PYRO\x01\xf6"),
             Err(FrameError::BadVersion(502))
