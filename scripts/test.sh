@@ -6,7 +6,7 @@
 #   2. creates <repo>/.venv if missing and installs the pinned Python peers into it
 #      (quick no-op when they are already there),
 #   3. cargo fmt --check, cargo clippy -D warnings, a build without the pyro wire, cargo test --workspace,
-#   4. a short fuzz run of every decoder (scripts/fuzz.sh --runs 20000; needs the nightly toolchain).
+#   4. a short fuzz run of every decoder (scripts/fuzz.sh --runs 100000; needs the nightly toolchain).
 # Exits non-zero on the first failing step and prints a summary line either way.
 #   scripts/test.sh --peers-only   does steps 1 and 2 only (scripts/bench.sh uses it).
 set -euo pipefail
@@ -165,9 +165,9 @@ read -r passed failed ignored < <(awk '
 # A short fuzz run of every decoder (scripts/fuzz.sh; the long runs are documented in the README).
 FUZZ_NOTE="fuzz: not run"
 if [ "$rc" -eq 0 ]; then
-    step "scripts/fuzz.sh --runs 20000"
+    step "scripts/fuzz.sh --runs 100000"
     if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
-        scripts/fuzz.sh --runs 20000 || fail "fuzz (a decoder crashed: see fuzz/artifacts/)"
+        scripts/fuzz.sh --runs 100000 || fail "fuzz (a decoder crashed: see fuzz/artifacts/)"
         FUZZ_NOTE="fuzz ok"
     else
         echo "test.sh: SKIPPED the short fuzz run: no nightly toolchain on this machine (cargo-fuzz needs it)"

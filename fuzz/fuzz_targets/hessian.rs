@@ -2,6 +2,7 @@
 //! value of each version.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
+use tether_fuzz as _; // the capped allocator (fuzz/src/lib.rs)
 use tether_hessian::codec::{decode_h1, decode_h2, parse_call, parse_reply, Limits};
 
 fuzz_target!(|data: &[u8]| {

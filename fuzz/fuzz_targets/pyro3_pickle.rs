@@ -2,6 +2,7 @@
 //! reader and its conversion, a request, a reply or exception capsule.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
+use tether_fuzz as _; // the capped allocator (fuzz/src/lib.rs)
 use tether_pyro::framing::FrameFormat;
 use tether_pyro::pyro3::pickle::{read, to_value, ReadLimits};
 use tether_pyro::pyro3::{capsule, frame, request, Pyro3};

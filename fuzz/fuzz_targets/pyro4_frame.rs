@@ -3,6 +3,7 @@
 //! serializer the header names.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
+use tether_fuzz as _; // the capped allocator (fuzz/src/lib.rs)
 use tether_pyro::framing::FrameFormat;
 use tether_pyro::message::Message;
 use tether_pyro::pyro4::{HmacKey, Pyro4, HEADER_SIZE};

@@ -2,6 +2,7 @@
 //! (with its ratio limit), then the payload decoded by the serializer the header names.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
+use tether_fuzz as _; // the capped allocator (fuzz/src/lib.rs)
 use tether_pyro::framing::FrameFormat;
 use tether_pyro::message::Message;
 use tether_pyro::pyro5::{msg_type, serializer_for_id, Pyro5, HEADER_SIZE};

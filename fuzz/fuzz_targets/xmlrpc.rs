@@ -1,6 +1,7 @@
 //! The XML-RPC decoders on hostile bytes: a call and a response.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
+use tether_fuzz as _; // the capped allocator (fuzz/src/lib.rs)
 use tether_xmlrpc::codec::{parse_call, parse_response};
 
 fuzz_target!(|data: &[u8]| {

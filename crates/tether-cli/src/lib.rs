@@ -24,6 +24,7 @@
 //! Every command reaches wires only through the registry's [`tether::context::remoting::Protocol`]s,
 //! so a new protocol is callable from the shell the day it is registered.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod bench;
 mod call;

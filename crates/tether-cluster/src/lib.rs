@@ -24,6 +24,7 @@
 //! retried unless marked idempotent; Finagle's and tower's power-of-two-choices balancer;
 //! Envoy's outlier detection (eject after consecutive failures, re-admit after a back-off).
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod balance;
 pub mod discovery;

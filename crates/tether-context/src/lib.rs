@@ -104,6 +104,7 @@
 //! program or a test registers its own with [`ClassRegistry::register_protocol`]; nothing else
 //! changes.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod blocking;
 pub mod builtins;

@@ -25,6 +25,7 @@
 //! → codec → socket → codec → `Dispatch` (generated dispatcher) → typed args → the
 //! implementation, and the result back the same way.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod blocking;
 mod call;

@@ -12,6 +12,7 @@
 //! - `server.rs`: [`HessianServer`], the exporter's HTTP server (hyper, TLS, bounds).
 //! - `client.rs`: [`HessianProxy`], the HTTP client, an [`tether_core::Invoker`].
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod client;
 pub mod codec;

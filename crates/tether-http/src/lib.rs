@@ -15,6 +15,7 @@
 //!   checked against the limit first), which halves the client's cost of a small call and
 //!   lets a verbose client print exactly the bytes it sent, as Python's does.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod client;
 mod server;

@@ -10,6 +10,7 @@
 //! reads its `#[tether(...)]` options, `service.rs` generates the trait, proxy, dispatcher,
 //! glue and blocking trait (and handles `impl` blocks), `component.rs` the class registration.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod args;
 mod component;

@@ -40,6 +40,7 @@
 //! [`tether_core::Reply::Stream`] under a stream id (see [`DaemonConfig`]'s stream limits) and
 //! the proxy reads one with [`Proxy::invoke_stream`].
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod connection;
 pub mod daemon;

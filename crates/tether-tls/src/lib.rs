@@ -26,6 +26,7 @@
 //! refuses `verify_fields` with `cert_reqs = none` when the settings are built (Spring Python
 //! silently rejected every client then).
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod client;
 mod error;

@@ -9,6 +9,7 @@
 //! - `functions.rs`: [`Functions`], plain functions as a service (`register_functions`);
 //! - `client.rs`: [`XmlRpcProxy`].
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod client;
 pub mod codec;

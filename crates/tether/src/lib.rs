@@ -88,6 +88,7 @@
 //! # }
 //! ```
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub use tether_core::*;
 pub use tether_macros::{component, service};
