@@ -164,10 +164,12 @@ impl Pool {
         F: Fn(&str) -> Result<Arc<dyn Invoker>, RemoteError> + ?Sized,
     {
         let current = self.urls();
-        for u in current.iter().filter(|u| !urls.contains(u)) {
+        let wanted: std::collections::HashSet<&str> = urls.iter().map(String::as_str).collect();
+        for u in current.iter().filter(|u| !wanted.contains(u.as_str())) {
             self.remove(u);
         }
-        for u in urls.iter().filter(|u| !current.contains(u)) {
+        let current: std::collections::HashSet<&str> = current.iter().map(String::as_str).collect();
+        for u in urls.iter().filter(|u| !current.contains(u.as_str())) {
             match make(u) {
                 Ok(inv) => self.add(u, inv),
                 Err(e) => {

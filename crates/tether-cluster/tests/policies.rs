@@ -401,3 +401,29 @@ async fn membership_grows_and_shrinks_at_run_time() {
     assert_eq!(e.kind(), ErrorKind::NoLiveServer);
     assert!(e.to_string().contains("no endpoints"), "{e}");
 }
+
+#[tokio::test]
+async fn a_discovery_source_cannot_make_a_pool_open_a_million_proxies() {
+    use tether_cluster::discovery::{Static, MAX_DISCOVERED};
+    let (_, eps, _) = pool(PoolConfig::default(), 1);
+    let made = Arc::new(AtomicU32::new(0));
+    let p = Pool::new("big", PoolConfig::default());
+    let urls: Vec<String> = (0..MAX_DISCOVERED + 50)
+        .map(|i| format!("mem://h{i:05}"))
+        .collect();
+    let (m, e) = (made.clone(), eps[0].clone());
+    p.follow(
+        Arc::new(Static::new(urls)),
+        Arc::new(move |_url: &str| {
+            m.fetch_add(1, Ordering::SeqCst);
+            Ok(e.clone() as Arc<dyn Invoker>)
+        }),
+    );
+    assert_eq!(p.urls().len(), MAX_DISCOVERED);
+    assert_eq!(made.load(Ordering::SeqCst) as usize, MAX_DISCOVERED);
+    assert_eq!(
+        who(&p, Call::new("m", vec![])).await,
+        "s0",
+        "the pool still calls"
+    );
+}

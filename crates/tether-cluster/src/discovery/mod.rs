@@ -38,6 +38,24 @@ impl Discovery for Static {
     }
 }
 
+/// The most members a discovery source can give a pool: a directory is data from the network,
+/// and a lying or broken one must not make a client open a proxy per entry of a million.
+pub const MAX_DISCOVERED: usize = 10_000;
+
+/// `urls` with at most [`MAX_DISCOVERED`] entries (the first in order; a warning names the rest).
+fn capped(pool: &str, mut urls: Vec<String>) -> Vec<String> {
+    if urls.len() > MAX_DISCOVERED {
+        tracing::warn!(
+            target: "tether::cluster",
+            pool,
+            "discovery listed {} endpoints; following the first {MAX_DISCOVERED}",
+            urls.len()
+        );
+        urls.truncate(MAX_DISCOVERED);
+    }
+    urls
+}
+
 /// Makes a proxy for a discovered URL.
 pub type MakeInvokerFn = dyn Fn(&str) -> Result<Arc<dyn Invoker>, RemoteError> + Send + Sync;
 
@@ -49,7 +67,7 @@ impl crate::Pool {
     /// lives (a task on the current runtime); proxies for new URLs come from `make`.
     pub fn follow(&self, source: Arc<dyn Discovery>, make: MakeInvoker) {
         let mut rx = source.subscribe();
-        let urls = rx.borrow_and_update().clone();
+        let urls = capped(self.name(), rx.borrow_and_update().clone());
         self.set_members(&urls, &*make);
         let weak = self.downgrade();
         tokio::spawn(async move {
@@ -58,7 +76,7 @@ impl crate::Pool {
                 let Some(pool) = crate::Pool::upgrade(&weak) else {
                     return;
                 };
-                let urls = rx.borrow_and_update().clone();
+                let urls = capped(pool.name(), rx.borrow_and_update().clone());
                 pool.set_members(&urls, &*make);
             }
         });
