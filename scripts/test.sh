@@ -5,7 +5,8 @@
 #   1. installs the system packages the interop tests need (apt; see the marked list below),
 #   2. creates <repo>/.venv if missing and installs the pinned Python peers into it
 #      (quick no-op when they are already there),
-#   3. cargo fmt --check, cargo clippy -D warnings, a build without the pyro wire, cargo test --workspace,
+#   3. cargo fmt --check, cargo clippy -D warnings, a build without the pyro wire, cargo doc with
+#      -D warnings, cargo test --workspace,
 #   4. a short fuzz run of every decoder (scripts/fuzz.sh --runs 100000; needs the nightly toolchain).
 # Exits non-zero on the first failing step and prints a summary line either way.
 #   scripts/test.sh --peers-only   does steps 1 and 2 only (scripts/bench.sh uses it).
@@ -140,6 +141,10 @@ cargo clippy --workspace --all-targets -- -D warnings || fail "cargo clippy"
 # The container must build with no wire compiled in (the protocol seam names none).
 step "cargo clippy -p tether-context --no-default-features -- -D warnings"
 cargo clippy -q -p tether-context --no-default-features -- -D warnings || fail "tether-context without the pyro feature"
+
+# The API docs build without a warning (broken intra-doc links, bad HTML in doc comments).
+step "cargo doc --workspace --no-deps (RUSTDOCFLAGS=-D warnings)"
+RUSTDOCFLAGS="-D warnings" cargo doc -q --workspace --no-deps || fail "cargo doc (a doc comment has a broken link or bad HTML)"
 
 # tether-bench is a benchmark binary with no tests (scripts/bench.sh runs it); clippy above
 # already builds it, so it is left out of the test build.

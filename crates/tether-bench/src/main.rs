@@ -45,7 +45,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Serve one echo implementation on 127.0.0.1 and print "PORT <n>" (internal).
+    /// Serve one echo implementation on 127.0.0.1 and print `PORT <n>` (internal).
     #[command(hide = true)]
     Serve {
         /// raw-std, raw-tokio, tarpc, tether or tether-tls.
