@@ -182,6 +182,8 @@ fi
 
 ELAPSED=$(($(date +%s) - START))
 echo
+# Disk is a CI limit too (a run once failed on it): say what the build took.
+echo "test.sh: disk: $(du -sh target 2>/dev/null | cut -f1) in target/, $(du -sh fuzz/target 2>/dev/null | cut -f1) in fuzz/target/ ($(df -h . | awk 'NR==2 {print $4}') free)"
 if [ "$rc" -ne 0 ]; then
     echo "test.sh: FAILED at step: cargo test (exit $rc) after ${ELAPSED}s"
     echo "Summary: ${passed} passed, ${failed} failed, ${ignored} skipped"
