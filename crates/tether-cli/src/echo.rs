@@ -134,9 +134,16 @@ async fn serve(registry: ClassRegistry, args: EchoServerArgs) -> Result<(), Stri
             .filter(|k| !k.is_empty())
     });
     if let Some(key) = hmac {
-        options = options.with_hmac_key(key);
-    } else if args.protocol == "pyro4" {
-        say("Warning: HMAC key not set. Anyone can connect to this server!");
+        if !protocol.server_option_names().contains(&"hmac_key") {
+            return Err(format!(
+                "--key (or PYRO_HMAC_KEY) signs messages; the {} wire has no message signing",
+                protocol.name()
+            ));
+        }
+        options = options.with_wire_option("hmac_key", key);
+    }
+    for note in protocol.shell().echo_server_notes(&options) {
+        say(&note);
     }
     let server = match &args.unixsocket {
         Some(path) => protocol.bind_unix(path, &options),
@@ -147,14 +154,15 @@ async fn serve(registry: ClassRegistry, args: EchoServerArgs) -> Result<(), Stri
     }
     .map_err(|e| e.to_string())?;
     let echo = EchoService::new(args.verbose);
+    let name = protocol.shell().echo_object_name();
     let uri = server
-        .register(protocol.echo_object_name(), Arc::new(echo.clone()))
+        .register(name, Arc::new(echo.clone()))
         .map_err(|e| e.to_string())?;
-    let uri = protocol.object_url(&uri, protocol.echo_object_name());
+    let uri = protocol.object_url(&uri, name);
     if args.verbose {
         say("not using a name server.");
     }
-    say(&format!("object name: {}", protocol.echo_object_name()));
+    say(&format!("object name: {name}"));
     say(&format!("echo uri: {uri}"));
     say("echoserver running.");
     tokio::select! {

@@ -6,8 +6,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tether_core::{Call, Value};
-use tether_pyro::naming::{locate_ns, NameServerConfig, NameServerHandle, NS_PORT};
-use tether_pyro::{HmacKey, Proxy, WireVersion};
+use tether::pyro::naming::{locate_ns, NameServerConfig, NameServerHandle, NS_PORT};
+use tether::pyro::{HmacKey, Proxy, WireVersion};
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct NsArgs {
@@ -236,7 +236,7 @@ async fn control(args: &NsArgs, cmd: &NsCommand, key: Option<String>) -> ExitCod
                     Value::Tuple(t) if t.len() == 2 => (t[0].clone(), t[1].clone()),
                     other => (other.clone(), Value::None),
                 };
-                let text = tether_pyro::PyroUri::from_value(&uri)
+                let text = tether::pyro::PyroUri::from_value(&uri)
                     .map(|u| u.to_string())
                     .unwrap_or_else(|| uri.to_string());
                 crate::say(&text);

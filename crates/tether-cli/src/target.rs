@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tether::context::remoting::{ClientOptions, Protocol, ProxyFactory};
+use tether::context::remoting::{ClientOptions, Protocol, ProtocolSet, ProxyFactory};
 use tether::context::{ApplicationContext, ClassRegistry};
 use tether_core::{Call, Invoker, LocalInvoker, Value};
 
@@ -56,8 +56,9 @@ pub(crate) struct TargetArgs {
     /// Pyro5); default: the protocol that claims the URL.
     #[arg(long, value_name = "NAME")]
     pub protocol: Option<String>,
-    /// Shared secret to sign messages with (Pyro4's HMAC key; with --protocol pyro4).
-    /// Default: the PYRO_HMAC_KEY environment variable, if set, as Pyro4 reads it.
+    /// Shared secret to sign messages with (Pyro4's HMAC key, the wire option `hmac_key`;
+    /// with --protocol pyro4). Default: the PYRO_HMAC_KEY environment variable, if set, as
+    /// Pyro4 reads it.
     #[arg(long, value_name = "KEY")]
     pub hmac_key: Option<String>,
 }
@@ -102,7 +103,7 @@ pub(crate) enum Resolved {
     },
     /// A `tether.cluster.PoolProxyFactory`: every connection calls through the one pool.
     Pool {
-        factory: Arc<tether::context::cluster::PoolProxyFactory>,
+        factory: Arc<tether::cluster::component::PoolProxyFactory>,
         invoker: Arc<dyn Invoker>,
         _ctx: ApplicationContext,
     },
@@ -134,15 +135,12 @@ impl TargetArgs {
             tls.key_password = self.tls_key_password.clone();
             o.tls = Some(tls);
         }
-        o.hmac_key = self.hmac_key.clone().or_else(|| {
+        if let Some(key) = self.hmac_key.clone().or_else(|| {
             std::env::var("PYRO_HMAC_KEY")
                 .ok()
                 .filter(|k| !k.is_empty())
-        });
-        if o.hmac_key.is_some() && self.protocol.as_deref() != Some("pyro4") {
-            return Err(Failure::usage(
-                "--hmac-key (or PYRO_HMAC_KEY) signs Pyro4 messages: add --protocol pyro4",
-            ));
+        }) {
+            o.wire.set("hmac_key", key);
         }
         Ok(o)
     }
@@ -169,10 +167,22 @@ impl TargetArgs {
                     .map_err(|e| Failure::config(e.to_string()))?,
             }
             .clone();
+            if options.wire.get("hmac_key").is_some()
+                && !protocol.client_option_names().contains(&"hmac_key")
+            {
+                return Err(Failure::usage(format!(
+                    "--hmac-key (or PYRO_HMAC_KEY) signs messages of a wire that has a key (Pyro4: add --protocol pyro4); {} has none",
+                    protocol.name()
+                )));
+            }
             // Parse the URL and options now, so a mistake is reported before any call.
-            protocol
-                .proxy(target, &options)
-                .map_err(|e| Failure::config(e.to_string()))?;
+            protocol.proxy(target, &options).map_err(|e| {
+                if options.wire.get("hmac_key").is_some() {
+                    Failure::usage(format!("{e} (--hmac-key signs Pyro4 messages: add --protocol pyro4)"))
+                } else {
+                    Failure::config(e.to_string())
+                }
+            })?;
             return Ok(Resolved::Url {
                 protocol,
                 url: target.to_string(),
@@ -201,7 +211,7 @@ impl TargetArgs {
         let obj = ctx
             .get_object(target)
             .map_err(|e| Failure::config(e.to_string()))?;
-        if let Some(factory) = obj.downcast::<tether::context::cluster::PoolProxyFactory>() {
+        if let Some(factory) = obj.downcast::<tether::cluster::component::PoolProxyFactory>() {
             let invoker = obj.invoker().ok_or_else(|| {
                 Failure::config(format!("pool '{target}' could not be built (see the log)"))
             })?;
@@ -257,7 +267,7 @@ impl Resolved {
         match self {
             Resolved::Url {
                 protocol, options, ..
-            } => protocol.repr(value, options),
+            } => protocol.shell().repr(value, options),
             Resolved::Proxy { factory, .. } => factory.repr(value),
             Resolved::Local { .. } | Resolved::Pool { .. } => tether_core::python::repr(value),
         }
@@ -266,7 +276,12 @@ impl Resolved {
 
 /// Builds the call: each ARG is a Python literal (what `ast.literal_eval` reads), or
 /// `NAME=LITERAL` for a keyword argument (a NAME is a Python identifier).
-pub(crate) fn build_call(method: &str, args: &[String], oneway: bool) -> Result<Call, Failure> {
+pub(crate) fn build_call(
+    protocols: &ProtocolSet,
+    method: &str,
+    args: &[String],
+    oneway: bool,
+) -> Result<Call, Failure> {
     let mut positional = Vec::new();
     let mut keywords: Vec<(String, Value)> = Vec::new();
     for a in args {
@@ -276,14 +291,14 @@ pub(crate) fn build_call(method: &str, args: &[String], oneway: bool) -> Result<
                     "keyword argument {name} given twice"
                 )));
             }
-            keywords.push((name.to_string(), literal(lit)?));
+            keywords.push((name.to_string(), literal(protocols, lit)?));
         } else {
             if !keywords.is_empty() {
                 return Err(Failure::usage(format!(
                     "positional argument {a:?} follows a keyword argument"
                 )));
             }
-            positional.push(literal(a)?);
+            positional.push(literal(protocols, a)?);
         }
     }
     Ok(Call::with_args(method, positional, keywords).set_oneway(oneway))
@@ -298,18 +313,16 @@ fn keyword(arg: &str) -> Option<(&str, &str)> {
         .then_some((name, rest))
 }
 
-/// One Python literal. Serpent is Python's literal syntax, so its parser (with its limits on
-/// size, depth and item count) reads it; like serpent, a dict of exactly `data` and
-/// `encoding: 'base64'` reads as bytes.
-pub(crate) fn literal(text: &str) -> Result<Value, Failure> {
-    tether_pyro::serializer::serpent::decode(
-        text.as_bytes(),
-        &tether_pyro::serializer::Limits::default(),
-    )
-    .map_err(|e| {
-        Failure::usage(format!(
-            "argument {text:?} is not a Python literal ({}); quote strings, e.g. \"'hello'\"",
-            e.message()
-        ))
-    })
+/// One Python literal, read by the first registered wire that brings a reader for them (the
+/// Pyro wires: serpent's parser, with its limits on size, depth and item count).
+pub(crate) fn literal(protocols: &ProtocolSet, text: &str) -> Result<Value, Failure> {
+    match protocols.literal(text) {
+        Some(Ok(v)) => Ok(v),
+        Some(Err(e)) => Err(Failure::usage(format!(
+            "argument {text:?} is not a Python literal ({e}); quote strings, e.g. \"'hello'\""
+        ))),
+        None => Err(Failure::usage(
+            "no registered wire reads Python literals as arguments (build with the pyro feature)",
+        )),
+    }
 }

@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tether::context::cluster::PoolProxyFactory;
+use tether::cluster::component::PoolProxyFactory;
 use tether::context::{ApplicationContext, ClassRegistry};
 use tether_core::{Call, Value};
 

@@ -14,11 +14,12 @@
 //! - `pool.rs`: the pool: membership that grows and shrinks at run time, per-call deadlines
 //!   that cover the retries, outlier ejection with re-admission after a probe, the "no live
 //!   server" error naming each endpoint and why it is out.
-//! - `discovery/`: where the endpoint list comes from and how it changes: the [`discovery::Discovery`]
-//!   trait (a watch channel of URL sets), a static list, and etcd (registration under a lease
-//!   kept alive, and a watch on a prefix), all feeding [`Pool::follow`]. In an application
-//!   context, pools and exporters reach these through tether-context's directory seam, which
-//!   also polls Pyro name servers.
+//! - `discovery/`: where the endpoint list comes from and how it changes: the seam's
+//!   [`Members`](tether_remoting::Members) (a watch channel of URL sets) from any directory,
+//!   a fixed list, and etcd (registration under a lease kept alive, a watch on a prefix, and
+//!   [`discovery::EtcdDirectory`], the `etcd://` directory), all feeding [`Pool::follow`].
+//! - `component.rs`: `tether.cluster.PoolProxyFactory`, the pool as a class of the XML
+//!   application context ([`component::register`]).
 //!
 //! Models: Apache Dubbo's cluster modes and its rule that only calls that cannot have run are
 //! retried unless marked idempotent; Finagle's and tower's power-of-two-choices balancer;
@@ -27,6 +28,7 @@
 #![forbid(unsafe_code)]
 
 mod balance;
+pub mod component;
 pub mod discovery;
 mod endpoint;
 mod mode;

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tether_cluster::discovery::etcd::{EtcdClient, LocalEtcd, Registration, Watch};
-use tether_cluster::discovery::Discovery;
+use tether_cluster::discovery::Members;
 use tether_cluster::{Pool, PoolConfig};
 use tether_core::{BoxFuture, Call, Invoker, RemoteError, Value};
 
@@ -44,11 +44,12 @@ async fn a_pool_follows_registrations_live() {
     let a = Registration::start(client.clone(), &format!("{prefix}a"), "mem://a", 2)
         .await
         .unwrap();
-    let watch = Arc::new(Watch::start(client.clone(), prefix).await.unwrap());
+    let watch = Watch::start(client.clone(), prefix).await.unwrap();
     assert_eq!(*watch.subscribe().borrow(), ["mem://a"]);
+    let watched = watch.subscribe();
     let pool = Pool::new("echo", PoolConfig::default());
     pool.follow(
-        watch.clone(),
+        Members::new(watched, watch),
         Arc::new(|url: &str| Ok(Arc::new(Named(url.to_string())) as Arc<dyn Invoker>)),
     );
     wait_for(&pool, &["mem://a"], Duration::from_secs(1)).await;

@@ -404,7 +404,7 @@ async fn membership_grows_and_shrinks_at_run_time() {
 
 #[tokio::test]
 async fn a_discovery_source_cannot_make_a_pool_open_a_million_proxies() {
-    use tether_cluster::discovery::{Static, MAX_DISCOVERED};
+    use tether_cluster::discovery::{fixed, MAX_DISCOVERED};
     let (_, eps, _) = pool(PoolConfig::default(), 1);
     let made = Arc::new(AtomicU32::new(0));
     let p = Pool::new("big", PoolConfig::default());
@@ -413,7 +413,7 @@ async fn a_discovery_source_cannot_make_a_pool_open_a_million_proxies() {
         .collect();
     let (m, e) = (made.clone(), eps[0].clone());
     p.follow(
-        Arc::new(Static::new(urls)),
+        fixed(urls),
         Arc::new(move |_url: &str| {
             m.fetch_add(1, Ordering::SeqCst);
             Ok(e.clone() as Arc<dyn Invoker>)

@@ -3,7 +3,6 @@
 //! | class name | what |
 //! |---|---|
 //! | `tether.ProxyFactory` | a [`ProxyFactory`] that speaks whichever registered protocol claims its `service_url` |
-//! | `tether.cluster.PoolProxyFactory` | a pool of remote objects of any wire (feature `cluster`; see [`crate::cluster`]) |
 //! | `tether.echo.EchoService` | the echo service of `tether echo-server` |
 //! | `builtins.str`/`int`/`float`/`bool`/`complex`, `decimal.Decimal` | the typed shorthands (`<int id="p">7000</int>`) |
 //!
@@ -13,26 +12,21 @@
 //! `decimal` → `Value::Str` of the checked decimal text (Value has no decimal type), `complex` →
 //! `Value::Object{class:"complex", fields real, imag}`.
 //!
-//! The built-in directories (for the `discovery` property of exporters and pools) are `etcd://`
-//! (feature `cluster`) and `pyro-ns://` (feature `pyro`).
+//! Wires, directories and the pool class (`tether.cluster.PoolProxyFactory`) are registered
+//! from above, by the `tether` facade ([`crate::Builtins`]).
 
 use crate::component::CtorArgs;
 use crate::registry::{ClassRegistry, Pending};
-use crate::remoting::{ClassFamily, DirectorySet, ProxyFactory, GENERIC_PROXY_CLASS};
+use crate::remoting::{ClassFamily, ProxyFactory, GENERIC_PROXY_CLASS};
 use crate::value::ContextValue;
 use tether_core::Value;
 
 /// The class family of the generic proxy factory (it has no exporter of its own).
 const GENERIC: ClassFamily = ClassFamily::plain("", GENERIC_PROXY_CLASS, "tether");
 
-/// Registers every built-in class into `r`. The protocols' class names are registered by
-/// [`crate::protocols::register_builtin`].
+/// Registers every built-in class of the container into `r`. The wires' class names come
+/// from above ([`crate::Builtins`], [`ClassRegistry::register_protocol`]).
 pub fn register_all(r: &mut ClassRegistry) {
-    #[cfg(feature = "cluster")]
-    r.register_with(crate::cluster::POOL_CLASS, |args| {
-        let set = args.protocols().clone();
-        crate::cluster::PoolProxyFactory::from_args(set, args)
-    });
     r.register_with(GENERIC_PROXY_CLASS, |args| {
         let set = args.protocols().clone();
         ProxyFactory::from_args(ProxyFactory::by_url(GENERIC, set), args)
@@ -78,21 +72,6 @@ pub fn register_all(r: &mut ClassRegistry) {
     });
     r.register_factory("builtins.complex", |a| shorthand(a, parse_complex));
     crate::echo::register(r);
-}
-
-/// The directories compiled in, for the `discovery` property of exporters and pools:
-/// `etcd://` with the `cluster` feature ([`crate::cluster::EtcdDirectory`]) and `pyro-ns://`
-/// with the `pyro` feature ([`crate::protocols::pyro_ns::PyroNameServerDirectory`]).
-pub(crate) fn directories() -> DirectorySet {
-    #[allow(unused_mut)]
-    let mut d = DirectorySet::default();
-    #[cfg(feature = "cluster")]
-    d.push(std::sync::Arc::new(crate::cluster::EtcdDirectory));
-    #[cfg(feature = "pyro")]
-    d.push(std::sync::Arc::new(
-        crate::protocols::pyro_ns::PyroNameServerDirectory,
-    ));
-    d
 }
 
 fn parse_int(s: &str) -> Result<Value, String> {

@@ -147,13 +147,14 @@ pub struct CtorArgs {
 }
 
 impl CtorArgs {
-    /// Arguments with no protocols known (for tests and hand-built factories).
+    /// Arguments with no protocols and no directories known (for tests and hand-built
+    /// factories).
     pub fn new(positional: Vec<ContextValue>, named: Vec<(String, ContextValue)>) -> Self {
         CtorArgs {
             positional,
             named,
             protocols: ProtocolSet::default(),
-            directories: crate::builtins::directories(),
+            directories: DirectorySet::default(),
         }
     }
 

@@ -20,16 +20,14 @@
 //! - `object.rs`: [`ObjectRef`], one object and its views (`get::<dyn T>`, `dispatcher`).
 //! - `context/`: [`ApplicationContext`] (`mod.rs`: getting objects, close), its builder
 //!   (`builder.rs`), creating one object (`create.rs`) and the lifecycle (`lifecycle.rs`).
-//! - `remoting/`: the protocol seam ([`remoting::Protocol`], server and client options), the
-//!   generic exporter and proxy factory, the shared servers.
-//! - `protocols/`: the wires compiled in, one module and one cargo feature each; its docs say
-//!   how to add one.
+//! - `remoting/`: the generic exporter and proxy factory over the protocol seam (the
+//!   `tether-remoting` crate, re-exported as [`remoting`]), and how they read options.
 //! - `signal.rs`: [`wait_for_signal`] (SIGINT/SIGTERM) for servers' main loops.
 //! - `blocking.rs`: [`BlockingContext`], the same for programs without an async runtime.
 //!
-//! The core (`context/`, `object.rs`, `component.rs`, `value.rs`, `xml.rs`) names no protocol
-//! and no command line: wires come in through [`ClassRegistry::register_protocol`], the command
-//! line lives in the `tether-cli` crate.
+//! The container names no wire, no directory and no command line: wires come in through
+//! [`ClassRegistry::register_protocol`] (the `tether` facade registers the built-in ones
+//! through [`Builtins`]), the command line lives in the `tether-cli` crate.
 //!
 //! ## Where tether differs from Spring Python on purpose
 //! Valid Spring Python files load with the same ids, inner-object path ids, last-wins
@@ -78,45 +76,38 @@
 //! `async` (it needs a tokio runtime when it exports); `get` is not.
 //!
 //! ## Class names and wires
-//! See [`builtins`] and [`protocols`]. Spring Python's `PyroServiceExporter`/`PyroProxyFactory`
-//! (`PYROLOC://host:port/name`) speak Pyro 3 with the `pyro3` feature (Pyro5 without it),
-//! `Pyro4ServiceExporter`/`Pyro4ProxyFactory` speak Pyro4, and every Pyro daemon answers each
-//! Pyro client in its own wire on one port. `HessianProxyFactory` (and Spring's
-//! `HessianServiceExporter`) speak Hessian, `SSLServer`/`SSLClient` XML-RPC.
-//!
-//! ## Pools
-//! `tether.cluster.PoolProxyFactory` (feature `cluster`, see [`cluster`]) is a proxy factory over
-//! many endpoints of any wire, with balancing, failover, ejection and discovery (etcd, a Pyro
-//! name server); exporters register in etcd with their `discovery` property.
+//! The wires register their class names themselves (see each wire crate's `seam` module):
+//! Spring Python's `PyroServiceExporter`/`PyroProxyFactory` (`PYROLOC://host:port/name`) speak
+//! Pyro 3 with tether's `pyro3` feature (Pyro5 without it), `Pyro4ServiceExporter`/
+//! `Pyro4ProxyFactory` speak Pyro4, and every Pyro daemon answers each Pyro client in its own
+//! wire on one port. `HessianProxyFactory` (and Spring's `HessianServiceExporter`) speak
+//! Hessian, `SSLServer`/`SSLClient` XML-RPC. `tether.cluster.PoolProxyFactory` (tether-cluster)
+//! is a proxy factory over many endpoints of any wire.
 //!
 //! ## Adding a directory
 //! Discovery is the second seam: a store is a type implementing [`remoting::Directory`] for one
 //! URL scheme (`list` an exporter under a lease, `follow` what is listed), registered with
 //! [`ClassRegistry::register_directory`]. Exporters and pools pick it by the scheme of their
-//! `discovery` URL; built in are `etcd://` ([`cluster::EtcdDirectory`]) and `pyro-ns://`
-//! ([`protocols::pyro_ns`]).
+//! `discovery` URL (tether registers `etcd://` and `pyro-ns://`).
 //!
 //! ## Adding a protocol
 //! A wire is a type implementing [`remoting::Protocol`] (bind a server with
 //! [`remoting::ServerOptions`], make a lazy client for a URL with [`remoting::ClientOptions`],
-//! list its class names with their loggers and the URL prefixes it claims), in one module of
-//! [`protocols`] behind one cargo feature, registered by [`protocols::register_builtin`]. A
-//! program or a test registers its own with [`ClassRegistry::register_protocol`]; nothing else
-//! changes.
+//! list its class names with their loggers and the URL prefixes it claims), in the wire's own
+//! crate. A program or a test registers it with [`ClassRegistry::register_protocol`]; the
+//! `tether` facade does so for the built-in ones, one line per cargo feature. Nothing in this
+//! crate changes.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 mod blocking;
 pub mod builtins;
-#[cfg(feature = "cluster")]
-pub mod cluster;
 mod component;
 mod context;
 mod def;
 pub mod echo;
 mod error;
 mod object;
-pub mod protocols;
 mod registry;
 pub mod remoting;
 mod signal;
@@ -129,6 +120,6 @@ pub use context::{ApplicationContext, ContextBuilder, WeakContext};
 pub use def::{NamedDef, ObjectDef, Origin, Scope, ValueDef};
 pub use error::{ContextError, ContextErrorKind, Result};
 pub use object::{FacetTable, ObjectRef};
-pub use registry::{ClassRegistry, Pending};
+pub use registry::{Builtins, ClassRegistry, Pending};
 pub use signal::wait_for_signal;
 pub use value::ContextValue;

@@ -19,6 +19,15 @@ use crate::object::{FacetTable, Parts};
 use crate::remoting::{
     Directory, DirectorySet, Protocol, ProtocolSet, ProxyFactory, ServiceExporter,
 };
+
+/// Built-ins handed down by a crate above the container: the `tether` facade submits one
+/// that registers every wire, directory and pool class its cargo features compiled in (one
+/// line each), so [`ClassRegistry::with_builtins`] knows them without the container naming
+/// any wire. Submit with `inventory::submit!(tether_context::Builtins(my_fn))`; entries run in
+/// an unspecified order after the container's own built-ins.
+pub struct Builtins(pub fn(&mut ClassRegistry));
+
+inventory::collect!(Builtins);
 use crate::value::ContextValue;
 use std::any::TypeId;
 use std::collections::BTreeMap;
@@ -165,13 +174,14 @@ impl ClassRegistry {
     }
 
     /// The built-ins: typed shorthands, the echo service, the generic `tether.ProxyFactory`
-    /// (see [`crate::builtins`]), and every protocol compiled in with its class names (see
-    /// [`crate::protocols`]).
+    /// (see [`crate::builtins`]), and whatever the [`Builtins`] submitted from above add (with
+    /// the `tether` facade: every wire, directory and pool compiled in).
     pub fn with_builtins() -> Self {
         let mut r = Self::empty();
         crate::builtins::register_all(&mut r);
-        crate::protocols::register_builtin(&mut r);
-        r.directories = crate::builtins::directories();
+        for b in inventory::iter::<Builtins> {
+            (b.0)(&mut r);
+        }
         r
     }
 

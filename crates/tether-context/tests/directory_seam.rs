@@ -7,7 +7,9 @@ mod common;
 use common::*;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tether_context::remoting::{Directory, Listed, Listing, Members, Role, ServiceExporter};
+use tether_context::remoting::{
+    Directory, Listed, Listing, Members, Role, ServiceExporter, TransportError,
+};
 use tether_context::{ApplicationContext, ContextErrorKind};
 use tether_core::{BoxFuture, RemoteError};
 
@@ -48,11 +50,13 @@ impl Directory for Board {
         "board"
     }
 
-    fn check(&self, url: &str, _role: Role) -> Result<(), String> {
+    fn check(&self, url: &str, _role: Role) -> Result<(), TransportError> {
         if url.ends_with('/') {
             Ok(())
         } else {
-            Err(format!("{url:?}: a board URL ends in '/'"))
+            Err(TransportError::bad_url(format!(
+                "{url:?}: a board URL ends in '/'"
+            )))
         }
     }
 

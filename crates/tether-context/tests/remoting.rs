@@ -5,7 +5,7 @@ use common::memory::MemoryProtocol;
 use common::*;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tether_context::protocols::pyro5::{SPRING_PYRO, SPRING_PYRO4};
+use tether_pyro::seam::{SPRING_PYRO, SPRING_PYRO4};
 use tether_context::remoting::{DaemonHolder, Protocol, ProxyFactory, ServiceExporter};
 use tether_context::{ApplicationContext, ContextErrorKind};
 

@@ -11,6 +11,8 @@
 //! - `fault.rs`: errors ↔ faults (Java exception details both ways).
 //! - `server.rs`: [`HessianServer`], the exporter's HTTP server (hyper, TLS, bounds).
 //! - `client.rs`: [`HessianProxy`], the HTTP client, an [`tether_core::Invoker`].
+//! - `seam.rs`: the wire behind tether's protocol seam ([`tether_remoting::Protocol`]): its
+//!   class names, options and log targets, for the container.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -18,6 +20,7 @@ pub mod client;
 pub mod codec;
 pub mod fault;
 pub mod methods;
+pub mod seam;
 pub mod server;
 
 pub use client::HessianProxy;

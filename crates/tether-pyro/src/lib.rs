@@ -55,6 +55,7 @@ pub mod pyro3;
 pub mod pyro4;
 pub mod pyro5;
 pub mod resolve;
+pub mod seam;
 pub mod serializer;
 pub mod socket;
 pub mod uri;

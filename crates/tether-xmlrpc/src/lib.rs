@@ -8,12 +8,15 @@
 //! - `server.rs`: [`XmlRpcServer`] (faults, introspection, multicall);
 //! - `functions.rs`: [`Functions`], plain functions as a service (`register_functions`);
 //! - `client.rs`: [`XmlRpcProxy`].
+//! - `seam.rs`: the wire behind tether's protocol seam ([`tether_remoting::Protocol`]): its
+//!   class names, options and log targets, for the container.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod client;
 pub mod codec;
 pub mod functions;
+pub mod seam;
 pub mod server;
 
 pub use client::XmlRpcProxy;

@@ -11,11 +11,17 @@
 //! |---|---|---|
 //! | `tether-core` | [`Value`], [`RemoteError`], [`Call`], the [`Invoker`] (client) and [`Dispatch`] (server) traits, [`to_value`]/[`from_value`], the registry glue ([`Remotable`], [`FacetEntry`], [`ClassEntry`]), [`LocalInvoker`], the blocking facade ([`Blocking`]) | the crate root |
 //! | `tether-macros` | [`#[service]`](service) and [`#[component]`](component) | [`service`], [`component`] |
-//! | `tether-pyro` | Pyro5 wire protocol: serializers, daemon, proxy | [`pyro`] |
+//! | `tether-remoting` | the protocol seam: protocol and directory traits, options, the shared servers | [`remoting`] |
+//! | `tether-pyro` | Pyro5, Pyro4 and (feature `pyro3`) Pyro 3: serializers, daemon, proxy, name server | [`pyro`] |
+//! | `tether-hessian` | Hessian 1.0/2.0 over HTTP | [`hessian`] |
+//! | `tether-xmlrpc` | XML-RPC over HTTP(S) | [`xmlrpc`] |
+//! | `tether-cluster` | pools, balancing, failover, discovery (etcd) | [`cluster`] |
 //! | `tether-context` | the IoC container (Spring Python "objects" XML contexts) | [`context`] |
 //!
-//! Protocols and the container sit behind cargo features (`pyro`, `context`; both on by
-//! default), so a program that only needs the data model and the macros can leave them out.
+//! Each wire, the pool and the container sit behind cargo features (`pyro`, `hessian`,
+//! `xmlrpc`, `cluster`, `context`: all on by default; `pyro3` opt-in), so a program that only
+//! needs the data model and the macros can leave them out. This crate is the one place that
+//! knows every wire: [`register_builtins`] registers each one compiled in.
 //!
 //! ## The flow of one call
 //!
@@ -118,6 +124,50 @@ pub use tether_context as context;
 /// The container types most programs need, at the crate root: `tether::ApplicationContext`.
 #[cfg(feature = "context")]
 pub use tether_context::{ApplicationContext, BlockingContext, ClassRegistry};
+
+/// The protocol seam (`tether-remoting`): what a wire, a directory and a shell adapter
+/// implement.
+pub use tether_remoting as remoting;
+
+/// Registers every wire, directory and pool class this build's cargo features compiled in,
+/// one line per feature, into `registry`. [`ClassRegistry::from_inventory`] (and so
+/// `ApplicationContext::from_xml_files`) calls it through [`context::Builtins`]; call it
+/// yourself on a registry made with `ClassRegistry::empty()`.
+#[cfg(feature = "context")]
+pub fn register_builtins(registry: &mut tether_context::ClassRegistry) {
+    #[cfg(feature = "hessian")]
+    registry.register_protocol(std::sync::Arc::new(tether_hessian::seam::Hessian::default()));
+    #[cfg(feature = "xmlrpc")]
+    registry.register_protocol(std::sync::Arc::new(tether_xmlrpc::seam::XmlRpc));
+    #[cfg(feature = "pyro")]
+    registry
+        .register_protocol(std::sync::Arc::new(tether_pyro::seam::Pyro5::default()))
+        .register_protocol(std::sync::Arc::new(tether_pyro::seam::Pyro4::default()))
+        .register_directory(std::sync::Arc::new(tether_pyro::seam::PyroNameServerDirectory));
+    // After Pyro5: Spring Python's Pyro names and PYROLOC:// URLs become Pyro 3's.
+    #[cfg(feature = "pyro3")]
+    registry.register_protocol(std::sync::Arc::new(tether_pyro::seam::Pyro3::default()));
+    #[cfg(feature = "cluster")]
+    {
+        tether_cluster::component::register(registry);
+        registry.register_directory(std::sync::Arc::new(tether_cluster::discovery::EtcdDirectory));
+    }
+    #[cfg(not(feature = "hessian"))]
+    for name in [
+        "springpython.remoting.hessian.HessianProxyFactory",
+        "tether.hessian.ProxyFactory",
+    ] {
+        registry.register_not_built(name, HESSIAN_NOT_BUILT);
+    }
+}
+
+/// The message for Hessian class names when the `hessian` feature is off.
+#[cfg(all(feature = "context", not(feature = "hessian")))]
+pub const HESSIAN_NOT_BUILT: &str =
+    "Hessian is not compiled into this build (cargo feature `hessian` of tether): HessianProxyFactory cannot be loaded";
+
+#[cfg(feature = "context")]
+inventory::submit!(tether_context::Builtins(register_builtins));
 
 /// Re-exports for generated code; not a public API. User crates need only `tether` in their
 /// `Cargo.toml` because the macros name everything through here.

@@ -6,10 +6,9 @@
 //! - [`Registration`]: an exporter's URL at `<prefix><name>/<id>` under a lease of `ttl`,
 //!   kept alive every `ttl / 3`; [`Registration::close`] deletes it and revokes the lease.
 //!   If the process dies, the lease expires and the key goes with it.
-//! - [`Watch`]: a [`Discovery`] over every value under a prefix: a range read, then a watch
+//! - [`Watch`]: the URL set of every value under a prefix: a range read, then a watch
 //!   from the next revision; on a broken watch it reads and watches again (bounded back-off).
 
-use super::Discovery;
 use base64::Engine as _;
 use serde_json::{json, Value as Json};
 use std::sync::Arc;
@@ -444,8 +443,9 @@ impl Drop for Watch {
     }
 }
 
-impl Discovery for Watch {
-    fn subscribe(&self) -> watch::Receiver<Vec<String>> {
+impl Watch {
+    /// The current set (sorted, deduplicated), updated as it changes.
+    pub fn subscribe(&self) -> watch::Receiver<Vec<String>> {
         self.tx.subscribe()
     }
 }

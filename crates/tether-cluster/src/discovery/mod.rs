@@ -1,41 +1,31 @@
-//! Where a pool's endpoints come from, and how the list changes: a [`Discovery`] publishes
-//! the current URL set on a watch channel, and [`crate::Pool::follow`] keeps a pool in step.
+//! Where a pool's endpoints come from, and how the list changes: a directory's
+//! [`Members`] (the seam's one discovery type: a watch channel of URL sets) and
+//! [`crate::Pool::follow`], which keeps a pool in step with it.
 //!
-//! - [`Static`]: a fixed list.
+//! - [`fixed`]: a fixed list as members.
 //! - `etcd.rs`: etcd v3 (through its JSON gateway): [`etcd::Registration`] puts an exporter's
 //!   URL under a prefix with a lease it keeps alive and deletes on close; [`etcd::Watch`] reads
 //!   the prefix and follows it with a watch.
+//! - `directory.rs`: [`EtcdDirectory`], etcd behind the seam's [`tether_remoting::Directory`]
+//!   (`etcd://host:port/prefix/`), for exporters' and pools' `discovery` property.
 
+mod directory;
 pub mod etcd;
 
+pub use directory::EtcdDirectory;
 pub use etcd::EtcdClient;
 
 use std::sync::Arc;
 use tether_core::{Invoker, RemoteError};
+pub use tether_remoting::Members;
 use tokio::sync::watch;
 
-/// A source of endpoint URLs.
-pub trait Discovery: Send + Sync + 'static {
-    /// The current set (sorted, deduplicated), updated as it changes.
-    fn subscribe(&self) -> watch::Receiver<Vec<String>>;
-}
-
-/// A fixed list.
-pub struct Static(watch::Sender<Vec<String>>);
-
-impl Static {
-    /// The list `urls`.
-    pub fn new(mut urls: Vec<String>) -> Static {
-        urls.sort();
-        urls.dedup();
-        Static(watch::channel(urls).0)
-    }
-}
-
-impl Discovery for Static {
-    fn subscribe(&self) -> watch::Receiver<Vec<String>> {
-        self.0.subscribe()
-    }
+/// A fixed list of URLs as [`Members`] (sorted, without duplicates).
+pub fn fixed(mut urls: Vec<String>) -> Members {
+    urls.sort();
+    urls.dedup();
+    let (tx, rx) = watch::channel(urls);
+    Members::new(rx, tx)
 }
 
 /// The most members a discovery source can give a pool: a directory is data from the network,
@@ -65,7 +55,7 @@ pub type MakeInvoker = Arc<MakeInvokerFn>;
 impl crate::Pool {
     /// Keeps this pool's membership equal to what `source` says, for as long as the pool
     /// lives (a task on the current runtime); proxies for new URLs come from `make`.
-    pub fn follow(&self, source: Arc<dyn Discovery>, make: MakeInvoker) {
+    pub fn follow(&self, source: Members, make: MakeInvoker) {
         let mut rx = source.subscribe();
         let urls = capped(self.name(), rx.borrow_and_update().clone());
         self.set_members(&urls, &*make);

@@ -4,15 +4,20 @@
 //!
 //! Properties (the first four also as named or positional constructor arguments, in this
 //! order): `service` (a ref to the object to export; required), `service_name` (required),
-//! `service_host` (default `localhost`), `service_port` (default 7766; `"7000"` or 7000), and
-//! the server options of [`super::options`] (TLS and limits).
+//! `service_host` (default `localhost`), `service_port` (default 7766; `"7000"` or 7000), the
+//! server options of [`super::props`] (TLS and limits), the wire's own options (named by its
+//! [`Protocol::server_option_names`]), `discovery` (a directory URL such as
+//! `etcd://host:port/prefix/`, default none) and `discovery_ttl` (seconds, default 10).
 //! `after_properties_set` registers the service with the [`DaemonHolder`] (binding the server
-//! at once when it is the first on its address); `destroy` deregisters it.
+//! at once when it is the first on its address) and lists it in the directories named by
+//! `discovery` and by the wire's options ([`Protocol::directory_of`]: Pyro's `name_server`);
+//! `destroy` withdraws and deregisters it.
 
-use super::directory::{DirectorySet, Listed, Listing, Role};
-use super::holder::{DaemonHolder, Registration};
-use super::options::{ServerLimits, ServerOptions, TlsProps, LIMIT_PROPS, TLS_PROPS};
-use super::protocol::{ClassFamily, LogSite, Protocol};
+use super::props::{set_limit, wire_prop, TlsProps, LIMIT_PROPS, TLS_PROPS};
+use tether_remoting::{
+    ClassFamily, ClientOptions, DaemonHolder, DirectorySet, Listed, Listing, LogSite, Protocol,
+    Registration, Role, ServerLimits, ServerOptions, WireOptions,
+};
 use crate::component::{Component, CtorArgs, InitContext};
 use crate::object::ObjectRef;
 use crate::value::ContextValue;
@@ -44,10 +49,7 @@ pub struct ServiceExporter {
     protocol: Arc<dyn Protocol>,
     tls: TlsProps,
     limits: ServerLimits,
-    hmac_key: Option<String>,
-    name_server: Option<String>,
-    metadata: Vec<String>,
-    extra: Vec<(String, String)>,
+    wire: WireOptions,
     service: Option<ServiceTarget>,
     service_name: Option<String>,
     service_host: Option<String>,
@@ -59,7 +61,7 @@ pub struct ServiceExporter {
     /// A directory to list the service in (`etcd://host:port/prefix/`), and the lease's TTL.
     discovery: Option<String>,
     discovery_ttl: u64,
-    listed: Mutex<Option<Box<dyn Listed>>>,
+    listed: Mutex<Vec<Box<dyn Listed>>>,
 }
 
 const PARAMS: [&str; 4] = ["service", "service_name", "service_host", "service_port"];
@@ -70,16 +72,14 @@ const WITHDRAW_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl ServiceExporter {
     /// An exporter of class `family` over `protocol`, with Spring Python's defaults
-    /// (`localhost`, 7766) and the protocol's default server options.
+    /// (`localhost`, 7766), the protocol's default server options and no directories
+    /// ([`set_directories`](Self::set_directories) gives it a registry's).
     pub fn new(family: ClassFamily, protocol: Arc<dyn Protocol>) -> Self {
         ServiceExporter {
             family,
             protocol,
             tls: TlsProps::default(),
-            hmac_key: None,
-            name_server: None,
-            metadata: Vec::new(),
-            extra: Vec::new(),
+            wire: WireOptions::new(),
             limits: ServerLimits::default(),
             service: None,
             service_name: None,
@@ -87,10 +87,10 @@ impl ServiceExporter {
             service_port: Some(7766),
             options_override: None,
             state: Mutex::new(None),
-            directories: crate::builtins::directories(),
+            directories: DirectorySet::default(),
             discovery: None,
             discovery_ttl: 10,
-            listed: Mutex::new(None),
+            listed: Mutex::new(Vec::new()),
         }
     }
 
@@ -117,6 +117,12 @@ impl ServiceExporter {
             e.set_property(&name, v)?;
         }
         Ok(e)
+    }
+
+    /// The directories `discovery` and the wire's options may name.
+    pub fn set_directories(&mut self, directories: DirectorySet) -> &mut Self {
+        self.directories = directories;
+        self
     }
 
     /// Sets the object to export.
@@ -160,12 +166,10 @@ impl ServiceExporter {
         if let Some(o) = &self.options_override {
             return Ok(o.clone());
         }
-        Ok(ServerOptions {
-            tls: self.tls.server()?,
-            limits: self.limits,
-            hmac_key: self.hmac_key.clone(),
-            extra: self.extra.clone(),
-        })
+        let mut o = ServerOptions::new().with_limits(self.limits);
+        o.tls = self.tls.server()?;
+        o.wire = self.wire.clone();
+        Ok(o)
     }
 
     /// Starts serving with the process-wide [`DaemonHolder::global`] (the programmatic API,
@@ -191,44 +195,13 @@ impl ServiceExporter {
     /// to shut down gracefully.
     pub async fn close(&self) {
         let taken = self.lock().take();
-        let listed = self.listed.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(l) = listed {
+        let listed = std::mem::take(&mut *self.listed.lock().unwrap_or_else(|p| p.into_inner()));
+        for l in listed {
             let _ = tokio::time::timeout(WITHDRAW_WAIT, l.withdraw()).await;
         }
         if let Some((holder, reg)) = taken {
-            self.unpublish(&reg);
             holder.deregister(&reg);
             holder.shutdown_idle().await;
-        }
-    }
-
-    /// How the name server is reached: with the exporter's key (a keyed Pyro4 daemon's name
-    /// server wants it too) and a bounded wait.
-    fn directory_options(&self) -> super::ClientOptions {
-        let mut o = super::ClientOptions::new();
-        o.timeout = Some(std::time::Duration::from_secs(5));
-        o.hmac_key = self.hmac_key.clone();
-        o
-    }
-
-    /// Removes the name from the name server, if one was named (best effort: a name server
-    /// that is gone is logged, not an error).
-    fn unpublish(&self, reg: &Registration) {
-        if let Some(ns) = &self.name_server {
-            match self
-                .protocol
-                .unpublish(ns, &reg.name, &self.directory_options())
-            {
-                Ok(()) => (self.family.log)(
-                    LogSite::Exporter,
-                    format_args!("Removed {} from the name server {ns}", reg.name),
-                ),
-                Err(e) => tracing::warn!(
-                    target: "tether::context",
-                    "could not remove {} from the name server {ns}: {e}",
-                    reg.name
-                ),
-            }
         }
     }
 
@@ -240,14 +213,37 @@ impl ServiceExporter {
         name: &str,
         reg: &Registration,
     ) -> Result<Box<dyn Listed>, String> {
+        let mut options = ClientOptions::new();
+        options.timeout = Some(std::time::Duration::from_secs(5));
+        options.wire = self.wire.clone();
         let listing = Listing {
             name: name.to_string(),
             url: self.protocol.object_url(&reg.uri, name),
             addr: reg.local_addr,
             ttl: std::time::Duration::from_secs(self.discovery_ttl),
+            protocol: self.protocol.name(),
+            options,
         };
-        let listed = self.directories.for_url(url)?.list(url, listing);
-        super::bind_on_current_runtime(listed).map_err(|e| e.message().to_string())
+        let listed = self
+            .directories
+            .for_url(url)
+            .map_err(|e| e.to_string())?
+            .list(url, listing);
+        tether_remoting::bind_on_current_runtime(listed).map_err(|e| e.message().to_string())
+    }
+
+    /// Withdraws every listing (best effort, bounded) from a synchronous hook.
+    fn withdraw_all(&self) {
+        let listed = std::mem::take(&mut *self.listed.lock().unwrap_or_else(|p| p.into_inner()));
+        if listed.is_empty() {
+            return;
+        }
+        let _ = tether_remoting::bind_on_current_runtime(async move {
+            for l in listed {
+                let _ = tokio::time::timeout(WITHDRAW_WAIT, l.withdraw()).await;
+            }
+            Ok(())
+        });
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<(Arc<DaemonHolder>, Registration)>> {
@@ -304,14 +300,12 @@ impl Component for ServiceExporter {
                     )
                 }
             }
-            "hmac_key" => self.hmac_key = super::options::text_prop(name, &value)?,
-            "name_server" => self.name_server = super::options::text_prop(name, &value)?,
             "discovery" => {
-                let v = super::options::text_prop(name, &value)?;
+                let v = super::props::text_prop(name, &value)?;
                 if let Some(v) = &v {
                     self.directories
-                        .for_url(v)?
-                        .check(v, Role::List)
+                        .for_url(v)
+                        .and_then(|d| d.check(v, Role::List))
                         .map_err(|e| format!("property 'discovery': {e}"))?;
                 }
                 self.discovery = v;
@@ -323,39 +317,23 @@ impl Component for ServiceExporter {
                     })?
                     .max(2)
             }
-            "metadata" => {
-                self.metadata = match &value {
-                    v if v.is_none() => Vec::new(),
-                    ContextValue::List(items)
-                    | ContextValue::Tuple(items)
-                    | ContextValue::Set(items)
-                    | ContextValue::FrozenSet(items) => items
-                        .iter()
-                        .map(|i| {
-                            i.to_string_value()
-                                .map_err(|e| format!("property 'metadata': {e}"))
-                        })
-                        .collect::<Result<_, _>>()?,
-                    other => {
-                        return Err(format!(
-                            "property 'metadata' expects a <list> or <set> of tags, got {}",
-                            other.describe()
-                        ))
-                    }
-                }
-            }
             other if self.protocol.server_option_names().contains(&other) => {
-                let v = super::options::extra_prop(other, &value)?;
-                self.extra.retain(|(k, _)| k != other);
-                self.extra.push((other.to_string(), v));
+                if none {
+                    self.wire.remove(other);
+                } else {
+                    self.wire.set(other, wire_prop(other, &value)?);
+                }
+                self.protocol
+                    .check_server_options(&self.wire)
+                    .map_err(|e| format!("property '{other}': {e}"))?;
             }
             other => {
-                if self.tls.set(other, &value)? || self.limits.set(other, &value)? {
+                if self.tls.set(other, &value)? || set_limit(&mut self.limits, other, &value)? {
                     return Ok(());
                 }
                 let wire = self.protocol.server_option_names();
                 return Err(format!(
-                    "has no property '{other}' (expected one of {}, hmac_key, name_server, metadata, discovery, discovery_ttl, {}, {}{}{})",
+                    "has no property '{other}' (expected one of {}, discovery, discovery_ttl, {}, {}{}{})",
                     PARAMS.join(", "),
                     TLS_PROPS.join(", "),
                     LIMIT_PROPS.join(", "),
@@ -396,33 +374,26 @@ impl Component for ServiceExporter {
             &init.id,
             name,
             (host, port),
-            options,
+            options.clone(),
             dispatcher,
-        )?;
-        if let Some(ns) = &self.name_server {
-            let published = self.protocol.publish(
-                ns,
-                name,
-                &reg.uri,
-                &self.metadata,
-                &self.directory_options(),
-            );
-            if let Err(e) = published {
+        )
+        .map_err(|e| e.to_string())?;
+        let wire_directory = match self.protocol.directory_of(&options) {
+            Ok(d) => d,
+            Err(e) => {
                 init.holder().deregister(&reg);
-                return Err(format!(
-                    "cannot register {name} in the name server {ns}: {e}"
-                ));
+                return Err(e.to_string());
             }
-            (self.family.log)(
-                LogSite::Exporter,
-                format_args!("Registered {name} in the name server {ns}"),
-            );
-        }
-        if let Some(d) = &self.discovery {
+        };
+        for d in self.discovery.iter().chain(wire_directory.iter()) {
             match self.list_in(d, name, &reg) {
-                Ok(l) => *self.listed.lock().unwrap_or_else(|p| p.into_inner()) = Some(l),
+                Ok(l) => self
+                    .listed
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(l),
                 Err(e) => {
-                    self.unpublish(&reg);
+                    self.withdraw_all();
                     init.holder().deregister(&reg);
                     return Err(format!("cannot register {name} in {d}: {e}"));
                 }
@@ -434,15 +405,8 @@ impl Component for ServiceExporter {
     }
 
     fn destroy(&self) -> Result<(), String> {
-        let listed = self.listed.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(l) = listed {
-            let _ = super::bind_on_current_runtime(async move {
-                let _ = tokio::time::timeout(WITHDRAW_WAIT, l.withdraw()).await;
-                Ok(())
-            });
-        }
+        self.withdraw_all();
         if let Some((holder, reg)) = self.lock().take() {
-            self.unpublish(&reg);
             holder.deregister(&reg);
         }
         Ok(())

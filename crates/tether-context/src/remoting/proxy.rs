@@ -6,10 +6,11 @@
 //! runs lifecycle hooks on a proxy factory (Spring Python skips them by class name for the same
 //! reason: no hook may open a connection), and `ctx.get::<dyn T>(id)` wraps its invoker in
 //! `T::proxy`, cached per trait. Properties: `service_url` (also the one positional
-//! constructor argument) and the client options of [`super::options`].
+//! constructor argument), the client options of [`super::props`], and the wire's own (named
+//! by its [`Protocol::client_option_names`]).
 
-use super::options::{text_prop, timeout_prop, ClientOptions, TlsProps, TLS_PROPS};
-use super::protocol::{ClassFamily, Protocol, ProtocolSet};
+use super::props::{text_prop, timeout_prop, wire_prop, TlsProps, TLS_PROPS};
+use tether_remoting::{ClassFamily, ClientOptions, Protocol, ProtocolSet};
 use crate::component::{Component, CtorArgs};
 use crate::value::ContextValue;
 use std::sync::Arc;
@@ -54,7 +55,7 @@ impl Invoker for NoUrl {
     }
 }
 
-const PROPS: [&str; 4] = ["service_url", "timeout", "serializer", "hmac_key"];
+const PROPS: [&str; 3] = ["service_url", "timeout", "serializer"];
 
 impl ProxyFactory {
     /// A proxy factory of class `family` speaking `protocol`, with no URL yet.
@@ -130,13 +131,14 @@ impl ProxyFactory {
             .ok_or("proxy factory has no service_url")?;
         self.protocol_for(url)?
             .proxy(url, &self.options)
-            .map_err(String::from)
+            .map_err(|e| e.to_string())
     }
 
-    /// How the protocol prints a result for a person (see [`Protocol::repr`]).
+    /// How the protocol prints a result for a person (see
+    /// [`Shell::repr`](tether_remoting::Shell::repr)).
     pub fn repr(&self, value: &Value) -> String {
         match self.service_url.as_deref().map(|u| self.protocol_for(u)) {
-            Some(Ok(p)) => p.repr(value, &self.options),
+            Some(Ok(p)) => p.shell().repr(value, &self.options),
             _ => tether_core::python::repr(value),
         }
     }
@@ -144,7 +146,7 @@ impl ProxyFactory {
     fn protocol_for(&self, url: &str) -> Result<Arc<dyn Protocol>, String> {
         match &self.wire {
             Wire::Fixed(p) => Ok(p.clone()),
-            Wire::ByUrl(set) => set.for_url(url).cloned().map_err(String::from),
+            Wire::ByUrl(set) => set.for_url(url).cloned().map_err(|e| e.to_string()),
         }
     }
 
@@ -157,7 +159,7 @@ impl ProxyFactory {
         let invoker = self
             .protocol_for(url)?
             .proxy(url, &self.options)
-            .map_err(String::from)?;
+            .map_err(|e| e.to_string())?;
         self.invoker = Some(invoker);
         Ok(())
     }
@@ -178,12 +180,13 @@ impl Component for ProxyFactory {
             }
             "timeout" => self.options.timeout = timeout_prop(name, &value)?,
             "serializer" => self.options.serializer = text_prop(name, &value)?,
-            "hmac_key" => self.options.hmac_key = text_prop(name, &value)?,
             other if matches!(&self.wire, Wire::Fixed(p) if p.client_option_names().contains(&other)) =>
             {
-                let v = super::options::extra_prop(other, &value)?;
-                self.options.extra.retain(|(k, _)| k != other);
-                self.options.extra.push((other.to_string(), v));
+                if value.is_none() {
+                    self.options.wire.remove(other);
+                } else {
+                    self.options.wire.set(other, wire_prop(other, &value)?);
+                }
             }
             other
                 if TLS_PROPS.contains(&other)
@@ -211,9 +214,15 @@ impl Component for ProxyFactory {
             }
             other => {
                 if !self.tls.set(other, &value)? {
+                    let wire: &[&str] = match &self.wire {
+                        Wire::Fixed(p) => p.client_option_names(),
+                        Wire::ByUrl(_) => &[],
+                    };
                     return Err(format!(
-                        "has no property '{other}' (expected one of {}, {})",
+                        "has no property '{other}' (expected one of {}{}{}, {})",
                         PROPS.join(", "),
+                        if wire.is_empty() { "" } else { ", " },
+                        wire.join(", "),
                         TLS_PROPS
                             .iter()
                             .filter(|p| !matches!(**p, "cert_reqs" | "verify_fields"))

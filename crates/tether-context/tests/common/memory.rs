@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use tether_context::protocols::pyro5;
+use tether_pyro::seam as pyro5;
 use tether_context::remoting::{
     ClassFamily, ClientOptions, ExportServer, Protocol, ServerOptions, TransportError,
     TransportErrorKind,

@@ -43,7 +43,7 @@ async fn main() -> ExitCode {
             code = ExitCode::FAILURE;
         }
     }
-    let factory = ctx.get_as::<tether::context::cluster::PoolProxyFactory>("service");
+    let factory = ctx.get_as::<tether::cluster::component::PoolProxyFactory>("service");
     if let Some(pool) = factory.ok().and_then(|f| f.pool().ok()) {
         for s in pool.stats() {
             println!(

@@ -1,5 +1,7 @@
-//! [`ServerOptions`] and [`ClientOptions`]: what travels through the seam besides an address
-//! or a URL, and how exporters and proxy factories read them from `<property>`s.
+//! How exporters and proxy factories read the seam's options
+//! ([`ServerOptions`](tether_remoting::ServerOptions),
+//! [`ClientOptions`](tether_remoting::ClientOptions)) from `<property>`s, and the typed
+//! property readers other components (the pool) share.
 //!
 //! | property (exporter) | meaning | default |
 //! |---|---|---|
@@ -13,7 +15,7 @@
 //! | `max_connections` | connections served at once | the protocol's (Pyro5: 1024) |
 //! | `idle_timeout` | seconds a connection may stay silent after its handshake | the protocol's (Pyro5: none) |
 //! | `handshake_timeout` | seconds from accept to a finished (TLS and protocol) handshake | the protocol's (Pyro5: 10) |
-//! | `hmac_key` | shared secret every message is signed with (Pyro4's HMAC; a Pyro daemon with one refuses Pyro5 clients, which cannot sign); wires without signing refuse it | none |
+//! | a wire's own | named by the wire (Pyro: `hmac_key`, `name_server`, `metadata`; Pyro 3: `identification`, `send_tracebacks`; XML-RPC: `ssl_version`, `log_requests`, `allow_none`, ...), see its docs | the wire's |
 //!
 //! | property (proxy factory) | meaning | default |
 //! |---|---|---|
@@ -21,122 +23,13 @@
 //! | `certfile` / `keyfile` / `key_password` | a client certificate | none |
 //! | `timeout` | seconds for one call | none |
 //! | `serializer` | the wire's value encoding (Pyro: `serpent`, `json`, `msgpack`) | the protocol's |
-//! | `hmac_key` | shared secret every message is signed with (Pyro4's HMAC); wires without signing refuse it | none |
+//! | a wire's own | named by the wire (Pyro4: `hmac_key`; Pyro 3: `identification`; XML-RPC: `allow_none`, `verbose`, ...) | the wire's |
 
 use crate::value::ContextValue;
 use std::path::PathBuf;
 use std::time::Duration;
 use tether_tls::{CertReqs, ClientTlsSettings, ServerTlsSettings};
-
-/// Limits a server applies; `None` keeps the protocol's default (see each protocol's docs).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub struct ServerLimits {
-    /// Most bytes in one message. Default `None` (the protocol's).
-    pub max_message_size: Option<usize>,
-    /// Most connections served at once. Default `None` (the protocol's).
-    pub max_connections: Option<usize>,
-    /// Close a connection silent this long after its handshake. Default `None` (the
-    /// protocol's).
-    pub idle_timeout: Option<Duration>,
-    /// Most time from accept to a finished handshake (TLS and the protocol's own). Default
-    /// `None` (the protocol's).
-    pub handshake_timeout: Option<Duration>,
-}
-
-/// Options for one server: TLS and limits. Exporters that share an address must agree on them.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub struct ServerOptions {
-    /// TLS; default `None` (plain TCP).
-    pub tls: Option<ServerTlsSettings>,
-    /// Limits; default: every limit the protocol's own.
-    pub limits: ServerLimits,
-    /// Shared secret messages are signed with (Pyro4's HMAC). Default `None`: no signing.
-    pub hmac_key: Option<String>,
-    /// Options only one wire knows (XML-RPC's `log_requests`, `allow_none`, `ssl_version`...),
-    /// by name, as text; the protocol lists them ([`Protocol::server_option_names`](crate::remoting::Protocol::server_option_names))
-    /// and checks their values when it binds. Default empty.
-    pub extra: Vec<(String, String)>,
-}
-
-impl ServerOptions {
-    /// No TLS, the protocol's limits.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// With TLS.
-    pub fn with_tls(mut self, tls: ServerTlsSettings) -> Self {
-        self.tls = Some(tls);
-        self
-    }
-
-    /// With limits.
-    pub fn with_limits(mut self, limits: ServerLimits) -> Self {
-        self.limits = limits;
-        self
-    }
-
-    /// With a shared secret for message signing.
-    pub fn with_hmac_key(mut self, key: impl Into<String>) -> Self {
-        self.hmac_key = Some(key.into());
-        self
-    }
-
-    /// What differs from `other`, in words, for the "two exporters disagree" error.
-    pub(crate) fn difference(&self, other: &ServerOptions) -> String {
-        let mut d = Vec::new();
-        if self.tls != other.tls {
-            d.push("TLS settings");
-        }
-        if self.hmac_key != other.hmac_key {
-            d.push("hmac_key");
-        }
-        if self.extra != other.extra {
-            d.push("wire-specific options");
-        }
-        let (a, b) = (&self.limits, &other.limits);
-        if a.max_message_size != b.max_message_size {
-            d.push("max_message_size");
-        }
-        if a.max_connections != b.max_connections {
-            d.push("max_connections");
-        }
-        if a.idle_timeout != b.idle_timeout {
-            d.push("idle_timeout");
-        }
-        if a.handshake_timeout != b.handshake_timeout {
-            d.push("handshake_timeout");
-        }
-        d.join(", ")
-    }
-}
-
-/// Options for one client.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub struct ClientOptions {
-    /// TLS; default `None` (plain TCP).
-    pub tls: Option<ClientTlsSettings>,
-    /// Deadline for one call; default `None` (wait as long as the connection lives).
-    pub timeout: Option<Duration>,
-    /// The wire's value encoding by name (Pyro: `serpent`, `json`, `msgpack`); default `None`
-    /// (the protocol's default).
-    pub serializer: Option<String>,
-    /// Shared secret messages are signed with (Pyro4's HMAC). Default `None`: no signing.
-    pub hmac_key: Option<String>,
-    /// Options only one wire knows, by name, as text (see [`ServerOptions::extra`]). Default
-    /// empty.
-    pub extra: Vec<(String, String)>,
-}
-
-impl ClientOptions {
-    /// No TLS, no timeout, the protocol's encoding.
-    pub fn new() -> Self {
-        Self::default()
-    }
-}
+use tether_remoting::ServerLimits;
 
 /// TLS properties as they arrive, one by one, before they make settings.
 #[derive(Clone, Debug, Default)]
@@ -290,27 +183,40 @@ pub(crate) const LIMIT_PROPS: [&str; 4] = [
     "handshake_timeout",
 ];
 
-impl ServerLimits {
-    /// Takes property `name` if it is a limit; `Ok(false)` if it is not.
-    pub(crate) fn set(&mut self, name: &str, v: &ContextValue) -> Result<bool, String> {
-        match name {
-            "max_message_size" => self.max_message_size = count(name, v)?,
-            "max_connections" => self.max_connections = count(name, v)?,
-            "idle_timeout" => self.idle_timeout = seconds(name, v)?,
-            "handshake_timeout" => self.handshake_timeout = seconds(name, v)?,
-            _ => return Ok(false),
-        }
-        Ok(true)
+/// Takes property `name` into `limits` if it is a limit; `Ok(false)` if it is not.
+pub(crate) fn set_limit(
+    limits: &mut ServerLimits,
+    name: &str,
+    v: &ContextValue,
+) -> Result<bool, String> {
+    match name {
+        "max_message_size" => limits.max_message_size = count(name, v)?,
+        "max_connections" => limits.max_connections = count(name, v)?,
+        "idle_timeout" => limits.idle_timeout = seconds(name, v)?,
+        "handshake_timeout" => limits.handshake_timeout = seconds(name, v)?,
+        _ => return Ok(false),
     }
+    Ok(true)
 }
 
-/// Reads a call timeout property.
-pub(crate) fn timeout_prop(name: &str, v: &ContextValue) -> Result<Option<Duration>, String> {
+/// Reads a property of seconds (`30`, `"0.5"`): positive and finite; `<null/>` is `None`.
+pub fn timeout_prop(name: &str, v: &ContextValue) -> Result<Option<Duration>, String> {
     seconds(name, v)
 }
 
-/// Reads a wire-specific property as text (booleans and numbers as Python writes them).
-pub(crate) fn extra_prop(name: &str, v: &ContextValue) -> Result<String, String> {
+/// Reads a wire's own property as text (booleans and numbers as Python writes them; the
+/// items of a list or set joined with commas).
+pub(crate) fn wire_prop(name: &str, v: &ContextValue) -> Result<String, String> {
+    if let Some(items) = v.as_seq() {
+        return items
+            .iter()
+            .map(|i| {
+                i.to_string_value()
+                    .map_err(|e| format!("property '{name}': {e}"))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(|v| v.join(","));
+    }
     match v {
         ContextValue::Value(tether_core::Value::Bool(b)) => {
             Ok(if *b { "true" } else { "false" }.into())
@@ -325,21 +231,7 @@ pub(crate) fn extra_prop(name: &str, v: &ContextValue) -> Result<String, String>
     }
 }
 
-/// A wire-specific boolean option (what [`extra_prop`] stored): `1`/`true`/`True`/`yes`/`on`
-/// or `0`/`false`/`False`/`no`/`off`/`None`/empty; anything else is a `BadOption` error.
-#[cfg_attr(not(any(feature = "xmlrpc", feature = "pyro3")), allow(dead_code))]
-pub(crate) fn flag_option(name: &str, v: &str) -> Result<bool, super::TransportError> {
-    match v.trim() {
-        "1" | "true" | "True" | "yes" | "on" => Ok(true),
-        "0" | "false" | "False" | "no" | "off" | "None" | "" => Ok(false),
-        other => Err(super::TransportError::new(
-            super::TransportErrorKind::BadOption,
-            format!("{name}: {other:?} is not a boolean"),
-        )),
-    }
-}
-
-/// Reads a text property.
-pub(crate) fn text_prop(name: &str, v: &ContextValue) -> Result<Option<String>, String> {
+/// Reads a text property; `<null/>` is `None`.
+pub fn text_prop(name: &str, v: &ContextValue) -> Result<Option<String>, String> {
     text(name, v)
 }

@@ -15,21 +15,22 @@
 //!   Pyro5, give them a Pyro5 URL** (or use `tether.pyro.ProxyFactory`). A build without the
 //!   feature keeps the Pyro5 reading of `PYROLOC://` (see `pyro5.rs`).
 //!
-//! Options: the Pyro5 protocol's (limits, `timeout`); plus `identification` on both sides
-//! (Pyro's connection passphrase: the daemon then admits only clients that know it), and on
-//! the exporter `send_tracebacks` (default `False`: Pyro 3 itself sends every caller the
-//! server's full traceback). TLS and `hmac_key` do not exist in Pyro 3 and are refused.
+//! Options: the Pyro5 protocol's (limits, `timeout`, `name_server`, `metadata`); plus
+//! `identification` on both sides (Pyro's connection passphrase: the daemon then admits only
+//! clients that know it), and on the exporter `send_tracebacks` (default `False`: Pyro 3
+//! itself sends every caller the server's full traceback). TLS and `hmac_key` do not exist in
+//! Pyro 3 and are refused.
 
-use super::pyro5::{Pyro5, SPRING_PYRO};
-use crate::remoting::{
-    ClassFamily, ClientOptions, ExportServer, LogSite, Protocol, ServerOptions, TransportError,
-    TransportErrorKind,
-};
+use super::pyro5::{PyroServerSettings, Pyro5, SPRING_PYRO};
+use crate::pyro3::{Pyro3Proxy, Pyro3Settings, Pyro3Url};
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tether_core::{Invoker, Value};
-use tether_pyro::pyro3::{Pyro3Proxy, Pyro3Settings, Pyro3Url};
+use tether_remoting::{
+    flag_option as flag, ClassFamily, ClientOptions, ExportServer, LogSite, Protocol,
+    ServerOptions, Shell, TransportError, TransportErrorKind, WireOptions,
+};
 
 fn log_tether3(site: LogSite, args: fmt::Arguments<'_>) {
     match site {
@@ -48,8 +49,14 @@ pub const TETHER_PYRO3: ClassFamily = ClassFamily {
 
 const FAMILIES: [ClassFamily; 2] = [SPRING_PYRO, TETHER_PYRO3];
 
-const SERVER_OPTIONS: [&str; 2] = ["identification", "send_tracebacks"];
-const CLIENT_OPTIONS: [&str; 1] = ["identification"];
+const SERVER_OPTIONS: [&str; 5] = [
+    "identification",
+    "send_tracebacks",
+    "hmac_key",
+    "name_server",
+    "metadata",
+];
+const CLIENT_OPTIONS: [&str; 2] = ["identification", "hmac_key"];
 
 /// The Pyro 3 protocol.
 #[derive(Clone, Debug, Default)]
@@ -58,21 +65,17 @@ pub struct Pyro3 {
     pub pyro: Pyro5,
 }
 
-use crate::remoting::options::flag_option as flag;
-
 /// The Pyro 3 settings of the daemon for these options.
 pub(crate) fn settings(options: &ServerOptions) -> Result<Pyro3Settings, TransportError> {
     let mut s = Pyro3Settings::default();
     if let Some(n) = options.limits.max_message_size {
         s.max_body = n;
     }
-    for (k, v) in &options.extra {
-        match k.as_str() {
-            "identification" if !v.is_empty() => s.passphrase = Some(v.as_bytes().to_vec()),
-            "identification" => {}
-            "send_tracebacks" => s.send_tracebacks = flag(k, v)?,
-            _ => {}
-        }
+    if let Some(p) = options.wire.text("identification") {
+        s.passphrase = Some(p.as_bytes().to_vec());
+    }
+    if let Some(v) = options.wire.get("send_tracebacks") {
+        s.send_tracebacks = flag("send_tracebacks", v)?;
     }
     Ok(s)
 }
@@ -112,7 +115,7 @@ impl Protocol for Pyro3 {
         addr: SocketAddr,
         options: &ServerOptions,
     ) -> Result<Arc<dyn ExportServer>, TransportError> {
-        if options.tls.is_some() || options.hmac_key.is_some() {
+        if options.tls.is_some() || options.wire.text("hmac_key").is_some() {
             return Err(TransportError::new(
                 TransportErrorKind::Unsupported,
                 "Pyro 3 has no TLS and no message signing: use the Pyro5 names (tether.pyro.*) for those",
@@ -143,30 +146,22 @@ impl Protocol for Pyro3 {
         }
     }
 
-    fn repr(&self, value: &Value, _options: &ClientOptions) -> String {
-        tether_core::python::repr_with(value, tether_core::python::BytesForm::Bytes)
+    fn check_server_options(&self, options: &WireOptions) -> Result<(), TransportError> {
+        PyroServerSettings::read(options)?;
+        if let Some(v) = options.get("send_tracebacks") {
+            flag("send_tracebacks", v)?;
+        }
+        Ok(())
     }
 
-    fn publish(
-        &self,
-        directory: &str,
-        name: &str,
-        url: &str,
-        metadata: &[String],
-        options: &ClientOptions,
-    ) -> Result<(), TransportError> {
+    fn directory_of(&self, options: &ServerOptions) -> Result<Option<String>, TransportError> {
         // Pyro 3's own name server is not built; the daemon answers Pyro5 too, so its Pyro5
         // URL (the server's own form) goes to a Pyro5 name server.
-        self.pyro.publish(directory, name, url, metadata, options)
+        PyroServerSettings::read(&options.wire)?.directory()
     }
 
-    fn unpublish(
-        &self,
-        directory: &str,
-        name: &str,
-        options: &ClientOptions,
-    ) -> Result<(), TransportError> {
-        self.pyro.unpublish(directory, name, options)
+    fn shell(&self) -> &dyn Shell {
+        &Pyro3Shell
     }
 
     fn proxy(
@@ -177,7 +172,7 @@ impl Protocol for Pyro3 {
         if !Pyro3Url::claims(url) {
             return self.pyro.proxy(url, options);
         }
-        if options.tls.is_some() || options.hmac_key.is_some() {
+        if options.tls.is_some() || options.wire.text("hmac_key").is_some() {
             return Err(TransportError::new(
                 TransportErrorKind::Unsupported,
                 "Pyro 3 has no TLS and no message signing",
@@ -188,11 +183,23 @@ impl Protocol for Pyro3 {
         if let Some(t) = options.timeout {
             p = p.with_timeout(t);
         }
-        for (k, v) in &options.extra {
-            if k == "identification" && !v.is_empty() {
-                p = p.with_passphrase(v.as_bytes());
-            }
+        if let Some(v) = options.wire.text("identification") {
+            p = p.with_passphrase(v.as_bytes());
         }
         Ok(Arc::new(p))
+    }
+}
+
+/// Pyro 3's shell: a Python 2 client receives bytes as `str`, and arguments read as Python
+/// literals (serpent's reader).
+struct Pyro3Shell;
+
+impl Shell for Pyro3Shell {
+    fn repr(&self, value: &Value, _options: &ClientOptions) -> String {
+        tether_core::python::repr_with(value, tether_core::python::BytesForm::Bytes)
+    }
+
+    fn literal(&self, text: &str) -> Option<Result<Value, String>> {
+        super::pyro5::PyroShell.literal(text)
     }
 }

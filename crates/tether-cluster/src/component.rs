@@ -1,5 +1,5 @@
 //! `tether.cluster.PoolProxyFactory`: a pool of remote objects in an application context
-//! ([`tether_cluster::Pool`], feature `cluster`). To service code it is one object:
+//! ([`Pool`]). To service code it is one object:
 //! `ctx.get::<dyn T>("service")` is the same trait whether the id names a local object, one
 //! proxy, or a pool.
 //!
@@ -26,29 +26,24 @@
 //! a clear error for that call, and a pool with neither `service_urls` nor `discovery`
 //! answers every call with "the pool has no endpoints".
 
-use crate::component::{Component, CtorArgs};
-use crate::remoting::options::{text_prop, timeout_prop, ClientOptions};
-use crate::remoting::{Directory, DirectorySet, Listed, Listing, Members, ProtocolSet, Role};
-use crate::value::ContextValue;
+use crate::{Balance, Mode, Pool, PoolConfig};
 use std::sync::Arc;
 use std::time::Duration;
-use tether_cluster::discovery::etcd::{EtcdClient, Watch};
-use tether_cluster::{Balance, Mode, Pool, PoolConfig};
+use tether_context::remoting::props::{text_prop, timeout_prop};
+use tether_context::{ClassRegistry, Component, ContextValue, CtorArgs, InitContext};
 use tether_core::{BoxFuture, Call, Invoker, RemoteError, Value};
+use tether_remoting::{ClientOptions, Directory, DirectorySet, ProtocolSet, Role};
 
 /// The class name.
 pub const POOL_CLASS: &str = "tether.cluster.PoolProxyFactory";
 
-/// Parses `etcd://host:port/prefix/` into the gateway's address and the key prefix.
-fn parse_etcd(v: &str) -> Result<(String, String), String> {
-    let rest = v
-        .strip_prefix("etcd://")
-        .ok_or_else(|| format!("discovery {v:?}: expected etcd://host:port/prefix/"))?;
-    let (authority, path) = rest
-        .split_once('/')
-        .ok_or_else(|| format!("discovery {v:?}: no prefix (etcd://host:port/prefix/)"))?;
-    EtcdClient::new(authority).map_err(|e| e.message().to_string())?;
-    Ok((authority.to_string(), format!("/{path}")))
+/// Registers the pool class into `registry` (its members are made by the registry's protocols,
+/// its `discovery` read through the registry's directories).
+pub fn register(registry: &mut ClassRegistry) {
+    registry.register_with(POOL_CLASS, |args| {
+        let set = args.protocols().clone();
+        PoolProxyFactory::from_args(set, args)
+    });
 }
 
 /// The pool component.
@@ -105,7 +100,7 @@ impl PoolProxyFactory {
             urls: Vec::new(),
             refs: Vec::new(),
             weights: Vec::new(),
-            directories: crate::builtins::directories(),
+            directories: DirectorySet::default(),
             source: None,
             config: PoolConfig::default(),
             retries: 2,
@@ -117,7 +112,8 @@ impl PoolProxyFactory {
         }
     }
 
-    pub(crate) fn from_args(protocols: ProtocolSet, args: CtorArgs) -> Result<Self, String> {
+    /// A pool factory from constructor arguments (named ones only; they are properties).
+    pub fn from_args(protocols: ProtocolSet, args: CtorArgs) -> Result<Self, String> {
         let mut p = PoolProxyFactory::new(protocols);
         p.directories = args.directories().clone();
         let (pos, named) = args.into_parts();
@@ -130,7 +126,7 @@ impl PoolProxyFactory {
         Ok(p)
     }
 
-    fn member_maker(&self) -> tether_cluster::discovery::MakeInvoker {
+    fn member_maker(&self) -> crate::discovery::MakeInvoker {
         let protocols = self.protocols.clone();
         let options = self.options.clone();
         Arc::new(move |url: &str| {
@@ -165,7 +161,13 @@ impl PoolProxyFactory {
             pool.add_weighted(&format!("ref:{id}"), inv.clone(), weight(id));
         }
         let source = match &self.source {
-            Some(url) => Some((url.clone(), self.directories.for_url(url)?.clone())),
+            Some(url) => Some((
+                url.clone(),
+                self.directories
+                    .for_url(url)
+                    .map_err(|e| e.to_string())?
+                    .clone(),
+            )),
             None => None,
         };
         Ok(Arc::new(LazyPool {
@@ -196,19 +198,10 @@ struct LazyPool {
     pool: Pool,
     /// The `discovery` URL and the directory that answers it.
     source: Option<(String, Arc<dyn Directory>)>,
-    make: tether_cluster::discovery::MakeInvoker,
+    make: crate::discovery::MakeInvoker,
     started: tokio::sync::OnceCell<()>,
     /// How often a polled directory is read.
     interval: Duration,
-}
-
-/// A directory's [`Members`] as the pool's discovery source.
-struct Followed(Members);
-
-impl tether_cluster::discovery::Discovery for Followed {
-    fn subscribe(&self) -> tokio::sync::watch::Receiver<Vec<String>> {
-        self.0.subscribe()
-    }
 }
 
 impl LazyPool {
@@ -219,8 +212,7 @@ impl LazyPool {
         self.started
             .get_or_try_init(|| async {
                 let members = directory.follow(url, self.interval).await?;
-                self.pool
-                    .follow(Arc::new(Followed(members)), self.make.clone());
+                self.pool.follow(members, self.make.clone());
                 Ok::<(), RemoteError>(())
             })
             .await
@@ -271,8 +263,8 @@ impl Component for PoolProxyFactory {
                     .to_string_value()
                     .map_err(|e| format!("property 'discovery': {e}"))?;
                 self.directories
-                    .for_url(&v)?
-                    .check(&v, Role::Follow)
+                    .for_url(&v)
+                    .and_then(|d| d.check(&v, Role::Follow))
                     .map_err(|e| format!("property 'discovery': {e}"))?;
                 self.source = Some(v);
             }
@@ -328,8 +320,8 @@ impl Component for PoolProxyFactory {
         Ok(())
     }
 
-    fn after_properties_set(&self, init: &crate::component::InitContext) -> Result<(), String> {
-        let _ = self.name.set(init.id.clone());
+    fn after_properties_set(&self, init: &InitContext) -> Result<(), String> {
+        let _ = self.name.set(init.object_id().to_string());
         if self.urls.is_empty() && self.refs.is_empty() && self.source.is_none() {
             return Err("a pool needs service_urls or a discovery source".into());
         }
@@ -347,66 +339,3 @@ impl Component for PoolProxyFactory {
     }
 }
 
-/// The `etcd://host:port/prefix/` directory of the `discovery` property: an exporter's URL goes
-/// to `<prefix><service_name>/<host>:<port>` under a lease it keeps alive (`discovery_ttl`
-/// seconds, default 10) and deletes on a graceful shutdown; a pool reads the prefix and follows
-/// it with a watch. Registered in every registry with this feature
-/// ([`crate::remoting::Directory`]).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct EtcdDirectory;
-
-impl Directory for EtcdDirectory {
-    fn scheme(&self) -> &'static str {
-        "etcd"
-    }
-
-    fn check(&self, url: &str, _role: Role) -> Result<(), String> {
-        parse_etcd(url).map(|_| ())
-    }
-
-    fn list(
-        &self,
-        url: &str,
-        listing: Listing,
-    ) -> BoxFuture<'static, Result<Box<dyn Listed>, RemoteError>> {
-        let parsed = parse_etcd(url);
-        Box::pin(async move {
-            let (endpoint, prefix) = parsed.map_err(RemoteError::config)?;
-            let client = EtcdClient::new(&endpoint)?;
-            let key = format!("{prefix}{}/{}", listing.name, listing.addr);
-            let ttl = listing.ttl.as_secs().max(2);
-            let reg = tether_cluster::discovery::etcd::Registration::start(
-                client,
-                &key,
-                &listing.url,
-                ttl,
-            )
-            .await?;
-            Ok(Box::new(EtcdListed(reg)) as Box<dyn Listed>)
-        })
-    }
-
-    /// Reads the prefix, then follows it with a watch (re-reading after a broken watch).
-    fn follow(
-        &self,
-        url: &str,
-        _interval: Duration,
-    ) -> BoxFuture<'static, Result<Members, RemoteError>> {
-        let parsed = parse_etcd(url);
-        Box::pin(async move {
-            use tether_cluster::discovery::Discovery;
-            let (endpoint, prefix) = parsed.map_err(RemoteError::config)?;
-            let watch = Watch::start(EtcdClient::new(&endpoint)?, &prefix).await?;
-            Ok(Members::new(watch.subscribe(), watch))
-        })
-    }
-}
-
-/// A live etcd entry (its lease kept alive by the registration's task).
-struct EtcdListed(tether_cluster::discovery::etcd::Registration);
-
-impl Listed for EtcdListed {
-    fn withdraw(self: Box<Self>) -> BoxFuture<'static, ()> {
-        Box::pin(self.0.close())
-    }
-}

@@ -6,10 +6,9 @@
 //! use instead of scanning upward for a free port; shutdown is explicit and graceful
 //! ([`DaemonHolder::shutdown_all`] waits for in-flight calls).
 
-use super::options::ServerOptions;
-use super::protocol::{
-    ClassFamily, ExportServer, LogSite, Protocol, TransportError, TransportErrorKind,
-};
+use crate::error::{TransportError, TransportErrorKind};
+use crate::options::ServerOptions;
+use crate::protocol::{ClassFamily, ExportServer, LogSite, Protocol};
 use std::collections::{BTreeSet, HashMap};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::{Arc, Mutex, OnceLock};

@@ -1,4 +1,4 @@
-//! The Pyro5 wire ([`tether_pyro::Daemon`] and [`tether_pyro::Proxy`]) behind [`Protocol`].
+//! The Pyro5 wire ([`Daemon`] and [`Proxy`]) behind [`Protocol`].
 //!
 //! Class names: Spring Python's `PyroServiceExporter`/`PyroProxyFactory` (Pyro 3 in Spring
 //! Python) speak the Pyro5 wire in a build without the `pyro3` feature (with it, `pyro3.rs`
@@ -9,25 +9,29 @@
 //! Server options: `max_message_size`, `max_connections`, `idle_timeout` and
 //! `handshake_timeout` map to [`DaemonConfig`]; TLS settings become [`DaemonConfig::tls`]
 //! (Pyro5 over TLS, what Python's Pyro5 does with `SSL=True`; the TLS handshake shares the
-//! handshake timeout); `hmac_key` becomes [`DaemonConfig::hmac_key`] (Pyro4 clients must
-//! sign, Pyro5 clients are refused). Client options: `timeout`, `serializer` (`serpent`,
-//! `json`, `msgpack`), TLS ([`Proxy::with_tls`]); `hmac_key` only on the Pyro4 names.
+//! handshake timeout). The wire's own server options ([`PyroServerSettings`]): `hmac_key`
+//! becomes [`DaemonConfig::hmac_key`] (Pyro4 clients must sign, Pyro5 clients are refused);
+//! `name_server` (a name server's URL `PYRO:Pyro.NameServer@host:port`, `host[:port]`, or
+//! `locate`/empty to find it as `locate_ns` does) and `metadata` (tags) list the exporter in
+//! that name server ([`super::PyroNameServerDirectory`]). Client options: `timeout`,
+//! `serializer` (`serpent`, `json`, `msgpack`), TLS ([`Proxy::with_tls`]); `hmac_key` only on
+//! the Pyro4 names.
 //!
 //! `Daemon::bind` is async while lifecycle hooks are not; the bind runs on a short-lived helper
 //! thread through the current runtime's handle, so it works on multi-thread and current-thread
 //! runtimes alike and the accept loop is spawned onto the caller's runtime.
 
-use crate::remoting::{
-    ClassFamily, ClientOptions, ExportServer, LogSite, Protocol, ServerOptions, TransportError,
-    TransportErrorKind,
-};
+use crate::serializer::Serializer;
+use crate::{Daemon, DaemonConfig, HmacKey, Proxy, WireVersion};
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tether_core::python::BytesForm;
 use tether_core::{BoxFuture, Dispatch, Invoker, Value};
-use tether_pyro::serializer::Serializer;
-use tether_pyro::{Daemon, DaemonConfig, HmacKey, Proxy, WireVersion};
+use tether_remoting::{
+    ClassFamily, ClientOptions, ExportServer, LogSite, Protocol, ServerOptions, Shell,
+    TransportError, TransportErrorKind, WireOptions,
+};
 
 fn log_pyro(site: LogSite, args: fmt::Arguments<'_>) {
     match site {
@@ -96,18 +100,6 @@ pub struct Pyro5 {
     /// Settings for new daemons (host and port are set per bind, limits from the options).
     /// Default `None`: [`DaemonConfig::default`].
     pub config: Option<DaemonConfig>,
-}
-
-/// A [`ServiceExporter`](crate::remoting::ServiceExporter) with Spring Python's
-/// `PyroServiceExporter` name over Pyro5.
-pub fn exporter() -> crate::remoting::ServiceExporter {
-    crate::remoting::ServiceExporter::new(SPRING_PYRO, Arc::new(Pyro5::default()))
-}
-
-/// A [`ProxyFactory`](crate::remoting::ProxyFactory) with Spring Python's `PyroProxyFactory`
-/// name over Pyro5.
-pub fn proxy_factory() -> crate::remoting::ProxyFactory {
-    crate::remoting::ProxyFactory::new(SPRING_PYRO, Arc::new(Pyro5::default()))
 }
 
 struct PyroServer {
@@ -189,17 +181,24 @@ impl Protocol for Pyro5 {
         self.start(config, Some(path))
     }
 
-    fn repr(&self, value: &Value, options: &ClientOptions) -> String {
-        // A Python serpent client gets bytes as serpent's base64 dict; msgpack hands bytes.
-        let form = match options
-            .serializer
-            .as_deref()
-            .and_then(Serializer::from_name)
-        {
-            Some(Serializer::Msgpack) => BytesForm::Bytes,
-            _ => BytesForm::Base64Dict,
-        };
-        tether_core::python::repr_with(value, form)
+    fn server_option_names(&self) -> &[&'static str] {
+        &SERVER_OPTIONS
+    }
+
+    fn client_option_names(&self) -> &[&'static str] {
+        &CLIENT_OPTIONS
+    }
+
+    fn check_server_options(&self, options: &WireOptions) -> Result<(), TransportError> {
+        PyroServerSettings::read(options).map(|_| ())
+    }
+
+    fn directory_of(&self, options: &ServerOptions) -> Result<Option<String>, TransportError> {
+        PyroServerSettings::read(&options.wire)?.directory()
+    }
+
+    fn shell(&self) -> &dyn Shell {
+        &PyroShell
     }
 
     fn proxy(
@@ -213,52 +212,21 @@ impl Protocol for Pyro5 {
             WireVersion::Pyro5,
         )?))
     }
-
-    /// Registers in a Pyro name server (`register(name, uri, metadata=...)`).
-    fn publish(
-        &self,
-        directory: &str,
-        name: &str,
-        url: &str,
-        metadata: &[String],
-        options: &ClientOptions,
-    ) -> Result<(), TransportError> {
-        let call = register_call(name, url, metadata);
-        self.name_server_call(directory, call, options, WireVersion::Pyro5)
-    }
-
-    /// Removes from a Pyro name server (`remove(name)`).
-    fn unpublish(
-        &self,
-        directory: &str,
-        name: &str,
-        options: &ClientOptions,
-    ) -> Result<(), TransportError> {
-        let call = tether_core::Call::new("remove", vec![Value::str(name)]);
-        self.name_server_call(directory, call, options, WireVersion::Pyro5)
-    }
-}
-
-/// `register(name, url, metadata=tags)`.
-pub(crate) fn register_call(name: &str, url: &str, metadata: &[String]) -> tether_core::Call {
-    let tags = Value::Set(metadata.iter().map(|t| Value::str(t.as_str())).collect());
-    tether_core::Call::new("register", vec![Value::str(name), Value::str(url)])
-        .kwarg("metadata", tags)
 }
 
 /// Where a name server is, from an exporter's `name_server` property: its URL
 /// (`PYRO:Pyro.NameServer@host:port`), `host[:port]` (port 9090), or `locate` (or empty): find
 /// it as Python's `locate_ns` does.
-fn name_server_location(directory: &str) -> Result<(Option<String>, Option<u16>), TransportError> {
+pub(crate) fn name_server_location(directory: &str) -> Result<(Option<String>, Option<u16>), TransportError> {
     let d = directory.trim();
     let bad = |why: String| TransportError::new(TransportErrorKind::BadUrl, why);
     if d.is_empty() || d.eq_ignore_ascii_case("locate") {
         return Ok((None, None));
     }
     if d.contains(':') && d.to_ascii_uppercase().starts_with("PYRO") {
-        return match tether_pyro::PyroUri::parse(d).map_err(|e| bad(e.message().to_string()))? {
-            tether_pyro::PyroUri::Direct {
-                location: tether_pyro::Location::Tcp { host, port },
+        return match crate::PyroUri::parse(d).map_err(|e| bad(e.message().to_string()))? {
+            crate::PyroUri::Direct {
+                location: crate::Location::Tcp { host, port },
                 ..
             } => Ok((Some(host), Some(port))),
             other => Err(bad(format!(
@@ -278,62 +246,8 @@ fn name_server_location(directory: &str) -> Result<(Option<String>, Option<u16>)
 }
 
 impl Pyro5 {
-    /// Runs one call on the name server at `directory`, on a helper thread with its own
-    /// runtime (lifecycle hooks are synchronous), bounded by the options' timeout.
-    pub(crate) fn name_server_call(
-        &self,
-        directory: &str,
-        call: tether_core::Call,
-        options: &ClientOptions,
-        wire: WireVersion,
-    ) -> Result<(), TransportError> {
-        let (host, port) = name_server_location(directory)?;
-        // A key means the name server's daemon speaks signed Pyro4.
-        let wire = if options.hmac_key.is_some() {
-            WireVersion::Pyro4
-        } else {
-            wire
-        };
-        let via = self.make_proxy(
-            &format!(
-                "PYRO:{}@localhost:9090",
-                tether_pyro::naming::NAME_SERVER_ID
-            ),
-            options,
-            wire,
-        )?;
-        let limit = options.timeout.unwrap_or(std::time::Duration::from_secs(5));
-        let failed = |e: String| TransportError::new(TransportErrorKind::Bind, e);
-        std::thread::scope(|s| {
-            s.spawn(|| {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .map_err(|e| failed(e.to_string()))?;
-                rt.block_on(async {
-                    let run = async {
-                        let ns = tether_pyro::naming::locate_ns(host.as_deref(), port, Some(&via))
-                            .await?;
-                        let r = ns.call(call).await;
-                        ns.close().await;
-                        r
-                    };
-                    match tokio::time::timeout(limit, run).await {
-                        Ok(Ok(_)) => Ok(()),
-                        Ok(Err(e)) => Err(failed(e.to_string())),
-                        Err(_) => Err(failed(format!(
-                            "no answer from the name server within {limit:?}"
-                        ))),
-                    }
-                })
-            })
-            .join()
-            .map_err(|_| failed("the name server helper thread panicked".into()))?
-        })
-    }
-
     /// The proxy for `url` with `options` (shared with the Pyro4 protocol).
-    pub(crate) fn make_proxy(
+    pub fn make_proxy(
         &self,
         url: &str,
         options: &ClientOptions,
@@ -358,7 +272,7 @@ impl Pyro5 {
         if let Some(tls) = &options.tls {
             p = p.with_tls(tether_tls::ClientTls::new(tls)?);
         }
-        if let Some(key) = &options.hmac_key {
+        if let Some(key) = options.wire.text("hmac_key") {
             if wire == WireVersion::Pyro5 {
                 return Err(TransportError::new(
                     TransportErrorKind::Unsupported,
@@ -389,7 +303,7 @@ impl Pyro5 {
         if let Some(t) = l.handshake_timeout {
             config.handshake_timeout = t;
         }
-        if let Some(key) = &options.hmac_key {
+        if let Some(key) = PyroServerSettings::read(&options.wire)?.hmac_key {
             config.hmac_key = Some(HmacKey::new(key.as_bytes()));
         }
         if let Some(tls) = &options.tls {
@@ -413,7 +327,7 @@ impl Pyro5 {
         unix: Option<&std::path::Path>,
     ) -> Result<Arc<dyn ExportServer>, TransportError> {
         let fallback: SocketAddr = ([127, 0, 0, 1], config.port).into();
-        let daemon = crate::remoting::bind_on_current_runtime(async {
+        let daemon = tether_remoting::bind_on_current_runtime(async {
             match unix {
                 Some(path) => Daemon::bind_unix(path, config).await,
                 None => Daemon::bind(config).await,
@@ -421,5 +335,101 @@ impl Pyro5 {
         })?;
         let addr = daemon.local_addr().unwrap_or(fallback);
         Ok(Arc::new(PyroServer { daemon, addr }))
+    }
+}
+
+/// The Pyro wires' own exporter properties.
+pub(crate) const SERVER_OPTIONS: [&str; 3] = ["hmac_key", "name_server", "metadata"];
+
+/// The Pyro wires' own proxy-factory properties (Pyro5 refuses a key: it cannot sign).
+pub(crate) const CLIENT_OPTIONS: [&str; 1] = ["hmac_key"];
+
+/// A Pyro exporter's own settings, read from its [`WireOptions`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PyroServerSettings {
+    /// Pyro4's shared HMAC key. Default `None`: no signing.
+    pub hmac_key: Option<String>,
+    /// The name server to list the exporter in (`name_server`): its URL, `host[:port]`, or
+    /// empty/`locate`. Default `None`: no name server.
+    pub name_server: Option<String>,
+    /// The tags it is listed with (`metadata`, a `<list>`; comma-separated as a text).
+    /// Default none.
+    pub metadata: Vec<String>,
+}
+
+impl PyroServerSettings {
+    /// Reads and checks the settings.
+    pub fn read(options: &WireOptions) -> Result<Self, TransportError> {
+        let s = PyroServerSettings {
+            hmac_key: options.text("hmac_key").map(str::to_string),
+            name_server: options.get("name_server").map(str::to_string),
+            metadata: options
+                .text("metadata")
+                .map(|m| {
+                    m.split(',')
+                        .map(str::trim)
+                        .filter(|t| !t.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
+        if let Some(ns) = &s.name_server {
+            name_server_location(ns)?;
+        }
+        Ok(s)
+    }
+
+    /// The `pyro-ns://` URL of the name server to list in, with the tags.
+    pub fn directory(&self) -> Result<Option<String>, TransportError> {
+        let Some(ns) = &self.name_server else {
+            return Ok(None);
+        };
+        let (host, port) = name_server_location(ns)?;
+        let authority = match (host, port) {
+            (None, _) => String::new(),
+            (Some(h), p) => {
+                let h = if h.contains(':') { format!("[{h}]") } else { h };
+                format!("{h}:{}", p.unwrap_or(crate::naming::NS_PORT))
+            }
+        };
+        let query = if self.metadata.is_empty() {
+            String::new()
+        } else {
+            format!("?meta={}", self.metadata.join(","))
+        };
+        Ok(Some(format!("pyro-ns://{authority}/{query}")))
+    }
+}
+
+/// The command line's view of the Pyro wires: serpent's base64 dict for bytes (what a Python
+/// serpent client receives), and serpent's reader for Python literals.
+pub(crate) struct PyroShell;
+
+impl Shell for PyroShell {
+    fn repr(&self, value: &Value, options: &ClientOptions) -> String {
+        // A Python serpent client gets bytes as serpent's base64 dict; msgpack hands bytes.
+        let form = match options
+            .serializer
+            .as_deref()
+            .and_then(Serializer::from_name)
+        {
+            Some(Serializer::Msgpack) => BytesForm::Bytes,
+            _ => BytesForm::Base64Dict,
+        };
+        tether_core::python::repr_with(value, form)
+    }
+
+    /// Serpent is Python's literal syntax, so its parser (with its limits on size, depth and
+    /// item count) reads an argument; like serpent, a dict of exactly `data` and
+    /// `encoding: 'base64'` reads as bytes.
+    fn literal(&self, text: &str) -> Option<Result<Value, String>> {
+        Some(
+            crate::serializer::serpent::decode(
+                text.as_bytes(),
+                &crate::serializer::Limits::default(),
+            )
+            .map_err(|e| e.message().to_string()),
+        )
     }
 }

@@ -1,4 +1,4 @@
-//! Hessian over HTTP ([`tether_hessian::HessianServer`] and [`tether_hessian::HessianProxy`])
+//! Hessian over HTTP ([`HessianServer`] and [`HessianProxy`])
 //! behind [`Protocol`].
 //!
 //! Class names: Spring Python's `springpython.remoting.hessian.HessianProxyFactory` (the seed's
@@ -11,18 +11,18 @@
 //! request body limit, default 64 MiB), `max_connections` (1024), `idle_timeout` (time between
 //! requests on a kept-alive connection, and for a request's headers; 60 s), `handshake_timeout`
 //! (TLS). Client options: `timeout`, TLS (`ca_certs`, ... for `https://`), `serializer`
-//! (`hessian2`, the default, or `hessian1`: the request format). `hmac_key` is refused: Hessian
-//! has no message signing (use TLS).
+//! (`hessian2`, the default, or `hessian1`: the request format). Hessian has no message signing
+//! (use TLS).
 
-use crate::remoting::{
-    ClassFamily, ClientOptions, ExportServer, LogSite, Protocol, ServerOptions, TransportError,
-    TransportErrorKind,
+use tether_remoting::{
+    ClassFamily, ClientOptions, ExportServer, LogSite, Protocol, ServerOptions, Shell,
+    TransportError, TransportErrorKind,
 };
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tether_core::{BoxFuture, Dispatch, Invoker};
-use tether_hessian::{HessianProxy, HessianServer, ServerConfig};
+use crate::{HessianProxy, HessianServer, ServerConfig};
 
 fn log_spring(site: LogSite, args: fmt::Arguments<'_>) {
     match site {
@@ -94,8 +94,8 @@ impl Protocol for Hessian {
         "hessian"
     }
 
-    fn echo_object_name(&self) -> &'static str {
-        "echo"
+    fn shell(&self) -> &dyn Shell {
+        &HttpShell
     }
 
     fn families(&self) -> &[ClassFamily] {
@@ -112,12 +112,6 @@ impl Protocol for Hessian {
         addr: SocketAddr,
         options: &ServerOptions,
     ) -> Result<Arc<dyn ExportServer>, TransportError> {
-        if options.hmac_key.is_some() {
-            return Err(TransportError::new(
-                TransportErrorKind::Unsupported,
-                "Hessian has no message signing (hmac_key): use TLS",
-            ));
-        }
         let mut config = self.config.clone().unwrap_or_default();
         config.host = addr.ip().to_string();
         config.port = addr.port();
@@ -141,7 +135,7 @@ impl Protocol for Hessian {
             }
             config.tls = Some(tether_tls::ServerTls::new(&tls)?);
         }
-        let server = crate::remoting::bind_on_current_runtime(HessianServer::bind(config))?;
+        let server = tether_remoting::bind_on_current_runtime(HessianServer::bind(config))?;
         Ok(Arc::new(Server(server)))
     }
 
@@ -150,12 +144,6 @@ impl Protocol for Hessian {
         url: &str,
         options: &ClientOptions,
     ) -> Result<Arc<dyn Invoker>, TransportError> {
-        if options.hmac_key.is_some() {
-            return Err(TransportError::new(
-                TransportErrorKind::Unsupported,
-                "Hessian has no message signing (hmac_key): use TLS",
-            ));
-        }
         let mut p = HessianProxy::new(url)
             .map_err(|e| TransportError::new(TransportErrorKind::BadUrl, e.message()))?;
         match options.serializer.as_deref() {
@@ -177,5 +165,14 @@ impl Protocol for Hessian {
             p = p.with_tls(tether_tls::ClientTls::new(tls)?);
         }
         Ok(Arc::new(p))
+    }
+}
+
+/// The shell of an HTTP wire: the echo object is served at the path `echo`.
+struct HttpShell;
+
+impl Shell for HttpShell {
+    fn echo_object_name(&self) -> &'static str {
+        "echo"
     }
 }

@@ -6,15 +6,16 @@
 //! wire. Proxies speak Pyro4 (protocol 48) to the URL's daemon, which may be Python's Pyro4.
 //! Options are the Pyro5 protocol's (see `pyro5.rs`); TLS works as Pyro4's `SSL=True`.
 
-use super::pyro5::{Pyro5, SPRING_PYRO4};
-use crate::remoting::{
-    ClassFamily, ClientOptions, ExportServer, LogSite, Protocol, ServerOptions, TransportError,
-};
+use super::pyro5::{PyroServerSettings, Pyro5, CLIENT_OPTIONS, SERVER_OPTIONS, SPRING_PYRO4};
+use crate::WireVersion;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tether_core::{Invoker, Value};
-use tether_pyro::WireVersion;
+use tether_core::Invoker;
+use tether_remoting::{
+    ClassFamily, ClientOptions, ExportServer, LogSite, Protocol, ServerOptions, Shell,
+    TransportError, WireOptions,
+};
 
 fn log_tether4(site: LogSite, args: fmt::Arguments<'_>) {
     match site {
@@ -81,32 +82,24 @@ impl Protocol for Pyro4 {
         self.pyro.bind_unix(path, options)
     }
 
-    fn repr(&self, value: &Value, options: &ClientOptions) -> String {
-        self.pyro.repr(value, options)
+    fn server_option_names(&self) -> &[&'static str] {
+        &SERVER_OPTIONS
     }
 
-    fn publish(
-        &self,
-        directory: &str,
-        name: &str,
-        url: &str,
-        metadata: &[String],
-        options: &ClientOptions,
-    ) -> Result<(), TransportError> {
-        let call = super::pyro5::register_call(name, url, metadata);
-        self.pyro
-            .name_server_call(directory, call, options, WireVersion::Pyro4)
+    fn client_option_names(&self) -> &[&'static str] {
+        &CLIENT_OPTIONS
     }
 
-    fn unpublish(
-        &self,
-        directory: &str,
-        name: &str,
-        options: &ClientOptions,
-    ) -> Result<(), TransportError> {
-        let call = tether_core::Call::new("remove", vec![Value::str(name)]);
-        self.pyro
-            .name_server_call(directory, call, options, WireVersion::Pyro4)
+    fn check_server_options(&self, options: &WireOptions) -> Result<(), TransportError> {
+        PyroServerSettings::read(options).map(|_| ())
+    }
+
+    fn directory_of(&self, options: &ServerOptions) -> Result<Option<String>, TransportError> {
+        PyroServerSettings::read(&options.wire)?.directory()
+    }
+
+    fn shell(&self) -> &dyn Shell {
+        &Pyro4Shell
     }
 
     fn proxy(
@@ -119,5 +112,26 @@ impl Protocol for Pyro4 {
             options,
             WireVersion::Pyro4,
         )?))
+    }
+}
+
+/// Pyro4's shell: Pyro5's, plus the warning Pyro4's own echo server prints without a key.
+struct Pyro4Shell;
+
+impl Shell for Pyro4Shell {
+    fn repr(&self, value: &tether_core::Value, options: &ClientOptions) -> String {
+        super::pyro5::PyroShell.repr(value, options)
+    }
+
+    fn literal(&self, text: &str) -> Option<Result<tether_core::Value, String>> {
+        super::pyro5::PyroShell.literal(text)
+    }
+
+    fn echo_server_notes(&self, options: &ServerOptions) -> Vec<String> {
+        if options.wire.text("hmac_key").is_none() {
+            vec!["Warning: HMAC key not set. Anyone can connect to this server!".into()]
+        } else {
+            Vec::new()
+        }
     }
 }

@@ -1,11 +1,13 @@
 //! [`Protocol`]: the seam between the container and a wire. Everything the container knows
 //! about a wire comes through this trait; the container itself names none.
 
-use super::options::{ClientOptions, ServerOptions};
+use crate::error::{TransportError, TransportErrorKind};
+use crate::options::{ClientOptions, ServerOptions, WireOptions};
+use crate::shell::{DefaultShell, Shell};
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tether_core::{BoxFuture, Dispatch, Invoker, Value};
+use tether_core::{BoxFuture, Dispatch, Invoker};
 
 /// Where a log line of the remoting classes comes from; each [`ClassFamily`] maps these to its
 /// own logger names (Spring Python's, for Spring Python's class names).
@@ -62,7 +64,7 @@ impl ClassFamily {
 /// A wire protocol as the container sees it.
 ///
 /// Implement it in one module behind one cargo feature and register it with
-/// [`ClassRegistry::register_protocol`](crate::ClassRegistry::register_protocol): that
+/// `ClassRegistry::register_protocol` (tether-context): that
 /// registers every class name of [`families`](Protocol::families) (exporters and proxy
 /// factories), and lets the generic `tether.ProxyFactory` and `tether call` pick the protocol
 /// for a URL it [`claims`](Protocol::claims).
@@ -78,22 +80,39 @@ pub trait Protocol: Send + Sync + 'static {
         self.name()
     }
 
-    /// The name `tether echo-server` serves its echo object under: Pyro's `test.echoserver`
-    /// by default (what Pyro's echo servers use); an HTTP wire serves it at a path (`echo`).
-    fn echo_object_name(&self) -> &'static str {
-        tether_core::echo::ECHO_OBJECT_ID
-    }
-
-    /// Exporter properties only this wire knows (XML-RPC's `log_requests`, ...): the
-    /// exporter passes them on in [`ServerOptions::extra`]. Default none.
+    /// Exporter properties only this wire knows (Pyro4's `hmac_key`, XML-RPC's
+    /// `log_requests`, ...): the exporter passes them on in [`ServerOptions::wire`].
+    /// Default none.
     fn server_option_names(&self) -> &[&'static str] {
         &[]
     }
 
-    /// Proxy-factory properties only this wire knows, passed on in [`ClientOptions::extra`].
+    /// Proxy-factory properties only this wire knows, passed on in [`ClientOptions::wire`].
     /// Default none.
     fn client_option_names(&self) -> &[&'static str] {
         &[]
+    }
+
+    /// Checks the wire's own server settings as they stand (called after each one is set, so a
+    /// bad value is reported at its property). Default: every value is accepted here and
+    /// checked again by [`bind`](Protocol::bind).
+    fn check_server_options(&self, options: &WireOptions) -> Result<(), TransportError> {
+        let _ = options;
+        Ok(())
+    }
+
+    /// The directory URL the wire's own server settings ask an exporter to list itself in
+    /// (Pyro's `name_server` property names a Pyro name server: `pyro-ns://host:port/`).
+    /// Default: none.
+    fn directory_of(&self, options: &ServerOptions) -> Result<Option<String>, TransportError> {
+        let _ = options;
+        Ok(None)
+    }
+
+    /// What the command line needs of this wire (echo object, printing, argument literals).
+    /// Default: [`DefaultShell`].
+    fn shell(&self) -> &dyn Shell {
+        &DefaultShell
     }
 
     /// The class names it answers to.
@@ -146,55 +165,6 @@ pub trait Protocol: Send + Sync + 'static {
         server_uri.to_string()
     }
 
-    /// How a result reads when printed for a person (`tether call`): by default Python's
-    /// `repr()` of it, which is what a Python client of most wires would print; a protocol
-    /// overrides it where its Python client receives something else (Pyro's serpent hands
-    /// bytes over as a base64 dict).
-    fn repr(&self, value: &Value, options: &ClientOptions) -> String {
-        let _ = options;
-        tether_core::python::repr(value)
-    }
-
-    /// Publishes `name` → `url` (with metadata tags) in a directory where clients look names
-    /// up: Pyro's name server (`directory` is its URL or `host[:port]`), later others. Called
-    /// by an exporter that names a directory, from a lifecycle hook: it may block, bounded by
-    /// the protocol. Default: unsupported.
-    fn publish(
-        &self,
-        directory: &str,
-        name: &str,
-        url: &str,
-        metadata: &[String],
-        options: &ClientOptions,
-    ) -> Result<(), TransportError> {
-        let _ = (name, url, metadata, options);
-        Err(TransportError::new(
-            TransportErrorKind::Unsupported,
-            format!(
-                "the {} protocol cannot publish names (in {directory})",
-                self.name()
-            ),
-        ))
-    }
-
-    /// Removes `name` from the directory (an exporter's graceful shutdown). Default:
-    /// unsupported.
-    fn unpublish(
-        &self,
-        directory: &str,
-        name: &str,
-        options: &ClientOptions,
-    ) -> Result<(), TransportError> {
-        let _ = (name, options);
-        Err(TransportError::new(
-            TransportErrorKind::Unsupported,
-            format!(
-                "the {} protocol cannot publish names (in {directory})",
-                self.name()
-            ),
-        ))
-    }
-
     /// A client for `url` that connects on its first call (no network here; a bad URL or a
     /// bad option is an error now).
     fn proxy(&self, url: &str, options: &ClientOptions)
@@ -217,71 +187,6 @@ pub trait ExportServer: Send + Sync + 'static {
     fn shutdown(&self) -> BoxFuture<'static, ()>;
 }
 
-/// What failed at the seam.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum TransportErrorKind {
-    /// A URL the protocol does not understand, or no protocol claims.
-    BadUrl,
-    /// An option the protocol cannot take (a bad value, or TLS files that do not load).
-    BadOption,
-    /// Something the protocol does not support (yet), such as TLS on a wire without it.
-    Unsupported,
-    /// The address could not be bound (in use, not local, no permission).
-    Bind,
-    /// No tokio runtime to serve on.
-    NoRuntime,
-    /// A name is already exported on that server, or two exporters disagree on a shared one.
-    Conflict,
-}
-
-/// An error at the seam: a [`TransportErrorKind`] a caller can match on, and a message.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TransportError {
-    kind: TransportErrorKind,
-    message: String,
-}
-
-impl TransportError {
-    /// An error of `kind`.
-    pub fn new(kind: TransportErrorKind, message: impl Into<String>) -> Self {
-        TransportError {
-            kind,
-            message: message.into(),
-        }
-    }
-
-    /// The kind.
-    pub fn kind(&self) -> TransportErrorKind {
-        self.kind
-    }
-
-    /// The message.
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-}
-
-impl fmt::Display for TransportError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for TransportError {}
-
-impl From<tether_tls::TlsError> for TransportError {
-    fn from(e: tether_tls::TlsError) -> Self {
-        TransportError::new(TransportErrorKind::BadOption, e.message())
-    }
-}
-
-impl From<TransportError> for String {
-    fn from(e: TransportError) -> String {
-        e.message
-    }
-}
-
 /// The protocols of a registry, in registration order (a later one wins a URL both claim).
 #[derive(Clone, Default)]
 pub struct ProtocolSet(Arc<Vec<Arc<dyn Protocol>>>);
@@ -295,7 +200,8 @@ impl fmt::Debug for ProtocolSet {
 }
 
 impl ProtocolSet {
-    pub(crate) fn push(&mut self, p: Arc<dyn Protocol>) {
+    /// Adds `p` (replacing a protocol of the same name).
+    pub fn push(&mut self, p: Arc<dyn Protocol>) {
         let v = Arc::make_mut(&mut self.0);
         v.retain(|q| q.name() != p.name());
         v.push(p);
@@ -331,6 +237,12 @@ impl ProtocolSet {
                 ),
             )
         })
+    }
+
+    /// Reads a command-line argument as a Python literal with the first wire that brings a
+    /// reader for them ([`Shell::literal`]).
+    pub fn literal(&self, text: &str) -> Option<Result<tether_core::Value, String>> {
+        self.0.iter().find_map(|p| p.shell().literal(text))
     }
 
     /// Makes a lazy client for `url` with whichever protocol claims it.

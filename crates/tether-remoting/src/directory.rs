@@ -1,18 +1,19 @@
 //! [`Directory`]: a store where exporters list their URLs and pools find them, past one
 //! machine (the `discovery` property of exporters and of `tether.cluster.PoolProxyFactory`).
 //!
-//! Directories are the second seam of the container, beside [`super::Protocol`]: exporters and
-//! pools know only this trait and pick an implementation by the URL's scheme from the
-//! [`DirectorySet`] of their registry, so a new store is one module that registers itself, never
-//! an edit of the exporter or the pool. Built in: `etcd://` (lists and follows; feature
-//! `cluster`) and `pyro-ns://` (a Pyro name server, followed by polling; feature `pyro`; an
-//! exporter registers in a name server through its `name_server` property, which is Spring
-//! Python's and Pyro's own way).
+//! Directories are the second seam, beside [`crate::Protocol`]: exporters and pools know only
+//! this trait and pick an implementation by the URL's scheme from the [`DirectorySet`] of
+//! their registry, so a new store is one module that registers itself, never an edit of the
+//! exporter or the pool. tether's facade registers `etcd://` (tether-cluster: lists and
+//! follows) and `pyro-ns://` (tether-pyro: a Pyro name server; lists the exporters whose
+//! `name_server` property names it, followed by polling).
 
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
+use crate::error::TransportError;
+use crate::options::ClientOptions;
 use tether_core::{BoxFuture, RemoteError};
 use tokio::sync::watch;
 
@@ -28,6 +29,12 @@ pub struct Listing {
     pub addr: SocketAddr,
     /// The entry's time to live without renewal (`discovery_ttl`).
     pub ttl: Duration,
+    /// The name of the exporter's protocol (a directory that speaks a wire itself, such as a
+    /// Pyro name server, may answer in it).
+    pub protocol: &'static str,
+    /// How to reach the directory: a bounded timeout, and the wire settings the exporter
+    /// has (a keyed Pyro4 daemon's name server wants the key too).
+    pub options: ClientOptions,
 }
 
 /// What a directory URL is used for: an exporter lists itself, a pool follows the members.
@@ -47,7 +54,7 @@ pub trait Directory: Send + Sync + 'static {
     /// Checks a directory URL for `role` when the property is set, so a bad one (or a role
     /// the directory does not play) is a configuration error that names the object rather
     /// than a failure at start.
-    fn check(&self, url: &str, role: Role) -> Result<(), String>;
+    fn check(&self, url: &str, role: Role) -> Result<(), TransportError>;
 
     /// Lists `listing` in the directory at `url` and keeps it listed (renewing any lease) until
     /// the returned entry is withdrawn. Runs on the exporter's tokio runtime. Default: this
@@ -142,7 +149,7 @@ impl Members {
                         });
                     }
                     Err(e) => tracing::warn!(
-                        target: "tether::context",
+                        target: "tether::remoting",
                         "discovery read failed (keeping the last {} members): {e}",
                         tx.borrow().len()
                     ),
@@ -189,7 +196,7 @@ impl DirectorySet {
     }
 
     /// The directory that answers `url`'s scheme.
-    pub fn for_url(&self, url: &str) -> Result<&Arc<dyn Directory>, String> {
+    pub fn for_url(&self, url: &str) -> Result<&Arc<dyn Directory>, TransportError> {
         let scheme = url.split_once("://").map(|(s, _)| s).unwrap_or("");
         self.0
             .iter()
@@ -197,14 +204,14 @@ impl DirectorySet {
             .ok_or_else(|| {
                 let known: Vec<String> =
                     self.0.iter().map(|d| format!("{}://", d.scheme())).collect();
-                format!(
-                    "no directory answers {url:?} (known: {}; a Pyro name server is the name_server property)",
+                TransportError::bad_url(format!(
+                    "no directory answers {url:?} (known: {})",
                     if known.is_empty() {
-                        "none in this build; tether-context's cluster feature adds etcd://".to_string()
+                        "none in this build; tether's cluster feature adds etcd://".to_string()
                     } else {
                         known.join(", ")
                     }
-                )
+                ))
             })
     }
 }

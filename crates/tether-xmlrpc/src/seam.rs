@@ -24,15 +24,15 @@
 //!
 //! `timeout` (proxy) is the shared option.
 
-use crate::remoting::{
-    ClassFamily, ClientOptions, ExportServer, LogSite, Protocol, ServerOptions, TransportError,
-    TransportErrorKind,
+use tether_remoting::{
+    ClassFamily, ClientOptions, ExportServer, LogSite, Protocol, ServerOptions, Shell,
+    TransportError, TransportErrorKind, WireOptions,
 };
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tether_core::{BoxFuture, Dispatch, Invoker};
-use tether_xmlrpc::{FaultCodes, XmlRpcConfig, XmlRpcProxy, XmlRpcServer};
+use crate::{FaultCodes, XmlRpcConfig, XmlRpcProxy, XmlRpcServer};
 
 fn log_spring(site: LogSite, args: fmt::Arguments<'_>) {
     match site {
@@ -99,7 +99,7 @@ fn bad(what: String) -> TransportError {
     TransportError::new(TransportErrorKind::BadOption, what)
 }
 
-use crate::remoting::options::flag_option as flag;
+use tether_remoting::flag_option as flag;
 
 fn check_tls_option(name: &str, v: &str) -> Result<(), TransportError> {
     match name {
@@ -115,6 +115,16 @@ fn check_tls_option(name: &str, v: &str) -> Result<(), TransportError> {
             Ok(())
         }
         _ => Ok(()),
+    }
+}
+
+fn fault_codes(v: &str) -> Result<FaultCodes, TransportError> {
+    match v.trim() {
+        "python" => Ok(FaultCodes::Python),
+        "interop" => Ok(FaultCodes::Interop),
+        other => Err(bad(format!(
+            "fault_codes {other:?}: expected python or interop"
+        ))),
     }
 }
 
@@ -139,8 +149,24 @@ impl Protocol for XmlRpc {
         "xmlrpc"
     }
 
-    fn echo_object_name(&self) -> &'static str {
-        "echo"
+    fn shell(&self) -> &dyn Shell {
+        &HttpShell
+    }
+
+    fn check_server_options(&self, options: &WireOptions) -> Result<(), TransportError> {
+        for (k, v) in options.iter() {
+            check_tls_option(k, v)?;
+            match k {
+                "log_requests" | "allow_none" | "use_datetime" => {
+                    flag(k, v)?;
+                }
+                "fault_codes" => {
+                    fault_codes(v)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     fn server_option_names(&self) -> &[&'static str] {
@@ -169,34 +195,18 @@ impl Protocol for XmlRpc {
         addr: SocketAddr,
         options: &ServerOptions,
     ) -> Result<Arc<dyn ExportServer>, TransportError> {
-        if options.hmac_key.is_some() {
-            return Err(TransportError::new(
-                TransportErrorKind::Unsupported,
-                "XML-RPC has no message signing (hmac_key): use TLS",
-            ));
-        }
         let mut config = XmlRpcConfig::default();
         config.http.host = addr.ip().to_string();
         config.http.port = addr.port();
         if host != config.http.host {
             config.http.advertised_host = Some(host.to_string());
         }
-        for (k, v) in &options.extra {
+        for (k, v) in options.wire.iter() {
             check_tls_option(k, v)?;
-            match k.as_str() {
+            match k {
                 "log_requests" => config.http.log_requests = flag(k, v)?,
                 "allow_none" => config.allow_none = flag(k, v)?,
-                "fault_codes" => {
-                    config.fault_codes = match v.trim() {
-                        "python" => FaultCodes::Python,
-                        "interop" => FaultCodes::Interop,
-                        other => {
-                            return Err(bad(format!(
-                                "fault_codes {other:?}: expected python or interop"
-                            )))
-                        }
-                    }
-                }
+                "fault_codes" => config.fault_codes = fault_codes(v)?,
                 _ => {}
             }
         }
@@ -217,7 +227,7 @@ impl Protocol for XmlRpc {
             }
             config.http.tls = Some(tether_tls::ServerTls::new(&tls)?);
         }
-        let server = crate::remoting::bind_on_current_runtime(XmlRpcServer::bind(config))?;
+        let server = tether_remoting::bind_on_current_runtime(XmlRpcServer::bind(config))?;
         Ok(Arc::new(Server(server)))
     }
 
@@ -226,17 +236,11 @@ impl Protocol for XmlRpc {
         url: &str,
         options: &ClientOptions,
     ) -> Result<Arc<dyn Invoker>, TransportError> {
-        if options.hmac_key.is_some() {
-            return Err(TransportError::new(
-                TransportErrorKind::Unsupported,
-                "XML-RPC has no message signing (hmac_key): use TLS",
-            ));
-        }
         let mut p = XmlRpcProxy::new(url)
             .map_err(|e| TransportError::new(TransportErrorKind::BadUrl, e.message()))?;
-        for (k, v) in &options.extra {
+        for (k, v) in options.wire.iter() {
             check_tls_option(k, v)?;
-            match k.as_str() {
+            match k {
                 "allow_none" => p = p.with_allow_none(flag(k, v)?),
                 "verbose" => p = p.with_verbose(flag(k, v)?),
                 _ => {}
@@ -249,5 +253,14 @@ impl Protocol for XmlRpc {
             p = p.with_tls(tether_tls::ClientTls::new(tls)?);
         }
         Ok(Arc::new(p))
+    }
+}
+
+/// The shell of an HTTP wire: the echo object is served at the path `echo`.
+struct HttpShell;
+
+impl Shell for HttpShell {
+    fn echo_object_name(&self) -> &'static str {
+        "echo"
     }
 }
