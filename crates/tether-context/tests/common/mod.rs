@@ -1,7 +1,7 @@
 //! Test classes: a recording `Bag`, a post-processor, a class with defaults, two services.
 #![allow(dead_code)]
 
-pub mod memory;
+pub use tether_test_support::memory;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

@@ -12,7 +12,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tether_pyro::seam as pyro5;
-use tether_context::remoting::{
+use tether_remoting::{
     ClassFamily, ClientOptions, ExportServer, Protocol, ServerOptions, TransportError,
     TransportErrorKind,
 };

@@ -1,0 +1,18 @@
+//! # tether-test-support: what tether's tests share (dev-only, never published)
+//!
+//! - `peers.rs`: the real peers the test script installs: [`python`] (Python 3 with Pyro5,
+//!   Pyro4, serpent, msgpack, python-hessian in `<repo>/.venv`), [`python2`] (the seed's
+//!   Python 2.7 with Pyro 3.16 and Spring Python 1.3 in `<repo>/.py2`), [`java`] and the
+//!   Caucho Hessian jar; each panics with a clear message naming the install step.
+//! - `process.rs`: [`Proc`], a child process stopped by its pid when dropped (SIGTERM, then
+//!   SIGKILL), and [`free_port`].
+//! - `memory.rs`: [`memory::MemoryProtocol`], an in-process wire registered from outside the
+//!   container the way a real wire is, for seam tests.
+#![forbid(unsafe_code)]
+
+pub mod memory;
+mod peers;
+mod process;
+
+pub use peers::{hessian_jar, java, python, python2, root};
+pub use process::{free_port, Proc};
