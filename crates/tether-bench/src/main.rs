@@ -17,6 +17,7 @@
 mod drive;
 mod get_data;
 mod hessian_rows;
+mod opts;
 mod orchestrate;
 mod pool_rows;
 mod pyro3_rows;
@@ -40,7 +41,7 @@ struct Cli {
     #[command(subcommand)]
     cmd: Option<Cmd>,
     #[command(flatten)]
-    run: orchestrate::RunOpts,
+    run: opts::RunOpts,
 }
 
 #[derive(Subcommand)]

@@ -1,6 +1,7 @@
 //! The orchestrator: starts each server and client as its own process under `taskset`, collects
 //! their RESULT lines, and prints one table per placement with every row's ratio to raw TCP.
 
+use crate::opts::RunOpts;
 use crate::drive::{client_deadline, BoxErr};
 use crate::workload::{Measurement, Workload};
 use std::collections::HashMap;
@@ -9,32 +10,6 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-
-/// Command-line options of a benchmark run.
-#[derive(clap::Args, Clone, Debug)]
-pub struct RunOpts {
-    /// Short run (one round, 0.3 s per measurement): a smoke test of the whole benchmark.
-    #[arg(long)]
-    pub quick: bool,
-    /// Seconds per measurement (default 0.6, or 0.3 with --quick).
-    #[arg(long)]
-    pub secs: Option<f64>,
-    /// Rounds of every measurement; each cell shows the median (default 5, or 1 with --quick).
-    #[arg(long)]
-    pub rounds: Option<usize>,
-    /// Connections in the concurrent row.
-    #[arg(long, default_value_t = 64)]
-    pub conns: usize,
-    /// Pyro serializer for the Pyro rows: msgpack, serpent or json (json cannot carry bytes).
-    #[arg(long, default_value = "msgpack")]
-    pub serializer: String,
-    /// Only these systems (comma-separated keys, see the table); default all.
-    #[arg(long, value_delimiter = ',')]
-    pub only: Vec<String>,
-    /// Placements to run: pinned, split (comma-separated); default both.
-    #[arg(long, value_delimiter = ',', default_values_t = [String::from("pinned"), String::from("split")])]
-    pub modes: Vec<String>,
-}
 
 /// Which Python Pyro a Python side runs.
 #[derive(Clone, Copy, Debug, PartialEq)]

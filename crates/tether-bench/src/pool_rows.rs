@@ -4,7 +4,7 @@
 //! processes (Pyro5 daemons serving `echo`); clients run here, on one thread.
 
 use crate::drive::BoxErr;
-use crate::orchestrate::RunOpts;
+use crate::opts::RunOpts;
 use std::io::BufRead;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;

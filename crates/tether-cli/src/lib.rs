@@ -17,12 +17,16 @@
 //! - `call.rs`: `call URL METHOD [ARG...]`, tether's grpcurl.
 //! - `bench.rs`: `bench URL METHOD [ARG...]`, tether's ghz.
 //! - `pki.rs`: `pki DIR` writes the sample PKI.
+//! - `ns.rs`: `ns` runs a Pyro name server, or with a command queries one like Pyro's `nsc`
+//!   (reached through the facade's `tether::pyro`).
 //! - `target.rs`: what `call` and `bench` call (a URL through the protocol registry, or an
 //!   object of an application context) and how their arguments parse.
 //! - `logging.rs`: the log subscriber (colour only on a terminal).
 //!
-//! Every command reaches wires only through the registry's [`tether::context::remoting::Protocol`]s,
-//! so a new protocol is callable from the shell the day it is registered.
+//! Every command but `ns` reaches wires only through the registry's
+//! [`tether::context::remoting::Protocol`]s (and their [`tether::remoting::Shell`]s for
+//! printing results and reading arguments), so a new protocol is callable from the shell the
+//! day it is registered.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 

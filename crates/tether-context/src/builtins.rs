@@ -21,6 +21,49 @@ use crate::remoting::{ClassFamily, ProxyFactory, GENERIC_PROXY_CLASS};
 use crate::value::ContextValue;
 use tether_core::Value;
 
+/// Built-ins handed down by a crate above the container: the `tether` facade submits one
+/// that registers every wire, directory and pool class its cargo features compiled in (one
+/// line each), so [`ClassRegistry::with_builtins`] knows them without the container naming
+/// any wire. Submit with `inventory::submit!(tether_context::Builtins(my_fn))`; entries run in
+/// an unspecified order after the container's own built-ins.
+pub struct Builtins(pub fn(&mut ClassRegistry));
+
+inventory::collect!(Builtins);
+
+impl Default for ClassRegistry {
+    fn default() -> Self {
+        Self::from_inventory()
+    }
+}
+
+impl ClassRegistry {
+    /// The built-ins: typed shorthands, the echo service, the generic `tether.ProxyFactory`
+    /// (see [`crate::builtins`]), and whatever the [`Builtins`] submitted from above add (with
+    /// the `tether` facade: every wire, directory and pool compiled in).
+    pub fn with_builtins() -> Self {
+        let mut r = Self::empty();
+        crate::builtins::register_all(&mut r);
+        for b in inventory::iter::<Builtins> {
+            (b.0)(&mut r);
+        }
+        r
+    }
+
+    /// The built-ins plus every class and facet submitted through `inventory` by the macros.
+    pub fn from_inventory() -> Self {
+        let mut r = Self::with_builtins();
+        for e in tether_core::submitted_classes() {
+            r.register_entry(e);
+        }
+        for f in tether_core::submitted_facets() {
+            r.add_facet(*f);
+        }
+        r
+    }
+
+}
+
+
 /// The class family of the generic proxy factory (it has no exporter of its own).
 const GENERIC: ClassFamily = ClassFamily::plain("", GENERIC_PROXY_CLASS, "tether");
 

@@ -120,6 +120,7 @@ pub use context::{ApplicationContext, ContextBuilder, WeakContext};
 pub use def::{NamedDef, ObjectDef, Origin, Scope, ValueDef};
 pub use error::{ContextError, ContextErrorKind, Result};
 pub use object::{FacetTable, ObjectRef};
-pub use registry::{Builtins, ClassRegistry, Pending};
+pub use builtins::Builtins;
+pub use registry::{ClassRegistry, Pending};
 pub use signal::wait_for_signal;
 pub use value::ContextValue;

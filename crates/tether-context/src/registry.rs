@@ -20,14 +20,7 @@ use crate::remoting::{
     Directory, DirectorySet, Protocol, ProtocolSet, ProxyFactory, ServiceExporter,
 };
 
-/// Built-ins handed down by a crate above the container: the `tether` facade submits one
-/// that registers every wire, directory and pool class its cargo features compiled in (one
-/// line each), so [`ClassRegistry::with_builtins`] knows them without the container naming
-/// any wire. Submit with `inventory::submit!(tether_context::Builtins(my_fn))`; entries run in
-/// an unspecified order after the container's own built-ins.
-pub struct Builtins(pub fn(&mut ClassRegistry));
 
-inventory::collect!(Builtins);
 use crate::value::ContextValue;
 use std::any::TypeId;
 use std::collections::BTreeMap;
@@ -156,12 +149,6 @@ impl std::fmt::Debug for ClassRegistry {
     }
 }
 
-impl Default for ClassRegistry {
-    fn default() -> Self {
-        Self::from_inventory()
-    }
-}
-
 impl ClassRegistry {
     /// A registry with nothing in it (not even the built-ins).
     pub fn empty() -> Self {
@@ -171,30 +158,6 @@ impl ClassRegistry {
             protocols: ProtocolSet::default(),
             directories: DirectorySet::default(),
         }
-    }
-
-    /// The built-ins: typed shorthands, the echo service, the generic `tether.ProxyFactory`
-    /// (see [`crate::builtins`]), and whatever the [`Builtins`] submitted from above add (with
-    /// the `tether` facade: every wire, directory and pool compiled in).
-    pub fn with_builtins() -> Self {
-        let mut r = Self::empty();
-        crate::builtins::register_all(&mut r);
-        for b in inventory::iter::<Builtins> {
-            (b.0)(&mut r);
-        }
-        r
-    }
-
-    /// The built-ins plus every class and facet submitted through `inventory` by the macros.
-    pub fn from_inventory() -> Self {
-        let mut r = Self::with_builtins();
-        for e in tether_core::submitted_classes() {
-            r.register_entry(e);
-        }
-        for f in tether_core::submitted_facets() {
-            r.facets.add(*f);
-        }
-        r
     }
 
     /// Registers a class with no properties and no hooks (a later registration replaces it).

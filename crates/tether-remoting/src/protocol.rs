@@ -87,6 +87,14 @@ pub trait Protocol: Send + Sync + 'static {
         &[]
     }
 
+    /// Which of [`server_option_names`](Protocol::server_option_names) belong to one exporter
+    /// rather than to the server it shares (Pyro's `name_server`, `metadata`): they reach
+    /// [`directory_of`](Protocol::directory_of) but not [`bind`](Protocol::bind), and exporters
+    /// sharing a server may differ in them. Default none.
+    fn exporter_option_names(&self) -> &[&'static str] {
+        &[]
+    }
+
     /// Proxy-factory properties only this wire knows, passed on in [`ClientOptions::wire`].
     /// Default none.
     fn client_option_names(&self) -> &[&'static str] {

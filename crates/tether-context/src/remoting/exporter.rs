@@ -368,13 +368,18 @@ impl Component for ServiceExporter {
             ),
         );
         let dispatcher = service.dispatcher()?;
+        // The server is shared: the options that are this exporter's own stay out of it.
+        let mut server_options = options.clone();
+        for own in self.protocol.exporter_option_names() {
+            server_options.wire.remove(own);
+        }
         let reg = init.holder().register(
             &self.family,
             &self.protocol,
             &init.id,
             name,
             (host, port),
-            options.clone(),
+            server_options,
             dispatcher,
         )
         .map_err(|e| e.to_string())?;

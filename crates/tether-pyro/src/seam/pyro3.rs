@@ -22,7 +22,7 @@
 //! Pyro 3 and are refused.
 
 use super::pyro5::{PyroServerSettings, Pyro5, SPRING_PYRO};
-use crate::pyro3::{Pyro3Proxy, Pyro3Settings, Pyro3Url};
+use crate::pyro3::{Pyro3Proxy, Pyro3Url};
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -65,21 +65,6 @@ pub struct Pyro3 {
     pub pyro: Pyro5,
 }
 
-/// The Pyro 3 settings of the daemon for these options.
-pub(crate) fn settings(options: &ServerOptions) -> Result<Pyro3Settings, TransportError> {
-    let mut s = Pyro3Settings::default();
-    if let Some(n) = options.limits.max_message_size {
-        s.max_body = n;
-    }
-    if let Some(p) = options.wire.text("identification") {
-        s.passphrase = Some(p.as_bytes().to_vec());
-    }
-    if let Some(v) = options.wire.get("send_tracebacks") {
-        s.send_tracebacks = flag("send_tracebacks", v)?;
-    }
-    Ok(s)
-}
-
 impl Protocol for Pyro3 {
     fn name(&self) -> &'static str {
         "pyro3"
@@ -91,6 +76,10 @@ impl Protocol for Pyro3 {
 
     fn server_option_names(&self) -> &[&'static str] {
         &SERVER_OPTIONS
+    }
+
+    fn exporter_option_names(&self) -> &[&'static str] {
+        &super::pyro5::EXPORTER_OPTIONS
     }
 
     fn client_option_names(&self) -> &[&'static str] {

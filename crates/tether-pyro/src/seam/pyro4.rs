@@ -86,6 +86,10 @@ impl Protocol for Pyro4 {
         &SERVER_OPTIONS
     }
 
+    fn exporter_option_names(&self) -> &[&'static str] {
+        &super::pyro5::EXPORTER_OPTIONS
+    }
+
     fn client_option_names(&self) -> &[&'static str] {
         &CLIENT_OPTIONS
     }

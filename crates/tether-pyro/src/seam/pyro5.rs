@@ -185,6 +185,10 @@ impl Protocol for Pyro5 {
         &SERVER_OPTIONS
     }
 
+    fn exporter_option_names(&self) -> &[&'static str] {
+        &EXPORTER_OPTIONS
+    }
+
     fn client_option_names(&self) -> &[&'static str] {
         &CLIENT_OPTIONS
     }
@@ -314,7 +318,7 @@ impl Pyro5 {
         // One port for every Pyro: with the feature, every daemon answers Pyro 3 clients.
         #[cfg(feature = "pyro3")]
         if config.tls.is_none() {
-            config.pyro3 = Some(super::pyro3::settings(options)?);
+            config.pyro3 = Some(pyro3_settings(options)?);
         }
         Ok(config)
     }
@@ -338,8 +342,29 @@ impl Pyro5 {
     }
 }
 
+/// The Pyro 3 settings of the daemon for these options.
+#[cfg(feature = "pyro3")]
+fn pyro3_settings(
+    options: &ServerOptions,
+) -> Result<crate::pyro3::Pyro3Settings, TransportError> {
+    let mut s = crate::pyro3::Pyro3Settings::default();
+    if let Some(n) = options.limits.max_message_size {
+        s.max_body = n;
+    }
+    if let Some(p) = options.wire.text("identification") {
+        s.passphrase = Some(p.as_bytes().to_vec());
+    }
+    if let Some(v) = options.wire.get("send_tracebacks") {
+        s.send_tracebacks = tether_remoting::flag_option("send_tracebacks", v)?;
+    }
+    Ok(s)
+}
+
 /// The Pyro wires' own exporter properties.
 pub(crate) const SERVER_OPTIONS: [&str; 3] = ["hmac_key", "name_server", "metadata"];
+
+/// The Pyro exporter properties that are the exporter's own, not its shared daemon's.
+pub(crate) const EXPORTER_OPTIONS: [&str; 2] = ["name_server", "metadata"];
 
 /// The Pyro wires' own proxy-factory properties (Pyro5 refuses a key: it cannot sign).
 pub(crate) const CLIENT_OPTIONS: [&str; 1] = ["hmac_key"];
