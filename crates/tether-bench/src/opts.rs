@@ -26,4 +26,3 @@ pub struct RunOpts {
     #[arg(long, value_delimiter = ',', default_values_t = [String::from("pinned"), String::from("split")])]
     pub modes: Vec<String>,
 }
-

@@ -1,8 +1,8 @@
 //! The orchestrator: starts each server and client as its own process under `taskset`, collects
 //! their RESULT lines, and prints one table per placement with every row's ratio to raw TCP.
 
-use crate::opts::RunOpts;
 use crate::drive::{client_deadline, BoxErr};
+use crate::opts::RunOpts;
 use crate::workload::{Measurement, Workload};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};

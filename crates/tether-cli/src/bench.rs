@@ -54,7 +54,12 @@ pub(crate) async fn bench(registry: ClassRegistry, args: BenchArgs) -> ExitCode 
         eprintln!("tether bench: --duration must be a positive number of seconds");
         return ExitCode::from(2);
     }
-    let call = match build_call(registry.protocols(), &args.spec.method, &args.spec.args, false) {
+    let call = match build_call(
+        registry.protocols(),
+        &args.spec.method,
+        &args.spec.args,
+        false,
+    ) {
         Ok(c) => c,
         Err(f) => {
             eprintln!("{}", f.message);

@@ -64,7 +64,12 @@ pub(crate) async fn call(registry: ClassRegistry, args: CallArgs) -> ExitCode {
 }
 
 async fn run(registry: ClassRegistry, args: &CallArgs) -> Result<(), Failure> {
-    let call = build_call(registry.protocols(), &args.spec.method, &args.spec.args, args.oneway)?;
+    let call = build_call(
+        registry.protocols(),
+        &args.spec.method,
+        &args.spec.args,
+        args.oneway,
+    )?;
     let target = args.how.resolve(registry, &args.spec.target).await?;
     let invoker = target.invoker()?;
     match invoker.invoke(call).await {

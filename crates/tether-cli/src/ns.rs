@@ -5,9 +5,9 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use tether_core::{Call, Value};
 use tether::pyro::naming::{locate_ns, NameServerConfig, NameServerHandle, NS_PORT};
 use tether::pyro::{HmacKey, Proxy, WireVersion};
+use tether_core::{Call, Value};
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct NsArgs {

@@ -178,7 +178,9 @@ impl TargetArgs {
             // Parse the URL and options now, so a mistake is reported before any call.
             protocol.proxy(target, &options).map_err(|e| {
                 if options.wire.get("hmac_key").is_some() {
-                    Failure::usage(format!("{e} (--hmac-key signs Pyro4 messages: add --protocol pyro4)"))
+                    Failure::usage(format!(
+                        "{e} (--hmac-key signs Pyro4 messages: add --protocol pyro4)"
+                    ))
                 } else {
                     Failure::config(e.to_string())
                 }
@@ -230,7 +232,9 @@ impl TargetArgs {
             })?;
             return Ok(Resolved::Proxy { factory, _ctx: ctx });
         }
-        let dispatcher = obj.dispatcher().map_err(Failure::config)?;
+        let dispatcher = obj
+            .dispatcher()
+            .map_err(|e| Failure::config(e.to_string()))?;
         Ok(Resolved::Local {
             invoker: Arc::new(LocalInvoker::new(dispatcher)),
             _ctx: ctx,
@@ -249,7 +253,9 @@ impl Resolved {
             } => protocol
                 .proxy(url, options)
                 .map_err(|e| Failure::config(e.to_string())),
-            Resolved::Proxy { factory, .. } => factory.fresh_invoker().map_err(Failure::config),
+            Resolved::Proxy { factory, .. } => factory
+                .fresh_invoker()
+                .map_err(|e| Failure::config(e.to_string())),
             Resolved::Local { invoker, .. } | Resolved::Pool { invoker, .. } => Ok(invoker.clone()),
         }
     }

@@ -79,11 +79,20 @@ fn a_wire_registered_from_outside_is_exported_called_by_url_and_pooled() {
     let call = |method: &str| {
         tether_cli::run_with_args(
             registry.clone(),
-            ["tether", "call", "mem://127.0.0.1:7001/echo", method, "'hi'"],
+            [
+                "tether",
+                "call",
+                "mem://127.0.0.1:7001/echo",
+                method,
+                "'hi'",
+            ],
         )
     };
     assert_eq!(call("echo"), ExitCode::SUCCESS);
     assert_eq!(call("error"), ExitCode::from(1));
     rt.block_on(ctx.close());
-    assert!(memory.running().is_empty(), "closing the context stopped the server");
+    assert!(
+        memory.running().is_empty(),
+        "closing the context stopped the server"
+    );
 }

@@ -30,7 +30,7 @@ use crate::{Balance, Mode, Pool, PoolConfig};
 use std::sync::Arc;
 use std::time::Duration;
 use tether_context::remoting::props::{text_prop, timeout_prop};
-use tether_context::{ClassRegistry, Component, ContextValue, CtorArgs, InitContext};
+use tether_context::{ClassRegistry, Component, ContextError, ContextValue, CtorArgs, InitContext};
 use tether_core::{BoxFuture, Call, Invoker, RemoteError, Value};
 use tether_remoting::{ClientOptions, Directory, DirectorySet, ProtocolSet, Role};
 
@@ -74,19 +74,20 @@ impl std::fmt::Debug for PoolProxyFactory {
     }
 }
 
-fn seconds(name: &str, v: &ContextValue) -> Result<Duration, String> {
-    timeout_prop(name, v)?.ok_or_else(|| format!("property '{name}' needs a number of seconds"))
+fn seconds(name: &str, v: &ContextValue) -> Result<Duration, ContextError> {
+    timeout_prop(name, v)?
+        .ok_or_else(|| ContextError::from(format!("property '{name}' needs a number of seconds")))
 }
 
-fn list_of_text(name: &str, v: &ContextValue) -> Result<Vec<String>, String> {
+fn list_of_text(name: &str, v: &ContextValue) -> Result<Vec<String>, ContextError> {
     let items = v
         .as_seq()
-        .ok_or_else(|| format!("property '{name}' expects a <list>"))?;
+        .ok_or_else(|| ContextError::from(format!("property '{name}' expects a <list>")))?;
     items
         .iter()
         .map(|i| {
             i.to_string_value()
-                .map_err(|e| format!("property '{name}': {e}"))
+                .map_err(|e| ContextError::from(format!("property '{name}': {e}")))
         })
         .collect()
 }
@@ -113,12 +114,14 @@ impl PoolProxyFactory {
     }
 
     /// A pool factory from constructor arguments (named ones only; they are properties).
-    pub fn from_args(protocols: ProtocolSet, args: CtorArgs) -> Result<Self, String> {
+    pub fn from_args(protocols: ProtocolSet, args: CtorArgs) -> Result<Self, ContextError> {
         let mut p = PoolProxyFactory::new(protocols);
         p.directories = args.directories().clone();
         let (pos, named) = args.into_parts();
         if !pos.is_empty() {
-            return Err("takes no positional arguments (use the service_urls property)".into());
+            return Err(ContextError::from(
+                "takes no positional arguments (use the service_urls property)",
+            ));
         }
         for (n, v) in named {
             p.set_property(&n, v)?;
@@ -136,7 +139,7 @@ impl PoolProxyFactory {
         })
     }
 
-    fn build(&self) -> Result<Arc<LazyPool>, String> {
+    fn build(&self) -> Result<Arc<LazyPool>, ContextError> {
         let mut config = self.config.clone();
         config.mode = Mode::parse(&self.mode, self.retries, self.forks).ok_or_else(|| {
             format!(
@@ -154,7 +157,9 @@ impl PoolProxyFactory {
                 .map_or(1, |(_, w)| *w)
         };
         for url in &self.urls {
-            let inv = make(url).map_err(|e| format!("property 'service_urls': {}", e.message()))?;
+            let inv = make(url).map_err(|e| {
+                ContextError::from(format!("property 'service_urls': {}", e.message()))
+            })?;
             pool.add_weighted(url, inv, weight(url));
         }
         for (id, inv) in &self.refs {
@@ -180,11 +185,11 @@ impl PoolProxyFactory {
     }
 
     /// The pool (built on first use from the properties).
-    pub fn pool(&self) -> Result<Pool, String> {
+    pub fn pool(&self) -> Result<Pool, ContextError> {
         Ok(self.lazy()?.pool.clone())
     }
 
-    fn lazy(&self) -> Result<Arc<LazyPool>, String> {
+    fn lazy(&self) -> Result<Arc<LazyPool>, ContextError> {
         if let Some(b) = self.built.get() {
             return Ok(b.clone());
         }
@@ -230,9 +235,9 @@ impl Invoker for LazyPool {
 }
 
 impl Component for PoolProxyFactory {
-    fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), String> {
+    fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), ContextError> {
         if self.built.get().is_some() {
-            return Err("the pool is already in use".into());
+            return Err(ContextError::from("the pool is already in use"));
         }
         let c = &mut self.config;
         match name {
@@ -249,11 +254,11 @@ impl Component for PoolProxyFactory {
                     } else {
                         let url = item
                             .to_string_value()
-                            .map_err(|e| format!("property 'service_urls': {e}"))?;
+                            .map_err(|e| ContextError::from(format!("property 'service_urls': {e}")))?;
                         // Checked now: a URL no protocol claims is an error at this line.
                         self.protocols
                             .for_url(&url)
-                            .map_err(|e| format!("property 'service_urls': {e}"))?;
+                            .map_err(|e| ContextError::from(format!("property 'service_urls': {e}")))?;
                         self.urls.push(url);
                     }
                 }
@@ -261,11 +266,11 @@ impl Component for PoolProxyFactory {
             "discovery" => {
                 let v = value
                     .to_string_value()
-                    .map_err(|e| format!("property 'discovery': {e}"))?;
+                    .map_err(|e| ContextError::from(format!("property 'discovery': {e}")))?;
                 self.directories
                     .for_url(&v)
                     .and_then(|d| d.check(&v, Role::Follow))
-                    .map_err(|e| format!("property 'discovery': {e}"))?;
+                    .map_err(|e| ContextError::from(format!("property 'discovery': {e}")))?;
                 self.source = Some(v);
             }
             "weights" => {
@@ -276,7 +281,7 @@ impl Component for PoolProxyFactory {
                     let w = u32::try_from(v.to_i64()?)
                         .ok()
                         .filter(|w| *w > 0)
-                        .ok_or_else(|| format!("weights: {k}: a weight is a whole number of 1 or more"))?;
+                        .ok_or_else(|| ContextError::from(format!("weights: {k}: a weight is a whole number of 1 or more")))?;
                     self.weights.push((k.clone(), w));
                 }
             }
@@ -314,16 +319,18 @@ impl Component for PoolProxyFactory {
             other => {
                 return Err(format!(
                     "has no property '{other}' (expected one of service_urls, weights, discovery, discovery_interval, idempotent_methods, balance, mode, retries, forks, deadline, retry_backoff, eject_after, ejection, max_ejection, probe_timeout, timeout, serializer)"
-                ))
+                ).into())
             }
         }
         Ok(())
     }
 
-    fn after_properties_set(&self, init: &InitContext) -> Result<(), String> {
+    fn after_properties_set(&self, init: &InitContext) -> Result<(), ContextError> {
         let _ = self.name.set(init.object_id().to_string());
         if self.urls.is_empty() && self.refs.is_empty() && self.source.is_none() {
-            return Err("a pool needs service_urls or a discovery source".into());
+            return Err(ContextError::from(
+                "a pool needs service_urls or a discovery source",
+            ));
         }
         self.lazy().map(|_| ())
     }
@@ -338,4 +345,3 @@ impl Component for PoolProxyFactory {
         }
     }
 }
-

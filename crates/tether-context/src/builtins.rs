@@ -16,6 +16,7 @@
 //! from above, by the `tether` facade ([`crate::Builtins`]).
 
 use crate::component::CtorArgs;
+use crate::error::ContextError;
 use crate::registry::{ClassRegistry, Pending};
 use crate::remoting::{ClassFamily, ProxyFactory, GENERIC_PROXY_CLASS};
 use crate::value::ContextValue;
@@ -60,9 +61,7 @@ impl ClassRegistry {
         }
         r
     }
-
 }
-
 
 /// The class family of the generic proxy factory (it has no exporter of its own).
 const GENERIC: ClassFamily = ClassFamily::plain("", GENERIC_PROXY_CLASS, "tether");
@@ -83,14 +82,14 @@ pub fn register_all(r: &mut ClassRegistry) {
             s.trim()
                 .parse::<f64>()
                 .map(Value::Float)
-                .map_err(|_| format!("{s:?} is not a float"))
+                .map_err(|_| ContextError::from(format!("{s:?} is not a float")))
         })
     });
     r.register_factory("builtins.bool", |a| {
         shorthand(a, |s| match s.trim() {
             "True" | "true" => Ok(Value::Bool(true)),
             "False" | "false" => Ok(Value::Bool(false)),
-            other => Err(format!("{other:?} is not a bool (expected True or False)")),
+            other => Err(format!("{other:?} is not a bool (expected True or False)").into()),
         })
     });
     r.register_factory("decimal.Decimal", |a| {
@@ -109,7 +108,7 @@ pub fn register_all(r: &mut ClassRegistry) {
             if ok {
                 Ok(Value::Str(t.to_string()))
             } else {
-                Err(format!("{s:?} is not a decimal"))
+                Err(format!("{s:?} is not a decimal").into())
             }
         })
     });
@@ -117,7 +116,7 @@ pub fn register_all(r: &mut ClassRegistry) {
     crate::echo::register(r);
 }
 
-fn parse_int(s: &str) -> Result<Value, String> {
+fn parse_int(s: &str) -> Result<Value, ContextError> {
     let t = s.trim();
     if let Ok(i) = t.parse::<i64>() {
         return Ok(Value::Int(i));
@@ -127,10 +126,10 @@ fn parse_int(s: &str) -> Result<Value, String> {
             return Ok(Value::from_bigint(b));
         }
     }
-    Err(format!("{s:?} is not an integer"))
+    Err(format!("{s:?} is not an integer").into())
 }
 
-fn parse_complex(s: &str) -> Result<Value, String> {
+fn parse_complex(s: &str) -> Result<Value, ContextError> {
     let t = s.trim().trim_start_matches('(').trim_end_matches(')');
     let bad = || format!("{s:?} is not a complex number (expected like 1+2j)");
     let (real, imag) = if let Some(body) = t.strip_suffix(['j', 'J']) {
@@ -173,11 +172,13 @@ fn parse_complex(s: &str) -> Result<Value, String> {
 
 fn shorthand(
     args: CtorArgs,
-    parse: impl Fn(&str) -> Result<Value, String>,
-) -> Result<Pending, String> {
+    parse: impl Fn(&str) -> Result<Value, ContextError>,
+) -> Result<Pending, ContextError> {
     let (pos, named) = args.into_parts();
     if !named.is_empty() || pos.len() != 1 {
-        return Err("a typed shorthand takes exactly one text value".to_string());
+        return Err(ContextError::from(
+            "a typed shorthand takes exactly one text value",
+        ));
     }
     let v = match &pos[0] {
         ContextValue::Value(Value::Str(s)) => parse(s)?,
@@ -186,7 +187,7 @@ fn shorthand(
             Value::Bool(false) => "False".to_string(),
             other => return Ok(Pending::value(other.clone())),
         })?,
-        other => return Err(format!("expected text, got {}", other.describe())),
+        other => return Err(format!("expected text, got {}", other.describe()).into()),
     };
     Ok(Pending::value(v))
 }

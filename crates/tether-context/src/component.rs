@@ -7,15 +7,15 @@
 //! (`#[tether::component]` / [`crate::ClassRegistry::register_plain`]).
 //!
 //! ```
-//! use tether_context::{Component, ContextValue};
+//! use tether_context::{Component, ContextError, ContextValue};
 //! #[derive(Default)]
 //! struct Finder { path: String, retries: i64 }
 //! impl Component for Finder {
-//!     fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), String> {
+//!     fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), ContextError> {
 //!         match name {
 //!             "path" => self.path = value.to_string_value()?,
 //!             "retries" => self.retries = value.to_i64()?,
-//!             _ => return Err(format!("has no property '{name}' (expected path or retries)")),
+//!             _ => return Err(format!("has no property '{name}' (expected path or retries)").into()),
 //!         }
 //!         Ok(())
 //!     }
@@ -23,6 +23,7 @@
 //! ```
 
 use crate::context::WeakContext;
+use crate::error::ContextError;
 use crate::object::ObjectRef;
 use crate::remoting::{DaemonHolder, DirectorySet, ProtocolSet};
 use crate::value::ContextValue;
@@ -33,17 +34,15 @@ use tether_core::{Dispatch, Invoker};
 pub trait Component: Send + Sync + 'static {
     /// Sets one property (`<property name=... >`). The error text says what was expected; the
     /// container adds the file, line and object id.
-    fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), String> {
+    fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), ContextError> {
         let _ = value;
-        Err(format!(
-            "has no property '{name}' (its class takes no properties)"
-        ))
+        Err(format!("has no property '{name}' (its class takes no properties)").into())
     }
 
     /// Spring's `InitializingObject.after_properties_set`: runs once every eager object exists
     /// (or at creation for lazy singletons and prototypes). Exporters start serving here. An
     /// error fails context start.
-    fn after_properties_set(&self, init: &InitContext) -> Result<(), String> {
+    fn after_properties_set(&self, init: &InitContext) -> Result<(), ContextError> {
         let _ = init;
         Ok(())
     }
@@ -56,7 +55,7 @@ pub trait Component: Send + Sync + 'static {
 
     /// Spring's `DisposableObject.destroy`, on context close, newest object first. Errors are
     /// logged and swallowed, as in Spring Python.
-    fn destroy(&self) -> Result<(), String> {
+    fn destroy(&self) -> Result<(), ContextError> {
         Ok(())
     }
 
@@ -86,7 +85,7 @@ pub trait ObjectPostProcessor: Send + Sync {
         &self,
         object: ObjectRef,
         id: &str,
-    ) -> Result<ObjectRef, String> {
+    ) -> Result<ObjectRef, ContextError> {
         let _ = id;
         Ok(object)
     }
@@ -96,7 +95,7 @@ pub trait ObjectPostProcessor: Send + Sync {
         &self,
         object: ObjectRef,
         id: &str,
-    ) -> Result<ObjectRef, String> {
+    ) -> Result<ObjectRef, ContextError> {
         let _ = id;
         Ok(object)
     }

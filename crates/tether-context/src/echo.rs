@@ -4,6 +4,7 @@
 //! Property: `verbose` (`true`/`false`, default false).
 
 use crate::component::Component;
+use crate::error::ContextError;
 use crate::registry::ClassRegistry;
 use crate::value::ContextValue;
 use std::sync::Arc;
@@ -30,10 +31,10 @@ impl EchoComponent {
 }
 
 impl Component for EchoComponent {
-    fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), String> {
+    fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), ContextError> {
         match name {
             "verbose" => self.verbose = value.to_bool()?,
-            other => return Err(format!("has no property '{other}' (expected verbose)")),
+            other => return Err(format!("has no property '{other}' (expected verbose)").into()),
         }
         Ok(())
     }

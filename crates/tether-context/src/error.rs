@@ -37,12 +37,24 @@ pub enum ContextErrorKind {
     NotBuilt,
     /// The runtime refused (a blocking call inside async code, a runtime that cannot start).
     Runtime,
+    /// The seam refused: a URL no wire claims, a wire option it cannot take, an address it
+    /// cannot bind, a directory it cannot reach ([`ContextError::transport_kind`] says which).
+    Transport,
 }
 
 /// A located container error: `file:line: object 'id': message`.
+///
+/// Components return it from their hooks. A component that has only a message can write
+/// `Err(format!(...).into())` (or use `?` on a `String` error): such an error takes its kind
+/// from where the container meets it (a property or constructor: [`ContextErrorKind::BadProperty`];
+/// a lifecycle hook: [`ContextErrorKind::Lifecycle`]). Errors of the seam keep their
+/// [`TransportErrorKind`](tether_remoting::TransportErrorKind).
 #[derive(Clone, Debug)]
 pub struct ContextError {
     kind: ContextErrorKind,
+    /// Made from a bare message: the container chooses the kind.
+    from_text: bool,
+    transport: Option<tether_remoting::TransportErrorKind>,
     file: Option<PathBuf>,
     line: Option<u32>,
     object_id: Option<String>,
@@ -54,11 +66,45 @@ impl ContextError {
     pub fn new(kind: ContextErrorKind, message: impl Into<String>) -> Self {
         ContextError {
             kind,
+            from_text: false,
+            transport: None,
             file: None,
             line: None,
             object_id: None,
             message: message.into(),
         }
+    }
+
+    /// A [`ContextErrorKind::BadProperty`] error: a value a component cannot take.
+    pub fn property(message: impl Into<String>) -> Self {
+        Self::new(ContextErrorKind::BadProperty, message)
+    }
+
+    /// A [`ContextErrorKind::Lifecycle`] error: a hook that failed.
+    pub fn lifecycle(message: impl Into<String>) -> Self {
+        Self::new(ContextErrorKind::Lifecycle, message)
+    }
+
+    /// The same error with `prefix: ` before its message (what was being done).
+    pub fn context(mut self, prefix: impl fmt::Display) -> Self {
+        self.message = format!("{prefix}: {}", self.message);
+        self
+    }
+
+    /// Gives an error made from a bare message, or a seam error, the kind of the place the
+    /// container met it (a seam error keeps its [`transport_kind`](Self::transport_kind));
+    /// other errors keep theirs.
+    pub(crate) fn in_phase(mut self, kind: ContextErrorKind) -> Self {
+        if self.from_text || self.kind == ContextErrorKind::Transport {
+            self.kind = kind;
+            self.from_text = false;
+        }
+        self
+    }
+
+    /// For a [`ContextErrorKind::Transport`] error, what failed at the seam.
+    pub fn transport_kind(&self) -> Option<tether_remoting::TransportErrorKind> {
+        self.transport
     }
 
     /// Sets the file and line (keeps an existing location: the innermost one is the precise one).
@@ -130,6 +176,29 @@ impl From<ContextError> for tether_core::RemoteError {
 impl From<tether_core::RemoteError> for ContextError {
     fn from(e: tether_core::RemoteError) -> Self {
         ContextError::new(ContextErrorKind::Runtime, e.to_string())
+    }
+}
+
+impl From<String> for ContextError {
+    /// A bare message: the kind is chosen where the container meets it.
+    fn from(message: String) -> Self {
+        let mut e = ContextError::new(ContextErrorKind::BadProperty, message);
+        e.from_text = true;
+        e
+    }
+}
+
+impl From<&str> for ContextError {
+    fn from(message: &str) -> Self {
+        ContextError::from(message.to_string())
+    }
+}
+
+impl From<tether_remoting::TransportError> for ContextError {
+    fn from(e: tether_remoting::TransportError) -> Self {
+        let mut c = ContextError::new(ContextErrorKind::Transport, e.message());
+        c.transport = Some(e.kind());
+        c
     }
 }
 

@@ -115,12 +115,12 @@ mod value;
 pub mod xml;
 
 pub use blocking::BlockingContext;
+pub use builtins::Builtins;
 pub use component::{Component, CtorArgs, InitContext, ObjectPostProcessor};
 pub use context::{ApplicationContext, ContextBuilder, WeakContext};
 pub use def::{NamedDef, ObjectDef, Origin, Scope, ValueDef};
 pub use error::{ContextError, ContextErrorKind, Result};
 pub use object::{FacetTable, ObjectRef};
-pub use builtins::Builtins;
 pub use registry::{ClassRegistry, Pending};
 pub use signal::wait_for_signal;
 pub use value::ContextValue;

@@ -3,6 +3,7 @@
 //! for proxy factories, `T::proxy(invoker)`), and a dispatcher for exporters.
 
 use crate::component::Component;
+use crate::error::ContextError;
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::fmt;
@@ -156,7 +157,7 @@ impl ObjectRef {
 
     /// The object as `Arc<dyn T>`: the local object through its facet, or for a proxy factory a
     /// proxy (built once per trait and cached, so repeated gets return the same `Arc`).
-    pub fn get<T: ?Sized + Remotable>(&self) -> Result<Arc<T>, String> {
+    pub fn get<T: ?Sized + Remotable>(&self) -> Result<Arc<T>, ContextError> {
         let want = TypeId::of::<T>();
         if let Some(invoker) = self.invoker() {
             let mut cache = self.0.proxies.lock().unwrap_or_else(|p| p.into_inner());
@@ -192,12 +193,12 @@ impl ObjectRef {
             } else {
                 ""
             }
-        ))
+        ).into())
     }
 
     /// The dispatcher an exporter serves: the object's own (dynamic services), else one built
     /// from its facets (a router by method name when it provides several traits).
-    pub fn dispatcher(&self) -> Result<Arc<dyn Dispatch>, String> {
+    pub fn dispatcher(&self) -> Result<Arc<dyn Dispatch>, ContextError> {
         if let Some(d) = self.component().and_then(|c| c.dispatcher()) {
             return Ok(d);
         }
@@ -208,7 +209,8 @@ impl ObjectRef {
             return Err(format!(
                 "object '{}' is a proxy to a remote object; export the real object",
                 self.id()
-            ));
+            )
+            .into());
         }
         let mut parts: Vec<Arc<dyn Dispatch>> = Vec::new();
         for f in self.0.facets.of(self.0.parts.type_id) {
@@ -223,7 +225,7 @@ impl ObjectRef {
                 self.id(),
                 self.class(),
                 self.type_name()
-            )),
+            ).into()),
             1 => Ok(parts.remove(0)),
             _ => Router::new(parts).map(|r| Arc::new(r) as Arc<dyn Dispatch>),
         }
@@ -240,7 +242,7 @@ struct Router {
 }
 
 impl Router {
-    fn new(parts: Vec<Arc<dyn Dispatch>>) -> Result<Self, String> {
+    fn new(parts: Vec<Arc<dyn Dispatch>>) -> Result<Self, ContextError> {
         let mut seen: HashMap<&'static str, usize> = HashMap::new();
         for (i, p) in parts.iter().enumerate() {
             for m in p.methods() {
@@ -249,7 +251,7 @@ impl Router {
                         return Err(format!(
                             "method '{}' is in two of the object's service traits; export it once per trait instead",
                             m.name
-                        ));
+                        ).into());
                     }
                 }
             }

@@ -15,11 +15,11 @@
 //!   the object (positional constructor arguments, custom validation).
 
 use crate::component::{Component, CtorArgs};
+use crate::error::ContextError;
 use crate::object::{FacetTable, Parts};
 use crate::remoting::{
     Directory, DirectorySet, Protocol, ProtocolSet, ProxyFactory, ServiceExporter,
 };
-
 
 use crate::value::ContextValue;
 use std::any::TypeId;
@@ -31,14 +31,14 @@ use tether_core::{AnyArc, ClassEntry, FacetEntry, UpcastFrom, Value};
 pub struct Pending(Box<dyn PendingObject>);
 
 trait PendingObject: Send {
-    fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), String>;
+    fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), ContextError>;
     fn finish(self: Box<Self>) -> Parts;
 }
 
 struct ComponentPending<S: Component>(S);
 
 impl<S: Component> PendingObject for ComponentPending<S> {
-    fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), String> {
+    fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), ContextError> {
         self.0.set_property(name, value)
     }
     fn finish(self: Box<Self>) -> Parts {
@@ -61,12 +61,13 @@ struct PlainPending {
 }
 
 impl PendingObject for PlainPending {
-    fn set_property(&mut self, name: &str, _value: ContextValue) -> Result<(), String> {
+    fn set_property(&mut self, name: &str, _value: ContextValue) -> Result<(), ContextError> {
         Err(format!(
             "has no property '{name}': its class ({}) was registered without properties; implement \
              tether_context::Component for it and register it with ClassRegistry::register",
             self.type_name
-        ))
+        )
+        .into())
     }
     fn finish(self: Box<Self>) -> Parts {
         Parts {
@@ -114,7 +115,11 @@ impl Pending {
         }))
     }
 
-    pub(crate) fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), String> {
+    pub(crate) fn set_property(
+        &mut self,
+        name: &str,
+        value: ContextValue,
+    ) -> Result<(), ContextError> {
         self.0.set_property(name, value)
     }
 
@@ -123,7 +128,7 @@ impl Pending {
     }
 }
 
-type Factory = Arc<dyn Fn(CtorArgs) -> Result<Pending, String> + Send + Sync>;
+type Factory = Arc<dyn Fn(CtorArgs) -> Result<Pending, ContextError> + Send + Sync>;
 
 #[derive(Clone)]
 pub(crate) struct ClassSpec {
@@ -185,7 +190,7 @@ impl ClassRegistry {
                 return Err(format!(
                     "takes no positional constructor arguments ({} given); use <constructor-arg name=...> or <property>",
                     args.positional.len()
-                ));
+                ).into());
             }
             let mut s = S::default();
             for (n, v) in args.named {
@@ -199,7 +204,7 @@ impl ClassRegistry {
     pub fn register_with<S: Component>(
         &mut self,
         name: &str,
-        f: impl Fn(CtorArgs) -> Result<S, String> + Send + Sync + 'static,
+        f: impl Fn(CtorArgs) -> Result<S, ContextError> + Send + Sync + 'static,
     ) -> &mut Self {
         self.register_factory(name, move |args| f(args).map(Pending::component))
     }
@@ -208,7 +213,7 @@ impl ClassRegistry {
     pub fn register_factory(
         &mut self,
         name: &str,
-        f: impl Fn(CtorArgs) -> Result<Pending, String> + Send + Sync + 'static,
+        f: impl Fn(CtorArgs) -> Result<Pending, ContextError> + Send + Sync + 'static,
     ) -> &mut Self {
         self.classes.insert(
             name.to_string(),
@@ -225,7 +230,7 @@ impl ClassRegistry {
         self.classes.insert(
             name.to_string(),
             ClassSpec {
-                factory: Arc::new(move |_| Err(reason.to_string())),
+                factory: Arc::new(move |_| Err(ContextError::from(reason))),
                 not_built: Some(reason),
             },
         );
@@ -307,10 +312,12 @@ impl ClassRegistry {
     }
 }
 
-fn no_args(args: &CtorArgs) -> Result<(), String> {
+fn no_args(args: &CtorArgs) -> Result<(), ContextError> {
     if args.positional.is_empty() && args.named.is_empty() {
         Ok(())
     } else {
-        Err("takes no constructor arguments (its class was registered without any)".to_string())
+        Err(ContextError::from(
+            "takes no constructor arguments (its class was registered without any)",
+        ))
     }
 }

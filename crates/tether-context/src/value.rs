@@ -5,6 +5,7 @@
 //! which accept `"7000"` and `7000` alike. This is Spring Python's behaviour (no global numeric
 //! coercion) with the conversion moved from `getaddrinfo` into explicit, checked accessors.
 
+use crate::error::ContextError;
 use crate::object::ObjectRef;
 use tether_core::Value;
 
@@ -87,7 +88,7 @@ impl ContextValue {
     }
 
     /// A string sink: a plain string as is, an integer or a float in decimal.
-    pub fn to_string_value(&self) -> Result<String, String> {
+    pub fn to_string_value(&self) -> Result<String, ContextError> {
         match self.as_value() {
             Some(Value::Str(s)) => Ok(s.clone()),
             Some(v @ (Value::Int(_) | Value::Int32(_) | Value::BigInt(_) | Value::Float(_))) => {
@@ -96,43 +97,43 @@ impl ContextValue {
                     other => other.as_i64().map(|i| i.to_string()).unwrap_or_default(),
                 })
             }
-            _ => Err(format!("expected a string, got {}", self.describe())),
+            _ => Err(format!("expected a string, got {}", self.describe()).into()),
         }
     }
 
     /// An integer sink: accepts an integer or a string holding one (`"7000"` or `7000`).
-    pub fn to_i64(&self) -> Result<i64, String> {
+    pub fn to_i64(&self) -> Result<i64, ContextError> {
         match self.as_value() {
-            Some(Value::Str(s)) => s
-                .trim()
-                .parse::<i64>()
-                .map_err(|_| format!("expected an integer, got the string {s:?}")),
-            Some(v) => v
-                .as_i64()
-                .ok_or_else(|| format!("expected an integer, got {}", self.describe())),
-            None => Err(format!("expected an integer, got {}", self.describe())),
+            Some(Value::Str(s)) => s.trim().parse::<i64>().map_err(|_| {
+                ContextError::from(format!("expected an integer, got the string {s:?}"))
+            }),
+            Some(v) => v.as_i64().ok_or_else(|| {
+                ContextError::from(format!("expected an integer, got {}", self.describe()))
+            }),
+            None => Err(format!("expected an integer, got {}", self.describe()).into()),
         }
     }
 
     /// A TCP port sink: `"7000"` or `7000`, in 0..=65535 (0 means "any free port").
-    pub fn to_port(&self) -> Result<u16, String> {
+    pub fn to_port(&self) -> Result<u16, ContextError> {
         let n = self.to_i64()?;
-        u16::try_from(n).map_err(|_| format!("port {n} is out of range (0..=65535)"))
+        u16::try_from(n)
+            .map_err(|_| ContextError::from(format!("port {n} is out of range (0..=65535)")))
     }
 
     /// A boolean sink: a bool, or the strings true/false/True/False.
-    pub fn to_bool(&self) -> Result<bool, String> {
+    pub fn to_bool(&self) -> Result<bool, ContextError> {
         match self.as_value() {
             Some(Value::Bool(b)) => Ok(*b),
             Some(Value::Str(s)) if s.eq_ignore_ascii_case("true") => Ok(true),
             Some(Value::Str(s)) if s.eq_ignore_ascii_case("false") => Ok(false),
-            _ => Err(format!("expected true or false, got {}", self.describe())),
+            _ => Err(format!("expected true or false, got {}", self.describe()).into()),
         }
     }
 
     /// Converts to a plain [`Value`] (collections become `List`/`Tuple`/`Set`/`Map`), failing
     /// if an object is inside: objects are not data.
-    pub fn to_value(&self) -> Result<Value, String> {
+    pub fn to_value(&self) -> Result<Value, ContextError> {
         let seq = |v: &[ContextValue]| {
             v.iter()
                 .map(ContextValue::to_value)
@@ -142,7 +143,7 @@ impl ContextValue {
             ContextValue::Value(v) => v.clone(),
             ContextValue::Object(o) => match o.value() {
                 Some(v) => v.clone(),
-                None => return Err(format!("object '{}' is not a plain value", o.id())),
+                None => return Err(format!("object '{}' is not a plain value", o.id()).into()),
             },
             ContextValue::List(v) => Value::List(seq(v)?),
             ContextValue::Tuple(v) => Value::Tuple(seq(v)?),
@@ -150,7 +151,7 @@ impl ContextValue {
             ContextValue::Dict(d) => Value::Map(
                 d.iter()
                     .map(|(k, v)| Ok((Value::Str(k.clone()), v.to_value()?)))
-                    .collect::<Result<Vec<_>, String>>()?,
+                    .collect::<Result<Vec<_>, ContextError>>()?,
             ),
         })
     }

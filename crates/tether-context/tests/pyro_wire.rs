@@ -95,7 +95,10 @@ async fn rust_client_through_xml_multi_thread() {
 #[tokio::test]
 async fn current_thread_runtime_can_export() {
     let (srv, port) = server().await;
-    let mut p = tether_context::remoting::ProxyFactory::new(tether_pyro::seam::SPRING_PYRO, std::sync::Arc::new(tether_pyro::seam::Pyro5::default()));
+    let mut p = tether_context::remoting::ProxyFactory::new(
+        tether_pyro::seam::SPRING_PYRO,
+        std::sync::Arc::new(tether_pyro::seam::Pyro5::default()),
+    );
     p.set_service_url(&format!("PYRO:ServiceName@127.0.0.1:{port}"))
         .unwrap();
     let got = timeout(
@@ -194,7 +197,10 @@ async fn exporting_programmatically_over_pyro5() {
     // The seed's "Do I have to use XML?": build the exporter and the proxy in code, set their
     // properties, call after_properties_set explicitly.
     use std::sync::Arc;
-    let mut exporter = tether_context::remoting::ServiceExporter::new(tether_pyro::seam::SPRING_PYRO, std::sync::Arc::new(tether_pyro::seam::Pyro5::default()));
+    let mut exporter = tether_context::remoting::ServiceExporter::new(
+        tether_pyro::seam::SPRING_PYRO,
+        std::sync::Arc::new(tether_pyro::seam::Pyro5::default()),
+    );
     exporter
         .set_service_impl::<dyn RemoteService1>(Arc::new(Service1))
         .set_service_name("ProgrammaticService")
@@ -202,7 +208,10 @@ async fn exporting_programmatically_over_pyro5() {
         .set_service_port(0);
     exporter.after_properties_set().unwrap();
     let port = exporter.local_addr().unwrap().port();
-    let mut client = tether_context::remoting::ProxyFactory::new(tether_pyro::seam::SPRING_PYRO, std::sync::Arc::new(tether_pyro::seam::Pyro5::default()));
+    let mut client = tether_context::remoting::ProxyFactory::new(
+        tether_pyro::seam::SPRING_PYRO,
+        std::sync::Arc::new(tether_pyro::seam::Pyro5::default()),
+    );
     client
         .set_service_url(&format!("PYROLOC://localhost:{port}/ProgrammaticService"))
         .unwrap();

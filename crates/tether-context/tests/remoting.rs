@@ -5,9 +5,9 @@ use common::memory::MemoryProtocol;
 use common::*;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tether_pyro::seam::{SPRING_PYRO, SPRING_PYRO4};
 use tether_context::remoting::{DaemonHolder, Protocol, ProxyFactory, ServiceExporter};
 use tether_context::{ApplicationContext, ContextErrorKind};
+use tether_pyro::seam::{SPRING_PYRO, SPRING_PYRO4};
 
 fn loopback_registry() -> (tether_context::ClassRegistry, MemoryProtocol) {
     let (mut r, _) = registry();
@@ -140,7 +140,9 @@ async fn exporting_programmatically() {
     // the exporter's own checks, worded as Spring Python's
     let e = ServiceExporter::new(SPRING_PYRO, t);
     assert_eq!(
-        tether_context::Component::after_properties_set(&e, &init).unwrap_err(),
+        tether_context::Component::after_properties_set(&e, &init)
+            .unwrap_err()
+            .message(),
         "service must NOT be None"
     );
 }

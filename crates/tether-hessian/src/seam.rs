@@ -14,15 +14,15 @@
 //! (`hessian2`, the default, or `hessian1`: the request format). Hessian has no message signing
 //! (use TLS).
 
-use tether_remoting::{
-    ClassFamily, ClientOptions, ExportServer, LogSite, Protocol, ServerOptions, Shell,
-    TransportError, TransportErrorKind,
-};
+use crate::{HessianProxy, HessianServer, ServerConfig};
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tether_core::{BoxFuture, Dispatch, Invoker};
-use crate::{HessianProxy, HessianServer, ServerConfig};
+use tether_remoting::{
+    ClassFamily, ClientOptions, ExportServer, LogSite, Protocol, ServerOptions, Shell,
+    TransportError, TransportErrorKind,
+};
 
 fn log_spring(site: LogSite, args: fmt::Arguments<'_>) {
     match site {

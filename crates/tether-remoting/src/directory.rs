@@ -8,12 +8,12 @@
 //! follows) and `pyro-ns://` (tether-pyro: a Pyro name server; lists the exporters whose
 //! `name_server` property names it, followed by polling).
 
+use crate::error::TransportError;
+use crate::options::ClientOptions;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use crate::error::TransportError;
-use crate::options::ClientOptions;
 use tether_core::{BoxFuture, RemoteError};
 use tokio::sync::watch;
 
@@ -202,8 +202,11 @@ impl DirectorySet {
             .iter()
             .find(|d| d.scheme().eq_ignore_ascii_case(scheme))
             .ok_or_else(|| {
-                let known: Vec<String> =
-                    self.0.iter().map(|d| format!("{}://", d.scheme())).collect();
+                let known: Vec<String> = self
+                    .0
+                    .iter()
+                    .map(|d| format!("{}://", d.scheme()))
+                    .collect();
                 TransportError::bad_url(format!(
                     "no directory answers {url:?} (known: {})",
                     if known.is_empty() {

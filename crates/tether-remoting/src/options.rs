@@ -147,7 +147,10 @@ impl ServerOptions {
             (a.max_message_size != b.max_message_size, "max_message_size"),
             (a.max_connections != b.max_connections, "max_connections"),
             (a.idle_timeout != b.idle_timeout, "idle_timeout"),
-            (a.handshake_timeout != b.handshake_timeout, "handshake_timeout"),
+            (
+                a.handshake_timeout != b.handshake_timeout,
+                "handshake_timeout",
+            ),
         ] {
             if differs {
                 d.push(name.into());

@@ -11,12 +11,12 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use tether_core::{BoxFuture, Call, Dispatch, Invoker, RemoteError, Value};
 use tether_pyro::seam as pyro5;
 use tether_remoting::{
     ClassFamily, ClientOptions, ExportServer, Protocol, ServerOptions, TransportError,
     TransportErrorKind,
 };
-use tether_core::{BoxFuture, Call, Dispatch, Invoker, RemoteError, Value};
 
 type Objects = Arc<Mutex<HashMap<String, Arc<dyn Dispatch>>>>;
 

@@ -24,15 +24,15 @@
 //!
 //! `timeout` (proxy) is the shared option.
 
-use tether_remoting::{
-    ClassFamily, ClientOptions, ExportServer, LogSite, Protocol, ServerOptions, Shell,
-    TransportError, TransportErrorKind, WireOptions,
-};
+use crate::{FaultCodes, XmlRpcConfig, XmlRpcProxy, XmlRpcServer};
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tether_core::{BoxFuture, Dispatch, Invoker};
-use crate::{FaultCodes, XmlRpcConfig, XmlRpcProxy, XmlRpcServer};
+use tether_remoting::{
+    ClassFamily, ClientOptions, ExportServer, LogSite, Protocol, ServerOptions, Shell,
+    TransportError, TransportErrorKind, WireOptions,
+};
 
 fn log_spring(site: LogSite, args: fmt::Arguments<'_>) {
     match site {

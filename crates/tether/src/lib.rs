@@ -143,14 +143,18 @@ pub fn register_builtins(registry: &mut tether_context::ClassRegistry) {
     registry
         .register_protocol(std::sync::Arc::new(tether_pyro::seam::Pyro5::default()))
         .register_protocol(std::sync::Arc::new(tether_pyro::seam::Pyro4::default()))
-        .register_directory(std::sync::Arc::new(tether_pyro::seam::PyroNameServerDirectory));
+        .register_directory(std::sync::Arc::new(
+            tether_pyro::seam::PyroNameServerDirectory,
+        ));
     // After Pyro5: Spring Python's Pyro names and PYROLOC:// URLs become Pyro 3's.
     #[cfg(feature = "pyro3")]
     registry.register_protocol(std::sync::Arc::new(tether_pyro::seam::Pyro3::default()));
     #[cfg(feature = "cluster")]
     {
         tether_cluster::component::register(registry);
-        registry.register_directory(std::sync::Arc::new(tether_cluster::discovery::EtcdDirectory));
+        registry.register_directory(std::sync::Arc::new(
+            tether_cluster::discovery::EtcdDirectory,
+        ));
     }
     #[cfg(not(feature = "hessian"))]
     for name in [

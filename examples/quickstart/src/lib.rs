@@ -6,6 +6,7 @@
 //! classes registered), `quickstart-client` (loads `client.xml` or `applicationContext.xml` and
 //! calls `get_data("Hello")`), `quickstart-ha-client` (calls through the pool of ten servers).
 
+use tether::context::ContextError;
 use tether::context::{ClassRegistry, Component, ContextValue};
 use tether::RemoteError;
 
@@ -35,10 +36,10 @@ pub struct NamedService {
 }
 
 impl Component for NamedService {
-    fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), String> {
+    fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), ContextError> {
         match name {
             "server_id" => self.server_id = value.to_string_value()?,
-            other => return Err(format!("has no property '{other}' (expected server_id)")),
+            other => return Err(format!("has no property '{other}' (expected server_id)").into()),
         }
         Ok(())
     }

@@ -9,7 +9,9 @@ use tether_remoting::{Directory, Listed, Listing, Members, Role, TransportError}
 /// Parses `etcd://host:port/prefix/` into the gateway's address and the key prefix.
 fn parse_etcd(v: &str) -> Result<(String, String), TransportError> {
     let rest = v.strip_prefix("etcd://").ok_or_else(|| {
-        TransportError::bad_url(format!("discovery {v:?}: expected etcd://host:port/prefix/"))
+        TransportError::bad_url(format!(
+            "discovery {v:?}: expected etcd://host:port/prefix/"
+        ))
     })?;
     let (authority, path) = rest.split_once('/').ok_or_else(|| {
         TransportError::bad_url(format!(
@@ -48,13 +50,7 @@ impl Directory for EtcdDirectory {
             let client = EtcdClient::new(&endpoint)?;
             let key = format!("{prefix}{}/{}", listing.name, listing.addr);
             let ttl = listing.ttl.as_secs().max(2);
-            let reg = Registration::start(
-                client,
-                &key,
-                &listing.url,
-                ttl,
-            )
-            .await?;
+            let reg = Registration::start(client, &key, &listing.url, ttl).await?;
             Ok(Box::new(EtcdListed(reg)) as Box<dyn Listed>)
         })
     }

@@ -228,24 +228,23 @@ impl Inner {
             protocols: self.registry.protocols().clone(),
             directories: self.registry.directories().clone(),
         };
-        let mut pending = (spec.factory)(args).map_err(|msg| {
+        let mut pending = (spec.factory)(args).map_err(|e| {
             loc(
-                ContextError::new(K::BadProperty, format!("class {class}: constructor: {msg}")),
+                e.in_phase(K::BadProperty)
+                    .context(format!("class {class}: constructor")),
                 &def.origin,
             )
         })?;
         for p in &m.props {
             let v = self.resolve(&p.value, c)?;
-            pending.set_property(&p.name, v).map_err(|msg| {
-                let msg = if msg.starts_with("property") {
-                    msg
+            pending.set_property(&p.name, v).map_err(|e| {
+                let e = e.in_phase(K::BadProperty);
+                let e = if e.message().starts_with("property") {
+                    e
                 } else {
-                    format!("property '{}': {msg}", p.name)
+                    e.context(format!("property '{}'", p.name))
                 };
-                loc(
-                    ContextError::new(K::BadProperty, format!("class {class}: {msg}")),
-                    &p.origin,
-                )
+                loc(e.context(format!("class {class}")), &p.origin)
             })?;
         }
         Ok(ObjectRef::new(

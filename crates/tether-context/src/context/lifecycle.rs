@@ -40,7 +40,7 @@ impl ApplicationContext {
             &dyn ObjectPostProcessor,
             ObjectRef,
             &str,
-        ) -> std::result::Result<ObjectRef, String>,
+        ) -> std::result::Result<ObjectRef, ContextError>,
     ) -> Result<()> {
         for o in objs.iter_mut() {
             if pps.iter().any(|p| p.ptr_eq(o)) {
@@ -50,7 +50,7 @@ impl ApplicationContext {
                 if let Some(p) = pp.component().and_then(|c| c.post_processor()) {
                     let id = o.id().to_string();
                     *o = apply(p, o.clone(), &id)
-                        .map_err(|m| self.located(&id, K::Lifecycle, format!("{stage}: {m}")))?;
+                        .map_err(|e| self.located(&id, e.in_phase(K::Lifecycle).context(stage)))?;
                 }
             }
             self.inner.replace_singleton(o);
@@ -91,11 +91,11 @@ impl ApplicationContext {
                     ..init.clone()
                 };
                 self.inner.lock().initialised.push(o.clone());
-                c.after_properties_set(&init).map_err(|m| {
+                c.after_properties_set(&init).map_err(|e| {
                     self.located(
                         o.id(),
-                        K::Lifecycle,
-                        format!("after_properties_set failed: {m}"),
+                        e.in_phase(K::Lifecycle)
+                            .context("after_properties_set failed"),
                     )
                 })?;
                 c.set_app_context(&weak);

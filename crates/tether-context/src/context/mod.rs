@@ -139,14 +139,14 @@ impl ApplicationContext {
     pub fn get<T: ?Sized + Remotable>(&self, id: &str) -> Result<Arc<T>> {
         let obj = self.get_object(id)?;
         obj.get::<T>()
-            .map_err(|m| self.located(id, K::WrongType, m))
+            .map_err(|e| self.located(id, e.in_phase(K::WrongType)))
     }
 
     /// The object `id` as its concrete type `S`.
     pub fn get_as<S: Send + Sync + 'static>(&self, id: &str) -> Result<Arc<S>> {
         let obj = self.get_object(id)?;
         obj.downcast::<S>().ok_or_else(|| {
-            self.located(
+            self.located_new(
                 id,
                 K::WrongType,
                 format!(
@@ -162,7 +162,7 @@ impl ApplicationContext {
     pub fn get_value(&self, id: &str) -> Result<Value> {
         let obj = self.get_object(id)?;
         obj.value().cloned().ok_or_else(|| {
-            self.located(
+            self.located_new(
                 id,
                 K::WrongType,
                 format!("is an object of class {}, not a plain value", obj.class()),
@@ -220,8 +220,12 @@ impl ApplicationContext {
         self.inner.holder.shutdown_all().await;
     }
 
-    fn located(&self, id: &str, kind: K, msg: String) -> ContextError {
-        let e = ContextError::new(kind, msg).for_object(id);
+    fn located_new(&self, id: &str, kind: K, msg: String) -> ContextError {
+        self.located(id, ContextError::new(kind, msg))
+    }
+
+    fn located(&self, id: &str, e: ContextError) -> ContextError {
+        let e = e.for_object(id);
         match self.inner.defs.get(id) {
             Some(d) => loc(e, &d.origin),
             None => e,

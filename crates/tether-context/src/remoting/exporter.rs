@@ -14,16 +14,17 @@
 //! `destroy` withdraws and deregisters it.
 
 use super::props::{set_limit, wire_prop, TlsProps, LIMIT_PROPS, TLS_PROPS};
-use tether_remoting::{
-    ClassFamily, ClientOptions, DaemonHolder, DirectorySet, Listed, Listing, LogSite, Protocol,
-    Registration, Role, ServerLimits, ServerOptions, WireOptions,
-};
 use crate::component::{Component, CtorArgs, InitContext};
+use crate::error::ContextError;
 use crate::object::ObjectRef;
 use crate::value::ContextValue;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use tether_core::{Dispatch, Remotable};
+use tether_remoting::{
+    ClassFamily, ClientOptions, DaemonHolder, DirectorySet, Listed, Listing, LogSite, Protocol,
+    Registration, Role, ServerLimits, ServerOptions, WireOptions,
+};
 
 /// What an exporter serves.
 #[derive(Clone)]
@@ -35,7 +36,7 @@ pub enum ServiceTarget {
 }
 
 impl ServiceTarget {
-    fn dispatcher(&self) -> Result<Arc<dyn Dispatch>, String> {
+    fn dispatcher(&self) -> Result<Arc<dyn Dispatch>, ContextError> {
         match self {
             ServiceTarget::Object(o) => o.dispatcher(),
             ServiceTarget::Dispatch(d) => Ok(d.clone()),
@@ -98,7 +99,7 @@ impl ServiceExporter {
         family: ClassFamily,
         protocol: Arc<dyn Protocol>,
         args: CtorArgs,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ContextError> {
         let mut e = Self::new(family, protocol);
         e.directories = args.directories().clone();
         let (pos, named) = args.into_parts();
@@ -108,7 +109,8 @@ impl ServiceExporter {
                 PARAMS.len(),
                 PARAMS.join(", "),
                 pos.len()
-            ));
+            )
+            .into());
         }
         for (name, v) in PARAMS.iter().zip(pos) {
             e.set_property(name, v)?;
@@ -162,7 +164,7 @@ impl ServiceExporter {
     }
 
     /// The server options the properties make.
-    pub fn server_options(&self) -> Result<ServerOptions, String> {
+    pub fn server_options(&self) -> Result<ServerOptions, ContextError> {
         if let Some(o) = &self.options_override {
             return Ok(o.clone());
         }
@@ -174,7 +176,7 @@ impl ServiceExporter {
 
     /// Starts serving with the process-wide [`DaemonHolder::global`] (the programmatic API,
     /// Spring Python's explicit `after_properties_set()` call).
-    pub fn after_properties_set(&self) -> Result<(), String> {
+    pub fn after_properties_set(&self) -> Result<(), ContextError> {
         Component::after_properties_set(self, &InitContext::standalone())
     }
 
@@ -212,7 +214,7 @@ impl ServiceExporter {
         url: &str,
         name: &str,
         reg: &Registration,
-    ) -> Result<Box<dyn Listed>, String> {
+    ) -> Result<Box<dyn Listed>, ContextError> {
         let mut options = ClientOptions::new();
         options.timeout = Some(std::time::Duration::from_secs(5));
         options.wire = self.wire.clone();
@@ -227,9 +229,9 @@ impl ServiceExporter {
         let listed = self
             .directories
             .for_url(url)
-            .map_err(|e| e.to_string())?
+            .map_err(ContextError::from)?
             .list(url, listing);
-        tether_remoting::bind_on_current_runtime(listed).map_err(|e| e.message().to_string())
+        tether_remoting::bind_on_current_runtime(listed).map_err(ContextError::from)
     }
 
     /// Withdraws every listing (best effort, bounded) from a synchronous hook.
@@ -252,7 +254,7 @@ impl ServiceExporter {
 }
 
 impl Component for ServiceExporter {
-    fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), String> {
+    fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), ContextError> {
         let none = value.is_none();
         match name {
             "service" => {
@@ -263,42 +265,40 @@ impl Component for ServiceExporter {
                         return Err(format!(
                             "property 'service' expects a ref to an object, got {}",
                             other.describe()
-                        ))
+                        )
+                        .into())
                     }
                 }
             }
             "service_name" => {
-                self.service_name = if none {
-                    None
-                } else {
-                    Some(
-                        value
-                            .to_string_value()
-                            .map_err(|e| format!("property 'service_name': {e}"))?,
-                    )
-                }
+                self.service_name =
+                    if none {
+                        None
+                    } else {
+                        Some(value.to_string_value().map_err(|e| {
+                            ContextError::from(format!("property 'service_name': {e}"))
+                        })?)
+                    }
             }
             "service_host" => {
-                self.service_host = if none {
-                    None
-                } else {
-                    Some(
-                        value
-                            .to_string_value()
-                            .map_err(|e| format!("property 'service_host': {e}"))?,
-                    )
-                }
+                self.service_host =
+                    if none {
+                        None
+                    } else {
+                        Some(value.to_string_value().map_err(|e| {
+                            ContextError::from(format!("property 'service_host': {e}"))
+                        })?)
+                    }
             }
             "service_port" => {
-                self.service_port = if none {
-                    None
-                } else {
-                    Some(
-                        value
-                            .to_port()
-                            .map_err(|e| format!("property 'service_port': {e}"))?,
-                    )
-                }
+                self.service_port =
+                    if none {
+                        None
+                    } else {
+                        Some(value.to_port().map_err(|e| {
+                            ContextError::from(format!("property 'service_port': {e}"))
+                        })?)
+                    }
             }
             "discovery" => {
                 let v = super::props::text_prop(name, &value)?;
@@ -306,7 +306,7 @@ impl Component for ServiceExporter {
                     self.directories
                         .for_url(v)
                         .and_then(|d| d.check(v, Role::List))
-                        .map_err(|e| format!("property 'discovery': {e}"))?;
+                        .map_err(|e| ContextError::from(format!("property 'discovery': {e}")))?;
                 }
                 self.discovery = v;
             }
@@ -325,7 +325,7 @@ impl Component for ServiceExporter {
                 }
                 self.protocol
                     .check_server_options(&self.wire)
-                    .map_err(|e| format!("property '{other}': {e}"))?;
+                    .map_err(|e| ContextError::from(format!("property '{other}': {e}")))?;
             }
             other => {
                 if self.tls.set(other, &value)? || set_limit(&mut self.limits, other, &value)? {
@@ -339,13 +339,13 @@ impl Component for ServiceExporter {
                     LIMIT_PROPS.join(", "),
                     if wire.is_empty() { "" } else { ", " },
                     wire.join(", ")
-                ));
+                ).into());
             }
         }
         Ok(())
     }
 
-    fn after_properties_set(&self, init: &InitContext) -> Result<(), String> {
+    fn after_properties_set(&self, init: &InitContext) -> Result<(), ContextError> {
         let service = self.service.as_ref().ok_or("service must NOT be None")?;
         let name = self
             .service_name
@@ -373,21 +373,23 @@ impl Component for ServiceExporter {
         for own in self.protocol.exporter_option_names() {
             server_options.wire.remove(own);
         }
-        let reg = init.holder().register(
-            &self.family,
-            &self.protocol,
-            &init.id,
-            name,
-            (host, port),
-            server_options,
-            dispatcher,
-        )
-        .map_err(|e| e.to_string())?;
+        let reg = init
+            .holder()
+            .register(
+                &self.family,
+                &self.protocol,
+                &init.id,
+                name,
+                (host, port),
+                server_options,
+                dispatcher,
+            )
+            .map_err(ContextError::from)?;
         let wire_directory = match self.protocol.directory_of(&options) {
             Ok(d) => d,
             Err(e) => {
                 init.holder().deregister(&reg);
-                return Err(e.to_string());
+                return Err(ContextError::from(e));
             }
         };
         for d in self.discovery.iter().chain(wire_directory.iter()) {
@@ -400,7 +402,7 @@ impl Component for ServiceExporter {
                 Err(e) => {
                     self.withdraw_all();
                     init.holder().deregister(&reg);
-                    return Err(format!("cannot register {name} in {d}: {e}"));
+                    return Err(format!("cannot register {name} in {d}: {e}").into());
                 }
             }
             (self.family.log)(LogSite::Exporter, format_args!("Registered {name} in {d}"));
@@ -409,7 +411,7 @@ impl Component for ServiceExporter {
         Ok(())
     }
 
-    fn destroy(&self) -> Result<(), String> {
+    fn destroy(&self) -> Result<(), ContextError> {
         self.withdraw_all();
         if let Some((holder, reg)) = self.lock().take() {
             holder.deregister(&reg);

@@ -25,11 +25,12 @@
 //! | `serializer` | the wire's value encoding (Pyro: `serpent`, `json`, `msgpack`) | the protocol's |
 //! | a wire's own | named by the wire (Pyro4: `hmac_key`; Pyro 3: `identification`; XML-RPC: `allow_none`, `verbose`, ...) | the wire's |
 
+use crate::error::ContextError;
 use crate::value::ContextValue;
 use std::path::PathBuf;
 use std::time::Duration;
-use tether_tls::{CertReqs, ClientTlsSettings, ServerTlsSettings};
 use tether_remoting::ServerLimits;
+use tether_tls::{CertReqs, ClientTlsSettings, ServerTlsSettings};
 
 /// TLS properties as they arrive, one by one, before they make settings.
 #[derive(Clone, Debug, Default)]
@@ -52,41 +53,46 @@ pub(crate) const TLS_PROPS: [&str; 6] = [
     "verify_fields",
 ];
 
-fn text(name: &str, v: &ContextValue) -> Result<Option<String>, String> {
+fn text(name: &str, v: &ContextValue) -> Result<Option<String>, ContextError> {
     if v.is_none() {
         return Ok(None);
     }
     v.to_string_value()
         .map(Some)
-        .map_err(|e| format!("property '{name}': {e}"))
+        .map_err(|e| ContextError::from(format!("property '{name}': {e}")))
 }
 
-fn seconds(name: &str, v: &ContextValue) -> Result<Option<Duration>, String> {
+fn seconds(name: &str, v: &ContextValue) -> Result<Option<Duration>, ContextError> {
     let Some(t) = text(name, v)? else {
         return Ok(None);
     };
-    let s: f64 = t
-        .trim()
-        .parse()
-        .map_err(|_| format!("property '{name}': {t:?} is not a number of seconds"))?;
+    let s: f64 = t.trim().parse().map_err(|_| {
+        ContextError::from(format!(
+            "property '{name}': {t:?} is not a number of seconds"
+        ))
+    })?;
     if !(s.is_finite() && s > 0.0 && s < 1e9) {
-        return Err(format!(
-            "property '{name}': {t:?} must be a positive number of seconds"
-        ));
+        return Err(
+            format!("property '{name}': {t:?} must be a positive number of seconds").into(),
+        );
     }
     Ok(Some(Duration::from_secs_f64(s)))
 }
 
-fn count(name: &str, v: &ContextValue) -> Result<Option<usize>, String> {
+fn count(name: &str, v: &ContextValue) -> Result<Option<usize>, ContextError> {
     if v.is_none() {
         return Ok(None);
     }
-    let n = v.to_i64().map_err(|e| format!("property '{name}': {e}"))?;
+    let n = v
+        .to_i64()
+        .map_err(|e| ContextError::from(format!("property '{name}': {e}")))?;
     usize::try_from(n)
         .ok()
         .filter(|n| *n > 0)
         .map(Some)
-        .ok_or_else(|| format!("property '{name}': {n} must be a positive count"))
+        .ok_or_else(|| {
+            ContextError::from(format!("property '{name}': {n} must be a positive count"))
+        })
 }
 
 impl TlsProps {
@@ -96,7 +102,7 @@ impl TlsProps {
     }
 
     /// Takes property `name` if it is a TLS one; `Ok(false)` if it is not.
-    pub(crate) fn set(&mut self, name: &str, v: &ContextValue) -> Result<bool, String> {
+    pub(crate) fn set(&mut self, name: &str, v: &ContextValue) -> Result<bool, ContextError> {
         match name {
             "certfile" => self.certfile = text(name, v)?.map(PathBuf::from),
             "keyfile" => self.keyfile = text(name, v)?.map(PathBuf::from),
@@ -106,7 +112,7 @@ impl TlsProps {
                 self.cert_reqs = text(name, v)?
                     .map(|t| t.parse::<CertReqs>())
                     .transpose()
-                    .map_err(|e| format!("property 'cert_reqs': {e}"))?
+                    .map_err(|e| ContextError::from(format!("property 'cert_reqs': {e}")))?
             }
             "verify_fields" => {
                 self.verify_fields = match v {
@@ -116,14 +122,14 @@ impl TlsProps {
                         .map(|(k, val)| {
                             val.to_string_value()
                                 .map(|s| (k.clone(), s))
-                                .map_err(|e| format!("property 'verify_fields', field '{k}': {e}"))
+                                .map_err(|e| ContextError::from(format!("property 'verify_fields', field '{k}': {e}")))
                         })
                         .collect::<Result<_, _>>()?,
                     other => {
                         return Err(format!(
                             "property 'verify_fields' expects a <dict> of subject field names to values, got {}",
                             other.describe()
-                        ))
+                        ).into())
                     }
                 }
             }
@@ -133,7 +139,7 @@ impl TlsProps {
     }
 
     /// Server TLS settings, or `None` when no TLS property was set.
-    pub(crate) fn server(&self) -> Result<Option<ServerTlsSettings>, String> {
+    pub(crate) fn server(&self) -> Result<Option<ServerTlsSettings>, ContextError> {
         let Some(cert) = &self.certfile else {
             if self.keyfile.is_some()
                 || self.ca_certs.is_some()
@@ -155,9 +161,11 @@ impl TlsProps {
     }
 
     /// Client TLS settings, or `None` when no TLS property was set.
-    pub(crate) fn client(&self) -> Result<Option<ClientTlsSettings>, String> {
+    pub(crate) fn client(&self) -> Result<Option<ClientTlsSettings>, ContextError> {
         if self.cert_reqs.is_some() || !self.verify_fields.is_empty() {
-            return Err("cert_reqs and verify_fields are server options".into());
+            return Err(ContextError::from(
+                "cert_reqs and verify_fields are server options",
+            ));
         }
         let Some(ca) = &self.ca_certs else {
             if self.certfile.is_some() || self.keyfile.is_some() {
@@ -188,7 +196,7 @@ pub(crate) fn set_limit(
     limits: &mut ServerLimits,
     name: &str,
     v: &ContextValue,
-) -> Result<bool, String> {
+) -> Result<bool, ContextError> {
     match name {
         "max_message_size" => limits.max_message_size = count(name, v)?,
         "max_connections" => limits.max_connections = count(name, v)?,
@@ -200,19 +208,19 @@ pub(crate) fn set_limit(
 }
 
 /// Reads a property of seconds (`30`, `"0.5"`): positive and finite; `<null/>` is `None`.
-pub fn timeout_prop(name: &str, v: &ContextValue) -> Result<Option<Duration>, String> {
+pub fn timeout_prop(name: &str, v: &ContextValue) -> Result<Option<Duration>, ContextError> {
     seconds(name, v)
 }
 
 /// Reads a wire's own property as text (booleans and numbers as Python writes them; the
 /// items of a list or set joined with commas).
-pub(crate) fn wire_prop(name: &str, v: &ContextValue) -> Result<String, String> {
+pub(crate) fn wire_prop(name: &str, v: &ContextValue) -> Result<String, ContextError> {
     if let Some(items) = v.as_seq() {
         return items
             .iter()
             .map(|i| {
                 i.to_string_value()
-                    .map_err(|e| format!("property '{name}': {e}"))
+                    .map_err(|e| ContextError::from(format!("property '{name}': {e}")))
             })
             .collect::<Result<Vec<_>, _>>()
             .map(|v| v.join(","));
@@ -227,11 +235,11 @@ pub(crate) fn wire_prop(name: &str, v: &ContextValue) -> Result<String, String> 
         v if v.is_none() => Ok(String::new()),
         v => v
             .to_string_value()
-            .map_err(|e| format!("property '{name}': {e}")),
+            .map_err(|e| ContextError::from(format!("property '{name}': {e}"))),
     }
 }
 
 /// Reads a text property; `<null/>` is `None`.
-pub fn text_prop(name: &str, v: &ContextValue) -> Result<Option<String>, String> {
+pub fn text_prop(name: &str, v: &ContextValue) -> Result<Option<String>, ContextError> {
     text(name, v)
 }

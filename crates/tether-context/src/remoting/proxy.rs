@@ -10,11 +10,12 @@
 //! by its [`Protocol::client_option_names`]).
 
 use super::props::{text_prop, timeout_prop, wire_prop, TlsProps, TLS_PROPS};
-use tether_remoting::{ClassFamily, ClientOptions, Protocol, ProtocolSet};
 use crate::component::{Component, CtorArgs};
+use crate::error::ContextError;
 use crate::value::ContextValue;
 use std::sync::Arc;
 use tether_core::{BoxFuture, Call, Invoker, Remotable, RemoteError, Value};
+use tether_remoting::{ClassFamily, ClientOptions, Protocol, ProtocolSet};
 
 /// Which protocol a factory speaks.
 #[derive(Clone)]
@@ -35,7 +36,7 @@ pub struct ProxyFactory {
     invoker: Option<Arc<dyn Invoker>>,
     /// A client-certificate file given before its key (`certfile` before `keyfile`): the
     /// error is held until the key arrives, and reported at start if it never does.
-    deferred: Option<String>,
+    deferred: Option<ContextError>,
 }
 
 impl std::fmt::Debug for ProxyFactory {
@@ -81,13 +82,14 @@ impl ProxyFactory {
         }
     }
 
-    pub(crate) fn from_args(mut p: ProxyFactory, args: CtorArgs) -> Result<Self, String> {
+    pub(crate) fn from_args(mut p: ProxyFactory, args: CtorArgs) -> Result<Self, ContextError> {
         let (pos, named) = args.into_parts();
         if pos.len() > 1 {
             return Err(format!(
                 "takes at most one positional argument (service_url), {} given",
                 pos.len()
-            ));
+            )
+            .into());
         }
         for v in pos {
             p.set_property("service_url", v)?;
@@ -99,14 +101,17 @@ impl ProxyFactory {
     }
 
     /// Sets the URL; parses and checks only.
-    pub fn set_service_url(&mut self, url: &str) -> Result<&mut Self, String> {
+    pub fn set_service_url(&mut self, url: &str) -> Result<&mut Self, ContextError> {
         self.service_url = Some(url.to_string());
         self.rebuild()?;
         Ok(self)
     }
 
     /// Sets the client options as a whole (TLS, timeout, serializer).
-    pub fn set_client_options(&mut self, options: ClientOptions) -> Result<&mut Self, String> {
+    pub fn set_client_options(
+        &mut self,
+        options: ClientOptions,
+    ) -> Result<&mut Self, ContextError> {
         self.options = options;
         self.rebuild()?;
         Ok(self)
@@ -124,14 +129,14 @@ impl ProxyFactory {
 
     /// A new client for the same URL and options (its own connection), e.g. for load tests
     /// that want several connections.
-    pub fn fresh_invoker(&self) -> Result<Arc<dyn Invoker>, String> {
+    pub fn fresh_invoker(&self) -> Result<Arc<dyn Invoker>, ContextError> {
         let url = self
             .service_url
             .as_deref()
             .ok_or("proxy factory has no service_url")?;
         self.protocol_for(url)?
             .proxy(url, &self.options)
-            .map_err(|e| e.to_string())
+            .map_err(ContextError::from)
     }
 
     /// How the protocol prints a result for a person (see
@@ -143,23 +148,23 @@ impl ProxyFactory {
         }
     }
 
-    fn protocol_for(&self, url: &str) -> Result<Arc<dyn Protocol>, String> {
+    fn protocol_for(&self, url: &str) -> Result<Arc<dyn Protocol>, ContextError> {
         match &self.wire {
             Wire::Fixed(p) => Ok(p.clone()),
-            Wire::ByUrl(set) => set.for_url(url).cloned().map_err(|e| e.to_string()),
+            Wire::ByUrl(set) => set.for_url(url).cloned().map_err(ContextError::from),
         }
     }
 
     /// Makes the client again from the URL and the options, so a mistake in either is
     /// reported at the property that made it.
-    fn rebuild(&mut self) -> Result<(), String> {
+    fn rebuild(&mut self) -> Result<(), ContextError> {
         let Some(url) = &self.service_url else {
             return Ok(());
         };
         let invoker = self
             .protocol_for(url)?
             .proxy(url, &self.options)
-            .map_err(|e| e.to_string())?;
+            .map_err(ContextError::from)?;
         self.invoker = Some(invoker);
         Ok(())
     }
@@ -170,18 +175,17 @@ impl ProxyFactory {
 }
 
 impl Component for ProxyFactory {
-    fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), String> {
+    fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), ContextError> {
         match name {
             "service_url" => {
                 let url = value
                     .to_string_value()
-                    .map_err(|e| format!("property 'service_url': {e}"))?;
+                    .map_err(|e| ContextError::from(format!("property 'service_url': {e}")))?;
                 return self.set_service_url(&url).map(|_| ());
             }
             "timeout" => self.options.timeout = timeout_prop(name, &value)?,
             "serializer" => self.options.serializer = text_prop(name, &value)?,
-            other if matches!(&self.wire, Wire::Fixed(p) if p.client_option_names().contains(&other)) =>
-            {
+            other if matches!(&self.wire, Wire::Fixed(p) if p.client_option_names().contains(&other)) => {
                 if value.is_none() {
                     self.options.wire.remove(other);
                 } else {
@@ -229,7 +233,8 @@ impl Component for ProxyFactory {
                             .copied()
                             .collect::<Vec<_>>()
                             .join(", ")
-                    ));
+                    )
+                    .into());
                 }
                 self.options.tls = self.tls.client()?;
             }
@@ -237,7 +242,10 @@ impl Component for ProxyFactory {
         self.rebuild()
     }
 
-    fn after_properties_set(&self, _init: &crate::component::InitContext) -> Result<(), String> {
+    fn after_properties_set(
+        &self,
+        _init: &crate::component::InitContext,
+    ) -> Result<(), ContextError> {
         match &self.deferred {
             Some(e) => Err(e.clone()),
             None => Ok(()),

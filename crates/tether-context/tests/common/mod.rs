@@ -1,11 +1,13 @@
 //! Test classes: a recording `Bag`, a post-processor, a class with defaults, two services.
 #![allow(dead_code)]
 
+#[allow(unused_imports)]
 pub use tether_test_support::memory;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use tether::RemoteError;
+use tether_context::ContextError;
 use tether_context::{
     ClassRegistry, Component, ContextValue, InitContext, ObjectPostProcessor, ObjectRef,
     WeakContext,
@@ -55,11 +57,11 @@ impl Bag {
 }
 
 impl Component for Bag {
-    fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), String> {
+    fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), ContextError> {
         self.props.push((name.to_string(), value));
         Ok(())
     }
-    fn after_properties_set(&self, init: &InitContext) -> Result<(), String> {
+    fn after_properties_set(&self, init: &InitContext) -> Result<(), ContextError> {
         *self.id.lock().unwrap() = init.object_id().to_string();
         self.log
             .lock()
@@ -72,7 +74,7 @@ impl Component for Bag {
         let id = self.id.lock().unwrap().clone();
         self.log.lock().unwrap().push(format!("aware:{id}"));
     }
-    fn destroy(&self) -> Result<(), String> {
+    fn destroy(&self) -> Result<(), ContextError> {
         let id = self.id.lock().unwrap().clone();
         self.log.lock().unwrap().push(format!("destroy:{id}"));
         if id == "fails" {
@@ -96,7 +98,7 @@ impl ObjectPostProcessor for Marker {
         &self,
         object: ObjectRef,
         _id: &str,
-    ) -> Result<ObjectRef, String> {
+    ) -> Result<ObjectRef, ContextError> {
         if let Some(b) = object.downcast::<Bag>() {
             b.marks.lock().unwrap().push("before".into());
         }
@@ -106,7 +108,7 @@ impl ObjectPostProcessor for Marker {
         &self,
         object: ObjectRef,
         _id: &str,
-    ) -> Result<ObjectRef, String> {
+    ) -> Result<ObjectRef, ContextError> {
         if let Some(b) = object.downcast::<Bag>() {
             b.marks.lock().unwrap().push("after".into());
         }
@@ -191,7 +193,7 @@ pub fn registry() -> (ClassRegistry, Log) {
             .transpose()?
             .unwrap_or(3);
         if let Some((n, _)) = args.named().first() {
-            return Err(format!("unexpected keyword argument '{n}'"));
+            return Err(format!("unexpected keyword argument '{n}'").into());
         }
         Ok(ConfigC(Config { mode, retries }))
     });

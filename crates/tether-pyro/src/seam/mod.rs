@@ -22,4 +22,4 @@ pub use name_server::PyroNameServerDirectory;
 #[cfg(feature = "pyro3")]
 pub use pyro3::{Pyro3, TETHER_PYRO3};
 pub use pyro4::{Pyro4, TETHER_PYRO4};
-pub use pyro5::{PyroServerSettings, Pyro5, SPRING_PYRO, SPRING_PYRO4, TETHER_PYRO};
+pub use pyro5::{Pyro5, PyroServerSettings, SPRING_PYRO, SPRING_PYRO4, TETHER_PYRO};

@@ -17,9 +17,7 @@ use super::pyro5::Pyro5;
 use crate::WireVersion;
 use std::time::Duration;
 use tether_core::{BoxFuture, Call, RemoteError, Value};
-use tether_remoting::{
-    ClientOptions, Directory, Listed, Listing, Members, Role, TransportError,
-};
+use tether_remoting::{ClientOptions, Directory, Listed, Listing, Members, Role, TransportError};
 
 /// The `pyro-ns://` directory.
 #[derive(Debug, Clone, Copy, Default)]
@@ -253,8 +251,12 @@ mod tests {
         let q = parse("pyro-ns:///?meta=a, b,").unwrap();
         assert_eq!((q.host, q.port), (None, None));
         assert_eq!(q.meta, vec!["a", "b"]);
-        assert!(parse_text("pyro-ns://h:x/").unwrap_err().contains("bad port"));
-        assert!(parse_text("pyro-ns://h/?meta=").unwrap_err().contains("one tag"));
+        assert!(parse_text("pyro-ns://h:x/")
+            .unwrap_err()
+            .contains("bad port"));
+        assert!(parse_text("pyro-ns://h/?meta=")
+            .unwrap_err()
+            .contains("one tag"));
         let d = PyroNameServerDirectory;
         assert!(d.check("pyro-ns://h/", Role::List).is_ok());
         assert!(d

@@ -21,7 +21,7 @@
 //! itself sends every caller the server's full traceback). TLS and `hmac_key` do not exist in
 //! Pyro 3 and are refused.
 
-use super::pyro5::{PyroServerSettings, Pyro5, SPRING_PYRO};
+use super::pyro5::{Pyro5, PyroServerSettings, SPRING_PYRO};
 use crate::pyro3::{Pyro3Proxy, Pyro3Url};
 use std::fmt;
 use std::net::SocketAddr;

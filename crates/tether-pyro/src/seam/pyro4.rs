@@ -6,7 +6,7 @@
 //! wire. Proxies speak Pyro4 (protocol 48) to the URL's daemon, which may be Python's Pyro4.
 //! Options are the Pyro5 protocol's (see `pyro5.rs`); TLS works as Pyro4's `SSL=True`.
 
-use super::pyro5::{PyroServerSettings, Pyro5, CLIENT_OPTIONS, SERVER_OPTIONS, SPRING_PYRO4};
+use super::pyro5::{Pyro5, PyroServerSettings, CLIENT_OPTIONS, SERVER_OPTIONS, SPRING_PYRO4};
 use crate::WireVersion;
 use std::fmt;
 use std::net::SocketAddr;

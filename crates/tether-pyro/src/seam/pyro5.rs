@@ -221,7 +221,9 @@ impl Protocol for Pyro5 {
 /// Where a name server is, from an exporter's `name_server` property: its URL
 /// (`PYRO:Pyro.NameServer@host:port`), `host[:port]` (port 9090), or `locate` (or empty): find
 /// it as Python's `locate_ns` does.
-pub(crate) fn name_server_location(directory: &str) -> Result<(Option<String>, Option<u16>), TransportError> {
+pub(crate) fn name_server_location(
+    directory: &str,
+) -> Result<(Option<String>, Option<u16>), TransportError> {
     let d = directory.trim();
     let bad = |why: String| TransportError::new(TransportErrorKind::BadUrl, why);
     if d.is_empty() || d.eq_ignore_ascii_case("locate") {
@@ -344,9 +346,7 @@ impl Pyro5 {
 
 /// The Pyro 3 settings of the daemon for these options.
 #[cfg(feature = "pyro3")]
-fn pyro3_settings(
-    options: &ServerOptions,
-) -> Result<crate::pyro3::Pyro3Settings, TransportError> {
+fn pyro3_settings(options: &ServerOptions) -> Result<crate::pyro3::Pyro3Settings, TransportError> {
     let mut s = crate::pyro3::Pyro3Settings::default();
     if let Some(n) = options.limits.max_message_size {
         s.max_body = n;
