@@ -22,7 +22,7 @@
 //! }
 //! ```
 
-use crate::context::WeakContext;
+use crate::context::weak::WeakContext;
 use crate::error::ContextError;
 use crate::object::ObjectRef;
 use crate::remoting::{DaemonHolder, DirectorySet, ProtocolSet};
@@ -74,6 +74,33 @@ pub trait Component: Send + Sync + 'static {
     /// exporter can serve them without a `#[tether::service]` facet.
     fn dispatcher(&self) -> Option<Arc<dyn Dispatch>> {
         None
+    }
+}
+
+/// A component as an object's [`Hooks`](crate::object::Hooks).
+pub(crate) struct ComponentHooks(pub(crate) Arc<dyn Component>);
+
+impl crate::object::Hooks for ComponentHooks {
+    fn invoker(&self) -> Option<Arc<dyn Invoker>> {
+        self.0.invoker()
+    }
+
+    fn dispatcher(&self) -> Option<Arc<dyn Dispatch>> {
+        self.0.dispatcher()
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+impl ObjectRef {
+    /// The lifecycle view, if the class implements [`Component`].
+    pub fn component(&self) -> Option<&Arc<dyn Component>> {
+        self.hooks()?
+            .as_any()
+            .downcast_ref::<ComponentHooks>()
+            .map(|h| &h.0)
     }
 }
 

@@ -2,7 +2,6 @@
 //! concrete type (`downcast`), a service trait (`get::<dyn T>`, through the facet registry or,
 //! for proxy factories, `T::proxy(invoker)`), and a dispatcher for exporters.
 
-use crate::component::Component;
 use crate::error::ContextError;
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
@@ -33,12 +32,25 @@ impl FacetTable {
     }
 }
 
+/// What an object's cell keeps of a component: the views the container hands out, and the
+/// component itself (type-erased here, so the cell does not depend on the component trait;
+/// `ObjectRef::component` in `component.rs` gives it back).
+pub(crate) trait Hooks: Send + Sync {
+    /// The invoker, for proxy factories.
+    fn invoker(&self) -> Option<Arc<dyn Invoker>>;
+    /// The object's own dispatcher, for dynamic services.
+    fn dispatcher(&self) -> Option<Arc<dyn Dispatch>>;
+    /// The component, as `Any`.
+    fn as_any(&self) -> &dyn Any;
+}
+
 /// The finished parts of a new object.
 pub(crate) struct Parts {
     pub object: AnyArc,
     pub type_id: TypeId,
     pub type_name: &'static str,
-    pub component: Option<Arc<dyn Component>>,
+    /// The component's views and hooks, when the class is a component.
+    pub hooks: Option<Arc<dyn Hooks>>,
     pub value: Option<Value>,
 }
 
@@ -88,7 +100,7 @@ impl ObjectRef {
                 object,
                 type_id: TypeId::of::<S>(),
                 type_name: std::any::type_name::<S>(),
-                component: None,
+                hooks: None,
                 value: None,
             },
             facets,
@@ -130,14 +142,14 @@ impl ObjectRef {
         &self.0.parts.object
     }
 
-    /// The lifecycle view, if the class implements [`Component`].
-    pub fn component(&self) -> Option<&Arc<dyn Component>> {
-        self.0.parts.component.as_ref()
+    /// The component's hooks, if the class implements the component trait.
+    pub(crate) fn hooks(&self) -> Option<&Arc<dyn Hooks>> {
+        self.0.parts.hooks.as_ref()
     }
 
     /// The invoker, if this is a proxy factory.
     pub fn invoker(&self) -> Option<Arc<dyn Invoker>> {
-        self.component().and_then(|c| c.invoker())
+        self.hooks().and_then(|h| h.invoker())
     }
 
     /// Whether this is a proxy factory (a remote object).
@@ -199,7 +211,7 @@ impl ObjectRef {
     /// The dispatcher an exporter serves: the object's own (dynamic services), else one built
     /// from its facets (a router by method name when it provides several traits).
     pub fn dispatcher(&self) -> Result<Arc<dyn Dispatch>, ContextError> {
-        if let Some(d) = self.component().and_then(|c| c.dispatcher()) {
+        if let Some(d) = self.hooks().and_then(|h| h.dispatcher()) {
             return Ok(d);
         }
         if let Some(d) = self.0.parts.object.downcast_ref::<Arc<dyn Dispatch>>() {

@@ -47,7 +47,7 @@ impl<S: Component> PendingObject for ComponentPending<S> {
             object: arc.clone(),
             type_id: TypeId::of::<S>(),
             type_name: std::any::type_name::<S>(),
-            component: Some(arc),
+            hooks: Some(Arc::new(crate::component::ComponentHooks(arc))),
             value: None,
         }
     }
@@ -74,7 +74,7 @@ impl PendingObject for PlainPending {
             object: self.object,
             type_id: self.type_id,
             type_name: self.type_name,
-            component: None,
+            hooks: None,
             value: self.value,
         }
     }

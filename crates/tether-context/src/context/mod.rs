@@ -28,12 +28,13 @@ use crate::value::ContextValue;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 use tether_core::{Remotable, Value};
 
 mod builder;
 mod create;
 mod lifecycle;
+pub(crate) mod weak;
 
 pub use builder::ContextBuilder;
 
@@ -69,14 +70,13 @@ pub struct ApplicationContext {
     inner: Arc<Inner>,
 }
 
-/// A handle that does not keep the context alive (what `set_app_context` receives).
-#[derive(Clone)]
-pub struct WeakContext(Weak<Inner>);
+pub use weak::WeakContext;
 
 impl WeakContext {
     /// The context, if it still exists.
     pub fn upgrade(&self) -> Option<ApplicationContext> {
-        self.0.upgrade().map(|inner| ApplicationContext { inner })
+        let inner = self.0.upgrade()?.downcast::<Inner>().ok()?;
+        Some(ApplicationContext { inner })
     }
 }
 
@@ -118,7 +118,8 @@ impl ApplicationContext {
 
     /// A weak handle.
     pub fn downgrade(&self) -> WeakContext {
-        WeakContext(Arc::downgrade(&self.inner))
+        let any: Arc<dyn std::any::Any + Send + Sync> = self.inner.clone();
+        WeakContext(Arc::downgrade(&any))
     }
 
     /// The object `id` (creating it if it is lazy or a prototype).
