@@ -112,13 +112,13 @@ fn echo_server_on_a_unix_socket_stops_on_sigterm() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// echo_client4.py's lines without the one intended difference (marshal: Python's Pyro4
+/// echo_client.py --pyro4's lines without the one intended difference (marshal: Python's Pyro4
 /// takes it, tether refuses it with a reason).
 fn run_client4(uri: &str, ser: &str, key: &str) -> String {
-    let script = root().join("crates/tether-pyro/tests/python/echo_client4.py");
+    let script = root().join("crates/tether-pyro/tests/python/echo_client.py");
     let out = Command::new(python())
         .arg(script)
-        .args([uri, ser, key])
+        .args([uri, ser, "--pyro4", key])
         .env("PYTHONHASHSEED", "0")
         .output()
         .expect("run python client");

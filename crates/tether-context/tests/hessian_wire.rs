@@ -3,20 +3,13 @@
 //! python-hessian, and Python Pyro5 all get the same answer.
 mod common;
 use common::*;
-use std::path::PathBuf;
 use std::time::Duration;
 use tether_context::remoting::ServiceExporter;
 use tether_context::ApplicationContext;
+use tether_test_support::python;
 use tokio::time::timeout;
 
 const LIMIT: Duration = Duration::from_secs(30);
-
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("TETHER_PYTHON") {
-        return PathBuf::from(p);
-    }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_service_over_pyro5_and_hessian_from_one_context() {

@@ -2,27 +2,13 @@
 //! real bind failure.
 mod common;
 use common::*;
-use std::path::PathBuf;
 use std::time::Duration;
 use tether_context::remoting::ServiceExporter;
 use tether_context::ApplicationContext;
+use tether_test_support::python;
 use tokio::time::timeout;
 
 const LIMIT: Duration = Duration::from_secs(30);
-
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("TETHER_PYTHON") {
-        return PathBuf::from(p);
-    }
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let p = root.join(".venv/bin/python");
-    assert!(
-        p.exists(),
-        "Python peer missing at {}: run scripts/test.sh to install the peers",
-        p.display()
-    );
-    p
-}
 
 async fn server() -> (ApplicationContext, u16) {
     let (r, _) = registry();

@@ -1,7 +1,8 @@
-//! Misbehaving HTTP clients against tether's Hessian server: GET, an unknown path, garbage and
-//! truncated bodies, nesting and ref bombs, a 4 GiB Content-Length, a body over the limit, a
-//! body that stalls, headers that never end, a flood of idle connections. Each gets a clear
-//! HTTP error (or a close) within bounded time, and a good client is served throughout.
+//! Bad Hessian over good HTTP against tether's Hessian server: GET, an unknown path, garbage
+//! and truncated bodies, nesting and ref bombs, a string that lies about its length. Each gets
+//! a clear HTTP error within bounded time, and a good client is served throughout. The HTTP
+//! layer's own limits (lengths, timeouts, idle and slow clients, TLS) are tested once, in
+//! tether-http's `bad_http.rs`.
 
 mod common;
 use common::*;
@@ -60,17 +61,6 @@ async fn bad_requests_get_clear_errors_and_never_stall_good_clients() {
     let p = HessianProxy::new(&url).unwrap();
     good(&p, 0).await;
 
-    // idle sockets and one stuck in its headers stay open while everything below runs
-    let mut idle = Vec::new();
-    for _ in 0..40 {
-        idle.push(TcpStream::connect(addr).await.unwrap());
-    }
-    let mut stuck = TcpStream::connect(addr).await.unwrap();
-    stuck
-        .write_all(b"POST /test HTTP/1.1\r\nHost: x\r\n")
-        .await
-        .unwrap();
-
     let r = raw(
         addr,
         b"GET /test HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
@@ -108,37 +98,6 @@ async fn bad_requests_get_clear_errors_and_never_stall_good_clients() {
     let r = raw(addr, &post(b"H\x02\x00C\x04echo\x91S\xff\xffabc")).await;
     assert!(r.contains("impossible"), "{r}");
     good(&p, 2).await;
-    // 4 GiB declared: refused from the header, the body is never read
-    let r = raw(addr, b"POST /test HTTP/1.1\r\nHost: x\r\nContent-Length: 4294967296\r\nConnection: close\r\n\r\nH").await;
-    assert!(r.starts_with("HTTP/1.1 413"), "{r}");
-    // a chunked body that grows past the limit
-    let mut chunked = b"POST /test HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n".to_vec();
-    for _ in 0..20 {
-        chunked.extend_from_slice(format!("{:x}\r\n", 100_000).as_bytes());
-        chunked.extend(std::iter::repeat_n(b'x', 100_000));
-        chunked.extend_from_slice(b"\r\n");
-    }
-    chunked.extend_from_slice(b"0\r\n\r\n");
-    let r = raw(addr, &chunked).await;
-    assert!(r.starts_with("HTTP/1.1 413"), "{}", &r[..r.len().min(200)]);
-    // a body that stalls: 408 after body_timeout
-    let mut slow = TcpStream::connect(addr).await.unwrap();
-    slow.write_all(b"POST /test HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nH\x02")
-        .await
-        .unwrap();
     good(&p, 3).await;
-    let mut out = Vec::new();
-    let _ = tokio::time::timeout(Duration::from_secs(10), slow.read_to_end(&mut out)).await;
-    let r = String::from_utf8_lossy(&out);
-    assert!(r.starts_with("HTTP/1.1 408"), "{r}");
-    // the one stuck in its headers was closed by the header timeout
-    let mut buf = [0u8; 64];
-    let n = tokio::time::timeout(Duration::from_secs(10), stuck.read(&mut buf))
-        .await
-        .unwrap()
-        .unwrap_or(0);
-    let _ = n;
-    good(&p, 4).await;
-    drop(idle);
     server.shutdown().await;
 }

@@ -8,6 +8,12 @@
 //!   SIGKILL), and [`free_port`].
 //! - `memory.rs`: [`memory::MemoryProtocol`], an in-process wire registered from outside the
 //!   container the way a real wire is, for seam tests.
+//!
+//! Interop tests, against a peer nobody here wrote, are the files named
+//! `crates/*/tests/interop_<peer>_*.rs` (`ls crates/*/tests/interop_*` lists them by peer:
+//! Python's Pyro5, Pyro4 and serpent, Python 2's Pyro 3, python-hessian, Caucho's Java
+//! Hessian, Python's `ssl`, etcd); the container and command-line tests that also drive those
+//! peers through XML contexts and `tether` commands are in tether-context and tether-cli.
 #![forbid(unsafe_code)]
 
 pub mod memory;

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tether_core::{RemoteError, Value};
+#[allow(unused_imports)]
+pub use tether_test_support::python;
 use tether_xmlrpc::Functions;
 
 pub struct Proc(pub Child);
@@ -16,19 +18,6 @@ impl Drop for Proc {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-pub fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("TETHER_PYTHON") {
-        return PathBuf::from(p);
-    }
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
-    assert!(
-        p.exists(),
-        "Python missing at {}: run scripts/test.sh",
-        p.display()
-    );
-    p
 }
 
 pub fn peer() -> String {

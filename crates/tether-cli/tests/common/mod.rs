@@ -2,51 +2,10 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-
-/// The workspace root.
-pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The Python with the Pyro5 peer installed (`TETHER_PYTHON`, else `<root>/.venv/bin/python`).
-pub fn python() -> PathBuf {
-    let p = std::env::var_os("TETHER_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join(".venv/bin/python"));
-    assert!(
-        p.exists(),
-        "Python peer not found at {}: run scripts/test.sh to install the peers",
-        p.display()
-    );
-    p
-}
-
-/// The seed's Python 2.7 (`TETHER_PYTHON2`, else pyenv's 2.7.18) and the folder with Pyro 3
-/// and Spring Python 1.3 to put on its `PYTHONPATH` (`TETHER_PY2_SITE`, else `<root>/.py2`),
-/// as a command; panics with a clear message if missing.
-pub fn python2() -> Command {
-    let exe = std::env::var_os("TETHER_PYTHON2")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".pyenv/versions/2.7.18/bin/python2.7")
-        });
-    let site = std::env::var_os("TETHER_PY2_SITE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join(".py2"));
-    assert!(
-        exe.exists() && site.join("Pyro").exists(),
-        "Python 2.7 with Pyro 3 not found ({}, {}): run scripts/test.sh",
-        exe.display(),
-        site.display()
-    );
-    let mut c = Command::new(exe);
-    c.env("PYTHONPATH", site);
-    c
-}
+#[allow(unused_imports)]
+pub use tether_test_support::{python, python2, root};
 
 /// Starts `tether echo-server --protocol P -H 127.0.0.1 -p 0` for each protocol; returns the
 /// processes and their URLs.

@@ -9,6 +9,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use tether_core::{BoxFuture, Call, Dispatch, MethodInfo, RemoteError, Value};
+#[allow(unused_imports)]
+pub use tether_test_support::python;
 
 pub const JAR: &str = "/usr/share/java/hessian.jar";
 const OPENS: [&str; 8] = [
@@ -101,20 +103,6 @@ pub fn java_client(args: &[&str]) -> String {
             .args(args),
         Duration::from_secs(120),
     )
-}
-
-/// The venv's Python (with python-hessian).
-pub fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("TETHER_PYTHON") {
-        return PathBuf::from(p);
-    }
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
-    assert!(
-        p.exists(),
-        "Python peer missing at {}: run scripts/test.sh",
-        p.display()
-    );
-    p
 }
 
 /// Runs a command to completion within `limit`; its stdout (panics on failure).

@@ -15,24 +15,6 @@ use tether_pyro::{Daemon, DaemonConfig};
 pub const SERIALIZERS: [Serializer; 3] =
     [Serializer::Serpent, Serializer::Json, Serializer::Msgpack];
 
-/// The workspace root (two levels above this crate).
-pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// `$TETHER_PYTHON`, else `<root>/.venv/bin/python`; panics with a clear message if missing.
-pub fn python() -> PathBuf {
-    let p = std::env::var_os("TETHER_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join(".venv/bin/python"));
-    assert!(
-        p.exists(),
-        "Python peer not found at {}: run scripts/test.sh to install the peers",
-        p.display()
-    );
-    p
-}
-
 /// A script under tests/python.
 pub fn script(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -85,34 +67,6 @@ pub fn python_pyro4_echoserver(hmac: Option<&str>) -> (Proc, String) {
         &env,
         "echo uri:",
     )
-}
-
-/// The seed's Python 2.7 (`$TETHER_PYTHON2`, else pyenv's 2.7.18) with Pyro 3.16 and Spring
-/// Python 1.3 on its path (`$TETHER_PY2_SITE`, else `<root>/.py2`), as a command; panics with
-/// a clear message if missing.
-pub fn python2() -> Command {
-    let exe = std::env::var_os("TETHER_PYTHON2")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let home = std::env::var_os("HOME")
-                .map(PathBuf::from)
-                .unwrap_or_default();
-            home.join(".pyenv/versions/2.7.18/bin/python2.7")
-        });
-    let site = std::env::var_os("TETHER_PY2_SITE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join(".py2"));
-    assert!(
-        exe.exists() && site.join("Pyro").exists(),
-        "Python 2.7 with Pyro 3 not found ({} with {}): run scripts/test.sh to install the peers",
-        exe.display(),
-        site.display()
-    );
-    let mut c = Command::new(exe);
-    c.env("PYTHONPATH", site)
-        .env("PYTHONUNBUFFERED", "1")
-        .env("PYTHONHASHSEED", "0");
-    c
 }
 
 /// Starts a Python 2 server (see [`python2`]) that prints `marker` and a URL.
@@ -228,6 +182,8 @@ pub async fn within<T>(secs: u64, fut: impl std::future::Future<Output = T>) -> 
 }
 
 use tether_core::{AttrInfo, BoxFuture, Call, Dispatch, MethodInfo, RemoteError, Value};
+#[allow(unused_imports)]
+pub use tether_test_support::{python, python2, root as workspace_root};
 use tokio::sync::{Mutex as AsyncMutex, Notify};
 
 /// A hand-written service exercising what the daemon must handle: kwargs, attributes,

@@ -1,6 +1,8 @@
-"""A fixed scenario against an echo server (Python's Pyro5 echoserver or `tether echo-server`).
+"""A fixed scenario against an echo server (Python's Pyro5 or Pyro4 echoserver, or `tether
+echo-server`), run with Python's Pyro5 client or, with --pyro4, Python's Pyro4 4.82 client
+against a server speaking the Pyro4 wire (tether's daemon answers both on one port).
 
-usage: echo_client.py URI SERIALIZER
+usage: echo_client.py URI SERIALIZER [--pyro4 [HMAC_KEY]]
 
 Prints one canonical line per check, so the outputs from two servers can be compared with
 diff: sets are printed sorted, floats by repr, exceptions as type + message (tracebacks only
@@ -9,11 +11,52 @@ as "has traceback"), and anything that legitimately differs (ports, server type)
 import sys
 import uuid
 
-import Pyro5.api
-from Pyro5 import config as pyro_config
-import Pyro5.errors
-from Pyro5 import serializers
-from Pyro5.callcontext import current_context
+PYRO4 = "--pyro4" in sys.argv[3:4]
+KEY = sys.argv[4].encode() if PYRO4 and len(sys.argv) > 4 else None
+
+if PYRO4:
+    import Pyro4
+    import Pyro4.core
+    import Pyro4.errors
+    import Pyro4.message
+    import Pyro4.util
+    from Pyro4 import config as pyro_config
+    from Pyro4.core import current_context
+    CommunicationError = Pyro4.errors.CommunicationError
+else:
+    import Pyro5.api
+    from Pyro5 import config as pyro_config
+    import Pyro5.errors
+    from Pyro5 import protocol, serializers
+    from Pyro5.callcontext import current_context
+    CommunicationError = Pyro5.errors.CommunicationError
+
+
+def proxy(uri, ser):
+    """A proxy of the chosen Pyro with the serializer (and Pyro4's key, if any)."""
+    q = Pyro4.Proxy(uri) if PYRO4 else Pyro5.api.Proxy(uri)
+    q._pyroSerializer = ser
+    if PYRO4 and KEY:
+        q._pyroHmacKey = KEY
+    return q
+
+
+def batch_of(p):
+    return Pyro4.batch(p) if PYRO4 else Pyro5.api.BatchProxy(p)
+
+
+def loads(ser, data):
+    if PYRO4:
+        return Pyro4.util.get_serializer(ser).deserializeData(data)
+    return serializers.serializers[ser].loads(data)
+
+
+def send_ping(conn):
+    if PYRO4:
+        Pyro4.message.Message.ping(conn, hmac_key=KEY)
+    else:
+        conn.send(b"")
+        protocol.SendingMessage.ping(conn)
 
 
 def canon(v):
@@ -61,8 +104,7 @@ def values(ser):
 
 def main():
     uri, ser = sys.argv[1], sys.argv[2]
-    p = Pyro5.api.Proxy(uri)
-    p._pyroSerializer = ser
+    p = proxy(uri, ser)
     p._pyroTimeout = 20
     check("bind", p._pyroBind)
     print("methods", canon(set(p._pyroMethods)))
@@ -99,7 +141,7 @@ def main():
     check("raw verbose as method", lambda: p._pyroInvoke("verbose", (), {}))
 
     def batch():
-        b = Pyro5.api.BatchProxy(p)
+        b = batch_of(p)
         b.echo(1)
         b.echo("two")
         b.error_with_text()
@@ -134,13 +176,12 @@ def main():
         finally:
             p._pyroRawWireResponse = False
         sid = bytes(msg.annotations["STRM"]).decode()
-        err = serializers.serializers[ser].loads(msg.data)
+        err = loads(ser, msg.data)
         return [hex(msg.flags & ~0x40), sorted(msg.annotations), len(sid), str(uuid.UUID(sid)) == sid,
                 exc(err).split(" [")[0], sid]
     def gen_stream_ops():
         flags, anns, n, is_uuid, err, sid = gen_raw()
-        d = Pyro5.api.Proxy(uri.replace("test.echoserver", "Pyro.Daemon"))
-        d._pyroSerializer = ser
+        d = proxy(uri.replace("test.echoserver", "Pyro.Daemon"), ser)
         out = [flags, anns, n, is_uuid, err]
         for _ in range(5):  # another connection may read it
             try:
@@ -166,7 +207,7 @@ def main():
         return out
     check("generator stream ops", gen_stream_ops)
     def batch_generator():
-        b = Pyro5.api.BatchProxy(p)
+        b = batch_of(p)
         b.echo(1)
         b.generator()
         b.echo(2)
@@ -177,15 +218,13 @@ def main():
     def corr():
         current_context.correlation_id = uuid.UUID("11111111-2222-3333-4444-555555555555")
         try:
-            q = Pyro5.api.Proxy(uri)
-            q._pyroSerializer = ser
+            q = proxy(uri, ser)
             return q.echo("with correlation id")
         finally:
             current_context.correlation_id = None
     check("correlation id", corr)
 
-    d = Pyro5.api.Proxy(uri.replace("test.echoserver", "Pyro.Daemon"))
-    d._pyroSerializer = ser
+    d = proxy(uri.replace("test.echoserver", "Pyro.Daemon"), ser)
     check("daemon ping", d.ping)
     check("daemon registered", lambda: sorted(d.registered()))
     check("daemon get_metadata", lambda: {k: set(v) for k, v in d.get_metadata("test.echoserver").items()})
@@ -193,23 +232,64 @@ def main():
     check("daemon info type", lambda: type(d.info()).__name__)
 
     def unknown_object():
-        q = Pyro5.api.Proxy(uri.replace("test.echoserver", "no.such.object"))
-        q._pyroSerializer = ser
+        q = proxy(uri.replace("test.echoserver", "no.such.object"), ser)
         try:
             q._pyroBind()
-        except Pyro5.errors.CommunicationError as e:
+        except CommunicationError as e:
             return type(e).__name__ + ": " + str(e).split("rejected: ")[-1]
     check("unknown object", unknown_object)
 
     def ping():
-        p._pyroConnection.send(b"")
-        from Pyro5 import protocol
-        protocol.SendingMessage.ping(p._pyroConnection)
+        send_ping(p._pyroConnection)
         return "pong"
     check("msg ping", ping)
     check("after ping", lambda: p.echo("still in sync after ping"))
+    if PYRO4:
+        pyro4_checks(uri, ser)
     p._pyroRelease()
     print("done")
+
+
+def pyro4_checks(uri, ser):
+    """What only Pyro4 has: serializers a daemon refuses, connecting without metadata, and
+    the HMAC key on one side only or wrong."""
+
+    def refused_serializer(name):
+        q = proxy(uri, name)
+        try:
+            q._pyroBind()
+            return "bound"
+        except CommunicationError as e:
+            return type(e).__name__ + ": " + str(e).split("rejected: ")[-1].split(" (")[0]
+    check("marshal refused", lambda: refused_serializer("marshal"))
+    check("msgpack refused", lambda: refused_serializer("msgpack"))
+
+    def no_metadata_on_connect():
+        pyro_config.METADATA = False
+        try:
+            q = proxy(uri, ser)
+            q._pyroBind()
+            return [q.echo("no metadata"), sorted(q._pyroMethods)]
+        finally:
+            pyro_config.METADATA = True
+    check("no metadata on connect", no_metadata_on_connect)
+
+    def bind_with_key(key):
+        global KEY
+        saved = KEY
+        KEY = key
+        try:
+            q = proxy(uri, ser)
+            q._pyroBind()
+            return "bound"
+        except Exception as e:  # noqa: BLE001
+            return exc(e).split(": ")[-1]
+        finally:
+            KEY = saved
+    check("hmac one side only",
+          lambda: bind_with_key(None if KEY else b"a key the server does not have"))
+    if KEY:
+        check("hmac wrong key", lambda: bind_with_key(b"the wrong key"))
 
 
 if __name__ == "__main__":

@@ -5,11 +5,12 @@
 
 use num_bigint::BigInt;
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tether_core::Value;
 use tether_pyro::serializer::Serializer;
+#[allow(unused_imports)]
+pub use tether_test_support::python;
 
 pub const ALL: [Serializer; 3] = [Serializer::Serpent, Serializer::Json, Serializer::Msgpack];
 
@@ -302,21 +303,6 @@ pub fn unhex(s: &str) -> Vec<u8> {
         .step_by(2)
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
         .collect()
-}
-
-/// The venv Python with the Pyro peers: `$TETHER_PYTHON`, else `<workspace>/.venv/bin/python`.
-pub fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("TETHER_PYTHON") {
-        return PathBuf::from(p);
-    }
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let p = root.join(".venv/bin/python");
-    assert!(
-        p.exists(),
-        "Python peers not found at {} (set TETHER_PYTHON or run scripts/test.sh to install the peers)",
-        p.display()
-    );
-    p
 }
 
 /// Kills the child if the test fails or times out before it exits.

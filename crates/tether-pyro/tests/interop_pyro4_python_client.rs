@@ -1,4 +1,4 @@
-//! Python's Pyro4 4.82 client against tether: the same scenario (echo_client4.py: every value,
+//! Python's Pyro4 4.82 client against tether: the same scenario (echo_client.py --pyro4: every value,
 //! metadata on connect or not, oneway, batch, attributes, exceptions with remote tracebacks,
 //! CORR, streaming, the daemon object, refused serializers, HMAC on one side only or wrong)
 //! gets identical results from Python's own Pyro4 echo server and from a tether daemon, with
@@ -10,14 +10,17 @@ use common::*;
 use std::time::Duration;
 use tether_pyro::{DaemonConfig, HmacKey};
 
-fn scenario(script_name: &str, uri: &str, ser: &str, key: Option<&str>) -> String {
-    let script = script(script_name);
+fn scenario(client: &str, uri: &str, ser: &str, key: Option<&str>) -> String {
+    let script = script("echo_client.py");
     let mut args = vec![
         script.to_str().unwrap().to_string(),
         uri.to_string(),
         ser.to_string(),
     ];
-    args.extend(key.map(str::to_string));
+    if client == "pyro4" {
+        args.push("--pyro4".into());
+        args.extend(key.map(str::to_string));
+    }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     run_python(&args, Duration::from_secs(120))
 }
@@ -73,10 +76,8 @@ async fn python_pyro4_client_sees_identical_results_from_python_and_tether() {
         for ser in ["serpent", "json"] {
             let name = format!("{ser}, key {key:?}");
             let (a, b) = (py_uri.clone(), tether_uri.clone());
-            let from_python =
-                tokio::task::spawn_blocking(move || scenario("echo_client4.py", &a, ser, key));
-            let from_tether =
-                tokio::task::spawn_blocking(move || scenario("echo_client4.py", &b, ser, key));
+            let from_python = tokio::task::spawn_blocking(move || scenario("pyro4", &a, ser, key));
+            let from_tether = tokio::task::spawn_blocking(move || scenario("pyro4", &b, ser, key));
             let (p, t) = (from_python.await.unwrap(), from_tether.await.unwrap());
             same(&name, &p, &t);
         }
@@ -89,8 +90,8 @@ async fn python_pyro4_client_sees_identical_results_from_python_and_tether() {
 async fn one_port_serves_pyro4_and_pyro5_clients_at_once() {
     let (daemon, uri, _echo) = tether_echo(DaemonConfig::default()).await;
     let (a, b) = (uri.clone(), uri.clone());
-    let v4 = tokio::task::spawn_blocking(move || scenario("echo_client4.py", &a, "serpent", None));
-    let v5 = tokio::task::spawn_blocking(move || scenario("echo_client.py", &b, "serpent", None));
+    let v4 = tokio::task::spawn_blocking(move || scenario("pyro4", &a, "serpent", None));
+    let v5 = tokio::task::spawn_blocking(move || scenario("pyro5", &b, "serpent", None));
     let (v4, v5) = (v4.await.unwrap(), v5.await.unwrap());
     assert!(
         v4.ends_with("done\n") && v4.contains("echo 1 bool:True -> bool:True"),

@@ -5,6 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
+use tether_test_support::python;
 use tether_tls::{
     generate_sample_pki, CertReqs, ClientTls, ClientTlsSettings, ServerTls, ServerTlsSettings,
     TlsErrorKind,
@@ -13,18 +14,6 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 const PASSWORD: &str = "1234";
-
-fn python() -> PathBuf {
-    let p = std::env::var_os("TETHER_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python"));
-    assert!(
-        p.exists(),
-        "Python not found at {}: run scripts/test.sh",
-        p.display()
-    );
-    p
-}
 
 fn peer_script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/tls_peer.py")
