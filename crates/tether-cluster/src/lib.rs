@@ -11,9 +11,13 @@
 //! - `mode.rs`: what a call does with the endpoints: failover (bounded retries with back-off,
 //!   only when a retry cannot run a call twice, unless the method is marked idempotent),
 //!   failfast, failsafe, forking, broadcast.
-//! - `pool.rs`: the pool: membership that grows and shrinks at run time, per-call deadlines
-//!   that cover the retries, outlier ejection with re-admission after a probe, the "no live
-//!   server" error naming each endpoint and why it is out.
+//! - `pool.rs`: the pool: membership that grows and shrinks at run time, each call run by its
+//!   mode over the layers below, the "no live server" error naming each endpoint and why it is
+//!   out.
+//! - `retry.rs`: when failover tries again, and how long it waits.
+//! - `deadline.rs`: the one place a call's deadline is set, checked and enforced (per attempt,
+//!   covering the retries).
+//! - `health.rs`: outlier ejection and re-admission after a probe off the call path.
 //! - `discovery/`: where the endpoint list comes from and how it changes: the seam's
 //!   [`Members`](tether_remoting::Members) (a watch channel of URL sets) from any directory,
 //!   a fixed list, and etcd (registration under a lease kept alive, a watch on a prefix, and
@@ -29,12 +33,16 @@
 
 mod balance;
 pub mod component;
+mod deadline;
 pub mod discovery;
 mod endpoint;
+mod health;
 mod mode;
 mod pool;
+mod retry;
 
 pub use balance::Balance;
 pub use endpoint::EndpointStats;
+pub use health::HealthPolicy;
 pub use mode::Mode;
-pub use pool::{HealthPolicy, Pool, PoolConfig};
+pub use pool::{Pool, PoolConfig};

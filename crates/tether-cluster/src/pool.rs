@@ -1,43 +1,17 @@
 //! [`Pool`]: an [`Invoker`] over endpoints of any wire (see the crate docs).
 
 use crate::balance::{Balance, Balancer};
+use crate::deadline::Deadline;
 use crate::endpoint::{Endpoint, EndpointStats, InFlight};
+use crate::health::{Health, HealthPolicy};
 use crate::mode::Mode;
+use crate::retry::Retry;
 use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 use tether_core::{BoxFuture, Call, ErrorKind, Invoker, RemoteError, Value};
 
 const LOG: &str = "tether::cluster";
-
-/// When an endpoint leaves the pool and how it comes back (Envoy's outlier detection).
-#[derive(Clone, Debug, PartialEq)]
-pub struct HealthPolicy {
-    /// Transport failures in a row that eject an endpoint. Default 3.
-    pub eject_after: u32,
-    /// The first ejection's length; each further one doubles it. Default 1 s.
-    pub base_ejection: Duration,
-    /// The longest ejection. Default 30 s.
-    pub max_ejection: Duration,
-    /// How long a probe of an ejected endpoint may take (a hung server fails it). Default 1 s.
-    pub probe_timeout: Duration,
-    /// The method a probe calls. Any answer, even a remote exception such as "no such
-    /// method", proves the server alive; only a transport failure or the timeout does not.
-    /// Default `__tether_probe__`.
-    pub probe_method: String,
-}
-
-impl Default for HealthPolicy {
-    fn default() -> Self {
-        HealthPolicy {
-            eject_after: 3,
-            base_ejection: Duration::from_secs(1),
-            max_ejection: Duration::from_secs(30),
-            probe_timeout: Duration::from_secs(1),
-            probe_method: "__tether_probe__".into(),
-        }
-    }
-}
 
 /// A pool's policy.
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -63,6 +37,7 @@ pub struct PoolConfig {
 pub(crate) struct Inner {
     config: PoolConfig,
     balancer: Balancer,
+    health: Arc<Health>,
     endpoints: RwLock<Vec<Arc<Endpoint>>>,
     name: String,
 }
@@ -82,21 +57,13 @@ impl std::fmt::Debug for Pool {
     }
 }
 
-/// Whether a failure says the endpoint is unwell (and counts toward ejecting it), as opposed
-/// to an answer (a remote exception) or a problem of the call itself.
-fn endpoint_failure(e: &RemoteError) -> bool {
-    matches!(
-        e.kind(),
-        ErrorKind::Connection | ErrorKind::Timeout | ErrorKind::Protocol | ErrorKind::Shutdown
-    )
-}
-
 impl Pool {
     /// An empty pool named `name` (for logs and errors).
     pub fn new(name: &str, config: PoolConfig) -> Pool {
         Pool {
             inner: Arc::new(Inner {
                 balancer: Balancer::new(config.balance.clone()),
+                health: Health::new(name, config.health.clone()),
                 config,
                 endpoints: RwLock::new(Vec::new()),
                 name: name.to_string(),
@@ -231,114 +198,19 @@ impl Pool {
         )
     }
 
-    /// Records a success.
-    fn ok(&self, e: &Endpoint) {
-        if !e.troubled.load(std::sync::atomic::Ordering::Relaxed) {
-            return;
-        }
-        let mut h = e.health();
-        h.consecutive_failures = 0;
-        h.backoff = self.inner.config.health.base_ejection;
-        if h.ejected_until.is_none() && !h.probing {
-            e.troubled
-                .store(false, std::sync::atomic::Ordering::Relaxed);
-        }
-    }
-
-    /// Records a failure; ejects the endpoint after enough in a row.
-    fn failed(&self, e: &Arc<Endpoint>, err: &RemoteError) {
-        e.failures
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let policy = &self.inner.config.health;
-        let mut h = e.health();
-        e.troubled.store(true, std::sync::atomic::Ordering::Relaxed);
-        h.consecutive_failures += 1;
-        h.last_error = Some(err.to_string());
-        let now = Instant::now();
-        let already = h.ejected_until.is_some_and(|t| t > now) || h.probing;
-        if h.consecutive_failures >= policy.eject_after && !already {
-            let len = h.backoff;
-            h.ejected_until = Some(now + len);
-            h.backoff = (h.backoff * 2).min(policy.max_ejection);
-            h.probing = false;
-            e.ejections
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            tracing::warn!(target: LOG, pool = %self.inner.name, url = %e.url,
-                "endpoint ejected for {:.1} s after {} consecutive failures: {err}",
-                len.as_secs_f64(), h.consecutive_failures);
-            drop(h);
-            self.schedule_probe(e.clone(), len);
-        }
-    }
-
-    /// When the ejection ends, probes the endpoint off the call path: alive, it is re-admitted;
-    /// not, it is ejected again for twice as long.
-    fn schedule_probe(&self, e: Arc<Endpoint>, after: Duration) {
-        let Ok(rt) = tokio::runtime::Handle::try_current() else {
-            return; // no runtime: the ejection simply ends and traffic decides
-        };
-        let pool = Arc::downgrade(&self.inner);
-        rt.spawn(async move {
-            let mut wait = after;
-            loop {
-                tokio::time::sleep(wait).await;
-                let Some(inner) = pool.upgrade() else { return };
-                if e.removed.load(std::sync::atomic::Ordering::Relaxed) {
-                    return;
-                }
-                let policy = inner.config.health.clone();
-                e.health().probing = true;
-                let mut probe = Call::new(policy.probe_method.as_str(), Vec::new());
-                probe.context.deadline = Some(Instant::now() + policy.probe_timeout);
-                let r = tokio::time::timeout(policy.probe_timeout, e.invoker.invoke(probe)).await;
-                let alive = match r {
-                    Ok(Ok(_)) => true,
-                    Ok(Err(err)) => !endpoint_failure(&err),
-                    Err(_) => false,
-                };
-                let mut h = e.health();
-                h.probing = false;
-                if alive {
-                    h.ejected_until = None;
-                    h.consecutive_failures = 0;
-                    e.troubled.store(false, std::sync::atomic::Ordering::Relaxed);
-                    tracing::info!(target: LOG, pool = %inner.name, url = %e.url, "endpoint re-admitted after a probe");
-                    return;
-                }
-                wait = h.backoff;
-                h.ejected_until = Some(Instant::now() + wait);
-                h.backoff = (h.backoff * 2).min(policy.max_ejection);
-                e.ejections.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                tracing::debug!(target: LOG, pool = %inner.name, url = %e.url, "probe failed; ejected for {:.1} s", wait.as_secs_f64());
-            }
-        });
-    }
-
-    /// One attempt on one endpoint.
-    async fn attempt(&self, e: &Arc<Endpoint>, call: Call) -> Result<Value, RemoteError> {
+    /// One attempt on one endpoint, within the call's deadline; its outcome goes to the
+    /// endpoint's health.
+    async fn attempt(
+        &self,
+        e: &Arc<Endpoint>,
+        call: Call,
+        deadline: &Deadline,
+    ) -> Result<Value, RemoteError> {
         let guard = InFlight::new(e.clone());
-        // The deadline is enforced here, per endpoint, so a hung server is recorded as a
-        // timeout of that server (and ejected after enough of them).
-        let r = match call.context.deadline {
-            Some(d) => {
-                let method = call.method.clone();
-                tokio::time::timeout_at(d.into(), e.invoker.invoke(call))
-                    .await
-                    .unwrap_or_else(|_| {
-                        Err(RemoteError::timeout(format!(
-                            "{method}() got no answer from {} within the deadline",
-                            e.url
-                        )))
-                    })
-            }
-            None => e.invoker.invoke(call).await,
-        };
+        let method = call.method.clone();
+        let r = deadline.run(&method, &e.url, e.invoker.invoke(call)).await;
         drop(guard);
-        match &r {
-            Ok(_) => self.ok(e),
-            Err(err) if endpoint_failure(err) => self.failed(e, err),
-            Err(_) => self.ok(e), // an answer: the endpoint is fine
-        }
+        self.inner.health.record(e, &r);
         r
     }
 
@@ -355,17 +227,22 @@ impl Pool {
         Some(live.swap_remove(i))
     }
 
-    async fn failover(&self, call: Call, retries: u32) -> Result<Value, RemoteError> {
-        let idempotent = self.inner.config.idempotent.contains(&call.method);
+    async fn failover(
+        &self,
+        call: Call,
+        retries: u32,
+        deadline: &Deadline,
+    ) -> Result<Value, RemoteError> {
+        let config = &self.inner.config;
+        let mut retry = Retry::new(
+            retries,
+            config.idempotent.contains(&call.method),
+            config.retry_backoff.unwrap_or(Duration::from_millis(10)),
+        );
         let mut tried: Vec<usize> = Vec::new();
-        let mut backoff = self
-            .inner
-            .config
-            .retry_backoff
-            .unwrap_or(Duration::from_millis(10));
         let mut last: Option<RemoteError> = None;
-        for attempt in 0..=retries {
-            if call.context.deadline.is_some_and(|d| Instant::now() >= d) {
+        while retry.attempts_left() {
+            if deadline.passed() {
                 return Err(last.unwrap_or_else(|| {
                     RemoteError::timeout(format!("{}(): the pool's deadline passed", call.method))
                 }));
@@ -377,23 +254,16 @@ impl Pool {
                 });
             };
             tried.push(Arc::as_ptr(&e) as usize);
-            match self.attempt(&e, call.clone()).await {
+            match self.attempt(&e, call.clone(), deadline).await {
                 Ok(v) => return Ok(v),
                 Err(err) => {
-                    let retry =
-                        err.is_retryable() && (idempotent || !err.may_have_reached_server());
-                    if !retry || attempt == retries {
+                    let Some(pause) = retry.after_failure(&err, deadline) else {
                         return Err(err);
-                    }
+                    };
                     tracing::debug!(target: LOG, pool = %self.inner.name, url = %e.url, "retrying {}() elsewhere: {err}", call.method);
                     last = Some(err);
-                    if attempt > 0 {
-                        let pause = match call.context.deadline {
-                            Some(d) => backoff.min(d.saturating_duration_since(Instant::now())),
-                            None => backoff,
-                        };
+                    if !pause.is_zero() {
                         tokio::time::sleep(pause).await;
-                        backoff *= 2;
                     }
                 }
             }
@@ -401,7 +271,12 @@ impl Pool {
         Err(last.unwrap_or_else(|| self.no_live_server(&call)))
     }
 
-    async fn forking(&self, call: Call, n: usize) -> Result<Value, RemoteError> {
+    async fn forking(
+        &self,
+        call: Call,
+        n: usize,
+        deadline: &Deadline,
+    ) -> Result<Value, RemoteError> {
         let mut chosen: Vec<Arc<Endpoint>> = Vec::new();
         let mut tried: Vec<usize> = Vec::new();
         while chosen.len() < n {
@@ -420,7 +295,7 @@ impl Pool {
             .iter()
             .map(|e| {
                 let c = call.clone();
-                Box::pin(async move { self.attempt(e, c).await })
+                Box::pin(async move { self.attempt(e, c, deadline).await })
                     as BoxFuture<'_, Result<Value, RemoteError>>
             })
             .collect();
@@ -436,7 +311,7 @@ impl Pool {
         Err(last.unwrap_or_else(|| self.no_live_server(&call)))
     }
 
-    async fn broadcast(&self, call: Call) -> Result<Value, RemoteError> {
+    async fn broadcast(&self, call: Call, deadline: &Deadline) -> Result<Value, RemoteError> {
         let live = self.live(&[]);
         if live.is_empty() {
             return Err(self.no_live_server(&call));
@@ -444,7 +319,7 @@ impl Pool {
         let mut last = Value::None;
         let mut first_err = None;
         for e in &live {
-            match self.attempt(e, call.clone()).await {
+            match self.attempt(e, call.clone(), deadline).await {
                 Ok(v) => last = v,
                 Err(err) => {
                     first_err.get_or_insert(err);
@@ -459,22 +334,20 @@ impl Pool {
 
     /// Calls through the pool (see [`Mode`]).
     pub async fn call(&self, mut call: Call) -> Result<Value, RemoteError> {
-        if let Some(d) = self.inner.config.deadline {
-            let mine = Instant::now() + d;
-            call.context.deadline = Some(call.context.deadline.map_or(mine, |c| c.min(mine)));
-        }
+        let deadline = Deadline::for_call(&mut call, self.inner.config.deadline);
+        let deadline = &deadline;
         match self.inner.config.mode.clone() {
-            Mode::Failover { retries } => self.failover(call.clone(), retries).await,
-            Mode::Failfast => self.failover(call.clone(), 0).await,
-            Mode::Failsafe => match self.failover(call.clone(), 0).await {
+            Mode::Failover { retries } => self.failover(call.clone(), retries, deadline).await,
+            Mode::Failfast => self.failover(call.clone(), 0, deadline).await,
+            Mode::Failsafe => match self.failover(call.clone(), 0, deadline).await {
                 Ok(v) => Ok(v),
                 Err(e) => {
                     tracing::warn!(target: LOG, pool = %self.inner.name, "failsafe: {}() failed, answering None: {e}", call.method);
                     Ok(Value::None)
                 }
             },
-            Mode::Forking { n } => self.forking(call.clone(), n).await,
-            Mode::Broadcast => self.broadcast(call.clone()).await,
+            Mode::Forking { n } => self.forking(call.clone(), n, deadline).await,
+            Mode::Broadcast => self.broadcast(call.clone(), deadline).await,
         }
     }
 }
