@@ -153,7 +153,7 @@ async fn serve(registry: ClassRegistry, args: EchoServerArgs) -> Result<(), Stri
         }
     }
     .map_err(|e| e.to_string())?;
-    let echo = EchoService::new(args.verbose);
+    let echo = EchoService::with_error_texts(args.verbose, protocols.echo_error_texts());
     let name = protocol.shell().echo_object_name();
     let uri = server
         .register(name, Arc::new(echo.clone()))

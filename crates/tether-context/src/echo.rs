@@ -18,6 +18,8 @@ pub const ECHO_CLASS: &str = "tether.echo.EchoService";
 #[derive(Default)]
 pub struct EchoComponent {
     verbose: bool,
+    /// `error()`'s wording per wire, from the registry's protocols.
+    error_texts: Vec<(&'static str, &'static str)>,
     service: std::sync::OnceLock<Arc<EchoService>>,
 }
 
@@ -25,7 +27,12 @@ impl EchoComponent {
     /// The service (created on first use with the configured `verbose`).
     pub fn service(&self) -> Arc<EchoService> {
         self.service
-            .get_or_init(|| Arc::new(EchoService::new(self.verbose)))
+            .get_or_init(|| {
+                Arc::new(EchoService::with_error_texts(
+                    self.verbose,
+                    self.error_texts.iter().copied(),
+                ))
+            })
             .clone()
     }
 }
@@ -45,5 +52,18 @@ impl Component for EchoComponent {
 }
 
 pub(crate) fn register(r: &mut ClassRegistry) {
-    r.register::<EchoComponent>(ECHO_CLASS);
+    r.register_with(ECHO_CLASS, |args| {
+        let mut echo = EchoComponent {
+            error_texts: args.protocols().echo_error_texts(),
+            ..EchoComponent::default()
+        };
+        let (pos, named) = args.into_parts();
+        if !pos.is_empty() {
+            return Err("takes no positional constructor arguments".into());
+        }
+        for (n, v) in named {
+            echo.set_property(&n, v)?;
+        }
+        Ok(echo)
+    });
 }

@@ -74,7 +74,13 @@ pub struct EchoService {
 struct Inner {
     verbose: AtomicBool,
     must_shutdown: watch::Sender<bool>,
+    /// `error()`'s message by the wire a call came in on, where a wire's own echo server
+    /// words it differently (Pyro4's); the wires provide them.
+    error_texts: Vec<(&'static str, &'static str)>,
 }
+
+/// What `error()` says on a wire that did not give its own wording (Pyro5's echo server).
+pub const ECHO_ERROR_TEXT: &str = "this is the generated error from echoserver echo() method";
 
 impl Default for EchoService {
     fn default() -> Self {
@@ -89,6 +95,23 @@ impl EchoService {
             inner: Arc::new(Inner {
                 verbose: AtomicBool::new(verbose),
                 must_shutdown: watch::channel(false).0,
+                error_texts: Vec::new(),
+            }),
+        }
+    }
+
+    /// A new service whose `error()` says `texts[protocol]` to calls that came in over that
+    /// wire ([`CallContext::protocol`](crate::CallContext::protocol)), and
+    /// [`ECHO_ERROR_TEXT`] to the others.
+    pub fn with_error_texts(
+        verbose: bool,
+        texts: impl IntoIterator<Item = (&'static str, &'static str)>,
+    ) -> EchoService {
+        EchoService {
+            inner: Arc::new(Inner {
+                verbose: AtomicBool::new(verbose),
+                must_shutdown: watch::channel(false).0,
+                error_texts: texts.into_iter().collect(),
             }),
         }
     }
@@ -149,14 +172,19 @@ impl EchoService {
             }
             "error" => {
                 self.log(format_args!("error: generating exception"));
-                // Pyro4's echo server words it differently; each wire gets its own.
-                Err(RemoteError::value_error(
-                    if call.context.protocol == Some("pyro4") {
-                        "expected error from echoserver error() method"
-                    } else {
-                        "this is the generated error from echoserver echo() method"
-                    },
-                ))
+                // Each wire's own echo server words it its own way.
+                let text = call
+                    .context
+                    .protocol
+                    .and_then(|p| {
+                        self.inner
+                            .error_texts
+                            .iter()
+                            .find(|(q, _)| *q == p)
+                            .map(|(_, t)| *t)
+                    })
+                    .unwrap_or(ECHO_ERROR_TEXT);
+                Err(RemoteError::value_error(text))
             }
             "error_with_text" => {
                 self.log(format_args!("error: generating exception"));

@@ -253,6 +253,16 @@ impl ProtocolSet {
         self.0.iter().find_map(|p| p.shell().literal(text))
     }
 
+    /// The echo service's `error()` wordings of every wire that has its own
+    /// ([`Shell::echo_error_text`]), by protocol name, for
+    /// `EchoService::with_error_texts`.
+    pub fn echo_error_texts(&self) -> Vec<(&'static str, &'static str)> {
+        self.0
+            .iter()
+            .filter_map(|p| p.shell().echo_error_text().map(|t| (p.name(), t)))
+            .collect()
+    }
+
     /// Makes a lazy client for `url` with whichever protocol claims it.
     pub fn proxy(
         &self,

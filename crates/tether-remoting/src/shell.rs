@@ -29,6 +29,12 @@ pub trait Shell: Send + Sync + 'static {
         None
     }
 
+    /// What the echo service's `error()` says to this wire's clients, where the wire's own
+    /// echo server words it differently from Pyro5's (Pyro4's does). Default `None`.
+    fn echo_error_text(&self) -> Option<&'static str> {
+        None
+    }
+
     /// Lines an echo server of this wire prints at start for `options` (Pyro4's warning
     /// about a server without an HMAC key). Default none.
     fn echo_server_notes(&self, options: &ServerOptions) -> Vec<String> {

@@ -19,6 +19,9 @@ pub mod header;
 pub mod hmac;
 mod ids;
 
+/// What the echo service's `error()` says to Pyro4 clients: the wording of Pyro4's own echo
+/// server (`Pyro4.test.echoserver`), where Pyro5's says another thing.
+pub const ECHO_ERROR_TEXT: &str = "expected error from echoserver error() method";
 pub use format::Pyro4;
 pub use header::{Header4, HEADER_SIZE, PROTOCOL_VERSION};
 pub use hmac::HmacKey;

@@ -131,6 +131,10 @@ impl Shell for Pyro4Shell {
         super::pyro5::PyroShell.literal(text)
     }
 
+    fn echo_error_text(&self) -> Option<&'static str> {
+        Some(crate::pyro4::ECHO_ERROR_TEXT)
+    }
+
     fn echo_server_notes(&self, options: &ServerOptions) -> Vec<String> {
         if options.wire.text("hmac_key").is_none() {
             vec!["Warning: HMAC key not set. Anyone can connect to this server!".into()]

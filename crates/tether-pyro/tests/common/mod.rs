@@ -167,7 +167,8 @@ pub async fn tether_echo(config: DaemonConfig) -> (Daemon, String, EchoService) 
     })
     .await
     .expect("bind");
-    let echo = EchoService::default();
+    let echo =
+        EchoService::with_error_texts(false, [("pyro4", tether_pyro::pyro4::ECHO_ERROR_TEXT)]);
     let uri = daemon
         .register(ECHO_OBJECT_ID, Arc::new(echo.clone()))
         .expect("register");
