@@ -73,6 +73,7 @@ pub(crate) async fn echo_server(registry: ClassRegistry, args: EchoServerArgs) -
     }
 }
 
+// The command's failure, printed as it is (`tether: ...`, exit 1).
 async fn serve(registry: ClassRegistry, args: EchoServerArgs) -> Result<(), String> {
     let say = |line: &str| {
         if !args.quiet || args.verbose {

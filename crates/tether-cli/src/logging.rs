@@ -3,6 +3,7 @@
 /// Installs a `tracing` subscriber printing `LEVEL target: message` lines to stderr, filtered
 /// by `filter` (`info`, `debug`, `springpython=debug`, ...). Colour codes only when stderr is a
 /// terminal, so a log file stays plain text.
+// The message is what the command prints before going on without a log subscriber.
 pub fn init_logging(filter: &str) -> Result<(), String> {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .map_err(|e| format!("bad log filter {filter:?}: {e}"))?;

@@ -97,6 +97,7 @@ pub(crate) async fn ns(args: NsArgs) -> ExitCode {
     }
 }
 
+// The command's failure, printed as it is (`tether: ...`, exit 1).
 async fn serve(args: &NsArgs, key: Option<String>) -> Result<(), String> {
     let host = args.host.clone().unwrap_or_else(|| "localhost".into());
     let loopback = host == "localhost" || host.starts_with("127.") || host == "::1";

@@ -325,7 +325,8 @@ pub(crate) fn literal(protocols: &ProtocolSet, text: &str) -> Result<Value, Fail
     match protocols.literal(text) {
         Some(Ok(v)) => Ok(v),
         Some(Err(e)) => Err(Failure::usage(format!(
-            "argument {text:?} is not a Python literal ({e}); quote strings, e.g. \"'hello'\""
+            "argument {text:?} is not a Python literal ({}); quote strings, e.g. \"'hello'\"",
+            e.message()
         ))),
         None => Err(Failure::usage(
             "no registered wire reads Python literals as arguments (build with the pyro feature)",

@@ -249,7 +249,10 @@ impl ProtocolSet {
 
     /// Reads a command-line argument as a Python literal with the first wire that brings a
     /// reader for them ([`Shell::literal`]).
-    pub fn literal(&self, text: &str) -> Option<Result<tether_core::Value, String>> {
+    pub fn literal(
+        &self,
+        text: &str,
+    ) -> Option<Result<tether_core::Value, tether_core::RemoteError>> {
         self.0.iter().find_map(|p| p.shell().literal(text))
     }
 

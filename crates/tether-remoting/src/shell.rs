@@ -24,7 +24,7 @@ pub trait Shell: Send + Sync + 'static {
 
     /// Reads one command-line argument written as a Python literal (`42`, `'text'`,
     /// `[1, 2]`), if this wire brings a reader for them. Default: `None` (no reader).
-    fn literal(&self, text: &str) -> Option<Result<Value, String>> {
+    fn literal(&self, text: &str) -> Option<Result<Value, tether_core::RemoteError>> {
         let _ = text;
         None
     }

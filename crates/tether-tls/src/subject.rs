@@ -32,6 +32,8 @@ const LONG_NAMES: &[(&str, &str)] = &[
 /// The subject of a DER certificate: every attribute of every RDN in order, under its long
 /// name (an unknown attribute under its dotted OID). Values in a string type the parser does
 /// not decode (BMPString and the like) are decoded as UTF-16 or Latin-1.
+// The reason is text: the server logs it and refuses the connection with a TlsError of kind
+// Refused that carries it.
 pub fn subject_of(der: &[u8]) -> Result<TlsSubject, String> {
     let (_, cert) =
         X509Certificate::from_der(der).map_err(|e| format!("unreadable certificate: {e}"))?;

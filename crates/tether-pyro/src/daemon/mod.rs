@@ -156,6 +156,7 @@ pub(crate) fn bounded_permits(n: usize) -> usize {
 pub struct HandshakeValidator(Arc<ValidateFn>);
 
 /// The validation function behind a [`HandshakeValidator`].
+// The error is the reason Pyro's handshake sends the refused client, as text.
 type ValidateFn = dyn Fn(&Value) -> Result<Value, String> + Send + Sync;
 
 impl HandshakeValidator {

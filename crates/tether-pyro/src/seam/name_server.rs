@@ -37,6 +37,8 @@ fn parse(v: &str) -> Result<Query, TransportError> {
     parse_text(v).map_err(TransportError::bad_url)
 }
 
+// The reason as text, for the two error types it becomes (a URL error at a property, a
+// configuration error of a call).
 fn parse_text(v: &str) -> Result<Query, String> {
     let rest = v.strip_prefix("pyro-ns://").ok_or_else(|| {
         format!("discovery {v:?}: expected pyro-ns://host:port/name-prefix or pyro-ns://host:port/?meta=tag1,tag2")
@@ -185,14 +187,12 @@ async fn name_server_call(
     call: Call,
     options: &ClientOptions,
     wire: WireVersion,
-) -> Result<(), String> {
-    let via = Pyro5::default()
-        .make_proxy(
-            &format!("PYRO:{}@localhost:9090", crate::naming::NAME_SERVER_ID),
-            options,
-            wire,
-        )
-        .map_err(|e| e.message().to_string())?;
+) -> Result<(), RemoteError> {
+    let via = Pyro5::default().make_proxy(
+        &format!("PYRO:{}@localhost:9090", crate::naming::NAME_SERVER_ID),
+        options,
+        wire,
+    )?;
     let limit = options.timeout.unwrap_or(Duration::from_secs(5));
     let run = async {
         let ns = crate::naming::locate_ns(q.host.as_deref(), q.port, Some(&via)).await?;
@@ -202,8 +202,10 @@ async fn name_server_call(
     };
     match tokio::time::timeout(limit, run).await {
         Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err(format!("no answer from the name server within {limit:?}")),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(RemoteError::timeout(format!(
+            "no answer from the name server within {limit:?}"
+        ))),
     }
 }
 

@@ -188,7 +188,7 @@ impl Shell for Pyro3Shell {
         tether_core::python::repr_with(value, tether_core::python::BytesForm::Bytes)
     }
 
-    fn literal(&self, text: &str) -> Option<Result<Value, String>> {
+    fn literal(&self, text: &str) -> Option<Result<Value, tether_core::RemoteError>> {
         super::pyro5::PyroShell.literal(text)
     }
 }

@@ -127,7 +127,7 @@ impl Shell for Pyro4Shell {
         super::pyro5::PyroShell.repr(value, options)
     }
 
-    fn literal(&self, text: &str) -> Option<Result<tether_core::Value, String>> {
+    fn literal(&self, text: &str) -> Option<Result<tether_core::Value, tether_core::RemoteError>> {
         super::pyro5::PyroShell.literal(text)
     }
 

@@ -448,13 +448,10 @@ impl Shell for PyroShell {
     /// Serpent is Python's literal syntax, so its parser (with its limits on size, depth and
     /// item count) reads an argument; like serpent, a dict of exactly `data` and
     /// `encoding: 'base64'` reads as bytes.
-    fn literal(&self, text: &str) -> Option<Result<Value, String>> {
-        Some(
-            crate::serializer::serpent::decode(
-                text.as_bytes(),
-                &crate::serializer::Limits::default(),
-            )
-            .map_err(|e| e.message().to_string()),
-        )
+    fn literal(&self, text: &str) -> Option<Result<Value, tether_core::RemoteError>> {
+        Some(crate::serializer::serpent::decode(
+            text.as_bytes(),
+            &crate::serializer::Limits::default(),
+        ))
     }
 }
