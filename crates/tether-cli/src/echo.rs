@@ -25,9 +25,10 @@ pub(crate) struct EchoServerArgs {
     /// Print nothing but errors.
     #[arg(short, long)]
     quiet: bool,
-    /// The protocol to serve (a registered protocol's name).
-    #[arg(long, default_value = "pyro5")]
-    protocol: String,
+    /// The protocol to serve (a registered protocol's name); default: the registry's default
+    /// wire (Pyro5 in the `tether` command).
+    #[arg(long)]
+    protocol: Option<String>,
     /// Serve TLS with this PEM certificate (+ intermediates), e.g. `tether pki`'s server-cert.pem.
     #[arg(long, value_name = "PEM")]
     tls_cert: Option<std::path::PathBuf>,
@@ -81,14 +82,21 @@ async fn serve(registry: ClassRegistry, args: EchoServerArgs) -> Result<(), Stri
         }
     };
     let protocols = registry.protocols();
-    let protocol = protocols.by_name(&args.protocol).ok_or_else(|| {
-        let names: Vec<&str> = protocols.iter().map(|p| p.name()).collect();
-        format!(
-            "no protocol called {:?} (registered: {})",
-            args.protocol,
-            names.join(", ")
-        )
-    })?;
+    let names = || -> String {
+        protocols
+            .iter()
+            .map(|p| p.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let protocol = match &args.protocol {
+        Some(name) => protocols
+            .by_name(name)
+            .ok_or_else(|| format!("no protocol called {name:?} (registered: {})", names()))?,
+        None => protocols
+            .default_protocol()
+            .ok_or_else(|| "no protocol is registered".to_string())?,
+    };
     say("Starting tether's built-in test echo server.");
     let mut options = ServerOptions::default();
     let mut cert_reqs: tether_tls::CertReqs = args

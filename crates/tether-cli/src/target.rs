@@ -170,8 +170,14 @@ impl TargetArgs {
             if options.wire.get("hmac_key").is_some()
                 && !protocol.client_option_names().contains(&"hmac_key")
             {
+                let keyed: Vec<&str> = protocols
+                    .iter()
+                    .filter(|p| p.client_option_names().contains(&"hmac_key"))
+                    .map(|p| p.name())
+                    .collect();
                 return Err(Failure::usage(format!(
-                    "--hmac-key (or PYRO_HMAC_KEY) signs messages of a wire that has a key (Pyro4: add --protocol pyro4); {} has none",
+                    "--hmac-key (or PYRO_HMAC_KEY) is an option of {} (choose with --protocol); {} has none",
+                    keyed.join(", "),
                     protocol.name()
                 )));
             }

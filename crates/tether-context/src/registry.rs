@@ -268,6 +268,13 @@ impl ClassRegistry {
         self
     }
 
+    /// Makes the protocol called `name` the default wire (`tether echo-server` without
+    /// `--protocol`); without one, the first registered is.
+    pub fn set_default_protocol(&mut self, name: &'static str) -> &mut Self {
+        self.protocols.set_default(name);
+        self
+    }
+
     /// The registered protocols.
     pub fn protocols(&self) -> &ProtocolSet {
         &self.protocols

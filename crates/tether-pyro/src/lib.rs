@@ -32,6 +32,9 @@
 //!   (connect and handshake), `call.rs` (one exchange), `streams.rs` (remote iterators).
 //! - `resolve.rs`: `PYRONAME:`/`PYROMETA:` resolution through a name server.
 //! - `serializer/`: serpent, json and msgpack, each mapping [`tether_core::Value`] both ways.
+//! - `seam/`: the wires behind tether's protocol seam ([`seam::Pyro5`], [`seam::Pyro4`], and
+//!   `seam::Pyro3` with the feature: class names, options, log targets, the command line's
+//!   view) and the Pyro name server as a directory ([`seam::PyroNameServerDirectory`]).
 //!
 //! TLS comes from the shared `tether-tls` layer ([`DaemonConfig::tls`], [`Proxy::with_tls`]),
 //! interoperable with Python's Pyro5 `SSL=True`.

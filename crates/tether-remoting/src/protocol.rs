@@ -195,9 +195,10 @@ pub trait ExportServer: Send + Sync + 'static {
     fn shutdown(&self) -> BoxFuture<'static, ()>;
 }
 
-/// The protocols of a registry, in registration order (a later one wins a URL both claim).
+/// The protocols of a registry, in registration order (a later one wins a URL both claim), and
+/// which of them is the default (for `tether echo-server` without `--protocol`).
 #[derive(Clone, Default)]
-pub struct ProtocolSet(Arc<Vec<Arc<dyn Protocol>>>);
+pub struct ProtocolSet(Arc<Vec<Arc<dyn Protocol>>>, Option<&'static str>);
 
 impl fmt::Debug for ProtocolSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -213,6 +214,19 @@ impl ProtocolSet {
         let v = Arc::make_mut(&mut self.0);
         v.retain(|q| q.name() != p.name());
         v.push(p);
+    }
+
+    /// Makes the protocol called `name` the default (see [`default_protocol`](Self::default_protocol)).
+    pub fn set_default(&mut self, name: &'static str) {
+        self.1 = Some(name);
+    }
+
+    /// The default protocol: the one [`set_default`](Self::set_default) named, else the first
+    /// registered.
+    pub fn default_protocol(&self) -> Option<&Arc<dyn Protocol>> {
+        self.1
+            .and_then(|n| self.by_name(n))
+            .or_else(|| self.0.first())
     }
 
     /// Every protocol, in registration order.

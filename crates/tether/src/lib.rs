@@ -145,7 +145,8 @@ pub fn register_builtins(registry: &mut tether_context::ClassRegistry) {
         .register_protocol(std::sync::Arc::new(tether_pyro::seam::Pyro4::default()))
         .register_directory(std::sync::Arc::new(
             tether_pyro::seam::PyroNameServerDirectory,
-        ));
+        ))
+        .set_default_protocol("pyro5");
     // After Pyro5: Spring Python's Pyro names and PYROLOC:// URLs become Pyro 3's.
     #[cfg(feature = "pyro3")]
     registry.register_protocol(std::sync::Arc::new(tether_pyro::seam::Pyro3::default()));
