@@ -79,7 +79,7 @@ async fn until(what: &str, limit: Duration, cond: impl Fn() -> bool) -> Duration
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eight_clients_ride_through_kill_stop_restart_grow_and_shrink() {
-    let etcd = tether::cluster::discovery::etcd::LocalEtcd::start().unwrap();
+    let etcd = tether_test_support::LocalEtcd::start().unwrap();
     let etcd_port = etcd.port();
     let dir = std::env::temp_dir().join(format!("tether-ha-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

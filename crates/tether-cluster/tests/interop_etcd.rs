@@ -4,10 +4,11 @@
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tether_cluster::discovery::etcd::{EtcdClient, LocalEtcd, Registration, Watch};
+use tether_cluster::discovery::etcd::{EtcdClient, Registration, Watch};
 use tether_cluster::discovery::Members;
 use tether_cluster::{Pool, PoolConfig};
 use tether_core::{BoxFuture, Call, Invoker, RemoteError, Value};
+use tether_test_support::LocalEtcd;
 
 struct Named(String);
 

@@ -10,27 +10,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use tether_core::{Call, Value};
 use tether_hessian::{HessianProxy, HessianServer, ServerConfig};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-
-async fn raw(addr: std::net::SocketAddr, bytes: &[u8]) -> String {
-    let mut s = TcpStream::connect(addr).await.unwrap();
-    s.write_all(bytes).await.unwrap();
-    let mut out = Vec::new();
-    let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out))
-        .await
-        .expect("the server answered or closed within 10 s");
-    String::from_utf8_lossy(&out).into_owned()
-}
+use tether_test_support::raw_http as raw;
 
 fn post(body: &[u8]) -> Vec<u8> {
-    let mut r = format!(
-        "POST /test HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    r.extend_from_slice(body);
-    r
+    tether_test_support::post_request("/test", body)
 }
 
 async fn good(p: &HessianProxy, n: i32) {

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tether_core::BoxFuture;
 use tether_http::{Handler, HttpClient, HttpConfig, HttpRequest, HttpResponse, HttpServer};
+use tether_test_support::raw_http as raw;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -27,17 +28,6 @@ impl Handler for Echo {
             }
         })
     }
-}
-
-/// Writes `bytes` on a new connection and reads until the server closes it (10 s at most).
-async fn raw(addr: std::net::SocketAddr, bytes: &[u8]) -> String {
-    let mut s = TcpStream::connect(addr).await.unwrap();
-    s.write_all(bytes).await.unwrap();
-    let mut out = Vec::new();
-    let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out))
-        .await
-        .expect("the server answered or closed within 10 s");
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A good client's call, which must be answered within 10 s whatever else is going on.

@@ -6,6 +6,8 @@
 //!   Caucho Hessian jar; each panics with a clear message naming the install step.
 //! - `process.rs`: [`Proc`], a child process stopped by its pid when dropped (SIGTERM, then
 //!   SIGKILL), and [`free_port`].
+//! - `etcd.rs`: [`LocalEtcd`], a real etcd on free loopback ports, stopped by pid.
+//! - `http.rs`: [`raw_http`], [`post_request`]: bytes no well-behaved HTTP client writes.
 //! - `memory.rs`: [`memory::MemoryProtocol`], an in-process wire registered from outside the
 //!   container the way a real wire is, for seam tests.
 //!
@@ -16,9 +18,13 @@
 //! peers through XML contexts and `tether` commands are in tether-context and tether-cli.
 #![forbid(unsafe_code)]
 
+mod etcd;
+mod http;
 pub mod memory;
 mod peers;
 mod process;
 
+pub use etcd::LocalEtcd;
+pub use http::{post_request, raw_http};
 pub use peers::{hessian_jar, java, python, python2, root};
 pub use process::{free_port, Proc};

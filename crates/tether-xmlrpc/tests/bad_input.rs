@@ -10,19 +10,8 @@ use common::*;
 use std::sync::Arc;
 use std::time::Duration;
 use tether_core::{Call, Value};
+use tether_test_support::raw_http as raw;
 use tether_xmlrpc::{XmlRpcConfig, XmlRpcProxy, XmlRpcServer};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-
-async fn raw(addr: std::net::SocketAddr, bytes: &[u8]) -> String {
-    let mut s = TcpStream::connect(addr).await.unwrap();
-    s.write_all(bytes).await.unwrap();
-    let mut out = Vec::new();
-    let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out))
-        .await
-        .expect("answered or closed within 10 s");
-    String::from_utf8_lossy(&out).into_owned()
-}
 
 fn post(body: &str) -> Vec<u8> {
     format!(

@@ -5,14 +5,13 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use tether_core::{BoxFuture, Call, Dispatch, MethodInfo, RemoteError, Value};
 #[allow(unused_imports)]
-pub use tether_test_support::python;
+pub use tether_test_support::{hessian_jar, java, python, Proc};
 
-pub const JAR: &str = "/usr/share/java/hessian.jar";
 const OPENS: [&str; 8] = [
     "--add-opens",
     "java.base/java.lang=ALL-UNNAMED",
@@ -24,24 +23,11 @@ const OPENS: [&str; 8] = [
     "java.base/java.io=ALL-UNNAMED",
 ];
 
-/// A child process killed and reaped when dropped.
-pub struct Proc(pub Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// The compiled Java peer (javac once per test binary).
 pub fn java_classes() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        assert!(
-            std::path::Path::new(JAR).exists(),
-            "{JAR} missing: run scripts/test.sh (it installs libhessian-java)"
-        );
+        let jar = hessian_jar();
         let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
             .join(format!("jpeer-{}", std::process::id()));
         std::fs::create_dir_all(&out).unwrap();
@@ -54,7 +40,8 @@ pub fn java_classes() -> PathBuf {
         let st = Command::new("javac")
             .arg("-d")
             .arg(&out)
-            .args(["-cp", JAR])
+            .arg("-cp")
+            .arg(&jar)
             .args(&files)
             .status()
             .expect("javac");
@@ -65,12 +52,12 @@ pub fn java_classes() -> PathBuf {
 }
 
 fn classpath() -> String {
-    format!("{JAR}:{}", java_classes().display())
+    format!("{}:{}", hessian_jar().display(), java_classes().display())
 }
 
 /// Caucho's skeleton behind the JDK HTTP server; returns it and its URL.
 pub fn java_server() -> (Proc, String) {
-    let mut child = Command::new("java")
+    let mut child = Command::new(java())
         .args(OPENS)
         .arg("-Dsun.net.httpserver.nodelay=true")
         .args(["-cp", &classpath(), "peer.HessianHttpServer", "0", "/test"])
@@ -97,7 +84,7 @@ pub fn java_server() -> (Proc, String) {
 /// Runs the Java client (bounded to 120 s) and returns its stdout.
 pub fn java_client(args: &[&str]) -> String {
     run(
-        Command::new("java")
+        Command::new(java())
             .args(OPENS)
             .args(["-cp", &classpath(), "peer.HessianJavaClient"])
             .args(args),
