@@ -1,4 +1,4 @@
-//! XML-RPC over HTTP and HTTPS ([`tether_xmlrpc::XmlRpcServer`], [`tether_xmlrpc::XmlRpcProxy`])
+//! XML-RPC over HTTP and HTTPS ([`XmlRpcServer`], [`XmlRpcProxy`])
 //! behind [`Protocol`]: Spring Python's secure XML-RPC.
 //!
 //! Class names: Spring Python's `springpython.remoting.xmlrpc.SSLServer` (as an exporter) and
