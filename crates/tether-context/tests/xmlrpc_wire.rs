@@ -57,7 +57,8 @@ async fn one_service_over_xmlrpc_with_client_certificates_and_pyro5() {
         url.starts_with("https://") && url.ends_with("/RPC2"),
         "{url}"
     );
-    let code = "import ssl, sys, xmlrpc.client\nd = sys.argv[2]\nctx = ssl.create_default_context(cafile=d + '/ca-chain.pem')\nctx.load_cert_chain(d + '/client-cert.pem', d + '/client-key.pem')\nprint(xmlrpc.client.ServerProxy(sys.argv[1], context=ctx).getData('py'))\n";
+    // ssl_version = PROTOCOL_TLSv1_2 pins TLS 1.2, which Python (able to speak 1.3) negotiates.
+    let code = "import socket, ssl, sys, urllib.parse, xmlrpc.client\nd = sys.argv[2]\nctx = ssl.create_default_context(cafile=d + '/ca-chain.pem')\nctx.load_cert_chain(d + '/client-cert.pem', d + '/client-key.pem')\nprint(xmlrpc.client.ServerProxy(sys.argv[1], context=ctx).getData('py'))\nu = urllib.parse.urlsplit(sys.argv[1])\nwith socket.create_connection((u.hostname, u.port)) as raw:\n    with ctx.wrap_socket(raw, server_hostname='localhost') as s:\n        print(s.version())\n";
     let out = tokio::process::Command::new(python())
         .args(["-c", code, &url, dir.to_str().unwrap()])
         .kill_on_drop(true)
@@ -65,7 +66,7 @@ async fn one_service_over_xmlrpc_with_client_certificates_and_pyro5() {
     let out = timeout(LIMIT, out).await.unwrap().unwrap();
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "You got remote data => py\n",
+        "You got remote data => py\nTLSv1.2\n",
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );

@@ -35,7 +35,7 @@ impl ClientTls {
             )
         })?;
         let builder = ClientConfig::builder_with_provider(provider())
-            .with_safe_default_protocol_versions()
+            .with_protocol_versions(settings.versions.rustls())
             .map_err(|e| TlsError::config(format!("TLS versions: {e}")))?
             .with_root_certificates(root_store(ca)?);
         let config = match (&settings.certfile, &settings.keyfile) {

@@ -73,7 +73,7 @@ impl ServerTls {
             ));
         }
         let builder = ServerConfig::builder_with_provider(provider())
-            .with_safe_default_protocol_versions()
+            .with_protocol_versions(settings.versions.rustls())
             .map_err(|e| TlsError::config(format!("TLS versions: {e}")))?;
         let builder = match settings.cert_reqs {
             CertReqs::None => builder.with_no_client_auth(),

@@ -45,6 +45,63 @@ impl std::fmt::Display for CertReqs {
     }
 }
 
+/// Which TLS versions a client or server speaks (Python's `ssl_version`). TLS 1.0 and 1.1 (and
+/// SSL) are never spoken.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub enum TlsVersions {
+    /// TLS 1.2 or 1.3, the highest both sides have (`PROTOCOL_SSLv23`, `PROTOCOL_TLS`,
+    /// `PROTOCOL_TLS_SERVER`, `PROTOCOL_TLS_CLIENT`). The default.
+    #[default]
+    Tls12And13,
+    /// TLS 1.2 only (`PROTOCOL_TLSv1_2`).
+    Tls12,
+    /// TLS 1.3 only (`TLSv1_3`; Python has no protocol constant for it).
+    Tls13,
+}
+
+impl TlsVersions {
+    /// The rustls versions.
+    pub(crate) fn rustls(self) -> &'static [&'static rustls::SupportedProtocolVersion] {
+        static BOTH: [&rustls::SupportedProtocolVersion; 2] =
+            [&rustls::version::TLS13, &rustls::version::TLS12];
+        static TLS12: [&rustls::SupportedProtocolVersion; 1] = [&rustls::version::TLS12];
+        static TLS13: [&rustls::SupportedProtocolVersion; 1] = [&rustls::version::TLS13];
+        match self {
+            TlsVersions::Tls12And13 => &BOTH,
+            TlsVersions::Tls12 => &TLS12,
+            TlsVersions::Tls13 => &TLS13,
+        }
+    }
+}
+
+impl std::str::FromStr for TlsVersions {
+    type Err = TlsError;
+
+    /// Accepts Python's `ssl.PROTOCOL_*` names (with or without `ssl.`) and Python 2's values:
+    /// `PROTOCOL_SSLv23` = `PROTOCOL_TLS` (2) and `PROTOCOL_TLS_SERVER`/`_CLIENT` negotiate
+    /// TLS 1.2 or 1.3; `PROTOCOL_TLSv1_2` (5) pins TLS 1.2; `TLSv1_3` pins TLS 1.3. The older
+    /// ones (`PROTOCOL_TLSv1`, Spring Python's default, `PROTOCOL_TLSv1_1`, `PROTOCOL_SSLv3`,
+    /// `PROTOCOL_SSLv2`; 0, 1, 3, 4) are refused with what to write instead.
+    fn from_str(s: &str) -> Result<Self, TlsError> {
+        let t = s.trim();
+        let t = t.strip_prefix("ssl.").unwrap_or(t);
+        let t = t.strip_prefix("PROTOCOL_").unwrap_or(t);
+        match t {
+            "SSLv23" | "TLS" | "TLS_SERVER" | "TLS_CLIENT" | "2" => Ok(TlsVersions::Tls12And13),
+            "TLSv1_2" | "5" => Ok(TlsVersions::Tls12),
+            "TLSv1_3" => Ok(TlsVersions::Tls13),
+            "TLSv1" | "TLSv1_1" | "SSLv3" | "SSLv2" | "0" | "1" | "3" | "4" => {
+                Err(TlsError::config(format!(
+                    "ssl_version {s:?} is not safe and not spoken (TLS 1.0 and 1.1 and SSL are refused): write ssl.PROTOCOL_SSLv23 (TLS 1.2 or 1.3, the highest both sides have) or ssl.PROTOCOL_TLSv1_2 (TLS 1.2 only)"
+                )))
+            }
+            _ => Err(TlsError::config(format!(
+                "ssl_version {s:?} is not one of ssl.PROTOCOL_SSLv23, ssl.PROTOCOL_TLS, ssl.PROTOCOL_TLS_SERVER, ssl.PROTOCOL_TLS_CLIENT, ssl.PROTOCOL_TLSv1_2, TLSv1_3"
+            ))),
+        }
+    }
+}
+
 /// A TLS server's settings (Spring Python's `SSLServer` arguments).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ServerTlsSettings {
@@ -67,6 +124,8 @@ pub struct ServerTlsSettings {
     pub verify_fields: Vec<(String, String)>,
     /// Most time from accepting a connection to the end of its TLS handshake. Default 10 s.
     pub handshake_timeout: Duration,
+    /// The TLS versions spoken (`ssl_version`). Default TLS 1.2 or 1.3.
+    pub versions: TlsVersions,
 }
 
 impl ServerTlsSettings {
@@ -80,6 +139,7 @@ impl ServerTlsSettings {
             cert_reqs: CertReqs::None,
             verify_fields: Vec::new(),
             handshake_timeout: Duration::from_secs(10),
+            versions: TlsVersions::default(),
         }
     }
 
@@ -114,6 +174,8 @@ pub struct ClientTlsSettings {
     /// The name to check the server certificate against, when it is not the host being
     /// connected to. Default `None` (the host of the URL).
     pub server_name: Option<String>,
+    /// The TLS versions spoken (`ssl_version`). Default TLS 1.2 or 1.3.
+    pub versions: TlsVersions,
 }
 
 impl ClientTlsSettings {

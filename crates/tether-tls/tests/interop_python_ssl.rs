@@ -8,7 +8,7 @@ use std::time::Duration;
 use tether_test_support::python;
 use tether_tls::{
     generate_sample_pki, CertReqs, ClientTls, ClientTlsSettings, ServerTls, ServerTlsSettings,
-    TlsErrorKind,
+    TlsErrorKind, TlsVersions,
 };
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -152,6 +152,79 @@ async fn python_client_with_certificate_passes_verify_fields() {
     std::fs::remove_dir_all(dir).ok();
 }
 
+/// What Python's `ssl` negotiates with a tether server of `versions`, capped at `max`.
+fn python_version(port: u16, dir: &Path, max: Option<&str>) -> (i32, String) {
+    let mut cmd = Command::new(python());
+    cmd.arg(peer_script())
+        .arg("version")
+        .arg(port.to_string())
+        .arg(dir.join("ca-chain.pem"))
+        .args(max);
+    let out = cmd.output().expect("run python");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).trim().to_string(),
+    )
+}
+
+#[tokio::test]
+async fn ssl_version_pins_what_python_negotiates() {
+    let dir = pki("versions", Some(PASSWORD));
+    let mut results = Vec::new();
+    for versions in ["ssl.PROTOCOL_SSLv23", "ssl.PROTOCOL_TLSv1_2", "TLSv1_3"] {
+        let mut settings = server_settings(&dir, CertReqs::None);
+        settings.versions = versions.parse::<TlsVersions>().unwrap();
+        let (port, h) = serve(ServerTls::new(&settings).unwrap()).await;
+        for max in [None, Some("1.2")] {
+            let d = dir.clone();
+            let r = tokio::task::spawn_blocking(move || python_version(port, &d, max))
+                .await
+                .unwrap();
+            results.push((versions, max, r));
+        }
+        h.abort();
+    }
+    let ok = |v: &str| (0, v.to_string());
+    let refused = (3, "ERROR SSLError".to_string());
+    assert_eq!(
+        results,
+        [
+            ("ssl.PROTOCOL_SSLv23", None, ok("TLSv1.3")),
+            ("ssl.PROTOCOL_SSLv23", Some("1.2"), ok("TLSv1.2")),
+            ("ssl.PROTOCOL_TLSv1_2", None, ok("TLSv1.2")),
+            ("ssl.PROTOCOL_TLSv1_2", Some("1.2"), ok("TLSv1.2")),
+            ("TLSv1_3", None, ok("TLSv1.3")),
+            ("TLSv1_3", Some("1.2"), refused),
+        ]
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn ssl_version_names_python_writes() {
+    for (text, want) in [
+        ("ssl.PROTOCOL_SSLv23", TlsVersions::Tls12And13),
+        ("PROTOCOL_TLS", TlsVersions::Tls12And13),
+        ("ssl.PROTOCOL_TLS_SERVER", TlsVersions::Tls12And13),
+        ("2", TlsVersions::Tls12And13),
+        ("ssl.PROTOCOL_TLSv1_2", TlsVersions::Tls12),
+        ("5", TlsVersions::Tls12),
+        ("TLSv1_3", TlsVersions::Tls13),
+    ] {
+        assert_eq!(text.parse::<TlsVersions>().unwrap(), want, "{text}");
+    }
+    for old in [
+        "ssl.PROTOCOL_TLSv1",
+        "PROTOCOL_TLSv1_1",
+        "PROTOCOL_SSLv3",
+        "3",
+    ] {
+        let e = old.parse::<TlsVersions>().unwrap_err();
+        assert!(e.message().contains("PROTOCOL_SSLv23"), "{e}");
+    }
+    assert!("TLSv9".parse::<TlsVersions>().is_err());
+}
+
 #[tokio::test]
 async fn wrong_subject_is_refused_without_a_reply() {
     let dir = pki("refuse", Some(PASSWORD));
@@ -268,6 +341,32 @@ async fn rust_client_against_python_server_checks_the_hostname() {
             }
         }
         assert_eq!(String::from_utf8_lossy(&got), "python saw My Client: hi\n");
+    }
+    // The client's ssl_version: Python's server speaks 1.2 and 1.3; the pin decides.
+    for (versions, want) in [
+        (TlsVersions::Tls12And13, rustls::ProtocolVersion::TLSv1_3),
+        (TlsVersions::Tls12, rustls::ProtocolVersion::TLSv1_2),
+    ] {
+        let mut settings = ClientTlsSettings::new(dir.join("ca-chain.pem"))
+            .client_cert(dir.join("client-cert.pem"), dir.join("client-key.pem"));
+        settings.versions = versions;
+        let pinned = ClientTls::new(&settings).unwrap();
+        let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        let mut s = pinned
+            .connect("localhost", tcp, Duration::from_secs(5))
+            .await
+            .unwrap();
+        assert_eq!(s.get_ref().1.protocol_version(), Some(want), "{versions:?}");
+        s.write_all(b"pinned\n").await.unwrap();
+        let mut got = Vec::new();
+        let mut buf = vec![0u8; 256];
+        while !got.ends_with(b"\n") {
+            match s.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+        assert_eq!(String::from_utf8_lossy(&got), "python saw My Client: pinned\n");
     }
     // A name the certificate does not carry is refused by the client.
     let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();

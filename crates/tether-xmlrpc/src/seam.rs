@@ -14,7 +14,7 @@
 //!
 //! | property | exporter | proxy | default |
 //! |---|---|---|---|
-//! | `ssl_version` | yes | yes | TLS 1.2 and 1.3; `PROTOCOL_TLSv1_2`, `TLSv1_2`, `PROTOCOL_TLS(_SERVER/_CLIENT)` and `TLSv1_3` accepted, anything older is an error |
+//! | `ssl_version` | yes | yes | TLS 1.2 or 1.3; applied: `ssl.PROTOCOL_SSLv23`, `PROTOCOL_TLS(_SERVER/_CLIENT)` (or 2) negotiate TLS 1.2 or 1.3, `PROTOCOL_TLSv1_2` (or 5) pins TLS 1.2, `TLSv1_3` pins TLS 1.3; Spring Python's default `PROTOCOL_TLSv1` and anything older are refused, saying what to write |
 //! | `ciphers` | yes | yes | accepted and logged: rustls uses its own safe suites |
 //! | `log_requests` | yes | – | `true`: an access line per request on stderr |
 //! | `allow_none` | yes | yes | `true` (`None` as `<nil/>`) |
@@ -33,6 +33,7 @@ use tether_remoting::{
     ClassFamily, ClientOptions, ExportServer, LogSite, Protocol, ServerOptions, Shell,
     TransportError, TransportErrorKind, WireOptions,
 };
+use tether_tls::TlsVersions;
 
 fn log_spring(site: LogSite, args: fmt::Arguments<'_>) {
     match site {
@@ -103,19 +104,23 @@ use tether_remoting::flag_option as flag;
 
 fn check_tls_option(name: &str, v: &str) -> Result<(), TransportError> {
     match name {
-        "ssl_version" => match v.trim().trim_start_matches("ssl.") {
-            "PROTOCOL_TLSv1_2" | "TLSv1_2" | "PROTOCOL_TLS" | "PROTOCOL_TLS_SERVER" | "PROTOCOL_TLS_CLIENT"
-            | "TLSv1_3" | "TLS" => Ok(()),
-            other => Err(bad(format!(
-                "ssl_version {other:?}: only TLS 1.2 and 1.3 are supported (Spring Python's default TLSv1 is not safe)"
-            ))),
-        },
+        "ssl_version" => ssl_version(v).map(|_| ()),
         "ciphers" => {
             tracing::warn!(target: "tether::xmlrpc", "ciphers {v:?} ignored: rustls uses its own safe cipher suites");
             Ok(())
         }
         _ => Ok(()),
     }
+}
+
+/// The TLS versions `ssl_version` pins (Python's `ssl.PROTOCOL_*`; see [`TlsVersions`]).
+fn ssl_version(v: &str) -> Result<TlsVersions, TransportError> {
+    Ok(v.parse::<TlsVersions>()?)
+}
+
+/// The versions the wire options ask for, if `ssl_version` is set.
+fn versions(options: &tether_remoting::WireOptions) -> Result<Option<TlsVersions>, TransportError> {
+    options.text("ssl_version").map(ssl_version).transpose()
 }
 
 fn fault_codes(v: &str) -> Result<FaultCodes, TransportError> {
@@ -225,6 +230,9 @@ impl Protocol for XmlRpc {
             if let Some(t) = l.handshake_timeout {
                 tls.handshake_timeout = t;
             }
+            if let Some(v) = versions(&options.wire)? {
+                tls.versions = v;
+            }
             config.http.tls = Some(tether_tls::ServerTls::new(&tls)?);
         }
         let server = tether_remoting::bind_on_current_runtime(XmlRpcServer::bind(config))?;
@@ -250,7 +258,11 @@ impl Protocol for XmlRpc {
             p = p.with_timeout(t);
         }
         if let Some(tls) = &options.tls {
-            p = p.with_tls(tether_tls::ClientTls::new(tls)?);
+            let mut tls = tls.clone();
+            if let Some(v) = versions(&options.wire)? {
+                tls.versions = v;
+            }
+            p = p.with_tls(tether_tls::ClientTls::new(&tls)?);
         }
         Ok(Arc::new(p))
     }

@@ -1,6 +1,7 @@
 """Python's ssl module as the peer of tether-tls's tests.
 
     tls_peer.py client PORT CA [CERT KEY PASSWORD]   connect, send a line, print the reply
+    tls_peer.py version PORT CA [MAX]                 connect (at most TLS MAX: 1.2 or 1.3), print the version
     tls_peer.py server CA CERT KEY REQS               serve one line-echo per connection, print PORT
 Exit code 0 on success; on a TLS or connection error prints 'ERROR <class>' and exits 3.
 """
@@ -25,6 +26,20 @@ def client(argv):
                         raise ConnectionError("closed")
                     data += chunk
                 print(data.decode().strip())
+    except (OSError, ssl.SSLError) as e:
+        print("ERROR", type(e).__name__)
+        sys.exit(3)
+
+
+def version(argv):
+    port, ca = int(argv[0]), argv[1]
+    ctx = ssl.create_default_context(cafile=ca)
+    if len(argv) > 2:
+        ctx.maximum_version = {"1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}[argv[2]]
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+            with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+                print(s.version())
     except (OSError, ssl.SSLError) as e:
         print("ERROR", type(e).__name__)
         sys.exit(3)
@@ -59,4 +74,4 @@ def server(argv):
 
 
 if __name__ == "__main__":
-    {"client": client, "server": server}[sys.argv[1]](sys.argv[2:])
+    {"client": client, "server": server, "version": version}[sys.argv[1]](sys.argv[2:])
