@@ -39,6 +39,14 @@ pub trait Component: Send + Sync + 'static {
         Err(format!("has no property '{name}' (its class takes no properties)").into())
     }
 
+    /// Runs once every constructor argument and `<property>` of this object is set, before any
+    /// lifecycle hook, for every component (proxy factories too, which get no lifecycle hooks):
+    /// check here the settings that depend on each other, so the file may give them in any
+    /// order. No network and no side effects. An error names the object's definition.
+    fn properties_set(&mut self) -> Result<(), ContextError> {
+        Ok(())
+    }
+
     /// Spring's `InitializingObject.after_properties_set`: runs once every eager object exists
     /// (or at creation for lazy singletons and prototypes). Exporters start serving here. An
     /// error fails context start.

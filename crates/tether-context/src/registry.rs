@@ -32,6 +32,9 @@ pub struct Pending(Box<dyn PendingObject>);
 
 trait PendingObject: Send {
     fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), ContextError>;
+    fn properties_set(&mut self) -> Result<(), ContextError> {
+        Ok(())
+    }
     fn finish(self: Box<Self>) -> Parts;
 }
 
@@ -40,6 +43,9 @@ struct ComponentPending<S: Component>(S);
 impl<S: Component> PendingObject for ComponentPending<S> {
     fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), ContextError> {
         self.0.set_property(name, value)
+    }
+    fn properties_set(&mut self) -> Result<(), ContextError> {
+        self.0.properties_set()
     }
     fn finish(self: Box<Self>) -> Parts {
         let arc = Arc::new(self.0);
@@ -121,6 +127,10 @@ impl Pending {
         value: ContextValue,
     ) -> Result<(), ContextError> {
         self.0.set_property(name, value)
+    }
+
+    pub(crate) fn properties_set(&mut self) -> Result<(), ContextError> {
+        self.0.properties_set()
     }
 
     pub(crate) fn finish(self) -> Parts {

@@ -366,7 +366,10 @@ async fn rust_client_against_python_server_checks_the_hostname() {
                 Ok(n) => got.extend_from_slice(&buf[..n]),
             }
         }
-        assert_eq!(String::from_utf8_lossy(&got), "python saw My Client: pinned\n");
+        assert_eq!(
+            String::from_utf8_lossy(&got),
+            "python saw My Client: pinned\n"
+        );
     }
     // A name the certificate does not carry is refused by the client.
     let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();

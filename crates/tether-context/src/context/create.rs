@@ -247,6 +247,12 @@ impl Inner {
                 loc(e.context(format!("class {class}")), &p.origin)
             })?;
         }
+        pending.properties_set().map_err(|e| {
+            loc(
+                e.in_phase(K::BadProperty).context(format!("class {class}")),
+                &def.origin,
+            )
+        })?;
         Ok(ObjectRef::new(
             def.id.clone(),
             class,

@@ -96,11 +96,6 @@ fn count(name: &str, v: &ContextValue) -> Result<Option<usize>, ContextError> {
 }
 
 impl TlsProps {
-    /// Whether `keyfile` was given.
-    pub(crate) fn has_keyfile(&self) -> bool {
-        self.keyfile.is_some()
-    }
-
     /// Takes property `name` if it is a TLS one; `Ok(false)` if it is not.
     pub(crate) fn set(&mut self, name: &str, v: &ContextValue) -> Result<bool, ContextError> {
         match name {
@@ -162,10 +157,20 @@ impl TlsProps {
 
     /// Client TLS settings, or `None` when no TLS property was set.
     pub(crate) fn client(&self) -> Result<Option<ClientTlsSettings>, ContextError> {
-        if self.cert_reqs.is_some() || !self.verify_fields.is_empty() {
+        if !self.verify_fields.is_empty() {
             return Err(ContextError::from(
-                "cert_reqs and verify_fields are server options",
+                "verify_fields is a server option (the client always checks the server's certificate against ca_certs and its host name)",
             ));
+        }
+        match self.cert_reqs {
+            // Spring Python's SSLClient default: what tether always does.
+            None | Some(CertReqs::Required) => {}
+            Some(other) => {
+                return Err(format!(
+                    "cert_reqs {other} on a client is not supported: tether always verifies the server's certificate against ca_certs (ssl.CERT_REQUIRED)"
+                )
+                .into())
+            }
         }
         let Some(ca) = &self.ca_certs else {
             if self.certfile.is_some() || self.keyfile.is_some() {

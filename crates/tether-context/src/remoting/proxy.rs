@@ -34,9 +34,6 @@ pub struct ProxyFactory {
     tls: TlsProps,
     options: ClientOptions,
     invoker: Option<Arc<dyn Invoker>>,
-    /// A client-certificate file given before its key (`certfile` before `keyfile`): the
-    /// error is held until the key arrives, and reported at start if it never does.
-    deferred: Option<ContextError>,
 }
 
 impl std::fmt::Debug for ProxyFactory {
@@ -78,7 +75,6 @@ impl ProxyFactory {
             tls: TlsProps::default(),
             options: ClientOptions::default(),
             invoker: None,
-            deferred: None,
         }
     }
 
@@ -177,7 +173,8 @@ impl ProxyFactory {
 impl Component for ProxyFactory {
     fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), ContextError> {
         match name {
-            "service_url" => {
+            // `uri` is Spring Python's SSLClient's name for it.
+            "service_url" | "uri" => {
                 let url = value
                     .to_string_value()
                     .map_err(|e| ContextError::from(format!("property 'service_url': {e}")))?;
@@ -192,64 +189,39 @@ impl Component for ProxyFactory {
                     self.options.wire.set(other, wire_prop(other, &value)?);
                 }
             }
-            other
-                if TLS_PROPS.contains(&other)
-                    && !matches!(other, "cert_reqs" | "verify_fields") =>
-            {
-                self.tls.set(other, &value)?;
-                let built = match self.tls.client() {
-                    Ok(tls) => {
-                        self.options.tls = tls;
-                        self.rebuild()
-                    }
-                    Err(e) => Err(e),
-                };
-                return match built {
-                    Ok(()) => {
-                        self.deferred = None;
-                        Ok(())
-                    }
-                    Err(e) if other == "certfile" && !self.tls.has_keyfile() => {
-                        self.deferred = Some(e);
-                        Ok(())
-                    }
-                    Err(e) => Err(e),
-                };
-            }
+            // TLS settings depend on each other (a certfile needs its ca_certs, ...): they are
+            // stored here and checked together once every property is set, in any order.
+            other if self.tls.set(other, &value)? => return Ok(()),
             other => {
-                if !self.tls.set(other, &value)? {
-                    let wire: &[&str] = match &self.wire {
-                        Wire::Fixed(p) => p.client_option_names(),
-                        Wire::ByUrl(_) => &[],
-                    };
-                    return Err(format!(
-                        "has no property '{other}' (expected one of {}{}{}, {})",
-                        PROPS.join(", "),
-                        if wire.is_empty() { "" } else { ", " },
-                        wire.join(", "),
-                        TLS_PROPS
-                            .iter()
-                            .filter(|p| !matches!(**p, "cert_reqs" | "verify_fields"))
-                            .copied()
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                    .into());
-                }
-                self.options.tls = self.tls.client()?;
+                let wire: &[&str] = match &self.wire {
+                    Wire::Fixed(p) => p.client_option_names(),
+                    Wire::ByUrl(_) => &[],
+                };
+                return Err(format!(
+                    "has no property '{other}' (expected one of {}{}{}, {})",
+                    PROPS.join(", "),
+                    if wire.is_empty() { "" } else { ", " },
+                    wire.join(", "),
+                    TLS_PROPS
+                        .iter()
+                        .filter(|p| *p != &"verify_fields")
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+                .into());
             }
         }
         self.rebuild()
     }
 
-    fn after_properties_set(
-        &self,
-        _init: &crate::component::InitContext,
-    ) -> Result<(), ContextError> {
-        match &self.deferred {
-            Some(e) => Err(e.clone()),
-            None => Ok(()),
+    fn properties_set(&mut self) -> Result<(), ContextError> {
+        let tls = self.tls.client()?;
+        if tls != self.options.tls {
+            self.options.tls = tls;
+            self.rebuild()?;
         }
+        Ok(())
     }
 
     fn invoker(&self) -> Option<Arc<dyn Invoker>> {
