@@ -147,6 +147,12 @@ fi
 step "cargo clippy -p tether --no-default-features --features context -- -D warnings"
 cargo clippy -q -p tether --no-default-features --features context -- -D warnings || fail "the facade with the container and no wire"
 
+# The Pyro wire without Pyro 3 (the workspace test build has it on, through the tether command):
+# a PYROLOC:// URL must then be a configuration error naming the feature.
+step "cargo test -p tether-pyro --lib (without the pyro3 feature)"
+LIB_LOG="$(mktemp)"
+cargo test -q -p tether-pyro --lib 2>&1 | tee "$LIB_LOG" || fail "tether-pyro without pyro3"
+
 # The API docs build without a warning (broken intra-doc links, bad HTML in doc comments).
 step "cargo doc --workspace --no-deps (RUSTDOCFLAGS=-D warnings)"
 RUSTDOCFLAGS="-D warnings" cargo doc -q --workspace --no-deps || fail "cargo doc (a doc comment has a broken link or bad HTML)"
@@ -155,7 +161,7 @@ RUSTDOCFLAGS="-D warnings" cargo doc -q --workspace --no-deps || fail "cargo doc
 # already builds it, so it is left out of the test build.
 step "cargo test --workspace --exclude tether-bench"
 LOG="$(mktemp)"
-trap 'rm -f "$LOG"' EXIT
+trap 'rm -f "$LOG" "$LIB_LOG"' EXIT
 set +e
 cargo test --workspace --exclude tether-bench 2>&1 | tee "$LOG"
 rc=${PIPESTATUS[0]}
@@ -170,7 +176,7 @@ read -r passed failed ignored < <(awk '
             if ($(i+1) ~ /^ignored/) g += $i
         }
     }
-    END { printf "%d %d %d\n", p, f, g }' "$LOG")
+    END { printf "%d %d %d\n", p, f, g }' "$LOG" "$LIB_LOG")
 
 # A short fuzz run of every decoder (scripts/fuzz.sh; the long runs are documented in the README).
 FUZZ_NOTE="fuzz: not run"

@@ -19,7 +19,7 @@
 //! | `tether-context` | the IoC container (Spring Python "objects" XML contexts) | [`context`] |
 //!
 //! Each wire, the pool and the container sit behind cargo features (`pyro`, `hessian`,
-//! `xmlrpc`, `cluster`, `context`: all on by default; `pyro3` opt-in), so a program that only
+//! `xmlrpc`, `pyro3`, `cluster`, `context`: all on by default), so a program that only
 //! needs the data model and the macros can leave them out. This crate is the one place that
 //! knows every wire: [`register_builtins`] registers each one compiled in.
 //!

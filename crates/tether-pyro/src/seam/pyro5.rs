@@ -262,6 +262,17 @@ impl Pyro5 {
         let bad = |e: tether_core::RemoteError| {
             TransportError::new(TransportErrorKind::BadUrl, e.message())
         };
+        // Spring Python 1.3's PYROLOC:// names a Pyro 3 object: never try it as Pyro5.
+        #[cfg(not(feature = "pyro3"))]
+        if url
+            .trim_start()
+            .to_ascii_uppercase()
+            .starts_with("PYROLOC://")
+        {
+            return Err(TransportError::unsupported(format!(
+                "{url}: PYROLOC:// is Spring Python 1.3's Pyro 3 URL, and this build has no Pyro 3 (cargo feature `pyro3` of tether, on by default); give a Pyro5 URL (PYRO:name@host:port) to speak Pyro5"
+            )));
+        }
         let mut p = Proxy::new(url).map_err(bad)?;
         if let Some(name) = &options.serializer {
             let ser = Serializer::from_name(name).ok_or_else(|| {
@@ -453,5 +464,45 @@ impl Shell for PyroShell {
             text.as_bytes(),
             &crate::serializer::Limits::default(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Without Pyro 3 a PYROLOC:// URL is a configuration error naming the feature, never a
+    /// Pyro5 attempt at a Pyro 3 server; with it, the Pyro 3 protocol claims the URL first.
+    #[cfg(not(feature = "pyro3"))]
+    #[test]
+    fn pyroloc_without_pyro3_names_the_feature() {
+        let e = Pyro5::default()
+            .proxy(
+                "PYROLOC://127.0.0.1:7766/ServiceName",
+                &ClientOptions::new(),
+            )
+            .err()
+            .expect("refused");
+        assert_eq!(e.kind(), TransportErrorKind::Unsupported);
+        assert!(e.message().contains("`pyro3`"), "{e}");
+        assert!(Pyro5::default()
+            .proxy("PYRO:ServiceName@127.0.0.1:7766", &ClientOptions::new())
+            .is_ok());
+    }
+
+    #[test]
+    fn name_server_settings_make_a_directory_url() {
+        let mut w = WireOptions::new();
+        w.set("name_server", "10.0.0.1:9091").set("metadata", "a,b");
+        let s = PyroServerSettings::read(&w).unwrap();
+        assert_eq!(
+            s.directory().unwrap().as_deref(),
+            Some("pyro-ns://10.0.0.1:9091/?meta=a,b")
+        );
+        let w = WireOptions::new().with("name_server", "locate");
+        let s = PyroServerSettings::read(&w).unwrap();
+        assert_eq!(s.directory().unwrap().as_deref(), Some("pyro-ns:///"));
+        let w = WireOptions::new().with("name_server", "host:notaport");
+        assert!(PyroServerSettings::read(&w).is_err());
     }
 }
