@@ -21,7 +21,8 @@
 //!   (reached through the facade's `tether::pyro`).
 //! - `target.rs`: what `call` and `bench` call (a URL through the protocol registry, or an
 //!   object of an application context) and how their arguments parse.
-//! - `logging.rs`: the log subscriber (colour only on a terminal).
+//! - `logging.rs`: the log subscriber (`TETHER_LOG` filter; plain lines, colour only on a
+//!   terminal, or Python's `logging` layout with `--log-format python`).
 //!
 //! Every command but `ns` reaches wires only through the registry's
 //! [`tether::context::remoting::Protocol`]s (and their [`tether::remoting::Shell`]s for
@@ -43,7 +44,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 use tether::context::ClassRegistry;
 
-pub use logging::init_logging;
+pub use logging::{init_logging, set_log_format, LogFormat};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -52,6 +53,10 @@ pub use logging::init_logging;
     about = "Configuration-driven remoting for Rust (Spring Python's remoting, Pyro, ...)"
 )]
 struct Cli {
+    /// How log lines read: plain (`LEVEL target: message`) or python (`asctime - name -
+    /// levelname - message`, the layout of the seed's examples).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Plain)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -97,6 +102,7 @@ where
             };
         }
     };
+    set_log_format(cli.log_format);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

@@ -11,13 +11,18 @@ pub(crate) struct RunArgs {
     /// The context files, in order (later definitions win).
     #[arg(required = true, value_name = "FILE.xml")]
     files: Vec<PathBuf>,
-    /// Log level or tracing filter: error, warn, info, debug, trace, or e.g. `springpython=debug`.
-    #[arg(long, default_value = "info")]
-    log: String,
+    /// Log level or tracing filter: error, warn, info, debug, trace, or e.g.
+    /// `springpython=debug` (default: `TETHER_LOG`, else info).
+    #[arg(long)]
+    log: Option<String>,
 }
 
 pub(crate) async fn run(registry: ClassRegistry, args: RunArgs) -> ExitCode {
-    if let Err(e) = init_logging(&args.log) {
+    let filter = args
+        .log
+        .clone()
+        .unwrap_or_else(|| crate::logging::env_filter("info"));
+    if let Err(e) = init_logging(&filter) {
         eprintln!("tether: {e}");
         return ExitCode::from(2);
     }

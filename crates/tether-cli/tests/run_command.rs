@@ -246,3 +246,68 @@ fn the_seeds_python2_client_calls_tether_run_server_xml() {
     drop(server);
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// `TETHER_LOG` filters `tether run`'s log by logger name, and `--log-format python` lays each
+/// line out as Spring Python's examples configure `logging`
+/// (`%(asctime)s - %(name)s - %(levelname)s - %(message)s`), the container's XMLConfig lines and
+/// the exporter's under their Spring Python names.
+#[test]
+fn logs_in_pythons_layout_filtered_by_tether_log() {
+    let file = write_context("logged.xml", CONTEXT);
+    let child = Command::new(env!("CARGO_BIN_EXE_tether"))
+        .args(["run", "--log-format", "python"])
+        .arg(&file)
+        .env("TETHER_LOG", "springpython=debug,tether.run=info")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut proc = Proc(child);
+    let stderr = proc.0.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains("serving on") {
+                let _ = tx.send(());
+            }
+            all.push(line);
+        }
+        all
+    });
+    rx.recv_timeout(Duration::from_secs(30))
+        .expect("no 'serving on' line within 30 s");
+    let pid = proc.0.id().to_string();
+    let _ = Command::new("kill").args(["-TERM", &pid]).status();
+    let _ = proc.0.wait();
+    let lines = reader.join().unwrap();
+    let log = lines.join("\n");
+    // 2026-12-04 22:20:18,123 - springpython.remoting.pyro.PyroServiceExporter - DEBUG - Exporting ...
+    let exporting = lines
+        .iter()
+        .find(|l| l.contains("Exporting test.echoserver"))
+        .unwrap_or_else(|| panic!("{log}"));
+    let parts: Vec<&str> = exporting.splitn(4, " - ").collect();
+    assert_eq!(parts.len(), 4, "{exporting}");
+    assert_eq!(parts[0].len(), 23, "{exporting}");
+    assert_eq!(&parts[0][19..20], ",", "{exporting}");
+    assert_eq!(parts[1], "springpython.remoting.pyro.PyroServiceExporter");
+    assert_eq!(parts[2], "DEBUG");
+    assert_eq!(
+        parts[3],
+        "Exporting test.echoserver as a Pyro service at 127.0.0.1:0"
+    );
+    // the container's own lines, under Spring Python's XMLConfig and context loggers
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(" - springpython.") && l.contains("object definition")),
+        "{log}"
+    );
+    assert!(
+        lines.iter().any(|l| l.contains(" - tether.run - INFO - ")),
+        "{log}"
+    );
+    // the filter leaves other targets out
+    assert!(!log.contains(" - tether::"), "{log}");
+}

@@ -47,7 +47,7 @@ impl XmlRpcProxy {
         self
     }
 
-    /// Prints the HTTP exchange of each call to stderr in the form Python's `verbose=1`
+    /// Prints the HTTP exchange of each call to stdout, where Python prints it, in the form Python's `verbose=1`
     /// prints it (`send: b'POST /RPC2 HTTP/1.1\\r\\n...'`, `reply: ...`, `header: ...`,
     /// `body: b'...'`). Default off.
     pub fn with_verbose(mut self, on: bool) -> XmlRpcProxy {

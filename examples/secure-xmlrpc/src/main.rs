@@ -101,6 +101,13 @@ async fn client(pki: &Path, url: &str) -> Result<(), Box<dyn std::error::Error>>
 
 #[tokio::main]
 async fn main() {
+    // The seed's examples log with Python's `logging` layout; so does this one (TETHER_LOG
+    // filters it, default info: the TLS refusals and the verified subjects of verify-fields).
+    tether_cli::set_log_format(tether_cli::LogFormat::Python);
+    let filter = std::env::var("TETHER_LOG").unwrap_or_else(|_| "info".into());
+    if let Err(e) = tether_cli::init_logging(&filter) {
+        eprintln!("secure-xmlrpc: {e}");
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["server", pki, mode] => server(&PathBuf::from(pki), mode).await,

@@ -141,7 +141,7 @@ impl HttpClient {
         self.with(|s| s.connect_timeout = t)
     }
 
-    /// Prints the HTTP exchange to stderr as Python's `http.client` does at debug level 1
+    /// Prints the HTTP exchange to stdout as Python's `http.client` does at debug level 1
     /// (`send: b'POST ...'`, `reply: 'HTTP/1.1 200 OK\\r\\n'`, `header: ...`, `body: b'...'`).
     /// Default off.
     pub fn with_trace(self, on: bool) -> HttpClient {
@@ -264,9 +264,9 @@ impl HttpClient {
         if s.trace {
             let mut line = String::new();
             tether_core::python::push_str_repr(&format!("{}\r\n", raw.status_line), &mut line);
-            eprintln!("reply: {line}");
+            println!("reply: {line}");
             for (k, v) in &raw.headers {
-                eprintln!("header: {k}: {v}");
+                println!("header: {k}: {v}");
             }
         }
         let gzipped = raw
@@ -326,5 +326,5 @@ async fn exchange(
 fn trace_bytes(what: &str, b: &[u8]) {
     let mut line = String::new();
     tether_core::python::push_bytes_repr(b, &mut line);
-    eprintln!("{what}: {line}");
+    println!("{what}: {line}");
 }
