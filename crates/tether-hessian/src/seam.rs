@@ -41,20 +41,20 @@ fn log_tether(site: LogSite, args: fmt::Arguments<'_>) {
 }
 
 /// Spring's names: Spring Python's proxy factory, Spring Java's exporter.
-pub const SPRING_HESSIAN: ClassFamily = ClassFamily {
-    exporter: "org.springframework.remoting.caucho.HessianServiceExporter",
-    proxy: "springpython.remoting.hessian.HessianProxyFactory",
-    word: "Hessian",
-    log: log_spring,
-};
+pub const SPRING_HESSIAN: ClassFamily = ClassFamily::new(
+    "org.springframework.remoting.caucho.HessianServiceExporter",
+    "springpython.remoting.hessian.HessianProxyFactory",
+    "Hessian",
+    log_spring,
+);
 
 /// tether's own names.
-pub const TETHER_HESSIAN: ClassFamily = ClassFamily {
-    exporter: "tether.hessian.ServiceExporter",
-    proxy: "tether.hessian.ProxyFactory",
-    word: "Hessian",
-    log: log_tether,
-};
+pub const TETHER_HESSIAN: ClassFamily = ClassFamily::new(
+    "tether.hessian.ServiceExporter",
+    "tether.hessian.ProxyFactory",
+    "Hessian",
+    log_tether,
+);
 
 const FAMILIES: [ClassFamily; 2] = [SPRING_HESSIAN, TETHER_HESSIAN];
 

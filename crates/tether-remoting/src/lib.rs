@@ -44,5 +44,6 @@ pub use holder::{resolve, DaemonHolder, Registration};
 pub use options::{flag_option, ClientOptions, ServerLimits, ServerOptions, WireOptions};
 pub use protocol::{
     bind_on_current_runtime, ClassFamily, ExportServer, LogSite, Protocol, ProtocolSet,
+    EXPORTER_PARAMS, PROXY_PARAMS,
 };
 pub use shell::{DefaultShell, Shell};

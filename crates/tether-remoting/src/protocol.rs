@@ -37,7 +37,19 @@ pub struct ClassFamily {
     /// name because `tracing` targets must be static: each protocol module writes one `match`
     /// with its literal targets.
     pub log: fn(LogSite, fmt::Arguments<'_>),
+    /// The exporter's positional constructor arguments, in order, by property name. Default
+    /// [`EXPORTER_PARAMS`].
+    pub exporter_params: &'static [&'static str],
+    /// The proxy factory's positional constructor arguments, in order. Default
+    /// [`PROXY_PARAMS`].
+    pub proxy_params: &'static [&'static str],
 }
+
+/// An exporter's positional constructor arguments unless its family says otherwise.
+pub const EXPORTER_PARAMS: &[&str] = &["service", "service_name", "service_host", "service_port"];
+
+/// A proxy factory's positional constructor argument unless its family says otherwise.
+pub const PROXY_PARAMS: &[&str] = &["service_url"];
 
 impl fmt::Debug for ClassFamily {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -50,14 +62,43 @@ impl fmt::Debug for ClassFamily {
 }
 
 impl ClassFamily {
-    /// A family whose lines all go to the `tether::remoting` target.
-    pub const fn plain(exporter: &'static str, proxy: &'static str, word: &'static str) -> Self {
+    /// A family with the default constructor arguments.
+    pub const fn new(
+        exporter: &'static str,
+        proxy: &'static str,
+        word: &'static str,
+        log: fn(LogSite, fmt::Arguments<'_>),
+    ) -> Self {
         ClassFamily {
             exporter,
             proxy,
             word,
-            log: |_, args| tracing::debug!(target: "tether::remoting", "{args}"),
+            log,
+            exporter_params: EXPORTER_PARAMS,
+            proxy_params: PROXY_PARAMS,
         }
+    }
+
+    /// The same family with its own positional constructor arguments (Spring Python's
+    /// `SSLServer(host, port, keyfile, ...)`).
+    pub const fn with_params(
+        mut self,
+        exporter: &'static [&'static str],
+        proxy: &'static [&'static str],
+    ) -> Self {
+        self.exporter_params = exporter;
+        self.proxy_params = proxy;
+        self
+    }
+
+    /// A family whose lines all go to the `tether::remoting` target.
+    pub const fn plain(exporter: &'static str, proxy: &'static str, word: &'static str) -> Self {
+        Self::new(
+            exporter,
+            proxy,
+            word,
+            |_, args| tracing::debug!(target: "tether::remoting", "{args}"),
+        )
     }
 }
 

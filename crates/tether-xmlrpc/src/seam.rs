@@ -20,7 +20,20 @@
 //! | `allow_none` | yes | yes | `true` (`None` as `<nil/>`) |
 //! | `use_datetime` | yes | yes | accepted: dates are always `Value::DateTime` |
 //! | `fault_codes` | yes | – | `python` (always 1), or `interop` (-32700, -32601, -32500) |
-//! | `verbose` | – | yes | `false`: print each HTTP exchange |
+//! | `verbose` | – | yes | `false`: print each HTTP exchange to stdout, as Python does |
+//! | `encoding` | – | yes | UTF-8, what tether's client writes; another encoding is refused |
+//! | `do_handshake_on_connect` | yes | – | accepted, no effect: the TLS handshake always completes before a request is read |
+//! | `suppress_ragged_eofs` | yes | – | accepted, no effect: a peer that closes without `close_notify` is a closed connection either way |
+//! | `transport` | – | yes | accepted, no effect: a Python class in the seed; tether's client is its own transport (keep-alive, TLS with host name checks) |
+//! | `strict` | – | yes | accepted, no effect: Python 2 httplib's status-line strictness; tether's parser is strict |
+//!
+//! Spring Python's names also take the seed's names and positional order: `SSLServer(host,
+//! port, keyfile, certfile, ca_certs, cert_reqs, ssl_version, do_handshake_on_connect,
+//! suppress_ragged_eofs, ciphers, log_requests)` (`host`/`port` are `service_host`/
+//! `service_port`) and `SSLClient(uri, ca_certs, keyfile, certfile, cert_reqs, ssl_version,
+//! transport, encoding, verbose, allow_none, use_datetime, timeout, strict)`; a client's
+//! `cert_reqs` must be `ssl.CERT_REQUIRED` (the seed's default: tether always verifies the
+//! server).
 //!
 //! `timeout` (proxy) is the shared option.
 
@@ -52,20 +65,56 @@ fn log_tether(site: LogSite, args: fmt::Arguments<'_>) {
 }
 
 /// Spring Python's names.
-pub const SPRING_XMLRPC: ClassFamily = ClassFamily {
-    exporter: "springpython.remoting.xmlrpc.SSLServer",
-    proxy: "springpython.remoting.xmlrpc.SSLClient",
-    word: "XML-RPC",
-    log: log_spring,
-};
+/// Their positional constructor arguments are the seed's, in its order.
+pub const SPRING_XMLRPC: ClassFamily = ClassFamily::new(
+    "springpython.remoting.xmlrpc.SSLServer",
+    "springpython.remoting.xmlrpc.SSLClient",
+    "XML-RPC",
+    log_spring,
+)
+.with_params(&SSL_SERVER_PARAMS, &SSL_CLIENT_PARAMS);
+
+/// `SSLServer(host, port, keyfile, certfile, ca_certs, cert_reqs, ssl_version,
+/// do_handshake_on_connect, suppress_ragged_eofs, ciphers, log_requests)`.
+const SSL_SERVER_PARAMS: [&str; 11] = [
+    "host",
+    "port",
+    "keyfile",
+    "certfile",
+    "ca_certs",
+    "cert_reqs",
+    "ssl_version",
+    "do_handshake_on_connect",
+    "suppress_ragged_eofs",
+    "ciphers",
+    "log_requests",
+];
+
+/// `SSLClient(uri, ca_certs, keyfile, certfile, cert_reqs, ssl_version, transport, encoding,
+/// verbose, allow_none, use_datetime, timeout, strict)`.
+const SSL_CLIENT_PARAMS: [&str; 13] = [
+    "uri",
+    "ca_certs",
+    "keyfile",
+    "certfile",
+    "cert_reqs",
+    "ssl_version",
+    "transport",
+    "encoding",
+    "verbose",
+    "allow_none",
+    "use_datetime",
+    "timeout",
+    "strict",
+];
 
 /// tether's own names.
-pub const TETHER_XMLRPC: ClassFamily = ClassFamily {
-    exporter: "tether.xmlrpc.ServiceExporter",
-    proxy: "tether.xmlrpc.ProxyFactory",
-    word: "XML-RPC",
-    log: log_tether,
-};
+pub const TETHER_XMLRPC: ClassFamily = ClassFamily::new(
+    "tether.xmlrpc.ServiceExporter",
+    "tether.xmlrpc.ProxyFactory",
+    "XML-RPC",
+    log_tether,
+);
 
 const FAMILIES: [ClassFamily; 2] = [SPRING_XMLRPC, TETHER_XMLRPC];
 
@@ -123,6 +172,17 @@ fn versions(options: &tether_remoting::WireOptions) -> Result<Option<TlsVersions
     options.text("ssl_version").map(ssl_version).transpose()
 }
 
+/// The request encoding: tether's client writes UTF-8, which is what `None` (the default) means
+/// in Python's client too; another one is refused rather than silently not applied.
+fn check_encoding(v: &str) -> Result<(), TransportError> {
+    match v.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+        "" | "none" | "utf-8" | "utf8" => Ok(()),
+        other => Err(bad(format!(
+            "encoding {other:?}: tether's XML-RPC client sends UTF-8 (give utf-8 or leave it unset)"
+        ))),
+    }
+}
+
 fn fault_codes(v: &str) -> Result<FaultCodes, TransportError> {
     match v.trim() {
         "python" => Ok(FaultCodes::Python),
@@ -133,20 +193,29 @@ fn fault_codes(v: &str) -> Result<FaultCodes, TransportError> {
     }
 }
 
-const SERVER_OPTIONS: [&str; 6] = [
+const SERVER_OPTIONS: [&str; 8] = [
     "ssl_version",
     "ciphers",
     "log_requests",
     "allow_none",
     "use_datetime",
     "fault_codes",
+    // Accepted, no effect: the handshake always completes before a request is read, and a
+    // TLS peer that closes without close_notify is a closed connection either way.
+    "do_handshake_on_connect",
+    "suppress_ragged_eofs",
 ];
-const CLIENT_OPTIONS: [&str; 5] = [
+const CLIENT_OPTIONS: [&str; 8] = [
     "ssl_version",
     "ciphers",
     "allow_none",
     "use_datetime",
     "verbose",
+    "encoding",
+    // Accepted, no effect: `transport` is a Python class (tether's client is its own
+    // transport), `strict` was Python 2 httplib's status-line strictness (tether's is strict).
+    "transport",
+    "strict",
 ];
 
 impl Protocol for XmlRpc {
@@ -250,6 +319,7 @@ impl Protocol for XmlRpc {
             check_tls_option(k, v)?;
             match k {
                 "allow_none" => p = p.with_allow_none(flag(k, v)?),
+                "encoding" => check_encoding(v)?,
                 "verbose" => p = p.with_verbose(flag(k, v)?),
                 _ => {}
             }

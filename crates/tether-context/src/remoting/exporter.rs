@@ -103,16 +103,17 @@ impl ServiceExporter {
         let mut e = Self::new(family, protocol);
         e.directories = args.directories().clone();
         let (pos, named) = args.into_parts();
-        if pos.len() > PARAMS.len() {
+        let params = family.exporter_params;
+        if pos.len() > params.len() {
             return Err(format!(
                 "takes at most {} positional arguments ({}), {} given",
-                PARAMS.len(),
-                PARAMS.join(", "),
+                params.len(),
+                params.join(", "),
                 pos.len()
             )
             .into());
         }
-        for (name, v) in PARAMS.iter().zip(pos) {
+        for (name, v) in params.iter().zip(pos) {
             e.set_property(name, v)?;
         }
         for (name, v) in named {
@@ -280,7 +281,8 @@ impl Component for ServiceExporter {
                         })?)
                     }
             }
-            "service_host" => {
+            // `host` and `port` are Spring Python's SSLServer's names for them.
+            "service_host" | "host" => {
                 self.service_host =
                     if none {
                         None
@@ -290,7 +292,7 @@ impl Component for ServiceExporter {
                         })?)
                     }
             }
-            "service_port" => {
+            "service_port" | "port" => {
                 self.service_port =
                     if none {
                         None

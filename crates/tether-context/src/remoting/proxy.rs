@@ -80,15 +80,18 @@ impl ProxyFactory {
 
     pub(crate) fn from_args(mut p: ProxyFactory, args: CtorArgs) -> Result<Self, ContextError> {
         let (pos, named) = args.into_parts();
-        if pos.len() > 1 {
+        let params = p.family.proxy_params;
+        if pos.len() > params.len() {
             return Err(format!(
-                "takes at most one positional argument (service_url), {} given",
+                "takes at most {} positional arguments ({}), {} given",
+                params.len(),
+                params.join(", "),
                 pos.len()
             )
             .into());
         }
-        for v in pos {
-            p.set_property("service_url", v)?;
+        for (name, v) in params.iter().zip(pos) {
+            p.set_property(name, v)?;
         }
         for (n, v) in named {
             p.set_property(&n, v)?;

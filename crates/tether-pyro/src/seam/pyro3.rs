@@ -40,12 +40,12 @@ fn log_tether3(site: LogSite, args: fmt::Arguments<'_>) {
 }
 
 /// tether's own Pyro 3 names.
-pub const TETHER_PYRO3: ClassFamily = ClassFamily {
-    exporter: "tether.pyro3.ServiceExporter",
-    proxy: "tether.pyro3.ProxyFactory",
-    word: "Pyro",
-    log: log_tether3,
-};
+pub const TETHER_PYRO3: ClassFamily = ClassFamily::new(
+    "tether.pyro3.ServiceExporter",
+    "tether.pyro3.ProxyFactory",
+    "Pyro",
+    log_tether3,
+);
 
 const FAMILIES: [ClassFamily; 2] = [SPRING_PYRO, TETHER_PYRO3];
 

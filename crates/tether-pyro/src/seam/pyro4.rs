@@ -25,12 +25,12 @@ fn log_tether4(site: LogSite, args: fmt::Arguments<'_>) {
 }
 
 /// tether's own Pyro4 names.
-pub const TETHER_PYRO4: ClassFamily = ClassFamily {
-    exporter: "tether.pyro4.ServiceExporter",
-    proxy: "tether.pyro4.ProxyFactory",
-    word: "Pyro4",
-    log: log_tether4,
-};
+pub const TETHER_PYRO4: ClassFamily = ClassFamily::new(
+    "tether.pyro4.ServiceExporter",
+    "tether.pyro4.ProxyFactory",
+    "Pyro4",
+    log_tether4,
+);
 
 const FAMILIES: [ClassFamily; 2] = [SPRING_PYRO4, TETHER_PYRO4];
 

@@ -69,28 +69,28 @@ fn log_tether(site: LogSite, args: fmt::Arguments<'_>) {
 }
 
 /// Spring Python's Pyro 3 class names (`PYROLOC://host:port/name` URLs).
-pub const SPRING_PYRO: ClassFamily = ClassFamily {
-    exporter: "springpython.remoting.pyro.PyroServiceExporter",
-    proxy: "springpython.remoting.pyro.PyroProxyFactory",
-    word: "Pyro",
-    log: log_pyro,
-};
+pub const SPRING_PYRO: ClassFamily = ClassFamily::new(
+    "springpython.remoting.pyro.PyroServiceExporter",
+    "springpython.remoting.pyro.PyroProxyFactory",
+    "Pyro",
+    log_pyro,
+);
 
 /// Spring Python's Pyro4 class names.
-pub const SPRING_PYRO4: ClassFamily = ClassFamily {
-    exporter: "springpython.remoting.pyro.Pyro4ServiceExporter",
-    proxy: "springpython.remoting.pyro.Pyro4ProxyFactory",
-    word: "Pyro4",
-    log: log_pyro4,
-};
+pub const SPRING_PYRO4: ClassFamily = ClassFamily::new(
+    "springpython.remoting.pyro.Pyro4ServiceExporter",
+    "springpython.remoting.pyro.Pyro4ProxyFactory",
+    "Pyro4",
+    log_pyro4,
+);
 
 /// tether's own names.
-pub const TETHER_PYRO: ClassFamily = ClassFamily {
-    exporter: "tether.pyro.ServiceExporter",
-    proxy: "tether.pyro.ProxyFactory",
-    word: "Pyro",
-    log: log_tether,
-};
+pub const TETHER_PYRO: ClassFamily = ClassFamily::new(
+    "tether.pyro.ServiceExporter",
+    "tether.pyro.ProxyFactory",
+    "Pyro",
+    log_tether,
+);
 
 const FAMILIES: [ClassFamily; 2] = [SPRING_PYRO, TETHER_PYRO];
 
