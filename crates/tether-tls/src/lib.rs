@@ -40,7 +40,7 @@ pub use client::ClientTls;
 pub use error::{TlsError, TlsErrorKind};
 pub use pem::{load_certs, load_private_key};
 pub use pki::{generate_sample_pki, SAMPLE_PKI_FILES};
-pub use server::{Accepted, ServerTls};
+pub use server::{Accepted, ServerTls, TlsLogger};
 pub use settings::{CertReqs, ClientTlsSettings, ServerTlsSettings, TlsVersions};
 pub use subject::{check_fields, subject_of};
 pub use tether_core::TlsSubject;

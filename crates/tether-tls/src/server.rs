@@ -13,6 +13,7 @@ use tether_core::TlsSubject;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
+use tracing::Level;
 
 const LOG: &str = "tether::tls";
 
@@ -22,7 +23,13 @@ pub struct ServerTls {
     acceptor: TlsAcceptor,
     verify_fields: Arc<[(String, String)]>,
     handshake_timeout: Duration,
+    logger: Option<TlsLogger>,
 }
+
+/// Where a server's TLS lines go instead of the `tether::tls` target: a wire passes one that
+/// logs under its own logger names (Spring Python's `SSLServer` for XML-RPC). A function
+/// rather than a name because `tracing` targets must be static.
+pub type TlsLogger = fn(Level, std::fmt::Arguments<'_>);
 
 impl std::fmt::Debug for ServerTls {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -107,7 +114,26 @@ impl ServerTls {
             acceptor: TlsAcceptor::from(Arc::new(config)),
             verify_fields: settings.verify_fields.clone().into(),
             handshake_timeout: settings.handshake_timeout,
+            logger: None,
         })
+    }
+
+    /// The same server logging its TLS lines through `logger`.
+    pub fn with_logger(mut self, logger: TlsLogger) -> Self {
+        self.logger = Some(logger);
+        self
+    }
+
+    fn log(&self, level: Level, args: std::fmt::Arguments<'_>) {
+        if let Some(l) = self.logger {
+            return l(level, args);
+        }
+        match level {
+            Level::ERROR => tracing::error!(target: LOG, "{args}"),
+            Level::WARN => tracing::warn!(target: LOG, "{args}"),
+            Level::INFO => tracing::info!(target: LOG, "{args}"),
+            _ => tracing::debug!(target: LOG, "{args}"),
+        }
     }
 
     /// The rustls configuration (for wires that drive TLS themselves).
@@ -132,7 +158,10 @@ impl ServerTls {
         let stream =
             match tokio::time::timeout(self.handshake_timeout, self.acceptor.accept(io)).await {
                 Err(_) => {
-                    tracing::debug!(target: LOG, %from, "TLS handshake timed out");
+                    self.log(
+                        Level::DEBUG,
+                        format_args!("TLS handshake timed out, from_addr={from}"),
+                    );
                     return Err(TlsError::new(
                         TlsErrorKind::Timeout,
                         format!(
@@ -155,9 +184,15 @@ impl ServerTls {
                             )
                         });
                     if refused && error_budget() {
-                        tracing::error!(target: LOG, "TLS client refused: {e}, from_addr={from}");
+                        self.log(
+                            Level::ERROR,
+                            format_args!("TLS client refused: {e}, from_addr={from}"),
+                        );
                     } else {
-                        tracing::debug!(target: LOG, %from, "TLS handshake failed: {e}");
+                        self.log(
+                            Level::DEBUG,
+                            format_args!("TLS handshake failed: {e}, from_addr={from}"),
+                        );
                     }
                     return Err(TlsError::new(
                         TlsErrorKind::Handshake,
@@ -178,10 +213,14 @@ impl ServerTls {
             None => None,
         };
         match &subject {
-            Some(s) => tracing::debug!(target: LOG, %from, subject = %s, "TLS client connected"),
-            None => {
-                tracing::debug!(target: LOG, %from, "TLS client connected without a certificate")
-            }
+            Some(s) => self.log(
+                Level::DEBUG,
+                format_args!("TLS client connected: subject={s}, from_addr={from}"),
+            ),
+            None => self.log(
+                Level::DEBUG,
+                format_args!("TLS client connected without a certificate, from_addr={from}"),
+            ),
         }
         if !self.verify_fields.is_empty() {
             let verdict = match &subject {
@@ -193,7 +232,7 @@ impl ServerTls {
             };
             if let Err(reason) = verdict {
                 if error_budget() {
-                    tracing::error!(target: LOG, "{reason}");
+                    self.log(Level::ERROR, format_args!("{reason}"));
                 }
                 return Err(TlsError::new(TlsErrorKind::Refused, reason));
             }

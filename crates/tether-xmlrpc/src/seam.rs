@@ -64,6 +64,20 @@ fn log_tether(site: LogSite, args: fmt::Arguments<'_>) {
     }
 }
 
+/// The TLS lines of an XML-RPC server (client refused, subject fields that do not match,
+/// client connected), under Spring Python's `SSLServer` logger as the seed writes them.
+fn log_tls(level: tracing::Level, args: fmt::Arguments<'_>) {
+    use tracing::Level;
+    match level {
+        Level::ERROR => {
+            tracing::error!(target: "springpython.remoting.xmlrpc.SSLServer", "{args}")
+        }
+        Level::WARN => tracing::warn!(target: "springpython.remoting.xmlrpc.SSLServer", "{args}"),
+        Level::INFO => tracing::info!(target: "springpython.remoting.xmlrpc.SSLServer", "{args}"),
+        _ => tracing::debug!(target: "springpython.remoting.xmlrpc.SSLServer", "{args}"),
+    }
+}
+
 /// Spring Python's names.
 /// Their positional constructor arguments are the seed's, in its order.
 pub const SPRING_XMLRPC: ClassFamily = ClassFamily::new(
@@ -302,7 +316,7 @@ impl Protocol for XmlRpc {
             if let Some(v) = versions(&options.wire)? {
                 tls.versions = v;
             }
-            config.http.tls = Some(tether_tls::ServerTls::new(&tls)?);
+            config.http.tls = Some(tether_tls::ServerTls::new(&tls)?.with_logger(log_tls));
         }
         let server = tether_remoting::bind_on_current_runtime(XmlRpcServer::bind(config))?;
         Ok(Arc::new(Server(server)))
