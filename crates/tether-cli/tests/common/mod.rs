@@ -2,10 +2,10 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 #[allow(unused_imports)]
-pub use tether_test_support::{python, python2, root};
+pub use tether_test_support::{python, python2, root, Proc};
 
 /// Starts `tether echo-server --protocol P -H 127.0.0.1 -p 0` for each protocol; returns the
 /// processes and their URLs.
@@ -32,16 +32,6 @@ pub fn echo_servers(protocols: &[&str]) -> (Vec<Proc>, Vec<String>) {
         procs.push(proc);
     }
     (procs, urls)
-}
-
-/// A child process killed and reaped on drop, so a failing test leaves nothing running.
-pub struct Proc(pub Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// Starts a server and returns it with the lines it printed up to and including `echo uri:`.
