@@ -210,6 +210,58 @@ async fn the_seeds_constructor_arguments_in_its_order() {
         "You got remote data => seed"
     );
     ctx.close().await;
+    // cert_reqs=CERT_NONE: no ca_certs, no check of the server's certificate (a WARN), and
+    // ciphers choosing the suite
+    let xml = format!(
+        r#"<objects>
+  <object id="blind" class="springpython.remoting.xmlrpc.SSLClient">
+    <property name="uri" value="{url}"/>
+    <property name="cert_reqs" value="ssl.CERT_NONE"/>
+    <property name="keyfile" value="{}"/><property name="certfile" value="{}"/>
+    <property name="ssl_version" value="ssl.PROTOCOL_TLSv1_2"/>
+    <property name="ciphers" value="ECDHE+CHACHA20"/>
+  </object>
+</objects>"#,
+        d("client-key.pem"),
+        d("client-cert.pem")
+    );
+    let (r, _) = registry();
+    let ctx = ApplicationContext::builder()
+        .registry(r)
+        .xml_str(xml, Some("blind.xml"))
+        .start()
+        .await
+        .unwrap();
+    let svc = ctx.get::<dyn RemoteService1>("blind").unwrap();
+    assert_eq!(
+        timeout(LIMIT, svc.get_data("blind".into()))
+            .await
+            .unwrap()
+            .unwrap(),
+        "You got remote data => blind"
+    );
+    ctx.close().await;
+    // a cipher string that chooses nothing is an error at its property
+    let xml = format!(
+        r#"<objects>
+  <object id="weak" class="springpython.remoting.xmlrpc.SSLClient">
+    <property name="uri" value="{url}"/>
+    <property name="ciphers" value="RC4-MD5"/>
+  </object>
+</objects>"#
+    );
+    let (r, _) = registry();
+    let e = ApplicationContext::builder()
+        .registry(r)
+        .xml_str(xml, Some("weak.xml"))
+        .start()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("weak.xml:4:") && e.contains("names none"),
+        "{e}"
+    );
     // an encoding tether's client does not write is refused, not ignored
     let xml = format!(
         r#"<objects>

@@ -2,7 +2,7 @@
 
 use crate::pem::{load_certs, load_private_key};
 use crate::server::root_store;
-use crate::{provider, ClientTlsSettings, TlsError, TlsErrorKind};
+use crate::{provider_for, ClientTlsSettings, TlsError, TlsErrorKind};
 use rustls::pki_types::ServerName;
 use rustls::ClientConfig;
 use std::sync::Arc;
@@ -29,15 +29,26 @@ impl std::fmt::Debug for ClientTls {
 impl ClientTls {
     /// Reads the files and builds the configuration.
     pub fn new(settings: &ClientTlsSettings) -> Result<Self, TlsError> {
-        let ca = settings.ca_certs.as_ref().ok_or_else(|| {
-            TlsError::config(
-                "a TLS client needs ca_certs (the CAs that sign the server's certificate)",
-            )
-        })?;
-        let builder = ClientConfig::builder_with_provider(provider())
+        let provider = provider_for(settings.ciphers.as_deref())?;
+        let builder = ClientConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(settings.versions.rustls())
-            .map_err(|e| TlsError::config(format!("TLS versions: {e}")))?
-            .with_root_certificates(root_store(ca)?);
+            .map_err(|e| TlsError::config(format!("TLS versions: {e}")))?;
+        let builder = if settings.skip_server_verification {
+            tracing::warn!(
+                target: "tether::tls",
+                "cert_reqs=CERT_NONE: this TLS client does not verify the server's certificate; anyone can pose as the server"
+            );
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(NoVerification(provider)))
+        } else {
+            let ca = settings.ca_certs.as_ref().ok_or_else(|| {
+                TlsError::config(
+                    "a TLS client needs ca_certs (the CAs that sign the server's certificate)",
+                )
+            })?;
+            builder.with_root_certificates(root_store(ca)?)
+        };
         let config = match (&settings.certfile, &settings.keyfile) {
             (None, None) => builder.with_no_client_auth(),
             (None, Some(_)) => {
@@ -97,5 +108,56 @@ impl ClientTls {
             )),
             Ok(Ok(s)) => Ok(s),
         }
+    }
+}
+
+/// Accepts any server certificate (`cert_reqs=CERT_NONE`), still checking that the server holds
+/// the key of the certificate it sent (the handshake signatures), so the connection is at least
+/// encrypted to whoever answered.
+#[derive(Debug)]
+struct NoVerification(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for NoVerification {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
     }
 }

@@ -5,8 +5,9 @@
 //! rustls only (no OpenSSL), TLS 1.2 and 1.3 only.
 //!
 //! - [`ServerTlsSettings`] / [`ClientTlsSettings`] (`settings.rs`): Spring Python's options as
-//!   plain data (`keyfile`, `certfile`, `ca_certs`, `cert_reqs`, `verify_fields`, a key
-//!   password), settable from an application context or in code.
+//!   plain data (`keyfile`, `certfile`, `ca_certs`, `cert_reqs`, `verify_fields`,
+//!   `ssl_version` as [`TlsVersions`], `ciphers`, a key password), settable from an
+//!   application context or in code.
 //! - [`ServerTls`] (`server.rs`): a server configuration built from the settings;
 //!   [`ServerTls::accept`] runs the handshake under a timeout and then checks `verify_fields`,
 //!   returning the verified subject. Call it on the connection's own task, never in the accept
@@ -15,6 +16,7 @@
 //!   server's hostname (or IP address) against its certificate.
 //! - `subject.rs`: subject fields under the long names Python's `ssl` uses (`commonName`, ...)
 //!   and the `verify_fields` rule, with Spring Python's messages.
+//! - `ciphers.rs`: OpenSSL cipher strings (`ciphers`) read into rustls suites.
 //! - `pem.rs`: certificates and keys from PEM files, PKCS#8 keys encrypted with a password.
 //! - [`generate_sample_pki`] (`pki.rs`): the sample PKI behind `tether pki`.
 //! - [`TlsError`] (`error.rs`): one error with a [`TlsErrorKind`].
@@ -28,6 +30,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod ciphers;
 mod client;
 mod error;
 mod pem;
@@ -36,6 +39,7 @@ mod server;
 mod settings;
 mod subject;
 
+pub use ciphers::check_ciphers;
 pub use client::ClientTls;
 pub use error::{TlsError, TlsErrorKind};
 pub use pem::{load_certs, load_private_key};
@@ -49,4 +53,17 @@ pub use tokio_rustls::{client::TlsStream as ClientStream, server::TlsStream as S
 /// The crypto provider every configuration uses (ring: pure Rust and C without cmake).
 pub(crate) fn provider() -> std::sync::Arc<rustls::crypto::CryptoProvider> {
     std::sync::Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// The provider with the suites an OpenSSL cipher string chooses (every one without).
+pub(crate) fn provider_for(
+    ciphers: Option<&str>,
+) -> Result<std::sync::Arc<rustls::crypto::CryptoProvider>, TlsError> {
+    let Some(spec) = ciphers else {
+        return Ok(provider());
+    };
+    Ok(std::sync::Arc::new(rustls::crypto::CryptoProvider {
+        cipher_suites: ciphers::choose(spec)?,
+        ..rustls::crypto::ring::default_provider()
+    }))
 }

@@ -3,7 +3,7 @@
 
 use crate::pem::{load_certs, load_private_key};
 use crate::subject::{check_fields, subject_of};
-use crate::{provider, CertReqs, ServerTlsSettings, TlsError, TlsErrorKind};
+use crate::{provider, provider_for, CertReqs, ServerTlsSettings, TlsError, TlsErrorKind};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{RootCertStore, ServerConfig};
 use std::net::SocketAddr;
@@ -79,9 +79,10 @@ impl ServerTls {
                 "verify_fields needs client certificates: set cert_reqs to required (or optional)",
             ));
         }
-        let builder = ServerConfig::builder_with_provider(provider())
-            .with_protocol_versions(settings.versions.rustls())
-            .map_err(|e| TlsError::config(format!("TLS versions: {e}")))?;
+        let builder =
+            ServerConfig::builder_with_provider(provider_for(settings.ciphers.as_deref())?)
+                .with_protocol_versions(settings.versions.rustls())
+                .map_err(|e| TlsError::config(format!("TLS versions: {e}")))?;
         let builder = match settings.cert_reqs {
             CertReqs::None => builder.with_no_client_auth(),
             reqs => {

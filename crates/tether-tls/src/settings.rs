@@ -126,6 +126,9 @@ pub struct ServerTlsSettings {
     pub handshake_timeout: Duration,
     /// The TLS versions spoken (`ssl_version`). Default TLS 1.2 or 1.3.
     pub versions: TlsVersions,
+    /// An OpenSSL cipher string choosing the TLS 1.2 suites (`ciphers`, see the crate docs).
+    /// Default `None`: every suite rustls has.
+    pub ciphers: Option<String>,
 }
 
 impl ServerTlsSettings {
@@ -140,6 +143,7 @@ impl ServerTlsSettings {
             verify_fields: Vec::new(),
             handshake_timeout: Duration::from_secs(10),
             versions: TlsVersions::default(),
+            ciphers: None,
         }
     }
 
@@ -176,6 +180,14 @@ pub struct ClientTlsSettings {
     pub server_name: Option<String>,
     /// The TLS versions spoken (`ssl_version`). Default TLS 1.2 or 1.3.
     pub versions: TlsVersions,
+    /// An OpenSSL cipher string choosing the TLS 1.2 suites (`ciphers`). Default `None`:
+    /// every suite rustls has.
+    pub ciphers: Option<String>,
+    /// Skips every check of the server's certificate (Python's `cert_reqs=CERT_NONE` on a
+    /// client): anyone can then pose as the server, and the client logs a WARN saying so each
+    /// time it is built. `ca_certs` is not needed then. Default `false`: the certificate must
+    /// chain to `ca_certs` and carry the host name.
+    pub skip_server_verification: bool,
 }
 
 impl ClientTlsSettings {

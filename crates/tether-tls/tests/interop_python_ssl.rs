@@ -200,6 +200,84 @@ async fn ssl_version_pins_what_python_negotiates() {
     std::fs::remove_dir_all(dir).ok();
 }
 
+/// `ciphers` as an OpenSSL cipher string chooses the TLS 1.2 suite Python's `ssl` gets.
+#[tokio::test]
+async fn ciphers_choose_the_suite_python_negotiates() {
+    let dir = pki("ciphers", Some(PASSWORD));
+    let mut got = Vec::new();
+    for spec in [
+        "ECDHE-ECDSA-CHACHA20-POLY1305",
+        "ECDHE+AES256:!CHACHA20",
+        "HIGH:!AESGCM",
+    ] {
+        let mut settings = server_settings(&dir, CertReqs::None);
+        settings.ciphers = Some(spec.into());
+        let (port, h) = serve(ServerTls::new(&settings).unwrap()).await;
+        let d = dir.clone();
+        let out = tokio::task::spawn_blocking(move || {
+            let o = Command::new(python())
+                .arg(peer_script())
+                .args(["cipher", &port.to_string()])
+                .arg(d.join("ca-chain.pem"))
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&o.stdout).trim().to_string()
+        })
+        .await
+        .unwrap();
+        got.push(out);
+        h.abort();
+    }
+    assert_eq!(
+        got,
+        [
+            "ECDHE-ECDSA-CHACHA20-POLY1305",
+            "ECDHE-ECDSA-AES256-GCM-SHA384",
+            "ECDHE-ECDSA-CHACHA20-POLY1305"
+        ]
+    );
+    // a string that leaves no suite tether has is refused when the settings are built
+    let mut settings = server_settings(&dir, CertReqs::None);
+    settings.ciphers = Some("RC4-SHA:DES-CBC3-SHA".into());
+    let e = ServerTls::new(&settings).unwrap_err();
+    assert!(e.message().contains("names none"), "{e}");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// A client with `cert_reqs=CERT_NONE` connects to a server whose certificate it cannot
+/// verify (no `ca_certs`, a wrong host name); the default client refuses it.
+#[tokio::test]
+async fn a_client_without_verification_connects_where_a_verifying_one_refuses() {
+    let dir = pki("noverify", Some(PASSWORD));
+    let settings = server_settings(&dir, CertReqs::None);
+    let (port, h) = serve(ServerTls::new(&settings).unwrap()).await;
+    let insecure = ClientTls::new(&ClientTlsSettings {
+        skip_server_verification: true,
+        ..ClientTlsSettings::default()
+    })
+    .unwrap();
+    let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let mut s = insecure
+        .connect("not.the.name", tcp, Duration::from_secs(5))
+        .await
+        .unwrap();
+    s.write_all(b"unverified\n").await.unwrap();
+    let mut got = String::new();
+    tokio::io::BufReader::new(s)
+        .read_line(&mut got)
+        .await
+        .unwrap();
+    assert_eq!(got, "tether saw -: unverified\n");
+    let verifying = ClientTls::new(&ClientTlsSettings::new(dir.join("ca-chain.pem"))).unwrap();
+    let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    assert!(verifying
+        .connect("not.the.name", tcp, Duration::from_secs(5))
+        .await
+        .is_err());
+    h.abort();
+    std::fs::remove_dir_all(dir).ok();
+}
+
 #[test]
 fn ssl_version_names_python_writes() {
     for (text, want) in [

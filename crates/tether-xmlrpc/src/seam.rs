@@ -15,7 +15,7 @@
 //! | property | exporter | proxy | default |
 //! |---|---|---|---|
 //! | `ssl_version` | yes | yes | TLS 1.2 or 1.3; applied: `ssl.PROTOCOL_SSLv23`, `PROTOCOL_TLS(_SERVER/_CLIENT)` (or 2) negotiate TLS 1.2 or 1.3, `PROTOCOL_TLSv1_2` (or 5) pins TLS 1.2, `TLSv1_3` pins TLS 1.3; Spring Python's default `PROTOCOL_TLSv1` and anything older are refused, saying what to write |
-//! | `ciphers` | yes | yes | accepted and logged: rustls uses its own safe suites |
+//! | `ciphers` | yes | yes | an OpenSSL cipher string choosing among rustls's TLS 1.2 suites (names, aliases such as `HIGH`, `ECDHE+AESGCM`, `!`/`-`/`+`); one that leaves none is an error; TLS 1.3 suites are not chosen by it, as in OpenSSL |
 //! | `log_requests` | yes | – | `true`: an access line per request on stderr |
 //! | `allow_none` | yes | yes | `true` (`None` as `<nil/>`) |
 //! | `use_datetime` | yes | yes | accepted: dates are always `Value::DateTime` |
@@ -32,8 +32,8 @@
 //! suppress_ragged_eofs, ciphers, log_requests)` (`host`/`port` are `service_host`/
 //! `service_port`) and `SSLClient(uri, ca_certs, keyfile, certfile, cert_reqs, ssl_version,
 //! transport, encoding, verbose, allow_none, use_datetime, timeout, strict)`; a client's
-//! `cert_reqs` must be `ssl.CERT_REQUIRED` (the seed's default: tether always verifies the
-//! server).
+//! `cert_reqs` is `ssl.CERT_REQUIRED` by default (the server's certificate must chain to
+//! `ca_certs`); `ssl.CERT_NONE` skips every check of it, with a WARN.
 //!
 //! `timeout` (proxy) is the shared option.
 
@@ -168,10 +168,7 @@ use tether_remoting::flag_option as flag;
 fn check_tls_option(name: &str, v: &str) -> Result<(), TransportError> {
     match name {
         "ssl_version" => ssl_version(v).map(|_| ()),
-        "ciphers" => {
-            tracing::warn!(target: "tether::xmlrpc", "ciphers {v:?} ignored: rustls uses its own safe cipher suites");
-            Ok(())
-        }
+        "ciphers" => Ok(tether_tls::check_ciphers(v)?),
         _ => Ok(()),
     }
 }
@@ -316,6 +313,7 @@ impl Protocol for XmlRpc {
             if let Some(v) = versions(&options.wire)? {
                 tls.versions = v;
             }
+            tls.ciphers = options.wire.text("ciphers").map(str::to_string);
             config.http.tls = Some(tether_tls::ServerTls::new(&tls)?.with_logger(log_tls));
         }
         let server = tether_remoting::bind_on_current_runtime(XmlRpcServer::bind(config))?;
@@ -346,6 +344,7 @@ impl Protocol for XmlRpc {
             if let Some(v) = versions(&options.wire)? {
                 tls.versions = v;
             }
+            tls.ciphers = options.wire.text("ciphers").map(str::to_string);
             p = p.with_tls(tether_tls::ClientTls::new(&tls)?);
         }
         Ok(Arc::new(p))

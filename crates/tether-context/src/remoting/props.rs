@@ -162,15 +162,17 @@ impl TlsProps {
                 "verify_fields is a server option (the client always checks the server's certificate against ca_certs and its host name)",
             ));
         }
-        match self.cert_reqs {
-            // Spring Python's SSLClient default: what tether always does.
-            None | Some(CertReqs::Required) => {}
-            Some(other) => {
-                return Err(format!(
-                    "cert_reqs {other} on a client is not supported: tether always verifies the server's certificate against ca_certs (ssl.CERT_REQUIRED)"
-                )
-                .into())
-            }
+        if self.cert_reqs == Some(CertReqs::None) {
+            // Python's CERT_NONE on a client: no check of the server's certificate (a WARN
+            // each time the client is built); ca_certs is not needed.
+            return Ok(Some(ClientTlsSettings {
+                ca_certs: self.ca_certs.clone(),
+                certfile: self.certfile.clone(),
+                keyfile: self.keyfile.clone().or_else(|| self.certfile.clone()),
+                key_password: self.key_password.clone(),
+                skip_server_verification: true,
+                ..ClientTlsSettings::default()
+            }));
         }
         let Some(ca) = &self.ca_certs else {
             if self.certfile.is_some() || self.keyfile.is_some() {

@@ -2,6 +2,7 @@
 
     tls_peer.py client PORT CA [CERT KEY PASSWORD]   connect, send a line, print the reply
     tls_peer.py version PORT CA [MAX]                 connect (at most TLS MAX: 1.2 or 1.3), print the version
+    tls_peer.py cipher PORT CA                        connect with TLS 1.2, print the cipher suite
     tls_peer.py server CA CERT KEY REQS               serve one line-echo per connection, print PORT
 Exit code 0 on success; on a TLS or connection error prints 'ERROR <class>' and exits 3.
 """
@@ -45,6 +46,19 @@ def version(argv):
         sys.exit(3)
 
 
+def cipher(argv):
+    port, ca = int(argv[0]), argv[1]
+    ctx = ssl.create_default_context(cafile=ca)
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+            with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+                print(s.cipher()[0])
+    except (OSError, ssl.SSLError) as e:
+        print("ERROR", type(e).__name__)
+        sys.exit(3)
+
+
 def server(argv):
     ca, cert, key, reqs = argv
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -74,4 +88,4 @@ def server(argv):
 
 
 if __name__ == "__main__":
-    {"client": client, "server": server, "version": version}[sys.argv[1]](sys.argv[2:])
+    {"client": client, "server": server, "version": version, "cipher": cipher}[sys.argv[1]](sys.argv[2:])
