@@ -247,17 +247,16 @@ fn the_seeds_python2_client_calls_tether_run_server_xml() {
     std::fs::remove_dir_all(dir).ok();
 }
 
-/// `TETHER_LOG` filters `tether run`'s log by logger name, and `--log-format python` lays each
-/// line out as Spring Python's examples configure `logging`
-/// (`%(asctime)s - %(name)s - %(levelname)s - %(message)s`), the container's XMLConfig lines and
-/// the exporter's under their Spring Python names.
-#[test]
-fn logs_in_pythons_layout_filtered_by_tether_log() {
-    let file = write_context("logged.xml", CONTEXT);
+/// `tether run --log-format python FILE` with `TETHER_LOG` = `filter`: the process, the
+/// address it serves on, and the thread collecting its log lines until it exits.
+fn run_logged(
+    file: &std::path::Path,
+    filter: &str,
+) -> (Proc, String, std::thread::JoinHandle<Vec<String>>) {
     let child = Command::new(env!("CARGO_BIN_EXE_tether"))
         .args(["run", "--log-format", "python"])
-        .arg(&file)
-        .env("TETHER_LOG", "springpython=debug,tether.run=info")
+        .arg(file)
+        .env("TETHER_LOG", filter)
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -268,19 +267,35 @@ fn logs_in_pythons_layout_filtered_by_tether_log() {
     let reader = std::thread::spawn(move || {
         let mut all = Vec::new();
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if line.contains("serving on") {
-                let _ = tx.send(());
+            if let Some(rest) = line.split("serving on [").nth(1) {
+                let _ = tx.send(rest.split(']').next().unwrap_or("").to_string());
             }
             all.push(line);
         }
         all
     });
-    rx.recv_timeout(Duration::from_secs(30))
+    let addr = rx
+        .recv_timeout(Duration::from_secs(30))
         .expect("no 'serving on' line within 30 s");
-    let pid = proc.0.id().to_string();
-    let _ = Command::new("kill").args(["-TERM", &pid]).status();
+    (proc, addr, reader)
+}
+
+/// Stops `proc` with SIGTERM and returns its log lines.
+fn stop_logged(mut proc: Proc, reader: std::thread::JoinHandle<Vec<String>>) -> Vec<String> {
+    proc.signal("TERM");
     let _ = proc.0.wait();
-    let lines = reader.join().unwrap();
+    reader.join().unwrap()
+}
+
+/// `TETHER_LOG` filters `tether run`'s log by logger name, and `--log-format python` lays each
+/// line out as Spring Python's examples configure `logging`
+/// (`%(asctime)s - %(name)s - %(levelname)s - %(message)s`), the container's XMLConfig lines and
+/// the exporter's under their Spring Python names.
+#[test]
+fn logs_in_pythons_layout_filtered_by_tether_log() {
+    let file = write_context("logged.xml", CONTEXT);
+    let (proc, _addr, reader) = run_logged(&file, "springpython=debug,tether.run=info");
+    let lines = stop_logged(proc, reader);
     let log = lines.join("\n");
     // 2026-12-04 22:20:18,123 - springpython.remoting.pyro.PyroServiceExporter - DEBUG - Exporting ...
     let exporting = lines
@@ -344,30 +359,7 @@ fn tls_refusals_log_under_spring_pythons_ssl_server_logger() {
         d("ca-chain.pem")
     );
     let file = write_context("secure.xml", &xml);
-    let child = Command::new(env!("CARGO_BIN_EXE_tether"))
-        .args(["run", "--log-format", "python"])
-        .arg(&file)
-        .env("TETHER_LOG", "springpython=info,tether.run=info")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut proc = Proc(child);
-    let stderr = proc.0.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        let mut all = Vec::new();
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(rest) = line.split("serving on [").nth(1) {
-                let _ = tx.send(rest.split(']').next().unwrap_or("").to_string());
-            }
-            all.push(line);
-        }
-        all
-    });
-    let addr = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("no 'serving on' line within 30 s");
+    let (proc, addr, reader) = run_logged(&file, "springpython=info,tether.run=info");
     let port = addr.rsplit(':').next().unwrap().to_string();
     let code = "import ssl, sys, xmlrpc.client\nd = sys.argv[2]\nctx = ssl.create_default_context(cafile=d + '/ca-chain.pem')\nctx.load_cert_chain(d + '/client-cert.pem', d + '/client-key.pem')\ntry:\n    xmlrpc.client.ServerProxy('https://localhost:' + sys.argv[1] + '/RPC2', context=ctx).echo('x')\n    print('answered')\nexcept Exception as e:\n    print('refused')\n";
     let out = Command::new(python())
@@ -375,10 +367,7 @@ fn tls_refusals_log_under_spring_pythons_ssl_server_logger() {
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "refused");
-    let pid = proc.0.id().to_string();
-    let _ = Command::new("kill").args(["-TERM", &pid]).status();
-    let _ = proc.0.wait();
-    let lines = reader.join().unwrap();
+    let lines = stop_logged(proc, reader);
     let log = lines.join("\n");
     let refusal = lines
         .iter()

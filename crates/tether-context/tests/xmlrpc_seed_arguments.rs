@@ -12,6 +12,17 @@ use tokio::time::timeout;
 
 const LIMIT: Duration = Duration::from_secs(30);
 
+/// Starts a context from `xml` (named `name`) that must fail, and returns the error.
+async fn start_error(xml: String, name: &str) -> tether_context::ContextError {
+    let (r, _) = registry();
+    ApplicationContext::builder()
+        .registry(r)
+        .xml_str(xml, Some(name))
+        .start()
+        .await
+        .unwrap_err()
+}
+
 fn permutations(items: &[usize]) -> Vec<Vec<usize>> {
     if items.len() <= 1 {
         return vec![items.to_vec()];
@@ -110,13 +121,7 @@ async fn an_ssl_client_takes_its_properties_in_any_order() {
         d("client-key.pem"),
         d("ca-chain.pem")
     );
-    let (r, _) = registry();
-    let e = ApplicationContext::builder()
-        .registry(r)
-        .xml_str(xml, Some("half.xml"))
-        .start()
-        .await
-        .unwrap_err();
+    let e = start_error(xml, "half.xml").await;
     assert_eq!(e.kind(), ContextErrorKind::BadProperty);
     let text = e.to_string();
     assert!(
@@ -250,14 +255,7 @@ async fn the_seeds_constructor_arguments_in_its_order() {
   </object>
 </objects>"#
     );
-    let (r, _) = registry();
-    let e = ApplicationContext::builder()
-        .registry(r)
-        .xml_str(xml, Some("weak.xml"))
-        .start()
-        .await
-        .unwrap_err()
-        .to_string();
+    let e = start_error(xml, "weak.xml").await.to_string();
     assert!(
         e.starts_with("weak.xml:4:") && e.contains("names none"),
         "{e}"
@@ -270,14 +268,7 @@ async fn the_seeds_constructor_arguments_in_its_order() {
   </object>
 </objects>"#
     );
-    let (r, _) = registry();
-    let e = ApplicationContext::builder()
-        .registry(r)
-        .xml_str(xml, Some("latin.xml"))
-        .start()
-        .await
-        .unwrap_err()
-        .to_string();
+    let e = start_error(xml, "latin.xml").await.to_string();
     assert!(
         e.starts_with("latin.xml:3:") && e.contains("'latin'") && e.contains("UTF-8"),
         "{e}"
