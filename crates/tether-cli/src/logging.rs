@@ -68,16 +68,49 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
+        let _ = ctx;
         let meta = event.metadata();
+        let mut fields = Fields::default();
+        event.record(&mut fields);
         write!(
             writer,
-            "{} - {} - {} - ",
+            "{} - {} - {} - {}",
             asctime(),
-            meta.target(),
-            python_level(*meta.level())
+            fields.logger.as_deref().unwrap_or(meta.target()),
+            python_level(*meta.level()),
+            fields.message
         )?;
-        ctx.format_fields(writer.by_ref(), event)?;
+        for (k, v) in &fields.rest {
+            write!(writer, " {k}={v}")?;
+        }
         writeln!(writer)
+    }
+}
+
+/// An event's message, its `logger` field (a logger name chosen at run time, printed as
+/// `%(name)s` in place of the target), and its other fields.
+#[derive(Default)]
+struct Fields {
+    message: String,
+    logger: Option<String>,
+    rest: Vec<(&'static str, String)>,
+}
+
+impl tracing::field::Visit for Fields {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        match field.name() {
+            "logger" => self.logger = Some(value.to_string()),
+            "message" => self.message = value.to_string(),
+            name => self.rest.push((name, value.to_string())),
+        }
+    }
+
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
+        match field.name() {
+            "message" => self.message = format!("{value:?}"),
+            "logger" => self.logger = Some(format!("{value:?}")),
+            name => self.rest.push((name, format!("{value:?}"))),
+        }
     }
 }
 

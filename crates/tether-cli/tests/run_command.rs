@@ -328,8 +328,9 @@ fn logs_in_pythons_layout_filtered_by_tether_log() {
 }
 
 /// An `SSLServer` that refuses a client (its subject fails `verify_fields`) logs the refusal
-/// under Spring Python's `SSLServer` logger, at ERROR, with the client's address, as the seed
-/// does; the client only sees the connection close.
+/// under Spring Python's `SSLServer` logger (or the `logger_name` given, as the seed logs under
+/// its subclass's name), at ERROR, with the client's address, as the seed does; the client only
+/// sees the connection close.
 #[test]
 fn tls_refusals_log_under_spring_pythons_ssl_server_logger() {
     let dir = std::env::temp_dir().join(format!("tether-run-tls-{}", std::process::id()));
@@ -340,42 +341,52 @@ fn tls_refusals_log_under_spring_pythons_ssl_server_logger() {
         .unwrap()
         .success());
     let d = |f: &str| dir.join(f).display().to_string();
-    let xml = format!(
-        r#"<objects>
+    // Without a name, Spring Python's class's logger; with one (the seed logs under its
+    // subclass's name), that name.
+    for (logger_name, logger) in [
+        ("", "springpython.remoting.xmlrpc.SSLServer"),
+        (
+            r#"<property name="logger_name" value="MySSLServer"/>"#,
+            "MySSLServer",
+        ),
+    ] {
+        let xml = format!(
+            r#"<objects>
     <object id="echo" class="tether.echo.EchoService"/>
     <object id="secure" class="springpython.remoting.xmlrpc.SSLServer">
         <property name="service" ref="echo"/><property name="service_name" value="echo"/>
         <property name="host" value="localhost"/><property name="port" value="0"/>
         <property name="certfile" value="{}"/><property name="keyfile" value="{}"/>
         <property name="ca_certs" value="{}"/><property name="cert_reqs" value="ssl.CERT_REQUIRED"/>
-        <property name="log_requests" value="False"/>
+        <property name="log_requests" value="False"/>{logger_name}
         <property name="verify_fields"><dict>
             <entry><key><value>commonName</value></key><value>Somebody Else</value></entry>
         </dict></property>
     </object>
 </objects>"#,
-        d("server-cert.pem"),
-        d("server-key.pem"),
-        d("ca-chain.pem")
-    );
-    let file = write_context("secure.xml", &xml);
-    let (proc, addr, reader) = run_logged(&file, "springpython=info,tether.run=info");
-    let port = addr.rsplit(':').next().unwrap().to_string();
-    let code = "import ssl, sys, xmlrpc.client\nd = sys.argv[2]\nctx = ssl.create_default_context(cafile=d + '/ca-chain.pem')\nctx.load_cert_chain(d + '/client-cert.pem', d + '/client-key.pem')\ntry:\n    xmlrpc.client.ServerProxy('https://localhost:' + sys.argv[1] + '/RPC2', context=ctx).echo('x')\n    print('answered')\nexcept Exception as e:\n    print('refused')\n";
-    let out = Command::new(python())
-        .args(["-c", code, &port, dir.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "refused");
-    let lines = stop_logged(proc, reader);
-    let log = lines.join("\n");
-    let refusal = lines
-        .iter()
-        .find(|l| l.contains(" - springpython.remoting.xmlrpc.SSLServer - ERROR - "))
-        .unwrap_or_else(|| panic!("{log}"));
-    assert!(
-        refusal.contains("commonName") && refusal.contains("from_addr=127.0.0.1:"),
-        "{refusal}"
-    );
+            d("server-cert.pem"),
+            d("server-key.pem"),
+            d("ca-chain.pem")
+        );
+        let file = write_context("secure.xml", &xml);
+        let (proc, addr, reader) = run_logged(&file, "springpython=info,tether.run=info");
+        let port = addr.rsplit(':').next().unwrap().to_string();
+        let code = "import ssl, sys, xmlrpc.client\nd = sys.argv[2]\nctx = ssl.create_default_context(cafile=d + '/ca-chain.pem')\nctx.load_cert_chain(d + '/client-cert.pem', d + '/client-key.pem')\ntry:\n    xmlrpc.client.ServerProxy('https://localhost:' + sys.argv[1] + '/RPC2', context=ctx).echo('x')\n    print('answered')\nexcept Exception as e:\n    print('refused')\n";
+        let out = Command::new(python())
+            .args(["-c", code, &port, dir.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "refused");
+        let lines = stop_logged(proc, reader);
+        let log = lines.join("\n");
+        let refusal = lines
+            .iter()
+            .find(|l| l.contains(&format!(" - {logger} - ERROR - ")))
+            .unwrap_or_else(|| panic!("{log}"));
+        assert!(
+            refusal.contains("commonName") && refusal.contains("from_addr=127.0.0.1:"),
+            "{refusal}"
+        );
+    }
     std::fs::remove_dir_all(dir).ok();
 }

@@ -29,7 +29,7 @@ pub struct ServerTls {
 /// Where a server's TLS lines go instead of the `tether::tls` target: a wire passes one that
 /// logs under its own logger names (Spring Python's `SSLServer` for XML-RPC). A function
 /// rather than a name because `tracing` targets must be static.
-pub type TlsLogger = fn(Level, std::fmt::Arguments<'_>);
+pub type TlsLogger = Arc<dyn Fn(Level, std::fmt::Arguments<'_>) + Send + Sync>;
 
 impl std::fmt::Debug for ServerTls {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -126,7 +126,7 @@ impl ServerTls {
     }
 
     fn log(&self, level: Level, args: std::fmt::Arguments<'_>) {
-        if let Some(l) = self.logger {
+        if let Some(l) = &self.logger {
             return l(level, args);
         }
         match level {

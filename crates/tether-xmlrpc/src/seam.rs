@@ -21,6 +21,7 @@
 //! | `use_datetime` | yes | yes | accepted: dates are always `Value::DateTime` |
 //! | `fault_codes` | yes | – | `python` (always 1), or `interop` (-32700, -32601, -32500) |
 //! | `verbose` | – | yes | `false`: print each HTTP exchange to stdout, as Python does |
+//! | `logger_name` | yes | – | none: the TLS lines go to `springpython.remoting.xmlrpc.SSLServer`; a name (the seed logs under its subclass's, e.g. `MySSLServer`) goes in their `logger` field, which `--log-format python` prints as the logger |
 //! | `encoding` | – | yes | UTF-8, what tether's client writes; another encoding is refused |
 //! | `do_handshake_on_connect` | yes | – | accepted, no effect: the TLS handshake always completes before a request is read |
 //! | `suppress_ragged_eofs` | yes | – | accepted, no effect: a peer that closes without `close_notify` is a closed connection either way |
@@ -65,16 +66,21 @@ fn log_tether(site: LogSite, args: fmt::Arguments<'_>) {
 }
 
 /// The TLS lines of an XML-RPC server (client refused, subject fields that do not match,
-/// client connected), under Spring Python's `SSLServer` logger as the seed writes them.
-fn log_tls(level: tracing::Level, args: fmt::Arguments<'_>) {
+/// client connected), under Spring Python's `SSLServer` logger as the seed writes them; with a
+/// `logger_name`, that name goes in the `logger` field, which the Python log layout prints as
+/// the logger's name (the seed logs under its subclass's name, e.g. `MySSLServer`).
+fn log_tls(level: tracing::Level, name: Option<&str>, args: fmt::Arguments<'_>) {
     use tracing::Level;
-    match level {
-        Level::ERROR => {
-            tracing::error!(target: "springpython.remoting.xmlrpc.SSLServer", "{args}")
-        }
-        Level::WARN => tracing::warn!(target: "springpython.remoting.xmlrpc.SSLServer", "{args}"),
-        Level::INFO => tracing::info!(target: "springpython.remoting.xmlrpc.SSLServer", "{args}"),
-        _ => tracing::debug!(target: "springpython.remoting.xmlrpc.SSLServer", "{args}"),
+    const T: &str = "springpython.remoting.xmlrpc.SSLServer";
+    match (level, name) {
+        (Level::ERROR, Some(n)) => tracing::error!(target: T, logger = n, "{args}"),
+        (Level::ERROR, None) => tracing::error!(target: T, "{args}"),
+        (Level::WARN, Some(n)) => tracing::warn!(target: T, logger = n, "{args}"),
+        (Level::WARN, None) => tracing::warn!(target: T, "{args}"),
+        (Level::INFO, Some(n)) => tracing::info!(target: T, logger = n, "{args}"),
+        (Level::INFO, None) => tracing::info!(target: T, "{args}"),
+        (_, Some(n)) => tracing::debug!(target: T, logger = n, "{args}"),
+        (_, None) => tracing::debug!(target: T, "{args}"),
     }
 }
 
@@ -204,7 +210,8 @@ fn fault_codes(v: &str) -> Result<FaultCodes, TransportError> {
     }
 }
 
-const SERVER_OPTIONS: [&str; 8] = [
+const SERVER_OPTIONS: [&str; 9] = [
+    "logger_name",
     "ssl_version",
     "ciphers",
     "log_requests",
@@ -314,7 +321,10 @@ impl Protocol for XmlRpc {
                 tls.versions = v;
             }
             tls.ciphers = options.wire.text("ciphers").map(str::to_string);
-            config.http.tls = Some(tether_tls::ServerTls::new(&tls)?.with_logger(log_tls));
+            let name = options.wire.text("logger_name").map(str::to_string);
+            config.http.tls = Some(tether_tls::ServerTls::new(&tls)?.with_logger(Arc::new(
+                move |level, args| log_tls(level, name.as_deref(), args),
+            )));
         }
         let server = tether_remoting::bind_on_current_runtime(XmlRpcServer::bind(config))?;
         Ok(Arc::new(Server(server)))
