@@ -147,15 +147,25 @@ async fn least_active_prefers_the_idle_endpoint() {
         2,
     );
     eps[0].behaviour.store(HANG, Ordering::SeqCst);
-    // Occupy s0 with hung calls; later calls avoid it.
+    // Occupy s0 with a hung call (the balancer sends a call to s0 only while the two are
+    // level, so keep calling until one hangs there; the others are answered by s1); later
+    // calls avoid it.
     let mut hung = Vec::new();
-    for _ in 0..4 {
+    for _ in 0..400 {
+        if eps[0].calls.load(Ordering::SeqCst) >= 1 {
+            break;
+        }
         let p = p.clone();
         hung.push(tokio::spawn(
             async move { p.call(Call::new("m", vec![])).await },
         ));
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        tokio::time::sleep(Duration::from_millis(2)).await;
     }
+    assert_eq!(
+        eps[0].calls.load(Ordering::SeqCst),
+        1,
+        "one call hangs on s0"
+    );
     let before = eps[1].calls.load(Ordering::SeqCst);
     for _ in 0..50 {
         assert_eq!(who(&p, Call::new("m", vec![])).await, "s1");
