@@ -3,7 +3,7 @@
 //! checks, HTTP/1.1 keep-alive, gzip replies, timeouts, and a verbose mode that prints each
 //! HTTP exchange to stderr.
 
-use crate::codec::{parse_response, write_call, WriteOptions};
+use crate::codec::{parse_response, write_call, RequestEncoding, WriteOptions};
 use std::time::Duration;
 use tether_core::{BoxFuture, Call, ErrorKind, Invoker, RemoteError, Value};
 use tether_http::HttpClient;
@@ -14,6 +14,7 @@ pub struct XmlRpcProxy {
     http: HttpClient,
     timeout: Option<Duration>,
     options: WriteOptions,
+    encoding: RequestEncoding,
 }
 
 impl std::fmt::Debug for XmlRpcProxy {
@@ -31,6 +32,7 @@ impl XmlRpcProxy {
             http: HttpClient::new(url)?.with_user_agent("tether-xmlrpc"),
             timeout: None,
             options: WriteOptions::default(),
+            encoding: RequestEncoding::default(),
         })
     }
 
@@ -61,6 +63,13 @@ impl XmlRpcProxy {
         self
     }
 
+    /// Writes requests in `encoding` (Python's `encoding=`: the declaration names it, and a
+    /// character it cannot hold becomes a character reference). Default UTF-8.
+    pub fn with_encoding(mut self, encoding: RequestEncoding) -> XmlRpcProxy {
+        self.encoding = encoding;
+        self
+    }
+
     /// The URL.
     pub fn url(&self) -> &str {
         self.http.url()
@@ -75,7 +84,7 @@ impl XmlRpcProxy {
         }
         let body =
             write_call(&call.method, &call.args, &self.options).map_err(RemoteError::not_sent)?;
-        let fut = self.http.post("text/xml", &[], body.into_bytes());
+        let fut = self.http.post("text/xml", &[], self.encoding.encode(body));
         let left = call
             .context
             .deadline

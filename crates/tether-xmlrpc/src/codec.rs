@@ -37,8 +37,46 @@ fn bad(what: impl std::fmt::Display) -> RemoteError {
     RemoteError::serialization(format!("XML-RPC: {what}"))
 }
 
-fn parse(xml: &[u8]) -> Result<roxmltree::Document<'_>, RemoteError> {
-    let text = std::str::from_utf8(xml).map_err(|e| bad(format!("not UTF-8: {e}")))?;
+/// The text of a message in the encoding its XML declaration names: UTF-8 (the default),
+/// ISO-8859-1 or US-ASCII (what Python's client writes with `encoding=`); another one is an
+/// error.
+fn text_of(xml: &[u8]) -> Result<std::borrow::Cow<'_, str>, RemoteError> {
+    let declared = declared_encoding(xml).map(|e| e.to_ascii_lowercase().replace('_', "-"));
+    match declared.as_deref() {
+        None | Some("utf-8" | "utf8") => std::str::from_utf8(xml)
+            .map(std::borrow::Cow::Borrowed)
+            .map_err(|e| bad(format!("not UTF-8: {e}"))),
+        Some("iso-8859-1" | "latin-1" | "latin1" | "l1" | "iso8859-1") => Ok(
+            std::borrow::Cow::Owned(xml.iter().map(|b| char::from(*b)).collect()),
+        ),
+        Some("us-ascii" | "ascii") => match xml.iter().position(|b| !b.is_ascii()) {
+            None => std::str::from_utf8(xml)
+                .map(std::borrow::Cow::Borrowed)
+                .map_err(|e| bad(format!("not ASCII: {e}"))),
+            Some(i) => Err(bad(format!("byte {i} is not US-ASCII"))),
+        },
+        Some(other) => Err(bad(format!(
+            "encoding {other:?} is not supported (utf-8, iso-8859-1, us-ascii)"
+        ))),
+    }
+}
+
+/// The `encoding` of the XML declaration, if there is one (read from its first 200 bytes).
+fn declared_encoding(xml: &[u8]) -> Option<&str> {
+    let head = &xml[..xml.len().min(200)];
+    let head = std::str::from_utf8(head)
+        .ok()
+        .or_else(|| std::str::from_utf8(&head[..head.iter().position(|b| !b.is_ascii())?]).ok())?;
+    let decl = head.trim_start().strip_prefix("<?xml")?;
+    let decl = &decl[..decl.find("?>")?];
+    let rest = &decl[decl.find("encoding")? + "encoding".len()..];
+    let rest = rest.trim_start().strip_prefix('=')?.trim_start();
+    let quote = rest.chars().next().filter(|q| *q == '\'' || *q == '"')?;
+    let value = &rest[1..];
+    Some(&value[..value.find(quote)?])
+}
+
+fn parse(text: &str) -> Result<roxmltree::Document<'_>, RemoteError> {
     // The parser recurses per level: bound the nesting before it runs.
     if let Some((line, what)) = tether_core::markup::prescan(text, 4 * MAX_DEPTH, 64) {
         return Err(bad(format!("{what} (line {line})")));
@@ -66,9 +104,62 @@ fn child<'a, 'i>(
         .ok_or_else(|| bad(format!("<{}> has no <{name}>", n.tag_name().name())))
 }
 
+/// The character set a request is written in (Python's client `encoding=`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RequestEncoding {
+    /// UTF-8, with no encoding in the declaration (Python's default). The default.
+    #[default]
+    Utf8,
+    /// ISO-8859-1.
+    Latin1,
+    /// US-ASCII.
+    Ascii,
+}
+
+impl RequestEncoding {
+    /// Reads Python's names (`utf-8`, `iso-8859-1`, `latin-1`, `us-ascii`, `ascii`, ...).
+    pub fn parse(name: &str) -> Option<Self> {
+        match name.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+            "" | "none" | "utf-8" | "utf8" => Some(RequestEncoding::Utf8),
+            "iso-8859-1" | "latin-1" | "latin1" | "l1" | "iso8859-1" => {
+                Some(RequestEncoding::Latin1)
+            }
+            "us-ascii" | "ascii" => Some(RequestEncoding::Ascii),
+            _ => None,
+        }
+    }
+
+    /// `body` (a message written by this module, in UTF-8) in this encoding, as Python writes
+    /// it: the declaration names the encoding, and a character the encoding cannot hold
+    /// becomes a character reference (`xmlcharrefreplace`).
+    pub fn encode(self, body: String) -> Vec<u8> {
+        let (name, limit) = match self {
+            RequestEncoding::Utf8 => return body.into_bytes(),
+            RequestEncoding::Latin1 => ("iso-8859-1", 0xFF),
+            RequestEncoding::Ascii => ("us-ascii", 0x7F),
+        };
+        let body = body.replacen(
+            "<?xml version='1.0'?>",
+            &format!("<?xml version='1.0' encoding='{name}'?>"),
+            1,
+        );
+        let mut out = Vec::with_capacity(body.len());
+        for c in body.chars() {
+            let n = u32::from(c);
+            if n <= limit {
+                out.push(n as u8);
+            } else {
+                out.extend_from_slice(format!("&#{n};").as_bytes());
+            }
+        }
+        out
+    }
+}
+
 /// Decodes a `<methodCall>`: the method name and the parameters.
 pub fn parse_call(xml: &[u8]) -> Result<(String, Vec<Value>), RemoteError> {
-    let doc = parse(xml)?;
+    let text = text_of(xml)?;
+    let doc = parse(&text)?;
     let root = doc.root_element();
     if root.tag_name().name() != "methodCall" {
         return Err(bad(format!(
@@ -95,7 +186,8 @@ pub fn parse_call(xml: &[u8]) -> Result<(String, Vec<Value>), RemoteError> {
 
 /// Decodes a `<methodResponse>`: the value, or the fault.
 pub fn parse_response(xml: &[u8]) -> Result<Result<Value, Fault>, RemoteError> {
-    let doc = parse(xml)?;
+    let text = text_of(xml)?;
+    let doc = parse(&text)?;
     let root = doc.root_element();
     if root.tag_name().name() != "methodResponse" {
         return Err(bad(format!(
@@ -441,5 +533,42 @@ mod deep_tests {
             .unwrap()
             .join();
         assert!(matches!(r, Ok(Err(_))), "{r:?}");
+    }
+}
+
+#[cfg(test)]
+mod encoding_tests {
+    use super::*;
+
+    #[test]
+    fn requests_in_latin1_and_ascii_read_back() {
+        let call = write_call(
+            "echo",
+            &[Value::str("h\u{e9}llo \u{2713}")],
+            &WriteOptions::default(),
+        )
+        .unwrap();
+        for enc in [
+            RequestEncoding::Utf8,
+            RequestEncoding::Latin1,
+            RequestEncoding::Ascii,
+        ] {
+            let bytes = enc.encode(call.clone());
+            let (m, params) = parse_call(&bytes).unwrap();
+            assert_eq!(m, "echo");
+            assert_eq!(params, [Value::str("h\u{e9}llo \u{2713}")], "{enc:?}");
+        }
+        let latin = RequestEncoding::Latin1.encode(call);
+        assert!(latin.starts_with(b"<?xml version='1.0' encoding='iso-8859-1'?>"));
+        assert!(latin.windows(6).any(|w| w == b"&#10003"[..6].as_ref()));
+        assert!(latin.contains(&0xE9));
+        // lies: ASCII declared, a byte that is not; an encoding nobody supports
+        assert!(parse_call(b"<?xml version='1.0' encoding='us-ascii'?><methodCall>\xe9").is_err());
+        assert!(
+            parse_call(b"<?xml version='1.0' encoding='koi8-r'?><methodCall/>")
+                .unwrap_err()
+                .message()
+                .contains("not supported")
+        );
     }
 }

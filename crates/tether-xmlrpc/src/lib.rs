@@ -20,5 +20,6 @@ pub mod seam;
 pub mod server;
 
 pub use client::XmlRpcProxy;
+pub use codec::RequestEncoding;
 pub use functions::Functions;
 pub use server::{FaultCodes, XmlRpcConfig, XmlRpcServer};

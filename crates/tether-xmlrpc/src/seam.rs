@@ -22,7 +22,7 @@
 //! | `fault_codes` | yes | – | `python` (always 1), or `interop` (-32700, -32601, -32500) |
 //! | `verbose` | – | yes | `false`: print each HTTP exchange to stdout, as Python does |
 //! | `logger_name` | yes | – | none: the TLS lines go to `springpython.remoting.xmlrpc.SSLServer`; a name (the seed logs under its subclass's, e.g. `MySSLServer`) goes in their `logger` field, which `--log-format python` prints as the logger |
-//! | `encoding` | – | yes | UTF-8, what tether's client writes; another encoding is refused |
+//! | `encoding` | – | yes | the request's character set: `utf-8` (default), `iso-8859-1`, `us-ascii`, written as Python does (named in the declaration, other characters as character references); another is refused. The server reads all three |
 //! | `do_handshake_on_connect` | yes | – | accepted, no effect: the TLS handshake always completes before a request is read |
 //! | `suppress_ragged_eofs` | yes | – | accepted, no effect: a peer that closes without `close_notify` is a closed connection either way |
 //! | `transport` | – | yes | accepted, no effect: a Python class in the seed; tether's client is its own transport (keep-alive, TLS with host name checks) |
@@ -189,15 +189,13 @@ fn versions(options: &tether_remoting::WireOptions) -> Result<Option<TlsVersions
     options.text("ssl_version").map(ssl_version).transpose()
 }
 
-/// The request encoding: tether's client writes UTF-8, which is what `None` (the default) means
-/// in Python's client too; another one is refused rather than silently not applied.
-fn check_encoding(v: &str) -> Result<(), TransportError> {
-    match v.trim().to_ascii_lowercase().replace('_', "-").as_str() {
-        "" | "none" | "utf-8" | "utf8" => Ok(()),
-        other => Err(bad(format!(
-            "encoding {other:?}: tether's XML-RPC client sends UTF-8 (give utf-8 or leave it unset)"
-        ))),
-    }
+/// The request encoding (Python's `encoding`): UTF-8, ISO-8859-1 or US-ASCII.
+fn request_encoding(v: &str) -> Result<crate::RequestEncoding, TransportError> {
+    crate::RequestEncoding::parse(v).ok_or_else(|| {
+        bad(format!(
+            "encoding {v:?}: tether's XML-RPC client writes utf-8, iso-8859-1 or us-ascii"
+        ))
+    })
 }
 
 fn fault_codes(v: &str) -> Result<FaultCodes, TransportError> {
@@ -341,7 +339,7 @@ impl Protocol for XmlRpc {
             check_tls_option(k, v)?;
             match k {
                 "allow_none" => p = p.with_allow_none(flag(k, v)?),
-                "encoding" => check_encoding(v)?,
+                "encoding" => p = p.with_encoding(request_encoding(v)?),
                 "verbose" => p = p.with_verbose(flag(k, v)?),
                 _ => {}
             }
