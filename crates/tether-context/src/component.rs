@@ -78,6 +78,12 @@ pub trait Component: Send + Sync + 'static {
         None
     }
 
+    /// `Some` for interceptors (and advisors): what an `interceptors` list of a proxy factory,
+    /// an exporter or an AOP proxy runs around each call.
+    fn interceptor(&self) -> Option<Arc<dyn tether_remoting::Interceptor>> {
+        None
+    }
+
     /// `Some` for objects that are their own dispatcher (a dynamic service such as echo), so an
     /// exporter can serve them without a `#[tether::service]` facet.
     fn dispatcher(&self) -> Option<Arc<dyn Dispatch>> {
@@ -95,6 +101,10 @@ impl crate::object::Hooks for ComponentHooks {
 
     fn dispatcher(&self) -> Option<Arc<dyn Dispatch>> {
         self.0.dispatcher()
+    }
+
+    fn interceptor(&self) -> Option<Arc<dyn tether_remoting::Interceptor>> {
+        self.0.interceptor()
     }
 
     fn as_any(&self) -> &dyn std::any::Any {

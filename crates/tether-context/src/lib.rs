@@ -22,6 +22,8 @@
 //!   (`builder.rs`), creating one object (`create.rs`) and the lifecycle (`lifecycle.rs`).
 //! - `remoting/`: the generic exporter and proxy factory over the protocol seam (the
 //!   `tether-remoting` crate, re-exported as [`remoting`]), and how they read options.
+//! - `aop.rs`: Spring Python's AOP classes (`ProxyFactoryObject`, `RegexpMethodPointcutAdvisor`)
+//!   over the seam's [`remoting::Interceptor`].
 //! - `signal.rs`: [`wait_for_signal`] (SIGINT/SIGTERM) for servers' main loops.
 //! - `blocking.rs`: [`BlockingContext`], the same for programs without an async runtime.
 //!
@@ -100,6 +102,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod aop;
 mod blocking;
 pub mod builtins;
 mod component;

@@ -40,6 +40,8 @@ pub(crate) trait Hooks: Send + Sync {
     fn invoker(&self) -> Option<Arc<dyn Invoker>>;
     /// The object's own dispatcher, for dynamic services.
     fn dispatcher(&self) -> Option<Arc<dyn Dispatch>>;
+    /// The interceptor, for interceptors and advisors.
+    fn interceptor(&self) -> Option<Arc<dyn tether_remoting::Interceptor>>;
     /// The component, as `Any`.
     fn as_any(&self) -> &dyn Any;
 }
@@ -150,6 +152,11 @@ impl ObjectRef {
     /// The invoker, if this is a proxy factory.
     pub fn invoker(&self) -> Option<Arc<dyn Invoker>> {
         self.hooks().and_then(|h| h.invoker())
+    }
+
+    /// The interceptor, if this object is one (or an advisor).
+    pub fn interceptor(&self) -> Option<Arc<dyn tether_remoting::Interceptor>> {
+        self.hooks().and_then(|h| h.interceptor())
     }
 
     /// Whether this is a proxy factory (a remote object).

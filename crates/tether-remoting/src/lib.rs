@@ -19,6 +19,8 @@
 //!   on it, bound at once and shut down gracefully.
 //! - `shell.rs`: [`Shell`], what the command line needs from a wire (echo object, printing
 //!   results, reading arguments), apart from the wire concerns.
+//! - `interceptor.rs`: [`Interceptor`], code around each call on both sides ([`Intercepted`]
+//!   for clients, [`InterceptedDispatch`] for exporters).
 //! - `error.rs`: [`TransportError`] with its [`TransportErrorKind`].
 //!
 //! ## The flow of one call through the seam
@@ -34,6 +36,7 @@
 mod directory;
 mod error;
 mod holder;
+mod interceptor;
 mod options;
 mod protocol;
 mod shell;
@@ -41,6 +44,7 @@ mod shell;
 pub use directory::{Directory, DirectorySet, Listed, Listing, Members, Role};
 pub use error::{TransportError, TransportErrorKind};
 pub use holder::{resolve, DaemonHolder, Registration};
+pub use interceptor::{Chain, Intercepted, InterceptedDispatch, Interceptor, Next};
 pub use options::{flag_option, ClientOptions, ServerLimits, ServerOptions, WireOptions};
 pub use protocol::{
     bind_on_current_runtime, ClassFamily, ExportServer, LogSite, Protocol, ProtocolSet,

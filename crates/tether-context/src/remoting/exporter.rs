@@ -63,6 +63,8 @@ pub struct ServiceExporter {
     discovery: Option<String>,
     discovery_ttl: u64,
     listed: Mutex<Vec<Box<dyn Listed>>>,
+    /// Run around each call the exporter dispatches.
+    interceptors: Vec<Arc<dyn tether_remoting::Interceptor>>,
 }
 
 const PARAMS: [&str; 4] = ["service", "service_name", "service_host", "service_port"];
@@ -92,6 +94,7 @@ impl ServiceExporter {
             discovery: None,
             discovery_ttl: 10,
             listed: Mutex::new(Vec::new()),
+            interceptors: Vec::new(),
         }
     }
 
@@ -302,6 +305,9 @@ impl Component for ServiceExporter {
                         })?)
                     }
             }
+            "interceptors" => {
+                self.interceptors = super::props::interceptors_prop(name, &value)?;
+            }
             "discovery" => {
                 let v = super::props::text_prop(name, &value)?;
                 if let Some(v) = &v {
@@ -335,7 +341,7 @@ impl Component for ServiceExporter {
                 }
                 let wire = self.protocol.server_option_names();
                 return Err(format!(
-                    "has no property '{other}' (expected one of {}, discovery, discovery_ttl, {}, {}{}{})",
+                    "has no property '{other}' (expected one of {}, interceptors, discovery, discovery_ttl, {}, {}{}{})",
                     PARAMS.join(", "),
                     TLS_PROPS.join(", "),
                     LIMIT_PROPS.join(", "),
@@ -369,7 +375,8 @@ impl Component for ServiceExporter {
                 self.family.word
             ),
         );
-        let dispatcher = service.dispatcher()?;
+        let dispatcher =
+            tether_remoting::InterceptedDispatch::wrap(&self.interceptors, service.dispatcher()?);
         // The server is shared: the options that are this exporter's own stay out of it.
         let mut server_options = options.clone();
         for own in self.protocol.exporter_option_names() {

@@ -250,3 +250,34 @@ pub(crate) fn wire_prop(name: &str, v: &ContextValue) -> Result<String, ContextE
 pub fn text_prop(name: &str, v: &ContextValue) -> Result<Option<String>, ContextError> {
     text(name, v)
 }
+
+/// Reads an `interceptors` (or `advice`) property: one reference, or a `<list>` of them (Spring
+/// Python wraps a single value into a list); each object must be an interceptor or an advisor.
+pub fn interceptors_prop(
+    name: &str,
+    v: &ContextValue,
+) -> Result<Vec<std::sync::Arc<dyn tether_remoting::Interceptor>>, ContextError> {
+    if v.is_none() {
+        return Ok(Vec::new());
+    }
+    let items: Vec<&ContextValue> = match v.as_seq() {
+        Some(items) => items.iter().collect(),
+        None => vec![v],
+    };
+    items
+        .into_iter()
+        .map(|i| match i.as_object() {
+            Some(o) => o.interceptor().ok_or_else(|| {
+                ContextError::from(format!(
+                    "property '{name}': object '{}' (class {}) is not an interceptor",
+                    o.id(),
+                    o.class()
+                ))
+            }),
+            None => Err(ContextError::from(format!(
+                "property '{name}' expects refs to interceptors, got {}",
+                i.describe()
+            ))),
+        })
+        .collect()
+}

@@ -34,6 +34,8 @@ pub struct ProxyFactory {
     tls: TlsProps,
     options: ClientOptions,
     invoker: Option<Arc<dyn Invoker>>,
+    /// Run around each call.
+    interceptors: Vec<Arc<dyn tether_remoting::Interceptor>>,
 }
 
 impl std::fmt::Debug for ProxyFactory {
@@ -53,7 +55,7 @@ impl Invoker for NoUrl {
     }
 }
 
-const PROPS: [&str; 3] = ["service_url", "timeout", "serializer"];
+const PROPS: [&str; 4] = ["service_url", "timeout", "serializer", "interceptors"];
 
 impl ProxyFactory {
     /// A proxy factory of class `family` speaking `protocol`, with no URL yet.
@@ -75,6 +77,7 @@ impl ProxyFactory {
             tls: TlsProps::default(),
             options: ClientOptions::default(),
             invoker: None,
+            interceptors: Vec::new(),
         }
     }
 
@@ -133,9 +136,14 @@ impl ProxyFactory {
             .service_url
             .as_deref()
             .ok_or("proxy factory has no service_url")?;
-        self.protocol_for(url)?
+        let invoker = self
+            .protocol_for(url)?
             .proxy(url, &self.options)
-            .map_err(ContextError::from)
+            .map_err(ContextError::from)?;
+        Ok(tether_remoting::Intercepted::wrap(
+            &self.interceptors,
+            invoker,
+        ))
     }
 
     /// How the protocol prints a result for a person (see
@@ -164,7 +172,10 @@ impl ProxyFactory {
             .protocol_for(url)?
             .proxy(url, &self.options)
             .map_err(ContextError::from)?;
-        self.invoker = Some(invoker);
+        self.invoker = Some(tether_remoting::Intercepted::wrap(
+            &self.interceptors,
+            invoker,
+        ));
         Ok(())
     }
 
@@ -184,6 +195,7 @@ impl Component for ProxyFactory {
                 return self.set_service_url(&url).map(|_| ());
             }
             "timeout" => self.options.timeout = timeout_prop(name, &value)?,
+            "interceptors" => self.interceptors = super::props::interceptors_prop(name, &value)?,
             "serializer" => self.options.serializer = text_prop(name, &value)?,
             other if matches!(&self.wire, Wire::Fixed(p) if p.client_option_names().contains(&other)) => {
                 if value.is_none() {
