@@ -82,8 +82,8 @@ async fn rust_client_through_xml_multi_thread() {
 async fn current_thread_runtime_can_export() {
     let (srv, port) = server().await;
     let mut p = tether_context::remoting::ProxyFactory::new(
-        tether_pyro::seam::SPRING_PYRO,
-        std::sync::Arc::new(tether_pyro::seam::Pyro5::default()),
+        tether::pyro::seam::SPRING_PYRO,
+        std::sync::Arc::new(tether::pyro::seam::Pyro5::default()),
     );
     p.set_service_url(&format!("PYRO:ServiceName@127.0.0.1:{port}"))
         .unwrap();
@@ -184,8 +184,8 @@ async fn exporting_programmatically_over_pyro5() {
     // properties, call after_properties_set explicitly.
     use std::sync::Arc;
     let mut exporter = tether_context::remoting::ServiceExporter::new(
-        tether_pyro::seam::SPRING_PYRO,
-        std::sync::Arc::new(tether_pyro::seam::Pyro5::default()),
+        tether::pyro::seam::SPRING_PYRO,
+        std::sync::Arc::new(tether::pyro::seam::Pyro5::default()),
     );
     exporter
         .set_service_impl::<dyn RemoteService1>(Arc::new(Service1))
@@ -195,8 +195,8 @@ async fn exporting_programmatically_over_pyro5() {
     exporter.after_properties_set().unwrap();
     let port = exporter.local_addr().unwrap().port();
     let mut client = tether_context::remoting::ProxyFactory::new(
-        tether_pyro::seam::SPRING_PYRO,
-        std::sync::Arc::new(tether_pyro::seam::Pyro5::default()),
+        tether::pyro::seam::SPRING_PYRO,
+        std::sync::Arc::new(tether::pyro::seam::Pyro5::default()),
     );
     client
         .set_service_url(&format!("PYROLOC://localhost:{port}/ProgrammaticService"))
@@ -336,7 +336,7 @@ with Pyro4.Proxy(sys.argv[1]) as p:
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exporters_register_in_a_name_server_and_leave_on_shutdown() {
-    use tether_pyro::naming::{NameServerConfig, NameServerHandle};
+    use tether::pyro::naming::{NameServerConfig, NameServerHandle};
     let ns = NameServerHandle::start(NameServerConfig {
         host: "127.0.0.1".into(),
         port: 0,

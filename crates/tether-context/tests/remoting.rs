@@ -5,9 +5,9 @@ use common::memory::MemoryProtocol;
 use common::*;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use tether::pyro::seam::{SPRING_PYRO, SPRING_PYRO4};
 use tether_context::remoting::{DaemonHolder, Protocol, ProxyFactory, ServiceExporter};
 use tether_context::{ApplicationContext, ContextErrorKind};
-use tether_pyro::seam::{SPRING_PYRO, SPRING_PYRO4};
 
 fn loopback_registry() -> (tether_context::ClassRegistry, MemoryProtocol) {
     let (mut r, _) = registry();
