@@ -12,6 +12,25 @@ use tokio::time::timeout;
 
 const LIMIT: Duration = Duration::from_secs(30);
 
+/// Starts a context from `xml` (named `name`), calls `getData(arg)` through its object `id`
+/// (a `RemoteService1`), closes it, and returns the answer; panics naming `name` on a failure.
+async fn get_data_via(xml: String, name: &str, id: &str, arg: &str) -> String {
+    let (r, _) = registry();
+    let ctx = ApplicationContext::builder()
+        .registry(r)
+        .xml_str(xml, Some(name))
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let svc = ctx.get::<dyn RemoteService1>(id).unwrap();
+    let got = timeout(LIMIT, svc.get_data(arg.into()))
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    ctx.close().await;
+    got
+}
+
 /// Starts a context from `xml` (named `name`) that must fail, and returns the error.
 async fn start_error(xml: String, name: &str) -> tether_context::ContextError {
     let (r, _) = registry();
@@ -93,20 +112,14 @@ async fn an_ssl_client_takes_its_properties_in_any_order() {
         let xml = format!(
             r#"<objects><object id="client" class="springpython.remoting.xmlrpc.SSLClient">{body}<property name="cert_reqs" value="ssl.CERT_REQUIRED"/></object></objects>"#
         );
-        let (r, _) = registry();
-        let client = ApplicationContext::builder()
-            .registry(r)
-            .xml_str(xml, Some("client.xml"))
-            .start()
-            .await
-            .unwrap_or_else(|e| panic!("order {order:?}: {e}"));
-        let svc = client.get::<dyn RemoteService1>("client").unwrap();
-        let got = timeout(LIMIT, svc.get_data(format!("{order:?}")))
-            .await
-            .unwrap()
-            .unwrap_or_else(|e| panic!("order {order:?}: {e}"));
+        let got = get_data_via(
+            xml,
+            &format!("client.xml {order:?}"),
+            "client",
+            &format!("{order:?}"),
+        )
+        .await;
         assert_eq!(got, format!("You got remote data => {order:?}"));
-        client.close().await;
     }
 
     // a key without its certificate is still an error, named at the object
@@ -199,22 +212,10 @@ async fn the_seeds_constructor_arguments_in_its_order() {
         d("client-key.pem"),
         d("client-cert.pem")
     );
-    let (r, _) = registry();
-    let ctx = ApplicationContext::builder()
-        .registry(r)
-        .xml_str(client, Some("client.xml"))
-        .start()
-        .await
-        .unwrap();
-    let svc = ctx.get::<dyn RemoteService1>("client").unwrap();
     assert_eq!(
-        timeout(LIMIT, svc.get_data("seed".into()))
-            .await
-            .unwrap()
-            .unwrap(),
+        get_data_via(client, "client.xml", "client", "seed").await,
         "You got remote data => seed"
     );
-    ctx.close().await;
     // cert_reqs=CERT_NONE: no ca_certs, no check of the server's certificate (a WARN), and
     // ciphers choosing the suite
     let xml = format!(
@@ -230,22 +231,10 @@ async fn the_seeds_constructor_arguments_in_its_order() {
         d("client-key.pem"),
         d("client-cert.pem")
     );
-    let (r, _) = registry();
-    let ctx = ApplicationContext::builder()
-        .registry(r)
-        .xml_str(xml, Some("blind.xml"))
-        .start()
-        .await
-        .unwrap();
-    let svc = ctx.get::<dyn RemoteService1>("blind").unwrap();
     assert_eq!(
-        timeout(LIMIT, svc.get_data("blind".into()))
-            .await
-            .unwrap()
-            .unwrap(),
+        get_data_via(xml, "blind.xml", "blind", "blind").await,
         "You got remote data => blind"
     );
-    ctx.close().await;
     // a cipher string that chooses nothing is an error at its property
     let xml = format!(
         r#"<objects>

@@ -136,10 +136,11 @@ impl DaemonHolder {
                 let server = protocol
                     .bind(&addr.ip().to_string(), addr, &options)
                     .map_err(|e| {
-                        TransportError::new(
-                            e.kind(),
-                            format!("cannot serve at {}:{}: {e}", addr.ip(), addr.port()),
-                        )
+                        e.context(format_args!(
+                            "cannot serve at {}:{}",
+                            addr.ip(),
+                            addr.port()
+                        ))
                     })?;
                 let bound = server.local_addr();
                 log(

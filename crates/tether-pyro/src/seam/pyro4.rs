@@ -6,7 +6,7 @@
 //! wire. Proxies speak Pyro4 (protocol 48) to the URL's daemon, which may be Python's Pyro4.
 //! Options are the Pyro5 protocol's (see `pyro5.rs`); TLS works as Pyro4's `SSL=True`.
 
-use super::pyro5::{Pyro5, PyroServerSettings, CLIENT_OPTIONS, SERVER_OPTIONS, SPRING_PYRO4};
+use super::pyro5::{Pyro5, SPRING_PYRO4};
 use crate::WireVersion;
 use std::fmt;
 use std::net::SocketAddr;
@@ -82,24 +82,25 @@ impl Protocol for Pyro4 {
         self.pyro.bind_unix(path, options)
     }
 
+    // The Pyro5 protocol's options: one daemon serves both wires.
     fn server_option_names(&self) -> &[&'static str] {
-        &SERVER_OPTIONS
+        self.pyro.server_option_names()
     }
 
     fn exporter_option_names(&self) -> &[&'static str] {
-        &super::pyro5::EXPORTER_OPTIONS
+        self.pyro.exporter_option_names()
     }
 
     fn client_option_names(&self) -> &[&'static str] {
-        &CLIENT_OPTIONS
+        self.pyro.client_option_names()
     }
 
     fn check_server_options(&self, options: &WireOptions) -> Result<(), TransportError> {
-        PyroServerSettings::read(options).map(|_| ())
+        self.pyro.check_server_options(options)
     }
 
     fn directory_of(&self, options: &ServerOptions) -> Result<Option<String>, TransportError> {
-        PyroServerSettings::read(&options.wire)?.directory()
+        self.pyro.directory_of(options)
     }
 
     fn shell(&self) -> &dyn Shell {

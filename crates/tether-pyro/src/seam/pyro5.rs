@@ -372,13 +372,13 @@ fn pyro3_settings(options: &ServerOptions) -> Result<crate::pyro3::Pyro3Settings
 }
 
 /// The Pyro wires' own exporter properties.
-pub(crate) const SERVER_OPTIONS: [&str; 3] = ["hmac_key", "name_server", "metadata"];
+const SERVER_OPTIONS: [&str; 3] = ["hmac_key", "name_server", "metadata"];
 
 /// The Pyro exporter properties that are the exporter's own, not its shared daemon's.
 pub(crate) const EXPORTER_OPTIONS: [&str; 2] = ["name_server", "metadata"];
 
 /// The Pyro wires' own proxy-factory properties (Pyro5 refuses a key: it cannot sign).
-pub(crate) const CLIENT_OPTIONS: [&str; 1] = ["hmac_key"];
+const CLIENT_OPTIONS: [&str; 1] = ["hmac_key"];
 
 /// A Pyro exporter's own settings, read from its [`WireOptions`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
