@@ -59,6 +59,10 @@ pub(crate) struct EchoServerArgs {
     /// Pyro4's echo server reads it.
     #[arg(short = 'k', long = "key", value_name = "KEY")]
     hmac_key: Option<String>,
+    /// Serve the admin endpoint on HOST:PORT: /metrics (Prometheus), /healthz, /readyz
+    /// (port 0: a free port, printed as `admin uri: http://HOST:PORT`).
+    #[arg(long, value_name = "HOST:PORT")]
+    admin: Option<String>,
 }
 
 pub(crate) async fn echo_server(registry: ClassRegistry, args: EchoServerArgs) -> ExitCode {
@@ -151,6 +155,7 @@ async fn serve(registry: ClassRegistry, args: EchoServerArgs) -> Result<(), Stri
         }
         options = options.with_wire_option("hmac_key", key);
     }
+    let admin = crate::admin::Admin::start(args.admin.as_deref()).await?;
     for note in protocol.shell().echo_server_notes(&options) {
         say(&note);
     }
@@ -174,10 +179,13 @@ async fn serve(registry: ClassRegistry, args: EchoServerArgs) -> Result<(), Stri
     say(&format!("object name: {name}"));
     say(&format!("echo uri: {uri}"));
     say("echoserver running.");
+    admin.set(tether::observe::Phase::Serving);
     tokio::select! {
         _ = echo.shutdown_requested() => {}
         _ = tether::context::wait_for_signal() => {}
     }
+    admin.set(tether::observe::Phase::Draining);
     server.shutdown().await;
+    admin.stop().await;
     Ok(())
 }

@@ -31,6 +31,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod admin;
 mod bench;
 mod call;
 mod echo;
@@ -110,7 +111,16 @@ where
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(async move {
+    // Spans are exported when OpenTelemetry's variables ask for it, in every command, and
+    // flushed before the process exits (a one-shot `tether call` included).
+    let telemetry = match tether::observe::TraceSettings::from_env("tether") {
+        Ok(s) => tether::observe::init_with(s),
+        Err(e) => {
+            eprintln!("tether: tracing is off: {e}");
+            tether::observe::init_with(Default::default())
+        }
+    };
+    let code = runtime.block_on(async move {
         match cli.command {
             Command::Run(a) => run::run(registry, a).await,
             Command::EchoServer(a) => echo::echo_server(registry, a).await,
@@ -119,7 +129,11 @@ where
             Command::Pki(a) => pki::pki(a),
             Command::Ns(a) => ns::ns(a).await,
         }
-    })
+    });
+    if !telemetry.shutdown(std::time::Duration::from_secs(10)) {
+        eprintln!("tether: some spans could not be exported before exit");
+    }
+    code
 }
 
 /// Prints a line and flushes at once: a test harness reads these lines through a pipe.

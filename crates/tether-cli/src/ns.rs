@@ -37,6 +37,10 @@ pub(crate) struct NsArgs {
     /// the commands then talk Pyro4. Default: PYRO_HMAC_KEY, if set.
     #[arg(short = 'k', long = "key", value_name = "KEY", global = true)]
     hmac_key: Option<String>,
+    /// Serve the admin endpoint on HOST:PORT: /metrics (Prometheus), /healthz, /readyz
+    /// (port 0: a free port, printed as `admin uri: http://HOST:PORT`).
+    #[arg(long, value_name = "HOST:PORT")]
+    admin: Option<String>,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -114,6 +118,7 @@ async fn serve(args: &NsArgs, key: Option<String>) -> Result<(), String> {
         ..Default::default()
     };
     config.daemon.hmac_key = key.as_deref().map(|k| HmacKey::new(k.as_bytes()));
+    let admin = crate::admin::Admin::start(args.admin.as_deref()).await?;
     let ns = NameServerHandle::start(config)
         .await
         .map_err(|e| e.message().to_string())?;
@@ -131,8 +136,11 @@ async fn serve(args: &NsArgs, key: Option<String>) -> Result<(), String> {
         crate::say(&format!("NS running on {addr} ({})", addr.ip()));
     }
     crate::say(&format!("URI = {}", ns.uri()));
+    admin.set(tether::observe::Phase::Serving);
     tether::context::wait_for_signal().await;
+    admin.set(tether::observe::Phase::Draining);
     ns.shutdown().await;
+    admin.stop().await;
     crate::say("NS shut down.");
     Ok(())
 }

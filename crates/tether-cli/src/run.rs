@@ -15,6 +15,10 @@ pub(crate) struct RunArgs {
     /// `springpython=debug` (default: `TETHER_LOG`, else info).
     #[arg(long)]
     log: Option<String>,
+    /// Serve the admin endpoint on HOST:PORT: /metrics (Prometheus), /healthz, /readyz
+    /// (port 0: a free port, printed as `admin uri: http://HOST:PORT`).
+    #[arg(long, value_name = "HOST:PORT")]
+    admin: Option<String>,
 }
 
 pub(crate) async fn run(registry: ClassRegistry, args: RunArgs) -> ExitCode {
@@ -35,6 +39,13 @@ pub(crate) async fn run(registry: ClassRegistry, args: RunArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let admin = match crate::admin::Admin::start(args.admin.as_deref()).await {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("tether: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let mut b = ApplicationContext::builder().registry(registry);
     for f in &args.files {
         b = b.xml_file(f);
@@ -48,9 +59,13 @@ pub(crate) async fn run(registry: ClassRegistry, args: RunArgs) -> ExitCode {
     };
     tracing::info!(target: "tether.run", "context started ({} objects, serving on {:?}); waiting for SIGINT/SIGTERM",
         ctx.singleton_ids().len(), ctx.holder().server_addrs());
+    admin.set(tether::observe::Phase::Serving);
     signals.wait().await;
     tracing::info!(target: "tether.run", "shutting down");
+    // Not ready from here on: before exporters leave their directories and drain.
+    admin.set(tether::observe::Phase::Draining);
     ctx.close().await;
+    admin.stop().await;
     ExitCode::SUCCESS
 }
 

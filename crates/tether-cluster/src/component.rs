@@ -20,6 +20,8 @@
 //! | `ejection` / `max_ejection` | seconds of the first / longest ejection | 1 / 30 |
 //! | `probe_timeout` | seconds a re-admission probe may take | 1 |
 //! | `timeout`, `serializer` | the members' client options (see `remoting::options`) | the protocol's |
+//! | `interceptors` | interceptors (refs, one or a `<list>`) around each call of the pool, retries included | none |
+//! | `attempt_interceptors` | interceptors around each attempt on one member | none |
 //!
 //! The `discovery` source starts with the first call (a proxy factory opens no connection in
 //! a lifecycle hook, and the container runs none on it); a source that cannot be read then is
@@ -29,7 +31,7 @@
 use crate::{Balance, Mode, Pool, PoolConfig};
 use std::sync::Arc;
 use std::time::Duration;
-use tether_context::remoting::props::{text_prop, timeout_prop};
+use tether_context::remoting::props::{interceptors_prop, text_prop, timeout_prop};
 use tether_context::{ClassRegistry, Component, ContextError, ContextValue, CtorArgs, InitContext};
 use tether_core::{BoxFuture, Call, Invoker, RemoteError, Value};
 use tether_remoting::{ClientOptions, Directory, DirectorySet, ProtocolSet, Role};
@@ -63,6 +65,9 @@ pub struct PoolProxyFactory {
     options: ClientOptions,
     interval: Duration,
     built: std::sync::OnceLock<Arc<LazyPool>>,
+    interceptors: Vec<Arc<dyn tether_remoting::Interceptor>>,
+    attempt_interceptors: Vec<Arc<dyn tether_remoting::Interceptor>>,
+    wrapped: std::sync::OnceLock<Arc<dyn Invoker>>,
 }
 
 impl std::fmt::Debug for PoolProxyFactory {
@@ -110,6 +115,9 @@ impl PoolProxyFactory {
             options: ClientOptions::default(),
             interval: Duration::from_secs(2),
             built: std::sync::OnceLock::new(),
+            interceptors: Vec::new(),
+            attempt_interceptors: Vec::new(),
+            wrapped: std::sync::OnceLock::new(),
         }
     }
 
@@ -132,9 +140,11 @@ impl PoolProxyFactory {
     fn member_maker(&self) -> crate::discovery::MakeInvoker {
         let protocols = self.protocols.clone();
         let options = self.options.clone();
+        let around: tether_remoting::Chain = self.attempt_interceptors.clone().into();
         Arc::new(move |url: &str| {
             protocols
                 .proxy(url, &options)
+                .map(|p| tether_remoting::Intercepted::wrap(&around, p))
                 .map_err(|e| RemoteError::config(format!("{url}: {e}")))
         })
     }
@@ -163,7 +173,8 @@ impl PoolProxyFactory {
             pool.add_weighted(url, inv, weight(url));
         }
         for (id, inv) in &self.refs {
-            pool.add_weighted(&format!("ref:{id}"), inv.clone(), weight(id));
+            let inv = tether_remoting::Intercepted::wrap(&self.attempt_interceptors, inv.clone());
+            pool.add_weighted(&format!("ref:{id}"), inv, weight(id));
         }
         let source = match &self.source {
             Some(url) => Some((
@@ -316,9 +327,11 @@ impl Component for PoolProxyFactory {
             "discovery_interval" => self.interval = seconds(name, &value)?,
             "timeout" => self.options.timeout = timeout_prop(name, &value)?,
             "serializer" => self.options.serializer = text_prop(name, &value)?,
+            "interceptors" => self.interceptors = interceptors_prop(name, &value)?,
+            "attempt_interceptors" => self.attempt_interceptors = interceptors_prop(name, &value)?,
             other => {
                 return Err(format!(
-                    "has no property '{other}' (expected one of service_urls, weights, discovery, discovery_interval, idempotent_methods, balance, mode, retries, forks, deadline, retry_backoff, eject_after, ejection, max_ejection, probe_timeout, timeout, serializer)"
+                    "has no property '{other}' (expected one of service_urls, weights, discovery, discovery_interval, idempotent_methods, balance, mode, retries, forks, deadline, retry_backoff, eject_after, ejection, max_ejection, probe_timeout, timeout, serializer, interceptors, attempt_interceptors)"
                 ).into())
             }
         }
@@ -336,8 +349,21 @@ impl Component for PoolProxyFactory {
     }
 
     fn invoker(&self) -> Option<Arc<dyn Invoker>> {
+        if let Some(w) = self.wrapped.get() {
+            return Some(w.clone());
+        }
         match self.lazy() {
-            Ok(p) => Some(p as Arc<dyn Invoker>),
+            Ok(p) => {
+                // The observers' interceptors (a pool span, pool metrics) outermost, then the
+                // user's; each attempt is a member proxy's call, observed on its own.
+                let name = self.name.get().map(String::as_str).unwrap_or("pool");
+                let mut chain = tether_remoting::observe::interceptors(
+                    tether_remoting::observe::CallSite::pool(name),
+                );
+                chain.extend(self.interceptors.iter().cloned());
+                let w = tether_remoting::Intercepted::wrap(&chain, p as Arc<dyn Invoker>);
+                Some(self.wrapped.get_or_init(|| w).clone())
+            }
             Err(e) => {
                 tracing::error!(target: "tether.cluster", "{e}");
                 None

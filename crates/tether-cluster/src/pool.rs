@@ -40,6 +40,73 @@ pub(crate) struct Inner {
     health: Arc<Health>,
     endpoints: RwLock<Vec<Arc<Endpoint>>>,
     name: String,
+    /// Attempts after the first, over every call.
+    retries: std::sync::atomic::AtomicU64,
+}
+
+/// The pool's figures for the metrics endpoint: each endpoint's state and counters, and the
+/// retries.
+impl tether_core::stats::StatsSource for Inner {
+    fn samples(&self, out: &mut dyn FnMut(tether_core::stats::Sample<'_>)) {
+        use tether_core::stats::{Sample, SampleKind};
+        let eps: Vec<EndpointStats> = self
+            .endpoints
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|e| e.stats())
+            .collect();
+        out(Sample {
+            name: "tether_pool_retries_total",
+            help: "Attempts a pool made after a call's first (failover retries).",
+            kind: SampleKind::Counter,
+            labels: &[("pool", self.name.as_str())],
+            value: self.retries.load(std::sync::atomic::Ordering::Relaxed) as f64,
+        });
+        for e in &eps {
+            let labels = [("pool", self.name.as_str()), ("endpoint", e.url.as_str())];
+            for (name, help, kind, value) in [
+                (
+                    "tether_pool_endpoint_up",
+                    "1 while an endpoint is in its pool, 0 while it is ejected.",
+                    SampleKind::Gauge,
+                    if e.ejected { 0.0 } else { 1.0 },
+                ),
+                (
+                    "tether_pool_endpoint_active",
+                    "Calls in flight on an endpoint.",
+                    SampleKind::Gauge,
+                    e.active as f64,
+                ),
+                (
+                    "tether_pool_endpoint_calls_total",
+                    "Calls a pool sent to an endpoint.",
+                    SampleKind::Counter,
+                    e.calls as f64,
+                ),
+                (
+                    "tether_pool_endpoint_failures_total",
+                    "Calls to an endpoint that failed at the transport.",
+                    SampleKind::Counter,
+                    e.failures as f64,
+                ),
+                (
+                    "tether_pool_endpoint_ejections_total",
+                    "Times an endpoint was ejected from its pool.",
+                    SampleKind::Counter,
+                    e.ejections as f64,
+                ),
+            ] {
+                out(Sample {
+                    name,
+                    help,
+                    kind,
+                    labels: &labels,
+                    value,
+                });
+            }
+        }
+    }
 }
 
 /// A pool proxy over endpoints of any wire; an [`Invoker`]. Cheap to clone (shared state).
@@ -60,15 +127,18 @@ impl std::fmt::Debug for Pool {
 impl Pool {
     /// An empty pool named `name` (for logs and errors).
     pub fn new(name: &str, config: PoolConfig) -> Pool {
-        Pool {
-            inner: Arc::new(Inner {
-                balancer: Balancer::new(config.balance.clone()),
-                health: Health::new(name, config.health.clone()),
-                config,
-                endpoints: RwLock::new(Vec::new()),
-                name: name.to_string(),
-            }),
-        }
+        let inner = Arc::new(Inner {
+            balancer: Balancer::new(config.balance.clone()),
+            health: Health::new(name, config.health.clone()),
+            config,
+            endpoints: RwLock::new(Vec::new()),
+            name: name.to_string(),
+            retries: std::sync::atomic::AtomicU64::new(0),
+        });
+        let weak: std::sync::Weak<dyn tether_core::stats::StatsSource> =
+            Arc::downgrade(&inner) as std::sync::Weak<dyn tether_core::stats::StatsSource>;
+        tether_core::stats::register(weak);
+        Pool { inner }
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Vec<Arc<Endpoint>>> {
@@ -261,6 +331,9 @@ impl Pool {
                         return Err(err);
                     };
                     tracing::debug!(target: LOG, pool = %self.inner.name, url = %e.url, "retrying {}() elsewhere: {err}", call.method);
+                    self.inner
+                        .retries
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     last = Some(err);
                     if !pause.is_zero() {
                         tokio::time::sleep(pause).await;

@@ -264,6 +264,7 @@ impl ClassRegistry {
     /// `tether.ProxyFactory`, `tether call` and `tether bench`. A protocol of the same
     /// [`name`](Protocol::name) is replaced.
     pub fn register_protocol(&mut self, protocol: std::sync::Arc<dyn Protocol>) -> &mut Self {
+        let protocol = self.protocols.push(protocol);
         for family in protocol.families().to_vec() {
             let p = protocol.clone();
             self.register_with(family.exporter, move |args| {
@@ -274,7 +275,6 @@ impl ClassRegistry {
                 ProxyFactory::from_args(ProxyFactory::new(family, p.clone()), args)
             });
         }
-        self.protocols.push(protocol);
         self
     }
 

@@ -27,6 +27,9 @@ pub struct CallContext {
     /// The wire the call arrived on (`"pyro5"`, `"pyro4"`, ...), for services that answer
     /// each wire in its own words. Default `None` (a local call).
     pub protocol: Option<&'static str>,
+    /// The trace this call belongs to: on a server, the caller's span as the wire carried it;
+    /// on a client, the span the call is sent from (the wire writes it out). Default `None`.
+    pub trace: Option<crate::TraceContext>,
 }
 
 tokio::task_local! {
@@ -55,6 +58,20 @@ impl CallContext {
     pub fn with_tls_subject(mut self, subject: Arc<TlsSubject>) -> Self {
         self.tls_subject = Some(subject);
         self
+    }
+
+    /// Sets the trace context.
+    pub fn with_trace(mut self, trace: crate::TraceContext) -> Self {
+        self.trace = Some(trace);
+        self
+    }
+
+    /// The annotation `key`'s bytes, if the call carries it.
+    pub fn annotation(&self, key: &str) -> Option<&[u8]> {
+        self.annotations
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_slice())
     }
 
     /// Adds an annotation.

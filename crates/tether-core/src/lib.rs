@@ -19,6 +19,10 @@
 //!   objects behind a proxy).
 //! - [`Blocking`] (`blocking.rs`): the blocking facade for programs without an async runtime.
 //! - [`echo`]: the protocol-neutral echo service behind `tether echo-server`.
+//! - [`trace`]: [`TraceContext`] (W3C trace context on a call) and how wires carry it and the
+//!   deadline.
+//! - [`stats`]: counters and gauges that servers and pools keep for whoever reads them (the
+//!   metrics endpoint).
 //! - [`python`]: CPython's `repr` of strings, floats and whole values (serpent, `tether call`).
 //!
 //! The flow of one call: typed args → `Value`s (generated proxy) → `Invoker` (a protocol client)
@@ -38,7 +42,9 @@ pub mod markup;
 pub mod net;
 pub mod python;
 mod registry;
+pub mod stats;
 mod stream;
+pub mod trace;
 mod value;
 
 pub use blocking::{Blocking, BlockingRuntime};
@@ -55,6 +61,7 @@ pub use registry::{
     submitted_classes, submitted_facets, AnyArc, ClassEntry, FacetEntry, Remotable, UpcastFrom,
 };
 pub use stream::{Reply, StreamSource, ValueSender, ValueStream};
+pub use trace::TraceContext;
 pub use value::{Object, Typed, Value};
 
 /// Re-exports for generated code; not a public API.

@@ -146,13 +146,18 @@ impl HessianProxy {
         };
         let mut body = Vec::with_capacity(64);
         write_call(s.hessian2, &method, &call.args, &mut body).map_err(RemoteError::not_sent)?;
-        let auth: Vec<(&str, &str)> = s
+        let carried = tether_http::context_headers(&call.context, s.timeout);
+        let headers: Vec<(&str, &str)> = s
             .basic_auth
             .as_deref()
             .map(|a| ("authorization", a))
             .into_iter()
+            .chain(carried.iter().map(|(k, v)| (*k, v.as_str())))
             .collect();
-        let reply = self.http.post("x-application/hessian", &auth, body).await?;
+        let reply = self
+            .http
+            .post("x-application/hessian", &headers, body)
+            .await?;
         if reply.status != 200 {
             let text =
                 String::from_utf8_lossy(&reply.body[..reply.body.len().min(500)]).into_owned();

@@ -20,5 +20,6 @@
 mod client;
 mod server;
 
-pub use client::{HttpClient, HttpReply};
+pub use client::{context_headers, HttpClient, HttpReply};
+pub use hyper::Method;
 pub use server::{Handler, HttpConfig, HttpRequest, HttpResponse, HttpServer};

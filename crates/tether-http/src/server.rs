@@ -420,6 +420,21 @@ fn access_time() -> String {
     )
 }
 
+/// The connection's context with what this request's headers carry (trace context, the time
+/// the caller still waits), or the same context when they carry none.
+fn with_call_headers(context: Arc<CallContext>, headers: &hyper::HeaderMap) -> Arc<CallContext> {
+    use tether_core::trace::{TIMEOUT_HEADER, TRACEPARENT_HEADER, TRACESTATE_HEADER};
+    let parent = headers.get(TRACEPARENT_HEADER).map(|v| v.as_bytes());
+    let timeout = headers.get(TIMEOUT_HEADER).map(|v| v.as_bytes());
+    if parent.is_none() && timeout.is_none() {
+        return context;
+    }
+    let state = headers.get(TRACESTATE_HEADER).map(|v| v.as_bytes());
+    let mut c = (*context).clone();
+    tether_core::trace::apply_incoming(&mut c, parent, state, timeout);
+    Arc::new(c)
+}
+
 async fn read_and_handle(
     shared: &Shared,
     req: Request<Incoming>,
@@ -487,6 +502,7 @@ async fn read_and_handle(
             }
         }
     }
+    let context = with_call_headers(context, &headers);
     let handled = shared.handler.handle(HttpRequest {
         method,
         path,

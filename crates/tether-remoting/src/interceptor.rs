@@ -35,6 +35,8 @@ pub trait Interceptor: Send + Sync + 'static {
 enum End<'a> {
     Invoker(&'a dyn Invoker),
     Dispatch(&'a dyn Dispatch),
+    /// A function (an observed server's end that keeps a stream aside).
+    Run(&'a dyn RunEnd),
     /// Another chain's rest (an advisor's advice runs inside its place in the outer chain).
     Then(&'a Next<'a>),
 }
@@ -66,6 +68,7 @@ impl<'a> Next<'a> {
             End::Invoker(i) => i.invoke(call),
             End::Dispatch(d) => d.dispatch(call),
             End::Then(next) => next.proceed(call),
+            End::Run(f) => f.run(call),
         }
     }
 
@@ -77,6 +80,24 @@ impl<'a> Next<'a> {
             end: End::Then(self),
         }
     }
+}
+
+/// What an [`End::Run`] calls.
+pub(crate) trait RunEnd: Sync {
+    fn run(&self, call: Call) -> BoxFuture<'_, Result<Value, RemoteError>>;
+}
+
+/// Runs `call` through `chain`, then `end`.
+pub(crate) fn run_with<'a>(
+    chain: &'a [Arc<dyn Interceptor>],
+    end: &'a dyn RunEnd,
+    call: Call,
+) -> BoxFuture<'a, Result<Value, RemoteError>> {
+    Next {
+        chain,
+        end: End::Run(end),
+    }
+    .proceed(call)
 }
 
 /// A chain of interceptors (cheap to clone).

@@ -21,6 +21,10 @@
 //!   results, reading arguments), apart from the wire concerns.
 //! - `interceptor.rs`: [`Interceptor`], code around each call on both sides ([`Intercepted`]
 //!   for clients, [`InterceptedDispatch`] for exporters).
+//! - `observe.rs`: [`observe::Observer`]s (spans, metrics) installed for the process and applied
+//!   here, at the seam: every protocol of a [`ProtocolSet`] is wrapped in [`observe::Observed`],
+//!   so every server, proxy and pool of every wire is watched without knowing; a call whose
+//!   caller's deadline passed stops on the server.
 //! - `error.rs`: [`TransportError`] with its [`TransportErrorKind`].
 //!
 //! ## The flow of one call through the seam
@@ -37,6 +41,7 @@ mod directory;
 mod error;
 mod holder;
 mod interceptor;
+pub mod observe;
 mod options;
 mod protocol;
 mod shell;

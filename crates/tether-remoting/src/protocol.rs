@@ -214,6 +214,12 @@ pub trait Protocol: Send + Sync + 'static {
         server_uri.to_string()
     }
 
+    /// Whether this is already wrapped in [`Observed`](crate::observe::Observed). Default
+    /// `false`; only the wrapper says `true`.
+    fn is_observed(&self) -> bool {
+        false
+    }
+
     /// A client for `url` that connects on its first call (no network here; a bad URL or a
     /// bad option is an error now).
     fn proxy(&self, url: &str, options: &ClientOptions)
@@ -250,11 +256,14 @@ impl fmt::Debug for ProtocolSet {
 }
 
 impl ProtocolSet {
-    /// Adds `p` (replacing a protocol of the same name).
-    pub fn push(&mut self, p: Arc<dyn Protocol>) {
+    /// Adds `p` (replacing a protocol of the same name), wrapped in
+    /// [`Observed`](crate::observe::Observed); returns the wrapped protocol, the one to hand out.
+    pub fn push(&mut self, p: Arc<dyn Protocol>) -> Arc<dyn Protocol> {
+        let p = crate::observe::Observed::wrap(p);
         let v = Arc::make_mut(&mut self.0);
         v.retain(|q| q.name() != p.name());
-        v.push(p);
+        v.push(p.clone());
+        p
     }
 
     /// Makes the protocol called `name` the default (see [`default_protocol`](Self::default_protocol)).

@@ -84,7 +84,11 @@ impl XmlRpcProxy {
         }
         let body =
             write_call(&call.method, &call.args, &self.options).map_err(RemoteError::not_sent)?;
-        let fut = self.http.post("text/xml", &[], self.encoding.encode(body));
+        let carried = tether_http::context_headers(&call.context, self.timeout);
+        let headers: Vec<(&str, &str)> = carried.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let fut = self
+            .http
+            .post("text/xml", &headers, self.encoding.encode(body));
         let left = call
             .context
             .deadline

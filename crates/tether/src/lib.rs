@@ -116,10 +116,15 @@ pub use tether_xmlrpc as xmlrpc;
 /// Pools and discovery (feature `cluster`).
 #[cfg(feature = "cluster")]
 pub use tether_cluster as cluster;
+
 /// The IoC container for Spring Python "objects" XML contexts: the `tether-context` crate
 /// (feature `context`).
 #[cfg(feature = "context")]
 pub use tether_context as context;
+/// Observability: spans exported over OTLP, Prometheus metrics, the admin endpoint, the
+/// built-in interceptors (feature `observe`). Call [`observe::init`] once in `main`.
+#[cfg(feature = "observe")]
+pub use tether_observe as observe;
 
 /// The container types most programs need, at the crate root: `tether::ApplicationContext`.
 #[cfg(feature = "context")]
@@ -157,6 +162,8 @@ pub fn register_builtins(registry: &mut tether_context::ClassRegistry) {
             tether_cluster::discovery::EtcdDirectory,
         ));
     }
+    #[cfg(feature = "observe")]
+    tether_observe::register(registry);
     #[cfg(not(feature = "hessian"))]
     for name in [
         "springpython.remoting.hessian.HessianProxyFactory",

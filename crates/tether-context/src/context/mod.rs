@@ -211,6 +211,18 @@ impl ApplicationContext {
         &self.inner.registry
     }
 
+    /// Whether the start finished (every eager object created and initialised: exporters
+    /// serve) and [`close`](Self::close) has not begun.
+    pub fn is_serving(&self) -> bool {
+        self.inner.started.load(Ordering::SeqCst) && !self.inner.closed.load(Ordering::SeqCst)
+    }
+
+    /// Whether [`close`](Self::close) has begun (destroy hooks run, directory entries are
+    /// removed, servers drain).
+    pub fn is_closing(&self) -> bool {
+        self.inner.closed.load(Ordering::SeqCst)
+    }
+
     /// Runs every `destroy` hook (newest first; errors logged and swallowed), then shuts every
     /// server down gracefully and waits for in-flight calls. Idempotent.
     pub async fn close(&self) {

@@ -299,6 +299,30 @@ impl HttpClient {
     }
 }
 
+/// The headers that carry `context` (trace context, the time left until the earlier of its
+/// deadline and `timeout`) to a tether server; servers that do not know them ignore them.
+pub fn context_headers(
+    context: &tether_core::CallContext,
+    timeout: Option<Duration>,
+) -> Vec<(&'static str, String)> {
+    use tether_core::trace::{Outgoing, TIMEOUT_HEADER, TRACEPARENT_HEADER, TRACESTATE_HEADER};
+    let out = Outgoing::of(context, timeout);
+    if out.is_empty() {
+        return Vec::new();
+    }
+    let mut h = Vec::with_capacity(3);
+    if let Some(p) = out.traceparent {
+        h.push((TRACEPARENT_HEADER, p));
+    }
+    if let Some(s) = out.tracestate {
+        h.push((TRACESTATE_HEADER, s.to_string()));
+    }
+    if let Some(t) = out.timeout_ms {
+        h.push((TIMEOUT_HEADER, t));
+    }
+    h
+}
+
 /// Sends a request and reads its reply. On failure, says whether any byte of the reply had
 /// arrived or the failure was past the request (true: it may have run).
 async fn exchange(

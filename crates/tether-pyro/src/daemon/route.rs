@@ -223,6 +223,7 @@ pub(super) async fn invoke(
         .into_iter()
         .map(|a| (String::from_utf8_lossy(&a.id).into_owned(), a.data.to_vec()))
         .collect();
+    carried_in(&mut call.context, h.corr());
     drop(msg);
     let span = tracing::debug_span!(target: "tether::pyro::daemon", "pyro_call", object = %object_id, method = %call.method, seq = h.seq, oneway);
     if object_id == DAEMON_OBJECT_ID {
@@ -594,5 +595,33 @@ mod tests {
         assert!(!is_private("__dunder__"));
         assert!(!is_private("echo"));
         assert!(!is_private("__len__"));
+    }
+}
+
+/// Reads what a tether client's annotations carry (trace parent and state, the time left)
+/// into the call's context. A Python client's correlation id, without a trace parent,
+/// becomes the trace id (with no parent span), so the server's span joins the caller's id.
+fn carried_in(context: &mut tether_core::CallContext, corr: Option<[u8; 16]>) {
+    use tether_core::trace::{
+        apply_incoming, TraceContext, TIMEOUT_ANNOTATION, TRACEPARENT_ANNOTATION,
+        TRACESTATE_ANNOTATION,
+    };
+    let parent = context
+        .annotation(TRACEPARENT_ANNOTATION)
+        .map(<[u8]>::to_vec);
+    let state = context
+        .annotation(TRACESTATE_ANNOTATION)
+        .map(<[u8]>::to_vec);
+    let timeout = context.annotation(TIMEOUT_ANNOTATION).map(<[u8]>::to_vec);
+    apply_incoming(
+        context,
+        parent.as_deref(),
+        state.as_deref(),
+        timeout.as_deref(),
+    );
+    if context.trace.is_none() {
+        if let Some(id) = corr.filter(|c| *c != [0; 16]) {
+            context.trace = Some(TraceContext::new(id, [0; 8]));
+        }
     }
 }

@@ -42,12 +42,13 @@ impl Proxy {
             let seq = st.seq;
             let oneway =
                 call.oneway || (object.is_none() && live.meta.oneway.contains(&call.method));
+            let (annotations, trace_id) = carried(&call.context, s.timeout);
             let payload = self.call_payload(object.unwrap_or(&live.object), call, kwargs_none);
             let f = extra_flags | if oneway { flags::ONEWAY } else { 0 };
             let header = Header::new(msg_type::INVOKE, crate::pyro5::serializer_id(s.serializer), f, seq)
-                .with_corr_id(s.corr_id);
+                .with_corr_id(s.corr_id.or(trace_id));
             // Large byte strings are written from `payload` itself (vectored), not copied.
-            let splices = match live.conn.encode_spliced(header, &[], |b, sp| {
+            let splices = match live.conn.encode_spliced(header, &annotations, |b, sp| {
                 s.serializer.encode_spliced(&payload, b, sp)
             }) {
                 Ok(splices) => splices,
@@ -139,4 +140,58 @@ impl Proxy {
         }
         Ok(value)
     }
+}
+
+/// The annotations that carry a call's context to a tether server (trace parent and state,
+/// the time left, and the call's own annotations with 4-byte keys), and the trace id, which
+/// becomes the message's correlation id (what Python peers read as
+/// `current_context.correlation_id`). Servers that do not know these annotations ignore them.
+fn carried(
+    context: &tether_core::CallContext,
+    timeout: Option<std::time::Duration>,
+) -> (Vec<crate::message::Annotation>, Option<[u8; 16]>) {
+    use crate::message::Annotation;
+    use tether_core::trace::{
+        Outgoing, TIMEOUT_ANNOTATION, TRACEPARENT_ANNOTATION, TRACESTATE_ANNOTATION,
+    };
+    let out = Outgoing::of(context, timeout);
+    if out.is_empty() && context.annotations.is_empty() {
+        return (Vec::new(), None);
+    }
+    let key = |k: &str| <[u8; 4]>::try_from(k.as_bytes()).ok();
+    let mut v: Vec<Annotation> = context
+        .annotations
+        .iter()
+        .filter_map(|(k, d)| {
+            Some(Annotation {
+                id: key(k)?,
+                data: bytes::Bytes::copy_from_slice(d),
+            })
+        })
+        .filter(|a| &a.id != b"CORR" && &a.id != b"HMAC")
+        .collect();
+    let mut put = |k: &str, text: String| {
+        if let Some(id) = key(k) {
+            v.retain(|a| a.id != id);
+            v.push(Annotation {
+                id,
+                data: bytes::Bytes::from(text.into_bytes()),
+            });
+        }
+    };
+    if let Some(p) = out.traceparent {
+        put(TRACEPARENT_ANNOTATION, p);
+    }
+    if let Some(st) = out.tracestate {
+        put(TRACESTATE_ANNOTATION, st.to_string());
+    }
+    if let Some(t) = out.timeout_ms {
+        put(TIMEOUT_ANNOTATION, t);
+    }
+    let trace_id = context
+        .trace
+        .as_ref()
+        .filter(|t| t.has_parent())
+        .map(|t| t.trace_id);
+    (v, trace_id)
 }

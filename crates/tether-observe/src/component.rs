@@ -1,0 +1,342 @@
+//! The XML classes: the built-in interceptors and the admin endpoint as context objects.
+//!
+//! | class | property | meaning | default |
+//! |---|---|---|---|
+//! | `tether.observe.DeadlineInterceptor` | `timeout` | seconds each call may take | 10 |
+//! | `tether.observe.RetryInterceptor` | `idempotent` | pattern or list of patterns (whole method names) that may run twice | none |
+//! | | `attempts` | tries in all | 3 |
+//! | | `backoff` | seconds before the second try, doubled after | 0.05 |
+//! | `tether.observe.CallLoggingInterceptor` | `level` | `DEBUG` or `INFO` | `INFO` |
+//! | `tether.observe.PerformanceMonitorInterceptor` | `warn_over` | seconds over which a call is a WARN | none |
+//! | `tether.observe.TracingInterceptor` | `name` | the span's object name | the object's id |
+//! | `tether.observe.MetricsInterceptor` | `name` | the `rpc_service` label | the object's id |
+//! | `tether.observe.AdminServer` | `host` | address to bind | `127.0.0.1` |
+//! | | `port` | port (0: a free one, logged) | 0 |
+//!
+//! Each interceptor goes into an `interceptors` list (of an exporter, a proxy factory, a pool or
+//! a `springpython.aop.ProxyFactoryObject`) or an advisor's `advice`. The tracing interceptor
+//! records into the process's span pipeline when one is set up ([`crate::init`]) and only
+//! passes the trace context on otherwise.
+
+use crate::admin::{AdminServer, Phase, Readiness};
+use crate::builtin::{
+    CallLoggingInterceptor, DeadlineInterceptor, LogLevel, MethodPatterns,
+    PerformanceMonitorInterceptor, RetryInterceptor,
+};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tether_context::remoting::props::{text_prop, timeout_prop};
+use tether_context::{ClassRegistry, Component, ContextError, ContextValue, InitContext};
+use tether_remoting::observe::{CallSite, Side};
+use tether_remoting::Interceptor;
+
+/// Registers every class of this module.
+pub fn register(r: &mut ClassRegistry) {
+    r.register::<Deadline>("tether.observe.DeadlineInterceptor");
+    r.register::<Retry>("tether.observe.RetryInterceptor");
+    r.register::<CallLogging>("tether.observe.CallLoggingInterceptor");
+    r.register::<PerfMonitor>("tether.observe.PerformanceMonitorInterceptor");
+    r.register::<Tracing>("tether.observe.TracingInterceptor");
+    r.register::<Metrics>("tether.observe.MetricsInterceptor");
+    r.register::<Admin>("tether.observe.AdminServer");
+}
+
+fn unknown(name: &str, known: &str) -> ContextError {
+    format!("has no property '{name}' (expected {known})").into()
+}
+
+#[derive(Default)]
+struct Deadline {
+    timeout: Option<Duration>,
+}
+
+impl Component for Deadline {
+    fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), ContextError> {
+        match name {
+            "timeout" => self.timeout = timeout_prop(name, &value)?,
+            _ => return Err(unknown(name, "timeout")),
+        }
+        Ok(())
+    }
+
+    fn interceptor(&self) -> Option<Arc<dyn Interceptor>> {
+        Some(Arc::new(DeadlineInterceptor::new(
+            self.timeout.unwrap_or(Duration::from_secs(10)),
+        )))
+    }
+}
+
+struct Retry {
+    idempotent: Vec<String>,
+    attempts: u32,
+    backoff: Duration,
+    built: Option<Arc<dyn Interceptor>>,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Retry {
+            idempotent: Vec::new(),
+            attempts: 3,
+            backoff: Duration::from_millis(50),
+            built: None,
+        }
+    }
+}
+
+fn texts(name: &str, v: &ContextValue) -> Result<Vec<String>, ContextError> {
+    match v.as_seq() {
+        Some(items) => items
+            .iter()
+            .map(|i| {
+                i.to_string_value()
+                    .map_err(|e| ContextError::from(format!("property '{name}': {e}")))
+            })
+            .collect(),
+        None => Ok(text_prop(name, v)?.into_iter().collect()),
+    }
+}
+
+impl Component for Retry {
+    fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), ContextError> {
+        match name {
+            "idempotent" => self.idempotent = texts(name, &value)?,
+            "attempts" => {
+                let n = value.to_i64()?;
+                if !(1..=100).contains(&n) {
+                    return Err(format!("property 'attempts' must be 1 to 100, got {n}").into());
+                }
+                self.attempts = n as u32;
+            }
+            "backoff" => self.backoff = timeout_prop(name, &value)?.unwrap_or_default(),
+            _ => return Err(unknown(name, "idempotent, attempts, backoff")),
+        }
+        Ok(())
+    }
+
+    fn properties_set(&mut self) -> Result<(), ContextError> {
+        let patterns = MethodPatterns::new(&self.idempotent)
+            .map_err(|e| ContextError::from(format!("property 'idempotent': {e}")))?;
+        self.built = Some(Arc::new(RetryInterceptor::new(
+            patterns,
+            self.attempts,
+            self.backoff,
+        )));
+        Ok(())
+    }
+
+    fn interceptor(&self) -> Option<Arc<dyn Interceptor>> {
+        self.built.clone()
+    }
+}
+
+struct CallLogging {
+    level: LogLevel,
+}
+
+impl Default for CallLogging {
+    fn default() -> Self {
+        CallLogging {
+            level: LogLevel::Info,
+        }
+    }
+}
+
+impl Component for CallLogging {
+    fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), ContextError> {
+        match name {
+            "level" => {
+                let t = text_prop(name, &value)?.unwrap_or_default();
+                self.level = match t.to_ascii_uppercase().as_str() {
+                    "DEBUG" => LogLevel::Debug,
+                    "INFO" => LogLevel::Info,
+                    _ => {
+                        return Err(
+                            format!("property 'level' must be DEBUG or INFO, got {t:?}").into()
+                        )
+                    }
+                };
+            }
+            _ => return Err(unknown(name, "level")),
+        }
+        Ok(())
+    }
+
+    fn interceptor(&self) -> Option<Arc<dyn Interceptor>> {
+        Some(Arc::new(CallLoggingInterceptor::new(self.level)))
+    }
+}
+
+#[derive(Default)]
+struct PerfMonitor {
+    warn_over: Option<Duration>,
+    built: Option<Arc<dyn Interceptor>>,
+}
+
+impl Component for PerfMonitor {
+    fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), ContextError> {
+        match name {
+            "warn_over" => self.warn_over = timeout_prop(name, &value)?,
+            _ => return Err(unknown(name, "warn_over")),
+        }
+        Ok(())
+    }
+
+    fn properties_set(&mut self) -> Result<(), ContextError> {
+        // One monitor per object: every chain it is in adds to the same figures.
+        self.built = Some(Arc::new(PerformanceMonitorInterceptor::new(self.warn_over)));
+        Ok(())
+    }
+
+    fn interceptor(&self) -> Option<Arc<dyn Interceptor>> {
+        self.built.clone()
+    }
+}
+
+/// A site of the user's own (`name`, else the object's id).
+fn local_site(name: &Option<String>, init_id: &Mutex<String>) -> Arc<CallSite> {
+    let service = name
+        .clone()
+        .unwrap_or_else(|| init_id.lock().map(|s| s.clone()).unwrap_or_default());
+    Arc::new(CallSite {
+        side: Side::Local,
+        system: "local",
+        service,
+        host: None,
+        port: None,
+    })
+}
+
+#[derive(Default)]
+struct Tracing {
+    name: Option<String>,
+    id: Mutex<String>,
+}
+
+impl Component for Tracing {
+    fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), ContextError> {
+        match name {
+            "name" => self.name = text_prop(name, &value)?,
+            _ => return Err(unknown(name, "name")),
+        }
+        Ok(())
+    }
+
+    fn after_properties_set(&self, init: &InitContext) -> Result<(), ContextError> {
+        if let Ok(mut id) = self.id.lock() {
+            *id = init.object_id().to_string();
+        }
+        Ok(())
+    }
+
+    fn interceptor(&self) -> Option<Arc<dyn Interceptor>> {
+        Some(crate::local_tracing(local_site(&self.name, &self.id)))
+    }
+}
+
+#[derive(Default)]
+struct Metrics {
+    name: Option<String>,
+    id: Mutex<String>,
+}
+
+impl Component for Metrics {
+    fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), ContextError> {
+        match name {
+            "name" => self.name = text_prop(name, &value)?,
+            _ => return Err(unknown(name, "name")),
+        }
+        Ok(())
+    }
+
+    fn after_properties_set(&self, init: &InitContext) -> Result<(), ContextError> {
+        if let Ok(mut id) = self.id.lock() {
+            *id = init.object_id().to_string();
+        }
+        Ok(())
+    }
+
+    fn interceptor(&self) -> Option<Arc<dyn Interceptor>> {
+        Some(Arc::new(crate::metrics::MetricsInterceptor::new(
+            local_site(&self.name, &self.id),
+        )))
+    }
+}
+
+struct Admin {
+    host: String,
+    port: u16,
+    server: Mutex<Option<AdminServer>>,
+    context: Arc<Mutex<Option<tether_context::WeakContext>>>,
+}
+
+impl Default for Admin {
+    fn default() -> Self {
+        Admin {
+            host: "127.0.0.1".into(),
+            port: 0,
+            server: Mutex::new(None),
+            context: Arc::default(),
+        }
+    }
+}
+
+impl Component for Admin {
+    fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), ContextError> {
+        match name {
+            "host" => self.host = text_prop(name, &value)?.unwrap_or_else(|| "127.0.0.1".into()),
+            "port" => self.port = value.to_port()?,
+            _ => return Err(unknown(name, "host, port")),
+        }
+        Ok(())
+    }
+
+    fn after_properties_set(&self, _init: &InitContext) -> Result<(), ContextError> {
+        let weak = self.context.clone();
+        // Ready while the context serves: after its start, until its close begins (before
+        // exporters leave their directories).
+        let readiness = Readiness::from_probe(move || {
+            let ctx = weak
+                .lock()
+                .ok()
+                .and_then(|w| w.as_ref().and_then(|w| w.upgrade()));
+            match ctx {
+                Some(c) if c.is_serving() => Phase::Serving,
+                Some(c) if c.is_closing() => Phase::Draining,
+                Some(_) => Phase::Starting,
+                None => Phase::Draining,
+            }
+        });
+        let (host, port) = (self.host.clone(), self.port);
+        let server = tether_remoting::bind_on_current_runtime(async move {
+            AdminServer::bind(&host, port, readiness).await
+        })
+        .map_err(|e| ContextError::from(format!("cannot bind the admin endpoint: {e}")))?;
+        tracing::info!(target: "tether::observe", "admin uri: {}", server.url());
+        if let Ok(mut s) = self.server.lock() {
+            *s = Some(server);
+        }
+        Ok(())
+    }
+
+    fn set_app_context(&self, ctx: &tether_context::WeakContext) {
+        if let Ok(mut c) = self.context.lock() {
+            *c = Some(ctx.clone());
+        }
+    }
+
+    fn destroy(&self) -> Result<(), ContextError> {
+        // Stays up (answering 503) while the context drains; stopped when the object goes.
+        Ok(())
+    }
+}
+
+impl Drop for Admin {
+    fn drop(&mut self) {
+        if let Some(s) = self.server.get_mut().ok().and_then(Option::take) {
+            if let Ok(h) = tokio::runtime::Handle::try_current() {
+                h.spawn(async move { s.shutdown().await });
+            }
+        }
+    }
+}

@@ -1,0 +1,299 @@
+//! OpenTelemetry's standard variables, read into a [`TraceSettings`].
+//!
+//! | Variable | Read as | Default |
+//! |---|---|---|
+//! | `OTEL_SDK_DISABLED` | `true` turns tracing off | `false` |
+//! | `OTEL_TRACES_EXPORTER` | `otlp`, `console`, `none` (comma-separated) | `otlp` when an OTLP endpoint variable is set, else `none` |
+//! | `OTEL_EXPORTER_OTLP_ENDPOINT` | base URL; `/v1/traces` is added | `http://localhost:4318` |
+//! | `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` | full URL, used as it is | – |
+//! | `OTEL_EXPORTER_OTLP_PROTOCOL` / `..._TRACES_PROTOCOL` | `http/protobuf` (the only one) | `http/protobuf` |
+//! | `OTEL_EXPORTER_OTLP_HEADERS` / `..._TRACES_HEADERS` | `k=v,k=v` (values URL-decoded) | none |
+//! | `OTEL_EXPORTER_OTLP_TIMEOUT` / `..._TRACES_TIMEOUT` | milliseconds per export | 10000 |
+//! | `OTEL_EXPORTER_OTLP_CERTIFICATE` | CA file for an `https` endpoint | – (required for https) |
+//! | `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE`, `..._CLIENT_KEY` | client certificate and key | none |
+//! | `OTEL_SERVICE_NAME` | `service.name` | `unknown_service:<program>` |
+//! | `OTEL_RESOURCE_ATTRIBUTES` | `k=v,k=v` resource attributes | none |
+//! | `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG` | `always_on`, `always_off`, `traceidratio`, `parentbased_*` | `parentbased_always_on` |
+//! | `OTEL_BSP_SCHEDULE_DELAY` | milliseconds between exports | 5000 |
+//! | `OTEL_BSP_MAX_QUEUE_SIZE`, `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` | spans | 2048, 512 |
+//!
+//! A value that cannot be read is an error naming the variable (the program says so and goes
+//! on without tracing rather than guess).
+
+use crate::otlp::OtlpTarget;
+use crate::pipeline::BatchSettings;
+use crate::span::AttrValue;
+use crate::tracing_span::{RootRule, Sampler};
+use std::time::Duration;
+
+/// Where spans go, as the environment asks.
+#[derive(Clone, Debug, Default)]
+pub struct TraceSettings {
+    /// The OTLP endpoint, when spans are exported over OTLP.
+    pub otlp: Option<OtlpTarget>,
+    /// Whether spans are also printed on stderr.
+    pub console: bool,
+    /// The resource attributes (`service.name`, ...).
+    pub resource: Vec<(String, AttrValue)>,
+    /// Which traces are recorded.
+    pub sampler: Sampler,
+    /// Batching.
+    pub batch: BatchSettings,
+}
+
+impl TraceSettings {
+    /// Whether anything is exported.
+    pub fn enabled(&self) -> bool {
+        self.otlp.is_some() || self.console
+    }
+}
+
+fn var(get: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    get(name)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+fn millis(get: &dyn Fn(&str) -> Option<String>, name: &str) -> Result<Option<Duration>, String> {
+    var(get, name)
+        .map(|v| {
+            v.parse::<u64>()
+                .map(Duration::from_millis)
+                .map_err(|_| format!("{name}={v:?} is not a whole number of milliseconds"))
+        })
+        .transpose()
+}
+
+fn count(get: &dyn Fn(&str) -> Option<String>, name: &str) -> Result<Option<usize>, String> {
+    var(get, name)
+        .map(|v| {
+            v.parse::<usize>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| format!("{name}={v:?} is not a positive whole number"))
+        })
+        .transpose()
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn pairs(text: &str) -> Vec<(String, String)> {
+    text.split(',')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (percent_decode(k.trim()), percent_decode(v.trim())))
+        .filter(|(k, _)| !k.is_empty())
+        .collect()
+}
+
+/// Reads the settings through `get` (the process environment: [`TraceSettings::from_env`]).
+pub fn read(get: &dyn Fn(&str) -> Option<String>, program: &str) -> Result<TraceSettings, String> {
+    let mut s = TraceSettings::default();
+    if var(get, "OTEL_SDK_DISABLED").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+        return Ok(s);
+    }
+    let endpoint_set = var(get, "OTEL_EXPORTER_OTLP_ENDPOINT").is_some()
+        || var(get, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").is_some();
+    let exporters = var(get, "OTEL_TRACES_EXPORTER")
+        .unwrap_or_else(|| if endpoint_set { "otlp" } else { "none" }.into());
+    let mut otlp = false;
+    for e in exporters.split(',').map(str::trim) {
+        match e {
+            "otlp" => otlp = true,
+            "console" | "logging" => s.console = true,
+            "none" | "" => {}
+            other => {
+                return Err(format!(
+                    "OTEL_TRACES_EXPORTER={other:?} is not supported (otlp, console or none)"
+                ))
+            }
+        }
+    }
+    if otlp {
+        let protocol = var(get, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+            .or_else(|| var(get, "OTEL_EXPORTER_OTLP_PROTOCOL"))
+            .unwrap_or_else(|| "http/protobuf".into());
+        if protocol != "http/protobuf" {
+            return Err(format!(
+                "OTEL_EXPORTER_OTLP_PROTOCOL={protocol:?} is not supported: tether exports \
+                 http/protobuf only (grpc and http/json are not built)"
+            ));
+        }
+        let url = match var(get, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
+            Some(u) => u,
+            None => {
+                let base = var(get, "OTEL_EXPORTER_OTLP_ENDPOINT")
+                    .unwrap_or_else(|| "http://localhost:4318".into());
+                format!("{}/v1/traces", base.trim_end_matches('/'))
+            }
+        };
+        let headers = var(get, "OTEL_EXPORTER_OTLP_TRACES_HEADERS")
+            .or_else(|| var(get, "OTEL_EXPORTER_OTLP_HEADERS"))
+            .map(|h| pairs(&h))
+            .unwrap_or_default();
+        let timeout = millis(get, "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT")?
+            .or(millis(get, "OTEL_EXPORTER_OTLP_TIMEOUT")?)
+            .unwrap_or(Duration::from_secs(10));
+        let tls = if url.starts_with("https://") {
+            let ca = var(get, "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE")
+                .or_else(|| var(get, "OTEL_EXPORTER_OTLP_CERTIFICATE"))
+                .ok_or_else(|| {
+                    format!(
+                        "{url} is https: set OTEL_EXPORTER_OTLP_CERTIFICATE to the CA file \
+                         (tether does not fall back to the system store)"
+                    )
+                })?;
+            let mut t = tether_tls::ClientTlsSettings::new(ca);
+            let cert = var(get, "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE")
+                .or_else(|| var(get, "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE"));
+            let key = var(get, "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY")
+                .or_else(|| var(get, "OTEL_EXPORTER_OTLP_CLIENT_KEY"));
+            if let Some(c) = cert {
+                let k = key.unwrap_or_else(|| c.clone());
+                t = t.client_cert(c, k);
+            }
+            Some(t)
+        } else if url.starts_with("http://") {
+            None
+        } else {
+            return Err(format!("the OTLP endpoint {url:?} is not an http(s) URL"));
+        };
+        s.otlp = Some(OtlpTarget {
+            url,
+            headers,
+            timeout,
+            tls,
+        });
+    }
+    let mut resource: Vec<(String, String)> = var(get, "OTEL_RESOURCE_ATTRIBUTES")
+        .map(|r| pairs(&r))
+        .unwrap_or_default();
+    let name = var(get, "OTEL_SERVICE_NAME")
+        .or_else(|| {
+            resource
+                .iter()
+                .find(|(k, _)| k == "service.name")
+                .map(|(_, v)| v.clone())
+        })
+        .unwrap_or_else(|| format!("unknown_service:{program}"));
+    resource.retain(|(k, _)| k != "service.name");
+    s.resource = std::iter::once(("service.name".to_string(), name))
+        .chain(resource)
+        .chain([
+            ("telemetry.sdk.name".to_string(), "tether".to_string()),
+            ("telemetry.sdk.language".to_string(), "rust".to_string()),
+            (
+                "telemetry.sdk.version".to_string(),
+                env!("CARGO_PKG_VERSION").to_string(),
+            ),
+        ])
+        .map(|(k, v)| (k, AttrValue::Str(v)))
+        .collect();
+    let arg = var(get, "OTEL_TRACES_SAMPLER_ARG");
+    let ratio = || -> Result<f64, String> {
+        match &arg {
+            None => Ok(1.0),
+            Some(a) => a
+                .parse::<f64>()
+                .ok()
+                .filter(|r| (0.0..=1.0).contains(r))
+                .ok_or_else(|| format!("OTEL_TRACES_SAMPLER_ARG={a:?} is not a ratio from 0 to 1")),
+        }
+    };
+    s.sampler = match var(get, "OTEL_TRACES_SAMPLER").as_deref() {
+        None | Some("parentbased_always_on") => Sampler::ParentBased(RootRule::AlwaysOn),
+        Some("always_on") => Sampler::AlwaysOn,
+        Some("always_off") => Sampler::AlwaysOff,
+        Some("traceidratio") => Sampler::Ratio(ratio()?),
+        Some("parentbased_always_off") => Sampler::ParentBased(RootRule::AlwaysOff),
+        Some("parentbased_traceidratio") => Sampler::ParentBased(RootRule::Ratio(ratio()?)),
+        Some(other) => return Err(format!("OTEL_TRACES_SAMPLER={other:?} is not supported")),
+    };
+    if let Some(d) = millis(get, "OTEL_BSP_SCHEDULE_DELAY")? {
+        s.batch.schedule_delay = d;
+    }
+    if let Some(n) = count(get, "OTEL_BSP_MAX_QUEUE_SIZE")? {
+        s.batch.max_queue = n;
+    }
+    if let Some(n) = count(get, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE")? {
+        s.batch.max_batch = n.min(s.batch.max_queue);
+    }
+    Ok(s)
+}
+
+impl TraceSettings {
+    /// Reads the process environment.
+    pub fn from_env(program: &str) -> Result<TraceSettings, String> {
+        read(&|k| std::env::var(k).ok(), program)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn with(vars: &[(&str, &str)]) -> Result<TraceSettings, String> {
+        let m: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        read(&move |k| m.get(k).cloned(), "prog")
+    }
+
+    #[test]
+    fn nothing_set_exports_nothing() {
+        let s = with(&[]).unwrap_or_default();
+        assert!(!s.enabled());
+    }
+
+    #[test]
+    fn an_endpoint_turns_otlp_on() {
+        let s = with(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318/"),
+            ("OTEL_SERVICE_NAME", "svc"),
+            ("OTEL_EXPORTER_OTLP_HEADERS", "a=b%20c,x=y"),
+            ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+        ])
+        .expect("valid");
+        let o = s.otlp.expect("otlp");
+        assert_eq!(o.url, "http://127.0.0.1:4318/v1/traces");
+        assert_eq!(o.headers[0], ("a".into(), "b c".into()));
+        assert_eq!(s.batch.schedule_delay, Duration::from_millis(100));
+        assert_eq!(s.resource[0].1, AttrValue::Str("svc".into()));
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        for (k, v) in [
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+            ("OTEL_BSP_SCHEDULE_DELAY", "soon"),
+            ("OTEL_TRACES_SAMPLER", "sometimes"),
+            ("OTEL_TRACES_EXPORTER", "zipkin"),
+        ] {
+            let e = with(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://h:1"), (k, v)])
+                .err()
+                .unwrap_or_default();
+            assert!(e.contains(k), "{e}");
+        }
+        let e = with(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "https://h:1")])
+            .err()
+            .unwrap_or_default();
+        assert!(e.contains("OTEL_EXPORTER_OTLP_CERTIFICATE"), "{e}");
+    }
+}

@@ -1,0 +1,204 @@
+//! # tether-observe: seeing and wrapping calls
+//!
+//! Spans, metrics and the admin endpoint for every wire, plugged in at the seam
+//! ([`tether_remoting::observe`]): nothing here knows a wire, and no wire knows this crate.
+//!
+//! - `span.rs`: [`SpanRecord`] (one finished span), [`SpanKind`], the `error.type` of a failure.
+//! - `ids.rs`: trace and span ids.
+//! - `tracing_span.rs`: [`TracingObserver`] and [`TracingInterceptor`] (a span per call, named
+//!   `service/method` with OpenTelemetry's RPC attributes, its context handed to the wire),
+//!   [`Sampler`].
+//! - `pipeline.rs`: [`Pipeline`] (bounded queue, batches, one exporter thread), [`Exporter`]
+//!   (OTLP, console, memory).
+//! - `otlp.rs`: OTLP/HTTP with protobuf bodies, encoded by hand.
+//! - `env.rs`: OpenTelemetry's standard variables ([`TraceSettings`]).
+//! - `metrics.rs`: [`MetricsObserver`] (durations, calls in flight) and [`metrics::render`]
+//!   (Prometheus text, with every server's and pool's own figures).
+//! - `admin.rs`: [`AdminServer`] (`/metrics`, `/healthz`, `/readyz`) and [`Readiness`].
+//! - `builtin.rs`: interceptors by name: deadline, retry, call logging, performance monitor.
+//! - `component.rs`: all of them as XML classes ([`register`]).
+//!
+//! ## Turning it on
+//! A program calls [`init`] once (the `tether` binary does, in every command): spans are
+//! exported when OpenTelemetry's variables ask for it (`OTEL_EXPORTER_OTLP_ENDPOINT`, ...) and
+//! flushed when the returned [`Telemetry`] is shut down or dropped. Metrics are on once an
+//! [`AdminServer`] is bound (or [`enable_metrics`] is called). With neither, no interceptor is
+//! added anywhere.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod admin;
+pub mod builtin;
+mod component;
+pub mod env;
+mod ids;
+pub mod metrics;
+pub mod otlp;
+pub mod pipeline;
+pub mod span;
+pub mod tracing_span;
+
+pub use admin::{AdminServer, Phase, Readiness};
+pub use component::register;
+pub use env::TraceSettings;
+pub use metrics::MetricsObserver;
+pub use pipeline::{BatchSettings, Exporter, MemorySpans, Pipeline};
+pub use span::{AttrValue, SpanKind, SpanRecord};
+pub use tracing_span::{RootRule, Sampler, TracingInterceptor, TracingObserver};
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tether_remoting::observe::{install, CallSite};
+use tether_remoting::Interceptor;
+
+static METRICS_ON: AtomicBool = AtomicBool::new(false);
+static PIPELINE: Mutex<Option<(Arc<Pipeline>, Sampler)>> = Mutex::new(None);
+
+/// Turns call metrics on for the process (idempotent): every server bound, proxy made and pool
+/// built from now on is counted.
+pub fn enable_metrics() {
+    if !METRICS_ON.swap(true, Ordering::SeqCst) {
+        install(Arc::new(MetricsObserver));
+    }
+}
+
+/// Whether [`enable_metrics`] ran.
+pub fn metrics_enabled() -> bool {
+    METRICS_ON.load(Ordering::SeqCst)
+}
+
+/// The process's span pipeline, kept until [`Telemetry::shutdown`]. Dropping it flushes too.
+#[must_use = "spans are flushed when this is shut down or dropped"]
+pub struct Telemetry {
+    pipeline: Option<Arc<Pipeline>>,
+}
+
+impl Telemetry {
+    /// Whether spans are being exported.
+    pub fn is_tracing(&self) -> bool {
+        self.pipeline.is_some()
+    }
+
+    /// Exports what is queued (waiting at most `timeout`) and stops. Returns whether every
+    /// span left.
+    pub fn shutdown(mut self, timeout: Duration) -> bool {
+        self.finish(timeout)
+    }
+
+    fn finish(&mut self, timeout: Duration) -> bool {
+        match self.pipeline.take() {
+            Some(p) => {
+                let ok = p.shutdown(timeout);
+                let mut g = PIPELINE.lock().unwrap_or_else(|e| e.into_inner());
+                if g.as_ref().is_some_and(|(q, _)| Arc::ptr_eq(q, &p)) {
+                    *g = None;
+                }
+                ok
+            }
+            None => true,
+        }
+    }
+}
+
+impl Drop for Telemetry {
+    fn drop(&mut self) {
+        self.finish(Duration::from_secs(5));
+    }
+}
+
+/// Sets tracing up as OpenTelemetry's variables ask ([`env`]), naming the process `program`
+/// when `OTEL_SERVICE_NAME` does not. A variable that cannot be read is logged (WARN, naming
+/// it) and tracing stays off.
+pub fn init(program: &str) -> Telemetry {
+    match TraceSettings::from_env(program) {
+        Ok(s) => init_with(s),
+        Err(e) => {
+            tracing::warn!(target: "tether::observe", "tracing is off: {e}");
+            Telemetry { pipeline: None }
+        }
+    }
+}
+
+/// Sets tracing up with `settings` (nothing when they export nothing).
+pub fn init_with(settings: TraceSettings) -> Telemetry {
+    if !settings.enabled() {
+        return Telemetry { pipeline: None };
+    }
+    let mut exporters = Vec::new();
+    if let Some(t) = settings.otlp.clone() {
+        match otlp::OtlpClient::new(t) {
+            Ok(c) => exporters.push(Exporter::Otlp(Box::new(c))),
+            Err(e) => {
+                tracing::warn!(target: "tether::observe", "tracing is off: {e}");
+                return Telemetry { pipeline: None };
+            }
+        }
+    }
+    if settings.console {
+        exporters.push(Exporter::Console);
+    }
+    start(
+        exporters,
+        settings.resource,
+        settings.sampler,
+        settings.batch,
+    )
+}
+
+/// Records spans in memory (tests, and programs that read their own): every call from now on
+/// is traced with `sampler`; the spans arrive every `delay` or on flush.
+pub fn init_in_memory(sampler: Sampler, delay: Duration) -> (Telemetry, MemorySpans) {
+    let mem = MemorySpans::default();
+    let t = start(
+        vec![Exporter::Memory(mem.clone())],
+        vec![(
+            "service.name".into(),
+            AttrValue::Str("unknown_service:tether".into()),
+        )],
+        sampler,
+        BatchSettings {
+            schedule_delay: delay,
+            ..BatchSettings::default()
+        },
+    );
+    (t, mem)
+}
+
+fn start(
+    exporters: Vec<Exporter>,
+    resource: Vec<(String, AttrValue)>,
+    sampler: Sampler,
+    batch: BatchSettings,
+) -> Telemetry {
+    let pipeline = Pipeline::start(exporters, resource, batch);
+    install(Arc::new(TracingObserver::new(pipeline.clone(), sampler)));
+    *PIPELINE.lock().unwrap_or_else(|e| e.into_inner()) = Some((pipeline.clone(), sampler));
+    Telemetry {
+        pipeline: Some(pipeline),
+    }
+}
+
+/// Exports every queued span now (waiting at most `timeout`); `true` when there is no
+/// pipeline.
+pub fn flush(timeout: Duration) -> bool {
+    let p = PIPELINE
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .map(|(p, _)| p.clone());
+    p.is_none_or(|p| p.flush(timeout))
+}
+
+/// A tracing interceptor for a chain of the user's: spans into the process's pipeline, or
+/// (without one) only the trace context passed on.
+pub(crate) fn local_tracing(site: Arc<CallSite>) -> Arc<dyn Interceptor> {
+    let p = PIPELINE.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    match p {
+        Some((pipeline, sampler)) => Arc::new(TracingInterceptor::new(pipeline, sampler, site)),
+        None => {
+            let off = Pipeline::start(Vec::new(), Vec::new(), BatchSettings::default());
+            Arc::new(TracingInterceptor::new(off, Sampler::AlwaysOff, site))
+        }
+    }
+}

@@ -1,0 +1,279 @@
+//! [`Pipeline`]: where finished spans go. A bounded queue, one worker thread that sends them
+//! in batches every schedule delay (or when a batch is full, or when asked to flush), and the
+//! exporters it sends to (OTLP, the console, memory).
+//!
+//! The worker is a plain thread with its own small runtime, so spans are exported whatever
+//! runtime the program has (or none), and [`Pipeline::shutdown`] can flush them at exit from
+//! synchronous code.
+
+use crate::otlp::{encode_request, OtlpClient};
+use crate::span::{AttrValue, SpanRecord};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// Where a batch of spans goes.
+pub enum Exporter {
+    /// OTLP over HTTP (protobuf).
+    Otlp(Box<OtlpClient>),
+    /// One line per span on stderr (`OTEL_TRACES_EXPORTER=console`).
+    Console,
+    /// Kept in memory (tests, and programs that read their own spans).
+    Memory(MemorySpans),
+}
+
+/// Spans kept in memory by [`Exporter::Memory`].
+#[derive(Clone, Default)]
+pub struct MemorySpans(Arc<Mutex<Vec<SpanRecord>>>);
+
+impl MemorySpans {
+    /// Every span exported so far.
+    pub fn spans(&self) -> Vec<SpanRecord> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+/// How the pipeline batches (OpenTelemetry's `OTEL_BSP_*`).
+#[derive(Clone, Debug)]
+pub struct BatchSettings {
+    /// Time between two exports (`OTEL_BSP_SCHEDULE_DELAY`). Default 5 s.
+    pub schedule_delay: Duration,
+    /// Most spans waiting; more are dropped and counted (`OTEL_BSP_MAX_QUEUE_SIZE`). Default
+    /// 2048.
+    pub max_queue: usize,
+    /// Most spans in one export (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`). Default 512.
+    pub max_batch: usize,
+}
+
+impl Default for BatchSettings {
+    fn default() -> Self {
+        BatchSettings {
+            schedule_delay: Duration::from_secs(5),
+            max_queue: 2048,
+            max_batch: 512,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Queue {
+    spans: Vec<SpanRecord>,
+    flush_asked: u64,
+    flush_done: u64,
+    stop: bool,
+}
+
+struct Inner {
+    queue: Mutex<Queue>,
+    wake: Condvar,
+    done: Condvar,
+    settings: BatchSettings,
+    dropped: AtomicU64,
+    failed: AtomicU64,
+    exported: AtomicU64,
+}
+
+/// A running span pipeline.
+pub struct Pipeline {
+    inner: Arc<Inner>,
+    worker: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Pipeline {
+    /// Starts the worker for `exporters`, describing the process with `resource`.
+    pub fn start(
+        exporters: Vec<Exporter>,
+        resource: Vec<(String, AttrValue)>,
+        settings: BatchSettings,
+    ) -> Arc<Pipeline> {
+        let inner = Arc::new(Inner {
+            queue: Mutex::new(Queue::default()),
+            wake: Condvar::new(),
+            done: Condvar::new(),
+            settings,
+            dropped: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            exported: AtomicU64::new(0),
+        });
+        let w = inner.clone();
+        let worker = std::thread::Builder::new()
+            .name("tether-spans".into())
+            .spawn(move || work(w, exporters, resource))
+            .ok();
+        Arc::new(Pipeline {
+            inner,
+            worker: Mutex::new(worker),
+        })
+    }
+
+    /// Queues a finished span (dropped and counted when the queue is full).
+    pub fn record(&self, span: SpanRecord) {
+        let mut q = self.inner.queue.lock().unwrap_or_else(|p| p.into_inner());
+        if q.stop || q.spans.len() >= self.inner.settings.max_queue {
+            self.inner.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        q.spans.push(span);
+        if q.spans.len() >= self.inner.settings.max_batch {
+            self.inner.wake.notify_one();
+        }
+    }
+
+    /// Exports every queued span now; waits at most `timeout`. Returns whether it finished.
+    pub fn flush(&self, timeout: Duration) -> bool {
+        let end = Instant::now() + timeout;
+        let mut q = self.inner.queue.lock().unwrap_or_else(|p| p.into_inner());
+        q.flush_asked += 1;
+        let ticket = q.flush_asked;
+        self.inner.wake.notify_one();
+        while q.flush_done < ticket {
+            let left = end.saturating_duration_since(Instant::now());
+            if left.is_zero() || q.stop && self.worker_gone() {
+                return false;
+            }
+            q = match self.inner.done.wait_timeout(q, left) {
+                Ok((g, _)) => g,
+                Err(p) => p.into_inner().0,
+            };
+        }
+        true
+    }
+
+    fn worker_gone(&self) -> bool {
+        self.worker
+            .lock()
+            .map(|w| w.as_ref().is_none_or(|h| h.is_finished()))
+            .unwrap_or(true)
+    }
+
+    /// Flushes (at most `timeout`) and stops the worker; later spans are dropped.
+    pub fn shutdown(&self, timeout: Duration) -> bool {
+        let flushed = self.flush(timeout);
+        {
+            let mut q = self.inner.queue.lock().unwrap_or_else(|p| p.into_inner());
+            q.stop = true;
+            self.inner.wake.notify_one();
+        }
+        if let Some(h) = self.worker.lock().ok().and_then(|mut w| w.take()) {
+            if flushed {
+                let _ = h.join();
+            }
+        }
+        flushed
+    }
+
+    /// (exported, dropped because the queue was full, lost in failed exports).
+    pub fn counts(&self) -> (u64, u64, u64) {
+        (
+            self.inner.exported.load(Ordering::Relaxed),
+            self.inner.dropped.load(Ordering::Relaxed),
+            self.inner.failed.load(Ordering::Relaxed),
+        )
+    }
+}
+
+fn work(inner: Arc<Inner>, exporters: Vec<Exporter>, resource: Vec<(String, AttrValue)>) {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::warn!(target: "tether::observe", "cannot start the span exporter: {e}");
+            return;
+        }
+    };
+    let mut warned = false;
+    loop {
+        let (batch, ticket, stop) = {
+            let mut q = inner.queue.lock().unwrap_or_else(|p| p.into_inner());
+            let until = Instant::now() + inner.settings.schedule_delay;
+            while !q.stop
+                && q.flush_asked == q.flush_done
+                && q.spans.len() < inner.settings.max_batch
+            {
+                let left = until.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                q = match inner.wake.wait_timeout(q, left) {
+                    Ok((g, _)) => g,
+                    Err(p) => p.into_inner().0,
+                };
+            }
+            (std::mem::take(&mut q.spans), q.flush_asked, q.stop)
+        };
+        for chunk in batch.chunks(inner.settings.max_batch.max(1)) {
+            for e in &exporters {
+                let r = match e {
+                    Exporter::Otlp(c) => rt.block_on(c.export(encode_request(&resource, chunk))),
+                    Exporter::Console => {
+                        for s in chunk {
+                            eprintln!("{}", console_line(s));
+                        }
+                        Ok(())
+                    }
+                    Exporter::Memory(m) => {
+                        m.0.lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .extend_from_slice(chunk);
+                        Ok(())
+                    }
+                };
+                match r {
+                    Ok(()) => {
+                        inner
+                            .exported
+                            .fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                    }
+                    Err(err) => {
+                        inner
+                            .failed
+                            .fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                        // One warning, then debug: an unreachable collector must not flood
+                        // the log of a busy server.
+                        if !warned {
+                            tracing::warn!(target: "tether::observe", "spans not exported: {err}");
+                            warned = true;
+                        } else {
+                            tracing::debug!(target: "tether::observe", "spans not exported: {err}");
+                        }
+                    }
+                }
+            }
+        }
+        {
+            let mut q = inner.queue.lock().unwrap_or_else(|p| p.into_inner());
+            q.flush_done = q.flush_done.max(ticket);
+            inner.done.notify_all();
+        }
+        if stop {
+            return;
+        }
+    }
+}
+
+fn console_line(s: &SpanRecord) -> String {
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let mut line = format!(
+        "span {} trace={} span={} parent={} kind={:?} duration_us={}",
+        s.name,
+        hex(&s.trace_id),
+        hex(&s.span_id),
+        s.parent_span_id
+            .map(|p| hex(&p))
+            .unwrap_or_else(|| "-".into()),
+        s.kind,
+        s.end_unix_nanos.saturating_sub(s.start_unix_nanos) / 1000
+    );
+    for (k, v) in &s.attributes {
+        match v {
+            AttrValue::Str(x) => line.push_str(&format!(" {k}={x:?}")),
+            AttrValue::Int(i) => line.push_str(&format!(" {k}={i}")),
+        }
+    }
+    if let Some(e) = &s.error {
+        line.push_str(&format!(" error={e:?}"));
+    }
+    line
+}

@@ -1,0 +1,228 @@
+//! Spans for calls: the [`TracingObserver`] puts a [`TracingInterceptor`] at every call site
+//! (a client span per call of a proxy and per pool attempt, an internal span per pool call, a
+//! server span per call an exporter runs), named `service/method` and attributed after
+//! OpenTelemetry's RPC conventions, and hands the span's context to the wire so the next
+//! machine's span joins the same trace.
+
+use crate::ids;
+use crate::pipeline::Pipeline;
+use crate::span::{error_type, unix_nanos, AttrValue, SpanKind, SpanRecord};
+use std::sync::Arc;
+use tether_core::{BoxFuture, Call, CallContext, RemoteError, TraceContext, Value};
+use tether_remoting::observe::{CallSite, Observer, Side};
+use tether_remoting::{Interceptor, Next};
+
+/// Which new traces are recorded (OpenTelemetry's `OTEL_TRACES_SAMPLER`). A call that
+/// continues a caller's trace follows the caller's sampled flag when the sampler is
+/// parent-based.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Sampler {
+    /// Every trace.
+    AlwaysOn,
+    /// None.
+    AlwaysOff,
+    /// This share of traces, by trace id (0.0 to 1.0).
+    Ratio(f64),
+    /// Follow the caller's flag; for new traces, the inner rule.
+    ParentBased(RootRule),
+}
+
+/// A parent-based sampler's rule for traces that start here.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum RootRule {
+    /// Every new trace.
+    AlwaysOn,
+    /// No new trace.
+    AlwaysOff,
+    /// This share of new traces.
+    Ratio(f64),
+}
+
+impl Default for Sampler {
+    /// `parentbased_always_on`, OpenTelemetry's default.
+    fn default() -> Self {
+        Sampler::ParentBased(RootRule::AlwaysOn)
+    }
+}
+
+fn by_ratio(trace_id: &[u8; 16], ratio: f64) -> bool {
+    let mut low = [0u8; 8];
+    low.copy_from_slice(&trace_id[8..]);
+    let v = u64::from_be_bytes(low) >> 1;
+    (v as f64) < ratio.clamp(0.0, 1.0) * (u64::MAX >> 1) as f64
+}
+
+impl Sampler {
+    fn sample(&self, parent: Option<&TraceContext>, trace_id: &[u8; 16]) -> bool {
+        let root = |r: &RootRule| match r {
+            RootRule::AlwaysOn => true,
+            RootRule::AlwaysOff => false,
+            RootRule::Ratio(x) => by_ratio(trace_id, *x),
+        };
+        match self {
+            Sampler::AlwaysOn => true,
+            Sampler::AlwaysOff => false,
+            Sampler::Ratio(x) => by_ratio(trace_id, *x),
+            Sampler::ParentBased(r) => match parent.filter(|p| p.has_parent()) {
+                Some(p) => p.is_sampled(),
+                None => root(r),
+            },
+        }
+    }
+}
+
+/// Puts a [`TracingInterceptor`] at every call site.
+pub struct TracingObserver {
+    pipeline: Arc<Pipeline>,
+    sampler: Sampler,
+}
+
+impl TracingObserver {
+    /// Spans go to `pipeline`, new traces chosen by `sampler`.
+    pub fn new(pipeline: Arc<Pipeline>, sampler: Sampler) -> Self {
+        TracingObserver { pipeline, sampler }
+    }
+}
+
+impl Observer for TracingObserver {
+    fn interceptor(&self, site: &Arc<CallSite>) -> Option<Arc<dyn Interceptor>> {
+        Some(Arc::new(TracingInterceptor {
+            pipeline: self.pipeline.clone(),
+            sampler: self.sampler,
+            site: site.clone(),
+        }))
+    }
+}
+
+/// A span around each call at one site.
+pub struct TracingInterceptor {
+    pipeline: Arc<Pipeline>,
+    sampler: Sampler,
+    site: Arc<CallSite>,
+}
+
+impl TracingInterceptor {
+    /// Spans for calls at `site` into `pipeline` (the XML class's interceptor uses an internal
+    /// site of its own).
+    pub fn new(pipeline: Arc<Pipeline>, sampler: Sampler, site: Arc<CallSite>) -> Self {
+        TracingInterceptor {
+            pipeline,
+            sampler,
+            site,
+        }
+    }
+}
+
+impl Interceptor for TracingInterceptor {
+    fn invoke<'a>(
+        &'a self,
+        mut call: Call,
+        next: Next<'a>,
+    ) -> BoxFuture<'a, Result<Value, RemoteError>> {
+        let site = &*self.site;
+        // A server continues what the wire carried; a client or a pool continues the span it
+        // is called from (its caller's context, or the call being served on this task).
+        let parent = match site.side {
+            Side::Server => call.context.trace.clone(),
+            Side::Client | Side::Pool | Side::Local => call
+                .context
+                .trace
+                .clone()
+                .or_else(|| CallContext::current().and_then(|c| c.trace)),
+        };
+        let trace_id = parent
+            .as_ref()
+            .map(|p| p.trace_id)
+            .unwrap_or_else(ids::trace_id);
+        let sampled = self.sampler.sample(parent.as_ref(), &trace_id);
+        let span_id = ids::span_id();
+        let mine = TraceContext {
+            trace_id,
+            span_id,
+            flags: u8::from(sampled),
+            state: parent.as_ref().and_then(|p| p.state.clone()),
+        };
+        call.context.trace = Some(mine);
+        if !sampled {
+            return next.proceed(call);
+        }
+        let method = call.method.clone();
+        let system = call.context.protocol.unwrap_or(site.system);
+        let peer = call.context.peer;
+        let start = unix_nanos();
+        Box::pin(async move {
+            let result = next.proceed(call).await;
+            let end = unix_nanos();
+            let kind = match site.side {
+                Side::Client => SpanKind::Client,
+                Side::Server => SpanKind::Server,
+                Side::Pool | Side::Local => SpanKind::Internal,
+            };
+            let mut attributes = Vec::with_capacity(8);
+            if site.side == Side::Pool {
+                attributes.push(("tether.pool", AttrValue::Str(site.service.clone())));
+            } else if site.side == Side::Local {
+                attributes.push(("tether.object", AttrValue::Str(site.service.clone())));
+            } else {
+                attributes.push(("rpc.system", AttrValue::Str(system.to_string())));
+                attributes.push(("rpc.service", AttrValue::Str(site.service.clone())));
+            }
+            attributes.push(("rpc.method", AttrValue::Str(method.clone())));
+            if let Some(h) = &site.host {
+                attributes.push(("server.address", AttrValue::Str(h.clone())));
+            }
+            if let Some(p) = site.port {
+                attributes.push(("server.port", AttrValue::Int(i64::from(p))));
+            }
+            if let Some(p) = peer {
+                attributes.push(("network.peer.address", AttrValue::Str(p.ip().to_string())));
+                attributes.push(("network.peer.port", AttrValue::Int(i64::from(p.port()))));
+            }
+            let error = result.as_ref().err().map(|e| {
+                attributes.push(("error.type", AttrValue::Str(error_type(e))));
+                e.message().to_string()
+            });
+            self.pipeline.record(SpanRecord {
+                trace_id,
+                span_id,
+                parent_span_id: parent
+                    .as_ref()
+                    .filter(|p| p.has_parent())
+                    .map(|p| p.span_id),
+                trace_state: parent.and_then(|p| p.state),
+                name: format!("{}/{method}", site.service),
+                kind,
+                start_unix_nanos: start,
+                end_unix_nanos: end.max(start),
+                attributes,
+                error,
+            });
+            result
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samplers_follow_their_rules() {
+        let id = [0xffu8; 16];
+        let sampled = TraceContext::new([1; 16], [1; 8]);
+        let unsampled = TraceContext {
+            flags: 0,
+            ..sampled.clone()
+        };
+        let pb = Sampler::default();
+        assert!(pb.sample(Some(&sampled), &id));
+        assert!(!pb.sample(Some(&unsampled), &id));
+        assert!(pb.sample(None, &id));
+        assert!(!Sampler::Ratio(0.0).sample(None, &id));
+        assert!(Sampler::Ratio(1.0).sample(None, &[0; 16]));
+        let half: usize = (0..1000u32)
+            .filter(|_| Sampler::Ratio(0.5).sample(None, &ids::trace_id()))
+            .count();
+        assert!((350..650).contains(&half), "{half}");
+    }
+}
