@@ -40,7 +40,9 @@ fail() {
 # and server); default-jdk-headless: javac/java for it, if the image has no JDK 17.
 # etcd-server: etcd 3.4, the discovery store of tether-cluster (its tests start it on loopback
 # ports of their own and stop it by pid; the packaged service is not used).
-APT_PACKAGES=(openssl libhessian-java etcd-server)
+# prometheus: Prometheus 2.42, which the observability tests start on a loopback port to scrape
+# tether's admin endpoint (the packaged service is not used).
+APT_PACKAGES=(openssl libhessian-java etcd-server prometheus)
 command -v javac >/dev/null || APT_PACKAGES+=(default-jdk-headless)
 # <<< APT PACKAGES
 

@@ -125,6 +125,9 @@ impl PoolProxyFactory {
     pub fn from_args(protocols: ProtocolSet, args: CtorArgs) -> Result<Self, ContextError> {
         let mut p = PoolProxyFactory::new(protocols);
         p.directories = args.directories().clone();
+        if !args.object_id().is_empty() {
+            let _ = p.name.set(args.object_id().to_string());
+        }
         let (pos, named) = args.into_parts();
         if !pos.is_empty() {
             return Err(ContextError::from(

@@ -188,6 +188,7 @@ pub struct CtorArgs {
     pub(crate) named: Vec<(String, ContextValue)>,
     pub(crate) protocols: ProtocolSet,
     pub(crate) directories: DirectorySet,
+    pub(crate) object_id: String,
 }
 
 impl CtorArgs {
@@ -199,7 +200,14 @@ impl CtorArgs {
             named,
             protocols: ProtocolSet::default(),
             directories: DirectorySet::default(),
+            object_id: String::new(),
         }
+    }
+
+    /// The id of the object being made (empty for hand-built arguments): what a pool or an
+    /// interceptor names itself by in logs, spans and metrics.
+    pub fn object_id(&self) -> &str {
+        &self.object_id
     }
 
     /// The positional arguments.

@@ -114,6 +114,7 @@ pub trait Handler: Send + Sync + 'static {
 struct Shared {
     config: HttpConfig,
     handler: Arc<dyn Handler>,
+    stats: Arc<tether_core::stats::ServerStats>,
 }
 
 /// A running HTTP server.
@@ -170,6 +171,7 @@ impl HttpServer {
         let active = Arc::new(Semaphore::new(config.max_connections.max(1)));
         let config = Arc::new(config);
         let shared = Arc::new(Shared {
+            stats: tether_core::stats::ServerStats::registered(config.protocol, addr.to_string()),
             config: (*config).clone(),
             handler,
         });
@@ -228,8 +230,10 @@ async fn accept_loop(
         };
         let Ok(permit) = active.clone().try_acquire_owned() else {
             tracing::warn!(target: LOG, %peer, "connection limit reached (max_connections), closing a new connection");
+            tether_core::stats::ServerStats::bump(&shared.stats.refused);
             continue;
         };
+        let counted = shared.stats.open();
         let _ = tcp.set_nodelay(true);
         let shared = shared.clone();
         let stop = stop.clone();
@@ -238,6 +242,7 @@ async fn accept_loop(
         tokio::spawn(async move {
             serve_connection(shared, tcp, peer, stop).await;
             drop(permit);
+            drop(counted);
         });
     }
 }
@@ -264,7 +269,10 @@ async fn serve_connection(
                 context.tls_subject = a.subject;
                 Box::new(a.stream)
             }
-            Err(_) => return,
+            Err(_) => {
+                tether_core::stats::ServerStats::bump(&shared.stats.refused);
+                return;
+            }
         },
     };
     let context = Arc::new(context);

@@ -36,9 +36,31 @@ pub fn register(r: &mut ClassRegistry) {
     r.register::<Retry>("tether.observe.RetryInterceptor");
     r.register::<CallLogging>("tether.observe.CallLoggingInterceptor");
     r.register::<PerfMonitor>("tether.observe.PerformanceMonitorInterceptor");
-    r.register::<Tracing>("tether.observe.TracingInterceptor");
-    r.register::<Metrics>("tether.observe.MetricsInterceptor");
-    r.register::<Admin>("tether.observe.AdminServer");
+    r.register_with("tether.observe.TracingInterceptor", |args| {
+        let mut t = Tracing::default();
+        t.id = Mutex::new(args.object_id().to_string());
+        named_only(&mut t, args)?;
+        Ok(t)
+    });
+    r.register_with("tether.observe.MetricsInterceptor", |args| {
+        let mut m = Metrics::default();
+        m.id = Mutex::new(args.object_id().to_string());
+        named_only(&mut m, args)?;
+        Ok(m)
+    });
+    r.register::<AdminObject>("tether.observe.AdminServer");
+}
+
+/// Applies named constructor arguments as properties; positional ones are an error.
+fn named_only<C: Component>(c: &mut C, args: tether_context::CtorArgs) -> Result<(), ContextError> {
+    let (positional, named) = args.into_parts();
+    if !positional.is_empty() {
+        return Err("takes no positional constructor arguments; use <property>".into());
+    }
+    for (n, v) in named {
+        c.set_property(&n, v)?;
+    }
+    Ok(())
 }
 
 fn unknown(name: &str, known: &str) -> ContextError {
@@ -222,13 +244,6 @@ impl Component for Tracing {
         Ok(())
     }
 
-    fn after_properties_set(&self, init: &InitContext) -> Result<(), ContextError> {
-        if let Ok(mut id) = self.id.lock() {
-            *id = init.object_id().to_string();
-        }
-        Ok(())
-    }
-
     fn interceptor(&self) -> Option<Arc<dyn Interceptor>> {
         Some(crate::local_tracing(local_site(&self.name, &self.id)))
     }
@@ -249,13 +264,6 @@ impl Component for Metrics {
         Ok(())
     }
 
-    fn after_properties_set(&self, init: &InitContext) -> Result<(), ContextError> {
-        if let Ok(mut id) = self.id.lock() {
-            *id = init.object_id().to_string();
-        }
-        Ok(())
-    }
-
     fn interceptor(&self) -> Option<Arc<dyn Interceptor>> {
         Some(Arc::new(crate::metrics::MetricsInterceptor::new(
             local_site(&self.name, &self.id),
@@ -263,16 +271,18 @@ impl Component for Metrics {
     }
 }
 
-struct Admin {
+/// `tether.observe.AdminServer`: the admin endpoint as a context object, ready while its
+/// context serves.
+pub struct AdminObject {
     host: String,
     port: u16,
     server: Mutex<Option<AdminServer>>,
     context: Arc<Mutex<Option<tether_context::WeakContext>>>,
 }
 
-impl Default for Admin {
+impl Default for AdminObject {
     fn default() -> Self {
-        Admin {
+        AdminObject {
             host: "127.0.0.1".into(),
             port: 0,
             server: Mutex::new(None),
@@ -281,7 +291,14 @@ impl Default for Admin {
     }
 }
 
-impl Component for Admin {
+impl AdminObject {
+    /// The running endpoint (once the context started it).
+    pub fn server(&self) -> Option<AdminServer> {
+        self.server.lock().ok().and_then(|s| s.clone())
+    }
+}
+
+impl Component for AdminObject {
     fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), ContextError> {
         match name {
             "host" => self.host = text_prop(name, &value)?.unwrap_or_else(|| "127.0.0.1".into()),
@@ -331,7 +348,7 @@ impl Component for Admin {
     }
 }
 
-impl Drop for Admin {
+impl Drop for AdminObject {
     fn drop(&mut self) {
         if let Some(s) = self.server.get_mut().ok().and_then(Option::take) {
             if let Ok(h) = tokio::runtime::Handle::try_current() {

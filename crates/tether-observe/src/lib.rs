@@ -39,7 +39,7 @@ pub mod span;
 pub mod tracing_span;
 
 pub use admin::{AdminServer, Phase, Readiness};
-pub use component::register;
+pub use component::{register, AdminObject};
 pub use env::TraceSettings;
 pub use metrics::MetricsObserver;
 pub use pipeline::{BatchSettings, Exporter, MemorySpans, Pipeline};

@@ -227,6 +227,7 @@ impl Inner {
             named,
             protocols: self.registry.protocols().clone(),
             directories: self.registry.directories().clone(),
+            object_id: def.id.clone(),
         };
         let mut pending = (spec.factory)(args).map_err(|e| {
             loc(

@@ -30,6 +30,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;
+use tether_core::stats::ServerStats;
 use tether_core::{Dispatch, RemoteError, Value};
 use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::{watch, Semaphore};
@@ -261,6 +262,8 @@ pub(crate) struct Shared {
     pub(crate) budget: Arc<crate::connection::ByteBudget>,
     /// Source of connection ids (stream ownership).
     next_conn: AtomicU64,
+    /// Connections, shedding, refusals and back-pressure, for the metrics endpoint.
+    pub(crate) stats: Arc<tether_core::stats::ServerStats>,
 }
 
 impl Shared {
@@ -387,7 +390,13 @@ impl Daemon {
         let permits = config
             .max_connections
             .clamp(1, Semaphore::MAX_PERMITS.min(u32::MAX as usize));
+        let address = match (&local_addr, &unix_path) {
+            (Some(a), _) => a.to_string(),
+            (None, Some(p)) => p.display().to_string(),
+            (None, None) => String::new(),
+        };
         Arc::new(Shared {
+            stats: tether_core::stats::ServerStats::registered("pyro", address),
             config,
             objects: RwLock::new(HashMap::new()),
             location,
@@ -570,8 +579,10 @@ async fn accept_loop(shared: Arc<Shared>, listener: Listener) {
             }
         };
         // Too many sockets that have not said CONNECT yet: the oldest makes room.
-        if shared.conns.pending() >= shared.config.max_pending_handshakes.max(1) {
-            shared.conns.shed_pending();
+        if shared.conns.pending() >= shared.config.max_pending_handshakes.max(1)
+            && shared.conns.shed_pending()
+        {
+            ServerStats::bump(&shared.stats.shed);
         }
         match shared.permits.clone().try_acquire_owned() {
             Ok(permit) => {
@@ -580,6 +591,7 @@ async fn accept_loop(shared: Arc<Shared>, listener: Listener) {
             Err(_) => {
                 let idle_ms = shared.config.shed_idle_after.as_millis() as u64;
                 if shared.conns.shed_idle(idle_ms) || shared.conns.shed_pending() {
+                    ServerStats::bump(&shared.stats.shed);
                     // A connection is closing; its permit comes back in a moment.
                     let shared = shared.clone();
                     tokio::spawn(async move {
@@ -588,11 +600,15 @@ async fn accept_loop(shared: Arc<Shared>, listener: Listener) {
                             .await
                         {
                             Ok(Ok(permit)) => session::run(shared, stream, peer, permit).await,
-                            _ => session::refuse(shared, stream).await,
+                            _ => {
+                                ServerStats::bump(&shared.stats.refused);
+                                session::refuse(shared, stream).await
+                            }
                         }
                     });
                 } else {
                     quiet::warn_limited!(shared.warn_limit, %peer, "connection limit reached, refusing");
+                    ServerStats::bump(&shared.stats.refused);
                     tokio::spawn(session::refuse(shared.clone(), stream));
                 }
             }

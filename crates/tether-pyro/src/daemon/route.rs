@@ -297,6 +297,10 @@ pub(super) async fn run_task(
         // Detached: the connection goes on with its next message; errors are only logged.
         // A stream a oneway call returns is dropped: nobody could read it. Bounded per
         // connection and in total: while no permit is free this connection is not read.
+        if oneway_permits.available_permits() == 0 || shared.oneway_permits.available_permits() == 0
+        {
+            tether_core::stats::ServerStats::bump(&shared.stats.backpressure);
+        }
         let permits = tokio::select! {
             p = async {
                 let mine = oneway_permits.clone().acquire_owned().await.ok()?;

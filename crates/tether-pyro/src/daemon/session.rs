@@ -36,6 +36,7 @@ pub(super) async fn run(
     permit: OwnedSemaphorePermit,
 ) {
     let span = tracing::debug_span!(target: "tether::pyro::daemon", "pyro_connection", %peer);
+    let _counted = shared.stats.open();
     let conn_id = shared.new_conn_id();
     let entry = shared.conns.open(conn_id);
     // What every call of this connection knows about its caller (see `CallContext`).

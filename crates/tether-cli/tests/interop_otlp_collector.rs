@@ -1,0 +1,182 @@
+//! Spans reach an OTLP collector: OpenTelemetry's standard variables turn export on in every
+//! command of the `tether` binary; a receiver decoding OTLP/HTTP with the official
+//! `opentelemetry-proto` messages (Python) sees a `tether call` client span and the `tether
+//! echo-server` server span in one trace, flushed at exit; a Python Pyro5 server sees the
+//! trace id as its correlation id.
+
+mod common;
+
+use common::{python, root, start, start_until, Proc};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::{Duration, Instant};
+
+struct Receiver_ {
+    _proc: Proc,
+    url: String,
+    lines: Receiver<String>,
+}
+
+fn receiver() -> Receiver_ {
+    let mut child = Command::new(python())
+        .arg("-u")
+        .arg(root().join("crates/tether-cli/tests/python/otlp_receiver.py"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn the OTLP receiver");
+    let out = child.stdout.take().expect("stdout");
+    let proc = Proc(child);
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let first = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("receiver listening");
+    let url = first
+        .strip_prefix("otlp receiver: ")
+        .expect("receiver line")
+        .to_string();
+    Receiver_ {
+        _proc: proc,
+        url,
+        lines: rx,
+    }
+}
+
+type Span = serde_json::Value;
+
+/// Spans received until `done` says so (at most 30 s).
+fn collect(r: &Receiver_, spans: &mut Vec<Span>, done: impl Fn(&[Span]) -> bool) {
+    let end = Instant::now() + Duration::from_secs(30);
+    while !done(spans) {
+        let left = end.saturating_duration_since(Instant::now());
+        assert!(!left.is_zero(), "spans so far: {spans:#?}");
+        if let Ok(l) = r.lines.recv_timeout(left) {
+            spans.push(serde_json::from_str(&l).expect("a JSON span line"));
+        }
+    }
+}
+
+fn otel(cmd: &mut Command, endpoint: &str, service: &str) {
+    cmd.env("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)
+        .env("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+        .env("OTEL_SERVICE_NAME", service)
+        .env("OTEL_TRACES_EXPORTER", "otlp")
+        // A long delay: the one-shot `tether call` delivers only by flushing at exit.
+        .env("OTEL_BSP_SCHEDULE_DELAY", "60000");
+}
+
+fn attr<'a>(s: &'a Span, k: &str) -> &'a serde_json::Value {
+    &s["attrs"][k]
+}
+
+#[test]
+fn a_call_and_its_server_form_one_trace_at_the_collector() {
+    let r = receiver();
+    let mut server_cmd = Command::new(env!("CARGO_BIN_EXE_tether"));
+    server_cmd.args([
+        "echo-server",
+        "--protocol",
+        "pyro5",
+        "-H",
+        "127.0.0.1",
+        "-p",
+        "0",
+    ]);
+    otel(&mut server_cmd, &r.url, "echo-svc");
+    server_cmd.env("OTEL_BSP_SCHEDULE_DELAY", "100");
+    let (server, lines) = start(&mut server_cmd);
+    let url = common::uri_of(&lines);
+
+    let mut call = Command::new(env!("CARGO_BIN_EXE_tether"));
+    call.args(["call", &url, "echo", "'traced'"]);
+    otel(&mut call, &r.url, "caller");
+    let out = call.output().expect("tether call");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "'traced'");
+
+    let mut spans = Vec::new();
+    collect(&r, &mut spans, |s| {
+        s.iter().any(|x| x["service"] == "caller") && s.iter().any(|x| x["service"] == "echo-svc")
+    });
+    let client = spans
+        .iter()
+        .find(|s| s["service"] == "caller")
+        .expect("client span");
+    let server_span = spans
+        .iter()
+        .find(|s| s["service"] == "echo-svc")
+        .expect("server span");
+    assert_eq!(client["content_type"], "application/x-protobuf");
+    assert_eq!(client["scope"], "tether");
+    assert_eq!(client["kind"], "SPAN_KIND_CLIENT");
+    assert_eq!(server_span["kind"], "SPAN_KIND_SERVER");
+    assert_eq!(client["name"], "test.echoserver/echo");
+    assert_eq!(server_span["name"], "test.echoserver/echo");
+    assert_eq!(client["trace_id"], server_span["trace_id"], "one trace");
+    assert_eq!(server_span["parent"], client["span_id"]);
+    for s in [client, server_span] {
+        assert_eq!(attr(s, "rpc.system"), "pyro5");
+        assert_eq!(attr(s, "rpc.service"), "test.echoserver");
+        assert_eq!(attr(s, "rpc.method"), "echo");
+        assert_eq!(attr(s, "server.address"), "127.0.0.1");
+        assert!(attr(s, "server.port").is_i64() || attr(s, "server.port").is_u64());
+        assert_eq!(s["status"], "STATUS_CODE_UNSET");
+    }
+    assert_eq!(attr(server_span, "network.peer.address"), "127.0.0.1");
+
+    // A failing call: the error is on both spans.
+    let mut call = Command::new(env!("CARGO_BIN_EXE_tether"));
+    call.args(["call", &url, "error"]);
+    otel(&mut call, &r.url, "caller");
+    let out = call.output().expect("tether call");
+    assert_eq!(out.status.code(), Some(1));
+    spans.clear();
+    collect(&r, &mut spans, |s| s.len() >= 2);
+    for s in &spans {
+        assert_eq!(s["status"], "STATUS_CODE_ERROR", "{s}");
+        assert_eq!(attr(s, "error.type"), "builtins.ValueError", "{s}");
+    }
+    drop(server);
+
+    // A Python Pyro5 server reads the trace id as the message's correlation id.
+    let (py, lines) = start_until(
+        Command::new(python())
+            .arg("-u")
+            .arg(root().join("crates/tether-pyro/tests/python/test_server.py")),
+        "server uri:",
+    );
+    let py_url = lines
+        .last()
+        .and_then(|l| l.strip_prefix("server uri: "))
+        .expect("server uri")
+        .to_string();
+    let mut call = Command::new(env!("CARGO_BIN_EXE_tether"));
+    call.args(["call", &py_url, "correlation"]);
+    otel(&mut call, &r.url, "caller");
+    let out = call.output().expect("tether call");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let corr = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .trim_matches('\'')
+        .replace('-', "");
+    spans.clear();
+    collect(&r, &mut spans, |s| !s.is_empty());
+    assert_eq!(spans[0]["trace_id"], corr.as_str(), "{spans:#?}");
+    drop(py);
+}

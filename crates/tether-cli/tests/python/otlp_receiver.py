@@ -1,0 +1,73 @@
+"""An OTLP/HTTP trace receiver for tether's tests: decodes each POST /v1/traces body with the
+official opentelemetry-proto messages and prints one JSON line per span on stdout.
+
+Prints `otlp receiver: http://127.0.0.1:PORT` once it listens. Each span line:
+{"service": ..., "trace_id": hex, "span_id": hex, "parent": hex or "", "name": ...,
+ "kind": "SPAN_KIND_CLIENT"..., "status": "STATUS_CODE_ERROR"..., "attrs": {...},
+ "content_type": ...}
+
+usage: otlp_receiver.py
+"""
+import json
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
+from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
+
+
+def value(v):
+    kind = v.WhichOneof("value")
+    return getattr(v, kind) if kind else None
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(length)
+        if self.path != "/v1/traces":
+            self.send_response(404)
+            self.end_headers()
+            return
+        req = ExportTraceServiceRequest()
+        req.ParseFromString(body)
+        for rs in req.resource_spans:
+            res = {kv.key: value(kv.value) for kv in rs.resource.attributes}
+            for ss in rs.scope_spans:
+                for s in ss.spans:
+                    line = {
+                        "service": res.get("service.name"),
+                        "scope": ss.scope.name,
+                        "trace_id": s.trace_id.hex(),
+                        "span_id": s.span_id.hex(),
+                        "parent": s.parent_span_id.hex(),
+                        "name": s.name,
+                        "kind": Span.SpanKind.Name(s.kind),
+                        "status": Status.StatusCode.Name(s.status.code),
+                        "start": s.start_time_unix_nano,
+                        "end": s.end_time_unix_nano,
+                        "attrs": {kv.key: value(kv.value) for kv in s.attributes},
+                        "content_type": self.headers.get("Content-Type"),
+                    }
+                    print(json.dumps(line), flush=True)
+        out = ExportTraceServiceResponse().SerializeToString()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+    def log_message(self, *args):
+        pass
+
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+print("otlp receiver: http://127.0.0.1:%d" % server.server_address[1], flush=True)
+try:
+    server.serve_forever()
+except KeyboardInterrupt:
+    pass
+sys.exit(0)
