@@ -7,14 +7,15 @@
 //!
 //! | class | property | meaning | default |
 //! |---|---|---|---|
-//! | `ProxyFactoryObject` | `target` | a ref to the object calls reach | required |
+//! | `ProxyFactoryObject` | `target` | a ref to the object calls reach, or a registered class name | required |
 //! | | `interceptors` | refs to interceptors or advisors, outermost first | none |
 //! | `RegexpMethodPointcutAdvisor` | `advice` | refs to interceptors | required |
 //! | | `patterns` | regular expressions (Python's `re.match`: anchored at the start) on the method name | required |
 //!
 //! `ctx.get::<dyn T>(id)` on a `ProxyFactoryObject` gives a `T` whose calls run the chain and
-//! then the target, in process. Not built: a `target` given as a class name (`<value>pkg.Class
-//! </value>`, two of Spring Python's own test contexts do it): give a ref instead.
+//! then the target, in process. A `target` may also be a class name (`<value>pkg.Class
+//! </value>`, as two of Spring Python's own test contexts write it): the container makes a new
+//! object of that registered class for it.
 
 use crate::component::Component;
 use crate::error::ContextError;
@@ -38,13 +39,17 @@ pub struct ProxyFactoryObject {
 }
 
 impl Component for ProxyFactoryObject {
+    fn class_name_properties(&self) -> &'static [&'static str] {
+        &["target"]
+    }
+
     fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), ContextError> {
         match name {
             "target" => match value {
                 ContextValue::Object(o) => self.target = Some(o),
                 other => {
                     return Err(format!(
-                        "property 'target' expects a ref to an object, got {} (a class name as target is not built: give a ref)",
+                        "property 'target' expects a ref to an object or the name of a registered class, got {}",
                         other.describe()
                     )
                     .into())

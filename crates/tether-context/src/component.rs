@@ -39,6 +39,14 @@ pub trait Component: Send + Sync + 'static {
         Err(format!("has no property '{name}' (its class takes no properties)").into())
     }
 
+    /// Properties that also take a class name, standing for a new instance of that class
+    /// (Spring Python's `ProxyFactoryObject` accepts `<value>pkg.Class</value>` as its
+    /// `target`): when such a property's value is text naming a registered class, the
+    /// container makes an object of it and sets that instead. Default none.
+    fn class_name_properties(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// Runs once every constructor argument and `<property>` of this object is set, before any
     /// lifecycle hook, for every component (proxy factories too, which get no lifecycle hooks):
     /// check here the settings that depend on each other, so the file may give them in any

@@ -32,6 +32,9 @@ pub struct Pending(Box<dyn PendingObject>);
 
 trait PendingObject: Send {
     fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), ContextError>;
+    fn class_name_properties(&self) -> &'static [&'static str] {
+        &[]
+    }
     fn properties_set(&mut self) -> Result<(), ContextError> {
         Ok(())
     }
@@ -41,6 +44,9 @@ trait PendingObject: Send {
 struct ComponentPending<S: Component>(S);
 
 impl<S: Component> PendingObject for ComponentPending<S> {
+    fn class_name_properties(&self) -> &'static [&'static str] {
+        self.0.class_name_properties()
+    }
     fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), ContextError> {
         self.0.set_property(name, value)
     }
@@ -131,6 +137,10 @@ impl Pending {
 
     pub(crate) fn properties_set(&mut self) -> Result<(), ContextError> {
         self.0.properties_set()
+    }
+
+    pub(crate) fn class_name_properties(&self) -> &'static [&'static str] {
+        self.0.class_name_properties()
     }
 
     pub(crate) fn finish(self) -> Parts {

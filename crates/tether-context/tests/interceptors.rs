@@ -155,6 +155,40 @@ async fn spring_pythons_aop_names_wrap_a_local_object() {
     );
 }
 
+/// Spring Python's own AOP contexts sometimes give `target` as a class name; the container makes
+/// an object of that class. A name that is no registered class is an error naming the file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_given_as_a_class_name_is_made() {
+    let xml = r#"<objects>
+  <object id="rec" class="test.Recorder"><property name="tag"><value>c</value></property></object>
+  <object id="p" class="springpython.aop.ProxyFactoryObject">
+    <property name="target"><value>test.RemoteService1</value></property>
+    <property name="interceptors"><ref object="rec"/></property>
+  </object>
+</objects>"#;
+    let ctx = ApplicationContext::builder()
+        .registry(registry_with_recorder())
+        .xml_str(xml, Some("class.xml"))
+        .start()
+        .await
+        .unwrap();
+    let p = ctx.get::<dyn RemoteService1>("p").unwrap();
+    assert_eq!(
+        p.get_data("x".into()).await.unwrap(),
+        "You got remote data => x"
+    );
+    assert_eq!(seen(&ctx, "rec"), ["c:getData"]);
+    let bad = xml.replace("test.RemoteService1", "no.such.Class");
+    let e = ApplicationContext::builder()
+        .registry(registry_with_recorder())
+        .xml_str(bad, Some("class.xml"))
+        .start()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("class.xml:4:") && e.contains("target"), "{e}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn interceptors_run_on_both_sides_of_a_wire() {
     let server = r#"<objects>

@@ -37,14 +37,18 @@ pub fn register(r: &mut ClassRegistry) {
     r.register::<CallLogging>("tether.observe.CallLoggingInterceptor");
     r.register::<PerfMonitor>("tether.observe.PerformanceMonitorInterceptor");
     r.register_with("tether.observe.TracingInterceptor", |args| {
-        let mut t = Tracing::default();
-        t.id = Mutex::new(args.object_id().to_string());
+        let mut t = Tracing {
+            id: Mutex::new(args.object_id().to_string()),
+            ..Tracing::default()
+        };
         named_only(&mut t, args)?;
         Ok(t)
     });
     r.register_with("tether.observe.MetricsInterceptor", |args| {
-        let mut m = Metrics::default();
-        m.id = Mutex::new(args.object_id().to_string());
+        let mut m = Metrics {
+            id: Mutex::new(args.object_id().to_string()),
+            ..Metrics::default()
+        };
         named_only(&mut m, args)?;
         Ok(m)
     });

@@ -43,11 +43,14 @@ impl Histogram {
     }
 }
 
+/// A series' key: method, error type, wire.
+type SeriesKey = (String, String, &'static str);
+
 /// The series of one call site.
 struct SiteMetrics {
     site: Arc<CallSite>,
     in_flight: AtomicI64,
-    series: RwLock<HashMap<(String, String, &'static str), Arc<Histogram>>>,
+    series: RwLock<HashMap<SeriesKey, Arc<Histogram>>>,
 }
 
 impl SiteMetrics {

@@ -236,8 +236,24 @@ impl Inner {
                 &def.origin,
             )
         })?;
+        let class_props = pending.class_name_properties();
         for p in &m.props {
-            let v = self.resolve(&p.value, c)?;
+            let v = match &p.value {
+                // A class name where an object is expected: a new object of that class.
+                ValueDef::Literal(Value::Str(name))
+                    if class_props.contains(&p.name.as_str())
+                        && self.registry.spec(name).is_some() =>
+                {
+                    let inner = Arc::new(ObjectDef {
+                        origin: p.origin.clone(),
+                        ..ObjectDef::new(format!("{}.{}", def.id, p.name), name.clone())
+                    });
+                    let obj = self.build(&inner, c)?;
+                    c.made.push(obj.clone());
+                    ContextValue::Object(obj)
+                }
+                other => self.resolve(other, c)?,
+            };
             pending.set_property(&p.name, v).map_err(|e| {
                 let e = e.in_phase(K::BadProperty);
                 let e = if e.message().starts_with("property") {

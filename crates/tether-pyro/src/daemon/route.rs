@@ -586,22 +586,6 @@ fn daemon_object(shared: &Shared, call: Call) -> Result<Value, RemoteError> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::is_private;
-
-    #[test]
-    fn privacy_follows_python() {
-        assert!(is_private("_x"));
-        assert!(is_private("__x"));
-        assert!(is_private("__init__"));
-        assert!(is_private("___"));
-        assert!(!is_private("__dunder__"));
-        assert!(!is_private("echo"));
-        assert!(!is_private("__len__"));
-    }
-}
-
 /// Reads what a tether client's annotations carry (trace parent and state, the time left)
 /// into the call's context. A Python client's correlation id, without a trace parent,
 /// becomes the trace id (with no parent span), so the server's span joins the caller's id.
@@ -627,5 +611,21 @@ fn carried_in(context: &mut tether_core::CallContext, corr: Option<[u8; 16]>) {
         if let Some(id) = corr.filter(|c| *c != [0; 16]) {
             context.trace = Some(TraceContext::new(id, [0; 8]));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_private;
+
+    #[test]
+    fn privacy_follows_python() {
+        assert!(is_private("_x"));
+        assert!(is_private("__x"));
+        assert!(is_private("__init__"));
+        assert!(is_private("___"));
+        assert!(!is_private("__dunder__"));
+        assert!(!is_private("echo"));
+        assert!(!is_private("__len__"));
     }
 }
