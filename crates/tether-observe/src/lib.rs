@@ -107,7 +107,7 @@ impl Drop for Telemetry {
     }
 }
 
-/// Sets tracing up as OpenTelemetry's variables ask ([`env`]), naming the process `program`
+/// Sets tracing up as OpenTelemetry's variables ask ([`mod@env`]), naming the process `program`
 /// when `OTEL_SERVICE_NAME` does not. A variable that cannot be read is logged (WARN, naming
 /// it) and tracing stays off.
 pub fn init(program: &str) -> Telemetry {
