@@ -83,8 +83,8 @@ async fn every_wire_gives_one_trace_per_call_and_carries_the_deadline() {
     for name in wires {
         let client = one(&spans, SpanKind::Client, name, "echo");
         let server = one(&spans, SpanKind::Server, name, "echo");
-        assert_eq!(client.name, server.name, "{name}");
-        assert!(client.name.ends_with("/echo"), "{}", client.name);
+        assert_eq!(client.name(), server.name(), "{name}");
+        assert!(client.name().ends_with("/echo"), "{}", client.name());
         assert_eq!(client.attr("server.address").as_deref(), Some("127.0.0.1"));
         assert!(server.attr("network.peer.address").is_some(), "{name}");
         assert_eq!(client.error, None);

@@ -131,8 +131,10 @@ impl TraceContext {
 }
 
 fn push_hex(s: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     for b in bytes {
-        let _ = write!(s, "{b:02x}");
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 15)]));
     }
 }
 
@@ -208,16 +210,26 @@ pub fn apply_incoming(
     tracestate: Option<&[u8]>,
     timeout: Option<&[u8]>,
 ) {
-    if let Some(t) = traceparent
-        .and_then(|b| std::str::from_utf8(b).ok())
-        .and_then(TraceContext::parse_traceparent)
-    {
-        let state = tracestate.and_then(|b| std::str::from_utf8(b).ok());
-        context.trace = Some(t.with_state(state));
+    let (trace, deadline) = read_incoming(traceparent, tracestate, timeout);
+    if trace.is_some() {
+        context.trace = trace;
     }
-    if let Some(d) = timeout.and_then(parse_timeout) {
+    if let Some(d) = deadline {
         context.deadline = Some(context.deadline.map_or(d, |e| e.min(d)));
     }
+}
+
+/// What [`apply_incoming`] reads, without a context: the trace and the deadline.
+pub fn read_incoming(
+    traceparent: Option<&[u8]>,
+    tracestate: Option<&[u8]>,
+    timeout: Option<&[u8]>,
+) -> (Option<TraceContext>, Option<Instant>) {
+    let trace = traceparent
+        .and_then(|b| std::str::from_utf8(b).ok())
+        .and_then(TraceContext::parse_traceparent)
+        .map(|t| t.with_state(tracestate.and_then(|b| std::str::from_utf8(b).ok())));
+    (trace, timeout.and_then(parse_timeout))
 }
 
 #[cfg(test)]

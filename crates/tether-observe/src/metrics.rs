@@ -43,39 +43,45 @@ impl Histogram {
     }
 }
 
-/// A series' key: method, error type, wire.
-type SeriesKey = (String, String, &'static str);
+/// The series of one method at a site: one per (error type, wire), few enough to scan.
+type MethodSeries = Vec<(String, &'static str, Arc<Histogram>)>;
 
 /// The series of one call site.
 struct SiteMetrics {
     site: Arc<CallSite>,
     in_flight: AtomicI64,
-    series: RwLock<HashMap<SeriesKey, Arc<Histogram>>>,
+    series: RwLock<HashMap<String, MethodSeries>>,
+}
+
+fn find(list: &MethodSeries, error: &str, system: &'static str) -> Option<Arc<Histogram>> {
+    list.iter()
+        .find(|(e, s, _)| e == error && *s == system)
+        .map(|(_, _, h)| h.clone())
 }
 
 impl SiteMetrics {
+    /// The histogram of (method, error, wire); looked up by `&str` under a read lock, so a
+    /// call allocates nothing once its series exists.
     fn histogram(&self, method: &str, error: &str, system: &'static str) -> Arc<Histogram> {
         {
             let map = self.series.read().unwrap_or_else(|p| p.into_inner());
-            if let Some(h) = map.get(&(method.to_string(), error.to_string(), system)) {
-                return h.clone();
+            if let Some(h) = map.get(method).and_then(|l| find(l, error, system)) {
+                return h;
             }
         }
         let mut map = self.series.write().unwrap_or_else(|p| p.into_inner());
-        let methods = map
-            .keys()
-            .map(|(m, _, _)| m.as_str())
-            .collect::<std::collections::HashSet<_>>()
-            .len();
-        let known = map.keys().any(|(m, _, _)| m == method);
-        let method = if known || methods < MAX_METHODS {
+        let method = if map.contains_key(method) || map.len() < MAX_METHODS {
             method
         } else {
             "_OTHER"
         };
-        map.entry((method.to_string(), error.to_string(), system))
-            .or_default()
-            .clone()
+        let list = map.entry(method.to_string()).or_default();
+        if let Some(h) = find(list, error, system) {
+            return h;
+        }
+        let h = Arc::new(Histogram::default());
+        list.push((error.to_string(), system, h.clone()));
+        h
     }
 }
 
@@ -205,7 +211,10 @@ pub fn render() -> String {
         let mut merged: BTreeMap<Key, ([u64; BUCKETS.len()], u64, u64)> = BTreeMap::new();
         for s in sites.iter().filter(|s| s.site.side == side) {
             let series = s.series.read().unwrap_or_else(|p| p.into_inner());
-            for ((method, err, system), h) in series.iter() {
+            for (method, err, system, h) in series
+                .iter()
+                .flat_map(|(m, l)| l.iter().map(move |(e, s, h)| (m, e, *s, h)))
+            {
                 let e = merged
                     .entry((system, s.site.service.clone(), method.clone(), err.clone()))
                     .or_insert(([0; BUCKETS.len()], 0, 0));

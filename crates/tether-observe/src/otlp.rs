@@ -6,6 +6,7 @@
 use crate::span::{AttrValue, SpanRecord};
 use std::time::Duration;
 use tether_core::RemoteError;
+use tether_remoting::observe::Side;
 
 /// Protobuf wire types.
 const LEN: u8 = 2;
@@ -30,11 +31,31 @@ fn bytes_field(out: &mut Vec<u8>, field: u32, b: &[u8]) {
     out.extend_from_slice(b);
 }
 
-/// A nested message: written into a scratch buffer first, then length-prefixed.
+/// A nested message, written in place: one byte is kept for its length before the body is
+/// written into `out` itself; a body of 128 bytes or more (a span, a batch) moves once to make
+/// room for the longer length. Attributes and values, most of what is written, never move.
 fn message(out: &mut Vec<u8>, field: u32, body: impl FnOnce(&mut Vec<u8>)) {
-    let mut inner = Vec::new();
-    body(&mut inner);
-    bytes_field(out, field, &inner);
+    key(out, field, LEN);
+    let at = out.len();
+    out.push(0);
+    body(out);
+    let len = (out.len() - at - 1) as u64;
+    if len < 0x80 {
+        out[at] = len as u8;
+        return;
+    }
+    let mut prefix = [0u8; 10];
+    let mut n = 0;
+    let mut v = len;
+    while v >= 0x80 {
+        prefix[n] = (v as u8) | 0x80;
+        v >>= 7;
+        n += 1;
+    }
+    prefix[n] = v as u8;
+    n += 1;
+    out[at] = prefix[0];
+    out.splice(at + 1..at + 1, prefix[1..n].iter().copied());
 }
 
 fn any_value(out: &mut Vec<u8>, v: &AttrValue) {
@@ -63,15 +84,50 @@ fn span(out: &mut Vec<u8>, s: &SpanRecord) {
     if let Some(p) = &s.parent_span_id {
         bytes_field(out, 4, p);
     }
-    bytes_field(out, 5, s.name.as_bytes());
+    // service/method, written without a String of its own.
+    key(out, 5, LEN);
+    varint(out, (s.site.service.len() + 1 + s.method.len()) as u64);
+    out.extend_from_slice(s.site.service.as_bytes());
+    out.push(b'/');
+    out.extend_from_slice(s.method.as_bytes());
     key(out, 6, VARINT);
     varint(out, s.kind as u64);
     key(out, 7, FIXED64);
     out.extend_from_slice(&s.start_unix_nanos.to_le_bytes());
     key(out, 8, FIXED64);
     out.extend_from_slice(&s.end_unix_nanos.to_le_bytes());
-    for (k, v) in &s.attributes {
-        key_value(out, 9, k, v);
+    // The attributes of `SpanRecord::attributes`, written straight from the record's parts.
+    let site = &*s.site;
+    let text = |out: &mut Vec<u8>, k: &str, v: &str| {
+        message(out, 9, |kv| {
+            bytes_field(kv, 1, k.as_bytes());
+            message(kv, 2, |av| bytes_field(av, 1, v.as_bytes()));
+        })
+    };
+    let int = |out: &mut Vec<u8>, k: &str, v: i64| key_value(out, 9, k, &AttrValue::Int(v));
+    match site.side {
+        Side::Pool => text(out, "tether.pool", &site.service),
+        Side::Local => text(out, "tether.object", &site.service),
+        Side::Client | Side::Server => {
+            text(out, "rpc.system", s.system);
+            text(out, "rpc.service", &site.service);
+        }
+    }
+    text(out, "rpc.method", &s.method);
+    if let Some(h) = &site.host {
+        text(out, "server.address", h);
+    }
+    if let Some(p) = site.port {
+        int(out, "server.port", i64::from(p));
+    }
+    if let Some(p) = s.peer {
+        let mut ip = String::new();
+        let _ = std::fmt::Write::write_fmt(&mut ip, format_args!("{}", p.ip()));
+        text(out, "network.peer.address", &ip);
+        int(out, "network.peer.port", i64::from(p.port()));
+    }
+    if let Some(t) = &s.error_type {
+        text(out, "error.type", t);
     }
     if let Some(msg) = &s.error {
         // Status { message = 2; code = 3 (STATUS_CODE_ERROR = 2) }
@@ -172,6 +228,14 @@ mod tests {
     use crate::span::SpanKind;
 
     #[test]
+    fn nested_messages_get_their_length_in_front() {
+        let mut v = Vec::new();
+        message(&mut v, 1, |b| b.extend_from_slice(&[7u8; 200]));
+        assert_eq!(&v[..3], &[0x0a, 0xc8, 0x01]);
+        assert_eq!(v.len(), 3 + 200);
+    }
+
+    #[test]
     fn varints_and_fields_are_protobuf() {
         let mut v = Vec::new();
         varint(&mut v, 300);
@@ -183,21 +247,30 @@ mod tests {
 
     #[test]
     fn a_request_holds_its_spans() {
+        let site = tether_remoting::observe::CallSite::server(
+            "pyro5",
+            "echo",
+            "127.0.0.1:9".parse().expect("addr"),
+        );
         let s = SpanRecord {
             trace_id: [1; 16],
             span_id: [2; 8],
             parent_span_id: None,
             trace_state: None,
-            name: "echo/echo".into(),
             kind: SpanKind::Server,
             start_unix_nanos: 1,
             end_unix_nanos: 2,
-            attributes: vec![("rpc.system", AttrValue::Str("pyro5".into()))],
+            site: std::sync::Arc::new(site),
+            system: "pyro5",
+            method: "echo".into(),
+            peer: None,
+            error_type: Some("builtins.ValueError".into()),
             error: Some("boom".into()),
         };
         let body = encode_request(&[("service.name".into(), AttrValue::Str("t".into()))], &[s]);
         let has = |needle: &[u8]| body.windows(needle.len()).any(|w| w == needle);
         assert!(has(b"echo/echo") && has(b"rpc.system") && has(b"pyro5") && has(b"boom"));
+        assert!(has(b"builtins.ValueError") && has(b"server.port"));
         assert!(has(&[0x0a, 16, 1, 1, 1]));
     }
 }

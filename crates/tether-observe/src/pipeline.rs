@@ -114,7 +114,9 @@ impl Pipeline {
             return;
         }
         q.spans.push(span);
-        if q.spans.len() >= self.inner.settings.max_batch {
+        // Wake the worker once, when a batch fills (a notify is a system call; every span
+        // after that would pay it for nothing).
+        if q.spans.len() == self.inner.settings.max_batch {
             self.inner.wake.notify_one();
         }
     }
@@ -257,7 +259,7 @@ fn console_line(s: &SpanRecord) -> String {
     let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
     let mut line = format!(
         "span {} trace={} span={} parent={} kind={:?} duration_us={}",
-        s.name,
+        s.name(),
         hex(&s.trace_id),
         hex(&s.span_id),
         s.parent_span_id
@@ -266,7 +268,7 @@ fn console_line(s: &SpanRecord) -> String {
         s.kind,
         s.end_unix_nanos.saturating_sub(s.start_unix_nanos) / 1000
     );
-    for (k, v) in &s.attributes {
+    for (k, v) in &s.attributes() {
         match v {
             AttrValue::Str(x) => line.push_str(&format!(" {k}={x:?}")),
             AttrValue::Int(i) => line.push_str(&format!(" {k}={i}")),

@@ -1,9 +1,11 @@
 //! [`SpanRecord`]: one finished span, as the exporters get it, and how a call is named and
 //! attributed after OpenTelemetry's RPC semantic conventions.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 use tether_core::RemoteError;
+use tether_remoting::observe::{CallSite, Side};
 
 /// What a span stands for (OTLP's `SpanKind`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,7 +27,9 @@ pub enum AttrValue {
     Int(i64),
 }
 
-/// One finished span.
+/// One finished span. What the call path fills in is only ids, times and shared or moved
+/// parts; the name and the attributes are made from them by [`name`](Self::name) and
+/// [`attributes`](Self::attributes), on the exporter's thread.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SpanRecord {
     /// The trace.
@@ -36,28 +40,71 @@ pub struct SpanRecord {
     pub parent_span_id: Option<[u8; 8]>,
     /// The W3C trace state it carried.
     pub trace_state: Option<Arc<str>>,
-    /// `service/method`.
-    pub name: String,
     /// Client, server or internal.
     pub kind: SpanKind,
     /// Start, nanoseconds since the Unix epoch.
     pub start_unix_nanos: u64,
     /// End, nanoseconds since the Unix epoch.
     pub end_unix_nanos: u64,
-    /// Attributes (`rpc.system`, `rpc.service`, `rpc.method`, `server.address`, ...).
-    pub attributes: Vec<(&'static str, AttrValue)>,
+    /// Where the call was observed (side, wire, object, server address).
+    pub site: Arc<CallSite>,
+    /// The wire the call came over (a shared server's site names one of two).
+    pub system: &'static str,
+    /// The method.
+    pub method: String,
+    /// The caller's address, on a server.
+    pub peer: Option<SocketAddr>,
+    /// `error.type` when the call failed.
+    pub error_type: Option<String>,
     /// The error's message when the call failed (status ERROR).
     pub error: Option<String>,
 }
 
 impl SpanRecord {
+    /// `service/method`.
+    pub fn name(&self) -> String {
+        format!("{}/{}", self.site.service, self.method)
+    }
+
+    /// The attributes, after OpenTelemetry's RPC conventions: `rpc.system`, `rpc.service`
+    /// (`tether.pool` / `tether.object` for pool and local spans), `rpc.method`,
+    /// `server.address`, `server.port`, `network.peer.address`, `network.peer.port`,
+    /// `error.type`.
+    pub fn attributes(&self) -> Vec<(&'static str, AttrValue)> {
+        let site = &*self.site;
+        let mut a = Vec::with_capacity(9);
+        match site.side {
+            Side::Pool => a.push(("tether.pool", AttrValue::Str(site.service.clone()))),
+            Side::Local => a.push(("tether.object", AttrValue::Str(site.service.clone()))),
+            Side::Client | Side::Server => {
+                a.push(("rpc.system", AttrValue::Str(self.system.to_string())));
+                a.push(("rpc.service", AttrValue::Str(site.service.clone())));
+            }
+        }
+        a.push(("rpc.method", AttrValue::Str(self.method.clone())));
+        if let Some(h) = &site.host {
+            a.push(("server.address", AttrValue::Str(h.clone())));
+        }
+        if let Some(p) = site.port {
+            a.push(("server.port", AttrValue::Int(i64::from(p))));
+        }
+        if let Some(p) = self.peer {
+            a.push(("network.peer.address", AttrValue::Str(p.ip().to_string())));
+            a.push(("network.peer.port", AttrValue::Int(i64::from(p.port()))));
+        }
+        if let Some(t) = &self.error_type {
+            a.push(("error.type", AttrValue::Str(t.clone())));
+        }
+        a
+    }
+
     /// The value of attribute `key`, as text.
     pub fn attr(&self, key: &str) -> Option<String> {
-        self.attributes
-            .iter()
+        self.attributes()
+            .into_iter()
             .find(|(k, _)| *k == key)
             .map(|(_, v)| match v {
-                AttrValue::Str(s) => s.clone(),
+                AttrValue::Str(s) => s,
                 AttrValue::Int(i) => i.to_string(),
             })
     }

@@ -6,7 +6,7 @@
 
 use crate::ids;
 use crate::pipeline::Pipeline;
-use crate::span::{error_type, unix_nanos, AttrValue, SpanKind, SpanRecord};
+use crate::span::{error_type, unix_nanos, SpanKind, SpanRecord};
 use std::sync::Arc;
 use tether_core::{BoxFuture, Call, CallContext, RemoteError, TraceContext, Value};
 use tether_remoting::observe::{CallSite, Observer, Side};
@@ -158,30 +158,10 @@ impl Interceptor for TracingInterceptor {
                 Side::Server => SpanKind::Server,
                 Side::Pool | Side::Local => SpanKind::Internal,
             };
-            let mut attributes = Vec::with_capacity(8);
-            if site.side == Side::Pool {
-                attributes.push(("tether.pool", AttrValue::Str(site.service.clone())));
-            } else if site.side == Side::Local {
-                attributes.push(("tether.object", AttrValue::Str(site.service.clone())));
-            } else {
-                attributes.push(("rpc.system", AttrValue::Str(system.to_string())));
-                attributes.push(("rpc.service", AttrValue::Str(site.service.clone())));
-            }
-            attributes.push(("rpc.method", AttrValue::Str(method.clone())));
-            if let Some(h) = &site.host {
-                attributes.push(("server.address", AttrValue::Str(h.clone())));
-            }
-            if let Some(p) = site.port {
-                attributes.push(("server.port", AttrValue::Int(i64::from(p))));
-            }
-            if let Some(p) = peer {
-                attributes.push(("network.peer.address", AttrValue::Str(p.ip().to_string())));
-                attributes.push(("network.peer.port", AttrValue::Int(i64::from(p.port()))));
-            }
-            let error = result.as_ref().err().map(|e| {
-                attributes.push(("error.type", AttrValue::Str(error_type(e))));
-                e.message().to_string()
-            });
+            let (error_type, error) = match &result {
+                Ok(_) => (None, None),
+                Err(e) => (Some(error_type(e)), Some(e.message().to_string())),
+            };
             self.pipeline.record(SpanRecord {
                 trace_id,
                 span_id,
@@ -190,11 +170,14 @@ impl Interceptor for TracingInterceptor {
                     .filter(|p| p.has_parent())
                     .map(|p| p.span_id),
                 trace_state: parent.and_then(|p| p.state),
-                name: format!("{}/{method}", site.service),
                 kind,
                 start_unix_nanos: start,
                 end_unix_nanos: end.max(start),
-                attributes,
+                site: self.site.clone(),
+                system,
+                method,
+                peer,
+                error_type,
                 error,
             });
             result

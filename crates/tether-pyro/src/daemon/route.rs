@@ -591,27 +591,21 @@ fn daemon_object(shared: &Shared, call: Call) -> Result<Value, RemoteError> {
 /// becomes the trace id (with no parent span), so the server's span joins the caller's id.
 fn carried_in(context: &mut tether_core::CallContext, corr: Option<[u8; 16]>) {
     use tether_core::trace::{
-        apply_incoming, TraceContext, TIMEOUT_ANNOTATION, TRACEPARENT_ANNOTATION,
+        read_incoming, TraceContext, TIMEOUT_ANNOTATION, TRACEPARENT_ANNOTATION,
         TRACESTATE_ANNOTATION,
     };
-    let parent = context
-        .annotation(TRACEPARENT_ANNOTATION)
-        .map(<[u8]>::to_vec);
-    let state = context
-        .annotation(TRACESTATE_ANNOTATION)
-        .map(<[u8]>::to_vec);
-    let timeout = context.annotation(TIMEOUT_ANNOTATION).map(<[u8]>::to_vec);
-    apply_incoming(
-        context,
-        parent.as_deref(),
-        state.as_deref(),
-        timeout.as_deref(),
+    let (trace, deadline) = read_incoming(
+        context.annotation(TRACEPARENT_ANNOTATION),
+        context.annotation(TRACESTATE_ANNOTATION),
+        context.annotation(TIMEOUT_ANNOTATION),
     );
-    if context.trace.is_none() {
-        if let Some(id) = corr.filter(|c| *c != [0; 16]) {
-            context.trace = Some(TraceContext::new(id, [0; 8]));
-        }
+    if let Some(d) = deadline {
+        context.deadline = Some(context.deadline.map_or(d, |e| e.min(d)));
     }
+    context.trace = trace.or_else(|| {
+        corr.filter(|c| *c != [0; 16])
+            .map(|id| TraceContext::new(id, [0; 8]))
+    });
 }
 
 #[cfg(test)]
