@@ -35,6 +35,7 @@ mod admin;
 mod bench;
 mod call;
 mod echo;
+mod gateway;
 mod logging;
 mod ns;
 mod pki;
@@ -77,6 +78,8 @@ enum Command {
     /// Run a Pyro name server, or (with a command: list, lookup, register, remove, ping, ...)
     /// query one, like Pyro's nsc.
     Ns(ns::NsArgs),
+    /// Serve a remote object of one wire on another: every call is forwarded (a gateway).
+    Gateway(gateway::GatewayArgs),
 }
 
 /// Parses the process's arguments and runs the command with `registry`'s classes and
@@ -128,6 +131,7 @@ where
             Command::Bench(a) => bench::bench(registry, a).await,
             Command::Pki(a) => pki::pki(a),
             Command::Ns(a) => ns::ns(a).await,
+            Command::Gateway(a) => gateway::gateway(registry, a).await,
         }
     });
     if !telemetry.shutdown(std::time::Duration::from_secs(10)) {

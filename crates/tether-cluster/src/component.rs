@@ -31,7 +31,7 @@
 use crate::{Balance, Mode, Pool, PoolConfig};
 use std::sync::Arc;
 use std::time::Duration;
-use tether_context::remoting::props::{interceptors_prop, text_prop, timeout_prop};
+use tether_context::remoting::props::{interceptors_prop, text_list_prop, text_prop, timeout_prop};
 use tether_context::{ClassRegistry, Component, ContextError, ContextValue, CtorArgs, InitContext};
 use tether_core::{BoxFuture, Call, Invoker, RemoteError, Value};
 use tether_remoting::{ClientOptions, Directory, DirectorySet, ProtocolSet, Role};
@@ -68,6 +68,8 @@ pub struct PoolProxyFactory {
     interceptors: Vec<Arc<dyn tether_remoting::Interceptor>>,
     attempt_interceptors: Vec<Arc<dyn tether_remoting::Interceptor>>,
     wrapped: std::sync::OnceLock<Arc<dyn Invoker>>,
+    methods: Option<Vec<String>>,
+    forward: std::sync::OnceLock<Arc<dyn tether_core::Dispatch>>,
 }
 
 impl std::fmt::Debug for PoolProxyFactory {
@@ -118,6 +120,8 @@ impl PoolProxyFactory {
             interceptors: Vec::new(),
             attempt_interceptors: Vec::new(),
             wrapped: std::sync::OnceLock::new(),
+            methods: None,
+            forward: std::sync::OnceLock::new(),
         }
     }
 
@@ -246,6 +250,13 @@ impl Invoker for LazyPool {
             self.pool.call(call).await
         })
     }
+
+    fn describe(&self) -> BoxFuture<'_, Result<Option<tether_core::Description>, RemoteError>> {
+        Box::pin(async move {
+            self.start().await.map_err(RemoteError::not_sent)?;
+            self.pool.describe().await
+        })
+    }
 }
 
 impl Component for PoolProxyFactory {
@@ -332,9 +343,10 @@ impl Component for PoolProxyFactory {
             "serializer" => self.options.serializer = text_prop(name, &value)?,
             "interceptors" => self.interceptors = interceptors_prop(name, &value)?,
             "attempt_interceptors" => self.attempt_interceptors = interceptors_prop(name, &value)?,
+            "methods" => self.methods = Some(text_list_prop(name, &value)?),
             other => {
                 return Err(format!(
-                    "has no property '{other}' (expected one of service_urls, weights, discovery, discovery_interval, idempotent_methods, balance, mode, retries, forks, deadline, retry_backoff, eject_after, ejection, max_ejection, probe_timeout, timeout, serializer, interceptors, attempt_interceptors)"
+                    "has no property '{other}' (expected one of service_urls, weights, discovery, discovery_interval, idempotent_methods, balance, mode, retries, forks, deadline, retry_backoff, eject_after, ejection, max_ejection, probe_timeout, timeout, serializer, interceptors, attempt_interceptors, methods)"
                 ).into())
             }
         }
@@ -372,5 +384,14 @@ impl Component for PoolProxyFactory {
                 None
             }
         }
+    }
+
+    /// Exported, the pool forwards: a gateway in front of every member.
+    fn dispatcher(&self) -> Option<Arc<dyn tether_core::Dispatch>> {
+        let target = self.invoker()?;
+        let d = self
+            .forward
+            .get_or_init(|| tether_remoting::gateway::forwarder(target, self.methods.as_deref()));
+        Some(d.clone())
     }
 }

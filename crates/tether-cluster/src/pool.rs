@@ -444,4 +444,23 @@ impl Invoker for Pool {
     fn invoke(&self, call: Call) -> BoxFuture<'_, Result<Value, RemoteError>> {
         Box::pin(self.call(call))
     }
+
+    /// What the first member that answers says (members are one service).
+    fn describe(&self) -> BoxFuture<'_, Result<Option<tether_core::Description>, RemoteError>> {
+        Box::pin(async move {
+            let members: Vec<Arc<dyn Invoker>> =
+                self.read().iter().map(|e| e.invoker.clone()).collect();
+            let mut last = None;
+            for m in members {
+                match m.describe().await {
+                    Ok(d) => return Ok(d),
+                    Err(e) => last = Some(e),
+                }
+            }
+            match last {
+                Some(e) => Err(e),
+                None => Ok(None),
+            }
+        })
+    }
 }

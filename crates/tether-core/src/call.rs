@@ -117,7 +117,29 @@ pub trait Invoker: Send + Sync + 'static {
     fn invoke_stream(&self, call: Call) -> BoxFuture<'_, Result<ValueStream, RemoteError>> {
         Box::pin(async move { Reply::Value(self.invoke(call).await?).into_stream() })
     }
+
+    /// What the remote object says it exposes, when its wire can ask (Pyro's metadata,
+    /// XML-RPC's `system.listMethods`): a gateway answers its own clients' questions with it.
+    /// Default: `Ok(None)`, the wire cannot tell (Hessian, Pyro 3).
+    fn describe(&self) -> BoxFuture<'_, Result<Option<Description>, RemoteError>> {
+        Box::pin(async { Ok(None) })
+    }
 }
+
+/// What a remote object exposes, as its wire reports it ([`Invoker::describe`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Description {
+    /// Method names.
+    pub methods: Vec<String>,
+    /// Which of them are oneway.
+    pub oneway: Vec<String>,
+    /// Attribute names.
+    pub attrs: Vec<String>,
+}
+
+/// The parameter list of a method that takes whatever arguments come and passes them on (a
+/// gateway's forwarder): servers check no arity against it.
+pub const ANY_ARGS: &[&str] = &["*args"];
 
 /// Describes one exposed method: what a Pyro proxy learns in its handshake, and what the
 /// dispatcher uses to bind positional and keyword arguments.

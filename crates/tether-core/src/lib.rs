@@ -49,8 +49,8 @@ mod value;
 
 pub use blocking::{Blocking, BlockingRuntime};
 pub use call::{
-    bind_args, bind_args_with_defaults, AttrInfo, BoxFuture, Call, Dispatch, Invoker, MethodInfo,
-    GETATTR, SETATTR,
+    bind_args, bind_args_with_defaults, AttrInfo, BoxFuture, Call, Description, Dispatch, Invoker,
+    MethodInfo, ANY_ARGS, GETATTR, SETATTR,
 };
 pub use context::{CallContext, TlsSubject};
 pub use convert::{from_value, to_value};

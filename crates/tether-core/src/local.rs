@@ -103,4 +103,23 @@ impl Invoker for LocalInvoker {
             }
         })
     }
+
+    fn describe(&self) -> BoxFuture<'_, Result<Option<crate::Description>, RemoteError>> {
+        let m = self.target.methods();
+        let d = crate::Description {
+            methods: m.iter().map(|m| m.name.to_string()).collect(),
+            oneway: m
+                .iter()
+                .filter(|m| m.oneway)
+                .map(|m| m.name.to_string())
+                .collect(),
+            attrs: self
+                .target
+                .attrs()
+                .iter()
+                .map(|a| a.name.to_string())
+                .collect(),
+        };
+        Box::pin(async move { Ok(Some(d)) })
+    }
 }

@@ -209,13 +209,23 @@ async fn handle(shared: &Objects, req: HttpRequest) -> HttpResponse {
     let reply: Result<Value, Fault> =
         match methods::find(target.as_ref(), &call.method, call.args.len()) {
             None if call.method == "_hessian_getAttribute" => Ok(Value::None),
+            // An object that lists no methods takes any name (a gateway whose target cannot
+            // list its own): the call goes to it as it came.
+            None if target.methods().is_empty() => {
+                let mut c = Call::new(call.method.clone(), call.args);
+                c.context = (*req.context).clone();
+                target
+                    .dispatch(c)
+                    .await
+                    .map_err(|e| crate::fault::to_fault(&e))
+            }
             None => Err(Fault {
                 code: "NoSuchMethodException".into(),
                 message: format!("The service has no method named: {}", call.method),
                 detail: Value::None,
             }),
             Some(m)
-                if m.params.len() != call.args.len()
+                if m.params != tether_core::ANY_ARGS && m.params.len() != call.args.len()
                     || methods::declared_arity(&call.method)
                         .is_some_and(|n| n != call.args.len()) =>
             {

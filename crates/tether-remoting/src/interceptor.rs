@@ -134,6 +134,10 @@ impl Invoker for Intercepted {
         }
         .proceed(call)
     }
+
+    fn describe(&self) -> BoxFuture<'_, Result<Option<tether_core::Description>, RemoteError>> {
+        self.target.describe()
+    }
 }
 
 /// A dispatcher whose calls go through a chain first: what an exporter serves when it has

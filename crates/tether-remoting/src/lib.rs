@@ -25,6 +25,8 @@
 //!   here, at the seam: every protocol of a [`ProtocolSet`] is wrapped in [`observe::Observed`],
 //!   so every server, proxy and pool of every wire is watched without knowing; a call whose
 //!   caller's deadline passed stops on the server.
+//! - `gateway.rs`: [`gateway::Forward`], a proxy or a pool served as an object: an exporter of
+//!   any wire forwarding to a target of any wire.
 //! - `error.rs`: [`TransportError`] with its [`TransportErrorKind`].
 //!
 //! ## The flow of one call through the seam
@@ -39,6 +41,7 @@
 
 mod directory;
 mod error;
+pub mod gateway;
 mod holder;
 mod interceptor;
 pub mod observe;

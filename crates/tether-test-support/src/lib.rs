@@ -6,6 +6,7 @@
 //!   Caucho Hessian jar; each panics with a clear message naming the install step.
 //! - `process.rs`: [`Proc`], a child process stopped by its pid when dropped (SIGTERM, then
 //!   SIGKILL), and [`free_port`].
+//! - `java_peer.rs`: Caucho's Java Hessian peer (compiled once), its server and client.
 //! - `etcd.rs`: [`LocalEtcd`], a real etcd on free loopback ports, stopped by pid.
 //! - `http.rs`: [`raw_http`], [`post_request`]: bytes no well-behaved HTTP client writes.
 //! - `memory.rs`: [`memory::MemoryProtocol`], an in-process wire registered from outside the
@@ -20,6 +21,7 @@
 
 mod etcd;
 mod http;
+pub mod java_peer;
 pub mod memory;
 mod peers;
 mod process;

@@ -137,4 +137,28 @@ impl Invoker for XmlRpcProxy {
     fn invoke(&self, call: Call) -> BoxFuture<'_, Result<Value, RemoteError>> {
         Box::pin(self.call(call))
     }
+
+    /// `system.listMethods` (the `system.*` names left out); a server without introspection
+    /// answers with a fault, which is `Ok(None)`: the wire cannot tell.
+    fn describe(&self) -> BoxFuture<'_, Result<Option<tether_core::Description>, RemoteError>> {
+        Box::pin(async move {
+            match self.call(Call::new("system.listMethods", vec![])).await {
+                Ok(Value::List(names)) | Ok(Value::Tuple(names)) => {
+                    Ok(Some(tether_core::Description {
+                        methods: names
+                            .into_iter()
+                            .filter_map(|n| match n {
+                                Value::Str(s) if !s.starts_with("system.") => Some(s),
+                                _ => None,
+                            })
+                            .collect(),
+                        ..Default::default()
+                    }))
+                }
+                Ok(_) => Ok(None),
+                Err(e) if e.kind() == tether_core::ErrorKind::Remote => Ok(None),
+                Err(e) => Err(e),
+            }
+        })
+    }
 }

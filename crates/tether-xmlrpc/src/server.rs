@@ -187,6 +187,9 @@ impl Registry {
         objects
             .iter()
             .find(|(_, o)| o.method(name).is_some())
+            // An object that lists no methods takes any name (a gateway whose target cannot
+            // list its own).
+            .or_else(|| objects.iter().find(|(_, o)| o.methods().is_empty()))
             .map(|(_, o)| (o.clone(), name.to_string()))
     }
 

@@ -246,6 +246,28 @@ pub(crate) fn wire_prop(name: &str, v: &ContextValue) -> Result<String, ContextE
     }
 }
 
+/// Reads a list of texts: one `<value>` or a `<list>` of them (comma-separated text is split).
+pub fn text_list_prop(name: &str, v: &ContextValue) -> Result<Vec<String>, ContextError> {
+    let items: Vec<&ContextValue> = match v.as_seq() {
+        Some(items) => items.iter().collect(),
+        None if v.is_none() => Vec::new(),
+        None => vec![v],
+    };
+    let mut out = Vec::new();
+    for i in items {
+        let t = i
+            .to_string_value()
+            .map_err(|e| ContextError::from(format!("property '{name}': {e}")))?;
+        out.extend(
+            t.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from),
+        );
+    }
+    Ok(out)
+}
+
 /// Reads a text property; `<null/>` is `None`.
 pub fn text_prop(name: &str, v: &ContextValue) -> Result<Option<String>, ContextError> {
     text(name, v)

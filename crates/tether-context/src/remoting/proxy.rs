@@ -36,6 +36,10 @@ pub struct ProxyFactory {
     invoker: Option<Arc<dyn Invoker>>,
     /// Run around each call.
     interceptors: Vec<Arc<dyn tether_remoting::Interceptor>>,
+    /// The methods a gateway answers with (`methods`); default: the target's own list.
+    methods: Option<Vec<String>>,
+    /// This proxy served as an object (a gateway), made when an exporter first asks.
+    forward: std::sync::OnceLock<Arc<dyn tether_core::Dispatch>>,
 }
 
 impl std::fmt::Debug for ProxyFactory {
@@ -55,7 +59,13 @@ impl Invoker for NoUrl {
     }
 }
 
-const PROPS: [&str; 4] = ["service_url", "timeout", "serializer", "interceptors"];
+const PROPS: [&str; 5] = [
+    "service_url",
+    "timeout",
+    "serializer",
+    "interceptors",
+    "methods",
+];
 
 impl ProxyFactory {
     /// A proxy factory of class `family` speaking `protocol`, with no URL yet.
@@ -77,6 +87,8 @@ impl ProxyFactory {
             tls: TlsProps::default(),
             options: ClientOptions::default(),
             invoker: None,
+            methods: None,
+            forward: std::sync::OnceLock::new(),
             interceptors: Vec::new(),
         }
     }
@@ -197,6 +209,10 @@ impl Component for ProxyFactory {
             "timeout" => self.options.timeout = timeout_prop(name, &value)?,
             "interceptors" => self.interceptors = super::props::interceptors_prop(name, &value)?,
             "serializer" => self.options.serializer = text_prop(name, &value)?,
+            "methods" => {
+                self.methods = Some(super::props::text_list_prop(name, &value)?);
+                return Ok(());
+            }
             other if matches!(&self.wire, Wire::Fixed(p) if p.client_option_names().contains(&other)) => {
                 if value.is_none() {
                     self.options.wire.remove(other);
@@ -241,5 +257,13 @@ impl Component for ProxyFactory {
 
     fn invoker(&self) -> Option<Arc<dyn Invoker>> {
         Some(self.invoker_or_missing())
+    }
+
+    /// Exported, a proxy forwards: the gateway between its wire and the exporter's.
+    fn dispatcher(&self) -> Option<Arc<dyn tether_core::Dispatch>> {
+        let d = self.forward.get_or_init(|| {
+            tether_remoting::gateway::forwarder(self.invoker_or_missing(), self.methods.as_deref())
+        });
+        Some(d.clone())
     }
 }

@@ -3,129 +3,21 @@
 //! Java `TestService`.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 use tether_core::{BoxFuture, Call, Dispatch, MethodInfo, RemoteError, Value};
 #[allow(unused_imports)]
 pub use tether_test_support::{hessian_jar, java, python, Proc};
 
-const OPENS: [&str; 8] = [
-    "--add-opens",
-    "java.base/java.lang=ALL-UNNAMED",
-    "--add-opens",
-    "java.base/java.util=ALL-UNNAMED",
-    "--add-opens",
-    "java.base/java.math=ALL-UNNAMED",
-    "--add-opens",
-    "java.base/java.io=ALL-UNNAMED",
-];
+#[allow(unused_imports)]
+pub use tether_test_support::java_peer::{java_peer_classes as java_classes, run};
 
-/// The compiled Java peer (javac once per test binary).
-pub fn java_classes() -> PathBuf {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let jar = hessian_jar();
-        let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("jpeer-{}", std::process::id()));
-        std::fs::create_dir_all(&out).unwrap();
-        let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/java/peer");
-        let files: Vec<PathBuf> = std::fs::read_dir(&src)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|x| x == "java"))
-            .collect();
-        let st = Command::new("javac")
-            .arg("-d")
-            .arg(&out)
-            .arg("-cp")
-            .arg(&jar)
-            .args(&files)
-            .status()
-            .expect("javac");
-        assert!(st.success(), "javac failed");
-        out
-    })
-    .clone()
-}
-
-fn classpath() -> String {
-    format!("{}:{}", hessian_jar().display(), java_classes().display())
-}
-
-/// Caucho's skeleton behind the JDK HTTP server; returns it and its URL.
 pub fn java_server() -> (Proc, String) {
-    let mut child = Command::new(java())
-        .args(OPENS)
-        .arg("-Dsun.net.httpserver.nodelay=true")
-        .args(["-cp", &classpath(), "peer.HessianHttpServer", "0", "/test"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("java");
-    let stdout = child.stdout.take().unwrap();
-    let proc = Proc(child);
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(u) = line.strip_prefix("READY ") {
-                let _ = tx.send(u.to_string());
-            }
-        }
-    });
-    let url = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("java server did not start in 60 s");
-    (proc, url)
+    tether_test_support::java_peer::java_hessian_server()
 }
 
 /// Runs the Java client (bounded to 120 s) and returns its stdout.
 pub fn java_client(args: &[&str]) -> String {
-    run(
-        Command::new(java())
-            .args(OPENS)
-            .args(["-cp", &classpath(), "peer.HessianJavaClient"])
-            .args(args),
-        Duration::from_secs(120),
-    )
-}
-
-/// Runs a command to completion within `limit`; its stdout (panics on failure).
-pub fn run(cmd: &mut Command, limit: Duration) -> String {
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let o = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = std::io::Read::read_to_string(&mut out, &mut s);
-        s
-    });
-    let e = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = std::io::Read::read_to_string(&mut err, &mut s);
-        s
-    });
-    let mut p = Proc(child);
-    let start = Instant::now();
-    let status = loop {
-        if let Some(st) = p.0.try_wait().unwrap() {
-            break st;
-        }
-        assert!(
-            start.elapsed() < limit,
-            "process did not finish in {limit:?}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let (o, e) = (o.join().unwrap(), e.join().unwrap());
-    assert!(status.success(), "process failed: {e}\n{o}");
-    o
+    tether_test_support::java_peer::java_hessian_client(args)
 }
 
 /// tether's twin of the Java peer's `TestServiceImpl`, method for method.

@@ -360,4 +360,16 @@ impl Invoker for Proxy {
     fn invoke_stream(&self, call: Call) -> BoxFuture<'_, Result<ValueStream, RemoteError>> {
         Box::pin(Proxy::invoke_stream(self, call))
     }
+
+    /// The metadata of the object's handshake (connects if needed).
+    fn describe(&self) -> BoxFuture<'_, Result<Option<tether_core::Description>, RemoteError>> {
+        Box::pin(async move {
+            let m = self.metadata().await?;
+            Ok(Some(tether_core::Description {
+                methods: m.methods,
+                oneway: m.oneway,
+                attrs: m.attrs,
+            }))
+        })
+    }
 }

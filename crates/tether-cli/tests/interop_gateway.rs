@@ -1,0 +1,416 @@
+//! `tether gateway`, and an XML exporter whose `service` is a proxy factory: a remote object of
+//! one wire served on another, with real peers at both ends. Calls, keyword arguments, the
+//! target's methods answered to Pyro clients, errors mapped so the caller's wire can read them,
+//! and a target that goes away and comes back while the gateway stays up.
+
+mod common;
+
+use common::{python, python2, root, start_until, Proc};
+use std::process::Command;
+use std::time::{Duration, Instant};
+use tether_test_support::java_peer::{java_hessian_client, java_hessian_server};
+
+/// Starts `tether gateway TARGET ARGS...`; returns it and its `gateway uri:`.
+fn gateway(target: &str, args: &[&str]) -> (Proc, String) {
+    let (p, lines) = start_until(
+        Command::new(env!("CARGO_BIN_EXE_tether"))
+            .args(["gateway", target])
+            .args(args),
+        "gateway uri:",
+    );
+    let uri = lines
+        .last()
+        .and_then(|l| l.strip_prefix("gateway uri: "))
+        .expect("gateway uri")
+        .to_string();
+    (p, uri)
+}
+
+fn xmlrpc_server() -> (Proc, String) {
+    let (p, lines) = start_until(
+        Command::new(python())
+            .arg("-u")
+            .arg(root().join("crates/tether-xmlrpc/tests/python/xmlrpc_peer.py"))
+            .arg("serve"),
+        "URL ",
+    );
+    let url = lines
+        .last()
+        .and_then(|l| l.strip_prefix("URL "))
+        .expect("URL")
+        .to_string();
+    (p, url)
+}
+
+fn pyro5_test_server() -> (Proc, String) {
+    let (p, lines) = start_until(
+        Command::new(python())
+            .arg("-u")
+            .arg(root().join("crates/tether-pyro/tests/python/test_server.py")),
+        "server uri:",
+    );
+    let url = lines
+        .last()
+        .and_then(|l| l.strip_prefix("server uri: "))
+        .expect("server uri")
+        .to_string();
+    (p, url)
+}
+
+/// Runs a Python 3 snippet with `argv[1]` = `url`; its stdout.
+fn py(script: &str, url: &str) -> String {
+    let out = Command::new(python())
+        .args(["-c", script, url])
+        .output()
+        .expect("python");
+    assert!(
+        out.status.success(),
+        "python failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+const PYRO5_CLIENT: &str = r#"
+import sys, Pyro5.api
+p = Pyro5.api.Proxy(sys.argv[1])
+print(repr(p.echo({"a": [1, 2.5, None, "é"]})))
+print(p.add(2, 3))
+try:
+    p.fail("boom")
+except Exception as e:
+    print("raised", type(e).__name__, e)
+print(sorted(p._pyroMethods))
+"#;
+
+#[test]
+fn python_pyro5_client_reaches_python_xmlrpc() {
+    let (_xr, xr_url) = xmlrpc_server();
+    let (_gw, uri) = gateway(
+        &xr_url,
+        &[
+            "--target-protocol",
+            "xmlrpc",
+            "--listen",
+            "PYRO:svc@127.0.0.1:0",
+        ],
+    );
+    assert!(uri.starts_with("PYRO:svc@127.0.0.1:"), "{uri}");
+    let out = py(PYRO5_CLIENT, &uri);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "{'a': [1, 2.5, None, 'é']}");
+    assert_eq!(lines[1], "5");
+    assert!(
+        lines[2].starts_with("raised ValueError") && lines[2].contains("boom"),
+        "{out}"
+    );
+    assert_eq!(
+        lines[3], "['add', 'echo', 'fail', 'pow']",
+        "the target's methods, from its introspection"
+    );
+}
+
+#[test]
+fn python_xmlrpc_client_reaches_python_pyro5() {
+    let (_py, target) = pyro5_test_server();
+    let (_gw, uri) = gateway(
+        &target,
+        &[
+            "--protocol",
+            "xmlrpc",
+            "--listen",
+            "http://127.0.0.1:0/RPC2",
+        ],
+    );
+    let out = py(
+        r#"
+import sys, xmlrpc.client
+p = xmlrpc.client.ServerProxy(sys.argv[1], allow_none=True)
+print(repr(p.echo([1, "two", {"k": 3.5}])))
+print(p.greet("hello", "world"))
+try:
+    p.fail("x")
+except xmlrpc.client.Fault as f:
+    print("fault", f.faultString)
+"#,
+        &uri,
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "[1, 'two', {'k': 3.5}]");
+    assert_eq!(lines[1], "hello, world!");
+    assert!(
+        lines[2].starts_with("fault")
+            && lines[2].contains("ValueError")
+            && lines[2].contains("bad param: x"),
+        "{out}"
+    );
+}
+
+#[test]
+fn pyro4_client_reaches_a_pyro5_server() {
+    let (_py, target) = pyro5_test_server();
+    let (_gw, uri) = gateway(
+        &target,
+        &["--protocol", "pyro4", "--listen", "PYRO:svc@127.0.0.1:0"],
+    );
+    let out = py(
+        r#"
+import sys, Pyro4
+Pyro4.config.SERIALIZER = "serpent"
+p = Pyro4.Proxy(sys.argv[1])
+print(repr(p.echo((1, "x"))))
+print(p.greet("hi", punct="?"))
+try:
+    p.fail_key()
+except KeyError as e:
+    print("raised KeyError", e.args)
+"#,
+        &uri,
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "(1, 'x')");
+    assert_eq!(lines[1], "hi, nobody?", "keyword arguments pass");
+    assert_eq!(lines[2], "raised KeyError ('missing', 42)");
+}
+
+#[test]
+fn python_pyro5_client_reaches_java_hessian() {
+    let (_java, java_url) = java_hessian_server();
+    let (_gw, uri) = gateway(
+        &java_url,
+        &[
+            "--listen",
+            "PYRO:svc@127.0.0.1:0",
+            "--methods",
+            "getData,add,fail",
+        ],
+    );
+    let out = py(
+        r#"
+import sys, Pyro5.api
+p = Pyro5.api.Proxy(sys.argv[1])
+print(p.getData("Hello"))
+print(p.add(2, 3))
+try:
+    p.fail("boom")
+except Exception as e:
+    print("raised", type(e).__name__, e)
+"#,
+        &uri,
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].contains("Hello"), "{out}");
+    assert_eq!(lines[1], "5");
+    assert_eq!(
+        lines[2], "raised Exception java.lang.IllegalStateException: boom",
+        "{out}"
+    );
+}
+
+#[test]
+fn java_hessian_client_reaches_python_pyro5() {
+    let (_py, target) = {
+        let (p, lines) = start_until(
+            Command::new(python()).args([
+                "-u",
+                "-c",
+                r#"
+import Pyro5.api
+@Pyro5.api.expose
+class S:
+    def getData(self, s): return "python got " + s
+    def add(self, a, b): return a + b
+    def fail(self, msg): raise ValueError(msg)
+d = Pyro5.api.Daemon(host="127.0.0.1")
+print("server uri:", d.register(S(), "svc"), flush=True)
+d.requestLoop()
+"#,
+            ]),
+            "server uri:",
+        );
+        let u = lines
+            .last()
+            .and_then(|l| l.strip_prefix("server uri: "))
+            .expect("uri")
+            .to_string();
+        (p, u)
+    };
+    let (_gw, uri) = gateway(
+        &target,
+        &[
+            "--protocol",
+            "hessian",
+            "--listen",
+            "http://127.0.0.1:0/svc",
+        ],
+    );
+    let out = java_hessian_client(&["basic", &uri]);
+    assert!(out.contains("getData -> String(python got Hello)"), "{out}");
+    assert!(
+        out.contains("add -> Integer(5)"),
+        "an int comes back as a Java int: {out}"
+    );
+    assert!(
+        out.contains("fail -> threw") && out.contains("boom"),
+        "{out}"
+    );
+}
+
+#[test]
+fn the_seeds_python2_client_reaches_python3_xmlrpc_over_pyro3() {
+    let (_xr, xr_url) = xmlrpc_server();
+    let (_gw, uri) = gateway(
+        &xr_url,
+        &[
+            "--target-protocol",
+            "xmlrpc",
+            "--protocol",
+            "pyro3",
+            "--listen",
+            "PYROLOC://127.0.0.1:0/svc",
+        ],
+    );
+    let out = python2()
+        .args([
+            "-c",
+            r#"
+import sys
+import Pyro.core, Pyro.errors
+Pyro.core.initClient(banner=0)
+p = Pyro.core.getProxyForURI(sys.argv[1])
+print repr(p.echo(u"from python 2"))
+print p.add(40, 2)
+try:
+    p.fail("old")
+except Exception, e:
+    print "raised", e.__class__.__name__, e
+"#,
+            &uri,
+        ])
+        .output()
+        .expect("python2");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    // Pyro 3's pickle subset gives Python 2 an ASCII text as `str`.
+    assert!(lines[0].ends_with("'from python 2'"), "{text}");
+    assert_eq!(lines[1], "42");
+    assert!(
+        lines[2].starts_with("raised ValueError") && lines[2].contains("old"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_target_that_goes_away_gives_clean_errors_and_comes_back() {
+    let port = tether_test_support::free_port();
+    let target = |port: u16| {
+        start_until(
+            Command::new(env!("CARGO_BIN_EXE_tether")).args([
+                "echo-server",
+                "--protocol",
+                "pyro5",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ]),
+            "echo uri:",
+        )
+        .0
+    };
+    let t = target(port);
+    let url = format!("PYRO:test.echoserver@127.0.0.1:{port}");
+    let (_gw, uri) = gateway(
+        &url,
+        &["--listen", "PYRO:echo@127.0.0.1:0", "--timeout", "2"],
+    );
+    let script = r#"
+import sys, Pyro5.api, Pyro5.errors
+p = Pyro5.api.Proxy(sys.argv[1])
+try:
+    print(p.echo("up"))
+except Exception as e:
+    print("raised", type(e).__name__)
+"#;
+    assert_eq!(py(script, &uri).trim(), "up");
+    drop(t);
+    let down = py(script, &uri);
+    assert!(down.starts_with("raised"), "{down}");
+    let _t = target(port);
+    let end = Instant::now() + Duration::from_secs(20);
+    loop {
+        let again = py(script, &uri);
+        if again.trim() == "up" {
+            break;
+        }
+        assert!(Instant::now() < end, "the gateway did not recover: {again}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn an_xml_exporter_of_a_proxy_factory_is_a_gateway() {
+    let (_xr, xr_url) = xmlrpc_server();
+    let dir = std::env::temp_dir().join(format!("tether-gw-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let xml = dir.join("gateway.xml");
+    let port = tether_test_support::free_port();
+    std::fs::write(
+        &xml,
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<objects xmlns="http://www.springframework.org/springpython/schema/objects/1.1">
+  <object id="remote" class="tether.xmlrpc.ProxyFactory">
+    <property name="service_url"><value>{xr_url}</value></property>
+  </object>
+  <object id="exporter" class="tether.pyro.ServiceExporter">
+    <property name="service" ref="remote"/>
+    <property name="service_name"><value>bridged</value></property>
+    <property name="service_host"><value>127.0.0.1</value></property>
+    <property name="service_port"><value>{port}</value></property>
+  </object>
+</objects>"#
+        ),
+    )
+    .unwrap();
+    let (_run, lines) = start_until(
+        Command::new(env!("CARGO_BIN_EXE_tether")).args([
+            "run",
+            "--admin",
+            "127.0.0.1:0",
+            xml.to_str().unwrap(),
+        ]),
+        "admin uri:",
+    );
+    let admin = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("admin uri: "))
+        .expect("admin uri")
+        .trim_start_matches("http://")
+        .to_string();
+    // Ready once the exporter serves.
+    let end = Instant::now() + Duration::from_secs(20);
+    loop {
+        let ok = std::net::TcpStream::connect(&admin).ok().and_then(|mut s| {
+            use std::io::{Read, Write};
+            s.write_all(b"GET /readyz HTTP/1.0\r\n\r\n").ok()?;
+            let mut t = String::new();
+            s.read_to_string(&mut t).ok()?;
+            Some(t.contains(" 200 "))
+        });
+        if ok == Some(true) {
+            break;
+        }
+        assert!(Instant::now() < end, "never ready");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = py(PYRO5_CLIENT, &format!("PYRO:bridged@127.0.0.1:{port}"));
+    assert!(out.starts_with("{'a': [1, 2.5, None, 'é']}\n5\n"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
