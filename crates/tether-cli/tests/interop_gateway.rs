@@ -414,3 +414,169 @@ fn an_xml_exporter_of_a_proxy_factory_is_a_gateway() {
     assert!(out.starts_with("{'a': [1, 2.5, None, 'é']}\n5\n"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_remote_iterator_streams_through_a_pyro_gateway_and_attributes_pass() {
+    let (_t, lines) = start_until(
+        Command::new(env!("CARGO_BIN_EXE_tether")).args([
+            "echo-server",
+            "--protocol",
+            "pyro5",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            "0",
+        ]),
+        "echo uri:",
+    );
+    let target = common::uri_of(&lines);
+    let (_gw, uri) = gateway(
+        &target,
+        &["--listen", "PYRO:echo@127.0.0.1:0", "--timeout", "1"],
+    );
+    let out = py(
+        r#"
+import sys, Pyro5.api, Pyro5.errors
+p = Pyro5.api.Proxy(sys.argv[1])
+it = p.generator()
+print(type(it).__name__, list(it))
+print(p.verbose)
+p.verbose = True
+print(p.verbose)
+p.oneway_echo("x")
+print("oneway returned")
+try:
+    p.slow()
+except Exception as e:
+    print("raised", type(e).__name__)
+"#,
+        &uri,
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[0], "_StreamResultIterator ['one', 'two', 'three']",
+        "{out}"
+    );
+    assert_eq!(lines[1..3], ["False", "True"], "{out}");
+    assert_eq!(lines[3], "oneway returned");
+    // The gateway's own timeout (1 s) ends a call the target takes 5 s for.
+    assert!(lines[4].starts_with("raised"), "{out}");
+}
+
+#[test]
+fn the_seeds_python2_client_reaches_java_hessian_over_pyro3() {
+    let (_java, java_url) = java_hessian_server();
+    let (_gw, uri) = gateway(
+        &java_url,
+        &[
+            "--protocol",
+            "pyro3",
+            "--listen",
+            "PYROLOC://127.0.0.1:0/svc",
+        ],
+    );
+    let out = python2()
+        .args([
+            "-c",
+            r#"
+import sys
+import Pyro.core
+Pyro.core.initClient(banner=0)
+p = Pyro.core.getProxyForURI(sys.argv[1])
+print p.getData("Hello")
+print p.add(40, 2)
+try:
+    p.fail("old")
+except Exception, e:
+    print "raised", e.__class__.__name__, e
+"#,
+            &uri,
+        ])
+        .output()
+        .expect("python2");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].contains("Hello"), "{text}");
+    assert_eq!(lines[1], "42");
+    assert!(
+        lines[2].contains("java.lang.IllegalStateException") && lines[2].contains("old"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_pool_behind_a_gateway() {
+    let mut targets = Vec::new();
+    let mut urls = Vec::new();
+    for _ in 0..2 {
+        let (p, lines) = start_until(
+            Command::new(env!("CARGO_BIN_EXE_tether")).args([
+                "echo-server",
+                "--protocol",
+                "pyro5",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                "0",
+            ]),
+            "echo uri:",
+        );
+        urls.push(common::uri_of(&lines));
+        targets.push(p);
+    }
+    let dir = std::env::temp_dir().join(format!("tether-gwpool-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let xml = dir.join("pool-gateway.xml");
+    let port = tether_test_support::free_port();
+    std::fs::write(
+        &xml,
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<objects xmlns="http://www.springframework.org/springpython/schema/objects/1.1">
+  <object id="members" class="tether.cluster.PoolProxyFactory">
+    <property name="service_urls"><list><value>{}</value><value>{}</value></list></property>
+    <property name="idempotent_methods"><list><value>echo</value></list></property>
+  </object>
+  <object id="exporter" class="tether.xmlrpc.ServiceExporter">
+    <property name="service" ref="members"/>
+    <property name="service_name"><value>echo</value></property>
+    <property name="service_host"><value>127.0.0.1</value></property>
+    <property name="service_port"><value>{port}</value></property>
+  </object>
+</objects>"#,
+            urls[0], urls[1]
+        ),
+    )
+    .unwrap();
+    let (_run, _) = start_until(
+        Command::new(env!("CARGO_BIN_EXE_tether")).args([
+            "run",
+            "--admin",
+            "127.0.0.1:0",
+            xml.to_str().unwrap(),
+        ]),
+        "admin uri:",
+    );
+    let script = r#"
+import sys, time, xmlrpc.client
+p = xmlrpc.client.ServerProxy(sys.argv[1])
+for i in range(50):
+    try:
+        p.echo(i)
+        break
+    except ConnectionRefusedError:
+        time.sleep(0.1)
+print([p.echo(i) for i in range(6)])
+"#;
+    let url = format!("http://127.0.0.1:{port}/RPC2");
+    assert_eq!(py(script, &url).trim(), "[0, 1, 2, 3, 4, 5]");
+    // One member goes: the pool fails over, the XML-RPC client sees nothing.
+    targets.remove(0);
+    assert_eq!(py(script, &url).trim(), "[0, 1, 2, 3, 4, 5]");
+    let _ = std::fs::remove_dir_all(&dir);
+}

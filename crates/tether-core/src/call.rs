@@ -118,6 +118,13 @@ pub trait Invoker: Send + Sync + 'static {
         Box::pin(async move { Reply::Value(self.invoke(call).await?).into_stream() })
     }
 
+    /// Performs a call and answers as the server did: [`Reply::Stream`] when the method
+    /// streamed (a remote iterator), else [`Reply::Value`]. A gateway serves streams on with
+    /// it. Default: [`invoke`](Self::invoke), always a value.
+    fn invoke_reply(&self, call: Call) -> BoxFuture<'_, Result<Reply, RemoteError>> {
+        Box::pin(async move { self.invoke(call).await.map(Reply::Value) })
+    }
+
     /// What the remote object says it exposes, when its wire can ask (Pyro's metadata,
     /// XML-RPC's `system.listMethods`): a gateway answers its own clients' questions with it.
     /// Default: `Ok(None)`, the wire cannot tell (Hessian, Pyro 3).

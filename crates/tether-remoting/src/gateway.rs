@@ -15,7 +15,8 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tether_core::{
-    AttrInfo, BoxFuture, Call, Description, Dispatch, Invoker, MethodInfo, RemoteError, Value,
+    AttrInfo, BoxFuture, Call, Description, Dispatch, Invoker, MethodInfo, RemoteError, Reply,
+    Value,
 };
 
 /// Most method names a forwarder takes from a target's description (names are kept for the
@@ -150,20 +151,42 @@ impl Dispatch for Forward {
     fn dispatch(&self, call: Call) -> BoxFuture<'_, Result<Value, RemoteError>> {
         Box::pin(async move {
             let caller = call.context.protocol;
-            let oneway = call.oneway || self.method(&call.method).is_some_and(|m| m.oneway);
-            // The caller's deadline and trace go on; who called and how stays here.
-            let mut context = tether_core::CallContext::new();
-            context.deadline = call.context.deadline;
-            context.trace = call.context.trace.clone();
-            let out = Call::with_args(call.method, call.args, call.kwargs)
-                .context(context)
-                .set_oneway(oneway);
-            let r = self.target.invoke(out).await;
-            if r.is_ok() && !self.knows_methods() {
-                let _ = self.discover(Duration::from_secs(2)).await;
-            }
+            let r = self.target.invoke(self.outgoing(call)).await;
+            self.after(r.is_ok()).await;
             r.map_err(|e| for_caller(e, caller))
         })
+    }
+
+    /// A streamed answer of the target (a Pyro remote iterator) is served on as a stream, to
+    /// callers whose wire can iterate it.
+    fn dispatch_reply(&self, call: Call) -> BoxFuture<'_, Result<Reply, RemoteError>> {
+        Box::pin(async move {
+            let caller = call.context.protocol;
+            let r = self.target.invoke_reply(self.outgoing(call)).await;
+            self.after(r.is_ok()).await;
+            r.map_err(|e| for_caller(e, caller))
+        })
+    }
+}
+
+impl Forward {
+    /// The call as it goes to the target: method, arguments, oneway (the caller's flag or the
+    /// target's metadata), the caller's deadline and trace; who called and how stays here.
+    fn outgoing(&self, call: Call) -> Call {
+        let oneway = call.oneway || self.method(&call.method).is_some_and(|m| m.oneway);
+        let mut context = tether_core::CallContext::new();
+        context.deadline = call.context.deadline;
+        context.trace = call.context.trace.clone();
+        Call::with_args(call.method, call.args, call.kwargs)
+            .context(context)
+            .set_oneway(oneway)
+    }
+
+    /// After a call that reached the target: learn its methods if they are not known yet.
+    async fn after(&self, reached: bool) {
+        if reached && !self.knows_methods() {
+            let _ = self.discover(Duration::from_secs(2)).await;
+        }
     }
 }
 

@@ -138,6 +138,16 @@ impl Invoker for Intercepted {
     fn describe(&self) -> BoxFuture<'_, Result<Option<tether_core::Description>, RemoteError>> {
         self.target.describe()
     }
+
+    /// A method no interceptor applies to keeps its streamed reply; one an interceptor applies
+    /// to answers with one value.
+    fn invoke_reply(&self, call: Call) -> BoxFuture<'_, Result<Reply, RemoteError>> {
+        if self.chain.iter().any(|i| i.applies_to(&call.method)) {
+            Box::pin(async move { self.invoke(call).await.map(Reply::Value) })
+        } else {
+            self.target.invoke_reply(call)
+        }
+    }
 }
 
 /// A dispatcher whose calls go through a chain first: what an exporter serves when it has

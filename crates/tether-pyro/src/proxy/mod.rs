@@ -361,6 +361,10 @@ impl Invoker for Proxy {
         Box::pin(Proxy::invoke_stream(self, call))
     }
 
+    fn invoke_reply(&self, call: Call) -> BoxFuture<'_, Result<tether_core::Reply, RemoteError>> {
+        Box::pin(self.call_reply(call))
+    }
+
     /// The metadata of the object's handshake (connects if needed).
     fn describe(&self) -> BoxFuture<'_, Result<Option<tether_core::Description>, RemoteError>> {
         Box::pin(async move {
