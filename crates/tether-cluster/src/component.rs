@@ -18,7 +18,8 @@
 //! | `retry_backoff` | seconds before the second retry (doubling; the first is immediate) | 0.01 |
 //! | `eject_after` | transport failures in a row that eject an endpoint | 3 |
 //! | `ejection` / `max_ejection` | seconds of the first / longest ejection | 1 / 30 |
-//! | `probe_timeout` | seconds a re-admission probe may take | 1 |
+//! | `probe_timeout` | seconds a re-admission probe (or a stall check) may take | 1 |
+//! | `stall_check_after` | seconds an attempt waits before the pool checks, on a new connection, that the member answers at all; a silent member is ejected and its waiting calls end (idempotent ones retried elsewhere); `<null/>`: never | 1 |
 //! | `timeout`, `serializer` | the members' client options (see `remoting::options`) | the protocol's |
 //! | `interceptors` | interceptors (refs, one or a `<list>`) around each call of the pool, retries included | none |
 //! | `attempt_interceptors` | interceptors around each attempt on one member | none |
@@ -193,6 +194,7 @@ impl PoolProxyFactory {
             )),
             None => None,
         };
+        pool.set_stall_checker(make.clone());
         Ok(Arc::new(LazyPool {
             pool,
             source,
@@ -338,6 +340,13 @@ impl Component for PoolProxyFactory {
             "ejection" => c.health.base_ejection = seconds(name, &value)?,
             "max_ejection" => c.health.max_ejection = seconds(name, &value)?,
             "probe_timeout" => c.health.probe_timeout = seconds(name, &value)?,
+            "stall_check_after" => {
+                c.health.stall_check_after = if value.is_none() {
+                    None
+                } else {
+                    Some(seconds(name, &value)?)
+                }
+            }
             "discovery_interval" => self.interval = seconds(name, &value)?,
             "timeout" => self.options.timeout = timeout_prop(name, &value)?,
             "serializer" => self.options.serializer = text_prop(name, &value)?,
@@ -346,7 +355,7 @@ impl Component for PoolProxyFactory {
             "methods" => self.methods = Some(text_list_prop(name, &value)?),
             other => {
                 return Err(format!(
-                    "has no property '{other}' (expected one of service_urls, weights, discovery, discovery_interval, idempotent_methods, balance, mode, retries, forks, deadline, retry_backoff, eject_after, ejection, max_ejection, probe_timeout, timeout, serializer, interceptors, attempt_interceptors, methods)"
+                    "has no property '{other}' (expected one of service_urls, weights, discovery, discovery_interval, idempotent_methods, balance, mode, retries, forks, deadline, retry_backoff, eject_after, ejection, max_ejection, probe_timeout, stall_check_after, timeout, serializer, interceptors, attempt_interceptors, methods)"
                 ).into())
             }
         }

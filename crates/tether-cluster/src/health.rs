@@ -25,6 +25,14 @@ pub struct HealthPolicy {
     /// method", proves the server alive; only a transport failure or the timeout does not.
     /// Default `__tether_probe__`.
     pub probe_method: String,
+    /// How long an attempt may wait for its answer before the pool checks, on a connection of
+    /// its own, that the member still answers at all (`None`: never). A member that fails the
+    /// check (a host that vanished, a process stopped) is ejected and every call waiting on it
+    /// ends: a method marked idempotent is retried on another member, any other fails with an
+    /// error saying it may have reached the server. A member that passes (alive, just slow)
+    /// keeps its calls. Default 1 s (with the 1 s probe, no call waits much more than 2 s on a
+    /// vanished member).
+    pub stall_check_after: Option<Duration>,
 }
 
 impl Default for HealthPolicy {
@@ -35,6 +43,7 @@ impl Default for HealthPolicy {
             max_ejection: Duration::from_secs(30),
             probe_timeout: Duration::from_secs(1),
             probe_method: "__tether_probe__".into(),
+            stall_check_after: Some(Duration::from_secs(1)),
         }
     }
 }
@@ -84,6 +93,17 @@ impl Health {
             e.troubled
                 .store(false, std::sync::atomic::Ordering::Relaxed);
         }
+    }
+
+    /// Ejects `e` now: a check found it silent (one such failure is enough).
+    pub(crate) fn silent(self: &Arc<Self>, e: &Arc<Endpoint>, err: &RemoteError) {
+        {
+            let mut h = e.health();
+            h.consecutive_failures = h
+                .consecutive_failures
+                .max(self.policy.eject_after.saturating_sub(1));
+        }
+        self.failed(e, err);
     }
 
     /// Records a failure; ejects the endpoint after enough in a row.

@@ -42,6 +42,9 @@ pub(crate) struct Inner {
     name: String,
     /// Attempts after the first, over every call.
     retries: std::sync::atomic::AtomicU64,
+    /// Makes a fresh client for a member's URL, for stall checks on a connection of their own
+    /// (set by whoever knows the wires: the XML pool class).
+    checker: std::sync::OnceLock<crate::discovery::MakeInvoker>,
 }
 
 /// The pool's figures for the metrics endpoint: each endpoint's state and counters, and the
@@ -134,6 +137,7 @@ impl Pool {
             endpoints: RwLock::new(Vec::new()),
             name: name.to_string(),
             retries: std::sync::atomic::AtomicU64::new(0),
+            checker: std::sync::OnceLock::new(),
         });
         let weak: std::sync::Weak<dyn tether_core::stats::StatsSource> =
             Arc::downgrade(&inner) as std::sync::Weak<dyn tether_core::stats::StatsSource>;
@@ -153,6 +157,13 @@ impl Pool {
             .endpoints
             .write()
             .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Lets the pool check a member whose calls wait too long on a connection of its own,
+    /// made by `make` from the member's URL ([`HealthPolicy::stall_check_after`](crate::HealthPolicy)).
+    /// Members added by reference (no URL) are not checked.
+    pub fn set_stall_checker(&self, make: crate::discovery::MakeInvoker) {
+        let _ = self.inner.checker.set(make);
     }
 
     /// Adds an endpoint (weight 1); an endpoint with that URL already there is kept.
@@ -278,10 +289,64 @@ impl Pool {
     ) -> Result<Value, RemoteError> {
         let guard = InFlight::new(e.clone());
         let method = call.method.clone();
-        let r = deadline.run(&method, &e.url, e.invoker.invoke(call)).await;
+        let attempt = deadline.run(&method, &e.url, e.invoker.invoke(call));
+        let r = match (
+            self.inner.config.health.stall_check_after,
+            self.inner.checker.get(),
+        ) {
+            (Some(after), Some(make)) if !e.url.starts_with("ref:") => {
+                self.watched(e, attempt, after, make).await
+            }
+            _ => attempt.await,
+        };
         drop(guard);
         self.inner.health.record(e, &r);
         r
+    }
+
+    /// Runs an attempt; if it has not answered after `after`, checks on a fresh connection that
+    /// the member answers at all, and ends the attempt when it does not.
+    async fn watched(
+        &self,
+        e: &Arc<Endpoint>,
+        attempt: impl std::future::Future<Output = Result<Value, RemoteError>>,
+        after: std::time::Duration,
+        make: &crate::discovery::MakeInvoker,
+    ) -> Result<Value, RemoteError> {
+        tokio::pin!(attempt);
+        tokio::select! {
+            r = &mut attempt => return r,
+            _ = tokio::time::sleep(after) => {}
+        }
+        let policy = &self.inner.config.health;
+        let check = async {
+            let probe_client = make(&e.url).ok()?;
+            let mut probe = Call::new(policy.probe_method.as_str(), Vec::new());
+            probe.context.deadline = Some(std::time::Instant::now() + policy.probe_timeout);
+            match tokio::time::timeout(policy.probe_timeout, probe_client.invoke(probe)).await {
+                // Any answer, even an exception, is a live server.
+                Ok(Ok(_)) => Some(true),
+                Ok(Err(err)) if err.kind() == tether_core::ErrorKind::Remote => Some(true),
+                _ => Some(false),
+            }
+        };
+        tokio::pin!(check);
+        tokio::select! {
+            r = &mut attempt => r,
+            alive = &mut check => {
+                if alive == Some(false) {
+                    tracing::warn!(target: LOG, pool = %self.inner.name, url = %e.url, "member stopped answering (its calls waited {:.1} s and a check on a new connection failed): ejected", after.as_secs_f64());
+                    let err = RemoteError::timeout(format!(
+                        "{}: the member stopped answering (a check on a new connection failed); the call may have reached it",
+                        e.url
+                    ));
+                    self.inner.health.silent(e, &err);
+                    Err(err)
+                } else {
+                    attempt.await
+                }
+            }
+        }
     }
 
     fn pick(&self, call: &Call, tried: &[usize]) -> Option<Arc<Endpoint>> {

@@ -41,6 +41,30 @@ async fn silent_sockets_are_shed_oldest_first() {
     daemon.shutdown().await;
 }
 
+/// Sockets that say CONNECT and go idle, all at once, fill the daemon: a new client is served
+/// at once, not after the idle ones have waited a while.
+#[tokio::test]
+async fn a_new_client_is_served_at_once_when_the_daemon_is_full_of_idle_connections() {
+    let (daemon, uri, _) = tether_echo(DaemonConfig {
+        max_connections: 20,
+        ..DaemonConfig::default()
+    })
+    .await;
+    let mut idle = Vec::new();
+    for i in 0..20 {
+        let p = Proxy::new(&uri).unwrap();
+        assert_eq!(p.call(echo(i)).await.unwrap(), Value::Int(i));
+        idle.push(p);
+    }
+    // No pause: each new client gets a slot right away, an idle connection closing for it.
+    for i in 0..20 {
+        let p = Proxy::new(&uri).unwrap();
+        assert_eq!(within(10, p.call(echo(i))).await.unwrap(), Value::Int(i));
+        idle.push(p);
+    }
+    daemon.shutdown().await;
+}
+
 #[tokio::test]
 async fn idle_established_connections_make_room_busy_ones_do_not() {
     let (daemon, uri, _) = tether_echo(DaemonConfig {

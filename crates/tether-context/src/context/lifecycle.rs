@@ -118,10 +118,14 @@ impl Inner {
             let mut st = self.lock();
             // Initialised objects (singletons and prototypes) in initialisation order, then
             // singletons whose hooks never ran (a failed start); destroyed from the end.
+            // (A set of the ids seen: a scan of the list per object made shutdown quadratic,
+            // over 15 s for 180,000 objects.)
             let mut v: Vec<ObjectRef> = std::mem::take(&mut st.initialised);
+            let mut seen: std::collections::HashSet<String> =
+                v.iter().map(|o| o.id().to_string()).collect();
             for id in &st.created {
                 if let Some(o) = st.singletons.get(id) {
-                    if !v.iter().any(|x| x.id() == o.id()) {
+                    if seen.insert(o.id().to_string()) {
                         v.push(o.clone());
                     }
                 }

@@ -55,7 +55,7 @@ pub struct DaemonConfig {
     /// gigabyte; raise it if you really ship such payloads).
     pub max_message_size: usize,
     /// Most connections served at once. When they are all taken, the established connection
-    /// idle the longest (at least `shed_idle_after`, with no call running) is closed to make
+    /// idle the longest (at least `shed_idle_after`, default 0; with no call running) is closed to make
     /// room; only when there is none does a new client get CONNECTFAIL. Default 1024.
     pub max_connections: usize,
     /// Limits for the payload decoders (nesting depth, item count). Default [`Limits::default`].
@@ -128,7 +128,9 @@ pub struct DaemonConfig {
     /// of pinning the reply's buffer. Default 30 s.
     pub write_timeout: Duration,
     /// How long an established connection must have been idle before it may be closed to
-    /// make room for a new client. Default 1 s.
+    /// make room for a new client. Default 0: a new client is served at once whenever a
+    /// connection with no call running can be closed (the longest idle goes first); raise it
+    /// to spare clients that pause between calls, at the price of refusing new ones meanwhile.
     pub shed_idle_after: Duration,
     /// Also answer Pyro4 clients (protocol 48) on the same port, each in its own wire (the
     /// first six bytes of a connection tell them apart; see [`crate::wire`]). Default `true`.
@@ -206,7 +208,7 @@ impl Default for DaemonConfig {
             max_pending_handshakes: 256,
             write_timeout: Duration::from_secs(30),
             max_buffered_bytes: 256 << 20,
-            shed_idle_after: Duration::from_secs(1),
+            shed_idle_after: Duration::ZERO,
             max_inflate_ratio: crate::message::DEFAULT_INFLATE_RATIO,
             stream_lifetime: None,
             stream_linger: Duration::from_secs(30),

@@ -1,7 +1,10 @@
 """Python's standard XML-RPC as tether's peer.
 
-    xmlrpc_peer.py serve [TLS_DIR]      a SimpleXMLRPCServer (HTTP/1.1, allow_none, introspection,
-                                        multicall) with echo/add/fail/pow; prints "URL <url>"
+    xmlrpc_peer.py serve [TLS_DIR [require]]
+                                        a SimpleXMLRPCServer (HTTP/1.1, allow_none, introspection,
+                                        multicall) with echo/add/fail/pow; prints "URL <url>";
+                                        with "require", clients must show a certificate signed
+                                        by TLS_DIR/ca-chain.pem"
     xmlrpc_peer.py scenario URL [TLS_DIR [client]]
                                         a fixed set of calls; one canonical line per call
     xmlrpc_peer.py call URL TLS_DIR CERT KEY [MAXVER]
@@ -33,7 +36,7 @@ def add(a, b):
     return a + b
 
 
-def serve(tls_dir=None):
+def serve(tls_dir=None, require=None):
     server = SimpleXMLRPCServer(("127.0.0.1", 0), requestHandler=Handler, allow_none=True,
                                 logRequests=False, use_builtin_types=True)
     server.register_introspection_functions()
@@ -46,6 +49,9 @@ def serve(tls_dir=None):
     if tls_dir:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(os.path.join(tls_dir, "server-cert.pem"), os.path.join(tls_dir, "server-key.pem"))
+        if require == "require":
+            ctx.verify_mode = ssl.CERT_REQUIRED
+            ctx.load_verify_locations(os.path.join(tls_dir, "ca-chain.pem"))
         server.socket = ctx.wrap_socket(server.socket, server_side=True)
         scheme = "https"
     print("URL %s://localhost:%d/RPC2" % (scheme, server.server_address[1]), flush=True)
@@ -130,7 +136,7 @@ def one_call(url, tls_dir, cert, key, maxver=None):
 if __name__ == "__main__":
     a = sys.argv[1:]
     if a[0] == "serve":
-        serve(a[1] if len(a) > 1 else None)
+        serve(a[1] if len(a) > 1 else None, a[2] if len(a) > 2 else None)
     elif a[0] == "scenario":
         scenario(a[1], a[2] if len(a) > 2 else None, len(a) > 3)
     elif a[0] == "call":
