@@ -42,7 +42,9 @@ fail() {
 # ports of their own and stop it by pid; the packaged service is not used).
 # prometheus: Prometheus 2.42, which the observability tests start on a loopback port to scrape
 # tether's admin endpoint (the packaged service is not used).
-APT_PACKAGES=(openssl libhessian-java etcd-server prometheus)
+# iproute2, iptables: the fault tests make hosts in network namespaces (veth pairs, private
+# addresses) and black-hole them with iptables DROP.
+APT_PACKAGES=(openssl libhessian-java etcd-server prometheus iproute2 iptables)
 command -v javac >/dev/null || APT_PACKAGES+=(default-jdk-headless)
 # <<< APT PACKAGES
 

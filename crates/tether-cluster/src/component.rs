@@ -21,6 +21,8 @@
 //! | `probe_timeout` | seconds a re-admission probe (or a stall check) may take | 1 |
 //! | `stall_check_after` | seconds an attempt waits before the pool checks, on a new connection, that the member answers at all; a silent member is ejected and its waiting calls end (idempotent ones retried elsewhere); `<null/>`: never | 1 |
 //! | `timeout`, `serializer` | the members' client options (see `remoting::options`) | the protocol's |
+//! | `protocol` | the members' wire by name (`xmlrpc` for XML-RPC `http://` URLs) | the wire that claims each URL |
+//! | `methods` | method names the pool answers with when exported (a gateway) | the first member's |
 //! | `interceptors` | interceptors (refs, one or a `<list>`) around each call of the pool, retries included | none |
 //! | `attempt_interceptors` | interceptors around each attempt on one member | none |
 //!
@@ -71,6 +73,8 @@ pub struct PoolProxyFactory {
     wrapped: std::sync::OnceLock<Arc<dyn Invoker>>,
     methods: Option<Vec<String>>,
     forward: std::sync::OnceLock<Arc<dyn tether_core::Dispatch>>,
+    /// The members' wire by name, when their URLs do not say (an XML-RPC `http://` URL).
+    protocol: Option<String>,
 }
 
 impl std::fmt::Debug for PoolProxyFactory {
@@ -123,6 +127,7 @@ impl PoolProxyFactory {
             wrapped: std::sync::OnceLock::new(),
             methods: None,
             forward: std::sync::OnceLock::new(),
+            protocol: None,
         }
     }
 
@@ -149,10 +154,20 @@ impl PoolProxyFactory {
         let protocols = self.protocols.clone();
         let options = self.options.clone();
         let around: tether_remoting::Chain = self.attempt_interceptors.clone().into();
+        let wire = self.protocol.clone();
         Arc::new(move |url: &str| {
-            protocols
-                .proxy(url, &options)
-                .map(|p| tether_remoting::Intercepted::wrap(&around, p))
+            let made = match &wire {
+                Some(name) => match protocols.by_name(name) {
+                    Some(p) => p.proxy(url, &options),
+                    None => {
+                        return Err(RemoteError::config(format!(
+                            "protocol {name:?}: no such wire"
+                        )))
+                    }
+                },
+                None => protocols.proxy(url, &options),
+            };
+            made.map(|p| tether_remoting::Intercepted::wrap(&around, p))
                 .map_err(|e| RemoteError::config(format!("{url}: {e}")))
         })
     }
@@ -353,9 +368,10 @@ impl Component for PoolProxyFactory {
             "interceptors" => self.interceptors = interceptors_prop(name, &value)?,
             "attempt_interceptors" => self.attempt_interceptors = interceptors_prop(name, &value)?,
             "methods" => self.methods = Some(text_list_prop(name, &value)?),
+            "protocol" => self.protocol = text_prop(name, &value)?,
             other => {
                 return Err(format!(
-                    "has no property '{other}' (expected one of service_urls, weights, discovery, discovery_interval, idempotent_methods, balance, mode, retries, forks, deadline, retry_backoff, eject_after, ejection, max_ejection, probe_timeout, stall_check_after, timeout, serializer, interceptors, attempt_interceptors, methods)"
+                    "has no property '{other}' (expected one of service_urls, weights, discovery, discovery_interval, idempotent_methods, balance, mode, retries, forks, deadline, retry_backoff, eject_after, ejection, max_ejection, probe_timeout, stall_check_after, timeout, serializer, interceptors, attempt_interceptors, methods, protocol)"
                 ).into())
             }
         }

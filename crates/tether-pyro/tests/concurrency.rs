@@ -72,8 +72,11 @@ async fn a_blocked_call_does_not_stall_other_clients_and_panics_are_replies() {
 
 #[tokio::test]
 async fn connection_limit_refuses_extra_clients_with_connectfail() {
+    // Idle connections are spared for a minute here, so none can be shed and a third client
+    // is refused (with the default, 0, an idle one would make room at once: lockout.rs).
     let (daemon, uri, _svc) = tether_test_service(DaemonConfig {
         max_connections: 2,
+        shed_idle_after: Duration::from_secs(60),
         ..Default::default()
     })
     .await;

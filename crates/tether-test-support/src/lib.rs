@@ -7,6 +7,8 @@
 //! - `process.rs`: [`Proc`], a child process stopped by its pid when dropped (SIGTERM, then
 //!   SIGKILL), and [`free_port`].
 //! - `java_peer.rs`: Caucho's Java Hessian peer (compiled once), its server and client.
+//! - `netns.rs`: test hosts in network namespaces (veth, private addresses) with black hole,
+//!   partition and heal.
 //! - `etcd.rs`: [`LocalEtcd`], a real etcd on free loopback ports, stopped by pid.
 //! - `http.rs`: [`raw_http`], [`post_request`]: bytes no well-behaved HTTP client writes.
 //! - `memory.rs`: [`memory::MemoryProtocol`], an in-process wire registered from outside the
@@ -23,6 +25,7 @@ mod etcd;
 mod http;
 pub mod java_peer;
 pub mod memory;
+pub mod netns;
 mod peers;
 mod process;
 
