@@ -84,3 +84,152 @@ impl Drop for LocalEtcd {
         std::fs::remove_dir_all(&self.dir).ok();
     }
 }
+
+/// A three-member (or `n`-member) etcd cluster of a test's own, on free loopback ports; each
+/// member can be killed and started again. Everything is stopped, and removed, on drop.
+pub struct LocalEtcdCluster {
+    exe: std::path::PathBuf,
+    members: Vec<Member>,
+    token: String,
+}
+
+struct Member {
+    name: String,
+    client: u16,
+    peer: u16,
+    dir: std::path::PathBuf,
+    child: Option<std::process::Child>,
+}
+
+impl LocalEtcdCluster {
+    /// Starts `n` members and waits (at most 30 s) until every client port answers.
+    pub fn start(n: usize) -> Result<LocalEtcdCluster, String> {
+        let exe = std::env::var_os("ETCD")
+            .map(std::path::PathBuf::from)
+            .into_iter()
+            .chain(["/usr/bin/etcd", "/usr/local/bin/etcd"].map(std::path::PathBuf::from))
+            .find(|p| p.exists())
+            .ok_or("etcd not found: install Debian's etcd-server (or set ETCD)")?;
+        let pid = std::process::id();
+        let members: Vec<Member> = (0..n)
+            .map(|i| {
+                let client = crate::free_port();
+                Member {
+                    name: format!("m{i}"),
+                    client,
+                    peer: crate::free_port(),
+                    dir: std::env::temp_dir().join(format!("tether-etcdc-{pid}-{client}")),
+                    child: None,
+                }
+            })
+            .collect();
+        let mut c = LocalEtcdCluster {
+            exe,
+            members,
+            token: format!("tether-{pid}-{}", crate::free_port()),
+        };
+        for i in 0..n {
+            c.start_member(i, "new")?;
+        }
+        c.wait_all()?;
+        Ok(c)
+    }
+
+    fn initial_cluster(&self) -> String {
+        self.members
+            .iter()
+            .map(|m| format!("{}=http://127.0.0.1:{}", m.name, m.peer))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    fn start_member(&mut self, i: usize, state: &str) -> Result<(), String> {
+        let ic = self.initial_cluster();
+        let m = &mut self.members[i];
+        let c = format!("http://127.0.0.1:{}", m.client);
+        let p = format!("http://127.0.0.1:{}", m.peer);
+        let child = std::process::Command::new(&self.exe)
+            .arg("--data-dir")
+            .arg(&m.dir)
+            .args([
+                "--name",
+                &m.name,
+                "--listen-client-urls",
+                &c,
+                "--advertise-client-urls",
+                &c,
+            ])
+            .args([
+                "--listen-peer-urls",
+                &p,
+                "--initial-advertise-peer-urls",
+                &p,
+            ])
+            .args(["--initial-cluster", &ic, "--initial-cluster-state", state])
+            .args([
+                "--initial-cluster-token",
+                &self.token,
+                "--log-level",
+                "error",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start etcd: {e}"))?;
+        m.child = Some(child);
+        Ok(())
+    }
+
+    fn wait_all(&self) -> Result<(), String> {
+        let start = std::time::Instant::now();
+        for m in &self.members {
+            while std::net::TcpStream::connect(("127.0.0.1", m.client)).is_err() {
+                if start.elapsed() > Duration::from_secs(30) {
+                    return Err("the etcd cluster did not start within 30 s".into());
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        Ok(())
+    }
+
+    /// `host:port` of every member, comma-separated (what an `etcd://` URL takes).
+    pub fn endpoints(&self) -> String {
+        self.members
+            .iter()
+            .map(|m| format!("127.0.0.1:{}", m.client))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// Member `i`'s client port.
+    pub fn port(&self, i: usize) -> u16 {
+        self.members[i].client
+    }
+
+    /// Kills member `i` (SIGKILL); its data stays, so it can come back.
+    pub fn kill(&mut self, i: usize) {
+        if let Some(mut c) = self.members[i].child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts member `i` again, rejoining with its data.
+    pub fn restart(&mut self, i: usize) -> Result<(), String> {
+        self.start_member(i, "existing")?;
+        self.wait_all()
+    }
+}
+
+impl Drop for LocalEtcdCluster {
+    fn drop(&mut self) {
+        for m in &mut self.members {
+            if let Some(mut c) = m.child.take() {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+            std::fs::remove_dir_all(&m.dir).ok();
+        }
+    }
+}

@@ -29,7 +29,7 @@ pub mod netns;
 mod peers;
 mod process;
 
-pub use etcd::LocalEtcd;
+pub use etcd::{LocalEtcd, LocalEtcdCluster};
 pub use http::{post_request, raw_http};
 pub use peers::{hessian_jar, java, python, python2, root};
 pub use process::{free_port, Proc};

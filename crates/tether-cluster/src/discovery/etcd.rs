@@ -45,20 +45,51 @@ fn prefix_end(prefix: &str) -> String {
     "\0".into()
 }
 
-/// An etcd endpoint (`http://host:port` or `host:port`).
+/// An etcd cluster's client: one or more members (`host:port[,host:port...]`), the first that
+/// answers used until it fails, then the next; optionally a user and password (etcd's
+/// authentication: a token asked for once and again when it expires).
 #[derive(Clone, Debug)]
 pub struct EtcdClient {
-    host: String,
-    port: u16,
+    members: Arc<Vec<(String, u16)>>,
+    current: Arc<std::sync::atomic::AtomicUsize>,
     timeout: Duration,
+    auth: Option<Arc<Auth>>,
+}
+
+#[derive(Debug)]
+struct Auth {
+    user: String,
+    password: String,
+    token: std::sync::Mutex<Option<String>>,
 }
 
 fn err(what: impl std::fmt::Display) -> RemoteError {
     RemoteError::connection(format!("etcd: {what}"))
 }
 
+/// Most members an endpoint list may name.
+const MAX_MEMBERS: usize = 16;
+
+fn parse_member(e: &str, m: &str) -> Result<(String, u16), RemoteError> {
+    let (host, port) = match m.rsplit_once(':') {
+        Some((h, p)) if !h.is_empty() => (
+            h.trim_matches(['[', ']']).to_string(),
+            p.parse().map_err(|_| {
+                RemoteError::config(format!("etcd endpoint {e:?}: bad port in {m:?}"))
+            })?,
+        ),
+        _ => (m.to_string(), 2379),
+    };
+    if host.is_empty() {
+        return Err(RemoteError::config(format!("etcd endpoint {e:?}: no host")));
+    }
+    Ok((host, port))
+}
+
 impl EtcdClient {
-    /// Parses `http://host:port`, `host:port` or `etcd://host:port`; does no I/O.
+    /// Parses `http://host:port`, `host:port`, `etcd://host:port`, a comma-separated list of
+    /// members (`etcd://h1:p1,h2:p2,h3:p3`), and a `user:password@` in front of them; does no
+    /// I/O.
     pub fn new(endpoint: &str) -> Result<EtcdClient, RemoteError> {
         let e = endpoint.trim();
         let rest = e
@@ -66,39 +97,133 @@ impl EtcdClient {
             .or_else(|| e.strip_prefix("etcd://"))
             .unwrap_or(e);
         let rest = rest.split('/').next().unwrap_or("");
-        let (host, port) = match rest.rsplit_once(':') {
-            Some((h, p)) => (
-                h.trim_matches(['[', ']']).to_string(),
-                p.parse()
-                    .map_err(|_| RemoteError::config(format!("etcd endpoint {e:?}: bad port")))?,
-            ),
-            None => (rest.to_string(), 2379),
+        let (auth, rest) = match rest.rsplit_once('@') {
+            Some((cred, hosts)) => {
+                let (user, password) = cred.split_once(':').ok_or_else(|| {
+                    RemoteError::config(format!("etcd endpoint {e:?}: expected user:password@"))
+                })?;
+                (
+                    Some(Arc::new(Auth {
+                        user: user.to_string(),
+                        password: password.to_string(),
+                        token: std::sync::Mutex::new(None),
+                    })),
+                    hosts,
+                )
+            }
+            None => (None, rest),
         };
-        if host.is_empty() {
+        let members = rest
+            .split(',')
+            .map(str::trim)
+            .filter(|m| !m.is_empty())
+            .map(|m| parse_member(e, m))
+            .collect::<Result<Vec<_>, _>>()?;
+        if members.is_empty() {
             return Err(RemoteError::config(format!("etcd endpoint {e:?}: no host")));
         }
+        if members.len() > MAX_MEMBERS {
+            return Err(RemoteError::config(format!(
+                "etcd endpoint {e:?}: more than {MAX_MEMBERS} members"
+            )));
+        }
         Ok(EtcdClient {
-            host,
-            port,
+            members: Arc::new(members),
+            current: Arc::default(),
             timeout: Duration::from_secs(5),
+            auth,
         })
     }
 
+    /// The members, `host:port`.
+    pub fn members(&self) -> Vec<String> {
+        self.members
+            .iter()
+            .map(|(h, p)| format!("{h}:{p}"))
+            .collect()
+    }
+
+    /// Connects to the member in use, or the next ones in turn when it does not answer; the
+    /// one that answers is used from then on.
+    async fn connect(&self) -> Result<(TcpStream, String), RemoteError> {
+        let n = self.members.len();
+        let first = self.current.load(std::sync::atomic::Ordering::Relaxed) % n;
+        let mut last = String::new();
+        for k in 0..n {
+            let i = (first + k) % n;
+            let (host, port) = &self.members[i];
+            let connect = TcpStream::connect((host.as_str(), *port));
+            match tokio::time::timeout(Duration::from_secs(2), connect).await {
+                Ok(Ok(s)) => {
+                    if i != first {
+                        tracing::info!(target: LOG, member = %format!("{host}:{port}"), "etcd: using another member");
+                        self.current.store(i, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    return Ok((s, format!("{host}:{port}")));
+                }
+                Ok(Err(e)) => last = format!("cannot connect to {host}:{port}: {e}"),
+                Err(_) => last = format!("connecting to {host}:{port} timed out"),
+            }
+        }
+        Err(err(last))
+    }
+
+    /// Moves to the next member (the one in use stopped answering in time).
+    fn next_member(&self) {
+        self.current
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
     async fn open(&self, path: &str, body: &Json) -> Result<BufReader<TcpStream>, RemoteError> {
-        let mut s = TcpStream::connect((self.host.as_str(), self.port))
-            .await
-            .map_err(|e| {
-                err(format!(
-                    "cannot connect to {}:{}: {e}",
-                    self.host, self.port
-                ))
-            })?;
+        let token = match &self.auth {
+            Some(a) if path != "/v3/auth/authenticate" => Some(self.token(a, false).await?),
+            _ => None,
+        };
+        match self.open_with(path, body, token.as_deref()).await {
+            // An expired token: ask for a new one, once.
+            Err(e) if self.auth.is_some() && e.message().contains("token") => {
+                let a = self.auth.as_ref().ok_or_else(|| err("no credentials"))?;
+                let t = self.token(a, true).await?;
+                self.open_with(path, body, Some(&t)).await
+            }
+            r => r,
+        }
+    }
+
+    async fn token(&self, a: &Auth, fresh: bool) -> Result<String, RemoteError> {
+        if !fresh {
+            if let Some(t) = a.token.lock().map_err(|_| err("token lock"))?.clone() {
+                return Ok(t);
+            }
+        }
+        let body = json!({ "name": a.user, "password": a.password });
+        let mut r = self.open_with("/v3/auth/authenticate", &body, None).await?;
+        let reply = read_messages(&mut r, 1)
+            .await?
+            .pop()
+            .ok_or_else(|| err("authenticate: an empty reply"))?;
+        let t = reply["token"]
+            .as_str()
+            .ok_or_else(|| err(format!("authenticate answered {reply}")))?
+            .to_string();
+        *a.token.lock().map_err(|_| err("token lock"))? = Some(t.clone());
+        Ok(t)
+    }
+
+    async fn open_with(
+        &self,
+        path: &str,
+        body: &Json,
+        token: Option<&str>,
+    ) -> Result<BufReader<TcpStream>, RemoteError> {
+        let (mut s, member) = self.connect().await?;
         s.set_nodelay(true).ok();
         let body = body.to_string();
+        let auth = token
+            .map(|t| format!("Authorization: {t}\r\n"))
+            .unwrap_or_default();
         let req = format!(
-            "POST {path} HTTP/1.1\r\nHost: {}:{}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            self.host,
-            self.port,
+            "POST {path} HTTP/1.1\r\nHost: {member}\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         );
         s.write_all(req.as_bytes()).await.map_err(err)?;
@@ -147,9 +272,17 @@ impl EtcdClient {
                 .pop()
                 .ok_or_else(|| err(format!("{path}: an empty reply")))
         };
-        tokio::time::timeout(self.timeout, work)
-            .await
-            .map_err(|_| RemoteError::timeout(format!("etcd {path}: no reply in time")))?
+        match tokio::time::timeout(self.timeout, work).await {
+            Ok(r) => r,
+            Err(_) => {
+                // A member that accepts and then says nothing (cut off from the others, or
+                // stopped): the next call goes to another.
+                self.next_member();
+                Err(RemoteError::timeout(format!(
+                    "etcd {path}: no reply in time"
+                )))
+            }
+        }
     }
 
     /// Grants a lease of `ttl` seconds; returns its id.

@@ -1,0 +1,197 @@
+//! Discovery on a three-member etcd cluster: exporters (`tether run`) register through a URL
+//! naming every member (`etcd://h1:p1,h2:p2,h3:p3/prefix/`), a pool follows the same URL; the
+//! member the clients were using is killed: leases stay alive through the others, the pool's
+//! watch resumes on another member and sees a server that registers afterwards, calls go on;
+//! the member comes back. Also etcd's user/password authentication.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use tether::context::ApplicationContext;
+use tether_core::{Call, Value};
+use tether_test_support::{LocalEtcdCluster, Proc};
+
+fn server(dir: &std::path::Path, discovery: &str, n: usize) -> Proc {
+    let f = dir.join(format!("server{n}.xml"));
+    std::fs::write(
+        &f,
+        format!(
+            r#"<objects xmlns="http://www.springframework.org/springpython/schema/objects/1.1">
+  <object id="echo" class="tether.echo.EchoService"/>
+  <object id="exporter" class="tether.pyro.ServiceExporter">
+    <property name="service" ref="echo"/>
+    <property name="service_name" value="echo"/>
+    <property name="service_host" value="127.0.0.1"/>
+    <property name="service_port" value="0"/>
+    <property name="discovery" value="{discovery}"/>
+    <property name="discovery_ttl" value="2"/>
+  </object>
+</objects>"#
+        ),
+    )
+    .unwrap();
+    Proc(
+        Command::new(env!("CARGO_BIN_EXE_tether"))
+            .arg("run")
+            .arg(&f)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+async fn until(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
+    let t = Instant::now();
+    while !cond() {
+        assert!(t.elapsed() < limit, "{what}: not within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discovery_rides_through_the_loss_of_an_etcd_member() {
+    let mut etcd = LocalEtcdCluster::start(3).expect("a three-member etcd cluster");
+    let discovery = format!("etcd://{}/tether/services/", etcd.endpoints());
+    let dir = std::env::temp_dir().join(format!("tether-etcdc-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let _s0 = server(&dir, &discovery, 0);
+    let _s1 = server(&dir, &discovery, 1);
+    let client = format!(
+        r#"<objects xmlns="http://www.springframework.org/springpython/schema/objects/1.1">
+  <object id="service" class="tether.cluster.PoolProxyFactory">
+    <property name="discovery" value="{discovery}echo/"/>
+    <property name="idempotent_methods"><list><value>echo</value></list></property>
+  </object>
+</objects>"#
+    );
+    let ctx = ApplicationContext::builder()
+        .registry(tether::ClassRegistry::from_inventory())
+        .xml_str(client, Some("client.xml"))
+        .start()
+        .await
+        .unwrap();
+    let invoker = ctx.get_object("service").unwrap().invoker().unwrap();
+    let pool = ctx
+        .get_as::<tether::cluster::component::PoolProxyFactory>("service")
+        .unwrap()
+        .pool()
+        .unwrap();
+    let t = Instant::now();
+    loop {
+        let _ = invoker.invoke(Call::new("echo", vec![Value::Int(0)])).await;
+        if pool.urls().len() == 2 {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "servers did not register: {:?}",
+            pool.urls()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The first member, which every client starts with, dies.
+    etcd.kill(0);
+    // Leases are kept alive through the others: after several TTLs both are still listed.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(
+        pool.urls().len(),
+        2,
+        "a lease expired after a member's loss: {:?}",
+        pool.urls()
+    );
+    // The watch resumed on another member: a server registering now is seen.
+    let _s2 = server(&dir, &discovery, 2);
+    let p = pool.clone();
+    until(
+        "the third server is seen",
+        Duration::from_secs(30),
+        move || p.urls().len() == 3,
+    )
+    .await;
+    for i in 0..10 {
+        assert_eq!(
+            invoker
+                .invoke(Call::new("echo", vec![Value::Int(i)]))
+                .await
+                .unwrap(),
+            Value::Int(i)
+        );
+    }
+    // The member comes back and the cluster goes on.
+    etcd.restart(0).expect("the member rejoins");
+    let _s3 = server(&dir, &discovery, 3);
+    let p = pool.clone();
+    until(
+        "the fourth server is seen",
+        Duration::from_secs(30),
+        move || p.urls().len() == 4,
+    )
+    .await;
+    ctx.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn etcd_with_user_and_password() {
+    let etcd = LocalEtcdCluster::start(1).expect("etcd");
+    let base = format!("http://127.0.0.1:{}", etcd.port(0));
+    // Turn authentication on: a root user, a tether user with a role on the prefix.
+    let post = |path: &str, body: &str, token: Option<&str>| -> String {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(base.trim_start_matches("http://")).unwrap();
+        let auth = token
+            .map(|t| format!("Authorization: {t}\r\n"))
+            .unwrap_or_default();
+        write!(
+            s,
+            "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    };
+    post(
+        "/v3/auth/user/add",
+        r#"{"name":"root","password":"rootpw"}"#,
+        None,
+    );
+    post("/v3/auth/role/add", r#"{"name":"root"}"#, None);
+    post(
+        "/v3/auth/user/grant",
+        r#"{"user":"root","role":"root"}"#,
+        None,
+    );
+    post("/v3/auth/enable", "{}", None);
+    let client = tether::cluster::discovery::EtcdClient::new(&format!(
+        "etcd://root:rootpw@127.0.0.1:{}",
+        etcd.port(0)
+    ))
+    .unwrap();
+    client
+        .put("/tether/auth/x", "PYRO:x@127.0.0.1:1", None)
+        .await
+        .unwrap();
+    let (kvs, _) = client.list("/tether/auth/").await.unwrap();
+    assert_eq!(
+        kvs,
+        vec![(
+            "/tether/auth/x".to_string(),
+            "PYRO:x@127.0.0.1:1".to_string()
+        )]
+    );
+    // Without credentials, or with a wrong password, etcd refuses; the error says so.
+    let anon = tether::cluster::discovery::EtcdClient::new(&format!("127.0.0.1:{}", etcd.port(0)))
+        .unwrap();
+    let e = anon.list("/tether/auth/").await.unwrap_err();
+    assert!(e.message().contains("etcd"), "{e}");
+    let bad = tether::cluster::discovery::EtcdClient::new(&format!(
+        "root:wrong@127.0.0.1:{}",
+        etcd.port(0)
+    ))
+    .unwrap();
+    assert!(bad.list("/tether/auth/").await.is_err());
+}
