@@ -134,3 +134,25 @@ for proto in (0, 1, 2):
             write("pyro3_pickle", "p%d-%d" % (proto, i), pickle.dumps(v, proto))
         except Exception:
             pass
+
+# HTTP replies as Python's http.server and Caucho's servlet send them (http_reply): framed by
+# Content-Length, chunked, after an interim 100, two in a row on one connection, an error.
+body = xc.dumps(("ok",), methodresponse=True).encode()
+write("http_reply", "length", b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+chunked = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 40]), body[i:i + 40]) for i in range(0, len(body), 40)) + b"0\r\n\r\n"
+write("http_reply", "chunked", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked)
+write("http_reply", "continue", b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+write("http_reply", "two", (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok") * 2)
+write("http_reply", "error", b"HTTP/1.0 500 Internal Server Error\r\nConnection: close\r\n\r\n<h1>Hessian Requires POST</h1>")
+
+# etcd's JSON gateway (etcd_reader): a range reply, and a watch stream in chunks.
+rng = b'{"header":{"cluster_id":"1","member_id":"2","revision":"7","raft_term":"2"},"kvs":[{"key":"L3RldGhlci9h","value":"UFlSTzp4QDEyNy4wLjAuMTox","create_revision":"5","mod_revision":"5","version":"1","lease":"694d7a"}],"count":"1"}\n'
+write("etcd_reader", "range", rng)
+ev = b'{"result":{"header":{"revision":"8"},"events":[{"type":"DELETE","kv":{"key":"L3RldGhlci9h","mod_revision":"8"}}]}}\n'
+write("etcd_reader", "watch", b"%x\r\n%s\r\n" % (len(ev), ev) * 3)
+write("etcd_reader", "error", b'{"error":"etcdserver: user name is empty","code":3}\n')
+
+# The name server's UDP side (ns_udp): a locate request, and replies.
+write("ns_udp", "request", b"GET_NSURI")
+write("ns_udp", "reply", b"PYRO:Pyro.NameServer@127.0.0.1:9090")
+write("ns_udp", "reply6", b"PYRO:Pyro.NameServer@[::1]:9090")

@@ -4,7 +4,8 @@
 # project's XML contexts).
 #   scripts/fuzz.sh                 10,000,000 executions per target (the README's figures)
 #   scripts/fuzz.sh --runs N        N executions per target (scripts/test.sh runs a short one)
-# Targets: pyro5_frame pyro4_frame serpent json msgpack hessian xmlrpc xml_context pyro3_pickle (fuzz/fuzz_targets/).
+# Targets: pyro5_frame pyro4_frame serpent json msgpack hessian xmlrpc xml_context pyro3_pickle
+# http_reply etcd_reader ns_udp (fuzz/fuzz_targets/).
 # Built optimised with overflow checks on (fuzz/Cargo.toml): an arithmetic overflow on a lying length
 # is a crash here, not a silent wrap (it found one in the Pyro4 header checksum). No AddressSanitizer
 # (-s none): every library crate is #![forbid(unsafe_code)], so there is no memory error for it to
@@ -23,7 +24,7 @@ case "${1:-}" in
     "") ;;
     *) echo "usage: scripts/fuzz.sh [--runs N]" >&2; exit 2 ;;
 esac
-TARGETS=(pyro5_frame pyro4_frame serpent json msgpack hessian xmlrpc xml_context pyro3_pickle)
+TARGETS=(pyro5_frame pyro4_frame serpent json msgpack hessian xmlrpc xml_context pyro3_pickle http_reply etcd_reader ns_udp)
 
 rustup toolchain list | grep -q '^nightly' || {
     echo "fuzz.sh: the nightly toolchain is needed (rustup toolchain install nightly)" >&2; exit 1; }

@@ -23,3 +23,22 @@ mod server;
 pub use client::{context_headers, HttpClient, HttpReply};
 pub use hyper::Method;
 pub use server::{Handler, HttpConfig, HttpRequest, HttpResponse, HttpServer};
+
+/// Reads `data` as what a server sent (the fuzz target `http_reply`): replies one after the
+/// other, as a kept-alive connection would, until the bytes end or one fails. Not an API.
+#[doc(hidden)]
+pub fn fuzz_reply(data: &[u8]) {
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread().build() else {
+        return;
+    };
+    rt.block_on(async {
+        let mut conn = client::connection::ClientConnection::new(Box::new(
+            client::connection::Replay::new(data),
+        ));
+        for _ in 0..64 {
+            if conn.read_reply(1 << 20).await.is_err() {
+                break;
+            }
+        }
+    });
+}

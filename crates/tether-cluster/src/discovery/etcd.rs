@@ -361,7 +361,10 @@ impl EtcdClient {
 
 /// Reads newline-separated JSON messages of a (chunked or plain) body: at most `max`, or
 /// until the end of the stream.
-async fn read_messages(r: &mut BufReader<TcpStream>, max: usize) -> Result<Vec<Json>, RemoteError> {
+async fn read_messages<R: tokio::io::AsyncBufRead + Unpin>(
+    r: &mut R,
+    max: usize,
+) -> Result<Vec<Json>, RemoteError> {
     let mut out = Vec::new();
     let mut pending = Vec::new();
     let mut total = 0usize;
@@ -401,6 +404,17 @@ async fn read_messages(r: &mut BufReader<TcpStream>, max: usize) -> Result<Vec<J
         }
     }
     Ok(out)
+}
+
+/// Reads `data` as a gateway's reply body (the fuzz target `etcd_reader`): every message
+/// until the end or an error. Not an API.
+#[doc(hidden)]
+pub fn fuzz_read_messages(data: &[u8]) {
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread().build() else {
+        return;
+    };
+    let mut r = tokio::io::BufReader::new(data);
+    let _ = rt.block_on(read_messages(&mut r, usize::MAX));
 }
 
 /// An exporter's entry in etcd, kept alive until closed (or the process dies).

@@ -287,3 +287,57 @@ fn too_large(n: u64, max: usize) -> RemoteError {
         format!("the reply's body of {n} bytes is over the limit of {max}"),
     )
 }
+
+/// Bytes a server "sent", read back in small pieces, writes thrown away (the fuzz target).
+#[doc(hidden)]
+pub struct Replay {
+    data: Vec<u8>,
+    at: usize,
+}
+
+impl Replay {
+    /// Replays `data`.
+    pub fn new(data: &[u8]) -> Replay {
+        Replay {
+            data: data.to_vec(),
+            at: 0,
+        }
+    }
+}
+
+impl tokio::io::AsyncRead for Replay {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        // Small pieces: every framing boundary of the reader gets crossed mid-read.
+        let n = (self.data.len() - self.at).min(buf.remaining()).min(97);
+        let at = self.at;
+        buf.put_slice(&self.data[at..at + n]);
+        self.at += n;
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+impl tokio::io::AsyncWrite for Replay {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::task::Poll::Ready(Ok(buf.len()))
+    }
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}

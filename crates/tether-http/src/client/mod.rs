@@ -3,7 +3,7 @@
 //! The framing is in `connection.rs`; this file owns the URL, connecting (TCP or TLS), the
 //! reuse of the kept-alive connection and gzip replies.
 
-mod connection;
+pub(crate) mod connection;
 
 use bytes::Bytes;
 use connection::{ClientConnection, Io, RawReply};

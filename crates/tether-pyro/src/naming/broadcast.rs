@@ -45,7 +45,7 @@ impl Responder {
                 let Ok((n, from)) = sock.recv_from(&mut buf).await else {
                     continue;
                 };
-                if &buf[..n] != REQUEST {
+                if !is_request(&buf[..n]) {
                     continue;
                 }
                 let now = tokio::time::Instant::now();
@@ -93,6 +93,17 @@ impl Drop for Responder {
     }
 }
 
+/// Whether a datagram the responder got is a locate request (anything else is ignored).
+pub fn is_request(datagram: &[u8]) -> bool {
+    datagram == REQUEST
+}
+
+/// A locate reply's text, decoded as Python decodes it (ISO-8859-1: every byte is a
+/// character), for the caller to read as a URI.
+pub fn reply_text(datagram: &[u8]) -> String {
+    datagram.iter().map(|&b| b as char).collect()
+}
+
 /// The local address the system would use to reach `peer` (no packet is sent).
 async fn facing(peer: SocketAddr) -> Option<String> {
     let any: SocketAddr = if peer.is_ipv4() {
@@ -123,8 +134,7 @@ pub async fn locate(targets: &[SocketAddr]) -> Option<String> {
         )
         .await
         {
-            // ISO-8859-1, as Python decodes it.
-            return Some(buf[..n].iter().map(|&b| b as char).collect());
+            return Some(reply_text(&buf[..n]));
         }
     }
     None
