@@ -195,3 +195,114 @@ async fn etcd_with_user_and_password() {
     .unwrap();
     assert!(bad.list("/tether/auth/").await.is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn etcd_over_tls() {
+    let dir = std::env::temp_dir().join(format!("tether-etcd-tls-{}", std::process::id()));
+    let pki = dir.join("pki");
+    assert!(Command::new(env!("CARGO_BIN_EXE_tether"))
+        .args(["pki", pki.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap()
+        .success());
+    let (client, peer) = (
+        tether_test_support::free_port(),
+        tether_test_support::free_port(),
+    );
+    let c = format!("https://127.0.0.1:{client}");
+    let p = format!("http://127.0.0.1:{peer}");
+    let f = |n: &str| pki.join(n).to_str().unwrap().to_string();
+    let _etcd = Proc(
+        Command::new("etcd")
+            .arg("--data-dir")
+            .arg(dir.join("data"))
+            .args([
+                "--name",
+                "tls",
+                "--listen-client-urls",
+                &c,
+                "--advertise-client-urls",
+                &c,
+            ])
+            .args([
+                "--listen-peer-urls",
+                &p,
+                "--initial-advertise-peer-urls",
+                &p,
+            ])
+            .args([
+                "--initial-cluster",
+                &format!("tls={p}"),
+                "--log-level",
+                "error",
+            ])
+            .args([
+                "--cert-file",
+                &f("server-cert.pem"),
+                "--key-file",
+                &f("server-key.pem"),
+            ])
+            // (No --trusted-ca-file or --client-cert-auth: etcd 3.4's JSON gateway then reaches
+            // its own gRPC side with the server certificate as a client one, which needs a
+            // clientAuth usage the sample PKI's server certificate does not have.)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("etcd"),
+    );
+    let t = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", client)).is_err() {
+        assert!(t.elapsed() < Duration::from_secs(20), "etcd did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let with_cert = tether::cluster::discovery::EtcdClient::new(&format!(
+        "127.0.0.1:{client}?ca_certs={}&certfile={}&keyfile={}",
+        f("ca-chain.pem"),
+        f("client-cert.pem"),
+        f("client-key.pem")
+    ))
+    .unwrap();
+    // etcd may take a moment to elect itself after its port opens.
+    let t = Instant::now();
+    loop {
+        match with_cert
+            .put("/tether/tls/x", "PYRO:x@127.0.0.1:1", None)
+            .await
+        {
+            Ok(()) => break,
+            Err(e) => assert!(t.elapsed() < Duration::from_secs(20), "{e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (kvs, _) = with_cert.list("/tether/tls/").await.unwrap();
+    assert_eq!(kvs.len(), 1);
+    // Server-only TLS works too; a member whose certificate does not chain to the CAs given is
+    // refused (another sample PKI's CA here).
+    let server_only = tether::cluster::discovery::EtcdClient::new(&format!(
+        "127.0.0.1:{client}?ca_certs={}",
+        f("ca-chain.pem")
+    ))
+    .unwrap();
+    assert_eq!(server_only.list("/tether/tls/").await.unwrap().0.len(), 1);
+    let other = dir.join("other");
+    assert!(Command::new(env!("CARGO_BIN_EXE_tether"))
+        .args(["pki", other.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap()
+        .success());
+    let wrong_ca = tether::cluster::discovery::EtcdClient::new(&format!(
+        "127.0.0.1:{client}?ca_certs={}",
+        other.join("ca-chain.pem").display()
+    ))
+    .unwrap();
+    let e = wrong_ca.list("/tether/tls/").await.unwrap_err();
+    assert!(e.message().contains("TLS"), "{e}");
+    // A bad setting is a configuration error naming it.
+    let e = tether::cluster::discovery::EtcdClient::new("127.0.0.1:1?cafile=x").unwrap_err();
+    assert!(e.message().contains("cafile"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -13,13 +13,22 @@ fn parse_etcd(v: &str) -> Result<(String, String), TransportError> {
             "discovery {v:?}: expected etcd://host:port/prefix/"
         ))
     })?;
+    // TLS settings come after the prefix, as a query (their file paths have slashes).
+    let (rest, query) = match rest.split_once('?') {
+        Some((r, q)) => (r, Some(q)),
+        None => (rest, None),
+    };
     let (authority, path) = rest.split_once('/').ok_or_else(|| {
         TransportError::bad_url(format!(
             "discovery {v:?}: no prefix (etcd://host:port/prefix/)"
         ))
     })?;
-    EtcdClient::new(authority).map_err(|e| TransportError::bad_url(e.message()))?;
-    Ok((authority.to_string(), format!("/{path}")))
+    let spec = match query {
+        Some(q) => format!("{authority}?{q}"),
+        None => authority.to_string(),
+    };
+    EtcdClient::new(&spec).map_err(|e| TransportError::bad_url(e.message()))?;
+    Ok((spec, format!("/{path}")))
 }
 
 /// The `etcd://host:port/prefix/` directory of the `discovery` property: an exporter's URL goes

@@ -54,7 +54,12 @@ pub struct EtcdClient {
     current: Arc<std::sync::atomic::AtomicUsize>,
     timeout: Duration,
     auth: Option<Arc<Auth>>,
+    tls: Option<tether_tls::ClientTls>,
 }
+
+/// A connection to a member: TCP, or TLS over it.
+trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
 
 #[derive(Debug)]
 struct Auth {
@@ -69,6 +74,41 @@ fn err(what: impl std::fmt::Display) -> RemoteError {
 
 /// Most members an endpoint list may name.
 const MAX_MEMBERS: usize = 16;
+
+/// TLS to etcd from the query of a discovery URL: `ca_certs=FILE` (required: the CAs the
+/// members' certificates chain to), `certfile=FILE` and `keyfile=FILE` (a client certificate,
+/// for members started with `--client-cert-auth`). The members' names are checked against
+/// their certificates.
+fn tls_of(e: &str, query: &str) -> Result<Option<tether_tls::ClientTls>, RemoteError> {
+    let mut ca = None;
+    let mut cert = None;
+    let mut key = None;
+    for kv in query.split('&').filter(|kv| !kv.is_empty()) {
+        match kv.split_once('=') {
+            Some(("ca_certs", v)) => ca = Some(v.to_string()),
+            Some(("certfile", v)) => cert = Some(v.to_string()),
+            Some(("keyfile", v)) => key = Some(v.to_string()),
+            _ => {
+                return Err(RemoteError::config(format!(
+                    "etcd endpoint {e:?}: unknown setting {kv:?} (ca_certs, certfile, keyfile)"
+                )))
+            }
+        }
+    }
+    let Some(ca) = ca else {
+        return Err(RemoteError::config(format!(
+            "etcd endpoint {e:?}: TLS needs ca_certs=FILE"
+        )));
+    };
+    let mut settings = tether_tls::ClientTlsSettings::new(ca);
+    if let Some(c) = cert {
+        let k = key.unwrap_or_else(|| c.clone());
+        settings = settings.client_cert(c, k);
+    }
+    tether_tls::ClientTls::new(&settings)
+        .map(Some)
+        .map_err(|err| RemoteError::config(format!("etcd endpoint {e:?}: {err}")))
+}
 
 fn parse_member(e: &str, m: &str) -> Result<(String, u16), RemoteError> {
     let (host, port) = match m.rsplit_once(':') {
@@ -92,6 +132,14 @@ impl EtcdClient {
     /// I/O.
     pub fn new(endpoint: &str) -> Result<EtcdClient, RemoteError> {
         let e = endpoint.trim();
+        let (e, query) = match e.split_once('?') {
+            Some((a, q)) => (a, Some(q)),
+            None => (e, None),
+        };
+        let tls = match query {
+            Some(q) => tls_of(endpoint, q)?,
+            None => None,
+        };
         let rest = e
             .strip_prefix("http://")
             .or_else(|| e.strip_prefix("etcd://"))
@@ -132,6 +180,7 @@ impl EtcdClient {
             current: Arc::default(),
             timeout: Duration::from_secs(5),
             auth,
+            tls,
         })
     }
 
@@ -145,7 +194,7 @@ impl EtcdClient {
 
     /// Connects to the member in use, or the next ones in turn when it does not answer; the
     /// one that answers is used from then on.
-    async fn connect(&self) -> Result<(TcpStream, String), RemoteError> {
+    async fn connect(&self) -> Result<(Box<dyn Io>, String), RemoteError> {
         let n = self.members.len();
         let first = self.current.load(std::sync::atomic::Ordering::Relaxed) % n;
         let mut last = String::new();
@@ -155,11 +204,22 @@ impl EtcdClient {
             let connect = TcpStream::connect((host.as_str(), *port));
             match tokio::time::timeout(Duration::from_secs(2), connect).await {
                 Ok(Ok(s)) => {
+                    s.set_nodelay(true).ok();
+                    let io: Box<dyn Io> = match &self.tls {
+                        None => Box::new(s),
+                        Some(tls) => match tls.connect(host, s, Duration::from_secs(5)).await {
+                            Ok(t) => Box::new(t),
+                            Err(e) => {
+                                last = format!("TLS with {host}:{port}: {e}");
+                                continue;
+                            }
+                        },
+                    };
                     if i != first {
                         tracing::info!(target: LOG, member = %format!("{host}:{port}"), "etcd: using another member");
                         self.current.store(i, std::sync::atomic::Ordering::Relaxed);
                     }
-                    return Ok((s, format!("{host}:{port}")));
+                    return Ok((io, format!("{host}:{port}")));
                 }
                 Ok(Err(e)) => last = format!("cannot connect to {host}:{port}: {e}"),
                 Err(_) => last = format!("connecting to {host}:{port} timed out"),
@@ -174,7 +234,7 @@ impl EtcdClient {
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
-    async fn open(&self, path: &str, body: &Json) -> Result<BufReader<TcpStream>, RemoteError> {
+    async fn open(&self, path: &str, body: &Json) -> Result<BufReader<Box<dyn Io>>, RemoteError> {
         let token = match &self.auth {
             Some(a) if path != "/v3/auth/authenticate" => Some(self.token(a, false).await?),
             _ => None,
@@ -215,9 +275,8 @@ impl EtcdClient {
         path: &str,
         body: &Json,
         token: Option<&str>,
-    ) -> Result<BufReader<TcpStream>, RemoteError> {
+    ) -> Result<BufReader<Box<dyn Io>>, RemoteError> {
         let (mut s, member) = self.connect().await?;
-        s.set_nodelay(true).ok();
         let body = body.to_string();
         let auth = token
             .map(|t| format!("Authorization: {t}\r\n"))
