@@ -34,6 +34,7 @@
 mod admin;
 mod bench;
 mod call;
+mod describe;
 mod echo;
 mod gateway;
 mod logging;
@@ -80,6 +81,10 @@ enum Command {
     Ns(ns::NsArgs),
     /// Serve a remote object of one wire on another: every call is forwarded (a gateway).
     Gateway(gateway::GatewayArgs),
+    /// List a remote object's methods, one a line (Pyro metadata, XML-RPC introspection).
+    List(describe::ListArgs),
+    /// Describe a remote object's methods and attributes (or one of them).
+    Describe(describe::DescribeArgs),
 }
 
 /// Parses the process's arguments and runs the command with `registry`'s classes and
@@ -132,6 +137,8 @@ where
             Command::Pki(a) => pki::pki(a),
             Command::Ns(a) => ns::ns(a).await,
             Command::Gateway(a) => gateway::gateway(registry, a).await,
+            Command::List(a) => describe::list(registry, a).await,
+            Command::Describe(a) => describe::describe(registry, a).await,
         }
     });
     if !telemetry.shutdown(std::time::Duration::from_secs(10)) {
