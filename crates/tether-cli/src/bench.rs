@@ -22,15 +22,18 @@ pub(crate) struct BenchArgs {
     /// Connections (each with its own client, calling in a loop).
     #[arg(short = 'c', long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     connections: u32,
-    /// How long to run, in seconds (ignored with --calls).
-    #[arg(short = 'd', long, default_value_t = 10.0)]
-    duration: f64,
+    /// How long to run: `10s`, `500ms`, `2m`, or plain seconds (ignored with --calls).
+    #[arg(short = 'd', long, default_value = "10s", value_parser = crate::duration::parse)]
+    duration: Duration,
     /// Stop after this many calls in all (instead of a duration).
     #[arg(short = 'n', long)]
     calls: Option<u64>,
     /// Print the summary as one JSON object.
     #[arg(long)]
     json: bool,
+    /// Exit 1 when more calls than this failed (the summary is printed either way).
+    #[arg(long, default_value_t = 0)]
+    max_errors: u64,
 }
 
 /// Most latencies kept for the percentiles (40 MB); later calls are still counted.
@@ -49,10 +52,6 @@ struct Tally {
 pub(crate) async fn bench(registry: ClassRegistry, args: BenchArgs) -> ExitCode {
     if let Err(e) = crate::logging::init_logging(&crate::logging::env_filter("error")) {
         eprintln!("tether: {e}");
-    }
-    if !(args.duration.is_finite() && args.duration > 0.0) {
-        eprintln!("tether bench: --duration must be a positive number of seconds");
-        return ExitCode::from(2);
     }
     let call = match build_call(
         registry.protocols(),
@@ -89,10 +88,7 @@ pub(crate) async fn bench(registry: ClassRegistry, args: BenchArgs) -> ExitCode 
     let stop = Arc::new(AtomicBool::new(false));
     let tally = Arc::new(Mutex::new(Tally::default()));
     let start = Instant::now();
-    let deadline = args
-        .calls
-        .is_none()
-        .then(|| start + Duration::from_secs_f64(args.duration));
+    let deadline = args.calls.is_none().then(|| start + args.duration);
     let mut tasks = Vec::new();
     for invoker in invokers {
         let (call, budget, done, failed, stop, tally) = (
@@ -229,6 +225,14 @@ pub(crate) async fn bench(registry: ClassRegistry, args: BenchArgs) -> ExitCode 
                 if s.ejected { " (ejected now)" } else { "" }
             ));
         }
+    }
+    let failed: u64 = t.errors.values().sum();
+    if failed > args.max_errors {
+        eprintln!(
+            "tether bench: {failed} calls failed (more than --max-errors {})",
+            args.max_errors
+        );
+        return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS
 }

@@ -57,7 +57,12 @@ pub(crate) struct EchoServerArgs {
     /// Shared secret Pyro4 clients must sign their messages with (Pyro4's HMAC; Pyro5
     /// clients are then refused). Default: the PYRO_HMAC_KEY environment variable, as
     /// Pyro4's echo server reads it.
-    #[arg(short = 'k', long = "key", value_name = "KEY")]
+    #[arg(
+        short = 'k',
+        long = "hmac-key",
+        visible_alias = "key",
+        value_name = "KEY"
+    )]
     hmac_key: Option<String>,
     /// Serve the admin endpoint on HOST:PORT: /metrics (Prometheus), /healthz, /readyz
     /// (port 0: a free port, printed as `admin uri: http://HOST:PORT`).

@@ -32,9 +32,10 @@ pub(crate) struct GatewayArgs {
     /// none, so give them for Pyro clients.
     #[arg(long, value_delimiter = ',')]
     methods: Option<Vec<String>>,
-    /// Seconds a forwarded call may take (default: the target wire's own).
-    #[arg(long)]
-    timeout: Option<f64>,
+    /// How long a forwarded call may take: `5s`, `500ms`, or plain seconds (default: the
+    /// target wire's own).
+    #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse)]
+    timeout: Option<std::time::Duration>,
     /// Serve the admin endpoint on HOST:PORT: /metrics (Prometheus), /healthz, /readyz
     /// (port 0: a free port, printed as `admin uri: http://HOST:PORT`).
     #[arg(long, value_name = "HOST:PORT")]
@@ -57,12 +58,7 @@ pub(crate) async fn gateway(registry: ClassRegistry, args: GatewayArgs) -> ExitC
 async fn serve(registry: ClassRegistry, args: GatewayArgs) -> Result<(), String> {
     let protocols = registry.protocols();
     let mut client = ClientOptions::default();
-    if let Some(t) = args.timeout {
-        if !(t.is_finite() && t > 0.0) {
-            return Err(format!("--timeout {t}: a positive number of seconds"));
-        }
-        client.timeout = Some(std::time::Duration::from_secs_f64(t));
-    }
+    client.timeout = args.timeout;
     let target = match &args.target_protocol {
         Some(name) => protocols
             .by_name(name)

@@ -35,6 +35,7 @@ mod admin;
 mod bench;
 mod call;
 mod describe;
+mod duration;
 mod echo;
 mod gateway;
 mod logging;
@@ -85,6 +86,13 @@ enum Command {
     List(describe::ListArgs),
     /// Describe a remote object's methods and attributes (or one of them).
     Describe(describe::DescribeArgs),
+    /// Print a completion script for SHELL (bash, zsh, fish, elvish, powershell) on stdout.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) on stdout: `tether man > tether.1`.
+    Man,
 }
 
 /// Parses the process's arguments and runs the command with `registry`'s classes and
@@ -138,6 +146,23 @@ where
             Command::Ns(a) => ns::ns(a).await,
             Command::Gateway(a) => gateway::gateway(registry, a).await,
             Command::List(a) => describe::list(registry, a).await,
+            Command::Completions { shell } => {
+                let mut cmd = <Cli as clap::CommandFactory>::command();
+                let mut out = Vec::new();
+                clap_complete::generate(shell, &mut cmd, "tether", &mut out);
+                print_all(&out)
+            }
+            Command::Man => {
+                let cmd = <Cli as clap::CommandFactory>::command();
+                let mut out = Vec::new();
+                match clap_mangen::Man::new(cmd).render(&mut out) {
+                    Ok(()) => print_all(&out),
+                    Err(e) => {
+                        eprintln!("tether man: {e}");
+                        ExitCode::FAILURE
+                    }
+                }
+            }
             Command::Describe(a) => describe::describe(registry, a).await,
         }
     });
@@ -145,6 +170,14 @@ where
         eprintln!("tether: some spans could not be exported before exit");
     }
     code
+}
+
+/// Writes `bytes` on stdout (a reader that went away, as `| head` does, is not an error).
+fn print_all(bytes: &[u8]) -> ExitCode {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(bytes).and_then(|()| out.flush());
+    ExitCode::SUCCESS
 }
 
 /// Prints a line and flushes at once: a test harness reads these lines through a pipe.

@@ -15,7 +15,7 @@ pub(crate) struct NsArgs {
     command: Option<NsCommand>,
     /// The name server's host: where to bind it, or where the commands find it (commands
     /// without it look at localhost:9090, then broadcast, as Pyro's `locate_ns`).
-    #[arg(short = 'n', long, global = true)]
+    #[arg(short = 'H', long, visible_short_alias = 'n', global = true)]
     host: Option<String>,
     /// Its port (default 9090).
     #[arg(short, long, global = true)]
@@ -35,7 +35,13 @@ pub(crate) struct NsArgs {
     bcport: u16,
     /// Pyro4's shared HMAC key: the server refuses unsigned Pyro4 clients and all Pyro5 ones;
     /// the commands then talk Pyro4. Default: PYRO_HMAC_KEY, if set.
-    #[arg(short = 'k', long = "key", value_name = "KEY", global = true)]
+    #[arg(
+        short = 'k',
+        long = "hmac-key",
+        visible_alias = "key",
+        value_name = "KEY",
+        global = true
+    )]
     hmac_key: Option<String>,
     /// Serve the admin endpoint on HOST:PORT: /metrics (Prometheus), /healthz, /readyz
     /// (port 0: a free port, printed as `admin uri: http://HOST:PORT`).
@@ -65,13 +71,13 @@ enum NsCommand {
     /// Replaces NAME's metadata with TAGS (none: clears it).
     Setmeta { name: String, tags: Vec<String> },
     /// Lists the registrations that have all the TAGS.
-    #[command(name = "yplookup_all")]
+    #[command(name = "yplookup-all", visible_alias = "yplookup_all")]
     YplookupAll {
         #[arg(required = true)]
         tags: Vec<String>,
     },
     /// Lists the registrations that have any of the TAGS.
-    #[command(name = "yplookup_any")]
+    #[command(name = "yplookup-any", visible_alias = "yplookup_any")]
     YplookupAny {
         #[arg(required = true)]
         tags: Vec<String>,

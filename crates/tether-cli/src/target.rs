@@ -33,9 +33,9 @@ pub(crate) struct TargetArgs {
     /// The wire's value encoding (Pyro: serpent, json, msgpack); default: the protocol's.
     #[arg(long)]
     pub serializer: Option<String>,
-    /// Seconds to wait for each call (default: no limit).
-    #[arg(long, value_name = "SECONDS")]
-    pub timeout: Option<f64>,
+    /// How long to wait for each call: `5s`, `500ms`, or plain seconds (default: no limit).
+    #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse)]
+    pub timeout: Option<Duration>,
     /// PEM file of the CAs that sign the server's certificate: turns TLS on.
     #[arg(long, value_name = "PEM")]
     pub tls_ca: Option<PathBuf>,
@@ -59,7 +59,7 @@ pub(crate) struct TargetArgs {
     /// Shared secret to sign messages with (Pyro4's HMAC key, the wire option `hmac_key`;
     /// with --protocol pyro4). Default: the PYRO_HMAC_KEY environment variable, if set, as
     /// Pyro4 reads it.
-    #[arg(long, value_name = "KEY")]
+    #[arg(short = 'k', long, value_name = "KEY")]
     pub hmac_key: Option<String>,
 }
 
@@ -114,12 +114,7 @@ impl TargetArgs {
         let mut o = ClientOptions::new();
         o.serializer = self.serializer.clone();
         if let Some(t) = self.timeout {
-            if !(t.is_finite() && t > 0.0 && t < 1e9) {
-                return Err(Failure::usage(format!(
-                    "--timeout {t} must be a positive number of seconds"
-                )));
-            }
-            o.timeout = Some(Duration::from_secs_f64(t));
+            o.timeout = Some(t);
         }
         if let Some(ca) = &self.tls_ca {
             let mut tls = tether_tls::ClientTlsSettings::new(ca);

@@ -186,8 +186,21 @@ fn call_and_bench_an_object_of_a_context() {
         assert!(summary.contains(key), "{key} missing in {summary}");
     }
     // Errors are counted by kind, never fatal.
-    let out = tether(&["bench", &uri, "error", "-n", "50", "--json"]);
+    let out = tether(&[
+        "bench",
+        &uri,
+        "error",
+        "-n",
+        "50",
+        "--json",
+        "--max-errors",
+        "50",
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
+    // Past --max-errors (default 0) the exit is 1, the summary printed all the same.
+    let strict = tether(&["bench", &uri, "error", "-n", "5", "--json", "-d", "2s"]);
+    assert_eq!(strict.status.code(), Some(1));
+    assert!(text(&strict.stdout).contains("\"remote\": 5"));
     assert!(
         text(&out.stdout).contains("\"errors\": {\"remote\": 50}"),
         "{}",
