@@ -9,15 +9,18 @@
 #   4. runs the high-availability demo: ten exporters on 127.0.0.1:7001-7010 and a client pool
 #      through tether.cluster.PoolProxyFactory over the ten servers,
 #   5. stops each server with SIGTERM (graceful shutdown) and shows the server's log lines.
-# Needs ports 7000-7010 free on 127.0.0.1. Exits non-zero if any step fails.
+# Needs python3 (it reads cargo's metadata) and ports 7000-7010 free on 127.0.0.1. The first build
+# compiles the whole stack (a few minutes on 2 cores): cargo's progress is shown. Exits non-zero if
+# any step fails.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 QS="$ROOT/examples/quickstart"
 cd "$ROOT"
 
-echo "==> cargo build -p quickstart"
-cargo build -q -p quickstart
+command -v python3 >/dev/null || { echo "demo.sh: python3 is needed (it reads cargo's metadata)" >&2; exit 1; }
+echo "==> cargo build -p quickstart (the first build compiles the whole stack: a few minutes)"
+cargo build -p quickstart
 BIN="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug"
 
 LOG="$(mktemp -d)"
