@@ -150,6 +150,12 @@ if cargo tree -q -p tether-context -e normal --prefix none | grep -E '^tether-(p
 fi
 step "cargo clippy -p tether --no-default-features --features context -- -D warnings"
 cargo clippy -q -p tether --no-default-features --features context -- -D warnings || fail "the facade with the container and no wire"
+# A Pyro client (no name server of its own) compiles no SQLite.
+step "a Pyro client without the name server compiles no SQLite (cargo tree -p tether --features pyro)"
+if cargo tree -q -p tether --no-default-features --features pyro,context -e normal --prefix none | grep -E '^(rusqlite|libsqlite3-sys) '; then
+    fail "tether with pyro and without name-server depends on SQLite"
+fi
+cargo clippy -q -p tether-pyro --no-default-features -- -D warnings || fail "tether-pyro without the name server"
 
 # The Pyro wire without Pyro 3 (the workspace test build has it on, through the tether command):
 # a PYROLOC:// URL must then be a configuration error naming the feature.

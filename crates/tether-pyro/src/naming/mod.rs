@@ -7,13 +7,24 @@
 //! - `server.rs`: [`NameServerHandle::start`], a daemon with both.
 
 pub mod broadcast;
+#[cfg(feature = "name-server")]
 mod server;
+#[cfg(feature = "name-server")]
 mod service;
+#[cfg(feature = "name-server")]
 mod store;
 
-pub use server::{NameServerConfig, NameServerHandle, NS_PORT};
-pub use service::{NameServer, NAME_SERVER_ID};
+#[cfg(feature = "name-server")]
+pub use server::{NameServerConfig, NameServerHandle};
+#[cfg(feature = "name-server")]
+pub use service::NameServer;
+#[cfg(feature = "name-server")]
 pub use store::{Entry, Store};
+
+/// The name server's port unless told otherwise (Pyro's 9090).
+pub const NS_PORT: u16 = crate::uri::NS_PORT;
+/// The name server's object id (`Pyro.NameServer`).
+pub const NAME_SERVER_ID: &str = crate::resolve::NAME_SERVER_ID;
 
 use crate::{Proxy, PyroUri};
 use tether_core::RemoteError;

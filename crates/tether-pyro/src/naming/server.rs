@@ -2,14 +2,12 @@
 //! Pyro4 and Pyro5 clients alike), and the broadcast responder.
 
 use super::{broadcast::Responder, NameServer, Store, NAME_SERVER_ID};
+use crate::naming::NS_PORT;
 use crate::{Daemon, DaemonConfig};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tether_core::RemoteError;
-
-/// Pyro's default name server port.
-pub const NS_PORT: u16 = crate::uri::NS_PORT;
 
 /// How to run a name server. Defaults: `localhost:9090`, in-memory storage, the broadcast
 /// responder on port 9091.

@@ -15,14 +15,12 @@
 //! regex engine runs in linear time, so no pattern can stall the server.
 
 use super::store::{Entry, Store};
+use crate::naming::NAME_SERVER_ID;
 use crate::uri::PyroUri;
 use std::sync::{Arc, Mutex};
 use tether_core::{
     bind_args_with_defaults, BoxFuture, Call, Dispatch, MethodInfo, RemoteError, Value,
 };
-
-/// The name server's object id.
-pub const NAME_SERVER_ID: &str = crate::resolve::NAME_SERVER_ID;
 
 const METHODS: &[MethodInfo] = &[
     MethodInfo {
