@@ -28,9 +28,24 @@ pub(crate) struct BenchArgs {
     /// Stop after this many calls in all (instead of a duration).
     #[arg(short = 'n', long)]
     calls: Option<u64>,
-    /// Print the summary as one JSON object.
+    /// Print the summary as one JSON object (the same as --format json).
     #[arg(long)]
     json: bool,
+    /// How the summary is printed: text, json (one object) or csv (a header and one row).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Calls before the measured run, not counted: `2s`, `500ms` (default none).
+    #[arg(long, value_parser = crate::duration::parse)]
+    warmup: Option<Duration>,
+    /// Open loop: this many calls a second in all, each timed from when it was due (so a slow
+    /// server shows in the latencies instead of slowing the load). Default: closed loop, each
+    /// worker calling as soon as its last call returned.
+    #[arg(long, value_name = "CALLS_PER_S")]
+    rate: Option<f64>,
+    /// Concurrent callers (default: one per connection); several share a connection when
+    /// there are more callers than connections.
+    #[arg(long)]
+    concurrency: Option<u32>,
     /// Exit 1 when more calls than this failed (the summary is printed either way).
     #[arg(long, default_value_t = 0)]
     max_errors: u64,
@@ -38,6 +53,14 @@ pub(crate) struct BenchArgs {
 
 /// Most latencies kept for the percentiles (40 MB); later calls are still counted.
 const MAX_SAMPLES: usize = 10_000_000;
+
+/// How the summary is printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
+    Csv,
+}
 
 fn kind_label(k: ErrorKind) -> String {
     format!("{k:?}").to_ascii_lowercase()
@@ -72,6 +95,13 @@ pub(crate) async fn bench(registry: ClassRegistry, args: BenchArgs) -> ExitCode 
             return ExitCode::from(f.code);
         }
     };
+    if let Some(r) = args.rate {
+        if !(r.is_finite() && r > 0.0) {
+            eprintln!("tether bench: --rate must be a positive number of calls a second");
+            return ExitCode::from(2);
+        }
+    }
+    let format = if args.json { Format::Json } else { args.format };
     let mut invokers = Vec::new();
     for _ in 0..args.connections {
         match target.invoker() {
@@ -87,10 +117,17 @@ pub(crate) async fn bench(registry: ClassRegistry, args: BenchArgs) -> ExitCode 
     let failed = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let tally = Arc::new(Mutex::new(Tally::default()));
-    let start = Instant::now();
+    let warm_end = Instant::now() + args.warmup.unwrap_or_default();
+    let start = warm_end;
     let deadline = args.calls.is_none().then(|| start + args.duration);
+    let workers = args.concurrency.unwrap_or(args.connections).max(1);
+    // Open loop: each worker's calls are due every `workers / rate` seconds.
+    let interval = args
+        .rate
+        .map(|r| Duration::from_secs_f64(f64::from(workers) / r));
     let mut tasks = Vec::new();
-    for invoker in invokers {
+    for w in 0..workers {
+        let invoker = invokers[w as usize % invokers.len()].clone();
         let (call, budget, done, failed, stop, tally) = (
             call.clone(),
             budget.clone(),
@@ -101,6 +138,11 @@ pub(crate) async fn bench(registry: ClassRegistry, args: BenchArgs) -> ExitCode 
         );
         tasks.push(tokio::spawn(async move {
             let mut local = Tally::default();
+            while Instant::now() < warm_end && !stop.load(Ordering::Relaxed) {
+                let _ = invoker.invoke(call.clone()).await;
+            }
+            // Spread the workers' first calls over one interval.
+            let mut due = interval.map(|i| start + i.mul_f64(f64::from(w) / f64::from(workers)));
             loop {
                 if stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d) {
                     break;
@@ -113,7 +155,14 @@ pub(crate) async fn bench(registry: ClassRegistry, args: BenchArgs) -> ExitCode 
                         break;
                     }
                 }
-                let t0 = Instant::now();
+                let t0 = match (due, interval) {
+                    (Some(d), Some(i)) => {
+                        tokio::time::sleep_until(d.into()).await;
+                        due = Some(d + i);
+                        d
+                    }
+                    _ => Instant::now(),
+                };
                 let r = invoker.invoke(call.clone()).await;
                 let us = t0.elapsed().as_micros().min(u32::MAX as u128) as u32;
                 done.fetch_add(1, Ordering::Relaxed);
@@ -189,41 +238,67 @@ pub(crate) async fn bench(registry: ClassRegistry, args: BenchArgs) -> ExitCode 
         0.0
     };
     let (p50, p90, p99, max) = (pct(50.0), pct(90.0), pct(99.0), pct(100.0));
-    if args.json {
-        let errors: Vec<String> = t
-            .errors
-            .iter()
-            .map(|(k, n)| format!("\"{k}\": {n}"))
-            .collect();
-        crate::say(&format!(
-            "{{\"calls\": {calls}, \"errors\": {{{}}}, \"calls_per_s\": {rate:.1}, \"p50_us\": {p50}, \"p90_us\": {p90}, \"p99_us\": {p99}, \"max_us\": {max}, \"connections\": {}, \"seconds\": {elapsed:.3}}}",
-            errors.join(", "),
-            args.connections
-        ));
-    } else {
-        crate::say(&format!(
-            "{calls} calls in {elapsed:.2} s on {} connection(s): {rate:.0} calls/s",
-            args.connections
-        ));
-        crate::say(&format!(
-            "latency (successful calls): p50 {p50} us, p90 {p90} us, p99 {p99} us, max {max} us"
-        ));
-        if t.errors.is_empty() {
-            crate::say("errors: none");
-        } else {
-            let e: Vec<String> = t.errors.iter().map(|(k, n)| format!("{k} {n}")).collect();
-            crate::say(&format!("errors: {}", e.join(", ")));
-        }
-        // Through a pool: the calls, failures and ejections of each endpoint.
-        for s in target.pool_stats().unwrap_or_default() {
+    let endpoints = target.pool_stats().unwrap_or_default();
+    match format {
+        Format::Json => {
+            let errors: Vec<String> = t
+                .errors
+                .iter()
+                .map(|(k, n)| format!("\"{k}\": {n}"))
+                .collect();
+            let eps: Vec<String> = endpoints
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{{\"url\": {}, \"calls\": {}, \"failures\": {}, \"ejections\": {}, \"ejected\": {}}}",
+                        crate::call::json(&tether_core::Value::Str(s.url.clone())),
+                        s.calls,
+                        s.failures,
+                        s.ejections,
+                        s.ejected
+                    )
+                })
+                .collect();
             crate::say(&format!(
-                "endpoint {}: {} calls, {} failures, {} ejections{}",
-                s.url,
-                s.calls,
-                s.failures,
-                s.ejections,
-                if s.ejected { " (ejected now)" } else { "" }
+                "{{\"calls\": {calls}, \"errors\": {{{}}}, \"calls_per_s\": {rate:.1}, \"p50_us\": {p50}, \"p90_us\": {p90}, \"p99_us\": {p99}, \"max_us\": {max}, \"connections\": {}, \"seconds\": {elapsed:.3}{}}}",
+                errors.join(", "),
+                args.connections,
+                if eps.is_empty() { String::new() } else { format!(", \"endpoints\": [{}]", eps.join(", ")) }
             ));
+        }
+        Format::Csv => {
+            let failed: u64 = t.errors.values().sum();
+            crate::say("calls,failed,calls_per_s,p50_us,p90_us,p99_us,max_us,connections,seconds");
+            crate::say(&format!(
+                "{calls},{failed},{rate:.1},{p50},{p90},{p99},{max},{},{elapsed:.3}",
+                args.connections
+            ));
+        }
+        Format::Text => {
+            crate::say(&format!(
+                "{calls} calls in {elapsed:.2} s on {} connection(s): {rate:.0} calls/s",
+                args.connections
+            ));
+            crate::say(&format!(
+                "latency (successful calls): p50 {p50} us, p90 {p90} us, p99 {p99} us, max {max} us"
+            ));
+            if t.errors.is_empty() {
+                crate::say("errors: none");
+            } else {
+                let e: Vec<String> = t.errors.iter().map(|(k, n)| format!("{k} {n}")).collect();
+                crate::say(&format!("errors: {}", e.join(", ")));
+            }
+            // Through a pool: the calls, failures and ejections of each endpoint.
+            for s in &endpoints {
+                crate::say(&format!(
+                    "endpoint {}: {} calls, {} failures, {} ejections{}",
+                    s.url,
+                    s.calls,
+                    s.failures,
+                    s.ejections,
+                    if s.ejected { " (ejected now)" } else { "" }
+                ));
+            }
         }
     }
     let failed: u64 = t.errors.values().sum();
