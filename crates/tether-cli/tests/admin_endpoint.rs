@@ -4,43 +4,12 @@
 
 mod common;
 
-use common::start_until;
-use std::io::{Read, Write};
+use common::{http_get as get, start_until};
 use std::process::Command;
-use std::time::{Duration, Instant};
-
-fn get(base: &str, path: &str) -> (u16, String) {
-    let hostport = base.trim_start_matches("http://");
-    let Ok(mut s) = std::net::TcpStream::connect(hostport) else {
-        return (0, String::new());
-    };
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok();
-    let _ = write!(s, "GET {path} HTTP/1.0\r\n\r\n");
-    let mut text = String::new();
-    let _ = s.read_to_string(&mut text);
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    (
-        status,
-        text.split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_string())
-            .unwrap_or_default(),
-    )
-}
+use std::time::Duration;
 
 fn ready(admin: &str) {
-    let end = Instant::now() + Duration::from_secs(20);
-    while get(admin, "/readyz").0 != 200 {
-        assert!(
-            Instant::now() < end,
-            "never ready: {:?}",
-            get(admin, "/readyz")
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    common::wait_ready(admin, Duration::from_secs(20));
 }
 
 fn admin_of(lines: &[String]) -> String {

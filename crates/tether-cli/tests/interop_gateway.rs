@@ -395,21 +395,7 @@ fn an_xml_exporter_of_a_proxy_factory_is_a_gateway() {
         .trim_start_matches("http://")
         .to_string();
     // Ready once the exporter serves.
-    let end = Instant::now() + Duration::from_secs(20);
-    loop {
-        let ok = std::net::TcpStream::connect(&admin).ok().and_then(|mut s| {
-            use std::io::{Read, Write};
-            s.write_all(b"GET /readyz HTTP/1.0\r\n\r\n").ok()?;
-            let mut t = String::new();
-            s.read_to_string(&mut t).ok()?;
-            Some(t.contains(" 200 "))
-        });
-        if ok == Some(true) {
-            break;
-        }
-        assert!(Instant::now() < end, "never ready");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    common::wait_ready(&format!("http://{admin}"), Duration::from_secs(20));
     let out = py(PYRO5_CLIENT, &format!("PYRO:bridged@127.0.0.1:{port}"));
     assert!(out.starts_with("{'a': [1, 2.5, None, 'é']}\n5\n"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);

@@ -5,30 +5,9 @@
 
 mod common;
 
-use common::{start, Proc};
-use std::io::{Read, Write};
+use common::{http_get as get, start, Proc};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// A plain HTTP/1.0 GET: (status, body).
-fn get(base: &str, path: &str) -> (u16, String) {
-    let hostport = base.trim_start_matches("http://").trim_end_matches('/');
-    let mut s = std::net::TcpStream::connect(hostport).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok();
-    write!(s, "GET {path} HTTP/1.0\r\nHost: {hostport}\r\n\r\n").expect("send");
-    let mut text = String::new();
-    s.read_to_string(&mut text).expect("read");
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
-}
 
 fn prometheus_bin() -> Option<std::path::PathBuf> {
     ["/usr/bin/prometheus", "/usr/local/bin/prometheus"]

@@ -6,7 +6,6 @@
 mod common;
 
 use common::start_until;
-use std::io::{Read, Write};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -38,22 +37,7 @@ fn a_context_of_180k_objects_starts_and_stops() {
         .find_map(|l| l.strip_prefix("admin uri: http://"))
         .expect("admin uri")
         .to_string();
-    let ready = || {
-        std::net::TcpStream::connect(&admin)
-            .ok()
-            .and_then(|mut s| {
-                s.write_all(b"GET /readyz HTTP/1.0\r\n\r\n").ok()?;
-                let mut t = String::new();
-                s.read_to_string(&mut t).ok()?;
-                Some(t.contains(" 200 "))
-            })
-            .unwrap_or(false)
-    };
-    let end = Instant::now() + Duration::from_secs(120);
-    while !ready() {
-        assert!(Instant::now() < end, "180k objects never got ready");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    common::wait_ready(&format!("http://{admin}"), Duration::from_secs(120));
     let mut child = proc;
     child.signal("TERM");
     let end = Instant::now() + Duration::from_secs(60);

@@ -300,6 +300,20 @@ impl Pool {
             _ => attempt.await,
         };
         drop(guard);
+        // A server shutting down gracefully has unregistered the object before its directory
+        // entry is gone: Pyro answers "unknown object" and nothing ran. For the pool that is a
+        // member that cannot take the call, so another may (any method: it did not run).
+        let r = r.map_err(|err| {
+            if object_gone(&err) {
+                RemoteError::connection(format!(
+                    "{}: {err} (the object is no longer served there)",
+                    e.url
+                ))
+                .not_sent()
+            } else {
+                err
+            }
+        });
         self.inner.health.record(e, &r);
         r
     }
@@ -503,6 +517,14 @@ async fn select_all<'a, T>(mut futs: Vec<BoxFuture<'a, T>>) -> (T, usize, Vec<Bo
     .await;
     drop(futs.swap_remove(i));
     (out, i, futs)
+}
+
+/// Whether a member answered that it does not serve the object (Pyro's `DaemonError: unknown
+/// object`, during a graceful shutdown): the call did not run there.
+fn object_gone(e: &RemoteError) -> bool {
+    e.kind() == tether_core::ErrorKind::Remote
+        && e.class().is_some_and(|c| c.ends_with("DaemonError"))
+        && e.message().contains("unknown object")
 }
 
 impl Invoker for Pool {

@@ -37,20 +37,13 @@ pub fn register(r: &mut ClassRegistry) {
     r.register::<CallLogging>("tether.observe.CallLoggingInterceptor");
     r.register::<PerfMonitor>("tether.observe.PerformanceMonitorInterceptor");
     r.register_with("tether.observe.TracingInterceptor", |args| {
-        let mut t = Tracing {
-            id: Mutex::new(args.object_id().to_string()),
-            ..Tracing::default()
-        };
-        named_only(&mut t, args)?;
-        Ok(t)
+        Named::from_args(crate::local_tracing, args)
     });
     r.register_with("tether.observe.MetricsInterceptor", |args| {
-        let mut m = Metrics {
-            id: Mutex::new(args.object_id().to_string()),
-            ..Metrics::default()
-        };
-        named_only(&mut m, args)?;
-        Ok(m)
+        Named::from_args(
+            |site| Arc::new(crate::metrics::MetricsInterceptor::new(site)),
+            args,
+        )
     });
     r.register::<AdminObject>("tether.observe.AdminServer");
 }
@@ -233,13 +226,30 @@ fn local_site(name: &Option<String>, init_id: &Mutex<String>) -> Arc<CallSite> {
     })
 }
 
-#[derive(Default)]
-struct Tracing {
+/// An interceptor of the user's chain named by its `name` (default: its object id): the
+/// tracing and the metrics classes.
+struct Named {
     name: Option<String>,
     id: Mutex<String>,
+    make: fn(Arc<CallSite>) -> Arc<dyn Interceptor>,
 }
 
-impl Component for Tracing {
+impl Named {
+    fn from_args(
+        make: fn(Arc<CallSite>) -> Arc<dyn Interceptor>,
+        args: tether_context::CtorArgs,
+    ) -> Result<Named, ContextError> {
+        let mut n = Named {
+            name: None,
+            id: Mutex::new(args.object_id().to_string()),
+            make,
+        };
+        named_only(&mut n, args)?;
+        Ok(n)
+    }
+}
+
+impl Component for Named {
     fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), ContextError> {
         match name {
             "name" => self.name = text_prop(name, &value)?,
@@ -249,29 +259,7 @@ impl Component for Tracing {
     }
 
     fn interceptor(&self) -> Option<Arc<dyn Interceptor>> {
-        Some(crate::local_tracing(local_site(&self.name, &self.id)))
-    }
-}
-
-#[derive(Default)]
-struct Metrics {
-    name: Option<String>,
-    id: Mutex<String>,
-}
-
-impl Component for Metrics {
-    fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), ContextError> {
-        match name {
-            "name" => self.name = text_prop(name, &value)?,
-            _ => return Err(unknown(name, "name")),
-        }
-        Ok(())
-    }
-
-    fn interceptor(&self) -> Option<Arc<dyn Interceptor>> {
-        Some(Arc::new(crate::metrics::MetricsInterceptor::new(
-            local_site(&self.name, &self.id),
-        )))
+        Some((self.make)(local_site(&self.name, &self.id)))
     }
 }
 

@@ -2,6 +2,16 @@
 
 use std::time::Duration;
 
+/// The etcd binary: `$ETCD`, else Debian's `etcd-server` in `/usr/bin` or `/usr/local/bin`.
+fn etcd_exe() -> Result<std::path::PathBuf, String> {
+    std::env::var_os("ETCD")
+        .map(std::path::PathBuf::from)
+        .into_iter()
+        .chain(["/usr/bin/etcd", "/usr/local/bin/etcd"].map(std::path::PathBuf::from))
+        .find(|p| p.exists())
+        .ok_or_else(|| "etcd not found: install Debian's etcd-server (or set ETCD)".to_string())
+}
+
 /// An etcd server of its own on free loopback ports, in a fresh data directory, for tests,
 /// and demos (the binary is `$ETCD`, else `etcd` from Debian's `etcd-server` in
 /// `/usr/bin` or `/usr/local/bin`). Killed, and its directory removed, on drop.
@@ -15,12 +25,7 @@ pub struct LocalEtcd {
 impl LocalEtcd {
     /// Starts it and waits (at most 20 s) until its client port answers.
     pub fn start() -> Result<LocalEtcd, String> {
-        let exe = std::env::var_os("ETCD")
-            .map(std::path::PathBuf::from)
-            .into_iter()
-            .chain(["/usr/bin/etcd", "/usr/local/bin/etcd"].map(std::path::PathBuf::from))
-            .find(|p| p.exists())
-            .ok_or("etcd not found: install Debian's etcd-server (or set ETCD)")?;
+        let exe = etcd_exe()?;
         let (client, peer) = (crate::free_port(), crate::free_port());
         let dir = std::env::temp_dir().join(format!("tether-etcd-{}-{client}", std::process::id()));
         let c = format!("http://127.0.0.1:{client}");
@@ -104,12 +109,7 @@ struct Member {
 impl LocalEtcdCluster {
     /// Starts `n` members and waits (at most 30 s) until every client port answers.
     pub fn start(n: usize) -> Result<LocalEtcdCluster, String> {
-        let exe = std::env::var_os("ETCD")
-            .map(std::path::PathBuf::from)
-            .into_iter()
-            .chain(["/usr/bin/etcd", "/usr/local/bin/etcd"].map(std::path::PathBuf::from))
-            .find(|p| p.exists())
-            .ok_or("etcd not found: install Debian's etcd-server (or set ETCD)")?;
+        let exe = etcd_exe()?;
         let pid = std::process::id();
         let members: Vec<Member> = (0..n)
             .map(|i| {

@@ -87,3 +87,52 @@ pub fn python_echoserver() -> (Proc, String) {
     ]));
     (p, uri_of(&lines))
 }
+
+/// A plain HTTP/1.0 GET of `path` at `base` (`http://host:port`): (status, body); (0, "") when
+/// nothing answers.
+pub fn http_get(base: &str, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let hostport = base.trim_start_matches("http://").trim_end_matches('/');
+    let Ok(mut s) = std::net::TcpStream::connect(hostport) else {
+        return (0, String::new());
+    };
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok();
+    let _ = write!(s, "GET {path} HTTP/1.0\r\nHost: {hostport}\r\n\r\n");
+    let mut text = String::new();
+    let _ = s.read_to_string(&mut text);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// Waits (at most `limit`) until the admin endpoint at `base` says ready.
+pub fn wait_ready(base: &str, limit: Duration) {
+    let end = std::time::Instant::now() + limit;
+    while http_get(base, "/readyz").0 != 200 {
+        assert!(
+            std::time::Instant::now() < end,
+            "never ready: {:?}",
+            http_get(base, "/readyz")
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Runs the `tether` binary: (exit code, stdout).
+pub fn tether(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_tether"))
+        .args(args)
+        .output()
+        .expect("tether");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
