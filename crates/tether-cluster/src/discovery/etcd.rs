@@ -112,7 +112,12 @@ fn tls_of(e: &str, query: &str) -> Result<Option<tether_tls::ClientTls>, RemoteE
 
 fn parse_member(e: &str, m: &str) -> Result<(String, u16), RemoteError> {
     let (host, port) = match m.rsplit_once(':') {
-        Some((h, p)) if !h.is_empty() => (
+        Some(("", _)) => {
+            return Err(RemoteError::config(format!(
+                "etcd endpoint {e:?}: no host in {m:?}"
+            )))
+        }
+        Some((h, p)) => (
             h.trim_matches(['[', ']']).to_string(),
             p.parse().map_err(|_| {
                 RemoteError::config(format!("etcd endpoint {e:?}: bad port in {m:?}"))
