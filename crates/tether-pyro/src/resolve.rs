@@ -12,8 +12,8 @@ use crate::wire::WireVersion;
 use crate::Proxy;
 use tether_core::{BoxFuture, Call, RemoteError, Value};
 
-/// The name server's object id.
-pub const NAME_SERVER_ID: &str = "Pyro.NameServer";
+/// The name server's object id (defined with the name server's other facts).
+pub use crate::naming::NAME_SERVER_ID;
 
 /// Resolves `uri` to `(object id, location)`, asking a name server when needed.
 ///

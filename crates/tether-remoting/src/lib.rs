@@ -10,7 +10,7 @@
 //! - `protocol.rs`: [`Protocol`] (bind a server with options, make a lazy client for a URL,
 //!   the class names and URL forms a wire answers to), [`ExportServer`] (one running server),
 //!   [`ClassFamily`] and [`LogSite`] (class names and the loggers their lines go to),
-//!   [`ProtocolSet`] (the protocols of a registry, found by name or by URL).
+//!   and `set.rs`: [`ProtocolSet`] (the protocols of a registry, found by name or by URL).
 //! - `options.rs`: [`ServerOptions`], [`ClientOptions`] (TLS and limits for every wire) and
 //!   [`WireOptions`] (a wire's own settings, read into its typed settings by its adapter).
 //! - `directory.rs`: [`Directory`] (a store exporters list themselves in and pools follow,
@@ -47,6 +47,7 @@ mod interceptor;
 pub mod observe;
 mod options;
 mod protocol;
+mod set;
 mod shell;
 
 pub use directory::{Directory, DirectorySet, Listed, Listing, Members, Role};
@@ -55,7 +56,8 @@ pub use holder::{resolve, DaemonHolder, Registration};
 pub use interceptor::{Chain, Intercepted, InterceptedDispatch, Interceptor, Next};
 pub use options::{flag_option, ClientOptions, ServerLimits, ServerOptions, WireOptions};
 pub use protocol::{
-    bind_on_current_runtime, ClassFamily, ExportServer, LogSite, Protocol, ProtocolSet,
-    EXPORTER_PARAMS, PROXY_PARAMS,
+    bind_on_current_runtime, ClassFamily, ExportServer, LogSite, Protocol, EXPORTER_PARAMS,
+    PROXY_PARAMS,
 };
+pub use set::ProtocolSet;
 pub use shell::{DefaultShell, Shell};

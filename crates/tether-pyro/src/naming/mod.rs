@@ -24,7 +24,7 @@ pub use store::{Entry, Store};
 /// The name server's port unless told otherwise (Pyro's 9090).
 pub const NS_PORT: u16 = crate::uri::NS_PORT;
 /// The name server's object id (`Pyro.NameServer`).
-pub const NAME_SERVER_ID: &str = crate::resolve::NAME_SERVER_ID;
+pub const NAME_SERVER_ID: &str = "Pyro.NameServer";
 
 use crate::{Proxy, PyroUri};
 use tether_core::RemoteError;
