@@ -78,7 +78,7 @@ impl ProtocolSet {
     }
 
     /// Reads a command-line argument as a Python literal with the first wire that brings a
-    /// reader for them ([`Shell::literal`]).
+    /// reader for them ([`Shell::literal`](crate::Shell::literal)).
     pub fn literal(
         &self,
         text: &str,
@@ -87,7 +87,7 @@ impl ProtocolSet {
     }
 
     /// The echo service's `error()` wordings of every wire that has its own
-    /// ([`Shell::echo_error_text`]), by protocol name, for
+    /// ([`Shell::echo_error_text`](crate::Shell::echo_error_text)), by protocol name, for
     /// `EchoService::with_error_texts`.
     pub fn echo_error_texts(&self) -> Vec<(&'static str, &'static str)> {
         self.0
