@@ -101,7 +101,11 @@ impl PyroUri {
     /// Parses any supported form.
     pub fn parse(uri: &str) -> Result<PyroUri, RemoteError> {
         let s = uri.trim();
-        if s.len() >= 9 && s[..9].eq_ignore_ascii_case("PYROLOC:/") {
+        // `get`, not `[..9]`: nine bytes may end inside a character of a hostile text (found
+        // by the ns_udp fuzz target: a locate reply of arbitrary bytes read as Latin-1).
+        if s.get(..9)
+            .is_some_and(|p| p.eq_ignore_ascii_case("PYROLOC:/"))
+        {
             // Spring Python / Pyro3: PYROLOC://host:port/name
             let rest = s[8..].trim_start_matches('/');
             let (loc, name) = rest
@@ -303,6 +307,18 @@ impl fmt::Display for PyroUri {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn text_cut_inside_a_character_is_an_error_not_a_panic() {
+        // The ns_udp fuzz target's crash: nine bytes end inside '½'.
+        let text: String = [10u8, 78, 84, 10, 69, 95, 0, 0, 0, 189]
+            .iter()
+            .map(|&b| b as char)
+            .collect();
+        assert!(PyroUri::parse(&text).is_err());
+        assert!(PyroUri::parse("PYROLOÇ://h:1/x").is_err());
+    }
+
     use super::*;
 
     fn direct(s: &str) -> (String, Location) {
