@@ -4,6 +4,7 @@
 # project's XML contexts).
 #   scripts/fuzz.sh                 10,000,000 executions per target (the README's figures)
 #   scripts/fuzz.sh --runs N        N executions per target (scripts/test.sh runs a short one)
+#   scripts/fuzz.sh [--runs N] T..  only the targets named
 # Targets: pyro5_frame pyro4_frame serpent json msgpack hessian xmlrpc xml_context pyro3_pickle
 # http_reply etcd_reader ns_udp (fuzz/fuzz_targets/).
 # Built optimised with overflow checks on (fuzz/Cargo.toml): an arithmetic overflow on a lying length
@@ -19,12 +20,19 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 RUNS=10000000
-case "${1:-}" in
-    --runs) RUNS="${2:?--runs needs a number}" ;;
-    "") ;;
-    *) echo "usage: scripts/fuzz.sh [--runs N]" >&2; exit 2 ;;
-esac
-TARGETS=(pyro5_frame pyro4_frame serpent json msgpack hessian xmlrpc xml_context pyro3_pickle http_reply etcd_reader ns_udp)
+ALL=(pyro5_frame pyro4_frame serpent json msgpack hessian xmlrpc xml_context pyro3_pickle http_reply etcd_reader ns_udp)
+if [ "${1:-}" = "--runs" ]; then
+    RUNS="${2:?--runs needs a number}"
+    shift 2
+fi
+TARGETS=("$@")
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=("${ALL[@]}")
+for t in "${TARGETS[@]}"; do
+    case " ${ALL[*]} " in
+        *" $t "*) ;;
+        *) echo "usage: scripts/fuzz.sh [--runs N] [TARGET...]; targets: ${ALL[*]}" >&2; exit 2 ;;
+    esac
+done
 
 rustup toolchain list | grep -q '^nightly' || {
     echo "fuzz.sh: the nightly toolchain is needed (rustup toolchain install nightly)" >&2; exit 1; }

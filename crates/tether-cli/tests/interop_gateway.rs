@@ -183,7 +183,7 @@ fn python_pyro5_client_reaches_java_hessian() {
             "--listen",
             "PYRO:svc@127.0.0.1:0",
             "--methods",
-            "getData,add,fail",
+            "getData,add,fail,cons",
         ],
     );
     let out = py(
@@ -196,6 +196,11 @@ try:
     p.fail("boom")
 except Exception as e:
     print("raised", type(e).__name__, e)
+try:
+    p.cons("a")
+except Exception as e:
+    print("raised", type(e).__name__, e)
+print(p.add(1, 1))
 "#,
         &uri,
     );
@@ -206,6 +211,38 @@ except Exception as e:
         lines[2], "raised Exception java.lang.IllegalStateException: boom",
         "{out}"
     );
+    // A reply holding a reference loop: serpent has no references, so the caller gets a clear
+    // error and the connection goes on.
+    assert!(
+        lines[3].starts_with("raised") && lines[3].contains("reference loop"),
+        "{out}"
+    );
+    assert_eq!(lines[4], "2", "{out}");
+}
+
+#[test]
+fn python_hessian_reads_a_reference_loop_through_a_hessian_gateway() {
+    let (_java, java_url) = java_hessian_server();
+    let (_gw, uri) = gateway(
+        &java_url,
+        &[
+            "--protocol",
+            "hessian",
+            "--listen",
+            "http://127.0.0.1:0/svc",
+        ],
+    );
+    let out = py(
+        r#"
+import sys
+from pyhessian.client import HessianProxy
+for version in (2, 1):
+    c = HessianProxy(sys.argv[1], version=version).cons("a")
+    print(version, type(c).__name__, c.first, c.rest is c)
+"#,
+        &uri,
+    );
+    assert_eq!(out, "2 Cons a True\n1 Cons a True\n", "{out}");
 }
 
 #[test]

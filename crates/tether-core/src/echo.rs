@@ -247,7 +247,7 @@ fn truthy(v: &Value) -> bool {
         Value::List(v) | Value::Tuple(v) | Value::Set(v) => !v.is_empty(),
         Value::Map(m) => !m.is_empty(),
         Value::Typed(t) => truthy(&t.value),
-        Value::DateTime(_) | Value::Object(_) => true,
+        Value::DateTime(_) | Value::Object(_) | Value::BackRef(_) => true,
     }
 }
 

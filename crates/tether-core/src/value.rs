@@ -12,19 +12,26 @@
 //! `Value` is `#[non_exhaustive]`: a wire may need a new variant (a decimal, say) without
 //! breaking every `match` outside this crate, so matches there end with a `_` arm.
 //!
-//! ## Shared references
-//! `Value` is a tree: it has no identity and no back-references. Wires that carry references
-//! (Hessian's `ref`, a pickle memo, a YAML anchor) resolve them **while decoding**, by cloning
-//! the referenced value into each place that names it, and never write references when
-//! encoding. Two consequences, both deliberate:
-//! - Cycles cannot be represented. A decoder that meets a reference to a value still being
-//!   decoded (an ancestor) refuses the message with a serialization error instead of looping.
-//! - A reference is cheap on the wire but its expansion is not, so every decoder that resolves
+//! ## Shared references and loops
+//! `Value` is a tree with no identity. Wires that carry references (Hessian's `ref`, a pickle
+//! memo) resolve a reference to a value already complete **while decoding**, by cloning it into
+//! each place that names it; a reference to a container still being decoded (one that encloses
+//! the reference: a loop, such as a linked-list cell whose `rest` is the cell itself) becomes a
+//! [`Value::BackRef`] that counts how many enclosing containers up its target is. A back
+//! reference stays valid when the subtree holding it is copied or moved, and equality stays
+//! structural.
+//! - Encoders of wires with references (Hessian 1 and 2) write a back reference as a reference
+//!   to that enclosing container, so a loop survives a round trip and a gateway between two
+//!   such wires. Encoders of wires without them (serpent, msgpack, JSON, XML-RPC) refuse a value
+//!   holding one with a serialization error naming the loop, as Python's own encoders do.
+//! - Shared (non-loop) references arrive as copies: the data survives, identity does not. A
+//!   reference is cheap on the wire but its expansion is not, so every decoder that resolves
 //!   references counts the *expanded* size against its limits (total items, total bytes); a
 //!   message of a few kilobytes that references itself into gigabytes is refused, not built.
 //!
-//! Identity-preserving graphs would need an arena or `Rc` in `Value`, making every codec and
-//! every user `match` pay for a case that remote interfaces rarely need.
+//! Full identity-preserving graphs would need an arena or `Rc` in `Value`, making every codec and
+//! every user `match` pay for a case that remote interfaces rarely need; loops are the one case
+//! that copying cannot express.
 
 use num_bigint::BigInt;
 use std::fmt;
@@ -66,6 +73,12 @@ pub enum Value {
     /// A list or map that carries a class name on the wire (Hessian typed lists and maps such as
     /// `java.util.ArrayList` or `[int`). The inner value is a [`Value::List`] or [`Value::Map`].
     Typed(Box<Typed>),
+    /// A reference back to a container enclosing this value: `BackRef(0)` is the list, tuple,
+    /// set, map or object that directly holds it, `BackRef(1)` the one holding that, and so on
+    /// (a [`Value::Typed`] and the list or map inside it count as one). This is how a reference
+    /// loop is carried (see "Shared references and loops" above); no decoder makes one for
+    /// anything else, and [`Value::check_back_refs`] tells whether each points inside its value.
+    BackRef(u32),
 }
 
 /// The payload of [`Value::Object`]: a class name plus ordered fields.
@@ -124,7 +137,50 @@ impl Value {
             Value::DateTime(_) => "datetime",
             Value::Object(_) => "object",
             Value::Typed(t) => t.value.type_name(),
+            Value::BackRef(_) => "reference loop",
         }
+    }
+
+    /// Whether this value holds a [`Value::BackRef`] anywhere (a reference loop).
+    pub fn has_back_refs(&self) -> bool {
+        match self {
+            Value::BackRef(_) => true,
+            Value::List(v) | Value::Tuple(v) | Value::Set(v) => v.iter().any(Value::has_back_refs),
+            Value::Map(m) => m
+                .iter()
+                .any(|(k, v)| k.has_back_refs() || v.has_back_refs()),
+            Value::Object(o) => o.fields.iter().any(|(_, v)| v.has_back_refs()),
+            Value::Typed(t) => t.value.has_back_refs(),
+            _ => false,
+        }
+    }
+
+    /// Checks that every [`Value::BackRef`] names a container of this value (none points past
+    /// its top): what an encoder of a wire with references needs before it writes one.
+    pub fn check_back_refs(&self) -> Result<(), String> {
+        fn walk(v: &Value, depth: u32) -> Result<(), String> {
+            match v {
+                Value::BackRef(k) if *k >= depth => Err(format!(
+                    "a back reference {k} levels up, inside only {depth} containers"
+                )),
+                Value::List(items) | Value::Tuple(items) | Value::Set(items) => {
+                    items.iter().try_for_each(|i| walk(i, depth + 1))
+                }
+                Value::Map(m) => m.iter().try_for_each(|(k, v)| {
+                    walk(k, depth + 1)?;
+                    walk(v, depth + 1)
+                }),
+                Value::Object(o) => o.fields.iter().try_for_each(|(_, v)| walk(v, depth + 1)),
+                Value::Typed(t) => match &t.value {
+                    Value::List(_) | Value::Tuple(_) | Value::Set(_) | Value::Map(_) => {
+                        walk(&t.value, depth)
+                    }
+                    other => walk(other, depth),
+                },
+                _ => Ok(()),
+            }
+        }
+        walk(self, 0)
     }
 
     /// The string, if this is a [`Value::Str`].
@@ -171,8 +227,12 @@ impl Value {
         }
     }
 
-    /// Looks up a string key in a map value (linear: wire maps are small).
+    /// Looks up a string key in a map value, or a field of an object (linear: wire maps are
+    /// small).
     pub fn get(&self, key: &str) -> Option<&Value> {
+        if let Value::Object(o) = self {
+            return o.fields.iter().find(|(k, _)| k == key).map(|(_, v)| v);
+        }
         self.as_map()?
             .iter()
             .find(|(k, _)| k.as_str() == Some(key))
@@ -210,6 +270,7 @@ impl PartialEq for Value {
             (DateTime(a), DateTime(b)) => a == b,
             (Object(a), Object(b)) => a == b,
             (Typed(a), Typed(b)) => a == b,
+            (BackRef(a), BackRef(b)) => a == b,
             _ => false,
         }
     }
@@ -294,6 +355,8 @@ impl fmt::Display for Value {
                 f.write_str(")")
             }
             Value::Typed(t) => write!(f, "{}:{}", t.class, t.value),
+            // Python's repr of a container that holds itself: `[[...]]`.
+            Value::BackRef(_) => f.write_str("..."),
         }
     }
 }
@@ -315,5 +378,29 @@ mod tests {
         let v = Value::Tuple(vec![Value::Int(1)]);
         assert_eq!(v.to_string(), "(1,)");
         assert_eq!(Value::Bool(true).to_string(), "True");
+    }
+
+    #[test]
+    fn back_refs_must_point_inside_their_value() {
+        let cell = Value::object(
+            "TestCons",
+            vec![
+                ("_first".into(), Value::str("a")),
+                ("_rest".into(), Value::BackRef(0)),
+            ],
+        );
+        assert!(cell.has_back_refs());
+        assert_eq!(cell.check_back_refs(), Ok(()));
+        assert_eq!(cell.to_string(), "TestCons(_first=\"a\", _rest=...)");
+        // Inside a list, one level further down, the same cell is still fine.
+        assert_eq!(Value::List(vec![cell.clone()]).check_back_refs(), Ok(()));
+        // A typed list and its list are one container.
+        let typed = Value::typed("java.util.ArrayList", Value::List(vec![Value::BackRef(0)]));
+        assert_eq!(typed.check_back_refs(), Ok(()));
+        assert!(Value::List(vec![Value::BackRef(1)])
+            .check_back_refs()
+            .is_err());
+        assert!(Value::BackRef(0).check_back_refs().is_err());
+        assert!(!Value::List(vec![Value::Int(1)]).has_back_refs());
     }
 }

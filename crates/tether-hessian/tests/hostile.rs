@@ -1,5 +1,5 @@
 //! The decoders on hostile bytes: truncation at every byte, garbage, lengths that lie (up to
-//! 4 GiB), nesting bombs, ref loops and refs to nothing, ref expansion bombs. Each is a clear
+//! 4 GiB), nesting bombs, refs to nothing, ref expansion bombs. Each is a clear
 //! error, never a panic, a hang or a large allocation.
 
 use tether_core::Value;
@@ -59,8 +59,8 @@ fn lies_bombs_and_loops_are_refused() {
         .unwrap_err()
         .to_string()
         .contains("nested deeper"));
-    // a list that contains itself, a ref to nothing, an object of an undefined class
-    assert!(err(&[b'W', b'Q', 0x90, b'Z']).contains("loop"));
+    // a ref to nothing, an object of an undefined class (a list that contains itself is a
+    // loop, carried: tests/loops.rs)
     assert!(err(&[b'Q', 0x95]).contains("names nothing"));
     assert!(err(&[0x61]).contains("does not exist"));
     assert!(err(&[0x40]).contains("not a Hessian 2 value"));

@@ -211,6 +211,15 @@ async fn tether_proxy_calls_caucho_java_server() {
                 Value::List([0, 1, 4, 9].into_iter().map(Value::Int32).collect())
             )
         );
+        // a reference loop from Java (a cell whose rest is itself), and one sent to Java
+        let cell = ok(call(&p, "cons", vec![Value::str("z")]).await);
+        assert_eq!(
+            (cell.get("first"), cell.get("rest")),
+            (Some(&Value::str("z")), Some(&Value::BackRef(0))),
+            "{cell}"
+        );
+        let echoed = ok(call(&p, "echo", vec![cell.clone()]).await);
+        assert_eq!(echoed, cell, "the loop went to Java and came back");
         // faults: the Java exception's class and message (and its fields)
         let e = call(&p, "fail", vec![Value::str("boom")])
             .await

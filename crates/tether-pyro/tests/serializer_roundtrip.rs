@@ -510,3 +510,31 @@ fn msgpack_reads_every_format_family() {
         );
     }
 }
+
+#[test]
+fn a_reference_loop_is_refused_by_every_format_without_references() {
+    // A cell whose rest is itself, as a Hessian peer sends it (tether-hessian's tests/loops.rs).
+    let cell = Value::object(
+        "TestCons",
+        vec![
+            ("first".into(), Value::str("a")),
+            ("rest".into(), Value::BackRef(0)),
+        ],
+    );
+    for ser in ALL {
+        let mut out = Vec::new();
+        let e = ser.encode(&cell, &mut out).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Serialization, "{}", ser.name());
+        assert!(
+            e.to_string().contains("reference loop"),
+            "{}: {e}",
+            ser.name()
+        );
+    }
+    #[cfg(feature = "pyro3")]
+    {
+        let mut out = Vec::new();
+        let e = tether_pyro::pyro3::pickle::write(&Value::List(vec![cell]), &mut out).unwrap_err();
+        assert!(e.to_string().contains("reference loop"), "{e}");
+    }
+}

@@ -450,6 +450,12 @@ fn write_value(v: &Value, o: &WriteOptions, out: &mut String) -> Result<(), Remo
             out.truncate(out.len() - "<value>".len());
             return write_value(&t.value, o, out);
         }
+        Value::BackRef(_) => {
+            return Err(bad(
+                "cannot carry a reference loop (a value that contains itself): XML-RPC has no \
+                 references (Hessian carries loops)",
+            ))
+        }
         other => return Err(bad(format!("cannot carry a {}", other.type_name()))),
     }
     out.push_str("</value>");
@@ -500,6 +506,13 @@ pub fn write_fault(f: &Fault) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reference_loop_is_refused_clearly() {
+        let looped = Value::List(vec![Value::str("x"), Value::BackRef(0)]);
+        let e = write_response(&looped, &WriteOptions::default()).unwrap_err();
+        assert!(e.to_string().contains("reference loop"), "{e}");
+    }
 
     #[test]
     fn datetimes_round_trip() {

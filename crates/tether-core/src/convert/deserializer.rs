@@ -30,6 +30,7 @@ pub(super) fn unexpected(v: &Value) -> de::Unexpected<'_> {
         Value::DateTime(_) => U::Other("date-time"),
         Value::Object(_) => U::Other("object"),
         Value::Typed(_) => U::Other("typed value"),
+        Value::BackRef(_) => U::Other("reference loop"),
     }
 }
 
@@ -167,6 +168,9 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer {
             Value::DateTime(ms) => visitor.visit_i64(ms),
             Value::Object(o) => Self::visit_object(*o, visitor),
             Value::Typed(t) => ValueDeserializer(t.value).deserialize_any(visitor),
+            Value::BackRef(_) => Err(Error(
+                "a reference loop has no Rust form: take the value as tether::Value".into(),
+            )),
         }
     }
 

@@ -56,6 +56,9 @@ impl Serialize for Value {
             Value::DateTime(ms) => s.serialize_newtype_struct(DATETIME_TOKEN, ms),
             Value::Object(o) => s.serialize_newtype_struct(OBJECT_TOKEN, &ObjectAsMap(o)),
             Value::Typed(t) => s.serialize_newtype_struct(TYPED_TOKEN, &(&t.class, &t.value)),
+            Value::BackRef(_) => Err(ser::Error::custom(
+                "a reference loop cannot be serialized through serde",
+            )),
         }
     }
 }

@@ -104,6 +104,8 @@ fn write(value: &Value, bytes: BytesForm, out: &mut String, depth: usize) {
             out.push('}');
         }
         Value::Typed(t) => write(&t.value, bytes, out, depth),
+        // Python's repr of a container met again inside itself.
+        Value::BackRef(_) => out.push_str("..."),
     }
 }
 

@@ -186,7 +186,7 @@ pub fn write_reply(hessian2: bool, value: &Value, out: &mut Vec<u8>) -> Result<(
         Writer::default().h2(value, out)
     } else {
         out.extend_from_slice(b"r\x01\x00");
-        super::encode_h1(value, out)?;
+        Writer::default().h1(value, out)?;
         out.push(b'z');
         Ok(())
     }
@@ -206,9 +206,10 @@ pub fn write_fault(hessian2: bool, fault: &Fault, out: &mut Vec<u8>) -> Result<(
         Writer::default().h2(&Value::Map(entries), out)
     } else {
         out.extend_from_slice(b"r\x01\x00f");
+        let mut w = Writer::default();
         for (k, v) in &entries {
-            super::encode_h1(k, out)?;
-            super::encode_h1(v, out)?;
+            w.h1(k, out)?;
+            w.h1(v, out)?;
         }
         out.extend_from_slice(b"zz");
         Ok(())
@@ -240,8 +241,9 @@ pub fn write_call(
         h1_string(method, &mut name);
         // h1_string wrote 'S' len16 data: a method name has the same layout after 'm'.
         out.extend_from_slice(&name[1..]);
+        let mut w = Writer::default();
         for a in args {
-            super::encode_h1(a, out)?;
+            w.h1(a, out)?;
         }
         out.push(b'z');
     }

@@ -14,14 +14,26 @@ struct ClassDef {
 }
 
 /// A value of the ref table: decoded, or still being decoded (an ancestor: a ref to it is a
-/// loop).
+/// loop, read as a [`Value::BackRef`]).
 enum Slot {
     Pending,
     Done {
         value: Value,
         items: usize,
         bytes: usize,
+        /// Where the container was opened: its index in [`Reader::open`].
+        depth: usize,
+        /// When a loop inside the value points at a container enclosing it: the slots of
+        /// `open[lowest target..depth]` as they were. A copy of the value is only right where
+        /// those containers still enclose the place of the copy.
+        escapes: Option<(usize, Vec<usize>)>,
     },
+}
+
+/// A container being decoded: its slot and the outermost container a loop inside it points at.
+struct Open {
+    slot: usize,
+    lowest_target: usize,
 }
 
 /// Reads values from one message.
@@ -30,6 +42,8 @@ pub(crate) struct Reader<'a> {
     pub(crate) pos: usize,
     limits: Limits,
     refs: Vec<Slot>,
+    /// The containers being decoded, outermost first (each encloses the next).
+    open: Vec<Open>,
     classes: Vec<ClassDef>,
     types: Vec<String>,
     depth: usize,
@@ -63,6 +77,7 @@ impl<'a> Reader<'a> {
             pos: 0,
             limits,
             refs: Vec::new(),
+            open: Vec::new(),
             classes: Vec::new(),
             types: Vec::new(),
             depth: 0,
@@ -179,34 +194,97 @@ impl<'a> Reader<'a> {
     /// Opens a container that refs may name: reserves its slot.
     fn open_ref(&mut self) -> (usize, usize, usize) {
         self.refs.push(Slot::Pending);
-        (self.refs.len() - 1, self.items, self.bytes)
+        let slot = self.refs.len() - 1;
+        self.open.push(Open {
+            slot,
+            lowest_target: usize::MAX,
+        });
+        (slot, self.items, self.bytes)
     }
 
     fn close_ref(&mut self, slot: (usize, usize, usize), value: &Value) {
         let (i, items, bytes) = slot;
+        let depth = self.open.len() - 1;
+        let lowest = self.open.pop().map_or(usize::MAX, |o| o.lowest_target);
+        let escapes = (lowest < depth).then(|| {
+            let slots = self.open[lowest..depth].iter().map(|o| o.slot).collect();
+            (lowest, slots)
+        });
+        if let Some(parent) = self.open.last_mut() {
+            parent.lowest_target = parent.lowest_target.min(lowest);
+        }
         self.refs[i] = Slot::Done {
             value: value.clone(),
             items: self.items - items,
             bytes: self.bytes - bytes,
+            depth,
+            escapes,
         };
         self.depth -= 1;
     }
 
+    /// Notes that the container being decoded holds a loop to `open[target]`.
+    fn note_target(&mut self, target: usize) {
+        if let Some(top) = self.open.last_mut() {
+            top.lowest_target = top.lowest_target.min(target);
+        }
+    }
+
     fn deref(&mut self, n: i64, at: usize) -> Result<Value, DecodeError> {
-        let slot = usize::try_from(n).ok().and_then(|i| self.refs.get(i));
-        match slot {
-            None => Err(DecodeError::at(at, format!("ref {n} names nothing"))),
-            Some(Slot::Pending) if self.loops_as_none => Ok(Value::None),
-            Some(Slot::Pending) => Err(DecodeError::at(
-                at,
-                format!("ref {n} names a value that contains it (a reference loop)"),
-            )),
-            Some(Slot::Done {
+        let index = usize::try_from(n).ok().filter(|i| *i < self.refs.len());
+        let Some(index) = index else {
+            return Err(DecodeError::at(at, format!("ref {n} names nothing")));
+        };
+        match &self.refs[index] {
+            Slot::Pending if self.loops_as_none => Ok(Value::None),
+            Slot::Pending => {
+                // A container still being decoded encloses this ref: a loop, carried as the
+                // number of containers up it points.
+                let target = self
+                    .open
+                    .iter()
+                    .rposition(|o| o.slot == index)
+                    .ok_or_else(|| {
+                        DecodeError::at(at, format!("ref {n} names a value not yet complete"))
+                    })?;
+                let up = self.open.len() - 1 - target;
+                let up = u32::try_from(up)
+                    .map_err(|_| DecodeError::at(at, "a loop deeper than 2^32 containers"))?;
+                self.note_target(target);
+                Ok(Value::BackRef(up))
+            }
+            Slot::Done {
                 value,
                 items,
                 bytes,
-            }) => {
-                let (v, i, b) = (value.clone(), *items, *bytes);
+                depth,
+                escapes,
+            } => {
+                let (i, b, depth) = (*items, *bytes, *depth);
+                let mut v = value.clone();
+                if let Some((lowest, slots)) = escapes {
+                    // The value holds a loop to a container around it: the copy must sit
+                    // inside those same containers, one level further down per level moved.
+                    let here = self
+                        .open
+                        .get(*lowest..depth)
+                        .map(|o| o.iter().map(|o| o.slot));
+                    let same = here.is_some_and(|h| h.eq(slots.iter().copied()));
+                    if !same || self.open.len() < depth {
+                        return Err(DecodeError::at(
+                            at,
+                            format!(
+                                "ref {n} names a value inside a loop from outside that loop \
+                                 (not carried: a copy cannot keep the loop)"
+                            ),
+                        ));
+                    }
+                    let lowest = *lowest;
+                    let moved = u32::try_from(self.open.len() - depth)
+                        .map_err(|_| DecodeError::at(at, "a loop deeper than 2^32 containers"))?;
+                    shift_escaping(&mut v, 0, moved);
+                    self.note_target(lowest);
+                }
                 // The copy costs what the original did.
                 self.items = self.items.saturating_add(i);
                 if self.items > self.limits.max_items {
@@ -671,5 +749,44 @@ impl<'a> Reader<'a> {
             return Err(DecodeError::at(self.pos, "lone surrogate in a type name"));
         }
         Ok(Some(s))
+    }
+}
+
+/// Adds `moved` to every back reference in `v` that points above `v` (`inside` containers of
+/// `v` enclose it): what a copy placed `moved` levels deeper than its original needs.
+fn shift_escaping(v: &mut Value, inside: u32, moved: u32) {
+    match v {
+        Value::BackRef(k) if *k >= inside => *k += moved,
+        Value::List(items) | Value::Tuple(items) | Value::Set(items) => {
+            for i in items {
+                shift_escaping(i, inside + 1, moved);
+            }
+        }
+        Value::Map(m) => {
+            for (k, x) in m {
+                shift_escaping(k, inside + 1, moved);
+                shift_escaping(x, inside + 1, moved);
+            }
+        }
+        Value::Object(o) => {
+            for (_, x) in &mut o.fields {
+                shift_escaping(x, inside + 1, moved);
+            }
+        }
+        Value::Typed(t) => match &mut t.value {
+            Value::List(items) | Value::Tuple(items) | Value::Set(items) => {
+                for i in items {
+                    shift_escaping(i, inside + 1, moved);
+                }
+            }
+            Value::Map(m) => {
+                for (k, x) in m {
+                    shift_escaping(k, inside + 1, moved);
+                    shift_escaping(x, inside + 1, moved);
+                }
+            }
+            other => shift_escaping(other, inside, moved),
+        },
+        _ => {}
     }
 }

@@ -6,11 +6,16 @@ use tether_core::{RemoteError, Value};
 /// Most UTF-16 units (or bytes, for binary) in one chunk, as Caucho writes them.
 const CHUNK: usize = 0x8000;
 
-/// Writes Hessian 2 values of one message (its class-definition and type tables).
+/// Writes the values of one message: its class-definition and type tables (Hessian 2) and the
+/// numbering of its containers, which a reference names (both versions).
 #[derive(Default)]
 pub(crate) struct Writer {
     classes: Vec<(String, Vec<String>)>,
     types: Vec<String>,
+    /// Lists, maps and objects written so far: the next one's number in the ref table.
+    containers: usize,
+    /// The numbers of the containers being written, outermost first.
+    open: Vec<usize>,
 }
 
 /// Encodes `v` as one Hessian 2 value.
@@ -20,7 +25,7 @@ pub fn encode_h2(v: &Value, out: &mut Vec<u8>) -> Result<(), RemoteError> {
 
 /// Encodes `v` as one Hessian 1 value.
 pub fn encode_h1(v: &Value, out: &mut Vec<u8>) -> Result<(), RemoteError> {
-    h1(v, out)
+    Writer::default().h1(v, out)
 }
 
 fn unsupported(what: &str) -> RemoteError {
@@ -28,7 +33,51 @@ fn unsupported(what: &str) -> RemoteError {
 }
 
 impl Writer {
+    /// Starts a container: numbers it as the reader will.
+    fn open(&mut self) {
+        self.open.push(self.containers);
+        self.containers += 1;
+    }
+
+    fn close(&mut self) {
+        self.open.pop();
+    }
+
+    /// The ref-table number of the container `up` levels above the value being written.
+    fn back_ref(&self, up: u32) -> Result<i32, RemoteError> {
+        let n = usize::try_from(up)
+            .ok()
+            .and_then(|up| self.open.len().checked_sub(up + 1))
+            .map(|i| self.open[i])
+            .ok_or_else(|| {
+                RemoteError::serialization(format!(
+                    "a back reference {up} levels up, outside the value being written"
+                ))
+            })?;
+        len_i32(n)
+    }
+
     pub(crate) fn h2(&mut self, v: &Value, out: &mut Vec<u8>) -> Result<(), RemoteError> {
+        let container = matches!(
+            v,
+            Value::List(_)
+                | Value::Tuple(_)
+                | Value::Set(_)
+                | Value::Map(_)
+                | Value::Typed(_)
+                | Value::Object(_)
+        );
+        if container {
+            self.open();
+        }
+        let r = self.h2_value(v, out);
+        if container {
+            self.close();
+        }
+        r
+    }
+
+    fn h2_value(&mut self, v: &Value, out: &mut Vec<u8>) -> Result<(), RemoteError> {
         match v {
             Value::None => out.push(b'N'),
             Value::Bool(b) => out.push(if *b { b'T' } else { b'F' }),
@@ -40,6 +89,10 @@ impl Writer {
                 long(i, out)
             }
             Value::Float(d) => double(*d, out),
+            Value::BackRef(up) => {
+                out.push(b'Q');
+                int(self.back_ref(*up)?, out);
+            }
             Value::DateTime(ms) => {
                 if ms % 60_000 == 0 {
                     if let Ok(min) = i32::try_from(ms / 60_000) {
@@ -305,100 +358,120 @@ fn h1_type(t: &str, out: &mut Vec<u8>) {
     out.extend_from_slice(&data);
 }
 
-fn h1(v: &Value, out: &mut Vec<u8>) -> Result<(), RemoteError> {
-    match v {
-        Value::None => out.push(b'N'),
-        Value::Bool(b) => out.push(if *b { b'T' } else { b'F' }),
-        Value::Int32(i) => {
-            out.push(b'I');
-            out.extend_from_slice(&i.to_be_bytes());
-        }
-        Value::Int(i) => {
-            out.push(b'L');
-            out.extend_from_slice(&i.to_be_bytes());
-        }
-        Value::BigInt(b) => {
-            let i = i64::try_from(b)
-                .map_err(|_| unsupported(&format!("the integer {b} (more than 64 bits)")))?;
-            out.push(b'L');
-            out.extend_from_slice(&i.to_be_bytes());
-        }
-        Value::Float(d) => {
-            out.push(b'D');
-            out.extend_from_slice(&d.to_bits().to_be_bytes());
-        }
-        Value::DateTime(ms) => {
-            out.push(b'd');
-            out.extend_from_slice(&ms.to_be_bytes());
-        }
-        Value::Str(s) => h1_string(s, out),
-        Value::Bytes(b) => {
-            let mut rest = &b[..];
-            while rest.len() > CHUNK {
-                out.push(b'b');
-                out.extend_from_slice(&(CHUNK as u16).to_be_bytes());
-                out.extend_from_slice(&rest[..CHUNK]);
-                rest = &rest[CHUNK..];
+impl Writer {
+    pub(crate) fn h1(&mut self, v: &Value, out: &mut Vec<u8>) -> Result<(), RemoteError> {
+        match v {
+            Value::None => out.push(b'N'),
+            Value::Bool(b) => out.push(if *b { b'T' } else { b'F' }),
+            Value::Int32(i) => {
+                out.push(b'I');
+                out.extend_from_slice(&i.to_be_bytes());
             }
-            out.push(b'B');
-            out.extend_from_slice(&(rest.len() as u16).to_be_bytes());
-            out.extend_from_slice(rest);
-        }
-        Value::List(items) | Value::Tuple(items) | Value::Set(items) => h1_list(None, items, out)?,
-        Value::Map(entries) => h1_map(None, entries.iter().map(|(k, v)| (k.clone(), v)), out)?,
-        Value::Typed(t) => match &t.value {
+            Value::Int(i) => {
+                out.push(b'L');
+                out.extend_from_slice(&i.to_be_bytes());
+            }
+            Value::BigInt(b) => {
+                let i = i64::try_from(b)
+                    .map_err(|_| unsupported(&format!("the integer {b} (more than 64 bits)")))?;
+                out.push(b'L');
+                out.extend_from_slice(&i.to_be_bytes());
+            }
+            Value::Float(d) => {
+                out.push(b'D');
+                out.extend_from_slice(&d.to_bits().to_be_bytes());
+            }
+            Value::DateTime(ms) => {
+                out.push(b'd');
+                out.extend_from_slice(&ms.to_be_bytes());
+            }
+            Value::Str(s) => h1_string(s, out),
+            Value::Bytes(b) => {
+                let mut rest = &b[..];
+                while rest.len() > CHUNK {
+                    out.push(b'b');
+                    out.extend_from_slice(&(CHUNK as u16).to_be_bytes());
+                    out.extend_from_slice(&rest[..CHUNK]);
+                    rest = &rest[CHUNK..];
+                }
+                out.push(b'B');
+                out.extend_from_slice(&(rest.len() as u16).to_be_bytes());
+                out.extend_from_slice(rest);
+            }
+            Value::BackRef(up) => {
+                out.push(b'R');
+                out.extend_from_slice(&self.back_ref(*up)?.to_be_bytes());
+            }
             Value::List(items) | Value::Tuple(items) | Value::Set(items) => {
-                h1_list(Some(&t.class), items, out)?
+                self.h1_list(None, items, out)?
             }
-            Value::Map(entries) => h1_map(
-                Some(&t.class),
-                entries.iter().map(|(k, v)| (k.clone(), v)),
+            Value::Map(entries) => {
+                self.h1_map(None, entries.iter().map(|(k, v)| (k.clone(), v)), out)?
+            }
+            Value::Typed(t) => match &t.value {
+                Value::List(items) | Value::Tuple(items) | Value::Set(items) => {
+                    self.h1_list(Some(&t.class), items, out)?
+                }
+                Value::Map(entries) => self.h1_map(
+                    Some(&t.class),
+                    entries.iter().map(|(k, v)| (k.clone(), v)),
+                    out,
+                )?,
+                _ => {
+                    return Err(unsupported(
+                        "a typed value that is neither a list nor a map",
+                    ))
+                }
+            },
+            // An object in Hessian 1 is a typed map of its fields.
+            Value::Object(o) => self.h1_map(
+                Some(&o.class),
+                o.fields.iter().map(|(k, v)| (Value::str(k.as_str()), v)),
                 out,
             )?,
-            _ => {
-                return Err(unsupported(
-                    "a typed value that is neither a list nor a map",
-                ))
-            }
-        },
-        // An object in Hessian 1 is a typed map of its fields.
-        Value::Object(o) => h1_map(
-            Some(&o.class),
-            o.fields.iter().map(|(k, v)| (Value::str(k.as_str()), v)),
-            out,
-        )?,
-        _ => return Err(unsupported(v.type_name())),
+            _ => return Err(unsupported(v.type_name())),
+        }
+        Ok(())
     }
-    Ok(())
-}
 
-fn h1_list(class: Option<&str>, items: &[Value], out: &mut Vec<u8>) -> Result<(), RemoteError> {
-    out.push(b'V');
-    if let Some(c) = class {
-        h1_type(c, out);
+    fn h1_list(
+        &mut self,
+        class: Option<&str>,
+        items: &[Value],
+        out: &mut Vec<u8>,
+    ) -> Result<(), RemoteError> {
+        self.open();
+        out.push(b'V');
+        if let Some(c) = class {
+            h1_type(c, out);
+        }
+        out.push(b'l');
+        out.extend_from_slice(&len_i32(items.len())?.to_be_bytes());
+        for i in items {
+            self.h1(i, out)?;
+        }
+        out.push(b'z');
+        self.close();
+        Ok(())
     }
-    out.push(b'l');
-    out.extend_from_slice(&len_i32(items.len())?.to_be_bytes());
-    for i in items {
-        h1(i, out)?;
-    }
-    out.push(b'z');
-    Ok(())
-}
 
-fn h1_map<'v>(
-    class: Option<&str>,
-    entries: impl Iterator<Item = (Value, &'v Value)>,
-    out: &mut Vec<u8>,
-) -> Result<(), RemoteError> {
-    out.push(b'M');
-    if let Some(c) = class {
-        h1_type(c, out);
+    fn h1_map<'v>(
+        &mut self,
+        class: Option<&str>,
+        entries: impl Iterator<Item = (Value, &'v Value)>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), RemoteError> {
+        self.open();
+        out.push(b'M');
+        if let Some(c) = class {
+            h1_type(c, out);
+        }
+        for (k, v) in entries {
+            self.h1(&k, out)?;
+            self.h1(v, out)?;
+        }
+        out.push(b'z');
+        self.close();
+        Ok(())
     }
-    for (k, v) in entries {
-        h1(&k, out)?;
-        h1(v, out)?;
-    }
-    out.push(b'z');
-    Ok(())
 }

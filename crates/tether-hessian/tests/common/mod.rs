@@ -49,6 +49,7 @@ static METHODS: &[MethodInfo] = &[
     m!("squares", ["n"]),
     m!("concat", ["a"]),
     m!("concat", ["a", "b"]),
+    m!("cons", ["first"]),
 ];
 
 fn int(v: &Value) -> i64 {
@@ -232,6 +233,14 @@ impl Twin {
             }
             ("concat", 1) => Value::Str(format!("{}!", s(&a[0]))),
             ("concat", _) => Value::Str(format!("{}{}", s(&a[0]), s(&a[1]))),
+            // A cell whose rest is itself: a reference loop.
+            ("cons", _) => Value::object(
+                "peer.Cons",
+                vec![
+                    ("first".into(), a[0].clone()),
+                    ("rest".into(), Value::BackRef(0)),
+                ],
+            ),
             (other, _) => return Err(RemoteError::attribute_error(format!("no method {other}"))),
         })
     }

@@ -88,7 +88,18 @@ pub(crate) fn check_encode_depth(format: &str, depth: usize) -> Result<(), Remot
 /// The error for a [`Value`](tether_core::Value) variant this serializer has no form for
 /// (`Value` is non-exhaustive; a variant added for another wire lands here until mapped).
 pub(crate) fn unsupported(format: &str, value: &tether_core::Value) -> RemoteError {
-    RemoteError::serialization(format!("{format} cannot encode {value:?}"))
+    match value {
+        tether_core::Value::BackRef(_) => RemoteError::serialization(loop_refused(format)),
+        _ => RemoteError::serialization(format!("{format} cannot encode {value:?}")),
+    }
+}
+
+/// The message for a value that contains itself on a wire without references.
+pub(crate) fn loop_refused(format: &str) -> String {
+    format!(
+        "{format} cannot encode a reference loop (a value that contains itself): the format has \
+         no references (Hessian carries loops)"
+    )
 }
 
 #[cfg(test)]

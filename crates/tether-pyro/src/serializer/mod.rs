@@ -16,7 +16,7 @@
 
 use tether_core::{Call, RemoteError, Value};
 
-mod common;
+pub(crate) mod common;
 pub mod json;
 pub mod msgpack;
 pub mod serpent;

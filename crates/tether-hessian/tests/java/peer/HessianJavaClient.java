@@ -131,6 +131,24 @@ public class HessianJavaClient {
         check("echo person", () -> s.echo(bob));
         check("echo two persons", () -> s.echo(new ArrayList<>(Arrays.asList(bob, bob))));
         check("squares", () -> s.squares(5));
+        // Reference loops: an object and a list that contain themselves, and one shared twice.
+        Cons loop = new Cons();
+        loop.first = "a";
+        loop.rest = loop;
+        check("cons", () -> { Cons r = s.cons("z"); return r.first + " rest is itself: " + (r.rest == r); });
+        check("echo loop", () -> { Cons r = (Cons) s.echo(loop); return r.first + " rest is itself: " + (r.rest == r); });
+        List<Object> self = new ArrayList<>();
+        self.add("x");
+        self.add(self);
+        check("echo list holding itself", () -> {
+            List<?> r = (List<?>) s.echo(self);
+            return r.size() + " " + r.get(0) + " holds itself: " + (r.get(1) == r);
+        });
+        check("echo shared loop", () -> {
+            List<?> r = (List<?>) s.echo(new ArrayList<>(Arrays.asList(loop, loop)));
+            Cons x = (Cons) r.get(0), y = (Cons) r.get(1);
+            return x.first + y.first + " loops: " + (x.rest == x) + " " + (y.rest == y) + " one object: " + (x == y);
+        });
         check("concat 1", () -> s.concat("a"));
         check("concat 2", () -> s.concat("a", "b"));
         check("fail", () -> { s.fail("boom <b>&"); return "no exception"; });

@@ -25,4 +25,6 @@ public interface TestService {
     int[] squares(int n);
     String concat(String a);
     String concat(String a, String b);
+    /** A cell whose rest is itself (Caucho's replyObject_3). */
+    Cons cons(String first);
 }

@@ -9,6 +9,12 @@ public class TestServiceImpl implements TestService {
     public double multiply(double a, double b) { return a * b; }
     public boolean negate(boolean b) { return !b; }
     public Object echo(Object o) { return o; }
+    public Cons cons(String first) {
+        Cons c = new Cons();
+        c.first = first;
+        c.rest = c;
+        return c;
+    }
     public String nothing() { return null; }
     public void ping() { }
     public void fail(String msg) { throw new IllegalStateException(msg); }

@@ -208,6 +208,11 @@ impl<'a> Writer<'a> {
                 self.dict(fields.into_iter(), depth)?;
             }
             Value::Typed(t) => self.value_at(&t.value, depth + 1)?,
+            Value::BackRef(_) => {
+                return Err(RemoteError::serialization(
+                    crate::serializer::common::loop_refused("pickle for Pyro 3"),
+                ))
+            }
             other => {
                 return Err(RemoteError::serialization(format!(
                     "pickle: cannot write {other:?} for Pyro 3"
