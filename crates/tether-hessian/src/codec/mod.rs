@@ -16,7 +16,8 @@
 //! | untyped map `H` | `Map` | `Map` → `H` |
 //! | typed map `M` (`java.util.TreeMap`) | `Typed(class, Map)` | `Typed(class, Map)` → `M` |
 //! | object (`C` class definition + `O`/`0x60..`) | `Object(class, fields)` | `Object` → class definition (once per message) + instance |
-//! | ref `Q` | a copy of the value it names | never written |
+//! | ref `Q` to a complete value | a copy of the value it names (identity is not kept) | never written |
+//! | ref `Q` to an enclosing container (a loop) | `BackRef(n)`: `n` containers up | `BackRef(n)` → `Q` naming that container |
 //!
 //! Hessian 1.0 (`I`, `L`, `D`, `d`, `S`/`s`, `B`/`b`, `V`, `M`, `R`) maps the same way; a typed
 //! map in Hessian 1 is how Java writes an object, and it decodes as `Typed(class, Map)`.
@@ -24,9 +25,11 @@
 //! A class name is a label: nothing here picks a Rust type from it. A decoder assumes a
 //! hostile peer: every length is checked against what is left before anything is allocated,
 //! nesting depth and the total of items and bytes produced (refs counted as expanded) are
-//! bounded by [`Limits`], a ref to a container still being read (a loop) or to nothing is
-//! refused; only in a fault's detail does a loop read as `None` (a Java exception's `cause`
-//! is the exception itself).
+//! bounded by [`Limits`], a ref to nothing is refused, and a ref to a container still being
+//! read (a loop) is never expanded: it becomes a [`Value::BackRef`](tether_core::Value::BackRef)
+//! (in a fault's detail it reads as `None`: a Java exception's `cause` is the exception
+//! itself). A copy of a value whose loop points outside it is placed so the loop still names the
+//! same container; where no copy can (a ref into a loop from outside it) the message is refused.
 
 mod envelope;
 mod read;
