@@ -15,6 +15,7 @@
 //! `orchestrate` (processes, pinning, tables).
 
 mod drive;
+mod gateway_rows;
 mod get_data;
 mod hessian_rows;
 mod opts;
@@ -155,6 +156,12 @@ fn serve(kind: &str) -> Result<(), BoxErr> {
         "pyro3" => runtime()?.block_on(pyro3_rows::serve(announce)),
         "xmlrpc" | "xmlrpc-tls" | "xmlrpc-mtls" => {
             runtime()?.block_on(xmlrpc_rows::serve(announce, xmlrpc_rows::Link::of(kind)))
+        }
+        other if other.starts_with("wire:") => {
+            runtime()?.block_on(gateway_rows::serve_wire(&other["wire:".len()..]))
+        }
+        other if other.starts_with("gateway:") => {
+            runtime()?.block_on(gateway_rows::serve_gateway(&other["gateway:".len()..]))
         }
         other => Err(format!("unknown server kind {other:?}").into()),
     }

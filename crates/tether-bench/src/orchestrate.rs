@@ -786,6 +786,11 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
             println!("\n## Pools\n\nnot measured: {e}");
         }
     }
+    if opts.only.is_empty() || opts.only.iter().any(|o| o == "gateway") {
+        if let Err(e) = crate::gateway_rows::run(opts) {
+            println!("\n## Gateway\n\nnot measured: {e}");
+        }
+    }
     if let Some(dir) = &env.pki {
         let _ = std::fs::remove_dir_all(dir);
     }

@@ -233,3 +233,120 @@ fn tether_call_to_a_black_holed_host_ends_with_its_timeout() {
     );
     assert!(t.elapsed() < Duration::from_secs(10));
 }
+
+/// An exporter on a host registers in etcd (on this machine, reached over the host's link)
+/// under a lease of 2 s; the host is partitioned long enough for the lease to expire, so the
+/// entry goes and a pool following etcd empties; when the link heals the exporter notices its
+/// lease is gone and registers again, and the pool calls it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exporter_registers_again_after_a_partition_heals() {
+    let Some(hosts) = hosts_or_skip(7, 1) else {
+        return;
+    };
+    let h = &hosts.0[0];
+    let etcd = tether_test_support::LocalEtcd::start_also_on(Some(h.outside_addr()))
+        .expect("etcd (scripts/test.sh installs etcd-server)");
+    let dir = std::env::temp_dir().join(format!("tether-netns-etcd-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let xml = dir.join("server.xml");
+    std::fs::write(
+        &xml,
+        format!(
+            r#"<objects xmlns="http://www.springframework.org/springpython/schema/objects/1.1">
+  <object id="echo" class="tether.echo.EchoService"/>
+  <object id="exporter" class="tether.pyro.ServiceExporter">
+    <property name="service" ref="echo"/>
+    <property name="service_name" value="echo"/>
+    <property name="service_host" value="{host}"/>
+    <property name="service_port" value="7000"/>
+    <property name="discovery" value="etcd://{outside}:{port}/tether/services/"/>
+    <property name="discovery_ttl" value="2"/>
+  </object>
+</objects>"#,
+            host = h.addr(),
+            outside = h.outside_addr(),
+            port = etcd.port()
+        ),
+    )
+    .unwrap();
+    let bin = std::path::PathBuf::from(env!("CARGO_BIN_EXE_tether"));
+    let _server = Proc(
+        h.spawn(&bin, &["run", xml.to_str().unwrap()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let client = format!(
+        r#"<objects xmlns="http://www.springframework.org/springpython/schema/objects/1.1">
+  <object id="service" class="tether.cluster.PoolProxyFactory">
+    <property name="discovery" value="etcd://127.0.0.1:{}/tether/services/echo/"/>
+    <property name="idempotent_methods"><list><value>echo</value></list></property>
+  </object>
+</objects>"#,
+        etcd.port()
+    );
+    let ctx = ApplicationContext::builder()
+        .registry(tether::ClassRegistry::from_inventory())
+        .xml_str(client, Some("client.xml"))
+        .start()
+        .await
+        .unwrap();
+    let invoker = ctx.get_object("service").unwrap().invoker().unwrap();
+    let pool = ctx
+        .get_as::<tether::cluster::component::PoolProxyFactory>("service")
+        .unwrap()
+        .pool()
+        .unwrap();
+    // The pool follows etcd from its first call on: each look calls once.
+    let listed = |n: usize, what: &str, limit: Duration| {
+        let pool = pool.clone();
+        let invoker = invoker.clone();
+        let what = what.to_string();
+        async move {
+            let t = Instant::now();
+            loop {
+                let _ = invoker.invoke(Call::new("echo", vec![Value::Int(0)])).await;
+                if pool.urls().len() == n {
+                    break;
+                }
+                assert!(
+                    t.elapsed() < limit,
+                    "{what}: {:?} after {limit:?}",
+                    pool.urls()
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            t.elapsed()
+        }
+    };
+    listed(1, "the exporter registers", Duration::from_secs(30)).await;
+    assert_eq!(
+        invoker
+            .invoke(Call::new("echo", vec![Value::Int(1)]))
+            .await
+            .unwrap(),
+        Value::Int(1)
+    );
+    h.partition();
+    let gone = listed(
+        0,
+        "the lease expires while partitioned",
+        Duration::from_secs(20),
+    )
+    .await;
+    // Stay partitioned a little past the expiry, then heal.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    h.heal();
+    let back = listed(1, "the exporter registers again", Duration::from_secs(20)).await;
+    eprintln!("entry gone {gone:?} into the partition; back {back:?} after the heal");
+    assert_eq!(
+        invoker
+            .invoke(Call::new("echo", vec![Value::Int(2)]))
+            .await
+            .unwrap(),
+        Value::Int(2)
+    );
+    ctx.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

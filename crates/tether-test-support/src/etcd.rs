@@ -25,10 +25,20 @@ pub struct LocalEtcd {
 impl LocalEtcd {
     /// Starts it and waits (at most 20 s) until its client port answers.
     pub fn start() -> Result<LocalEtcd, String> {
+        Self::start_also_on(None)
+    }
+
+    /// Starts it listening on loopback and, if given, on `addr` too (the same port): the
+    /// machine's side of a test host's link, so a server in that host's namespace reaches it.
+    pub fn start_also_on(addr: Option<&str>) -> Result<LocalEtcd, String> {
         let exe = etcd_exe()?;
         let (client, peer) = (crate::free_port(), crate::free_port());
         let dir = std::env::temp_dir().join(format!("tether-etcd-{}-{client}", std::process::id()));
         let c = format!("http://127.0.0.1:{client}");
+        let listen = match addr {
+            Some(a) => format!("{c},http://{a}:{client}"),
+            None => c.clone(),
+        };
         let p = format!("http://127.0.0.1:{peer}");
         let child = std::process::Command::new(exe)
             .arg("--data-dir")
@@ -37,7 +47,7 @@ impl LocalEtcd {
                 "--name",
                 "local",
                 "--listen-client-urls",
-                &c,
+                &listen,
                 "--advertise-client-urls",
                 &c,
             ])

@@ -12,6 +12,7 @@ pub struct Host {
     ns: String,
     link: String,
     addr: String,
+    outside: String,
     net: String,
 }
 
@@ -54,6 +55,7 @@ impl Hosts {
                 ns: ns.clone(),
                 link: link.clone(),
                 addr: addr.clone(),
+                outside: host_ip.clone(),
                 net: format!("10.{x}.{y}.0/24"),
             });
             run(&[
@@ -98,6 +100,12 @@ impl Host {
     /// The host's address (only this test's hosts ever have it).
     pub fn addr(&self) -> &str {
         &self.addr
+    }
+
+    /// The machine's side of the host's link: the address the host reaches the machine at
+    /// (and loses while partitioned).
+    pub fn outside_addr(&self) -> &str {
+        &self.outside
     }
 
     /// Starts `program args` inside the host.
