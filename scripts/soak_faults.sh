@@ -50,7 +50,7 @@ cat > "$XML" <<XEOF
 </objects>
 XEOF
 OUT="$(mktemp)"
-"$T" bench --context "$XML" service echo "'x'" -c 8 -d "$SECS" --json >"$OUT" 2>/dev/null &
+"$T" bench --context "$XML" service echo "'x'" -c 8 -z "$SECS" --json >"$OUT" 2>/dev/null &
 BENCH=$!
 step=$(( SECS / 4 ))
 sleep "$step"; echo "soak fault phase: t=${step}s black-holing host 0"; ip netns exec "${NS[0]}" iptables -I INPUT -j DROP

@@ -22,8 +22,9 @@ pub(crate) struct BenchArgs {
     /// Connections (each with its own client, calling in a loop).
     #[arg(short = 'c', long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     connections: u32,
-    /// How long to run: `10s`, `500ms`, `2m`, or plain seconds (ignored with --calls).
-    #[arg(short = 'd', long, default_value = "10s", value_parser = crate::duration::parse)]
+    /// How long to run: `10s`, `500ms`, `2m`, or plain seconds (ignored with --calls). `-z`
+    /// as in ghz; `-d` is the arguments' data, as in `tether call`, grpcurl and ghz.
+    #[arg(short = 'z', long, default_value = "10s", value_parser = crate::duration::parse)]
     duration: Duration,
     /// Stop after this many calls in all (instead of a duration).
     #[arg(short = 'n', long)]
@@ -76,20 +77,16 @@ pub(crate) async fn bench(registry: ClassRegistry, args: BenchArgs) -> ExitCode 
     if let Err(e) = crate::logging::init_logging(&crate::logging::env_filter("error")) {
         eprintln!("tether: {e}");
     }
-    let call = match build_call(
-        registry.protocols(),
-        &args.spec.method,
-        &args.spec.args,
-        false,
-    ) {
-        Ok(c) => c,
+    let protocols = registry.protocols().clone();
+    let target = match args.how.resolve(registry, &args.spec.target).await {
+        Ok(t) => t,
         Err(f) => {
             eprintln!("{}", f.message);
             return ExitCode::from(f.code);
         }
     };
-    let target = match args.how.resolve(registry, &args.spec.target).await {
-        Ok(t) => t,
+    let call = match build_call(&protocols, &args.spec, false, &target) {
+        Ok(c) => c,
         Err(f) => {
             eprintln!("{}", f.message);
             return ExitCode::from(f.code);

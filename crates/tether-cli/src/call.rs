@@ -64,13 +64,9 @@ pub(crate) async fn call(registry: ClassRegistry, args: CallArgs) -> ExitCode {
 }
 
 async fn run(registry: ClassRegistry, args: &CallArgs) -> Result<(), Failure> {
-    let call = build_call(
-        registry.protocols(),
-        &args.spec.method,
-        &args.spec.args,
-        args.oneway,
-    )?;
+    let protocols = registry.protocols().clone();
     let target = args.how.resolve(registry, &args.spec.target).await?;
+    let call = build_call(&protocols, &args.spec, args.oneway, &target)?;
     let invoker = target.invoker()?;
     match invoker.invoke(call).await {
         Ok(_) if args.oneway => Ok(()),

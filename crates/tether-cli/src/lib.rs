@@ -38,6 +38,7 @@ mod describe;
 mod duration;
 mod echo;
 mod gateway;
+mod literal;
 mod logging;
 mod ns;
 mod pki;

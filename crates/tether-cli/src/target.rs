@@ -2,9 +2,11 @@
 //! claims it) or an object of an application context (local or proxy alike), and how their
 //! arguments read.
 
+use crate::literal::Ints;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+use tether::context::remoting::Shell;
 use tether::context::remoting::{ClientOptions, Protocol, ProtocolSet, ProxyFactory};
 use tether::context::{ApplicationContext, ClassRegistry};
 use tether_core::{Call, Invoker, LocalInvoker, Value};
@@ -17,10 +19,25 @@ pub(crate) struct CallSpec {
     pub target: String,
     /// The method to call.
     pub method: String,
-    /// Arguments: Python literals (`42`, `'text'`, `[1, 2]`, `{'a': None}`, `b'\x00'`), or
-    /// NAME=LITERAL for keyword arguments.
+    /// Arguments: Python literals (`42`, `'text'`, `[1, 2]`, `{'a': None}`, `b'\x00'`), typed
+    /// values (`int32(5)`, `int64(5)`, `datetime(2024, 1, 2, 3, 4, 5)`, `Binary(b'..')`,
+    /// `typed('[int', [1, 2])`, `object('a.B', x=1)`), or NAME=LITERAL for keyword arguments.
     #[arg(value_name = "ARG", allow_negative_numbers = true)]
     pub args: Vec<String>,
+    /// The arguments as one text instead of ARGs: a list (or JSON array) of positional
+    /// arguments, or a dict (or JSON object) of keyword arguments; `@FILE` reads it from a
+    /// file, `@-` from stdin. JSON's true, false and null read too.
+    #[arg(
+        short = 'd',
+        long = "data",
+        value_name = "DATA",
+        conflicts_with = "args"
+    )]
+    pub data: Option<String>,
+    /// An annotation sent with the call, NAME=VALUE (repeatable): a Pyro5/Pyro4 annotation
+    /// (a four-byte NAME), an HTTP header on Hessian and XML-RPC.
+    #[arg(long = "header", value_name = "NAME=VALUE")]
+    pub headers: Vec<String>,
 }
 
 /// Where to call, and how.
@@ -269,6 +286,14 @@ impl Resolved {
         }
     }
 
+    /// The shell of the target's wire, when the target is a URL.
+    pub(crate) fn shell(&self) -> Option<&dyn Shell> {
+        match self {
+            Resolved::Url { protocol, .. } => Some(protocol.shell()),
+            _ => None,
+        }
+    }
+
     /// A result as a person reads it (Python's repr of what a Python client receives).
     pub(crate) fn repr(&self, value: &Value) -> String {
         match self {
@@ -281,34 +306,98 @@ impl Resolved {
     }
 }
 
-/// Builds the call: each ARG is a Python literal (what `ast.literal_eval` reads), or
-/// `NAME=LITERAL` for a keyword argument (a NAME is a Python identifier).
+/// Builds the call for `target`: each ARG is a literal (see `literal.rs`), or `NAME=LITERAL` for
+/// a keyword argument (a NAME is a Python identifier); or `-d DATA` holds them all; integers are
+/// typed as the target wire's Python client types them; `--header`s become annotations.
 pub(crate) fn build_call(
     protocols: &ProtocolSet,
-    method: &str,
-    args: &[String],
+    spec: &CallSpec,
     oneway: bool,
+    target: &Resolved,
 ) -> Result<Call, Failure> {
+    let shell = target.shell();
+    let ints = if shell.is_some_and(|s| s.narrow_int_arguments()) {
+        Ints::Narrow
+    } else {
+        Ints::Wide
+    };
     let mut positional = Vec::new();
     let mut keywords: Vec<(String, Value)> = Vec::new();
-    for a in args {
+    if let Some(data) = &spec.data {
+        let text = read_data(data)?;
+        match literal(protocols, text.trim(), ints)? {
+            Value::List(items) | Value::Tuple(items) => positional = items,
+            Value::Map(entries) => {
+                for (k, v) in entries {
+                    let name = k.as_str().ok_or_else(|| {
+                        Failure::usage(format!(
+                            "-d: a keyword argument's name is not a string: {k}"
+                        ))
+                    })?;
+                    keywords.push((name.to_string(), v));
+                }
+            }
+            other => {
+                return Err(Failure::usage(format!(
+                    "-d: expected a list of arguments or a dict of keyword arguments, got {}",
+                    other.type_name()
+                )))
+            }
+        }
+    }
+    for a in &spec.args {
         if let Some((name, lit)) = keyword(a) {
             if keywords.iter().any(|(n, _)| n == name) {
                 return Err(Failure::usage(format!(
                     "keyword argument {name} given twice"
                 )));
             }
-            keywords.push((name.to_string(), literal(protocols, lit)?));
+            keywords.push((name.to_string(), literal(protocols, lit, ints)?));
         } else {
             if !keywords.is_empty() {
                 return Err(Failure::usage(format!(
                     "positional argument {a:?} follows a keyword argument"
                 )));
             }
-            positional.push(literal(protocols, a)?);
+            positional.push(literal(protocols, a, ints)?);
         }
     }
-    Ok(Call::with_args(method, positional, keywords).set_oneway(oneway))
+    let mut call = Call::with_args(&spec.method, positional, keywords).set_oneway(oneway);
+    for h in &spec.headers {
+        let (name, value) = h
+            .split_once('=')
+            .ok_or_else(|| Failure::usage(format!("--header {h:?}: expected NAME=VALUE")))?;
+        if let Some(shell) = shell {
+            shell
+                .check_header(name)
+                .map_err(|e| Failure::usage(format!("--header {name}: {e}")))?;
+        }
+        if value.contains(['\r', '\n']) {
+            return Err(Failure::usage(format!(
+                "--header {name}: a line break in the value"
+            )));
+        }
+        call.context
+            .annotations
+            .push((name.to_string(), value.as_bytes().to_vec()));
+    }
+    Ok(call)
+}
+
+/// `-d`'s text: as given, from `@FILE`, or from stdin with `@-`.
+fn read_data(data: &str) -> Result<String, Failure> {
+    match data.strip_prefix('@') {
+        Some("-") => {
+            let mut s = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+                .map_err(|e| Failure::usage(format!("-d @-: cannot read stdin: {e}")))?;
+            Ok(s)
+        }
+        Some(path) => {
+            std::fs::read_to_string(path).map_err(|e| Failure::usage(format!("-d @{path}: {e}")))
+        }
+        None => Ok(data.to_string()),
+    }
 }
 
 /// `NAME=...` where NAME is an identifier (so `'a=b'` and `{1: 2}` stay literals).
@@ -320,17 +409,11 @@ fn keyword(arg: &str) -> Option<(&str, &str)> {
         .then_some((name, rest))
 }
 
-/// One Python literal, read by the first registered wire that brings a reader for them (the
-/// Pyro wires: serpent's parser, with its limits on size, depth and item count).
-pub(crate) fn literal(protocols: &ProtocolSet, text: &str) -> Result<Value, Failure> {
-    match protocols.literal(text) {
-        Some(Ok(v)) => Ok(v),
-        Some(Err(e)) => Err(Failure::usage(format!(
-            "argument {text:?} is not a Python literal ({}); quote strings, e.g. \"'hello'\"",
-            e.message()
-        ))),
-        None => Err(Failure::usage(
-            "no registered wire reads Python literals as arguments (build with the pyro feature)",
-        )),
-    }
+/// One argument (see `literal.rs`).
+pub(crate) fn literal(protocols: &ProtocolSet, text: &str, ints: Ints) -> Result<Value, Failure> {
+    crate::literal::parse(protocols, text, ints).map_err(|e| {
+        Failure::usage(format!(
+            "argument {text:?} is not a Python literal or typed value ({e}); quote strings, e.g. \"'hello'\""
+        ))
+    })
 }

@@ -22,7 +22,7 @@ fn rate_warmup_concurrency_and_formats() {
     let (_p, urls) = common::echo_servers(&["pyro5"]);
     let url = &urls[0];
     let (code, out) = tether(&[
-        "bench", url, "echo", "1", "--rate", "50", "-d", "1s", "--warmup", "300ms", "--format",
+        "bench", url, "echo", "1", "--rate", "50", "-z", "1s", "--warmup", "300ms", "--format",
         "csv",
     ]);
     assert_eq!(code, 0, "{out}");
@@ -57,6 +57,6 @@ fn rate_warmup_concurrency_and_formats() {
     );
     let (code, _) = tether(&["bench", url, "echo", "1", "--rate", "-3"]);
     assert_eq!(code, 2);
-    let (code, _) = tether(&["bench", url, "echo", "1", "-d", "ten"]);
+    let (code, _) = tether(&["bench", url, "echo", "1", "-z", "ten"]);
     assert_eq!(code, 2);
 }

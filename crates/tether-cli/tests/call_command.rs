@@ -198,7 +198,7 @@ fn call_and_bench_an_object_of_a_context() {
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     // Past --max-errors (default 0) the exit is 1, the summary printed all the same.
-    let strict = tether(&["bench", &uri, "error", "-n", "5", "--json", "-d", "2s"]);
+    let strict = tether(&["bench", &uri, "error", "-n", "5", "--json", "-z", "2s"]);
     assert_eq!(strict.status.code(), Some(1));
     assert!(text(&strict.stdout).contains("\"remote\": 5"));
     assert!(

@@ -312,7 +312,7 @@ fn tether_bench_through_a_pool_rides_through_a_kill() {
     let bench = Command::new(env!("CARGO_BIN_EXE_tether"))
         .args(["bench", "--context"])
         .arg(&xml)
-        .args(["service", "echo", "1", "-c", "8", "-d", "3"])
+        .args(["service", "echo", "1", "-c", "8", "-z", "3"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -152,7 +152,7 @@ impl HessianProxy {
             .as_deref()
             .map(|a| ("authorization", a))
             .into_iter()
-            .chain(carried.iter().map(|(k, v)| (*k, v.as_str())))
+            .chain(carried.iter().map(|(k, v)| (k.as_ref(), v.as_str())))
             .collect();
         let reply = self
             .http

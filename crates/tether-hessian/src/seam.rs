@@ -175,4 +175,20 @@ impl Shell for HttpShell {
     fn echo_object_name(&self) -> &'static str {
         "echo"
     }
+
+    /// python-hessian's client hands over dates as `datetime.datetime` and objects (also
+    /// Hessian 1's typed maps) as instances of their class.
+    fn repr(&self, value: &tether_core::Value, _options: &ClientOptions) -> String {
+        use tether_core::python::{repr_styled, DateForm, ObjectForm, Style};
+        repr_styled(value, &Style::new(ObjectForm::Instance, DateForm::Datetime))
+    }
+
+    fn narrow_int_arguments(&self) -> bool {
+        true
+    }
+
+    /// An annotation travels over HTTP as a header of its own name.
+    fn check_header(&self, name: &str) -> Result<(), String> {
+        tether_http::check_header_name(name)
+    }
 }

@@ -29,6 +29,20 @@ pub trait Shell: Send + Sync + 'static {
         None
     }
 
+    /// Whether an integer typed on the command line goes as a 32-bit int when it fits, as this
+    /// wire's Python client sends it (python-hessian: `int` up to 32 bits, else `long`).
+    /// Default `false` (a 64-bit int, which Pyro and XML-RPC write as their plain int).
+    fn narrow_int_arguments(&self) -> bool {
+        false
+    }
+
+    /// Whether the wire can carry a call annotation named `name` (`tether call --header`), and
+    /// if not, why. Default: it carries none.
+    fn check_header(&self, name: &str) -> Result<(), String> {
+        let _ = name;
+        Err("this wire carries no headers or annotations".into())
+    }
+
     /// What the echo service's `error()` says to this wire's clients, where the wire's own
     /// echo server words it differently from Pyro5's (Pyro4's does). Default `None`.
     fn echo_error_text(&self) -> Option<&'static str> {

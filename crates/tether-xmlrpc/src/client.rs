@@ -85,7 +85,10 @@ impl XmlRpcProxy {
         let body =
             write_call(&call.method, &call.args, &self.options).map_err(RemoteError::not_sent)?;
         let carried = tether_http::context_headers(&call.context, self.timeout);
-        let headers: Vec<(&str, &str)> = carried.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let headers: Vec<(&str, &str)> = carried
+            .iter()
+            .map(|(k, v)| (k.as_ref(), v.as_str()))
+            .collect();
         let fut = self
             .http
             .post("text/xml", &headers, self.encoding.encode(body));

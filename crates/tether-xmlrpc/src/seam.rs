@@ -366,4 +366,16 @@ impl Shell for HttpShell {
     fn echo_object_name(&self) -> &'static str {
         "echo"
     }
+
+    /// Python's XML-RPC client hands over a `dateTime.iso8601` as `xmlrpc.client.DateTime`
+    /// and a struct (an object's fields) as a dict.
+    fn repr(&self, value: &tether_core::Value, _options: &ClientOptions) -> String {
+        use tether_core::python::{repr_styled, DateForm, ObjectForm, Style};
+        repr_styled(value, &Style::new(ObjectForm::ClassDict, DateForm::XmlRpc))
+    }
+
+    /// An annotation travels over HTTP as a header of its own name.
+    fn check_header(&self, name: &str) -> Result<(), String> {
+        tether_http::check_header_name(name)
+    }
 }

@@ -10,10 +10,11 @@ use crate::Value;
 use printable::is_printable;
 
 /// How [`repr_with`] shows byte strings.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum BytesForm {
-    /// Python's `bytes` repr: `b'\x00ab'` (what a msgpack client receives).
+    /// Python's `bytes` repr: `b'\x00ab'` (what a msgpack client receives). The default.
+    #[default]
     Bytes,
     /// Serpent's dict: `{'data': 'AGFi', 'encoding': 'base64'}` (what a serpent client
     /// receives before `serpent.tobytes`).
@@ -27,15 +28,102 @@ pub fn repr(value: &Value) -> String {
 
 /// Python's `repr()` of `value`, byte strings as `bytes`.
 pub fn repr_with(value: &Value, bytes: BytesForm) -> String {
+    repr_styled(
+        value,
+        &Style {
+            bytes,
+            ..Style::default()
+        },
+    )
+}
+
+/// How a Python client of some wire holds typed objects: as Pyro's class dict, or as an
+/// instance of a class made up from the name (what python-hessian does).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ObjectForm {
+    /// `{'__class__': 'a.B', 'x': 1}`: Pyro's serializers turn objects into such dicts. The
+    /// default.
+    #[default]
+    ClassDict,
+    /// `a.B(x=1)`: an instance of the named class (a Hessian client's view; Python would print
+    /// its address, this prints its fields). A typed map whose class is not a `java.util` map
+    /// is such an object too (Hessian 1 writes objects that way).
+    Instance,
+}
+
+/// How a Python client of some wire holds a date-time.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DateForm {
+    /// `datetime.datetime(2024, 1, 2, 3, 4, 5)` (pickle, msgpack, Hessian). The default.
+    #[default]
+    Datetime,
+    /// `<DateTime '20240102T03:04:05'>`: `xmlrpc.client.DateTime` (Python's XML-RPC client
+    /// without `use_datetime`), without the object's address.
+    XmlRpc,
+}
+
+/// The choices of [`repr_styled`]: what a Python client of the wire receives.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Style {
+    /// Byte strings.
+    pub bytes: BytesForm,
+    /// Typed objects.
+    pub objects: ObjectForm,
+    /// Date-times.
+    pub dates: DateForm,
+}
+
+impl Style {
+    /// The default style with `objects` and `dates` as given.
+    pub fn new(objects: ObjectForm, dates: DateForm) -> Self {
+        Style {
+            objects,
+            dates,
+            ..Style::default()
+        }
+    }
+}
+
+/// Python's `repr()` of `value` as a client of a wire that hands over values as `style` says.
+pub fn repr_styled(value: &Value, style: &Style) -> String {
     let mut out = String::new();
-    write(value, bytes, &mut out, 0);
+    write(value, style, &mut out, 0);
     out
+}
+
+/// Python's `repr()` of a naive `datetime.datetime` holding the UTC time of `ms`: trailing zero
+/// microseconds and then seconds are left out, as CPython does.
+pub fn datetime_repr(ms: i64) -> String {
+    let days = ms.div_euclid(86_400_000);
+    let in_day = ms.rem_euclid(86_400_000);
+    let (y, m, d) = civil_from_days(days);
+    let secs = in_day / 1000;
+    let mut parts = vec![
+        y,
+        i64::from(m),
+        i64::from(d),
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60,
+        in_day % 1000 * 1000,
+    ];
+    for _ in 0..2 {
+        if parts.last() == Some(&0) {
+            parts.pop();
+        }
+    }
+    let parts: Vec<String> = parts.iter().map(i64::to_string).collect();
+    format!("datetime.datetime({})", parts.join(", "))
 }
 
 /// Deeper than this is shown as `...` (Python itself would hit its recursion limit).
 const MAX_DEPTH: usize = 512;
 
-fn write(value: &Value, bytes: BytesForm, out: &mut String, depth: usize) {
+fn write(value: &Value, style: &Style, out: &mut String, depth: usize) {
+    let bytes = style.bytes;
     if depth > MAX_DEPTH {
         out.push_str("...");
         return;
@@ -46,7 +134,7 @@ fn write(value: &Value, bytes: BytesForm, out: &mut String, depth: usize) {
             if i > 0 {
                 out.push_str(", ");
             }
-            write(v, bytes, out, depth + 1);
+            write(v, style, out, depth + 1);
         }
         out.push_str(close);
     };
@@ -85,13 +173,51 @@ fn write(value: &Value, bytes: BytesForm, out: &mut String, depth: usize) {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                write(k, bytes, out, depth + 1);
+                write(k, style, out, depth + 1);
                 out.push_str(": ");
-                write(v, bytes, out, depth + 1);
+                write(v, style, out, depth + 1);
             }
             out.push('}');
         }
-        Value::DateTime(ms) => push_str_repr(&iso_datetime(*ms), out),
+        Value::DateTime(ms) => match style.dates {
+            DateForm::Datetime => out.push_str(&datetime_repr(*ms)),
+            DateForm::XmlRpc => {
+                let iso = iso_datetime(ms - ms.rem_euclid(1000)).replace('-', "");
+                out.push_str(&format!("<DateTime '{iso}'>"));
+            }
+        },
+        Value::Object(o) if style.objects == ObjectForm::Instance => {
+            out.push_str(&o.class);
+            out.push('(');
+            for (i, (k, v)) in o.fields.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(k);
+                out.push('=');
+                write(v, style, out, depth + 1);
+            }
+            out.push(')');
+        }
+        Value::Typed(t)
+            if style.objects == ObjectForm::Instance
+                && !t.class.starts_with("java.")
+                && t.value
+                    .as_map()
+                    .is_some_and(|m| m.iter().all(|(k, _)| k.as_str().is_some())) =>
+        {
+            out.push_str(&t.class);
+            out.push('(');
+            for (i, (k, v)) in t.value.as_map().unwrap_or(&[]).iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(k.as_str().unwrap_or(""));
+                out.push('=');
+                write(v, style, out, depth + 1);
+            }
+            out.push(')');
+        }
         Value::Object(o) => {
             out.push_str("{'__class__': ");
             push_str_repr(&o.class, out);
@@ -99,11 +225,11 @@ fn write(value: &Value, bytes: BytesForm, out: &mut String, depth: usize) {
                 out.push_str(", ");
                 push_str_repr(k, out);
                 out.push_str(": ");
-                write(v, bytes, out, depth + 1);
+                write(v, style, out, depth + 1);
             }
             out.push('}');
         }
-        Value::Typed(t) => write(&t.value, bytes, out, depth),
+        Value::Typed(t) => write(&t.value, style, out, depth),
         // Python's repr of a container met again inside itself.
         Value::BackRef(_) => out.push_str("..."),
     }

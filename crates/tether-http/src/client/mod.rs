@@ -300,27 +300,69 @@ impl HttpClient {
 }
 
 /// The headers that carry `context` (trace context, the time left until the earlier of its
-/// deadline and `timeout`) to a tether server; servers that do not know them ignore them.
+/// deadline and `timeout`) to a tether server; servers that do not know them ignore them. The
+/// context's annotations go as headers of their own (`tether call --header`), where the name
+/// is an HTTP token that the request does not set itself and the value is visible text: any
+/// other is left out, so an annotation can never split or rewrite the request.
 pub fn context_headers(
     context: &tether_core::CallContext,
     timeout: Option<Duration>,
-) -> Vec<(&'static str, String)> {
+) -> Vec<(std::borrow::Cow<'static, str>, String)> {
     use tether_core::trace::{Outgoing, TIMEOUT_HEADER, TRACEPARENT_HEADER, TRACESTATE_HEADER};
     let out = Outgoing::of(context, timeout);
-    if out.is_empty() {
-        return Vec::new();
+    let mut h = Vec::new();
+    if !out.is_empty() {
+        if let Some(p) = out.traceparent {
+            h.push((TRACEPARENT_HEADER.into(), p));
+        }
+        if let Some(s) = out.tracestate {
+            h.push((TRACESTATE_HEADER.into(), s.to_string()));
+        }
+        if let Some(t) = out.timeout_ms {
+            h.push((TIMEOUT_HEADER.into(), t));
+        }
     }
-    let mut h = Vec::with_capacity(3);
-    if let Some(p) = out.traceparent {
-        h.push((TRACEPARENT_HEADER, p));
-    }
-    if let Some(s) = out.tracestate {
-        h.push((TRACESTATE_HEADER, s.to_string()));
-    }
-    if let Some(t) = out.timeout_ms {
-        h.push((TIMEOUT_HEADER, t));
+    for (name, value) in &context.annotations {
+        if let (true, Ok(v)) = (header_name_allowed(name), std::str::from_utf8(value)) {
+            if v.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b)) {
+                h.push((name.to_ascii_lowercase().into(), v.to_string()));
+            }
+        }
     }
     h
+}
+
+/// [`header_name_allowed`], with the reason when not: what `tether call --header` says.
+pub fn check_header_name(name: &str) -> Result<(), String> {
+    if header_name_allowed(name) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name:?} cannot be an HTTP header here (a token, not one the request sets itself)"
+        ))
+    }
+}
+
+/// Whether an annotation may travel as a header named `name`: an HTTP token (RFC 9110) that
+/// is not one the request writes itself.
+pub fn header_name_allowed(name: &str) -> bool {
+    const OWN: [&str; 10] = [
+        "host",
+        "content-length",
+        "content-type",
+        "content-encoding",
+        "transfer-encoding",
+        "connection",
+        "authorization",
+        "accept-encoding",
+        "user-agent",
+        "te",
+    ];
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+        && !OWN.iter().any(|o| o.eq_ignore_ascii_case(name))
 }
 
 /// Sends a request and reads its reply. On failure, says whether any byte of the reply had

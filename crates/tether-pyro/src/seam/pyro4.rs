@@ -124,6 +124,10 @@ impl Protocol for Pyro4 {
 struct Pyro4Shell;
 
 impl Shell for Pyro4Shell {
+    fn check_header(&self, name: &str) -> Result<(), String> {
+        super::pyro5::check_annotation(name)
+    }
+
     fn repr(&self, value: &tether_core::Value, options: &ClientOptions) -> String {
         super::pyro5::PyroShell.repr(value, options)
     }

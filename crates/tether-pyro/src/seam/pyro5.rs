@@ -442,7 +442,24 @@ impl PyroServerSettings {
 /// serpent client receives), and serpent's reader for Python literals.
 pub(crate) struct PyroShell;
 
+/// A Pyro annotation: four bytes of key, not one the wire sets itself.
+pub(crate) fn check_annotation(name: &str) -> Result<(), String> {
+    match name {
+        "CORR" | "HMAC" | "TRPA" | "TRST" | "TMOT" => {
+            Err(format!("{name} is an annotation the wire sets itself"))
+        }
+        n if n.len() == 4 => Ok(()),
+        n => Err(format!(
+            "{n:?}: Pyro annotations have keys of four bytes (e.g. XTRA)"
+        )),
+    }
+}
+
 impl Shell for PyroShell {
+    fn check_header(&self, name: &str) -> Result<(), String> {
+        check_annotation(name)
+    }
+
     fn repr(&self, value: &Value, options: &ClientOptions) -> String {
         // A Python serpent client gets bytes as serpent's base64 dict; msgpack hands bytes.
         let form = match options
