@@ -4,7 +4,9 @@
 #   scripts/bench.sh --quick    short smoke run
 # Any other flag goes to tether-bench (see: scripts/bench.sh --help).
 # Makes sure the Python peers are installed (scripts/test.sh --peers-only), builds in release,
-# and prints markdown tables with every row's ratio to raw TCP.
+# and prints markdown tables with every row's ratio to raw TCP; the tables are also written to
+# target/bench/bench.md and the ratios drawn in target/bench/bench.svg (unless --svg FILE names
+# another file).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -12,4 +14,10 @@ scripts/test.sh --peers-only
 export TETHER_PYTHON="$ROOT/.venv/bin/python"
 cargo build --release -p tether-bench
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
-exec "$TARGET/release/tether-bench" "$@"
+mkdir -p "$TARGET/bench"
+SVG=(--svg "$TARGET/bench/bench.svg")
+for a in "$@"; do
+    case "$a" in --svg|--svg=*|--help|-h) SVG=() ;; esac
+done
+"$TARGET/release/tether-bench" "${SVG[@]}" "$@" | tee "$TARGET/bench/bench.md"
+exit "${PIPESTATUS[0]}"

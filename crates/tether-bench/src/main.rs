@@ -14,6 +14,7 @@
 //! baseline), `tarpc_echo` (the Rust competitor), `tether_rows` (tether's daemon and proxy),
 //! `orchestrate` (processes, pinning, tables).
 
+mod chart;
 mod drive;
 mod gateway_rows;
 mod get_data;

@@ -22,6 +22,10 @@ pub struct RunOpts {
     /// Only these systems (comma-separated keys, see the table); default all.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
+    /// Also write the ratios to raw TCP as an SVG chart to this file (scripts/bench.sh writes
+    /// target/bench/bench.svg next to target/bench/bench.md).
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<std::path::PathBuf>,
     /// Placements to run: pinned, split (comma-separated); default both.
     #[arg(long, value_delimiter = ',', default_values_t = [String::from("pinned"), String::from("split")])]
     pub modes: Vec<String>,

@@ -776,6 +776,42 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
     for &mode in &modes {
         any_failed |= print_table(mode, env.conns, &systems, &results);
     }
+    if let Some(path) = &opts.svg {
+        let panels: Vec<crate::chart::Panel> = modes
+            .iter()
+            .map(|&mode| {
+                let (bs, bc) = (
+                    baseline(mode, Workload::Seq, &results),
+                    baseline(mode, Workload::Conc, &results),
+                );
+                let of = |v: Option<f64>, b: Option<f64>| v.zip(b).map(|(v, b)| v / b);
+                crate::chart::Panel {
+                    title: format!(
+                        "{} (server on CPU {}, client on CPU {})",
+                        if mode == Mode::Pinned {
+                            "Pinned"
+                        } else {
+                            "Split"
+                        },
+                        mode.cpus().0,
+                        mode.cpus().1
+                    ),
+                    rows: systems
+                        .iter()
+                        .map(|sys| crate::chart::Row {
+                            label: sys.label.to_string(),
+                            seq: of(rate(results.get(&(mode, sys.key, Workload::Seq))), bs),
+                            conc: of(rate(results.get(&(mode, sys.key, Workload::Conc))), bc),
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        match std::fs::write(path, crate::chart::svg(&panels, env.conns)) {
+            Ok(()) => eprintln!("chart: {}", path.display()),
+            Err(e) => eprintln!("chart: cannot write {}: {e}", path.display()),
+        }
+    }
     print_targets(&modes, &results);
     print_python_targets(&modes, &results);
     print_hessian_targets(&modes, &results);

@@ -32,7 +32,8 @@ pub(crate) struct BenchArgs {
     /// Print the summary as one JSON object (the same as --format json).
     #[arg(long)]
     json: bool,
-    /// How the summary is printed: text, json (one object) or csv (a header and one row).
+    /// How the summary is printed: text (with a latency histogram), json (one object), csv (a
+    /// header and one row) or html (a page with the latency chart).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
     /// Calls before the measured run, not counted: `2s`, `500ms` (default none).
@@ -52,25 +53,31 @@ pub(crate) struct BenchArgs {
     max_errors: u64,
 }
 
-/// Most latencies kept for the percentiles (40 MB); later calls are still counted.
-const MAX_SAMPLES: usize = 10_000_000;
-
 /// How the summary is printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 enum Format {
     Text,
     Json,
     Csv,
+    Html,
 }
 
 fn kind_label(k: ErrorKind) -> String {
     format!("{k:?}").to_ascii_lowercase()
 }
 
-#[derive(Default)]
 struct Tally {
-    samples: Vec<u32>,
+    latency: hdrhistogram::Histogram<u64>,
     errors: BTreeMap<String, u64>,
+}
+
+impl Default for Tally {
+    fn default() -> Self {
+        Tally {
+            latency: crate::bench_report::new_histogram(),
+            errors: BTreeMap::new(),
+        }
+    }
 }
 
 pub(crate) async fn bench(registry: ClassRegistry, args: BenchArgs) -> ExitCode {
@@ -161,20 +168,10 @@ pub(crate) async fn bench(registry: ClassRegistry, args: BenchArgs) -> ExitCode 
                     _ => Instant::now(),
                 };
                 let r = invoker.invoke(call.clone()).await;
-                let us = t0.elapsed().as_micros().min(u32::MAX as u128) as u32;
+                let us = t0.elapsed().as_micros().min(u128::from(u64::MAX)) as u64;
                 done.fetch_add(1, Ordering::Relaxed);
                 match r {
-                    Ok(_) => {
-                        if local.samples.len() < MAX_SAMPLES / 64 {
-                            local.samples.push(us);
-                        } else {
-                            let mut t = tally.lock().unwrap_or_else(|p| p.into_inner());
-                            if t.samples.len() < MAX_SAMPLES {
-                                t.samples.append(&mut local.samples);
-                            }
-                            local.samples.clear();
-                        }
-                    }
+                    Ok(_) => local.latency.saturating_record(us.max(1)),
                     Err(e) => {
                         failed.fetch_add(1, Ordering::Relaxed);
                         *local.errors.entry(kind_label(e.kind())).or_default() += 1;
@@ -186,9 +183,8 @@ pub(crate) async fn bench(registry: ClassRegistry, args: BenchArgs) -> ExitCode 
                 }
             }
             let mut t = tally.lock().unwrap_or_else(|p| p.into_inner());
-            if t.samples.len() < MAX_SAMPLES {
-                t.samples.append(&mut local.samples);
-            }
+            // Same bounds on both sides: adding cannot fail.
+            let _ = t.latency.add(&local.latency);
             for (k, n) in local.errors {
                 *t.errors.entry(k).or_default() += n;
             }
@@ -219,86 +215,35 @@ pub(crate) async fn bench(registry: ClassRegistry, args: BenchArgs) -> ExitCode 
         }
     }
     let elapsed = start.elapsed().as_secs_f64();
-    let mut t = std::mem::take(&mut *tally.lock().unwrap_or_else(|p| p.into_inner()));
-    t.samples.sort_unstable();
-    let calls = done.load(Ordering::Relaxed);
-    let pct = |p: f64| -> u64 {
-        if t.samples.is_empty() {
-            return 0;
-        }
-        let i = ((p / 100.0) * (t.samples.len() - 1) as f64).round() as usize;
-        u64::from(t.samples[i.min(t.samples.len() - 1)])
+    let t = std::mem::take(&mut *tally.lock().unwrap_or_else(|p| p.into_inner()));
+    let summary = crate::bench_report::Summary {
+        target: args.spec.target.clone(),
+        method: args.spec.method.clone(),
+        calls: done.load(Ordering::Relaxed),
+        errors: t.errors,
+        seconds: elapsed,
+        connections: args.connections,
+        latency: t.latency,
+        endpoints: target
+            .pool_stats()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| crate::bench_report::Endpoint {
+                url: s.url,
+                calls: s.calls,
+                failures: s.failures,
+                ejections: s.ejections,
+                ejected: s.ejected,
+            })
+            .collect(),
     };
-    let rate = if elapsed > 0.0 {
-        calls as f64 / elapsed
-    } else {
-        0.0
-    };
-    let (p50, p90, p99, max) = (pct(50.0), pct(90.0), pct(99.0), pct(100.0));
-    let endpoints = target.pool_stats().unwrap_or_default();
-    match format {
-        Format::Json => {
-            let errors: Vec<String> = t
-                .errors
-                .iter()
-                .map(|(k, n)| format!("\"{k}\": {n}"))
-                .collect();
-            let eps: Vec<String> = endpoints
-                .iter()
-                .map(|s| {
-                    format!(
-                        "{{\"url\": {}, \"calls\": {}, \"failures\": {}, \"ejections\": {}, \"ejected\": {}}}",
-                        crate::call::json(&tether_core::Value::Str(s.url.clone())),
-                        s.calls,
-                        s.failures,
-                        s.ejections,
-                        s.ejected
-                    )
-                })
-                .collect();
-            crate::say(&format!(
-                "{{\"calls\": {calls}, \"errors\": {{{}}}, \"calls_per_s\": {rate:.1}, \"p50_us\": {p50}, \"p90_us\": {p90}, \"p99_us\": {p99}, \"max_us\": {max}, \"connections\": {}, \"seconds\": {elapsed:.3}{}}}",
-                errors.join(", "),
-                args.connections,
-                if eps.is_empty() { String::new() } else { format!(", \"endpoints\": [{}]", eps.join(", ")) }
-            ));
-        }
-        Format::Csv => {
-            let failed: u64 = t.errors.values().sum();
-            crate::say("calls,failed,calls_per_s,p50_us,p90_us,p99_us,max_us,connections,seconds");
-            crate::say(&format!(
-                "{calls},{failed},{rate:.1},{p50},{p90},{p99},{max},{},{elapsed:.3}",
-                args.connections
-            ));
-        }
-        Format::Text => {
-            crate::say(&format!(
-                "{calls} calls in {elapsed:.2} s on {} connection(s): {rate:.0} calls/s",
-                args.connections
-            ));
-            crate::say(&format!(
-                "latency (successful calls): p50 {p50} us, p90 {p90} us, p99 {p99} us, max {max} us"
-            ));
-            if t.errors.is_empty() {
-                crate::say("errors: none");
-            } else {
-                let e: Vec<String> = t.errors.iter().map(|(k, n)| format!("{k} {n}")).collect();
-                crate::say(&format!("errors: {}", e.join(", ")));
-            }
-            // Through a pool: the calls, failures and ejections of each endpoint.
-            for s in &endpoints {
-                crate::say(&format!(
-                    "endpoint {}: {} calls, {} failures, {} ejections{}",
-                    s.url,
-                    s.calls,
-                    s.failures,
-                    s.ejections,
-                    if s.ejected { " (ejected now)" } else { "" }
-                ));
-            }
-        }
-    }
-    let failed: u64 = t.errors.values().sum();
+    crate::say(&match format {
+        Format::Json => summary.json(),
+        Format::Csv => summary.csv(),
+        Format::Html => summary.html(),
+        Format::Text => summary.text(),
+    });
+    let failed: u64 = summary.errors.values().sum();
     if failed > args.max_errors {
         eprintln!(
             "tether bench: {failed} calls failed (more than --max-errors {})",

@@ -33,6 +33,7 @@
 
 mod admin;
 mod bench;
+mod bench_report;
 mod call;
 mod describe;
 mod duration;

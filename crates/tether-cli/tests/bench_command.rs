@@ -29,7 +29,7 @@ fn rate_warmup_concurrency_and_formats() {
     let mut lines = out.lines();
     assert_eq!(
         lines.next(),
-        Some("calls,failed,calls_per_s,p50_us,p90_us,p99_us,max_us,connections,seconds")
+        Some("calls,failed,calls_per_s,p50_us,p90_us,p99_us,max_us,connections,seconds,p999_us,min_us,mean_us")
     );
     let row: Vec<&str> = lines.next().unwrap().split(',').collect();
     let calls: u64 = row[0].parse().unwrap();
@@ -53,6 +53,36 @@ fn rate_warmup_concurrency_and_formats() {
     assert_eq!(code, 0, "{out}");
     assert!(
         out.contains("\"calls\": 300") && out.contains("\"connections\": 2"),
+        "{out}"
+    );
+    // Every call is in the HDR histogram: the buckets add up to the calls.
+    let v: serde_json::Value = serde_json::from_str(&out).expect("one JSON object");
+    let counted: u64 = v["histogram"]
+        .as_array()
+        .expect("histogram")
+        .iter()
+        .map(|b| b["count"].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(counted, 300, "{out}");
+    assert!(v["p999_us"].as_u64() >= v["p99_us"].as_u64(), "{out}");
+    // Text: percentiles and a histogram of ten buckets; HTML: a page with the chart.
+    let (code, out) = tether(&["bench", url, "echo", "1", "-n", "200"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("p99.9") && out.contains("latency histogram (us):"),
+        "{out}"
+    );
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.contains("] \t|") || l.contains("]\t|"))
+            .count(),
+        10,
+        "{out}"
+    );
+    let (code, out) = tether(&["bench", url, "echo", "1", "-n", "200", "--format", "html"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with("<!DOCTYPE html>") && out.contains("<svg") && out.contains("</html>"),
         "{out}"
     );
     let (code, _) = tether(&["bench", url, "echo", "1", "--rate", "-3"]);
