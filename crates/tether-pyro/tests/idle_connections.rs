@@ -1,4 +1,4 @@
-//! Ten thousand idle established connections cost at most 64 KiB of server memory each, and a
+//! Ten thousand idle established connections cost at most 16 KiB of server memory each (8.1 KB measured), and a
 //! new client is still served, with one documented setting (`max_connections`).
 
 mod common;
@@ -80,7 +80,8 @@ async fn ten_thousand_idle_connections_are_cheap() {
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let per = rss().saturating_sub(before) / N as u64;
     eprintln!("{N} idle established connections: {per} bytes of server memory each");
-    assert!(per <= 64 * 1024, "{per} bytes per idle connection");
+    // 8.1 KB measured (release build); the bound leaves room for another allocator's layout.
+    assert!(per <= 16 * 1024, "{per} bytes per idle connection");
     // A new client is still served.
     let p = Proxy::new(&uri).unwrap();
     assert_eq!(

@@ -47,8 +47,12 @@ pub use budget::{BudgetHold, ByteBudget};
 
 pub use write::write_all_spliced;
 
-/// Initial read buffer capacity; large enough for typical calls in one read.
-const INITIAL_BUFFER: usize = 8 * 1024;
+/// Initial capacity of the read and write buffers: a typical call or reply (a few hundred bytes)
+/// fits, larger frames grow them to the size their header states. Kept small because every
+/// idle connection holds both: 8 KiB each made an idle connection cost 22 KB of server memory,
+/// 1 KiB makes it 8 KB, and no wire measured slower (A/B in one run: pinned sequential calls
+/// +1%, 64 connections +1.6%, within the noise).
+const INITIAL_BUFFER: usize = 1024;
 /// Most the read buffer grows by in one step while waiting for a large body.
 const MAX_GROW_STEP: usize = 1024 * 1024;
 /// Most I/O vectors handed to one `writev` (well under Linux's IOV_MAX of 1024).
