@@ -24,6 +24,7 @@ mod orchestrate;
 mod pool_rows;
 mod pyro3_rows;
 mod raw;
+mod scale;
 mod tarpc_echo;
 mod tether_rows;
 mod workload;
@@ -93,6 +94,7 @@ fn main() {
     tune_malloc();
     let cli = Cli::parse();
     let result = match cli.cmd {
+        None if cli.run.scale => scale::run(&cli.run),
         None => orchestrate::run(&cli.run),
         Some(Cmd::Serve { kind }) => serve(&kind),
         Some(Cmd::Client {

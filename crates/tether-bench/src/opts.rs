@@ -26,6 +26,9 @@ pub struct RunOpts {
     /// target/bench/bench.svg next to target/bench/bench.md).
     #[arg(long, value_name = "FILE")]
     pub svg: Option<std::path::PathBuf>,
+    /// Run the scale curves instead of the tables (growth exponents; see scale.rs).
+    #[arg(long)]
+    pub scale: bool,
     /// Placements to run: pinned, split (comma-separated); default both.
     #[arg(long, value_delimiter = ',', default_values_t = [String::from("pinned"), String::from("split")])]
     pub modes: Vec<String>,

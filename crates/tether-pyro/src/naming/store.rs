@@ -6,6 +6,7 @@
 //! were first registered.
 
 use rusqlite::{params, Connection, OptionalExtension};
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use tether_core::RemoteError;
 
@@ -20,10 +21,49 @@ pub struct Entry {
     pub metadata: Vec<String>,
 }
 
+/// Registrations in memory: found by name through a hash index, kept in registration order by
+/// a sequence number, so registering, looking up and removing one name cost the same however
+/// many are registered (a list searched by name made registering n names take n² steps).
+#[derive(Default)]
+pub struct MemoryStore {
+    next: u64,
+    by_order: BTreeMap<u64, Entry>,
+    by_name: HashMap<String, u64>,
+}
+
+impl MemoryStore {
+    fn get(&self, name: &str) -> Option<&Entry> {
+        self.by_name.get(name).and_then(|n| self.by_order.get(n))
+    }
+
+    fn get_mut(&mut self, name: &str) -> Option<&mut Entry> {
+        let n = *self.by_name.get(name)?;
+        self.by_order.get_mut(&n)
+    }
+
+    fn insert(&mut self, entry: Entry) {
+        let n = self.next;
+        self.next += 1;
+        self.by_name.insert(entry.name.clone(), n);
+        self.by_order.insert(n, entry);
+    }
+
+    fn remove(&mut self, name: &str) -> bool {
+        match self.by_name.remove(name) {
+            Some(n) => self.by_order.remove(&n).is_some(),
+            None => false,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.by_order.len()
+    }
+}
+
 /// The registrations.
 pub enum Store {
     /// Lost when the process ends.
-    Memory(Vec<Entry>),
+    Memory(MemoryStore),
     /// An SQLite database file.
     Sqlite(Connection),
 }
@@ -31,7 +71,7 @@ pub enum Store {
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Store::Memory(e) => write!(f, "Store::Memory({} entries)", e.len()),
+            Store::Memory(m) => write!(f, "Store::Memory({} entries)", m.len()),
             Store::Sqlite(_) => f.write_str("Store::Sqlite"),
         }
     }
@@ -57,7 +97,7 @@ fn dedup(tags: Vec<String>) -> Vec<String> {
 impl Store {
     /// An empty in-memory store.
     pub fn memory() -> Store {
-        Store::Memory(Vec::new())
+        Store::Memory(MemoryStore::default())
     }
 
     /// Opens (or creates) the SQLite file at `path`.
@@ -93,7 +133,7 @@ impl Store {
     /// The registration of `name`.
     pub fn get(&self, name: &str) -> Result<Option<Entry>, RemoteError> {
         match self {
-            Store::Memory(v) => Ok(v.iter().find(|e| e.name == name).cloned()),
+            Store::Memory(m) => Ok(m.get(name).cloned()),
             Store::Sqlite(c) => {
                 let row: Option<(i64, String)> = c
                     .query_row(
@@ -119,13 +159,13 @@ impl Store {
     pub fn put(&mut self, name: &str, uri: &str, metadata: Vec<String>) -> Result<(), RemoteError> {
         let metadata = dedup(metadata);
         match self {
-            Store::Memory(v) => {
-                match v.iter_mut().find(|e| e.name == name) {
+            Store::Memory(m) => {
+                match m.get_mut(name) {
                     Some(e) => {
                         e.uri = uri.to_string();
                         e.metadata = metadata;
                     }
-                    None => v.push(Entry {
+                    None => m.insert(Entry {
                         name: name.to_string(),
                         uri: uri.to_string(),
                         metadata,
@@ -158,7 +198,7 @@ impl Store {
     pub fn set_metadata(&mut self, name: &str, metadata: Vec<String>) -> Result<bool, RemoteError> {
         let metadata = dedup(metadata);
         match self {
-            Store::Memory(v) => match v.iter_mut().find(|e| e.name == name) {
+            Store::Memory(m) => match m.get_mut(name) {
                 Some(e) => {
                     e.metadata = metadata;
                     Ok(true)
@@ -186,11 +226,7 @@ impl Store {
     /// Removes the given names; returns how many were registered.
     pub fn remove(&mut self, names: &[String]) -> Result<usize, RemoteError> {
         match self {
-            Store::Memory(v) => {
-                let before = v.len();
-                v.retain(|e| !names.contains(&e.name));
-                Ok(before - v.len())
-            }
+            Store::Memory(m) => Ok(names.iter().filter(|n| m.remove(n)).count()),
             Store::Sqlite(c) => {
                 let tx = c.transaction().map_err(db)?;
                 let mut n = 0;
@@ -208,7 +244,7 @@ impl Store {
     /// Every registration, in registration order.
     pub fn all(&self) -> Result<Vec<Entry>, RemoteError> {
         match self {
-            Store::Memory(v) => Ok(v.clone()),
+            Store::Memory(m) => Ok(m.by_order.values().cloned().collect()),
             Store::Sqlite(c) => {
                 let mut st = c
                     .prepare("SELECT id, name, uri FROM registration ORDER BY id")
@@ -234,7 +270,7 @@ impl Store {
     /// How many names are registered.
     pub fn count(&self) -> Result<usize, RemoteError> {
         match self {
-            Store::Memory(v) => Ok(v.len()),
+            Store::Memory(m) => Ok(m.len()),
             Store::Sqlite(c) => c
                 .query_row("SELECT COUNT(*) FROM registration", [], |r| {
                     r.get::<_, i64>(0)

@@ -1,0 +1,390 @@
+//! `--scale`: how costs grow with the size of the work, each curve printed with its growth
+//! exponent (the slope of log time against log size over the upper half of the curve: 1 is
+//! linear, 0 is flat, 2 quadratic). Anything worse than linear is a bug to fix, and the curve
+//! stays as its regression row. In-process (one runtime, loopback), release build.
+//!
+//! Curves: the payload of a Pyro5 echo (13 B to 63 MiB, under the 64 MiB message limit); clients connecting and calling once
+//! (1 to 10,000) and a call's latency beside that many idle connections; an application
+//! context's start and close (10,000 to 180,000 objects); a pool's call with 3 to 1,000
+//! members; name-server registrations and lookups (1,000 to 100,000 entries).
+
+use crate::drive::BoxErr;
+use crate::opts::RunOpts;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tether::remoting::{ClientOptions, Protocol, ServerOptions};
+use tether_core::{Call, Invoker, Value};
+
+struct Curve {
+    name: &'static str,
+    x_unit: &'static str,
+    /// What the time is for.
+    what: &'static str,
+    /// (size, seconds)
+    points: Vec<(f64, f64)>,
+    /// The time should not grow with the size at all.
+    flat: bool,
+}
+
+impl Curve {
+    /// Least-squares slope of ln(t) on ln(x) over the upper half of the points.
+    fn exponent(&self) -> Option<f64> {
+        let n = self.points.len();
+        let pts: Vec<(f64, f64)> = self.points[n / 2..]
+            .iter()
+            .filter(|(x, t)| *x > 0.0 && *t > 0.0)
+            .map(|(x, t)| (x.ln(), t.ln()))
+            .collect();
+        if pts.len() < 2 {
+            return None;
+        }
+        let m = pts.len() as f64;
+        let (sx, sy) = pts.iter().fold((0.0, 0.0), |(a, b), (x, y)| (a + x, b + y));
+        let (mx, my) = (sx / m, sy / m);
+        let (num, den) = pts.iter().fold((0.0, 0.0), |(a, b), (x, y)| {
+            (a + (x - mx) * (y - my), b + (x - mx) * (x - mx))
+        });
+        (den > 0.0).then(|| num / den)
+    }
+
+    fn print(&self) {
+        println!();
+        println!("### {} ({})", self.name, self.what);
+        println!();
+        println!("| {} | time | per unit |", self.x_unit);
+        println!("|---:|---:|---:|");
+        for (x, t) in &self.points {
+            println!("| {x:.0} | {} | {} |", secs(*t), secs(t / x));
+        }
+        match self.exponent() {
+            Some(e) => println!(
+                "\ngrowth exponent {e:.2} ({})",
+                match (self.flat, e) {
+                    (true, e) if e < 0.3 => "flat, as it should be",
+                    (true, _) => "GROWS: should be flat",
+                    (false, e) if e > 1.2 => "WORSE THAN LINEAR",
+                    (false, _) => "linear or better",
+                }
+            ),
+            None => println!("\ngrowth exponent: not enough points"),
+        }
+    }
+}
+
+fn secs(t: f64) -> String {
+    if t >= 1.0 {
+        format!("{t:.2} s")
+    } else if t >= 1e-3 {
+        format!("{:.2} ms", t * 1e3)
+    } else {
+        format!("{:.2} µs", t * 1e6)
+    }
+}
+
+fn protocol(name: &str) -> Result<Arc<dyn Protocol>, BoxErr> {
+    let set = tether::ClassRegistry::from_inventory().protocols().clone();
+    Ok(set
+        .by_name(name)
+        .ok_or_else(|| format!("no protocol {name}"))?
+        .clone())
+}
+
+/// A Pyro5 echo server; its object URL.
+fn echo_server() -> Result<(Arc<dyn tether::remoting::ExportServer>, String), BoxErr> {
+    let p = protocol("pyro5")?;
+    let mut options = ServerOptions::default();
+    options.limits.max_connections = Some(20_000);
+    let server = p.bind("127.0.0.1", "127.0.0.1:0".parse()?, &options)?;
+    let uri = server.register("echo", Arc::new(tether_core::echo::EchoService::new(false)))?;
+    let url = p.object_url(&uri, "echo");
+    Ok((server, url))
+}
+
+fn msgpack() -> ClientOptions {
+    let mut o = ClientOptions::default();
+    o.serializer = Some("msgpack".into());
+    o
+}
+
+/// Mean time of `f` over at least one run and about `budget`.
+async fn timed<F, Fut>(budget: Duration, mut f: F) -> Result<f64, BoxErr>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), BoxErr>>,
+{
+    f().await?; // warm
+    let start = Instant::now();
+    let mut n = 0u32;
+    while n == 0 || (start.elapsed() < budget && n < 100_000) {
+        f().await?;
+        n += 1;
+    }
+    Ok(start.elapsed().as_secs_f64() / f64::from(n))
+}
+
+async fn payload(url: &str, quick: bool) -> Result<Curve, BoxErr> {
+    let p = protocol("pyro5")?.proxy(url, &msgpack())?;
+    let mut sizes = vec![13usize, 1 << 10, 64 << 10, 1 << 20, 16 << 20];
+    if !quick {
+        // The largest that fits the default 64 MiB message limit with its framing.
+        sizes.push(63 << 20);
+    }
+    let mut points = Vec::new();
+    for s in sizes {
+        let arg = Value::Bytes(vec![7u8; s]);
+        let p = p.clone();
+        let t = timed(Duration::from_millis(300), move || {
+            let (p, arg) = (p.clone(), arg.clone());
+            async move {
+                p.invoke(Call::new("echo", vec![arg])).await?;
+                Ok(())
+            }
+        })
+        .await?;
+        points.push((s as f64, t));
+    }
+    Ok(Curve {
+        name: "payload",
+        x_unit: "bytes",
+        what: "one Pyro5 msgpack echo call, sequential",
+        points,
+        flat: false,
+    })
+}
+
+async fn connections(url: &str, quick: bool) -> Result<(Curve, Curve), BoxErr> {
+    let p = protocol("pyro5")?;
+    // Client and server ends of every connection live in this process: 8,000 connections take
+    // 16,000 descriptors (the machine's hard limit here is 20,000).
+    let counts: &[usize] = if quick {
+        &[1, 64, 1000]
+    } else {
+        &[1, 64, 1000, 8000]
+    };
+    let (mut connect, mut beside) = (Vec::new(), Vec::new());
+    for &n in counts {
+        let start = Instant::now();
+        let mut held: Vec<Arc<dyn Invoker>> = Vec::with_capacity(n);
+        // 64 at a time: each connects and calls once.
+        for chunk in (0..n).collect::<Vec<_>>().chunks(64) {
+            let mut tasks = Vec::new();
+            for _ in chunk {
+                let c = p.proxy(url, &msgpack())?;
+                held.push(c.clone());
+                tasks.push(tokio::spawn(async move {
+                    c.invoke(Call::new("echo", vec![Value::Int(1)])).await
+                }));
+            }
+            for t in tasks {
+                t.await??;
+            }
+        }
+        connect.push((n as f64, start.elapsed().as_secs_f64()));
+        let one = held[0].clone();
+        let t = timed(Duration::from_millis(300), move || {
+            let one = one.clone();
+            async move {
+                one.invoke(Call::new("echo", vec![Value::Int(1)])).await?;
+                Ok(())
+            }
+        })
+        .await?;
+        beside.push((n as f64, t));
+    }
+    Ok((
+        Curve {
+            name: "clients",
+            x_unit: "clients",
+            what: "connect and call once each, 64 at a time",
+            points: connect,
+            flat: false,
+        },
+        Curve {
+            name: "idle connections",
+            x_unit: "open connections",
+            what: "one call's latency beside them (flat is right)",
+            points: beside,
+            flat: true,
+        },
+    ))
+}
+
+async fn context(quick: bool) -> Result<(Curve, Curve), BoxErr> {
+    let sizes: &[usize] = if quick {
+        &[10_000, 20_000, 40_000]
+    } else {
+        &[10_000, 20_000, 45_000, 90_000, 180_000]
+    };
+    let (mut start_pts, mut close_pts) = (Vec::new(), Vec::new());
+    for &n in sizes {
+        let mut xml = String::with_capacity(n * 64);
+        xml.push_str(
+            "<objects xmlns=\"http://www.springframework.org/springpython/schema/objects/1.1\">\n",
+        );
+        for i in 0..n {
+            xml.push_str(&format!(
+                "  <object id=\"o{i}\" class=\"tether.echo.EchoService\"/>\n"
+            ));
+        }
+        xml.push_str("</objects>\n");
+        let t = Instant::now();
+        let ctx = tether::ApplicationContext::builder()
+            .registry(tether::ClassRegistry::from_inventory())
+            .xml_str(xml, Some("scale.xml"))
+            .start()
+            .await?;
+        start_pts.push((n as f64, t.elapsed().as_secs_f64()));
+        let t = Instant::now();
+        ctx.close().await;
+        close_pts.push((n as f64, t.elapsed().as_secs_f64()));
+    }
+    Ok((
+        Curve {
+            name: "context start",
+            x_unit: "objects",
+            what: "parse, build and start an XML context",
+            points: start_pts,
+            flat: false,
+        },
+        Curve {
+            name: "context close",
+            x_unit: "objects",
+            what: "close it (every object's shutdown)",
+            points: close_pts,
+            flat: false,
+        },
+    ))
+}
+
+async fn pool(url: &str, quick: bool) -> Result<Curve, BoxErr> {
+    let p = protocol("pyro5")?;
+    let sizes: &[usize] = if quick {
+        &[3, 30, 300]
+    } else {
+        &[3, 30, 300, 1000]
+    };
+    let mut points = Vec::new();
+    for &m in sizes {
+        let config = tether_cluster::PoolConfig {
+            idempotent: ["echo".to_string()].into_iter().collect(),
+            ..tether_cluster::PoolConfig::default()
+        };
+        let pool = Arc::new(tether_cluster::Pool::new("scale", config));
+        for i in 0..m {
+            // Distinct members (one connection each) on the same server.
+            pool.add(&format!("{url}#{i}"), p.proxy(url, &msgpack())?);
+        }
+        for _ in 0..2 * m {
+            pool.call(Call::new("echo", vec![Value::Int(1)])).await?;
+        }
+        let pl = pool.clone();
+        let t = timed(Duration::from_millis(300), move || {
+            let pl = pl.clone();
+            async move {
+                pl.call(Call::new("echo", vec![Value::Int(1)])).await?;
+                Ok(())
+            }
+        })
+        .await?;
+        points.push((m as f64, t));
+    }
+    Ok(Curve {
+        name: "pool members",
+        x_unit: "members",
+        what: "one call through the pool, round robin (flat is right)",
+        points,
+        flat: true,
+    })
+}
+
+fn name_server(quick: bool) -> Result<(Curve, Curve), BoxErr> {
+    use tether_pyro::naming::{NameServer, Store};
+    let sizes: &[usize] = if quick {
+        &[1000, 4000, 16_000]
+    } else {
+        &[1000, 10_000, 30_000, 100_000]
+    };
+    let (mut reg, mut look) = (Vec::new(), Vec::new());
+    for &n in sizes {
+        let ns = NameServer::new(Store::memory(), "PYRO:Pyro.NameServer@127.0.0.1:9090")?;
+        let t = Instant::now();
+        for i in 0..n {
+            ns.handle(Call::new(
+                "register",
+                vec![
+                    Value::Str(format!("svc.{i}")),
+                    Value::Str(format!("PYRO:obj{i}@127.0.0.1:{}", 1024 + i % 60_000)),
+                ],
+            ))?;
+        }
+        reg.push((n as f64, t.elapsed().as_secs_f64()));
+        let lookups = 10_000;
+        let t = Instant::now();
+        for i in 0..lookups {
+            ns.handle(Call::new(
+                "lookup",
+                vec![Value::Str(format!("svc.{}", (i * 7919) % n))],
+            ))?;
+        }
+        look.push((n as f64, t.elapsed().as_secs_f64() / lookups as f64));
+    }
+    Ok((
+        Curve {
+            name: "name server register",
+            x_unit: "entries",
+            what: "register that many names (in memory)",
+            points: reg,
+            flat: false,
+        },
+        Curve {
+            name: "name server lookup",
+            x_unit: "entries",
+            what: "one lookup among them (flat is right)",
+            points: look,
+            flat: true,
+        },
+    ))
+}
+
+/// Runs every curve and prints it.
+pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
+    let quick = opts.quick;
+    // --only picks curves: payload, clients, pool, context, ns.
+    let want = |k: &str| opts.only.is_empty() || opts.only.iter().any(|o| o == k);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    println!("## Scale curves (in-process, loopback; growth exponent over the upper half)");
+    let mut curves = Vec::new();
+    rt.block_on(async {
+        let (server, url) = echo_server()?;
+        if want("payload") {
+            curves.push(payload(&url, quick).await?);
+        }
+        if want("clients") {
+            let (a, b) = connections(&url, quick).await?;
+            curves.push(a);
+            curves.push(b);
+        }
+        if want("pool") {
+            curves.push(pool(&url, quick).await?);
+        }
+        server.shutdown().await;
+        if want("context") {
+            let (a, b) = context(quick).await?;
+            curves.push(a);
+            curves.push(b);
+        }
+        Ok::<_, BoxErr>(())
+    })?;
+    if want("ns") {
+        let (a, b) = name_server(quick)?;
+        curves.push(a);
+        curves.push(b);
+    }
+    for c in &curves {
+        c.print();
+    }
+    Ok(())
+}
