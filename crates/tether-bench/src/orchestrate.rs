@@ -515,12 +515,29 @@ fn start_server(env: &Env, mode: Mode, sys: &System) -> Result<(ChildGuard, u16)
     Ok((guard, port))
 }
 
+/// CPU time (user and system) of every thread of process `pid` so far, in nanoseconds, from
+/// `/proc/PID/task/*/schedstat` (nanosecond resolution, unlike the 10 ms ticks of `stat`).
+fn process_cpu_ns(pid: u32) -> Option<u64> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut total = 0u64;
+    for t in tasks.flatten() {
+        let s = std::fs::read_to_string(t.path().join("schedstat")).unwrap_or_default();
+        total += s
+            .split_whitespace()
+            .next()
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    Some(total)
+}
+
 fn run_client(
     env: &Env,
     mode: Mode,
     sys: &System,
     port: u16,
     w: Workload,
+    server_pid: u32,
 ) -> Result<Measurement, String> {
     let side = sys.client;
     let serializer = sys.serializer.unwrap_or(&env.serializer).to_string();
@@ -566,6 +583,7 @@ fn run_client(
             c.args(["peer.HessianJavaClient", "bench", &url, &secs, &warmup]);
         }
     }
+    let cpu_before = process_cpu_ns(server_pid);
     let mut child = ChildGuard(
         c.stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -609,10 +627,18 @@ fn run_client(
             .unwrap_or("");
         return Err(format!("client failed ({status}): {last}"));
     }
-    stdout
+    let cpu_after = process_cpu_ns(server_pid);
+    let mut m = stdout
         .lines()
         .find_map(Measurement::parse)
-        .ok_or_else(|| format!("client printed no RESULT line: {stdout:?}"))
+        .ok_or_else(|| format!("client printed no RESULT line: {stdout:?}"))?;
+    // The server's CPU over the client's whole run (warm-up included), per call: the calls of
+    // the warm-up are counted at the measured rate.
+    if let (Some(a), Some(b), true) = (cpu_before, cpu_after, m.rate() > 0.0) {
+        let calls = m.rate() * (env.secs + warmup.parse::<f64>().unwrap_or(0.0));
+        m.server_cpu_us = (b.saturating_sub(a)) as f64 / 1000.0 / calls;
+    }
+    Ok(m)
 }
 
 fn find_python() -> Option<PathBuf> {
@@ -749,7 +775,7 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
                         continue;
                     }
                     let r = match &server {
-                        Ok((_, port)) => run_client(&env, mode, sys, *port, w),
+                        Ok((guard, port)) => run_client(&env, mode, sys, *port, w, guard.0.id()),
                         Err(e) => Err(e.clone()),
                     };
                     eprint!(" {}:{}", w.name(), if r.is_ok() { "ok" } else { "FAILED" });
@@ -817,6 +843,7 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
     print_hessian_targets(&modes, &results);
     print_xmlrpc_targets(&modes, &results);
     print_pyro3_ratios(&modes, &results);
+    print_server_cpu(&modes, &results);
     if opts.only.is_empty() || opts.only.iter().any(|o| o == "pool") {
         if let Err(e) = crate::pool_rows::run(opts) {
             println!("\n## Pools\n\nnot measured: {e}");
@@ -1112,6 +1139,50 @@ fn print_pyro3_ratios(modes: &[Mode], res: &HashMap<Key, Result<Measurement, Str
                     println!("- {} {what}: {:.2}×", mode.name(), x / y)
                 }
                 _ => println!("- n/a  {} {what}: not measured", mode.name()),
+            }
+        }
+    }
+}
+
+/// The server's own cost per call with each foreign client: its CPU time per sequential call
+/// against the peer's own server's, with the same client (target: tether at most a quarter).
+/// This separates the server from the foreign client, whose own cost bounds the calls/s.
+fn print_server_cpu(modes: &[Mode], res: &HashMap<Key, Result<Measurement, String>>) {
+    const PAIRS: [(&str, &str, &str); 7] = [
+        ("Python Pyro5 client", "py-py", "py-tether"),
+        ("Python Pyro4 client", "py4-py4", "py4-tether"),
+        ("the seed's Python 2 client (Pyro 3)", "pyro3-py2-py2", "pyro3-py2-tether"),
+        ("Python XML-RPC client", "xmlrpc-py-py", "xmlrpc-py-tether"),
+        ("Python XML-RPC client, mutual TLS", "xmlrpc-mtls-py-py", "xmlrpc-mtls-py-tether"),
+        ("Caucho's Java Hessian client", "hessian-java-java", "hessian-java-tether"),
+        ("python-hessian client", "hessian-py-java", "hessian-py-tether"),
+    ];
+    let cpu = |mode: Mode, k: &str| {
+        res.get(&(mode, key_static(k), Workload::Seq))
+            .and_then(|r| r.as_ref().ok())
+            .map(|m| m.server_cpu_us)
+            .filter(|c| *c > 0.0)
+    };
+    if !PAIRS
+        .iter()
+        .any(|(_, a, b)| modes.iter().any(|&m| cpu(m, a).is_some() && cpu(m, b).is_some()))
+    {
+        return;
+    }
+    println!();
+    println!("## Server CPU per call with foreign clients (sequential; µs of the server process's CPU per call)");
+    println!();
+    println!("| client | placement | its own server | tether's server | ratio (target ≤ 0.25) |");
+    println!("|---|---|---:|---:|---:|");
+    for (what, peer, ours) in PAIRS {
+        for &mode in modes {
+            if let (Some(p), Some(t)) = (cpu(mode, peer), cpu(mode, ours)) {
+                println!(
+                    "| {what} | {} | {p:.1} | {t:.1} | {:.2} {} |",
+                    mode.name(),
+                    t / p,
+                    if t / p <= 0.25 { "met" } else { "MISS" }
+                );
             }
         }
     }

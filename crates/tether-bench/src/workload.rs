@@ -85,6 +85,8 @@ pub struct Measurement {
     pub p50_us: f64,
     /// 99th percentile per-call latency, µs (Seq and Big).
     pub p99_us: f64,
+    /// The server process's CPU time per call, µs (0: not measured); set by the orchestrator.
+    pub server_cpu_us: f64,
 }
 
 impl Measurement {
@@ -112,6 +114,7 @@ impl Measurement {
             secs,
             p50_us: pct(0.50),
             p99_us: pct(0.99),
+            server_cpu_us: 0.0,
         }
     }
 
@@ -135,6 +138,12 @@ impl Measurement {
             secs: 1.0,
             p50_us: median(ms.iter().map(|m| m.p50_us).collect()),
             p99_us: median(ms.iter().map(|m| m.p99_us).collect()),
+            server_cpu_us: median(
+                ms.iter()
+                    .map(|m| m.server_cpu_us)
+                    .filter(|c| *c > 0.0)
+                    .collect(),
+            ),
         }
     }
 
@@ -187,6 +196,7 @@ mod tests {
             secs: 2.0,
             p50_us,
             p99_us: p50_us * 2.0,
+            server_cpu_us: 0.0,
         };
         let m = Measurement::median_of(&[r(100, 9.0), r(300, 1.0), r(200, 5.0)]);
         assert_eq!((m.rate(), m.p50_us, m.p99_us), (100.0, 5.0, 10.0));

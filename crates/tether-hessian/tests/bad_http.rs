@@ -71,13 +71,14 @@ async fn bad_requests_get_clear_errors_and_never_stall_good_clients() {
         let r = raw(addr, &post(&whole[..cut])).await;
         assert!(r.starts_with("HTTP/1.1 500"), "cut {cut}: {r}");
     }
-    // nesting bomb, ref loop, a string that lies about its length
+    // nesting bomb, a string that lies about its length; a list holding itself is a loop, echoed
+    // back as one (tests/loops.rs)
     let mut deep = b"H\x02\x00C\x04echo\x91".to_vec();
     deep.extend(std::iter::repeat_n(0x79, 100_000));
     let r = raw(addr, &post(&deep)).await;
     assert!(r.contains("nested deeper"), "{r}");
     let r = raw(addr, &post(b"H\x02\x00C\x04echo\x91WQ\x90Z")).await;
-    assert!(r.contains("loop"), "{r}");
+    assert!(r.starts_with("HTTP/1.1 200") && r.contains("RyQ"), "{r}");
     let r = raw(addr, &post(b"H\x02\x00C\x04echo\x91S\xff\xffabc")).await;
     assert!(r.contains("impossible"), "{r}");
     good(&p, 2).await;
