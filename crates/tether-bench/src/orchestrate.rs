@@ -1151,11 +1151,27 @@ fn print_server_cpu(modes: &[Mode], res: &HashMap<Key, Result<Measurement, Strin
     const PAIRS: [(&str, &str, &str); 7] = [
         ("Python Pyro5 client", "py-py", "py-tether"),
         ("Python Pyro4 client", "py4-py4", "py4-tether"),
-        ("the seed's Python 2 client (Pyro 3)", "pyro3-py2-py2", "pyro3-py2-tether"),
+        (
+            "the seed's Python 2 client (Pyro 3)",
+            "pyro3-py2-py2",
+            "pyro3-py2-tether",
+        ),
         ("Python XML-RPC client", "xmlrpc-py-py", "xmlrpc-py-tether"),
-        ("Python XML-RPC client, mutual TLS", "xmlrpc-mtls-py-py", "xmlrpc-mtls-py-tether"),
-        ("Caucho's Java Hessian client", "hessian-java-java", "hessian-java-tether"),
-        ("python-hessian client", "hessian-py-java", "hessian-py-tether"),
+        (
+            "Python XML-RPC client, mutual TLS",
+            "xmlrpc-mtls-py-py",
+            "xmlrpc-mtls-py-tether",
+        ),
+        (
+            "Caucho's Java Hessian client",
+            "hessian-java-java",
+            "hessian-java-tether",
+        ),
+        (
+            "python-hessian client",
+            "hessian-py-java",
+            "hessian-py-tether",
+        ),
     ];
     let cpu = |mode: Mode, k: &str| {
         res.get(&(mode, key_static(k), Workload::Seq))
@@ -1163,10 +1179,11 @@ fn print_server_cpu(modes: &[Mode], res: &HashMap<Key, Result<Measurement, Strin
             .map(|m| m.server_cpu_us)
             .filter(|c| *c > 0.0)
     };
-    if !PAIRS
-        .iter()
-        .any(|(_, a, b)| modes.iter().any(|&m| cpu(m, a).is_some() && cpu(m, b).is_some()))
-    {
+    if !PAIRS.iter().any(|(_, a, b)| {
+        modes
+            .iter()
+            .any(|&m| cpu(m, a).is_some() && cpu(m, b).is_some())
+    }) {
         return;
     }
     println!();
