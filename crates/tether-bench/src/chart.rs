@@ -18,7 +18,7 @@ pub struct Panel {
 }
 
 const ROW_H: f64 = 26.0;
-const LABEL_W: f64 = 330.0;
+const LABEL_W: f64 = 430.0;
 const PLOT_W: f64 = 420.0;
 const SEQ: &str = "#4a7ebb";
 const CONC: &str = "#e39c37";
