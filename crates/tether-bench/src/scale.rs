@@ -6,7 +6,8 @@
 //! Curves: the payload of a Pyro5 echo (13 B to 63 MiB, under the 64 MiB message limit); clients connecting and calling once
 //! (1 to 10,000) and a call's latency beside that many idle connections; an application
 //! context's start and close (10,000 to 180,000 objects); a pool's call with 3 to 1,000
-//! members; name-server registrations and lookups (1,000 to 100,000 entries).
+//! members; name-server registrations and lookups (1,000 to 100,000 entries); endpoints followed
+//! from a real etcd (10 to 10,000: the first list, and one more endpoint seen).
 
 use crate::drive::BoxErr;
 use crate::opts::RunOpts;
@@ -346,10 +347,155 @@ fn name_server(quick: bool) -> Result<(Curve, Curve), BoxErr> {
     ))
 }
 
+/// A real etcd of this run's own (Debian's `etcd-server`, or `$ETCD`), killed on drop.
+struct Etcd {
+    child: std::process::Child,
+    dir: std::path::PathBuf,
+    port: u16,
+}
+
+impl Drop for Etcd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn free_port() -> Result<u16, BoxErr> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+fn start_etcd() -> Result<Option<Etcd>, BoxErr> {
+    let exe = std::env::var_os("ETCD")
+        .map(std::path::PathBuf::from)
+        .into_iter()
+        .chain(["/usr/bin/etcd", "/usr/local/bin/etcd"].map(std::path::PathBuf::from))
+        .find(|p| p.exists());
+    let Some(exe) = exe else {
+        return Ok(None);
+    };
+    let (client, peer) = (free_port()?, free_port()?);
+    let dir = std::env::temp_dir().join(format!("tether-bench-etcd-{}", std::process::id()));
+    let (c, p) = (
+        format!("http://127.0.0.1:{client}"),
+        format!("http://127.0.0.1:{peer}"),
+    );
+    let child = std::process::Command::new(exe)
+        .arg("--data-dir")
+        .arg(&dir)
+        .args([
+            "--name",
+            "bench",
+            "--listen-client-urls",
+            &c,
+            "--advertise-client-urls",
+            &c,
+        ])
+        .args([
+            "--listen-peer-urls",
+            &p,
+            "--initial-advertise-peer-urls",
+            &p,
+        ])
+        .args([
+            "--initial-cluster",
+            &format!("bench={p}"),
+            "--log-level",
+            "error",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let etcd = Etcd {
+        child,
+        dir,
+        port: client,
+    };
+    let t = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", client)).is_err() {
+        if t.elapsed() > Duration::from_secs(20) {
+            return Err("etcd did not start within 20 s".into());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(Some(etcd))
+}
+
+/// Endpoints followed from etcd: a watch's first list of N, and one more endpoint seen.
+async fn etcd(quick: bool) -> Result<Option<(Curve, Curve)>, BoxErr> {
+    use tether_cluster::discovery::etcd::Watch;
+    use tether_cluster::discovery::EtcdClient;
+    let Some(server) = start_etcd()? else {
+        return Ok(None);
+    };
+    let client = EtcdClient::new(&format!("http://127.0.0.1:{}", server.port))?;
+    let sizes: &[usize] = if quick {
+        &[10, 100, 1000]
+    } else {
+        &[10, 100, 1000, 10_000]
+    };
+    let (mut first, mut one_more) = (Vec::new(), Vec::new());
+    let mut have = 0;
+    for &n in sizes {
+        while have < n {
+            client
+                .put(
+                    &format!("/scale/{have}"),
+                    &format!("PYRO:obj@10.0.{}.{}:9090", have / 250, have % 250),
+                    None,
+                )
+                .await?;
+            have += 1;
+        }
+        let t = Instant::now();
+        let watch = Watch::start(client.clone(), "/scale/").await?;
+        first.push((n as f64, t.elapsed().as_secs_f64()));
+        let mut rx = watch.subscribe();
+        let t = Instant::now();
+        client
+            .put(
+                &format!("/scale/{have}"),
+                &format!("PYRO:obj@10.0.{}.{}:9090", have / 250, have % 250),
+                None,
+            )
+            .await?;
+        have += 1;
+        tokio::time::timeout(Duration::from_secs(30), async {
+            while rx.borrow().len() < have {
+                if rx.changed().await.is_err() {
+                    break;
+                }
+            }
+        })
+        .await?;
+        one_more.push((n as f64, t.elapsed().as_secs_f64()));
+    }
+    drop(server);
+    Ok(Some((
+        Curve {
+            name: "etcd: endpoints listed",
+            x_unit: "endpoints",
+            what: "a watch's first read of that many endpoints",
+            points: first,
+            flat: false,
+        },
+        Curve {
+            name: "etcd: one more endpoint",
+            x_unit: "endpoints followed",
+            what: "from its put to the watch's list holding it",
+            points: one_more,
+            flat: true,
+        },
+    )))
+}
+
 /// Runs every curve and prints it.
 pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
     let quick = opts.quick;
-    // --only picks curves: payload, clients, pool, context, ns.
+    // --only picks curves: payload, clients, pool, context, etcd, ns.
     let want = |k: &str| opts.only.is_empty() || opts.only.iter().any(|o| o == k);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -375,6 +521,17 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
             let (a, b) = context(quick).await?;
             curves.push(a);
             curves.push(b);
+        }
+        if want("etcd") {
+            match etcd(quick).await? {
+                Some((a, b)) => {
+                    curves.push(a);
+                    curves.push(b);
+                }
+                None => println!(
+                    "\n### etcd\n\nSKIPPED: no etcd binary (install Debian's etcd-server or set ETCD)"
+                ),
+            }
         }
         Ok::<_, BoxErr>(())
     })?;
