@@ -347,6 +347,52 @@ fn name_server(quick: bool) -> Result<(Curve, Curve), BoxErr> {
     ))
 }
 
+/// Hessian 2 decoding of a list of n objects (three fields each).
+fn hessian_decode(quick: bool) -> Result<Curve, BoxErr> {
+    use tether_hessian::codec::{decode_h2, encode_h2, Limits};
+    let sizes: &[usize] = if quick {
+        &[1000, 10_000]
+    } else {
+        &[1000, 10_000, 100_000]
+    };
+    let mut points = Vec::new();
+    for &n in sizes {
+        let list = Value::List(
+            (0..n)
+                .map(|i| {
+                    Value::object(
+                        "example.Person",
+                        vec![
+                            ("name".into(), Value::str("Ann")),
+                            ("age".into(), Value::Int32((i % 90) as i32)),
+                            ("tags".into(), Value::List(vec![Value::str("t1")])),
+                        ],
+                    )
+                })
+                .collect(),
+        );
+        let mut bytes = Vec::new();
+        encode_h2(&list, &mut bytes)?;
+        let limits = Limits::default();
+        let mut times = Vec::new();
+        for _ in 0..7 {
+            let t = Instant::now();
+            let v = decode_h2(&bytes, &limits)?;
+            times.push(t.elapsed().as_secs_f64());
+            drop(v);
+        }
+        times.sort_by(f64::total_cmp);
+        points.push((n as f64, times[times.len() / 2]));
+    }
+    Ok(Curve {
+        name: "Hessian decode",
+        x_unit: "objects in a list",
+        what: "decode_h2 of the list, median of 7",
+        points,
+        flat: false,
+    })
+}
+
 /// A real etcd of this run's own (Debian's `etcd-server`, or `$ETCD`), killed on drop.
 struct Etcd {
     child: std::process::Child,
@@ -502,7 +548,7 @@ async fn etcd(quick: bool) -> Result<Option<(Curve, Curve)>, BoxErr> {
 /// Runs every curve and prints it.
 pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
     let quick = opts.quick;
-    // --only picks curves: payload, clients, pool, context, etcd, ns.
+    // --only picks curves: payload, clients, pool, context, etcd, hessian, ns.
     let want = |k: &str| opts.only.is_empty() || opts.only.iter().any(|o| o == k);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -542,6 +588,9 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
         }
         Ok::<_, BoxErr>(())
     })?;
+    if want("hessian") {
+        curves.push(hessian_decode(quick)?);
+    }
     if want("ns") {
         let (a, b) = name_server(quick)?;
         curves.push(a);

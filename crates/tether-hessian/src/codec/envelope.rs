@@ -57,7 +57,10 @@ pub struct Fault {
 
 /// Decodes a call.
 pub fn parse_call(body: &[u8], limits: &Limits) -> Result<ParsedCall, DecodeError> {
-    let mut r = Reader::new(body, *limits);
+    super::read::read_twice(body, limits, read_call)
+}
+
+fn read_call(r: &mut Reader<'_>) -> Result<ParsedCall, DecodeError> {
     let first = r.byte()?;
     let version = match first {
         b'H' => {
@@ -100,7 +103,7 @@ pub fn parse_call(body: &[u8], limits: &Limits) -> Result<ParsedCall, DecodeErro
         let method = r.h2_string()?;
         let at = r.pos;
         let argc = r.h2_int_value()?;
-        if argc < 0 || argc as u64 > (body.len() - r.pos) as u64 {
+        if argc < 0 || argc as u64 > (r.buf.len() - r.pos) as u64 {
             return Err(DecodeError::at(
                 at,
                 format!("argument count {argc} is impossible"),
@@ -123,12 +126,12 @@ pub fn parse_call(body: &[u8], limits: &Limits) -> Result<ParsedCall, DecodeErro
             b'H' => {
                 // header name, then its value
                 r.pos -= 1;
-                let _name = h1_name(&mut r, b'H')?;
+                let _name = h1_name(r, b'H')?;
                 let _ = r.h1()?;
             }
             b'm' => {
                 r.pos -= 1;
-                let method = h1_name(&mut r, b'm')?;
+                let method = h1_name(r, b'm')?;
                 let mut args = Vec::new();
                 loop {
                     if r.peek()? == b'z' {
@@ -252,7 +255,10 @@ pub fn write_call(
 
 /// Decodes a reply: the value, or the fault.
 pub fn parse_reply(body: &[u8], limits: &Limits) -> Result<Result<Value, Fault>, DecodeError> {
-    let mut r = Reader::new(body, *limits);
+    super::read::read_twice(body, limits, read_reply)
+}
+
+fn read_reply(r: &mut Reader<'_>) -> Result<Result<Value, Fault>, DecodeError> {
     match r.byte()? {
         b'H' => {
             let (major, minor) = (r.byte()?, r.byte()?);
