@@ -178,13 +178,14 @@ async fn serve(registry: ClassRegistry, args: EchoServerArgs) -> Result<(), Stri
         .register(name, Arc::new(echo.clone()))
         .map_err(|e| e.to_string())?;
     let uri = protocol.object_url(&uri, name);
+    // Ready before the URI is printed: whoever reads it may ask /readyz at once.
+    admin.set(tether::observe::Phase::Serving);
     if args.verbose {
         say("not using a name server.");
     }
     say(&format!("object name: {name}"));
     say(&format!("echo uri: {uri}"));
     say("echoserver running.");
-    admin.set(tether::observe::Phase::Serving);
     tokio::select! {
         _ = echo.shutdown_requested() => {}
         _ = tether::context::wait_for_signal() => {}

@@ -95,9 +95,10 @@ async fn serve(registry: ClassRegistry, args: GatewayArgs) -> Result<(), String>
         .bind(&host, addr, &ServerOptions::default())
         .map_err(|e| e.to_string())?;
     let uri = server.register(&name, forward).map_err(|e| e.to_string())?;
+    // Ready before the URI is printed: whoever reads it may ask /readyz at once.
+    admin.set(tether::observe::Phase::Serving);
     crate::say(&format!("forwarding to: {}", args.target));
     crate::say(&format!("gateway uri: {}", listen.object_url(&uri, &name)));
-    admin.set(tether::observe::Phase::Serving);
     tether::context::wait_for_signal().await;
     admin.set(tether::observe::Phase::Draining);
     server.shutdown().await;

@@ -128,6 +128,8 @@ async fn serve(args: &NsArgs, key: Option<String>) -> Result<(), String> {
     let ns = NameServerHandle::start(config)
         .await
         .map_err(|e| e.message().to_string())?;
+    // Ready before the URI is printed: whoever reads it may ask /readyz at once.
+    admin.set(tether::observe::Phase::Serving);
     if let Some(bc) = ns.broadcast_addr() {
         crate::say(&format!("Broadcast server running on {bc}"));
     }
@@ -142,7 +144,6 @@ async fn serve(args: &NsArgs, key: Option<String>) -> Result<(), String> {
         crate::say(&format!("NS running on {addr} ({})", addr.ip()));
     }
     crate::say(&format!("URI = {}", ns.uri()));
-    admin.set(tether::observe::Phase::Serving);
     tether::context::wait_for_signal().await;
     admin.set(tether::observe::Phase::Draining);
     ns.shutdown().await;

@@ -57,9 +57,9 @@ pub(crate) async fn run(registry: ClassRegistry, args: RunArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    admin.set(tether::observe::Phase::Serving);
     tracing::info!(target: "tether.run", "context started ({} objects, serving on {:?}); waiting for SIGINT/SIGTERM",
         ctx.singleton_ids().len(), ctx.holder().server_addrs());
-    admin.set(tether::observe::Phase::Serving);
     signals.wait().await;
     tracing::info!(target: "tether.run", "shutting down");
     // Not ready from here on: before exporters leave their directories and drain.
