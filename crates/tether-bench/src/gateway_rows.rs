@@ -7,8 +7,7 @@
 
 use crate::drive::BoxErr;
 use crate::opts::RunOpts;
-use std::io::BufRead;
-use std::process::{Child, Command, Stdio};
+use crate::served::Served;
 use std::sync::Arc;
 use std::time::Instant;
 use tether::remoting::{ClientOptions, Protocol, ServerOptions};
@@ -72,32 +71,6 @@ pub async fn serve_gateway(spec: &str) -> Result<(), BoxErr> {
     Ok(())
 }
 
-struct Served(Child, String);
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn spawn(kind: &str) -> Result<Served, BoxErr> {
-    let mut child = Command::new(std::env::current_exe()?)
-        .args(["serve", kind])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let out = child.stdout.take().ok_or("no stdout")?;
-    let mut line = String::new();
-    std::io::BufReader::new(out).read_line(&mut line)?;
-    let url = line
-        .trim()
-        .strip_prefix("URL ")
-        .ok_or_else(|| format!("{kind} printed {line:?}"))?
-        .to_string();
-    Ok(Served(child, url))
-}
-
 fn client(wire: &str, url: &str) -> Result<Arc<dyn Invoker>, BoxErr> {
     Ok(protocol(wire)?.proxy(url, &ClientOptions::default())?)
 }
@@ -132,7 +105,7 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
     let mut targets = std::collections::BTreeMap::new();
     for (_, to) in PAIRS {
         if !targets.contains_key(to) {
-            targets.insert(*to, spawn(&format!("wire:{to}"))?);
+            targets.insert(*to, Served::spawn(&format!("wire:{to}"), "URL ")?);
         }
     }
     println!();
@@ -158,7 +131,7 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
     }
     for (from, to) in PAIRS {
         let target = &targets[to].1;
-        let gw = spawn(&format!("gateway:{from}:{to}:{target}"))?;
+        let gw = Served::spawn(&format!("gateway:{from}:{to}:{target}"), "URL ")?;
         let c = client(from, &gw.1)?;
         let mut r = Vec::new();
         for _ in 0..rounds {

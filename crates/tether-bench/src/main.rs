@@ -25,6 +25,7 @@ mod pool_rows;
 mod pyro3_rows;
 mod raw;
 mod scale;
+mod served;
 mod tarpc_echo;
 mod tether_rows;
 mod workload;

@@ -5,8 +5,7 @@
 
 use crate::drive::BoxErr;
 use crate::opts::RunOpts;
-use std::io::BufRead;
-use std::process::{Child, Command, Stdio};
+use crate::served::Served;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tether_cluster::{Pool, PoolConfig};
@@ -14,30 +13,14 @@ use tether_core::{Call, Invoker, Value};
 use tether_pyro::serializer::Serializer;
 use tether_pyro::Proxy;
 
-struct Server(Child, u16);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+struct Server(Served, u16);
 
 fn server() -> Result<Server, BoxErr> {
-    let mut child = Command::new(std::env::current_exe()?)
-        .args(["serve", "tether"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let out = child.stdout.take().ok_or("no stdout")?;
-    let mut line = String::new();
-    std::io::BufReader::new(out).read_line(&mut line)?;
-    let port = line
-        .trim()
-        .strip_prefix("PORT ")
-        .and_then(|p| p.parse().ok())
-        .ok_or_else(|| format!("server printed {line:?}"))?;
-    Ok(Server(child, port))
+    let s = Served::spawn("tether", "PORT ")?;
+    let port =
+        s.1.parse()
+            .map_err(|_| format!("server printed PORT {:?}", s.1))?;
+    Ok(Server(s, port))
 }
 
 fn proxy(port: u16) -> Result<Arc<dyn Invoker>, BoxErr> {
@@ -153,8 +136,7 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
             normal.push(t.elapsed().as_secs_f64() * 1e6 / 2.0);
             Ok::<_, BoxErr>(())
         })?;
-        let _ = victim.0.kill();
-        let _ = victim.0.wait();
+        victim.0.kill();
         rt.block_on(async {
             let t = Instant::now();
             p.call(call()).await?;

@@ -107,17 +107,14 @@ fn msgpack() -> ClientOptions {
     o
 }
 
-/// Mean time of `f` over at least one run and about `budget`.
-async fn timed<F, Fut>(budget: Duration, mut f: F) -> Result<f64, BoxErr>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<(), BoxErr>>,
-{
-    f().await?; // warm
+/// Mean time of one `echo(arg)` through `inv`, over at least one call and about 300 ms.
+async fn mean_echo(inv: &dyn Invoker, arg: &Value) -> Result<f64, BoxErr> {
+    let call = || Call::new("echo", vec![arg.clone()]);
+    inv.invoke(call()).await?; // warm
     let start = Instant::now();
     let mut n = 0u32;
-    while n == 0 || (start.elapsed() < budget && n < 100_000) {
-        f().await?;
+    while n == 0 || (start.elapsed() < Duration::from_millis(300) && n < 100_000) {
+        inv.invoke(call()).await?;
         n += 1;
     }
     Ok(start.elapsed().as_secs_f64() / f64::from(n))
@@ -132,16 +129,7 @@ async fn payload(url: &str, quick: bool) -> Result<Curve, BoxErr> {
     }
     let mut points = Vec::new();
     for s in sizes {
-        let arg = Value::Bytes(vec![7u8; s]);
-        let p = p.clone();
-        let t = timed(Duration::from_millis(300), move || {
-            let (p, arg) = (p.clone(), arg.clone());
-            async move {
-                p.invoke(Call::new("echo", vec![arg])).await?;
-                Ok(())
-            }
-        })
-        .await?;
+        let t = mean_echo(p.as_ref(), &Value::Bytes(vec![7u8; s])).await?;
         points.push((s as f64, t));
     }
     Ok(Curve {
@@ -181,15 +169,7 @@ async fn connections(url: &str, quick: bool) -> Result<(Curve, Curve), BoxErr> {
             }
         }
         connect.push((n as f64, start.elapsed().as_secs_f64()));
-        let one = held[0].clone();
-        let t = timed(Duration::from_millis(300), move || {
-            let one = one.clone();
-            async move {
-                one.invoke(Call::new("echo", vec![Value::Int(1)])).await?;
-                Ok(())
-            }
-        })
-        .await?;
+        let t = mean_echo(held[0].as_ref(), &Value::Int(1)).await?;
         beside.push((n as f64, t));
     }
     Ok((
@@ -270,7 +250,7 @@ async fn pool(url: &str, quick: bool) -> Result<Curve, BoxErr> {
             idempotent: ["echo".to_string()].into_iter().collect(),
             ..tether_cluster::PoolConfig::default()
         };
-        let pool = Arc::new(tether_cluster::Pool::new("scale", config));
+        let pool = tether_cluster::Pool::new("scale", config);
         for i in 0..m {
             // Distinct members (one connection each) on the same server.
             pool.add(&format!("{url}#{i}"), p.proxy(url, &msgpack())?);
@@ -278,15 +258,7 @@ async fn pool(url: &str, quick: bool) -> Result<Curve, BoxErr> {
         for _ in 0..2 * m {
             pool.call(Call::new("echo", vec![Value::Int(1)])).await?;
         }
-        let pl = pool.clone();
-        let t = timed(Duration::from_millis(300), move || {
-            let pl = pl.clone();
-            async move {
-                pl.call(Call::new("echo", vec![Value::Int(1)])).await?;
-                Ok(())
-            }
-        })
-        .await?;
+        let t = mean_echo(&pool, &Value::Int(1)).await?;
         points.push((m as f64, t));
     }
     Ok(Curve {
@@ -393,91 +365,16 @@ fn hessian_decode(quick: bool) -> Result<Curve, BoxErr> {
     })
 }
 
-/// A real etcd of this run's own (Debian's `etcd-server`, or `$ETCD`), killed on drop.
-struct Etcd {
-    child: std::process::Child,
-    dir: std::path::PathBuf,
-    port: u16,
-}
-
-impl Drop for Etcd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn free_port() -> Result<u16, BoxErr> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
-fn start_etcd() -> Result<Option<Etcd>, BoxErr> {
-    let exe = std::env::var_os("ETCD")
-        .map(std::path::PathBuf::from)
-        .into_iter()
-        .chain(["/usr/bin/etcd", "/usr/local/bin/etcd"].map(std::path::PathBuf::from))
-        .find(|p| p.exists());
-    let Some(exe) = exe else {
-        return Ok(None);
-    };
-    let (client, peer) = (free_port()?, free_port()?);
-    let dir = std::env::temp_dir().join(format!("tether-bench-etcd-{}", std::process::id()));
-    let (c, p) = (
-        format!("http://127.0.0.1:{client}"),
-        format!("http://127.0.0.1:{peer}"),
-    );
-    let child = std::process::Command::new(exe)
-        .arg("--data-dir")
-        .arg(&dir)
-        .args([
-            "--name",
-            "bench",
-            "--listen-client-urls",
-            &c,
-            "--advertise-client-urls",
-            &c,
-        ])
-        .args([
-            "--listen-peer-urls",
-            &p,
-            "--initial-advertise-peer-urls",
-            &p,
-        ])
-        .args([
-            "--initial-cluster",
-            &format!("bench={p}"),
-            "--log-level",
-            "error",
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()?;
-    let etcd = Etcd {
-        child,
-        dir,
-        port: client,
-    };
-    let t = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", client)).is_err() {
-        if t.elapsed() > Duration::from_secs(20) {
-            return Err("etcd did not start within 20 s".into());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Ok(Some(etcd))
-}
-
 /// Endpoints followed from etcd: a watch's first list of N, and one more endpoint seen.
-async fn etcd(quick: bool) -> Result<Option<(Curve, Curve)>, BoxErr> {
+/// `Err` names why there is no etcd to measure against (not installed, did not start).
+async fn etcd(quick: bool) -> Result<Result<(Curve, Curve), String>, BoxErr> {
     use tether_cluster::discovery::etcd::Watch;
     use tether_cluster::discovery::EtcdClient;
-    let Some(server) = start_etcd()? else {
-        return Ok(None);
+    let server = match tether_test_support::LocalEtcd::start() {
+        Ok(s) => s,
+        Err(why) => return Ok(Err(why)),
     };
-    let client = EtcdClient::new(&format!("http://127.0.0.1:{}", server.port))?;
+    let client = EtcdClient::new(&server.endpoint)?;
     let sizes: &[usize] = if quick {
         &[10, 100, 1000]
     } else {
@@ -527,7 +424,7 @@ async fn etcd(quick: bool) -> Result<Option<(Curve, Curve)>, BoxErr> {
         one_more.push((n as f64, times[times.len() / 2]));
     }
     drop(server);
-    Ok(Some((
+    Ok(Ok((
         Curve {
             name: "etcd: endpoints listed",
             x_unit: "endpoints",
@@ -577,13 +474,11 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
         }
         if want("etcd") {
             match etcd(quick).await? {
-                Some((a, b)) => {
+                Ok((a, b)) => {
                     curves.push(a);
                     curves.push(b);
                 }
-                None => println!(
-                    "\n### etcd\n\nSKIPPED: no etcd binary (install Debian's etcd-server or set ETCD)"
-                ),
+                Err(why) => println!("\n### etcd\n\nSKIPPED: {why}"),
             }
         }
         Ok::<_, BoxErr>(())

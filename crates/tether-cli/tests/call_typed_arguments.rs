@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{python, start_until, tether};
+use common::{python, start_with, tether};
 use std::io::Write;
 use std::process::{Command, Stdio};
 use tether_test_support::java_peer::java_hessian_server;
@@ -112,21 +112,13 @@ print(repr(HessianProxy(sys.argv[1], version=2).addDay(datetime.datetime(2024, 1
 
 #[test]
 fn xmlrpc_dates_print_as_pythons_client_holds_them() {
-    let (_server, url) = {
-        let (p, lines) = start_until(
-            Command::new(python())
-                .arg("-u")
-                .arg(common::root().join("crates/tether-xmlrpc/tests/python/xmlrpc_peer.py"))
-                .arg("serve"),
-            "URL ",
-        );
-        let u = lines
-            .last()
-            .and_then(|l| l.strip_prefix("URL "))
-            .expect("URL")
-            .to_string();
-        (p, u)
-    };
+    let (_server, url) = start_with(
+        Command::new(python())
+            .arg("-u")
+            .arg(common::root().join("crates/tether-xmlrpc/tests/python/xmlrpc_peer.py"))
+            .arg("serve"),
+        "URL ",
+    );
     let (code, out) = tether(&[
         "call",
         &url,
@@ -183,12 +175,11 @@ fn arguments_from_data_a_file_and_stdin() {
 
 #[test]
 fn headers_reach_a_python_pyro5_server_and_a_python_xmlrpc_server() {
-    let (_pyro, uri) = {
-        let (p, lines) = start_until(
-            Command::new(python()).args([
-                "-u",
-                "-c",
-                r#"
+    let (_pyro, uri) = start_with(
+        Command::new(python()).args([
+            "-u",
+            "-c",
+            r#"
 import Pyro5.api, Pyro5.callcontext
 @Pyro5.api.expose
 class S:
@@ -199,28 +190,20 @@ d = Pyro5.api.Daemon(host="127.0.0.1")
 print("server uri:", d.register(S(), "svc"), flush=True)
 d.requestLoop()
 "#,
-            ]),
-            "server uri:",
-        );
-        let u = lines
-            .last()
-            .and_then(|l| l.strip_prefix("server uri: "))
-            .expect("uri")
-            .to_string();
-        (p, u)
-    };
+        ]),
+        "server uri: ",
+    );
     let (code, out) = tether(&["call", &uri, "seen", "--header", "XTRA=hello"]);
     assert_eq!((code, out.trim()), (0, "'hello'"));
     // A key that is not four bytes is refused before anything is sent.
     let (code, _) = tether(&["call", &uri, "seen", "--header", "toolong=1"]);
     assert_eq!(code, 2);
 
-    let (_xr, url) = {
-        let (p, lines) = start_until(
-            Command::new(python()).args([
-                "-u",
-                "-c",
-                r#"
+    let (_xr, url) = start_with(
+        Command::new(python()).args([
+            "-u",
+            "-c",
+            r#"
 from xmlrpc.server import SimpleXMLRPCServer, SimpleXMLRPCRequestHandler
 seen = {}
 class H(SimpleXMLRPCRequestHandler):
@@ -232,16 +215,9 @@ s.register_function(lambda: seen.get("x-tenant", ""), "seen")
 print("URL http://127.0.0.1:%d/RPC2" % s.server_address[1], flush=True)
 s.serve_forever()
 "#,
-            ]),
-            "URL ",
-        );
-        let u = lines
-            .last()
-            .and_then(|l| l.strip_prefix("URL "))
-            .expect("URL")
-            .to_string();
-        (p, u)
-    };
+        ]),
+        "URL ",
+    );
     let (code, out) = tether(&[
         "call",
         &url,

@@ -5,56 +5,38 @@
 
 mod common;
 
-use common::{python, python2, root, start_until, Proc};
+use common::{python, python2, root, start_until, start_with, Proc};
 use std::process::Command;
 use std::time::{Duration, Instant};
 use tether_test_support::java_peer::{java_hessian_client, java_hessian_server};
 
 /// Starts `tether gateway TARGET ARGS...`; returns it and its `gateway uri:`.
 fn gateway(target: &str, args: &[&str]) -> (Proc, String) {
-    let (p, lines) = start_until(
+    start_with(
         Command::new(env!("CARGO_BIN_EXE_tether"))
             .args(["gateway", target])
             .args(args),
-        "gateway uri:",
-    );
-    let uri = lines
-        .last()
-        .and_then(|l| l.strip_prefix("gateway uri: "))
-        .expect("gateway uri")
-        .to_string();
-    (p, uri)
+        "gateway uri: ",
+    )
 }
 
 fn xmlrpc_server() -> (Proc, String) {
-    let (p, lines) = start_until(
+    start_with(
         Command::new(python())
             .arg("-u")
             .arg(root().join("crates/tether-xmlrpc/tests/python/xmlrpc_peer.py"))
             .arg("serve"),
         "URL ",
-    );
-    let url = lines
-        .last()
-        .and_then(|l| l.strip_prefix("URL "))
-        .expect("URL")
-        .to_string();
-    (p, url)
+    )
 }
 
 fn pyro5_test_server() -> (Proc, String) {
-    let (p, lines) = start_until(
+    start_with(
         Command::new(python())
             .arg("-u")
             .arg(root().join("crates/tether-pyro/tests/python/test_server.py")),
-        "server uri:",
-    );
-    let url = lines
-        .last()
-        .and_then(|l| l.strip_prefix("server uri: "))
-        .expect("server uri")
-        .to_string();
-    (p, url)
+        "server uri: ",
+    )
 }
 
 /// Runs a Python 3 snippet with `argv[1]` = `url`; its stdout.
@@ -247,12 +229,11 @@ for version in (2, 1):
 
 #[test]
 fn java_hessian_client_reaches_python_pyro5() {
-    let (_py, target) = {
-        let (p, lines) = start_until(
-            Command::new(python()).args([
-                "-u",
-                "-c",
-                r#"
+    let (_py, target) = start_with(
+        Command::new(python()).args([
+            "-u",
+            "-c",
+            r#"
 import Pyro5.api
 @Pyro5.api.expose
 class S:
@@ -263,16 +244,9 @@ d = Pyro5.api.Daemon(host="127.0.0.1")
 print("server uri:", d.register(S(), "svc"), flush=True)
 d.requestLoop()
 "#,
-            ]),
-            "server uri:",
-        );
-        let u = lines
-            .last()
-            .and_then(|l| l.strip_prefix("server uri: "))
-            .expect("uri")
-            .to_string();
-        (p, u)
-    };
+        ]),
+        "server uri: ",
+    );
     let (_gw, uri) = gateway(
         &target,
         &[

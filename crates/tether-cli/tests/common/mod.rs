@@ -66,6 +66,18 @@ pub fn start_until(cmd: &mut Command, marker: &'static str) -> (Proc, Vec<String
     (proc, lines)
 }
 
+/// Starts a server and returns it with what its first line starting with `prefix` says after
+/// it (`"server uri: "` → the URI).
+pub fn start_with(cmd: &mut Command, prefix: &'static str) -> (Proc, String) {
+    let (p, lines) = start_until(cmd, prefix);
+    let said = lines
+        .last()
+        .and_then(|l| l.strip_prefix(prefix))
+        .unwrap_or_else(|| panic!("no line starting with {prefix:?}: {lines:?}"))
+        .to_string();
+    (p, said)
+}
+
 pub fn uri_of(lines: &[String]) -> String {
     lines
         .last()
