@@ -243,7 +243,7 @@ pub(crate) async fn bench(registry: ClassRegistry, args: BenchArgs) -> ExitCode 
         Format::Html => summary.html(),
         Format::Text => summary.text(),
     });
-    let failed: u64 = summary.errors.values().sum();
+    let failed = summary.failed();
     if failed > args.max_errors {
         eprintln!(
             "tether bench: {failed} calls failed (more than --max-errors {})",

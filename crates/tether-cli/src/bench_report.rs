@@ -51,7 +51,7 @@ impl Summary {
         }
     }
 
-    fn failed(&self) -> u64 {
+    pub(crate) fn failed(&self) -> u64 {
         self.errors.values().sum()
     }
 
