@@ -207,56 +207,16 @@ async fn etcd_over_tls() {
         .status()
         .unwrap()
         .success());
-    let (client, peer) = (
-        tether_test_support::free_port(),
-        tether_test_support::free_port(),
-    );
-    let c = format!("https://127.0.0.1:{client}");
-    let p = format!("http://127.0.0.1:{peer}");
     let f = |n: &str| pki.join(n).to_str().unwrap().to_string();
-    let _etcd = Proc(
-        Command::new("etcd")
-            .arg("--data-dir")
-            .arg(dir.join("data"))
-            .args([
-                "--name",
-                "tls",
-                "--listen-client-urls",
-                &c,
-                "--advertise-client-urls",
-                &c,
-            ])
-            .args([
-                "--listen-peer-urls",
-                &p,
-                "--initial-advertise-peer-urls",
-                &p,
-            ])
-            .args([
-                "--initial-cluster",
-                &format!("tls={p}"),
-                "--log-level",
-                "error",
-            ])
-            .args([
-                "--cert-file",
-                &f("server-cert.pem"),
-                "--key-file",
-                &f("server-key.pem"),
-            ])
-            // (No --trusted-ca-file or --client-cert-auth: etcd 3.4's JSON gateway then reaches
-            // its own gRPC side with the server certificate as a client one, which needs a
-            // clientAuth usage the sample PKI's server certificate does not have.)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("etcd"),
-    );
-    let t = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", client)).is_err() {
-        assert!(t.elapsed() < Duration::from_secs(20), "etcd did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    // (No client-certificate authentication on etcd's side: etcd 3.4's JSON gateway then
+    // reaches its own gRPC side with the server certificate as a client one, which needs a
+    // clientAuth usage the sample PKI's server certificate does not have.)
+    let etcd = tether_test_support::LocalEtcd::start_tls(
+        &pki.join("server-cert.pem"),
+        &pki.join("server-key.pem"),
+    )
+    .expect("etcd over TLS");
+    let client = etcd.port();
     let with_cert = tether::cluster::discovery::EtcdClient::new(&format!(
         "127.0.0.1:{client}?ca_certs={}&certfile={}&keyfile={}",
         f("ca-chain.pem"),

@@ -18,8 +18,40 @@ fn etcd_exe() -> Result<std::path::PathBuf, String> {
 pub struct LocalEtcd {
     child: std::process::Child,
     dir: std::path::PathBuf,
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (`https://` when started with [`LocalEtcd::start_tls`]).
     pub endpoint: String,
+}
+
+/// How many times a single etcd is started on fresh ports when it exits at once (another
+/// process took a port between [`crate::free_port`] and etcd's bind).
+const ATTEMPTS: usize = 3;
+
+/// The last lines of etcd's log, for an error message.
+fn log_tail(log: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(12)..].join("\n")
+}
+
+/// Waits until `port` accepts a connection, or `child` exits, or `limit` passes.
+fn wait_for_port(
+    child: &mut std::process::Child,
+    port: u16,
+    limit: Duration,
+) -> Result<(), String> {
+    let start = std::time::Instant::now();
+    loop {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(());
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!("etcd exited ({status})"));
+        }
+        if start.elapsed() > limit {
+            return Err(format!("etcd did not open port {port} within {limit:?}"));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 impl LocalEtcd {
@@ -31,55 +63,79 @@ impl LocalEtcd {
     /// Starts it listening on loopback and, if given, on `addr` too (the same port): the
     /// machine's side of a test host's link, so a server in that host's namespace reaches it.
     pub fn start_also_on(addr: Option<&str>) -> Result<LocalEtcd, String> {
+        Self::launch(addr, None)
+    }
+
+    /// Starts it serving HTTPS on its client port with this certificate and key (PEM files);
+    /// clients are not asked for a certificate.
+    pub fn start_tls(cert: &std::path::Path, key: &std::path::Path) -> Result<LocalEtcd, String> {
+        Self::launch(None, Some((cert, key)))
+    }
+
+    fn launch(
+        addr: Option<&str>,
+        tls: Option<(&std::path::Path, &std::path::Path)>,
+    ) -> Result<LocalEtcd, String> {
         let exe = etcd_exe()?;
-        let (client, peer) = (crate::free_port(), crate::free_port());
-        let dir = std::env::temp_dir().join(format!("tether-etcd-{}-{client}", std::process::id()));
-        let c = format!("http://127.0.0.1:{client}");
-        let listen = match addr {
-            Some(a) => format!("{c},http://{a}:{client}"),
-            None => c.clone(),
-        };
-        let p = format!("http://127.0.0.1:{peer}");
-        let child = std::process::Command::new(exe)
-            .arg("--data-dir")
-            .arg(&dir)
-            .args([
-                "--name",
-                "local",
-                "--listen-client-urls",
-                &listen,
-                "--advertise-client-urls",
-                &c,
-            ])
-            .args([
-                "--listen-peer-urls",
-                &p,
-                "--initial-advertise-peer-urls",
-                &p,
-            ])
-            .args([
-                "--initial-cluster",
-                &format!("local={p}"),
-                "--log-level",
-                "error",
-            ])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .map_err(|e| format!("cannot start etcd: {e}"))?;
-        let etcd = LocalEtcd {
-            child,
-            dir,
-            endpoint: c,
-        };
-        let start = std::time::Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", client)).is_err() {
-            if start.elapsed() > Duration::from_secs(20) {
-                return Err("etcd did not start within 20 s".into());
+        let mut last = String::new();
+        for _ in 0..ATTEMPTS {
+            let (client, peer) = (crate::free_port(), crate::free_port());
+            if client == peer {
+                continue;
             }
-            std::thread::sleep(Duration::from_millis(50));
+            let dir =
+                std::env::temp_dir().join(format!("tether-etcd-{}-{client}", std::process::id()));
+            let log = dir.with_extension("log");
+            let scheme = if tls.is_some() { "https" } else { "http" };
+            let c = format!("{scheme}://127.0.0.1:{client}");
+            let listen = match addr {
+                Some(a) => format!("{c},{scheme}://{a}:{client}"),
+                None => c.clone(),
+            };
+            let p = format!("http://127.0.0.1:{peer}");
+            let mut cmd = std::process::Command::new(&exe);
+            cmd.arg("--data-dir")
+                .arg(&dir)
+                .args([
+                    "--name",
+                    "local",
+                    "--listen-client-urls",
+                    &listen,
+                    "--advertise-client-urls",
+                    &c,
+                ])
+                .args([
+                    "--listen-peer-urls",
+                    &p,
+                    "--initial-advertise-peer-urls",
+                    &p,
+                ])
+                .args([
+                    "--initial-cluster",
+                    &format!("local={p}"),
+                    "--log-level",
+                    "error",
+                ]);
+            if let Some((cert, key)) = tls {
+                cmd.arg("--cert-file").arg(cert).arg("--key-file").arg(key);
+            }
+            let err = std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
+            let child = cmd
+                .stdout(std::process::Stdio::null())
+                .stderr(err)
+                .spawn()
+                .map_err(|e| format!("cannot start etcd: {e}"))?;
+            let mut etcd = LocalEtcd {
+                child,
+                dir,
+                endpoint: c,
+            };
+            match wait_for_port(&mut etcd.child, client, Duration::from_secs(20)) {
+                Ok(()) => return Ok(etcd),
+                Err(e) => last = format!("{e}; its log ends:\n{}", log_tail(&log)),
+            }
         }
-        Ok(etcd)
+        Err(last)
     }
 
     /// Its client port.
@@ -97,6 +153,7 @@ impl Drop for LocalEtcd {
         let _ = self.child.kill();
         let _ = self.child.wait();
         std::fs::remove_dir_all(&self.dir).ok();
+        std::fs::remove_file(self.dir.with_extension("log")).ok();
     }
 }
 
@@ -183,22 +240,37 @@ impl LocalEtcdCluster {
                 "error",
             ])
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stderr(Self::log_file(m)?)
             .spawn()
             .map_err(|e| format!("cannot start etcd: {e}"))?;
         m.child = Some(child);
         Ok(())
     }
 
-    fn wait_all(&self) -> Result<(), String> {
+    /// Member `m`'s log (appended to across restarts), beside its data directory.
+    fn log_file(m: &Member) -> Result<std::fs::File, String> {
+        let log = m.dir.with_extension("log");
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .map_err(|e| format!("{}: {e}", log.display()))
+    }
+
+    fn wait_all(&mut self) -> Result<(), String> {
         let start = std::time::Instant::now();
-        for m in &self.members {
-            while std::net::TcpStream::connect(("127.0.0.1", m.client)).is_err() {
-                if start.elapsed() > Duration::from_secs(30) {
-                    return Err("the etcd cluster did not start within 30 s".into());
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
+        for m in &mut self.members {
+            let Some(child) = m.child.as_mut() else {
+                continue;
+            };
+            let left = Duration::from_secs(30).saturating_sub(start.elapsed());
+            wait_for_port(child, m.client, left).map_err(|e| {
+                format!(
+                    "etcd member {}: {e}; its log ends:\n{}",
+                    m.name,
+                    log_tail(&m.dir.with_extension("log"))
+                )
+            })?;
         }
         Ok(())
     }
@@ -240,6 +312,7 @@ impl Drop for LocalEtcdCluster {
                 let _ = c.wait();
             }
             std::fs::remove_dir_all(&m.dir).ok();
+            std::fs::remove_file(m.dir.with_extension("log")).ok();
         }
     }
 }
