@@ -12,13 +12,15 @@
 //!
 //! Modules: `workload` (rows, result lines), `drive` (the timed client loops), `raw` (the
 //! baseline), `tarpc_echo` (the Rust competitor), `tether_rows` (tether's daemon and proxy),
-//! `orchestrate` (processes, pinning, tables).
+//! `orchestrate` (processes, pinning, tables), and the row groups that stand apart: `pool_rows`,
+//! `gateway_rows`, `observe_rows` (what tracing and metrics cost a server), `scale` (`--scale`).
 
 mod chart;
 mod drive;
 mod gateway_rows;
 mod get_data;
 mod hessian_rows;
+mod observe_rows;
 mod opts;
 mod orchestrate;
 mod pool_rows;
@@ -163,6 +165,9 @@ fn serve(kind: &str) -> Result<(), BoxErr> {
         }
         other if other.starts_with("wire:") => {
             runtime()?.block_on(gateway_rows::serve_wire(&other["wire:".len()..]))
+        }
+        other if other.starts_with("observed:") => {
+            runtime()?.block_on(observe_rows::serve(&other["observed:".len()..]))
         }
         other if other.starts_with("gateway:") => {
             runtime()?.block_on(gateway_rows::serve_gateway(&other["gateway:".len()..]))

@@ -519,7 +519,7 @@ fn start_server(env: &Env, mode: Mode, sys: &System) -> Result<(ChildGuard, u16)
 /// `/proc/PID/task/*/schedstat` (nanoseconds, but a thread that has exited is gone from it, and
 /// Pyro 3's and Python's servers run a thread per connection), and `/proc/PID/stat`'s utime +
 /// stime (every thread, dead ones included, in 10 ms ticks).
-fn process_cpu_ns(pid: u32) -> Option<(u64, u64)> {
+pub(crate) fn process_cpu_ns(pid: u32) -> Option<(u64, u64)> {
     let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
     let mut live = 0u64;
     for t in tasks.flatten() {
@@ -544,7 +544,7 @@ fn process_cpu_ns(pid: u32) -> Option<(u64, u64)> {
 
 /// The CPU a process spent between two readings of [`process_cpu_ns`]: the larger of the two
 /// measures (the fine one misses exited threads, the coarse one is quantised).
-fn cpu_between(a: (u64, u64), b: (u64, u64)) -> u64 {
+pub(crate) fn cpu_between(a: (u64, u64), b: (u64, u64)) -> u64 {
     b.0.saturating_sub(a.0).max(b.1.saturating_sub(a.1))
 }
 
@@ -869,6 +869,11 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
     if opts.only.is_empty() || opts.only.iter().any(|o| o == "gateway") {
         if let Err(e) = crate::gateway_rows::run(opts) {
             println!("\n## Gateway\n\nnot measured: {e}");
+        }
+    }
+    if opts.only.is_empty() || opts.only.iter().any(|o| o == "observe") {
+        if let Err(e) = crate::observe_rows::run(opts) {
+            println!("\n## Observability\n\nnot measured: {e}");
         }
     }
     if let Some(dir) = &env.pki {

@@ -11,8 +11,33 @@ pub struct Served(Child, pub String);
 impl Served {
     /// Starts `serve KIND` and reads its first line, which must start with `prefix`.
     pub fn spawn(kind: &str, prefix: &str) -> Result<Served, BoxErr> {
-        let mut child = Command::new(std::env::current_exe()?)
+        Self::spawn_env(kind, prefix, &[])
+    }
+
+    /// [`Served::spawn`] with these environment variables set for the process.
+    pub fn spawn_env(kind: &str, prefix: &str, env: &[(&str, &str)]) -> Result<Served, BoxErr> {
+        Self::spawn_on(kind, prefix, env, None)
+    }
+
+    /// [`Served::spawn_env`] on CPU `cpu` alone when given (under `taskset`).
+    pub fn spawn_on(
+        kind: &str,
+        prefix: &str,
+        env: &[(&str, &str)],
+        cpu: Option<usize>,
+    ) -> Result<Served, BoxErr> {
+        let exe = std::env::current_exe()?;
+        let mut cmd = match cpu {
+            Some(n) => {
+                let mut c = Command::new("taskset");
+                c.args(["-c", &n.to_string()]).arg(exe);
+                c
+            }
+            None => Command::new(exe),
+        };
+        let mut child = cmd
             .args(["serve", kind])
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()?;
@@ -27,6 +52,11 @@ impl Served {
             .ok_or_else(|| format!("{kind} printed {line:?}"))?
             .to_string();
         Ok(served)
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.0.id()
     }
 
     /// Kills it now (a server that vanishes).

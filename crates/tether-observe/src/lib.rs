@@ -10,10 +10,13 @@
 //!   [`Sampler`].
 //! - `pipeline.rs`: [`Pipeline`] (bounded queue, batches, one exporter thread), [`Exporter`]
 //!   (OTLP, console, memory).
+//! - `process_observer.rs`: what `init` and `enable_metrics` put at every call site (spans,
+//!   metrics, or both in one layer).
 //! - `otlp.rs`: OTLP/HTTP with protobuf bodies, encoded by hand.
 //! - `env.rs`: OpenTelemetry's standard variables ([`TraceSettings`]).
 //! - `metrics.rs`: [`MetricsObserver`] (durations, calls in flight) and [`metrics::render`]
 //!   (Prometheus text, with every server's and pool's own figures).
+//! - `stripe.rs`: per-thread stripes for what every call updates (no shared cache line).
 //! - `admin.rs`: [`AdminServer`] (`/metrics`, `/healthz`, `/readyz`) and [`Readiness`].
 //! - `builtin.rs`: interceptors by name: deadline, retry, call logging, performance monitor.
 //! - `component.rs`: all of them as XML classes ([`register`]).
@@ -35,7 +38,9 @@ mod ids;
 pub mod metrics;
 pub mod otlp;
 pub mod pipeline;
+mod process_observer;
 pub mod span;
+mod stripe;
 pub mod tracing_span;
 
 pub use admin::{AdminServer, Phase, Readiness};
@@ -58,9 +63,22 @@ static PIPELINE: Mutex<Option<(Arc<Pipeline>, Sampler)>> = Mutex::new(None);
 /// Turns call metrics on for the process (idempotent): every server bound, proxy made and pool
 /// built from now on is counted.
 pub fn enable_metrics() {
-    if !METRICS_ON.swap(true, Ordering::SeqCst) {
-        install(Arc::new(MetricsObserver));
+    METRICS_ON.store(true, Ordering::SeqCst);
+    install_process_observer();
+}
+
+/// Installs the [`ProcessObserver`](process_observer::ProcessObserver) the first time either
+/// spans or metrics are turned on.
+fn install_process_observer() {
+    static INSTALLED: AtomicBool = AtomicBool::new(false);
+    if !INSTALLED.swap(true, Ordering::SeqCst) {
+        install(Arc::new(process_observer::ProcessObserver));
     }
+}
+
+/// The running span pipeline and its sampler, if tracing is on.
+fn current_pipeline() -> Option<(Arc<Pipeline>, Sampler)> {
+    PIPELINE.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
 /// Whether [`enable_metrics`] ran.
@@ -172,8 +190,8 @@ fn start(
     batch: BatchSettings,
 ) -> Telemetry {
     let pipeline = Pipeline::start(exporters, resource, batch);
-    install(Arc::new(TracingObserver::new(pipeline.clone(), sampler)));
     *PIPELINE.lock().unwrap_or_else(|e| e.into_inner()) = Some((pipeline.clone(), sampler));
+    install_process_observer();
     Telemetry {
         pipeline: Some(pipeline),
     }

@@ -2,16 +2,19 @@
 //! `rpc.server.call.duration` / `rpc.client.call.duration`, in seconds), calls in flight, and
 //! every figure servers and pools keep ([`tether_core::stats`]), written as Prometheus text.
 //!
-//! Each call site owns its series; a call looks its series up by method under a read lock and
-//! adds to atomics. The methods of one site are capped (a client calling random names cannot
-//! grow the registry): past [`MAX_METHODS`] they count as `_OTHER`.
+//! Each call site owns its series; a call finds its series in a small per-thread cache (on a
+//! miss, by method under a read lock) and adds to atomics in its thread's stripe, so the
+//! workers of a busy server share no cache line per call. The methods of one site are capped
+//! (a client calling random names cannot grow the registry): past [`MAX_METHODS`] they count
+//! as `_OTHER`, and so do a method's error types past [`MAX_ERRORS`].
 
 use crate::span::error_type;
+use crate::stripe::{self, Padded, STRIPES};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tether_core::stats::SampleKind;
 use tether_core::{BoxFuture, Call, RemoteError, Value};
 use tether_remoting::observe::{CallSite, Observer, Side};
@@ -26,47 +29,101 @@ pub const BUCKETS: [f64; 16] = [
 /// Most distinct method names one site keeps series for.
 pub const MAX_METHODS: usize = 256;
 
+/// Most distinct error types one method of a site keeps series for (a peer choosing
+/// exception names cannot grow the registry either): past it they count as `_OTHER`.
+pub const MAX_ERRORS: usize = 32;
+
 #[derive(Default)]
-struct Histogram {
+struct HistogramStripe {
     buckets: [AtomicU64; BUCKETS.len()],
     count: AtomicU64,
     sum_nanos: AtomicU64,
 }
 
+/// A duration histogram, in [stripes](crate::stripe).
+#[derive(Default)]
+pub(crate) struct Histogram {
+    stripes: [Padded<HistogramStripe>; STRIPES],
+}
+
 impl Histogram {
     fn observe(&self, secs: f64, nanos: u64) {
+        let s = &self.stripes[stripe::mine()].0;
         if let Some(i) = BUCKETS.iter().position(|b| secs <= *b) {
-            self.buckets[i].fetch_add(1, Ordering::Relaxed);
+            s.buckets[i].fetch_add(1, Ordering::Relaxed);
         }
-        self.count.fetch_add(1, Ordering::Relaxed);
-        self.sum_nanos.fetch_add(nanos, Ordering::Relaxed);
+        s.count.fetch_add(1, Ordering::Relaxed);
+        s.sum_nanos.fetch_add(nanos, Ordering::Relaxed);
+    }
+
+    /// Per-bucket counts, count and sum of every stripe.
+    fn totals(&self) -> ([u64; BUCKETS.len()], u64, u64) {
+        let mut t = ([0; BUCKETS.len()], 0, 0);
+        for Padded(s) in &self.stripes {
+            for (i, b) in s.buckets.iter().enumerate() {
+                t.0[i] += b.load(Ordering::Relaxed);
+            }
+            t.1 += s.count.load(Ordering::Relaxed);
+            t.2 += s.sum_nanos.load(Ordering::Relaxed);
+        }
+        t
+    }
+}
+
+/// A gauge in stripes (a call may end on another thread than it started: only the sum means
+/// anything).
+#[derive(Default)]
+struct Gauge([Padded<AtomicI64>; STRIPES]);
+
+impl Gauge {
+    fn add(&self, v: i64) {
+        self.0[stripe::mine()].0.fetch_add(v, Ordering::Relaxed);
+    }
+    fn get(&self) -> i64 {
+        self.0.iter().map(|s| s.0.load(Ordering::Relaxed)).sum()
     }
 }
 
 /// The series of one method at a site: one per (error type, wire), few enough to scan.
-type MethodSeries = Vec<(String, &'static str, Arc<Histogram>)>;
+/// Series live as long as the process (like the site that holds them), so calls hold them by
+/// `&'static` and count without touching a reference count.
+struct MethodSeries {
+    /// The method's name, kept once.
+    name: &'static str,
+    series: Vec<(String, &'static str, &'static Histogram)>,
+}
+
+impl MethodSeries {
+    fn find(&self, error: &str, system: &'static str) -> Option<&'static Histogram> {
+        self.series
+            .iter()
+            .find(|(e, s, _)| e == error && *s == system)
+            .map(|(_, _, h)| *h)
+    }
+}
 
 /// The series of one call site.
 struct SiteMetrics {
     site: Arc<CallSite>,
-    in_flight: AtomicI64,
-    series: RwLock<HashMap<String, MethodSeries>>,
-}
-
-fn find(list: &MethodSeries, error: &str, system: &'static str) -> Option<Arc<Histogram>> {
-    list.iter()
-        .find(|(e, s, _)| e == error && *s == system)
-        .map(|(_, _, h)| h.clone())
+    in_flight: Gauge,
+    series: RwLock<HashMap<&'static str, MethodSeries>>,
 }
 
 impl SiteMetrics {
-    /// The histogram of (method, error, wire); looked up by `&str` under a read lock, so a
-    /// call allocates nothing once its series exists.
-    fn histogram(&self, method: &str, error: &str, system: &'static str) -> Arc<Histogram> {
+    /// The histogram of (method, error, wire) and the method's name as counted (`_OTHER` past
+    /// [`MAX_METHODS`]). Made on first use; a call normally finds it in [`CACHE`] instead.
+    fn histogram(
+        &self,
+        method: &str,
+        error: &str,
+        system: &'static str,
+    ) -> (&'static str, &'static Histogram) {
         {
             let map = self.series.read().unwrap_or_else(|p| p.into_inner());
-            if let Some(h) = map.get(method).and_then(|l| find(l, error, system)) {
-                return h;
+            if let Some(m) = map.get(method) {
+                if let Some(h) = m.find(error, system) {
+                    return (m.name, h);
+                }
             }
         }
         let mut map = self.series.write().unwrap_or_else(|p| p.into_inner());
@@ -75,13 +132,82 @@ impl SiteMetrics {
         } else {
             "_OTHER"
         };
-        let list = map.entry(method.to_string()).or_default();
-        if let Some(h) = find(list, error, system) {
-            return h;
+        let m = match map.get_mut(method) {
+            Some(m) => m,
+            None => {
+                let name: &'static str = Box::leak(method.to_string().into_boxed_str());
+                map.entry(name).or_insert(MethodSeries {
+                    name,
+                    series: Vec::new(),
+                })
+            }
+        };
+        if let Some(h) = m.find(error, system) {
+            return (m.name, h);
         }
-        let h = Arc::new(Histogram::default());
-        list.push((error.to_string(), system, h.clone()));
-        h
+        let error = if m.series.len() < MAX_ERRORS || error.is_empty() {
+            error
+        } else {
+            "_OTHER"
+        };
+        if let Some(h) = m.find(error, system) {
+            return (m.name, h);
+        }
+        let h: &'static Histogram = Box::leak(Box::default());
+        m.series.push((error.to_string(), system, h));
+        (m.name, h)
+    }
+}
+
+/// A successful call's series, as this thread last found it: (site, wire, method) → (the
+/// method's name as counted, its histogram). Small and scanned: a thread serves few methods.
+struct Cached {
+    site: usize,
+    system: &'static str,
+    name: &'static str,
+    histogram: &'static Histogram,
+}
+
+const CACHE_SIZE: usize = 32;
+
+thread_local! {
+    static CACHE: std::cell::RefCell<(Vec<Cached>, usize)> =
+        const { std::cell::RefCell::new((Vec::new(), 0)) };
+}
+
+impl SiteMetrics {
+    /// [`SiteMetrics::histogram`] of a call that did not fail, through this thread's cache.
+    fn ok_series(&self, method: &str, system: &'static str) -> (&'static str, &'static Histogram) {
+        let me = self as *const SiteMetrics as usize;
+        let hit = CACHE.with(|c| {
+            c.borrow()
+                .0
+                .iter()
+                .find(|e| e.site == me && e.system == system && e.name == method)
+                .map(|e| (e.name, e.histogram))
+        });
+        if let Some(hit) = hit {
+            return hit;
+        }
+        let (name, histogram) = self.histogram(method, "", system);
+        if name == method {
+            CACHE.with(|c| {
+                let (list, next) = &mut *c.borrow_mut();
+                let e = Cached {
+                    site: me,
+                    system,
+                    name,
+                    histogram,
+                };
+                if list.len() < CACHE_SIZE {
+                    list.push(e);
+                } else {
+                    list[*next] = e;
+                    *next = (*next + 1) % CACHE_SIZE;
+                }
+            });
+        }
+        (name, histogram)
     }
 }
 
@@ -113,7 +239,7 @@ impl MetricsInterceptor {
         }
         let metrics = Arc::new(SiteMetrics {
             site,
-            in_flight: AtomicI64::new(0),
+            in_flight: Gauge::default(),
             series: RwLock::new(HashMap::new()),
         });
         sites.push(metrics.clone());
@@ -121,11 +247,56 @@ impl MetricsInterceptor {
     }
 }
 
-struct InFlight<'a>(&'a AtomicI64);
+/// A call counted in flight until it is dropped (a call cut short still leaves the gauge).
+pub(crate) struct InFlight<'a>(&'a Gauge);
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
+        self.0.add(-1);
+    }
+}
+
+/// A call begun: what [`MetricsInterceptor::finish`] needs once it has run.
+pub(crate) struct CallStart<'a> {
+    _in_flight: InFlight<'a>,
+    method: &'static str,
+    system: &'static str,
+    ok: &'static Histogram,
+}
+
+impl MetricsInterceptor {
+    /// Counts the call in flight and finds its series (before the call is consumed: a
+    /// success then counts without a lookup, and a failure finds its series by the name
+    /// kept here).
+    pub(crate) fn begin(&self, call: &Call) -> CallStart<'_> {
+        let m = &*self.metrics;
+        let system = call.context.protocol.unwrap_or(m.site.system);
+        let (method, ok) = m.ok_series(&call.method, system);
+        m.in_flight.add(1);
+        CallStart {
+            _in_flight: InFlight(&m.in_flight),
+            method,
+            system,
+            ok,
+        }
+    }
+
+    /// Adds a call that took `took` and ended with `result`.
+    pub(crate) fn finish(
+        &self,
+        call: CallStart<'_>,
+        took: Duration,
+        result: &Result<Value, RemoteError>,
+    ) {
+        let h = match result {
+            Ok(_) => call.ok,
+            Err(e) => {
+                self.metrics
+                    .histogram(call.method, &error_type(e), call.system)
+                    .1
+            }
+        };
+        h.observe(took.as_secs_f64(), took.as_nanos() as u64);
     }
 }
 
@@ -135,18 +306,14 @@ impl Interceptor for MetricsInterceptor {
         call: Call,
         next: Next<'a>,
     ) -> BoxFuture<'a, Result<Value, RemoteError>> {
+        let begun = self.begin(&call);
+        let start = Instant::now();
+        // The rest of the chain is started here, so this future holds only what it needs
+        // afterwards (not the call: moving a large future into its box costs per call).
+        let rest = next.proceed(call);
         Box::pin(async move {
-            let m = &*self.metrics;
-            m.in_flight.fetch_add(1, Ordering::Relaxed);
-            let _g = InFlight(&m.in_flight);
-            let system = call.context.protocol.unwrap_or(m.site.system);
-            let method = call.method.clone();
-            let start = Instant::now();
-            let r = next.proceed(call).await;
-            let took = start.elapsed();
-            let err = r.as_ref().err().map(error_type).unwrap_or_default();
-            m.histogram(&method, &err, system)
-                .observe(took.as_secs_f64(), took.as_nanos() as u64);
+            let r = rest.await;
+            self.finish(begun, start.elapsed(), &r);
             r
         })
     }
@@ -211,18 +378,25 @@ pub fn render() -> String {
         let mut merged: BTreeMap<Key, ([u64; BUCKETS.len()], u64, u64)> = BTreeMap::new();
         for s in sites.iter().filter(|s| s.site.side == side) {
             let series = s.series.read().unwrap_or_else(|p| p.into_inner());
-            for (method, err, system, h) in series
-                .iter()
-                .flat_map(|(m, l)| l.iter().map(move |(e, s, h)| (m, e, *s, h)))
-            {
+            for (method, err, system, h) in series.values().flat_map(|m| {
+                m.series
+                    .iter()
+                    .map(move |(e, s, h)| (m.name, e, *s, *h))
+            }) {
                 let e = merged
-                    .entry((system, s.site.service.clone(), method.clone(), err.clone()))
+                    .entry((
+                        system,
+                        s.site.service.clone(),
+                        method.to_string(),
+                        err.clone(),
+                    ))
                     .or_insert(([0; BUCKETS.len()], 0, 0));
-                for (i, b) in h.buckets.iter().enumerate() {
-                    e.0[i] += b.load(Ordering::Relaxed);
+                let (buckets, count, sum) = h.totals();
+                for (i, b) in buckets.iter().enumerate() {
+                    e.0[i] += b;
                 }
-                e.1 += h.count.load(Ordering::Relaxed);
-                e.2 += h.sum_nanos.load(Ordering::Relaxed);
+                e.1 += count;
+                e.2 += sum;
             }
         }
         for ((system, service, method, err), (buckets, count, sum)) in merged {
@@ -265,7 +439,7 @@ pub fn render() -> String {
             ("rpc_system", s.site.system),
             ("rpc_service", &s.site.service),
         ]);
-        *gauges.entry(l).or_default() += s.in_flight.load(Ordering::Relaxed);
+        *gauges.entry(l).or_default() += s.in_flight.get();
     }
     for (l, v) in gauges {
         let _ = writeln!(out, "{name}{l} {v}");

@@ -7,8 +7,9 @@
 //! synchronous code.
 
 use crate::otlp::{encode_request, OtlpClient};
-use crate::span::{AttrValue, SpanRecord};
-use std::sync::atomic::{AtomicU64, Ordering};
+use crate::span::{AttrValue, SpanParts, SpanRecord};
+use crate::stripe::{self, Padded, STRIPES};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -38,8 +39,10 @@ impl MemorySpans {
 pub struct BatchSettings {
     /// Time between two exports (`OTEL_BSP_SCHEDULE_DELAY`). Default 5 s.
     pub schedule_delay: Duration,
-    /// Most spans waiting; more are dropped and counted (`OTEL_BSP_MAX_QUEUE_SIZE`). Default
-    /// 2048.
+    /// Most spans waiting in one stripe; more are dropped and counted
+    /// (`OTEL_BSP_MAX_QUEUE_SIZE`). Threads queue spans into one of four stripes (so that the
+    /// workers of a busy server do not share a lock per call), which bounds the whole queue
+    /// at four times this. Default 2048.
     pub max_queue: usize,
     /// Most spans in one export (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`). Default 512.
     pub max_batch: usize,
@@ -55,15 +58,40 @@ impl Default for BatchSettings {
     }
 }
 
+/// The worker's state: flush tickets and the stop flag (the spans are in [`Inner::shards`]).
 #[derive(Default)]
 struct Queue {
-    spans: Vec<SpanRecord>,
     flush_asked: u64,
     flush_done: u64,
     stop: bool,
 }
 
+/// The spans one stripe queued: records, or (when the pipeline exports only OTLP) the spans
+/// already encoded, back to back, with where each ends.
+#[derive(Default)]
+struct Shard {
+    records: Vec<SpanRecord>,
+    encoded: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Shard {
+    fn len(&self) -> usize {
+        self.records.len() + self.ends.len()
+    }
+}
+
 struct Inner {
+    /// Finished spans, one shard per [stripe](crate::stripe): the workers of a busy server
+    /// each queue into their own, so no lock or counter is passed between them per call.
+    shards: [Padded<Mutex<Shard>>; STRIPES],
+    /// Spans are encoded by the thread that records them: every exporter is OTLP. Encoding
+    /// there costs what it would cost on the exporter's thread, and saves moving a record,
+    /// its allocations and their release on another thread.
+    encode_early: bool,
+    /// A shard reached a batch: the worker should not wait out the schedule delay.
+    batch_ready: AtomicBool,
+    stopped: AtomicBool,
     queue: Mutex<Queue>,
     wake: Condvar,
     done: Condvar,
@@ -87,6 +115,11 @@ impl Pipeline {
         settings: BatchSettings,
     ) -> Arc<Pipeline> {
         let inner = Arc::new(Inner {
+            shards: Default::default(),
+            encode_early: !exporters.is_empty()
+                && exporters.iter().all(|e| matches!(e, Exporter::Otlp(_))),
+            batch_ready: AtomicBool::new(false),
+            stopped: AtomicBool::new(false),
             queue: Mutex::new(Queue::default()),
             wake: Condvar::new(),
             done: Condvar::new(),
@@ -106,18 +139,52 @@ impl Pipeline {
         })
     }
 
-    /// Queues a finished span (dropped and counted when the queue is full).
+    /// Queues a finished span (dropped and counted when its stripe's queue is full).
     pub fn record(&self, span: SpanRecord) {
-        let mut q = self.inner.queue.lock().unwrap_or_else(|p| p.into_inner());
-        if q.stop || q.spans.len() >= self.inner.settings.max_queue {
-            self.inner.dropped.fetch_add(1, Ordering::Relaxed);
-            return;
+        if self.inner.encode_early {
+            self.record_parts(&span.parts());
+        } else {
+            self.push(|shard| shard.records.push(span));
         }
-        q.spans.push(span);
+    }
+
+    /// Queues a finished span given as parts (the tracing interceptor's way: nothing is
+    /// copied into a record when the span is encoded at once).
+    pub(crate) fn record_parts(&self, span: &SpanParts<'_>) {
+        if self.inner.encode_early {
+            self.push(|shard| {
+                crate::otlp::encode_span(&mut shard.encoded, span);
+                let end = shard.encoded.len();
+                shard.ends.push(end);
+            });
+        } else {
+            self.push(|shard| shard.records.push(span.to_record()));
+        }
+    }
+
+    fn push(&self, add: impl FnOnce(&mut Shard)) {
+        let inner = &*self.inner;
+        let n = {
+            let mut shard = inner.shards[stripe::mine()]
+                .0
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            // Each stripe holds at most `max_queue` spans.
+            if shard.len() >= inner.settings.max_queue || inner.stopped.load(Ordering::Relaxed) {
+                drop(shard);
+                inner.dropped.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            add(&mut shard);
+            shard.len()
+        };
         // Wake the worker once, when a batch fills (a notify is a system call; every span
-        // after that would pay it for nothing).
-        if q.spans.len() == self.inner.settings.max_batch {
-            self.inner.wake.notify_one();
+        // after that would pay it for nothing). Under the worker's lock, so the wake-up
+        // cannot fall between its check and its wait.
+        if n == inner.settings.max_batch {
+            let _q = inner.queue.lock().unwrap_or_else(|p| p.into_inner());
+            inner.batch_ready.store(true, Ordering::Relaxed);
+            inner.wake.notify_one();
         }
     }
 
@@ -154,6 +221,7 @@ impl Pipeline {
         {
             let mut q = self.inner.queue.lock().unwrap_or_else(|p| p.into_inner());
             q.stop = true;
+            self.inner.stopped.store(true, Ordering::Relaxed);
             self.inner.wake.notify_one();
         }
         if let Some(h) = self.worker.lock().ok().and_then(|mut w| w.take()) {
@@ -186,13 +254,17 @@ fn work(inner: Arc<Inner>, exporters: Vec<Exporter>, resource: Vec<(String, Attr
         }
     };
     let mut warned = false;
+    // Emptied shards come back here, so the stripes keep their capacity instead of growing
+    // from nothing after every export.
+    let mut spares: Vec<Shard> = Vec::new();
+    let mut batch = Shard::default();
     loop {
-        let (batch, ticket, stop) = {
+        let (ticket, stop) = {
             let mut q = inner.queue.lock().unwrap_or_else(|p| p.into_inner());
             let until = Instant::now() + inner.settings.schedule_delay;
             while !q.stop
                 && q.flush_asked == q.flush_done
-                && q.spans.len() < inner.settings.max_batch
+                && !inner.batch_ready.load(Ordering::Relaxed)
             {
                 let left = until.saturating_duration_since(Instant::now());
                 if left.is_zero() {
@@ -203,9 +275,54 @@ fn work(inner: Arc<Inner>, exporters: Vec<Exporter>, resource: Vec<(String, Attr
                     Err(p) => p.into_inner().0,
                 };
             }
-            (std::mem::take(&mut q.spans), q.flush_asked, q.stop)
+            inner.batch_ready.store(false, Ordering::Relaxed);
+            (q.flush_asked, q.stop)
         };
-        for chunk in batch.chunks(inner.settings.max_batch.max(1)) {
+        for shard in &inner.shards {
+            let spare = spares.pop().unwrap_or_default();
+            let mut taken = std::mem::replace(
+                &mut *shard.0.lock().unwrap_or_else(|p| p.into_inner()),
+                spare,
+            );
+            if batch.len() == 0 {
+                std::mem::swap(&mut batch, &mut taken);
+            } else {
+                batch.records.append(&mut taken.records);
+                let base = batch.encoded.len();
+                batch.encoded.extend_from_slice(&taken.encoded);
+                batch.ends.extend(taken.ends.iter().map(|e| e + base));
+            }
+            taken.encoded.clear();
+            taken.ends.clear();
+            spares.push(taken);
+        }
+        let max = inner.settings.max_batch.max(1);
+        // Encoded spans, `max` at a time.
+        let mut from = 0;
+        for ends in batch.ends.chunks(max) {
+            let to = ends.last().copied().unwrap_or(from);
+            let body = crate::otlp::request_of_encoded(&resource, &batch.encoded[from..to]);
+            from = to;
+            let otlp: Vec<&OtlpClient> = exporters
+                .iter()
+                .filter_map(|e| match e {
+                    Exporter::Otlp(c) => Some(&**c),
+                    _ => None,
+                })
+                .collect();
+            let mut body = Some(body);
+            for (i, c) in otlp.iter().enumerate() {
+                // The last exporter takes the body itself; others get a copy.
+                let b = if i + 1 == otlp.len() {
+                    body.take().unwrap_or_default()
+                } else {
+                    body.clone().unwrap_or_default()
+                };
+                let r = rt.block_on(c.export(b));
+                account(&inner, ends.len(), r, &mut warned);
+            }
+        }
+        for chunk in batch.records.chunks(max) {
             for e in &exporters {
                 let r = match e {
                     Exporter::Otlp(c) => rt.block_on(c.export(encode_request(&resource, chunk))),
@@ -222,28 +339,12 @@ fn work(inner: Arc<Inner>, exporters: Vec<Exporter>, resource: Vec<(String, Attr
                         Ok(())
                     }
                 };
-                match r {
-                    Ok(()) => {
-                        inner
-                            .exported
-                            .fetch_add(chunk.len() as u64, Ordering::Relaxed);
-                    }
-                    Err(err) => {
-                        inner
-                            .failed
-                            .fetch_add(chunk.len() as u64, Ordering::Relaxed);
-                        // One warning, then debug: an unreachable collector must not flood
-                        // the log of a busy server.
-                        if !warned {
-                            tracing::warn!(target: "tether::observe", "spans not exported: {err}");
-                            warned = true;
-                        } else {
-                            tracing::debug!(target: "tether::observe", "spans not exported: {err}");
-                        }
-                    }
-                }
+                account(&inner, chunk.len(), r, &mut warned);
             }
         }
+        batch.records.clear();
+        batch.encoded.clear();
+        batch.ends.clear();
         {
             let mut q = inner.queue.lock().unwrap_or_else(|p| p.into_inner());
             q.flush_done = q.flush_done.max(ticket);
@@ -251,6 +352,25 @@ fn work(inner: Arc<Inner>, exporters: Vec<Exporter>, resource: Vec<(String, Attr
         }
         if stop {
             return;
+        }
+    }
+}
+
+/// Counts an export's spans as sent or lost; the first failure is a warning, later ones are
+/// debug lines (an unreachable collector must not flood the log of a busy server).
+fn account(inner: &Inner, n: usize, r: Result<(), tether_core::RemoteError>, warned: &mut bool) {
+    match r {
+        Ok(()) => {
+            inner.exported.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        Err(err) => {
+            inner.failed.fetch_add(n as u64, Ordering::Relaxed);
+            if !*warned {
+                tracing::warn!(target: "tether::observe", "spans not exported: {err}");
+                *warned = true;
+            } else {
+                tracing::debug!(target: "tether::observe", "spans not exported: {err}");
+            }
         }
     }
 }

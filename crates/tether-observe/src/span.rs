@@ -110,6 +110,71 @@ impl SpanRecord {
     }
 }
 
+/// A finished span as borrowed parts: what the tracing interceptor has at a call's end, which
+/// the pipeline encodes where it stands (on the worker that ran the call) when it exports
+/// only OTLP, or turns into a [`SpanRecord`] otherwise.
+pub(crate) struct SpanParts<'a> {
+    pub trace_id: [u8; 16],
+    pub span_id: [u8; 8],
+    pub parent_span_id: Option<[u8; 8]>,
+    pub trace_state: Option<&'a Arc<str>>,
+    pub kind: SpanKind,
+    pub start_unix_nanos: u64,
+    pub end_unix_nanos: u64,
+    pub site: &'a Arc<CallSite>,
+    pub system: &'static str,
+    pub method: &'a str,
+    pub peer: Option<SocketAddr>,
+    pub error_type: Option<&'a str>,
+    pub error: Option<&'a str>,
+    /// The site's own attributes already encoded (see `otlp::site_attributes`), when they
+    /// hold for this span's wire.
+    pub site_attributes: Option<&'a [u8]>,
+}
+
+impl SpanParts<'_> {
+    /// An owned record of these parts.
+    pub(crate) fn to_record(&self) -> SpanRecord {
+        SpanRecord {
+            trace_id: self.trace_id,
+            span_id: self.span_id,
+            parent_span_id: self.parent_span_id,
+            trace_state: self.trace_state.cloned(),
+            kind: self.kind,
+            start_unix_nanos: self.start_unix_nanos,
+            end_unix_nanos: self.end_unix_nanos,
+            site: self.site.clone(),
+            system: self.system,
+            method: self.method.to_string(),
+            peer: self.peer,
+            error_type: self.error_type.map(str::to_string),
+            error: self.error.map(str::to_string),
+        }
+    }
+}
+
+impl SpanRecord {
+    /// The record as parts, for the encoder.
+    pub(crate) fn parts(&self) -> SpanParts<'_> {
+        SpanParts {
+            trace_id: self.trace_id,
+            span_id: self.span_id,
+            parent_span_id: self.parent_span_id,
+            trace_state: self.trace_state.as_ref(),
+            kind: self.kind,
+            start_unix_nanos: self.start_unix_nanos,
+            end_unix_nanos: self.end_unix_nanos,
+            site: &self.site,
+            system: self.system,
+            method: &self.method,
+            peer: self.peer,
+            error_type: self.error_type.as_deref(),
+            error: self.error.as_deref(),
+            site_attributes: None,
+        }
+    }
+}
+
 /// Now, in nanoseconds since the Unix epoch.
 pub fn unix_nanos() -> u64 {
     SystemTime::now()

@@ -6,7 +6,7 @@
 
 use crate::ids;
 use crate::pipeline::Pipeline;
-use crate::span::{error_type, unix_nanos, SpanKind, SpanRecord};
+use crate::span::{error_type, unix_nanos, SpanKind, SpanParts};
 use std::sync::Arc;
 use tether_core::{BoxFuture, Call, CallContext, RemoteError, TraceContext, Value};
 use tether_remoting::observe::{CallSite, Observer, Side};
@@ -86,11 +86,11 @@ impl TracingObserver {
 
 impl Observer for TracingObserver {
     fn interceptor(&self, site: &Arc<CallSite>) -> Option<Arc<dyn Interceptor>> {
-        Some(Arc::new(TracingInterceptor {
-            pipeline: self.pipeline.clone(),
-            sampler: self.sampler,
-            site: site.clone(),
-        }))
+        Some(Arc::new(TracingInterceptor::new(
+            self.pipeline.clone(),
+            self.sampler,
+            site.clone(),
+        )))
     }
 }
 
@@ -99,6 +99,8 @@ pub struct TracingInterceptor {
     pipeline: Arc<Pipeline>,
     sampler: Sampler,
     site: Arc<CallSite>,
+    /// The site's attributes, encoded once for its own wire.
+    site_attributes: Vec<u8>,
 }
 
 impl TracingInterceptor {
@@ -108,8 +110,94 @@ impl TracingInterceptor {
         TracingInterceptor {
             pipeline,
             sampler,
+            site_attributes: crate::otlp::site_attributes(&site, site.system),
             site,
         }
+    }
+}
+
+/// A span begun: what [`TracingInterceptor::finish`] needs once the call has run.
+pub(crate) struct SpanStart {
+    trace_id: [u8; 16],
+    span_id: [u8; 8],
+    parent: Option<TraceContext>,
+    method: String,
+    system: &'static str,
+    peer: Option<std::net::SocketAddr>,
+}
+
+impl TracingInterceptor {
+    /// Gives the call its span's trace context (which the wire carries on); returns the span
+    /// to finish, or `None` when the sampler leaves this trace out.
+    pub(crate) fn begin(&self, call: &mut Call) -> Option<SpanStart> {
+        let site = &*self.site;
+        // A server continues what the wire carried; a client or a pool continues the span it
+        // is called from (its caller's context, or the call being served on this task).
+        let parent = match site.side {
+            Side::Server => call.context.trace.take(),
+            Side::Client | Side::Pool | Side::Local => call
+                .context
+                .trace
+                .take()
+                .or_else(|| CallContext::current().and_then(|c| c.trace)),
+        };
+        let trace_id = parent
+            .as_ref()
+            .map(|p| p.trace_id)
+            .unwrap_or_else(ids::trace_id);
+        let sampled = self.sampler.sample(parent.as_ref(), &trace_id);
+        let span_id = ids::span_id();
+        call.context.trace = Some(TraceContext {
+            trace_id,
+            span_id,
+            flags: u8::from(sampled),
+            state: parent.as_ref().and_then(|p| p.state.clone()),
+        });
+        sampled.then(|| SpanStart {
+            trace_id,
+            span_id,
+            parent,
+            method: call.method.clone(),
+            system: call.context.protocol.unwrap_or(site.system),
+            peer: call.context.peer,
+        })
+    }
+
+    /// Records the span of a call that ran from `start` to `end` (Unix nanoseconds).
+    pub(crate) fn finish(
+        &self,
+        span: SpanStart,
+        start: u64,
+        end: u64,
+        result: &Result<Value, RemoteError>,
+    ) {
+        let site = &*self.site;
+        let kind = match site.side {
+            Side::Client => SpanKind::Client,
+            Side::Server => SpanKind::Server,
+            Side::Pool | Side::Local => SpanKind::Internal,
+        };
+        let (error_type, error) = match result {
+            Ok(_) => (None, None),
+            Err(e) => (Some(error_type(e)), Some(e.message())),
+        };
+        let parent = span.parent.as_ref();
+        self.pipeline.record_parts(&SpanParts {
+            trace_id: span.trace_id,
+            span_id: span.span_id,
+            parent_span_id: parent.filter(|p| p.has_parent()).map(|p| p.span_id),
+            trace_state: parent.and_then(|p| p.state.as_ref()),
+            kind,
+            start_unix_nanos: start,
+            end_unix_nanos: end.max(start),
+            site: &self.site,
+            system: span.system,
+            method: &span.method,
+            peer: span.peer,
+            error_type: error_type.as_deref(),
+            error,
+            site_attributes: (span.system == site.system).then_some(&self.site_attributes[..]),
+        });
     }
 }
 
@@ -119,67 +207,16 @@ impl Interceptor for TracingInterceptor {
         mut call: Call,
         next: Next<'a>,
     ) -> BoxFuture<'a, Result<Value, RemoteError>> {
-        let site = &*self.site;
-        // A server continues what the wire carried; a client or a pool continues the span it
-        // is called from (its caller's context, or the call being served on this task).
-        let parent = match site.side {
-            Side::Server => call.context.trace.clone(),
-            Side::Client | Side::Pool | Side::Local => call
-                .context
-                .trace
-                .clone()
-                .or_else(|| CallContext::current().and_then(|c| c.trace)),
-        };
-        let trace_id = parent
-            .as_ref()
-            .map(|p| p.trace_id)
-            .unwrap_or_else(ids::trace_id);
-        let sampled = self.sampler.sample(parent.as_ref(), &trace_id);
-        let span_id = ids::span_id();
-        let mine = TraceContext {
-            trace_id,
-            span_id,
-            flags: u8::from(sampled),
-            state: parent.as_ref().and_then(|p| p.state.clone()),
-        };
-        call.context.trace = Some(mine);
-        if !sampled {
+        let Some(span) = self.begin(&mut call) else {
             return next.proceed(call);
-        }
-        let method = call.method.clone();
-        let system = call.context.protocol.unwrap_or(site.system);
-        let peer = call.context.peer;
+        };
         let start = unix_nanos();
+        // The rest of the chain is started here, so this future holds only what the span
+        // needs afterwards (not the call: moving a large future into its box costs per call).
+        let rest = next.proceed(call);
         Box::pin(async move {
-            let result = next.proceed(call).await;
-            let end = unix_nanos();
-            let kind = match site.side {
-                Side::Client => SpanKind::Client,
-                Side::Server => SpanKind::Server,
-                Side::Pool | Side::Local => SpanKind::Internal,
-            };
-            let (error_type, error) = match &result {
-                Ok(_) => (None, None),
-                Err(e) => (Some(error_type(e)), Some(e.message().to_string())),
-            };
-            self.pipeline.record(SpanRecord {
-                trace_id,
-                span_id,
-                parent_span_id: parent
-                    .as_ref()
-                    .filter(|p| p.has_parent())
-                    .map(|p| p.span_id),
-                trace_state: parent.and_then(|p| p.state),
-                kind,
-                start_unix_nanos: start,
-                end_unix_nanos: end.max(start),
-                site: self.site.clone(),
-                system,
-                method,
-                peer,
-                error_type,
-                error,
-            });
+            let result = rest.await;
+            self.finish(span, start, unix_nanos(), &result);
             result
         })
     }

@@ -1,0 +1,275 @@
+//! The observability rows: what tracing and metrics cost a server. Four Pyro5 echo servers of
+//! this binary run side by side: plain (`serve observed:off`: no exporter, no metrics), with
+//! the call metrics only, with tracing only (every call traced, 100% sampled, and exported
+//! over OTLP/HTTP to a sink this process runs), and with both. The same client load is driven
+//! at each in turn, alternating, and the table gives calls/s and the server's CPU time per call
+//! (all its threads, the span exporter's included) with their ratios to the plain server.
+//! Unpinned: the exporter thread is part of the cost and gets whatever CPU is free.
+
+use crate::drive::BoxErr;
+use crate::opts::RunOpts;
+use crate::served::Served;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tether::remoting::ClientOptions;
+use tether_core::{Call, Invoker, Value};
+
+/// Serves Pyro5's echo, observed or not (`serve observed:off|metrics|tracing|on`); prints
+/// `URL <url>`.
+pub async fn serve(mode: &str) -> Result<(), BoxErr> {
+    // Tracing follows OpenTelemetry's variables, which the parent set for `tracing` and `on`.
+    let telemetry = tether::observe::init("tether-bench");
+    let (metrics, tracing) = match mode {
+        "off" => (false, false),
+        "metrics" => (true, false),
+        "tracing" => (false, true),
+        "on" => (true, true),
+        m => return Err(format!("observed:{m}?").into()),
+    };
+    if telemetry.is_tracing() != tracing {
+        return Err(format!("observed:{mode} but tracing is {}", telemetry.is_tracing()).into());
+    }
+    if metrics {
+        tether::observe::enable_metrics();
+    }
+    let r = crate::gateway_rows::serve_wire("pyro5").await;
+    drop(telemetry);
+    r
+}
+
+/// An OTLP/HTTP receiver that answers 200 to every request and counts the requests and their
+/// bytes (it does not decode them: the spans' content is tested elsewhere).
+struct Sink {
+    port: u16,
+    requests: Arc<AtomicU64>,
+    bytes: Arc<AtomicU64>,
+}
+
+impl Sink {
+    fn start() -> Result<Sink, BoxErr> {
+        let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let port = l.local_addr()?.port();
+        let requests = Arc::new(AtomicU64::new(0));
+        let bytes = Arc::new(AtomicU64::new(0));
+        let (r, b) = (requests.clone(), bytes.clone());
+        std::thread::spawn(move || {
+            for s in l.incoming().flatten() {
+                let (r, b) = (r.clone(), b.clone());
+                std::thread::spawn(move || {
+                    let _ = Self::serve(s, &r, &b);
+                });
+            }
+        });
+        Ok(Sink {
+            port,
+            requests,
+            bytes,
+        })
+    }
+
+    /// HTTP/1.1 with keep-alive: headers, `Content-Length` bytes, a 200, again.
+    fn serve(s: std::net::TcpStream, r: &AtomicU64, b: &AtomicU64) -> std::io::Result<()> {
+        let mut w = s.try_clone()?;
+        let mut rd = BufReader::new(s);
+        loop {
+            let mut len = 0usize;
+            let mut line = String::new();
+            loop {
+                line.clear();
+                if rd.read_line(&mut line)? == 0 {
+                    return Ok(());
+                }
+                let l = line.trim_end();
+                if l.is_empty() {
+                    break;
+                }
+                if let Some((k, v)) = l.split_once(':') {
+                    if k.eq_ignore_ascii_case("content-length") {
+                        len = v.trim().parse().unwrap_or(0);
+                    }
+                }
+            }
+            let mut body = vec![0u8; len];
+            rd.read_exact(&mut body)?;
+            r.fetch_add(1, Ordering::Relaxed);
+            b.fetch_add(len as u64, Ordering::Relaxed);
+            w.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\nContent-Length: 0\r\n\r\n")?;
+        }
+    }
+}
+
+/// How long a server is left alone after its run before its CPU time is read.
+const SETTLE: Duration = Duration::from_millis(300);
+
+/// One measurement: calls made and the server's CPU nanoseconds over `secs`.
+struct Sample {
+    calls: u64,
+    secs: f64,
+    cpu_ns: u64,
+}
+
+impl Sample {
+    fn rate(&self) -> f64 {
+        self.calls as f64 / self.secs
+    }
+    fn cpu_us(&self) -> f64 {
+        self.cpu_ns as f64 / 1e3 / self.calls.max(1) as f64
+    }
+}
+
+/// `conns` proxies (a connection each) calling `echo("Hello")` back to back for `secs`.
+async fn drive(proxies: &[Arc<dyn Invoker>], secs: f64, pid: u32) -> Result<Sample, BoxErr> {
+    let call = || Call::new("echo", vec![Value::str("Hello")]);
+    // Warm up: every connection open and every series made.
+    for p in proxies {
+        for _ in 0..50 {
+            p.invoke(call()).await?;
+        }
+    }
+    let before = crate::orchestrate::process_cpu_ns(pid).ok_or("no server CPU time")?;
+    let start = Instant::now();
+    let until = start + Duration::from_secs_f64(secs);
+    let counts = futures::future::try_join_all(proxies.iter().map(|p| async move {
+        let mut n = 0u64;
+        while Instant::now() < until {
+            p.invoke(call()).await?;
+            n += 1;
+        }
+        Ok::<u64, BoxErr>(n)
+    }))
+    .await?;
+    let took = start.elapsed().as_secs_f64();
+    // The spans of the last moments leave within the schedule delay (100 ms): wait for them,
+    // so their export counts here and does not run into the next server's measurement.
+    tokio::time::sleep(SETTLE).await;
+    let after = crate::orchestrate::process_cpu_ns(pid).ok_or("no server CPU time")?;
+    Ok(Sample {
+        calls: counts.iter().sum(),
+        secs: took,
+        cpu_ns: crate::orchestrate::cpu_between(before, after),
+    })
+}
+
+/// Keeps this process (the client) on CPU `cpu`; false where the machine has no such CPU.
+fn pin_self(cpu: usize) -> bool {
+    if std::thread::available_parallelism().map_or(1, |n| n.get()) <= cpu {
+        return false;
+    }
+    // SAFETY: the set is a plain bit mask on the stack, sized as the call is told.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// Runs the observability rows and prints their table.
+pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
+    let secs = opts.secs.unwrap_or(if opts.quick { 0.5 } else { 2.0 });
+    let rounds = opts.rounds.unwrap_or(if opts.quick { 1 } else { 5 }).max(1);
+    let sink = Sink::start()?;
+    let endpoint = format!("http://127.0.0.1:{}", sink.port);
+    let tracing_env = [
+        ("OTEL_TRACES_EXPORTER", "otlp"),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+        ("OTEL_TRACES_SAMPLER", "always_on"),
+        // Export often enough that the queue never overflows at full speed.
+        ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+        ("OTEL_BSP_MAX_QUEUE_SIZE", "65536"),
+    ];
+    let untraced = [("OTEL_TRACES_EXPORTER", "none")];
+    let variants = [
+        ("off", "off", &untraced[..]),
+        ("metrics", "metrics only", &untraced[..]),
+        ("tracing", "tracing only", &tracing_env[..]),
+        ("on", "tracing and metrics", &tracing_env[..]),
+    ];
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let pyro5 = tether::ClassRegistry::from_inventory()
+        .protocols()
+        .by_name("pyro5")
+        .ok_or("no pyro5")?
+        .clone();
+    println!();
+    println!(
+        "## Observability: what tracing (every call, exported over OTLP/HTTP) and metrics cost a Pyro5 echo server ({rounds} round(s) of {secs} s, the servers taking turns in a new order each round, median)"
+    );
+    println!();
+    println!(
+        "Unpinned, the server, its span exporter and the client share both CPUs; split, the server (workers and exporter) has CPU 0 to itself and the client CPU 1, so calls/s is what one CPU of server serves."
+    );
+    println!();
+    println!(
+        "| placement | load | server | calls/s | ratio to off | server CPU µs/call | ratio to off |"
+    );
+    println!("|---|---|---|---:|---:|---:|---:|");
+    for split in [false, true] {
+        if split && !pin_self(1) {
+            println!("| split | – | – | not measured: cannot pin to CPU 1 | | | |");
+            continue;
+        }
+        let servers = variants
+            .iter()
+            .map(|(mode, _, env)| {
+                Served::spawn_on(&format!("observed:{mode}"), "URL ", env, split.then_some(0))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        for conns in [1usize, 16] {
+            let proxies = servers
+                .iter()
+                .map(|s| {
+                    (0..conns)
+                        .map(|_| Ok(pyro5.proxy(&s.1, &ClientOptions::default())?))
+                        .collect::<Result<Vec<Arc<dyn Invoker>>, BoxErr>>()
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut rates = vec![Vec::new(); servers.len()];
+            let mut cpus = vec![Vec::new(); servers.len()];
+            for round in 0..rounds {
+                // A new order each round: no server always follows the same one.
+                for k in 0..servers.len() {
+                    let i = (k + round) % servers.len();
+                    let m = rt.block_on(drive(&proxies[i], secs, servers[i].pid()))?;
+                    rates[i].push(m.rate());
+                    cpus[i].push(m.cpu_us());
+                }
+            }
+            let rates: Vec<f64> = rates.into_iter().map(median).collect();
+            let cpus: Vec<f64> = cpus.into_iter().map(median).collect();
+            let place = if split { "split" } else { "unpinned" };
+            let load = if conns == 1 {
+                "sequential".to_string()
+            } else {
+                format!("{conns} connections")
+            };
+            for (i, (_, label, _)) in variants.iter().enumerate() {
+                println!(
+                    "| {place} | {load} | {label} | {:.0} | {:.2} | {:.2} | {:.2} |",
+                    rates[i],
+                    rates[i] / rates[0],
+                    cpus[i],
+                    cpus[i] / cpus[0]
+                );
+            }
+        }
+    }
+    // Give the last batch time to leave, then say whether spans arrived at all.
+    std::thread::sleep(Duration::from_millis(300));
+    println!();
+    println!(
+        "The sink received {} OTLP requests ({} KB of spans).",
+        sink.requests.load(Ordering::Relaxed),
+        sink.bytes.load(Ordering::Relaxed) / 1000
+    );
+    Ok(())
+}
