@@ -15,7 +15,7 @@
 //! | `OTEL_RESOURCE_ATTRIBUTES` | `k=v,k=v` resource attributes | none |
 //! | `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG` | `always_on`, `always_off`, `traceidratio`, `parentbased_*` | `parentbased_always_on` |
 //! | `OTEL_BSP_SCHEDULE_DELAY` | milliseconds between exports | 5000 |
-//! | `OTEL_BSP_MAX_QUEUE_SIZE`, `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` | spans | 2048, 512 |
+//! | `OTEL_BSP_MAX_QUEUE_SIZE`, `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` | spans (the queue size per stripe, see [`BatchSettings`]) | 2048, 512 |
 //!
 //! A value that cannot be read is an error naming the variable (the program says so and goes
 //! on without tracing rather than guess).

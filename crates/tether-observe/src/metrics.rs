@@ -33,10 +33,11 @@ pub const MAX_METHODS: usize = 256;
 /// exception names cannot grow the registry either): past it they count as `_OTHER`.
 pub const MAX_ERRORS: usize = 32;
 
+/// One stripe's counts: a count per bucket and one past the last (their total is the count
+/// of calls, so a call adds to two counters, not three), and the sum of durations.
 #[derive(Default)]
 struct HistogramStripe {
-    buckets: [AtomicU64; BUCKETS.len()],
-    count: AtomicU64,
+    buckets: [AtomicU64; BUCKETS.len() + 1],
     sum_nanos: AtomicU64,
 }
 
@@ -49,10 +50,11 @@ pub(crate) struct Histogram {
 impl Histogram {
     fn observe(&self, secs: f64, nanos: u64) {
         let s = &self.stripes[stripe::mine()].0;
-        if let Some(i) = BUCKETS.iter().position(|b| secs <= *b) {
-            s.buckets[i].fetch_add(1, Ordering::Relaxed);
-        }
-        s.count.fetch_add(1, Ordering::Relaxed);
+        let i = BUCKETS
+            .iter()
+            .position(|b| secs <= *b)
+            .unwrap_or(BUCKETS.len());
+        s.buckets[i].fetch_add(1, Ordering::Relaxed);
         s.sum_nanos.fetch_add(nanos, Ordering::Relaxed);
     }
 
@@ -61,9 +63,12 @@ impl Histogram {
         let mut t = ([0; BUCKETS.len()], 0, 0);
         for Padded(s) in &self.stripes {
             for (i, b) in s.buckets.iter().enumerate() {
-                t.0[i] += b.load(Ordering::Relaxed);
+                let n = b.load(Ordering::Relaxed);
+                if let Some(c) = t.0.get_mut(i) {
+                    *c += n;
+                }
+                t.1 += n;
             }
-            t.1 += s.count.load(Ordering::Relaxed);
             t.2 += s.sum_nanos.load(Ordering::Relaxed);
         }
         t
@@ -262,6 +267,13 @@ pub(crate) struct CallStart<'a> {
     method: &'static str,
     system: &'static str,
     ok: &'static Histogram,
+}
+
+impl CallStart<'_> {
+    /// The method's name as counted (`_OTHER` past the cap), kept for the process's life.
+    pub(crate) fn method(&self) -> &'static str {
+        self.method
+    }
 }
 
 impl MetricsInterceptor {

@@ -278,6 +278,8 @@ fn work(inner: Arc<Inner>, exporters: Vec<Exporter>, resource: Vec<(String, Attr
             inner.batch_ready.store(false, Ordering::Relaxed);
             (q.flush_asked, q.stop)
         };
+        // Spans take their times from the monotonic clock; follow the wall clock's steps.
+        crate::span::resync_clock();
         for shard in &inner.shards {
             let spare = spares.pop().unwrap_or_default();
             let mut taken = std::mem::replace(

@@ -175,6 +175,38 @@ impl SpanRecord {
     }
 }
 
+/// The monotonic instant the wall clock is reckoned from, and the Unix time (ns) at it.
+static CLOCK_BASE: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+static UNIX_AT_BASE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn clock_base() -> std::time::Instant {
+    *CLOCK_BASE.get_or_init(|| {
+        let base = std::time::Instant::now();
+        UNIX_AT_BASE.store(unix_nanos(), std::sync::atomic::Ordering::Relaxed);
+        base
+    })
+}
+
+/// The Unix time (ns) of a monotonic instant: a span's times come from the one clock reading
+/// that also times the call, instead of a second reading of the wall clock. The wall clock is
+/// read again by [`resync_clock`] (the exporter does it every batch), so a step of the system
+/// clock shows in spans within one schedule delay.
+pub(crate) fn unix_at(i: std::time::Instant) -> u64 {
+    let base = clock_base();
+    UNIX_AT_BASE.load(std::sync::atomic::Ordering::Relaxed)
+        + i.saturating_duration_since(base).as_nanos() as u64
+}
+
+/// Reads the wall clock again for [`unix_at`].
+pub(crate) fn resync_clock() {
+    let base = clock_base();
+    let since = base.elapsed().as_nanos() as u64;
+    UNIX_AT_BASE.store(
+        unix_nanos().saturating_sub(since),
+        std::sync::atomic::Ordering::Relaxed,
+    );
+}
+
 /// Now, in nanoseconds since the Unix epoch.
 pub fn unix_nanos() -> u64 {
     SystemTime::now()

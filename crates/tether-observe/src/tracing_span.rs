@@ -6,8 +6,9 @@
 
 use crate::ids;
 use crate::pipeline::Pipeline;
-use crate::span::{error_type, unix_nanos, SpanKind, SpanParts};
+use crate::span::{error_type, unix_at, SpanKind, SpanParts};
 use std::sync::Arc;
+use std::time::Instant;
 use tether_core::{BoxFuture, Call, CallContext, RemoteError, TraceContext, Value};
 use tether_remoting::observe::{CallSite, Observer, Side};
 use tether_remoting::{Interceptor, Next};
@@ -121,15 +122,16 @@ pub(crate) struct SpanStart {
     trace_id: [u8; 16],
     span_id: [u8; 8],
     parent: Option<TraceContext>,
-    method: String,
+    method: std::borrow::Cow<'static, str>,
     system: &'static str,
     peer: Option<std::net::SocketAddr>,
 }
 
 impl TracingInterceptor {
     /// Gives the call its span's trace context (which the wire carries on); returns the span
-    /// to finish, or `None` when the sampler leaves this trace out.
-    pub(crate) fn begin(&self, call: &mut Call) -> Option<SpanStart> {
+    /// to finish, or `None` when the sampler leaves this trace out. `name` is the method's
+    /// name kept for the process's life, when the caller has one (the span then copies none).
+    pub(crate) fn begin(&self, call: &mut Call, name: Option<&'static str>) -> Option<SpanStart> {
         let site = &*self.site;
         // A server continues what the wire carried; a client or a pool continues the span it
         // is called from (its caller's context, or the call being served on this task).
@@ -157,7 +159,10 @@ impl TracingInterceptor {
             trace_id,
             span_id,
             parent,
-            method: call.method.clone(),
+            method: match name {
+                Some(n) if n == call.method => std::borrow::Cow::Borrowed(n),
+                _ => std::borrow::Cow::Owned(call.method.clone()),
+            },
             system: call.context.protocol.unwrap_or(site.system),
             peer: call.context.peer,
         })
@@ -207,16 +212,18 @@ impl Interceptor for TracingInterceptor {
         mut call: Call,
         next: Next<'a>,
     ) -> BoxFuture<'a, Result<Value, RemoteError>> {
-        let Some(span) = self.begin(&mut call) else {
+        let Some(span) = self.begin(&mut call, None) else {
             return next.proceed(call);
         };
-        let start = unix_nanos();
+        let start = Instant::now();
         // The rest of the chain is started here, so this future holds only what the span
         // needs afterwards (not the call: moving a large future into its box costs per call).
         let rest = next.proceed(call);
         Box::pin(async move {
             let result = rest.await;
-            self.finish(span, start, unix_nanos(), &result);
+            let at = unix_at(start);
+            let took = start.elapsed().as_nanos() as u64;
+            self.finish(span, at, at.saturating_add(took), &result);
             result
         })
     }
