@@ -856,6 +856,7 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
         }
     }
     print_targets(&modes, &results);
+    print_wire_targets(&modes, &results);
     print_python_targets(&modes, &results);
     print_hessian_targets(&modes, &results);
     print_xmlrpc_targets(&modes, &results);
@@ -1054,6 +1055,81 @@ fn print_targets(modes: &[Mode], res: &HashMap<Key, Result<Measurement, String>>
                 get(mode, "tarpc", Workload::Big),
             ),
             &|v| v < 1.0,
+        );
+    }
+}
+
+/// tether ↔ tether on every wire against raw TCP: ≥ 0.8× for sequential calls, ≥ 0.9× with
+/// many connections, in each placement; Pyro5 over TLS's 1 MiB echo ≤ 2× raw time, with the
+/// floor the encryption alone sets, measured in this run.
+fn print_wire_targets(modes: &[Mode], res: &HashMap<Key, Result<Measurement, String>>) {
+    const ROWS: [(&str, &str); 8] = [
+        ("tether-tether", "Pyro5"),
+        ("tether4-tether", "Pyro4"),
+        ("tls-tether-tether", "Pyro5 over TLS"),
+        ("pyro3-tether-tether", "Pyro 3"),
+        ("hessian-tether-tether", "Hessian"),
+        ("xmlrpc-tether-tether", "XML-RPC"),
+        ("xmlrpc-tls-tether-tether", "XML-RPC over TLS"),
+        ("xmlrpc-mtls-tether-tether", "XML-RPC, mutual TLS"),
+    ];
+    if !ROWS.iter().any(|(k, _)| res.keys().any(|r| r.1 == *k)) {
+        return;
+    }
+    println!();
+    println!(
+        "## Wire targets: tether ↔ tether against raw TCP (≥ 0.8× sequential, ≥ 0.9× in the concurrent row)"
+    );
+    println!();
+    println!("| wire | placement | sequential | many connections |");
+    println!("|---|---|---:|---:|");
+    let ratio = |mode: Mode, key: &str, w: Workload| -> Option<f64> {
+        let got = rate(res.get(&(mode, key_static(key), w)))?;
+        Some(got / baseline(mode, w, res)?)
+    };
+    let cell = |v: Option<f64>, min: f64| match v {
+        Some(v) => format!("{v:.2} {}", if v >= min { "met" } else { "MISS" }),
+        None => "–".to_string(),
+    };
+    for (key, label) in &ROWS {
+        for &mode in modes {
+            if !res.keys().any(|r| r.0 == mode && r.1 == *key) {
+                continue;
+            }
+            println!(
+                "| {label} | {} | {} | {} |",
+                mode.name(),
+                cell(ratio(mode, key, Workload::Seq), 0.8),
+                cell(ratio(mode, key, Workload::Conc), 0.9)
+            );
+        }
+    }
+    let Some(aead) = crate::crypto_floor::seal_and_open_ms(1 << 20) else {
+        return;
+    };
+    println!();
+    println!(
+        "Pyro5 over TLS, 1 MiB echo (target ≤ 2× raw time). Sealing and opening 1 MiB once with AES-256-GCM takes {aead:.3} ms on this machine; an echo does it twice, so the floor is raw + 2 × that on one CPU (pinned) and raw + 1 × that split (each side's two passes on its own CPU):"
+    );
+    println!();
+    println!("| placement | raw ms | TLS ms | ×raw | floor ms | floor ×raw | TLS ÷ floor |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for &mode in modes {
+        let (Some(raw), Some(tls)) = (
+            baseline(mode, Workload::Big, res),
+            big_ms(res.get(&(mode, "tls-tether-tether", Workload::Big))),
+        ) else {
+            continue;
+        };
+        let passes = if mode == Mode::Pinned { 2.0 } else { 1.0 };
+        let floor = raw + passes * aead;
+        println!(
+            "| {} | {raw:.3} | {tls:.3} | {:.2} {} | {floor:.3} | {:.2} | {:.2} |",
+            mode.name(),
+            tls / raw,
+            if tls / raw <= 2.0 { "met" } else { "MISS" },
+            floor / raw,
+            tls / floor
         );
     }
 }
