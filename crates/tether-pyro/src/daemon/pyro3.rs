@@ -115,11 +115,16 @@ pub(super) async fn serve(
     tracing::debug!(target: LOG, "Pyro 3 handshake done");
 
     let read_limits = crate::pyro3::read_limits(settings.max_body);
+    // One waiter for the whole session, registered once: a fresh `notified()` per message
+    // would take the Notify's lock twice on every call. (A shed request sent while a call
+    // runs is kept as a permit and ends the loop at its next turn.)
+    let kill = s.entry.kill.notified();
+    tokio::pin!(kill);
     loop {
         let next = tokio::select! {
             biased;
             _ = s.stopping.reached() => break,
-            _ = s.entry.kill.notified() => {
+            _ = &mut kill => {
                 tracing::debug!(target: LOG, "idle connection closed to make room for a new client");
                 break;
             }

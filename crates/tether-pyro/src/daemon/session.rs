@@ -185,11 +185,16 @@ async fn serve(
     tracing::debug!(target: LOG, "handshake done");
     shared.conns.established(entry);
 
+    // One waiter for the whole session, registered once: a fresh `notified()` per message
+    // would take the Notify's lock twice on every call. (A shed request sent while a call
+    // runs is kept as a permit and ends the loop at its next turn.)
+    let kill = entry.kill.notified();
+    tokio::pin!(kill);
     loop {
         let next = tokio::select! {
             biased;
             _ = stopping.reached() => break,
-            _ = entry.kill.notified() => {
+            _ = &mut kill => {
                 tracing::debug!(target: LOG, "idle connection closed to make room for a new client");
                 break;
             }
