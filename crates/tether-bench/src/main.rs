@@ -16,6 +16,7 @@
 //! `gateway_rows`, `observe_rows` (what tracing and metrics cost a server), `scale` (`--scale`).
 
 mod chart;
+mod cpu;
 mod crypto_floor;
 mod drive;
 mod gateway_rows;

@@ -128,7 +128,7 @@ async fn drive(proxies: &[Arc<dyn Invoker>], secs: f64, pid: u32) -> Result<Samp
             p.invoke(call()).await?;
         }
     }
-    let before = crate::orchestrate::process_cpu_ns(pid).ok_or("no server CPU time")?;
+    let before = crate::cpu::process_cpu_ns(pid).ok_or("no server CPU time")?;
     let start = Instant::now();
     let until = start + Duration::from_secs_f64(secs);
     let counts = futures::future::try_join_all(proxies.iter().map(|p| async move {
@@ -144,11 +144,11 @@ async fn drive(proxies: &[Arc<dyn Invoker>], secs: f64, pid: u32) -> Result<Samp
     // The spans of the last moments leave within the schedule delay (100 ms): wait for them,
     // so their export counts here and does not run into the next server's measurement.
     tokio::time::sleep(SETTLE).await;
-    let after = crate::orchestrate::process_cpu_ns(pid).ok_or("no server CPU time")?;
+    let after = crate::cpu::process_cpu_ns(pid).ok_or("no server CPU time")?;
     Ok(Sample {
         calls: counts.iter().sum(),
         secs: took,
-        cpu_ns: crate::orchestrate::cpu_between(before, after),
+        cpu_ns: crate::cpu::cpu_between(before, after),
     })
 }
 
