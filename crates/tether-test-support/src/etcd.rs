@@ -316,3 +316,38 @@ impl Drop for LocalEtcdCluster {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_etcd_that_exits_at_once_is_tried_again_and_its_log_quoted() {
+        // A stand-in for etcd that complains and exits, as etcd does when a port it was given
+        // is taken. (The only test in this crate that sets `ETCD`.)
+        let dir = std::env::temp_dir().join(format!("tether-fake-etcd-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let fake = dir.join("etcd");
+        std::fs::write(
+            &fake,
+            "#!/bin/sh\necho \"listen tcp: bind: address already in use\" >&2\nexit 1\n",
+        )
+        .expect("script");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        std::env::set_var("ETCD", &fake);
+        let started = std::time::Instant::now();
+        let e = match LocalEtcd::start() {
+            Ok(_) => panic!("a process that exits was taken for etcd"),
+            Err(e) => e,
+        };
+        std::env::remove_var("ETCD");
+        let _ = std::fs::remove_dir_all(&dir);
+        // It noticed the exits (three tries) instead of waiting out the port.
+        assert!(started.elapsed() < Duration::from_secs(10), "{e}");
+        assert!(
+            e.contains("etcd exited") && e.contains("address already in use"),
+            "{e}"
+        );
+    }
+}
