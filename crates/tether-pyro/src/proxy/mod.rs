@@ -71,7 +71,8 @@ struct Live {
 }
 
 struct State {
-    live: Option<Live>,
+    /// Boxed: a call holds it across awaits, and inline it would grow every call's future.
+    live: Option<Box<Live>>,
     seq: u16,
 }
 
@@ -210,24 +211,30 @@ impl Proxy {
     }
 
     /// Runs `fut` within the proxy's timeout and the call's deadline, whichever ends first.
-    async fn bounded<T>(
-        &self,
+    ///
+    /// Not an `async fn`: one would keep `fut` both as its argument and inside the timeout,
+    /// doubling the size of every call's future (which is copied into a box per call).
+    fn bounded<'a, T: 'a>(
+        &'a self,
         deadline: Option<std::time::Instant>,
-        fut: impl std::future::Future<Output = Result<T, RemoteError>>,
-    ) -> Result<T, RemoteError> {
+        fut: impl std::future::Future<Output = Result<T, RemoteError>> + 'a,
+    ) -> impl std::future::Future<Output = Result<T, RemoteError>> + 'a {
+        use futures_util::future::{Either, FutureExt};
         let left = deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
         let limit = match (self.settings.timeout, left) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
         match limit {
-            Some(d) => tokio::time::timeout(d, fut).await.map_err(|_| {
-                RemoteError::timeout(format!(
-                    "call to {} timed out after {d:?}",
-                    self.settings.uri
-                ))
-            })?,
-            None => fut.await,
+            Some(d) => Either::Left(tokio::time::timeout(d, fut).map(move |r| {
+                r.unwrap_or_else(|_| {
+                    Err(RemoteError::timeout(format!(
+                        "call to {} timed out after {d:?}",
+                        self.settings.uri
+                    )))
+                })
+            })),
+            None => Either::Right(fut),
         }
     }
 

@@ -4,8 +4,15 @@
 use super::*;
 
 impl Proxy {
-    /// Connects and performs the handshake.
-    pub(super) async fn open(&self, seq: &mut u16) -> Result<Live, RemoteError> {
+    /// Connects and performs the handshake. Boxed: the connect and handshake future (TLS
+    /// included) is kilobytes, and inline it would make every call's future as large, to be
+    /// copied into its box on every call although a connection opens once.
+    /// The connection is boxed too: a call's future holds it across its awaits.
+    pub(super) async fn open(&self, seq: &mut u16) -> Result<Box<Live>, RemoteError> {
+        Box::pin(self.open_now(seq)).await.map(Box::new)
+    }
+
+    async fn open_now(&self, seq: &mut u16) -> Result<Live, RemoteError> {
         let s = &self.settings;
         let (object, location) = match &s.target {
             PyroUri::Direct { object, location } => (object.clone(), location.clone()),
