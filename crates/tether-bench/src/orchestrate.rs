@@ -1255,13 +1255,25 @@ fn print_server_cpu(modes: &[Mode], res: &HashMap<Key, Result<Measurement, Strin
     println!();
     println!("## Server CPU per call with foreign clients (sequential; µs of the server process's CPU per call)");
     println!();
-    println!("| client | placement | its own server | tether's server | ratio (target ≤ 0.25) |");
-    println!("|---|---|---:|---:|---:|");
+    println!(
+        "The floor is what a raw TCP echo server (no protocol, no codec) costs per sequential call in the same placement: one wake-up and the TCP path, which every server pays; where it is above a quarter of the peer's own server, the target is below the floor."
+    );
+    println!();
+    println!("| client | placement | its own server | tether's server | ratio (target ≤ 0.25) | raw TCP server (floor) | floor ÷ own |");
+    println!("|---|---|---:|---:|---:|---:|---:|");
     for (what, peer, ours) in PAIRS {
         for &mode in modes {
             if let (Some(p), Some(t)) = (cpu(mode, peer), cpu(mode, ours)) {
+                let floor = [cpu(mode, "raw-std"), cpu(mode, "raw-tokio")]
+                    .into_iter()
+                    .flatten()
+                    .reduce(f64::min);
+                let (f, fr) = match floor {
+                    Some(f) => (format!("{f:.1}"), format!("{:.2}", f / p)),
+                    None => ("–".into(), "–".into()),
+                };
                 println!(
-                    "| {what} | {} | {p:.1} | {t:.1} | {:.2} {} |",
+                    "| {what} | {} | {p:.1} | {t:.1} | {:.2} {} | {f} | {fr} |",
                     mode.name(),
                     t / p,
                     if t / p <= 0.25 { "met" } else { "MISS" }
