@@ -8,6 +8,7 @@
 use crate::drive::BoxErr;
 use crate::opts::RunOpts;
 use crate::served::Served;
+use crate::workload::median;
 use std::sync::Arc;
 use std::time::Instant;
 use tether::remoting::{ClientOptions, Protocol, ServerOptions};
@@ -88,11 +89,6 @@ async fn seq(inv: &dyn Invoker, secs: f64) -> Result<f64, BoxErr> {
         n += 1;
     }
     Ok(n as f64 / start.elapsed().as_secs_f64())
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
 }
 
 /// Runs the gateway rows and prints their table.

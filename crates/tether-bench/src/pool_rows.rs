@@ -6,6 +6,7 @@
 use crate::drive::BoxErr;
 use crate::opts::RunOpts;
 use crate::served::Served;
+use crate::workload::median;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tether_cluster::{Pool, PoolConfig};
@@ -84,11 +85,6 @@ async fn conc(ports: &[u16], clients: usize, secs: f64) -> Result<f64, BoxErr> {
         rate += n as f64 / s;
     }
     Ok(rate)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
 }
 
 /// Runs the pool rows and prints their table.

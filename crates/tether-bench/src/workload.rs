@@ -121,18 +121,6 @@ impl Measurement {
     /// The median of several rounds of one cell: median rate (as `calls` per one second),
     /// median p50 and median p99, each taken on its own.
     pub fn median_of(ms: &[Measurement]) -> Measurement {
-        fn median(mut v: Vec<f64>) -> f64 {
-            if v.is_empty() {
-                return 0.0;
-            }
-            v.sort_by(f64::total_cmp);
-            let n = v.len();
-            if n % 2 == 1 {
-                v[n / 2]
-            } else {
-                (v[n / 2 - 1] + v[n / 2]) / 2.0
-            }
-        }
         Measurement {
             calls: median(ms.iter().map(Measurement::rate).collect()).round() as u64,
             secs: 1.0,
@@ -172,6 +160,21 @@ impl fmt::Display for Measurement {
             "RESULT calls={} secs={:.6} p50_us={:.3} p99_us={:.3}",
             self.calls, self.secs, self.p50_us, self.p99_us
         )
+    }
+}
+
+/// The median of some figures (the mean of the middle two for an even count; 0 for none):
+/// every table of the bench reports rounds this way.
+pub fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
     }
 }
 

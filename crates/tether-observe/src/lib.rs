@@ -211,8 +211,7 @@ pub fn flush(timeout: Duration) -> bool {
 /// A tracing interceptor for a chain of the user's: spans into the process's pipeline, or
 /// (without one) only the trace context passed on.
 pub(crate) fn local_tracing(site: Arc<CallSite>) -> Arc<dyn Interceptor> {
-    let p = PIPELINE.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    match p {
+    match current_pipeline() {
         Some((pipeline, sampler)) => Arc::new(TracingInterceptor::new(pipeline, sampler, site)),
         None => {
             let off = Pipeline::start(Vec::new(), Vec::new(), BatchSettings::default());

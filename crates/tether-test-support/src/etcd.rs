@@ -12,6 +12,34 @@ fn etcd_exe() -> Result<std::path::PathBuf, String> {
         .ok_or_else(|| "etcd not found: install Debian's etcd-server (or set ETCD)".to_string())
 }
 
+/// An etcd command for one member: its data directory and name, the client URLs it listens on
+/// and advertises, its peer URL (listened on and advertised), errors only in its log.
+fn member_command(
+    exe: &std::path::Path,
+    dir: &std::path::Path,
+    name: &str,
+    listen: &str,
+    advertise: &str,
+    peer: &str,
+) -> std::process::Command {
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("--data-dir").arg(dir).args([
+        "--name",
+        name,
+        "--listen-client-urls",
+        listen,
+        "--advertise-client-urls",
+        advertise,
+        "--listen-peer-urls",
+        peer,
+        "--initial-advertise-peer-urls",
+        peer,
+        "--log-level",
+        "error",
+    ]);
+    cmd
+}
+
 /// An etcd server of its own on free loopback ports, in a fresh data directory, for tests,
 /// and demos (the binary is `$ETCD`, else `etcd` from Debian's `etcd-server` in
 /// `/usr/bin` or `/usr/local/bin`). Killed, and its directory removed, on drop.
@@ -93,29 +121,8 @@ impl LocalEtcd {
                 None => c.clone(),
             };
             let p = format!("http://127.0.0.1:{peer}");
-            let mut cmd = std::process::Command::new(&exe);
-            cmd.arg("--data-dir")
-                .arg(&dir)
-                .args([
-                    "--name",
-                    "local",
-                    "--listen-client-urls",
-                    &listen,
-                    "--advertise-client-urls",
-                    &c,
-                ])
-                .args([
-                    "--listen-peer-urls",
-                    &p,
-                    "--initial-advertise-peer-urls",
-                    &p,
-                ])
-                .args([
-                    "--initial-cluster",
-                    &format!("local={p}"),
-                    "--log-level",
-                    "error",
-                ]);
+            let mut cmd = member_command(&exe, &dir, "local", &listen, &c, &p);
+            cmd.args(["--initial-cluster", &format!("local={p}")]);
             if let Some((cert, key)) = tls {
                 cmd.arg("--cert-file").arg(cert).arg("--key-file").arg(key);
             }
@@ -215,30 +222,9 @@ impl LocalEtcdCluster {
         let m = &mut self.members[i];
         let c = format!("http://127.0.0.1:{}", m.client);
         let p = format!("http://127.0.0.1:{}", m.peer);
-        let child = std::process::Command::new(&self.exe)
-            .arg("--data-dir")
-            .arg(&m.dir)
-            .args([
-                "--name",
-                &m.name,
-                "--listen-client-urls",
-                &c,
-                "--advertise-client-urls",
-                &c,
-            ])
-            .args([
-                "--listen-peer-urls",
-                &p,
-                "--initial-advertise-peer-urls",
-                &p,
-            ])
+        let child = member_command(&self.exe, &m.dir, &m.name, &c, &c, &p)
             .args(["--initial-cluster", &ic, "--initial-cluster-state", state])
-            .args([
-                "--initial-cluster-token",
-                &self.token,
-                "--log-level",
-                "error",
-            ])
+            .args(["--initial-cluster-token", &self.token])
             .stdout(std::process::Stdio::null())
             .stderr(Self::log_file(m)?)
             .spawn()
