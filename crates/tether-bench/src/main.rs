@@ -22,6 +22,7 @@ mod drive;
 mod gateway_rows;
 mod get_data;
 mod hessian_rows;
+mod observe_loop;
 mod observe_rows;
 mod opts;
 mod orchestrate;
@@ -59,6 +60,14 @@ enum Cmd {
     Serve {
         /// raw-std, raw-tokio, tarpc, tether or tether-tls.
         kind: String,
+    },
+    /// Call an observed echo object in a loop and print one LOOP line (internal).
+    #[command(hide = true)]
+    ObserveLoop {
+        /// off, metrics, tracing or on.
+        mode: String,
+        /// Calls to time.
+        calls: u64,
     },
     /// Run one client workload and print one RESULT line (internal).
     #[command(hide = true)]
@@ -102,6 +111,7 @@ fn main() {
         None if cli.run.scale => scale::run(&cli.run),
         None => orchestrate::run(&cli.run),
         Some(Cmd::Serve { kind }) => serve(&kind),
+        Some(Cmd::ObserveLoop { mode, calls }) => observe_loop::child(&mode, calls),
         Some(Cmd::Client {
             kind,
             addr,

@@ -259,6 +259,19 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
             }
         }
     }
+    let calls = if opts.quick { 100_000 } else { 400_000 };
+    let layer = crate::observe_loop::measure(rounds, calls, &tracing_env)?;
+    println!();
+    println!(
+        "The layer alone, no network: an echo object behind the interceptors a server gets, called {calls} times in a loop by one thread in a process on one CPU (its span exporter included), {rounds} round(s), median:"
+    );
+    println!();
+    println!("| server | CPU ns/call | added to off, ns/call |");
+    println!("|---|---:|---:|");
+    let off = layer.first().map_or(0.0, |l| l.1);
+    for ((_, label, _), (_, cpu, _)) in variants.iter().zip(&layer) {
+        println!("| {label} | {cpu:.0} | {:.0} |", cpu - off);
+    }
     // Give the last batch time to leave, then say whether spans arrived at all.
     std::thread::sleep(Duration::from_millis(300));
     println!();

@@ -20,7 +20,9 @@
 mod client;
 mod server;
 
-pub use client::{check_header_name, context_headers, header_name_allowed, HttpClient, HttpReply};
+pub use client::{
+    check_header_name, context_headers, header_name_allowed, HttpClient, HttpReply, Sent,
+};
 pub use hyper::Method;
 pub use server::{Handler, HttpConfig, HttpRequest, HttpResponse, HttpServer};
 

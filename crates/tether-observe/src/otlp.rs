@@ -3,7 +3,7 @@
 //! `resource.proto` and `common.proto` (a few dozen lines instead of a code generator), and
 //! posted to `/v1/traces`.
 
-use crate::span::{AttrValue, SpanParts, SpanRecord};
+use crate::span::{AttrValue, SpanKind, SpanParts, SpanRecord};
 use std::time::Duration;
 use tether_core::RemoteError;
 use tether_remoting::observe::{CallSite, Side};
@@ -84,24 +84,44 @@ fn text_attribute(out: &mut Vec<u8>, field: u32, k: &str, v: &str) {
 }
 
 /// The attributes that depend only on where a span was observed and its wire (`rpc.system`
-/// and `rpc.service`, or `tether.pool` / `tether.object`; `server.address`, `server.port`),
-/// encoded as span fields: a tracing interceptor makes them once and every span copies them.
-pub(crate) fn site_attributes(site: &CallSite, system: &str) -> Vec<u8> {
-    let mut out = Vec::with_capacity(96);
+/// and `rpc.service`, or `tether.pool` / `tether.object`; `server.address`, `server.port`).
+fn site_attributes(out: &mut Vec<u8>, site: &CallSite, system: &str) {
     match site.side {
-        Side::Pool => text_attribute(&mut out, 9, "tether.pool", &site.service),
-        Side::Local => text_attribute(&mut out, 9, "tether.object", &site.service),
+        Side::Pool => text_attribute(out, 9, "tether.pool", &site.service),
+        Side::Local => text_attribute(out, 9, "tether.object", &site.service),
         Side::Client | Side::Server => {
-            text_attribute(&mut out, 9, "rpc.system", system);
-            text_attribute(&mut out, 9, "rpc.service", &site.service);
+            text_attribute(out, 9, "rpc.system", system);
+            text_attribute(out, 9, "rpc.service", &site.service);
         }
     }
     if let Some(h) = &site.host {
-        text_attribute(&mut out, 9, "server.address", h);
+        text_attribute(out, 9, "server.address", h);
     }
     if let Some(p) = site.port {
-        key_value(&mut out, 9, "server.port", &AttrValue::Int(i64::from(p)));
+        key_value(out, 9, "server.port", &AttrValue::Int(i64::from(p)));
     }
+}
+
+/// The span fields that depend only on the site, the wire and the method: the name
+/// (`service/method`), the kind, the site's attributes and `rpc.method`. Most of a span's
+/// bytes; a tracing interceptor encodes them once per method and every span copies them.
+fn write_fixed(out: &mut Vec<u8>, site: &CallSite, system: &str, method: &str, kind: SpanKind) {
+    // service/method, written without a String of its own.
+    key(out, 5, LEN);
+    varint(out, (site.service.len() + 1 + method.len()) as u64);
+    out.extend_from_slice(site.service.as_bytes());
+    out.push(b'/');
+    out.extend_from_slice(method.as_bytes());
+    key(out, 6, VARINT);
+    varint(out, kind as u64);
+    site_attributes(out, site, system);
+    text_attribute(out, 9, "rpc.method", method);
+}
+
+/// [`write_fixed`] into a buffer of its own (what [`SpanParts::fixed`] holds).
+pub(crate) fn fixed_part(site: &CallSite, system: &str, method: &str, kind: SpanKind) -> Vec<u8> {
+    let mut out = Vec::with_capacity(160);
+    write_fixed(&mut out, site, system, method, kind);
     out
 }
 
@@ -134,7 +154,8 @@ fn ip_text(ip: std::net::IpAddr, buf: &mut [u8; 15]) -> std::borrow::Cow<'_, str
     }
 }
 
-/// The body of a `Span` message.
+/// The body of a `Span` message. Fields are written in the order that lets the part fixed
+/// per method be one copy; protobuf readers take fields in any order.
 fn span(out: &mut Vec<u8>, s: &SpanParts<'_>) {
     bytes_field(out, 1, &s.trace_id);
     bytes_field(out, 2, &s.span_id);
@@ -144,24 +165,14 @@ fn span(out: &mut Vec<u8>, s: &SpanParts<'_>) {
     if let Some(p) = &s.parent_span_id {
         bytes_field(out, 4, p);
     }
-    // service/method, written without a String of its own.
-    key(out, 5, LEN);
-    varint(out, (s.site.service.len() + 1 + s.method.len()) as u64);
-    out.extend_from_slice(s.site.service.as_bytes());
-    out.push(b'/');
-    out.extend_from_slice(s.method.as_bytes());
-    key(out, 6, VARINT);
-    varint(out, s.kind as u64);
     key(out, 7, FIXED64);
     out.extend_from_slice(&s.start_unix_nanos.to_le_bytes());
     key(out, 8, FIXED64);
     out.extend_from_slice(&s.end_unix_nanos.to_le_bytes());
-    // The attributes of `SpanRecord::attributes`, written straight from the parts.
-    match s.site_attributes {
-        Some(a) => out.extend_from_slice(a),
-        None => out.extend_from_slice(&site_attributes(s.site, s.system)),
+    match s.fixed {
+        Some(f) => out.extend_from_slice(f),
+        None => write_fixed(out, s.site, s.system, s.method, s.kind),
     }
-    text_attribute(out, 9, "rpc.method", s.method);
     if let Some(p) = s.peer {
         let mut buf = [0u8; 15];
         text_attribute(out, 9, "network.peer.address", &ip_text(p.ip(), &mut buf));
@@ -188,7 +199,25 @@ fn span(out: &mut Vec<u8>, s: &SpanParts<'_>) {
 /// Appends one span as it stands in `ScopeSpans` (field 2): what the pipeline keeps per span
 /// when it exports only OTLP.
 pub(crate) fn encode_span(out: &mut Vec<u8>, s: &SpanParts<'_>) {
-    message(out, 2, |b| span(b, s));
+    // A span is 128 bytes to 16 KiB long but for a long error message: two bytes are kept for
+    // its length, so it is written in place and moved only outside that range.
+    key(out, 2, LEN);
+    let at = out.len();
+    out.extend_from_slice(&[0, 0]);
+    span(out, s);
+    let len = out.len() - at - 2;
+    if (0x80..0x4000).contains(&len) {
+        out[at] = (len as u8) | 0x80;
+        out[at + 1] = (len >> 7) as u8;
+    } else if len < 0x80 {
+        out[at] = len as u8;
+        out.copy_within(at + 2.., at + 1);
+        out.truncate(out.len() - 1);
+    } else {
+        let mut prefix = Vec::with_capacity(10);
+        varint(&mut prefix, len as u64);
+        out.splice(at..at + 2, prefix);
+    }
 }
 
 fn varint_len(mut v: u64) -> usize {
@@ -200,9 +229,10 @@ fn varint_len(mut v: u64) -> usize {
     n
 }
 
-/// The body of one export from spans already encoded by [`encode_span`] (concatenated):
-/// every length is known in advance, so the spans are copied once and nothing moves.
-pub(crate) fn request_of_encoded(resource: &[(String, AttrValue)], spans: &[u8]) -> Vec<u8> {
+/// The start of a request whose spans, already encoded by [`encode_span`] and `spans_len`
+/// bytes in all, follow it: every length is known in advance, so the spans are sent from
+/// where they are.
+pub(crate) fn request_prefix(resource: &[(String, AttrValue)], spans_len: usize) -> Vec<u8> {
     let mut res = Vec::new();
     for (k, v) in resource {
         key_value(&mut res, 1, k, v);
@@ -211,9 +241,9 @@ pub(crate) fn request_of_encoded(resource: &[(String, AttrValue)], spans: &[u8])
     bytes_field(&mut scope, 1, b"tether");
     bytes_field(&mut scope, 2, env!("CARGO_PKG_VERSION").as_bytes());
     let field = |len: usize| 1 + varint_len(len as u64) + len;
-    let ss = field(scope.len()) + spans.len();
+    let ss = field(scope.len()) + spans_len;
     let rs = field(res.len()) + field(ss);
-    let mut out = Vec::with_capacity(field(rs));
+    let mut out = Vec::with_capacity(field(rs) - spans_len);
     key(&mut out, 1, LEN);
     varint(&mut out, rs as u64);
     key(&mut out, 1, LEN);
@@ -224,6 +254,12 @@ pub(crate) fn request_of_encoded(resource: &[(String, AttrValue)], spans: &[u8])
     key(&mut out, 1, LEN);
     varint(&mut out, scope.len() as u64);
     out.extend_from_slice(&scope);
+    out
+}
+
+/// The body of one export from spans already encoded by [`encode_span`] (concatenated).
+pub(crate) fn request_of_encoded(resource: &[(String, AttrValue)], spans: &[u8]) -> Vec<u8> {
+    let mut out = request_prefix(resource, spans.len());
     out.extend_from_slice(spans);
     out
 }
@@ -273,21 +309,44 @@ impl OtlpClient {
 
     /// Posts one batch; a non-2xx status is an error naming it.
     pub async fn export(&self, body: Vec<u8>) -> Result<(), RemoteError> {
+        let sent = self.send(&[&body]).await?;
+        self.finish(sent, &[&body]).await
+    }
+
+    fn timed_out(&self) -> RemoteError {
+        RemoteError::timeout(format!(
+            "OTLP export to {} took over {:?}",
+            self.target.url, self.target.timeout
+        ))
+    }
+
+    /// Sends one batch whose body is `parts` one after the other, without waiting for the
+    /// reply ([`OtlpClient::finish`] reads it).
+    pub async fn send(&self, parts: &[&[u8]]) -> Result<tether_http::Sent, RemoteError> {
         let headers: Vec<(&str, &str)> = self
             .target
             .headers
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        let post = self.http.post("application/x-protobuf", &headers, body);
-        let reply = tokio::time::timeout(self.target.timeout, post)
+        let send = self
+            .http
+            .send_parts("application/x-protobuf", &headers, parts);
+        tokio::time::timeout(self.target.timeout, send)
             .await
-            .map_err(|_| {
-                RemoteError::timeout(format!(
-                    "OTLP export to {} took over {:?}",
-                    self.target.url, self.target.timeout
-                ))
-            })??;
+            .map_err(|_| self.timed_out())?
+    }
+
+    /// Reads the reply to a batch [`OtlpClient::send`] sent (`parts`: its body again); a
+    /// non-2xx status is an error naming it.
+    pub async fn finish(
+        &self,
+        sent: tether_http::Sent,
+        parts: &[&[u8]],
+    ) -> Result<(), RemoteError> {
+        let reply = tokio::time::timeout(self.target.timeout, self.http.reply(sent, parts))
+            .await
+            .map_err(|_| self.timed_out())??;
         if !(200..300).contains(&reply.status) {
             return Err(RemoteError::protocol(format!(
                 "OTLP export to {} answered HTTP {}",
@@ -394,7 +453,7 @@ mod tests {
             "echo",
             "127.0.0.1:9".parse().expect("addr"),
         ));
-        let attrs = site_attributes(&site, "pyro5");
+        let fixed = fixed_part(&site, "pyro5", "echo", SpanKind::Server);
         let mut spans = Vec::new();
         for i in 0..300u64 {
             encode_span(
@@ -413,7 +472,7 @@ mod tests {
                     peer: Some("10.0.0.1:5000".parse().expect("peer")),
                     error_type: None,
                     error: None,
-                    site_attributes: Some(&attrs),
+                    fixed: Some(&fixed),
                 },
             );
         }
@@ -458,5 +517,44 @@ mod tests {
         let mut one = Vec::new();
         encode_span(&mut one, &record.parts());
         assert_eq!(&spans[..one.len()], &one[..]);
+    }
+
+    #[test]
+    fn a_span_of_any_length_gets_its_exact_length_in_front() {
+        let site = std::sync::Arc::new(tether_remoting::observe::CallSite::pool("p"));
+        // Under 128 bytes (no peer, short names), 128 bytes to 16 KiB, and over 16 KiB (a
+        // long error message).
+        let long = "x".repeat(20_000);
+        for (error, want) in [
+            (None, 0usize..0x80),
+            (Some("e"), 0x80..0x4000),
+            (Some(&long[..]), 0x4000..0x10000),
+        ] {
+            let parts = SpanParts {
+                trace_id: [1; 16],
+                span_id: [2; 8],
+                parent_span_id: None,
+                trace_state: None,
+                kind: SpanKind::Internal,
+                start_unix_nanos: 1,
+                end_unix_nanos: 2,
+                site: &site,
+                system: "pool",
+                method: "m",
+                peer: None,
+                error_type: error.map(|_| "E"),
+                error: error.map(|e| if e == "e" { "an error message long enough to pass 128 bytes in all, with the rest of the span around it" } else { e }),
+                fixed: None,
+            };
+            let mut out = vec![9u8];
+            encode_span(&mut out, &parts);
+            let (f, body) = field_at(&out, 1);
+            assert_eq!((f, body.end), (2, out.len()));
+            assert!(want.contains(&body.len()), "{} not in {want:?}", body.len());
+            // The body is the span's fields, whatever its length's size.
+            let mut alone = Vec::new();
+            span(&mut alone, &parts);
+            assert_eq!(&out[body], &alone[..]);
+        }
     }
 }

@@ -148,6 +148,11 @@ impl Pipeline {
         }
     }
 
+    /// Whether spans are encoded as they are recorded (every exporter is OTLP).
+    pub(crate) fn encodes_early(&self) -> bool {
+        self.inner.encode_early
+    }
+
     /// Queues a finished span given as parts (the tracing interceptor's way: nothing is
     /// copied into a record when the span is encoded at once).
     pub(crate) fn record_parts(&self, span: &SpanParts<'_>) {
@@ -179,11 +184,15 @@ impl Pipeline {
             shard.len()
         };
         // Wake the worker once, when a batch fills (a notify is a system call; every span
-        // after that would pay it for nothing). Under the worker's lock, so the wake-up
-        // cannot fall between its check and its wait.
+        // after that would pay it for nothing). The flag is set under the worker's lock, so
+        // the worker either sees it when it checks or is already waiting when the notify
+        // comes; the notify itself is outside the lock, so the worker, woken, does not find
+        // the lock still held here and go back to sleep (two more switches on one CPU).
         if n == inner.settings.max_batch {
-            let _q = inner.queue.lock().unwrap_or_else(|p| p.into_inner());
-            inner.batch_ready.store(true, Ordering::Relaxed);
+            {
+                let _q = inner.queue.lock().unwrap_or_else(|p| p.into_inner());
+                inner.batch_ready.store(true, Ordering::Relaxed);
+            }
             inner.wake.notify_one();
         }
     }
@@ -254,10 +263,20 @@ fn work(inner: Arc<Inner>, exporters: Vec<Exporter>, resource: Vec<(String, Attr
         }
     };
     let mut warned = false;
+    let otlp: Vec<&OtlpClient> = exporters
+        .iter()
+        .filter_map(|e| match e {
+            Exporter::Otlp(c) => Some(&**c),
+            _ => None,
+        })
+        .collect();
     // Emptied shards come back here, so the stripes keep their capacity instead of growing
     // from nothing after every export.
     let mut spares: Vec<Shard> = Vec::new();
-    let mut batch = Shard::default();
+    // The last request of encoded spans, its reply not read yet, and the shards its body is
+    // in: read at the next export or flush, when it has usually arrived (see below).
+    // (`None` for the shards: this round's, still in `taken`.)
+    let mut pending: Option<(Pending, Option<Vec<Shard>>)> = None;
     loop {
         let (ticket, stop) = {
             let mut q = inner.queue.lock().unwrap_or_else(|p| p.into_inner());
@@ -280,51 +299,47 @@ fn work(inner: Arc<Inner>, exporters: Vec<Exporter>, resource: Vec<(String, Attr
         };
         // Spans take their times from the monotonic clock; follow the wall clock's steps.
         crate::span::resync_clock();
+        let mut taken: Vec<Shard> = Vec::new();
         for shard in &inner.shards {
             let spare = spares.pop().unwrap_or_default();
-            let mut taken = std::mem::replace(
+            let t = std::mem::replace(
                 &mut *shard.0.lock().unwrap_or_else(|p| p.into_inner()),
                 spare,
             );
-            if batch.len() == 0 {
-                std::mem::swap(&mut batch, &mut taken);
+            if t.len() > 0 {
+                taken.push(t);
             } else {
-                batch.records.append(&mut taken.records);
-                let base = batch.encoded.len();
-                batch.encoded.extend_from_slice(&taken.encoded);
-                batch.ends.extend(taken.ends.iter().map(|e| e + base));
+                spares.push(t);
             }
-            taken.encoded.clear();
-            taken.ends.clear();
-            spares.push(taken);
         }
         let max = inner.settings.max_batch.max(1);
-        // Encoded spans, `max` at a time.
-        let mut from = 0;
-        for ends in batch.ends.chunks(max) {
-            let to = ends.last().copied().unwrap_or(from);
-            let body = crate::otlp::request_of_encoded(&resource, &batch.encoded[from..to]);
-            from = to;
-            let otlp: Vec<&OtlpClient> = exporters
-                .iter()
-                .filter_map(|e| match e {
-                    Exporter::Otlp(c) => Some(&**c),
-                    _ => None,
-                })
-                .collect();
-            let mut body = Some(body);
-            for (i, c) in otlp.iter().enumerate() {
-                // The last exporter takes the body itself; others get a copy.
-                let b = if i + 1 == otlp.len() {
-                    body.take().unwrap_or_default()
-                } else {
-                    body.clone().unwrap_or_default()
-                };
-                let r = rt.block_on(c.export(b));
-                account(&inner, ends.len(), r, &mut warned);
+        // Encoded spans, `max` at a time, each request's body written from the shards where
+        // the spans are. A request's reply is read only before the next request goes out (one
+        // connection carries one request at a time) or at a flush: so the exporter does not
+        // go to sleep after each request and wake for its reply, which costs a busy server
+        // more than sending the spans.
+        for chunk in chunks(&taken, max) {
+            match pending.take() {
+                Some((p, None)) => p.settle(&rt, &otlp, &taken, &inner, &mut warned),
+                Some((p, Some(shards))) => {
+                    p.settle(&rt, &otlp, &shards, &inner, &mut warned);
+                    recycle(shards, &mut spares);
+                }
+                None => {}
             }
+            let p = Pending::send(&rt, &otlp, chunk, &taken, &resource, &inner, &mut warned);
+            pending = Some((p, None));
         }
-        for chunk in batch.records.chunks(max) {
+        // The pending request's body is in this round's shards: they stay with it.
+        if let Some((_, shards @ None)) = &mut pending {
+            *shards = Some(std::mem::take(&mut taken));
+        }
+        let records: Vec<SpanRecord> = taken
+            .iter_mut()
+            .flat_map(|t| std::mem::take(&mut t.records))
+            .collect();
+        recycle(taken, &mut spares);
+        for chunk in records.chunks(max) {
             for e in &exporters {
                 let r = match e {
                     Exporter::Otlp(c) => rt.block_on(c.export(encode_request(&resource, chunk))),
@@ -344,9 +359,17 @@ fn work(inner: Arc<Inner>, exporters: Vec<Exporter>, resource: Vec<(String, Attr
                 account(&inner, chunk.len(), r, &mut warned);
             }
         }
-        batch.records.clear();
-        batch.encoded.clear();
-        batch.ends.clear();
+        let flushing = {
+            let q = inner.queue.lock().unwrap_or_else(|p| p.into_inner());
+            q.flush_done < ticket || stop
+        };
+        if flushing {
+            if let Some((p, shards)) = pending.take() {
+                let shards = shards.unwrap_or_default();
+                p.settle(&rt, &otlp, &shards, &inner, &mut warned);
+                recycle(shards, &mut spares);
+            }
+        }
         {
             let mut q = inner.queue.lock().unwrap_or_else(|p| p.into_inner());
             q.flush_done = q.flush_done.max(ticket);
@@ -354,6 +377,115 @@ fn work(inner: Arc<Inner>, exporters: Vec<Exporter>, resource: Vec<(String, Attr
         }
         if stop {
             return;
+        }
+    }
+}
+
+/// Where one request's spans are: (shard, start, end) byte ranges of the shards' encodings.
+type Chunk = Vec<(usize, usize, usize)>;
+
+/// The encoded spans of `shards`, split into requests of at most `max` spans.
+fn chunks(shards: &[Shard], max: usize) -> Vec<(Chunk, usize)> {
+    let mut out = Vec::new();
+    let (mut chunk, mut n): (Chunk, usize) = (Vec::new(), 0);
+    for (si, sh) in shards.iter().enumerate() {
+        let (mut i, mut from) = (0, 0);
+        while i < sh.ends.len() {
+            let j = (i + (max - n)).min(sh.ends.len());
+            let to = sh.ends[j - 1];
+            chunk.push((si, from, to));
+            n += j - i;
+            (i, from) = (j, to);
+            if n == max {
+                out.push((std::mem::take(&mut chunk), n));
+                n = 0;
+            }
+        }
+    }
+    if n > 0 {
+        out.push((chunk, n));
+    }
+    out
+}
+
+/// Emptied shards back among the spares.
+fn recycle(shards: Vec<Shard>, spares: &mut Vec<Shard>) {
+    for mut s in shards {
+        s.records.clear();
+        s.encoded.clear();
+        s.ends.clear();
+        spares.push(s);
+    }
+}
+
+/// A request of encoded spans sent to every OTLP exporter, replies not read yet.
+struct Pending {
+    chunk: Chunk,
+    spans: usize,
+    /// The protobuf that comes before the spans (request, resource, scope).
+    prefix: Vec<u8>,
+    sent: Vec<(usize, tether_http::Sent)>,
+}
+
+impl Pending {
+    /// Sends the spans of `chunk` (in `shards`) to every exporter; a send that fails is
+    /// counted at once.
+    fn send(
+        rt: &tokio::runtime::Runtime,
+        otlp: &[&OtlpClient],
+        (chunk, spans): (Chunk, usize),
+        shards: &[Shard],
+        resource: &[(String, AttrValue)],
+        inner: &Inner,
+        warned: &mut bool,
+    ) -> Pending {
+        let len = chunk.iter().map(|(_, a, b)| b - a).sum();
+        let prefix = crate::otlp::request_prefix(resource, len);
+        let mut p = Pending {
+            chunk,
+            spans,
+            prefix,
+            sent: Vec::new(),
+        };
+        let parts = p.parts(shards);
+        let mut sent = Vec::new();
+        for (i, c) in otlp.iter().enumerate() {
+            match rt.block_on(c.send(&parts)) {
+                Ok(s) => sent.push((i, s)),
+                Err(e) => account(inner, spans, Err(e), warned),
+            }
+        }
+        p.sent = sent;
+        p
+    }
+
+    fn parts<'a>(&'a self, shards: &'a [Shard]) -> Vec<&'a [u8]> {
+        std::iter::once(&self.prefix[..])
+            .chain(
+                self.chunk
+                    .iter()
+                    .filter_map(|&(s, a, b)| shards.get(s).and_then(|s| s.encoded.get(a..b))),
+            )
+            .collect()
+    }
+
+    /// Reads the replies and counts the spans as exported or lost.
+    fn settle(
+        mut self,
+        rt: &tokio::runtime::Runtime,
+        otlp: &[&OtlpClient],
+        shards: &[Shard],
+        inner: &Inner,
+        warned: &mut bool,
+    ) {
+        let sent = std::mem::take(&mut self.sent);
+        let parts = self.parts(shards);
+        for (i, sent) in sent {
+            let r = match otlp.get(i) {
+                Some(c) => rt.block_on(c.finish(sent, &parts)),
+                None => continue,
+            };
+            account(inner, self.spans, r, warned);
         }
     }
 }
@@ -400,4 +532,119 @@ fn console_line(s: &SpanRecord) -> String {
         line.push_str(&format!(" error={e:?}"));
     }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::otlp::OtlpTarget;
+    use crate::span::SpanKind;
+    use std::io::{BufRead, BufReader, Read, Write};
+    use tether_remoting::observe::CallSite;
+
+    /// An OTLP receiver that answers 200 to each request and then, if `close` is set, closes
+    /// the connection without saying so (as a server ending an idle kept-alive connection
+    /// does). Returns its port and the span bytes it received.
+    fn receiver(close: bool) -> (u16, Arc<AtomicU64>) {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = l.local_addr().expect("addr").port();
+        let got = Arc::new(AtomicU64::new(0));
+        let g = got.clone();
+        std::thread::spawn(move || {
+            for s in l.incoming().take(64).flatten() {
+                let mut w = s.try_clone().expect("clone");
+                let mut r = BufReader::new(s);
+                loop {
+                    let mut len = 0usize;
+                    let mut line = String::new();
+                    loop {
+                        line.clear();
+                        if r.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let l = line.trim_end().to_ascii_lowercase();
+                        if l.is_empty() {
+                            break;
+                        }
+                        if let Some(v) = l.strip_prefix("content-length:") {
+                            len = v.trim().parse().unwrap_or(0);
+                        }
+                    }
+                    let mut body = vec![0u8; len];
+                    if r.read_exact(&mut body).is_err() {
+                        break;
+                    }
+                    g.fetch_add(len as u64, Ordering::Relaxed);
+                    let _ = w.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+                    if close {
+                        break;
+                    }
+                }
+            }
+        });
+        (port, got)
+    }
+
+    fn span(i: u64) -> SpanRecord {
+        SpanRecord {
+            trace_id: [1; 16],
+            span_id: (i + 1).to_be_bytes(),
+            parent_span_id: None,
+            trace_state: None,
+            kind: SpanKind::Server,
+            start_unix_nanos: i,
+            end_unix_nanos: i + 1,
+            site: Arc::new(CallSite::server(
+                "pyro5",
+                "svc",
+                "127.0.0.1:9".parse().expect("addr"),
+            )),
+            system: "pyro5",
+            method: "m".into(),
+            peer: None,
+            error_type: None,
+            error: None,
+        }
+    }
+
+    /// Spans in batches over several rounds all arrive and count as exported, whether the
+    /// receiver keeps its connection or closes it after every reply (the pending reply is read
+    /// later, and a request on a connection found closed goes again on a new one).
+    #[test]
+    fn every_batch_arrives_whether_the_connection_is_kept_or_not() {
+        for close in [false, true] {
+            let (port, got) = receiver(close);
+            let client = OtlpClient::new(OtlpTarget {
+                url: format!("http://127.0.0.1:{port}/v1/traces"),
+                headers: Vec::new(),
+                timeout: Duration::from_secs(5),
+                tls: None,
+            })
+            .expect("client");
+            let p = Pipeline::start(
+                vec![Exporter::Otlp(Box::new(client))],
+                Vec::new(),
+                BatchSettings {
+                    schedule_delay: Duration::from_millis(5),
+                    max_queue: 4096,
+                    max_batch: 7,
+                },
+            );
+            let mut bytes = 0;
+            for round in 0..5u64 {
+                for i in 0..30 {
+                    p.record(span(round * 100 + i));
+                }
+                let mut one = Vec::new();
+                crate::otlp::encode_span(&mut one, &span(0).parts());
+                bytes += 30 * one.len() as u64;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            assert!(p.flush(Duration::from_secs(5)));
+            assert_eq!(p.counts(), (150, 0, 0), "close: {close}");
+            // Each request carries its spans and a few bytes around them.
+            assert!(got.load(Ordering::Relaxed) > bytes, "close: {close}");
+            assert!(p.shutdown(Duration::from_secs(5)));
+        }
+    }
 }

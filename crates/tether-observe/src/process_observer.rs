@@ -4,8 +4,7 @@
 //! one future, and two clock readings instead of four.
 
 use crate::metrics::MetricsInterceptor;
-use crate::span::unix_at;
-use crate::tracing_span::TracingInterceptor;
+use crate::tracing_span::{OpenSpan, TracingInterceptor};
 use std::sync::Arc;
 use std::time::Instant;
 use tether_core::{BoxFuture, Call, RemoteError, Value};
@@ -42,15 +41,14 @@ impl Interceptor for Both {
         let counted = self.1.begin(&call);
         let span = self.0.begin(&mut call, Some(counted.method()));
         let start = Instant::now();
+        let open = span.map(|s| OpenSpan::new(&self.0, s, start));
         let rest = next.proceed(call);
         Box::pin(async move {
             let result = rest.await;
             let took = start.elapsed();
             self.1.finish(counted, took, &result);
-            if let Some(span) = span {
-                let at = unix_at(start);
-                self.0
-                    .finish(span, at, at.saturating_add(took.as_nanos() as u64), &result);
+            if let Some(open) = open {
+                open.close(took, &result);
             }
             result
         })

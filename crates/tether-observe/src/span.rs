@@ -127,9 +127,9 @@ pub(crate) struct SpanParts<'a> {
     pub peer: Option<SocketAddr>,
     pub error_type: Option<&'a str>,
     pub error: Option<&'a str>,
-    /// The site's own attributes already encoded (see `otlp::site_attributes`), when they
-    /// hold for this span's wire.
-    pub site_attributes: Option<&'a [u8]>,
+    /// The fields fixed for this site, wire, method and kind, already encoded (see
+    /// `otlp::fixed_part`), when the interceptor has them.
+    pub fixed: Option<&'a [u8]>,
 }
 
 impl SpanParts<'_> {
@@ -170,7 +170,7 @@ impl SpanRecord {
             peer: self.peer,
             error_type: self.error_type.as_deref(),
             error: self.error.as_deref(),
-            site_attributes: None,
+            fixed: None,
         }
     }
 }

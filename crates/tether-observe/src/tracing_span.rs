@@ -7,6 +7,8 @@
 use crate::ids;
 use crate::pipeline::Pipeline;
 use crate::span::{error_type, unix_at, SpanKind, SpanParts};
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 use tether_core::{BoxFuture, Call, CallContext, RemoteError, TraceContext, Value};
@@ -100,21 +102,39 @@ pub struct TracingInterceptor {
     pipeline: Arc<Pipeline>,
     sampler: Sampler,
     site: Arc<CallSite>,
-    /// The site's attributes, encoded once for its own wire.
-    site_attributes: Vec<u8>,
+    /// Tells this interceptor's entries in [`FIXED`] from another's (an address could be
+    /// reused after this one is dropped; a number is not).
+    id: u64,
 }
 
 impl TracingInterceptor {
     /// Spans for calls at `site` into `pipeline` (the XML class's interceptor uses an internal
     /// site of its own).
     pub fn new(pipeline: Arc<Pipeline>, sampler: Sampler, site: Arc<CallSite>) -> Self {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
         TracingInterceptor {
             pipeline,
             sampler,
-            site_attributes: crate::otlp::site_attributes(&site, site.system),
             site,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         }
     }
+}
+
+/// The encoded fields fixed per (interceptor, wire, method) (`otlp::fixed_part`), as this
+/// thread last made them: most of a span's bytes, copied instead of encoded on every call.
+/// Small and scanned; a thread serves few methods, and an entry evicted is made again.
+struct Fixed {
+    owner: u64,
+    system: &'static str,
+    method: Box<str>,
+    bytes: Box<[u8]>,
+}
+
+const FIXED_KEPT: usize = 32;
+
+thread_local! {
+    static FIXED: RefCell<(Vec<Fixed>, usize)> = const { RefCell::new((Vec::new(), 0)) };
 }
 
 /// A span begun: what [`TracingInterceptor::finish`] needs once the call has run.
@@ -125,6 +145,59 @@ pub(crate) struct SpanStart {
     method: std::borrow::Cow<'static, str>,
     system: &'static str,
     peer: Option<std::net::SocketAddr>,
+    /// The call's deadline: a span whose call is dropped past it ended in a timeout.
+    deadline: Option<Instant>,
+}
+
+/// A span whose call is running. Recorded when the call ends, or, if the call's future is
+/// dropped before that (its server shut down, its client went away), when it is dropped: as
+/// a `timeout` past the call's deadline, else `cancelled`. A span is not lost with its call.
+pub(crate) struct OpenSpan<'a> {
+    tracer: &'a TracingInterceptor,
+    span: Option<SpanStart>,
+    start: Instant,
+}
+
+impl<'a> OpenSpan<'a> {
+    pub(crate) fn new(tracer: &'a TracingInterceptor, span: SpanStart, start: Instant) -> Self {
+        OpenSpan {
+            tracer,
+            span: Some(span),
+            start,
+        }
+    }
+
+    /// Records the span of a call that took `took` and ended with `result`.
+    pub(crate) fn close(mut self, took: std::time::Duration, result: &Result<Value, RemoteError>) {
+        if let Some(span) = self.span.take() {
+            let at = unix_at(self.start);
+            let end = at.saturating_add(took.as_nanos() as u64);
+            let (error_type, error) = match result {
+                Ok(_) => (None, None),
+                Err(e) => (Some(error_type(e)), Some(e.message())),
+            };
+            self.tracer
+                .record(span, at, end, error_type.as_deref(), error);
+        }
+    }
+}
+
+impl Drop for OpenSpan<'_> {
+    fn drop(&mut self) {
+        if let Some(span) = self.span.take() {
+            let now = Instant::now();
+            let at = unix_at(self.start);
+            let end =
+                at.saturating_add(now.saturating_duration_since(self.start).as_nanos() as u64);
+            let (kind, why) = match span.deadline {
+                Some(d) if d <= now => {
+                    ("timeout", "the call's deadline passed before it completed")
+                }
+                _ => ("cancelled", "the call was dropped before it completed"),
+            };
+            self.tracer.record(span, at, end, Some(kind), Some(why));
+        }
+    }
 }
 
 impl TracingInterceptor {
@@ -165,16 +238,19 @@ impl TracingInterceptor {
             },
             system: call.context.protocol.unwrap_or(site.system),
             peer: call.context.peer,
+            deadline: call.context.deadline,
         })
     }
 
-    /// Records the span of a call that ran from `start` to `end` (Unix nanoseconds).
-    pub(crate) fn finish(
+    /// Records the span of a call that ran from `start` to `end` (Unix nanoseconds) and
+    /// failed with `error_type` and `error`, if it did.
+    fn record(
         &self,
         span: SpanStart,
         start: u64,
         end: u64,
-        result: &Result<Value, RemoteError>,
+        error_type: Option<&str>,
+        error: Option<&str>,
     ) {
         let site = &*self.site;
         let kind = match site.side {
@@ -182,27 +258,63 @@ impl TracingInterceptor {
             Side::Server => SpanKind::Server,
             Side::Pool | Side::Local => SpanKind::Internal,
         };
-        let (error_type, error) = match result {
-            Ok(_) => (None, None),
-            Err(e) => (Some(error_type(e)), Some(e.message())),
-        };
         let parent = span.parent.as_ref();
-        self.pipeline.record_parts(&SpanParts {
-            trace_id: span.trace_id,
-            span_id: span.span_id,
-            parent_span_id: parent.filter(|p| p.has_parent()).map(|p| p.span_id),
-            trace_state: parent.and_then(|p| p.state.as_ref()),
-            kind,
-            start_unix_nanos: start,
-            end_unix_nanos: end.max(start),
-            site: &self.site,
-            system: span.system,
-            method: &span.method,
-            peer: span.peer,
-            error_type: error_type.as_deref(),
-            error,
-            site_attributes: (span.system == site.system).then_some(&self.site_attributes[..]),
+        let record = |fixed: Option<&[u8]>| {
+            self.pipeline.record_parts(&SpanParts {
+                trace_id: span.trace_id,
+                span_id: span.span_id,
+                parent_span_id: parent.filter(|p| p.has_parent()).map(|p| p.span_id),
+                trace_state: parent.and_then(|p| p.state.as_ref()),
+                kind,
+                start_unix_nanos: start,
+                end_unix_nanos: end.max(start),
+                site: &self.site,
+                system: span.system,
+                method: &span.method,
+                peer: span.peer,
+                error_type,
+                error,
+                fixed,
+            })
+        };
+        if !self.pipeline.encodes_early() {
+            return record(None);
+        }
+        // (Not there while the thread is being torn down: then encoded in full.)
+        let kept = FIXED.try_with(|cache| {
+            let Ok(mut cache) = cache.try_borrow_mut() else {
+                return record(None);
+            };
+            let (list, next) = &mut *cache;
+            let found = list.iter().position(|f| {
+                f.owner == self.id && f.system == span.system && *f.method == *span.method
+            });
+            let i = match found {
+                Some(i) => i,
+                None => {
+                    let f = Fixed {
+                        owner: self.id,
+                        system: span.system,
+                        method: span.method.as_ref().into(),
+                        bytes: crate::otlp::fixed_part(site, span.system, &span.method, kind)
+                            .into_boxed_slice(),
+                    };
+                    if list.len() < FIXED_KEPT {
+                        list.push(f);
+                        list.len() - 1
+                    } else {
+                        let i = *next;
+                        list[i] = f;
+                        *next = (i + 1) % FIXED_KEPT;
+                        i
+                    }
+                }
+            };
+            record(Some(&list[i].bytes))
         });
+        if kept.is_err() {
+            record(None);
+        }
     }
 }
 
@@ -216,14 +328,13 @@ impl Interceptor for TracingInterceptor {
             return next.proceed(call);
         };
         let start = Instant::now();
+        let open = OpenSpan::new(self, span, start);
         // The rest of the chain is started here, so this future holds only what the span
         // needs afterwards (not the call: moving a large future into its box costs per call).
         let rest = next.proceed(call);
         Box::pin(async move {
             let result = rest.await;
-            let at = unix_at(start);
-            let took = start.elapsed().as_nanos() as u64;
-            self.finish(span, at, at.saturating_add(took), &result);
+            open.close(start.elapsed(), &result);
             result
         })
     }
@@ -251,5 +362,53 @@ mod tests {
             .filter(|_| Sampler::Ratio(0.5).sample(None, &ids::trace_id()))
             .count();
         assert!((350..650).contains(&half), "{half}");
+    }
+
+    /// A call whose future is dropped before it ends still leaves its span: a timeout when
+    /// its deadline had passed, else cancelled.
+    #[test]
+    fn a_call_cut_short_still_leaves_its_span() {
+        struct Never;
+        impl tether_core::Invoker for Never {
+            fn invoke(&self, _: Call) -> BoxFuture<'_, Result<Value, RemoteError>> {
+                Box::pin(std::future::pending())
+            }
+        }
+        let mem = crate::MemorySpans::default();
+        let pipeline = Pipeline::start(
+            vec![crate::Exporter::Memory(mem.clone())],
+            Vec::new(),
+            Default::default(),
+        );
+        let site = Arc::new(CallSite::server(
+            "pyro5",
+            "svc",
+            "127.0.0.1:9".parse().expect("addr"),
+        ));
+        let chain: Vec<Arc<dyn Interceptor>> = vec![Arc::new(TracingInterceptor::new(
+            pipeline.clone(),
+            Sampler::AlwaysOn,
+            site,
+        ))];
+        let proxy = tether_remoting::Intercepted::new(chain.into(), Arc::new(Never));
+        let past = Instant::now();
+        let late = Call::new("late", vec![]).context(CallContext::new().with_deadline(past));
+        drop(tether_core::Invoker::invoke(&proxy, late));
+        drop(tether_core::Invoker::invoke(
+            &proxy,
+            Call::new("gone", vec![]),
+        ));
+        assert!(pipeline.flush(std::time::Duration::from_secs(5)));
+        let spans = mem.spans();
+        let kind_of = |m: &str| {
+            spans
+                .iter()
+                .find(|s| s.method == m)
+                .and_then(|s| s.error_type.clone())
+        };
+        assert_eq!(kind_of("late").as_deref(), Some("timeout"));
+        assert_eq!(kind_of("gone").as_deref(), Some("cancelled"));
+        assert!(spans.iter().all(|s| s.error.is_some()), "{spans:?}");
+        pipeline.shutdown(std::time::Duration::from_secs(5));
     }
 }

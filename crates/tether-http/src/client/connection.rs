@@ -17,6 +17,8 @@ const MAX_HEAD: usize = 64 * 1024;
 const MAX_HEADERS: usize = 100;
 /// Most bytes of a chunk-size line (with extensions).
 const MAX_CHUNK_LINE: usize = 1024;
+/// Most slices handed to one vectored write (well under every system's `IOV_MAX`).
+const MAX_SLICES: usize = 64;
 
 /// A byte stream the client talks over: TCP or TLS.
 pub(crate) trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
@@ -78,6 +80,36 @@ impl ClientConnection {
     pub async fn send(&mut self, request: &[u8]) -> std::io::Result<()> {
         self.read_since_send = 0;
         self.io.write_all(request).await?;
+        self.io.flush().await
+    }
+
+    /// Writes `head` and then `parts` from where they are, with vectored writes (a writev
+    /// of them all, and more only for what a write leaves).
+    pub async fn send_parts(&mut self, head: &[u8], parts: &[&[u8]]) -> std::io::Result<()> {
+        self.read_since_send = 0;
+        let all: Vec<&[u8]> = std::iter::once(head)
+            .chain(parts.iter().copied())
+            .filter(|p| !p.is_empty())
+            .collect();
+        // (part, offset in it) of the first byte not yet written.
+        let (mut i, mut off) = (0usize, 0usize);
+        while i < all.len() {
+            let slices: Vec<std::io::IoSlice<'_>> = std::iter::once(&all[i][off..])
+                .chain(all[i + 1..].iter().copied())
+                .take(MAX_SLICES)
+                .map(std::io::IoSlice::new)
+                .collect();
+            let mut n = self.io.write_vectored(&slices).await?;
+            if n == 0 {
+                return Err(std::io::ErrorKind::WriteZero.into());
+            }
+            while i < all.len() && n >= all[i].len() - off {
+                n -= all[i].len() - off;
+                i += 1;
+                off = 0;
+            }
+            off += n;
+        }
         self.io.flush().await
     }
 

@@ -193,27 +193,30 @@ impl HttpClient {
         Ok(ClientConnection::new(io))
     }
 
-    /// The request's head and body in one buffer.
-    fn request(&self, content_type: &str, extra_headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+    /// The request's head, for a body of `body_len` bytes.
+    fn head(&self, content_type: &str, extra_headers: &[(&str, &str)], body_len: usize) -> String {
         let s = &self.settings;
         let mut head = String::with_capacity(256);
         let _ = write!(
             head,
             "POST {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {}\r\nContent-Type: {content_type}\r\n\
-             Accept-Encoding: gzip\r\nContent-Length: {}\r\n",
-            s.path,
-            s.host_header,
-            s.user_agent,
-            body.len()
+             Accept-Encoding: gzip\r\nContent-Length: {body_len}\r\n",
+            s.path, s.host_header, s.user_agent,
         );
         for (k, v) in extra_headers {
             let _ = write!(head, "{k}: {v}\r\n");
         }
         head.push_str("\r\n");
-        let mut out = Vec::with_capacity(head.len() + body.len());
-        out.extend_from_slice(head.as_bytes());
-        out.extend_from_slice(body);
-        out
+        head
+    }
+
+    /// The kept-alive connection, or a new one; and whether it was kept (a kept connection
+    /// may turn out closed by the server while it was idle).
+    async fn take_connection(&self) -> Result<(ClientConnection, bool), RemoteError> {
+        match self.conn.lock().await.take() {
+            Some(c) => Ok((c, true)),
+            None => Ok((self.connect().await.map_err(RemoteError::not_sent)?, false)),
+        }
     }
 
     /// POSTs `body` to the URL's path. Errors before the request went out are marked not sent
@@ -230,10 +233,13 @@ impl HttpClient {
         body: Vec<u8>,
     ) -> Result<HttpReply, RemoteError> {
         let s = &self.settings;
-        let request = self.request(content_type, extra_headers, &body);
+        // Head and body in one buffer: one write, and one segment for a small call.
+        let head = self.head(content_type, extra_headers, body.len());
+        let mut request = Vec::with_capacity(head.len() + body.len());
+        request.extend_from_slice(head.as_bytes());
+        request.extend_from_slice(&body);
         if s.trace {
-            let head_len = request.len() - body.len();
-            trace_bytes("send", &request[..head_len]);
+            trace_bytes("send", head.as_bytes());
             trace_bytes("send", &body);
         }
         let mut guard = self.conn.lock().await;
@@ -244,23 +250,89 @@ impl HttpClient {
             Some(c) => c,
             None => self.connect().await.map_err(RemoteError::not_sent)?,
         };
-        let mut raw = exchange(&mut conn, &request, s.max_body).await;
+        let failed = send_failure(conn.send(&request).await);
+        let mut raw = read_reply(&mut conn, failed, s.max_body).await;
         if was_reused && matches!(&raw, Err((false, _))) {
             conn = self.connect().await.map_err(RemoteError::not_sent)?;
-            raw = exchange(&mut conn, &request, s.max_body).await;
+            let failed = send_failure(conn.send(&request).await);
+            raw = read_reply(&mut conn, failed, s.max_body).await;
         }
-        let raw = raw.map_err(|(sent, e)| {
-            let e = RemoteError::new(e.kind(), format!("{}: {}", s.url, e.message()));
-            if sent {
-                e
-            } else {
-                e.not_sent()
-            }
-        })?;
+        let raw = raw.map_err(|e| self.label(e))?;
         if raw.keep_alive && !conn.has_stray_bytes() {
             *guard = Some(conn);
         }
         drop(guard);
+        self.finish(raw)
+    }
+
+    /// Sends a POST whose body is `parts` one after the other, written from where they are
+    /// (one vectored write: a large body is not copied), and returns without waiting for the
+    /// reply: [`HttpClient::reply`] reads it later. A caller that has other work meanwhile
+    /// (the span exporter, until its next batch) does not sleep and wake again for the reply,
+    /// which is usually there by then. Until then the connection is the request's: another
+    /// request on this client opens one of its own.
+    pub async fn send_parts(
+        &self,
+        content_type: &str,
+        extra_headers: &[(&str, &str)],
+        parts: &[&[u8]],
+    ) -> Result<Sent, RemoteError> {
+        let len = parts.iter().map(|p| p.len()).sum();
+        let head = self.head(content_type, extra_headers, len);
+        if self.settings.trace {
+            trace_bytes("send", head.as_bytes());
+            for p in parts {
+                trace_bytes("send", p);
+            }
+        }
+        let (mut conn, reused) = self.take_connection().await?;
+        let failed = send_failure(conn.send_parts(head.as_bytes(), parts).await);
+        Ok(Sent {
+            conn,
+            reused,
+            failed,
+            head,
+        })
+    }
+
+    /// The reply to a request [`HttpClient::send_parts`] sent; `parts` are the body it was
+    /// given (sent again, on a new connection, if the kept-alive one turns out to have been
+    /// closed by the server before the request reached it).
+    pub async fn reply(&self, sent: Sent, parts: &[&[u8]]) -> Result<HttpReply, RemoteError> {
+        let max = self.settings.max_body;
+        let Sent {
+            mut conn,
+            reused,
+            failed,
+            head,
+        } = sent;
+        let mut raw = read_reply(&mut conn, failed, max).await;
+        if reused && matches!(&raw, Err((false, _))) {
+            conn = self.connect().await.map_err(RemoteError::not_sent)?;
+            let failed = send_failure(conn.send_parts(head.as_bytes(), parts).await);
+            raw = read_reply(&mut conn, failed, max).await;
+        }
+        let raw = raw.map_err(|e| self.label(e))?;
+        if raw.keep_alive && !conn.has_stray_bytes() {
+            *self.conn.lock().await = Some(conn);
+        }
+        self.finish(raw)
+    }
+
+    /// An exchange's error, naming the URL; not sent if no byte of the request can have
+    /// reached the server.
+    fn label(&self, (sent, e): (bool, RemoteError)) -> RemoteError {
+        let e = RemoteError::new(e.kind(), format!("{}: {}", self.settings.url, e.message()));
+        if sent {
+            e
+        } else {
+            e.not_sent()
+        }
+    }
+
+    /// The reply as the caller sees it: traced if asked, its body inflated if gzipped.
+    fn finish(&self, raw: RawReply) -> Result<HttpReply, RemoteError> {
+        let s = &self.settings;
         if s.trace {
             let mut line = String::new();
             tether_core::python::push_str_repr(&format!("{}\r\n", raw.status_line), &mut line);
@@ -297,6 +369,55 @@ impl HttpClient {
             body,
         })
     }
+}
+
+/// A request sent by [`HttpClient::send_parts`] whose reply is still to be read: the
+/// connection it went out on.
+pub struct Sent {
+    conn: ClientConnection,
+    reused: bool,
+    /// Why sending failed, if it did (and whether bytes may have gone out).
+    failed: Option<(bool, RemoteError)>,
+    head: String,
+}
+
+impl std::fmt::Debug for Sent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sent")
+            .field("reused", &self.reused)
+            .field("failed", &self.failed)
+            .finish()
+    }
+}
+
+/// A failed write as an exchange's error: a write that failed may still have delivered the
+/// request, unless the connection was found broken or reset.
+fn send_failure(r: std::io::Result<()>) -> Option<(bool, RemoteError)> {
+    let e = r.err()?;
+    let sent = !matches!(
+        e.kind(),
+        std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset
+    );
+    Some((sent, RemoteError::connection(e.to_string()).with_source(e)))
+}
+
+/// Reads the reply to a request sent on `conn` (`failed`: the send's error, if any). On
+/// failure, says whether any byte of the reply had arrived or the failure was past the
+/// request (true: it may have run).
+async fn read_reply(
+    conn: &mut ClientConnection,
+    failed: Option<(bool, RemoteError)>,
+    max_body: usize,
+) -> Result<RawReply, (bool, RemoteError)> {
+    if let Some(f) = failed {
+        return Err(f);
+    }
+    conn.read_reply(max_body).await.map_err(|e| {
+        // Nothing at all came back on a connection that then closed: the server dropped it
+        // (an idle kept-alive connection) before reading the request.
+        let sent = !conn.closed_before_reply();
+        (sent, e)
+    })
 }
 
 /// The headers that carry `context` (trace context, the time left until the earlier of its
@@ -363,29 +484,6 @@ pub fn header_name_allowed(name: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
         && !OWN.iter().any(|o| o.eq_ignore_ascii_case(name))
-}
-
-/// Sends a request and reads its reply. On failure, says whether any byte of the reply had
-/// arrived or the failure was past the request (true: it may have run).
-async fn exchange(
-    conn: &mut ClientConnection,
-    request: &[u8],
-    max_body: usize,
-) -> Result<RawReply, (bool, RemoteError)> {
-    if let Err(e) = conn.send(request).await {
-        // A write that failed may still have delivered the request.
-        let sent = !matches!(
-            e.kind(),
-            std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset
-        );
-        return Err((sent, RemoteError::connection(e.to_string()).with_source(e)));
-    }
-    conn.read_reply(max_body).await.map_err(|e| {
-        // Nothing at all came back on a connection that then closed: the server dropped it
-        // (an idle kept-alive connection) before reading the request.
-        let sent = !conn.closed_before_reply();
-        (sent, e)
-    })
 }
 
 /// Python's `http.client` debug line: `send: b'...'`.
