@@ -72,6 +72,7 @@ pub fn enable_metrics() {
 fn install_process_observer() {
     static INSTALLED: AtomicBool = AtomicBool::new(false);
     if !INSTALLED.swap(true, Ordering::SeqCst) {
+        span::clock_base();
         install(Arc::new(process_observer::ProcessObserver));
     }
 }

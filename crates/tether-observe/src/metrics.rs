@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tether_core::stats::SampleKind;
 use tether_core::{BoxFuture, Call, RemoteError, Value};
 use tether_remoting::observe::{CallSite, Observer, Side};
@@ -25,6 +25,17 @@ pub const BUCKETS: [f64; 16] = [
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
     5.0, 10.0,
 ];
+
+/// [`BUCKETS`] in nanoseconds (what a call's duration is compared with).
+const BUCKET_NANOS: [u64; BUCKETS.len()] = {
+    let mut n = [0u64; BUCKETS.len()];
+    let mut i = 0;
+    while i < BUCKETS.len() {
+        n[i] = (BUCKETS[i] * 1e9 + 0.5) as u64;
+        i += 1;
+    }
+    n
+};
 
 /// Most distinct method names one site keeps series for.
 pub const MAX_METHODS: usize = 256;
@@ -48,11 +59,11 @@ pub(crate) struct Histogram {
 }
 
 impl Histogram {
-    fn observe(&self, secs: f64, nanos: u64) {
+    fn observe(&self, nanos: u64) {
         let s = &self.stripes[stripe::mine()].0;
-        let i = BUCKETS
+        let i = BUCKET_NANOS
             .iter()
-            .position(|b| secs <= *b)
+            .position(|b| nanos <= *b)
             .unwrap_or(BUCKETS.len());
         s.buckets[i].fetch_add(1, Ordering::Relaxed);
         s.sum_nanos.fetch_add(nanos, Ordering::Relaxed);
@@ -238,6 +249,7 @@ impl MetricsInterceptor {
     /// Sites that are the same (two proxies of one URL) share their series, so making
     /// proxies over and over does not grow the registry.
     pub fn new(site: Arc<CallSite>) -> Self {
+        crate::span::clock_base();
         let mut sites = SITES.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(m) = sites.iter().find(|m| *m.site == *site) {
             return MetricsInterceptor { metrics: m.clone() };
@@ -308,7 +320,7 @@ impl MetricsInterceptor {
                     .1
             }
         };
-        h.observe(took.as_secs_f64(), took.as_nanos() as u64);
+        h.observe(took.as_nanos() as u64);
     }
 }
 
@@ -319,13 +331,17 @@ impl Interceptor for MetricsInterceptor {
         next: Next<'a>,
     ) -> BoxFuture<'a, Result<Value, RemoteError>> {
         let begun = self.begin(&call);
-        let start = Instant::now();
+        let start = crate::span::call_now();
         // The rest of the chain is started here, so this future holds only what it needs
         // afterwards (not the call: moving a large future into its box costs per call).
         let rest = next.proceed(call);
         Box::pin(async move {
             let r = rest.await;
-            self.finish(begun, start.elapsed(), &r);
+            self.finish(
+                begun,
+                crate::span::call_now().saturating_duration_since(start),
+                &r,
+            );
             r
         })
     }
@@ -481,4 +497,25 @@ pub fn render() -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_duration_lands_in_the_bucket_prometheus_means() {
+        assert_eq!(BUCKET_NANOS[0], 100_000);
+        assert_eq!(BUCKET_NANOS[4], 2_500_000);
+        assert_eq!(BUCKET_NANOS[15], 10_000_000_000);
+        let h = Histogram::default();
+        // On a bound counts in it (`le`), one nanosecond past goes to the next.
+        for n in [100_000, 100_001, 2_500_000, 10_000_000_001] {
+            h.observe(n);
+        }
+        let (buckets, count, sum) = h.totals();
+        assert_eq!((buckets[0], buckets[1], buckets[4]), (1, 1, 1));
+        assert_eq!(buckets.iter().sum::<u64>(), 3, "one past the last bound");
+        assert_eq!((count, sum), (4, 10_002_700_002));
+    }
 }

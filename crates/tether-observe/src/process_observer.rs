@@ -4,9 +4,9 @@
 //! one future, and two clock readings instead of four.
 
 use crate::metrics::MetricsInterceptor;
+use crate::span::call_now;
 use crate::tracing_span::{OpenSpan, TracingInterceptor};
 use std::sync::Arc;
-use std::time::Instant;
 use tether_core::{BoxFuture, Call, RemoteError, Value};
 use tether_remoting::observe::{CallSite, Observer};
 use tether_remoting::{Interceptor, Next};
@@ -40,12 +40,12 @@ impl Interceptor for Both {
     ) -> BoxFuture<'a, Result<Value, RemoteError>> {
         let counted = self.1.begin(&call);
         let span = self.0.begin(&mut call, Some(counted.method()));
-        let start = Instant::now();
+        let start = call_now();
         let open = span.map(|s| OpenSpan::new(&self.0, s, start));
         let rest = next.proceed(call);
         Box::pin(async move {
             let result = rest.await;
-            let took = start.elapsed();
+            let took = call_now().saturating_duration_since(start);
             self.1.finish(counted, took, &result);
             if let Some(open) = open {
                 open.close(took, &result);

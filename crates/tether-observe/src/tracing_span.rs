@@ -6,7 +6,7 @@
 
 use crate::ids;
 use crate::pipeline::Pipeline;
-use crate::span::{error_type, unix_at, SpanKind, SpanParts};
+use crate::span::{call_now, error_type, unix_at, CallInstant, SpanKind, SpanParts};
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -112,6 +112,7 @@ impl TracingInterceptor {
     /// site of its own).
     pub fn new(pipeline: Arc<Pipeline>, sampler: Sampler, site: Arc<CallSite>) -> Self {
         static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+        crate::span::clock_base();
         TracingInterceptor {
             pipeline,
             sampler,
@@ -155,11 +156,11 @@ pub(crate) struct SpanStart {
 pub(crate) struct OpenSpan<'a> {
     tracer: &'a TracingInterceptor,
     span: Option<SpanStart>,
-    start: Instant,
+    start: CallInstant,
 }
 
 impl<'a> OpenSpan<'a> {
-    pub(crate) fn new(tracer: &'a TracingInterceptor, span: SpanStart, start: Instant) -> Self {
+    pub(crate) fn new(tracer: &'a TracingInterceptor, span: SpanStart, start: CallInstant) -> Self {
         OpenSpan {
             tracer,
             span: Some(span),
@@ -185,12 +186,11 @@ impl<'a> OpenSpan<'a> {
 impl Drop for OpenSpan<'_> {
     fn drop(&mut self) {
         if let Some(span) = self.span.take() {
-            let now = Instant::now();
             let at = unix_at(self.start);
-            let end =
-                at.saturating_add(now.saturating_duration_since(self.start).as_nanos() as u64);
+            let took = call_now().saturating_duration_since(self.start);
+            let end = at.saturating_add(took.as_nanos() as u64);
             let (kind, why) = match span.deadline {
-                Some(d) if d <= now => {
+                Some(d) if d <= Instant::now() => {
                     ("timeout", "the call's deadline passed before it completed")
                 }
                 _ => ("cancelled", "the call was dropped before it completed"),
@@ -327,14 +327,14 @@ impl Interceptor for TracingInterceptor {
         let Some(span) = self.begin(&mut call, None) else {
             return next.proceed(call);
         };
-        let start = Instant::now();
+        let start = call_now();
         let open = OpenSpan::new(self, span, start);
         // The rest of the chain is started here, so this future holds only what the span
         // needs afterwards (not the call: moving a large future into its box costs per call).
         let rest = next.proceed(call);
         Box::pin(async move {
             let result = rest.await;
-            open.close(start.elapsed(), &result);
+            open.close(call_now().saturating_duration_since(start), &result);
             result
         })
     }
