@@ -1,9 +1,11 @@
 //! The observability rows: what tracing and metrics cost a server. Four Pyro5 echo servers of
-//! this binary run side by side: plain (`serve observed:off`: no exporter, no metrics), with
+//! this binary run side by side, fresh processes every round: plain (`serve observed:off`: no
+//! exporter, no metrics), with
 //! the call metrics only, with tracing only (every call traced, 100% sampled, and exported
 //! over OTLP/HTTP to a sink this process runs), and with both. The same client load is driven
 //! at each in turn, alternating, and the table gives calls/s and the server's CPU time per call
-//! (all its threads, the span exporter's included) with their ratios to the plain server.
+//! (all its threads, the span exporter's included), and their ratios to the plain server (the
+//! median of each round's ratio).
 //! Unpinned: the exporter thread is part of the cost and gets whatever CPU is free.
 
 use crate::drive::BoxErr;
@@ -214,24 +216,32 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
             println!("| split | – | – | not measured: cannot pin to CPU 1 | | | |");
             continue;
         }
-        let servers = variants
-            .iter()
-            .map(|(mode, _, env)| {
-                Served::spawn_on(&format!("observed:{mode}"), "URL ", env, split.then_some(0))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
         for conns in [1usize, 16] {
-            let proxies = servers
-                .iter()
-                .map(|s| {
-                    (0..conns)
-                        .map(|_| Ok(pyro5.proxy(&s.1, &ClientOptions::default())?))
-                        .collect::<Result<Vec<Arc<dyn Invoker>>, BoxErr>>()
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let mut rates = vec![Vec::new(); servers.len()];
-            let mut cpus = vec![Vec::new(); servers.len()];
+            let mut rates = vec![Vec::new(); variants.len()];
+            let mut cpus = vec![Vec::new(); variants.len()];
             for round in 0..rounds {
+                // Fresh server processes every round: a process's own luck (where its memory
+                // and threads landed) would otherwise follow it through every round and show
+                // as a difference between the variants.
+                let servers = variants
+                    .iter()
+                    .map(|(mode, _, env)| {
+                        Served::spawn_on(
+                            &format!("observed:{mode}"),
+                            "URL ",
+                            env,
+                            split.then_some(0),
+                        )
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                let proxies = servers
+                    .iter()
+                    .map(|s| {
+                        (0..conns)
+                            .map(|_| Ok(pyro5.proxy(&s.1, &ClientOptions::default())?))
+                            .collect::<Result<Vec<Arc<dyn Invoker>>, BoxErr>>()
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
                 // A new order each round: no server always follows the same one.
                 for k in 0..servers.len() {
                     let i = (k + round) % servers.len();
@@ -240,6 +250,18 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
                     cpus[i].push(m.cpu_us());
                 }
             }
+            // Each ratio is the median of the rounds' own ratios (the variants of one round
+            // ran one after the other, under the same conditions).
+            let paired = |v: &[Vec<f64>], i: usize| {
+                median(
+                    v[i].iter()
+                        .zip(&v[0])
+                        .map(|(a, b)| a / b)
+                        .collect::<Vec<f64>>(),
+                )
+            };
+            let rate_ratios: Vec<f64> = (0..rates.len()).map(|i| paired(&rates, i)).collect();
+            let cpu_ratios: Vec<f64> = (0..cpus.len()).map(|i| paired(&cpus, i)).collect();
             let rates: Vec<f64> = rates.into_iter().map(median).collect();
             let cpus: Vec<f64> = cpus.into_iter().map(median).collect();
             let place = if split { "split" } else { "unpinned" };
@@ -251,10 +273,7 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
             for (i, (_, label, _)) in variants.iter().enumerate() {
                 println!(
                     "| {place} | {load} | {label} | {:.0} | {:.2} | {:.2} | {:.2} |",
-                    rates[i],
-                    rates[i] / rates[0],
-                    cpus[i],
-                    cpus[i] / cpus[0]
+                    rates[i], rate_ratios[i], cpus[i], cpu_ratios[i]
                 );
             }
         }
