@@ -4,7 +4,8 @@
 //!
 //! The worker is a plain thread with its own small runtime, so spans are exported whatever
 //! runtime the program has (or none), and [`Pipeline::shutdown`] can flush them at exit from
-//! synchronous code.
+//! synchronous code. It reads an export's reply only before its next export or at a flush, so
+//! it does not go to sleep and wake again for every reply (a failed export is counted then).
 
 use crate::otlp::{encode_request, OtlpClient};
 use crate::span::{AttrValue, SpanParts, SpanRecord};
