@@ -314,6 +314,10 @@ fn work(inner: Arc<Inner>, exporters: Vec<Exporter>, resource: Vec<(String, Attr
             }
         }
         let max = inner.settings.max_batch.max(1);
+        let records: Vec<SpanRecord> = taken
+            .iter_mut()
+            .flat_map(|t| std::mem::take(&mut t.records))
+            .collect();
         // Encoded spans, `max` at a time, each request's body written from the shards where
         // the spans are. A request's reply is read only before the next request goes out (one
         // connection carries one request at a time) or at a flush: so the exporter does not
@@ -335,10 +339,6 @@ fn work(inner: Arc<Inner>, exporters: Vec<Exporter>, resource: Vec<(String, Attr
         if let Some((_, shards @ None)) = &mut pending {
             *shards = Some(std::mem::take(&mut taken));
         }
-        let records: Vec<SpanRecord> = taken
-            .iter_mut()
-            .flat_map(|t| std::mem::take(&mut t.records))
-            .collect();
         recycle(taken, &mut spares);
         for chunk in records.chunks(max) {
             for e in &exporters {
