@@ -125,12 +125,21 @@ impl Sample {
 /// `conns` proxies (a connection each) calling `echo("Hello")` back to back for `secs`.
 async fn drive(proxies: &[Arc<dyn Invoker>], secs: f64, pid: u32) -> Result<Sample, BoxErr> {
     let call = || Call::new("echo", vec![Value::str("Hello")]);
-    // Warm up: every connection open and every series made.
+    // Warm up: every connection open and every series made, then the full load for a while
+    // (the server is a fresh process: its allocator, caches and socket buffers settle first).
     for p in proxies {
         for _ in 0..50 {
             p.invoke(call()).await?;
         }
     }
+    let warm_until = Instant::now() + Duration::from_secs_f64((secs / 4.0).min(0.5));
+    futures::future::try_join_all(proxies.iter().map(|p| async move {
+        while Instant::now() < warm_until {
+            p.invoke(call()).await?;
+        }
+        Ok::<(), BoxErr>(())
+    }))
+    .await?;
     let before = crate::cpu::process_cpu_ns(pid).ok_or("no server CPU time")?;
     let start = Instant::now();
     let until = start + Duration::from_secs_f64(secs);
@@ -200,7 +209,7 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
         .clone();
     println!();
     println!(
-        "## Observability: what tracing (every call, exported over OTLP/HTTP) and metrics cost a Pyro5 echo server ({rounds} round(s) of {secs} s, the servers taking turns in a new order each round, median)"
+        "## Observability: what tracing (every call, exported over OTLP/HTTP) and metrics cost a Pyro5 echo server ({rounds} round(s) of {secs} s; each round four fresh server processes, driven in turn in a new order; medians, and ratios as the median of each round's own)"
     );
     println!();
     println!(
