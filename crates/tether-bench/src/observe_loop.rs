@@ -29,24 +29,7 @@ fn process_cpu_ns() -> u64 {
 /// The child: `calls` echo calls through the chain `mode` turns on; prints
 /// `LOOP <cpu ns per call> <wall ns per call>`.
 pub fn child(mode: &str, calls: u64) -> Result<(), BoxErr> {
-    let telemetry = tether::observe::init("tether-bench");
-    let (metrics, tracing) = match mode {
-        "off" => (false, false),
-        "metrics" => (true, false),
-        "tracing" => (false, true),
-        "on" => (true, true),
-        m => return Err(format!("observe-loop {m}?").into()),
-    };
-    if telemetry.is_tracing() != tracing {
-        return Err(format!(
-            "observe-loop {mode} but tracing is {}",
-            telemetry.is_tracing()
-        )
-        .into());
-    }
-    if metrics {
-        tether::observe::enable_metrics();
-    }
+    let telemetry = crate::observe_rows::observe_as(mode)?;
     let peer: SocketAddr = "127.0.0.1:40000".parse()?;
     let site = CallSite::server("pyro5", "echo", "127.0.0.1:9090".parse()?);
     let object = ObservedDispatch::new(interceptors(site), Arc::new(EchoService::default()));
