@@ -84,14 +84,20 @@ pub struct TetherClient {
 }
 
 impl TetherClient {
-    /// Builds a proxy for `PYRO:echo@addr` with the serializer named by
+    /// Builds a proxy for `PYRO:echo@addr` (or `PYRO:addr` when `addr` names its object,
+    /// `object@host:port`) with the serializer named by
     /// `TETHER_BENCH_SERIALIZER` (default msgpack), on the `wire` given, over TLS when `tls`;
     /// it connects on the first call, which the drivers make before the clock starts.
     pub fn connect(addr: &str, wire: WireVersion, tls: bool) -> Result<TetherClient, BoxErr> {
         let name = std::env::var("TETHER_BENCH_SERIALIZER").unwrap_or_else(|_| "msgpack".into());
         let serializer =
             Serializer::from_name(&name).ok_or_else(|| format!("unknown serializer {name:?}"))?;
-        let mut proxy = Proxy::new(&format!("PYRO:echo@{addr}"))?
+        let uri = if addr.contains('@') {
+            format!("PYRO:{addr}")
+        } else {
+            format!("PYRO:echo@{addr}")
+        };
+        let mut proxy = Proxy::new(&uri)?
             .with_serializer(serializer)
             .with_wire(wire);
         if tls {

@@ -317,9 +317,12 @@ struct KeepStream<'a> {
 
 impl crate::interceptor::RunEnd for KeepStream<'_> {
     fn run(&self, call: Call) -> BoxFuture<'_, Result<Value, RemoteError>> {
+        // The object's call is started here, so the box holds only its future and not the
+        // call as well (moving a large future into its box costs per call).
+        let deadline = call.context.deadline;
+        let reply = self.target.dispatch_reply(call);
         Box::pin(async move {
-            let deadline = call.context.deadline;
-            match until_deadline(deadline, self.target.dispatch_reply(call)).await? {
+            match until_deadline(deadline, reply).await? {
                 Reply::Value(v) => Ok(v),
                 Reply::Stream(s) => {
                     *self.stream.lock().unwrap_or_else(|p| p.into_inner()) = Some(s);
