@@ -13,7 +13,9 @@
 //! Modules: `workload` (rows, result lines), `drive` (the timed client loops), `raw` (the
 //! baseline), `tarpc_echo` (the Rust competitor), `tether_rows` (tether's daemon and proxy),
 //! `orchestrate` (processes, pinning, tables), and the row groups that stand apart: `pool_rows`,
-//! `gateway_rows`, `observe_rows` (what tracing and metrics cost a server), `scale` (`--scale`).
+//! `gateway_rows`, `observe_rows` (what tracing and metrics cost a server), `scale` (`--scale`),
+//! and `http_floor` (`serve http-floor:hessian|xmlrpc`: the least a server can spend on an HTTP
+//! peer's call, for reading the foreign-client rows).
 
 mod chart;
 mod cpu;
@@ -22,6 +24,7 @@ mod drive;
 mod gateway_rows;
 mod get_data;
 mod hessian_rows;
+mod http_floor;
 mod observe_loop;
 mod observe_rows;
 mod opts;
@@ -174,6 +177,11 @@ fn serve(kind: &str) -> Result<(), BoxErr> {
         "pyro3" => runtime()?.block_on(pyro3_rows::serve(announce)),
         "xmlrpc" | "xmlrpc-tls" | "xmlrpc-mtls" => {
             runtime()?.block_on(xmlrpc_rows::serve(announce, xmlrpc_rows::Link::of(kind)))
+        }
+        other if other.starts_with("http-floor:") => {
+            let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+            announce(l.local_addr()?.port());
+            http_floor::serve(&other["http-floor:".len()..], l)
         }
         other if other.starts_with("wire:") => {
             runtime()?.block_on(gateway_rows::serve_wire(&other["wire:".len()..]))
