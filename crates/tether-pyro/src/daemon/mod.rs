@@ -529,18 +529,44 @@ impl Daemon {
 }
 
 /// Pyro's housekeeping: drops item streams past their lifetime or linger time, once a
-/// second, and all of them when the daemon stops. Holds the daemon only weakly.
-async fn housekeeper(shared: Weak<Shared>) {
+/// second while any is open, and all of them when the daemon stops. Holds the daemon only
+/// weakly.
+///
+/// While no stream is open it waits for one (or for the daemon's state to change) with no
+/// timer: a pending timer, however distant, makes every park of the runtime's workers pass a
+/// timeout to `epoll_wait`, and the kernel then arms and cancels a timer of its own each time
+/// (≈ 0.3 µs a call on a server whose worker sleeps between calls).
+async fn housekeeper(weak: Weak<Shared>) {
+    let Some((opened, mut state)) = weak
+        .upgrade()
+        .map(|s| (s.streams.opened(), s.state.subscribe()))
+    else {
+        return;
+    };
     loop {
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        let Some(shared) = shared.upgrade() else {
-            break;
+        let idle = {
+            let Some(shared) = weak.upgrade() else {
+                break;
+            };
+            if *shared.state.borrow() != State::Running {
+                shared.streams.clear();
+                break;
+            }
+            shared.streams.sweep(&shared.config.stream_limits());
+            shared.streams.len() == 0
         };
-        if *shared.state.borrow() != State::Running {
-            shared.streams.clear();
-            break;
+        if idle {
+            tokio::select! {
+                _ = opened.notified() => {}
+                changed = state.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                    continue;
+                }
+            }
         }
-        shared.streams.sweep(&shared.config.stream_limits());
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
 

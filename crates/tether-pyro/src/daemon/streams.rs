@@ -32,6 +32,9 @@ struct Entry {
 #[derive(Default)]
 pub(crate) struct StreamTable {
     map: Mutex<HashMap<String, Entry>>,
+    /// Told when a stream opens: the housekeeper waits for it, with no timer, while there is
+    /// nothing to sweep.
+    opened: Arc<tokio::sync::Notify>,
 }
 
 /// Python's error for a stream id that is not (or no longer) open.
@@ -96,6 +99,8 @@ impl StreamTable {
                 orphaned: None,
             },
         );
+        drop(map);
+        self.opened.notify_one();
         Ok(id)
     }
 
@@ -158,6 +163,11 @@ impl StreamTable {
         // outside the lock.
         let all = std::mem::take(&mut *self.lock());
         drop(all);
+    }
+
+    /// What [`Self::open`] notifies (one permit is kept if nobody waits).
+    pub(crate) fn opened(&self) -> Arc<tokio::sync::Notify> {
+        self.opened.clone()
     }
 
     /// How many streams are open.
