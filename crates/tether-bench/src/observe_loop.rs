@@ -13,6 +13,27 @@ use tether::remoting::observe::{interceptors, CallSite, ObservedDispatch};
 use tether_core::echo::EchoService;
 use tether_core::{Call, Dispatch, Value};
 
+/// Turns on what `mode` (`off`, `metrics`, `tracing`, `on`) asks for in this process: tracing
+/// follows OpenTelemetry's variables, which the parent set for `tracing` and `on` (checked
+/// here), metrics are switched on. The returned pipeline is flushed when dropped.
+pub fn observe_as(mode: &str) -> Result<tether::observe::Telemetry, BoxErr> {
+    let telemetry = tether::observe::init("tether-bench");
+    let (metrics, tracing) = match mode {
+        "off" => (false, false),
+        "metrics" => (true, false),
+        "tracing" => (false, true),
+        "on" => (true, true),
+        m => return Err(format!("observation mode {m:?}?").into()),
+    };
+    if telemetry.is_tracing() != tracing {
+        return Err(format!("{mode} but tracing is {}", telemetry.is_tracing()).into());
+    }
+    if metrics {
+        tether::observe::enable_metrics();
+    }
+    Ok(telemetry)
+}
+
 /// This process's CPU time (every thread), in nanoseconds.
 fn process_cpu_ns() -> u64 {
     let mut t = libc::timespec {
@@ -29,7 +50,7 @@ fn process_cpu_ns() -> u64 {
 /// The child: `calls` echo calls through the chain `mode` turns on; prints
 /// `LOOP <cpu ns per call> <wall ns per call>`.
 pub fn child(mode: &str, calls: u64) -> Result<(), BoxErr> {
-    let telemetry = crate::observe_rows::observe_as(mode)?;
+    let telemetry = observe_as(mode)?;
     let peer: SocketAddr = "127.0.0.1:40000".parse()?;
     let site = CallSite::server("pyro5", "echo", "127.0.0.1:9090".parse()?);
     let object = ObservedDispatch::new(interceptors(site), Arc::new(EchoService::default()));

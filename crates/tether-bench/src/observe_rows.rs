@@ -19,31 +19,10 @@ use std::time::{Duration, Instant};
 use tether::remoting::ClientOptions;
 use tether_core::{Call, Invoker, Value};
 
-/// Turns on what `mode` (`off`, `metrics`, `tracing`, `on`) asks for in this process: tracing
-/// follows OpenTelemetry's variables, which the parent set for `tracing` and `on` (checked
-/// here), metrics are switched on. The returned pipeline is flushed when dropped.
-pub fn observe_as(mode: &str) -> Result<tether::observe::Telemetry, BoxErr> {
-    let telemetry = tether::observe::init("tether-bench");
-    let (metrics, tracing) = match mode {
-        "off" => (false, false),
-        "metrics" => (true, false),
-        "tracing" => (false, true),
-        "on" => (true, true),
-        m => return Err(format!("observation mode {m:?}?").into()),
-    };
-    if telemetry.is_tracing() != tracing {
-        return Err(format!("{mode} but tracing is {}", telemetry.is_tracing()).into());
-    }
-    if metrics {
-        tether::observe::enable_metrics();
-    }
-    Ok(telemetry)
-}
-
 /// Serves Pyro5's echo, observed or not (`serve observed:off|metrics|tracing|on`); prints
 /// `URL <url>`.
 pub async fn serve(mode: &str) -> Result<(), BoxErr> {
-    let telemetry = observe_as(mode)?;
+    let telemetry = crate::observe_loop::observe_as(mode)?;
     let r = crate::gateway_rows::serve_wire("pyro5").await;
     drop(telemetry);
     r
