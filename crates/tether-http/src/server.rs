@@ -369,12 +369,16 @@ async fn handle(
     context: Arc<CallContext>,
 ) -> Response<Full<Bytes>> {
     let cfg = &shared.config;
-    let line = format!(
-        "\"{} {} {:?}\"",
-        req.method(),
-        req.uri().path(),
-        req.version()
-    );
+    // The access log's request line, made only when the log is on (a formatted string per
+    // request otherwise).
+    let line = cfg.log_requests.then(|| {
+        format!(
+            "\"{} {} {:?}\"",
+            req.method(),
+            req.uri().path(),
+            req.version()
+        )
+    });
     let peer = context.peer;
     let gzip_ok = req
         .headers()
@@ -382,7 +386,7 @@ async fn handle(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
     let r = read_and_handle(shared, req, context).await;
-    if cfg.log_requests {
+    if let Some(line) = line {
         let who = peer
             .map(|p| p.ip().to_string())
             .unwrap_or_else(|| "-".into());
