@@ -4,26 +4,30 @@ use super::*;
 
 impl Proxy {
     /// Sends one INVOKE and (unless oneway) reads its RESULT, connecting first if needed.
-    pub(super) async fn exchange(
+    ///
+    /// Not an `async fn` (nor are the callers that hand a call down): an `async fn` keeps its
+    /// arguments in its future for its whole life, so each layer that passes the call on would
+    /// hold another copy of it, and copy it, in every call's future.
+    pub(super) fn exchange(
         &self,
         call: Call,
         kwargs_none: bool,
         extra_flags: u16,
-    ) -> Result<Option<Message>, RemoteError> {
-        self.exchange_to(call, kwargs_none, extra_flags, None).await
+    ) -> impl std::future::Future<Output = Result<Option<Message>, RemoteError>> + Send + '_ {
+        self.exchange_to(call, kwargs_none, extra_flags, None)
     }
 
     /// [`Self::exchange`], to `object` instead of the proxy's own object when given (the
     /// daemon object, for stream items).
-    pub(super) async fn exchange_to(
-        &self,
+    pub(super) fn exchange_to<'a>(
+        &'a self,
         call: Call,
         kwargs_none: bool,
         extra_flags: u16,
-        object: Option<&str>,
-    ) -> Result<Option<Message>, RemoteError> {
+        object: Option<&'a str>,
+    ) -> impl std::future::Future<Output = Result<Option<Message>, RemoteError>> + Send + 'a {
         let s = &self.settings;
-        self.bounded(call.context.deadline, async {
+        self.bounded(call.context.deadline, async move {
             let mut st = self.state.lock().await;
             // Taken out while in use: if this future is dropped mid-call, the half-used
             // connection is dropped with it instead of being reused out of sync.
@@ -86,7 +90,6 @@ impl Proxy {
             st.live = Some(live);
             Ok(Some(reply))
         })
-        .await
     }
 
     /// The INVOKE payload, built by moving the call's values (no copy of large arguments):

@@ -5,9 +5,21 @@ use super::*;
 
 impl Proxy {
     /// Sends a call and returns its value or, for a streamed result, the remote stream.
-    pub(super) async fn call_reply(&self, call: Call) -> Result<Reply, RemoteError> {
+    pub(super) fn call_reply(
+        &self,
+        call: Call,
+    ) -> impl std::future::Future<Output = Result<Reply, RemoteError>> + Send + '_ {
+        use futures_util::FutureExt;
         let kwargs_none = call.method == GETATTR || call.method == SETATTR;
-        let Some(reply) = self.exchange(call, kwargs_none, 0).await? else {
+        // A combinator, not an `async` block: a block would hold the exchange's future as a
+        // capture and again where it awaits it (an `async fn` would hold the call as well).
+        self.exchange(call, kwargs_none, 0)
+            .map(move |reply| self.reply_of(reply?))
+    }
+
+    /// The reply of an exchange: a value, or the stream its RESULT announces.
+    fn reply_of(&self, reply: Option<Message>) -> Result<Reply, RemoteError> {
+        let Some(reply) = reply else {
             return Ok(Reply::Value(Value::None));
         };
         if reply.header.flags & flags::ITEMSTREAMRESULT == 0 {
