@@ -8,26 +8,30 @@
 use crate::drive::BoxErr;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
+use tether_core::Value;
 
 /// Most bytes one request may have (head and body); a larger one closes the connection.
 const MAX_REQUEST: usize = 64 * 1024;
 
-/// The reply to the benchmark's call of `peer`'s service, with its HTTP head.
+/// The reply to the benchmark's call of `peer`'s service, with its HTTP head: the body is
+/// written by the wire's own codec, as tether's server writes it.
 fn canned(peer: &str) -> Result<Vec<u8>, BoxErr> {
-    let (content_type, body): (&str, Vec<u8>) = match peer {
-        // getData("Hello") → "You got remoted data: Hello", Hessian 1 reply.
+    let (content_type, body) = match peer {
+        // getData("Hello"), answered in Hessian 1 (python-hessian's version; Java reads both).
         "hessian" => {
-            let text = b"You got remoted data: Hello";
-            let mut b = vec![b'r', 1, 0, b'S', 0, text.len() as u8];
-            b.extend_from_slice(text);
-            b.push(b'z');
+            let mut b = Vec::new();
+            tether_hessian::codec::write_reply(
+                false,
+                &Value::str("You got remoted data: Hello"),
+                &mut b,
+            )?;
             ("x-application/hessian", b)
         }
         // pow(41, 3).
         "xmlrpc" => (
             "text/xml",
-            b"<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n<value><int>68921</int></value>\n</param>\n</params>\n</methodResponse>\n"
-                .to_vec(),
+            tether_xmlrpc::codec::write_response(&Value::Int32(68921), &Default::default())?
+                .into_bytes(),
         ),
         other => return Err(format!("no HTTP floor for {other:?} (hessian, xmlrpc)").into()),
     };
