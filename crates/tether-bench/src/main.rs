@@ -107,8 +107,18 @@ fn tune_malloc() {
     }
 }
 
+/// Gives `tracing` a subscriber that takes nothing, as tether's own commands always have one
+/// (their log, at `info` unless asked otherwise): a debug span is then decided off once per
+/// call site. Without any subscriber, `tracing` hands every span it skips to the `log` crate
+/// instead (its `log` feature is on in this build, through tarpc), a cost per call that the
+/// `tether` binary does not have.
+fn quiet_tracing() {
+    let _ = tracing::subscriber::set_global_default(tracing::subscriber::NoSubscriber::default());
+}
+
 fn main() {
     tune_malloc();
+    quiet_tracing();
     let cli = Cli::parse();
     let result = match cli.cmd {
         None if cli.run.scale => scale::run(&cli.run),

@@ -210,6 +210,10 @@ pub fn bind_args(
     args: Vec<Value>,
     kwargs: Vec<(String, Value)>,
 ) -> Result<Vec<Value>, RemoteError> {
+    // The common call, every parameter given by position: nothing to bind.
+    if kwargs.is_empty() && args.len() == params.len() {
+        return Ok(args);
+    }
     let params: Vec<(&str, Option<Value>)> = params.iter().map(|p| (*p, None)).collect();
     bind_args_with_defaults(method, &params, args, kwargs)
 }
@@ -223,6 +227,10 @@ pub fn bind_args_with_defaults(
     args: Vec<Value>,
     kwargs: Vec<(String, Value)>,
 ) -> Result<Vec<Value>, RemoteError> {
+    // The common call, every parameter given by position: nothing to bind.
+    if kwargs.is_empty() && args.len() == params.len() {
+        return Ok(args);
+    }
     if args.len() > params.len() {
         let (takes, given) = (params.len() + 1, args.len() + 1);
         return Err(RemoteError::type_error(format!(

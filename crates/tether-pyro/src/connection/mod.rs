@@ -30,9 +30,12 @@ use crate::message::{
 use crate::pyro5::{Header, Pyro5};
 use crate::serializer::{Detached, Splice};
 use bytes::{Bytes, BytesMut};
+use std::future::Future;
 use std::io::IoSlice;
 use std::marker::PhantomData;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 use tether_core::RemoteError;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -394,12 +397,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin, F: FrameFormat> Connection<S, F> {
         };
         let res = match self.write_timeout {
             None => write.await,
-            Some(t) => tokio::time::timeout(t, write).await.unwrap_or_else(|_| {
-                Err(std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    "the peer did not read the message in time",
-                ))
-            }),
+            Some(t) => bounded_write(t, write).await,
         };
         // Don't keep a huge buffer around after one large message.
         if self.write_buf.capacity() > 4 * MAX_GROW_STEP {
@@ -422,6 +420,54 @@ impl<S: AsyncRead + AsyncWrite + Unpin, F: FrameFormat> Connection<S, F> {
 }
 
 /// Awaits a read, within the deadline if there is one.
+fn bounded_write<F: Future<Output = std::io::Result<()>>>(
+    limit: Duration,
+    write: F,
+) -> WriteWithin<F> {
+    WriteWithin {
+        write,
+        limit,
+        timer: None,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// `write` within `limit`, the clock started only when the write does not complete at
+    /// once: a message that fits the socket's buffer (nearly all of them) then costs no clock
+    /// reading and no timer. The limit is for a peer that stops reading, and such a write is
+    /// never done at once. (Hand-written so the write's future stays where it is: an `async`
+    /// block that pins it moves it once and holds room for it twice.)
+    struct WriteWithin<F> {
+        #[pin]
+        write: F,
+        limit: Duration,
+        // Boxed: made only for a write that waits.
+        timer: Option<Pin<Box<tokio::time::Sleep>>>,
+    }
+}
+
+impl<F: Future<Output = std::io::Result<()>>> Future for WriteWithin<F> {
+    type Output = std::io::Result<()>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Poll::Ready(r) = this.write.poll(cx) {
+            return Poll::Ready(r);
+        }
+        let limit = *this.limit;
+        let timer = this
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        match timer.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the peer did not read the message in time",
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
 async fn timed<H>(
     deadline: Option<Instant>,
     read: impl std::future::Future<Output = std::io::Result<usize>>,

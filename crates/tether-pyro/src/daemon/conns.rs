@@ -7,7 +7,6 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use tokio::sync::Notify;
 use tokio::time::Instant;
 
 /// One open connection as the table sees it.
@@ -22,8 +21,8 @@ pub(crate) struct ConnEntry {
     last_active: AtomicU64,
     /// Already told to close (never chosen twice, no longer counted as pending).
     shed: AtomicBool,
-    /// Tells its session to close.
-    pub(crate) kill: Notify,
+    /// Tells its session to close, or that the daemon stops (see signal.rs).
+    pub(crate) signal: super::signal::Signal,
 }
 
 /// The table of open connections.
@@ -61,7 +60,7 @@ impl ConnTable {
             busy: AtomicBool::new(false),
             last_active: AtomicU64::new(now),
             shed: AtomicBool::new(false),
-            kill: Notify::new(),
+            signal: Default::default(),
         });
         self.pending.fetch_add(1, Ordering::Relaxed);
         self.lock().insert(id, e.clone());
@@ -89,10 +88,23 @@ impl ConnTable {
         self.pending.load(Ordering::Relaxed)
     }
 
-    /// Records activity: a message arrived (`busy` while its call runs).
-    pub(crate) fn touch(&self, e: &ConnEntry, busy: bool) {
+    /// A call of `e` starts: it is busy (never shed) until [`Self::done`].
+    pub(crate) fn busy(&self, e: &ConnEntry) {
+        e.busy.store(true, Ordering::Relaxed);
+    }
+
+    /// A call of `e` is answered: idle from now (one clock reading per call: a connection
+    /// busy with a call is never shed, so when its call started does not matter).
+    pub(crate) fn done(&self, e: &ConnEntry) {
         e.last_active.store(self.now(), Ordering::Relaxed);
-        e.busy.store(busy, Ordering::Relaxed);
+        e.busy.store(false, Ordering::Relaxed);
+    }
+
+    /// Tells every open connection's session the daemon's new state.
+    pub(crate) fn raise_all(&self, bits: u8) {
+        for e in self.lock().values() {
+            e.signal.raise(bits);
+        }
     }
 
     /// Tells `e` to close, once; it stops counting as pending at once.
@@ -102,7 +114,7 @@ impl ConnTable {
             if was_pending {
                 self.pending.fetch_sub(1, Ordering::Relaxed);
             }
-            e.kill.notify_one();
+            e.signal.raise(super::signal::SHED);
         }
     }
 

@@ -18,7 +18,7 @@ mod pyro3;
 mod quiet;
 mod route;
 mod session;
-mod state_wait;
+mod signal;
 mod streams;
 
 use crate::serializer::Limits;
@@ -283,6 +283,28 @@ impl Shared {
         ids
     }
 
+    /// Moves the lifecycle on to `to` (states only advance) and tells every session.
+    fn advance(&self, to: State) {
+        self.state.send_if_modified(|s| {
+            if *s < to {
+                *s = to;
+                true
+            } else {
+                false
+            }
+        });
+        // After the state is published: a connection opened meanwhile either is in the table
+        // now or reads the new state itself (`open_conn`).
+        self.conns.raise_all(signal::bits_of(*self.state.borrow()));
+    }
+
+    /// Registers a new connection, its signal already raised if the daemon is stopping.
+    pub(crate) fn open_conn(&self, id: u64) -> Arc<conns::ConnEntry> {
+        let entry = self.conns.open(id);
+        entry.signal.raise(signal::bits_of(*self.state.borrow()));
+        entry
+    }
+
     pub(crate) fn new_conn_id(&self) -> u64 {
         self.next_conn.fetch_add(1, Ordering::Relaxed)
     }
@@ -301,14 +323,7 @@ struct Handle {
 
 impl Drop for Handle {
     fn drop(&mut self) {
-        self.shared.state.send_if_modified(|s| {
-            if *s == State::Running {
-                *s = State::Stopping;
-                true
-            } else {
-                false
-            }
-        });
+        self.shared.advance(State::Stopping);
     }
 }
 
@@ -485,14 +500,7 @@ impl Daemon {
     /// all return once the daemon is stopped.
     pub async fn shutdown(&self) {
         let shared = &self.handle.shared;
-        shared.state.send_if_modified(|s| {
-            if *s == State::Running {
-                *s = State::Stopping;
-                true
-            } else {
-                false
-            }
-        });
+        shared.advance(State::Stopping);
         // The listener is gone before shutdown returns, so the address can be bound again.
         let mut closed = shared.listener_closed.subscribe();
         let _ = tokio::time::timeout(Duration::from_secs(2), closed.wait_for(|c| *c)).await;
@@ -501,14 +509,7 @@ impl Daemon {
         let drained = tokio::time::timeout(grace, shared.permits.acquire_many(all)).await;
         if drained.is_err() {
             tracing::warn!(target: "tether::pyro::daemon", "shutdown grace period over, closing busy connections");
-            shared.state.send_if_modified(|s| {
-                if *s < State::Closing {
-                    *s = State::Closing;
-                    true
-                } else {
-                    false
-                }
-            });
+            shared.advance(State::Closing);
             let _ = tokio::time::timeout(Duration::from_secs(1), shared.permits.acquire_many(all))
                 .await;
         }
@@ -517,7 +518,7 @@ impl Daemon {
             let _ = std::fs::remove_file(path);
         }
         shared.streams.clear();
-        shared.state.send_replace(State::Stopped);
+        shared.advance(State::Stopped);
     }
 
     /// Resolves once the daemon has been shut down (by [`Daemon::shutdown`] from anywhere, e.g.

@@ -13,7 +13,7 @@
 
 use super::conns::ConnEntry;
 use super::route::{self, Reply};
-use super::state_wait::StateWait;
+use super::signal::{SignalWait, SHED};
 use super::Shared;
 use crate::connection::Connection;
 use crate::framing::FrameError;
@@ -31,8 +31,10 @@ pub(super) struct Session<'a> {
     pub conn_id: u64,
     pub entry: &'a ConnEntry,
     pub oneway: &'a Arc<tokio::sync::Semaphore>,
-    pub stopping: &'a mut StateWait,
-    pub closing: &'a mut StateWait,
+    /// Any of: the connection is shed, the daemon stops.
+    pub stopping: &'a mut SignalWait,
+    /// The daemon closes.
+    pub closing: &'a mut SignalWait,
 }
 
 type Conn = Connection<Socket, Pyro3>;
@@ -87,7 +89,6 @@ pub(super) async fn serve(
     };
     let connect = tokio::select! {
         _ = s.stopping.reached() => return,
-        _ = s.entry.kill.notified() => return,
         r = tokio::time::timeout(cfg.handshake_timeout, opening) => r,
     };
     let Ok(Some(connect)) = connect else {
@@ -115,17 +116,14 @@ pub(super) async fn serve(
     tracing::debug!(target: LOG, "Pyro 3 handshake done");
 
     let read_limits = crate::pyro3::read_limits(settings.max_body);
-    // One waiter for the whole session, registered once: a fresh `notified()` per message
-    // would take the Notify's lock twice on every call. (A shed request sent while a call
-    // runs is kept as a permit and ends the loop at its next turn.)
-    let kill = s.entry.kill.notified();
-    tokio::pin!(kill);
+    // (A connection shed while a call runs ends the loop at its next turn.)
     loop {
         let next = tokio::select! {
             biased;
-            _ = s.stopping.reached() => break,
-            _ = &mut kill => {
-                tracing::debug!(target: LOG, "idle connection closed to make room for a new client");
+            why = s.stopping.reached() => {
+                if why & SHED != 0 {
+                    tracing::debug!(target: LOG, "idle connection closed to make room for a new client");
+                }
                 break;
             }
             r = conn.read_frame(cfg.idle_timeout, Some(cfg.frame_timeout)) => r,
@@ -157,7 +155,7 @@ pub(super) async fn serve(
                 break;
             }
         };
-        shared.conns.touch(s.entry, true);
+        shared.conns.busy(s.entry);
         let decoded = frame::open(&f.header, f.body, settings.max_body, cfg.max_inflate_ratio)
             .and_then(|body| request::decode(&body, &read_limits, &cfg.limits));
         let req = match decoded {
@@ -197,7 +195,7 @@ pub(super) async fn serve(
         if !sent || close {
             break;
         }
-        shared.conns.touch(s.entry, false);
+        shared.conns.done(s.entry);
     }
     conn.shutdown().await;
 }
@@ -214,7 +212,7 @@ async fn call(
     req: request::Request,
     context: &CallContext,
     oneway_permits: &Arc<tokio::sync::Semaphore>,
-    closing: &mut StateWait,
+    closing: &mut SignalWait,
     conn_id: u64,
 ) -> (Reply, bool) {
     let request::Request { object, mut call } = req;

@@ -18,7 +18,7 @@
 //! call's future runs under `catch_unwind` on the connection's own task (no task spawned per
 //! call); a oneway call is spawned as its own task, so the connection's next call isn't blocked.
 
-use super::state_wait::StateWait;
+use super::signal::SignalWait;
 use super::streams;
 use super::{Shared, DAEMON_OBJECT_ID};
 use crate::exception;
@@ -95,11 +95,12 @@ const PRIVATE_DUNDERS: &[&str] = &[
 
 /// Python's `is_private_attribute`.
 pub fn is_private(name: &str) -> bool {
-    if PRIVATE_DUNDERS.contains(&name) {
-        return true;
-    }
+    // (Every blocked dunder starts with `_` too: a plain name is decided without the list.)
     if !name.starts_with('_') {
         return false;
+    }
+    if PRIVATE_DUNDERS.contains(&name) {
+        return true;
     }
     !(name.len() > 4 && name.starts_with("__") && name.ends_with("__"))
 }
@@ -177,7 +178,7 @@ pub(super) async fn invoke(
     ser: Serializer,
     mut msg: Message,
     caller: Caller<'_>,
-    closing: &mut StateWait,
+    closing: &mut SignalWait,
 ) -> Reply {
     let Caller {
         conn_id,
@@ -291,7 +292,7 @@ pub(super) async fn run_task(
     batch: bool,
     oneway_permits: &Arc<tokio::sync::Semaphore>,
     conn_id: u64,
-    closing: &mut StateWait,
+    closing: &mut SignalWait,
 ) -> Reply {
     if oneway {
         // Detached: the connection goes on with its next message; errors are only logged.
@@ -345,7 +346,7 @@ pub(super) async fn run_task(
 async fn finish<T>(
     shared: &Shared,
     task: impl Future<Output = Result<T, RemoteError>>,
-    closing: &mut StateWait,
+    closing: &mut SignalWait,
 ) -> Result<T, RemoteError> {
     let deadline = shared.config.call_timeout;
     let timeout = async {
@@ -379,7 +380,7 @@ async fn next_stream_item(
     shared: &Arc<Shared>,
     call: Call,
     conn_id: u64,
-    closing: &mut StateWait,
+    closing: &mut SignalWait,
 ) -> Result<Value, RemoteError> {
     let mut args = bind_args(
         "get_next_stream_item",

@@ -12,7 +12,7 @@
 //!
 //! Each connection runs in its own task and reads with deadlines, so no client can stall another.
 
-use super::state_wait::StateWait;
+use super::signal::{SignalWait, CLOSING, SHED, STOPPING};
 use super::{route, Shared, State, DAEMON_OBJECT_ID};
 use crate::exception;
 use crate::message::Annotation;
@@ -38,7 +38,7 @@ pub(super) async fn run(
     let span = tracing::debug_span!(target: "tether::pyro::daemon", "pyro_connection", %peer);
     let _counted = shared.stats.open();
     let conn_id = shared.new_conn_id();
-    let entry = shared.conns.open(conn_id);
+    let entry = shared.open_conn(conn_id);
     // What every call of this connection knows about its caller (see `CallContext`).
     let mut context = tether_core::CallContext::new();
     context.peer = peer.parse().ok();
@@ -78,14 +78,14 @@ async fn serve(
     shared: Arc<Shared>,
     stream: Socket,
     conn_id: u64,
-    entry: &super::conns::ConnEntry,
+    entry: &Arc<super::conns::ConnEntry>,
     context: tether_core::CallContext,
 ) {
     let cfg = &shared.config;
-    // Long-lived waits (see state_wait.rs): stop reading once the daemon stops, abort a call
-    // in progress once it closes.
-    let mut stopping = StateWait::new(shared.state.subscribe(), State::Stopping);
-    let mut closing = StateWait::new(shared.state.subscribe(), State::Closing);
+    // What ends the session from outside (see signal.rs): stop reading once the connection is
+    // shed or the daemon stops, abort a call in progress once the daemon closes.
+    let mut stopping = SignalWait::new(entry.clone(), SHED | STOPPING);
+    let mut closing = SignalWait::new(entry.clone(), CLOSING);
     // This connection's share of oneway calls (see DaemonConfig::max_oneway_per_connection).
     let oneway = Arc::new(tokio::sync::Semaphore::new(super::bounded_permits(
         cfg.max_oneway_per_connection,
@@ -118,9 +118,10 @@ async fn serve(
         Ok::<_, std::io::Error>(Opening::Spoke(Box::new(conn), first))
     };
     let first = tokio::select! {
-        _ = stopping.reached() => return,
-        _ = entry.kill.notified() => {
-            tracing::debug!(target: LOG, "closed to make room for new connections (no CONNECT yet)");
+        why = stopping.reached() => {
+            if why & SHED != 0 {
+                tracing::debug!(target: LOG, "closed to make room for new connections (no CONNECT yet)");
+            }
             return;
         }
         r = tokio::time::timeout(cfg.handshake_timeout + cfg.silent_client_wait, opening) => r,
@@ -185,17 +186,14 @@ async fn serve(
     tracing::debug!(target: LOG, "handshake done");
     shared.conns.established(entry);
 
-    // One waiter for the whole session, registered once: a fresh `notified()` per message
-    // would take the Notify's lock twice on every call. (A shed request sent while a call
-    // runs is kept as a permit and ends the loop at its next turn.)
-    let kill = entry.kill.notified();
-    tokio::pin!(kill);
+    // (A connection shed while a call runs ends the loop at its next turn.)
     loop {
         let next = tokio::select! {
             biased;
-            _ = stopping.reached() => break,
-            _ = &mut kill => {
-                tracing::debug!(target: LOG, "idle connection closed to make room for a new client");
+            why = stopping.reached() => {
+                if why & SHED != 0 {
+                    tracing::debug!(target: LOG, "idle connection closed to make room for a new client");
+                }
                 break;
             }
             r = conn.read_message(cfg.idle_timeout, Some(cfg.frame_timeout)) => r,
@@ -210,7 +208,7 @@ async fn serve(
             Err(e) => return frame_error(&shared, &mut conn, e).await,
         };
         // Busy while its call runs: an idle connection may be shed, a busy one never.
-        shared.conns.touch(entry, true);
+        shared.conns.busy(entry);
         let h = msg.header;
         match h.msg_type {
             msg_type::PING => {
@@ -261,7 +259,7 @@ async fn serve(
                 break;
             }
         }
-        shared.conns.touch(entry, false);
+        shared.conns.done(entry);
     }
     conn.shutdown().await;
 }

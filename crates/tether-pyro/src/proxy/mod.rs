@@ -22,6 +22,7 @@
 //! retried, because the server may already have run it.
 
 mod call;
+mod future;
 mod session;
 mod streams;
 
@@ -222,26 +223,7 @@ impl Proxy {
         deadline: Option<std::time::Instant>,
         fut: impl std::future::Future<Output = Result<T, RemoteError>> + 'a,
     ) -> impl std::future::Future<Output = Result<T, RemoteError>> + 'a {
-        use futures_util::future::{lazy, Either, FutureExt};
-        let timeout = self.settings.timeout;
-        lazy(move |_| {
-            let left = deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
-            match (timeout, left) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            }
-        })
-        .then(move |limit| match limit {
-            Some(d) => Either::Left(tokio::time::timeout(d, fut).map(move |r| {
-                r.unwrap_or_else(|_| {
-                    Err(RemoteError::timeout(format!(
-                        "call to {} timed out after {d:?}",
-                        self.settings.uri
-                    )))
-                })
-            })),
-            None => Either::Right(fut),
-        })
+        future::Bounded::new(self, deadline, fut)
     }
 
     /// Connects and handshakes now (Python's `_pyroBind`); a no-op when connected.
@@ -308,14 +290,11 @@ impl Proxy {
         &self,
         call: Call,
     ) -> impl std::future::Future<Output = Result<Value, RemoteError>> + Send + '_ {
-        use futures_util::future::{Either, FutureExt};
         let max = self.settings.limits.max_items;
-        // Combinators, for the reason `exchange` gives: the call's future holds the exchange
-        // once, then the reply's collection.
-        self.call_reply(call).then(move |reply| match reply {
-            Ok(reply) => Either::Left(reply.into_value(max)),
-            Err(e) => Either::Right(std::future::ready(Err(e))),
-        })
+        let kwargs_none = call.method == GETATTR || call.method == SETATTR;
+        // Not an async block, for the reasons `exchange` and future.rs give: the call's future
+        // holds the exchange once and never moves it.
+        future::Called::new(self, max, self.exchange(call, kwargs_none, 0))
     }
 
     /// Calls a method whose result is iterated: a streamed result comes back as a lazy

@@ -18,7 +18,7 @@ impl Proxy {
     }
 
     /// The reply of an exchange: a value, or the stream its RESULT announces.
-    fn reply_of(&self, reply: Option<Message>) -> Result<Reply, RemoteError> {
+    pub(super) fn reply_of(&self, reply: Option<Message>) -> Result<Reply, RemoteError> {
         let Some(reply) = reply else {
             return Ok(Reply::Value(Value::None));
         };

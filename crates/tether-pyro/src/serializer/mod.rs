@@ -219,6 +219,11 @@ impl Serializer {
     ) -> Result<(String, Call), RemoteError> {
         let bad =
             |what: &str| RemoteError::serialization(format!("invalid INVOKE payload: {what}"));
+        if self == Serializer::Msgpack && bytes.first() == Some(&0x94) {
+            let (object, method, args, kwargs) =
+                msgpack::decode_invoke(bytes, detached, limits, bad)?;
+            return Ok((object, Call::with_args(method, args, kwargs)));
+        }
         let value = self.decode_detached(bytes, detached, limits)?;
         let (object, method, args, kwargs) = match value {
             Value::Map(mut entries) if self == Serializer::Json => {

@@ -1,0 +1,133 @@
+//! [`Signal`]: how the daemon tells one connection's session to stop, cheaply enough to sit in
+//! a `select!` around every read and every call of every connection.
+//!
+//! Three things end a session from outside: its connection is shed to make room for a new
+//! client ([`SHED`]), the daemon stops ([`STOPPING`]: finish the call in progress, read no
+//! more), and the shutdown's grace period ends ([`CLOSING`]: abort the call in progress). Each
+//! is a bit of the connection's signal that, once set, stays set. A session polls the bits it
+//! waits for with one atomic load, and registers its waker (two compare-and-swaps, no lock) only
+//! while none is set. A `watch` channel or a `Notify` takes a lock on every poll, and a session
+//! polls its waits twice per message (once when its read is pending, once when it completes).
+//!
+//! Only the session's own task waits on its connection's signal (oneway calls, which run on
+//! tasks of their own, do not), so one waker slot is enough.
+
+use super::conns::ConnEntry;
+use super::State;
+use futures_util::task::AtomicWaker;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+/// The connection is closed to make room for a new client.
+pub(crate) const SHED: u8 = 1;
+/// The daemon is stopping: read no more calls.
+pub(crate) const STOPPING: u8 = 2;
+/// The grace period is over: abort the call in progress.
+pub(crate) const CLOSING: u8 = 4;
+
+/// The bits every connection has once the daemon is in `state`.
+pub(crate) fn bits_of(state: State) -> u8 {
+    match state {
+        State::Running => 0,
+        State::Stopping => STOPPING,
+        State::Closing | State::Stopped => STOPPING | CLOSING,
+    }
+}
+
+/// One connection's signal: bits that are only ever set, and the waker of its session.
+#[derive(Default)]
+pub(crate) struct Signal {
+    bits: AtomicU8,
+    waker: AtomicWaker,
+}
+
+impl Signal {
+    /// Sets `bits`, waking the session if any of them is new.
+    pub(crate) fn raise(&self, bits: u8) {
+        if bits != 0 && self.bits.fetch_or(bits, Ordering::AcqRel) & bits != bits {
+            self.waker.wake();
+        }
+    }
+
+    /// The bits of `mask` that are set, or `Pending` (the task's waker registered).
+    fn poll_any(&self, cx: &mut Context<'_>, mask: u8) -> Poll<u8> {
+        let set = self.bits.load(Ordering::Acquire) & mask;
+        if set != 0 {
+            return Poll::Ready(set);
+        }
+        self.waker.register(cx.waker());
+        // A bit raised between the load and the registration found no waker to wake.
+        match self.bits.load(Ordering::Acquire) & mask {
+            0 => Poll::Pending,
+            set => Poll::Ready(set),
+        }
+    }
+}
+
+/// Waits for any of some bits of one connection's [`Signal`].
+pub(super) struct SignalWait {
+    entry: Arc<ConnEntry>,
+    mask: u8,
+}
+
+impl SignalWait {
+    /// Waits on `entry`'s signal for any bit of `mask`.
+    pub(super) fn new(entry: Arc<ConnEntry>, mask: u8) -> SignalWait {
+        SignalWait { entry, mask }
+    }
+
+    /// Resolves with the bits of the mask that are set; cancel-safe, and immediately ready on
+    /// every call once a bit is set.
+    pub(super) async fn reached(&mut self) -> u8 {
+        std::future::poll_fn(|cx| self.entry.signal.poll_any(cx, self.mask)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn fires_once_a_bit_is_raised_and_stays_fired() {
+        let table = super::super::conns::ConnTable::default();
+        let entry = table.open(1);
+        let mut closing = SignalWait::new(entry.clone(), CLOSING);
+        let mut stop = SignalWait::new(entry.clone(), SHED | STOPPING);
+        // not yet: dropped after a timeout, as a select! would drop it
+        for _ in 0..3 {
+            assert!(
+                tokio::time::timeout(Duration::from_millis(5), closing.reached())
+                    .await
+                    .is_err()
+            );
+        }
+        // raised while the session waits: it wakes with the bit it waited for
+        let waiting = tokio::spawn(async move { stop.reached().await });
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        entry.signal.raise(bits_of(State::Stopping));
+        let got = tokio::time::timeout(Duration::from_secs(5), waiting).await;
+        assert_eq!(got.unwrap().unwrap(), STOPPING);
+        assert!(
+            tokio::time::timeout(Duration::from_millis(5), closing.reached())
+                .await
+                .is_err()
+        );
+        entry.signal.raise(bits_of(State::Closing));
+        for _ in 0..2 {
+            let got = tokio::time::timeout(Duration::from_secs(5), closing.reached()).await;
+            assert_eq!(got.unwrap(), CLOSING);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_shed_connection_learns_why() {
+        let table = super::super::conns::ConnTable::default();
+        let entry = table.open(7);
+        let mut stop = SignalWait::new(entry.clone(), SHED | STOPPING);
+        assert!(table.shed_pending());
+        let got = tokio::time::timeout(Duration::from_secs(5), stop.reached()).await;
+        assert_eq!(got.unwrap(), SHED);
+    }
+}
