@@ -47,14 +47,32 @@ impl Proxy {
             let oneway =
                 call.oneway || (object.is_none() && live.meta.oneway.contains(&call.method));
             let (annotations, trace_id) = carried(&call.context, s.timeout);
-            let payload = self.call_payload(object.unwrap_or(&live.object), call, kwargs_none);
             let f = extra_flags | if oneway { flags::ONEWAY } else { 0 };
             let header = Header::new(msg_type::INVOKE, crate::pyro5::serializer_id(s.serializer), f, seq)
                 .with_corr_id(s.corr_id.or(trace_id));
-            // Large byte strings are written from `payload` itself (vectored), not copied.
-            let splices = match live.conn.encode_spliced(header, &annotations, |b, sp| {
-                s.serializer.encode_spliced(&payload, b, sp)
-            }) {
+            let target = object.unwrap_or(&live.object);
+            // Large byte strings are written from the call's arguments themselves (vectored),
+            // not copied; msgpack writes the payload straight from the call's parts.
+            let encoded = if s.serializer == Serializer::Msgpack {
+                live.conn.encode_spliced(header, &annotations, |b, sp| {
+                    crate::serializer::msgpack::encode_invoke_spliced(
+                        target,
+                        &call.method,
+                        &call.args,
+                        (!kwargs_none).then_some(call.kwargs.as_slice()),
+                        b,
+                        sp,
+                        crate::serializer::SPLICE_THRESHOLD,
+                    )
+                })
+            } else {
+                // (Only msgpack splices: the text serializers copy everything into `b`.)
+                let payload = self.call_payload(target, call, kwargs_none);
+                live.conn
+                    .encode_spliced(header, &annotations, |b, _| s.serializer.encode(&payload, b))
+                    .map(|_| Vec::new())
+            };
+            let splices = match encoded {
                 Ok(splices) => splices,
                 Err(e) => {
                     // Nothing was sent: the connection is still good.

@@ -75,6 +75,7 @@ impl Budget {
 }
 
 /// Encoders refuse values nested deeper than [`HARD_MAX_DEPTH`] instead of overflowing the stack.
+#[inline]
 pub(crate) fn check_encode_depth(format: &str, depth: usize) -> Result<(), RemoteError> {
     if depth > HARD_MAX_DEPTH {
         Err(RemoteError::serialization(format!(

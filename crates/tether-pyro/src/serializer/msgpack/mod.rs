@@ -50,11 +50,45 @@ mod writer;
 
 pub use parser::{decode, decode_detached, decode_invoke, Invoke};
 pub use scan::{find_large_bin, BinScan};
-pub use writer::{encode, encode_spliced};
+pub use writer::{encode, encode_invoke_spliced, encode_spliced};
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An INVOKE payload written from the call's parts is byte for byte the tuple's encoding,
+    /// splices included (a large byte string in vargs and in kwargs, kwargs as nil).
+    #[test]
+    fn invoke_payloads_encode_as_the_tuple_does() {
+        let big = Value::Bytes(vec![7u8; 300]);
+        let args = vec![Value::str("hi"), big.clone(), Value::List(vec![Value::Int(300)])];
+        let kwargs = vec![("k".to_string(), big.clone()), ("n".to_string(), Value::None)];
+        for kw in [Some(kwargs.as_slice()), Some(&[][..]), None] {
+            let tuple = Value::Tuple(vec![
+                Value::str("obj"),
+                Value::str("echo"),
+                Value::Tuple(args.clone()),
+                match kw {
+                    Some(kw) => Value::Map(
+                        kw.iter()
+                            .map(|(k, v)| (Value::str(k.as_str()), v.clone()))
+                            .collect(),
+                    ),
+                    None => Value::None,
+                },
+            ]);
+            let (mut want, mut want_sp) = (Vec::new(), Vec::new());
+            encode_spliced(&tuple, &mut want, &mut want_sp, 100).unwrap();
+            let (mut got, mut got_sp) = (Vec::new(), Vec::new());
+            encode_invoke_spliced("obj", "echo", &args, kw, &mut got, &mut got_sp, 100).unwrap();
+            assert_eq!(got, want);
+            let at = |sp: &Vec<crate::serializer::Splice<'_>>| {
+                sp.iter().map(|s| (s.at, s.data.len())).collect::<Vec<_>>()
+            };
+            assert_eq!(at(&got_sp), at(&want_sp));
+            assert_eq!(got_sp.len(), if kw.is_some_and(|k| !k.is_empty()) { 2 } else { 1 });
+        }
+    }
 
     /// An INVOKE payload decoded by the direct path (a fixarray, `decode_invoke`) and by the
     /// general one (the same elements behind an array16 header, decoded as a value first)

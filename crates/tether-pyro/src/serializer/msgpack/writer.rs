@@ -31,6 +31,43 @@ pub fn encode_spliced<'v>(
     .value(value, 0)
 }
 
+/// Appends an INVOKE payload, the 4-array `(object, method, vargs, kwargs)`, written from the
+/// call's parts as they are (kwargs `None` writes nil): what [`encode_spliced`] writes for that
+/// tuple, without building the tuple (its `Vec` and a copy of the object id) on every call.
+pub fn encode_invoke_spliced<'v>(
+    object: &str,
+    method: &str,
+    args: &'v [Value],
+    kwargs: Option<&'v [(String, Value)]>,
+    out: &mut Vec<u8>,
+    splices: &mut Vec<Splice<'v>>,
+    min_splice: usize,
+) -> Result<(), RemoteError> {
+    out.push(0x94);
+    write_str(object, out)?;
+    write_str(method, out)?;
+    write_len(args.len(), [0, 0xdc, 0xdd], Some((0x90, 16)), out)?;
+    let mut w = Writer {
+        out,
+        splices,
+        min_splice,
+    };
+    for a in args {
+        w.value(a, 2)?;
+    }
+    match kwargs {
+        None => w.out.push(0xc0),
+        Some(kwargs) => {
+            write_len(kwargs.len(), [0, 0xde, 0xdf], Some((0x80, 16)), w.out)?;
+            for (k, v) in kwargs {
+                write_str(k, w.out)?;
+                w.value(v, 2)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The encoder's state: the output buffer and where large byte strings go.
 pub(super) struct Writer<'o, 's, 'v> {
     out: &'o mut Vec<u8>,
