@@ -23,7 +23,7 @@ pub fn find<'a>(obj: &'a dyn Dispatch, sent: &str, argc: usize) -> Option<&'a Me
     if let Some(m) = by_name(sent) {
         return Some(m);
     }
-    if let Some((base, n)) = sent.rsplit_once("__") {
+    if let Some((base, n)) = split_arity(sent) {
         if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) {
             if let Some(m) = by_name(base) {
                 return Some(m);
@@ -46,6 +46,29 @@ pub fn find<'a>(obj: &'a dyn Dispatch, sent: &str, argc: usize) -> Option<&'a Me
 
 /// The argument count a `name__N` call declares, if it has that form.
 pub fn declared_arity(sent: &str) -> Option<usize> {
-    let (_, n) = sent.rsplit_once("__")?;
+    let (_, n) = split_arity(sent)?;
     n.parse().ok()
+}
+
+/// `sent` split at its last `__`, as `rsplit_once("__")` would, without setting up a
+/// substring searcher on every call.
+fn split_arity(sent: &str) -> Option<(&str, &str)> {
+    let i = sent.as_bytes().windows(2).rposition(|w| w == b"__")?;
+    Some((sent.get(..i)?, sent.get(i + 2..)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_arity_suffix_splits_as_rsplit_once_does() {
+        for s in [
+            "a__3", "a___3", "a__b__3", "a__b_c", "__", "___", "a_3", "", "é__2", "__é",
+        ] {
+            assert_eq!(split_arity(s), s.rsplit_once("__"), "{s:?}");
+        }
+        assert_eq!(declared_arity("add__2"), Some(2));
+        assert_eq!(declared_arity("add"), None);
+    }
 }

@@ -8,6 +8,13 @@ use super::DecodeError;
 
 /// Writes `s` as Hessian string data: `(utf16_units, bytes)` appended to `out`.
 pub fn encode_units(s: &str, out: &mut Vec<u8>) -> usize {
+    // Only a character beyond the BMP (4 bytes of UTF-8) is written differently, as two 3-byte
+    // surrogates; without one, the UTF-8 is written as it is, one unit per character.
+    let bytes = s.as_bytes();
+    if !bytes.iter().any(|&b| b >= 0xF0) {
+        out.extend_from_slice(bytes);
+        return bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count();
+    }
     let mut units = 0;
     for c in s.chars() {
         let cp = c as u32;
@@ -61,6 +68,27 @@ pub fn decode_units(
     let mut left = units;
     while left > 0 {
         let at = *pos;
+        // A run of ASCII (most of most strings) is taken at once.
+        if pending.is_none() {
+            let run = buf
+                .get(at..)
+                .unwrap_or_default()
+                .iter()
+                .take(left)
+                .take_while(|b| b.is_ascii())
+                .count();
+            if let Some(text) = buf
+                .get(at..at + run)
+                .and_then(|b| std::str::from_utf8(b).ok())
+            {
+                if run > 0 {
+                    out.push_str(text);
+                    *pos = at + run;
+                    left -= run;
+                    continue;
+                }
+            }
+        }
         let b0 = *buf.get(at).ok_or_else(|| DecodeError::truncated(at))?;
         let (cp, len) = if b0 < 0x80 {
             (u32::from(b0), 1)
@@ -144,6 +172,26 @@ mod tests {
         let (mut pos, mut s, mut p) = (0, String::new(), None);
         assert!(decode_units(&[0xe2, 0x82], &mut pos, 1, &mut s, &mut p).is_err());
         assert_eq!(split_at_units("ab😀c", 3), 2);
+        // ASCII runs and 2- and 3-byte characters around them, both ways; a high surrogate
+        // that ends one chunk pairs with the low one that starts the next
+        let text = "plain ascii, é and € and 😀 then ascii again";
+        let mut out = Vec::new();
+        let units = encode_units(text, &mut out);
+        assert_eq!(units, utf16_len(text));
+        let (mut pos, mut s, mut p) = (0, String::new(), None);
+        decode_units(&out, &mut pos, units, &mut s, &mut p).unwrap();
+        assert_eq!((s.as_str(), pos, p), (text, out.len(), None));
+        let mut out = Vec::new();
+        assert_eq!(encode_units("é€x", &mut out), 3);
+        assert_eq!(out, "é€x".as_bytes());
+        let (mut pos, mut s, mut p) = (0, String::new(), None);
+        decode_units(&[0x61, 0xed, 0xa0, 0xbd], &mut pos, 2, &mut s, &mut p).unwrap();
+        assert_eq!((s.as_str(), p), ("a", Some(0xD83D)));
+        decode_units(&[0xed, 0xb8, 0x80, 0x62], &mut { 0 }, 2, &mut s, &mut p).unwrap();
+        assert_eq!((s.as_str(), p), ("a😀b", None));
+        // a high surrogate followed by ASCII is still a lone surrogate
+        let (mut s, mut p) = (String::new(), Some(0xD83D));
+        assert!(decode_units(b"x", &mut 0, 1, &mut s, &mut p).is_err());
         assert_eq!(utf16_len("ab😀c"), 5);
     }
 }

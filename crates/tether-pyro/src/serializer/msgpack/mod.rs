@@ -61,8 +61,15 @@ mod tests {
     #[test]
     fn invoke_payloads_encode_as_the_tuple_does() {
         let big = Value::Bytes(vec![7u8; 300]);
-        let args = vec![Value::str("hi"), big.clone(), Value::List(vec![Value::Int(300)])];
-        let kwargs = vec![("k".to_string(), big.clone()), ("n".to_string(), Value::None)];
+        let args = vec![
+            Value::str("hi"),
+            big.clone(),
+            Value::List(vec![Value::Int(300)]),
+        ];
+        let kwargs = vec![
+            ("k".to_string(), big.clone()),
+            ("n".to_string(), Value::None),
+        ];
         for kw in [Some(kwargs.as_slice()), Some(&[][..]), None] {
             let tuple = Value::Tuple(vec![
                 Value::str("obj"),
@@ -86,7 +93,14 @@ mod tests {
                 sp.iter().map(|s| (s.at, s.data.len())).collect::<Vec<_>>()
             };
             assert_eq!(at(&got_sp), at(&want_sp));
-            assert_eq!(got_sp.len(), if kw.is_some_and(|k| !k.is_empty()) { 2 } else { 1 });
+            assert_eq!(
+                got_sp.len(),
+                if kw.is_some_and(|k| !k.is_empty()) {
+                    2
+                } else {
+                    1
+                }
+            );
         }
     }
 
