@@ -176,7 +176,8 @@ pub(super) async fn serve(
         let sent = match reply {
             Reply::None => true,
             Reply::Value(v, _) => {
-                let mut body = Vec::new();
+                // (A small reply fits at once; a larger one grows from there.)
+                let mut body = Vec::with_capacity(256);
                 match pickle::write(&v, &mut body) {
                     Ok(()) => send(&mut conn, settings, compress, &body).await,
                     Err(e) => send_error(&mut conn, settings, compress, &e).await,

@@ -264,7 +264,8 @@ impl Pyro3Proxy {
         let Some(live) = guard.as_mut() else {
             return Err(RemoteError::connection("no connection").not_sent());
         };
-        let mut body = Vec::new();
+        // (A small request fits at once; a larger one grows from there.)
+        let mut body = Vec::with_capacity(256);
         request::encode(&live.object, &call, &mut body).map_err(RemoteError::not_sent)?;
         if call.oneway {
             let buf = live.conn.write_buffer();

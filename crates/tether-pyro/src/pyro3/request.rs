@@ -87,21 +87,10 @@ pub fn decode(body: &[u8], read: &ReadLimits, limits: &Limits) -> Result<Request
 }
 
 /// Encodes a request as Python's proxy does (flags `Varargs|Keywords`, plus `Oneway`).
+/// (The tuple `(object, method, flags, (args, kwargs))`, written from the call's parts.)
 pub fn encode(object: &str, call: &Call, out: &mut Vec<u8>) -> Result<(), RemoteError> {
-    let kwargs = Value::Map(
-        call.kwargs
-            .iter()
-            .map(|(k, v)| (Value::str(k.as_str()), v.clone()))
-            .collect(),
-    );
     let flags = RIF_VARARGS | RIF_KEYWORDS | if call.oneway { RIF_ONEWAY } else { 0 };
-    let body = Value::Tuple(vec![
-        Value::str(object),
-        Value::str(call.method.as_str()),
-        Value::Int(flags),
-        Value::Tuple(vec![Value::Tuple(call.args.clone()), kwargs]),
-    ]);
-    pickle::write(&body, out)
+    pickle::write_request(object, &call.method, flags, &call.args, &call.kwargs, out)
 }
 
 /// Encodes the daemon call that resolves a `PYROLOC` name (plain positional arguments).
@@ -116,4 +105,59 @@ pub fn encode_resolve(name: &str, out: &mut Vec<u8>) -> Result<(), RemoteError> 
     ]))?;
     w.stop();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The request written from the call's parts is byte for byte the pickle of the tuple
+    /// Python's proxy sends, and reads back as the same call.
+    #[test]
+    fn a_request_is_the_pickle_of_its_tuple() {
+        let args = [
+            vec![],
+            vec![Value::str("hi")],
+            vec![
+                Value::Int(1),
+                Value::Bytes(vec![0; 300]),
+                Value::None,
+                Value::str("é"),
+            ],
+        ];
+        let kwargs = [
+            vec![],
+            vec![
+                ("key".to_string(), Value::Int(70_000)),
+                ("clé".to_string(), Value::None),
+            ],
+        ];
+        for a in &args {
+            for k in &kwargs {
+                for oneway in [false, true] {
+                    let mut call = Call::with_args("get_data", a.clone(), k.clone());
+                    call.oneway = oneway;
+                    let mut got = Vec::new();
+                    encode("obj.guid", &call, &mut got).unwrap();
+                    let flags = RIF_VARARGS | RIF_KEYWORDS | if oneway { RIF_ONEWAY } else { 0 };
+                    let tuple = Value::Tuple(vec![
+                        Value::str("obj.guid"),
+                        Value::str("get_data"),
+                        Value::Int(flags),
+                        Value::Tuple(vec![
+                            Value::Tuple(a.clone()),
+                            Value::Map(
+                                k.iter()
+                                    .map(|(k, v)| (Value::str(k.as_str()), v.clone()))
+                                    .collect(),
+                            ),
+                        ]),
+                    ]);
+                    let mut want = Vec::new();
+                    pickle::write(&tuple, &mut want).unwrap();
+                    assert_eq!(got, want);
+                }
+            }
+        }
+    }
 }

@@ -31,7 +31,7 @@ mod write;
 
 pub use convert::{to_value, NamedInstance};
 pub use read::{read, Node, NodeId, Pickle, ReadLimits};
-pub use write::{write, write_global_call, Writer};
+pub use write::{write, write_global_call, write_request, Writer};
 
 #[cfg(doc)]
 use crate::serializer::Limits;

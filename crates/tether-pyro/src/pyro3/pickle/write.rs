@@ -260,6 +260,38 @@ pub fn write(v: &Value, out: &mut Vec<u8>) -> Result<(), RemoteError> {
     Ok(())
 }
 
+/// A whole pickle of a Pyro 3 request, `(object, method, flags, (args, kwargs))`, written from
+/// the call's parts: what [`write`] writes for that tuple, without building it (and copying
+/// the arguments into it) on every call.
+pub fn write_request(
+    object: &str,
+    method: &str,
+    flags: i64,
+    args: &[Value],
+    kwargs: &[(String, Value)],
+    out: &mut Vec<u8>,
+) -> Result<(), RemoteError> {
+    let mut w = Writer::new(out);
+    w.proto();
+    w.out.push(op::MARK);
+    w.text(object);
+    w.text(method);
+    w.int(flags);
+    // The depths are those of the tuple's parts: the (args, kwargs) pair is at 1.
+    w.tuple(args, 2)?;
+    let unused_key = Value::None;
+    w.dict(
+        kwargs
+            .iter()
+            .map(|(k, v)| (Some(k.as_str()), &unused_key, v)),
+        2,
+    )?;
+    w.out.push(op::TUPLE2);
+    w.out.push(op::TUPLE);
+    w.stop();
+    Ok(())
+}
+
 /// A whole pickle of `module.name(*args)` (an exception, say), the global a constant.
 pub fn write_global_call(
     module: &'static str,
