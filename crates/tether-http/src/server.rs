@@ -435,13 +435,18 @@ fn access_time() -> String {
 /// The connection's context with what this request's headers carry (trace context, the time
 /// the caller still waits), or the same context when they carry none.
 fn with_call_headers(context: Arc<CallContext>, headers: &hyper::HeaderMap) -> Arc<CallContext> {
+    use hyper::header::HeaderName;
     use tether_core::trace::{TIMEOUT_HEADER, TRACEPARENT_HEADER, TRACESTATE_HEADER};
-    let parent = headers.get(TRACEPARENT_HEADER).map(|v| v.as_bytes());
-    let timeout = headers.get(TIMEOUT_HEADER).map(|v| v.as_bytes());
+    // Names made once: looked up by a `&str`, a header name is parsed on every request.
+    const PARENT: HeaderName = HeaderName::from_static(TRACEPARENT_HEADER);
+    const TIMEOUT: HeaderName = HeaderName::from_static(TIMEOUT_HEADER);
+    const STATE: HeaderName = HeaderName::from_static(TRACESTATE_HEADER);
+    let parent = headers.get(&PARENT).map(|v| v.as_bytes());
+    let timeout = headers.get(&TIMEOUT).map(|v| v.as_bytes());
     if parent.is_none() && timeout.is_none() {
         return context;
     }
-    let state = headers.get(TRACESTATE_HEADER).map(|v| v.as_bytes());
+    let state = headers.get(&STATE).map(|v| v.as_bytes());
     let mut c = (*context).clone();
     tether_core::trace::apply_incoming(&mut c, parent, state, timeout);
     Arc::new(c)

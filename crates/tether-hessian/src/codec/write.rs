@@ -285,6 +285,20 @@ fn double(d: f64, out: &mut Vec<u8>) {
 
 /// A Hessian 2 string: compact up to 1023 units, else `R` chunks of 32768 units and a final `S`.
 pub(crate) fn string(s: &str, out: &mut Vec<u8>) {
+    // The common string: one chunk (a chunk's units are never more than its bytes) and no
+    // character beyond the BMP, so its UTF-8 is the data as it is, written straight to `out`.
+    let bytes = s.as_bytes();
+    if bytes.len() <= CHUNK && !bytes.iter().any(|&b| b >= 0xF0) {
+        let units = bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count();
+        final_string_header(units, out);
+        out.extend_from_slice(bytes);
+        return;
+    }
+    string_chunked(s, out);
+}
+
+/// [`string`] in chunks of at most [`CHUNK`] units, none split inside a surrogate pair.
+fn string_chunked(s: &str, out: &mut Vec<u8>) {
     let mut rest = s;
     loop {
         let cut = split_at_units(rest, CHUNK);
@@ -294,20 +308,27 @@ pub(crate) fn string(s: &str, out: &mut Vec<u8>) {
         if !tail.is_empty() {
             out.push(b'R');
             out.extend_from_slice(&(units as u16).to_be_bytes());
-        } else if units <= 31 {
-            out.push(units as u8);
-        } else if units <= 1023 {
-            out.push(0x30 + (units >> 8) as u8);
-            out.push(units as u8);
         } else {
-            out.push(b'S');
-            out.extend_from_slice(&(units as u16).to_be_bytes());
+            final_string_header(units, out);
         }
         out.extend_from_slice(&data);
         if tail.is_empty() {
             return;
         }
         rest = tail;
+    }
+}
+
+/// The header of a string's last (or only) chunk of `units` UTF-16 units (at most [`CHUNK`]).
+fn final_string_header(units: usize, out: &mut Vec<u8>) {
+    if units <= 31 {
+        out.push(units as u8);
+    } else if units <= 1023 {
+        out.push(0x30 + (units >> 8) as u8);
+        out.push(units as u8);
+    } else {
+        out.push(b'S');
+        out.extend_from_slice(&(units as u16).to_be_bytes());
     }
 }
 
@@ -473,5 +494,39 @@ impl Writer {
         out.push(b'z');
         self.close();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod string_tests {
+    use super::*;
+
+    /// A string written at once is written as the chunked path writes it, at every length
+    /// where the header changes form and past the chunk size.
+    #[test]
+    fn one_chunk_strings_are_written_as_the_chunked_path_writes_them() {
+        let mut texts = Vec::new();
+        for n in [
+            0,
+            1,
+            31,
+            32,
+            1023,
+            1024,
+            CHUNK - 1,
+            CHUNK,
+            CHUNK + 1,
+            3 * CHUNK,
+        ] {
+            texts.push("a".repeat(n));
+            texts.push("é".repeat(n / 2) + &"€".repeat(n / 4));
+        }
+        texts.push("x😀y".to_string());
+        for t in &texts {
+            let (mut once, mut chunked) = (Vec::new(), Vec::new());
+            string(t, &mut once);
+            string_chunked(t, &mut chunked);
+            assert_eq!(once, chunked, "a string of {} bytes", t.len());
+        }
     }
 }

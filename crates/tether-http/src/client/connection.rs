@@ -7,7 +7,9 @@
 //! or (HTTP/1.0 style) by the close of the connection; every length the server states is
 //! checked against the limits before anything is allocated for it.
 
-use bytes::{Buf, BytesMut};
+use bytes::{Bytes, BytesMut};
+use std::borrow::Cow;
+use std::ops::Range;
 use tether_core::{ErrorKind, RemoteError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -27,12 +29,13 @@ impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
 /// A reply as read off the wire, before any content coding is undone.
 #[derive(Debug)]
 pub(crate) struct RawReply {
-    /// `HTTP/1.1 200 OK`
-    pub status_line: String,
+    /// The status line and headers as they came (what the header ranges index); kept whole,
+    /// so that reading a reply copies none of its headers.
+    head: Bytes,
     /// The status code.
     pub status: u16,
-    /// The headers, in order, as sent.
-    pub headers: Vec<(String, String)>,
+    /// Each header's name and value, in order, as ranges of `head`.
+    headers: Vec<(Range<usize>, Range<usize>)>,
     /// The body, as sent (de-chunked).
     pub body: BytesMut,
     /// Whether the connection may carry another request.
@@ -40,13 +43,40 @@ pub(crate) struct RawReply {
 }
 
 impl RawReply {
-    /// The first header named `name` (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
+    /// The first header named `name` (case-insensitive); a value that is not UTF-8 is read
+    /// lossily.
+    pub fn header(&self, name: &str) -> Option<Cow<'_, str>> {
         self.headers
             .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .find(|(k, _)| self.head[k.clone()].eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(_, v)| String::from_utf8_lossy(&self.head[v.clone()]))
     }
+
+    /// The headers, in order, names and values read lossily.
+    pub fn headers(&self) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
+        self.headers.iter().map(|(k, v)| {
+            (
+                String::from_utf8_lossy(&self.head[k.clone()]),
+                String::from_utf8_lossy(&self.head[v.clone()]),
+            )
+        })
+    }
+
+    /// `HTTP/1.1 200 OK`: the status line as it came.
+    pub fn status_line(&self) -> Cow<'_, str> {
+        let end = self
+            .head
+            .iter()
+            .position(|&b| b == b'\r' || b == b'\n')
+            .unwrap_or(self.head.len());
+        String::from_utf8_lossy(&self.head[..end])
+    }
+}
+
+/// Where `part` (a slice of `whole`) lies in it.
+fn range_in(whole: &[u8], part: &[u8]) -> Range<usize> {
+    let start = (part.as_ptr() as usize).saturating_sub(whole.as_ptr() as usize);
+    start..start + part.len()
 }
 
 /// One connection: the stream and what was read past the last reply.
@@ -153,21 +183,14 @@ impl ClientConnection {
                 Ok(httparse::Status::Complete(n)) => {
                     let status = resp.code.unwrap_or(0);
                     let version = resp.version.unwrap_or(1);
-                    let reason = resp.reason.unwrap_or("");
+                    let whole = &self.buf[..n];
                     let headers = resp
                         .headers
                         .iter()
-                        .map(|h| {
-                            (
-                                h.name.to_string(),
-                                String::from_utf8_lossy(h.value).into_owned(),
-                            )
-                        })
+                        .map(|h| (range_in(whole, h.name.as_bytes()), range_in(whole, h.value)))
                         .collect::<Vec<_>>();
-                    let status_line = format!("HTTP/1.{version} {status} {reason}");
-                    self.buf.advance(n);
                     let mut reply = RawReply {
-                        status_line,
+                        head: self.buf.split_to(n).freeze(),
                         status,
                         headers,
                         body: BytesMut::new(),

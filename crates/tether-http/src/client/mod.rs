@@ -7,7 +7,6 @@ pub(crate) mod connection;
 
 use bytes::Bytes;
 use connection::{ClientConnection, Io, RawReply};
-use std::fmt::Write as _;
 use std::io::Read;
 use std::sync::Arc;
 use std::time::Duration;
@@ -196,15 +195,27 @@ impl HttpClient {
     /// The request's head, for a body of `body_len` bytes.
     fn head(&self, content_type: &str, extra_headers: &[(&str, &str)], body_len: usize) -> String {
         let s = &self.settings;
+        // Pieces pushed one after the other: `write!` parses its format on every request.
         let mut head = String::with_capacity(256);
-        let _ = write!(
-            head,
-            "POST {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {}\r\nContent-Type: {content_type}\r\n\
-             Accept-Encoding: gzip\r\nContent-Length: {body_len}\r\n",
-            s.path, s.host_header, s.user_agent,
-        );
+        for piece in [
+            "POST ",
+            &s.path,
+            " HTTP/1.1\r\nHost: ",
+            &s.host_header,
+            "\r\nUser-Agent: ",
+            &s.user_agent,
+            "\r\nContent-Type: ",
+            content_type,
+            "\r\nAccept-Encoding: gzip\r\nContent-Length: ",
+        ] {
+            head.push_str(piece);
+        }
+        push_decimal(body_len, &mut head);
+        head.push_str("\r\n");
         for (k, v) in extra_headers {
-            let _ = write!(head, "{k}: {v}\r\n");
+            for piece in [*k, ": ", *v, "\r\n"] {
+                head.push_str(piece);
+            }
         }
         head.push_str("\r\n");
         head
@@ -335,9 +346,9 @@ impl HttpClient {
         let s = &self.settings;
         if s.trace {
             let mut line = String::new();
-            tether_core::python::push_str_repr(&format!("{}\r\n", raw.status_line), &mut line);
+            tether_core::python::push_str_repr(&format!("{}\r\n", raw.status_line()), &mut line);
             println!("reply: {line}");
-            for (k, v) in &raw.headers {
+            for (k, v) in raw.headers() {
                 println!("header: {k}: {v}");
             }
         }
@@ -464,6 +475,23 @@ pub fn check_header_name(name: &str) -> Result<(), String> {
     }
 }
 
+/// Appends `n` in decimal.
+fn push_decimal(mut n: usize, out: &mut String) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        out.push(char::from(d));
+    }
+}
+
 /// Whether an annotation may travel as a header named `name`: an HTTP token (RFC 9110) that
 /// is not one the request writes itself.
 pub fn header_name_allowed(name: &str) -> bool {
@@ -491,4 +519,18 @@ fn trace_bytes(what: &str, b: &[u8]) {
     let mut line = String::new();
     tether_core::python::push_bytes_repr(b, &mut line);
     println!("{what}: {line}");
+}
+
+#[cfg(test)]
+mod head_tests {
+    use super::push_decimal;
+
+    #[test]
+    fn lengths_are_written_in_decimal() {
+        for n in [0usize, 7, 10, 1234, 1 << 20, usize::MAX] {
+            let mut s = String::from("x");
+            push_decimal(n, &mut s);
+            assert_eq!(s, format!("x{n}"));
+        }
+    }
 }
