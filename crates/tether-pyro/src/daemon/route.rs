@@ -355,7 +355,10 @@ async fn finish<T>(
             None => std::future::pending().await,
         }
     };
+    // Biased: the call first (no random draw per call; the timeout and the close are
+    // checked on every poll all the same).
     tokio::select! {
+        biased;
         r = AssertUnwindSafe(task).catch_unwind() => match r {
             Ok(r) => r,
             Err(p) => {
