@@ -261,7 +261,7 @@ pub fn write(v: &Value, out: &mut Vec<u8>) -> Result<(), RemoteError> {
 }
 
 /// A whole pickle of a Pyro 3 request, `(object, method, flags, (args, kwargs))`, written from
-/// the call's parts: what [`write`] writes for that tuple, without building it (and copying
+/// the call's parts: what [`write()`] writes for that tuple, without building it (and copying
 /// the arguments into it) on every call.
 pub fn write_request(
     object: &str,
