@@ -22,7 +22,7 @@ pub(crate) struct ConnEntry {
     /// Already told to close (never chosen twice, no longer counted as pending).
     shed: AtomicBool,
     /// Tells its session to close, or that the daemon stops (see signal.rs).
-    pub(crate) signal: super::signal::Signal,
+    pub(crate) signal: Arc<super::signal::Signal>,
 }
 
 /// The table of open connections.
@@ -143,5 +143,21 @@ impl ConnTable {
             })
             .min_by_key(|e| e.last_active.load(Ordering::Relaxed));
         victim.map(|e| self.shed(e)).is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::signal::{SignalWait, SHED, STOPPING};
+    use super::*;
+
+    #[tokio::test]
+    async fn a_shed_connection_learns_why() {
+        let table = ConnTable::default();
+        let entry = table.open(7);
+        let mut stop = SignalWait::new(entry.signal.clone(), SHED | STOPPING);
+        assert!(table.shed_pending());
+        let got = tokio::time::timeout(std::time::Duration::from_secs(5), stop.reached()).await;
+        assert_eq!(got.unwrap(), SHED);
     }
 }

@@ -78,14 +78,14 @@ async fn serve(
     shared: Arc<Shared>,
     stream: Socket,
     conn_id: u64,
-    entry: &Arc<super::conns::ConnEntry>,
+    entry: &super::conns::ConnEntry,
     context: tether_core::CallContext,
 ) {
     let cfg = &shared.config;
     // What ends the session from outside (see signal.rs): stop reading once the connection is
     // shed or the daemon stops, abort a call in progress once the daemon closes.
-    let mut stopping = SignalWait::new(entry.clone(), SHED | STOPPING);
-    let mut closing = SignalWait::new(entry.clone(), CLOSING);
+    let mut stopping = SignalWait::new(entry.signal.clone(), SHED | STOPPING);
+    let mut closing = SignalWait::new(entry.signal.clone(), CLOSING);
     // This connection's share of oneway calls (see DaemonConfig::max_oneway_per_connection).
     let oneway = Arc::new(tokio::sync::Semaphore::new(super::bounded_permits(
         cfg.max_oneway_per_connection,

@@ -12,7 +12,6 @@
 //! Only the session's own task waits on its connection's signal (oneway calls, which run on
 //! tasks of their own, do not), so one waker slot is enough.
 
-use super::conns::ConnEntry;
 use super::State;
 use futures_util::task::AtomicWaker;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -67,20 +66,20 @@ impl Signal {
 
 /// Waits for any of some bits of one connection's [`Signal`].
 pub(super) struct SignalWait {
-    entry: Arc<ConnEntry>,
+    signal: Arc<Signal>,
     mask: u8,
 }
 
 impl SignalWait {
-    /// Waits on `entry`'s signal for any bit of `mask`.
-    pub(super) fn new(entry: Arc<ConnEntry>, mask: u8) -> SignalWait {
-        SignalWait { entry, mask }
+    /// Waits on `signal` for any bit of `mask`.
+    pub(super) fn new(signal: Arc<Signal>, mask: u8) -> SignalWait {
+        SignalWait { signal, mask }
     }
 
     /// Resolves with the bits of the mask that are set; cancel-safe, and immediately ready on
     /// every call once a bit is set.
     pub(super) async fn reached(&mut self) -> u8 {
-        std::future::poll_fn(|cx| self.entry.signal.poll_any(cx, self.mask)).await
+        std::future::poll_fn(|cx| self.signal.poll_any(cx, self.mask)).await
     }
 }
 
@@ -91,10 +90,9 @@ mod tests {
 
     #[tokio::test]
     async fn fires_once_a_bit_is_raised_and_stays_fired() {
-        let table = super::super::conns::ConnTable::default();
-        let entry = table.open(1);
-        let mut closing = SignalWait::new(entry.clone(), CLOSING);
-        let mut stop = SignalWait::new(entry.clone(), SHED | STOPPING);
+        let signal = Arc::new(Signal::default());
+        let mut closing = SignalWait::new(signal.clone(), CLOSING);
+        let mut stop = SignalWait::new(signal.clone(), SHED | STOPPING);
         // not yet: dropped after a timeout, as a select! would drop it
         for _ in 0..3 {
             assert!(
@@ -106,7 +104,7 @@ mod tests {
         // raised while the session waits: it wakes with the bit it waited for
         let waiting = tokio::spawn(async move { stop.reached().await });
         tokio::time::sleep(Duration::from_millis(5)).await;
-        entry.signal.raise(bits_of(State::Stopping));
+        signal.raise(bits_of(State::Stopping));
         let got = tokio::time::timeout(Duration::from_secs(5), waiting).await;
         assert_eq!(got.unwrap().unwrap(), STOPPING);
         assert!(
@@ -114,20 +112,10 @@ mod tests {
                 .await
                 .is_err()
         );
-        entry.signal.raise(bits_of(State::Closing));
+        signal.raise(bits_of(State::Closing));
         for _ in 0..2 {
             let got = tokio::time::timeout(Duration::from_secs(5), closing.reached()).await;
             assert_eq!(got.unwrap(), CLOSING);
         }
-    }
-
-    #[tokio::test]
-    async fn a_shed_connection_learns_why() {
-        let table = super::super::conns::ConnTable::default();
-        let entry = table.open(7);
-        let mut stop = SignalWait::new(entry.clone(), SHED | STOPPING);
-        assert!(table.shed_pending());
-        let got = tokio::time::timeout(Duration::from_secs(5), stop.reached()).await;
-        assert_eq!(got.unwrap(), SHED);
     }
 }
