@@ -13,11 +13,16 @@
 //! | `<array>` | `List` | `List`, `Tuple`, `Set`, `Typed` lists |
 //! | `<nil/>` (also `ex:nil`) | `None` | `None` → `<nil/>` when `allow_none`, else an error (Python's) |
 //!
-//! The parser (roxmltree) refuses any DTD, so no entity is expanded and nothing external is
-//! read; depth and node counts are bounded.
+//! Messages in the usual narrow shape (no comments, attributes, prefixes or CDATA, XML-RPC's
+//! elements in their order) are read directly in one pass (fast.rs); every other document goes
+//! through an XML tree (roxmltree), which refuses any DTD, so no entity is expanded and nothing
+//! external is read; depth and node counts are bounded on both paths, and the direct reader
+//! only accepts what the tree reads the same way (the `xmlrpc` fuzz target compares them).
 
 use base64::Engine as _;
 use tether_core::{RemoteError, Value};
+
+mod fast;
 
 /// Most nesting of arrays and structs in one message.
 pub const MAX_DEPTH: usize = 64;
@@ -159,7 +164,15 @@ impl RequestEncoding {
 /// Decodes a `<methodCall>`: the method name and the parameters.
 pub fn parse_call(xml: &[u8]) -> Result<(String, Vec<Value>), RemoteError> {
     let text = text_of(xml)?;
-    let doc = parse(&text)?;
+    if let Some(call) = fast::call(&text) {
+        return Ok(call);
+    }
+    parse_call_tree(&text)
+}
+
+/// [`parse_call`] through the XML tree: every document the direct reader (fast.rs) leaves.
+fn parse_call_tree(text: &str) -> Result<(String, Vec<Value>), RemoteError> {
+    let doc = parse(text)?;
     let root = doc.root_element();
     if root.tag_name().name() != "methodCall" {
         return Err(bad(format!(
@@ -187,7 +200,15 @@ pub fn parse_call(xml: &[u8]) -> Result<(String, Vec<Value>), RemoteError> {
 /// Decodes a `<methodResponse>`: the value, or the fault.
 pub fn parse_response(xml: &[u8]) -> Result<Result<Value, Fault>, RemoteError> {
     let text = text_of(xml)?;
-    let doc = parse(&text)?;
+    if let Some(response) = fast::response(&text) {
+        return Ok(response);
+    }
+    parse_response_tree(&text)
+}
+
+/// [`parse_response`] through the XML tree.
+fn parse_response_tree(text: &str) -> Result<Result<Value, Fault>, RemoteError> {
+    let doc = parse(text)?;
     let root = doc.root_element();
     if root.tag_name().name() != "methodResponse" {
         return Err(bad(format!(
@@ -196,23 +217,82 @@ pub fn parse_response(xml: &[u8]) -> Result<Result<Value, Fault>, RemoteError> {
         )));
     }
     if let Some(f) = elements(root).find(|c| c.tag_name().name() == "fault") {
-        let v = value(child(f, "value")?, 0)?;
-        let code = match v.get("faultCode") {
-            Some(Value::Int32(i)) => *i,
-            Some(Value::Int(i)) => *i as i32,
-            _ => 0,
-        };
-        let string = match v.get("faultString") {
-            Some(Value::Str(s)) => s.clone(),
-            _ => String::new(),
-        };
-        return Ok(Err(Fault { code, string }));
+        return Ok(Err(fault_of(&value(child(f, "value")?, 0)?)));
     }
     let ps = child(root, "params")?;
     let p = elements(ps)
         .next()
         .ok_or_else(|| bad("a response with no value"))?;
     Ok(Ok(value(child(p, "value")?, 0)?))
+}
+
+/// A fault's code and string, from the struct a `<fault>` carries (missing ones are 0 and "").
+fn fault_of(v: &Value) -> Fault {
+    let code = match v.get("faultCode") {
+        Some(Value::Int32(i)) => *i,
+        Some(Value::Int(i)) => *i as i32,
+        _ => 0,
+    };
+    let string = match v.get("faultString") {
+        Some(Value::Str(s)) => s.clone(),
+        _ => String::new(),
+    };
+    Fault { code, string }
+}
+
+/// A value of one of the types that hold text (every type but `<array>` and `<struct>`), from
+/// the type's name and its element's text; `None` for another name.
+fn scalar(name: &str, text: &str) -> Option<Result<Value, RemoteError>> {
+    Some(Ok(match name {
+        "int" | "i4" | "i1" | "i2" => {
+            let s = text.trim();
+            match s.parse::<i32>() {
+                Ok(i) => Value::Int32(i),
+                Err(_) => match s.parse::<i64>() {
+                    Ok(i) => Value::Int(i),
+                    Err(_) => return Some(Err(bad(format!("bad int {s:?}")))),
+                },
+            }
+        }
+        "i8" | "biginteger" => {
+            let s = text.trim();
+            match s.parse::<i64>() {
+                Ok(i) => Value::Int(i),
+                Err(_) => return Some(Err(bad(format!("bad i8 {s:?}")))),
+            }
+        }
+        "boolean" => match text.trim() {
+            "0" => Value::Bool(false),
+            "1" => Value::Bool(true),
+            other => return Some(Err(bad(format!("bad boolean value {other:?}")))),
+        },
+        "string" => Value::Str(text.to_string()),
+        "double" | "float" => {
+            let s = text.trim();
+            Value::Float(match s {
+                "inf" | "Infinity" => f64::INFINITY,
+                "-inf" | "-Infinity" => f64::NEG_INFINITY,
+                "nan" | "NaN" => f64::NAN,
+                s => match s.parse::<f64>() {
+                    Ok(x) => x,
+                    Err(_) => return Some(Err(bad(format!("bad double {s:?}")))),
+                },
+            })
+        }
+        "dateTime.iso8601" => match parse_datetime(text.trim()) {
+            Ok(ms) => Value::DateTime(ms),
+            Err(e) => return Some(Err(e)),
+        },
+        "base64" => {
+            let clean: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+            match base64::engine::general_purpose::STANDARD.decode(clean) {
+                Ok(b) => Value::Bytes(b),
+                Err(e) => return Some(Err(bad(format!("bad base64: {e}")))),
+            }
+        }
+        "nil" => Value::None,
+        _ => return None,
+    }))
 }
 
 fn value(v: roxmltree::Node<'_, '_>, depth: usize) -> Result<Value, RemoteError> {
@@ -223,50 +303,12 @@ fn value(v: roxmltree::Node<'_, '_>, depth: usize) -> Result<Value, RemoteError>
         // An untyped value is a string.
         return Ok(Value::Str(v.text().unwrap_or("").to_string()));
     };
-    let text = || t.text().unwrap_or("");
     // A namespace prefix (ex:i8, ex:nil) is not part of the name roxmltree reports.
-    Ok(match t.tag_name().name() {
-        "int" | "i4" | "i1" | "i2" => {
-            let s = text().trim();
-            match s.parse::<i32>() {
-                Ok(i) => Value::Int32(i),
-                Err(_) => Value::Int(
-                    s.parse::<i64>()
-                        .map_err(|_| bad(format!("bad int {s:?}")))?,
-                ),
-            }
-        }
-        "i8" | "biginteger" => {
-            let s = text().trim();
-            Value::Int(s.parse::<i64>().map_err(|_| bad(format!("bad i8 {s:?}")))?)
-        }
-        "boolean" => match text().trim() {
-            "0" => Value::Bool(false),
-            "1" => Value::Bool(true),
-            other => return Err(bad(format!("bad boolean value {other:?}"))),
-        },
-        "string" => Value::Str(text().to_string()),
-        "double" | "float" => {
-            let s = text().trim();
-            Value::Float(match s {
-                "inf" | "Infinity" => f64::INFINITY,
-                "-inf" | "-Infinity" => f64::NEG_INFINITY,
-                "nan" | "NaN" => f64::NAN,
-                s => s
-                    .parse::<f64>()
-                    .map_err(|_| bad(format!("bad double {s:?}")))?,
-            })
-        }
-        "dateTime.iso8601" => Value::DateTime(parse_datetime(text().trim())?),
-        "base64" => {
-            let clean: String = text().chars().filter(|c| !c.is_whitespace()).collect();
-            Value::Bytes(
-                base64::engine::general_purpose::STANDARD
-                    .decode(clean)
-                    .map_err(|e| bad(format!("bad base64: {e}")))?,
-            )
-        }
-        "nil" => Value::None,
+    let name = t.tag_name().name();
+    if let Some(v) = scalar(name, t.text().unwrap_or("")) {
+        return v;
+    }
+    Ok(match name {
         "array" => {
             let data = child(t, "data")?;
             let mut items = Vec::new();
@@ -582,6 +624,31 @@ mod encoding_tests {
                 .unwrap_err()
                 .message()
                 .contains("not supported")
+        );
+    }
+}
+
+/// Reads `xml` both ways, directly (fast.rs) and through the tree, and panics if the direct
+/// reader accepts it with another result than the tree's. For the fuzz target; not an API.
+#[doc(hidden)]
+pub fn check_direct_reader(xml: &[u8]) {
+    let Ok(text) = text_of(xml) else {
+        return;
+    };
+    if let Some(direct) = fast::call(&text) {
+        let tree = parse_call_tree(&text);
+        assert_eq!(
+            format!("{:?}", Ok::<_, ()>(direct)),
+            format!("{:?}", tree.map_err(|_| ())),
+            "the direct reader and the tree disagree on a call: {text:?}"
+        );
+    }
+    if let Some(direct) = fast::response(&text) {
+        let tree = parse_response_tree(&text);
+        assert_eq!(
+            format!("{:?}", Ok::<_, ()>(direct)),
+            format!("{:?}", tree.map_err(|_| ())),
+            "the direct reader and the tree disagree on a response: {text:?}"
         );
     }
 }
