@@ -114,9 +114,7 @@ impl<'a> Reader<'a> {
         {
             return None;
         }
-        let mut parts = inside
-            .split([' ', '\t', '\n'])
-            .filter(|p| !p.is_empty());
+        let mut parts = inside.split([' ', '\t', '\n']).filter(|p| !p.is_empty());
         let attr = |part: Option<&str>, name: &str| -> Option<String> {
             let (k, v) = part?.split_once('=')?;
             let v = v
