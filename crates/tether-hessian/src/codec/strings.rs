@@ -8,12 +8,9 @@ use super::DecodeError;
 
 /// Writes `s` as Hessian string data: `(utf16_units, bytes)` appended to `out`.
 pub fn encode_units(s: &str, out: &mut Vec<u8>) -> usize {
-    // Only a character beyond the BMP (4 bytes of UTF-8) is written differently, as two 3-byte
-    // surrogates; without one, the UTF-8 is written as it is, one unit per character.
-    let bytes = s.as_bytes();
-    if !bytes.iter().any(|&b| b >= 0xF0) {
-        out.extend_from_slice(bytes);
-        return bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count();
+    if let Some(units) = bmp_units(s) {
+        out.extend_from_slice(s.as_bytes());
+        return units;
     }
     let mut units = 0;
     for c in s.chars() {
@@ -33,6 +30,17 @@ pub fn encode_units(s: &str, out: &mut Vec<u8>) -> usize {
         }
     }
     units
+}
+
+/// How many UTF-16 units `s` has if it has no character beyond the BMP, the only kind Hessian
+/// writes differently from UTF-8 (as two 3-byte surrogates): its UTF-8 is then its Hessian
+/// string data as it is, one unit per character. `None` for a string with such a character.
+pub fn bmp_units(s: &str) -> Option<usize> {
+    let bytes = s.as_bytes();
+    if bytes.iter().any(|&b| b >= 0xF0) {
+        return None;
+    }
+    Some(bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count())
 }
 
 /// How many UTF-16 units `s` has.

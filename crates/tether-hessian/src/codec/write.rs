@@ -1,6 +1,6 @@
 //! Encoding values as Hessian 2.0 (the compact forms Caucho's writer picks) and 1.0.
 
-use super::strings::{encode_units, split_at_units};
+use super::strings::{bmp_units, encode_units, split_at_units};
 use tether_core::{RemoteError, Value};
 
 /// Most UTF-16 units (or bytes, for binary) in one chunk, as Caucho writes them.
@@ -287,12 +287,12 @@ fn double(d: f64, out: &mut Vec<u8>) {
 pub(crate) fn string(s: &str, out: &mut Vec<u8>) {
     // The common string: one chunk (a chunk's units are never more than its bytes) and no
     // character beyond the BMP, so its UTF-8 is the data as it is, written straight to `out`.
-    let bytes = s.as_bytes();
-    if bytes.len() <= CHUNK && !bytes.iter().any(|&b| b >= 0xF0) {
-        let units = bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count();
-        final_string_header(units, out);
-        out.extend_from_slice(bytes);
-        return;
+    if s.len() <= CHUNK {
+        if let Some(units) = bmp_units(s) {
+            final_string_header(units, out);
+            out.extend_from_slice(s.as_bytes());
+            return;
+        }
     }
     string_chunked(s, out);
 }

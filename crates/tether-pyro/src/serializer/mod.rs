@@ -219,36 +219,37 @@ impl Serializer {
     ) -> Result<(String, Call), RemoteError> {
         let bad =
             |what: &str| RemoteError::serialization(format!("invalid INVOKE payload: {what}"));
-        if self == Serializer::Msgpack && bytes.first() == Some(&0x94) {
-            let (object, method, args, kwargs) =
-                msgpack::decode_invoke(bytes, detached, limits, bad)?;
-            return Ok((object, Call::with_args(method, args, kwargs)));
-        }
-        let value = self.decode_detached(bytes, detached, limits)?;
-        let (object, method, args, kwargs) = match value {
-            Value::Map(mut entries) if self == Serializer::Json => {
-                let mut take = |key: &str| {
-                    entries
-                        .iter()
-                        .position(|(k, _)| k.as_str() == Some(key))
-                        .map(|i| entries.swap_remove(i).1)
-                };
-                (
-                    take("object").ok_or_else(|| bad("no 'object'"))?,
-                    take("method").ok_or_else(|| bad("no 'method'"))?,
-                    take("params").unwrap_or(Value::List(Vec::new())),
-                    take("kwargs").unwrap_or(Value::None),
-                )
-            }
-            Value::Tuple(items) | Value::List(items) if items.len() == 4 => {
-                let mut it = items.into_iter();
-                match (it.next(), it.next(), it.next(), it.next()) {
-                    (Some(o), Some(m), Some(a), Some(k)) => (o, m, a, k),
-                    _ => return Err(bad("expected a 4-tuple")),
+        let (object, method, args, kwargs) =
+            if self == Serializer::Msgpack && bytes.first() == Some(&0x94) {
+                // The four parts without the array around them (see decode_invoke).
+                let [o, m, a, k] = msgpack::decode_invoke(bytes, detached, limits)?;
+                (o, m, a, k)
+            } else {
+                match self.decode_detached(bytes, detached, limits)? {
+                    Value::Map(mut entries) if self == Serializer::Json => {
+                        let mut take = |key: &str| {
+                            entries
+                                .iter()
+                                .position(|(k, _)| k.as_str() == Some(key))
+                                .map(|i| entries.swap_remove(i).1)
+                        };
+                        (
+                            take("object").ok_or_else(|| bad("no 'object'"))?,
+                            take("method").ok_or_else(|| bad("no 'method'"))?,
+                            take("params").unwrap_or(Value::List(Vec::new())),
+                            take("kwargs").unwrap_or(Value::None),
+                        )
+                    }
+                    Value::Tuple(items) | Value::List(items) if items.len() == 4 => {
+                        let mut it = items.into_iter();
+                        match (it.next(), it.next(), it.next(), it.next()) {
+                            (Some(o), Some(m), Some(a), Some(k)) => (o, m, a, k),
+                            _ => return Err(bad("expected a 4-tuple")),
+                        }
+                    }
+                    _ => return Err(bad("expected (object, method, vargs, kwargs)")),
                 }
-            }
-            _ => return Err(bad("expected (object, method, vargs, kwargs)")),
-        };
+            };
         let Value::Str(object) = object else {
             return Err(bad("object id is not a string"));
         };

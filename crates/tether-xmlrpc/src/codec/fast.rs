@@ -115,13 +115,13 @@ impl<'a> Reader<'a> {
             return None;
         }
         let mut parts = inside.split([' ', '\t', '\n']).filter(|p| !p.is_empty());
-        let attr = |part: Option<&str>, name: &str| -> Option<String> {
+        let attr = |part: Option<&'a str>, name: &str| -> Option<&'a str> {
             let (k, v) = part?.split_once('=')?;
             let v = v
                 .strip_prefix('"')
                 .and_then(|v| v.strip_suffix('"'))
                 .or_else(|| v.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))?;
-            (k == name && !v.is_empty()).then(|| v.to_string())
+            (k == name && !v.is_empty()).then_some(v)
         };
         if attr(parts.next(), "version")? != "1.0" {
             return None;
@@ -404,7 +404,7 @@ mod tests {
         let o = WriteOptions::default();
         for v in sample_values() {
             let call = write_call("echo", std::slice::from_ref(&v), &o).unwrap();
-            assert!(call_direct(&call).is_some(), "{call}");
+            assert!(super::call(&call).is_some(), "{call}");
             check_direct_reader(call.as_bytes());
             let reply = write_response(&v, &o).unwrap();
             assert!(response(&reply).is_some(), "{reply}");
@@ -422,10 +422,6 @@ mod tests {
             }))
         );
         check_direct_reader(fault.as_bytes());
-    }
-
-    fn call_direct(text: &str) -> Option<(String, Vec<Value>)> {
-        call(text)
     }
 
     /// Python's client's layout (declaration in single quotes, a newline after each tag),

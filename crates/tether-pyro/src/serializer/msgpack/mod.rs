@@ -48,7 +48,7 @@ mod parser;
 mod scan;
 mod writer;
 
-pub use parser::{decode, decode_detached, decode_invoke, Invoke};
+pub use parser::{decode, decode_detached, decode_invoke};
 pub use scan::{find_large_bin, BinScan};
 pub use writer::{encode, encode_invoke_spliced, encode_spliced};
 
