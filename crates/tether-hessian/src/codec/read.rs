@@ -23,6 +23,9 @@ enum Slot {
         bytes: usize,
         /// Where the container was opened: its index in [`Reader::open`].
         depth: usize,
+        /// How many levels of containers it spans (1 for one holding no container): a copy
+        /// of it placed deeper must still fit the depth limit.
+        height: usize,
         /// When a loop inside the value points at a container enclosing it: the slots of
         /// `open[lowest target..depth]` as they were. A copy of the value is only right where
         /// those containers still enclose the place of the copy.
@@ -30,10 +33,12 @@ enum Slot {
     },
 }
 
-/// A container being decoded: its slot and the outermost container a loop inside it points at.
+/// A container being decoded: its slot, the outermost container a loop inside it points at,
+/// and the deepest level (a value of [`Reader::depth`]) reached inside it so far.
 struct Open {
     slot: usize,
     lowest_target: usize,
+    peak: usize,
 }
 
 /// Reads values from one message.
@@ -229,6 +234,7 @@ impl<'a> Reader<'a> {
         self.open.push(Open {
             slot,
             lowest_target: usize::MAX,
+            peak: self.depth,
         });
         (slot, self.items, self.bytes)
     }
@@ -236,13 +242,17 @@ impl<'a> Reader<'a> {
     fn close_ref(&mut self, slot: (usize, usize, usize), value: &Value) {
         let (i, items, bytes) = slot;
         let depth = self.open.len() - 1;
-        let lowest = self.open.pop().map_or(usize::MAX, |o| o.lowest_target);
+        let (lowest, peak) = self
+            .open
+            .pop()
+            .map_or((usize::MAX, self.depth), |o| (o.lowest_target, o.peak));
         let escapes = (lowest < depth).then(|| {
             let slots = self.open[lowest..depth].iter().map(|o| o.slot).collect();
             (lowest, slots)
         });
         if let Some(parent) = self.open.last_mut() {
             parent.lowest_target = parent.lowest_target.min(lowest);
+            parent.peak = parent.peak.max(peak);
         }
         self.refs[i] = Slot::Done {
             // Read by a ref only in a reading that keeps values (see `keep_values`).
@@ -254,6 +264,7 @@ impl<'a> Reader<'a> {
             items: self.items - items,
             bytes: self.bytes - bytes,
             depth,
+            height: peak + 1 - self.depth,
             escapes,
         };
         self.depth -= 1;
@@ -298,9 +309,25 @@ impl<'a> Reader<'a> {
                 items,
                 bytes,
                 depth,
+                height,
                 escapes,
             } => {
                 let (i, b, depth) = (*items, *bytes, *depth);
+                // The copy nests as deep as the original, from here: the limit holds for the
+                // value the message expands to, as for one written out in full.
+                let reach = self.depth + *height;
+                if reach > self.limits.max_depth {
+                    return Err(DecodeError::at(
+                        at,
+                        format!(
+                            "nested deeper than {} (refs expanded)",
+                            self.limits.max_depth
+                        ),
+                    ));
+                }
+                if let Some(top) = self.open.last_mut() {
+                    top.peak = top.peak.max(reach);
+                }
                 let mut v = value.clone();
                 if let Some((lowest, slots)) = escapes {
                     // The value holds a loop to a container around it: the copy must sit
@@ -828,5 +855,42 @@ fn shift_escaping(v: &mut Value, inside: u32, moved: u32) {
             other => shift_escaping(other, inside, moved),
         },
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::encode_h2;
+
+    /// `levels` fixed-length untyped lists of one element each, around `inner`.
+    fn nested(levels: usize, inner: &[u8]) -> Vec<u8> {
+        let mut b = vec![0x79; levels];
+        b.extend_from_slice(inner);
+        b
+    }
+
+    /// A ref's copy nests as deep as its original from where the ref stands: the depth limit
+    /// holds for the value the message expands to (found by the `hessian` fuzz target: the
+    /// copy was accepted 71 levels deep, and the value's own encoding then did not decode).
+    #[test]
+    fn a_refs_copy_counts_against_the_depth_limit() {
+        let l = Limits::default();
+        // [A, [[...[ref to A]...]]]: A is 60 lists deep, slot 1 (the outer list is slot 0).
+        let a = nested(60, &[0x90]);
+        let deep = |levels: usize| {
+            let mut b = vec![0x7a];
+            b.extend_from_slice(&a);
+            b.extend_from_slice(&nested(levels, &[b'Q', 0x91]));
+            b
+        };
+        // 1 + 10 + 60 levels: over the limit of 64
+        let e = decode_h2(&deep(10), &l).expect_err("too deep once expanded");
+        assert!(e.to_string().contains("nested deeper than 64"), "{e}");
+        // 1 + 3 + 60: fits, and the value's own encoding reads back to it
+        let v = decode_h2(&deep(3), &l).expect("fits the limit");
+        let mut out = Vec::new();
+        encode_h2(&v, &mut out).unwrap();
+        assert_eq!(decode_h2(&out, &l).unwrap(), v);
     }
 }
