@@ -1,5 +1,5 @@
 //! The observability layer's own cost per call, without a network: a Pyro5 echo object behind
-//! the interceptors a server gets (`observe-loop off|metrics|tracing|on`), called in a loop on
+//! the observers a server gets (`observe-loop off|metrics|tracing|on`), called in a loop on
 //! one thread, in a process pinned to one CPU so its span exporter's work is counted against
 //! the calls. The difference to `off` is what observing a call costs; compared with a
 //! server's CPU per call (the server rows) it gives the share a saturated server pays.
@@ -9,9 +9,9 @@ use std::net::SocketAddr;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tether::remoting::observe::{interceptors, CallSite, ObservedDispatch};
+use tether::remoting::observe::{observe_dispatch, CallSite};
 use tether_core::echo::EchoService;
-use tether_core::{Call, Dispatch, Value};
+use tether_core::{Call, Value};
 
 /// Turns on what `mode` (`off`, `metrics`, `tracing`, `on`) asks for in this process: tracing
 /// follows OpenTelemetry's variables, which the parent set for `tracing` and `on` (checked
@@ -53,7 +53,7 @@ pub fn child(mode: &str, calls: u64) -> Result<(), BoxErr> {
     let telemetry = observe_as(mode)?;
     let peer: SocketAddr = "127.0.0.1:40000".parse()?;
     let site = CallSite::server("pyro5", "echo", "127.0.0.1:9090".parse()?);
-    let object = ObservedDispatch::new(interceptors(site), Arc::new(EchoService::default()));
+    let object = observe_dispatch(site, Arc::new(EchoService::default()));
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

@@ -394,14 +394,13 @@ impl Component for PoolProxyFactory {
         }
         match self.lazy() {
             Ok(p) => {
-                // The observers' interceptors (a pool span, pool metrics) outermost, then the
-                // user's; each attempt is a member proxy's call, observed on its own.
+                // The observers (a pool span, pool metrics) outermost, then the user's
+                // interceptors; each attempt is a member proxy's call, observed on its own.
                 let name = self.name.get().map(String::as_str).unwrap_or("pool");
-                let mut chain = tether_remoting::observe::interceptors(
+                let w = tether_remoting::observe::observe_invoker(
                     tether_remoting::observe::CallSite::pool(name),
+                    tether_remoting::Intercepted::wrap(&self.interceptors, p as Arc<dyn Invoker>),
                 );
-                chain.extend(self.interceptors.iter().cloned());
-                let w = tether_remoting::Intercepted::wrap(&chain, p as Arc<dyn Invoker>);
                 Some(self.wrapped.get_or_init(|| w).clone())
             }
             Err(e) => {

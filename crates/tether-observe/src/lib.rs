@@ -11,7 +11,9 @@
 //! - `pipeline.rs`: [`Pipeline`] (bounded queue, batches, one exporter thread), [`Exporter`]
 //!   (OTLP, console, memory).
 //! - `process_observer.rs`: what `init` and `enable_metrics` put at every call site (spans,
-//!   metrics, or both in one layer).
+//!   metrics, or both).
+//! - `watch.rs`: a call's span and metrics taken where it starts and ends: one future per call
+//!   around an object's or a client's own.
 //! - `otlp.rs`: OTLP/HTTP with protobuf bodies, encoded by hand.
 //! - `env.rs`: OpenTelemetry's standard variables ([`TraceSettings`]).
 //! - `metrics.rs`: [`MetricsObserver`] (durations, calls in flight) and [`metrics::render`]
@@ -42,6 +44,7 @@ mod process_observer;
 pub mod span;
 mod stripe;
 pub mod tracing_span;
+pub(crate) mod watch;
 
 pub use admin::{AdminServer, Phase, Readiness};
 pub use component::{register, AdminObject};

@@ -60,13 +60,14 @@ pub(crate) struct Histogram {
 
 impl Histogram {
     fn observe(&self, nanos: u64) {
-        let s = &self.stripes[stripe::mine()].0;
+        let me = stripe::mine();
+        let s = &self.stripes[me.index].0;
         let i = BUCKET_NANOS
             .iter()
             .position(|b| nanos <= *b)
             .unwrap_or(BUCKETS.len());
-        s.buckets[i].fetch_add(1, Ordering::Relaxed);
-        s.sum_nanos.fetch_add(nanos, Ordering::Relaxed);
+        me.add(&s.buckets[i], 1);
+        me.add(&s.sum_nanos, nanos);
     }
 
     /// Per-bucket counts, count and sum of every stripe.
@@ -93,7 +94,8 @@ struct Gauge([Padded<AtomicI64>; STRIPES]);
 
 impl Gauge {
     fn add(&self, v: i64) {
-        self.0[stripe::mine()].0.fetch_add(v, Ordering::Relaxed);
+        let me = stripe::mine();
+        me.add_signed(&self.0[me.index].0, v);
     }
     fn get(&self) -> i64 {
         self.0.iter().map(|s| s.0.load(Ordering::Relaxed)).sum()
@@ -193,20 +195,26 @@ thread_local! {
 
 impl SiteMetrics {
     /// [`SiteMetrics::histogram`] of a call that did not fail, through this thread's cache.
-    fn ok_series(&self, method: &str, system: &'static str) -> (&'static str, &'static Histogram) {
+    /// Also says whether the name as counted is `method` itself (not `_OTHER`).
+    fn ok_series(
+        &self,
+        method: &str,
+        system: &'static str,
+    ) -> (&'static str, &'static Histogram, bool) {
         let me = self as *const SiteMetrics as usize;
         let hit = CACHE.with(|c| {
             c.borrow()
                 .0
                 .iter()
                 .find(|e| e.site == me && e.system == system && e.name == method)
-                .map(|e| (e.name, e.histogram))
+                .map(|e| (e.name, e.histogram, true))
         });
         if let Some(hit) = hit {
             return hit;
         }
         let (name, histogram) = self.histogram(method, "", system);
-        if name == method {
+        let exact = name == method;
+        if exact {
             CACHE.with(|c| {
                 let (list, next) = &mut *c.borrow_mut();
                 let e = Cached {
@@ -223,7 +231,7 @@ impl SiteMetrics {
                 }
             });
         }
-        (name, histogram)
+        (name, histogram, exact)
     }
 }
 
@@ -236,6 +244,20 @@ pub struct MetricsObserver;
 impl Observer for MetricsObserver {
     fn interceptor(&self, site: &Arc<CallSite>) -> Option<Arc<dyn Interceptor>> {
         Some(Arc::new(MetricsInterceptor::new(site.clone())))
+    }
+    fn observe_dispatch(
+        &self,
+        site: &Arc<CallSite>,
+        object: Arc<dyn tether_core::Dispatch>,
+    ) -> Arc<dyn tether_core::Dispatch> {
+        crate::watch::Watch::metrics(site).dispatch(object)
+    }
+    fn observe_invoker(
+        &self,
+        site: &Arc<CallSite>,
+        client: Arc<dyn tether_core::Invoker>,
+    ) -> Arc<dyn tether_core::Invoker> {
+        crate::watch::Watch::metrics(site).invoker(client)
     }
 }
 
@@ -277,14 +299,17 @@ impl Drop for InFlight<'_> {
 pub(crate) struct CallStart<'a> {
     _in_flight: InFlight<'a>,
     method: &'static str,
+    /// Whether `method` is the call's own name (not `_OTHER`).
+    exact: bool,
     system: &'static str,
     ok: &'static Histogram,
 }
 
 impl CallStart<'_> {
-    /// The method's name as counted (`_OTHER` past the cap), kept for the process's life.
-    pub(crate) fn method(&self) -> &'static str {
-        self.method
+    /// The call's method name, kept for the process's life, unless it is counted as
+    /// `_OTHER` (past the cap).
+    pub(crate) fn own_name(&self) -> Option<&'static str> {
+        self.exact.then_some(self.method)
     }
 }
 
@@ -295,26 +320,27 @@ impl MetricsInterceptor {
     pub(crate) fn begin(&self, call: &Call) -> CallStart<'_> {
         let m = &*self.metrics;
         let system = call.context.protocol.unwrap_or(m.site.system);
-        let (method, ok) = m.ok_series(&call.method, system);
+        let (method, ok, exact) = m.ok_series(&call.method, system);
         m.in_flight.add(1);
         CallStart {
             _in_flight: InFlight(&m.in_flight),
             method,
+            exact,
             system,
             ok,
         }
     }
 
-    /// Adds a call that took `took` and ended with `result`.
+    /// Adds a call that took `took` and failed with `failure`, if it did.
     pub(crate) fn finish(
         &self,
         call: CallStart<'_>,
         took: Duration,
-        result: &Result<Value, RemoteError>,
+        failure: Option<&RemoteError>,
     ) {
-        let h = match result {
-            Ok(_) => call.ok,
-            Err(e) => {
+        let h = match failure {
+            None => call.ok,
+            Some(e) => {
                 self.metrics
                     .histogram(call.method, &error_type(e), call.system)
                     .1
@@ -340,7 +366,7 @@ impl Interceptor for MetricsInterceptor {
             self.finish(
                 begun,
                 crate::span::call_now().saturating_duration_since(start),
-                &r,
+                r.as_ref().err(),
             );
             r
         })

@@ -11,7 +11,6 @@ use tether_remoting::observe::{CallSite, Side};
 /// Protobuf wire types.
 const LEN: u8 = 2;
 const VARINT: u8 = 0;
-const FIXED64: u8 = 1;
 
 fn key(out: &mut Vec<u8>, field: u32, wire: u8) {
     varint(out, u64::from(field) << 3 | u64::from(wire));
@@ -127,7 +126,7 @@ pub(crate) fn fixed_part(site: &CallSite, system: &str, method: &str, kind: Span
 
 /// An IP address as text without the formatting machinery for the common IPv4 case (a
 /// server span has one per call).
-fn ip_text(ip: std::net::IpAddr, buf: &mut [u8; 15]) -> std::borrow::Cow<'_, str> {
+fn ip_text(ip: std::net::IpAddr, buf: &mut [u8; 15]) -> std::borrow::Cow<'_, [u8]> {
     match ip {
         std::net::IpAddr::V4(v4) => {
             let mut n = 0;
@@ -147,77 +146,140 @@ fn ip_text(ip: std::net::IpAddr, buf: &mut [u8; 15]) -> std::borrow::Cow<'_, str
                 buf[n] = b'0' + o % 10;
                 n += 1;
             }
-            // Only ASCII digits and dots were written.
-            std::borrow::Cow::Borrowed(std::str::from_utf8(&buf[..n]).unwrap_or(""))
+            std::borrow::Cow::Borrowed(&buf[..n])
         }
-        std::net::IpAddr::V6(v6) => std::borrow::Cow::Owned(v6.to_string()),
+        std::net::IpAddr::V6(v6) => std::borrow::Cow::Owned(v6.to_string().into_bytes()),
     }
 }
 
-/// The body of a `Span` message. Fields are written in the order that lets the part fixed
-/// per method be one copy; protobuf readers take fields in any order.
-fn span(out: &mut Vec<u8>, s: &SpanParts<'_>) {
-    bytes_field(out, 1, &s.trace_id);
-    bytes_field(out, 2, &s.span_id);
+/// Writes `KeyValue { key = 1: key, value = 2: AnyValue { .. } }` as attribute (field 9) up
+/// to the value's own field: the header every span's peer attributes start with, made at
+/// compile time; the two lengths (bytes 1 and `N - 1`) are filled in per span. Every length
+/// here is under 128, one byte (an address is at most 45 characters).
+const fn attribute_head<const N: usize>(key: &[u8]) -> [u8; N] {
+    let mut a = [0u8; N];
+    a[0] = 0x4a;
+    a[2] = 0x0a;
+    a[3] = key.len() as u8;
+    let mut i = 0;
+    while i < key.len() {
+        a[4 + i] = key[i];
+        i += 1;
+    }
+    a[N - 2] = 0x12;
+    a
+}
+
+/// `network.peer.address`'s header (its value, `string_value = 1`, follows).
+const PEER_ADDRESS: [u8; 26] = attribute_head(b"network.peer.address");
+/// `network.peer.port`'s header (its value, `int_value = 3`, follows).
+const PEER_PORT: [u8; 23] = attribute_head(b"network.peer.port");
+
+/// A span's fields but for its ids and times, the fixed part and the peer: trace state and
+/// an error, which most spans lack (no allocation then).
+fn rare_fields(s: &SpanParts<'_>) -> Vec<u8> {
+    let mut rare = Vec::new();
     if let Some(ts) = s.trace_state {
-        bytes_field(out, 3, ts.as_bytes());
-    }
-    if let Some(p) = &s.parent_span_id {
-        bytes_field(out, 4, p);
-    }
-    key(out, 7, FIXED64);
-    out.extend_from_slice(&s.start_unix_nanos.to_le_bytes());
-    key(out, 8, FIXED64);
-    out.extend_from_slice(&s.end_unix_nanos.to_le_bytes());
-    match s.fixed {
-        Some(f) => out.extend_from_slice(f),
-        None => write_fixed(out, s.site, s.system, s.method, s.kind),
-    }
-    if let Some(p) = s.peer {
-        let mut buf = [0u8; 15];
-        text_attribute(out, 9, "network.peer.address", &ip_text(p.ip(), &mut buf));
-        key_value(
-            out,
-            9,
-            "network.peer.port",
-            &AttrValue::Int(i64::from(p.port())),
-        );
+        bytes_field(&mut rare, 3, ts.as_bytes());
     }
     if let Some(t) = s.error_type {
-        text_attribute(out, 9, "error.type", t);
+        text_attribute(&mut rare, 9, "error.type", t);
     }
     if let Some(msg) = s.error {
         // Status { message = 2; code = 3 (STATUS_CODE_ERROR = 2) }
-        message(out, 15, |st| {
+        message(&mut rare, 15, |st| {
             bytes_field(st, 2, msg.as_bytes());
             key(st, 3, VARINT);
             varint(st, 2);
         });
     }
+    rare
+}
+
+/// Writes one span's `Span` message into `out`, preceded by its key and length in
+/// `ScopeSpans` (field 2) when `framed`. Every length is known before a byte is written, so
+/// nothing moves afterwards, and the bytes written on every call (ids, times, the peer) go
+/// in a few copies of fixed size. Fields are in the order that lets the part fixed per
+/// method be one copy; protobuf readers take fields in any order.
+fn write_span(out: &mut Vec<u8>, s: &SpanParts<'_>, framed: bool) {
+    let fixed = match s.fixed {
+        Some(f) => std::borrow::Cow::Borrowed(f),
+        None => std::borrow::Cow::Owned(fixed_part(s.site, s.system, s.method, s.kind)),
+    };
+    let mut ip_buf = [0u8; 15];
+    let peer = s
+        .peer
+        .map(|p| (ip_text(p.ip(), &mut ip_buf), u64::from(p.port())));
+    let rare = rare_fields(s);
+    // trace_id = 1, span_id = 2, parent_span_id = 4 (bytes); start = 7, end = 8 (fixed64).
+    let mut head = [0u8; 56];
+    head[0] = 0x0a;
+    head[1] = 16;
+    head[2..18].copy_from_slice(&s.trace_id);
+    head[18] = 0x12;
+    head[19] = 8;
+    head[20..28].copy_from_slice(&s.span_id);
+    let times = match &s.parent_span_id {
+        Some(p) => {
+            head[28] = 0x22;
+            head[29] = 8;
+            head[30..38].copy_from_slice(p);
+            38
+        }
+        None => 28,
+    };
+    let mut t = [0u8; 18];
+    t[0] = 0x39;
+    t[1..9].copy_from_slice(&s.start_unix_nanos.to_le_bytes());
+    t[9] = 0x41;
+    t[10..18].copy_from_slice(&s.end_unix_nanos.to_le_bytes());
+    head[times..times + 18].copy_from_slice(&t);
+    let head = &head[..times + 18];
+    // Each attribute: its header, then the value's key, length and bytes.
+    let peer_len =
+        |ip: usize, port: u64| PEER_ADDRESS.len() + 2 + ip + PEER_PORT.len() + 1 + varint_len(port);
+    let len = head.len()
+        + fixed.len()
+        + peer
+            .as_ref()
+            .map_or(0, |(ip, port)| peer_len(ip.len(), *port))
+        + rare.len();
+    out.reserve(len + 6);
+    if framed {
+        key(out, 2, LEN);
+        varint(out, len as u64);
+    }
+    out.extend_from_slice(head);
+    out.extend_from_slice(&fixed);
+    if let Some((ip, port)) = peer {
+        let mut a = PEER_ADDRESS;
+        let value = 2 + ip.len();
+        a[1] = (PEER_ADDRESS.len() - 2 + value) as u8;
+        a[PEER_ADDRESS.len() - 1] = value as u8;
+        out.extend_from_slice(&a);
+        out.extend_from_slice(&[0x0a, ip.len() as u8]);
+        out.extend_from_slice(&ip);
+        let mut b = PEER_PORT;
+        let value = 1 + varint_len(port);
+        b[1] = (PEER_PORT.len() - 2 + value) as u8;
+        b[PEER_PORT.len() - 1] = value as u8;
+        out.extend_from_slice(&b);
+        out.push(0x18);
+        varint(out, port);
+    }
+    out.extend_from_slice(&rare);
+}
+
+/// The body of a `Span` message.
+#[cfg(test)]
+fn span(out: &mut Vec<u8>, s: &SpanParts<'_>) {
+    write_span(out, s, false);
 }
 
 /// Appends one span as it stands in `ScopeSpans` (field 2): what the pipeline keeps per span
 /// when it exports only OTLP.
 pub(crate) fn encode_span(out: &mut Vec<u8>, s: &SpanParts<'_>) {
-    // A span is 128 bytes to 16 KiB long but for a long error message: two bytes are kept for
-    // its length, so it is written in place and moved only outside that range.
-    key(out, 2, LEN);
-    let at = out.len();
-    out.extend_from_slice(&[0, 0]);
-    span(out, s);
-    let len = out.len() - at - 2;
-    if (0x80..0x4000).contains(&len) {
-        out[at] = (len as u8) | 0x80;
-        out[at + 1] = (len >> 7) as u8;
-    } else if len < 0x80 {
-        out[at] = len as u8;
-        out.copy_within(at + 2.., at + 1);
-        out.truncate(out.len() - 1);
-    } else {
-        let mut prefix = Vec::with_capacity(10);
-        varint(&mut prefix, len as u64);
-        out.splice(at..at + 2, prefix);
-    }
+    write_span(out, s, true);
 }
 
 fn varint_len(mut v: u64) -> usize {
@@ -420,10 +482,10 @@ mod tests {
         ] {
             let ip = std::net::IpAddr::from(ip);
             let mut buf = [0u8; 15];
-            assert_eq!(ip_text(ip, &mut buf), ip.to_string());
+            assert_eq!(&ip_text(ip, &mut buf)[..], ip.to_string().as_bytes());
         }
         let v6: std::net::IpAddr = "::1".parse().expect("v6");
-        assert_eq!(ip_text(v6, &mut [0u8; 15]), "::1");
+        assert_eq!(&ip_text(v6, &mut [0u8; 15])[..], b"::1");
     }
 
     /// Reads a length-delimited field's header: (field, body range).
@@ -555,6 +617,124 @@ mod tests {
             let mut alone = Vec::new();
             span(&mut alone, &parts);
             assert_eq!(&out[body], &alone[..]);
+        }
+    }
+
+    /// One field of a message: (field, wire type, value or body).
+    type Field = (u64, u64, Vec<u8>);
+
+    /// Every field of a message.
+    fn fields(b: &[u8]) -> Vec<Field> {
+        let read = |i: &mut usize| {
+            let (mut v, mut shift) = (0u64, 0);
+            loop {
+                let x = b[*i];
+                *i += 1;
+                v |= u64::from(x & 0x7f) << shift;
+                if x < 0x80 {
+                    return v;
+                }
+                shift += 7;
+            }
+        };
+        let (mut out, mut i) = (Vec::new(), 0);
+        while i < b.len() {
+            let k = read(&mut i);
+            let v = match k & 7 {
+                0 => read(&mut i).to_le_bytes().to_vec(),
+                1 => {
+                    i += 8;
+                    b[i - 8..i].to_vec()
+                }
+                2 => {
+                    let n = read(&mut i) as usize;
+                    i += n;
+                    b[i - n..i].to_vec()
+                }
+                w => panic!("wire type {w}"),
+            };
+            out.push((k >> 3, k & 7, v));
+        }
+        assert_eq!(i, b.len(), "the last field ends where the message does");
+        out
+    }
+
+    /// The peer's attributes, written from precomputed pieces, decode as protobuf says:
+    /// IPv4 and IPv6, ports of one to three varint bytes; ids and times where they belong.
+    #[test]
+    fn a_spans_fields_decode_to_what_was_recorded() {
+        let site = std::sync::Arc::new(tether_remoting::observe::CallSite::server(
+            "pyro5",
+            "echo",
+            "127.0.0.1:9090".parse().expect("addr"),
+        ));
+        for peer in [
+            "10.0.0.1:1",
+            "255.255.255.255:65535",
+            "[::1]:300",
+            "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:80",
+        ] {
+            let peer: std::net::SocketAddr = peer.parse().expect("peer");
+            let fixed = fixed_part(&site, "pyro5", "echo", SpanKind::Server);
+            let state: std::sync::Arc<str> = "k=v".into();
+            let parts = SpanParts {
+                trace_id: [7; 16],
+                span_id: [8; 8],
+                parent_span_id: Some([9; 8]),
+                trace_state: Some(&state),
+                kind: SpanKind::Server,
+                start_unix_nanos: 11,
+                end_unix_nanos: 12,
+                site: &site,
+                system: "pyro5",
+                method: "echo",
+                peer: Some(peer),
+                error_type: None,
+                error: None,
+                fixed: Some(&fixed),
+            };
+            let mut out = Vec::new();
+            encode_span(&mut out, &parts);
+            let outer = fields(&out);
+            assert_eq!((outer.len(), outer[0].0), (1, 2));
+            let span = fields(&outer[0].2);
+            let one = |f: u64| {
+                span.iter()
+                    .find(|x| x.0 == f)
+                    .map(|x| x.2.clone())
+                    .expect("field")
+            };
+            assert_eq!(one(1), [7; 16]);
+            assert_eq!(one(2), [8; 8]);
+            assert_eq!(one(3), b"k=v");
+            assert_eq!(one(4), [9; 8]);
+            assert_eq!(one(7), 11u64.to_le_bytes());
+            assert_eq!(one(8), 12u64.to_le_bytes());
+            assert_eq!(one(5), b"echo/echo");
+            let attrs: Vec<(Vec<u8>, Vec<Field>)> = span
+                .iter()
+                .filter(|x| x.0 == 9)
+                .map(|x| {
+                    let kv = fields(&x.2);
+                    (kv[0].2.clone(), fields(&kv[1].2))
+                })
+                .collect();
+            let attr = |k: &str| {
+                attrs
+                    .iter()
+                    .find(|a| a.0 == k.as_bytes())
+                    .map(|a| a.1[0].clone())
+                    .expect(k)
+            };
+            assert_eq!(
+                attr("network.peer.address"),
+                (1, 2, peer.ip().to_string().into_bytes())
+            );
+            let port = attr("network.peer.port");
+            assert_eq!((port.0, port.1), (3, 0));
+            assert_eq!(port.2, u64::from(peer.port()).to_le_bytes());
+            assert_eq!(attr("rpc.method").2, b"echo");
+            assert_eq!(attr("server.address").2, b"127.0.0.1");
         }
     }
 }

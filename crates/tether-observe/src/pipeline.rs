@@ -9,7 +9,7 @@
 
 use crate::otlp::{encode_request, OtlpClient};
 use crate::span::{AttrValue, SpanParts, SpanRecord};
-use crate::stripe::{self, Padded, STRIPES};
+use crate::stripe::{self, Padded};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -82,10 +82,13 @@ impl Shard {
     }
 }
 
+/// How many queues spans go into: threads share them by [stripe](crate::stripe).
+const SHARDS: usize = 4;
+
 struct Inner {
     /// Finished spans, one shard per [stripe](crate::stripe): the workers of a busy server
     /// each queue into their own, so no lock or counter is passed between them per call.
-    shards: [Padded<Mutex<Shard>>; STRIPES],
+    shards: [Padded<Mutex<Shard>>; SHARDS],
     /// Spans are encoded by the thread that records them: every exporter is OTLP. Encoding
     /// there costs what it would cost on the exporter's thread, and saves moving a record,
     /// its allocations and their release on another thread.
@@ -171,7 +174,7 @@ impl Pipeline {
     fn push(&self, add: impl FnOnce(&mut Shard)) {
         let inner = &*self.inner;
         let n = {
-            let mut shard = inner.shards[stripe::mine()]
+            let mut shard = inner.shards[stripe::mine().index % SHARDS]
                 .0
                 .lock()
                 .unwrap_or_else(|p| p.into_inner());

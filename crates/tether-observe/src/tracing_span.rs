@@ -89,11 +89,27 @@ impl TracingObserver {
 
 impl Observer for TracingObserver {
     fn interceptor(&self, site: &Arc<CallSite>) -> Option<Arc<dyn Interceptor>> {
-        Some(Arc::new(TracingInterceptor::new(
-            self.pipeline.clone(),
-            self.sampler,
-            site.clone(),
-        )))
+        Some(Arc::new(self.tracer(site)))
+    }
+    fn observe_dispatch(
+        &self,
+        site: &Arc<CallSite>,
+        object: Arc<dyn tether_core::Dispatch>,
+    ) -> Arc<dyn tether_core::Dispatch> {
+        crate::watch::Watch::new(Some(self.tracer(site)), None).dispatch(object)
+    }
+    fn observe_invoker(
+        &self,
+        site: &Arc<CallSite>,
+        client: Arc<dyn tether_core::Invoker>,
+    ) -> Arc<dyn tether_core::Invoker> {
+        crate::watch::Watch::new(Some(self.tracer(site)), None).invoker(client)
+    }
+}
+
+impl TracingObserver {
+    fn tracer(&self, site: &Arc<CallSite>) -> TracingInterceptor {
+        TracingInterceptor::new(self.pipeline.clone(), self.sampler, site.clone())
     }
 }
 
@@ -128,7 +144,9 @@ impl TracingInterceptor {
 struct Fixed {
     owner: u64,
     system: &'static str,
-    method: Box<str>,
+    /// The method's name: the same `&'static` as the spans' when they have one (then found
+    /// by address, without comparing the text).
+    method: std::borrow::Cow<'static, str>,
     bytes: Box<[u8]>,
 }
 
@@ -155,12 +173,18 @@ pub(crate) struct SpanStart {
 /// a `timeout` past the call's deadline, else `cancelled`. A span is not lost with its call.
 pub(crate) struct OpenSpan<'a> {
     tracer: &'a TracingInterceptor,
-    span: Option<SpanStart>,
+    /// Boxed: a call's future holds this while the call runs, and a large field there is
+    /// copied each time the future moves (into its box, among others).
+    span: Option<Box<SpanStart>>,
     start: CallInstant,
 }
 
 impl<'a> OpenSpan<'a> {
-    pub(crate) fn new(tracer: &'a TracingInterceptor, span: SpanStart, start: CallInstant) -> Self {
+    pub(crate) fn new(
+        tracer: &'a TracingInterceptor,
+        span: Box<SpanStart>,
+        start: CallInstant,
+    ) -> Self {
         OpenSpan {
             tracer,
             span: Some(span),
@@ -168,17 +192,17 @@ impl<'a> OpenSpan<'a> {
         }
     }
 
-    /// Records the span of a call that took `took` and ended with `result`.
-    pub(crate) fn close(mut self, took: std::time::Duration, result: &Result<Value, RemoteError>) {
+    /// Records the span of a call that took `took` and failed with `failure`, if it did.
+    pub(crate) fn close(mut self, took: std::time::Duration, failure: Option<&RemoteError>) {
         if let Some(span) = self.span.take() {
             let at = unix_at(self.start);
             let end = at.saturating_add(took.as_nanos() as u64);
-            let (error_type, error) = match result {
-                Ok(_) => (None, None),
-                Err(e) => (Some(error_type(e)), Some(e.message())),
+            let (error_type, error) = match failure {
+                None => (None, None),
+                Some(e) => (Some(error_type(e)), Some(e.message())),
             };
             self.tracer
-                .record(span, at, end, error_type.as_deref(), error);
+                .record(&span, at, end, error_type.as_deref(), error);
         }
     }
 }
@@ -195,16 +219,21 @@ impl Drop for OpenSpan<'_> {
                 }
                 _ => ("cancelled", "the call was dropped before it completed"),
             };
-            self.tracer.record(span, at, end, Some(kind), Some(why));
+            self.tracer.record(&span, at, end, Some(kind), Some(why));
         }
     }
 }
 
 impl TracingInterceptor {
     /// Gives the call its span's trace context (which the wire carries on); returns the span
-    /// to finish, or `None` when the sampler leaves this trace out. `name` is the method's
-    /// name kept for the process's life, when the caller has one (the span then copies none).
-    pub(crate) fn begin(&self, call: &mut Call, name: Option<&'static str>) -> Option<SpanStart> {
+    /// to finish, or `None` when the sampler leaves this trace out. `name` is the call's method
+    /// name (the same text) kept for the process's life, when the caller has one (the span
+    /// then copies none).
+    pub(crate) fn begin(
+        &self,
+        call: &mut Call,
+        name: Option<&'static str>,
+    ) -> Option<Box<SpanStart>> {
         let site = &*self.site;
         // A server continues what the wire carried; a client or a pool continues the span it
         // is called from (its caller's context, or the call being served on this task).
@@ -228,17 +257,19 @@ impl TracingInterceptor {
             flags: u8::from(sampled),
             state: parent.as_ref().and_then(|p| p.state.clone()),
         });
-        sampled.then(|| SpanStart {
-            trace_id,
-            span_id,
-            parent,
-            method: match name {
-                Some(n) if n == call.method => std::borrow::Cow::Borrowed(n),
-                _ => std::borrow::Cow::Owned(call.method.clone()),
-            },
-            system: call.context.protocol.unwrap_or(site.system),
-            peer: call.context.peer,
-            deadline: call.context.deadline,
+        sampled.then(|| {
+            Box::new(SpanStart {
+                trace_id,
+                span_id,
+                parent,
+                method: match name {
+                    Some(n) => std::borrow::Cow::Borrowed(n),
+                    None => std::borrow::Cow::Owned(call.method.clone()),
+                },
+                system: call.context.protocol.unwrap_or(site.system),
+                peer: call.context.peer,
+                deadline: call.context.deadline,
+            })
         })
     }
 
@@ -246,7 +277,7 @@ impl TracingInterceptor {
     /// failed with `error_type` and `error`, if it did.
     fn record(
         &self,
-        span: SpanStart,
+        span: &SpanStart,
         start: u64,
         end: u64,
         error_type: Option<&str>,
@@ -287,7 +318,10 @@ impl TracingInterceptor {
             };
             let (list, next) = &mut *cache;
             let found = list.iter().position(|f| {
-                f.owner == self.id && f.system == span.system && *f.method == *span.method
+                f.owner == self.id
+                    && f.system == span.system
+                    && (std::ptr::eq(f.method.as_ref(), span.method.as_ref())
+                        || *f.method == *span.method)
             });
             let i = match found {
                 Some(i) => i,
@@ -295,7 +329,7 @@ impl TracingInterceptor {
                     let f = Fixed {
                         owner: self.id,
                         system: span.system,
-                        method: span.method.as_ref().into(),
+                        method: span.method.clone(),
                         bytes: crate::otlp::fixed_part(site, span.system, &span.method, kind)
                             .into_boxed_slice(),
                     };
@@ -334,7 +368,10 @@ impl Interceptor for TracingInterceptor {
         let rest = next.proceed(call);
         Box::pin(async move {
             let result = rest.await;
-            open.close(call_now().saturating_duration_since(start), &result);
+            open.close(
+                call_now().saturating_duration_since(start),
+                result.as_ref().err(),
+            );
             result
         })
     }

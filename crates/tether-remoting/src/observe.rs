@@ -2,11 +2,12 @@
 //! so that every wire, every exporter, every proxy and every pool gets them without knowing.
 //!
 //! A [`ProtocolSet`](crate::ProtocolSet) hands out each protocol wrapped in [`Observed`]: a
-//! server it binds wraps each object it registers, a client it makes is wrapped too, each in
-//! the interceptors the [installed](install) observers give for that [`CallSite`]. Pools ask
-//! for theirs with [`CallSite::pool`]. Nothing is installed by default, and then nothing wraps
-//! anything but the server-side deadline: a call whose caller's deadline has passed stops
-//! (the caller gets a timeout error) instead of running on for no one.
+//! server it binds wraps each object it registers ([`observe_dispatch`]), a client it makes is
+//! wrapped too ([`observe_invoker`]), each as the [installed](install) observers watch that
+//! [`CallSite`]. Pools ask for theirs with [`CallSite::pool`]. Nothing is installed by default,
+//! and then nothing wraps anything but the server-side deadline: a call whose caller's
+//! deadline has passed stops (the caller gets a timeout error) instead of running on for no
+//! one; a call without a deadline runs as the object's own future, with nothing added.
 
 use crate::error::TransportError;
 use crate::interceptor::Interceptor;
@@ -14,7 +15,7 @@ use crate::options::{ClientOptions, ServerOptions, WireOptions};
 use crate::protocol::{ClassFamily, ExportServer, Protocol};
 use crate::shell::Shell;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use tether_core::{
     AttrInfo, BoxFuture, Call, Dispatch, Invoker, MethodInfo, RemoteError, Reply, Value,
     ValueStream,
@@ -103,10 +104,43 @@ impl CallSite {
     }
 }
 
-/// Something that watches calls: for each site, the interceptor it puts around its calls.
+/// Something that watches calls: what it puts around the calls at each site.
+///
+/// The one method to write is [`interceptor`](Observer::interceptor): every object, client and
+/// pool is then wrapped in a chain of it. An observer that only looks at where a call starts
+/// and how it ends (a span, a count) can wrap objects and clients itself
+/// ([`observe_dispatch`](Observer::observe_dispatch),
+/// [`observe_invoker`](Observer::observe_invoker)): one future per call around the object's
+/// own, in place of a chain's, and streamed replies pass through as streams.
 pub trait Observer: Send + Sync + 'static {
     /// The interceptor for calls at `site`, or `None` to leave them alone.
     fn interceptor(&self, site: &Arc<CallSite>) -> Option<Arc<dyn Interceptor>>;
+
+    /// `object`, served at `site`, as this observer watches it. Default: behind
+    /// [`interceptor`](Observer::interceptor)'s interceptor (a streamed reply stays a stream;
+    /// the interceptor sees the call that opened it).
+    fn observe_dispatch(
+        &self,
+        site: &Arc<CallSite>,
+        object: Arc<dyn Dispatch>,
+    ) -> Arc<dyn Dispatch> {
+        match self.interceptor(site) {
+            Some(i) => Arc::new(ChainDispatch {
+                chain: crate::Chain::from(vec![i]),
+                target: object,
+            }),
+            None => object,
+        }
+    }
+
+    /// `client`, calling out at `site`, as this observer watches it. Default: behind
+    /// [`interceptor`](Observer::interceptor)'s interceptor.
+    fn observe_invoker(&self, site: &Arc<CallSite>, client: Arc<dyn Invoker>) -> Arc<dyn Invoker> {
+        match self.interceptor(site) {
+            Some(i) => crate::Intercepted::wrap(&[i], client),
+            None => client,
+        }
+    }
 }
 
 static OBSERVERS: RwLock<Vec<Arc<dyn Observer>>> = RwLock::new(Vec::new());
@@ -125,7 +159,8 @@ pub fn uninstall_all() {
     OBSERVERS.write().unwrap_or_else(|p| p.into_inner()).clear();
 }
 
-/// The interceptors the installed observers put around calls at `site`, outermost first.
+/// The interceptors the installed observers put around calls at `site`, outermost first (a
+/// chain of one's own that should hold them too).
 pub fn interceptors(site: CallSite) -> Vec<Arc<dyn Interceptor>> {
     let list = OBSERVERS.read().unwrap_or_else(|p| p.into_inner());
     if list.is_empty() {
@@ -133,6 +168,37 @@ pub fn interceptors(site: CallSite) -> Vec<Arc<dyn Interceptor>> {
     }
     let site = Arc::new(site);
     list.iter().filter_map(|o| o.interceptor(&site)).collect()
+}
+
+/// `target`, served at `site`, as the installed observers watch it (the first installed
+/// outermost), over the server-side deadline: a call whose caller's deadline has passed stops
+/// (inside the observers, so they see the timeout).
+pub fn observe_dispatch(site: CallSite, target: Arc<dyn Dispatch>) -> Arc<dyn Dispatch> {
+    let mut object: Arc<dyn Dispatch> = Arc::new(Deadline(target));
+    let list = OBSERVERS.read().unwrap_or_else(|p| p.into_inner());
+    if list.is_empty() {
+        return object;
+    }
+    let site = Arc::new(site);
+    for o in list.iter().rev() {
+        object = o.observe_dispatch(&site, object);
+    }
+    object
+}
+
+/// `client`, calling out at `site`, as the installed observers watch it (the first installed
+/// outermost); `client` itself when none is installed.
+pub fn observe_invoker(site: CallSite, client: Arc<dyn Invoker>) -> Arc<dyn Invoker> {
+    let list = OBSERVERS.read().unwrap_or_else(|p| p.into_inner());
+    if list.is_empty() {
+        return client;
+    }
+    let site = Arc::new(site);
+    let mut client = client;
+    for o in list.iter().rev() {
+        client = o.observe_invoker(&site, client);
+    }
+    client
 }
 
 /// A protocol whose servers and clients are watched by the installed observers (what a
@@ -222,13 +288,11 @@ impl Protocol for Observed {
         options: &ClientOptions,
     ) -> Result<Arc<dyn Invoker>, TransportError> {
         let inner = self.0.proxy(url, options)?;
-        let chain = interceptors(CallSite::client(self.0.name(), url));
-        Ok(crate::Intercepted::wrap(&chain, inner))
+        Ok(observe_invoker(CallSite::client(self.0.name(), url), inner))
     }
 }
 
-/// A server whose objects are registered behind the observers' interceptors and the
-/// deadline.
+/// A server whose objects are registered behind the observers and the deadline.
 struct ObservedServer {
     system: &'static str,
     inner: Arc<dyn ExportServer>,
@@ -240,11 +304,12 @@ impl ExportServer for ObservedServer {
     }
 
     fn register(&self, name: &str, target: Arc<dyn Dispatch>) -> Result<String, TransportError> {
-        let observed = Arc::new(ObservedDispatch {
-            chain: std::sync::OnceLock::new(),
+        let registered = Arc::new(Registered {
+            observed: OnceLock::new(),
+            bounded: Arc::new(Deadline(target.clone())),
             target,
         });
-        let url = self.inner.register(name, observed.clone())?;
+        let url = self.inner.register(name, registered.clone())?;
         // The object as its clients name it: read off the URL it is reached at (an XML-RPC
         // object is its path), so a client's span and the server's say the same service.
         let mut site = CallSite::client(self.system, &url);
@@ -255,7 +320,9 @@ impl ExportServer for ObservedServer {
             side: Side::Server,
             ..CallSite::server(self.system, &site.service, self.local_addr())
         };
-        let _ = observed.chain.set(interceptors(site).into());
+        let _ = registered
+            .observed
+            .set(observe_dispatch(site, registered.target.clone()));
         Ok(url)
     }
 
@@ -268,48 +335,90 @@ impl ExportServer for ObservedServer {
     }
 }
 
-/// An object behind observers: streamed replies stay streamed (the interceptors see the call
-/// that opened the stream), and a call past its deadline stops.
-pub struct ObservedDispatch {
-    /// Set once the object is registered (calls before that see no interceptor).
-    chain: std::sync::OnceLock<crate::Chain>,
+/// An object as a server registered it: its observed form is known only once the server has
+/// said where the object is reached (its site), so the calls of that moment see the object
+/// bounded by the deadline and nothing else.
+struct Registered {
+    observed: OnceLock<Arc<dyn Dispatch>>,
+    bounded: Arc<dyn Dispatch>,
     target: Arc<dyn Dispatch>,
 }
 
-impl ObservedDispatch {
-    /// `target` behind `chain` (the deadline is kept even with an empty chain).
-    pub fn new(chain: Vec<Arc<dyn Interceptor>>, target: Arc<dyn Dispatch>) -> Self {
-        ObservedDispatch {
-            chain: std::sync::OnceLock::from(crate::Chain::from(chain)),
-            target,
-        }
-    }
-
-    fn chain(&self) -> &[Arc<dyn Interceptor>] {
-        self.chain.get().map(|c| &c[..]).unwrap_or(&[])
+impl Registered {
+    fn now(&self) -> &dyn Dispatch {
+        &**self.observed.get().unwrap_or(&self.bounded)
     }
 }
 
-/// Runs `fut` until `deadline` if there is one: past it, the work is dropped and the answer
-/// is a timeout.
+impl Dispatch for Registered {
+    fn methods(&self) -> &[MethodInfo] {
+        self.target.methods()
+    }
+    fn attrs(&self) -> &[AttrInfo] {
+        self.target.attrs()
+    }
+    fn method(&self, name: &str) -> Option<&MethodInfo> {
+        self.target.method(name)
+    }
+    fn dispatch(&self, call: Call) -> BoxFuture<'_, Result<Value, RemoteError>> {
+        self.now().dispatch(call)
+    }
+    fn dispatch_reply(&self, call: Call) -> BoxFuture<'_, Result<Reply, RemoteError>> {
+        self.now().dispatch_reply(call)
+    }
+}
+
+/// Runs `fut` until `deadline`: past it, the work is dropped and the answer is a timeout.
 async fn until_deadline<T>(
-    deadline: Option<std::time::Instant>,
+    deadline: std::time::Instant,
     fut: impl std::future::Future<Output = Result<T, RemoteError>>,
 ) -> Result<T, RemoteError> {
-    match deadline {
-        None => fut.await,
-        Some(d) => tokio::time::timeout_at(d.into(), fut)
-            .await
-            .unwrap_or_else(|_| {
-                Err(RemoteError::timeout(
-                    "the caller's deadline passed before the call completed",
-                ))
-            }),
+    tokio::time::timeout_at(deadline.into(), fut)
+        .await
+        .unwrap_or_else(|_| {
+            Err(RemoteError::timeout(
+                "the caller's deadline passed before the call completed",
+            ))
+        })
+}
+
+/// An object bounded by each call's deadline, when the call has one (a call without one is
+/// the object's own, with no future added).
+struct Deadline(Arc<dyn Dispatch>);
+
+impl Dispatch for Deadline {
+    fn methods(&self) -> &[MethodInfo] {
+        self.0.methods()
+    }
+    fn attrs(&self) -> &[AttrInfo] {
+        self.0.attrs()
+    }
+    fn method(&self, name: &str) -> Option<&MethodInfo> {
+        self.0.method(name)
+    }
+    fn dispatch(&self, call: Call) -> BoxFuture<'_, Result<Value, RemoteError>> {
+        match call.context.deadline {
+            None => self.0.dispatch(call),
+            Some(d) => Box::pin(until_deadline(d, self.0.dispatch(call))),
+        }
+    }
+    fn dispatch_reply(&self, call: Call) -> BoxFuture<'_, Result<Reply, RemoteError>> {
+        match call.context.deadline {
+            None => self.0.dispatch_reply(call),
+            Some(d) => Box::pin(until_deadline(d, self.0.dispatch_reply(call))),
+        }
     }
 }
 
-/// The end of a server chain: the object itself, bounded by the call's deadline (inside the
-/// chain, so an observer records the timeout), with a streamed reply kept aside.
+/// An object behind an observer's interceptors (what [`Observer::observe_dispatch`] makes by
+/// default): a streamed reply stays streamed, and the interceptors see the call that opened
+/// it.
+struct ChainDispatch {
+    chain: crate::Chain,
+    target: Arc<dyn Dispatch>,
+}
+
+/// The end of an observer's chain: the object, with a streamed reply kept aside.
 struct KeepStream<'a> {
     target: &'a dyn Dispatch,
     stream: &'a Mutex<Option<ValueStream>>,
@@ -319,10 +428,9 @@ impl crate::interceptor::RunEnd for KeepStream<'_> {
     fn run(&self, call: Call) -> BoxFuture<'_, Result<Value, RemoteError>> {
         // The object's call is started here, so the box holds only its future and not the
         // call as well (moving a large future into its box costs per call).
-        let deadline = call.context.deadline;
         let reply = self.target.dispatch_reply(call);
         Box::pin(async move {
-            match until_deadline(deadline, reply).await? {
+            match reply.await? {
                 Reply::Value(v) => Ok(v),
                 Reply::Stream(s) => {
                     *self.stream.lock().unwrap_or_else(|p| p.into_inner()) = Some(s);
@@ -333,17 +441,16 @@ impl crate::interceptor::RunEnd for KeepStream<'_> {
     }
 }
 
-/// The end of a server chain for a plain dispatch: the object, bounded by the deadline.
-struct Bounded<'a>(&'a dyn Dispatch);
+/// The end of an observer's chain for a plain dispatch: the object.
+struct Plain<'a>(&'a dyn Dispatch);
 
-impl crate::interceptor::RunEnd for Bounded<'_> {
+impl crate::interceptor::RunEnd for Plain<'_> {
     fn run(&self, call: Call) -> BoxFuture<'_, Result<Value, RemoteError>> {
-        let deadline = call.context.deadline;
-        Box::pin(until_deadline(deadline, self.0.dispatch(call)))
+        self.0.dispatch(call)
     }
 }
 
-impl Dispatch for ObservedDispatch {
+impl Dispatch for ChainDispatch {
     fn methods(&self) -> &[MethodInfo] {
         self.target.methods()
     }
@@ -352,40 +459,30 @@ impl Dispatch for ObservedDispatch {
         self.target.attrs()
     }
 
+    fn method(&self, name: &str) -> Option<&MethodInfo> {
+        self.target.method(name)
+    }
+
     fn dispatch(&self, call: Call) -> BoxFuture<'_, Result<Value, RemoteError>> {
-        if self.chain().is_empty() {
-            return Bounded(&*self.target).run_owned(call);
-        }
         Box::pin(async move {
-            let end = Bounded(&*self.target);
-            crate::interceptor::run_with(self.chain(), &end, call).await
+            let end = Plain(&*self.target);
+            crate::interceptor::run_with(&self.chain, &end, call).await
         })
     }
 
     fn dispatch_reply(&self, call: Call) -> BoxFuture<'_, Result<Reply, RemoteError>> {
-        if self.chain().is_empty() {
-            let deadline = call.context.deadline;
-            return Box::pin(until_deadline(deadline, self.target.dispatch_reply(call)));
-        }
         Box::pin(async move {
             let stream = Mutex::new(None);
             let keep = KeepStream {
                 target: &*self.target,
                 stream: &stream,
             };
-            let v = crate::interceptor::run_with(self.chain(), &keep, call).await?;
+            let v = crate::interceptor::run_with(&self.chain, &keep, call).await?;
             match stream.into_inner().unwrap_or_else(|p| p.into_inner()) {
                 Some(s) => Ok(Reply::Stream(s)),
                 None => Ok(Reply::Value(v)),
             }
         })
-    }
-}
-
-impl<'a> Bounded<'a> {
-    fn run_owned(self, call: Call) -> BoxFuture<'a, Result<Value, RemoteError>> {
-        let deadline = call.context.deadline;
-        Box::pin(until_deadline(deadline, self.0.dispatch(call)))
     }
 }
 
