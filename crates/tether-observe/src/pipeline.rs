@@ -305,7 +305,10 @@ fn work(inner: Arc<Inner>, exporters: Vec<Exporter>, resource: Vec<(String, Attr
         crate::span::resync_clock();
         let mut taken: Vec<Shard> = Vec::new();
         for shard in &inner.shards {
-            let spare = spares.pop().unwrap_or_default();
+            // The roomiest spare first: a busy stripe then fills a buffer it has filled
+            // before, without growing it (and copying it) again.
+            let roomiest = (0..spares.len()).max_by_key(|&i| spares[i].encoded.capacity());
+            let spare = roomiest.map(|i| spares.swap_remove(i)).unwrap_or_default();
             let t = std::mem::replace(
                 &mut *shard.0.lock().unwrap_or_else(|p| p.into_inner()),
                 spare,
