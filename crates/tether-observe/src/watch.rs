@@ -175,3 +175,94 @@ impl Invoker for WatchedInvoker {
         self.client.describe()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Answers every call with a stream of 1, 2, 3 (or, asked for one value, the list).
+    struct Counting;
+
+    fn one_two_three() -> ValueStream {
+        ValueStream::from_iter((1..=3).map(Value::Int))
+    }
+
+    impl Invoker for Counting {
+        fn invoke(&self, _: Call) -> BoxFuture<'_, Result<Value, RemoteError>> {
+            Box::pin(async { Ok(Value::List((1..=3).map(Value::Int).collect())) })
+        }
+        fn invoke_stream(&self, _: Call) -> BoxFuture<'_, Result<ValueStream, RemoteError>> {
+            Box::pin(async { Ok(one_two_three()) })
+        }
+        fn invoke_reply(&self, _: Call) -> BoxFuture<'_, Result<Reply, RemoteError>> {
+            Box::pin(async { Ok(Reply::Stream(one_two_three())) })
+        }
+    }
+
+    impl Dispatch for Counting {
+        fn methods(&self) -> &[MethodInfo] {
+            &[]
+        }
+        fn dispatch(&self, call: Call) -> BoxFuture<'_, Result<Value, RemoteError>> {
+            Invoker::invoke(self, call)
+        }
+        fn dispatch_reply(&self, call: Call) -> BoxFuture<'_, Result<Reply, RemoteError>> {
+            Invoker::invoke_reply(self, call)
+        }
+    }
+
+    async fn items(reply: BoxFuture<'_, Result<Reply, RemoteError>>) -> Vec<Value> {
+        match reply.await.expect("reply") {
+            Reply::Stream(s) => s.collect(10).await.expect("items"),
+            Reply::Value(v) => panic!("a value, not a stream: {v:?}"),
+        }
+    }
+
+    /// A watched client or object keeps a streamed reply a stream (a remote iterator stays
+    /// one), and its calls are counted.
+    #[test]
+    fn streams_pass_through_a_watch_and_are_counted() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let want = vec![Value::Int(1), Value::Int(2), Value::Int(3)];
+        let client_site = Arc::new(CallSite::client("pyro5", "PYRO:watched@127.0.0.1:1"));
+        let client = Watch::metrics(&client_site).invoker(Arc::new(Counting));
+        let server_site = Arc::new(CallSite::server(
+            "pyro5",
+            "watched",
+            "127.0.0.1:1".parse().expect("addr"),
+        ));
+        let object = Watch::metrics(&server_site).dispatch(Arc::new(Counting));
+        rt.block_on(async {
+            assert_eq!(
+                items(client.invoke_reply(Call::new("count", vec![]))).await,
+                want
+            );
+            let s = client.invoke_stream(Call::new("count", vec![])).await;
+            assert_eq!(s.expect("stream").collect(10).await.expect("items"), want);
+            assert_eq!(
+                items(object.dispatch_reply(Call::new("count", vec![]))).await,
+                want
+            );
+        });
+        let text = crate::metrics::render();
+        let count = |name: &str| {
+            text.lines()
+                .find(|l| {
+                    l.starts_with(name)
+                        && l.contains("rpc_service=\"watched\"")
+                        && l.contains("rpc_method=\"count\"")
+                })
+                .map(|l| l.rsplit(' ').next().unwrap_or("").to_string())
+        };
+        assert_eq!(
+            count("rpc_client_call_duration_seconds_count").as_deref(),
+            Some("2")
+        );
+        assert_eq!(
+            count("rpc_server_call_duration_seconds_count").as_deref(),
+            Some("1")
+        );
+    }
+}
