@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tether_core::stats::SampleKind;
 use tether_core::{BoxFuture, Call, RemoteError, Value};
-use tether_remoting::observe::{CallSite, Observer, Side};
+use tether_remoting::observe::{CallSite, Side};
 use tether_remoting::{Interceptor, Next};
 
 /// Bucket bounds of the duration histograms, in seconds (100 µs to 10 s).
@@ -240,26 +240,6 @@ static SITES: Mutex<Vec<Arc<SiteMetrics>>> = Mutex::new(Vec::new());
 /// Puts a [`MetricsInterceptor`] at every call site.
 #[derive(Default)]
 pub struct MetricsObserver;
-
-impl Observer for MetricsObserver {
-    fn interceptor(&self, site: &Arc<CallSite>) -> Option<Arc<dyn Interceptor>> {
-        Some(Arc::new(MetricsInterceptor::new(site.clone())))
-    }
-    fn observe_dispatch(
-        &self,
-        site: &Arc<CallSite>,
-        object: Arc<dyn tether_core::Dispatch>,
-    ) -> Arc<dyn tether_core::Dispatch> {
-        crate::watch::Watch::metrics(site).dispatch(object)
-    }
-    fn observe_invoker(
-        &self,
-        site: &Arc<CallSite>,
-        client: Arc<dyn tether_core::Invoker>,
-    ) -> Arc<dyn tether_core::Invoker> {
-        crate::watch::Watch::metrics(site).invoker(client)
-    }
-}
 
 /// Counts and times each call at one site.
 pub struct MetricsInterceptor {

@@ -1,10 +1,11 @@
 //! [`ProcessObserver`]: what [`init`](crate::init) and [`enable_metrics`](crate::enable_metrics)
 //! put at every call site. One [`Watch`] per site does whatever the process has turned on (a
 //! span, the call's metrics, or both): a call observed both ways goes through one future, and
-//! two clock readings instead of four.
+//! two clock readings instead of four. The public [`TracingObserver`] and [`MetricsObserver`]
+//! watch the same way, each with its half.
 
-use crate::metrics::MetricsInterceptor;
-use crate::tracing_span::TracingInterceptor;
+use crate::metrics::{MetricsInterceptor, MetricsObserver};
+use crate::tracing_span::{TracingInterceptor, TracingObserver};
 use crate::watch::Watch;
 use std::sync::Arc;
 use tether_core::{Dispatch, Invoker};
@@ -38,5 +39,37 @@ impl Observer for ProcessObserver {
     }
     fn observe_invoker(&self, site: &Arc<CallSite>, client: Arc<dyn Invoker>) -> Arc<dyn Invoker> {
         Self::watch(site).invoker(client)
+    }
+}
+
+impl Observer for TracingObserver {
+    fn interceptor(&self, site: &Arc<CallSite>) -> Option<Arc<dyn Interceptor>> {
+        Some(Arc::new(self.tracer(site)))
+    }
+    fn observe_dispatch(
+        &self,
+        site: &Arc<CallSite>,
+        object: Arc<dyn Dispatch>,
+    ) -> Arc<dyn Dispatch> {
+        Watch::new(Some(self.tracer(site)), None).dispatch(object)
+    }
+    fn observe_invoker(&self, site: &Arc<CallSite>, client: Arc<dyn Invoker>) -> Arc<dyn Invoker> {
+        Watch::new(Some(self.tracer(site)), None).invoker(client)
+    }
+}
+
+impl Observer for MetricsObserver {
+    fn interceptor(&self, site: &Arc<CallSite>) -> Option<Arc<dyn Interceptor>> {
+        Some(Arc::new(MetricsInterceptor::new(site.clone())))
+    }
+    fn observe_dispatch(
+        &self,
+        site: &Arc<CallSite>,
+        object: Arc<dyn Dispatch>,
+    ) -> Arc<dyn Dispatch> {
+        Watch::metrics(site).dispatch(object)
+    }
+    fn observe_invoker(&self, site: &Arc<CallSite>, client: Arc<dyn Invoker>) -> Arc<dyn Invoker> {
+        Watch::metrics(site).invoker(client)
     }
 }

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 use tether_core::{BoxFuture, Call, CallContext, RemoteError, TraceContext, Value};
-use tether_remoting::observe::{CallSite, Observer, Side};
+use tether_remoting::observe::{CallSite, Side};
 use tether_remoting::{Interceptor, Next};
 
 /// Which new traces are recorded (OpenTelemetry's `OTEL_TRACES_SAMPLER`). A call that
@@ -87,28 +87,9 @@ impl TracingObserver {
     }
 }
 
-impl Observer for TracingObserver {
-    fn interceptor(&self, site: &Arc<CallSite>) -> Option<Arc<dyn Interceptor>> {
-        Some(Arc::new(self.tracer(site)))
-    }
-    fn observe_dispatch(
-        &self,
-        site: &Arc<CallSite>,
-        object: Arc<dyn tether_core::Dispatch>,
-    ) -> Arc<dyn tether_core::Dispatch> {
-        crate::watch::Watch::new(Some(self.tracer(site)), None).dispatch(object)
-    }
-    fn observe_invoker(
-        &self,
-        site: &Arc<CallSite>,
-        client: Arc<dyn tether_core::Invoker>,
-    ) -> Arc<dyn tether_core::Invoker> {
-        crate::watch::Watch::new(Some(self.tracer(site)), None).invoker(client)
-    }
-}
-
 impl TracingObserver {
-    fn tracer(&self, site: &Arc<CallSite>) -> TracingInterceptor {
+    /// A tracing interceptor for calls at `site`.
+    pub(crate) fn tracer(&self, site: &Arc<CallSite>) -> TracingInterceptor {
         TracingInterceptor::new(self.pipeline.clone(), self.sampler, site.clone())
     }
 }
