@@ -32,7 +32,8 @@ pub struct HttpConfig {
     /// Most connections served at once; more are closed at once. Default 1024.
     pub max_connections: usize,
     /// Most time for a request's headers to arrive, and most idle time between requests on a
-    /// kept-alive connection. Default 60 s.
+    /// kept-alive connection (looked at every quarter of it, at most every second: a
+    /// connection over it is closed within a quarter more). Default 60 s.
     pub header_timeout: Duration,
     /// Most time for a request's body to arrive. Default 30 s.
     pub body_timeout: Duration,
@@ -115,6 +116,7 @@ struct Shared {
     config: HttpConfig,
     handler: Arc<dyn Handler>,
     stats: Arc<tether_core::stats::ServerStats>,
+    guards: Guards,
 }
 
 /// A running HTTP server.
@@ -174,8 +176,10 @@ impl HttpServer {
             stats: tether_core::stats::ServerStats::registered(config.protocol, addr.to_string()),
             config: (*config).clone(),
             handler,
+            guards: Guards::default(),
         });
         let (stop, stop_rx) = watch::channel(false);
+        tokio::spawn(sweep(shared.clone(), stop_rx.clone()));
         tokio::spawn(accept_loop(listener, shared, stop_rx, active.clone()));
         Ok(HttpServer {
             addr,
@@ -277,6 +281,7 @@ async fn serve_connection(
     };
     let context = Arc::new(context);
     let watch = Arc::new(Watch::new());
+    let _guarded = shared.guards.add(&watch);
     let svc_shared = shared.clone();
     let svc_watch = watch.clone();
     let service = hyper::service::service_fn(move |req| {
@@ -300,7 +305,7 @@ async fn serve_connection(
                 tracing::debug!(target: LOG, %peer, "connection ended: {e}");
             }
         }
-        _ = watch.expired(shared.config.header_timeout) => {
+        _ = watch.expired.notified() => {
             tracing::debug!(target: LOG, %peer, "no complete request within the header timeout: closing");
         }
         _ = stop.changed() => {
@@ -315,14 +320,17 @@ async fn serve_connection(
 /// and an idle kept-alive connection.
 ///
 /// hyper's own `header_read_timeout` does this with a fresh timer per request, which costs a
-/// quarter of a small call's time; this one keeps one sleep per connection and moves a
-/// timestamp per request, and looks again only when that sleep ends.
+/// quarter of a small call's time; this one moves a timestamp per request, and the server's
+/// [`sweep`] looks at every connection's now and then.
 struct Watch {
     opened: std::time::Instant,
     /// Milliseconds from `opened` to the end of the last request.
     idle_since_ms: AtomicU64,
     /// A request's handler is running (its body has its own timeout).
     busy: AtomicBool,
+    /// Raised by [`sweep`] when the connection has been idle, or reading a request's
+    /// headers, for the header timeout.
+    expired: tokio::sync::Notify,
 }
 
 impl Watch {
@@ -331,6 +339,7 @@ impl Watch {
             opened: std::time::Instant::now(),
             idle_since_ms: AtomicU64::new(0),
             busy: AtomicBool::new(false),
+            expired: tokio::sync::Notify::new(),
         }
     }
 
@@ -340,21 +349,72 @@ impl Watch {
         self.busy.store(false, Ordering::Relaxed);
     }
 
-    /// Ends when the connection has been idle, or reading a request's headers, for `limit`.
-    async fn expired(&self, limit: Duration) {
-        let mut deadline = self.opened + limit;
-        loop {
-            tokio::time::sleep_until(deadline.into()).await;
-            if self.busy.load(Ordering::Relaxed) {
-                deadline = std::time::Instant::now() + limit;
-                continue;
-            }
-            let since =
-                self.opened + Duration::from_millis(self.idle_since_ms.load(Ordering::Relaxed));
-            if since + limit <= std::time::Instant::now() {
-                return;
-            }
-            deadline = since + limit;
+    /// Whether the connection has been idle, or reading a request's headers, for `limit` at
+    /// `now`.
+    fn is_over(&self, now: std::time::Instant, limit: Duration) -> bool {
+        if self.busy.load(Ordering::Relaxed) {
+            return false;
+        }
+        let since = self.opened + Duration::from_millis(self.idle_since_ms.load(Ordering::Relaxed));
+        since + limit <= now
+    }
+}
+
+/// Every open connection's [`Watch`], for [`sweep`].
+///
+/// One task looks at them all, so a connection arms no timer of its own: tokio wakes its I/O
+/// driver whenever a new timer is the earliest (an eventfd write and one more `epoll_wait`),
+/// which a client that opens a connection per call (python-hessian, Python's `xmlrpc.client`
+/// over plain HTTP) paid on every call.
+#[derive(Default)]
+struct Guards {
+    next: AtomicU64,
+    open: std::sync::Mutex<std::collections::HashMap<u64, Arc<Watch>>>,
+}
+
+/// A connection's place among the [`Guards`], given up when the connection ends.
+struct Guarded<'a> {
+    guards: &'a Guards,
+    id: u64,
+}
+
+impl Guards {
+    fn add(&self, watch: &Arc<Watch>) -> Guarded<'_> {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        self.open
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, watch.clone());
+        Guarded { guards: self, id }
+    }
+}
+
+impl Drop for Guarded<'_> {
+    fn drop(&mut self) {
+        self.guards
+            .open
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.id);
+    }
+}
+
+/// Every quarter of the header timeout (at most every second, at least every 10 ms), raises
+/// the [`Watch`] of each connection over it; stops with the server.
+async fn sweep(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    let limit = shared.config.header_timeout;
+    let period = (limit / 4).clamp(Duration::from_millis(10), Duration::from_secs(1));
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = tick.tick() => {}
+        }
+        let now = std::time::Instant::now();
+        let open = shared.guards.open.lock().unwrap_or_else(|p| p.into_inner());
+        for w in open.values().filter(|w| w.is_over(now, limit)) {
+            w.expired.notify_one();
         }
     }
 }
