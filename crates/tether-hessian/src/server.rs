@@ -47,7 +47,8 @@ pub struct ServerConfig {
     /// Most connections served at once. Default 1024.
     pub max_connections: usize,
     /// Most time for a request's headers to arrive, and most idle time between requests on a
-    /// kept-alive connection. Default 60 s.
+    /// kept-alive connection (a connection over it is closed within a quarter more). Default
+    /// 60 s.
     pub header_timeout: Duration,
     /// Most time for a request's body to arrive. Default 30 s.
     pub body_timeout: Duration,
