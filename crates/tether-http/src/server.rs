@@ -538,7 +538,21 @@ async fn read_and_handle(
             );
         }
         let read = Limited::new(incoming, max);
-        body = match tokio::time::timeout(cfg.body_timeout, read.collect()).await {
+        // A small body has usually come in with the headers: then it is taken at once, with
+        // no timer (a timer per request costs ~900 instructions, 4% of a small call); only a
+        // body still on its way gets `body_timeout`.
+        let mut collect = std::pin::pin!(read.collect());
+        let first = std::future::poll_fn(|cx| {
+            std::task::Poll::Ready(std::future::Future::poll(collect.as_mut(), cx))
+        })
+        .await;
+        let got = match first {
+            std::task::Poll::Ready(r) => Ok(r),
+            std::task::Poll::Pending => {
+                tokio::time::timeout(cfg.body_timeout, collect.as_mut()).await
+            }
+        };
+        body = match got {
             Err(_) => return text(408, "request body did not arrive in time"),
             Ok(Err(e)) => {
                 return if e
