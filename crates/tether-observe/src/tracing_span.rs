@@ -149,6 +149,40 @@ pub(crate) struct SpanStart {
     deadline: Option<Instant>,
 }
 
+/// Boxes of span starts this thread has finished with, for the next spans it begins: a span
+/// then costs no allocation (the box of a span ended on another thread stays there).
+const SPARE_STARTS: usize = 64;
+
+thread_local! {
+    static SPARES: RefCell<Vec<Box<SpanStart>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// `start` in a box, a spare one when this thread has one.
+fn boxed(start: SpanStart) -> Box<SpanStart> {
+    let spare = SPARES
+        .try_with(|s| s.try_borrow_mut().ok().and_then(|mut s| s.pop()))
+        .ok()
+        .flatten();
+    match spare {
+        Some(mut b) => {
+            *b = start;
+            b
+        }
+        None => Box::new(start),
+    }
+}
+
+/// Keeps `span`'s box for this thread's next span (at most [`SPARE_STARTS`] are kept).
+fn recycle(span: Box<SpanStart>) {
+    let _ = SPARES.try_with(|s| {
+        if let Ok(mut s) = s.try_borrow_mut() {
+            if s.len() < SPARE_STARTS {
+                s.push(span);
+            }
+        }
+    });
+}
+
 /// A span whose call is running. Recorded when the call ends, or, if the call's future is
 /// dropped before that (its server shut down, its client went away), when it is dropped: as
 /// a `timeout` past the call's deadline, else `cancelled`. A span is not lost with its call.
@@ -184,6 +218,7 @@ impl<'a> OpenSpan<'a> {
             };
             self.tracer
                 .record(&span, at, end, error_type.as_deref(), error);
+            recycle(span);
         }
     }
 }
@@ -201,6 +236,7 @@ impl Drop for OpenSpan<'_> {
                 _ => ("cancelled", "the call was dropped before it completed"),
             };
             self.tracer.record(&span, at, end, Some(kind), Some(why));
+            recycle(span);
         }
     }
 }
@@ -239,7 +275,7 @@ impl TracingInterceptor {
             state: parent.as_ref().and_then(|p| p.state.clone()),
         });
         sampled.then(|| {
-            Box::new(SpanStart {
+            boxed(SpanStart {
                 trace_id,
                 span_id,
                 parent,
