@@ -154,6 +154,8 @@ pub(crate) struct SpanStart {
 const SPARE_STARTS: usize = 64;
 
 thread_local! {
+    // The boxes are the point: each is an allocation a later span reuses as it is.
+    #[allow(clippy::vec_box)]
     static SPARES: RefCell<Vec<Box<SpanStart>>> = const { RefCell::new(Vec::new()) };
 }
 
