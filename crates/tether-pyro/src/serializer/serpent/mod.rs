@@ -44,6 +44,8 @@ pub const HEADER: &[u8] = b"# serpent utf-8 python3.2\n";
 mod parser;
 mod writer;
 
+#[doc(hidden)]
+pub use parser::check_plain_strings;
 pub use parser::decode;
 pub use writer::encode;
 
@@ -74,6 +76,35 @@ mod tests {
             let text = enc(&Value::str(s));
             assert_eq!(&text[HEADER.len()..], want);
             assert_eq!(dec(&text).unwrap(), Value::str(s));
+        }
+    }
+
+    /// A lone plain literal is read as one slice; everything next to it that makes it more
+    /// than that (another literal, a prefix, an escape, a triple quote) reads as before.
+    #[test]
+    fn a_plain_literal_reads_as_the_general_path_does() {
+        let ok = [
+            (r#"'abc'"#, "abc"),
+            (r#""a'b""#, "a'b"),
+            ("'é😀'  # c\n", "é😀"),
+            (r#"'a' 'b'"#, "ab"),
+            ("'a'\\\n'b'", "ab"),
+            (r#"'a' u'b'"#, "ab"),
+            (r#"''"#, ""),
+            (r#"''''''"#, ""),
+            (r#"'''a'''"#, "a"),
+            (r#"'a\'b'"#, "a'b"),
+            (r#"'a\nb'"#, "a\nb"),
+        ];
+        for (text, want) in ok {
+            assert_eq!(dec(text).unwrap(), Value::str(want), "{text}");
+        }
+        assert_eq!(
+            dec("('x', 'y')").unwrap(),
+            Value::Tuple(vec![Value::str("x"), Value::str("y")])
+        );
+        for bad in [r#"'a' b'x'"#, r#"'a'b"#, "'a\nb'", r#"'a"#, r#"'a' \x"#] {
+            assert!(dec(bad).is_err(), "{bad}");
         }
     }
 

@@ -4,14 +4,37 @@ use super::*;
 
 /// Decodes one serpent value spanning all of `bytes` (the header comment is optional).
 pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Value, RemoteError> {
+    decode_with(bytes, limits, true)
+}
+
+/// Decodes `bytes` both with and without the plain-literal path ([`Parser::plain_string`])
+/// and panics if the two disagree (a value, or an error at all). For the fuzz target; not an
+/// API.
+#[doc(hidden)]
+pub fn check_plain_strings(bytes: &[u8]) {
+    let limits = Limits::default();
+    let fast = decode_with(bytes, &limits, true);
+    let general = decode_with(bytes, &limits, false);
+    assert_eq!(
+        format!("{:?}", fast.map_err(|_| ())),
+        format!("{:?}", general.map_err(|_| ())),
+        "the plain-literal path and the general one disagree: {:?}",
+        String::from_utf8_lossy(bytes)
+    );
+}
+
+fn decode_with(bytes: &[u8], limits: &Limits, plain: bool) -> Result<Value, RemoteError> {
     if let Some(pos) = bytes.iter().position(|&b| b == 0) {
         return Err(error_at(FORMAT, pos, "NUL byte in serpent data"));
     }
-    if let Err(e) = std::str::from_utf8(bytes) {
-        return Err(error_at(FORMAT, e.valid_up_to(), "invalid UTF-8"));
-    }
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => return Err(error_at(FORMAT, e.valid_up_to(), "invalid UTF-8")),
+    };
     let mut p = Parser {
         s: bytes,
+        text,
+        plain,
         pos: 0,
         budget: Budget::new(FORMAT, limits),
     };
@@ -33,6 +56,10 @@ pub(super) struct Prefix {
 
 pub(super) struct Parser<'a> {
     s: &'a [u8],
+    /// `s`, known to be UTF-8.
+    text: &'a str,
+    /// Whether a lone plain literal is read as one slice (always, but for the check).
+    plain: bool,
     pos: usize,
     budget: Budget,
 }
@@ -308,8 +335,44 @@ impl Parser<'_> {
         None
     }
 
+    /// The usual string literal, read as one slice: `'...'` or `"..."` with no prefix, no
+    /// escape and no line break, not followed by another literal. `None` (and nothing read)
+    /// for anything else, which the general path reads.
+    fn plain_string(&mut self) -> Option<Value> {
+        let q = self.peek()?;
+        if q != b'\'' && q != b'"' {
+            return None;
+        }
+        let body = self.pos + 1;
+        let rest = self.s.get(body..)?;
+        let len = rest
+            .iter()
+            .position(|&b| b == q || b == b'\\' || b == b'\n' || b == b'\r')?;
+        // An empty literal may open a triple-quoted one: the general path decides.
+        if len == 0 || rest[len] != q {
+            return None;
+        }
+        let end = body + len;
+        let after = self.pos;
+        self.pos = end + 1;
+        let alone = self.skip_ws().is_ok() && self.string_prefix().is_none();
+        // The quotes are ASCII, so both ends are character boundaries of the UTF-8 text.
+        match (alone, self.text.get(body..end)) {
+            (true, Some(t)) => Some(Value::Str(t.to_owned())),
+            _ => {
+                self.pos = after;
+                None
+            }
+        }
+    }
+
     /// One or more adjacent string literals, concatenated (`'a' 'b'`).
     fn strings(&mut self) -> Result<Value, RemoteError> {
+        if self.plain {
+            if let Some(v) = self.plain_string() {
+                return Ok(v);
+            }
+        }
         let start = self.pos;
         let mut kind: Option<bool> = None;
         let mut buf: Vec<u8> = Vec::new();
