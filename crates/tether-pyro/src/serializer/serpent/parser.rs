@@ -64,6 +64,14 @@ pub(super) struct Parser<'a> {
     budget: Budget,
 }
 
+/// A container's items begun with `first`, with room for a few more: a call's tuple grows to
+/// four without moving (`vec![first]` would be reallocated at the second item).
+fn started(first: Value) -> Vec<Value> {
+    let mut items = Vec::with_capacity(4);
+    items.push(first);
+    items
+}
+
 pub(super) fn hashable(v: &Value) -> bool {
     match v {
         Value::List(_) | Value::Map(_) | Value::Set(_) => false,
@@ -588,7 +596,7 @@ impl Parser<'_> {
         } else {
             self.budget.items(1, self.pos)?;
             let first = self.value()?;
-            let (items, comma) = self.items(b')', vec![first])?;
+            let (items, comma) = self.items(b')', started(first))?;
             if comma {
                 Value::Tuple(items)
             } else {
@@ -624,7 +632,7 @@ impl Parser<'_> {
         let first = self.value()?;
         self.skip_ws()?;
         if self.peek() != Some(b':') {
-            let (items, _) = self.items(b'}', vec![first])?;
+            let (items, _) = self.items(b'}', started(first))?;
             if !items.iter().all(hashable) {
                 return Err(error_at(FORMAT, open, "unhashable set element"));
             }
