@@ -396,6 +396,16 @@ pub fn iso_datetime(ms: i64) -> String {
 
 /// Python's `repr(str)`.
 pub fn push_str_repr(s: &str, buf: &mut String) {
+    // Printable ASCII with no quote or backslash (most text) is its own repr, in single quotes.
+    if s.bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b'\'' && b != b'\\')
+    {
+        buf.reserve(s.len() + 2);
+        buf.push('\'');
+        buf.push_str(s);
+        buf.push('\'');
+        return;
+    }
     let quote = if s.contains('\'') && !s.contains('"') {
         '"'
     } else {
@@ -474,5 +484,26 @@ mod tests {
             repr_with(&Value::Bytes(b"ab".to_vec()), BytesForm::Base64Dict),
             "{'data': 'YWI=', 'encoding': 'base64'}"
         );
+    }
+
+    /// The plain-ASCII shortcut gives what the general path (CPython's rules) gives, and
+    /// leaves everything else to it.
+    #[test]
+    fn str_reprs_like_cpython_at_the_shortcuts_edges() {
+        let cases = [
+            ("", "''"),
+            (" az~", "' az~'"),
+            ("it's", r#""it's""#),
+            ("both ' \"", r#"'both \' "'"#),
+            ("a\\b", r"'a\\b'"),
+            ("\x1f\x7f", r"'\x1f\x7f'"),
+            ("tab\t", r"'tab\t'"),
+            ("é", "'é'"),
+        ];
+        for (s, want) in cases {
+            let mut out = String::new();
+            push_str_repr(s, &mut out);
+            assert_eq!(out, want, "{s:?}");
+        }
     }
 }
