@@ -24,7 +24,9 @@ pub fn check_plain_strings(bytes: &[u8]) {
 }
 
 fn decode_with(bytes: &[u8], limits: &Limits, plain: bool) -> Result<Value, RemoteError> {
-    if let Some(pos) = bytes.iter().position(|&b| b == 0) {
+    // (`contains` on bytes is a memchr; the position is looked for only when there is one.)
+    if bytes.contains(&0) {
+        let pos = bytes.iter().position(|&b| b == 0).unwrap_or(0);
         return Err(error_at(FORMAT, pos, "NUL byte in serpent data"));
     }
     let text = match std::str::from_utf8(bytes) {
