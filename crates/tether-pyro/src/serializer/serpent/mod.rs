@@ -106,6 +106,8 @@ mod tests {
         for bad in [r#"'a' b'x'"#, r#"'a'b"#, "'a\nb'", r#"'a"#, r#"'a' \x"#] {
             assert!(dec(bad).is_err(), "{bad}");
         }
+        let nul = dec("'ab\0'").unwrap_err().message().to_string();
+        assert!(nul.contains("NUL byte") && nul.contains('3'), "{nul}");
     }
 
     #[test]
