@@ -107,7 +107,10 @@ mod tests {
             assert!(dec(bad).is_err(), "{bad}");
         }
         let nul = dec("'ab\0'").unwrap_err().message().to_string();
-        assert!(nul.contains("NUL byte") && nul.contains('3'), "{nul}");
+        assert!(
+            nul.contains("NUL byte") && nul.contains("at byte 3"),
+            "{nul}"
+        );
     }
 
     #[test]
