@@ -20,6 +20,7 @@
 //! only accepts what the tree reads the same way (the `xmlrpc` fuzz target compares them).
 
 use base64::Engine as _;
+use std::fmt::Write as _;
 use tether_core::{RemoteError, Value};
 
 mod fast;
@@ -416,10 +417,17 @@ fn write_value(v: &Value, o: &WriteOptions, out: &mut String) -> Result<(), Remo
         } else {
             "<boolean>0</boolean>"
         }),
-        Value::Int32(i) => out.push_str(&format!("<int>{i}</int>")),
-        Value::Int(i) => out.push_str(&format!("<i8>{i}</i8>")),
+        // Written into `out` itself (writing to a String cannot fail).
+        Value::Int32(i) => {
+            let _ = write!(out, "<int>{i}</int>");
+        }
+        Value::Int(i) => {
+            let _ = write!(out, "<i8>{i}</i8>");
+        }
         Value::BigInt(b) => match i64::try_from(b) {
-            Ok(i) => out.push_str(&format!("<i8>{i}</i8>")),
+            Ok(i) => {
+                let _ = write!(out, "<i8>{i}</i8>");
+            }
             Err(_) => {
                 return Err(RemoteError::exception(
                     "builtins.OverflowError",
@@ -506,7 +514,8 @@ fn write_value(v: &Value, o: &WriteOptions, out: &mut String) -> Result<(), Remo
 
 /// Writes a `<methodCall>`.
 pub fn write_call(method: &str, params: &[Value], o: &WriteOptions) -> Result<String, RemoteError> {
-    let mut out = String::from("<?xml version='1.0'?>\n<methodCall>\n<methodName>");
+    let mut out = String::with_capacity(256);
+    out.push_str("<?xml version='1.0'?>\n<methodCall>\n<methodName>");
     escape(method, &mut out)?;
     out.push_str("</methodName>\n<params>\n");
     for p in params {
@@ -520,7 +529,9 @@ pub fn write_call(method: &str, params: &[Value], o: &WriteOptions) -> Result<St
 
 /// Writes a `<methodResponse>` with one value.
 pub fn write_response(v: &Value, o: &WriteOptions) -> Result<String, RemoteError> {
-    let mut out = String::from("<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n");
+    // Room for a small response, so it is not grown piece by piece.
+    let mut out = String::with_capacity(256);
+    out.push_str("<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n");
     write_value(v, o, &mut out)?;
     out.push_str("\n</param>\n</params>\n</methodResponse>\n");
     Ok(out)
