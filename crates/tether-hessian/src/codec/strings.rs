@@ -74,6 +74,9 @@ pub fn decode_units(
     pending: &mut Option<u32>,
 ) -> Result<(), DecodeError> {
     let mut left = units;
+    // Room for the text at once: each unit takes a byte at least, so what is left of the
+    // buffer bounds it whatever the length field says.
+    out.reserve(units.min(buf.len().saturating_sub(*pos)));
     while left > 0 {
         let at = *pos;
         // A run of ASCII (most of most strings) is taken at once.
