@@ -5,7 +5,8 @@
 //!
 //! - `server.rs`: [`HttpServer`], HTTP/1.1 keep-alive (hyper) over TCP or TLS (the shared
 //!   `tether-tls` layer: client certificates and `verify_fields` checked after the handshake,
-//!   before any HTTP), with a connection limit, header and body timeouts, a body size limit
+//!   before any HTTP), with a connection limit, header and body timeouts (the header timeout
+//!   kept by one task for every connection, not a timer each), a body size limit
 //!   (checked on the declared length before reading), gzip request bodies (bounded inflate) and
 //!   gzip replies when asked, an access log line per request if wanted, graceful shutdown. A wire
 //!   implements [`Handler`]: a complete request in, a complete reply out.
