@@ -17,7 +17,7 @@ use tether_remoting::Interceptor;
 pub(crate) struct ProcessObserver;
 
 impl ProcessObserver {
-    fn watch(site: &Arc<CallSite>) -> Watch {
+    fn watch(&self, site: &Arc<CallSite>) -> Watch {
         let tracing = crate::current_pipeline()
             .map(|(p, sampler)| TracingInterceptor::new(p, sampler, site.clone()));
         let metrics = crate::metrics_enabled().then(|| MetricsInterceptor::new(site.clone()));
@@ -25,51 +25,42 @@ impl ProcessObserver {
     }
 }
 
-impl Observer for ProcessObserver {
-    fn interceptor(&self, site: &Arc<CallSite>) -> Option<Arc<dyn Interceptor>> {
-        let watch = Self::watch(site);
-        (!watch.is_empty()).then(|| Arc::new(watch) as Arc<dyn Interceptor>)
-    }
-    fn observe_dispatch(
-        &self,
-        site: &Arc<CallSite>,
-        object: Arc<dyn Dispatch>,
-    ) -> Arc<dyn Dispatch> {
-        Self::watch(site).dispatch(object)
-    }
-    fn observe_invoker(&self, site: &Arc<CallSite>, client: Arc<dyn Invoker>) -> Arc<dyn Invoker> {
-        Self::watch(site).invoker(client)
+impl TracingObserver {
+    fn watch(&self, site: &Arc<CallSite>) -> Watch {
+        Watch::new(Some(self.tracer(site)), None)
     }
 }
 
-impl Observer for TracingObserver {
-    fn interceptor(&self, site: &Arc<CallSite>) -> Option<Arc<dyn Interceptor>> {
-        Some(Arc::new(self.tracer(site)))
-    }
-    fn observe_dispatch(
-        &self,
-        site: &Arc<CallSite>,
-        object: Arc<dyn Dispatch>,
-    ) -> Arc<dyn Dispatch> {
-        Watch::new(Some(self.tracer(site)), None).dispatch(object)
-    }
-    fn observe_invoker(&self, site: &Arc<CallSite>, client: Arc<dyn Invoker>) -> Arc<dyn Invoker> {
-        Watch::new(Some(self.tracer(site)), None).invoker(client)
+impl MetricsObserver {
+    fn watch(&self, site: &Arc<CallSite>) -> Watch {
+        Watch::metrics(site)
     }
 }
 
-impl Observer for MetricsObserver {
-    fn interceptor(&self, site: &Arc<CallSite>) -> Option<Arc<dyn Interceptor>> {
-        Some(Arc::new(MetricsInterceptor::new(site.clone())))
-    }
-    fn observe_dispatch(
-        &self,
-        site: &Arc<CallSite>,
-        object: Arc<dyn Dispatch>,
-    ) -> Arc<dyn Dispatch> {
-        Watch::metrics(site).dispatch(object)
-    }
-    fn observe_invoker(&self, site: &Arc<CallSite>, client: Arc<dyn Invoker>) -> Arc<dyn Invoker> {
-        Watch::metrics(site).invoker(client)
-    }
+/// The [`Observer`] of a type whose whole work is one [`Watch`] per site (its `watch`): the
+/// interceptor a chain asks for, the objects and the clients all come from it.
+macro_rules! observer_by_watch {
+    ($($t:ty),*) => {$(
+        impl Observer for $t {
+            fn interceptor(&self, site: &Arc<CallSite>) -> Option<Arc<dyn Interceptor>> {
+                self.watch(site).interceptor()
+            }
+            fn observe_dispatch(
+                &self,
+                site: &Arc<CallSite>,
+                object: Arc<dyn Dispatch>,
+            ) -> Arc<dyn Dispatch> {
+                self.watch(site).dispatch(object)
+            }
+            fn observe_invoker(
+                &self,
+                site: &Arc<CallSite>,
+                client: Arc<dyn Invoker>,
+            ) -> Arc<dyn Invoker> {
+                self.watch(site).invoker(client)
+            }
+        }
+    )*};
 }
+
+observer_by_watch!(ProcessObserver, TracingObserver, MetricsObserver);

@@ -44,8 +44,13 @@ impl Watch {
         Watch::new(None, Some(MetricsInterceptor::new(site.clone())))
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
+    fn is_empty(&self) -> bool {
         self.tracing.is_none() && self.metrics.is_none()
+    }
+
+    /// This watch as an interceptor in a chain (`None` when there is nothing to watch with).
+    pub(crate) fn interceptor(self) -> Option<Arc<dyn Interceptor>> {
+        (!self.is_empty()).then(|| Arc::new(self) as Arc<dyn Interceptor>)
     }
 
     /// Counts the call in flight, gives it its span's context (which the wire carries on),

@@ -159,17 +159,6 @@ pub fn uninstall_all() {
     OBSERVERS.write().unwrap_or_else(|p| p.into_inner()).clear();
 }
 
-/// The interceptors the installed observers put around calls at `site`, outermost first (a
-/// chain of one's own that should hold them too).
-pub fn interceptors(site: CallSite) -> Vec<Arc<dyn Interceptor>> {
-    let list = OBSERVERS.read().unwrap_or_else(|p| p.into_inner());
-    if list.is_empty() {
-        return Vec::new();
-    }
-    let site = Arc::new(site);
-    list.iter().filter_map(|o| o.interceptor(&site)).collect()
-}
-
 /// `target`, served at `site`, as the installed observers watch it (the first installed
 /// outermost), over the server-side deadline: a call whose caller's deadline has passed stops
 /// (inside the observers, so they see the timeout).
