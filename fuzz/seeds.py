@@ -145,6 +145,18 @@ write("http_reply", "continue", b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r
 write("http_reply", "two", (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok") * 2)
 write("http_reply", "error", b"HTTP/1.0 500 Internal Server Error\r\nConnection: close\r\n\r\n<h1>Hessian Requires POST</h1>")
 
+# HTTP requests as the HTTP wires' clients send them (http_request): Python's xmlrpc.client,
+# Caucho's Java client (chunked), curl waiting for 100 Continue, an HTTP/1.0 client, two in a
+# row on one connection, tether's own with trace headers.
+call = xc.dumps((41, 3), "pow").encode()
+write("http_request", "xmlrpc", b"POST /RPC2 HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nAccept-Encoding: gzip\r\nContent-Type: text/xml\r\nUser-Agent: Python-xmlrpc/3.11\r\nContent-Length: %d\r\n\r\n" % len(call) + call)
+hcall = b"H\x02\x00C\x07getData\x91\x05Hello"
+write("http_request", "chunked", b"POST /echo HTTP/1.1\r\nContent-Type: x-application/hessian\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n" % (len(hcall), hcall))
+write("http_request", "continue", b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\nhello")
+write("http_request", "http10", b"POST /echo HTTP/1.0\r\nContent-Length: %d\r\n\r\n" % len(hcall) + hcall)
+write("http_request", "two", (b"POST /echo HTTP/1.1\r\nContent-Length: 2\r\n\r\nok") * 2 + b"GET /metrics HTTP/1.1\r\n\r\n")
+write("http_request", "traced", b"POST /echo HTTP/1.1\r\ntraceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\ntracestate: a=b\r\ntether-timeout-ms: 1500\r\nContent-Length: 2\r\n\r\nok")
+
 # etcd's JSON gateway (etcd_reader): a range reply, and a watch stream in chunks.
 rng = b'{"header":{"cluster_id":"1","member_id":"2","revision":"7","raft_term":"2"},"kvs":[{"key":"L3RldGhlci9h","value":"UFlSTzp4QDEyNy4wLjAuMTox","create_revision":"5","mod_revision":"5","version":"1","lease":"694d7a"}],"count":"1"}\n'
 write("etcd_reader", "range", rng)

@@ -9,7 +9,7 @@
 //!   (`envelope.rs`).
 //! - `methods.rs`: which method a call names (`name__N`, mangled overload names).
 //! - `fault.rs`: errors ↔ faults (Java exception details both ways).
-//! - `server.rs`: [`HessianServer`], the exporter's HTTP server (hyper, TLS, bounds).
+//! - `server.rs`: [`HessianServer`], the exporter's HTTP server (tether-http: TLS, bounds).
 //! - `client.rs`: [`HessianProxy`], the HTTP client, an [`tether_core::Invoker`].
 //! - `seam.rs`: the wire behind tether's protocol seam ([`tether_remoting::Protocol`]): its
 //!   class names, options and log targets, for the container.

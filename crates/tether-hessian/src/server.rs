@@ -1,5 +1,5 @@
 //! [`HessianServer`]: the service exporter's HTTP server, on the shared `tether-http` layer. One server per address serves any
-//! number of objects, each at its own path (`/echo`), over HTTP/1.1 keep-alive (hyper), plain
+//! number of objects, each at its own path (`/echo`), over HTTP/1.1 keep-alive (tether-http), plain
 //! or TLS (the shared `tether-tls` layer, client certificates included).
 //!
 //! What a request gets, as Caucho's `HessianServlet` answers it:
@@ -186,7 +186,7 @@ impl Handler for Objects {
 }
 
 async fn handle(shared: &Objects, req: HttpRequest) -> HttpResponse {
-    if req.method != hyper::Method::POST {
+    if req.method != tether_http::Method::POST {
         return text(500, "text/html", "<h1>Hessian Requires POST</h1>");
     }
     let path = req.path.trim_start_matches('/').to_string();

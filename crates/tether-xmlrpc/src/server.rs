@@ -295,7 +295,7 @@ impl Registry {
 impl Handler for Registry {
     fn handle(&self, req: HttpRequest) -> BoxFuture<'_, HttpResponse> {
         Box::pin(async move {
-            if req.method != hyper::Method::POST {
+            if req.method != tether_http::Method::POST {
                 return HttpResponse::new(
                     501,
                     "text/plain",

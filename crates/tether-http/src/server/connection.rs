@@ -1,0 +1,495 @@
+//! [`ServerConnection`]: one HTTP/1.1 connection seen from the server, framed over a read
+//! buffer.
+//!
+//! Why not hyper: the HTTP wires carry one small POST and one small reply per call, and a
+//! general server spends most of such a call on what these wires never use (a header map
+//! hashed and allocated per request, a request and a response object, a body stream polled
+//! chunk by chunk, its own buffers between them): under callgrind it was half of a Hessian
+//! call's instructions. Here a request's head is parsed where it lies in the read buffer
+//! (`httparse`, the parser hyper uses), its headers stay there as ranges, its body is taken
+//! from the same buffer, and a reply goes out in one write.
+//!
+//! Every limit is checked before anything is allocated for it: the head's size and header
+//! count, a declared Content-Length, each chunk's size against what the body may still take.
+
+use bytes::{Bytes, BytesMut};
+use std::io::Write as _;
+use std::mem::MaybeUninit;
+use std::ops::Range;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Most bytes of a request's line and headers (431 beyond).
+pub(crate) const MAX_HEAD: usize = 64 * 1024;
+/// Most headers in a request (431 beyond).
+const MAX_HEADERS: usize = 100;
+/// Most bytes of a chunk-size line (with extensions) or of a trailer line.
+const MAX_CHUNK_LINE: usize = 4 * 1024;
+/// Most trailer lines after a chunked body.
+const MAX_TRAILERS: usize = 100;
+/// A reply's body up to this size is copied behind its head (one write); a larger one is
+/// written from where it is, after the head.
+const COPY_BODY_UP_TO: usize = 64 * 1024;
+
+/// A byte stream the server talks over: TCP or TLS.
+pub(crate) trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
+
+/// How a request's body is delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Framing {
+    /// No body.
+    Empty,
+    /// This many bytes (Content-Length).
+    Length(u64),
+    /// Chunked transfer coding.
+    Chunked,
+}
+
+/// A request's line and headers, kept as they came.
+#[derive(Debug)]
+pub(crate) struct Head {
+    /// The request line and headers (what the ranges index).
+    raw: Bytes,
+    /// The method, as sent.
+    method: Range<usize>,
+    /// The request target, as sent.
+    target: Range<usize>,
+    /// `0` for HTTP/1.0, `1` for HTTP/1.1.
+    pub minor: u8,
+    /// Each header's name and value, in order.
+    headers: Vec<(Range<usize>, Range<usize>)>,
+    /// How the body is delimited.
+    pub framing: Framing,
+    /// Whether the connection may carry another request after this one.
+    pub keep_alive: bool,
+    /// The client waits for `100 Continue` before it sends the body.
+    pub expects_continue: bool,
+}
+
+/// Why no request could be read.
+#[derive(Debug)]
+pub(crate) enum ReadError {
+    /// The connection ended (cleanly between requests, or in the middle of one): nothing to
+    /// answer.
+    Closed,
+    /// The request is bad: answer this status and message, then close.
+    Bad(u16, String),
+}
+
+fn bad(status: u16, why: impl Into<String>) -> ReadError {
+    ReadError::Bad(status, why.into())
+}
+
+impl Head {
+    /// The method as sent (`POST`).
+    pub fn method(&self) -> &str {
+        std::str::from_utf8(&self.raw[self.method.clone()]).unwrap_or("")
+    }
+
+    /// The request target as sent (`/RPC2`, `http://host/RPC2?x`).
+    pub fn target(&self) -> &str {
+        std::str::from_utf8(&self.raw[self.target.clone()]).unwrap_or("")
+    }
+
+    /// The target's path: without a query or fragment, and without the scheme and host of an
+    /// absolute target.
+    pub fn path(&self) -> &str {
+        let t = self.target();
+        let t = match t.find("://") {
+            Some(i) if !t.starts_with('/') => {
+                let rest = &t[i + 3..];
+                rest.find('/').map_or("/", |j| &rest[j..])
+            }
+            _ => t,
+        };
+        let end = t.find(['?', '#']).unwrap_or(t.len());
+        &t[..end]
+    }
+
+    /// The first header named `name` (ASCII case-insensitive), as bytes.
+    pub fn header(&self, name: &str) -> Option<&[u8]> {
+        self.headers
+            .iter()
+            .find(|(k, _)| self.raw[k.clone()].eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(_, v)| &self.raw[v.clone()])
+    }
+
+    /// Every header, in order, as (name, value) bytes.
+    pub fn headers(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.headers
+            .iter()
+            .map(|(k, v)| (&self.raw[k.clone()], &self.raw[v.clone()]))
+    }
+
+    /// `HTTP/1.0` or `HTTP/1.1`.
+    pub fn version(&self) -> &'static str {
+        if self.minor == 0 {
+            "HTTP/1.0"
+        } else {
+            "HTTP/1.1"
+        }
+    }
+
+    /// Reads the framing and connection headers, rejecting what HTTP/1.1 says a server must
+    /// not guess at (a Content-Length that is not a number, two that differ, a transfer
+    /// coding that does not end in chunked).
+    fn frame(&mut self) -> Result<(), ReadError> {
+        let mut length: Option<u64> = None;
+        let mut chunked = false;
+        let mut coded = false;
+        let mut close = false;
+        let mut keep = false;
+        for (k, v) in &self.headers {
+            let (name, value) = (&self.raw[k.clone()], &self.raw[v.clone()]);
+            if name.eq_ignore_ascii_case(b"content-length") {
+                let n = parse_length(value).ok_or_else(|| {
+                    bad(
+                        400,
+                        format!(
+                            "Content-Length {:?} is not a number",
+                            String::from_utf8_lossy(value)
+                        ),
+                    )
+                })?;
+                if length.is_some_and(|l| l != n) {
+                    return Err(bad(400, "two different Content-Length headers"));
+                }
+                length = Some(n);
+            } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+                coded = true;
+                chunked = tokens(value)
+                    .last()
+                    .is_some_and(|t| t.eq_ignore_ascii_case(b"chunked"));
+            } else if name.eq_ignore_ascii_case(b"connection") {
+                for t in tokens(value) {
+                    close |= t.eq_ignore_ascii_case(b"close");
+                    keep |= t.eq_ignore_ascii_case(b"keep-alive");
+                }
+            } else if name.eq_ignore_ascii_case(b"expect") {
+                self.expects_continue = value.eq_ignore_ascii_case(b"100-continue");
+            }
+        }
+        if coded && !chunked {
+            return Err(bad(
+                501,
+                "a Transfer-Encoding that does not end in chunked is not supported",
+            ));
+        }
+        self.framing = match (chunked, length) {
+            (true, _) => Framing::Chunked,
+            (false, Some(0)) | (false, None) => Framing::Empty,
+            (false, Some(n)) => Framing::Length(n),
+        };
+        self.keep_alive = if self.minor == 0 {
+            keep && !close
+        } else {
+            !close
+        };
+        // Both framings at once is how requests are smuggled past proxies: read it as
+        // chunked (what HTTP/1.1 says) and take no further request from this connection.
+        if chunked && length.is_some() {
+            self.keep_alive = false;
+        }
+        self.expects_continue &= self.minor == 1;
+        Ok(())
+    }
+}
+
+/// A Content-Length: ASCII digits only (no sign, no blanks inside), at most 19 of them.
+fn parse_length(v: &[u8]) -> Option<u64> {
+    let v = v.trim_ascii();
+    if v.is_empty() || v.len() > 19 || !v.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(v.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0')))
+}
+
+/// The comma-separated tokens of a header value, trimmed.
+fn tokens(v: &[u8]) -> impl Iterator<Item = &[u8]> {
+    v.split(|&b| b == b',')
+        .map(|t| t.trim_ascii())
+        .filter(|t| !t.is_empty())
+}
+
+/// Where `part` (a slice of `whole`) lies in it.
+fn range_in(whole: &[u8], part: &[u8]) -> Range<usize> {
+    let start = (part.as_ptr() as usize).saturating_sub(whole.as_ptr() as usize);
+    start..start + part.len()
+}
+
+/// A reply's head fields beyond the status, content type and body.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ReplyOptions {
+    /// Send the head only (a reply to HEAD: the body's length, not the body).
+    pub head_only: bool,
+    /// Say `Connection: close` (the server closes after this reply).
+    pub close: bool,
+    /// Say `Connection: keep-alive` (an HTTP/1.0 client that asked for it).
+    pub keep_alive_10: bool,
+    /// Say `Content-Encoding: gzip`.
+    pub gzip: bool,
+}
+
+/// One connection: the stream, what was read past the last request, and the reply buffer.
+pub(crate) struct ServerConnection {
+    io: Box<dyn Io>,
+    buf: BytesMut,
+    out: Vec<u8>,
+}
+
+impl ServerConnection {
+    pub fn new(io: Box<dyn Io>) -> ServerConnection {
+        ServerConnection {
+            io,
+            buf: BytesMut::with_capacity(8 * 1024),
+            out: Vec::with_capacity(1024),
+        }
+    }
+
+    /// Reads more bytes into the buffer; `Ok(0)` at the end of the stream.
+    async fn fill(&mut self) -> std::io::Result<usize> {
+        if self.buf.capacity() - self.buf.len() < 4096 {
+            self.buf.reserve(8 * 1024);
+        }
+        self.io.read_buf(&mut self.buf).await
+    }
+
+    async fn fill_or_closed(&mut self) -> Result<(), ReadError> {
+        match self.fill().await {
+            Ok(0) | Err(_) => Err(ReadError::Closed),
+            Ok(_) => Ok(()),
+        }
+    }
+
+    /// Reads the next request's line and headers. Blank lines before a request are skipped,
+    /// as HTTP/1.1 asks of a server.
+    pub async fn read_head(&mut self) -> Result<Head, ReadError> {
+        loop {
+            let blanks = self
+                .buf
+                .iter()
+                .take_while(|&&b| b == b'\r' || b == b'\n')
+                .count();
+            if blanks > 0 {
+                let _ = self.buf.split_to(blanks);
+            }
+            if !self.buf.is_empty() {
+                if let Some(head) = self.parse_head()? {
+                    return Ok(head);
+                }
+                if self.buf.len() > MAX_HEAD {
+                    return Err(bad(
+                        431,
+                        format!("the request's headers are over {MAX_HEAD} bytes"),
+                    ));
+                }
+            }
+            self.fill_or_closed().await?;
+        }
+    }
+
+    /// Parses a complete head off the front of the buffer, if one is there.
+    fn parse_head(&mut self) -> Result<Option<Head>, ReadError> {
+        let mut slots: [MaybeUninit<httparse::Header<'_>>; MAX_HEADERS] =
+            [const { MaybeUninit::uninit() }; MAX_HEADERS];
+        let mut req = httparse::Request::new(&mut []);
+        let parsed = httparse::ParserConfig::default()
+            .parse_request_with_uninit_headers(&mut req, &self.buf, &mut slots);
+        let n = match parsed {
+            // A head over the limit is refused whether or not it came whole in one read.
+            Ok(httparse::Status::Complete(n)) if n > MAX_HEAD => {
+                return Err(bad(
+                    431,
+                    format!("the request's headers are over {MAX_HEAD} bytes"),
+                ))
+            }
+            Ok(httparse::Status::Complete(n)) => n,
+            Ok(httparse::Status::Partial) => return Ok(None),
+            Err(httparse::Error::TooManyHeaders) => {
+                return Err(bad(
+                    431,
+                    format!("the request has more than {MAX_HEADERS} headers"),
+                ))
+            }
+            Err(e) => return Err(bad(400, format!("malformed HTTP request: {e}"))),
+        };
+        let whole = &self.buf[..n];
+        let method = range_in(whole, req.method.unwrap_or("").as_bytes());
+        let target = range_in(whole, req.path.unwrap_or("").as_bytes());
+        let minor = req.version.unwrap_or(1);
+        let headers = req
+            .headers
+            .iter()
+            .map(|h| (range_in(whole, h.name.as_bytes()), range_in(whole, h.value)))
+            .collect();
+        let mut head = Head {
+            raw: Bytes::new(),
+            method,
+            target,
+            minor,
+            headers,
+            framing: Framing::Empty,
+            keep_alive: true,
+            expects_continue: false,
+        };
+        head.raw = self.buf.split_to(n).freeze();
+        head.frame()?;
+        Ok(Some(head))
+    }
+
+    /// Whether the whole body `framing` describes is already in the buffer (so reading it
+    /// needs no wait, and no timer).
+    pub fn body_is_here(&self, framing: Framing) -> bool {
+        match framing {
+            Framing::Empty => true,
+            Framing::Length(n) => self.buf.len() as u64 >= n,
+            Framing::Chunked => false,
+        }
+    }
+
+    /// Writes `100 Continue` (the client waits for it before it sends the body).
+    pub async fn send_continue(&mut self) -> std::io::Result<()> {
+        self.io.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await?;
+        self.io.flush().await
+    }
+
+    /// Reads the body `framing` describes, at most `max` bytes.
+    pub async fn read_body(&mut self, framing: Framing, max: usize) -> Result<Bytes, ReadError> {
+        match framing {
+            Framing::Empty => Ok(Bytes::new()),
+            Framing::Length(n) => {
+                if n > max as u64 {
+                    return Err(too_large(n, max));
+                }
+                Ok(self.read_exact(n as usize).await?.freeze())
+            }
+            Framing::Chunked => self.read_chunked(max).await,
+        }
+    }
+
+    async fn read_exact(&mut self, n: usize) -> Result<BytesMut, ReadError> {
+        if self.buf.len() < n {
+            self.buf.reserve(n - self.buf.len());
+        }
+        while self.buf.len() < n {
+            self.fill_or_closed().await?;
+        }
+        Ok(self.buf.split_to(n))
+    }
+
+    async fn read_line(&mut self) -> Result<BytesMut, ReadError> {
+        loop {
+            if let Some(i) = self.buf.iter().position(|&b| b == b'\n') {
+                let mut line = self.buf.split_to(i + 1);
+                line.truncate(i);
+                if line.last() == Some(&b'\r') {
+                    line.truncate(i - 1);
+                }
+                return Ok(line);
+            }
+            if self.buf.len() > MAX_CHUNK_LINE {
+                return Err(bad(400, "a chunk-size or trailer line is too long"));
+            }
+            self.fill_or_closed().await?;
+        }
+    }
+
+    async fn read_chunked(&mut self, max: usize) -> Result<Bytes, ReadError> {
+        let mut body = BytesMut::new();
+        loop {
+            let line = self.read_line().await?;
+            let size = line[..]
+                .split(|&b| b == b';')
+                .next()
+                .unwrap_or(&[])
+                .trim_ascii();
+            let n = std::str::from_utf8(size)
+                .ok()
+                .filter(|s| !s.is_empty() && s.len() <= 16)
+                .and_then(|s| u64::from_str_radix(s, 16).ok())
+                .ok_or_else(|| {
+                    bad(
+                        400,
+                        format!("bad chunk size {:?}", String::from_utf8_lossy(size)),
+                    )
+                })?;
+            if n == 0 {
+                for _ in 0..=MAX_TRAILERS {
+                    if self.read_line().await?.is_empty() {
+                        return Ok(body.freeze());
+                    }
+                }
+                return Err(bad(400, "too many trailers after a chunked body"));
+            }
+            let total = body.len() as u64 + n;
+            if total > max as u64 {
+                return Err(too_large(total, max));
+            }
+            let chunk = self.read_exact(n as usize).await?;
+            if body.is_empty() {
+                body = chunk;
+            } else {
+                body.extend_from_slice(&chunk);
+            }
+            if !self.read_line().await?.is_empty() {
+                return Err(bad(400, "a chunk is longer than its stated size"));
+            }
+        }
+    }
+
+    /// Writes a reply: its head and body in one write (a large body right after its head).
+    pub async fn write_reply(
+        &mut self,
+        status: u16,
+        content_type: &str,
+        body: &[u8],
+        options: ReplyOptions,
+    ) -> std::io::Result<()> {
+        let status = if (100..1000).contains(&status) {
+            status
+        } else {
+            500
+        };
+        let reason = http::StatusCode::from_u16(status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("");
+        self.out.clear();
+        let out = &mut self.out;
+        let _ = write!(out, "HTTP/1.1 {status} {reason}\r\ncontent-type: ");
+        out.extend_from_slice(content_type.as_bytes());
+        let _ = write!(out, "\r\ncontent-length: {}\r\ndate: ", body.len());
+        crate::server::date::append(out);
+        out.extend_from_slice(b"\r\n");
+        if options.gzip {
+            out.extend_from_slice(b"content-encoding: gzip\r\n");
+        }
+        if options.close {
+            out.extend_from_slice(b"connection: close\r\n");
+        } else if options.keep_alive_10 {
+            out.extend_from_slice(b"connection: keep-alive\r\n");
+        }
+        out.extend_from_slice(b"\r\n");
+        let body = if options.head_only { &[][..] } else { body };
+        if body.len() <= COPY_BODY_UP_TO {
+            out.extend_from_slice(body);
+            self.io.write_all(&self.out).await?;
+        } else {
+            self.io.write_all(&self.out).await?;
+            self.io.write_all(body).await?;
+        }
+        self.io.flush().await
+    }
+
+    /// Ends the connection: TLS's close_notify, then the write side's FIN.
+    pub async fn close(&mut self) {
+        let _ = self.io.shutdown().await;
+    }
+}
+
+fn too_large(n: u64, max: usize) -> ReadError {
+    bad(
+        413,
+        format!("request body of {n} bytes is over the limit of {max}"),
+    )
+}
