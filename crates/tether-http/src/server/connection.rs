@@ -13,7 +13,6 @@
 //! count, a declared Content-Length, each chunk's size against what the body may still take.
 
 use bytes::{Bytes, BytesMut};
-use std::io::Write as _;
 use std::mem::MaybeUninit;
 use std::ops::Range;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -45,15 +44,19 @@ pub(crate) enum Framing {
     Chunked,
 }
 
-/// A request's line and headers, kept as they came.
+/// A request's line and headers, kept as they came, with what the server itself reads of
+/// them found in one pass.
 #[derive(Debug)]
 pub(crate) struct Head {
     /// The request line and headers (what the ranges index).
     raw: Bytes,
-    /// The method, as sent.
-    method: Range<usize>,
+    /// The method.
+    pub method: http::Method,
     /// The request target, as sent.
     target: Range<usize>,
+    /// The target's path: without a query or fragment, and without the scheme and host of an
+    /// absolute target.
+    pub path: String,
     /// `0` for HTTP/1.0, `1` for HTTP/1.1.
     pub minor: u8,
     /// Each header's name and value, in order.
@@ -64,8 +67,13 @@ pub(crate) struct Head {
     pub keep_alive: bool,
     /// The client waits for `100 Continue` before it sends the body.
     pub expects_continue: bool,
+    /// The client takes gzipped replies (Accept-Encoding).
+    pub accepts_gzip: bool,
+    /// The body's Content-Encoding, if it has one.
+    content_encoding: Option<Range<usize>>,
+    /// The `traceparent`, `tracestate` and deadline headers, where present.
+    call_headers: [Option<Range<usize>>; 3],
 }
-
 /// Why no request could be read.
 #[derive(Debug)]
 pub(crate) enum ReadError {
@@ -81,29 +89,9 @@ fn bad(status: u16, why: impl Into<String>) -> ReadError {
 }
 
 impl Head {
-    /// The method as sent (`POST`).
-    pub fn method(&self) -> &str {
-        std::str::from_utf8(&self.raw[self.method.clone()]).unwrap_or("")
-    }
-
     /// The request target as sent (`/RPC2`, `http://host/RPC2?x`).
     pub fn target(&self) -> &str {
         std::str::from_utf8(&self.raw[self.target.clone()]).unwrap_or("")
-    }
-
-    /// The target's path: without a query or fragment, and without the scheme and host of an
-    /// absolute target.
-    pub fn path(&self) -> &str {
-        let t = self.target();
-        let t = match t.find("://") {
-            Some(i) if !t.starts_with('/') => {
-                let rest = &t[i + 3..];
-                rest.find('/').map_or("/", |j| &rest[j..])
-            }
-            _ => t,
-        };
-        let end = t.find(['?', '#']).unwrap_or(t.len());
-        &t[..end]
     }
 
     /// The first header named `name` (ASCII case-insensitive), as bytes.
@@ -121,6 +109,16 @@ impl Head {
             .map(|(k, v)| (&self.raw[k.clone()], &self.raw[v.clone()]))
     }
 
+    /// The body's Content-Encoding, if it has one.
+    pub fn content_encoding(&self) -> Option<&[u8]> {
+        self.content_encoding.clone().map(|r| &self.raw[r])
+    }
+
+    /// The `traceparent`, `tracestate` and `tether-timeout-ms` headers' values.
+    pub fn call_headers(&self) -> [Option<&[u8]>; 3] {
+        self.call_headers.clone().map(|r| r.map(|r| &self.raw[r]))
+    }
+
     /// `HTTP/1.0` or `HTTP/1.1`.
     pub fn version(&self) -> &'static str {
         if self.minor == 0 {
@@ -130,10 +128,12 @@ impl Head {
         }
     }
 
-    /// Reads the framing and connection headers, rejecting what HTTP/1.1 says a server must
-    /// not guess at (a Content-Length that is not a number, two that differ, a transfer
-    /// coding that does not end in chunked).
-    fn frame(&mut self) -> Result<(), ReadError> {
+    /// Reads, in one pass, the headers the server acts on: the framing (rejecting what
+    /// HTTP/1.1 says a server must not guess at: a Content-Length that is not a number, two
+    /// that differ, a transfer coding that does not end in chunked), the connection's fate,
+    /// `Expect`, the content codings and the call's trace and deadline headers.
+    fn read_headers(&mut self) -> Result<(), ReadError> {
+        use tether_core::trace::{TIMEOUT_HEADER, TRACEPARENT_HEADER, TRACESTATE_HEADER};
         let mut length: Option<u64> = None;
         let mut chunked = false;
         let mut coded = false;
@@ -141,7 +141,10 @@ impl Head {
         let mut keep = false;
         for (k, v) in &self.headers {
             let (name, value) = (&self.raw[k.clone()], &self.raw[v.clone()]);
-            if name.eq_ignore_ascii_case(b"content-length") {
+            // By length first: most headers are compared with one name at most.
+            let is =
+                |want: &str| name.len() == want.len() && name.eq_ignore_ascii_case(want.as_bytes());
+            if is("content-length") {
                 let n = parse_length(value).ok_or_else(|| {
                     bad(
                         400,
@@ -155,18 +158,28 @@ impl Head {
                     return Err(bad(400, "two different Content-Length headers"));
                 }
                 length = Some(n);
-            } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            } else if is("transfer-encoding") {
                 coded = true;
                 chunked = tokens(value)
                     .last()
                     .is_some_and(|t| t.eq_ignore_ascii_case(b"chunked"));
-            } else if name.eq_ignore_ascii_case(b"connection") {
+            } else if is("connection") {
                 for t in tokens(value) {
                     close |= t.eq_ignore_ascii_case(b"close");
                     keep |= t.eq_ignore_ascii_case(b"keep-alive");
                 }
-            } else if name.eq_ignore_ascii_case(b"expect") {
+            } else if is("expect") {
                 self.expects_continue = value.eq_ignore_ascii_case(b"100-continue");
+            } else if is("accept-encoding") {
+                self.accepts_gzip |= tokens(value).any(|e| e.starts_with(b"gzip"));
+            } else if is("content-encoding") {
+                self.content_encoding.get_or_insert(v.clone());
+            } else if is(TRACEPARENT_HEADER) {
+                self.call_headers[0].get_or_insert(v.clone());
+            } else if is(TRACESTATE_HEADER) {
+                self.call_headers[1].get_or_insert(v.clone());
+            } else if is(TIMEOUT_HEADER) {
+                self.call_headers[2].get_or_insert(v.clone());
             }
         }
         if coded && !chunked {
@@ -193,6 +206,24 @@ impl Head {
         self.expects_continue &= self.minor == 1;
         Ok(())
     }
+}
+
+/// The path of a request target: without a query or fragment, and without the scheme and
+/// host of an absolute target.
+fn target_path(t: &str) -> &str {
+    let t = if t.starts_with('/') {
+        t
+    } else {
+        match t.find("://") {
+            Some(i) => {
+                let rest = &t[i + 3..];
+                rest.find('/').map_or("/", |j| &rest[j..])
+            }
+            None => t,
+        }
+    };
+    let end = t.find(['?', '#']).unwrap_or(t.len());
+    &t[..end]
 }
 
 /// A Content-Length: ASCII digits only (no sign, no blanks inside), at most 19 of them.
@@ -313,9 +344,12 @@ impl ServerConnection {
             }
             Err(e) => return Err(bad(400, format!("malformed HTTP request: {e}"))),
         };
+        let method = http::Method::from_bytes(req.method.unwrap_or("").as_bytes())
+            .map_err(|_| bad(400, "malformed method"))?;
+        let target = req.path.unwrap_or("");
+        let path = target_path(target).to_string();
         let whole = &self.buf[..n];
-        let method = range_in(whole, req.method.unwrap_or("").as_bytes());
-        let target = range_in(whole, req.path.unwrap_or("").as_bytes());
+        let target = range_in(whole, target.as_bytes());
         let minor = req.version.unwrap_or(1);
         let headers = req
             .headers
@@ -326,14 +360,18 @@ impl ServerConnection {
             raw: Bytes::new(),
             method,
             target,
+            path,
             minor,
             headers,
             framing: Framing::Empty,
             keep_alive: true,
             expects_continue: false,
+            accepts_gzip: false,
+            content_encoding: None,
+            call_headers: [None, None, None],
         };
         head.raw = self.buf.split_to(n).freeze();
-        head.frame()?;
+        head.read_headers()?;
         Ok(Some(head))
     }
 
@@ -456,9 +494,15 @@ impl ServerConnection {
             .unwrap_or("");
         self.out.clear();
         let out = &mut self.out;
-        let _ = write!(out, "HTTP/1.1 {status} {reason}\r\ncontent-type: ");
+        out.extend_from_slice(b"HTTP/1.1 ");
+        push_decimal(out, u64::from(status));
+        out.push(b' ');
+        out.extend_from_slice(reason.as_bytes());
+        out.extend_from_slice(b"\r\ncontent-type: ");
         out.extend_from_slice(content_type.as_bytes());
-        let _ = write!(out, "\r\ncontent-length: {}\r\ndate: ", body.len());
+        out.extend_from_slice(b"\r\ncontent-length: ");
+        push_decimal(out, body.len() as u64);
+        out.extend_from_slice(b"\r\ndate: ");
         crate::server::date::append(out);
         out.extend_from_slice(b"\r\n");
         if options.gzip {
@@ -487,9 +531,46 @@ impl ServerConnection {
     }
 }
 
+/// Appends `n` in decimal (a reply's head is written without the formatting machinery: it
+/// cost more than the rest of the head).
+fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
 fn too_large(n: u64, max: usize) -> ReadError {
     bad(
         413,
         format!("request body of {n} bytes is over the limit of {max}"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn decimals_and_target_paths() {
+        for n in [0u64, 7, 10, 99, 100, 65_536, u64::MAX] {
+            let mut out = Vec::new();
+            super::push_decimal(&mut out, n);
+            assert_eq!(out, n.to_string().as_bytes());
+        }
+        for (target, path) in [
+            ("/RPC2", "/RPC2"),
+            ("/a/b?q=1#f", "/a/b"),
+            ("http://h:1/x?y", "/x"),
+            ("https://h", "/"),
+            ("*", "*"),
+        ] {
+            assert_eq!(super::target_path(target), path);
+        }
+    }
 }

@@ -7,17 +7,16 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// The slow-loris guard of one connection: the time since it last finished a request (or
-/// opened) while it is not busy in one, which bounds both a request's headers dribbling in
-/// and an idle kept-alive connection.
+/// The slow-loris guard of one connection: how long it has been idle, or reading a request's
+/// head, which bounds both a request's headers dribbling in and an idle kept-alive connection.
 ///
 /// A fresh timer per request (what general HTTP servers arm) costs a quarter of a small
-/// call's time; this one moves a timestamp per request, and the server's
-/// [`sweep`] looks at every connection's now and then.
+/// call's time, and even a clock reading per request shows; this one copies the server's
+/// tick count (one relaxed load) when a request ends, and the server's [`sweep`] advances the
+/// count and looks at every connection's now and then.
 pub(super) struct Watch {
-    opened: std::time::Instant,
-    /// Milliseconds from `opened` to the end of the last request.
-    idle_since_ms: AtomicU64,
+    /// The sweep's tick count when the connection last became idle (or opened).
+    idle_since: AtomicU64,
     /// A request's handler is running (its body has its own timeout).
     pub busy: AtomicBool,
     /// Raised by [`sweep`] when the connection has been idle, or reading a request's
@@ -26,29 +25,27 @@ pub(super) struct Watch {
 }
 
 impl Watch {
-    pub fn new() -> Watch {
+    /// A watch for a connection opened now.
+    pub fn new(guards: &Guards) -> Watch {
         Watch {
-            opened: std::time::Instant::now(),
-            idle_since_ms: AtomicU64::new(0),
+            idle_since: AtomicU64::new(guards.ticks.load(Ordering::Relaxed)),
             busy: AtomicBool::new(false),
             expired: tokio::sync::Notify::new(),
         }
     }
 
-    pub fn idle_from_now(&self) {
-        let ms = self.opened.elapsed().as_millis() as u64;
-        self.idle_since_ms.store(ms, Ordering::Relaxed);
+    /// The connection finished a request and waits for the next.
+    pub fn idle_from_now(&self, guards: &Guards) {
+        self.idle_since
+            .store(guards.ticks.load(Ordering::Relaxed), Ordering::Relaxed);
         self.busy.store(false, Ordering::Relaxed);
     }
 
-    /// Whether the connection has been idle, or reading a request's headers, for `limit` at
-    /// `now`.
-    fn is_over(&self, now: std::time::Instant, limit: Duration) -> bool {
-        if self.busy.load(Ordering::Relaxed) {
-            return false;
-        }
-        let since = self.opened + Duration::from_millis(self.idle_since_ms.load(Ordering::Relaxed));
-        since + limit <= now
+    /// Whether the connection has been idle, or reading a request's headers, for more than
+    /// `limit` ticks at tick `now`.
+    fn is_over(&self, now: u64, limit: u64) -> bool {
+        !self.busy.load(Ordering::Relaxed)
+            && now.saturating_sub(self.idle_since.load(Ordering::Relaxed)) > limit
     }
 }
 
@@ -60,6 +57,8 @@ impl Watch {
 /// over plain HTTP) paid on every call.
 #[derive(Default)]
 pub(super) struct Guards {
+    /// Periods of [`sweep`] since the server started.
+    ticks: AtomicU64,
     next: AtomicU64,
     open: std::sync::Mutex<std::collections::HashMap<u64, Arc<Watch>>>,
 }
@@ -96,16 +95,19 @@ impl Drop for Guarded<'_> {
 pub(super) async fn sweep(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     let limit = shared.config.header_timeout;
     let period = (limit / 4).clamp(Duration::from_millis(10), Duration::from_secs(1));
+    // A connection idle since tick t has been idle at least (now - t - 1) whole periods.
+    let limit_ticks = limit.as_nanos().div_ceil(period.as_nanos().max(1)) as u64;
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let guards = &shared.guards;
     loop {
         tokio::select! {
             _ = stop.changed() => return,
             _ = tick.tick() => {}
         }
-        let now = std::time::Instant::now();
-        let open = shared.guards.open.lock().unwrap_or_else(|p| p.into_inner());
-        for w in open.values().filter(|w| w.is_over(now, limit)) {
+        let now = guards.ticks.fetch_add(1, Ordering::Relaxed) + 1;
+        let open = guards.open.lock().unwrap_or_else(|p| p.into_inner());
+        for w in open.values().filter(|w| w.is_over(now, limit_ticks)) {
             w.expired.notify_one();
         }
     }

@@ -284,7 +284,7 @@ async fn serve_connection(
         },
     };
     let context = Arc::new(context);
-    let watch = Arc::new(Watch::new());
+    let watch = Arc::new(Watch::new(&shared.guards));
     let _guarded = shared.guards.add(&watch);
     let mut conn = ServerConnection::new(io);
     let closing = {
@@ -322,7 +322,7 @@ pub(crate) async fn fuzz_one(conn: &mut ServerConnection) -> bool {
     let Ok(head) = conn.read_head().await else {
         return false;
     };
-    let _ = (head.path(), head.header("traceparent"), head.version());
+    let _ = (head.target(), head.header("host"), head.version());
     let _ = with_call_headers(&Arc::new(CallContext::new()), &head);
     conn.read_body(head.framing, 1 << 20).await.is_ok() && head.keep_alive
 }
@@ -362,7 +362,7 @@ async fn serve_requests(
         let Some(keep_alive) = serve_one(shared, conn, head, context, stop).await else {
             return false;
         };
-        watch.idle_from_now();
+        watch.idle_from_now(&shared.guards);
         if !keep_alive {
             return true;
         }
@@ -381,12 +381,9 @@ async fn serve_one(
     let cfg = &shared.config;
     let line = cfg
         .log_requests
-        .then(|| format!("\"{} {} {}\"", head.method(), head.target(), head.version()));
-    let gzip_ok = head.header("accept-encoding").is_some_and(|v| {
-        v.split(|&b| b == b',')
-            .any(|e| e.trim_ascii().starts_with(b"gzip"))
-    });
-    let head_only = head.method() == "HEAD";
+        .then(|| format!("\"{} {} {}\"", head.method, head.target(), head.version()));
+    let gzip_ok = head.accepts_gzip;
+    let head_only = head.method == Method::HEAD;
     let mut keep_alive = head.keep_alive;
     let keep_alive_10 = head.minor == 0 && keep_alive;
     let mut r = match read_body(shared, conn, &head).await {
@@ -473,7 +470,7 @@ async fn read_body(
             }
         }
     };
-    match head.header("content-encoding") {
+    match head.content_encoding() {
         None => Ok(body),
         Some(e) if e.eq_ignore_ascii_case(b"identity") => Ok(body),
         Some(e) if e.eq_ignore_ascii_case(b"gzip") || e.eq_ignore_ascii_case(b"x-gzip") => {
@@ -530,17 +527,7 @@ fn access_time() -> String {
 /// The connection's context with what this request's headers carry (trace context, the time
 /// the caller still waits), or the same context when they carry none.
 fn with_call_headers(context: &Arc<CallContext>, head: &Head) -> Arc<CallContext> {
-    use tether_core::trace::{TIMEOUT_HEADER, TRACEPARENT_HEADER, TRACESTATE_HEADER};
-    let (mut parent, mut state, mut timeout) = (None, None, None);
-    for (k, v) in head.headers() {
-        if k.eq_ignore_ascii_case(TRACEPARENT_HEADER.as_bytes()) {
-            parent.get_or_insert(v);
-        } else if k.eq_ignore_ascii_case(TRACESTATE_HEADER.as_bytes()) {
-            state.get_or_insert(v);
-        } else if k.eq_ignore_ascii_case(TIMEOUT_HEADER.as_bytes()) {
-            timeout.get_or_insert(v);
-        }
-    }
+    let [parent, state, timeout] = head.call_headers();
     if parent.is_none() && timeout.is_none() {
         return context.clone();
     }
@@ -552,13 +539,11 @@ fn with_call_headers(context: &Arc<CallContext>, head: &Head) -> Arc<CallContext
 /// Hands a complete request to the wire's handler.
 async fn handle(
     shared: &Shared,
-    head: Head,
+    mut head: Head,
     body: Bytes,
     context: &Arc<CallContext>,
 ) -> HttpResponse {
-    let Ok(method) = Method::from_bytes(head.method().as_bytes()) else {
-        return text(400, "malformed method");
-    };
+    let method = head.method.clone();
     let body = if method == Method::POST {
         body
     } else {
@@ -567,7 +552,7 @@ async fn handle(
     let context = with_call_headers(context, &head);
     let handled = shared.handler.handle(HttpRequest {
         method,
-        path: head.path().to_string(),
+        path: std::mem::take(&mut head.path),
         body,
         context,
         head,
