@@ -35,6 +35,7 @@ mod blocking;
 mod call;
 mod context;
 mod convert;
+pub mod decimal;
 pub mod echo;
 mod error;
 mod local;

@@ -177,9 +177,14 @@ impl ClientConnection {
 
     async fn read_head(&mut self) -> Result<RawReply, RemoteError> {
         loop {
-            let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
-            let mut resp = httparse::Response::new(&mut slots);
-            match resp.parse(&self.buf) {
+            // Slots left uninitialised: filling 100 of them costs more than parsing a reply's
+            // few headers.
+            let mut slots: [std::mem::MaybeUninit<httparse::Header<'_>>; MAX_HEADERS] =
+                [const { std::mem::MaybeUninit::uninit() }; MAX_HEADERS];
+            let mut resp = httparse::Response::new(&mut []);
+            let parsed = httparse::ParserConfig::default()
+                .parse_response_with_uninit_headers(&mut resp, &self.buf, &mut slots);
+            match parsed {
                 Ok(httparse::Status::Complete(n)) => {
                     let status = resp.code.unwrap_or(0);
                     let version = resp.version.unwrap_or(1);

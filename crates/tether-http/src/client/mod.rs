@@ -210,7 +210,7 @@ impl HttpClient {
         ] {
             head.push_str(piece);
         }
-        push_decimal(body_len, &mut head);
+        head.push_str(tether_core::decimal::Decimal::unsigned(body_len as u64).as_str());
         head.push_str("\r\n");
         for (k, v) in extra_headers {
             for piece in [*k, ": ", *v, "\r\n"] {
@@ -475,23 +475,6 @@ pub fn check_header_name(name: &str) -> Result<(), String> {
     }
 }
 
-/// Appends `n` in decimal.
-fn push_decimal(mut n: usize, out: &mut String) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &d in &digits[at..] {
-        out.push(char::from(d));
-    }
-}
-
 /// Whether an annotation may travel as a header named `name`: an HTTP token (RFC 9110) that
 /// is not one the request writes itself.
 pub fn header_name_allowed(name: &str) -> bool {
@@ -519,18 +502,4 @@ fn trace_bytes(what: &str, b: &[u8]) {
     let mut line = String::new();
     tether_core::python::push_bytes_repr(b, &mut line);
     println!("{what}: {line}");
-}
-
-#[cfg(test)]
-mod head_tests {
-    use super::push_decimal;
-
-    #[test]
-    fn lengths_are_written_in_decimal() {
-        for n in [0usize, 7, 10, 1234, 1 << 20, usize::MAX] {
-            let mut s = String::from("x");
-            push_decimal(n, &mut s);
-            assert_eq!(s, format!("x{n}"));
-        }
-    }
 }

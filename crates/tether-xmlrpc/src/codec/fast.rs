@@ -104,7 +104,7 @@ impl<'a> Reader<'a> {
 
     fn declaration(&mut self) -> Option<()> {
         let rest = self.s.get(self.i..)?.strip_prefix("<?xml")?;
-        let end = rest.find("?>")?;
+        let end = super::find(rest, "?>")?;
         // Only the whitespace this reader skips elsewhere separates the parts (XML's own is
         // space, tab, newline and carriage return; a form feed is not whitespace to XML).
         let inside = &rest[..end];

@@ -20,7 +20,7 @@
 //! only accepts what the tree reads the same way (the `xmlrpc` fuzz target compares them).
 
 use base64::Engine as _;
-use std::fmt::Write as _;
+use tether_core::decimal::Decimal;
 use tether_core::{RemoteError, Value};
 
 mod fast;
@@ -74,12 +74,20 @@ fn declared_encoding(xml: &[u8]) -> Option<&str> {
         .ok()
         .or_else(|| std::str::from_utf8(&head[..head.iter().position(|b| !b.is_ascii())?]).ok())?;
     let decl = head.trim_start().strip_prefix("<?xml")?;
-    let decl = &decl[..decl.find("?>")?];
-    let rest = &decl[decl.find("encoding")? + "encoding".len()..];
+    let decl = &decl[..find(decl, "?>")?];
+    let rest = &decl[find(decl, "encoding")? + "encoding".len()..];
     let rest = rest.trim_start().strip_prefix('=')?.trim_start();
     let quote = rest.chars().next().filter(|q| *q == '\'' || *q == '"')?;
     let value = &rest[1..];
     Some(&value[..value.find(quote)?])
+}
+
+/// Where `needle` first is in `hay`: for the few bytes of an XML declaration, where `str::find`
+/// spends more setting up its searcher than searching.
+pub(crate) fn find(hay: &str, needle: &str) -> Option<usize> {
+    hay.as_bytes()
+        .windows(needle.len())
+        .position(|w| w == needle.as_bytes())
 }
 
 fn parse(text: &str) -> Result<roxmltree::Document<'_>, RemoteError> {
@@ -419,14 +427,20 @@ fn write_value(v: &Value, o: &WriteOptions, out: &mut String) -> Result<(), Remo
         }),
         // Written into `out` itself (writing to a String cannot fail).
         Value::Int32(i) => {
-            let _ = write!(out, "<int>{i}</int>");
+            out.push_str("<int>");
+            out.push_str(Decimal::signed(i64::from(*i)).as_str());
+            out.push_str("</int>");
         }
         Value::Int(i) => {
-            let _ = write!(out, "<i8>{i}</i8>");
+            out.push_str("<i8>");
+            out.push_str(Decimal::signed(*i).as_str());
+            out.push_str("</i8>");
         }
         Value::BigInt(b) => match i64::try_from(b) {
             Ok(i) => {
-                let _ = write!(out, "<i8>{i}</i8>");
+                out.push_str("<i8>");
+                out.push_str(Decimal::signed(i).as_str());
+                out.push_str("</i8>");
             }
             Err(_) => {
                 return Err(RemoteError::exception(
