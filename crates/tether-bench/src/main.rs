@@ -61,7 +61,7 @@ enum Cmd {
     /// Serve one echo implementation on 127.0.0.1 and print `PORT <n>` (internal).
     #[command(hide = true)]
     Serve {
-        /// raw-std, raw-tokio, tarpc, tether or tether-tls.
+        /// raw-std, raw-tokio, raw-tls, tarpc, tether or tether-tls.
         kind: String,
     },
     /// Call an observed echo object in a loop and print one LOOP line (internal).
@@ -75,7 +75,7 @@ enum Cmd {
     /// Run one client workload and print one RESULT line (internal).
     #[command(hide = true)]
     Client {
-        /// raw-std, raw-tokio, tarpc, tether, tether4 (the Pyro4 wire) or tether-tls.
+        /// raw-std, raw-tokio, raw-tls, tarpc, tether, tether4 (the Pyro4 wire) or tether-tls.
         kind: String,
         /// host:port of the server.
         addr: String,
@@ -176,6 +176,12 @@ fn serve(kind: &str) -> Result<(), BoxErr> {
             announce(l.local_addr()?.port());
             raw::serve_tokio(l).await
         }),
+        "raw-tls" => runtime()?.block_on(async {
+            let tls = tether_rows::server_tls()?;
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            announce(l.local_addr()?.port());
+            raw::serve_tls(l, tls).await
+        }),
         "tarpc" => runtime()?.block_on(async {
             let l = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
             announce(l.local_addr()?.port());
@@ -228,6 +234,12 @@ fn client(
         "raw-tokio" => client_runtime()?.block_on(drive::run_async(&opts, || {
             raw::TokioClient::connect(a.clone())
         }))?,
+        "raw-tls" => {
+            let tls = tether_rows::client_tls()?;
+            client_runtime()?.block_on(drive::run_async(&opts, || {
+                raw::TlsClient::connect(a.clone(), tls.clone())
+            }))?
+        }
         "tarpc" => client_runtime()?.block_on(drive::run_async(&opts, || {
             tarpc_echo::TarpcClient::connect(a.clone())
         }))?,

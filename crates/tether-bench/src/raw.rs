@@ -2,7 +2,9 @@
 //!
 //! Two flavours, because "raw TCP" in Rust means either: blocking std sockets with a thread per
 //! connection (fewest instructions per round trip) and tokio (what an async RPC stack sits on).
-//! The orchestrator uses the faster of the two as the baseline of each row.
+//! The orchestrator uses the faster of the two as the baseline of each row. A third, tokio over
+//! TLS (rustls, through tether's TLS layer), is the floor of the TLS rows: what the same echo
+//! costs once every message is sealed and opened, with no protocol on top.
 //! Both set `TCP_NODELAY`, write each message with one `write` (header and body in one buffer for
 //! small messages) and read through a buffer, as the design asks of every tether socket.
 
@@ -247,6 +249,86 @@ impl AsyncClient for TokioClient {
 
     async fn big(&mut self, payload: Vec<u8>) -> Result<Vec<u8>, BoxErr> {
         write_msg_tokio(&mut self.w, &payload).await?;
+        let mut out = Vec::new();
+        read_msg_tokio(&mut self.r, &mut out).await?;
+        Ok(out)
+    }
+}
+
+// ---- tokio over TLS ---------------------------------------------------------------------------
+
+/// Serves raw echo over TLS on `listener`, one tokio task per connection; never returns.
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    tls: tether_tls::ServerTls,
+) -> Result<(), BoxErr> {
+    let tls = std::sync::Arc::new(tls);
+    loop {
+        let (conn, peer) = listener.accept().await?;
+        let tls = tls.clone();
+        tokio::spawn(async move {
+            let _ = conn.set_nodelay(true);
+            let Ok(accepted) = tls.accept(conn, Some(peer)).await else {
+                return;
+            };
+            let (r, mut w) = tokio::io::split(accepted.stream);
+            let mut r = tokio::io::BufReader::with_capacity(COALESCE, r);
+            let mut buf = Vec::new();
+            loop {
+                if read_msg_tokio(&mut r, &mut buf).await.is_err() {
+                    return;
+                }
+                if write_msg_tokio(&mut w, &buf).await.is_err() || w.flush().await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
+}
+
+type TlsRead = tokio::io::ReadHalf<tether_tls::ClientStream<tokio::net::TcpStream>>;
+type TlsWrite = tokio::io::WriteHalf<tether_tls::ClientStream<tokio::net::TcpStream>>;
+
+/// A tokio raw client connection over TLS.
+pub struct TlsClient {
+    r: tokio::io::BufReader<TlsRead>,
+    w: TlsWrite,
+    small: Vec<u8>,
+    buf: Vec<u8>,
+}
+
+impl TlsClient {
+    /// Connects to `addr` and runs the handshake (the server's name checked: `localhost`).
+    pub async fn connect(addr: String, tls: tether_tls::ClientTls) -> Result<TlsClient, BoxErr> {
+        let s = tokio::net::TcpStream::connect(addr).await?;
+        s.set_nodelay(true)?;
+        let s = tls
+            .connect("localhost", s, std::time::Duration::from_secs(10))
+            .await?;
+        let (r, w) = tokio::io::split(s);
+        Ok(TlsClient {
+            r: tokio::io::BufReader::with_capacity(COALESCE, r),
+            w,
+            small: vec![b'x'; RAW_SMALL_SIZE],
+            buf: Vec::new(),
+        })
+    }
+}
+
+impl AsyncClient for TlsClient {
+    async fn small(&mut self) -> Result<(), BoxErr> {
+        write_msg_tokio(&mut self.w, &self.small).await?;
+        self.w.flush().await?;
+        read_msg_tokio(&mut self.r, &mut self.buf).await?;
+        if self.buf != self.small {
+            return Err("raw TLS echo returned different bytes".into());
+        }
+        Ok(())
+    }
+
+    async fn big(&mut self, payload: Vec<u8>) -> Result<Vec<u8>, BoxErr> {
+        write_msg_tokio(&mut self.w, &payload).await?;
+        self.w.flush().await?;
         let mut out = Vec::new();
         read_msg_tokio(&mut self.r, &mut out).await?;
         Ok(out)

@@ -47,19 +47,24 @@ fn pki_dir() -> Result<std::path::PathBuf, BoxErr> {
         .ok_or_else(|| "TETHER_BENCH_PKI is not set (the orchestrator sets it)".into())
 }
 
+/// The server side of the TLS rows: the sample PKI's server certificate.
+pub fn server_tls() -> Result<tether_tls::ServerTls, BoxErr> {
+    let dir = pki_dir()?;
+    let settings =
+        tether_tls::ServerTlsSettings::new(dir.join("server-cert.pem"), dir.join("server-key.pem"));
+    Ok(tether_tls::ServerTls::new(&settings)?)
+}
+
+/// The client side of the TLS rows: the sample PKI's CA chain.
+pub fn client_tls() -> Result<tether_tls::ClientTls, BoxErr> {
+    let settings = tether_tls::ClientTlsSettings::new(pki_dir()?.join("ca-chain.pem"));
+    Ok(tether_tls::ClientTls::new(&settings)?)
+}
+
 /// Serves [`BenchEcho`] as object `echo` on a tether daemon on 127.0.0.1 (which answers
 /// Pyro5 and Pyro4 clients alike), over TLS when `tls`; runs until killed.
 pub async fn serve(announce: fn(u16), tls: bool) -> Result<(), BoxErr> {
-    let tls = if tls {
-        let dir = pki_dir()?;
-        let settings = tether_tls::ServerTlsSettings::new(
-            dir.join("server-cert.pem"),
-            dir.join("server-key.pem"),
-        );
-        Some(tether_tls::ServerTls::new(&settings)?)
-    } else {
-        None
-    };
+    let tls = if tls { Some(server_tls()?) } else { None };
     let daemon = Daemon::bind(DaemonConfig {
         host: "127.0.0.1".into(),
         port: 0,
@@ -101,8 +106,7 @@ impl TetherClient {
             .with_serializer(serializer)
             .with_wire(wire);
         if tls {
-            let settings = tether_tls::ClientTlsSettings::new(pki_dir()?.join("ca-chain.pem"));
-            proxy = proxy.with_tls(tether_tls::ClientTls::new(&settings)?);
+            proxy = proxy.with_tls(client_tls()?);
         }
         Ok(TetherClient {
             proxy,
