@@ -270,18 +270,22 @@ pub(crate) struct ServerConnection {
 }
 
 impl ServerConnection {
+    /// A connection over `io`. Its buffers are allocated at its first request, not before: a
+    /// connection that opens and waits costs its socket and its task, nothing more.
     pub fn new(io: Box<dyn Io>) -> ServerConnection {
         ServerConnection {
             io,
-            buf: BytesMut::with_capacity(8 * 1024),
-            out: Vec::with_capacity(1024),
+            buf: BytesMut::new(),
+            out: Vec::new(),
         }
     }
 
     /// Reads more bytes into the buffer; `Ok(0)` at the end of the stream.
     async fn fill(&mut self) -> std::io::Result<usize> {
-        if self.buf.capacity() - self.buf.len() < 4096 {
-            self.buf.reserve(8 * 1024);
+        // A small call's request fits in a few KiB; a larger body has its whole length
+        // reserved by `read_exact` before it is read.
+        if self.buf.capacity() - self.buf.len() < 1024 {
+            self.buf.reserve(4 * 1024);
         }
         self.io.read_buf(&mut self.buf).await
     }
