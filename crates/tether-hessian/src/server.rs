@@ -50,7 +50,8 @@ pub struct ServerConfig {
     /// kept-alive connection (a connection over it is closed within a quarter more). Default
     /// 60 s.
     pub header_timeout: Duration,
-    /// Most time for a request's body to arrive. Default 30 s.
+    /// Most time for a request's body to arrive, and for the client to take its reply.
+    /// Default 30 s.
     pub body_timeout: Duration,
     /// Deadline for one call. Default `None`.
     pub call_timeout: Option<Duration>,

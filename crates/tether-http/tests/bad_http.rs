@@ -2,7 +2,8 @@
 //! on, written once here: headers that never end, a flood of idle connections, a declared
 //! length of 4 GiB, a chunked body that grows past the limit, a gzip body that inflates past
 //! it, a body that lies about its length and stalls, an unknown Content-Encoding, garbage
-//! instead of HTTP, and TLS sockets that never finish their handshake. Each gets a clear HTTP
+//! instead of HTTP, TLS sockets that never finish their handshake, and a client that never
+//! reads its replies. Each gets a clear HTTP
 //! error (or a close) within bounded time, and a good client is served throughout. What each
 //! wire does with a bad body of its own format is tested in its crate.
 
@@ -216,4 +217,40 @@ async fn tls_sockets_that_never_finish_their_handshake_stall_nobody() {
     assert_eq!(n, 0);
     server.shutdown().await;
     std::fs::remove_dir_all(dir).ok();
+}
+
+/// A client that sends requests and never reads the replies fills the socket's buffers; the
+/// server closes it after the body timeout instead of holding its connection for ever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_never_reads_its_replies_is_closed() {
+    let server = HttpServer::bind(config(), Arc::new(Echo)).await.unwrap();
+    let addr = server.local_addr();
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let body = vec![b'x'; 512 * 1024];
+    let mut request = format!(
+        "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(&body);
+    // Up to 256 MiB of requests (far more than loopback buffers hold), never reading: the
+    // writes fail once the server has closed the connection.
+    let writes = async {
+        for _ in 0..512 {
+            if s.write_all(&request).await.is_err() {
+                return true;
+            }
+        }
+        false
+    };
+    let closed = tokio::time::timeout(Duration::from_secs(30), writes)
+        .await
+        .expect("the server closed the connection within 30 s");
+    assert!(
+        closed,
+        "the server took 256 MiB of requests whose replies nobody read"
+    );
+    let client = HttpClient::new(&format!("{}/echo", server.base_url())).unwrap();
+    good(&client, 5).await;
+    server.shutdown().await;
 }

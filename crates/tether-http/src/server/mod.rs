@@ -38,7 +38,8 @@ pub struct HttpConfig {
     /// kept-alive connection (looked at every quarter of it, at most every second: a
     /// connection over it is closed within a quarter more). Default 60 s.
     pub header_timeout: Duration,
-    /// Most time for a request's body to arrive. Default 30 s.
+    /// Most time for a request's body to arrive, and for the client to take its reply (a
+    /// client that stops reading is closed after it). Default 30 s.
     pub body_timeout: Duration,
     /// How long [`HttpServer::shutdown`] lets requests in progress finish. Default 5 s.
     pub shutdown_grace: Duration,
@@ -411,14 +412,42 @@ async fn serve_one(
         keep_alive_10,
         gzip,
     };
-    if let Err(e) = conn
-        .write_reply(r.status, r.content_type, &r.body, options)
-        .await
-    {
-        tracing::debug!(target: LOG, peer = ?context.peer, "cannot write a reply: {e}");
-        return None;
+    let written = within_unless_ready(
+        cfg.body_timeout,
+        conn.write_reply(r.status, r.content_type, &r.body, options),
+    )
+    .await;
+    match written {
+        Some(Ok(())) => Some(keep_alive),
+        Some(Err(e)) => {
+            tracing::debug!(target: LOG, peer = ?context.peer, "cannot write a reply: {e}");
+            None
+        }
+        None => {
+            // A client that does not read its replies would hold its connection (and its
+            // place under max_connections) for ever.
+            tracing::debug!(target: LOG, peer = ?context.peer, "the client did not take its reply within the body timeout: closing");
+            None
+        }
     }
-    Some(keep_alive)
+}
+
+/// `work`'s output, or `None` if it takes longer than `limit`. A future that is ready at its
+/// first poll (a small reply into a socket with room, a body already in) gets no timer: a
+/// timer per request costs ~900 instructions, 4% of a small call.
+async fn within_unless_ready<T>(
+    limit: Duration,
+    work: impl std::future::Future<Output = T>,
+) -> Option<T> {
+    let mut work = std::pin::pin!(work);
+    let first = std::future::poll_fn(|cx| {
+        std::task::Poll::Ready(std::future::Future::poll(work.as_mut(), cx))
+    })
+    .await;
+    match first {
+        std::task::Poll::Ready(v) => Some(v),
+        std::task::Poll::Pending => tokio::time::timeout(limit, work).await.ok(),
+    }
 }
 
 /// Gzips a reply's body; whether it did.
@@ -436,9 +465,8 @@ fn gzip_in_place(r: &mut HttpResponse) -> bool {
     }
 }
 
-/// A request's body, inflated if it came gzipped. A body already in with its head is taken
-/// at once with no timer (a timer per request costs ~900 instructions, 4% of a small call);
-/// only a body still on its way gets `body_timeout`.
+/// A request's body, inflated if it came gzipped, within `body_timeout` (a body already in
+/// with its head is taken with no timer).
 async fn read_body(
     shared: &Shared,
     conn: &mut ServerConnection,
@@ -454,20 +482,17 @@ async fn read_body(
             ));
         }
     }
-    let body = if conn.body_is_here(head.framing) {
-        conn.read_body(head.framing, max).await?
-    } else {
-        if head.expects_continue {
-            conn.send_continue().await.map_err(|_| ReadError::Closed)?;
-        }
-        match tokio::time::timeout(cfg.body_timeout, conn.read_body(head.framing, max)).await {
-            Ok(r) => r?,
-            Err(_) => {
-                return Err(ReadError::Bad(
-                    408,
-                    "request body did not arrive in time".into(),
-                ))
-            }
+    if head.expects_continue && !conn.body_is_here(head.framing) {
+        conn.send_continue().await.map_err(|_| ReadError::Closed)?;
+    }
+    let body = match within_unless_ready(cfg.body_timeout, conn.read_body(head.framing, max)).await
+    {
+        Some(r) => r?,
+        None => {
+            return Err(ReadError::Bad(
+                408,
+                "request body did not arrive in time".into(),
+            ))
         }
     };
     match head.content_encoding() {
