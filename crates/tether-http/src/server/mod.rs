@@ -353,9 +353,8 @@ async fn serve_requests(
                     close: true,
                     ..Default::default()
                 };
-                let _ = conn
-                    .write_reply(status, "text/plain", why.as_bytes(), options)
-                    .await;
+                let reply = conn.write_reply(status, "text/plain", why.as_bytes(), options);
+                let _ = within_unless_ready(shared.config.body_timeout, reply).await;
                 return true;
             }
         };
