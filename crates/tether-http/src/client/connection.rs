@@ -40,6 +40,10 @@ pub(crate) struct RawReply {
     pub body: BytesMut,
     /// Whether the connection may carry another request.
     pub keep_alive: bool,
+    /// The body comes in chunks (the last transfer coding is chunked).
+    chunked: bool,
+    /// The Content-Length, as sent (checked when the body is read).
+    length: Option<Range<usize>>,
 }
 
 impl RawReply {
@@ -60,6 +64,37 @@ impl RawReply {
                 String::from_utf8_lossy(&self.head[v.clone()]),
             )
         })
+    }
+
+    /// Reads, in one pass, the headers that frame the reply and decide the connection's fate.
+    fn read_headers(&mut self) {
+        let (mut close, mut keep) = (false, false);
+        for (k, v) in &self.headers {
+            let (name, value) = (&self.head[k.clone()], &self.head[v.clone()]);
+            let is =
+                |want: &str| name.len() == want.len() && name.eq_ignore_ascii_case(want.as_bytes());
+            let tokens = || {
+                value
+                    .split(|&b| b == b',')
+                    .map(|t| t.trim_ascii())
+                    .filter(|t| !t.is_empty())
+            };
+            if is("connection") {
+                close |= tokens().any(|t| t.eq_ignore_ascii_case(b"close"));
+                keep |= tokens().any(|t| t.eq_ignore_ascii_case(b"keep-alive"));
+            } else if is("transfer-encoding") {
+                self.chunked = tokens()
+                    .next_back()
+                    .is_some_and(|t| t.eq_ignore_ascii_case(b"chunked"));
+            } else if is("content-length") {
+                self.length.get_or_insert(v.clone());
+            }
+        }
+        if close {
+            self.keep_alive = false;
+        } else if keep {
+            self.keep_alive = true;
+        }
     }
 
     /// `HTTP/1.1 200 OK`: the status line as it came.
@@ -200,15 +235,10 @@ impl ClientConnection {
                         headers,
                         body: BytesMut::new(),
                         keep_alive: version == 1,
+                        chunked: false,
+                        length: None,
                     };
-                    if let Some(c) = reply.header("connection") {
-                        let c = c.to_ascii_lowercase();
-                        if c.split(',').any(|t| t.trim() == "close") {
-                            reply.keep_alive = false;
-                        } else if c.split(',').any(|t| t.trim() == "keep-alive") {
-                            reply.keep_alive = true;
-                        }
-                    }
+                    reply.read_headers();
                     return Ok(reply);
                 }
                 Ok(httparse::Status::Partial) => {
@@ -238,17 +268,13 @@ impl ClientConnection {
         if reply.status == 204 || reply.status == 304 {
             return Ok(reply);
         }
-        let chunked = reply.header("transfer-encoding").is_some_and(|te| {
-            te.rsplit(',')
-                .next()
-                .is_some_and(|t| t.trim().eq_ignore_ascii_case("chunked"))
-        });
-        if chunked {
+        if reply.chunked {
             reply.body = self.read_chunked(max_body).await?;
             return Ok(reply);
         }
-        match reply.header("content-length") {
-            Some(v) => {
+        match reply.length.clone() {
+            Some(range) => {
+                let v = String::from_utf8_lossy(&reply.head[range]);
                 let n: u64 = v.trim().parse().map_err(|_| {
                     protocol(format!("the reply's Content-Length {v:?} is not a number"))
                 })?;

@@ -47,6 +47,12 @@ fn bad(what: impl std::fmt::Display) -> RemoteError {
 /// ISO-8859-1 or US-ASCII (what Python's client writes with `encoding=`); another one is an
 /// error.
 fn text_of(xml: &[u8]) -> Result<std::borrow::Cow<'_, str>, RemoteError> {
+    // The usual message: no declaration, or one without an encoding (Python's, tether's).
+    if !declares_encoding(xml) {
+        return std::str::from_utf8(xml)
+            .map(std::borrow::Cow::Borrowed)
+            .map_err(|e| bad(format!("not UTF-8: {e}")));
+    }
     let declared = declared_encoding(xml).map(|e| e.to_ascii_lowercase().replace('_', "-"));
     match declared.as_deref() {
         None | Some("utf-8" | "utf8") => std::str::from_utf8(xml)
@@ -65,6 +71,25 @@ fn text_of(xml: &[u8]) -> Result<std::borrow::Cow<'_, str>, RemoteError> {
             "encoding {other:?} is not supported (utf-8, iso-8859-1, us-ascii)"
         ))),
     }
+}
+
+/// Whether the document may name an encoding: an `encoding` within the declaration at its
+/// start (a cheap look, bytewise, before [`declared_encoding`] reads it).
+fn declares_encoding(xml: &[u8]) -> bool {
+    let head = &xml[..xml.len().min(200)];
+    let start = head
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(head.len());
+    let head = &head[start..];
+    if !head.starts_with(b"<?xml") {
+        return false;
+    }
+    let end = head
+        .windows(2)
+        .position(|w| w == b"?>")
+        .unwrap_or(head.len());
+    head[..end].windows(8).any(|w| w == b"encoding")
 }
 
 /// The `encoding` of the XML declaration, if there is one (read from its first 200 bytes).
