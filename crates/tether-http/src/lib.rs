@@ -7,7 +7,8 @@
 //!   `tether-tls` layer: client certificates and `verify_fields` checked after the handshake,
 //!   before any HTTP), with a connection limit, header and body timeouts (the header timeout
 //!   kept by one task for every connection, not a timer each), a body size limit
-//!   (checked on the declared length before reading), gzip request bodies (bounded inflate) and
+//!   (checked on the declared length before reading), a reply the client does not take within
+//!   the body timeout closing the connection, gzip request bodies (bounded inflate) and
 //!   gzip replies when asked, an access log line per request if wanted, graceful shutdown. A wire
 //!   implements [`Handler`]: a complete request in, a complete reply out. Not hyper either:
 //!   `server/connection.rs` parses a request where it lies in the read buffer and writes a
@@ -17,9 +18,12 @@
 //!   (`client/connection.rs` frames replies by Content-Length, chunks or close, each length
 //!   checked against the limit first), which halves the client's cost of a small call and
 //!   lets a verbose client print exactly the bytes it sent, as Python's does.
+//! - `buffer.rs`: how both grow a buffer for a body of a declared length: as its bytes come
+//!   (at most 256 KiB ahead of them), never to the length a peer claims.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod buffer;
 mod client;
 mod server;
 

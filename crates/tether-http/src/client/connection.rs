@@ -301,10 +301,9 @@ impl ClientConnection {
     }
 
     async fn read_exact(&mut self, n: usize) -> Result<BytesMut, RemoteError> {
-        if self.buf.len() < n {
-            self.buf.reserve(n - self.buf.len());
-        }
         while self.buf.len() < n {
+            // Memory follows the bytes that came, not the length the server stated.
+            crate::buffer::reserve_ahead(&mut self.buf, n);
             if self.fill().await? == 0 {
                 return Err(protocol(format!(
                     "the connection closed after {} of the reply's {n} bytes",

@@ -12,6 +12,7 @@
 //! Every limit is checked before anything is allocated for it: the head's size and header
 //! count, a declared Content-Length, each chunk's size against what the body may still take.
 
+use crate::buffer::reserve_ahead;
 use bytes::{Bytes, BytesMut};
 use std::mem::MaybeUninit;
 use std::ops::Range;
@@ -411,10 +412,8 @@ impl ServerConnection {
     }
 
     async fn read_exact(&mut self, n: usize) -> Result<BytesMut, ReadError> {
-        if self.buf.len() < n {
-            self.buf.reserve(n - self.buf.len());
-        }
         while self.buf.len() < n {
+            reserve_ahead(&mut self.buf, n);
             self.fill_or_closed().await?;
         }
         Ok(self.buf.split_to(n))
@@ -545,6 +544,27 @@ fn too_large(n: u64, max: usize) -> ReadError {
 
 #[cfg(test)]
 mod tests {
+    /// A declared length that the bytes never follow reserves a bounded amount.
+    #[test]
+    fn memory_follows_the_bytes_not_the_declared_length() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let lie = b"POST / HTTP/1.1\r\nContent-Length: 60000000\r\n\r\n0123456789";
+        let io = crate::client::connection::Replay::new(lie);
+        let mut conn = super::ServerConnection::new(Box::new(io));
+        rt.block_on(async {
+            let head = conn.read_head().await.map_err(|_| ()).expect("head");
+            assert_eq!(head.framing, super::Framing::Length(60_000_000));
+            assert!(conn.read_body(head.framing, 64 << 20).await.is_err());
+        });
+        assert!(
+            conn.buf.capacity() <= 2 * crate::buffer::READ_AHEAD,
+            "{} bytes reserved for 10 that came",
+            conn.buf.capacity()
+        );
+    }
+
     #[test]
     fn target_paths() {
         for (target, path) in [
