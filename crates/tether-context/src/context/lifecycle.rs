@@ -119,17 +119,20 @@ impl Inner {
             // Initialised objects (singletons and prototypes) in initialisation order, then
             // singletons whose hooks never ran (a failed start); destroyed from the end.
             // (A set of the ids seen: a scan of the list per object made shutdown quadratic,
-            // over 15 s for 180,000 objects.)
+            // over 15 s for 180,000 objects. The set borrows the ids: a copy of each cost two
+            // allocations an object.)
+            let never_started: Vec<ObjectRef> = {
+                let mut seen: std::collections::HashSet<&str> =
+                    st.initialised.iter().map(|o| o.id()).collect();
+                st.created
+                    .iter()
+                    .filter_map(|id| st.singletons.get(id))
+                    .filter(|o| seen.insert(o.id()))
+                    .cloned()
+                    .collect()
+            };
             let mut v: Vec<ObjectRef> = std::mem::take(&mut st.initialised);
-            let mut seen: std::collections::HashSet<String> =
-                v.iter().map(|o| o.id().to_string()).collect();
-            for id in &st.created {
-                if let Some(o) = st.singletons.get(id) {
-                    if seen.insert(o.id().to_string()) {
-                        v.push(o.clone());
-                    }
-                }
-            }
+            v.extend(never_started);
             v
         };
         for o in objs.iter().rev() {
