@@ -198,64 +198,13 @@ pub async fn serve_tokio(listener: tokio::net::TcpListener) -> Result<(), BoxErr
     loop {
         let (conn, _) = listener.accept().await?;
         tokio::spawn(async move {
-            let _ = serve_conn_tokio(conn).await;
+            if conn.set_nodelay(true).is_ok() {
+                let (r, w) = conn.into_split();
+                let _ = echo(r, w).await;
+            }
         });
     }
 }
-
-async fn serve_conn_tokio(conn: tokio::net::TcpStream) -> Result<(), BoxErr> {
-    conn.set_nodelay(true)?;
-    let (r, mut w) = conn.into_split();
-    let mut r = tokio::io::BufReader::with_capacity(COALESCE, r);
-    let mut buf = Vec::new();
-    loop {
-        read_msg_tokio(&mut r, &mut buf).await?;
-        write_msg_tokio(&mut w, &buf).await?;
-    }
-}
-
-/// A tokio raw client connection.
-pub struct TokioClient {
-    r: tokio::io::BufReader<tokio::net::tcp::OwnedReadHalf>,
-    w: tokio::net::tcp::OwnedWriteHalf,
-    small: Vec<u8>,
-    buf: Vec<u8>,
-}
-
-impl TokioClient {
-    /// Connects to `addr`.
-    pub async fn connect(addr: String) -> Result<TokioClient, BoxErr> {
-        let s = tokio::net::TcpStream::connect(addr).await?;
-        s.set_nodelay(true)?;
-        let (r, w) = s.into_split();
-        Ok(TokioClient {
-            r: tokio::io::BufReader::with_capacity(COALESCE, r),
-            w,
-            small: vec![b'x'; RAW_SMALL_SIZE],
-            buf: Vec::new(),
-        })
-    }
-}
-
-impl AsyncClient for TokioClient {
-    async fn small(&mut self) -> Result<(), BoxErr> {
-        write_msg_tokio(&mut self.w, &self.small).await?;
-        read_msg_tokio(&mut self.r, &mut self.buf).await?;
-        if self.buf != self.small {
-            return Err("raw echo returned different bytes".into());
-        }
-        Ok(())
-    }
-
-    async fn big(&mut self, payload: Vec<u8>) -> Result<Vec<u8>, BoxErr> {
-        write_msg_tokio(&mut self.w, &payload).await?;
-        let mut out = Vec::new();
-        read_msg_tokio(&mut self.r, &mut out).await?;
-        Ok(out)
-    }
-}
-
-// ---- tokio over TLS ---------------------------------------------------------------------------
 
 /// Serves raw echo over TLS on `listener`, one tokio task per connection; never returns.
 pub async fn serve_tls(
@@ -268,33 +217,65 @@ pub async fn serve_tls(
         let tls = tls.clone();
         tokio::spawn(async move {
             let _ = conn.set_nodelay(true);
-            let Ok(accepted) = tls.accept(conn, Some(peer)).await else {
-                return;
-            };
-            let (r, mut w) = tokio::io::split(accepted.stream);
-            let mut r = tokio::io::BufReader::with_capacity(COALESCE, r);
-            let mut buf = Vec::new();
-            loop {
-                if read_msg_tokio(&mut r, &mut buf).await.is_err() {
-                    return;
-                }
-                if write_msg_tokio(&mut w, &buf).await.is_err() || w.flush().await.is_err() {
-                    return;
-                }
+            if let Ok(accepted) = tls.accept(conn, Some(peer)).await {
+                let (r, w) = tokio::io::split(accepted.stream);
+                let _ = echo(r, w).await;
             }
         });
     }
 }
 
-type TlsRead = tokio::io::ReadHalf<tether_tls::ClientStream<tokio::net::TcpStream>>;
-type TlsWrite = tokio::io::WriteHalf<tether_tls::ClientStream<tokio::net::TcpStream>>;
+/// Answers every message read from `r` with the same message on `w`, until either fails.
+async fn echo<R, W>(r: R, mut w: W) -> Result<(), BoxErr>
+where
+    R: AsyncReadExt + Unpin,
+    W: AsyncWriteExt + Unpin,
+{
+    let mut r = tokio::io::BufReader::with_capacity(COALESCE, r);
+    let mut buf = Vec::new();
+    loop {
+        read_msg_tokio(&mut r, &mut buf).await?;
+        write_msg_tokio(&mut w, &buf).await?;
+        // Pushes TLS records out; a no-op on a plain socket.
+        w.flush().await?;
+    }
+}
 
-/// A tokio raw client connection over TLS.
-pub struct TlsClient {
-    r: tokio::io::BufReader<TlsRead>,
-    w: TlsWrite,
+/// A tokio raw client connection over `R` and `W` (a TCP socket's halves, or a TLS stream's).
+pub struct RawClient<R, W> {
+    r: tokio::io::BufReader<R>,
+    w: W,
     small: Vec<u8>,
     buf: Vec<u8>,
+}
+
+/// A tokio raw client connection over TCP.
+pub type TokioClient = RawClient<tokio::net::tcp::OwnedReadHalf, tokio::net::tcp::OwnedWriteHalf>;
+
+type TlsStream = tether_tls::ClientStream<tokio::net::TcpStream>;
+
+/// A tokio raw client connection over TLS.
+pub type TlsClient = RawClient<tokio::io::ReadHalf<TlsStream>, tokio::io::WriteHalf<TlsStream>>;
+
+impl<R: tokio::io::AsyncRead, W> RawClient<R, W> {
+    fn new(r: R, w: W) -> Self {
+        RawClient {
+            r: tokio::io::BufReader::with_capacity(COALESCE, r),
+            w,
+            small: vec![b'x'; RAW_SMALL_SIZE],
+            buf: Vec::new(),
+        }
+    }
+}
+
+impl TokioClient {
+    /// Connects to `addr`.
+    pub async fn connect(addr: String) -> Result<TokioClient, BoxErr> {
+        let s = tokio::net::TcpStream::connect(addr).await?;
+        s.set_nodelay(true)?;
+        let (r, w) = s.into_split();
+        Ok(RawClient::new(r, w))
+    }
 }
 
 impl TlsClient {
@@ -306,22 +287,21 @@ impl TlsClient {
             .connect("localhost", s, std::time::Duration::from_secs(10))
             .await?;
         let (r, w) = tokio::io::split(s);
-        Ok(TlsClient {
-            r: tokio::io::BufReader::with_capacity(COALESCE, r),
-            w,
-            small: vec![b'x'; RAW_SMALL_SIZE],
-            buf: Vec::new(),
-        })
+        Ok(RawClient::new(r, w))
     }
 }
 
-impl AsyncClient for TlsClient {
+impl<R, W> AsyncClient for RawClient<R, W>
+where
+    R: AsyncReadExt + Unpin + Send + 'static,
+    W: AsyncWriteExt + Unpin + Send + 'static,
+{
     async fn small(&mut self) -> Result<(), BoxErr> {
         write_msg_tokio(&mut self.w, &self.small).await?;
         self.w.flush().await?;
         read_msg_tokio(&mut self.r, &mut self.buf).await?;
         if self.buf != self.small {
-            return Err("raw TLS echo returned different bytes".into());
+            return Err("raw echo returned different bytes".into());
         }
         Ok(())
     }

@@ -18,12 +18,13 @@
 //!   (`client/connection.rs` frames replies by Content-Length, chunks or close, each length
 //!   checked against the limit first), which halves the client's cost of a small call and
 //!   lets a verbose client print exactly the bytes it sent, as Python's does.
-//! - `buffer.rs`: how both grow a buffer for a body of a declared length: as its bytes come
-//!   (at most 256 KiB ahead of them), never to the length a peer claims.
+//! - `body.rs`: how both read a body, by length or in chunks, off their read buffer: every
+//!   length checked against the limit first, memory reserved as the bytes come (at most
+//!   256 KiB ahead of them), never to the length a peer claims.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
-mod buffer;
+mod body;
 mod client;
 mod server;
 

@@ -7,6 +7,7 @@
 //! or (HTTP/1.0 style) by the close of the connection; every length the server states is
 //! checked against the limits before anything is allocated for it.
 
+use crate::body::{self, ChunkLimits, Fill, Short};
 use bytes::{Bytes, BytesMut};
 use std::borrow::Cow;
 use std::ops::Range;
@@ -17,8 +18,12 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 const MAX_HEAD: usize = 64 * 1024;
 /// Most headers in a reply.
 const MAX_HEADERS: usize = 100;
-/// Most bytes of a chunk-size line (with extensions).
-const MAX_CHUNK_LINE: usize = 1024;
+/// A chunked reply's framing limits: a chunk-size line (with extensions) or trailer line of
+/// at most 1 KiB, at most 100 trailer lines.
+const CHUNKS: ChunkLimits = ChunkLimits {
+    line: 1024,
+    trailers: MAX_HEADERS,
+};
 /// Most slices handed to one vectored write (well under every system's `IOV_MAX`).
 const MAX_SLICES: usize = 64;
 
@@ -181,16 +186,7 @@ impl ClientConnection {
     /// Reads more bytes into the buffer; `Ok(0)` at the end of the stream. A socket or TLS
     /// error (a refused client certificate shows up here under TLS 1.3) is a connection error.
     async fn fill(&mut self) -> Result<usize, RemoteError> {
-        if self.buf.capacity() - self.buf.len() < 4096 {
-            self.buf.reserve(8 * 1024);
-        }
-        let n = self
-            .io
-            .read_buf(&mut self.buf)
-            .await
-            .map_err(|e| RemoteError::connection(e.to_string()).with_source(e))?;
-        self.read_since_send += n;
-        Ok(n)
+        Fill::fill(self).await.map_err(connection_error)
     }
 
     /// Whether not one byte came back since the last request went out.
@@ -269,7 +265,9 @@ impl ClientConnection {
             return Ok(reply);
         }
         if reply.chunked {
-            reply.body = self.read_chunked(max_body).await?;
+            reply.body = body::read_chunked(self, max_body, CHUNKS)
+                .await
+                .map_err(|e| short_reply(e, None, max_body))?;
             return Ok(reply);
         }
         match reply.length.clone() {
@@ -281,7 +279,9 @@ impl ClientConnection {
                 if n > max_body as u64 {
                     return Err(too_large(n, max_body));
                 }
-                reply.body = self.read_exact(n as usize).await?;
+                reply.body = body::read_exact(self, n as usize)
+                    .await
+                    .map_err(|e| short_reply(e, Some(n as usize), max_body))?;
             }
             None => {
                 // Framed by the end of the connection.
@@ -299,70 +299,43 @@ impl ClientConnection {
         }
         Ok(reply)
     }
+}
 
-    async fn read_exact(&mut self, n: usize) -> Result<BytesMut, RemoteError> {
-        while self.buf.len() < n {
-            // Memory follows the bytes that came, not the length the server stated.
-            crate::buffer::reserve_ahead(&mut self.buf, n);
-            if self.fill().await? == 0 {
-                return Err(protocol(format!(
-                    "the connection closed after {} of the reply's {n} bytes",
-                    self.buf.len()
-                )));
-            }
-        }
-        Ok(self.buf.split_to(n))
+impl Fill for ClientConnection {
+    fn buf(&mut self) -> &mut BytesMut {
+        &mut self.buf
     }
 
-    async fn read_line(&mut self) -> Result<BytesMut, RemoteError> {
-        loop {
-            if let Some(i) = self.buf.iter().position(|&b| b == b'\n') {
-                let mut line = self.buf.split_to(i + 1);
-                line.truncate(i);
-                if line.last() == Some(&b'\r') {
-                    line.truncate(i - 1);
-                }
-                return Ok(line);
-            }
-            if self.buf.len() > MAX_CHUNK_LINE {
-                return Err(protocol("a chunk-size line is too long"));
-            }
-            if self.fill().await? == 0 {
-                return Err(protocol(
-                    "the connection closed in the middle of a chunked reply",
-                ));
-            }
+    async fn fill(&mut self) -> std::io::Result<usize> {
+        if self.buf.capacity() - self.buf.len() < 4096 {
+            self.buf.reserve(8 * 1024);
         }
+        let n = self.io.read_buf(&mut self.buf).await?;
+        self.read_since_send += n;
+        Ok(n)
     }
+}
 
-    async fn read_chunked(&mut self, max_body: usize) -> Result<BytesMut, RemoteError> {
-        let mut body = BytesMut::new();
-        loop {
-            let line = self.read_line().await?;
-            let text = std::str::from_utf8(&line).unwrap_or("");
-            let size = text.split(';').next().unwrap_or("").trim();
-            let n = u64::from_str_radix(size, 16)
-                .map_err(|_| protocol(format!("bad chunk size {size:?}")))?;
-            if n == 0 {
-                // Trailers, then the empty line.
-                let mut trailers = 0;
-                while !self.read_line().await?.is_empty() {
-                    trailers += 1;
-                    if trailers > MAX_HEADERS {
-                        return Err(protocol("too many trailers in a chunked reply"));
-                    }
-                }
-                return Ok(body);
-            }
-            if body.len() as u64 + n > max_body as u64 {
-                return Err(too_large(body.len() as u64 + n, max_body));
-            }
-            let chunk = self.read_exact(n as usize).await?;
-            body.extend_from_slice(&chunk);
-            if !self.read_line().await?.is_empty() {
-                return Err(protocol("a chunk is longer than its stated size"));
-            }
-        }
+fn connection_error(e: std::io::Error) -> RemoteError {
+    RemoteError::connection(e.to_string()).with_source(e)
+}
+
+/// A reply body that could not be read, as the caller's error (`length`: the Content-Length
+/// it was read by, `None` for a chunked one).
+fn short_reply(short: Short, length: Option<usize>, max: usize) -> RemoteError {
+    match short {
+        Short::Closed { have } => match length {
+            Some(n) => protocol(format!(
+                "the connection closed after {have} of the reply's {n} bytes"
+            )),
+            None => protocol("the connection closed in the middle of a chunked reply"),
+        },
+        Short::Io(e) => connection_error(e),
+        Short::LineTooLong => protocol("a chunk-size line is too long"),
+        Short::BadChunkSize(size) => protocol(format!("bad chunk size {size:?}")),
+        Short::TooManyTrailers => protocol("too many trailers in a chunked reply"),
+        Short::ChunkTooLong => protocol("a chunk is longer than its stated size"),
+        Short::TooLarge(total) => too_large(total, max),
     }
 }
 

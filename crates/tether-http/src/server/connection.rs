@@ -12,7 +12,7 @@
 //! Every limit is checked before anything is allocated for it: the head's size and header
 //! count, a declared Content-Length, each chunk's size against what the body may still take.
 
-use crate::buffer::reserve_ahead;
+use crate::body::{self, ChunkLimits, Fill, Short};
 use bytes::{Bytes, BytesMut};
 use std::mem::MaybeUninit;
 use std::ops::Range;
@@ -23,10 +23,12 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 pub(crate) const MAX_HEAD: usize = 64 * 1024;
 /// Most headers in a request (431 beyond).
 const MAX_HEADERS: usize = 100;
-/// Most bytes of a chunk-size line (with extensions) or of a trailer line.
-const MAX_CHUNK_LINE: usize = 4 * 1024;
-/// Most trailer lines after a chunked body.
-const MAX_TRAILERS: usize = 100;
+/// A chunked request's framing limits: a chunk-size line (with extensions) or trailer line of
+/// at most 4 KiB, at most 100 trailer lines.
+const CHUNKS: ChunkLimits = ChunkLimits {
+    line: 4 * 1024,
+    trailers: 100,
+};
 /// A reply's body up to this size is copied behind its head (one write); a larger one is
 /// written from where it is, after the head.
 const COPY_BODY_UP_TO: usize = 64 * 1024;
@@ -281,18 +283,8 @@ impl ServerConnection {
         }
     }
 
-    /// Reads more bytes into the buffer; `Ok(0)` at the end of the stream.
-    async fn fill(&mut self) -> std::io::Result<usize> {
-        // A small call's request fits in a few KiB; a larger body has its whole length
-        // reserved by `read_exact` before it is read.
-        if self.buf.capacity() - self.buf.len() < 1024 {
-            self.buf.reserve(4 * 1024);
-        }
-        self.io.read_buf(&mut self.buf).await
-    }
-
     async fn fill_or_closed(&mut self) -> Result<(), ReadError> {
-        match self.fill().await {
+        match Fill::fill(self).await {
             Ok(0) | Err(_) => Err(ReadError::Closed),
             Ok(_) => Ok(()),
         }
@@ -399,84 +391,20 @@ impl ServerConnection {
 
     /// Reads the body `framing` describes, at most `max` bytes.
     pub async fn read_body(&mut self, framing: Framing, max: usize) -> Result<Bytes, ReadError> {
-        match framing {
-            Framing::Empty => Ok(Bytes::new()),
-            Framing::Length(n) => {
-                if n > max as u64 {
-                    return Err(too_large(n, max));
-                }
-                Ok(self.read_exact(n as usize).await?.freeze())
-            }
-            Framing::Chunked => self.read_chunked(max).await,
-        }
-    }
-
-    async fn read_exact(&mut self, n: usize) -> Result<BytesMut, ReadError> {
-        while self.buf.len() < n {
-            reserve_ahead(&mut self.buf, n);
-            self.fill_or_closed().await?;
-        }
-        Ok(self.buf.split_to(n))
-    }
-
-    async fn read_line(&mut self) -> Result<BytesMut, ReadError> {
-        loop {
-            if let Some(i) = self.buf.iter().position(|&b| b == b'\n') {
-                let mut line = self.buf.split_to(i + 1);
-                line.truncate(i);
-                if line.last() == Some(&b'\r') {
-                    line.truncate(i - 1);
-                }
-                return Ok(line);
-            }
-            if self.buf.len() > MAX_CHUNK_LINE {
-                return Err(bad(400, "a chunk-size or trailer line is too long"));
-            }
-            self.fill_or_closed().await?;
-        }
-    }
-
-    async fn read_chunked(&mut self, max: usize) -> Result<Bytes, ReadError> {
-        let mut body = BytesMut::new();
-        loop {
-            let line = self.read_line().await?;
-            let size = line[..]
-                .split(|&b| b == b';')
-                .next()
-                .unwrap_or(&[])
-                .trim_ascii();
-            let n = std::str::from_utf8(size)
-                .ok()
-                .filter(|s| !s.is_empty() && s.len() <= 16)
-                .and_then(|s| u64::from_str_radix(s, 16).ok())
-                .ok_or_else(|| {
-                    bad(
-                        400,
-                        format!("bad chunk size {:?}", String::from_utf8_lossy(size)),
-                    )
-                })?;
-            if n == 0 {
-                for _ in 0..=MAX_TRAILERS {
-                    if self.read_line().await?.is_empty() {
-                        return Ok(body.freeze());
-                    }
-                }
-                return Err(bad(400, "too many trailers after a chunked body"));
-            }
-            let total = body.len() as u64 + n;
-            if total > max as u64 {
-                return Err(too_large(total, max));
-            }
-            let chunk = self.read_exact(n as usize).await?;
-            if body.is_empty() {
-                body = chunk;
-            } else {
-                body.extend_from_slice(&chunk);
-            }
-            if !self.read_line().await?.is_empty() {
-                return Err(bad(400, "a chunk is longer than its stated size"));
-            }
-        }
+        let read = match framing {
+            Framing::Empty => return Ok(Bytes::new()),
+            Framing::Length(n) if n > max as u64 => return Err(too_large(n, max)),
+            Framing::Length(n) => body::read_exact(self, n as usize).await,
+            Framing::Chunked => body::read_chunked(self, max, CHUNKS).await,
+        };
+        read.map(BytesMut::freeze).map_err(|short| match short {
+            Short::Closed { .. } | Short::Io(_) => ReadError::Closed,
+            Short::LineTooLong => bad(400, "a chunk-size or trailer line is too long"),
+            Short::BadChunkSize(size) => bad(400, format!("bad chunk size {size:?}")),
+            Short::TooManyTrailers => bad(400, "too many trailers after a chunked body"),
+            Short::ChunkTooLong => bad(400, "a chunk is longer than its stated size"),
+            Short::TooLarge(n) => too_large(n, max),
+        })
     }
 
     /// Writes a reply: its head and body in one write (a large body right after its head).
@@ -535,7 +463,23 @@ impl ServerConnection {
     }
 }
 
-fn too_large(n: u64, max: usize) -> ReadError {
+impl Fill for ServerConnection {
+    fn buf(&mut self) -> &mut BytesMut {
+        &mut self.buf
+    }
+
+    async fn fill(&mut self) -> std::io::Result<usize> {
+        // A small call's request fits in a few KiB; a larger body has room made for it as it
+        // comes (`body::read_exact`).
+        if self.buf.capacity() - self.buf.len() < 1024 {
+            self.buf.reserve(4 * 1024);
+        }
+        self.io.read_buf(&mut self.buf).await
+    }
+}
+
+/// The 413 for a body of `n` bytes over `max`.
+pub(super) fn too_large(n: u64, max: usize) -> ReadError {
     bad(
         413,
         format!("request body of {n} bytes is over the limit of {max}"),
@@ -559,7 +503,7 @@ mod tests {
             assert!(conn.read_body(head.framing, 64 << 20).await.is_err());
         });
         assert!(
-            conn.buf.capacity() <= 2 * crate::buffer::READ_AHEAD,
+            conn.buf.capacity() <= 2 * crate::body::READ_AHEAD,
             "{} bytes reserved for 10 that came",
             conn.buf.capacity()
         );

@@ -473,12 +473,10 @@ async fn read_body(
 ) -> Result<Bytes, ReadError> {
     let cfg = &shared.config;
     let max = cfg.max_body;
+    // Refused before a client waiting for 100 Continue is told to send it.
     if let Framing::Length(n) = head.framing {
         if n > max as u64 {
-            return Err(ReadError::Bad(
-                413,
-                format!("request body of {n} bytes is over the limit of {max}"),
-            ));
+            return Err(connection::too_large(n, max));
         }
     }
     if head.expects_continue && !conn.body_is_here(head.framing) {
