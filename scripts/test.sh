@@ -27,6 +27,13 @@ export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 START=$(date +%s)
 step() { printf '\n==> %s\n' "$*"; }
+# A clean build and test run needs about 4 GiB in target/ (and ~1 GiB in fuzz/target/). The disk
+# may be shared with other work, so say up front when it is short rather than fail in the linker.
+FREE_KIB=$(df -Pk . | awk 'NR==2 {print $4}')
+echo "test.sh: $((FREE_KIB / 1024)) MiB free on the disk of $ROOT"
+if [ "${FREE_KIB:-0}" -lt $((6 * 1024 * 1024)) ]; then
+    echo "test.sh: WARNING: less than 6 GiB free; the build may fail for want of disk (see above)" >&2
+fi
 fail() {
     printf '\ntest.sh: FAILED at step: %s (after %ss)\n' "$1" "$(($(date +%s) - START))" >&2
     exit 1
