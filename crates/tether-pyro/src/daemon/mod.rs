@@ -13,6 +13,7 @@
 //! did; Python invents a fresh uuid4 for every reply that had none, which no client reads.
 
 mod conns;
+mod objects;
 #[cfg(feature = "pyro3")]
 mod pyro3;
 mod quiet;
@@ -24,11 +25,10 @@ mod streams;
 use crate::serializer::Limits;
 use crate::socket::Socket;
 use crate::uri::Location;
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock, Weak};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tether_core::stats::ServerStats;
 use tether_core::{Dispatch, RemoteError, Value};
@@ -243,7 +243,7 @@ pub(crate) enum State {
 /// State shared by the accept loop, all sessions and all handles.
 pub(crate) struct Shared {
     pub(crate) config: DaemonConfig,
-    pub(crate) objects: RwLock<HashMap<String, Arc<dyn Dispatch>>>,
+    pub(crate) objects: objects::ObjectTable,
     pub(crate) location: Location,
     pub(crate) local_addr: Option<SocketAddr>,
     pub(crate) state: watch::Sender<State>,
@@ -270,16 +270,14 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub(crate) fn object(&self, id: &str) -> Option<Arc<dyn Dispatch>> {
-        self.objects.read().ok()?.get(id).cloned()
+        self.objects.get(id)
     }
 
     pub(crate) fn object_ids(&self) -> Vec<String> {
         let mut ids = vec![DAEMON_OBJECT_ID.to_string()];
-        if let Ok(map) = self.objects.read() {
-            let mut rest: Vec<String> = map.keys().cloned().collect();
-            rest.sort();
-            ids.extend(rest);
-        }
+        let mut rest = self.objects.ids();
+        rest.sort();
+        ids.extend(rest);
         ids
     }
 
@@ -415,7 +413,7 @@ impl Daemon {
         Arc::new(Shared {
             stats: tether_core::stats::ServerStats::registered("pyro", address),
             config,
-            objects: RwLock::new(HashMap::new()),
+            objects: objects::ObjectTable::default(),
             location,
             local_addr,
             state,
@@ -459,29 +457,18 @@ impl Daemon {
                 "an object or class is already registered with that id",
             ));
         }
-        let mut map = self
-            .handle
-            .shared
-            .objects
-            .write()
-            .map_err(|_| daemon_error("object table poisoned"))?;
-        if map.contains_key(&id) {
-            return Err(daemon_error(
+        match self.handle.shared.objects.insert(id.clone(), object) {
+            Ok(()) => Ok(self.uri_for(&id)),
+            Err(objects::InsertError::Taken) => Err(daemon_error(
                 "an object or class is already registered with that id",
-            ));
+            )),
+            Err(objects::InsertError::Poisoned) => Err(daemon_error("object table poisoned")),
         }
-        map.insert(id.clone(), object);
-        Ok(self.uri_for(&id))
     }
 
     /// Removes an object; true if it was registered. New calls to it get `unknown object`.
     pub fn unregister(&self, object_id: &str) -> bool {
-        self.handle
-            .shared
-            .objects
-            .write()
-            .map(|mut m| m.remove(object_id).is_some())
-            .unwrap_or(false)
+        self.handle.shared.objects.remove(object_id)
     }
 
     /// The URI of `object_id` on this daemon (whether or not it is registered).

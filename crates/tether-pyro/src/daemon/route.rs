@@ -30,7 +30,7 @@ use futures_util::FutureExt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use tether_core::{bind_args, BoxFuture, Call, Dispatch, RemoteError, Value, GETATTR, SETATTR};
+use tether_core::{bind_args, Call, Dispatch, RemoteError, Value, GETATTR, SETATTR};
 use tracing::Instrument;
 
 const LOG: &str = "tether::pyro::daemon";
@@ -170,6 +170,8 @@ pub(super) struct Caller<'a> {
     pub oneway: &'a Arc<tokio::sync::Semaphore>,
     /// The wire the call came on (Pyro4's class names are renamed on the way in).
     pub wire: crate::wire::WireVersion,
+    /// The object the connection called last.
+    pub objects: &'a mut super::objects::ObjectCache,
 }
 
 /// Decodes, checks and runs one INVOKE.
@@ -185,6 +187,7 @@ pub(super) async fn invoke(
         context,
         oneway: oneway_permits,
         wire,
+        objects,
     } = caller;
     let h = msg.header;
     let oneway = h.flags & flags::ONEWAY != 0;
@@ -225,7 +228,6 @@ pub(super) async fn invoke(
         .map(|a| (String::from_utf8_lossy(&a.id).into_owned(), a.data.to_vec()))
         .collect();
     carried_in(&mut call.context, h.corr());
-    drop(msg);
     let span = tracing::debug_span!(target: "tether::pyro::daemon", "pyro_call", object = %object_id, method = %call.method, seq = h.seq, oneway);
     if object_id == DAEMON_OBJECT_ID {
         if call.method == "get_next_stream_item" {
@@ -245,40 +247,67 @@ pub(super) async fn invoke(
             Err(e) => Reply::Error(e),
         };
     }
-    let Some(obj) = shared.object(&object_id) else {
+    let Some(obj) = shared.objects.lookup(objects, &object_id) else {
         tracing::debug!(target: LOG, object = %object_id, "unknown object requested");
         return reply_err(
             oneway,
             RemoteError::exception("Pyro5.errors.DaemonError", "unknown object"),
         );
     };
+    // The payload (which the object id borrowed) is not kept while the call runs.
+    drop(msg);
     let batch = h.flags & flags::BATCH != 0;
-    let task: BoxFuture<'static, Result<tether_core::Reply, RemoteError>> = if batch {
+    // Each branch hands run_task its own future type: no box around the call's future.
+    if batch {
         let items = match batch_items(call) {
             Ok(items) => items,
             Err(e) => return reply_err(oneway, e),
         };
-        Box::pin(async move {
+        let obj = obj.clone();
+        let task = async move {
             run_batch(obj, items, ser)
                 .await
                 .map(tether_core::Reply::Value)
-        })
+        };
+        let task = task.instrument(span);
+        run_task(
+            shared,
+            task,
+            oneway,
+            batch,
+            oneway_permits,
+            conn_id,
+            closing,
+        )
+        .await
     } else {
         if let Err(e) = check(obj.as_ref(), &call) {
             return reply_err(oneway, e);
         }
-        Box::pin(async move { obj.dispatch_reply(call).await })
-    };
-    run_task(
-        shared,
-        task.instrument(span),
-        oneway,
-        batch,
-        oneway_permits,
-        conn_id,
-        closing,
-    )
-    .await
+        if oneway {
+            let obj = obj.clone();
+            let task = async move { obj.dispatch_reply(call).await }.instrument(span);
+            return run_task(
+                shared,
+                task,
+                oneway,
+                batch,
+                oneway_permits,
+                conn_id,
+                closing,
+            )
+            .await;
+        }
+        // A call answered before the connection's next message borrows the object.
+        answer(
+            shared,
+            obj.dispatch_reply(call).instrument(span),
+            batch,
+            conn_id,
+            closing,
+        )
+        .await
+    }
 }
 
 /// Runs one checked call's future: a oneway call detached on its own task under the
@@ -323,6 +352,18 @@ pub(super) async fn run_task(
         });
         return Reply::None;
     }
+    answer(shared, task, batch, conn_id, closing).await
+}
+
+/// Runs a call the connection waits for and makes its reply (a stream it returns is stored
+/// for `conn_id`).
+async fn answer(
+    shared: &Arc<Shared>,
+    task: impl Future<Output = Result<tether_core::Reply, RemoteError>>,
+    batch: bool,
+    conn_id: u64,
+    closing: &mut SignalWait,
+) -> Reply {
     match finish(shared, task, closing).await {
         Ok(tether_core::Reply::Value(v)) => Reply::Value(v, batch),
         Ok(tether_core::Reply::Stream(stream)) => {
@@ -555,7 +596,7 @@ fn daemon_object(shared: &Shared, call: Call) -> Result<Value, RemoteError> {
             Ok(Value::Str(format!(
                 "{DAEMON_OBJECT_ID} bound on {}, NAT None, {} objects registered. Servertype: tether (tokio)",
                 shared.location,
-                shared.object_ids().len()
+                shared.objects.len() + 1
             )))
         }
         "get_metadata" => {

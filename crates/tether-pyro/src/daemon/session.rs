@@ -90,6 +90,8 @@ async fn serve(
     let oneway = Arc::new(tokio::sync::Semaphore::new(super::bounded_permits(
         cfg.max_oneway_per_connection,
     )));
+    // The object this connection called last (see objects.rs).
+    let mut objects = super::objects::ObjectCache::default();
 
     // A client that says nothing is a Pyro 3 client (the server speaks first there); the
     // first bytes of any other tell Pyro4 from Pyro5 (see wire.rs); then the CONNECT.
@@ -243,6 +245,7 @@ async fn serve(
                         context: &context,
                         oneway: &oneway,
                         wire,
+                        objects: &mut objects,
                     },
                     &mut closing,
                 )

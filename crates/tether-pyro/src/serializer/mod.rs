@@ -14,6 +14,7 @@
 //! and a decoded value comes back unchanged from another encode and decode (and as the same
 //! bytes when the peer wrote canonical output), so an echo returns what it was sent.
 
+use std::borrow::Cow;
 use tether_core::{Call, RemoteError, Value};
 
 pub(crate) mod common;
@@ -207,23 +208,30 @@ impl Serializer {
     /// header flag, not part of the payload).
     pub fn decode_call(self, bytes: &[u8], limits: &Limits) -> Result<(String, Call), RemoteError> {
         self.decode_call_detached(bytes, None, limits)
+            .map(|(object, call)| (object.into_owned(), call))
     }
 
     /// [`Self::decode_call`] for a payload the frame reader may have cut a byte string out of
-    /// (see [`Detached`]).
-    pub fn decode_call_detached(
+    /// (see [`Detached`]). The object id may be borrowed from `bytes` (a server only looks it
+    /// up).
+    pub fn decode_call_detached<'a>(
         self,
-        bytes: &[u8],
+        bytes: &'a [u8],
         detached: Option<Detached>,
         limits: &Limits,
-    ) -> Result<(String, Call), RemoteError> {
+    ) -> Result<(Cow<'a, str>, Call), RemoteError> {
         let bad =
             |what: &str| RemoteError::serialization(format!("invalid INVOKE payload: {what}"));
+        // The object id, when it is a str (refused below, after the other parts' shapes).
+        let owned_str = |v: Value| match v {
+            Value::Str(s) => Some(Cow::Owned(s)),
+            _ => None,
+        };
         let (object, method, args, kwargs) =
             if self == Serializer::Msgpack && bytes.first() == Some(&0x94) {
                 // The four parts without the array around them (see decode_invoke).
-                let [o, m, a, k] = msgpack::decode_invoke(bytes, detached, limits)?;
-                (o, m, a, k)
+                let (o, [m, a, k]) = msgpack::decode_invoke(bytes, detached, limits)?;
+                (o.map(Cow::Borrowed), m, a, k)
             } else {
                 match self.decode_detached(bytes, detached, limits)? {
                     Value::Map(mut entries) if self == Serializer::Json => {
@@ -234,7 +242,7 @@ impl Serializer {
                                 .map(|i| entries.swap_remove(i).1)
                         };
                         (
-                            take("object").ok_or_else(|| bad("no 'object'"))?,
+                            owned_str(take("object").ok_or_else(|| bad("no 'object'"))?),
                             take("method").ok_or_else(|| bad("no 'method'"))?,
                             take("params").unwrap_or(Value::List(Vec::new())),
                             take("kwargs").unwrap_or(Value::None),
@@ -243,14 +251,14 @@ impl Serializer {
                     Value::Tuple(items) | Value::List(items) if items.len() == 4 => {
                         let mut it = items.into_iter();
                         match (it.next(), it.next(), it.next(), it.next()) {
-                            (Some(o), Some(m), Some(a), Some(k)) => (o, m, a, k),
+                            (Some(o), Some(m), Some(a), Some(k)) => (owned_str(o), m, a, k),
                             _ => return Err(bad("expected a 4-tuple")),
                         }
                     }
                     _ => return Err(bad("expected (object, method, vargs, kwargs)")),
                 }
             };
-        let Value::Str(object) = object else {
+        let Some(object) = object else {
             return Err(bad("object id is not a string"));
         };
         let Value::Str(method) = method else {

@@ -33,17 +33,18 @@ pub fn decode_detached(
     Ok(v)
 }
 
-/// Decodes an INVOKE payload, the 4-array `(object, method, vargs, kwargs)`, into its four
-/// values: the array around them is never built (one allocation and four moves of a `Value`
-/// fewer on every call a server receives); what each part must be is checked by the caller, as
-/// for any serializer. Limits, errors and the detached byte string are as in
-/// [`decode_detached`]. (Python's msgpack writes a 4-array as a fixarray, 0x94; the longer forms
-/// are left to the general path.)
-pub fn decode_invoke(
-    bytes: &[u8],
+/// Decodes an INVOKE payload, the 4-array `(object, method, vargs, kwargs)`, into its parts:
+/// the array around them is never built (one allocation and four moves of a `Value` fewer on
+/// every call a server receives), and the object id, which is only looked up, is borrowed from
+/// `bytes` (`None` when it is not a str: the caller refuses that, as for any serializer; what
+/// the other three must be is checked there too). Limits, errors and the detached byte string
+/// are as in [`decode_detached`]. (Python's msgpack writes a 4-array as a fixarray, 0x94; the
+/// longer forms are left to the general path.)
+pub fn decode_invoke<'a>(
+    bytes: &'a [u8],
     detached: Option<Detached>,
     limits: &Limits,
-) -> Result<[Value; 4], RemoteError> {
+) -> Result<(Option<&'a str>, [Value; 3]), RemoteError> {
     if bytes.first() != Some(&0x94) {
         return Err(error_at(FORMAT, 0, "not a 4-element array"));
     }
@@ -55,7 +56,8 @@ pub fn decode_invoke(
     };
     r.check_count(4, 1, 0)?;
     r.budget.enter(0)?;
-    let parts = [r.value()?, r.value()?, r.value()?, r.value()?];
+    let object = r.borrowed_str()?;
+    let parts = [r.value()?, r.value()?, r.value()?];
     r.budget.leave();
     if r.pos != bytes.len() {
         return Err(r.err("extra data after the value"));
@@ -63,7 +65,7 @@ pub fn decode_invoke(
     if r.detached.is_some() {
         return Err(r.err("detached bytes do not belong to any bin"));
     }
-    Ok(parts)
+    Ok((object, parts))
 }
 
 pub(super) struct Reader<'a> {
@@ -209,6 +211,43 @@ impl<'a> Reader<'a> {
             return Ok(Value::Bytes(d.data));
         }
         Ok(Value::Bytes(self.take(n)?.to_vec()))
+    }
+
+    /// The next value borrowed when it is a str; any other value is read all the same
+    /// (checked against the limits, then dropped) and gives `None`.
+    fn borrowed_str(&mut self) -> Result<Option<&'a str>, RemoteError> {
+        let n = match self.s.get(self.pos) {
+            Some(&b @ 0xa0..=0xbf) => {
+                self.pos += 1;
+                usize::from(b & 0x1f)
+            }
+            Some(0xd9) => {
+                self.pos += 1;
+                self.u8()?.into()
+            }
+            Some(0xda) => {
+                self.pos += 1;
+                self.u16()?
+            }
+            Some(0xdb) => {
+                self.pos += 1;
+                self.u32()?
+            }
+            _ => {
+                self.value()?;
+                return Ok(None);
+            }
+        };
+        let at = self.pos;
+        let b = self.take(n)?;
+        match std::str::from_utf8(b) {
+            Ok(s) => Ok(Some(s)),
+            Err(e) => Err(error_at(
+                FORMAT,
+                at + e.valid_up_to(),
+                "invalid UTF-8 in str",
+            )),
+        }
     }
 
     fn string(&mut self, n: usize) -> Result<Value, RemoteError> {
