@@ -1137,11 +1137,11 @@ fn print_wire_targets(modes: &[Mode], res: &HashMap<Key, Result<Measurement, Str
     };
     println!();
     println!(
-        "Pyro5 over TLS, 1 MiB echo (target ≤ 2× raw time). Sealing and opening 1 MiB once with AES-256-GCM takes {aead:.3} ms on this machine; an echo does it twice, so the floor is raw + 2 × that on one CPU (pinned) and raw + 1 × that split (each side's two passes on its own CPU):"
+        "Pyro5 over TLS, 1 MiB echo (target ≤ 2× raw time). Sealing and opening 1 MiB once with AES-256-GCM takes {aead:.3} ms on this machine; an echo does it twice, so the cipher's floor is raw + 2 × that on one CPU (pinned) and raw + 1 × that split (each side's two passes on its own CPU). The stack's floor is the same echo with no protocol over tokio and rustls (`raw-tls`), which adds rustls's copies of every record to the cipher:"
     );
     println!();
-    println!("| placement | raw ms | TLS ms | ×raw | floor ms | floor ×raw | TLS ÷ floor |");
-    println!("|---|---:|---:|---:|---:|---:|---:|");
+    println!("| placement | raw ms | TLS ms | ×raw | cipher floor ms | ×raw | raw TLS ms | ×raw | TLS ÷ raw TLS |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for &mode in modes {
         let (Some(raw), Some(tls)) = (
             baseline(mode, Workload::Big, res),
@@ -1151,13 +1151,19 @@ fn print_wire_targets(modes: &[Mode], res: &HashMap<Key, Result<Measurement, Str
         };
         let passes = if mode == Mode::Pinned { 2.0 } else { 1.0 };
         let floor = raw + passes * aead;
+        let raw_tls = big_ms(res.get(&(mode, "raw-tls", Workload::Big)));
+        let ms = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.3}"));
+        let times =
+            |v: Option<f64>, by: f64| v.map_or("–".to_string(), |v| format!("{:.2}", v / by));
         println!(
-            "| {} | {raw:.3} | {tls:.3} | {:.2} {} | {floor:.3} | {:.2} | {:.2} |",
+            "| {} | {raw:.3} | {tls:.3} | {:.2} {} | {floor:.3} | {:.2} | {} | {} | {} |",
             mode.name(),
             tls / raw,
             if tls / raw <= 2.0 { "met" } else { "MISS" },
             floor / raw,
-            tls / floor
+            ms(raw_tls),
+            times(raw_tls, raw),
+            raw_tls.map_or("–".to_string(), |f| format!("{:.2}", tls / f)),
         );
     }
 }
