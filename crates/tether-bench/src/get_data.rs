@@ -22,7 +22,14 @@ impl Dispatch for GetData {
             let m = self.method;
             let mut a = bind_args(m.name, m.params, call.args, call.kwargs)?;
             match a.pop() {
-                Some(Value::Str(s)) => Ok(Value::Str(format!("{}{s}", self.prefix))),
+                Some(Value::Str(s)) => {
+                    // Concatenated as the peers' `prefix + s` (Python, Java) does: one
+                    // allocation of the right size (format! would grow its buffer).
+                    let mut text = String::with_capacity(self.prefix.len() + s.len());
+                    text.push_str(self.prefix);
+                    text.push_str(&s);
+                    Ok(Value::Str(text))
+                }
                 other => Err(RemoteError::type_error(format!(
                     "{} takes a string, not {other:?}",
                     m.name

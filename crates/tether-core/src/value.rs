@@ -100,6 +100,43 @@ pub struct Typed {
 }
 
 impl Value {
+    /// Roughly how many bytes this value takes written out: its text and binary data, plus a
+    /// few bytes for every other value, counted over at most 64 values. A hint for sizing the
+    /// buffer an encoder writes it into, so that the buffer is not grown (and copied) piece by
+    /// piece; it never walks a large value whole.
+    pub fn encoded_len_hint(&self) -> usize {
+        fn walk(v: &Value, budget: &mut u32) -> usize {
+            if *budget == 0 {
+                return 0;
+            }
+            *budget -= 1;
+            let mut all = |items: &mut dyn Iterator<Item = &Value>| {
+                let mut n = 0;
+                for v in items {
+                    if *budget == 0 {
+                        break;
+                    }
+                    n += 4 + walk(v, budget);
+                }
+                n
+            };
+            match v {
+                Value::Str(s) => s.len(),
+                Value::Bytes(b) => b.len(),
+                Value::List(x) | Value::Tuple(x) | Value::Set(x) => all(&mut x.iter()),
+                Value::Map(m) => all(&mut m.iter().flat_map(|(k, v)| [k, v])),
+                Value::Object(o) => {
+                    o.class.len()
+                        + o.fields.iter().map(|(k, _)| k.len()).sum::<usize>()
+                        + all(&mut o.fields.iter().map(|(_, v)| v))
+                }
+                Value::Typed(t) => t.class.len() + walk(&t.value, budget),
+                _ => 8,
+            }
+        }
+        walk(self, &mut 64)
+    }
+
     /// Builds a [`Value::Str`].
     pub fn str(s: impl Into<String>) -> Self {
         Value::Str(s.into())

@@ -140,11 +140,13 @@ impl HessianProxy {
                 m.push('_');
                 m.push_str(&mangled(a));
             }
-            m
+            std::borrow::Cow::Owned(m)
         } else {
-            call.method.clone()
+            std::borrow::Cow::Borrowed(call.method.as_str())
         };
-        let mut body = Vec::with_capacity(64);
+        // Room for the whole call at once (a body that outgrows its buffer is copied as it grows).
+        let data: usize = call.args.iter().map(Value::encoded_len_hint).sum();
+        let mut body = Vec::with_capacity(64 + method.len() + data);
         write_call(s.hessian2, &method, &call.args, &mut body).map_err(RemoteError::not_sent)?;
         let carried = tether_http::context_headers(&call.context, s.timeout);
         let headers: Vec<(&str, &str)> = s

@@ -270,7 +270,12 @@ async fn handle(shared: &Objects, req: HttpRequest) -> HttpResponse {
                 }
             }
         };
-    let mut out = Vec::with_capacity(256);
+    // Room for the whole reply at once (a reply that outgrows its buffer is copied as it grows).
+    let room = match &reply {
+        Ok(v) => 64 + v.encoded_len_hint(),
+        Err(_) => 256,
+    };
+    let mut out = Vec::with_capacity(room);
     let written = match &reply {
         Ok(v) => write_reply(h2, v, &mut out),
         Err(f) => write_fault(h2, f, &mut out),

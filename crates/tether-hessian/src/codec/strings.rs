@@ -77,6 +77,18 @@ pub fn decode_units(
     // Room for the text at once: each unit takes a byte at least, so what is left of the
     // buffer bounds it whatever the length field says.
     out.reserve(units.min(buf.len().saturating_sub(*pos)));
+    // All ASCII (most strings): the units are the bytes, checked a word at a time.
+    if pending.is_none() {
+        if let Some(text) = buf
+            .get(*pos..*pos + units)
+            .filter(|b| b.is_ascii())
+            .and_then(|b| std::str::from_utf8(b).ok())
+        {
+            out.push_str(text);
+            *pos += units;
+            return Ok(());
+        }
+    }
     while left > 0 {
         let at = *pos;
         // A run of ASCII (most of most strings) is taken at once.

@@ -553,7 +553,8 @@ fn write_value(v: &Value, o: &WriteOptions, out: &mut String) -> Result<(), Remo
 
 /// Writes a `<methodCall>`.
 pub fn write_call(method: &str, params: &[Value], o: &WriteOptions) -> Result<String, RemoteError> {
-    let mut out = String::with_capacity(256);
+    let data: usize = params.iter().map(Value::encoded_len_hint).sum();
+    let mut out = String::with_capacity(256 + method.len() + data + data / 8);
     out.push_str("<?xml version='1.0'?>\n<methodCall>\n<methodName>");
     escape(method, &mut out)?;
     out.push_str("</methodName>\n<params>\n");
@@ -568,8 +569,10 @@ pub fn write_call(method: &str, params: &[Value], o: &WriteOptions) -> Result<St
 
 /// Writes a `<methodResponse>` with one value.
 pub fn write_response(v: &Value, o: &WriteOptions) -> Result<String, RemoteError> {
-    // Room for a small response, so it is not grown piece by piece.
-    let mut out = String::with_capacity(256);
+    // Room for the whole response (tags and escapes take more than the data: an eighth more
+    // and 256 bytes cover a typical one), so that it is not grown (and copied) piece by piece.
+    let data = v.encoded_len_hint();
+    let mut out = String::with_capacity(256 + data + data / 8);
     out.push_str("<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n");
     write_value(v, o, &mut out)?;
     out.push_str("\n</param>\n</params>\n</methodResponse>\n");
