@@ -68,13 +68,16 @@ impl ObjectTable {
         id: &str,
     ) -> Option<&'c Arc<dyn Dispatch>> {
         let generation = self.generation.load(Ordering::Acquire);
-        let hit = matches!(&cache.last, Some((g, cached, _)) if *g == generation && cached == id);
+        let hit = cache.object.is_some() && cache.generation == generation && cache.id == id;
         if !hit {
-            cache.last = None;
-            let object = self.get(id)?;
-            cache.last = Some((generation, id.to_owned(), object));
+            // The id's text is copied into the cache's own string (no allocation once it is
+            // long enough).
+            cache.object = self.get(id);
+            cache.generation = generation;
+            cache.id.clear();
+            cache.id.push_str(id);
         }
-        cache.last.as_ref().map(|(_, _, object)| object)
+        cache.object.as_ref()
     }
 
     /// Every registered id, unordered.
@@ -94,7 +97,10 @@ impl ObjectTable {
 /// The object a connection called last, with the table's generation when it was looked up.
 #[derive(Default)]
 pub(crate) struct ObjectCache {
-    last: Option<(u64, String, Arc<dyn Dispatch>)>,
+    generation: u64,
+    id: String,
+    /// `None` when the id was not registered (or nothing was looked up yet).
+    object: Option<Arc<dyn Dispatch>>,
 }
 
 #[cfg(test)]
