@@ -23,7 +23,7 @@ use crate::remoting::{
 
 use crate::value::ContextValue;
 use std::any::TypeId;
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::sync::Arc;
 use tether_core::{AnyArc, ClassEntry, FacetEntry, UpcastFrom, Value};
 
@@ -160,7 +160,8 @@ pub(crate) struct ClassSpec {
 /// Class names → constructors, facets, and the wire protocols.
 #[derive(Clone)]
 pub struct ClassRegistry {
-    classes: BTreeMap<String, ClassSpec>,
+    /// By name (a hash map: every object a context builds looks its class up).
+    classes: HashMap<String, ClassSpec>,
     facets: FacetTable,
     protocols: ProtocolSet,
     directories: DirectorySet,
@@ -178,7 +179,7 @@ impl ClassRegistry {
     /// A registry with nothing in it (not even the built-ins).
     pub fn empty() -> Self {
         ClassRegistry {
-            classes: BTreeMap::new(),
+            classes: HashMap::new(),
             facets: FacetTable::default(),
             protocols: ProtocolSet::default(),
             directories: DirectorySet::default(),
@@ -314,7 +315,9 @@ impl ClassRegistry {
 
     /// Every registered class name, sorted.
     pub fn names(&self) -> Vec<&str> {
-        self.classes.keys().map(String::as_str).collect()
+        let mut names: Vec<&str> = self.classes.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        names
     }
 
     /// Whether `name` is registered.

@@ -101,6 +101,10 @@ pub fn parse_str(text: &str, file: Option<Arc<PathBuf>>) -> Result<Vec<ObjectDef
         ContextError::new(K::Malformed, format!("malformed XML: {e}"))
             .at(file.as_deref().map(|p| p.as_path()), pos.row)
     })?;
+    // Room for every top-level definition at once: growing these piece by piece copies them
+    // over and over at 100,000 objects, and each large reallocation makes the allocator sweep
+    // every small free chunk (a cost that grew with the file).
+    let top_level = elements(doc.root_element()).count();
     let mut p = Parser {
         doc: &doc,
         file,
@@ -109,8 +113,8 @@ pub fn parse_str(text: &str, file: Option<Arc<PathBuf>>) -> Result<Vec<ObjectDef
             .tag_name()
             .namespace()
             .map(str::to_string),
-        out: Vec::new(),
-        seen: HashSet::new(),
+        out: Vec::with_capacity(top_level),
+        seen: HashSet::with_capacity(top_level),
         line_starts: line_starts(text),
     };
     p.document()?;

@@ -52,7 +52,8 @@ impl ContextBuilder {
     /// Needs a tokio runtime when the context exports services.
     pub async fn start(self) -> Result<ApplicationContext> {
         let registry = self.registry.unwrap_or_default();
-        let mut defs: HashMap<String, Arc<ObjectDef>> = HashMap::new();
+        let mut defs: Vec<Arc<ObjectDef>> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
         let mut order: Vec<String> = Vec::new();
         tracing::debug!(target: CONTAINER, "=== Scanning configuration for object definitions ===");
         for source in self.sources {
@@ -61,23 +62,35 @@ impl ContextBuilder {
                 Source::Str(t, name) => crate::xml::parse_str(&t, name.map(Arc::new))?,
                 Source::Defs(d) => d,
             };
+            defs.reserve(list.len());
+            index.reserve(list.len());
+            order.reserve(list.len());
             for def in list {
-                if defs.contains_key(&def.id) {
-                    tracing::debug!(target: CONTAINER, "Overriding previous definition of {}", def.id);
-                } else {
-                    tracing::debug!(target: CONTAINER, "{} object definition does not exist. Adding to list of definitions.", def.id);
-                    order.push(def.id.clone());
+                match index.get(&def.id) {
+                    Some(&i) => {
+                        tracing::debug!(target: CONTAINER, "Overriding previous definition of {}", def.id);
+                        defs[i] = Arc::new(def);
+                    }
+                    None => {
+                        tracing::debug!(target: CONTAINER, "{} object definition does not exist. Adding to list of definitions.", def.id);
+                        index.insert(def.id.clone(), defs.len());
+                        order.push(def.id.clone());
+                        defs.push(Arc::new(def));
+                    }
                 }
-                defs.insert(def.id.clone(), Arc::new(def));
             }
         }
         tracing::debug!(target: CONTAINER, "=== Done reading object definitions. ===");
         let inner = Arc::new(Inner {
             facets: Arc::new(registry.facet_table()),
             registry,
+            state: Mutex::new(State {
+                singletons: vec![None; defs.len()],
+                ..State::default()
+            }),
             defs,
+            index,
             order,
-            state: Mutex::new(State::default()),
             create_lock: Mutex::new(()),
             holder: self.holder.unwrap_or_default(),
             started: AtomicBool::new(false),

@@ -9,7 +9,7 @@ impl Inner {
         let mut chain = vec![def.clone()];
         let mut cur = def.clone();
         while let Some(pid) = cur.parent.clone() {
-            let parent = self.defs.get(&pid).ok_or_else(|| {
+            let parent = self.def(&pid).ok_or_else(|| {
                 loc(
                     ContextError::new(K::Definition, format!("parent '{pid}' is not defined")),
                     &cur.origin,
@@ -42,11 +42,12 @@ impl Inner {
     /// The definition with its abstract parents merged in (Spring Python's rules: the class of
     /// the topmost ancestor; positional args by index, named args and properties by name,
     /// nearer wins; scope, lazy-init and abstract from the child).
-    pub(super) fn merged(&self, def: &Arc<ObjectDef>) -> Result<ObjectDef> {
-        let chain = self.chain(def)?;
-        if chain.len() == 1 {
-            return Ok(def.as_ref().clone());
+    /// (A definition without a parent is itself: shared, not copied.)
+    pub(super) fn merged(&self, def: &Arc<ObjectDef>) -> Result<Arc<ObjectDef>> {
+        if def.parent.is_none() {
+            return Ok(def.clone());
         }
+        let chain = self.chain(def)?;
         let top = chain.last().unwrap_or(def);
         let mut m = def.as_ref().clone();
         if def.class.is_some() && def.class != top.class {
@@ -69,15 +70,13 @@ impl Inner {
             merge_named(&mut m.named_args, &d.named_args);
             merge_named(&mut m.props, &d.props);
         }
-        Ok(m)
+        Ok(Arc::new(m))
     }
 
     /// Up-front checks of every definition.
     pub(super) fn validate(&self) -> Result<()> {
-        for id in &self.order {
-            let Some(def) = self.defs.get(id) else {
-                continue;
-            };
+        for def in &self.defs {
+            let id = &def.id;
             let m = self.merged(def)?;
             let class = m.class.as_deref().ok_or_else(|| {
                 loc(
@@ -110,7 +109,7 @@ impl Inner {
                 collect_refs(v, &mut refs);
             }
             for (rid, origin) in refs {
-                if !self.defs.contains_key(&rid) {
+                if !self.index.contains_key(&rid) {
                     return Err(loc(
                         ContextError::new(K::MissingRef, format!("reference to '{rid}', which is not defined in any file of the context")),
                         &origin,
@@ -152,16 +151,26 @@ impl Inner {
 
     /// Creates (or returns the cached) object `id`; `c.made` collects every new object.
     pub(super) fn create(&self, id: &str, c: &mut Creation) -> Result<ObjectRef> {
-        if let Some(o) = self.lock().singletons.get(id) {
-            return Ok(o.clone());
-        }
-        tracing::debug!(target: CONTEXT, "Did NOT find object '{id}' in the singleton storage.");
-        let def = self.defs.get(id).ok_or_else(|| {
+        let i = self.position(id).ok_or_else(|| {
             tracing::error!(target: CONTEXT, "Object '{id}' has no definition!");
             ContextError::new(K::MissingRef, format!("no object '{id}' is defined")).for_object(id)
         })?;
-        if let Some(pos) = c.stack.iter().position(|s| s == id) {
-            let mut chain: Vec<&str> = c.stack[pos..].iter().map(String::as_str).collect();
+        self.create_at(i, c)
+    }
+
+    /// [`create`](Self::create) for the definition at position `i`.
+    pub(super) fn create_at(&self, i: usize, c: &mut Creation) -> Result<ObjectRef> {
+        if let Some(o) = self.singleton(i) {
+            return Ok(o);
+        }
+        let def = &self.defs[i];
+        let id = def.id.as_str();
+        tracing::debug!(target: CONTEXT, "Did NOT find object '{id}' in the singleton storage.");
+        if let Some(pos) = c.stack.iter().position(|&s| s == i) {
+            let mut chain: Vec<&str> = c.stack[pos..]
+                .iter()
+                .map(|&s| self.defs[s].id.as_str())
+                .collect();
             chain.push(id);
             return Err(loc(
                 ContextError::new(
@@ -179,15 +188,15 @@ impl Inner {
             )
             .for_object(id));
         }
-        c.stack.push(id.to_string());
+        c.stack.push(i);
         let result = self.build(def, c);
         c.stack.pop();
         let obj = result.map_err(|e| e.for_object(id))?;
         c.made.push(obj.clone());
         if def.scope == Scope::Singleton {
             let mut st = self.lock();
-            st.singletons.insert(id.to_string(), obj.clone());
-            st.created.push(id.to_string());
+            st.singletons[i] = Some(obj.clone());
+            st.created.push(i);
             tracing::debug!(target: CONTEXT, "Stored object '{id}' in container's singleton storage");
         }
         Ok(obj)
@@ -287,7 +296,7 @@ impl Inner {
             ValueDef::Literal(v) => ContextValue::Value(v.clone()),
             ValueDef::Null => ContextValue::Value(Value::None),
             ValueDef::Ref { id, origin: ro } => {
-                if let Some(d) = self.defs.get(id) {
+                if let Some(d) = self.def(id) {
                     if d.is_abstract {
                         return Err(loc(
                             ContextError::new(

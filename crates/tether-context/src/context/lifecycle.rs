@@ -12,18 +12,15 @@ impl ApplicationContext {
                 .create_lock
                 .lock()
                 .unwrap_or_else(|p| p.into_inner());
-            for id in &self.inner.order {
-                let Some(def) = self.inner.defs.get(id) else {
-                    continue;
-                };
+            for (i, def) in self.inner.defs.iter().enumerate() {
                 if def.lazy_init || def.is_abstract || def.scope == Scope::Prototype {
                     continue;
                 }
-                if self.inner.lock().singletons.contains_key(id) {
+                if self.inner.singleton(i).is_some() {
                     continue;
                 }
-                tracing::debug!(target: CONTEXT, "Eagerly fetching {id}");
-                self.inner.create(id, &mut c)?;
+                tracing::debug!(target: CONTEXT, "Eagerly fetching {}", def.id);
+                self.inner.create_at(i, &mut c)?;
             }
         }
         self.run_hooks(&c.made).map(|_| ())
@@ -42,6 +39,10 @@ impl ApplicationContext {
             &str,
         ) -> std::result::Result<ObjectRef, ContextError>,
     ) -> Result<()> {
+        // Nothing to apply: every object stays what it is (and the cache holds it already).
+        if pps.is_empty() {
+            return Ok(());
+        }
         for o in objs.iter_mut() {
             if pps.iter().any(|p| p.ptr_eq(o)) {
                 continue;
@@ -126,7 +127,7 @@ impl Inner {
                     st.initialised.iter().map(|o| o.id()).collect();
                 st.created
                     .iter()
-                    .filter_map(|id| st.singletons.get(id))
+                    .filter_map(|&i| st.singletons.get(i)?.as_ref())
                     .filter(|o| seen.insert(o.id()))
                     .cloned()
                     .collect()
