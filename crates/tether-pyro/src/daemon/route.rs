@@ -30,7 +30,7 @@ use futures_util::FutureExt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use tether_core::{bind_args, Call, Dispatch, RemoteError, Value, GETATTR, SETATTR};
+use tether_core::{bind_args, BoxFuture, Call, Dispatch, RemoteError, Value, GETATTR, SETATTR};
 use tracing::Instrument;
 
 const LOG: &str = "tether::pyro::daemon";
@@ -257,57 +257,58 @@ pub(super) async fn invoke(
     // The payload (which the object id borrowed) is not kept while the call runs.
     drop(msg);
     let batch = h.flags & flags::BATCH != 0;
-    // Each branch hands run_task its own future type: no box around the call's future.
+    // A batch or a oneway call (rare; a oneway one is spawned anyway) runs in a box: inline,
+    // their futures would make every connection's task larger while it sits idle. A call the
+    // connection waits for borrows the object, and its future is the object's own.
     if batch {
         let items = match batch_items(call) {
             Ok(items) => items,
             Err(e) => return reply_err(oneway, e),
         };
         let obj = obj.clone();
-        let task = async move {
-            run_batch(obj, items, ser)
-                .await
-                .map(tether_core::Reply::Value)
-        };
-        let task = task.instrument(span);
-        run_task(
+        let task: BoxFuture<'static, Result<tether_core::Reply, RemoteError>> =
+            Box::pin(async move {
+                run_batch(obj, items, ser)
+                    .await
+                    .map(tether_core::Reply::Value)
+            });
+        return run_task(
             shared,
-            task,
+            task.instrument(span),
             oneway,
             batch,
             oneway_permits,
             conn_id,
             closing,
         )
-        .await
-    } else {
-        if let Err(e) = check(obj.as_ref(), &call) {
-            return reply_err(oneway, e);
-        }
-        if oneway {
-            let obj = obj.clone();
-            let task = async move { obj.dispatch_reply(call).await }.instrument(span);
-            return run_task(
-                shared,
-                task,
-                oneway,
-                batch,
-                oneway_permits,
-                conn_id,
-                closing,
-            )
-            .await;
-        }
-        // A call answered before the connection's next message borrows the object.
-        answer(
+        .await;
+    }
+    if let Err(e) = check(obj.as_ref(), &call) {
+        return reply_err(oneway, e);
+    }
+    if oneway {
+        let obj = obj.clone();
+        let task: BoxFuture<'static, Result<tether_core::Reply, RemoteError>> =
+            Box::pin(async move { obj.dispatch_reply(call).await });
+        return run_task(
             shared,
-            obj.dispatch_reply(call).instrument(span),
+            task.instrument(span),
+            oneway,
             batch,
+            oneway_permits,
             conn_id,
             closing,
         )
-        .await
+        .await;
     }
+    answer(
+        shared,
+        obj.dispatch_reply(call).instrument(span),
+        batch,
+        conn_id,
+        closing,
+    )
+    .await
 }
 
 /// Runs one checked call's future: a oneway call detached on its own task under the
