@@ -86,6 +86,7 @@ impl ContextBuilder {
             registry,
             state: Mutex::new(State {
                 singletons: vec![None; defs.len()],
+                hooked: vec![false; defs.len()],
                 ..State::default()
             }),
             defs,

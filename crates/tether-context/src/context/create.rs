@@ -193,6 +193,7 @@ impl Inner {
         c.stack.pop();
         let obj = result.map_err(|e| e.for_object(id))?;
         c.made.push(obj.clone());
+        c.made_at.push(Some(i));
         if def.scope == Scope::Singleton {
             let mut st = self.lock();
             st.singletons[i] = Some(obj.clone());
@@ -259,6 +260,7 @@ impl Inner {
                     });
                     let obj = self.build(&inner, c)?;
                     c.made.push(obj.clone());
+                    c.made_at.push(None);
                     ContextValue::Object(obj)
                 }
                 other => self.resolve(other, c)?,

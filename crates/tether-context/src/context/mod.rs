@@ -51,6 +51,8 @@ struct State {
     created: Vec<usize>,
     /// Objects whose `after_properties_set` ran (destroyed on close even if prototypes).
     initialised: Vec<ObjectRef>,
+    /// By definition position: whether an object of that definition is in `initialised`.
+    hooked: Vec<bool>,
     post_processors: Vec<ObjectRef>,
 }
 
@@ -103,6 +105,9 @@ struct Creation {
     /// Positions of the definitions being created.
     stack: Vec<usize>,
     made: Vec<ObjectRef>,
+    /// The definition position of each of `made` (`None` for an object a property's class
+    /// name made).
+    made_at: Vec<Option<usize>>,
 }
 
 fn loc(e: ContextError, origin: &Origin) -> ContextError {
@@ -285,9 +290,10 @@ impl ApplicationContext {
         };
         if self.inner.started.load(Ordering::SeqCst) {
             let made = std::mem::take(&mut c.made);
+            let made_at = std::mem::take(&mut c.made_at);
             // The requested object is created last (after its dependencies), so the last
             // processed object is it, possibly replaced by a post-processor.
-            let processed = self.run_hooks(&made)?;
+            let processed = self.run_hooks(&made, &made_at)?;
             if let Some(o) = processed.into_iter().last().filter(|o| o.id() == id) {
                 return Ok(o);
             }
