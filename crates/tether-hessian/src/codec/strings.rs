@@ -79,8 +79,9 @@ pub fn decode_units(
     out.reserve(units.min(buf.len().saturating_sub(*pos)));
     // All ASCII (most strings): the units are the bytes, checked a word at a time.
     if pending.is_none() {
-        if let Some(text) = buf
-            .get(*pos..*pos + units)
+        if let Some(text) = pos
+            .checked_add(units)
+            .and_then(|end| buf.get(*pos..end))
             .filter(|b| b.is_ascii())
             .and_then(|b| std::str::from_utf8(b).ok())
         {
