@@ -32,6 +32,13 @@ if TLS_DIR:
     api.config.SSL_SERVERCERT = os.path.join(TLS_DIR, "server-cert.pem")
     api.config.SSL_SERVERKEY = os.path.join(TLS_DIR, "server-key.pem")
     api.config.SSL_CACERTS = os.path.join(TLS_DIR, "ca-chain.pem")
+    if os.environ.get("PEER_PYRO") != "4":
+        # Pyro5 makes its client SSL context lazily and publishes it before it loads the CA
+        # certificates: proxies connecting on many threads at once can get it unloaded and fail
+        # to verify the server. Made here, once, before any thread starts.
+        import Pyro5.socketutil
+
+        Pyro5.socketutil.get_ssl_context(cacerts=api.config.SSL_CACERTS)
 
 
 SMALL_ARG = "hello, tether"  # keep in step with workload.rs
