@@ -5,6 +5,8 @@
 //! - `session.rs`: one connection: handshake, then INVOKE/PING until the peer leaves.
 //! - `route.rs`: one call: exposure checks, attributes, batches, the `Pyro.Daemon` object,
 //!   and running the service method in its own task so a panic becomes an error reply.
+//! - `objects.rs`: the object table, and the object each connection called last (reused while
+//!   the table is unchanged, so a call takes no shared lock and clones no `Arc`).
 //! - `streams.rs`: open item streams (results of methods that return iterators), read with
 //!   `Pyro.Daemon.get_next_stream_item` and closed with `close_stream`, as in Python.
 //!
