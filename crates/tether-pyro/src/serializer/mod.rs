@@ -227,11 +227,17 @@ impl Serializer {
             Value::Str(s) => Some(Cow::Owned(s)),
             _ => None,
         };
+        let serpent = (self == Serializer::Serpent && detached.is_none())
+            .then(|| serpent::decode_invoke(bytes, limits))
+            .flatten();
         let (object, method, args, kwargs) =
             if self == Serializer::Msgpack && bytes.first() == Some(&0x94) {
                 // The four parts without the array around them (see decode_invoke).
                 let (o, [m, a, k]) = msgpack::decode_invoke(bytes, detached, limits)?;
                 (o.map(Cow::Borrowed), m, a, k)
+            } else if let Some((o, [m, a, k])) = serpent {
+                // The usual shape, read directly (see serpent::decode_invoke).
+                (Some(Cow::Borrowed(o)), m, a, k)
             } else {
                 match self.decode_detached(bytes, detached, limits)? {
                     Value::Map(mut entries) if self == Serializer::Json => {

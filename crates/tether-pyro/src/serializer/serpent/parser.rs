@@ -23,6 +23,77 @@ pub fn check_plain_strings(bytes: &[u8]) {
     );
 }
 
+/// An INVOKE payload in its usual shape, `(object, method, vargs, kwargs)` with the object id a
+/// plain literal, read without building the tuple around its parts and with the object id
+/// borrowed from `bytes` (every call a server receives). `None` for any other shape and for any
+/// error: the general path then reads the payload (and words its complaint) as it always did.
+/// The limits count the tuple and its items as the general path counts them, so this path
+/// accepts nothing the general one refuses.
+pub(crate) fn decode_invoke<'a>(bytes: &'a [u8], limits: &Limits) -> Option<(&'a str, [Value; 3])> {
+    if bytes.contains(&0) {
+        return None;
+    }
+    let text = std::str::from_utf8(bytes).ok()?;
+    let mut p = Parser {
+        s: bytes,
+        text,
+        plain: true,
+        pos: 0,
+        budget: Budget::new(FORMAT, limits),
+    };
+    p.skip_ws().ok()?;
+    if p.peek() != Some(b'(') {
+        return None;
+    }
+    p.budget.enter(p.pos).ok()?;
+    p.pos += 1;
+    p.skip_ws().ok()?;
+    p.budget.items(1, p.pos).ok()?;
+    let object = p.plain_str()?;
+    let mut parts = [Value::None, Value::None, Value::None];
+    for part in &mut parts {
+        p.skip_ws().ok()?;
+        if p.peek() != Some(b',') {
+            return None;
+        }
+        p.pos += 1;
+        p.skip_ws().ok()?;
+        p.budget.items(1, p.pos).ok()?;
+        *part = p.value().ok()?;
+    }
+    p.skip_ws().ok()?;
+    if p.peek() == Some(b',') {
+        p.pos += 1;
+        p.skip_ws().ok()?;
+    }
+    if p.peek() != Some(b')') {
+        return None;
+    }
+    p.pos += 1;
+    p.budget.leave();
+    p.skip_ws().ok()?;
+    (p.pos == bytes.len()).then_some((object, parts))
+}
+
+/// Checks [`decode_invoke`] against the general path on `bytes`: whenever it reads a payload,
+/// the general path must read the same four parts. Panics if they differ. For the fuzz target
+/// and the tests; not an API.
+#[doc(hidden)]
+pub fn check_invoke(bytes: &[u8]) {
+    let limits = Limits::default();
+    let Some((object, [m, a, k])) = decode_invoke(bytes, &limits) else {
+        return;
+    };
+    let general = decode_with(bytes, &limits, true);
+    let want = Value::Tuple(vec![Value::str(object), m, a, k]);
+    assert_eq!(
+        general.ok().as_ref(),
+        Some(&want),
+        "the INVOKE path and the general one disagree: {:?}",
+        String::from_utf8_lossy(bytes)
+    );
+}
+
 fn decode_with(bytes: &[u8], limits: &Limits, plain: bool) -> Result<Value, RemoteError> {
     // (`contains` on bytes is a memchr; the position is looked for only when there is one.)
     if bytes.contains(&0) {
@@ -82,7 +153,7 @@ pub(super) fn hashable(v: &Value) -> bool {
     }
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
     fn err(&self, what: impl std::fmt::Display) -> RemoteError {
         error_at(FORMAT, self.pos, what)
     }
@@ -374,6 +445,27 @@ impl Parser<'_> {
                 None
             }
         }
+    }
+
+    /// [`plain_string`](Self::plain_string)'s text, borrowed.
+    fn plain_str(&mut self) -> Option<&'a str> {
+        let q = self.peek()?;
+        if q != b'\'' && q != b'"' {
+            return None;
+        }
+        let body = self.pos + 1;
+        let rest = self.s.get(body..)?;
+        let len = rest
+            .iter()
+            .position(|&b| b == q || b == b'\\' || b == b'\n' || b == b'\r')?;
+        if len == 0 || rest[len] != q {
+            return None;
+        }
+        let end = body + len;
+        self.pos = end + 1;
+        let alone = self.skip_ws().is_ok() && self.string_prefix().is_none();
+        let text: &'a str = self.text;
+        alone.then(|| text.get(body..end)).flatten()
     }
 
     /// One or more adjacent string literals, concatenated (`'a' 'b'`).
