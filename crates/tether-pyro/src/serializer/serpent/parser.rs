@@ -420,6 +420,12 @@ impl<'a> Parser<'a> {
     /// escape and no line break, not followed by another literal. `None` (and nothing read)
     /// for anything else, which the general path reads.
     fn plain_string(&mut self) -> Option<Value> {
+        self.plain_str().map(|t| Value::Str(t.to_owned()))
+    }
+
+    /// [`plain_string`](Self::plain_string)'s text, borrowed (`None`, and nothing read, for
+    /// anything but the usual literal).
+    fn plain_str(&mut self) -> Option<&'a str> {
         let q = self.peek()?;
         if q != b'\'' && q != b'"' {
             return None;
@@ -438,34 +444,14 @@ impl<'a> Parser<'a> {
         self.pos = end + 1;
         let alone = self.skip_ws().is_ok() && self.string_prefix().is_none();
         // The quotes are ASCII, so both ends are character boundaries of the UTF-8 text.
-        match (alone, self.text.get(body..end)) {
-            (true, Some(t)) => Some(Value::Str(t.to_owned())),
+        let text: &'a str = self.text;
+        match (alone, text.get(body..end)) {
+            (true, Some(t)) => Some(t),
             _ => {
                 self.pos = after;
                 None
             }
         }
-    }
-
-    /// [`plain_string`](Self::plain_string)'s text, borrowed.
-    fn plain_str(&mut self) -> Option<&'a str> {
-        let q = self.peek()?;
-        if q != b'\'' && q != b'"' {
-            return None;
-        }
-        let body = self.pos + 1;
-        let rest = self.s.get(body..)?;
-        let len = rest
-            .iter()
-            .position(|&b| b == q || b == b'\\' || b == b'\n' || b == b'\r')?;
-        if len == 0 || rest[len] != q {
-            return None;
-        }
-        let end = body + len;
-        self.pos = end + 1;
-        let alone = self.skip_ws().is_ok() && self.string_prefix().is_none();
-        let text: &'a str = self.text;
-        alone.then(|| text.get(body..end)).flatten()
     }
 
     /// One or more adjacent string literals, concatenated (`'a' 'b'`).
