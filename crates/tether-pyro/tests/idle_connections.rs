@@ -1,4 +1,4 @@
-//! Ten thousand idle established connections cost at most 12 KiB of server memory each (7.8 KB measured), and a
+//! Ten thousand idle established connections cost at most 9 KiB of server memory each (7.8 KB measured), and a
 //! new client is still served, with one documented setting (`max_connections`).
 
 mod common;
@@ -80,11 +80,11 @@ async fn ten_thousand_idle_connections_are_cheap() {
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let per = rss().saturating_sub(before) / N as u64;
     eprintln!("{N} idle established connections: {per} bytes of server memory each");
-    // 7.75 KB measured in a release build, 7.8 KB in a debug one run alone (the aim is 8 KiB),
-    // 9.3 KB beside the rest of the test suite (connections still being accepted when the
-    // clients' count comes back leave their peaks: the allocator keeps what it was given). The
-    // bound leaves room for that and for another allocator's layout.
-    assert!(per <= 12 * 1024, "{per} bytes per idle connection");
+    // 7.76 KB measured in a release build, 7.8 KB in a debug one, with or without the Pyro 3
+    // wire compiled in (the aim is 8 KiB). The bound leaves 1 KiB for another allocator's
+    // layout; it caught a connection's task grown by a future held inline (9.3–9.8 KB: a
+    // call's, or the Pyro 3 session's; see session.rs's a_connections_task_stays_small).
+    assert!(per <= 9 * 1024, "{per} bytes per idle connection");
     // A new client is still served.
     let p = Proxy::new(&uri).unwrap();
     assert_eq!(
