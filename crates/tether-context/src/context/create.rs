@@ -192,8 +192,7 @@ impl Inner {
         let result = self.build(def, c);
         c.stack.pop();
         let obj = result.map_err(|e| e.for_object(id))?;
-        c.made.push(obj.clone());
-        c.made_at.push(Some(i));
+        c.made.push((obj.clone(), Some(i)));
         if def.scope == Scope::Singleton {
             let mut st = self.lock();
             st.singletons[i] = Some(obj.clone());
@@ -259,8 +258,7 @@ impl Inner {
                         ..ObjectDef::new(format!("{}.{}", def.id, p.name), name.clone())
                     });
                     let obj = self.build(&inner, c)?;
-                    c.made.push(obj.clone());
-                    c.made_at.push(None);
+                    c.made.push((obj.clone(), None));
                     ContextValue::Object(obj)
                 }
                 other => self.resolve(other, c)?,

@@ -23,7 +23,7 @@ impl ApplicationContext {
                 self.inner.create_at(i, &mut c)?;
             }
         }
-        self.run_hooks(&c.made, &c.made_at).map(|_| ())
+        self.run_hooks(&c.made).map(|_| ())
     }
 
     /// Applies one post-processor stage to every object that is not itself a post-processor,
@@ -60,22 +60,18 @@ impl ApplicationContext {
     }
 
     /// Post-processors, `after_properties_set`, `set_app_context`, post-processors, for `made`
-    /// (made from the definitions at `made_at`).
-    pub(super) fn run_hooks(
-        &self,
-        made: &[ObjectRef],
-        made_at: &[Option<usize>],
-    ) -> Result<Vec<ObjectRef>> {
+    /// (each with its definition's position).
+    pub(super) fn run_hooks(&self, made: &[(ObjectRef, Option<usize>)]) -> Result<Vec<ObjectRef>> {
         {
             let mut st = self.inner.lock();
-            for o in made {
+            for (o, _) in made {
                 if o.component().and_then(|c| c.post_processor()).is_some() {
                     st.post_processors.push(o.clone());
                 }
             }
         }
         let pps = self.inner.lock().post_processors.clone();
-        let mut objs: Vec<ObjectRef> = made.to_vec();
+        let mut objs: Vec<ObjectRef> = made.iter().map(|(o, _)| o.clone()).collect();
         self.post_process(
             &mut objs,
             &pps,
@@ -87,7 +83,7 @@ impl ApplicationContext {
             id: String::new(),
         };
         let weak = self.downgrade();
-        for (o, at) in objs.iter().zip(made_at) {
+        for (o, (_, at)) in objs.iter().zip(made) {
             if o.is_proxy() {
                 continue;
             }

@@ -104,10 +104,9 @@ impl std::fmt::Debug for ApplicationContext {
 struct Creation {
     /// Positions of the definitions being created.
     stack: Vec<usize>,
-    made: Vec<ObjectRef>,
-    /// The definition position of each of `made` (`None` for an object a property's class
-    /// name made).
-    made_at: Vec<Option<usize>>,
+    /// Each new object with its definition's position (`None` for an object a property's
+    /// class name made).
+    made: Vec<(ObjectRef, Option<usize>)>,
 }
 
 fn loc(e: ContextError, origin: &Origin) -> ContextError {
@@ -290,10 +289,9 @@ impl ApplicationContext {
         };
         if self.inner.started.load(Ordering::SeqCst) {
             let made = std::mem::take(&mut c.made);
-            let made_at = std::mem::take(&mut c.made_at);
             // The requested object is created last (after its dependencies), so the last
             // processed object is it, possibly replaced by a post-processor.
-            let processed = self.run_hooks(&made, &made_at)?;
+            let processed = self.run_hooks(&made)?;
             if let Some(o) = processed.into_iter().last().filter(|o| o.id() == id) {
                 return Ok(o);
             }

@@ -257,39 +257,29 @@ pub(super) async fn invoke(
     // The payload (which the object id borrowed) is not kept while the call runs.
     drop(msg);
     let batch = h.flags & flags::BATCH != 0;
+    if !batch {
+        if let Err(e) = check(obj.as_ref(), &call) {
+            return reply_err(oneway, e);
+        }
+    }
     // A batch or a oneway call (rare; a oneway one is spawned anyway) runs in a box: inline,
     // their futures would make every connection's task larger while it sits idle. A call the
     // connection waits for borrows the object, and its future is the object's own.
-    if batch {
-        let items = match batch_items(call) {
-            Ok(items) => items,
-            Err(e) => return reply_err(oneway, e),
-        };
+    if batch || oneway {
         let obj = obj.clone();
-        let task: BoxFuture<'static, Result<tether_core::Reply, RemoteError>> =
+        let task: BoxFuture<'static, Result<tether_core::Reply, RemoteError>> = if batch {
+            let items = match batch_items(call) {
+                Ok(items) => items,
+                Err(e) => return reply_err(oneway, e),
+            };
             Box::pin(async move {
                 run_batch(obj, items, ser)
                     .await
                     .map(tether_core::Reply::Value)
-            });
-        return run_task(
-            shared,
-            task.instrument(span),
-            oneway,
-            batch,
-            oneway_permits,
-            conn_id,
-            closing,
-        )
-        .await;
-    }
-    if let Err(e) = check(obj.as_ref(), &call) {
-        return reply_err(oneway, e);
-    }
-    if oneway {
-        let obj = obj.clone();
-        let task: BoxFuture<'static, Result<tether_core::Reply, RemoteError>> =
-            Box::pin(async move { obj.dispatch_reply(call).await });
+            })
+        } else {
+            Box::pin(async move { obj.dispatch_reply(call).await })
+        };
         return run_task(
             shared,
             task.instrument(span),
