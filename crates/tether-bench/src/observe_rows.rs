@@ -13,7 +13,7 @@ use crate::opts::RunOpts;
 use crate::served::Served;
 use crate::workload::median;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tether::remoting::ClientOptions;
@@ -29,11 +29,15 @@ pub async fn serve(mode: &str) -> Result<(), BoxErr> {
 }
 
 /// An OTLP/HTTP receiver that answers 200 to every request and counts the requests and their
-/// bytes (it does not decode them: the spans' content is tested elsewhere).
+/// bytes (it does not decode them: the spans' content is tested elsewhere). It stands in for a
+/// collector on another machine: in the split placement its threads keep to the client's CPU
+/// (see [`Sink::keep_to`]), so reading the spans does not take the server's CPU from it.
 struct Sink {
     port: u16,
     requests: Arc<AtomicU64>,
     bytes: Arc<AtomicU64>,
+    /// The CPU that connections accepted from now on are read on (`usize::MAX`: any).
+    cpu: Arc<AtomicUsize>,
 }
 
 impl Sink {
@@ -42,11 +46,16 @@ impl Sink {
         let port = l.local_addr()?.port();
         let requests = Arc::new(AtomicU64::new(0));
         let bytes = Arc::new(AtomicU64::new(0));
-        let (r, b) = (requests.clone(), bytes.clone());
+        let cpu = Arc::new(AtomicUsize::new(usize::MAX));
+        let (r, b, c) = (requests.clone(), bytes.clone(), cpu.clone());
         std::thread::spawn(move || {
             for s in l.incoming().flatten() {
                 let (r, b) = (r.clone(), b.clone());
+                let on = c.load(Ordering::Relaxed);
                 std::thread::spawn(move || {
+                    if on != usize::MAX {
+                        pin_self(on);
+                    }
                     let _ = Self::serve(s, &r, &b);
                 });
             }
@@ -55,7 +64,14 @@ impl Sink {
             port,
             requests,
             bytes,
+            cpu,
         })
+    }
+
+    /// Reads the connections accepted from now on (each server process's exporter opens its
+    /// own) on CPU `cpu` only.
+    fn keep_to(&self, cpu: usize) {
+        self.cpu.store(cpu, Ordering::Relaxed);
     }
 
     /// HTTP/1.1 with keep-alive: headers, `Content-Length` bytes, a 200, again.
@@ -199,7 +215,7 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
     );
     println!();
     println!(
-        "Unpinned, the server, its span exporter and the client share both CPUs; split, the server (workers and exporter) has CPU 0 to itself and the client CPU 1, so calls/s is what one CPU of server serves."
+        "Unpinned, the server, its span exporter, the client and the OTLP sink share both CPUs; split, the server (workers and exporter) has CPU 0 to itself, and the client and the sink (in a deployment, a collector elsewhere) CPU 1, so calls/s is what one CPU of server serves."
     );
     println!();
     println!(
@@ -210,6 +226,9 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
         if split && !pin_self(1) {
             println!("| split | – | – | not measured: cannot pin to CPU 1 | | | |");
             continue;
+        }
+        if split {
+            sink.keep_to(1);
         }
         for conns in [1usize, 16] {
             let mut rates = vec![Vec::new(); variants.len()];
