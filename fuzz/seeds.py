@@ -23,7 +23,7 @@ values = [
     {"__class__": "builtins.ValueError", "__exception__": True, "args": ("bad",), "attributes": {}},
     datetime.datetime(2024, 1, 2, 3, 4, 5), decimal.Decimal("1.25"), uuid.UUID(int=5),
 ]
-ids = {"serpent": 1, "json": 3, "msgpack": 4}
+ids = {"serpent": 1, "marshal": 2, "json": 3, "msgpack": 4}
 
 
 def write(target, name, data):
@@ -65,7 +65,7 @@ write("pyro5_frame", "ping", protocol.SendingMessage(protocol.MSG_PING, 0, 1, 42
 # Pyro4 frames, as Python's Pyro4 4.82 writes them (unsigned and signed with the key "fuzz").
 import Pyro4.message as m4
 import Pyro4.util as u4
-for ser_name in ("serpent", "json"):
+for ser_name in ("serpent", "json", "marshal"):
     ser = u4.get_serializer(ser_name)
     for key in (None, b"fuzz"):
         tag = "%s-%s" % (ser_name, "hmac" if key else "plain")

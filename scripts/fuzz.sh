@@ -5,7 +5,7 @@
 #   scripts/fuzz.sh                 10,000,000 executions per target (the README's figures)
 #   scripts/fuzz.sh --runs N        N executions per target (scripts/test.sh runs a short one)
 #   scripts/fuzz.sh [--runs N] T..  only the targets named
-# Targets: pyro5_frame pyro4_frame serpent json msgpack hessian xmlrpc xml_context pyro3_pickle
+# Targets: pyro5_frame pyro4_frame serpent json msgpack marshal hessian xmlrpc xml_context pyro3_pickle
 # http_reply http_request etcd_reader ns_udp (fuzz/fuzz_targets/).
 # Built optimised with overflow checks on (fuzz/Cargo.toml): an arithmetic overflow on a lying length
 # is a crash here, not a silent wrap (it found one in the Pyro4 header checksum). No AddressSanitizer
@@ -20,7 +20,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 RUNS=10000000
-ALL=(pyro5_frame pyro4_frame serpent json msgpack hessian xmlrpc xml_context pyro3_pickle http_reply http_request etcd_reader ns_udp)
+ALL=(pyro5_frame pyro4_frame serpent json msgpack marshal hessian xmlrpc xml_context pyro3_pickle http_reply http_request etcd_reader ns_udp)
 if [ "${1:-}" = "--runs" ]; then
     RUNS="${2:?--runs needs a number}"
     shift 2

@@ -47,7 +47,7 @@ pub(crate) struct TargetArgs {
     /// context); TARGET is then the object's id.
     #[arg(long, value_name = "FILE.xml")]
     pub context: Vec<PathBuf>,
-    /// The wire's value encoding (Pyro: serpent, json, msgpack); default: the protocol's.
+    /// The wire's value encoding (Pyro: serpent, json, msgpack, marshal); default: the protocol's.
     #[arg(long)]
     pub serializer: Option<String>,
     /// How long to wait for each call: `5s`, `500ms`, or plain seconds (default: no limit).

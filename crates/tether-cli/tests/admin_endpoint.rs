@@ -1,6 +1,6 @@
 //! `--admin HOST:PORT` on the serving commands: `tether run` and `tether ns` print `admin uri:`
-//! and answer `/healthz`, `/readyz` (200 once serving) and `/metrics`; a bad address is a clear
-//! error.
+//! and answer `/healthz`, `/readyz` (200 once serving) and `/metrics` (the name server's own
+//! calls counted there too); a bad address is a clear error.
 
 mod common;
 
@@ -78,6 +78,24 @@ fn tether_ns_serves_the_admin_endpoint() {
     let admin = admin_of(&lines);
     ready(&admin);
     assert_eq!(get(&admin, "/healthz").0, 200);
+    // The name server's own calls are timed like any exporter's.
+    let port = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("URI = "))
+        .and_then(|u| u.rsplit(':').next())
+        .expect("URI line")
+        .to_string();
+    let list = Command::new(env!("CARGO_BIN_EXE_tether"))
+        .args(["ns", "-n", "127.0.0.1", "-p", &port, "list"])
+        .output()
+        .unwrap();
+    assert!(list.status.success(), "{list:?}");
+    let (status, metrics) = get(&admin, "/metrics");
+    assert_eq!(status, 200);
+    assert!(
+        metrics.contains(r#"rpc_server_call_duration_seconds_count{rpc_system="pyro5",rpc_service="Pyro.NameServer",rpc_method="list"} 1"#),
+        "{metrics}"
+    );
     drop(proc);
 }
 

@@ -59,7 +59,7 @@ for lit in sys.argv[3:]:
 fn call_prints_what_a_python_client_prints() {
     let (mut server, uri) = python_echoserver();
     let literals: Vec<&str> = LITERALS.to_vec();
-    for ser in ["serpent", "json", "msgpack"] {
+    for ser in ["serpent", "json", "msgpack", "marshal"] {
         let want = python_reprs(&uri, ser, &literals);
         assert_eq!(want.len(), literals.len());
         for (lit, want) in literals.iter().zip(&want) {

@@ -70,7 +70,7 @@ fn echo_server_matches_pythons_and_shuts_down_remotely() {
         "{tether_uri}"
     );
     let (mut py, py_uri) = python_echoserver();
-    for ser in ["serpent", "json", "msgpack"] {
+    for ser in ["serpent", "json", "msgpack", "marshal"] {
         let a = run_client(&py_uri, ser);
         let b = run_client(&tether_uri, ser);
         assert!(a.ends_with("done\n"), "{a}");
@@ -112,8 +112,7 @@ fn echo_server_on_a_unix_socket_stops_on_sigterm() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// echo_client.py --pyro4's lines without the one intended difference (marshal: Python's Pyro4
-/// takes it, tether refuses it with a reason).
+/// echo_client.py --pyro4's lines.
 fn run_client4(uri: &str, ser: &str, key: &str) -> String {
     let script = root().join("crates/tether-pyro/tests/python/echo_client.py");
     let out = Command::new(python())
@@ -127,12 +126,7 @@ fn run_client4(uri: &str, ser: &str, key: &str) -> String {
         "client failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with("marshal refused"))
-        .map(|l| format!("{l}\n"))
-        .collect()
+    String::from_utf8(out.stdout).unwrap()
 }
 
 #[test]
@@ -167,7 +161,7 @@ fn echo_server_pyro4_with_a_key_matches_pythons_pyro4_echoserver() {
             .env("PYRO_HMAC_KEY", key),
     );
     let py_uri = uri_of(&lines);
-    for ser in ["serpent", "json"] {
+    for ser in ["serpent", "json", "marshal"] {
         let a = run_client4(&py_uri, ser, key);
         let b = run_client4(&tether_uri, ser, key);
         assert!(a.ends_with("done\n"), "{a}");

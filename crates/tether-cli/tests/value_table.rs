@@ -20,6 +20,8 @@ enum Wire {
     Pyro5,
     /// Pyro5 with msgpack.
     Pyro5Msgpack,
+    /// Pyro5 with marshal (CPython's format).
+    Pyro5Marshal,
     /// Pyro4 with serpent.
     Pyro4,
     /// Pyro 3: pickle.
@@ -37,7 +39,7 @@ enum Wire {
 impl Wire {
     fn protocol(self) -> &'static str {
         match self {
-            Wire::Pyro5 | Wire::Pyro5Msgpack => "pyro5",
+            Wire::Pyro5 | Wire::Pyro5Msgpack | Wire::Pyro5Marshal => "pyro5",
             Wire::Pyro4 => "pyro4",
             Wire::Pyro3 => "pyro3",
             Wire::Hessian | Wire::Hessian1 => "hessian",
@@ -49,6 +51,7 @@ impl Wire {
         let mut o = ClientOptions::default();
         o.serializer = match self {
             Wire::Pyro5Msgpack => Some("msgpack".into()),
+            Wire::Pyro5Marshal => Some("marshal".into()),
             Wire::Hessian1 => Some("hessian1".into()),
             _ => None,
         };
@@ -66,7 +69,7 @@ fn through(wire: Wire, v: &Value) -> Result<Value, &'static str> {
     let items = |xs: &[Value]| -> Result<Vec<Value>, &'static str> {
         xs.iter().map(|x| through(wire, x)).collect()
     };
-    let pyro = matches!(wire, Pyro5 | Pyro5Msgpack | Pyro4 | Pyro3);
+    let pyro = matches!(wire, Pyro5 | Pyro5Msgpack | Pyro5Marshal | Pyro4 | Pyro3);
     if wire == XmlRpcNoNone {
         return if contains_none(v) {
             Err("cannot marshal None unless allow_none is enabled")
@@ -100,9 +103,13 @@ fn through(wire: Wire, v: &Value) -> Result<Value, &'static str> {
             }
             Value::Map(out)
         }
-        // serpent writes a date as ISO text (what Python's serpent does); msgpack as its
-        // timestamp (a Python datetime); XML-RPC's dateTime.iso8601 has whole seconds.
+        // serpent writes a date as ISO text (what Python's serpent does); marshal has no date
+        // (Pyro's marshal serializer raises); msgpack writes its timestamp (a Python
+        // datetime); XML-RPC's dateTime.iso8601 has whole seconds.
         Value::DateTime(ms) if matches!(wire, Pyro5 | Pyro4) => Value::Str(iso_datetime(*ms)),
+        Value::DateTime(_) if wire == Pyro5Marshal => {
+            return Err("marshal cannot encode a datetime")
+        }
         Value::DateTime(ms) if wire == XmlRpc => Value::DateTime(ms - ms.rem_euclid(1000)),
         Value::Object(o) => {
             let mut fields = Vec::with_capacity(o.fields.len());
@@ -279,6 +286,7 @@ macro_rules! alone {
 alone! {
     pyro5_alone: Pyro5;
     pyro5_msgpack_alone: Pyro5Msgpack;
+    pyro5_marshal_alone: Pyro5Marshal;
     pyro4_alone: Pyro4;
     pyro3_alone: Pyro3;
     hessian_alone: Hessian;
@@ -297,6 +305,10 @@ macro_rules! pairs {
 }
 
 pairs! {
+    pyro5_marshal_to_hessian: Pyro5Marshal -> Hessian;
+    hessian_to_pyro5_marshal: Hessian -> Pyro5Marshal;
+    pyro5_marshal_to_pyro5_msgpack: Pyro5Marshal -> Pyro5Msgpack;
+    xmlrpc_to_pyro5_marshal: XmlRpc -> Pyro5Marshal;
     pyro5_to_pyro4: Pyro5 -> Pyro4;
     pyro5_to_pyro3: Pyro5 -> Pyro3;
     pyro5_to_hessian: Pyro5 -> Hessian;

@@ -31,7 +31,8 @@
 //! - `proxy/`: the client, an [`tether_core::Invoker`], laid out like `daemon/`: `session.rs`
 //!   (connect and handshake), `call.rs` (one exchange), `streams.rs` (remote iterators).
 //! - `resolve.rs`: `PYRONAME:`/`PYROMETA:` resolution through a name server.
-//! - `serializer/`: serpent, json and msgpack, each mapping [`tether_core::Value`] both ways.
+//! - `serializer/`: serpent, json, msgpack and marshal, each mapping [`tether_core::Value`] both
+//!   ways.
 //! - `seam/`: the wires behind tether's protocol seam ([`seam::Pyro5`], [`seam::Pyro4`], and
 //!   `seam::Pyro3` with the feature: class names, options, log targets, the command line's
 //!   view) and the Pyro name server as a directory ([`seam::PyroNameServerDirectory`]).

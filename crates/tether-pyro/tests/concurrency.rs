@@ -14,7 +14,7 @@ async fn eight_concurrent_clients_get_their_own_results() {
     for client in 0..8i64 {
         let uri = uri.clone();
         tasks.push(tokio::spawn(async move {
-            let ser = SERIALIZERS[client as usize % 3];
+            let ser = SERIALIZERS[client as usize % SERIALIZERS.len()];
             let p = Proxy::new(&uri).unwrap().with_serializer(ser);
             for i in 0..200i64 {
                 let v = Value::List(vec![Value::Int(client), Value::Int(i)]);

@@ -52,11 +52,11 @@ fn values(ser: Serializer) -> Vec<Value> {
         v.push(Value::Tuple(vec![]));
         v.push(Value::Tuple(vec![Value::Int(1), Value::str("a")]));
     }
-    if ser == Serializer::Msgpack {
+    if matches!(ser, Serializer::Msgpack | Serializer::Marshal) {
         v.push(Value::Bytes(vec![]));
         v.push(Value::Bytes((0..=255).collect()));
     }
-    if ser == Serializer::Serpent {
+    if matches!(ser, Serializer::Serpent | Serializer::Marshal) {
         v.push(Value::Set(vec![Value::Int(3)]));
         v.push(Value::Map(vec![(Value::Int(1), Value::str("int key"))]));
         v.push(Value::Map(vec![(
@@ -238,16 +238,26 @@ async fn kwargs_attributes_oneway_batch_and_exceptions_against_a_python_server()
                 Call::new("echo", vec![Value::Int(2)]),
             ]),
         )
-        .await
-        .unwrap();
-        assert_eq!(results.len(), 3);
-        assert_eq!(results[0].as_ref().unwrap(), &Value::Int(1));
-        assert_eq!(results[1].as_ref().unwrap(), &Value::str("Hey, you!"));
-        let e = results[2].as_ref().unwrap_err();
-        assert_eq!(
-            (e.class(), e.message()),
-            (Some("builtins.ValueError"), "bad param: in batch")
-        );
+        .await;
+        if ser == Serializer::Marshal {
+            // Python's marshal cannot write the exception object a batch's results end with:
+            // the Python daemon answers the whole batch with that failure.
+            let e = results.unwrap_err();
+            assert_eq!(
+                (e.class(), e.message()),
+                (Some("builtins.ValueError"), "unmarshallable object")
+            );
+        } else {
+            let results = results.unwrap();
+            assert_eq!(results.len(), 3);
+            assert_eq!(results[0].as_ref().unwrap(), &Value::Int(1));
+            assert_eq!(results[1].as_ref().unwrap(), &Value::str("Hey, you!"));
+            let e = results[2].as_ref().unwrap_err();
+            assert_eq!(
+                (e.class(), e.message()),
+                (Some("builtins.ValueError"), "bad param: in batch")
+            );
+        }
         // the types Python produces
         let t = call(Call::new("types", vec![])).await.unwrap();
         assert_eq!(
@@ -258,7 +268,7 @@ async fn kwargs_attributes_oneway_batch_and_exceptions_against_a_python_server()
         assert_eq!(t.get("quote"), Some(&Value::str("it's \"q\"")));
         assert_eq!(t.get("ctrl"), Some(&Value::str("\u{0}\u{1f}\u{7f}\n")));
         assert_eq!(t.get("ninf"), Some(&Value::Float(f64::NEG_INFINITY)));
-        if ser == Serializer::Serpent {
+        if matches!(ser, Serializer::Serpent | Serializer::Marshal) {
             assert_eq!(
                 t.get("tuple"),
                 Some(&Value::Tuple(vec![Value::Int(1), Value::str("a")]))

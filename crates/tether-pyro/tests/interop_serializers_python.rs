@@ -14,8 +14,9 @@ use tether_pyro::serializer::{Limits, Serializer};
 
 const PRELUDE: &str = r#"
 import sys, json, datetime
-from Pyro5.serializers import SerpentSerializer, JsonSerializer, MsgpackSerializer
-SERS = {'serpent': SerpentSerializer(), 'json': JsonSerializer(), 'msgpack': MsgpackSerializer()}
+from Pyro5.serializers import SerpentSerializer, JsonSerializer, MsgpackSerializer, MarshalSerializer
+SERS = {'serpent': SerpentSerializer(), 'json': JsonSerializer(), 'msgpack': MsgpackSerializer(),
+        'marshal': MarshalSerializer()}
 NS = {'datetime': datetime}
 def attempt(f):
     try:
@@ -78,7 +79,10 @@ for i, e in enumerate(exprs):
             failures.push(format!("{name} {expr}: we refused what Python encodes"));
             continue;
         }
-        if ours != theirs {
+        // CPython's marshal flags shared objects for reference and refers back to them; ours
+        // writes every value out (both read the same): its bytes are compared by what they
+        // decode to, below, and by Python reading ours (the next test).
+        if ours != theirs && ser != Serializer::Marshal {
             failures.push(format!(
                 "{name} {expr}: bytes differ\n  python: {}\n  ours:   {}",
                 String::from_utf8_lossy(&theirs),
@@ -96,7 +100,7 @@ for i, e in enumerate(exprs):
         }
         checked += 1;
     }
-    assert_eq!(checked, corpus.len() * 3, "python output:\n{out}");
+    assert_eq!(checked, corpus.len() * ALL.len(), "python output:\n{out}");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -192,11 +196,13 @@ for line in sys.stdin.read().splitlines():
         // Python's loadsCall of our bytes equals its loadsCall of its own bytes...
         let half = reprs.len() / 2;
         assert_eq!(&reprs[..half], &reprs[half + 1..], "{name}: {reprs}");
-        // ...its bytes are ours...
+        // ...its bytes are ours (marshal: but for CPython's reference flags)...
         let mut ours = Vec::new();
         ser.encode_call("example.greeting", &call, false, &mut ours)
             .unwrap();
-        assert_eq!(hex(&ours), theirs, "{name}");
+        if ser != Serializer::Marshal {
+            assert_eq!(hex(&ours), theirs, "{name}");
+        }
         // ...and we decode its call.
         let (object, got) = ser.decode_call(&unhex(theirs), &Limits::default()).unwrap();
         assert_eq!(object, "example.greeting");
@@ -208,7 +214,7 @@ for line in sys.stdin.read().splitlines():
         assert_eq!(got.kwargs, vec![("flag".to_string(), Value::Bool(true))]);
         seen.insert(name.to_string(), ());
     }
-    assert_eq!(seen.len(), 3, "python output:\n{out}");
+    assert_eq!(seen.len(), ALL.len(), "python output:\n{out}");
 }
 
 #[test]

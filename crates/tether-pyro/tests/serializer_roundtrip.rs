@@ -234,7 +234,9 @@ fn truncation_at_every_byte_is_an_error() {
         if ser != Serializer::Json {
             if let Value::Map(m) = &mut v {
                 m.push((Value::str("y"), Value::Bytes(vec![0, 1, 2, 255])));
-                m.push((Value::str("d"), Value::DateTime(1_704_164_645_600)));
+                if ser != Serializer::Marshal {
+                    m.push((Value::str("d"), Value::DateTime(1_704_164_645_600)));
+                }
             }
         }
         let full = encode(ser, &v);
@@ -291,6 +293,7 @@ fn garbage_and_mutations_never_panic() {
                 Serializer::Msgpack => &[
                     0x91, 0xdc, 0xdd, 0xc6, 0xdb, 0xc7, 0xd7, 0xff, 0x00, 0x31, 0x32, 0xcb,
                 ],
+                Serializer::Marshal => b"()[]{}<>0NTFilgsuazZr\xda\xe9\xff\x00\x01",
             };
             let noise: Vec<u8> = (0..len)
                 .map(|_| {

@@ -22,7 +22,7 @@
 //! | `ca_certs` | PEM CAs the server's certificate must chain to; turns TLS on | none: plain TCP |
 //! | `certfile` / `keyfile` / `key_password` | a client certificate | none |
 //! | `timeout` | seconds for one call | none |
-//! | `serializer` | the wire's value encoding (Pyro: `serpent`, `json`, `msgpack`) | the protocol's |
+//! | `serializer` | the wire's value encoding (Pyro: `serpent`, `json`, `msgpack`, `marshal`) | the protocol's |
 //! | a wire's own | named by the wire (Pyro4: `hmac_key`; Pyro 3: `identification`; XML-RPC: `allow_none`, `verbose`, ...) | the wire's |
 
 use crate::error::ContextError;

@@ -519,8 +519,8 @@ async fn run_batch(
     Ok(Value::List(results))
 }
 
-/// The error Python's serializers raise for a generator object (serpent: a `TypeError`; json
-/// and msgpack: a `SerializeError` naming the serializer class).
+/// The error Python's serializers raise for a generator object (serpent: a `TypeError`; json,
+/// msgpack and marshal: a `SerializeError` naming the serializer class).
 fn unserializable_generator(ser: Serializer) -> RemoteError {
     let (class, using) = match ser {
         Serializer::Serpent => ("builtins.TypeError", ""),
@@ -531,6 +531,10 @@ fn unserializable_generator(ser: Serializer) -> RemoteError {
         Serializer::Msgpack => (
             "Pyro5.errors.SerializeError",
             " using serializer MsgpackSerializer",
+        ),
+        Serializer::Marshal => (
+            "Pyro5.errors.SerializeError",
+            " using serializer MarshalSerializer",
         ),
     };
     RemoteError::exception(

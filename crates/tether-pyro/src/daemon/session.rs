@@ -282,8 +282,8 @@ enum Opening {
 }
 
 /// The serializer for a (translated) header id, if this wire takes it: Pyro5 takes serpent,
-/// json and msgpack; Pyro4 serpent and json (a Pyro4 daemon refuses msgpack by default, and
-/// Pyro4's msgpack is not Pyro5's).
+/// marshal, json and msgpack; Pyro4 serpent, marshal and json, as a Python Pyro4 daemon does
+/// by default (Pyro4's msgpack is not Pyro5's).
 fn accepted_serializer(wire: WireVersion, id: u8) -> Option<Serializer> {
     crate::pyro5::serializer_for_id(id)
         .filter(|s| wire == WireVersion::Pyro5 || *s != Serializer::Msgpack)
@@ -386,20 +386,19 @@ async fn handshake(
             }
         }
     } else {
-        // marshal (or pickle...): refused with a reason the client can read, in serpent,
+        // pickle, dill, ...: refused with a reason the client can read, in serpent,
         // which every Pyro client decodes (it decodes by the reply's serializer id).
         let why = if v4 {
             // Pyro4's own words (its daemon accepts serpent, json and marshal by default).
             format!(
-                "message used serializer that is not accepted: {} (this server speaks serpent and json)",
+                "message used serializer that is not accepted: {} (this server speaks serpent, marshal and json)",
                 crate::pyro4::serializer_id_to_v4(h.serializer_id)
             )
         } else {
-            let name = match h.serializer_id {
-                2 => "marshal".to_string(),
-                id => format!("id {id}"),
-            };
-            format!("message used serializer that is not accepted: {name} (this server speaks serpent, json and msgpack)")
+            format!(
+                "message used serializer that is not accepted: id {} (this server speaks serpent, marshal, json and msgpack)",
+                h.serializer_id
+            )
         };
         super::quiet::warn_limited!(shared.warn_limit, "CONNECT refused: {why}");
         (msg_type::CONNECTFAIL, Value::Str(why))

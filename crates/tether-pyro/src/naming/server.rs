@@ -67,7 +67,17 @@ impl NameServerHandle {
         .await?;
         let uri = daemon.uri_for(NAME_SERVER_ID);
         let ns = NameServer::new(store, &uri)?;
-        daemon.register(NAME_SERVER_ID, Arc::new(ns.clone()))?;
+        // Behind the process's observers, as every exporter's object is (spans and call
+        // metrics; its calls come over Pyro4 or Pyro5, which each call's context names).
+        let object: Arc<dyn tether_core::Dispatch> = Arc::new(ns.clone());
+        let object = match daemon.local_addr() {
+            Some(addr) => tether_remoting::observe::observe_dispatch(
+                tether_remoting::observe::CallSite::server("pyro5", NAME_SERVER_ID, addr),
+                object,
+            ),
+            None => object,
+        };
+        daemon.register(NAME_SERVER_ID, object)?;
         let port = daemon.local_addr().map(|a| a.port()).unwrap_or(config.port);
         let responder = match config.broadcast_port {
             None => None,

@@ -131,10 +131,10 @@ impl Proxy {
                 (Value::str("params"), Value::List(call.args)),
                 (Value::str("kwargs"), kwargs),
             ]),
-            _ => Value::Tuple(vec![
+            ser => Value::Tuple(vec![
                 Value::str(object),
                 Value::Str(call.method),
-                Value::Tuple(call.args),
+                ser.vargs(call.args),
                 kwargs,
             ]),
         }

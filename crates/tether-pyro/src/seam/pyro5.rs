@@ -14,7 +14,7 @@
 //! `name_server` (a name server's URL `PYRO:Pyro.NameServer@host:port`, `host[:port]`, or
 //! `locate`/empty to find it as `locate_ns` does) and `metadata` (tags) list the exporter in
 //! that name server ([`super::PyroNameServerDirectory`]). Client options: `timeout`,
-//! `serializer` (`serpent`, `json`, `msgpack`), TLS ([`Proxy::with_tls`]); `hmac_key` only on
+//! `serializer` (`serpent`, `json`, `msgpack`, `marshal`), TLS ([`Proxy::with_tls`]); `hmac_key` only on
 //! the Pyro4 names.
 //!
 //! `Daemon::bind` is async while lifecycle hooks are not; the bind runs on a short-lived helper
@@ -278,7 +278,7 @@ impl Pyro5 {
             let ser = Serializer::from_name(name).ok_or_else(|| {
                 TransportError::new(
                     TransportErrorKind::BadOption,
-                    format!("unknown Pyro serializer {name:?} (expected serpent, json or msgpack)"),
+                    format!("unknown Pyro serializer {name:?} (expected serpent, json, msgpack or marshal)"),
                 )
             })?;
             p = p.with_serializer(ser);
@@ -461,13 +461,14 @@ impl Shell for PyroShell {
     }
 
     fn repr(&self, value: &Value, options: &ClientOptions) -> String {
-        // A Python serpent client gets bytes as serpent's base64 dict; msgpack hands bytes.
+        // A Python serpent client gets bytes as serpent's base64 dict; msgpack and marshal
+        // hand bytes.
         let form = match options
             .serializer
             .as_deref()
             .and_then(Serializer::from_name)
         {
-            Some(Serializer::Msgpack) => BytesForm::Bytes,
+            Some(Serializer::Msgpack | Serializer::Marshal) => BytesForm::Bytes,
             _ => BytesForm::Base64Dict,
         };
         tether_core::python::repr_with(value, form)

@@ -1,5 +1,5 @@
-//! Pyro's payload serializers: serpent (id 1), json (id 3) and msgpack (id 4) in Pyro5's
-//! numbering. Each maps [`Value`] both ways; the per-format module docs hold the mapping table.
+//! Pyro's payload serializers: serpent (id 1), marshal (id 2), json (id 3) and msgpack (id 4)
+//! in Pyro5's numbering. Each maps [`Value`] both ways; the per-format module docs hold the mapping table.
 //!
 //! Decoders never trust their input: they enforce [`Limits`] (nesting depth, item count; the
 //! total size is bounded earlier, by the frame reader's message size limit), never allocate from
@@ -9,7 +9,9 @@
 //! Mapping in one line per format (details in each module): serpent keeps tuples and sets, and
 //! carries bytes as serpent's base64 dict; json has no bytes (Pyro5 refuses them too) and turns
 //! tuples and sets into lists and map keys into strings; msgpack turns tuples and sets into lists
-//! and carries bytes, big ints (ext 0x31) and datetimes (ext 0x32). On every format `Int32`
+//! and carries bytes, big ints (ext 0x31) and datetimes (ext 0x32); marshal (CPython's own
+//! format) keeps tuples and sets, carries bytes and big ints, and sends datetimes as text. On
+//! every format `Int32`
 //! reads back as `Int`, `Object` as a `Map` with `__class__` first, `Typed` as its inner value,
 //! and a decoded value comes back unchanged from another encode and decode (and as the same
 //! bytes when the peer wrote canonical output), so an echo returns what it was sent.
@@ -19,6 +21,7 @@ use tether_core::{Call, RemoteError, Value};
 
 pub(crate) mod common;
 pub mod json;
+pub mod marshal;
 pub mod msgpack;
 pub mod serpent;
 
@@ -88,15 +91,18 @@ pub enum Serializer {
     Json,
     /// msgpack with Pyro's ext types.
     Msgpack,
+    /// CPython's `marshal` format (accepted by Python's Pyro daemons by default).
+    Marshal,
 }
 
 impl Serializer {
-    /// The name Pyro uses in configuration (`serpent`, `json`, `msgpack`).
+    /// The name Pyro uses in configuration (`serpent`, `json`, `msgpack`, `marshal`).
     pub fn name(self) -> &'static str {
         match self {
             Serializer::Serpent => "serpent",
             Serializer::Json => "json",
             Serializer::Msgpack => "msgpack",
+            Serializer::Marshal => "marshal",
         }
     }
 
@@ -106,6 +112,7 @@ impl Serializer {
             "serpent" => Some(Serializer::Serpent),
             "json" => Some(Serializer::Json),
             "msgpack" => Some(Serializer::Msgpack),
+            "marshal" => Some(Serializer::Marshal),
             _ => None,
         }
     }
@@ -116,6 +123,7 @@ impl Serializer {
             Serializer::Serpent => serpent::encode(value, out),
             Serializer::Json => json::encode(value, out),
             Serializer::Msgpack => msgpack::encode(value, out),
+            Serializer::Marshal => marshal::encode(value, out),
         }
     }
 
@@ -144,6 +152,7 @@ impl Serializer {
             Serializer::Serpent => serpent::decode(bytes, limits),
             Serializer::Json => json::decode(bytes, limits),
             Serializer::Msgpack => msgpack::decode(bytes, limits),
+            Serializer::Marshal => marshal::decode(bytes, limits),
         }
     }
 
@@ -166,7 +175,8 @@ impl Serializer {
     }
 
     /// Appends an INVOKE payload for `call` on `object`: the 4-tuple
-    /// `(object, method, vargs, kwargs)` for serpent and msgpack, the object
+    /// `(object, method, vargs, kwargs)` for serpent, msgpack and marshal (vargs a tuple, in
+    /// marshal a list, as Pyro writes them), the object
     /// `{"object", "method", "params", "kwargs"}` for json. `kwargs_none` writes `None` instead of
     /// a dict for kwargs (Python's client does so for `__getattr__`, `__setattr__` and batches).
     pub fn encode_call(
@@ -196,11 +206,21 @@ impl Serializer {
             _ => Value::Tuple(vec![
                 Value::str(object),
                 Value::str(call.method.clone()),
-                Value::Tuple(call.args.clone()),
+                self.vargs(call.args.clone()),
                 kwargs,
             ]),
         };
         self.encode(&payload, out)
+    }
+
+    /// A call's positional arguments as this serializer's client sends them: a tuple, but a
+    /// list in marshal (Pyro's `MarshalSerializer.dumpsCall` makes one).
+    pub(crate) fn vargs(self, args: Vec<Value>) -> Value {
+        if self == Serializer::Marshal {
+            Value::List(args)
+        } else {
+            Value::Tuple(args)
+        }
     }
 
     /// Decodes an INVOKE payload into `(object id, call)`. Accepts a list or tuple for vargs and

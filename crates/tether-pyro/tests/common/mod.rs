@@ -12,8 +12,12 @@ use tether_pyro::serializer::Serializer;
 use tether_pyro::{Daemon, DaemonConfig};
 
 /// Every serializer tether speaks.
-pub const SERIALIZERS: [Serializer; 3] =
-    [Serializer::Serpent, Serializer::Json, Serializer::Msgpack];
+pub const SERIALIZERS: [Serializer; 4] = [
+    Serializer::Serpent,
+    Serializer::Json,
+    Serializer::Msgpack,
+    Serializer::Marshal,
+];
 
 /// A script under tests/python.
 pub fn script(name: &str) -> PathBuf {

@@ -251,18 +251,18 @@ def main():
 
 
 def pyro4_checks(uri, ser):
-    """What only Pyro4 has: serializers a daemon refuses, connecting without metadata, and
-    the HMAC key on one side only or wrong."""
+    """What only Pyro4 has: serializers a daemon accepts or refuses by default (marshal yes,
+    msgpack no), connecting without metadata, and the HMAC key on one side only or wrong."""
 
-    def refused_serializer(name):
+    def bind_with(name):
         q = proxy(uri, name)
         try:
             q._pyroBind()
             return "bound"
         except CommunicationError as e:
             return type(e).__name__ + ": " + str(e).split("rejected: ")[-1].split(" (")[0]
-    check("marshal refused", lambda: refused_serializer("marshal"))
-    check("msgpack refused", lambda: refused_serializer("msgpack"))
+    check("bind with marshal", lambda: bind_with("marshal"))
+    check("bind with msgpack", lambda: bind_with("msgpack"))
 
     def no_metadata_on_connect():
         pyro_config.METADATA = False

@@ -30,17 +30,23 @@ try:
 except TypeError as e:
     assert "unexpected keyword argument 'bogus'" in str(e)
 
+# Pyro5's marshal serializer cannot send a call whose kwargs are None, which is how Python's
+# proxy sends attribute access and batches (MarshalSerializer.dumpsCall calls kwargs.items()):
+# a Python marshal client has neither, whatever the server.
+FULL = ser != "marshal"
+
 # attributes through Python's property syntax
-assert p.name == "world"
-p.name = "python"
-assert p.name == "python"
-p.name = "world"
-assert p.readonly == "fixed"
-try:
-    p.readonly = 1
-    raise AssertionError("readonly set")
-except AttributeError as e:
-    assert "attempt to access unexposed or unknown remote attribute 'readonly'" in str(e), e
+if FULL:
+    assert p.name == "world"
+    p.name = "python"
+    assert p.name == "python"
+    p.name = "world"
+    assert p.readonly == "fixed"
+    try:
+        p.readonly = 1
+        raise AssertionError("readonly set")
+    except AttributeError as e:
+        assert "attempt to access unexposed or unknown remote attribute 'readonly'" in str(e), e
 
 # exceptions with remote tracebacks
 try:
@@ -73,22 +79,23 @@ while "block" not in p.events():
     time.sleep(0.01)
 
 # batch, stopping at the first error
-b = Pyro5.api.BatchProxy(p)
-b.echo(1)
-b.fail("in batch")
-b.echo(2)
-results = b()
-assert next(results) == 1
-try:
-    next(results)
-    raise AssertionError("no batch error")
-except ValueError as e:
-    assert str(e) == "bad param: in batch"
+if FULL:
+    b = Pyro5.api.BatchProxy(p)
+    b.echo(1)
+    b.fail("in batch")
+    b.echo(2)
+    results = b()
+    assert next(results) == 1
+    try:
+        next(results)
+        raise AssertionError("no batch error")
+    except ValueError as e:
+        assert str(e) == "bad param: in batch"
 
 # large payloads both ways (several reads per frame)
 big = "ü" * (3 * 1024 * 1024)
 assert p.echo(big) == big
-if ser == "msgpack":
+if ser in ("msgpack", "marshal"):
     blob = bytes(range(256)) * 8192
     assert p.echo(blob) == blob
 
