@@ -124,8 +124,16 @@ impl Sample {
     }
 }
 
-/// `conns` proxies (a connection each) calling `echo("Hello")` back to back for `secs`.
-async fn drive(proxies: &[Arc<dyn Invoker>], secs: f64, pid: u32) -> Result<Sample, BoxErr> {
+/// `conns` proxies (a connection each) calling `echo("Hello")` for `secs`: back to back, or
+/// paced to `rate` calls/s in all (each connection at its share, started a share apart; a
+/// connection that falls behind catches up back to back). Pacing spins on the client's CPU,
+/// so it is used where the client has a CPU of its own (split).
+async fn drive(
+    proxies: &[Arc<dyn Invoker>],
+    secs: f64,
+    pid: u32,
+    rate: Option<f64>,
+) -> Result<Sample, BoxErr> {
     let call = || Call::new("echo", vec![Value::str("Hello")]);
     // Warm up: every connection open and every series made, then the full load for a while
     // (the server is a fresh process: its allocator, caches and socket buffers settle first).
@@ -145,15 +153,25 @@ async fn drive(proxies: &[Arc<dyn Invoker>], secs: f64, pid: u32) -> Result<Samp
     let before = crate::cpu::process_cpu_ns(pid).ok_or("no server CPU time")?;
     let start = Instant::now();
     let until = start + Duration::from_secs_f64(secs);
-    let counts = futures::future::try_join_all(proxies.iter().map(|p| async move {
-        let mut n = 0u64;
-        while Instant::now() < until {
-            p.invoke(call()).await?;
-            n += 1;
-        }
-        Ok::<u64, BoxErr>(n)
-    }))
-    .await?;
+    let each = rate.map(|r| Duration::from_secs_f64(proxies.len() as f64 / r.max(1.0)));
+    let n_conns = proxies.len() as u32;
+    let counts =
+        futures::future::try_join_all(proxies.iter().zip(0u32..).map(|(p, k)| async move {
+            let mut n = 0u64;
+            let mut due = start + each.map_or(Duration::ZERO, |d| d * k / n_conns);
+            while Instant::now() < until {
+                if let Some(d) = each {
+                    while Instant::now() < due {
+                        tokio::task::yield_now().await;
+                    }
+                    due += d;
+                }
+                p.invoke(call()).await?;
+                n += 1;
+            }
+            Ok::<u64, BoxErr>(n)
+        }))
+        .await?;
     let took = start.elapsed().as_secs_f64();
     // The spans of the last moments leave within the schedule delay (100 ms): wait for them,
     // so their export counts here and does not run into the next server's measurement.
@@ -215,7 +233,7 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
     );
     println!();
     println!(
-        "Unpinned, the server, its span exporter, the client and the OTLP sink share both CPUs; split, the server (workers and exporter) has CPU 0 to itself, and the client and the sink (in a deployment, a collector elsewhere) CPU 1, so calls/s is what one CPU of server serves."
+        "Unpinned, the server, its span exporter, the client and the OTLP sink share both CPUs; split, the server (workers and exporter) has CPU 0 to itself, and the client and the sink (in a deployment, a collector elsewhere) CPU 1 (the last rows pace the client at 60% of what the plain server served flat out: CPU per call below saturation), so calls/s is what one CPU of server serves."
     );
     println!();
     println!(
@@ -230,7 +248,21 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
         if split {
             sink.keep_to(1);
         }
-        for conns in [1usize, 16] {
+        // The last load is the same 16 connections paced at 60% of what the plain server
+        // served flat out (split only): a server's CPU per call below saturation, where a
+        // slower server does not also make its clients wait and wake more often.
+        let mut saturated = None;
+        let loads: &[(usize, bool)] = if split {
+            &[(1, false), (16, false), (16, true)]
+        } else {
+            &[(1, false), (16, false)]
+        };
+        for &(conns, paced) in loads {
+            let rate = if paced {
+                saturated.map(|r: f64| r * 0.6)
+            } else {
+                None
+            };
             let mut rates = vec![Vec::new(); variants.len()];
             let mut cpus = vec![Vec::new(); variants.len()];
             for round in 0..rounds {
@@ -259,7 +291,7 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
                 // A new order each round: no server always follows the same one.
                 for k in 0..servers.len() {
                     let i = (k + round) % servers.len();
-                    let m = rt.block_on(drive(&proxies[i], secs, servers[i].pid()))?;
+                    let m = rt.block_on(drive(&proxies[i], secs, servers[i].pid(), rate))?;
                     rates[i].push(m.rate());
                     cpus[i].push(m.cpu_us());
                 }
@@ -278,11 +310,14 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
             let cpu_ratios: Vec<f64> = (0..cpus.len()).map(|i| paired(&cpus, i)).collect();
             let rates: Vec<f64> = rates.into_iter().map(median).collect();
             let cpus: Vec<f64> = cpus.into_iter().map(median).collect();
+            if conns > 1 && !paced {
+                saturated = rates.first().copied();
+            }
             let place = if split { "split" } else { "unpinned" };
-            let load = if conns == 1 {
-                "sequential".to_string()
-            } else {
-                format!("{conns} connections")
+            let load = match (conns, rate) {
+                (1, _) => "sequential".to_string(),
+                (_, Some(r)) => format!("{conns} connections at {r:.0} calls/s"),
+                _ => format!("{conns} connections"),
             };
             for (i, (_, label, _)) in variants.iter().enumerate() {
                 println!(

@@ -60,11 +60,6 @@ impl Budget {
         self.depth = self.depth.saturating_sub(1);
     }
 
-    /// The items counted so far.
-    pub(crate) fn used_items(&self) -> usize {
-        self.items
-    }
-
     /// Counts `n` more items (elements or map entries); fails past the item limit.
     pub(crate) fn items(&mut self, n: usize, pos: usize) -> Result<(), RemoteError> {
         self.items = self.items.saturating_add(n);

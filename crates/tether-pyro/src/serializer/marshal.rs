@@ -26,13 +26,13 @@
 //! kept), complex numbers (no [`Value`] for them, as msgpack's ext 0x30), `Ellipsis`,
 //! `StopIteration`, slices, unknown types, and a reference to a container that is still being
 //! read (a loop: the other serializers cannot carry one either). A reference to a finished
-//! value is a copy of it, counted against [`Limits`] as if it were written out in full, so a
-//! few bytes of references cannot expand into a huge value. Every declared length is checked
-//! against the bytes that are left before anything is allocated for it.
+//! value reads that value's bytes again, counted against [`Limits`] as if it were written out
+//! in full (and all references together may read at most the payload's length plus 16 MiB
+//! again), so a few bytes of references cannot expand into a huge or deep value. Every
+//! declared length is checked against the bytes that are left before anything is allocated
+//! for it.
 
-use crate::serializer::common::{
-    check_encode_depth, error_at, unsupported, Budget, HARD_MAX_DEPTH,
-};
+use crate::serializer::common::{check_encode_depth, error_at, unsupported, Budget};
 use crate::serializer::Limits;
 use num_bigint::{BigInt, Sign};
 use num_traits::ToPrimitive;
@@ -194,11 +194,11 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Value, RemoteError> {
         s: bytes,
         pos: 0,
         budget: Budget::new(FORMAT, limits),
-        max_depth: limits.max_depth.min(HARD_MAX_DEPTH),
         refs: Vec::new(),
+        replaying: false,
         copy_left: bytes.len().saturating_add(COPY_ALLOWANCE),
     };
-    let (v, _) = r.value(0)?;
+    let v = r.value()?;
     if r.pos != bytes.len() {
         return Err(error_at(
             FORMAT,
@@ -209,16 +209,13 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Value, RemoteError> {
     Ok(v)
 }
 
-/// A value kept for references: the value, how many items it holds, how deep it nests and
-/// how many bytes it took in the payload (what a copy of it costs against the limits).
-struct Kept {
-    value: Value,
-    items: usize,
-    height: usize,
-    bytes: usize,
-}
+/// Where a value flagged for reference lies in the payload: a reference to it reads those
+/// bytes again. Nothing is copied while reading, and a reference costs what reading the value
+/// costs (items, depth, allocation), charged to the same limits, so a few bytes of
+/// references cannot expand into a huge or deep value. `None` until the value is complete.
+type Span = Option<(usize, usize)>;
 
-/// References may copy this many bytes of values beyond the payload's own length: a legitimate
+/// References may read this many bytes again beyond the payload's own length: a legitimate
 /// payload refers back to small ints, names and the odd shared argument, while a hostile one
 /// could otherwise turn a few kilobytes of references to one large string into gigabytes.
 const COPY_ALLOWANCE: usize = 16 << 20;
@@ -227,11 +224,13 @@ struct Reader<'a> {
     s: &'a [u8],
     pos: usize,
     budget: Budget,
-    max_depth: usize,
-    /// Values flagged for reference, in the order their reading began; `None` while a
-    /// container is still being read (a reference to it then would be a loop).
-    refs: Vec<Option<Kept>>,
-    /// Bytes that references may still copy.
+    /// Values flagged for reference, in the order their reading began (CPython numbers them
+    /// so); a container's entry is `None` while it is still being read (a reference to it
+    /// then would be a loop).
+    refs: Vec<Span>,
+    /// Reading a referenced value again: its flags were numbered the first time.
+    replaying: bool,
+    /// Bytes that references may still read again.
     copy_left: usize,
 }
 
@@ -286,44 +285,31 @@ impl Reader<'_> {
         Ok(n)
     }
 
-    /// Reads one value inside `depth` containers; returns it with its height (the containers
-    /// it nests, itself included: 0 for a scalar).
-    fn value(&mut self, depth: usize) -> Result<(Value, usize), RemoteError> {
+    fn value(&mut self) -> Result<Value, RemoteError> {
         let at = self.pos;
         let code = self.byte()?;
-        let flagged = code & FLAG_REF != 0;
         let t = code & !FLAG_REF;
         if t == b'r' {
-            return self.reference(at, depth);
+            return self.reference(at);
         }
-        // The slot is taken when reading begins (CPython numbers references so), and filled
-        // when the value is complete.
-        let slot = flagged.then(|| {
+        // The number is taken when reading begins, and the value's place recorded when it is
+        // complete.
+        let slot = (code & FLAG_REF != 0 && !self.replaying).then(|| {
             self.refs.push(None);
             self.refs.len() - 1
         });
-        let items_before = self.budget_items();
-        let (v, height) = self.body(t, at, depth)?;
+        let v = self.body(t, at)?;
         if let Some(slot) = slot {
-            self.refs[slot] = Some(Kept {
-                value: v.clone(),
-                items: self.budget_items() - items_before,
-                height,
-                bytes: self.pos - at,
-            });
+            self.refs[slot] = Some((at, self.pos));
         }
-        Ok((v, height))
+        Ok(v)
     }
 
-    fn budget_items(&self) -> usize {
-        self.budget.used_items()
-    }
-
-    /// `r`: a copy of a value read before, charged to the limits as if written out again.
-    fn reference(&mut self, at: usize, depth: usize) -> Result<(Value, usize), RemoteError> {
+    /// `r`: the value read before at that number, read again from its bytes.
+    fn reference(&mut self, at: usize) -> Result<Value, RemoteError> {
         let index = self.u32()? as usize;
-        let kept = match self.refs.get(index) {
-            Some(Some(k)) => k,
+        let (from, to) = match self.refs.get(index) {
+            Some(Some(span)) => *span,
             Some(None) => {
                 return Err(error_at(
                     FORMAT,
@@ -339,43 +325,34 @@ impl Reader<'_> {
                 ))
             }
         };
-        if depth + kept.height > self.max_depth {
-            return Err(error_at(
-                FORMAT,
-                at,
-                format_args!("nesting deeper than {} levels", self.max_depth),
-            ));
-        }
-        let (items, height, bytes) = (kept.items, kept.height, kept.bytes);
-        // Charged before the copy is made.
-        self.budget.items(items, at)?;
-        self.copy_left = self.copy_left.checked_sub(bytes).ok_or_else(|| {
+        self.copy_left = self.copy_left.checked_sub(to - from).ok_or_else(|| {
             error_at(
                 FORMAT,
                 at,
-                "references copy more than the payload holds (plus 16 MiB)",
+                "references read more than the payload holds again (plus 16 MiB)",
             )
         })?;
-        let value = match self.refs.get(index) {
-            Some(Some(k)) => k.value.clone(),
-            _ => Value::None,
-        };
-        Ok((value, height))
+        let (back, was) = (self.pos, self.replaying);
+        self.pos = from;
+        self.replaying = true;
+        let v = self.value();
+        self.pos = back;
+        self.replaying = was;
+        v
     }
 
-    fn body(&mut self, t: u8, at: usize, depth: usize) -> Result<(Value, usize), RemoteError> {
-        let scalar = |v: Value| Ok((v, 0));
-        match t {
-            b'N' => scalar(Value::None),
-            b'T' => scalar(Value::Bool(true)),
-            b'F' => scalar(Value::Bool(false)),
-            b'i' => scalar(Value::Int(i64::from(self.i32()?))),
-            b'l' => scalar(self.long(at)?),
+    fn body(&mut self, t: u8, at: usize) -> Result<Value, RemoteError> {
+        Ok(match t {
+            b'N' => Value::None,
+            b'T' => Value::Bool(true),
+            b'F' => Value::Bool(false),
+            b'i' => Value::Int(i64::from(self.i32()?)),
+            b'l' => self.long(at)?,
             b'g' => {
                 let b = self.take(8)?;
                 let mut a = [0u8; 8];
                 a.copy_from_slice(b);
-                scalar(Value::Float(f64::from_le_bytes(a)))
+                Value::Float(f64::from_le_bytes(a))
             }
             b'f' => {
                 let n = usize::from(self.byte()?);
@@ -384,67 +361,71 @@ impl Reader<'_> {
                     .ok()
                     .and_then(|t| t.trim().parse::<f64>().ok())
                     .ok_or_else(|| error_at(FORMAT, at, "bad float text"))?;
-                scalar(Value::Float(x))
+                Value::Float(x)
             }
             b's' => {
                 let n = self.len(1)?;
-                scalar(Value::Bytes(self.take(n)?.to_vec()))
+                Value::Bytes(self.take(n)?.to_vec())
             }
             b'u' | b't' => {
                 let n = self.len(1)?;
                 let b = self.take(n)?;
                 match std::str::from_utf8(b) {
-                    Ok(s) => scalar(Value::Str(s.to_owned())),
-                    Err(e) => Err(error_at(
-                        FORMAT,
-                        at + 5 + e.valid_up_to(),
-                        "invalid UTF-8 in str (a lone surrogate cannot be held)",
-                    )),
+                    Ok(s) => Value::Str(s.to_owned()),
+                    Err(e) => {
+                        return Err(error_at(
+                            FORMAT,
+                            at + 5 + e.valid_up_to(),
+                            "invalid UTF-8 in str (a lone surrogate cannot be held)",
+                        ))
+                    }
                 }
             }
             b'a' | b'A' => {
                 let n = self.len(1)?;
-                let b = self.take(n)?;
-                scalar(Value::Str(latin1(b)))
+                Value::Str(latin1(self.take(n)?))
             }
             b'z' | b'Z' => {
                 let n = usize::from(self.byte()?);
-                let b = self.take(n)?;
-                scalar(Value::Str(latin1(b)))
+                Value::Str(latin1(self.take(n)?))
             }
             b')' => {
                 let n = usize::from(self.byte()?);
-                self.items(n, at, depth).map(|(v, h)| (Value::Tuple(v), h))
+                Value::Tuple(self.items(n, at)?)
             }
             b'(' => {
                 let n = self.len(1)?;
-                self.items(n, at, depth).map(|(v, h)| (Value::Tuple(v), h))
+                Value::Tuple(self.items(n, at)?)
             }
             b'[' => {
                 let n = self.len(1)?;
-                self.items(n, at, depth).map(|(v, h)| (Value::List(v), h))
+                Value::List(self.items(n, at)?)
             }
             b'<' | b'>' => {
                 let n = self.len(1)?;
-                self.items(n, at, depth).map(|(v, h)| (Value::Set(v), h))
+                Value::Set(self.items(n, at)?)
             }
-            b'{' => self.dict(at, depth),
-            b'c' => Err(error_at(
-                FORMAT,
-                at,
-                "code objects are refused (marshal can carry functions; they are never run)",
-            )),
-            b'y' | b'x' => Err(error_at(FORMAT, at, "complex numbers are not supported")),
-            b'.' => Err(error_at(FORMAT, at, "Ellipsis is not supported")),
-            b'S' => Err(error_at(FORMAT, at, "StopIteration is not supported")),
-            b':' => Err(error_at(FORMAT, at, "slices are not supported")),
-            b'0' => Err(error_at(FORMAT, at, "a dict's end marker outside a dict")),
-            other => Err(error_at(
-                FORMAT,
-                at,
-                format_args!("unknown type code 0x{other:02x}"),
-            )),
-        }
+            b'{' => self.dict(at)?,
+            b'c' => {
+                return Err(error_at(
+                    FORMAT,
+                    at,
+                    "code objects are refused (marshal can carry functions; they are never run)",
+                ))
+            }
+            b'y' | b'x' => return Err(error_at(FORMAT, at, "complex numbers are not supported")),
+            b'.' => return Err(error_at(FORMAT, at, "Ellipsis is not supported")),
+            b'S' => return Err(error_at(FORMAT, at, "StopIteration is not supported")),
+            b':' => return Err(error_at(FORMAT, at, "slices are not supported")),
+            b'0' => return Err(error_at(FORMAT, at, "a dict's end marker outside a dict")),
+            other => {
+                return Err(error_at(
+                    FORMAT,
+                    at,
+                    format_args!("unknown type code 0x{other:02x}"),
+                ))
+            }
+        })
     }
 
     /// `l`: a digit count (its sign is the number's), then that many 15-bit digits.
@@ -491,30 +472,21 @@ impl Reader<'_> {
         })
     }
 
-    fn items(
-        &mut self,
-        n: usize,
-        at: usize,
-        depth: usize,
-    ) -> Result<(Vec<Value>, usize), RemoteError> {
+    fn items(&mut self, n: usize, at: usize) -> Result<Vec<Value>, RemoteError> {
         self.budget.items(n, at)?;
         self.budget.enter(at)?;
         let mut out = Vec::with_capacity(n);
-        let mut height = 0;
         for _ in 0..n {
-            let (v, h) = self.value(depth + 1)?;
-            height = height.max(h);
-            out.push(v);
+            out.push(self.value()?);
         }
         self.budget.leave();
-        Ok((out, height + 1))
+        Ok(out)
     }
 
     /// `{`: key, value pairs until the `0` that ends them.
-    fn dict(&mut self, at: usize, depth: usize) -> Result<(Value, usize), RemoteError> {
+    fn dict(&mut self, at: usize) -> Result<Value, RemoteError> {
         self.budget.enter(at)?;
         let mut entries = Vec::new();
-        let mut height = 0;
         loop {
             let here = self.pos;
             if self.s.get(here) == Some(&b'0') {
@@ -522,13 +494,12 @@ impl Reader<'_> {
                 break;
             }
             self.budget.items(1, here)?;
-            let (k, hk) = self.value(depth + 1)?;
-            let (v, hv) = self.value(depth + 1)?;
-            height = height.max(hk).max(hv);
+            let k = self.value()?;
+            let v = self.value()?;
             entries.push((k, v));
         }
         self.budget.leave();
-        Ok((Value::Map(entries), height + 1))
+        Ok(Value::Map(entries))
     }
 }
 
@@ -720,7 +691,7 @@ mod tests {
             wide.extend_from_slice(b"r\x00\x00\x00\x00");
         }
         let e = decode(&wide, &Limits::default()).expect_err("copy limit");
-        assert!(e.message().contains("references copy"), "{e}");
+        assert!(e.message().contains("references read more"), "{e}");
         // A few references to a shared argument are fine.
         let mut shared = b"(\x03\x00\x00\x00\xf3\x00\x00\x10\x00".to_vec();
         shared.extend(std::iter::repeat_n(b'x', 1 << 20));
