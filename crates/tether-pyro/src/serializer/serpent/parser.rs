@@ -172,6 +172,11 @@ impl<'a> Parser<'a> {
             match self.peek() {
                 Some(b' ' | b'\t' | b'\n' | b'\r' | 0x0c) => self.pos += 1,
                 Some(b'#') => {
+                    // The header line every serpent writer puts first, taken whole.
+                    if self.s[self.pos..].starts_with(HEADER) {
+                        self.pos += HEADER.len();
+                        continue;
+                    }
                     while !matches!(self.peek(), None | Some(b'\n' | b'\r')) {
                         self.pos += 1;
                     }
