@@ -1,8 +1,8 @@
 //! Spans reach an OTLP collector: OpenTelemetry's standard variables turn export on in every
 //! command of the `tether` binary; a receiver decoding OTLP/HTTP with the official
 //! `opentelemetry-proto` messages (Python) sees a `tether call` client span and the `tether
-//! echo-server` server span in one trace, flushed at exit; a Python Pyro5 server sees the
-//! trace id as its correlation id.
+//! echo-server` server span in one trace, flushed at exit, in protobuf and in OTLP's JSON; a
+//! Python Pyro5 server sees the trace id as its correlation id.
 
 mod common;
 
@@ -65,8 +65,12 @@ fn collect(r: &Receiver_, spans: &mut Vec<Span>, done: impl Fn(&[Span]) -> bool)
 }
 
 fn otel(cmd: &mut Command, endpoint: &str, service: &str) {
+    otel_in(cmd, endpoint, service, "http/protobuf");
+}
+
+fn otel_in(cmd: &mut Command, endpoint: &str, service: &str, protocol: &str) {
     cmd.env("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)
-        .env("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+        .env("OTEL_EXPORTER_OTLP_PROTOCOL", protocol)
         .env("OTEL_SERVICE_NAME", service)
         .env("OTEL_TRACES_EXPORTER", "otlp")
         // A long delay: the one-shot `tether call` delivers only by flushing at exit.
@@ -77,9 +81,12 @@ fn attr<'a>(s: &'a Span, k: &str) -> &'a serde_json::Value {
     &s["attrs"][k]
 }
 
-#[test]
-fn a_call_and_its_server_form_one_trace_at_the_collector() {
-    let r = receiver();
+/// `tether call` to a `tether echo-server`, both exporting in `protocol`: the collector gets
+/// the client and the server span of one trace, then both spans of a failing call.
+fn a_call_and_its_server_span(r: &Receiver_, protocol: &str, content_type: &str) {
+    let otel = |cmd: &mut Command, endpoint: &str, service: &str| {
+        otel_in(cmd, endpoint, service, protocol)
+    };
     let mut server_cmd = Command::new(env!("CARGO_BIN_EXE_tether"));
     server_cmd.args([
         "echo-server",
@@ -107,7 +114,7 @@ fn a_call_and_its_server_form_one_trace_at_the_collector() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "'traced'");
 
     let mut spans = Vec::new();
-    collect(&r, &mut spans, |s| {
+    collect(r, &mut spans, |s| {
         s.iter().any(|x| x["service"] == "caller") && s.iter().any(|x| x["service"] == "echo-svc")
     });
     let client = spans
@@ -118,7 +125,8 @@ fn a_call_and_its_server_form_one_trace_at_the_collector() {
         .iter()
         .find(|s| s["service"] == "echo-svc")
         .expect("server span");
-    assert_eq!(client["content_type"], "application/x-protobuf");
+    assert_eq!(client["content_type"], content_type);
+    assert_eq!(server_span["content_type"], content_type);
     assert_eq!(client["scope"], "tether");
     assert_eq!(client["kind"], "SPAN_KIND_CLIENT");
     assert_eq!(server_span["kind"], "SPAN_KIND_SERVER");
@@ -143,12 +151,19 @@ fn a_call_and_its_server_form_one_trace_at_the_collector() {
     let out = call.output().expect("tether call");
     assert_eq!(out.status.code(), Some(1));
     spans.clear();
-    collect(&r, &mut spans, |s| s.len() >= 2);
+    collect(r, &mut spans, |s| s.len() >= 2);
     for s in &spans {
         assert_eq!(s["status"], "STATUS_CODE_ERROR", "{s}");
         assert_eq!(attr(s, "error.type"), "builtins.ValueError", "{s}");
     }
     drop(server);
+}
+
+#[test]
+fn a_call_and_its_server_form_one_trace_at_the_collector() {
+    let r = receiver();
+    a_call_and_its_server_span(&r, "http/protobuf", "application/x-protobuf");
+    let mut spans = Vec::new();
 
     // A Python Pyro5 server reads the trace id as the message's correlation id.
     let (py, lines) = start_until(
@@ -175,8 +190,15 @@ fn a_call_and_its_server_form_one_trace_at_the_collector() {
         .trim()
         .trim_matches('\'')
         .replace('-', "");
-    spans.clear();
     collect(&r, &mut spans, |s| !s.is_empty());
     assert_eq!(spans[0]["trace_id"], corr.as_str(), "{spans:#?}");
     drop(py);
+}
+
+/// `OTEL_EXPORTER_OTLP_PROTOCOL=http/json`: the same spans, in OTLP's JSON, which the receiver
+/// reads with protobuf's JSON parser over the official messages.
+#[test]
+fn spans_reach_the_collector_in_otlp_json_too() {
+    let r = receiver();
+    a_call_and_its_server_span(&r, "http/json", "application/json");
 }

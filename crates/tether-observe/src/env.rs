@@ -6,7 +6,7 @@
 //! | `OTEL_TRACES_EXPORTER` | `otlp`, `console`, `none` (comma-separated) | `otlp` when an OTLP endpoint variable is set, else `none` |
 //! | `OTEL_EXPORTER_OTLP_ENDPOINT` | base URL; `/v1/traces` is added | `http://localhost:4318` |
 //! | `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` | full URL, used as it is | – |
-//! | `OTEL_EXPORTER_OTLP_PROTOCOL` / `..._TRACES_PROTOCOL` | `http/protobuf` (the only one) | `http/protobuf` |
+//! | `OTEL_EXPORTER_OTLP_PROTOCOL` / `..._TRACES_PROTOCOL` | `http/protobuf` or `http/json` (`grpc` is not built) | `http/protobuf` |
 //! | `OTEL_EXPORTER_OTLP_HEADERS` / `..._TRACES_HEADERS` | `k=v,k=v` (values URL-decoded) | none |
 //! | `OTEL_EXPORTER_OTLP_TIMEOUT` / `..._TRACES_TIMEOUT` | milliseconds per export | 10000 |
 //! | `OTEL_EXPORTER_OTLP_CERTIFICATE` | CA file for an `https` endpoint | – (required for https) |
@@ -20,7 +20,7 @@
 //! A value that cannot be read is an error naming the variable (the program says so and goes
 //! on without tracing rather than guess).
 
-use crate::otlp::OtlpTarget;
+use crate::otlp::{OtlpEncoding, OtlpTarget};
 use crate::pipeline::BatchSettings;
 use crate::span::AttrValue;
 use crate::tracing_span::{RootRule, Sampler};
@@ -128,12 +128,16 @@ pub fn read(get: &dyn Fn(&str) -> Option<String>, program: &str) -> Result<Trace
         let protocol = var(get, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
             .or_else(|| var(get, "OTEL_EXPORTER_OTLP_PROTOCOL"))
             .unwrap_or_else(|| "http/protobuf".into());
-        if protocol != "http/protobuf" {
-            return Err(format!(
-                "OTEL_EXPORTER_OTLP_PROTOCOL={protocol:?} is not supported: tether exports \
-                 http/protobuf only (grpc and http/json are not built)"
-            ));
-        }
+        let encoding = match protocol.as_str() {
+            "http/protobuf" => OtlpEncoding::Protobuf,
+            "http/json" => OtlpEncoding::Json,
+            _ => {
+                return Err(format!(
+                    "OTEL_EXPORTER_OTLP_PROTOCOL={protocol:?} is not supported: tether exports \
+                     http/protobuf or http/json (grpc is not built)"
+                ))
+            }
+        };
         let url = match var(get, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
             Some(u) => u,
             None => {
@@ -178,6 +182,7 @@ pub fn read(get: &dyn Fn(&str) -> Option<String>, program: &str) -> Result<Trace
             headers,
             timeout,
             tls,
+            encoding,
         });
     }
     let mut resource: Vec<(String, String)> = var(get, "OTEL_RESOURCE_ATTRIBUTES")

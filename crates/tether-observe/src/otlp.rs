@@ -336,6 +336,17 @@ pub fn encode_request(resource: &[(String, AttrValue)], spans: &[SpanRecord]) ->
     request_of_encoded(resource, &encoded)
 }
 
+/// How a batch is written (`OTEL_EXPORTER_OTLP_PROTOCOL`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OtlpEncoding {
+    /// `http/protobuf`: protobuf, `application/x-protobuf`. The default.
+    #[default]
+    Protobuf,
+    /// `http/json`: OTLP's JSON mapping of the same messages, `application/json` (see
+    /// [`crate::otlp_json`]).
+    Json,
+}
+
 /// Where and how spans are posted.
 #[derive(Clone, Debug)]
 pub struct OtlpTarget {
@@ -347,6 +358,8 @@ pub struct OtlpTarget {
     pub timeout: Duration,
     /// TLS settings for an `https` URL.
     pub tls: Option<tether_tls::ClientTlsSettings>,
+    /// Protobuf or JSON. Default protobuf.
+    pub encoding: OtlpEncoding,
 }
 
 /// Posts encoded batches to one endpoint over one kept-alive connection.
@@ -367,6 +380,11 @@ impl OtlpClient {
             http = http.with_tls(tls);
         }
         Ok(OtlpClient { http, target })
+    }
+
+    /// How this client's batches are written.
+    pub fn encoding(&self) -> OtlpEncoding {
+        self.target.encoding
     }
 
     /// Posts one batch; a non-2xx status is an error naming it.
@@ -391,9 +409,11 @@ impl OtlpClient {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        let send = self
-            .http
-            .send_parts("application/x-protobuf", &headers, parts);
+        let content_type = match self.target.encoding {
+            OtlpEncoding::Protobuf => "application/x-protobuf",
+            OtlpEncoding::Json => "application/json",
+        };
+        let send = self.http.send_parts(content_type, &headers, parts);
         tokio::time::timeout(self.target.timeout, send)
             .await
             .map_err(|_| self.timed_out())?

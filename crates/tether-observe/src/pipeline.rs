@@ -7,7 +7,8 @@
 //! synchronous code. It reads an export's reply only before its next export or at a flush, so
 //! it does not go to sleep and wake again for every reply (a failed export is counted then).
 
-use crate::otlp::{encode_request, OtlpClient};
+use crate::otlp::{encode_request, OtlpClient, OtlpEncoding};
+use crate::otlp_json::encode_request_json;
 use crate::span::{AttrValue, SpanParts, SpanRecord};
 use crate::stripe::{self, Padded};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -121,7 +122,9 @@ impl Pipeline {
         let inner = Arc::new(Inner {
             shards: Default::default(),
             encode_early: !exporters.is_empty()
-                && exporters.iter().all(|e| matches!(e, Exporter::Otlp(_))),
+                && exporters.iter().all(
+                    |e| matches!(e, Exporter::Otlp(c) if c.encoding() == OtlpEncoding::Protobuf),
+                ),
             batch_ready: AtomicBool::new(false),
             stopped: AtomicBool::new(false),
             queue: Mutex::new(Queue::default()),
@@ -349,7 +352,10 @@ fn work(inner: Arc<Inner>, exporters: Vec<Exporter>, resource: Vec<(String, Attr
         for chunk in records.chunks(max) {
             for e in &exporters {
                 let r = match e {
-                    Exporter::Otlp(c) => rt.block_on(c.export(encode_request(&resource, chunk))),
+                    Exporter::Otlp(c) => rt.block_on(c.export(match c.encoding() {
+                        OtlpEncoding::Protobuf => encode_request(&resource, chunk),
+                        OtlpEncoding::Json => encode_request_json(&resource, chunk),
+                    })),
                     Exporter::Console => {
                         for s in chunk {
                             eprintln!("{}", console_line(s));
@@ -626,6 +632,7 @@ mod tests {
                 headers: Vec::new(),
                 timeout: Duration::from_secs(5),
                 tls: None,
+                encoding: Default::default(),
             })
             .expect("client");
             let p = Pipeline::start(

@@ -1,5 +1,6 @@
 """An OTLP/HTTP trace receiver for tether's tests: decodes each POST /v1/traces body with the
-official opentelemetry-proto messages and prints one JSON line per span on stdout.
+official opentelemetry-proto messages (protobuf, or JSON through protobuf's own JSON parser,
+which refuses any field the messages do not have) and prints one JSON line per span on stdout.
 
 Prints `otlp receiver: http://127.0.0.1:PORT` once it listens. Each span line:
 {"service": ..., "trace_id": hex, "span_id": hex, "parent": hex or "", "name": ...,
@@ -8,9 +9,12 @@ Prints `otlp receiver: http://127.0.0.1:PORT` once it listens. Each span line:
 
 usage: otlp_receiver.py
 """
+import base64
 import json
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from google.protobuf import json_format
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
@@ -33,7 +37,19 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
             return
         req = ExportTraceServiceRequest()
-        req.ParseFromString(body)
+        json_body = self.headers.get("Content-Type", "").startswith("application/json")
+        if json_body:
+            # OTLP's JSON has ids in hex where protobuf's JSON mapping has base64.
+            d = json.loads(body)
+            for rs in d.get("resourceSpans", []):
+                for ss in rs.get("scopeSpans", []):
+                    for sp in ss.get("spans", []):
+                        for k in ("traceId", "spanId", "parentSpanId"):
+                            if k in sp:
+                                sp[k] = base64.b64encode(bytes.fromhex(sp[k])).decode()
+            json_format.ParseDict(d, req)
+        else:
+            req.ParseFromString(body)
         for rs in req.resource_spans:
             res = {kv.key: value(kv.value) for kv in rs.resource.attributes}
             for ss in rs.scope_spans:
@@ -53,9 +69,12 @@ class Handler(BaseHTTPRequestHandler):
                         "content_type": self.headers.get("Content-Type"),
                     }
                     print(json.dumps(line), flush=True)
-        out = ExportTraceServiceResponse().SerializeToString()
+        if json_body:
+            out, ctype = b"{}", "application/json"
+        else:
+            out, ctype = ExportTraceServiceResponse().SerializeToString(), "application/x-protobuf"
         self.send_response(200)
-        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(out)))
         self.end_headers()
         self.wfile.write(out)
