@@ -1,8 +1,9 @@
 //! Spans reach an OTLP collector: OpenTelemetry's standard variables turn export on in every
-//! command of the `tether` binary; a receiver decoding OTLP/HTTP with the official
+//! command of the `tether` binary; a receiver decoding OTLP with the official
 //! `opentelemetry-proto` messages (Python) sees a `tether call` client span and the `tether
-//! echo-server` server span in one trace, flushed at exit, in protobuf and in OTLP's JSON; a
-//! Python Pyro5 server sees the trace id as its correlation id.
+//! echo-server` server span in one trace, flushed at exit, over HTTP (protobuf and OTLP's JSON)
+//! and over gRPC (to a grpcio server); a Python Pyro5 server sees the trace id as its
+//! correlation id.
 
 mod common;
 
@@ -19,9 +20,15 @@ struct Receiver_ {
 }
 
 fn receiver() -> Receiver_ {
+    receiver_with(&[])
+}
+
+/// The receiver script with `args` (`--grpc`: an OTLP/gRPC receiver).
+fn receiver_with(args: &[&str]) -> Receiver_ {
     let mut child = Command::new(python())
         .arg("-u")
         .arg(root().join("crates/tether-cli/tests/python/otlp_receiver.py"))
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -83,9 +90,15 @@ fn attr<'a>(s: &'a Span, k: &str) -> &'a serde_json::Value {
 
 /// `tether call` to a `tether echo-server`, both exporting in `protocol`: the collector gets
 /// the client and the server span of one trace, then both spans of a failing call.
-fn a_call_and_its_server_span(r: &Receiver_, protocol: &str, content_type: &str) {
+fn a_call_and_its_server_span(
+    r: &Receiver_,
+    protocol: &str,
+    content_type: &str,
+    env: &[(&str, &str)],
+) {
     let otel = |cmd: &mut Command, endpoint: &str, service: &str| {
-        otel_in(cmd, endpoint, service, protocol)
+        otel_in(cmd, endpoint, service, protocol);
+        cmd.envs(env.iter().copied());
     };
     let mut server_cmd = Command::new(env!("CARGO_BIN_EXE_tether"));
     server_cmd.args([
@@ -162,7 +175,7 @@ fn a_call_and_its_server_span(r: &Receiver_, protocol: &str, content_type: &str)
 #[test]
 fn a_call_and_its_server_form_one_trace_at_the_collector() {
     let r = receiver();
-    a_call_and_its_server_span(&r, "http/protobuf", "application/x-protobuf");
+    a_call_and_its_server_span(&r, "http/protobuf", "application/x-protobuf", &[]);
     let mut spans = Vec::new();
 
     // A Python Pyro5 server reads the trace id as the message's correlation id.
@@ -200,5 +213,39 @@ fn a_call_and_its_server_form_one_trace_at_the_collector() {
 #[test]
 fn spans_reach_the_collector_in_otlp_json_too() {
     let r = receiver();
-    a_call_and_its_server_span(&r, "http/json", "application/json");
+    a_call_and_its_server_span(&r, "http/json", "application/json", &[]);
+}
+
+/// `OTEL_EXPORTER_OTLP_PROTOCOL=grpc`: the same spans as a gRPC call to a Python grpcio
+/// server running OTLP's `TraceService`.
+#[test]
+fn spans_reach_a_grpc_collector() {
+    let r = receiver_with(&["--grpc"]);
+    a_call_and_its_server_span(&r, "grpc", "application/grpc", &[]);
+}
+
+/// gRPC over TLS (ALPN `h2`): the collector's certificate is checked against
+/// `OTEL_EXPORTER_OTLP_CERTIFICATE`.
+#[test]
+fn spans_reach_a_grpc_collector_over_tls() {
+    let dir = std::env::temp_dir().join(format!("tether-otlp-grpc-tls-{}", std::process::id()));
+    let out = Command::new(env!("CARGO_BIN_EXE_tether"))
+        .args(["pki", dir.to_str().expect("path")])
+        .output()
+        .expect("tether pki");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = receiver_with(&["--grpc", "--tls", dir.to_str().expect("path")]);
+    assert!(r.url.starts_with("https://"), "{}", r.url);
+    let ca = dir.join("ca-root-cert.pem");
+    a_call_and_its_server_span(
+        &r,
+        "grpc",
+        "application/grpc",
+        &[("OTEL_EXPORTER_OTLP_CERTIFICATE", ca.to_str().expect("path"))],
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

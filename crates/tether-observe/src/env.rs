@@ -4,9 +4,9 @@
 //! |---|---|---|
 //! | `OTEL_SDK_DISABLED` | `true` turns tracing off | `false` |
 //! | `OTEL_TRACES_EXPORTER` | `otlp`, `console`, `none` (comma-separated) | `otlp` when an OTLP endpoint variable is set, else `none` |
-//! | `OTEL_EXPORTER_OTLP_ENDPOINT` | base URL; `/v1/traces` is added | `http://localhost:4318` |
+//! | `OTEL_EXPORTER_OTLP_ENDPOINT` | base URL; `/v1/traces` is added (gRPC: the collector's `http(s)://host:port`, used as it is) | `http://localhost:4318` (gRPC: `http://localhost:4317`) |
 //! | `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` | full URL, used as it is | – |
-//! | `OTEL_EXPORTER_OTLP_PROTOCOL` / `..._TRACES_PROTOCOL` | `http/protobuf` or `http/json` (`grpc` is not built) | `http/protobuf` |
+//! | `OTEL_EXPORTER_OTLP_PROTOCOL` / `..._TRACES_PROTOCOL` | `http/protobuf`, `http/json` or `grpc` | `http/protobuf` |
 //! | `OTEL_EXPORTER_OTLP_HEADERS` / `..._TRACES_HEADERS` | `k=v,k=v` (values URL-decoded) | none |
 //! | `OTEL_EXPORTER_OTLP_TIMEOUT` / `..._TRACES_TIMEOUT` | milliseconds per export | 10000 |
 //! | `OTEL_EXPORTER_OTLP_CERTIFICATE` | CA file for an `https` endpoint | – (required for https) |
@@ -20,7 +20,7 @@
 //! A value that cannot be read is an error naming the variable (the program says so and goes
 //! on without tracing rather than guess).
 
-use crate::otlp::{OtlpEncoding, OtlpTarget};
+use crate::otlp::{OtlpProtocol, OtlpTarget};
 use crate::pipeline::BatchSettings;
 use crate::span::AttrValue;
 use crate::tracing_span::{RootRule, Sampler};
@@ -128,18 +128,22 @@ pub fn read(get: &dyn Fn(&str) -> Option<String>, program: &str) -> Result<Trace
         let protocol = var(get, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
             .or_else(|| var(get, "OTEL_EXPORTER_OTLP_PROTOCOL"))
             .unwrap_or_else(|| "http/protobuf".into());
-        let encoding = match protocol.as_str() {
-            "http/protobuf" => OtlpEncoding::Protobuf,
-            "http/json" => OtlpEncoding::Json,
+        let protocol = match protocol.as_str() {
+            "http/protobuf" => OtlpProtocol::HttpProtobuf,
+            "http/json" => OtlpProtocol::HttpJson,
+            "grpc" => OtlpProtocol::Grpc,
             _ => {
                 return Err(format!(
-                    "OTEL_EXPORTER_OTLP_PROTOCOL={protocol:?} is not supported: tether exports \
-                     http/protobuf or http/json (grpc is not built)"
+                    "OTEL_EXPORTER_OTLP_PROTOCOL={protocol:?} is not supported (http/protobuf, \
+                     http/json or grpc)"
                 ))
             }
         };
         let url = match var(get, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
             Some(u) => u,
+            // gRPC names its method itself: the endpoint is the collector's address.
+            None if protocol == OtlpProtocol::Grpc => var(get, "OTEL_EXPORTER_OTLP_ENDPOINT")
+                .unwrap_or_else(|| "http://localhost:4317".into()),
             None => {
                 let base = var(get, "OTEL_EXPORTER_OTLP_ENDPOINT")
                     .unwrap_or_else(|| "http://localhost:4318".into());
@@ -182,7 +186,7 @@ pub fn read(get: &dyn Fn(&str) -> Option<String>, program: &str) -> Result<Trace
             headers,
             timeout,
             tls,
-            encoding,
+            protocol,
         });
     }
     let mut resource: Vec<(String, String)> = var(get, "OTEL_RESOURCE_ATTRIBUTES")

@@ -39,6 +39,7 @@ pub mod env;
 mod ids;
 pub mod metrics;
 pub mod otlp;
+pub(crate) mod otlp_grpc;
 pub mod otlp_json;
 pub mod pipeline;
 mod process_observer;

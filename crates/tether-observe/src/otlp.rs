@@ -336,58 +336,93 @@ pub fn encode_request(resource: &[(String, AttrValue)], spans: &[SpanRecord]) ->
     request_of_encoded(resource, &encoded)
 }
 
-/// How a batch is written (`OTEL_EXPORTER_OTLP_PROTOCOL`).
+/// How batches travel (`OTEL_EXPORTER_OTLP_PROTOCOL`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum OtlpEncoding {
-    /// `http/protobuf`: protobuf, `application/x-protobuf`. The default.
+pub enum OtlpProtocol {
+    /// `http/protobuf`: protobuf over HTTP/1.1, `application/x-protobuf`. The default.
     #[default]
-    Protobuf,
+    HttpProtobuf,
     /// `http/json`: OTLP's JSON mapping of the same messages, `application/json` (see
     /// [`crate::otlp_json`]).
-    Json,
+    HttpJson,
+    /// `grpc`: the protobuf request as a gRPC call (`TraceService/Export`) over HTTP/2:
+    /// cleartext with prior knowledge for `http://`, TLS with ALPN `h2` for `https://`.
+    Grpc,
 }
 
 /// Where and how spans are posted.
 #[derive(Clone, Debug)]
 pub struct OtlpTarget {
-    /// The full URL of the traces endpoint (`http://host:4318/v1/traces`).
+    /// The traces endpoint: the full URL for HTTP (`http://host:4318/v1/traces`), the
+    /// collector's `http(s)://host:port` for gRPC.
     pub url: String,
-    /// Extra headers (`OTEL_EXPORTER_OTLP_HEADERS`).
+    /// Extra headers (`OTEL_EXPORTER_OTLP_HEADERS`); gRPC metadata for gRPC.
     pub headers: Vec<(String, String)>,
     /// How long one export may take.
     pub timeout: Duration,
     /// TLS settings for an `https` URL.
     pub tls: Option<tether_tls::ClientTlsSettings>,
-    /// Protobuf or JSON. Default protobuf.
-    pub encoding: OtlpEncoding,
+    /// HTTP with protobuf or JSON, or gRPC. Default HTTP with protobuf.
+    pub protocol: OtlpProtocol,
+}
+
+enum Transport {
+    Http(tether_http::HttpClient),
+    Grpc(crate::otlp_grpc::GrpcChannel),
 }
 
 /// Posts encoded batches to one endpoint over one kept-alive connection.
 pub struct OtlpClient {
-    http: tether_http::HttpClient,
+    transport: Transport,
     target: OtlpTarget,
+}
+
+/// A batch sent whose outcome is read by [`OtlpClient::finish`].
+pub struct Sent(SentOn);
+
+enum SentOn {
+    /// Sent over HTTP/1.1, its reply not read yet.
+    Http(tether_http::Sent),
+    /// A gRPC call, already answered (an HTTP/2 connection is driven only while its runtime
+    /// runs, so the call is made whole).
+    Done(Result<(), RemoteError>),
 }
 
 impl OtlpClient {
     /// A client for `target` (no I/O yet).
     pub fn new(target: OtlpTarget) -> Result<OtlpClient, RemoteError> {
-        let mut http = tether_http::HttpClient::new(&target.url)?
-            .with_connect_timeout(target.timeout)
-            .with_user_agent(concat!("tether-otlp/", env!("CARGO_PKG_VERSION")));
-        if let Some(tls) = &target.tls {
-            let tls = tether_tls::ClientTls::new(tls)
-                .map_err(|e| RemoteError::config(format!("OTLP TLS settings: {e}")))?;
-            http = http.with_tls(tls);
-        }
-        Ok(OtlpClient { http, target })
+        let tls = match &target.tls {
+            Some(tls) => Some(
+                tether_tls::ClientTls::new(tls)
+                    .map_err(|e| RemoteError::config(format!("OTLP TLS settings: {e}")))?,
+            ),
+            None => None,
+        };
+        let transport = match target.protocol {
+            OtlpProtocol::Grpc => Transport::Grpc(crate::otlp_grpc::GrpcChannel::new(
+                &target.url,
+                tls,
+                target.timeout,
+            )?),
+            OtlpProtocol::HttpProtobuf | OtlpProtocol::HttpJson => {
+                let mut http = tether_http::HttpClient::new(&target.url)?
+                    .with_connect_timeout(target.timeout)
+                    .with_user_agent(concat!("tether-otlp/", env!("CARGO_PKG_VERSION")));
+                if let Some(tls) = tls {
+                    http = http.with_tls(tls);
+                }
+                Transport::Http(http)
+            }
+        };
+        Ok(OtlpClient { transport, target })
     }
 
-    /// How this client's batches are written.
-    pub fn encoding(&self) -> OtlpEncoding {
-        self.target.encoding
+    /// How this client's batches travel.
+    pub fn protocol(&self) -> OtlpProtocol {
+        self.target.protocol
     }
 
-    /// Posts one batch; a non-2xx status is an error naming it.
+    /// Posts one batch; a non-2xx status (a gRPC status other than OK) is an error naming it.
     pub async fn export(&self, body: Vec<u8>) -> Result<(), RemoteError> {
         let sent = self.send(&[&body]).await?;
         self.finish(sent, &[&body]).await
@@ -401,32 +436,46 @@ impl OtlpClient {
     }
 
     /// Sends one batch whose body is `parts` one after the other, without waiting for the
-    /// reply ([`OtlpClient::finish`] reads it).
-    pub async fn send(&self, parts: &[&[u8]]) -> Result<tether_http::Sent, RemoteError> {
+    /// reply over HTTP/1.1 ([`OtlpClient::finish`] reads it).
+    pub async fn send(&self, parts: &[&[u8]]) -> Result<Sent, RemoteError> {
+        let http = match &self.transport {
+            Transport::Http(http) => http,
+            Transport::Grpc(grpc) => {
+                let call = grpc.export(parts, &self.target.headers);
+                let outcome = tokio::time::timeout(self.target.timeout, call)
+                    .await
+                    .unwrap_or_else(|_| Err(self.timed_out()));
+                return Ok(Sent(SentOn::Done(outcome)));
+            }
+        };
         let headers: Vec<(&str, &str)> = self
             .target
             .headers
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        let content_type = match self.target.encoding {
-            OtlpEncoding::Protobuf => "application/x-protobuf",
-            OtlpEncoding::Json => "application/json",
+        let content_type = match self.target.protocol {
+            OtlpProtocol::HttpJson => "application/json",
+            _ => "application/x-protobuf",
         };
-        let send = self.http.send_parts(content_type, &headers, parts);
+        let send = http.send_parts(content_type, &headers, parts);
         tokio::time::timeout(self.target.timeout, send)
             .await
             .map_err(|_| self.timed_out())?
+            .map(|s| Sent(SentOn::Http(s)))
     }
 
     /// Reads the reply to a batch [`OtlpClient::send`] sent (`parts`: its body again); a
     /// non-2xx status is an error naming it.
-    pub async fn finish(
-        &self,
-        sent: tether_http::Sent,
-        parts: &[&[u8]],
-    ) -> Result<(), RemoteError> {
-        let reply = tokio::time::timeout(self.target.timeout, self.http.reply(sent, parts))
+    pub async fn finish(&self, sent: Sent, parts: &[&[u8]]) -> Result<(), RemoteError> {
+        let (http, sent) = match (&self.transport, sent.0) {
+            (_, SentOn::Done(outcome)) => return outcome,
+            (Transport::Http(http), SentOn::Http(sent)) => (http, sent),
+            (Transport::Grpc(_), SentOn::Http(_)) => {
+                return Err(RemoteError::protocol("an HTTP/1.1 send on a gRPC client"))
+            }
+        };
+        let reply = tokio::time::timeout(self.target.timeout, http.reply(sent, parts))
             .await
             .map_err(|_| self.timed_out())??;
         if !(200..300).contains(&reply.status) {

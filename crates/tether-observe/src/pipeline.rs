@@ -7,7 +7,7 @@
 //! synchronous code. It reads an export's reply only before its next export or at a flush, so
 //! it does not go to sleep and wake again for every reply (a failed export is counted then).
 
-use crate::otlp::{encode_request, OtlpClient, OtlpEncoding};
+use crate::otlp::{encode_request, OtlpClient, OtlpProtocol};
 use crate::otlp_json::encode_request_json;
 use crate::span::{AttrValue, SpanParts, SpanRecord};
 use crate::stripe::{self, Padded};
@@ -123,7 +123,7 @@ impl Pipeline {
             shards: Default::default(),
             encode_early: !exporters.is_empty()
                 && exporters.iter().all(
-                    |e| matches!(e, Exporter::Otlp(c) if c.encoding() == OtlpEncoding::Protobuf),
+                    |e| matches!(e, Exporter::Otlp(c) if c.protocol() != OtlpProtocol::HttpJson),
                 ),
             batch_ready: AtomicBool::new(false),
             stopped: AtomicBool::new(false),
@@ -352,9 +352,11 @@ fn work(inner: Arc<Inner>, exporters: Vec<Exporter>, resource: Vec<(String, Attr
         for chunk in records.chunks(max) {
             for e in &exporters {
                 let r = match e {
-                    Exporter::Otlp(c) => rt.block_on(c.export(match c.encoding() {
-                        OtlpEncoding::Protobuf => encode_request(&resource, chunk),
-                        OtlpEncoding::Json => encode_request_json(&resource, chunk),
+                    Exporter::Otlp(c) => rt.block_on(c.export(match c.protocol() {
+                        OtlpProtocol::HttpJson => encode_request_json(&resource, chunk),
+                        OtlpProtocol::HttpProtobuf | OtlpProtocol::Grpc => {
+                            encode_request(&resource, chunk)
+                        }
                     })),
                     Exporter::Console => {
                         for s in chunk {
@@ -437,7 +439,7 @@ struct Pending {
     spans: usize,
     /// The protobuf that comes before the spans (request, resource, scope).
     prefix: Vec<u8>,
-    sent: Vec<(usize, tether_http::Sent)>,
+    sent: Vec<(usize, crate::otlp::Sent)>,
 }
 
 impl Pending {
@@ -632,7 +634,7 @@ mod tests {
                 headers: Vec::new(),
                 timeout: Duration::from_secs(5),
                 tls: None,
-                encoding: Default::default(),
+                protocol: Default::default(),
             })
             .expect("client");
             let p = Pipeline::start(

@@ -80,6 +80,17 @@ impl ClientTls {
         self.connector.config().clone()
     }
 
+    /// The same configuration offering `protocols` by ALPN (`h2` for HTTP/2: gRPC over TLS
+    /// needs it).
+    pub fn with_alpn(&self, protocols: &[&[u8]]) -> ClientTls {
+        let mut config = (*self.config()).clone();
+        config.alpn_protocols = protocols.iter().map(|p| p.to_vec()).collect();
+        ClientTls {
+            connector: TlsConnector::from(Arc::new(config)),
+            server_name: self.server_name.clone(),
+        }
+    }
+
     /// Runs the client side of the handshake on `io` within `timeout`, checking the server's
     /// certificate against `host` (a DNS name or an IP address; the configured `server_name`
     /// wins when set).

@@ -7,7 +7,11 @@ Prints `otlp receiver: http://127.0.0.1:PORT` once it listens. Each span line:
  "kind": "SPAN_KIND_CLIENT"..., "status": "STATUS_CODE_ERROR"..., "attrs": {...},
  "content_type": ...}
 
-usage: otlp_receiver.py
+With --grpc it is an OTLP/gRPC receiver instead (grpcio, the TraceService of the same
+messages); its lines say "content_type": "application/grpc". With --tls DIR (a `tether pki`
+directory) it serves gRPC over TLS with DIR's server certificate.
+
+usage: otlp_receiver.py [--grpc [--tls DIR]]
 """
 import base64
 import json
@@ -26,6 +30,28 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 def value(v):
     kind = v.WhichOneof("value")
     return getattr(v, kind) if kind else None
+
+
+def print_spans(req, content_type):
+    for rs in req.resource_spans:
+        res = {kv.key: value(kv.value) for kv in rs.resource.attributes}
+        for ss in rs.scope_spans:
+            for s in ss.spans:
+                line = {
+                    "service": res.get("service.name"),
+                    "scope": ss.scope.name,
+                    "trace_id": s.trace_id.hex(),
+                    "span_id": s.span_id.hex(),
+                    "parent": s.parent_span_id.hex(),
+                    "name": s.name,
+                    "kind": Span.SpanKind.Name(s.kind),
+                    "status": Status.StatusCode.Name(s.status.code),
+                    "start": s.start_time_unix_nano,
+                    "end": s.end_time_unix_nano,
+                    "attrs": {kv.key: value(kv.value) for kv in s.attributes},
+                    "content_type": content_type,
+                }
+                print(json.dumps(line), flush=True)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -50,25 +76,7 @@ class Handler(BaseHTTPRequestHandler):
             json_format.ParseDict(d, req)
         else:
             req.ParseFromString(body)
-        for rs in req.resource_spans:
-            res = {kv.key: value(kv.value) for kv in rs.resource.attributes}
-            for ss in rs.scope_spans:
-                for s in ss.spans:
-                    line = {
-                        "service": res.get("service.name"),
-                        "scope": ss.scope.name,
-                        "trace_id": s.trace_id.hex(),
-                        "span_id": s.span_id.hex(),
-                        "parent": s.parent_span_id.hex(),
-                        "name": s.name,
-                        "kind": Span.SpanKind.Name(s.kind),
-                        "status": Status.StatusCode.Name(s.status.code),
-                        "start": s.start_time_unix_nano,
-                        "end": s.end_time_unix_nano,
-                        "attrs": {kv.key: value(kv.value) for kv in s.attributes},
-                        "content_type": self.headers.get("Content-Type"),
-                    }
-                    print(json.dumps(line), flush=True)
+        print_spans(req, self.headers.get("Content-Type"))
         if json_body:
             out, ctype = b"{}", "application/json"
         else:
@@ -82,6 +90,41 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+
+def serve_grpc():
+    from concurrent import futures
+
+    import grpc
+    from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
+
+    class TraceService(trace_service_pb2_grpc.TraceServiceServicer):
+        def Export(self, request, context):
+            print_spans(request, "application/grpc")
+            return ExportTraceServiceResponse()
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(TraceService(), server)
+    if "--tls" in sys.argv:
+        d = sys.argv[sys.argv.index("--tls") + 1]
+        read = lambda name: open("%s/%s" % (d, name), "rb").read()
+        chain = read("server-cert.pem") + read("ca-signing-cert.pem")
+        creds = grpc.ssl_server_credentials([(read("server-key.pem"), chain)])
+        port = server.add_secure_port("127.0.0.1:0", creds)
+        scheme = "https"
+    else:
+        port = server.add_insecure_port("127.0.0.1:0")
+        scheme = "http"
+    server.start()
+    print("otlp receiver: %s://127.0.0.1:%d" % (scheme, port), flush=True)
+    server.wait_for_termination()
+
+
+if "--grpc" in sys.argv[1:]:
+    try:
+        serve_grpc()
+    except KeyboardInterrupt:
+        pass
+    sys.exit(0)
 
 server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 print("otlp receiver: http://127.0.0.1:%d" % server.server_address[1], flush=True)
