@@ -550,7 +550,7 @@ fn a_pool_behind_a_gateway() {
         ),
     )
     .unwrap();
-    let (_run, _) = start_until(
+    let (_run, lines) = start_until(
         Command::new(env!("CARGO_BIN_EXE_tether")).args([
             "run",
             "--admin",
@@ -559,15 +559,17 @@ fn a_pool_behind_a_gateway() {
         ]),
         "admin uri:",
     );
+    let admin = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("admin uri: "))
+        .expect("admin uri")
+        .to_string();
+    // Ready once the exporter serves (a fixed number of retries was not enough on a busy
+    // machine: the context starts after the admin endpoint).
+    common::wait_ready(&admin, Duration::from_secs(30));
     let script = r#"
-import sys, time, xmlrpc.client
+import sys, xmlrpc.client
 p = xmlrpc.client.ServerProxy(sys.argv[1])
-for i in range(50):
-    try:
-        p.echo(i)
-        break
-    except ConnectionRefusedError:
-        time.sleep(0.1)
 print([p.echo(i) for i in range(6)])
 "#;
     let url = format!("http://127.0.0.1:{port}/RPC2");

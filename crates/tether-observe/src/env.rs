@@ -287,10 +287,46 @@ mod tests {
         assert_eq!(s.resource[0].1, AttrValue::Str("svc".into()));
     }
 
+    /// gRPC takes the endpoint as the collector's address (no `/v1/traces`), 4317 by default.
+    #[test]
+    fn grpc_endpoints_are_the_collectors_address() {
+        let proto = |s: TraceSettings| s.otlp.map(|o| (o.url, o.protocol));
+        let s = with(&[
+            ("OTEL_TRACES_EXPORTER", "otlp"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ])
+        .expect("valid");
+        assert_eq!(
+            proto(s),
+            Some(("http://localhost:4317".into(), OtlpProtocol::Grpc))
+        );
+        let s = with(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"),
+            ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "grpc"),
+        ])
+        .expect("valid");
+        assert_eq!(
+            proto(s),
+            Some(("http://collector:4317".into(), OtlpProtocol::Grpc))
+        );
+        let s = with(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"),
+        ])
+        .expect("valid");
+        assert_eq!(
+            proto(s),
+            Some((
+                "http://collector:4318/v1/traces".into(),
+                OtlpProtocol::HttpJson
+            ))
+        );
+    }
+
     #[test]
     fn bad_values_name_their_variable() {
         for (k, v) in [
-            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "thrift"),
             ("OTEL_BSP_SCHEDULE_DELAY", "soon"),
             ("OTEL_TRACES_SAMPLER", "sometimes"),
             ("OTEL_TRACES_EXPORTER", "zipkin"),

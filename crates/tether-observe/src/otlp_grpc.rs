@@ -56,20 +56,25 @@ impl GrpcChannel {
             )));
         }
         let authority = rest.split('/').next().unwrap_or("");
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => {
-                (h, p.parse::<u16>().map_err(|_| bad())?)
-            }
-            _ => (authority, if https { 443 } else { 80 }),
+        let default_port = if https { 443 } else { 80 };
+        let port_of = |p: &str| p.parse::<u16>().map_err(|_| bad());
+        let (host, port) = match authority.strip_prefix('[') {
+            // An IPv6 literal: `[::1]` or `[::1]:4317`.
+            Some(v6) => match v6.split_once(']') {
+                Some((h, "")) => (h, default_port),
+                Some((h, p)) => (h, port_of(p.strip_prefix(':').ok_or_else(bad)?)?),
+                None => return Err(bad()),
+            },
+            None => match authority.rsplit_once(':') {
+                Some((h, p)) => (h, port_of(p)?),
+                None => (authority, default_port),
+            },
         };
         if host.is_empty() {
             return Err(bad());
         }
         Ok(GrpcChannel {
-            host: host
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .to_string(),
+            host: host.to_string(),
             port,
             authority: authority.to_string(),
             tls: tls.map(|t| t.with_alpn(&[b"h2"])),
@@ -254,11 +259,14 @@ mod tests {
         assert_eq!((c.host.as_str(), c.port), ("::1", 4317));
         let c = GrpcChannel::new("http://collector", None, t).expect("channel");
         assert_eq!(c.port, 80);
+        let c = GrpcChannel::new("http://[::1]", None, t).expect("channel");
+        assert_eq!((c.host.as_str(), c.port), ("::1", 80));
         for bad in [
             "collector:4317",
             "ftp://x:1",
             "http://:4317",
             "http://x:port",
+            "http://[::1",
         ] {
             assert!(GrpcChannel::new(bad, None, t).is_err(), "{bad}");
         }
