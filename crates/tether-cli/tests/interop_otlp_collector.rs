@@ -95,7 +95,7 @@ fn a_call_and_its_server_span(
     protocol: &str,
     content_type: &str,
     env: &[(&str, &str)],
-) {
+) -> Vec<Span> {
     let otel = |cmd: &mut Command, endpoint: &str, service: &str| {
         otel_in(cmd, endpoint, service, protocol);
         cmd.envs(env.iter().copied());
@@ -170,12 +170,17 @@ fn a_call_and_its_server_span(
         assert_eq!(attr(s, "error.type"), "builtins.ValueError", "{s}");
     }
     drop(server);
+    spans
 }
 
 #[test]
 fn a_call_and_its_server_form_one_trace_at_the_collector() {
     let r = receiver();
-    a_call_and_its_server_span(&r, "http/protobuf", "application/x-protobuf", &[]);
+    let spans = a_call_and_its_server_span(&r, "http/protobuf", "application/x-protobuf", &[]);
+    assert!(
+        spans.iter().all(|s| s["content_encoding"].is_null()),
+        "{spans:?}"
+    );
     let mut spans = Vec::new();
 
     // A Python Pyro5 server reads the trace id as the message's correlation id.
@@ -214,6 +219,21 @@ fn a_call_and_its_server_form_one_trace_at_the_collector() {
 fn spans_reach_the_collector_in_otlp_json_too() {
     let r = receiver();
     a_call_and_its_server_span(&r, "http/json", "application/json", &[]);
+}
+
+/// `OTEL_EXPORTER_OTLP_COMPRESSION=gzip`: gzipped HTTP bodies (`Content-Encoding: gzip`) and
+/// gzip-encoded gRPC messages, both read by the receivers as they come.
+#[test]
+fn gzipped_exports_reach_the_collector() {
+    let gzip = [("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip")];
+    let r = receiver();
+    let spans = a_call_and_its_server_span(&r, "http/protobuf", "application/x-protobuf", &gzip);
+    assert!(
+        spans.iter().all(|s| s["content_encoding"] == "gzip"),
+        "{spans:?}"
+    );
+    let r = receiver_with(&["--grpc"]);
+    a_call_and_its_server_span(&r, "grpc", "application/grpc", &gzip);
 }
 
 /// `OTEL_EXPORTER_OTLP_PROTOCOL=grpc`: the same spans as a gRPC call to a Python grpcio

@@ -9,6 +9,7 @@
 //! | `OTEL_EXPORTER_OTLP_PROTOCOL` / `..._TRACES_PROTOCOL` | `http/protobuf`, `http/json` or `grpc` | `http/protobuf` |
 //! | `OTEL_EXPORTER_OTLP_HEADERS` / `..._TRACES_HEADERS` | `k=v,k=v` (values URL-decoded) | none |
 //! | `OTEL_EXPORTER_OTLP_TIMEOUT` / `..._TRACES_TIMEOUT` | milliseconds per export | 10000 |
+//! | `OTEL_EXPORTER_OTLP_COMPRESSION` / `..._TRACES_COMPRESSION` | `gzip` or `none` | `none` |
 //! | `OTEL_EXPORTER_OTLP_CERTIFICATE` | CA file for an `https` endpoint | – (required for https) |
 //! | `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE`, `..._CLIENT_KEY` | client certificate and key | none |
 //! | `OTEL_SERVICE_NAME` | `service.name` | `unknown_service:<program>` |
@@ -181,12 +182,25 @@ pub fn read(get: &dyn Fn(&str) -> Option<String>, program: &str) -> Result<Trace
         } else {
             return Err(format!("the OTLP endpoint {url:?} is not an http(s) URL"));
         };
+        let gzip = match var(get, "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION")
+            .or_else(|| var(get, "OTEL_EXPORTER_OTLP_COMPRESSION"))
+            .as_deref()
+        {
+            None | Some("none") => false,
+            Some("gzip") => true,
+            Some(other) => {
+                return Err(format!(
+                    "OTEL_EXPORTER_OTLP_COMPRESSION={other:?} is not supported (gzip or none)"
+                ))
+            }
+        };
         s.otlp = Some(OtlpTarget {
             url,
             headers,
             timeout,
             tls,
             protocol,
+            gzip,
         });
     }
     let mut resource: Vec<(String, String)> = var(get, "OTEL_RESOURCE_ATTRIBUTES")
@@ -327,6 +341,7 @@ mod tests {
     fn bad_values_name_their_variable() {
         for (k, v) in [
             ("OTEL_EXPORTER_OTLP_PROTOCOL", "thrift"),
+            ("OTEL_EXPORTER_OTLP_COMPRESSION", "zstd"),
             ("OTEL_BSP_SCHEDULE_DELAY", "soon"),
             ("OTEL_TRACES_SAMPLER", "sometimes"),
             ("OTEL_TRACES_EXPORTER", "zipkin"),

@@ -364,6 +364,24 @@ pub struct OtlpTarget {
     pub tls: Option<tether_tls::ClientTlsSettings>,
     /// HTTP with protobuf or JSON, or gRPC. Default HTTP with protobuf.
     pub protocol: OtlpProtocol,
+    /// Whether each export is gzipped (`OTEL_EXPORTER_OTLP_COMPRESSION=gzip`). Default no.
+    pub gzip: bool,
+}
+
+/// `parts` one after the other, gzipped (fast level: an export is compressed on the exporter's
+/// thread, which a busy server shares its CPUs with).
+pub(crate) fn gzipped(parts: &[&[u8]]) -> Vec<u8> {
+    use std::io::Write;
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    let mut z = flate2::write::GzEncoder::new(
+        Vec::with_capacity(len / 4 + 64),
+        flate2::Compression::fast(),
+    );
+    for p in parts {
+        // Writing into a Vec cannot fail.
+        let _ = z.write_all(p);
+    }
+    z.finish().unwrap_or_default()
 }
 
 enum Transport {
@@ -381,8 +399,9 @@ pub struct OtlpClient {
 pub struct Sent(SentOn);
 
 enum SentOn {
-    /// Sent over HTTP/1.1, its reply not read yet.
-    Http(tether_http::Sent),
+    /// Sent over HTTP/1.1, its reply not read yet; the gzipped body, if it was gzipped (what
+    /// goes again if the kept connection turns out closed).
+    Http(tether_http::Sent, Option<Vec<u8>>),
     /// A gRPC call, already answered (an HTTP/2 connection is driven only while its runtime
     /// runs, so the call is made whole).
     Done(Result<(), RemoteError>),
@@ -441,14 +460,14 @@ impl OtlpClient {
         let http = match &self.transport {
             Transport::Http(http) => http,
             Transport::Grpc(grpc) => {
-                let call = grpc.export(parts, &self.target.headers);
+                let call = grpc.export(parts, &self.target.headers, self.target.gzip);
                 let outcome = tokio::time::timeout(self.target.timeout, call)
                     .await
                     .unwrap_or_else(|_| Err(self.timed_out()));
                 return Ok(Sent(SentOn::Done(outcome)));
             }
         };
-        let headers: Vec<(&str, &str)> = self
+        let mut headers: Vec<(&str, &str)> = self
             .target
             .headers
             .iter()
@@ -458,22 +477,38 @@ impl OtlpClient {
             OtlpProtocol::HttpJson => "application/json",
             _ => "application/x-protobuf",
         };
-        let send = http.send_parts(content_type, &headers, parts);
-        tokio::time::timeout(self.target.timeout, send)
+        let zipped = self.target.gzip.then(|| gzipped(parts));
+        if zipped.is_some() {
+            headers.push(("Content-Encoding", "gzip"));
+        }
+        let body: Vec<&[u8]> = match &zipped {
+            Some(z) => vec![&z[..]],
+            None => parts.to_vec(),
+        };
+        let send = http.send_parts(content_type, &headers, &body);
+        let sent = tokio::time::timeout(self.target.timeout, send)
             .await
-            .map_err(|_| self.timed_out())?
-            .map(|s| Sent(SentOn::Http(s)))
+            .map_err(|_| self.timed_out())??;
+        Ok(Sent(SentOn::Http(sent, zipped)))
     }
 
     /// Reads the reply to a batch [`OtlpClient::send`] sent (`parts`: its body again); a
     /// non-2xx status is an error naming it.
     pub async fn finish(&self, sent: Sent, parts: &[&[u8]]) -> Result<(), RemoteError> {
-        let (http, sent) = match (&self.transport, sent.0) {
+        let (http, sent, zipped) = match (&self.transport, sent.0) {
             (_, SentOn::Done(outcome)) => return outcome,
-            (Transport::Http(http), SentOn::Http(sent)) => (http, sent),
-            (Transport::Grpc(_), SentOn::Http(_)) => {
+            (Transport::Http(http), SentOn::Http(sent, zipped)) => (http, sent, zipped),
+            (Transport::Grpc(_), SentOn::Http(..)) => {
                 return Err(RemoteError::protocol("an HTTP/1.1 send on a gRPC client"))
             }
+        };
+        let zipped_parts;
+        let parts = match &zipped {
+            Some(z) => {
+                zipped_parts = [&z[..]];
+                &zipped_parts[..]
+            }
+            None => parts,
         };
         let reply = tokio::time::timeout(self.target.timeout, http.reply(sent, parts))
             .await

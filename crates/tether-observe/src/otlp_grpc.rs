@@ -131,13 +131,19 @@ impl GrpcChannel {
         }
     }
 
-    /// Calls `Export` with the request whose bytes are `parts` one after the other; `headers`
-    /// go as metadata.
+    /// Calls `Export` with the request whose bytes are `parts` one after the other (gzipped
+    /// when `gzip`, as gRPC's `gzip` message encoding); `headers` go as metadata.
     pub(crate) async fn export(
         &self,
         parts: &[&[u8]],
         headers: &[(String, String)],
+        gzip: bool,
     ) -> Result<(), RemoteError> {
+        let zipped = gzip.then(|| crate::otlp::gzipped(parts));
+        let parts: Vec<&[u8]> = match &zipped {
+            Some(z) => vec![&z[..]],
+            None => parts.to_vec(),
+        };
         let len: usize = parts.iter().map(|p| p.len()).sum();
         let len32 = u32::try_from(len).map_err(|_| {
             RemoteError::config(format!(
@@ -145,9 +151,10 @@ impl GrpcChannel {
             ))
         })?;
         let mut body = Vec::with_capacity(5 + len);
-        body.push(0);
+        // The message's compressed flag, then its length.
+        body.push(u8::from(gzip));
         body.extend_from_slice(&len32.to_be_bytes());
-        for p in parts {
+        for p in &parts {
             body.extend_from_slice(p);
         }
         let body = Bytes::from(body);
@@ -158,7 +165,7 @@ impl GrpcChannel {
                 Some(s) => s,
                 None => self.connect().await?,
             };
-            match self.call(send.clone(), body.clone(), headers).await {
+            match self.call(send.clone(), body.clone(), headers, gzip).await {
                 Ok(outcome) => {
                     *conn = Some(send);
                     return outcome;
@@ -179,6 +186,7 @@ impl GrpcChannel {
         send: h2::client::SendRequest<Bytes>,
         body: Bytes,
         headers: &[(String, String)],
+        gzip: bool,
     ) -> Result<Result<(), RemoteError>, RemoteError> {
         let lost = |e: h2::Error| RemoteError::connection(format!("OTLP gRPC: {e}"));
         let mut send = send.ready().await.map_err(lost)?;
@@ -195,6 +203,9 @@ impl GrpcChannel {
                 "user-agent",
                 concat!("tether-otlp/", env!("CARGO_PKG_VERSION")),
             );
+        if gzip {
+            req = req.header("grpc-encoding", "gzip");
+        }
         for (k, v) in headers {
             req = req.header(k.to_ascii_lowercase(), v.as_str());
         }

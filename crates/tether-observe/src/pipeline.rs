@@ -571,6 +571,7 @@ mod tests {
                 let mut r = BufReader::new(s);
                 loop {
                     let mut len = 0usize;
+                    let mut gzipped = false;
                     let mut line = String::new();
                     loop {
                         line.clear();
@@ -584,12 +585,20 @@ mod tests {
                         if let Some(v) = l.strip_prefix("content-length:") {
                             len = v.trim().parse().unwrap_or(0);
                         }
+                        gzipped |= l == "content-encoding: gzip";
                     }
                     let mut body = vec![0u8; len];
                     if r.read_exact(&mut body).is_err() {
                         break;
                     }
-                    g.fetch_add(len as u64, Ordering::Relaxed);
+                    if gzipped {
+                        let mut plain = Vec::new();
+                        flate2::read::GzDecoder::new(&body[..])
+                            .read_to_end(&mut plain)
+                            .expect("a gzipped body");
+                        body = plain;
+                    }
+                    g.fetch_add(body.len() as u64, Ordering::Relaxed);
                     let _ = w.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
                     if close {
                         break;
@@ -624,7 +633,8 @@ mod tests {
 
     /// Spans in batches over several rounds all arrive and count as exported, whether the
     /// receiver keeps its connection or closes it after every reply (the pending reply is read
-    /// later, and a request on a connection found closed goes again on a new one).
+    /// later, and a request on a connection found closed goes again on a new one; gzipped in
+    /// the second case, so the body that goes again is the gzipped one).
     #[test]
     fn every_batch_arrives_whether_the_connection_is_kept_or_not() {
         for close in [false, true] {
@@ -635,6 +645,7 @@ mod tests {
                 timeout: Duration::from_secs(5),
                 tls: None,
                 protocol: Default::default(),
+                gzip: close,
             })
             .expect("client");
             let p = Pipeline::start(

@@ -14,6 +14,7 @@ directory) it serves gRPC over TLS with DIR's server certificate.
 usage: otlp_receiver.py [--grpc [--tls DIR]]
 """
 import base64
+import gzip
 import json
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,7 +33,7 @@ def value(v):
     return getattr(v, kind) if kind else None
 
 
-def print_spans(req, content_type):
+def print_spans(req, content_type, content_encoding=None):
     for rs in req.resource_spans:
         res = {kv.key: value(kv.value) for kv in rs.resource.attributes}
         for ss in rs.scope_spans:
@@ -50,6 +51,7 @@ def print_spans(req, content_type):
                     "end": s.end_time_unix_nano,
                     "attrs": {kv.key: value(kv.value) for kv in s.attributes},
                     "content_type": content_type,
+                    "content_encoding": content_encoding,
                 }
                 print(json.dumps(line), flush=True)
 
@@ -58,6 +60,9 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         length = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(length)
+        encoding = self.headers.get("Content-Encoding")
+        if encoding == "gzip":
+            body = gzip.decompress(body)
         if self.path != "/v1/traces":
             self.send_response(404)
             self.end_headers()
@@ -76,7 +81,7 @@ class Handler(BaseHTTPRequestHandler):
             json_format.ParseDict(d, req)
         else:
             req.ParseFromString(body)
-        print_spans(req, self.headers.get("Content-Type"))
+        print_spans(req, self.headers.get("Content-Type"), encoding)
         if json_body:
             out, ctype = b"{}", "application/json"
         else:
