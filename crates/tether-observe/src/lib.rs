@@ -14,7 +14,9 @@
 //!   metrics, or both).
 //! - `watch.rs`: a call's span and metrics taken where it starts and ends: one future per call
 //!   around an object's or a client's own.
-//! - `otlp.rs`: OTLP/HTTP with protobuf bodies, encoded by hand.
+//! - `otlp.rs`: OTLP with protobuf bodies, encoded by hand, and the client that posts them
+//!   (HTTP/1.1, or gRPC through `otlp_grpc.rs`: HTTP/2 with the `h2` crate), gzipped on request.
+//! - `otlp_json.rs`: OTLP's JSON encoding (`http/json`), written from records.
 //! - `env.rs`: OpenTelemetry's standard variables ([`TraceSettings`]).
 //! - `metrics.rs`: [`MetricsObserver`] (durations, calls in flight) and [`metrics::render`]
 //!   (Prometheus text, with every server's and pool's own figures).
