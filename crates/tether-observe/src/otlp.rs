@@ -370,7 +370,7 @@ pub struct OtlpTarget {
 
 /// `parts` one after the other, gzipped (fast level: an export is compressed on the exporter's
 /// thread, which a busy server shares its CPUs with).
-pub(crate) fn gzipped(parts: &[&[u8]]) -> Vec<u8> {
+fn gzipped(parts: &[&[u8]]) -> Vec<u8> {
     use std::io::Write;
     let len: usize = parts.iter().map(|p| p.len()).sum();
     let mut z = flate2::write::GzEncoder::new(
@@ -457,10 +457,15 @@ impl OtlpClient {
     /// Sends one batch whose body is `parts` one after the other, without waiting for the
     /// reply over HTTP/1.1 ([`OtlpClient::finish`] reads it).
     pub async fn send(&self, parts: &[&[u8]]) -> Result<Sent, RemoteError> {
+        let zipped = self.target.gzip.then(|| gzipped(parts));
+        let body: Vec<&[u8]> = match &zipped {
+            Some(z) => vec![&z[..]],
+            None => parts.to_vec(),
+        };
         let http = match &self.transport {
             Transport::Http(http) => http,
             Transport::Grpc(grpc) => {
-                let call = grpc.export(parts, &self.target.headers, self.target.gzip);
+                let call = grpc.export(&body, &self.target.headers, zipped.is_some());
                 let outcome = tokio::time::timeout(self.target.timeout, call)
                     .await
                     .unwrap_or_else(|_| Err(self.timed_out()));
@@ -477,14 +482,9 @@ impl OtlpClient {
             OtlpProtocol::HttpJson => "application/json",
             _ => "application/x-protobuf",
         };
-        let zipped = self.target.gzip.then(|| gzipped(parts));
         if zipped.is_some() {
             headers.push(("Content-Encoding", "gzip"));
         }
-        let body: Vec<&[u8]> = match &zipped {
-            Some(z) => vec![&z[..]],
-            None => parts.to_vec(),
-        };
         let send = http.send_parts(content_type, &headers, &body);
         let sent = tokio::time::timeout(self.target.timeout, send)
             .await

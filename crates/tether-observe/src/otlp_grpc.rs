@@ -131,19 +131,14 @@ impl GrpcChannel {
         }
     }
 
-    /// Calls `Export` with the request whose bytes are `parts` one after the other (gzipped
-    /// when `gzip`, as gRPC's `gzip` message encoding); `headers` go as metadata.
+    /// Calls `Export` with the request whose bytes are `parts` one after the other (already
+    /// gzipped when `gzip`: gRPC's `gzip` message encoding); `headers` go as metadata.
     pub(crate) async fn export(
         &self,
         parts: &[&[u8]],
         headers: &[(String, String)],
         gzip: bool,
     ) -> Result<(), RemoteError> {
-        let zipped = gzip.then(|| crate::otlp::gzipped(parts));
-        let parts: Vec<&[u8]> = match &zipped {
-            Some(z) => vec![&z[..]],
-            None => parts.to_vec(),
-        };
         let len: usize = parts.iter().map(|p| p.len()).sum();
         let len32 = u32::try_from(len).map_err(|_| {
             RemoteError::config(format!(
@@ -154,7 +149,7 @@ impl GrpcChannel {
         // The message's compressed flag, then its length.
         body.push(u8::from(gzip));
         body.extend_from_slice(&len32.to_be_bytes());
-        for p in &parts {
+        for p in parts {
             body.extend_from_slice(p);
         }
         let body = Bytes::from(body);
