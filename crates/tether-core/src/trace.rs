@@ -124,10 +124,16 @@ impl TraceContext {
 
     /// The trace id as 32 lowercase hex digits.
     pub fn trace_id_hex(&self) -> String {
-        let mut s = String::with_capacity(32);
-        push_hex(&mut s, &self.trace_id);
-        s
+        hex(&self.trace_id)
     }
+}
+
+/// `bytes` as lowercase hex digits, the form trace and span ids take in text (`traceparent`,
+/// OTLP's JSON).
+pub fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    push_hex(&mut s, bytes);
+    s
 }
 
 fn push_hex(s: &mut String, bytes: &[u8]) {

@@ -304,37 +304,35 @@ mod tests {
     /// gRPC takes the endpoint as the collector's address (no `/v1/traces`), 4317 by default.
     #[test]
     fn grpc_endpoints_are_the_collectors_address() {
-        let proto = |s: TraceSettings| s.otlp.map(|o| (o.url, o.protocol));
-        let s = with(&[
-            ("OTEL_TRACES_EXPORTER", "otlp"),
-            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
-        ])
-        .expect("valid");
-        assert_eq!(
-            proto(s),
-            Some(("http://localhost:4317".into(), OtlpProtocol::Grpc))
-        );
-        let s = with(&[
-            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"),
-            ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "grpc"),
-        ])
-        .expect("valid");
-        assert_eq!(
-            proto(s),
-            Some(("http://collector:4317".into(), OtlpProtocol::Grpc))
-        );
-        let s = with(&[
-            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
-            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"),
-        ])
-        .expect("valid");
-        assert_eq!(
-            proto(s),
-            Some((
-                "http://collector:4318/v1/traces".into(),
-                OtlpProtocol::HttpJson
-            ))
-        );
+        for (vars, url, protocol) in [
+            (
+                [
+                    ("OTEL_TRACES_EXPORTER", "otlp"),
+                    ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+                ],
+                "http://localhost:4317",
+                OtlpProtocol::Grpc,
+            ),
+            (
+                [
+                    ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"),
+                    ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "grpc"),
+                ],
+                "http://collector:4317",
+                OtlpProtocol::Grpc,
+            ),
+            (
+                [
+                    ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
+                    ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"),
+                ],
+                "http://collector:4318/v1/traces",
+                OtlpProtocol::HttpJson,
+            ),
+        ] {
+            let o = with(&vars).expect("valid").otlp.expect("otlp");
+            assert_eq!((o.url.as_str(), o.protocol), (url, protocol), "{vars:?}");
+        }
     }
 
     #[test]

@@ -11,16 +11,7 @@
 
 use crate::span::{AttrValue, SpanRecord};
 use serde_json::{json, Map, Value as Json};
-
-fn hex(b: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(b.len() * 2);
-    for &x in b {
-        s.push(char::from(DIGITS[usize::from(x >> 4)]));
-        s.push(char::from(DIGITS[usize::from(x & 0xf)]));
-    }
-    s
-}
+use tether_core::trace::hex;
 
 fn any_value(v: &AttrValue) -> Json {
     match v {
