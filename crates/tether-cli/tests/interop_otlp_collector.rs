@@ -7,91 +7,14 @@
 
 mod common;
 
-use common::{python, root, start, start_until, Proc};
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::sync::mpsc::{channel, Receiver};
-use std::time::{Duration, Instant};
-
-struct Receiver_ {
-    _proc: Proc,
-    url: String,
-    lines: Receiver<String>,
-}
-
-fn receiver() -> Receiver_ {
-    receiver_with(&[])
-}
-
-/// The receiver script with `args` (`--grpc`: an OTLP/gRPC receiver).
-fn receiver_with(args: &[&str]) -> Receiver_ {
-    let mut child = Command::new(python())
-        .arg("-u")
-        .arg(root().join("crates/tether-cli/tests/python/otlp_receiver.py"))
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn the OTLP receiver");
-    let out = child.stdout.take().expect("stdout");
-    let proc = Proc(child);
-    let (tx, rx) = channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let first = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("receiver listening");
-    let url = first
-        .strip_prefix("otlp receiver: ")
-        .expect("receiver line")
-        .to_string();
-    Receiver_ {
-        _proc: proc,
-        url,
-        lines: rx,
-    }
-}
-
-type Span = serde_json::Value;
-
-/// Spans received until `done` says so (at most 30 s).
-fn collect(r: &Receiver_, spans: &mut Vec<Span>, done: impl Fn(&[Span]) -> bool) {
-    let end = Instant::now() + Duration::from_secs(30);
-    while !done(spans) {
-        let left = end.saturating_duration_since(Instant::now());
-        assert!(!left.is_zero(), "spans so far: {spans:#?}");
-        if let Ok(l) = r.lines.recv_timeout(left) {
-            spans.push(serde_json::from_str(&l).expect("a JSON span line"));
-        }
-    }
-}
-
-fn otel(cmd: &mut Command, endpoint: &str, service: &str) {
-    otel_in(cmd, endpoint, service, "http/protobuf");
-}
-
-fn otel_in(cmd: &mut Command, endpoint: &str, service: &str, protocol: &str) {
-    cmd.env("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)
-        .env("OTEL_EXPORTER_OTLP_PROTOCOL", protocol)
-        .env("OTEL_SERVICE_NAME", service)
-        .env("OTEL_TRACES_EXPORTER", "otlp")
-        // A long delay: the one-shot `tether call` delivers only by flushing at exit.
-        .env("OTEL_BSP_SCHEDULE_DELAY", "60000");
-}
-
-fn attr<'a>(s: &'a Span, k: &str) -> &'a serde_json::Value {
-    &s["attrs"][k]
-}
+use common::otlp::{attr, collect, otel, otel_in, receiver, receiver_with, OtlpReceiver, Span};
+use common::{python, root, start, start_until};
+use std::process::Command;
 
 /// `tether call` to a `tether echo-server`, both exporting in `protocol`: the collector gets
 /// the client and the server span of one trace, then both spans of a failing call.
 fn a_call_and_its_server_span(
-    r: &Receiver_,
+    r: &OtlpReceiver,
     protocol: &str,
     content_type: &str,
     env: &[(&str, &str)],

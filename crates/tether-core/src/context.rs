@@ -30,6 +30,11 @@ pub struct CallContext {
     /// The trace this call belongs to: on a server, the caller's span as the wire carried it;
     /// on a client, the span the call is sent from (the wire writes it out). Default `None`.
     pub trace: Option<crate::TraceContext>,
+    /// The W3C baggage the call carries (`key=value` pairs, as the `baggage` header writes
+    /// them; see [`crate::trace::baggage`]): on a server, what the caller sent; on a client,
+    /// what to send (when `None`, the baggage of the call being served on this task goes on).
+    /// Default `None`.
+    pub baggage: Option<Arc<str>>,
 }
 
 tokio::task_local! {
@@ -66,6 +71,25 @@ impl CallContext {
         self
     }
 
+    /// Sets baggage entry `key` to `value` (encoded as the `baggage` header needs; an entry of
+    /// the same key is replaced). A key that is not an HTTP token, or baggage that would pass
+    /// W3C's limits, leaves the baggage as it was.
+    pub fn with_baggage(mut self, key: &str, value: &str) -> Self {
+        if let Some(b) = crate::trace::baggage::with_entry(self.baggage.as_deref(), key, value) {
+            self.baggage = Some(b);
+        }
+        self
+    }
+
+    /// The value of baggage entry `key` (percent-decoded), if the call carries it.
+    pub fn baggage(&self, key: &str) -> Option<String> {
+        let text = self.baggage.as_deref()?;
+        crate::trace::baggage::entries(text)
+            .into_iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
+    }
+
     /// The annotation `key`'s bytes, if the call carries it.
     pub fn annotation(&self, key: &str) -> Option<&[u8]> {
         self.annotations
@@ -84,6 +108,12 @@ impl CallContext {
     /// called through a dispatcher, the context its server decoded.
     pub fn current() -> Option<CallContext> {
         CURRENT.try_with(Clone::clone).ok()
+    }
+
+    /// The baggage of the call being served on this task, if any (without copying the rest of
+    /// its context).
+    pub fn current_baggage() -> Option<Arc<str>> {
+        CURRENT.try_with(|c| c.baggage.clone()).ok().flatten()
     }
 
     /// Runs `fut` with `self` as [`CallContext::current`].

@@ -7,6 +7,16 @@
 //! correlation id that Python peers read as `current_context.correlation_id`), and the server's
 //! wire reads it back into the context of the call it decodes. The deadline travels as the time
 //! left, in milliseconds, so the two machines' clocks never need to agree.
+//!
+//! Which formats carry the trace and the caller's [baggage](baggage) is the process's
+//! [`Propagators`] setting (OpenTelemetry's `OTEL_PROPAGATORS`: W3C trace context and baggage
+//! by default, Zipkin's [B3](b3) on the HTTP wires on request, or none).
+
+pub mod b3;
+pub mod baggage;
+mod propagators;
+
+pub use propagators::{propagators, set_propagators, Propagator, Propagators};
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -172,70 +182,227 @@ pub fn parse_timeout(text: &[u8]) -> Option<Instant> {
     Instant::now().checked_add(Duration::from_millis(ms))
 }
 
-/// What travels with a call besides its arguments, as text: the trace parent and state and
-/// the time left. A wire writes each field that is set in its own form (headers, annotations).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// What travels with a call besides its arguments: its trace, its baggage and the time left,
+/// in the formats the process's [`Propagators`] name. A wire writes each in its own form:
+/// [`Outgoing::headers`] on HTTP, [`Outgoing::annotations`] on Pyro.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Outgoing {
-    /// The `traceparent` value.
-    pub traceparent: Option<String>,
-    /// The `tracestate` value.
-    pub tracestate: Option<Arc<str>>,
+    /// The span to continue, when it is known and a trace propagator is on.
+    trace: Option<TraceContext>,
+    /// The baggage, when there is some and the baggage propagator is on.
+    baggage: Option<Arc<str>>,
     /// The time left, in milliseconds ([`timeout_text`]).
     pub timeout_ms: Option<String>,
+    propagators: Propagators,
 }
 
 impl Outgoing {
-    /// What `context` sends: its trace, and the earlier of its deadline and `timeout` from now
-    /// (a proxy's own timeout is the caller's deadline too).
+    /// What `context` sends with the process's propagators ([`propagators`]).
     pub fn of(context: &crate::CallContext, timeout: Option<Duration>) -> Outgoing {
+        Outgoing::with(context, timeout, propagators())
+    }
+
+    /// What `context` sends with `propagators`: its trace, its baggage (or, when it has none,
+    /// the baggage of the call being served on this task, so baggage flows through a service
+    /// without its code passing it on), and the earlier of its deadline and `timeout` from now
+    /// (a proxy's own timeout is the caller's deadline too; the deadline travels whatever
+    /// the propagators).
+    pub fn with(
+        context: &crate::CallContext,
+        timeout: Option<Duration>,
+        propagators: Propagators,
+    ) -> Outgoing {
         let by_timeout = timeout.and_then(|t| Instant::now().checked_add(t));
         let deadline = match (context.deadline, by_timeout) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        let trace = context.trace.as_ref().filter(|t| t.has_parent());
+        let trace = context
+            .trace
+            .as_ref()
+            .filter(|t| t.has_parent() && propagators.carries_trace())
+            .cloned();
+        let baggage = if propagators.carries_baggage() {
+            context
+                .baggage
+                .clone()
+                .or_else(crate::CallContext::current_baggage)
+        } else {
+            None
+        };
         Outgoing {
-            traceparent: trace.map(TraceContext::traceparent),
-            tracestate: trace.and_then(|t| t.state.clone()),
+            trace,
+            baggage,
             timeout_ms: deadline.map(timeout_text),
+            propagators,
         }
     }
 
     /// Whether nothing is to be sent.
     pub fn is_empty(&self) -> bool {
-        self.traceparent.is_none() && self.timeout_ms.is_none()
+        self.trace.is_none() && self.baggage.is_none() && self.timeout_ms.is_none()
+    }
+
+    /// The trace id sent, if any (Pyro also puts it in the message's correlation id).
+    pub fn trace_id(&self) -> Option<[u8; 16]> {
+        self.trace.as_ref().map(|t| t.trace_id)
+    }
+
+    /// The HTTP headers, in the propagators' order, then the time left.
+    pub fn headers(&self, mut add: impl FnMut(&'static str, String)) {
+        for p in self.propagators.iter() {
+            match (p, &self.trace) {
+                (Propagator::TraceContext, Some(t)) => {
+                    add(TRACEPARENT_HEADER, t.traceparent());
+                    if let Some(s) = &t.state {
+                        add(TRACESTATE_HEADER, s.to_string());
+                    }
+                }
+                (Propagator::B3, Some(t)) => add(b3::B3_HEADER, b3::single(t)),
+                (Propagator::B3Multi, Some(t)) => {
+                    for (k, v) in b3::multi(t) {
+                        add(k, v);
+                    }
+                }
+                (Propagator::Baggage, _) => {
+                    if let Some(b) = &self.baggage {
+                        add(baggage::BAGGAGE_HEADER, b.to_string());
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some(t) = &self.timeout_ms {
+            add(TIMEOUT_HEADER, t.clone());
+        }
+    }
+
+    /// The Pyro annotations: the trace in tether's own annotations whenever a trace
+    /// propagator is on (B3 has no place on Pyro), the baggage, the time left.
+    pub fn annotations(&self, mut add: impl FnMut(&'static str, String)) {
+        if let Some(t) = &self.trace {
+            add(TRACEPARENT_ANNOTATION, t.traceparent());
+            if let Some(s) = &t.state {
+                add(TRACESTATE_ANNOTATION, s.to_string());
+            }
+        }
+        if let Some(b) = &self.baggage {
+            add(baggage::BAGGAGE_ANNOTATION, b.to_string());
+        }
+        if let Some(t) = &self.timeout_ms {
+            add(TIMEOUT_ANNOTATION, t.clone());
+        }
     }
 }
 
-/// Reads what a server got (`traceparent`, `tracestate`, time left; each `None` when absent)
-/// into `context`: the trace, and the deadline (the earlier of the caller's and one already
-/// set). A bad value is ignored.
-pub fn apply_incoming(
-    context: &mut crate::CallContext,
-    traceparent: Option<&[u8]>,
-    tracestate: Option<&[u8]>,
-    timeout: Option<&[u8]>,
-) {
-    let (trace, deadline) = read_incoming(traceparent, tracestate, timeout);
-    if trace.is_some() {
-        context.trace = trace;
+/// What a server read with a call (headers on HTTP, annotations on Pyro), as bytes; each
+/// field `None` when absent.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Incoming<'a> {
+    /// `traceparent`.
+    pub traceparent: Option<&'a [u8]>,
+    /// `tracestate`.
+    pub tracestate: Option<&'a [u8]>,
+    /// The single `b3` header.
+    pub b3: Option<&'a [u8]>,
+    /// `X-B3-TraceId`.
+    pub b3_trace_id: Option<&'a [u8]>,
+    /// `X-B3-SpanId`.
+    pub b3_span_id: Option<&'a [u8]>,
+    /// `X-B3-Sampled`.
+    pub b3_sampled: Option<&'a [u8]>,
+    /// `X-B3-Flags`.
+    pub b3_flags: Option<&'a [u8]>,
+    /// `baggage` (several headers joined with commas).
+    pub baggage: Option<&'a [u8]>,
+    /// The time left (`tether-timeout-ms`).
+    pub timeout: Option<&'a [u8]>,
+}
+
+impl Incoming<'_> {
+    /// Whether nothing was carried.
+    pub fn is_empty(&self) -> bool {
+        *self == Incoming::default()
     }
-    if let Some(d) = deadline {
-        context.deadline = Some(context.deadline.map_or(d, |e| e.min(d)));
+
+    /// The trace, as `propagators` read it: each trace propagator in turn, a later one that
+    /// finds a valid trace replacing an earlier one's (OpenTelemetry's composite order). A bad
+    /// value is ignored.
+    pub fn trace(&self, propagators: Propagators) -> Option<TraceContext> {
+        let mut found = None;
+        for p in propagators.iter() {
+            let t = match p {
+                Propagator::TraceContext => self
+                    .traceparent
+                    .and_then(|b| std::str::from_utf8(b).ok())
+                    .and_then(TraceContext::parse_traceparent)
+                    .map(|t| {
+                        t.with_state(self.tracestate.and_then(|b| std::str::from_utf8(b).ok()))
+                    }),
+                Propagator::B3 | Propagator::B3Multi => self.b3_trace(),
+                Propagator::Baggage => None,
+            };
+            found = t.or(found);
+        }
+        found
+    }
+
+    /// B3 in either form, the single header first (OpenTelemetry's B3 propagators read both).
+    fn b3_trace(&self) -> Option<TraceContext> {
+        self.b3.and_then(b3::parse_single).or_else(|| {
+            b3::parse_multi(
+                self.b3_trace_id?,
+                self.b3_span_id?,
+                self.b3_sampled,
+                self.b3_flags,
+            )
+        })
+    }
+
+    /// What was carried, as `propagators` read it: the trace, the baggage (when valid and
+    /// the baggage propagator is on) and the deadline.
+    pub fn read(&self, propagators: Propagators) -> Carried {
+        Carried {
+            trace: self.trace(propagators),
+            baggage: self
+                .baggage
+                .filter(|_| propagators.carries_baggage())
+                .and_then(baggage::checked),
+            deadline: self.timeout.and_then(parse_timeout),
+        }
+    }
+
+    /// Reads what was carried into `context`, as `propagators` ask ([`Carried::apply_to`]).
+    pub fn apply(&self, context: &mut crate::CallContext, propagators: Propagators) {
+        self.read(propagators).apply_to(context);
     }
 }
 
-/// What [`apply_incoming`] reads, without a context: the trace and the deadline.
-pub fn read_incoming(
-    traceparent: Option<&[u8]>,
-    tracestate: Option<&[u8]>,
-    timeout: Option<&[u8]>,
-) -> (Option<TraceContext>, Option<Instant>) {
-    let trace = traceparent
-        .and_then(|b| std::str::from_utf8(b).ok())
-        .and_then(TraceContext::parse_traceparent)
-        .map(|t| t.with_state(tracestate.and_then(|b| std::str::from_utf8(b).ok())));
-    (trace, timeout.and_then(parse_timeout))
+/// What a call carried, read ([`Incoming::read`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Carried {
+    /// The caller's span.
+    pub trace: Option<TraceContext>,
+    /// The caller's baggage.
+    pub baggage: Option<Arc<str>>,
+    /// When the caller stops waiting.
+    pub deadline: Option<Instant>,
+}
+
+impl Carried {
+    /// Puts it in `context`: the trace and the baggage replace the context's when present,
+    /// the deadline is the earlier of the caller's and one already set.
+    pub fn apply_to(self, context: &mut crate::CallContext) {
+        if let Some(t) = self.trace {
+            context.trace = Some(t);
+        }
+        if let Some(b) = self.baggage {
+            context.baggage = Some(b);
+        }
+        if let Some(d) = self.deadline {
+            context.deadline = Some(context.deadline.map_or(d, |e| e.min(d)));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -264,6 +431,131 @@ mod tests {
         // A later version may add fields after a dash.
         let later = "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-what";
         assert!(TraceContext::parse_traceparent(later).is_some());
+    }
+
+    fn every() -> Propagators {
+        Propagators::of(&[
+            Propagator::TraceContext,
+            Propagator::Baggage,
+            Propagator::B3,
+            Propagator::B3Multi,
+        ])
+    }
+
+    fn headers(out: &Outgoing) -> Vec<(&'static str, String)> {
+        let mut h = Vec::new();
+        out.headers(|k, v| h.push((k, v)));
+        h
+    }
+
+    /// Each propagator writes its own headers, in the order given; `none` writes only the
+    /// deadline; Pyro gets tether's annotations whichever trace format is on.
+    #[test]
+    fn outgoing_writes_what_the_propagators_name() {
+        let t = TraceContext::new([0x11; 16], [0x22; 8]).with_state(Some("v=1"));
+        let context = crate::CallContext::new()
+            .with_trace(t.clone())
+            .with_baggage("user", "alice");
+        let b3 = format!("{}-{}-1", "11".repeat(16), "22".repeat(8));
+        let out = Outgoing::with(&context, Some(Duration::from_secs(5)), every());
+        let h = headers(&out);
+        let names: Vec<&str> = h.iter().map(|(k, _)| *k).collect();
+        assert_eq!(
+            names,
+            [
+                "traceparent",
+                "tracestate",
+                "baggage",
+                "b3",
+                "X-B3-TraceId",
+                "X-B3-SpanId",
+                "X-B3-Sampled",
+                "tether-timeout-ms"
+            ]
+        );
+        assert_eq!(h[0].1, t.traceparent());
+        assert_eq!(h[2].1, "user=alice");
+        assert_eq!(h[3].1, b3);
+        let only_b3 = Outgoing::with(&context, None, Propagators::of(&[Propagator::B3]));
+        assert_eq!(headers(&only_b3), vec![("b3", b3)]);
+        let mut pyro = Vec::new();
+        only_b3.annotations(|k, v| pyro.push((k, v)));
+        assert_eq!(
+            pyro,
+            vec![("TRPA", t.traceparent()), ("TRST", "v=1".to_string())]
+        );
+        assert_eq!(only_b3.trace_id(), Some([0x11; 16]));
+        let none = Outgoing::with(&context, Some(Duration::from_secs(5)), Propagators::NONE);
+        assert_eq!(none.trace_id(), None);
+        let h = headers(&none);
+        assert_eq!(h.len(), 1);
+        assert_eq!(h[0].0, TIMEOUT_HEADER);
+    }
+
+    /// A server reads the formats it is told to; when two carry a trace, the one listed last
+    /// wins; baggage is read only with its propagator, and bad baggage is dropped.
+    #[test]
+    fn incoming_reads_what_the_propagators_name() {
+        let w3c = TraceContext::new([1; 16], [2; 8]).traceparent();
+        let b3 = format!("{}-{}-0", "03".repeat(16), "04".repeat(8));
+        let incoming = Incoming {
+            traceparent: Some(w3c.as_bytes()),
+            b3: Some(b3.as_bytes()),
+            baggage: Some(b"k=v"),
+            timeout: Some(b"1000"),
+            ..Incoming::default()
+        };
+        let w3c_last = Propagators::of(&[Propagator::B3, Propagator::TraceContext]);
+        assert_eq!(incoming.trace(w3c_last).map(|t| t.trace_id), Some([1; 16]));
+        let b3_last = Propagators::parse("tracecontext,b3").expect("valid");
+        let t = incoming.trace(b3_last).expect("b3");
+        assert_eq!(
+            (t.trace_id, t.span_id, t.is_sampled()),
+            ([3; 16], [4; 8], false)
+        );
+        let read = incoming.read(Propagators::default());
+        assert_eq!(read.trace.map(|t| t.trace_id), Some([1; 16]));
+        assert_eq!(read.baggage.as_deref(), Some("k=v"));
+        assert!(read.deadline.is_some());
+        let none = incoming.read(Propagators::NONE);
+        assert_eq!((none.trace, none.baggage), (None, None));
+        assert!(
+            none.deadline.is_some(),
+            "the deadline travels whatever the propagators"
+        );
+        let multi = Incoming {
+            b3_trace_id: Some(b"0000000000000005"),
+            b3_span_id: Some(b"0000000000000006"),
+            b3_sampled: Some(b"1"),
+            baggage: Some(b"bad value"),
+            ..Incoming::default()
+        };
+        let read = multi.read(Propagators::parse("b3,baggage").expect("valid"));
+        let t = read.trace.expect("multi");
+        assert_eq!(t.trace_id[15], 5);
+        assert!(t.is_sampled());
+        assert_eq!(read.baggage, None);
+    }
+
+    /// A client call made while serving one carries the served call's baggage on.
+    #[test]
+    fn baggage_flows_through_a_served_call() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let served = crate::CallContext::new().with_baggage("tenant", "t 1");
+        assert_eq!(served.baggage("tenant").as_deref(), Some("t 1"));
+        let out = rt.block_on(served.scope(async {
+            Outgoing::with(&crate::CallContext::new(), None, Propagators::default())
+        }));
+        assert_eq!(headers(&out), vec![("baggage", "tenant=t%201".to_string())]);
+        let own = crate::CallContext::new().with_baggage("tenant", "mine");
+        let out = rt.block_on(
+            crate::CallContext::new()
+                .with_baggage("tenant", "t")
+                .scope(async move { Outgoing::with(&own, None, Propagators::default()) }),
+        );
+        assert_eq!(headers(&out), vec![("baggage", "tenant=mine".to_string())]);
     }
 
     #[test]

@@ -17,6 +17,7 @@
 //! | `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG` | `always_on`, `always_off`, `traceidratio`, `parentbased_*` | `parentbased_always_on` |
 //! | `OTEL_BSP_SCHEDULE_DELAY` | milliseconds between exports | 5000 |
 //! | `OTEL_BSP_MAX_QUEUE_SIZE`, `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` | spans (the queue size per stripe, see [`BatchSettings`]) | 2048, 512 |
+//! | `OTEL_PROPAGATORS` | `tracecontext`, `baggage`, `b3`, `b3multi` (comma-separated, in order) or `none`: the formats every wire writes and reads ([`Propagators`]) | `tracecontext,baggage` |
 //!
 //! A value that cannot be read is an error naming the variable (the program says so and goes
 //! on without tracing rather than guess).
@@ -26,6 +27,7 @@ use crate::pipeline::BatchSettings;
 use crate::span::AttrValue;
 use crate::tracing_span::{RootRule, Sampler};
 use std::time::Duration;
+use tether_core::trace::Propagators;
 
 /// Where spans go, as the environment asks.
 #[derive(Clone, Debug, Default)]
@@ -40,6 +42,8 @@ pub struct TraceSettings {
     pub sampler: Sampler,
     /// Batching.
     pub batch: BatchSettings,
+    /// The formats a call's trace and baggage travel in. Default `tracecontext,baggage`.
+    pub propagators: Propagators,
 }
 
 impl TraceSettings {
@@ -105,6 +109,10 @@ fn pairs(text: &str) -> Vec<(String, String)> {
 /// Reads the settings through `get` (the process environment: [`TraceSettings::from_env`]).
 pub fn read(get: &dyn Fn(&str) -> Option<String>, program: &str) -> Result<TraceSettings, String> {
     let mut s = TraceSettings::default();
+    // Read first: a process that exports nothing still passes its callers' context on.
+    if let Some(p) = var(get, "OTEL_PROPAGATORS") {
+        s.propagators = Propagators::parse(&p)?;
+    }
     if var(get, "OTEL_SDK_DISABLED").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
         return Ok(s);
     }
@@ -283,6 +291,24 @@ mod tests {
     fn nothing_set_exports_nothing() {
         let s = with(&[]).unwrap_or_default();
         assert!(!s.enabled());
+    }
+
+    /// `OTEL_PROPAGATORS` is read even when nothing is exported (a process passes its callers'
+    /// context on), in its order; an unknown format is an error that names the variable.
+    #[test]
+    fn propagators_follow_otel_propagators() {
+        let s = with(&[]).expect("valid");
+        assert_eq!(s.propagators.to_string(), "tracecontext,baggage");
+        let s = with(&[("OTEL_PROPAGATORS", "b3multi,baggage")]).expect("valid");
+        assert!(!s.enabled());
+        assert_eq!(s.propagators.to_string(), "b3multi,baggage");
+        let s = with(&[("OTEL_PROPAGATORS", "none"), ("OTEL_SDK_DISABLED", "true")]);
+        assert_eq!(s.map(|s| s.propagators), Ok(Propagators::NONE));
+        let e = with(&[("OTEL_PROPAGATORS", "tracecontext,jaeger")]).expect_err("jaeger");
+        assert!(
+            e.contains("OTEL_PROPAGATORS") && e.contains("jaeger"),
+            "{e}"
+        );
     }
 
     #[test]

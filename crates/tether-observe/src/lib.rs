@@ -146,8 +146,10 @@ pub fn init(program: &str) -> Telemetry {
     }
 }
 
-/// Sets tracing up with `settings` (nothing when they export nothing).
+/// Sets tracing up with `settings` (no pipeline when they export nothing), and the formats
+/// every wire carries a call's trace and baggage in.
 pub fn init_with(settings: TraceSettings) -> Telemetry {
+    tether_core::trace::set_propagators(settings.propagators);
     if !settings.enabled() {
         return Telemetry { pipeline: None };
     }

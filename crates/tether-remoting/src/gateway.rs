@@ -171,12 +171,14 @@ impl Dispatch for Forward {
 
 impl Forward {
     /// The call as it goes to the target: method, arguments, oneway (the caller's flag or the
-    /// target's metadata), the caller's deadline and trace; who called and how stays here.
+    /// target's metadata), the caller's deadline, trace and baggage; who called and how stays
+    /// here.
     fn outgoing(&self, call: Call) -> Call {
         let oneway = call.oneway || self.method(&call.method).is_some_and(|m| m.oneway);
         let mut context = tether_core::CallContext::new();
         context.deadline = call.context.deadline;
         context.trace = call.context.trace.clone();
+        context.baggage = call.context.baggage.clone();
         Call::with_args(call.method, call.args, call.kwargs)
             .context(context)
             .set_oneway(oneway)

@@ -1,6 +1,8 @@
 //! Helpers shared by the black-box tests of the `tether` binary.
 #![allow(dead_code)]
 
+pub mod otlp;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;

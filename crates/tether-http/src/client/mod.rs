@@ -431,8 +431,9 @@ async fn read_reply(
     })
 }
 
-/// The headers that carry `context` (trace context, the time left until the earlier of its
-/// deadline and `timeout`) to a tether server; servers that do not know them ignore them. The
+/// The headers that carry `context` (its trace in the formats the process's propagators name,
+/// its baggage, the time left until the earlier of its deadline and `timeout`) to the server;
+/// servers that do not know them ignore them. The
 /// context's annotations go as headers of their own (`tether call --header`), where the name
 /// is an HTTP token that the request does not set itself and the value is visible text: any
 /// other is left out, so an annotation can never split or rewrite the request.
@@ -440,19 +441,10 @@ pub fn context_headers(
     context: &tether_core::CallContext,
     timeout: Option<Duration>,
 ) -> Vec<(std::borrow::Cow<'static, str>, String)> {
-    use tether_core::trace::{Outgoing, TIMEOUT_HEADER, TRACEPARENT_HEADER, TRACESTATE_HEADER};
-    let out = Outgoing::of(context, timeout);
+    let out = tether_core::trace::Outgoing::of(context, timeout);
     let mut h = Vec::new();
     if !out.is_empty() {
-        if let Some(p) = out.traceparent {
-            h.push((TRACEPARENT_HEADER.into(), p));
-        }
-        if let Some(s) = out.tracestate {
-            h.push((TRACESTATE_HEADER.into(), s.to_string()));
-        }
-        if let Some(t) = out.timeout_ms {
-            h.push((TIMEOUT_HEADER.into(), t));
-        }
+        out.headers(|name, value| h.push((name.into(), value)));
     }
     for (name, value) in &context.annotations {
         if let (true, Ok(v)) = (header_name_allowed(name), std::str::from_utf8(value)) {

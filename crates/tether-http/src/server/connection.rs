@@ -17,12 +17,32 @@ use bytes::{Bytes, BytesMut};
 use std::mem::MaybeUninit;
 use std::ops::Range;
 use tether_core::decimal::Decimal;
+use tether_core::trace::b3::{
+    B3_FLAGS_HEADER, B3_HEADER, B3_SAMPLED_HEADER, B3_SPAN_ID_HEADER, B3_TRACE_ID_HEADER,
+};
+use tether_core::trace::baggage::BAGGAGE_HEADER;
+use tether_core::trace::{Incoming, TIMEOUT_HEADER, TRACEPARENT_HEADER, TRACESTATE_HEADER};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Most bytes of a request's line and headers (431 beyond).
 pub(crate) const MAX_HEAD: usize = 64 * 1024;
 /// Most headers in a request (431 beyond).
 const MAX_HEADERS: usize = 100;
+
+/// The headers a call's trace, baggage and deadline travel in, in the order
+/// [`Head::call_headers`] reads them (baggage last).
+const CALL_HEADER_NAMES: [&str; CALL_HEADERS] = [
+    TRACEPARENT_HEADER,
+    TRACESTATE_HEADER,
+    TIMEOUT_HEADER,
+    B3_HEADER,
+    B3_TRACE_ID_HEADER,
+    B3_SPAN_ID_HEADER,
+    B3_SAMPLED_HEADER,
+    B3_FLAGS_HEADER,
+    BAGGAGE_HEADER,
+];
+const CALL_HEADERS: usize = 9;
 /// A chunked request's framing limits: a chunk-size line (with extensions) or trailer line of
 /// at most 4 KiB, at most 100 trailer lines.
 const CHUNKS: ChunkLimits = ChunkLimits {
@@ -75,8 +95,11 @@ pub(crate) struct Head {
     pub accepts_gzip: bool,
     /// The body's Content-Encoding, if it has one.
     content_encoding: Option<Range<usize>>,
-    /// The `traceparent`, `tracestate` and deadline headers, where present.
-    call_headers: [Option<Range<usize>>; 3],
+    /// The headers that carry a call's trace, baggage and deadline, where present (see
+    /// [`Head::call_headers`] for the order).
+    call_headers: [Option<Range<usize>>; CALL_HEADERS],
+    /// How many `baggage` headers came (more than one are joined).
+    baggage_headers: u8,
 }
 /// Why no request could be read.
 #[derive(Debug)]
@@ -118,9 +141,36 @@ impl Head {
         self.content_encoding.clone().map(|r| &self.raw[r])
     }
 
-    /// The `traceparent`, `tracestate` and `tether-timeout-ms` headers' values.
-    pub fn call_headers(&self) -> [Option<&[u8]>; 3] {
-        self.call_headers.clone().map(|r| r.map(|r| &self.raw[r]))
+    /// The values of the headers that carry a call's trace (W3C and B3), baggage and time
+    /// left. Several `baggage` headers are joined with commas (W3C allows a list to be split
+    /// over headers), in `joined`.
+    pub fn call_headers<'a>(&'a self, joined: &'a mut Vec<u8>) -> Incoming<'a> {
+        let [traceparent, tracestate, timeout, b3, b3_trace_id, b3_span_id, b3_sampled, b3_flags, mut baggage] =
+            self.call_headers.clone().map(|r| r.map(|r| &self.raw[r]));
+        if self.baggage_headers > 1 {
+            for (i, (_, v)) in self
+                .headers()
+                .filter(|(k, _)| k.eq_ignore_ascii_case(BAGGAGE_HEADER.as_bytes()))
+                .enumerate()
+            {
+                if i > 0 {
+                    joined.push(b',');
+                }
+                joined.extend_from_slice(v);
+            }
+            baggage = Some(&joined[..]);
+        }
+        Incoming {
+            traceparent,
+            tracestate,
+            b3,
+            b3_trace_id,
+            b3_span_id,
+            b3_sampled,
+            b3_flags,
+            baggage,
+            timeout,
+        }
     }
 
     /// `HTTP/1.0` or `HTTP/1.1`.
@@ -137,7 +187,6 @@ impl Head {
     /// that differ, a transfer coding that does not end in chunked), the connection's fate,
     /// `Expect`, the content codings and the call's trace and deadline headers.
     fn read_headers(&mut self) -> Result<(), ReadError> {
-        use tether_core::trace::{TIMEOUT_HEADER, TRACEPARENT_HEADER, TRACESTATE_HEADER};
         let mut length: Option<u64> = None;
         let mut chunked = false;
         let mut coded = false;
@@ -178,12 +227,11 @@ impl Head {
                 self.accepts_gzip |= tokens(value).any(|e| e.starts_with(b"gzip"));
             } else if is("content-encoding") {
                 self.content_encoding.get_or_insert(v.clone());
-            } else if is(TRACEPARENT_HEADER) {
-                self.call_headers[0].get_or_insert(v.clone());
-            } else if is(TRACESTATE_HEADER) {
-                self.call_headers[1].get_or_insert(v.clone());
-            } else if is(TIMEOUT_HEADER) {
-                self.call_headers[2].get_or_insert(v.clone());
+            } else if let Some(i) = CALL_HEADER_NAMES.iter().position(|n| is(n)) {
+                if i == CALL_HEADERS - 1 {
+                    self.baggage_headers = self.baggage_headers.saturating_add(1);
+                }
+                self.call_headers[i].get_or_insert(v.clone());
             }
         }
         if coded && !chunked {
@@ -366,7 +414,8 @@ impl ServerConnection {
             expects_continue: false,
             accepts_gzip: false,
             content_encoding: None,
-            call_headers: [None, None, None],
+            call_headers: Default::default(),
+            baggage_headers: 0,
         };
         head.raw = self.buf.split_to(n).freeze();
         head.read_headers()?;

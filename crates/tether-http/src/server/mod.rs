@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
+use tether_core::trace::{propagators, Propagator, Propagators};
 use tether_core::{BoxFuture, CallContext, RemoteError};
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
@@ -324,7 +325,13 @@ pub(crate) async fn fuzz_one(conn: &mut ServerConnection) -> bool {
         return false;
     };
     let _ = (head.target(), head.header("host"), head.version());
-    let _ = with_call_headers(&Arc::new(CallContext::new()), &head);
+    let every = Propagators::of(&[
+        Propagator::TraceContext,
+        Propagator::Baggage,
+        Propagator::B3,
+        Propagator::B3Multi,
+    ]);
+    let _ = with_call_headers(&Arc::new(CallContext::new()), &head, every);
     conn.read_body(head.framing, 1 << 20).await.is_ok() && head.keep_alive
 }
 
@@ -546,15 +553,21 @@ fn access_time() -> String {
     )
 }
 
-/// The connection's context with what this request's headers carry (trace context, the time
-/// the caller still waits), or the same context when they carry none.
-fn with_call_headers(context: &Arc<CallContext>, head: &Head) -> Arc<CallContext> {
-    let [parent, state, timeout] = head.call_headers();
-    if parent.is_none() && timeout.is_none() {
+/// The connection's context with what this request's headers carry (trace context, baggage,
+/// the time the caller still waits) as `propagators` read them, or the same context when they
+/// carry none.
+fn with_call_headers(
+    context: &Arc<CallContext>,
+    head: &Head,
+    propagators: Propagators,
+) -> Arc<CallContext> {
+    let mut joined = Vec::new();
+    let incoming = head.call_headers(&mut joined);
+    if incoming.is_empty() {
         return context.clone();
     }
     let mut c = (**context).clone();
-    tether_core::trace::apply_incoming(&mut c, parent, state, timeout);
+    incoming.apply(&mut c, propagators);
     Arc::new(c)
 }
 
@@ -571,7 +584,7 @@ async fn handle(
     } else {
         Bytes::new()
     };
-    let context = with_call_headers(context, &head);
+    let context = with_call_headers(context, &head, propagators());
     let handled = shared.handler.handle(HttpRequest {
         method,
         path: std::mem::take(&mut head.path),

@@ -626,26 +626,39 @@ fn daemon_object(shared: &Shared, call: Call) -> Result<Value, RemoteError> {
     }
 }
 
-/// Reads what a tether client's annotations carry (trace parent and state, the time left)
-/// into the call's context. A Python client's correlation id, without a trace parent,
-/// becomes the trace id (with no parent span), so the server's span joins the caller's id.
+/// Reads what a tether client's annotations carry (trace parent and state, baggage, the time
+/// left) into the call's context, as the process's propagators ask. A Python client's
+/// correlation id, without a trace parent, becomes the trace id (with no parent span), so the
+/// server's span joins the caller's id.
 fn carried_in(context: &mut tether_core::CallContext, corr: Option<[u8; 16]>) {
+    use tether_core::trace::baggage::BAGGAGE_ANNOTATION;
     use tether_core::trace::{
-        read_incoming, TraceContext, TIMEOUT_ANNOTATION, TRACEPARENT_ANNOTATION,
-        TRACESTATE_ANNOTATION,
+        propagators, Incoming, Propagator, TraceContext, TIMEOUT_ANNOTATION,
+        TRACEPARENT_ANNOTATION, TRACESTATE_ANNOTATION,
     };
-    let (trace, deadline) = read_incoming(
-        context.annotation(TRACEPARENT_ANNOTATION),
-        context.annotation(TRACESTATE_ANNOTATION),
-        context.annotation(TIMEOUT_ANNOTATION),
-    );
-    if let Some(d) = deadline {
-        context.deadline = Some(context.deadline.map_or(d, |e| e.min(d)));
+    let p = propagators();
+    let incoming = Incoming {
+        traceparent: context.annotation(TRACEPARENT_ANNOTATION),
+        tracestate: context.annotation(TRACESTATE_ANNOTATION),
+        baggage: context.annotation(BAGGAGE_ANNOTATION),
+        timeout: context.annotation(TIMEOUT_ANNOTATION),
+        ..Incoming::default()
+    };
+    // Pyro carries the trace in tether's own annotations whichever trace format is on.
+    let read_as = if p.carries_trace() {
+        let mut list = vec![Propagator::TraceContext];
+        list.extend(p.iter().filter(|q| !q.carries_trace()));
+        tether_core::trace::Propagators::of(&list)
+    } else {
+        p
+    };
+    let carried = incoming.read(read_as);
+    carried.apply_to(context);
+    if context.trace.is_none() && p.carries_trace() {
+        context.trace = corr
+            .filter(|c| *c != [0; 16])
+            .map(|id| TraceContext::new(id, [0; 8]));
     }
-    context.trace = trace.or_else(|| {
-        corr.filter(|c| *c != [0; 16])
-            .map(|id| TraceContext::new(id, [0; 8]))
-    });
 }
 
 #[cfg(test)]

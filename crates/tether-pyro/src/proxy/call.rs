@@ -172,10 +172,7 @@ fn carried(
     timeout: Option<std::time::Duration>,
 ) -> (Vec<crate::message::Annotation>, Option<[u8; 16]>) {
     use crate::message::Annotation;
-    use tether_core::trace::{
-        Outgoing, TIMEOUT_ANNOTATION, TRACEPARENT_ANNOTATION, TRACESTATE_ANNOTATION,
-    };
-    let out = Outgoing::of(context, timeout);
+    let out = tether_core::trace::Outgoing::of(context, timeout);
     if out.is_empty() && context.annotations.is_empty() {
         return (Vec::new(), None);
     }
@@ -191,7 +188,7 @@ fn carried(
         })
         .filter(|a| &a.id != b"CORR" && &a.id != b"HMAC")
         .collect();
-    let mut put = |k: &str, text: String| {
+    out.annotations(|k, text| {
         if let Some(id) = key(k) {
             v.retain(|a| a.id != id);
             v.push(Annotation {
@@ -199,20 +196,7 @@ fn carried(
                 data: bytes::Bytes::from(text.into_bytes()),
             });
         }
-    };
-    if let Some(p) = out.traceparent {
-        put(TRACEPARENT_ANNOTATION, p);
-    }
-    if let Some(st) = out.tracestate {
-        put(TRACESTATE_ANNOTATION, st.to_string());
-    }
-    if let Some(t) = out.timeout_ms {
-        put(TIMEOUT_ANNOTATION, t);
-    }
-    let trace_id = context
-        .trace
-        .as_ref()
-        .filter(|t| t.has_parent())
-        .map(|t| t.trace_id);
+    });
+    let trace_id = out.trace_id();
     (v, trace_id)
 }
