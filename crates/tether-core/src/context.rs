@@ -41,6 +41,16 @@ tokio::task_local! {
     static CURRENT: CallContext;
 }
 
+/// Whether this process has seen any baggage (read from a wire, set on a context, or in a
+/// scope): until it has, a client call need not look for its served call's baggage (a
+/// task-local lookup on every call of every proxy).
+static BAGGAGE_SEEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Notes that baggage is in use in this process (see [`CallContext::current_baggage`]).
+pub(crate) fn baggage_seen() {
+    BAGGAGE_SEEN.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 impl CallContext {
     /// An empty context.
     pub fn new() -> Self {
@@ -76,6 +86,7 @@ impl CallContext {
     /// W3C's limits, leaves the baggage as it was.
     pub fn with_baggage(mut self, key: &str, value: &str) -> Self {
         if let Some(b) = crate::trace::baggage::with_entry(self.baggage.as_deref(), key, value) {
+            baggage_seen();
             self.baggage = Some(b);
         }
         self
@@ -113,11 +124,17 @@ impl CallContext {
     /// The baggage of the call being served on this task, if any (without copying the rest of
     /// its context).
     pub fn current_baggage() -> Option<Arc<str>> {
+        if !BAGGAGE_SEEN.load(std::sync::atomic::Ordering::Relaxed) {
+            return None;
+        }
         CURRENT.try_with(|c| c.baggage.clone()).ok().flatten()
     }
 
     /// Runs `fut` with `self` as [`CallContext::current`].
     pub async fn scope<F: std::future::Future>(self, fut: F) -> F::Output {
+        if self.baggage.is_some() {
+            baggage_seen();
+        }
         CURRENT.scope(self, fut).await
     }
 }

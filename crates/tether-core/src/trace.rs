@@ -397,6 +397,7 @@ impl Carried {
             context.trace = Some(t);
         }
         if let Some(b) = self.baggage {
+            crate::context::baggage_seen();
             context.baggage = Some(b);
         }
         if let Some(d) = self.deadline {

@@ -3,12 +3,13 @@
 //! out or reads one in.
 //!
 //! The setting is a single atomic word (read on every call by every worker, so no lock and no
-//! shared counter), holding up to four propagators in the order they were listed: the order
-//! matters when a request carries the same trace in two formats (the last one listed wins, as
-//! in OpenTelemetry's composite propagator).
+//! shared counter), holding up to four propagators in the order they were listed (the order
+//! matters when a request carries the same trace in two formats: the last one listed wins, as
+//! in OpenTelemetry's composite propagator) and, apart, which are present, so the question
+//! every call asks (is baggage on? is any trace format on?) is one bit test.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// One format a call's context travels in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -41,7 +42,7 @@ impl Propagator {
         }
     }
 
-    fn code(self) -> u16 {
+    const fn code(self) -> u32 {
         match self {
             Propagator::TraceContext => 1,
             Propagator::Baggage => 2,
@@ -50,7 +51,7 @@ impl Propagator {
         }
     }
 
-    fn from_code(c: u16) -> Option<Propagator> {
+    fn from_code(c: u32) -> Option<Propagator> {
         Propagator::ALL.into_iter().find(|p| p.code() == c)
     }
 
@@ -62,8 +63,20 @@ impl Propagator {
 
 /// An ordered set of [`Propagator`]s, each at most once. The default is OpenTelemetry's:
 /// `tracecontext,baggage`.
+///
+/// Bits 0–15 hold the codes in order, four bits each (0 ends the list); bits 16–19 say which
+/// codes are present (bit 16 + code − 1).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Propagators(u16);
+pub struct Propagators(u32);
+
+/// The presence bit of `p`.
+const fn bit(p: Propagator) -> u32 {
+    1 << (15 + p.code())
+}
+
+/// The presence bits of the formats that carry the trace.
+const TRACE_BITS: u32 =
+    bit(Propagator::TraceContext) | bit(Propagator::B3) | bit(Propagator::B3Multi);
 
 impl Default for Propagators {
     fn default() -> Self {
@@ -77,11 +90,11 @@ impl Propagators {
 
     /// `list` in its order, duplicates dropped.
     pub fn of(list: &[Propagator]) -> Propagators {
-        let mut bits = 0u16;
+        let mut bits = 0u32;
         let mut n = 0;
         for p in list {
             if !Propagators(bits).contains(*p) {
-                bits |= p.code() << (4 * n);
+                bits |= p.code() << (4 * n) | bit(*p);
                 n += 1;
             }
         }
@@ -128,17 +141,32 @@ impl Propagators {
 
     /// Whether `p` is one of them.
     pub fn contains(self, p: Propagator) -> bool {
-        self.iter().any(|q| q == p)
+        self.0 & bit(p) != 0
     }
 
     /// Whether any of them carries the trace (`tracecontext`, `b3`, `b3multi`).
     pub fn carries_trace(self) -> bool {
-        self.iter().any(Propagator::carries_trace)
+        self.0 & TRACE_BITS != 0
     }
 
     /// Whether baggage travels.
     pub fn carries_baggage(self) -> bool {
         self.contains(Propagator::Baggage)
+    }
+
+    /// The same set as the Pyro wires read it: the trace in tether's own annotations (W3C's
+    /// form) whenever any trace propagator is on, B3 having no place there; baggage as set.
+    pub fn for_annotations(self) -> Propagators {
+        let mut list = [Propagator::TraceContext; 2];
+        let mut n = 0;
+        if self.carries_trace() {
+            n += 1;
+        }
+        if self.carries_baggage() {
+            list[n] = Propagator::Baggage;
+            n += 1;
+        }
+        Propagators::of(&list[..n])
     }
 
     /// Whether there is none.
@@ -169,8 +197,9 @@ impl fmt::Debug for Propagators {
     }
 }
 
-/// The process's setting; 0x21 is `tracecontext,baggage` (codes 1 then 2).
-static CURRENT: AtomicU16 = AtomicU16::new(0x21);
+/// The process's setting: `tracecontext,baggage` (codes 1 then 2, both present).
+static CURRENT: AtomicU32 =
+    AtomicU32::new(0x21 | bit(Propagator::TraceContext) | bit(Propagator::Baggage));
 
 /// The propagators every wire of this process uses from now on (`tether::observe::init`
 /// sets them from `OTEL_PROPAGATORS`).
@@ -197,6 +226,9 @@ mod tests {
         assert_eq!(Propagators::parse("none"), Ok(Propagators::NONE));
         assert_eq!(Propagators::parse(""), Ok(Propagators::NONE));
         assert!(Propagators::parse("baggage").is_ok_and(|p| !p.carries_trace()));
+        let b3 = Propagators::parse("b3multi,baggage").expect("valid");
+        assert_eq!(b3.for_annotations(), Propagators::default());
+        assert_eq!(Propagators::NONE.for_annotations(), Propagators::NONE);
         let all = "tracecontext,baggage,b3,b3multi";
         assert_eq!(
             Propagators::parse(all).map(|p| p.to_string()),

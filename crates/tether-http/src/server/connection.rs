@@ -43,6 +43,9 @@ const CALL_HEADER_NAMES: [&str; CALL_HEADERS] = [
     BAGGAGE_HEADER,
 ];
 const CALL_HEADERS: usize = 9;
+/// A call header not sent (above any index into a head's at most [`MAX_HEADERS`] headers).
+const NOT_SENT: u8 = u8::MAX;
+const _: () = assert!(MAX_HEADERS < NOT_SENT as usize);
 /// A chunked request's framing limits: a chunk-size line (with extensions) or trailer line of
 /// at most 4 KiB, at most 100 trailer lines.
 const CHUNKS: ChunkLimits = ChunkLimits {
@@ -97,7 +100,9 @@ pub(crate) struct Head {
     content_encoding: Option<Range<usize>>,
     /// The headers that carry a call's trace, baggage and deadline, where present (see
     /// [`Head::call_headers`] for the order).
-    call_headers: [Option<Range<usize>>; CALL_HEADERS],
+    /// Each as its index in `headers` (`NOT_SENT`: absent); a byte each, as a `Head` moves
+    /// with every request's future.
+    call_headers: [u8; CALL_HEADERS],
     /// How many `baggage` headers came (more than one are joined).
     baggage_headers: u8,
 }
@@ -141,12 +146,21 @@ impl Head {
         self.content_encoding.clone().map(|r| &self.raw[r])
     }
 
+    /// Whether any header that carries a call's trace, baggage or time left came.
+    pub fn has_call_headers(&self) -> bool {
+        self.call_headers.iter().any(|&i| i != NOT_SENT)
+    }
+
     /// The values of the headers that carry a call's trace (W3C and B3), baggage and time
     /// left. Several `baggage` headers are joined with commas (W3C allows a list to be split
     /// over headers), in `joined`.
     pub fn call_headers<'a>(&'a self, joined: &'a mut Vec<u8>) -> Incoming<'a> {
         let [traceparent, tracestate, timeout, b3, b3_trace_id, b3_span_id, b3_sampled, b3_flags, mut baggage] =
-            self.call_headers.clone().map(|r| r.map(|r| &self.raw[r]));
+            self.call_headers.map(|i| {
+                self.headers
+                    .get(usize::from(i))
+                    .map(|(_, v)| &self.raw[v.clone()])
+            });
         if self.baggage_headers > 1 {
             for (i, (_, v)) in self
                 .headers()
@@ -192,7 +206,7 @@ impl Head {
         let mut coded = false;
         let mut close = false;
         let mut keep = false;
-        for (k, v) in &self.headers {
+        for (index, (k, v)) in self.headers.iter().enumerate() {
             let (name, value) = (&self.raw[k.clone()], &self.raw[v.clone()]);
             // By length first: most headers are compared with one name at most.
             let is =
@@ -231,7 +245,10 @@ impl Head {
                 if i == CALL_HEADERS - 1 {
                     self.baggage_headers = self.baggage_headers.saturating_add(1);
                 }
-                self.call_headers[i].get_or_insert(v.clone());
+                if self.call_headers[i] == NOT_SENT {
+                    // MAX_HEADERS < NOT_SENT, so every index fits.
+                    self.call_headers[i] = u8::try_from(index).unwrap_or(NOT_SENT);
+                }
             }
         }
         if coded && !chunked {
@@ -414,7 +431,7 @@ impl ServerConnection {
             expects_continue: false,
             accepts_gzip: false,
             content_encoding: None,
-            call_headers: Default::default(),
+            call_headers: [NOT_SENT; CALL_HEADERS],
             baggage_headers: 0,
         };
         head.raw = self.buf.split_to(n).freeze();
@@ -537,6 +554,29 @@ pub(super) fn too_large(n: u64, max: usize) -> ReadError {
 
 #[cfg(test)]
 mod tests {
+    /// Two `baggage` headers are joined; a request with no call header has none.
+    #[test]
+    fn call_headers_are_read_and_baggage_joined() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let req = b"POST / HTTP/1.1\r\nHost: x\r\nB3: a-b-1\r\nbaggage: a=1\r\nX-B3-Flags: 1\r\nBaggage: b=2\r\nContent-Length: 0\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n";
+        let io = crate::client::connection::Replay::new(req);
+        let mut conn = super::ServerConnection::new(Box::new(io));
+        rt.block_on(async {
+            let head = conn.read_head().await.map_err(|_| ()).expect("head");
+            assert!(head.has_call_headers());
+            let mut joined = Vec::new();
+            let got = head.call_headers(&mut joined);
+            assert_eq!(got.b3, Some(&b"a-b-1"[..]));
+            assert_eq!(got.b3_flags, Some(&b"1"[..]));
+            assert_eq!(got.baggage, Some(&b"a=1,b=2"[..]));
+            assert_eq!(got.traceparent, None);
+            let plain = conn.read_head().await.map_err(|_| ()).expect("second head");
+            assert!(!plain.has_call_headers());
+        });
+    }
+
     /// A declared length that the bytes never follow reserves a bounded amount.
     #[test]
     fn memory_follows_the_bytes_not_the_declared_length() {

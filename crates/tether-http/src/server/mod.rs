@@ -561,11 +561,11 @@ fn with_call_headers(
     head: &Head,
     propagators: Propagators,
 ) -> Arc<CallContext> {
-    let mut joined = Vec::new();
-    let incoming = head.call_headers(&mut joined);
-    if incoming.is_empty() {
+    if !head.has_call_headers() {
         return context.clone();
     }
+    let mut joined = Vec::new();
+    let incoming = head.call_headers(&mut joined);
     let mut c = (**context).clone();
     incoming.apply(&mut c, propagators);
     Arc::new(c)

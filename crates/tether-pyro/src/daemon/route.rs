@@ -633,27 +633,20 @@ fn daemon_object(shared: &Shared, call: Call) -> Result<Value, RemoteError> {
 fn carried_in(context: &mut tether_core::CallContext, corr: Option<[u8; 16]>) {
     use tether_core::trace::baggage::BAGGAGE_ANNOTATION;
     use tether_core::trace::{
-        propagators, Incoming, Propagator, TraceContext, TIMEOUT_ANNOTATION,
-        TRACEPARENT_ANNOTATION, TRACESTATE_ANNOTATION,
+        propagators, Incoming, TraceContext, TIMEOUT_ANNOTATION, TRACEPARENT_ANNOTATION,
+        TRACESTATE_ANNOTATION,
     };
     let p = propagators();
-    let incoming = Incoming {
-        traceparent: context.annotation(TRACEPARENT_ANNOTATION),
-        tracestate: context.annotation(TRACESTATE_ANNOTATION),
-        baggage: context.annotation(BAGGAGE_ANNOTATION),
-        timeout: context.annotation(TIMEOUT_ANNOTATION),
-        ..Incoming::default()
-    };
-    // Pyro carries the trace in tether's own annotations whichever trace format is on.
-    let read_as = if p.carries_trace() {
-        let mut list = vec![Propagator::TraceContext];
-        list.extend(p.iter().filter(|q| !q.carries_trace()));
-        tether_core::trace::Propagators::of(&list)
-    } else {
-        p
-    };
-    let carried = incoming.read(read_as);
-    carried.apply_to(context);
+    if !context.annotations.is_empty() {
+        let incoming = Incoming {
+            traceparent: context.annotation(TRACEPARENT_ANNOTATION),
+            tracestate: context.annotation(TRACESTATE_ANNOTATION),
+            baggage: context.annotation(BAGGAGE_ANNOTATION),
+            timeout: context.annotation(TIMEOUT_ANNOTATION),
+            ..Incoming::default()
+        };
+        incoming.read(p.for_annotations()).apply_to(context);
+    }
     if context.trace.is_none() && p.carries_trace() {
         context.trace = corr
             .filter(|c| *c != [0; 16])
