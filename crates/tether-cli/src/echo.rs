@@ -56,7 +56,8 @@ pub(crate) struct EchoServerArgs {
     tls_password: Option<String>,
     /// Shared secret Pyro4 clients must sign their messages with (Pyro4's HMAC; Pyro5
     /// clients are then refused). Default: the PYRO_HMAC_KEY environment variable, as
-    /// Pyro4's echo server reads it.
+    /// Pyro4's echo server reads it. (Pyro4 clients may use the serializers
+    /// PYRO_SERIALIZERS_ACCEPTED names, also as Pyro4 reads it; default serpent,marshal,json.)
     #[arg(
         short = 'k',
         long = "hmac-key",
@@ -159,6 +160,18 @@ async fn serve(registry: ClassRegistry, args: EchoServerArgs) -> Result<(), Stri
             ));
         }
         options = options.with_wire_option("hmac_key", key);
+    }
+    // Pyro4 reads its SERIALIZERS_ACCEPTED from the environment, and so does its echo server.
+    if let Some(list) = std::env::var("PYRO_SERIALIZERS_ACCEPTED")
+        .ok()
+        .filter(|l| !l.trim().is_empty())
+    {
+        if protocol
+            .server_option_names()
+            .contains(&"serializers_accepted")
+        {
+            options = options.with_wire_option("serializers_accepted", list);
+        }
     }
     let admin = crate::admin::Admin::start(args.admin.as_deref()).await?;
     for note in protocol.shell().echo_server_notes(&options) {

@@ -112,12 +112,13 @@ fn echo_server_on_a_unix_socket_stops_on_sigterm() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// echo_client.py --pyro4's lines.
+/// echo_client.py --pyro4's lines (with Pyro4's HMAC key, when not empty).
 fn run_client4(uri: &str, ser: &str, key: &str) -> String {
     let script = root().join("crates/tether-pyro/tests/python/echo_client.py");
     let out = Command::new(python())
         .arg(script)
-        .args([uri, ser, "--pyro4", key])
+        .args([uri, ser, "--pyro4"])
+        .args((!key.is_empty()).then_some(key))
         .env("PYTHONHASHSEED", "0")
         .output()
         .expect("run python client");
@@ -171,6 +172,55 @@ fn echo_server_pyro4_with_a_key_matches_pythons_pyro4_echoserver() {
         );
     }
     let shutdown = "import sys, Pyro4; p = Pyro4.Proxy(sys.argv[1]); p._pyroHmacKey = b'pyro4 key'; p.shutdown()";
+    call_python(shutdown, &tether_uri);
+    assert!(wait_exit(&mut tether).success());
+    call_python(shutdown, &py_uri);
+    let _ = wait_exit(&mut py);
+}
+
+/// Pyro4's daemon refuses msgpack unless `SERIALIZERS_ACCEPTED` names it; told so through
+/// Pyro4's own variable, both echo servers take it, and a Python Pyro4 client in msgpack gets
+/// the same results from each.
+#[test]
+fn echo_server_pyro4_takes_msgpack_when_told_as_pyro4_does() {
+    let accepted = "serpent,json,marshal,msgpack";
+    let (mut tether, lines) = start(
+        Command::new(env!("CARGO_BIN_EXE_tether"))
+            .args([
+                "echo-server",
+                "--protocol",
+                "pyro4",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                "0",
+            ])
+            .env("PYRO_SERIALIZERS_ACCEPTED", accepted),
+    );
+    let tether_uri = uri_of(&lines);
+    let (mut py, lines) = start(
+        Command::new(python())
+            .args([
+                "-u",
+                "-m",
+                "Pyro4.test.echoserver",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                "0",
+            ])
+            .env("PYRO_SERIALIZERS_ACCEPTED", accepted),
+    );
+    let py_uri = uri_of(&lines);
+    let a = run_client4(&py_uri, "msgpack", "");
+    let b = run_client4(&tether_uri, "msgpack", "");
+    assert!(a.ends_with("done\n"), "{a}");
+    assert!(a.contains("bind with msgpack -> str:'bound'"), "{a}");
+    assert_eq!(
+        a, b,
+        "msgpack: tether echo-server --protocol pyro4 differs from Pyro4's"
+    );
+    let shutdown = "import sys, Pyro4; Pyro4.Proxy(sys.argv[1]).shutdown()";
     call_python(shutdown, &tether_uri);
     assert!(wait_exit(&mut tether).success());
     call_python(shutdown, &py_uri);

@@ -251,6 +251,34 @@ async fn echo_service_from_xml_for_python() {
     timeout(LIMIT, c.close()).await.unwrap();
 }
 
+/// A serializer name Pyro does not have in `serializers_accepted` stops the context, naming it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_accepted_serializer_is_named() {
+    let (r, _) = registry();
+    let xml = r#"<objects>
+      <object id="echo" class="tether.echo.EchoService"/>
+      <object id="v4" class="springpython.remoting.pyro.Pyro4ServiceExporter">
+        <property name="service" ref="echo"/><property name="service_name" value="echo4"/>
+        <property name="service_host" value="127.0.0.1"/><property name="service_port" value="0"/>
+        <property name="serializers_accepted" value="serpent,pickle"/>
+      </object>
+    </objects>"#;
+    let e = ApplicationContext::builder()
+        .registry(r)
+        .xml_str(xml, Some("server.xml"))
+        .start()
+        .await
+        .err()
+        .expect("refused");
+    let text = e.to_string();
+    assert!(
+        text.contains("pickle")
+            && text.contains("serializers_accepted")
+            && text.contains("server.xml"),
+        "{text}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pyro4_names_speak_the_pyro4_wire_on_the_shared_daemon() {
     use tether_context::remoting::ProxyFactory;
@@ -261,10 +289,12 @@ async fn pyro4_names_speak_the_pyro4_wire_on_the_shared_daemon() {
       <object id="v5" class="springpython.remoting.pyro.PyroServiceExporter">
         <property name="service" ref="echo"/><property name="service_name" value="test.echoserver"/>
         <property name="service_host" value="127.0.0.1"/><property name="service_port" value="0"/>
+        <property name="serializers_accepted" value="serpent,marshal,json,msgpack"/>
       </object>
       <object id="v4" class="springpython.remoting.pyro.Pyro4ServiceExporter">
         <property name="service" ref="echo"/><property name="service_name" value="echo4"/>
         <property name="service_host" value="127.0.0.1"/><property name="service_port" value="0"/>
+        <property name="serializers_accepted" value="serpent,marshal,json,msgpack"/>
       </object>
     </objects>"#;
     let srv = ApplicationContext::builder()
@@ -312,10 +342,12 @@ async fn pyro4_names_speak_the_pyro4_wire_on_the_shared_daemon() {
             .unwrap_err();
         assert_eq!(e.message(), text, "{id}");
     }
-    // and Python's Pyro4 client calls the same exporter
+    // and Python's Pyro4 client calls the same exporter, in msgpack too (which the exporter's
+    // `serializers_accepted` lets in, as Pyro4's SERIALIZERS_ACCEPTED does)
     let script = r#"
 import sys, Pyro4
 with Pyro4.Proxy(sys.argv[1]) as p:
+    p._pyroSerializer = "msgpack"
     print(p.echo("from Pyro4"))
 "#;
     let child = tokio::process::Command::new(python())

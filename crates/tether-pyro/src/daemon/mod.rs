@@ -24,7 +24,7 @@ mod session;
 mod signal;
 mod streams;
 
-use crate::serializer::Limits;
+use crate::serializer::{Limits, Serializer};
 use crate::socket::Socket;
 use crate::uri::Location;
 use std::net::SocketAddr;
@@ -141,6 +141,12 @@ pub struct DaemonConfig {
     /// and Pyro5 clients, which cannot sign, are refused with CONNECTFAIL. Default `None`:
     /// no signing; a Pyro4 client that signs is refused, as Pyro4 does.
     pub hmac_key: Option<crate::pyro4::HmacKey>,
+    /// The serializers a Pyro4 client may use (Pyro4's `SERIALIZERS_ACCEPTED`); any other is
+    /// refused at CONNECT, in Pyro4's words, and a call in one closes the connection. Default
+    /// serpent, marshal and json, as Pyro4's daemon (add [`Serializer::Msgpack`] as Pyro4
+    /// users add `msgpack`). Pyro5 clients may use any of the four: Pyro5's daemon has no such
+    /// setting.
+    pub pyro4_serializers_accepted: Vec<Serializer>,
     /// How many times its compressed size a received payload may inflate to, checked while
     /// inflating (never more than `max_message_size`; 1 MiB is always allowed). Default 100:
     /// a zlib bomb is refused after a few milliseconds of work.
@@ -194,6 +200,11 @@ impl Default for DaemonConfig {
             frame_timeout: Duration::from_secs(30),
             pyro4: true,
             hmac_key: None,
+            pyro4_serializers_accepted: vec![
+                Serializer::Serpent,
+                Serializer::Marshal,
+                Serializer::Json,
+            ],
             handshake_timeout: Duration::from_secs(10),
             silent_client_wait: Duration::from_millis(500),
             #[cfg(feature = "pyro3")]

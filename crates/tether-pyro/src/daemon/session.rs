@@ -233,7 +233,7 @@ async fn serve(
                 }
             }
             msg_type::INVOKE => {
-                let Some(ser) = accepted_serializer(wire, h.serializer_id) else {
+                let Some(ser) = accepted_serializer(&shared, wire, h.serializer_id) else {
                     super::quiet::warn_limited!(
                         shared.warn_limit,
                         "protocol error: unsupported serializer id {}, closing",
@@ -282,11 +282,12 @@ enum Opening {
 }
 
 /// The serializer for a (translated) header id, if this wire takes it: Pyro5 takes serpent,
-/// marshal, json and msgpack; Pyro4 serpent, marshal and json, as a Python Pyro4 daemon does
-/// by default (Pyro4's msgpack is not Pyro5's).
-fn accepted_serializer(wire: WireVersion, id: u8) -> Option<Serializer> {
-    crate::pyro5::serializer_for_id(id)
-        .filter(|s| wire == WireVersion::Pyro5 || *s != Serializer::Msgpack)
+/// marshal, json and msgpack; Pyro4 what the daemon's `pyro4_serializers_accepted` names
+/// (serpent, marshal and json by default, as a Python Pyro4 daemon).
+fn accepted_serializer(shared: &Shared, wire: WireVersion, id: u8) -> Option<Serializer> {
+    crate::pyro5::serializer_for_id(id).filter(|s| {
+        wire == WireVersion::Pyro5 || shared.config.pyro4_serializers_accepted.contains(s)
+    })
 }
 
 /// Logs a framing error; answers an oversized INVOKE with a ProtocolError when it can.
@@ -323,7 +324,7 @@ async fn handshake(
 ) -> bool {
     let h = msg.header;
     let v4 = conn.version() == WireVersion::Pyro4;
-    let ser = accepted_serializer(conn.version(), h.serializer_id);
+    let ser = accepted_serializer(shared, conn.version(), h.serializer_id);
     // Pyro4 sends the metadata only when CONNECT asks for it, and as lists.
     let meta_on_connect = !v4 || h.flags & crate::pyro4::META_ON_CONNECT != 0;
     let (kind, payload) = if h.msg_type != msg_type::CONNECT {
@@ -389,10 +390,17 @@ async fn handshake(
         // pickle, dill, ...: refused with a reason the client can read, in serpent,
         // which every Pyro client decodes (it decodes by the reply's serializer id).
         let why = if v4 {
-            // Pyro4's own words (its daemon accepts serpent, json and marshal by default).
+            // Pyro4's own words, and what this daemon accepts.
+            let names: Vec<&str> = shared
+                .config
+                .pyro4_serializers_accepted
+                .iter()
+                .map(|s| s.name())
+                .collect();
             format!(
-                "message used serializer that is not accepted: {} (this server speaks serpent, marshal and json)",
-                crate::pyro4::serializer_id_to_v4(h.serializer_id)
+                "message used serializer that is not accepted: {} (this server accepts {})",
+                crate::pyro4::serializer_id_to_v4(h.serializer_id),
+                names.join(", ")
             )
         } else {
             format!(

@@ -49,12 +49,13 @@ pub const TETHER_PYRO3: ClassFamily = ClassFamily::new(
 
 const FAMILIES: [ClassFamily; 2] = [SPRING_PYRO, TETHER_PYRO3];
 
-const SERVER_OPTIONS: [&str; 5] = [
+const SERVER_OPTIONS: [&str; 6] = [
     "identification",
     "send_tracebacks",
     "hmac_key",
     "name_server",
     "metadata",
+    "serializers_accepted",
 ];
 const CLIENT_OPTIONS: [&str; 2] = ["identification", "hmac_key"];
 

@@ -11,6 +11,7 @@
 //! (Pyro5 over TLS, what Python's Pyro5 does with `SSL=True`; the TLS handshake shares the
 //! handshake timeout). The wire's own server options ([`PyroServerSettings`]): `hmac_key`
 //! becomes [`DaemonConfig::hmac_key`] (Pyro4 clients must sign, Pyro5 clients are refused);
+//! `serializers_accepted` (comma-separated names) [`DaemonConfig::pyro4_serializers_accepted`];
 //! `name_server` (a name server's URL `PYRO:Pyro.NameServer@host:port`, `host[:port]`, or
 //! `locate`/empty to find it as `locate_ns` does) and `metadata` (tags) list the exporter in
 //! that name server ([`super::PyroNameServerDirectory`]). Client options: `timeout`,
@@ -320,8 +321,12 @@ impl Pyro5 {
         if let Some(t) = l.handshake_timeout {
             config.handshake_timeout = t;
         }
-        if let Some(key) = PyroServerSettings::read(&options.wire)?.hmac_key {
+        let settings = PyroServerSettings::read(&options.wire)?;
+        if let Some(key) = settings.hmac_key {
             config.hmac_key = Some(HmacKey::new(key.as_bytes()));
+        }
+        if let Some(accepted) = settings.serializers_accepted {
+            config.pyro4_serializers_accepted = accepted;
         }
         if let Some(tls) = &options.tls {
             let mut tls = tls.clone();
@@ -372,7 +377,12 @@ fn pyro3_settings(options: &ServerOptions) -> Result<crate::pyro3::Pyro3Settings
 }
 
 /// The Pyro wires' own exporter properties.
-const SERVER_OPTIONS: [&str; 3] = ["hmac_key", "name_server", "metadata"];
+const SERVER_OPTIONS: [&str; 4] = [
+    "hmac_key",
+    "name_server",
+    "metadata",
+    "serializers_accepted",
+];
 
 /// The Pyro exporter properties that are the exporter's own, not its shared daemon's.
 pub(crate) const EXPORTER_OPTIONS: [&str; 2] = ["name_server", "metadata"];
@@ -391,6 +401,35 @@ pub struct PyroServerSettings {
     /// The tags it is listed with (`metadata`, a `<list>`; comma-separated as a text).
     /// Default none.
     pub metadata: Vec<String>,
+    /// The serializers its daemon lets Pyro4 clients use (`serializers_accepted`, Pyro4's
+    /// `SERIALIZERS_ACCEPTED`: comma-separated names). Default `None`: serpent, marshal and
+    /// json, as Pyro4.
+    pub serializers_accepted: Option<Vec<Serializer>>,
+}
+
+/// Reads a `serializers_accepted` list (comma-separated serializer names).
+pub fn serializers_accepted(text: &str) -> Result<Vec<Serializer>, TransportError> {
+    let mut out = Vec::new();
+    for name in text.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let s = Serializer::from_name(name).ok_or_else(|| {
+            TransportError::new(
+                TransportErrorKind::BadOption,
+                format!(
+                    "serializers_accepted: unknown serializer {name:?} (expected serpent, json, msgpack or marshal)"
+                ),
+            )
+        })?;
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    if out.is_empty() {
+        return Err(TransportError::new(
+            TransportErrorKind::BadOption,
+            "serializers_accepted names no serializer",
+        ));
+    }
+    Ok(out)
 }
 
 impl PyroServerSettings {
@@ -409,6 +448,10 @@ impl PyroServerSettings {
                         .collect()
                 })
                 .unwrap_or_default(),
+            serializers_accepted: options
+                .text("serializers_accepted")
+                .map(serializers_accepted)
+                .transpose()?,
         };
         if let Some(ns) = &s.name_server {
             name_server_location(ns)?;
