@@ -8,7 +8,7 @@
 //! wire reads it back into the context of the call it decodes. The deadline travels as the time
 //! left, in milliseconds, so the two machines' clocks never need to agree.
 //!
-//! Which formats carry the trace and the caller's [baggage](baggage) is the process's
+//! Which formats carry the trace and the caller's [baggage] is the process's
 //! [`Propagators`] setting (OpenTelemetry's `OTEL_PROPAGATORS`: W3C trace context and baggage
 //! by default, Zipkin's [B3](b3) on the HTTP wires on request, or none).
 
