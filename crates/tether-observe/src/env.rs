@@ -17,6 +17,9 @@
 //! | `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG` | `always_on`, `always_off`, `traceidratio`, `parentbased_*` | `parentbased_always_on` |
 //! | `OTEL_BSP_SCHEDULE_DELAY` | milliseconds between exports | 5000 |
 //! | `OTEL_BSP_MAX_QUEUE_SIZE`, `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` | spans (the queue size per stripe, see [`BatchSettings`]) | 2048, 512 |
+//! | `OTEL_METRICS_EXPORTER` | `otlp` (push the metrics), `prometheus` or `none` (the admin endpoint only) | `none` |
+//! | `OTEL_METRIC_EXPORT_INTERVAL`, `OTEL_METRIC_EXPORT_TIMEOUT` | milliseconds between metrics exports, most time one may take | 60000, the OTLP timeout |
+//! | `OTEL_EXPORTER_OTLP_METRICS_*` | as the `TRACES` ones, for metrics (`/v1/metrics` added to the shared endpoint; `http/protobuf` or `grpc`) | the shared ones |
 //! | `OTEL_PROPAGATORS` | `tracecontext`, `baggage`, `b3`, `b3multi` (comma-separated, in order) or `none`: the formats every wire writes and reads ([`Propagators`]) | `tracecontext,baggage` |
 //!
 //! A value that cannot be read is an error naming the variable (the program says so and goes
@@ -44,6 +47,18 @@ pub struct TraceSettings {
     pub batch: BatchSettings,
     /// The formats a call's trace and baggage travel in. Default `tracecontext,baggage`.
     pub propagators: Propagators,
+    /// Where and how often metrics are pushed over OTLP (`OTEL_METRICS_EXPORTER=otlp`).
+    /// Default `None`: metrics are only served on the admin endpoint.
+    pub metrics: Option<MetricsSettings>,
+}
+
+/// OTLP metrics export, as the environment asks.
+#[derive(Clone, Debug)]
+pub struct MetricsSettings {
+    /// The collector.
+    pub target: OtlpTarget,
+    /// Time between exports (`OTEL_METRIC_EXPORT_INTERVAL`). Default 60 s.
+    pub interval: Duration,
 }
 
 impl TraceSettings {
@@ -106,6 +121,94 @@ fn pairs(text: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The OTLP target of `signal` (`TRACES` or `METRICS`): its own variables first, then the
+/// shared ones; `path` (`/v1/traces`, `/v1/metrics`) is added to the shared HTTP endpoint.
+fn otlp_target(
+    get: &dyn Fn(&str) -> Option<String>,
+    signal: &str,
+    path: &str,
+) -> Result<OtlpTarget, String> {
+    let protocol = var(get, &format!("OTEL_EXPORTER_OTLP_{signal}_PROTOCOL"))
+        .or_else(|| var(get, "OTEL_EXPORTER_OTLP_PROTOCOL"))
+        .unwrap_or_else(|| "http/protobuf".into());
+    let protocol = match protocol.as_str() {
+        "http/protobuf" => OtlpProtocol::HttpProtobuf,
+        "http/json" => OtlpProtocol::HttpJson,
+        "grpc" => OtlpProtocol::Grpc,
+        _ => {
+            return Err(format!(
+                "OTEL_EXPORTER_OTLP_PROTOCOL={protocol:?} is not supported (http/protobuf, \
+                 http/json or grpc)"
+            ))
+        }
+    };
+    let url = match var(get, &format!("OTEL_EXPORTER_OTLP_{signal}_ENDPOINT")) {
+        Some(u) => u,
+        // gRPC names its method itself: the endpoint is the collector's address.
+        None if protocol == OtlpProtocol::Grpc => var(get, "OTEL_EXPORTER_OTLP_ENDPOINT")
+            .unwrap_or_else(|| "http://localhost:4317".into()),
+        None => {
+            let base = var(get, "OTEL_EXPORTER_OTLP_ENDPOINT")
+                .unwrap_or_else(|| "http://localhost:4318".into());
+            format!("{}{path}", base.trim_end_matches('/'))
+        }
+    };
+    let headers = var(get, &format!("OTEL_EXPORTER_OTLP_{signal}_HEADERS"))
+        .or_else(|| var(get, "OTEL_EXPORTER_OTLP_HEADERS"))
+        .map(|h| pairs(&h))
+        .unwrap_or_default();
+    let timeout = millis(get, &format!("OTEL_EXPORTER_OTLP_{signal}_TIMEOUT"))?
+        .or(millis(get, "OTEL_EXPORTER_OTLP_TIMEOUT")?)
+        .unwrap_or(Duration::from_secs(10));
+    let tls = if url.starts_with("https://") {
+        let ca = var(get, &format!("OTEL_EXPORTER_OTLP_{signal}_CERTIFICATE"))
+            .or_else(|| var(get, "OTEL_EXPORTER_OTLP_CERTIFICATE"))
+            .ok_or_else(|| {
+                format!(
+                    "{url} is https: set OTEL_EXPORTER_OTLP_CERTIFICATE to the CA file \
+                     (tether does not fall back to the system store)"
+                )
+            })?;
+        let mut t = tether_tls::ClientTlsSettings::new(ca);
+        let cert = var(
+            get,
+            &format!("OTEL_EXPORTER_OTLP_{signal}_CLIENT_CERTIFICATE"),
+        )
+        .or_else(|| var(get, "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE"));
+        let key = var(get, &format!("OTEL_EXPORTER_OTLP_{signal}_CLIENT_KEY"))
+            .or_else(|| var(get, "OTEL_EXPORTER_OTLP_CLIENT_KEY"));
+        if let Some(c) = cert {
+            let k = key.unwrap_or_else(|| c.clone());
+            t = t.client_cert(c, k);
+        }
+        Some(t)
+    } else if url.starts_with("http://") {
+        None
+    } else {
+        return Err(format!("the OTLP endpoint {url:?} is not an http(s) URL"));
+    };
+    let gzip = match var(get, &format!("OTEL_EXPORTER_OTLP_{signal}_COMPRESSION"))
+        .or_else(|| var(get, "OTEL_EXPORTER_OTLP_COMPRESSION"))
+        .as_deref()
+    {
+        None | Some("none") => false,
+        Some("gzip") => true,
+        Some(other) => {
+            return Err(format!(
+                "OTEL_EXPORTER_OTLP_COMPRESSION={other:?} is not supported (gzip or none)"
+            ))
+        }
+    };
+    Ok(OtlpTarget {
+        url,
+        headers,
+        timeout,
+        tls,
+        protocol,
+        gzip,
+    })
+}
+
 /// Reads the settings through `get` (the process environment: [`TraceSettings::from_env`]).
 pub fn read(get: &dyn Fn(&str) -> Option<String>, program: &str) -> Result<TraceSettings, String> {
     let mut s = TraceSettings::default();
@@ -134,83 +237,33 @@ pub fn read(get: &dyn Fn(&str) -> Option<String>, program: &str) -> Result<Trace
         }
     }
     if otlp {
-        let protocol = var(get, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
-            .or_else(|| var(get, "OTEL_EXPORTER_OTLP_PROTOCOL"))
-            .unwrap_or_else(|| "http/protobuf".into());
-        let protocol = match protocol.as_str() {
-            "http/protobuf" => OtlpProtocol::HttpProtobuf,
-            "http/json" => OtlpProtocol::HttpJson,
-            "grpc" => OtlpProtocol::Grpc,
-            _ => {
-                return Err(format!(
-                    "OTEL_EXPORTER_OTLP_PROTOCOL={protocol:?} is not supported (http/protobuf, \
-                     http/json or grpc)"
-                ))
-            }
-        };
-        let url = match var(get, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
-            Some(u) => u,
-            // gRPC names its method itself: the endpoint is the collector's address.
-            None if protocol == OtlpProtocol::Grpc => var(get, "OTEL_EXPORTER_OTLP_ENDPOINT")
-                .unwrap_or_else(|| "http://localhost:4317".into()),
-            None => {
-                let base = var(get, "OTEL_EXPORTER_OTLP_ENDPOINT")
-                    .unwrap_or_else(|| "http://localhost:4318".into());
-                format!("{}/v1/traces", base.trim_end_matches('/'))
-            }
-        };
-        let headers = var(get, "OTEL_EXPORTER_OTLP_TRACES_HEADERS")
-            .or_else(|| var(get, "OTEL_EXPORTER_OTLP_HEADERS"))
-            .map(|h| pairs(&h))
-            .unwrap_or_default();
-        let timeout = millis(get, "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT")?
-            .or(millis(get, "OTEL_EXPORTER_OTLP_TIMEOUT")?)
-            .unwrap_or(Duration::from_secs(10));
-        let tls = if url.starts_with("https://") {
-            let ca = var(get, "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE")
-                .or_else(|| var(get, "OTEL_EXPORTER_OTLP_CERTIFICATE"))
-                .ok_or_else(|| {
-                    format!(
-                        "{url} is https: set OTEL_EXPORTER_OTLP_CERTIFICATE to the CA file \
-                         (tether does not fall back to the system store)"
-                    )
-                })?;
-            let mut t = tether_tls::ClientTlsSettings::new(ca);
-            let cert = var(get, "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE")
-                .or_else(|| var(get, "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE"));
-            let key = var(get, "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY")
-                .or_else(|| var(get, "OTEL_EXPORTER_OTLP_CLIENT_KEY"));
-            if let Some(c) = cert {
-                let k = key.unwrap_or_else(|| c.clone());
-                t = t.client_cert(c, k);
-            }
-            Some(t)
-        } else if url.starts_with("http://") {
-            None
-        } else {
-            return Err(format!("the OTLP endpoint {url:?} is not an http(s) URL"));
-        };
-        let gzip = match var(get, "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION")
-            .or_else(|| var(get, "OTEL_EXPORTER_OTLP_COMPRESSION"))
-            .as_deref()
-        {
-            None | Some("none") => false,
-            Some("gzip") => true,
-            Some(other) => {
-                return Err(format!(
-                    "OTEL_EXPORTER_OTLP_COMPRESSION={other:?} is not supported (gzip or none)"
-                ))
-            }
-        };
-        s.otlp = Some(OtlpTarget {
-            url,
-            headers,
-            timeout,
-            tls,
-            protocol,
-            gzip,
-        });
+        s.otlp = Some(otlp_target(get, "TRACES", "/v1/traces")?);
     }
+    s.metrics = match var(get, "OTEL_METRICS_EXPORTER").as_deref() {
+        None | Some("none") | Some("prometheus") => None,
+        Some("otlp") => {
+            let mut target = otlp_target(get, "METRICS", "/v1/metrics")?;
+            if target.protocol == OtlpProtocol::HttpJson {
+                return Err(
+                    "OTEL_METRICS_EXPORTER=otlp: metrics go over http/protobuf or grpc, not \
+                     http/json (set OTEL_EXPORTER_OTLP_METRICS_PROTOCOL)"
+                        .into(),
+                );
+            }
+            if let Some(t) = millis(get, "OTEL_METRIC_EXPORT_TIMEOUT")? {
+                target.timeout = target.timeout.min(t);
+            }
+            let interval = millis(get, "OTEL_METRIC_EXPORT_INTERVAL")?
+                .filter(|d| !d.is_zero())
+                .unwrap_or(Duration::from_secs(60));
+            Some(MetricsSettings { target, interval })
+        }
+        Some(other) => {
+            return Err(format!(
+                "OTEL_METRICS_EXPORTER={other:?} is not supported (otlp, prometheus or none)"
+            ))
+        }
+    };
     let mut resource: Vec<(String, String)> = var(get, "OTEL_RESOURCE_ATTRIBUTES")
         .map(|r| pairs(&r))
         .unwrap_or_default();

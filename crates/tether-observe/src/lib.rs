@@ -17,6 +17,8 @@
 //! - `otlp.rs`: OTLP with protobuf bodies, encoded by hand, and the client that posts them
 //!   (HTTP/1.1, or gRPC through `otlp_grpc.rs`: HTTP/2 with the `h2` crate), gzipped on request.
 //! - `otlp_json.rs`: OTLP's JSON encoding (`http/json`), written from records.
+//! - `otlp_metrics.rs`: the metrics as OTLP (`ExportMetricsServiceRequest`) and the exporter
+//!   that sends them every interval and at exit ([`otlp_metrics::MetricsExport`]).
 //! - `env.rs`: OpenTelemetry's standard variables ([`TraceSettings`]).
 //! - `metrics.rs`: [`MetricsObserver`] (durations, calls in flight) and [`metrics::render`]
 //!   (Prometheus text, with every server's and pool's own figures).
@@ -43,6 +45,7 @@ pub mod metrics;
 pub mod otlp;
 pub(crate) mod otlp_grpc;
 pub mod otlp_json;
+pub mod otlp_metrics;
 pub mod pipeline;
 mod process_observer;
 pub mod span;
@@ -94,10 +97,12 @@ pub fn metrics_enabled() -> bool {
     METRICS_ON.load(Ordering::SeqCst)
 }
 
-/// The process's span pipeline, kept until [`Telemetry::shutdown`]. Dropping it flushes too.
-#[must_use = "spans are flushed when this is shut down or dropped"]
+/// The process's span pipeline and metrics exporter, kept until [`Telemetry::shutdown`].
+/// Dropping it flushes too.
+#[must_use = "spans and metrics are flushed when this is shut down or dropped"]
 pub struct Telemetry {
     pipeline: Option<Arc<Pipeline>>,
+    metrics: Option<otlp_metrics::MetricsExport>,
 }
 
 impl Telemetry {
@@ -106,13 +111,24 @@ impl Telemetry {
         self.pipeline.is_some()
     }
 
-    /// Exports what is queued (waiting at most `timeout`) and stops. Returns whether every
-    /// span left.
+    /// Whether metrics are being pushed over OTLP.
+    pub fn is_exporting_metrics(&self) -> bool {
+        self.metrics.is_some()
+    }
+
+    /// Exports what is queued and the metrics once more (waiting at most `timeout` for each)
+    /// and stops. Returns whether every span and the last metrics left.
     pub fn shutdown(mut self, timeout: Duration) -> bool {
         self.finish(timeout)
     }
 
     fn finish(&mut self, timeout: Duration) -> bool {
+        let spans = self.finish_spans(timeout);
+        let metrics = self.metrics.take().is_none_or(|m| m.shutdown(timeout));
+        spans && metrics
+    }
+
+    fn finish_spans(&mut self, timeout: Duration) -> bool {
         match self.pipeline.take() {
             Some(p) => {
                 let ok = p.shutdown(timeout);
@@ -141,17 +157,47 @@ pub fn init(program: &str) -> Telemetry {
         Ok(s) => init_with(s),
         Err(e) => {
             tracing::warn!(target: "tether::observe", "tracing is off: {e}");
-            Telemetry { pipeline: None }
+            Telemetry {
+                pipeline: None,
+                metrics: None,
+            }
         }
     }
 }
 
-/// Sets tracing up with `settings` (no pipeline when they export nothing), and the formats
-/// every wire carries a call's trace and baggage in.
+/// Sets tracing up with `settings` (no pipeline when they export nothing), the formats every
+/// wire carries a call's trace and baggage in, and the OTLP metrics export when they ask for
+/// it (which turns metrics on).
 pub fn init_with(settings: TraceSettings) -> Telemetry {
     tether_core::trace::set_propagators(settings.propagators);
+    let metrics =
+        settings.metrics.as_ref().and_then(|m| {
+            match otlp_metrics::MetricsExport::start(
+                m.target.clone(),
+                settings.resource.clone(),
+                m.interval,
+            ) {
+                Ok(export) => {
+                    enable_metrics();
+                    Some(export)
+                }
+                Err(e) => {
+                    tracing::warn!(target: "tether::observe", "metrics export is off: {e}");
+                    None
+                }
+            }
+        });
+    let mut t = init_spans(settings);
+    t.metrics = metrics;
+    t
+}
+
+fn init_spans(settings: TraceSettings) -> Telemetry {
     if !settings.enabled() {
-        return Telemetry { pipeline: None };
+        return Telemetry {
+            pipeline: None,
+            metrics: None,
+        };
     }
     let mut exporters = Vec::new();
     if let Some(t) = settings.otlp.clone() {
@@ -159,7 +205,10 @@ pub fn init_with(settings: TraceSettings) -> Telemetry {
             Ok(c) => exporters.push(Exporter::Otlp(Box::new(c))),
             Err(e) => {
                 tracing::warn!(target: "tether::observe", "tracing is off: {e}");
-                return Telemetry { pipeline: None };
+                return Telemetry {
+                    pipeline: None,
+                    metrics: None,
+                };
             }
         }
     }
@@ -204,6 +253,7 @@ fn start(
     install_process_observer();
     Telemetry {
         pipeline: Some(pipeline),
+        metrics: None,
     }
 }
 

@@ -380,33 +380,110 @@ fn number(v: f64) -> String {
     }
 }
 
-/// Every metric of the process in Prometheus' text format (version 0.0.4).
-pub fn render() -> String {
-    let mut out = String::with_capacity(4096);
+/// One duration histogram's family: its names and its series.
+#[derive(Clone, Debug)]
+pub struct HistogramFamily {
+    /// The Prometheus name (`rpc_server_call_duration_seconds`).
+    pub prometheus_name: &'static str,
+    /// OpenTelemetry's name (`rpc.server.call.duration`), in seconds.
+    pub otel_name: &'static str,
+    /// What it measures.
+    pub help: &'static str,
+    /// One series per wire, object, method and error type (sites with the same labels added
+    /// up), in label order.
+    pub series: Vec<HistogramSeries>,
+}
+
+/// One series of a duration histogram, its figures since the process began counting.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HistogramSeries {
+    /// `rpc.system`.
+    pub system: &'static str,
+    /// `rpc.service`.
+    pub service: String,
+    /// `rpc.method`.
+    pub method: String,
+    /// `error.type` (empty: the call succeeded).
+    pub error_type: String,
+    /// Calls per bucket of [`BUCKETS`] (not cumulative); calls over the last bound are
+    /// `count` minus their sum.
+    pub buckets: [u64; BUCKETS.len()],
+    /// Calls.
+    pub count: u64,
+    /// Their durations' sum, in nanoseconds.
+    pub sum_nanos: u64,
+}
+
+/// Calls in flight at one side of one object.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InFlightSeries {
+    /// `server`, `client`, `pool` or `local`.
+    pub side: &'static str,
+    /// `rpc.system`.
+    pub system: &'static str,
+    /// `rpc.service`.
+    pub service: String,
+    /// Calls started and not finished.
+    pub value: i64,
+}
+
+/// One figure a server or pool reports ([`tether_core::stats`]), owned.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Figure {
+    /// Its name (`tether_server_connections`).
+    pub name: &'static str,
+    /// What it counts.
+    pub help: &'static str,
+    /// Counter or gauge.
+    pub kind: SampleKind,
+    /// Its labels.
+    pub labels: Vec<(&'static str, String)>,
+    /// The value.
+    pub value: f64,
+}
+
+/// Every metric of the process at one moment: what `/metrics` writes as Prometheus text and
+/// the OTLP metrics exporter sends.
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    /// The duration histograms (server, client, pool, local), each family even when empty.
+    pub histograms: Vec<HistogramFamily>,
+    /// Calls in flight, by side, wire and object (sites with the same labels added up).
+    pub in_flight: Vec<InFlightSeries>,
+    /// The servers' and pools' own figures, grouped by name.
+    pub figures: Vec<Figure>,
+}
+
+/// The metrics of the process now.
+pub fn snapshot() -> Snapshot {
     let sites: Vec<Arc<SiteMetrics>> = SITES.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    for (side, name, help) in [
+    let mut snap = Snapshot::default();
+    for (side, prometheus_name, otel_name, help) in [
         (
             Side::Server,
             "rpc_server_call_duration_seconds",
+            "rpc.server.call.duration",
             "Duration of calls a server ran (OpenTelemetry rpc.server.call.duration).",
         ),
         (
             Side::Client,
             "rpc_client_call_duration_seconds",
+            "rpc.client.call.duration",
             "Duration of calls a client sent, each pool attempt apart (OpenTelemetry rpc.client.call.duration).",
         ),
         (
             Side::Pool,
             "tether_pool_call_duration_seconds",
+            "tether.pool.call.duration",
             "Duration of calls through a pool, retries included.",
         ),
         (
             Side::Local,
             "tether_local_call_duration_seconds",
+            "tether.local.call.duration",
             "Duration of calls through a metrics interceptor of the user's chain.",
         ),
     ] {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
         // Sites with the same labels (two proxies of one URL) add up into one series.
         type Key = (&'static str, String, String, String);
         let mut merged: BTreeMap<Key, ([u64; BUCKETS.len()], u64, u64)> = BTreeMap::new();
@@ -433,34 +510,29 @@ pub fn render() -> String {
                 e.2 += sum;
             }
         }
-        for ((system, service, method, err), (buckets, count, sum)) in merged {
-            let base = [
-                ("rpc_system", system),
-                ("rpc_service", service.as_str()),
-                ("rpc_method", method.as_str()),
-                ("error_type", err.as_str()),
-            ];
-            let mut cumulative = 0;
-            for (i, b) in BUCKETS.iter().enumerate() {
-                cumulative += buckets[i];
-                let le = number(*b);
-                let mut l = base.to_vec();
-                l.push(("le", &le));
-                let _ = writeln!(out, "{name}_bucket{} {cumulative}", labels(&l));
-            }
-            let mut l = base.to_vec();
-            l.push(("le", "+Inf"));
-            let _ = writeln!(out, "{name}_bucket{} {count}", labels(&l));
-            let _ = writeln!(out, "{name}_sum{} {}", labels(&base), sum as f64 / 1e9);
-            let _ = writeln!(out, "{name}_count{} {count}", labels(&base));
-        }
+        snap.histograms.push(HistogramFamily {
+            prometheus_name,
+            otel_name,
+            help,
+            series: merged
+                .into_iter()
+                .map(
+                    |((system, service, method, error_type), (buckets, count, sum_nanos))| {
+                        HistogramSeries {
+                            system,
+                            service,
+                            method,
+                            error_type,
+                            buckets,
+                            count,
+                            sum_nanos,
+                        }
+                    },
+                )
+                .collect(),
+        });
     }
-    let name = "tether_rpc_calls_in_flight";
-    let _ = writeln!(
-        out,
-        "# HELP {name} Calls started and not yet finished, per side and object.\n# TYPE {name} gauge"
-    );
-    let mut gauges: BTreeMap<String, i64> = BTreeMap::new();
+    let mut gauges: BTreeMap<(&'static str, &'static str, String), i64> = BTreeMap::new();
     for s in &sites {
         let side = match s.site.side {
             Side::Server => "server",
@@ -468,39 +540,98 @@ pub fn render() -> String {
             Side::Pool => "pool",
             Side::Local => "local",
         };
-        let l = labels(&[
-            ("side", side),
-            ("rpc_system", s.site.system),
-            ("rpc_service", &s.site.service),
-        ]);
-        *gauges.entry(l).or_default() += s.in_flight.get();
+        *gauges
+            .entry((side, s.site.system, s.site.service.clone()))
+            .or_default() += s.in_flight.get();
     }
-    for (l, v) in gauges {
-        let _ = writeln!(out, "{name}{l} {v}");
-    }
-    // Servers' and pools' own figures, grouped by name.
-    let mut families: BTreeMap<&'static str, (&'static str, SampleKind, Vec<String>)> =
-        BTreeMap::new();
+    snap.in_flight = gauges
+        .into_iter()
+        .map(|((side, system, service), value)| InFlightSeries {
+            side,
+            system,
+            service,
+            value,
+        })
+        .collect();
+    let mut figures: Vec<Figure> = Vec::new();
     tether_core::stats::collect(&mut |s| {
-        let e = families
-            .entry(s.name)
-            .or_insert_with(|| (s.help, s.kind, Vec::new()));
-        e.2.push(format!(
-            "{}{} {}",
-            s.name,
-            labels(s.labels),
-            number(s.value)
-        ));
+        figures.push(Figure {
+            name: s.name,
+            help: s.help,
+            kind: s.kind,
+            labels: s.labels.iter().map(|(k, v)| (*k, v.to_string())).collect(),
+            value: s.value,
+        });
     });
-    for (name, (help, kind, lines)) in families {
-        let t = match kind {
-            SampleKind::Counter => "counter",
-            SampleKind::Gauge => "gauge",
-        };
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {t}");
-        for l in lines {
-            let _ = writeln!(out, "{l}");
+    // Grouped by name, each name's figures in the order they came.
+    figures.sort_by_key(|f| f.name);
+    snap.figures = figures;
+    snap
+}
+
+/// Every metric of the process in Prometheus' text format (version 0.0.4).
+pub fn render() -> String {
+    render_snapshot(&snapshot())
+}
+
+/// `snap` in Prometheus' text format.
+pub fn render_snapshot(snap: &Snapshot) -> String {
+    let mut out = String::with_capacity(4096);
+    for family in &snap.histograms {
+        let (name, help) = (family.prometheus_name, family.help);
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+        for s in &family.series {
+            let base = [
+                ("rpc_system", s.system),
+                ("rpc_service", s.service.as_str()),
+                ("rpc_method", s.method.as_str()),
+                ("error_type", s.error_type.as_str()),
+            ];
+            let mut cumulative = 0;
+            for (i, b) in BUCKETS.iter().enumerate() {
+                cumulative += s.buckets[i];
+                let le = number(*b);
+                let mut l = base.to_vec();
+                l.push(("le", &le));
+                let _ = writeln!(out, "{name}_bucket{} {cumulative}", labels(&l));
+            }
+            let mut l = base.to_vec();
+            l.push(("le", "+Inf"));
+            let _ = writeln!(out, "{name}_bucket{} {}", labels(&l), s.count);
+            let _ = writeln!(
+                out,
+                "{name}_sum{} {}",
+                labels(&base),
+                s.sum_nanos as f64 / 1e9
+            );
+            let _ = writeln!(out, "{name}_count{} {}", labels(&base), s.count);
         }
+    }
+    let name = "tether_rpc_calls_in_flight";
+    let _ = writeln!(
+        out,
+        "# HELP {name} Calls started and not yet finished, per side and object.\n# TYPE {name} gauge"
+    );
+    for g in &snap.in_flight {
+        let l = labels(&[
+            ("side", g.side),
+            ("rpc_system", g.system),
+            ("rpc_service", &g.service),
+        ]);
+        let _ = writeln!(out, "{name}{l} {}", g.value);
+    }
+    let mut last = "";
+    for f in &snap.figures {
+        if f.name != last {
+            let t = match f.kind {
+                SampleKind::Counter => "counter",
+                SampleKind::Gauge => "gauge",
+            };
+            let _ = writeln!(out, "# HELP {} {}\n# TYPE {} {t}", f.name, f.help, f.name);
+            last = f.name;
+        }
+        let l: Vec<(&str, &str)> = f.labels.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let _ = writeln!(out, "{}{} {}", f.name, labels(&l), number(f.value));
     }
     out
 }

@@ -9,14 +9,16 @@ use tether_core::RemoteError;
 use tether_remoting::observe::{CallSite, Side};
 
 /// Protobuf wire types.
-const LEN: u8 = 2;
-const VARINT: u8 = 0;
+pub(crate) const LEN: u8 = 2;
+pub(crate) const VARINT: u8 = 0;
+/// 64-bit little-endian fields (`fixed64`, `double`).
+pub(crate) const I64: u8 = 1;
 
-fn key(out: &mut Vec<u8>, field: u32, wire: u8) {
+pub(crate) fn key(out: &mut Vec<u8>, field: u32, wire: u8) {
     varint(out, u64::from(field) << 3 | u64::from(wire));
 }
 
-fn varint(out: &mut Vec<u8>, mut v: u64) {
+pub(crate) fn varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
         v >>= 7;
@@ -24,7 +26,7 @@ fn varint(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
-fn bytes_field(out: &mut Vec<u8>, field: u32, b: &[u8]) {
+pub(crate) fn bytes_field(out: &mut Vec<u8>, field: u32, b: &[u8]) {
     key(out, field, LEN);
     varint(out, b.len() as u64);
     out.extend_from_slice(b);
@@ -33,7 +35,7 @@ fn bytes_field(out: &mut Vec<u8>, field: u32, b: &[u8]) {
 /// A nested message, written in place: one byte is kept for its length before the body is
 /// written into `out` itself; a body of 128 bytes or more (a span, a batch) moves once to make
 /// room for the longer length. Attributes and values, most of what is written, never move.
-fn message(out: &mut Vec<u8>, field: u32, body: impl FnOnce(&mut Vec<u8>)) {
+pub(crate) fn message(out: &mut Vec<u8>, field: u32, body: impl FnOnce(&mut Vec<u8>)) {
     key(out, field, LEN);
     let at = out.len();
     out.push(0);
@@ -67,7 +69,7 @@ fn any_value(out: &mut Vec<u8>, v: &AttrValue) {
     }
 }
 
-fn key_value(out: &mut Vec<u8>, field: u32, k: &str, v: &AttrValue) {
+pub(crate) fn key_value(out: &mut Vec<u8>, field: u32, k: &str, v: &AttrValue) {
     message(out, field, |kv| {
         bytes_field(kv, 1, k.as_bytes());
         message(kv, 2, |av| any_value(av, v));
@@ -75,7 +77,7 @@ fn key_value(out: &mut Vec<u8>, field: u32, k: &str, v: &AttrValue) {
 }
 
 /// A text attribute (`KeyValue { key, value: AnyValue { string_value } }`) as field `field`.
-fn text_attribute(out: &mut Vec<u8>, field: u32, k: &str, v: &str) {
+pub(crate) fn text_attribute(out: &mut Vec<u8>, field: u32, k: &str, v: &str) {
     message(out, field, |kv| {
         bytes_field(kv, 1, k.as_bytes());
         message(kv, 2, |av| bytes_field(av, 1, v.as_bytes()));
@@ -410,6 +412,15 @@ enum SentOn {
 impl OtlpClient {
     /// A client for `target` (no I/O yet).
     pub fn new(target: OtlpTarget) -> Result<OtlpClient, RemoteError> {
+        OtlpClient::calling(target, crate::otlp_grpc::TRACES_PATH)
+    }
+
+    /// A client of `target` for metrics (over gRPC, `MetricsService/Export`).
+    pub fn new_for_metrics(target: OtlpTarget) -> Result<OtlpClient, RemoteError> {
+        OtlpClient::calling(target, crate::otlp_grpc::METRICS_PATH)
+    }
+
+    fn calling(target: OtlpTarget, grpc_path: &'static str) -> Result<OtlpClient, RemoteError> {
         let tls = match &target.tls {
             Some(tls) => Some(
                 tether_tls::ClientTls::new(tls)
@@ -418,11 +429,10 @@ impl OtlpClient {
             None => None,
         };
         let transport = match target.protocol {
-            OtlpProtocol::Grpc => Transport::Grpc(crate::otlp_grpc::GrpcChannel::new(
-                &target.url,
-                tls,
-                target.timeout,
-            )?),
+            OtlpProtocol::Grpc => Transport::Grpc(
+                crate::otlp_grpc::GrpcChannel::new(&target.url, tls, target.timeout)?
+                    .calling(grpc_path),
+            ),
             OtlpProtocol::HttpProtobuf | OtlpProtocol::HttpJson => {
                 let mut http = tether_http::HttpClient::new(&target.url)?
                     .with_connect_timeout(target.timeout)

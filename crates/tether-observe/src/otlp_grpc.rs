@@ -17,7 +17,10 @@ use tokio::net::TcpStream;
 use tokio::sync::Mutex;
 
 /// The gRPC method OTLP's trace exports call.
-const EXPORT_PATH: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+pub(crate) const TRACES_PATH: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+/// The gRPC method OTLP's metrics exports call.
+pub(crate) const METRICS_PATH: &str =
+    "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
 
 /// Where the collector is and how to reach it.
 pub(crate) struct GrpcChannel {
@@ -27,6 +30,8 @@ pub(crate) struct GrpcChannel {
     authority: String,
     tls: Option<tether_tls::ClientTls>,
     connect_timeout: Duration,
+    /// The method called ([`TRACES_PATH`] or [`METRICS_PATH`]).
+    path: &'static str,
     conn: Mutex<Option<h2::client::SendRequest<Bytes>>>,
 }
 
@@ -79,8 +84,16 @@ impl GrpcChannel {
             authority: authority.to_string(),
             tls: tls.map(|t| t.with_alpn(&[b"h2"])),
             connect_timeout,
+            path: TRACES_PATH,
             conn: Mutex::new(None),
         })
+    }
+
+    /// The same channel calling `path` ([`METRICS_PATH`] for metrics) instead of the trace
+    /// service's export.
+    pub(crate) fn calling(mut self, path: &'static str) -> Self {
+        self.path = path;
+        self
     }
 
     fn scheme(&self) -> &'static str {
@@ -188,9 +201,10 @@ impl GrpcChannel {
         let mut req = http::Request::builder()
             .method("POST")
             .uri(format!(
-                "{}://{}{EXPORT_PATH}",
+                "{}://{}{}",
                 self.scheme(),
-                self.authority
+                self.authority,
+                self.path
             ))
             .header("content-type", "application/grpc")
             .header("te", "trailers")

@@ -1,6 +1,7 @@
 """An OTLP/HTTP trace receiver for tether's tests: decodes each POST /v1/traces body with the
 official opentelemetry-proto messages (protobuf, or JSON through protobuf's own JSON parser,
-which refuses any field the messages do not have) and prints one JSON line per span on stdout.
+which refuses any field the messages do not have) and prints one JSON line per span on stdout;
+POST /v1/metrics bodies likewise, one line per data point (see print_metrics).
 
 Prints `otlp receiver: http://127.0.0.1:PORT` once it listens. Each span line:
 {"service": ..., "trace_id": hex, "span_id": hex, "parent": hex or "", "name": ...,
@@ -25,6 +26,11 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+    ExportMetricsServiceResponse,
+)
+from opentelemetry.proto.metrics.v1.metrics_pb2 import AggregationTemporality
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 
@@ -56,6 +62,41 @@ def print_spans(req, content_type, content_encoding=None):
                 print(json.dumps(line), flush=True)
 
 
+def print_metrics(req, content_type):
+    """One JSON line per data point: {"metric": name, "type": "histogram"|"sum"|"gauge",
+    "service", "unit", "attrs", and count/sum/bounds/buckets or value/monotonic,
+    "temporality", "content_type"}."""
+    for rm in req.resource_metrics:
+        res = {kv.key: value(kv.value) for kv in rm.resource.attributes}
+        for sm in rm.scope_metrics:
+            for m in sm.metrics:
+                kind = m.WhichOneof("data")
+                data = getattr(m, kind)
+                for p in data.data_points:
+                    line = {
+                        "metric": m.name,
+                        "type": kind,
+                        "service": res.get("service.name"),
+                        "scope": sm.scope.name,
+                        "unit": m.unit,
+                        "attrs": {kv.key: value(kv.value) for kv in p.attributes},
+                        "start": p.start_time_unix_nano,
+                        "time": p.time_unix_nano,
+                        "content_type": content_type,
+                    }
+                    if kind == "histogram":
+                        line.update(count=p.count, sum=p.sum, bounds=list(p.explicit_bounds),
+                                    buckets=list(p.bucket_counts))
+                    else:
+                        line["value"] = getattr(p, p.WhichOneof("value"))
+                    if kind in ("histogram", "sum"):
+                        line["temporality"] = AggregationTemporality.Name(
+                            data.aggregation_temporality)
+                    if kind == "sum":
+                        line["monotonic"] = data.is_monotonic
+                    print(json.dumps(line), flush=True)
+
+
 class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         length = int(self.headers.get("Content-Length", "0"))
@@ -63,6 +104,17 @@ class Handler(BaseHTTPRequestHandler):
         encoding = self.headers.get("Content-Encoding")
         if encoding == "gzip":
             body = gzip.decompress(body)
+        if self.path == "/v1/metrics":
+            req = ExportMetricsServiceRequest()
+            req.ParseFromString(body)
+            print_metrics(req, self.headers.get("Content-Type"))
+            out = ExportMetricsServiceResponse().SerializeToString()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+            return
         if self.path != "/v1/traces":
             self.send_response(404)
             self.end_headers()
@@ -100,6 +152,7 @@ def serve_grpc():
     from concurrent import futures
 
     import grpc
+    from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2_grpc
     from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
 
     class TraceService(trace_service_pb2_grpc.TraceServiceServicer):
@@ -107,8 +160,14 @@ def serve_grpc():
             print_spans(request, "application/grpc")
             return ExportTraceServiceResponse()
 
+    class MetricsService(metrics_service_pb2_grpc.MetricsServiceServicer):
+        def Export(self, request, context):
+            print_metrics(request, "application/grpc")
+            return ExportMetricsServiceResponse()
+
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
     trace_service_pb2_grpc.add_TraceServiceServicer_to_server(TraceService(), server)
+    metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(MetricsService(), server)
     if "--tls" in sys.argv:
         d = sys.argv[sys.argv.index("--tls") + 1]
         read = lambda name: open("%s/%s" % (d, name), "rb").read()
