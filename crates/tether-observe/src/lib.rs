@@ -20,8 +20,9 @@
 //! - `otlp_metrics.rs`: the metrics as OTLP (`ExportMetricsServiceRequest`) and the exporter
 //!   that sends them every interval and at exit ([`otlp_metrics::MetricsExport`]).
 //! - `env.rs`: OpenTelemetry's standard variables ([`TraceSettings`]).
-//! - `metrics.rs`: [`MetricsObserver`] (durations, calls in flight) and [`metrics::render`]
-//!   (Prometheus text, with every server's and pool's own figures).
+//! - `metrics.rs`: [`MetricsObserver`] (durations, calls in flight), [`metrics::snapshot`] (every
+//!   figure at one moment, every server's and pool's own included) and [`metrics::render`]
+//!   (Prometheus text).
 //! - `stripe.rs`: per-thread stripes for what every call updates (no shared cache line).
 //! - `admin.rs`: [`AdminServer`] (`/metrics`, `/healthz`, `/readyz`) and [`Readiness`].
 //! - `builtin.rs`: interceptors by name: deadline, retry, call logging, performance monitor.
@@ -31,8 +32,10 @@
 //! A program calls [`init`] once (the `tether` binary does, in every command): spans are
 //! exported when OpenTelemetry's variables ask for it (`OTEL_EXPORTER_OTLP_ENDPOINT`, ...) and
 //! flushed when the returned [`Telemetry`] is shut down or dropped. Metrics are on once an
-//! [`AdminServer`] is bound (or [`enable_metrics`] is called). With neither, no interceptor is
-//! added anywhere.
+//! [`AdminServer`] is bound, `OTEL_METRICS_EXPORTER=otlp` pushes them (sent once more when the
+//! [`Telemetry`] ends), or [`enable_metrics`] is called. With none of these, no interceptor is
+//! added anywhere. `OTEL_PROPAGATORS` chooses the formats every wire carries a call's trace and
+//! baggage in ([`tether_core::trace::Propagators`]).
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
