@@ -19,7 +19,7 @@
 //! | `OTEL_BSP_MAX_QUEUE_SIZE`, `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` | spans (the queue size per stripe, see [`BatchSettings`]) | 2048, 512 |
 //! | `OTEL_METRICS_EXPORTER` | `otlp` (push the metrics), `prometheus` or `none` (the admin endpoint only) | `none` |
 //! | `OTEL_METRIC_EXPORT_INTERVAL`, `OTEL_METRIC_EXPORT_TIMEOUT` | milliseconds between metrics exports, most time one may take | 60000, the OTLP timeout |
-//! | `OTEL_EXPORTER_OTLP_METRICS_*` | as the `TRACES` ones, for metrics (`/v1/metrics` added to the shared endpoint; `http/protobuf` or `grpc`) | the shared ones |
+//! | `OTEL_EXPORTER_OTLP_METRICS_*` | as the `TRACES` ones, for metrics (`/v1/metrics` added to the shared endpoint) | the shared ones |
 //! | `OTEL_PROPAGATORS` | `tracecontext`, `baggage`, `b3`, `b3multi` (comma-separated, in order) or `none`: the formats every wire writes and reads ([`Propagators`]) | `tracecontext,baggage` |
 //!
 //! A value that cannot be read is an error naming the variable (the program says so and goes
@@ -243,13 +243,6 @@ pub fn read(get: &dyn Fn(&str) -> Option<String>, program: &str) -> Result<Trace
         None | Some("none") | Some("prometheus") => None,
         Some("otlp") => {
             let mut target = otlp_target(get, "METRICS", "/v1/metrics")?;
-            if target.protocol == OtlpProtocol::HttpJson {
-                return Err(
-                    "OTEL_METRICS_EXPORTER=otlp: metrics go over http/protobuf or grpc, not \
-                     http/json (set OTEL_EXPORTER_OTLP_METRICS_PROTOCOL)"
-                        .into(),
-                );
-            }
             if let Some(t) = millis(get, "OTEL_METRIC_EXPORT_TIMEOUT")? {
                 target.timeout = target.timeout.min(t);
             }
@@ -360,6 +353,34 @@ mod tests {
         let e = with(&[("OTEL_PROPAGATORS", "tracecontext,jaeger")]).expect_err("jaeger");
         assert!(
             e.contains("OTEL_PROPAGATORS") && e.contains("jaeger"),
+            "{e}"
+        );
+    }
+
+    /// `OTEL_METRICS_EXPORTER=otlp` reads the metrics' own variables before the shared ones,
+    /// adds `/v1/metrics` to the shared endpoint, and an unknown exporter is named.
+    #[test]
+    fn metrics_export_follows_its_variables() {
+        let s = with(&[
+            ("OTEL_METRICS_EXPORTER", "otlp"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318/"),
+            ("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "http/json"),
+            ("OTEL_METRIC_EXPORT_INTERVAL", "250"),
+            ("OTEL_METRIC_EXPORT_TIMEOUT", "2000"),
+            ("OTEL_TRACES_EXPORTER", "none"),
+        ])
+        .expect("valid");
+        assert!(!s.enabled(), "no spans asked for");
+        let m = s.metrics.expect("metrics");
+        assert_eq!(m.target.url, "http://collector:4318/v1/metrics");
+        assert_eq!(m.target.protocol, OtlpProtocol::HttpJson);
+        assert_eq!(m.interval, Duration::from_millis(250));
+        assert_eq!(m.target.timeout, Duration::from_secs(2));
+        let s = with(&[("OTEL_METRICS_EXPORTER", "prometheus")]).expect("valid");
+        assert!(s.metrics.is_none());
+        let e = with(&[("OTEL_METRICS_EXPORTER", "statsd")]).expect_err("statsd");
+        assert!(
+            e.contains("OTEL_METRICS_EXPORTER") && e.contains("statsd"),
             "{e}"
         );
     }

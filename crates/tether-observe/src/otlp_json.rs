@@ -20,7 +20,7 @@ fn any_value(v: &AttrValue) -> Json {
     }
 }
 
-fn attributes<'a>(kv: impl Iterator<Item = (&'a str, &'a AttrValue)>) -> Json {
+pub(crate) fn attributes<'a>(kv: impl Iterator<Item = (&'a str, &'a AttrValue)>) -> Json {
     Json::Array(
         kv.map(|(k, v)| json!({ "key": k, "value": any_value(v) }))
             .collect(),

@@ -1,6 +1,6 @@
 //! OTLP metrics: a [`Snapshot`] of the process's metrics as an `ExportMetricsServiceRequest`
-//! (protobuf, encoded by hand like the spans), and the exporter that sends one every
-//! `OTEL_METRIC_EXPORT_INTERVAL` and once more when the program ends.
+//! (protobuf, encoded by hand like the spans, or OTLP's JSON), and the exporter that sends one
+//! every `OTEL_METRIC_EXPORT_INTERVAL` and once more when the program ends.
 //!
 //! What is sent, all cumulative since metrics were turned on:
 //! - the call-duration histograms under OpenTelemetry's names (`rpc.server.call.duration`,
@@ -182,6 +182,139 @@ pub fn encode_metrics(
     out
 }
 
+/// Text attributes in OTLP's JSON, the empty ones left out.
+fn json_attributes(attrs: &[(&str, &str)]) -> serde_json::Value {
+    serde_json::Value::Array(
+        attrs
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| serde_json::json!({ "key": k, "value": { "stringValue": v } }))
+            .collect(),
+    )
+}
+
+/// The same export as [`encode_metrics`] in OTLP's JSON mapping (`http/json`): lowerCamelCase
+/// names, 64-bit integers as decimal strings, enums as numbers.
+pub fn encode_metrics_json(
+    resource: &[(String, AttrValue)],
+    snap: &Snapshot,
+    start: u64,
+    now: u64,
+) -> Vec<u8> {
+    use serde_json::{json, Value as Json};
+    let (start, now) = (start.to_string(), now.to_string());
+    let mut metrics: Vec<Json> = Vec::new();
+    for family in snap.histograms.iter().filter(|f| !f.series.is_empty()) {
+        let points: Vec<Json> = family
+            .series
+            .iter()
+            .map(|s| {
+                let over = s.count.saturating_sub(s.buckets.iter().sum());
+                let counts: Vec<String> = s
+                    .buckets
+                    .iter()
+                    .chain(std::iter::once(&over))
+                    .map(u64::to_string)
+                    .collect();
+                json!({
+                    "attributes": json_attributes(&[
+                        ("rpc.system", s.system),
+                        ("rpc.service", &s.service),
+                        ("rpc.method", &s.method),
+                        ("error.type", &s.error_type),
+                    ]),
+                    "startTimeUnixNano": start,
+                    "timeUnixNano": now,
+                    "count": s.count.to_string(),
+                    "sum": s.sum_nanos as f64 / 1e9,
+                    "bucketCounts": counts,
+                    "explicitBounds": BUCKETS,
+                })
+            })
+            .collect();
+        metrics.push(json!({
+            "name": family.otel_name,
+            "description": family.help,
+            "unit": "s",
+            "histogram": { "aggregationTemporality": CUMULATIVE, "dataPoints": points },
+        }));
+    }
+    if !snap.in_flight.is_empty() {
+        let points: Vec<Json> = snap
+            .in_flight
+            .iter()
+            .map(|g| {
+                json!({
+                    "attributes": json_attributes(&[
+                        ("side", g.side),
+                        ("rpc.system", g.system),
+                        ("rpc.service", &g.service),
+                    ]),
+                    "startTimeUnixNano": start,
+                    "timeUnixNano": now,
+                    "asInt": g.value.to_string(),
+                })
+            })
+            .collect();
+        metrics.push(json!({
+            "name": "tether.rpc.calls_in_flight",
+            "description": "Calls started and not yet finished, per side and object.",
+            "unit": "{call}",
+            "sum": {
+                "aggregationTemporality": CUMULATIVE,
+                "isMonotonic": false,
+                "dataPoints": points,
+            },
+        }));
+    }
+    let mut rest = &snap.figures[..];
+    while let Some(first) = rest.first() {
+        let n = rest.iter().take_while(|f| f.name == first.name).count();
+        let (same, next) = rest.split_at(n);
+        rest = next;
+        let points: Vec<Json> = same
+            .iter()
+            .map(|f| {
+                let attrs: Vec<(&str, &str)> =
+                    f.labels.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                json!({
+                    "attributes": json_attributes(&attrs),
+                    "startTimeUnixNano": start,
+                    "timeUnixNano": now,
+                    "asDouble": f.value,
+                })
+            })
+            .collect();
+        let data = match first.kind {
+            SampleKind::Counter => json!({ "sum": {
+                "aggregationTemporality": CUMULATIVE,
+                "isMonotonic": true,
+                "dataPoints": points,
+            }}),
+            SampleKind::Gauge => json!({ "gauge": { "dataPoints": points } }),
+        };
+        let mut m = json!({ "name": first.name, "description": first.help });
+        if let (Some(m), Json::Object(d)) = (m.as_object_mut(), data) {
+            m.extend(d);
+        }
+        metrics.push(m);
+    }
+    let body = json!({
+        "resourceMetrics": [{
+            "resource": {
+                "attributes": crate::otlp_json::attributes(
+                    resource.iter().map(|(k, v)| (k.as_str(), v))
+                ),
+            },
+            "scopeMetrics": [{
+                "scope": { "name": "tether", "version": env!("CARGO_PKG_VERSION") },
+                "metrics": metrics,
+            }],
+        }],
+    });
+    body.to_string().into_bytes()
+}
+
 /// Where the exporter thread and its owner meet.
 struct Shared {
     stop: Mutex<bool>,
@@ -217,8 +350,12 @@ impl MetricsExport {
         let thread = std::thread::Builder::new()
             .name("tether-metrics".into())
             .spawn(move || {
+                let encode = match client.protocol() {
+                    crate::otlp::OtlpProtocol::HttpJson => encode_metrics_json,
+                    _ => encode_metrics,
+                };
                 let export = || {
-                    let body = encode_metrics(
+                    let body = encode(
                         &resource,
                         &crate::metrics::snapshot(),
                         start,

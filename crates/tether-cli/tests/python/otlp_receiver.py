@@ -106,11 +106,18 @@ class Handler(BaseHTTPRequestHandler):
             body = gzip.decompress(body)
         if self.path == "/v1/metrics":
             req = ExportMetricsServiceRequest()
-            req.ParseFromString(body)
+            json_body = self.headers.get("Content-Type", "").startswith("application/json")
+            if json_body:
+                # OTLP's JSON for metrics is protobuf's JSON mapping (no ids to convert).
+                json_format.ParseDict(json.loads(body), req)
+                out, ctype = b"{}", "application/json"
+            else:
+                req.ParseFromString(body)
+                out = ExportMetricsServiceResponse().SerializeToString()
+                ctype = "application/x-protobuf"
             print_metrics(req, self.headers.get("Content-Type"))
-            out = ExportMetricsServiceResponse().SerializeToString()
             self.send_response(200)
-            self.send_header("Content-Type", "application/x-protobuf")
+            self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(out)))
             self.end_headers()
             self.wfile.write(out)
