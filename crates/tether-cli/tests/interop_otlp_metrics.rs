@@ -131,6 +131,53 @@ fn metrics_reach_a_grpc_collector() {
     check(&got, "application/grpc");
 }
 
+/// With `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=delta`, each export counts the
+/// calls since the one before: one call, then another, read as two points of 1 (not 1 then 2).
+#[test]
+fn delta_temporality_counts_since_the_last_export() {
+    let r = receiver();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_tether"));
+    server.args([
+        "echo-server",
+        "--protocol",
+        "pyro5",
+        "-H",
+        "127.0.0.1",
+        "-p",
+        "0",
+    ]);
+    metrics_env(&mut server, &r.url, "echo-svc", "http/protobuf");
+    server.env("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "delta");
+    let (_server, lines) = start(&mut server);
+    let url = uri_of(&lines);
+    let call = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_tether"))
+            .args(["call", &url, "echo", "'once'"])
+            .output()
+            .expect("tether call");
+        assert!(out.status.success());
+    };
+    let echo_points = |l: &[Span]| -> Vec<Span> {
+        l.iter()
+            .filter(|p| {
+                p["metric"] == "rpc.server.call.duration" && p["attrs"]["rpc.method"] == "echo"
+            })
+            .cloned()
+            .collect()
+    };
+    let mut got = Vec::new();
+    call();
+    collect(&r, &mut got, |l| !echo_points(l).is_empty());
+    call();
+    collect(&r, &mut got, |l| echo_points(l).len() >= 2);
+    let points = echo_points(&got);
+    for p in &points[..2] {
+        assert_eq!(p["count"], 1, "{p}");
+        assert_eq!(p["temporality"], "AGGREGATION_TEMPORALITY_DELTA");
+    }
+    assert!(points[1]["start"].as_u64() > points[0]["start"].as_u64());
+}
+
 /// OTLP's JSON mapping (`http/json`), parsed by protobuf's own JSON parser over the official
 /// messages (which refuses any field they do not have).
 #[test]

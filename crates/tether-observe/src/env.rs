@@ -18,6 +18,7 @@
 //! | `OTEL_BSP_SCHEDULE_DELAY` | milliseconds between exports | 5000 |
 //! | `OTEL_BSP_MAX_QUEUE_SIZE`, `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` | spans (the queue size per stripe, see [`BatchSettings`]) | 2048, 512 |
 //! | `OTEL_METRICS_EXPORTER` | `otlp` (push the metrics), `prometheus` or `none` (the admin endpoint only) | `none` |
+//! | `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE` | `cumulative`, `delta` (histograms and counters since the last export), `lowmemory` (histograms only) | `cumulative` |
 //! | `OTEL_METRIC_EXPORT_INTERVAL`, `OTEL_METRIC_EXPORT_TIMEOUT` | milliseconds between metrics exports, most time one may take | 60000, the OTLP timeout |
 //! | `OTEL_EXPORTER_OTLP_METRICS_*` | as the `TRACES` ones, for metrics (`/v1/metrics` added to the shared endpoint) | the shared ones |
 //! | `OTEL_PROPAGATORS` | `tracecontext`, `baggage`, `b3`, `b3multi` (comma-separated, in order) or `none`: the formats every wire writes and reads ([`Propagators`]) | `tracecontext,baggage` |
@@ -26,6 +27,7 @@
 //! on without tracing rather than guess).
 
 use crate::otlp::{OtlpProtocol, OtlpTarget};
+use crate::otlp_metrics::Temporality;
 use crate::pipeline::BatchSettings;
 use crate::span::AttrValue;
 use crate::tracing_span::{RootRule, Sampler};
@@ -59,6 +61,9 @@ pub struct MetricsSettings {
     pub target: OtlpTarget,
     /// Time between exports (`OTEL_METRIC_EXPORT_INTERVAL`). Default 60 s.
     pub interval: Duration,
+    /// Cumulative or delta (`OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`). Default
+    /// cumulative.
+    pub temporality: Temporality,
 }
 
 impl TraceSettings {
@@ -249,7 +254,18 @@ pub fn read(get: &dyn Fn(&str) -> Option<String>, program: &str) -> Result<Trace
             let interval = millis(get, "OTEL_METRIC_EXPORT_INTERVAL")?
                 .filter(|d| !d.is_zero())
                 .unwrap_or(Duration::from_secs(60));
-            Some(MetricsSettings { target, interval })
+            let var_name = "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE";
+            let temporality = match var(get, var_name) {
+                None => Temporality::Cumulative,
+                Some(t) => Temporality::parse(&t).ok_or_else(|| {
+                    format!("{var_name}={t:?} is not supported (cumulative, delta or lowmemory)")
+                })?,
+            };
+            Some(MetricsSettings {
+                target,
+                interval,
+                temporality,
+            })
         }
         Some(other) => {
             return Err(format!(

@@ -179,6 +179,7 @@ pub fn init_with(settings: TraceSettings) -> Telemetry {
                 m.target.clone(),
                 settings.resource.clone(),
                 m.interval,
+                m.temporality,
             ) {
                 Ok(export) => {
                     enable_metrics();

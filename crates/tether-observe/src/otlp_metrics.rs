@@ -23,6 +23,110 @@ use tether_core::stats::SampleKind;
 
 /// OTLP's cumulative aggregation temporality.
 const CUMULATIVE: u64 = 2;
+/// OTLP's delta aggregation temporality.
+const DELTA: u64 = 1;
+
+/// How histograms and counters are reported (OpenTelemetry's
+/// `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Temporality {
+    /// Every figure since metrics were turned on. The default.
+    #[default]
+    Cumulative,
+    /// Histograms and counters since the previous export (calls in flight and gauges stay
+    /// what they are).
+    Delta,
+    /// Histograms since the previous export, counters cumulative (the servers' and pools'
+    /// figures are read from their own counters, as OpenTelemetry's asynchronous ones).
+    LowMemory,
+}
+
+impl Temporality {
+    /// Reads the variable's value (`cumulative`, `delta`, `lowmemory`, any case).
+    pub fn parse(text: &str) -> Option<Temporality> {
+        match text.to_ascii_lowercase().as_str() {
+            "cumulative" => Some(Temporality::Cumulative),
+            "delta" => Some(Temporality::Delta),
+            "lowmemory" => Some(Temporality::LowMemory),
+            _ => None,
+        }
+    }
+
+    fn histograms_delta(self) -> bool {
+        self != Temporality::Cumulative
+    }
+
+    fn counters_delta(self) -> bool {
+        self == Temporality::Delta
+    }
+}
+
+/// What one export covers: when counting began, when the previous export was, now (Unix
+/// nanoseconds), and how figures are reported.
+#[derive(Clone, Copy, Debug)]
+pub struct Window {
+    /// When metrics were turned on (the start of cumulative figures).
+    pub started: u64,
+    /// The previous export (the start of delta figures).
+    pub last: u64,
+    /// Now.
+    pub now: u64,
+    /// Cumulative or delta.
+    pub temporality: Temporality,
+}
+
+impl Window {
+    fn temporality_and_start(&self, delta: bool) -> (u64, u64) {
+        if delta {
+            (DELTA, self.last)
+        } else {
+            (CUMULATIVE, self.started)
+        }
+    }
+}
+
+/// `cur` less `prev` where `temporality` asks for deltas: histogram series by their labels
+/// (series with no new call left out), and, for [`Temporality::Delta`], counters by name and
+/// labels (a counter that went down, its source replaced, counts from zero).
+pub fn since(cur: &Snapshot, prev: &Snapshot, temporality: Temporality) -> Snapshot {
+    let mut out = cur.clone();
+    if temporality.histograms_delta() {
+        for (family, before) in out.histograms.iter_mut().zip(&prev.histograms) {
+            family.series.retain_mut(|s| {
+                let old = before.series.iter().find(|o| {
+                    o.system == s.system
+                        && o.service == s.service
+                        && o.method == s.method
+                        && o.error_type == s.error_type
+                });
+                if let Some(o) = old {
+                    for (b, ob) in s.buckets.iter_mut().zip(&o.buckets) {
+                        *b = b.saturating_sub(*ob);
+                    }
+                    s.count = s.count.saturating_sub(o.count);
+                    s.sum_nanos = s.sum_nanos.saturating_sub(o.sum_nanos);
+                }
+                s.count > 0
+            });
+        }
+    }
+    if temporality.counters_delta() {
+        for f in out
+            .figures
+            .iter_mut()
+            .filter(|f| f.kind == SampleKind::Counter)
+        {
+            let old = prev
+                .figures
+                .iter()
+                .find(|o| o.name == f.name && o.labels == f.labels);
+            if let Some(o) = old.filter(|o| o.value <= f.value) {
+                f.value -= o.value;
+            }
+        }
+    }
+    out
+}
 
 fn fixed64(out: &mut Vec<u8>, field: u32, v: u64) {
     key(out, field, I64);
@@ -78,23 +182,28 @@ enum Value {
     Int(i64),
 }
 
-/// A cumulative sum's `temporality` and `monotonic` fields.
-fn sum_tail(out: &mut Vec<u8>, monotonic: bool) {
+/// A sum's `temporality` and `monotonic` fields.
+fn sum_tail(out: &mut Vec<u8>, temporality: u64, monotonic: bool) {
     key(out, 2, VARINT);
-    varint(out, CUMULATIVE);
+    varint(out, temporality);
     key(out, 3, VARINT);
     varint(out, u64::from(monotonic));
 }
 
-/// The body of one metrics export: one resource (`resource`), one scope (`tether`), every
-/// metric of `snap` (families with no series left out), counted from `start` to `now` (Unix
-/// nanoseconds).
+/// The body of one export: one resource (`resource`), one scope (`tether`), every metric of
+/// `snap` (families with no series left out; already [`since`] the last export where `window`
+/// asks for deltas), over `window`.
 pub fn encode_metrics(
     resource: &[(String, AttrValue)],
     snap: &Snapshot,
-    start: u64,
-    now: u64,
+    window: &Window,
 ) -> Vec<u8> {
+    let now = window.now;
+    let (hist_temporality, hist_start) =
+        window.temporality_and_start(window.temporality.histograms_delta());
+    let (count_temporality, count_start) =
+        window.temporality_and_start(window.temporality.counters_delta());
+    let start = window.started;
     let mut out = Vec::with_capacity(1024);
     message(&mut out, 1, |rm| {
         message(rm, 1, |r| {
@@ -112,7 +221,7 @@ pub fn encode_metrics(
                     message(m, 9, |h| {
                         for s in &family.series {
                             message(h, 1, |p| {
-                                fixed64(p, 2, start);
+                                fixed64(p, 2, hist_start);
                                 fixed64(p, 3, now);
                                 fixed64(p, 4, s.count);
                                 double(p, 5, s.sum_nanos as f64 / 1e9);
@@ -135,7 +244,7 @@ pub fn encode_metrics(
                             });
                         }
                         key(h, 2, VARINT);
-                        varint(h, CUMULATIVE);
+                        varint(h, hist_temporality);
                     });
                 });
             }
@@ -151,7 +260,7 @@ pub fn encode_metrics(
                             ];
                             number_point(sum, &attrs, start, now, Value::Int(g.value));
                         }
-                        sum_tail(sum, false);
+                        sum_tail(sum, CUMULATIVE, false);
                     });
                 });
             }
@@ -169,10 +278,14 @@ pub fn encode_metrics(
                         for f in same {
                             let attrs: Vec<(&str, &str)> =
                                 f.labels.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                            number_point(data, &attrs, start, now, Value::Double(f.value));
+                            let from = match first.kind {
+                                SampleKind::Counter => count_start,
+                                SampleKind::Gauge => start,
+                            };
+                            number_point(data, &attrs, from, now, Value::Double(f.value));
                         }
                         if first.kind == SampleKind::Counter {
-                            sum_tail(data, true);
+                            sum_tail(data, count_temporality, true);
                         }
                     });
                 });
@@ -198,11 +311,15 @@ fn json_attributes(attrs: &[(&str, &str)]) -> serde_json::Value {
 pub fn encode_metrics_json(
     resource: &[(String, AttrValue)],
     snap: &Snapshot,
-    start: u64,
-    now: u64,
+    window: &Window,
 ) -> Vec<u8> {
     use serde_json::{json, Value as Json};
-    let (start, now) = (start.to_string(), now.to_string());
+    let (hist_temporality, hist_start) =
+        window.temporality_and_start(window.temporality.histograms_delta());
+    let (count_temporality, count_start) =
+        window.temporality_and_start(window.temporality.counters_delta());
+    let (hist_start, count_start) = (hist_start.to_string(), count_start.to_string());
+    let (start, now) = (window.started.to_string(), window.now.to_string());
     let mut metrics: Vec<Json> = Vec::new();
     for family in snap.histograms.iter().filter(|f| !f.series.is_empty()) {
         let points: Vec<Json> = family
@@ -223,7 +340,7 @@ pub fn encode_metrics_json(
                         ("rpc.method", &s.method),
                         ("error.type", &s.error_type),
                     ]),
-                    "startTimeUnixNano": start,
+                    "startTimeUnixNano": hist_start,
                     "timeUnixNano": now,
                     "count": s.count.to_string(),
                     "sum": s.sum_nanos as f64 / 1e9,
@@ -236,7 +353,7 @@ pub fn encode_metrics_json(
             "name": family.otel_name,
             "description": family.help,
             "unit": "s",
-            "histogram": { "aggregationTemporality": CUMULATIVE, "dataPoints": points },
+            "histogram": { "aggregationTemporality": hist_temporality, "dataPoints": points },
         }));
     }
     if !snap.in_flight.is_empty() {
@@ -277,9 +394,13 @@ pub fn encode_metrics_json(
             .map(|f| {
                 let attrs: Vec<(&str, &str)> =
                     f.labels.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                let from = match f.kind {
+                    SampleKind::Counter => &count_start,
+                    SampleKind::Gauge => &start,
+                };
                 json!({
                     "attributes": json_attributes(&attrs),
-                    "startTimeUnixNano": start,
+                    "startTimeUnixNano": from,
                     "timeUnixNano": now,
                     "asDouble": f.value,
                 })
@@ -287,7 +408,7 @@ pub fn encode_metrics_json(
             .collect();
         let data = match first.kind {
             SampleKind::Counter => json!({ "sum": {
-                "aggregationTemporality": CUMULATIVE,
+                "aggregationTemporality": count_temporality,
                 "isMonotonic": true,
                 "dataPoints": points,
             }}),
@@ -335,6 +456,7 @@ impl MetricsExport {
         target: OtlpTarget,
         resource: Vec<(String, AttrValue)>,
         interval: Duration,
+        temporality: Temporality,
     ) -> Result<MetricsExport, tether_core::RemoteError> {
         let client = OtlpClient::new_for_metrics(target)?;
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -354,13 +476,18 @@ impl MetricsExport {
                     crate::otlp::OtlpProtocol::HttpJson => encode_metrics_json,
                     _ => encode_metrics,
                 };
-                let export = || {
-                    let body = encode(
-                        &resource,
-                        &crate::metrics::snapshot(),
-                        start,
-                        crate::span::unix_nanos(),
-                    );
+                let mut last = (Snapshot::default(), start);
+                let mut export = || {
+                    let now = crate::span::unix_nanos();
+                    let snap = crate::metrics::snapshot();
+                    let window = Window {
+                        started: start,
+                        last: last.1,
+                        now,
+                        temporality,
+                    };
+                    let body = encode(&resource, &since(&snap, &last.0, temporality), &window);
+                    last = (snap, now);
                     if let Err(e) = rt.block_on(client.export(body)) {
                         tracing::warn!(target: "tether::observe", "metrics export failed: {e}");
                     }
@@ -418,6 +545,63 @@ mod tests {
     use super::*;
     use crate::metrics::{Figure, HistogramFamily, HistogramSeries, InFlightSeries};
 
+    fn one_series(count: u64, counter: f64) -> Snapshot {
+        let mut buckets = [0u64; BUCKETS.len()];
+        buckets[1] = count;
+        Snapshot {
+            histograms: vec![HistogramFamily {
+                prometheus_name: "p",
+                otel_name: "o",
+                help: "h",
+                series: vec![HistogramSeries {
+                    system: "pyro5",
+                    service: "s".into(),
+                    method: "m".into(),
+                    error_type: String::new(),
+                    buckets,
+                    count,
+                    sum_nanos: count * 10,
+                }],
+            }],
+            in_flight: Vec::new(),
+            figures: vec![Figure {
+                name: "c_total",
+                help: "c",
+                kind: SampleKind::Counter,
+                labels: Vec::new(),
+                value: counter,
+            }],
+        }
+    }
+
+    /// Deltas subtract series by their labels and leave out series with no new call; only
+    /// `delta` subtracts counters; `cumulative` changes nothing.
+    #[test]
+    fn deltas_are_since_the_last_export() {
+        let (prev, cur) = (one_series(3, 10.0), one_series(5, 12.0));
+        let d = since(&cur, &prev, Temporality::Delta);
+        let s = &d.histograms[0].series[0];
+        assert_eq!((s.count, s.buckets[1], s.sum_nanos), (2, 2, 20));
+        assert_eq!(d.figures[0].value, 2.0);
+        let low = since(&cur, &prev, Temporality::LowMemory);
+        assert_eq!(low.histograms[0].series[0].count, 2);
+        assert_eq!(low.figures[0].value, 12.0);
+        let same = since(&cur, &cur, Temporality::Delta);
+        assert!(same.histograms[0].series.is_empty());
+        let cumulative = since(&cur, &prev, Temporality::Cumulative);
+        assert_eq!(cumulative.histograms[0].series[0].count, 5);
+        // A counter that went down (its server replaced) counts from zero.
+        assert_eq!(
+            since(&prev, &cur, Temporality::Delta).figures[0].value,
+            10.0
+        );
+        assert_eq!(
+            Temporality::parse("LowMemory"),
+            Some(Temporality::LowMemory)
+        );
+        assert_eq!(Temporality::parse("sometimes"), None);
+    }
+
     /// The body nests as protobuf demands: every length prefix covers exactly its message
     /// (walked field by field down to the data points), and the figures are where the
     /// schema puts them.
@@ -454,7 +638,13 @@ mod tests {
                 value: 4.0,
             }],
         };
-        let body = encode_metrics(&[], &snap, 1, 2);
+        let window = Window {
+            started: 1,
+            last: 1,
+            now: 2,
+            temporality: Temporality::Cumulative,
+        };
+        let body = encode_metrics(&[], &snap, &window);
         let has = |needle: &[u8]| body.windows(needle.len()).any(|w| w == needle);
         assert!(has(b"rpc.server.call.duration") && has(b"tether.rpc.calls_in_flight"));
         assert!(has(b"tether_server_connections") && !has(b"error.type"));
