@@ -132,7 +132,12 @@ where
     // Spans are exported when OpenTelemetry's variables ask for it, in every command, and
     // flushed before the process exits (a one-shot `tether call` included).
     let telemetry = match tether::observe::TraceSettings::from_env("tether") {
-        Ok(s) => tether::observe::init_with(s),
+        Ok(s) => {
+            for u in &s.unsupported {
+                eprintln!("tether: {u}");
+            }
+            tether::observe::init_with(s)
+        }
         Err(e) => {
             eprintln!("tether: tracing is off: {e}");
             tether::observe::init_with(Default::default())

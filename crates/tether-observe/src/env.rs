@@ -21,6 +21,7 @@
 //! | `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE` | `cumulative`, `delta` (histograms and counters since the last export), `lowmemory` (histograms only) | `cumulative` |
 //! | `OTEL_METRIC_EXPORT_INTERVAL`, `OTEL_METRIC_EXPORT_TIMEOUT` | milliseconds between metrics exports, most time one may take | 60000, the OTLP timeout |
 //! | `OTEL_EXPORTER_OTLP_METRICS_*` | as the `TRACES` ones, for metrics (`/v1/metrics` added to the shared endpoint) | the shared ones |
+//! | `OTEL_LOGS_EXPORTER` | only `none`: any other value is reported ([`TraceSettings::unsupported`]), logs go to stderr | – |
 //! | `OTEL_PROPAGATORS` | `tracecontext`, `baggage`, `b3`, `b3multi` (comma-separated, in order) or `none`: the formats every wire writes and reads ([`Propagators`]) | `tracecontext,baggage` |
 //!
 //! A value that cannot be read is an error naming the variable (the program says so and goes
@@ -52,6 +53,9 @@ pub struct TraceSettings {
     /// Where and how often metrics are pushed over OTLP (`OTEL_METRICS_EXPORTER=otlp`).
     /// Default `None`: metrics are only served on the admin endpoint.
     pub metrics: Option<MetricsSettings>,
+    /// What the environment asks for that tether does not do and that is not worth turning
+    /// tracing off for (`OTEL_LOGS_EXPORTER=otlp`), one sentence each, for the program to say.
+    pub unsupported: Vec<String>,
 }
 
 /// OTLP metrics export, as the environment asks.
@@ -220,6 +224,12 @@ pub fn read(get: &dyn Fn(&str) -> Option<String>, program: &str) -> Result<Trace
     // Read first: a process that exports nothing still passes its callers' context on.
     if let Some(p) = var(get, "OTEL_PROPAGATORS") {
         s.propagators = Propagators::parse(&p)?;
+    }
+    if let Some(l) = var(get, "OTEL_LOGS_EXPORTER").filter(|l| l != "none") {
+        s.unsupported.push(format!(
+            "OTEL_LOGS_EXPORTER={l:?}: tether does not export logs (they go to stderr; \
+             TETHER_LOG sets the level)"
+        ));
     }
     if var(get, "OTEL_SDK_DISABLED").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
         return Ok(s);
@@ -394,6 +404,12 @@ mod tests {
         assert_eq!(m.target.timeout, Duration::from_secs(2));
         let s = with(&[("OTEL_METRICS_EXPORTER", "prometheus")]).expect("valid");
         assert!(s.metrics.is_none());
+        let s = with(&[("OTEL_LOGS_EXPORTER", "otlp")]).expect("valid");
+        assert!(
+            s.unsupported[0].contains("OTEL_LOGS_EXPORTER"),
+            "{:?}",
+            s.unsupported
+        );
         let e = with(&[("OTEL_METRICS_EXPORTER", "statsd")]).expect_err("statsd");
         assert!(
             e.contains("OTEL_METRICS_EXPORTER") && e.contains("statsd"),

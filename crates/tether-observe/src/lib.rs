@@ -157,7 +157,12 @@ impl Drop for Telemetry {
 /// it) and tracing stays off.
 pub fn init(program: &str) -> Telemetry {
     match TraceSettings::from_env(program) {
-        Ok(s) => init_with(s),
+        Ok(s) => {
+            for u in &s.unsupported {
+                tracing::warn!(target: "tether::observe", "{u}");
+            }
+            init_with(s)
+        }
         Err(e) => {
             tracing::warn!(target: "tether::observe", "tracing is off: {e}");
             Telemetry {
