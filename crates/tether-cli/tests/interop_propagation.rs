@@ -1,9 +1,11 @@
 //! A call's trace and baggage cross a tether process in the formats `OTEL_PROPAGATORS` names,
-//! between Python's own HTTP stacks: a Python XML-RPC client sends W3C trace context or Zipkin
-//! B3 headers and W3C baggage to a `tether gateway`, whose call to a Python XML-RPC server
-//! carries the same trace (the gateway's spans between, at an OTLP receiver) and the same
-//! baggage, written in the gateway's formats. A format the gateway is not told to read is not
-//! read; with `none`, nothing is read or written.
+//! between Python's own HTTP stacks with OpenTelemetry's official propagators
+//! (`opentelemetry-api`, `opentelemetry-propagator-b3`): a Python XML-RPC client injects W3C
+//! trace context or Zipkin B3 and W3C baggage into its call to a `tether gateway`, whose call to
+//! a Python XML-RPC server carries the same trace (the gateway's spans between, at an OTLP
+//! receiver) and the same baggage, written in the gateway's formats and read back by the
+//! official extractors. A format the gateway is not told to read is not read; with `none`,
+//! nothing is read or written.
 
 mod common;
 
@@ -50,8 +52,11 @@ fn gateway(target: &str, propagators: &str, r: &OtlpReceiver) -> (Proc, String) 
     start_with(&mut cmd, "gateway uri: ")
 }
 
-/// Python's XML-RPC client calls `headers()` at `url` sending `headers` (`name=value`): what
-/// the target server was sent.
+/// Python's XML-RPC client calls `headers()` at `url` sending `headers` (`name=value`, or
+/// `inject=FORMAT`: what OpenTelemetry's propagator injects for trace `TRACE`, span `SPAN`,
+/// sampled, and baggage `user=alice`, `tier=gold plus`): the target server's
+/// `{"headers": ..., "extracted": ...}` (what it was sent, and what the official extractors
+/// read from it).
 fn call(url: &str, headers: &[&str]) -> serde_json::Value {
     let out = Command::new(python())
         .arg(peer())
@@ -97,13 +102,8 @@ fn b3_in_b3_multi_out_and_baggage_through() {
     let r = receiver();
     let (_target, target_url) = target();
     let (_gw, url) = gateway(&target_url, "b3multi,baggage", &r);
-    let got = call(
-        &url,
-        &[
-            &format!("b3={TRACE}-{SPAN}-1"),
-            "baggage=user=alice,tier=gold%20plus",
-        ],
-    );
+    let reply = call(&url, &["inject=b3", "inject=baggage"]);
+    let (got, read) = (&reply["headers"], &reply["extracted"]);
     let (server, client) = gateway_spans(&r);
     assert_eq!(text(&server["trace_id"]), TRACE);
     assert_eq!(text(&server["parent"]), SPAN);
@@ -111,9 +111,13 @@ fn b3_in_b3_multi_out_and_baggage_through() {
     assert_eq!(got["x-b3-spanid"], client["span_id"], "{got}");
     assert_eq!(text(&got["x-b3-sampled"]), "1", "{got}");
     assert_eq!(
-        text(&got["baggage"]),
-        "user=alice,tier=gold%20plus",
-        "{got}"
+        text(&read["b3multi"]),
+        format!("{TRACE}-{}-1", text(&client["span_id"])),
+        "{read}"
+    );
+    assert_eq!(
+        read["baggage"],
+        serde_json::json!({"user": "alice", "tier": "gold plus"})
     );
     for absent in ["traceparent", "b3"] {
         assert!(got.get(absent).is_none(), "{absent}: {got}");
@@ -127,28 +131,38 @@ fn w3c_trace_context_and_baggage_by_default() {
     let r = receiver();
     let (_target, target_url) = target();
     let (_gw, url) = gateway(&target_url, "", &r);
-    let got = call(
+    let reply = call(
         &url,
         &[
-            &format!("traceparent=00-{TRACE}-{SPAN}-01"),
+            "inject=tracecontext",
+            "inject=baggage",
             "tracestate=congo=t61rcWkgMzE",
-            "baggage=user=bob",
         ],
     );
+    let (got, read) = (&reply["headers"], &reply["extracted"]);
     let (server, client) = gateway_spans(&r);
     assert_eq!(text(&server["trace_id"]), TRACE);
     assert_eq!(text(&server["parent"]), SPAN);
     let want = format!("00-{TRACE}-{}-01", text(&client["span_id"]));
     assert_eq!(text(&got["traceparent"]), want, "{got}");
     assert_eq!(text(&got["tracestate"]), "congo=t61rcWkgMzE", "{got}");
-    assert_eq!(text(&got["baggage"]), "user=bob", "{got}");
+    assert_eq!(
+        text(&read["tracecontext"]),
+        format!("{TRACE}-{}-1", text(&client["span_id"])),
+        "{read}"
+    );
+    assert_eq!(
+        read["baggage"],
+        serde_json::json!({"user": "alice", "tier": "gold plus"})
+    );
     assert!(
         got.get("x-b3-traceid").is_none() && got.get("b3").is_none(),
         "{got}"
     );
 
     // A B3-only caller is not read by a W3C gateway: its span starts a new trace.
-    let got = call(&url, &[&format!("b3={TRACE}-{SPAN}-1")]);
+    let reply = call(&url, &["inject=b3multi"]);
+    let got = &reply["headers"];
     let (server, _) = gateway_spans(&r);
     assert_ne!(text(&server["trace_id"]), TRACE);
     assert_eq!(text(&server["parent"]), "");
@@ -165,15 +179,16 @@ fn none_reads_and_writes_nothing() {
     let r = receiver();
     let (_target, target_url) = target();
     let (_gw, url) = gateway(&target_url, "none", &r);
-    let got = call(
+    let reply = call(
         &url,
         &[
-            &format!("traceparent=00-{TRACE}-{SPAN}-01"),
-            &format!("b3={TRACE}-{SPAN}-1"),
-            "baggage=user=carol",
+            "inject=tracecontext",
+            "inject=b3",
+            "inject=b3multi",
+            "inject=baggage",
         ],
     );
-    assert_eq!(got, serde_json::json!({}), "{got}");
+    assert_eq!(reply["headers"], serde_json::json!({}), "{reply}");
     let (server, _) = gateway_spans(&r);
     assert_ne!(text(&server["trace_id"]), TRACE);
 }
