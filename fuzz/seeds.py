@@ -156,6 +156,8 @@ write("http_request", "continue", b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Le
 write("http_request", "http10", b"POST /echo HTTP/1.0\r\nContent-Length: %d\r\n\r\n" % len(hcall) + hcall)
 write("http_request", "two", (b"POST /echo HTTP/1.1\r\nContent-Length: 2\r\n\r\nok") * 2 + b"GET /metrics HTTP/1.1\r\n\r\n")
 write("http_request", "traced", b"POST /echo HTTP/1.1\r\ntraceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\ntracestate: a=b\r\ntether-timeout-ms: 1500\r\nContent-Length: 2\r\n\r\nok")
+# Zipkin's B3 (both forms) and W3C baggage in two headers, as OpenTelemetry's propagators write them.
+write("http_request", "b3", b"POST /echo HTTP/1.1\r\nb3: 80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1-05e3ac9a4f6e3b90\r\nX-B3-TraceId: 64fe8b2a57d3eff7\r\nX-B3-SpanId: e457b5a2e4d86bd1\r\nX-B3-Sampled: 1\r\nX-B3-Flags: 1\r\nbaggage: user=alice,tier=gold%20plus;p=1\r\nbaggage: k=v\r\nContent-Length: 2\r\n\r\nok")
 
 # etcd's JSON gateway (etcd_reader): a range reply, and a watch stream in chunks.
 rng = b'{"header":{"cluster_id":"1","member_id":"2","revision":"7","raft_term":"2"},"kvs":[{"key":"L3RldGhlci9h","value":"UFlSTzp4QDEyNy4wLjAuMTox","create_revision":"5","mod_revision":"5","version":"1","lease":"694d7a"}],"count":"1"}\n'
