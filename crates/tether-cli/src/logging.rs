@@ -2,7 +2,8 @@
 //! `logging` layout (`--log-format python`: `%(asctime)s - %(name)s - %(levelname)s -
 //! %(message)s`, the format the seed's examples configure), so a log read next to a Spring
 //! Python one looks the same. The filter is `TETHER_LOG` in every command (or `tether run
-//! --log`), with the logger names as targets (`springpython=debug`).
+//! --log`), with the logger names as targets (`springpython=debug`). With
+//! `OTEL_LOGS_EXPORTER=otlp` the lines the filter passes are also sent over OTLP.
 
 use std::fmt;
 use std::sync::OnceLock;
@@ -32,18 +33,22 @@ pub fn set_log_format(format: LogFormat) {
 /// `springpython=debug`, ...), in the layout chosen with [`set_log_format`].
 // The message is what the command prints before going on without a log subscriber.
 pub fn init_logging(filter: &str) -> Result<(), String> {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .map_err(|e| format!("bad log filter {filter:?}: {e}"))?;
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    // The OTLP logs exporter's layer (when OTEL_LOGS_EXPORTER=otlp started one) sees what the
+    // filter lets through, as the printed lines do.
+    let registry = tracing_subscriber::registry()
+        .with(filter)
+        .with(tether::observe::otlp_logs::layer());
+    let printed = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
     match FORMAT.get().copied().unwrap_or_default() {
-        LogFormat::Plain => builder
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        LogFormat::Plain => registry
+            .with(printed.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())))
             .try_init(),
-        LogFormat::Python => builder
-            .with_ansi(false)
-            .event_format(PythonFormat)
+        LogFormat::Python => registry
+            .with(printed.with_ansi(false).event_format(PythonFormat))
             .try_init(),
     }
     .map_err(|e| format!("cannot install the logger: {e}"))

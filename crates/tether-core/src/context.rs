@@ -130,6 +130,12 @@ impl CallContext {
         CURRENT.try_with(|c| c.baggage.clone()).ok().flatten()
     }
 
+    /// The trace of the call being served on this task, if any (without copying the rest of
+    /// its context): what a log line written while serving it is correlated with.
+    pub fn current_trace() -> Option<crate::TraceContext> {
+        CURRENT.try_with(|c| c.trace.clone()).ok().flatten()
+    }
+
     /// Runs `fut` with `self` as [`CallContext::current`].
     pub async fn scope<F: std::future::Future>(self, fut: F) -> F::Output {
         if self.baggage.is_some() {

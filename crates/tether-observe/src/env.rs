@@ -21,7 +21,9 @@
 //! | `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE` | `cumulative`, `delta` (histograms and counters since the last export), `lowmemory` (histograms only) | `cumulative` |
 //! | `OTEL_METRIC_EXPORT_INTERVAL`, `OTEL_METRIC_EXPORT_TIMEOUT` | milliseconds between metrics exports, most time one may take | 60000, the OTLP timeout |
 //! | `OTEL_EXPORTER_OTLP_METRICS_*` | as the `TRACES` ones, for metrics (`/v1/metrics` added to the shared endpoint) | the shared ones |
-//! | `OTEL_LOGS_EXPORTER` | only `none`: any other value is reported ([`TraceSettings::unsupported`]), logs go to stderr | – |
+//! | `OTEL_LOGS_EXPORTER` | `otlp` (the program's log lines, as its log filter passes them, also sent over OTLP) or `none` | `none` |
+//! | `OTEL_BLRP_SCHEDULE_DELAY`, `OTEL_BLRP_MAX_QUEUE_SIZE`, `OTEL_BLRP_MAX_EXPORT_BATCH_SIZE` | ms between logs exports, records queued (more are dropped and counted), records per request | 1000, 2048, 512 |
+//! | `OTEL_EXPORTER_OTLP_LOGS_*` | as the `TRACES` ones, for logs (`/v1/logs` added to the shared endpoint) | the shared ones |
 //! | `OTEL_PROPAGATORS` | `tracecontext`, `baggage`, `b3`, `b3multi` (comma-separated, in order) or `none`: the formats every wire writes and reads ([`Propagators`]) | `tracecontext,baggage` |
 //!
 //! A value that cannot be read is an error naming the variable (the program says so and goes
@@ -53,9 +55,26 @@ pub struct TraceSettings {
     /// Where and how often metrics are pushed over OTLP (`OTEL_METRICS_EXPORTER=otlp`).
     /// Default `None`: metrics are only served on the admin endpoint.
     pub metrics: Option<MetricsSettings>,
+    /// Where the program's logs are sent over OTLP (`OTEL_LOGS_EXPORTER=otlp`). Default `None`:
+    /// logs go to stderr only.
+    pub logs: Option<LogsSettings>,
     /// What the environment asks for that tether does not do and that is not worth turning
     /// tracing off for (`OTEL_LOGS_EXPORTER=otlp`), one sentence each, for the program to say.
     pub unsupported: Vec<String>,
+}
+
+/// OTLP logs export, as the environment asks.
+#[derive(Clone, Debug)]
+pub struct LogsSettings {
+    /// The collector.
+    pub target: OtlpTarget,
+    /// Time between exports (`OTEL_BLRP_SCHEDULE_DELAY`). Default 1 s.
+    pub delay: Duration,
+    /// Most records queued (`OTEL_BLRP_MAX_QUEUE_SIZE`); more are dropped and counted.
+    /// Default 2048.
+    pub max_queue: usize,
+    /// Most records in one request (`OTEL_BLRP_MAX_EXPORT_BATCH_SIZE`). Default 512.
+    pub max_batch: usize,
 }
 
 /// OTLP metrics export, as the environment asks.
@@ -225,11 +244,24 @@ pub fn read(get: &dyn Fn(&str) -> Option<String>, program: &str) -> Result<Trace
     if let Some(p) = var(get, "OTEL_PROPAGATORS") {
         s.propagators = Propagators::parse(&p)?;
     }
-    if let Some(l) = var(get, "OTEL_LOGS_EXPORTER").filter(|l| l != "none") {
-        s.unsupported.push(format!(
-            "OTEL_LOGS_EXPORTER={l:?}: tether does not export logs (they go to stderr; \
-             TETHER_LOG sets the level)"
-        ));
+    match var(get, "OTEL_LOGS_EXPORTER").as_deref() {
+        None | Some("none") => {}
+        Some("otlp") => {
+            let max_queue = count(get, "OTEL_BLRP_MAX_QUEUE_SIZE")?.unwrap_or(2048);
+            s.logs = Some(LogsSettings {
+                target: otlp_target(get, "LOGS", "/v1/logs")?,
+                delay: millis(get, "OTEL_BLRP_SCHEDULE_DELAY")?
+                    .filter(|d| !d.is_zero())
+                    .unwrap_or(Duration::from_secs(1)),
+                max_queue,
+                max_batch: count(get, "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE")?
+                    .unwrap_or(512)
+                    .min(max_queue),
+            });
+        }
+        Some(other) => s.unsupported.push(format!(
+            "OTEL_LOGS_EXPORTER={other:?} is not supported (otlp or none): logs go to stderr only"
+        )),
     }
     if var(get, "OTEL_SDK_DISABLED").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
         return Ok(s);
@@ -404,7 +436,15 @@ mod tests {
         assert_eq!(m.target.timeout, Duration::from_secs(2));
         let s = with(&[("OTEL_METRICS_EXPORTER", "prometheus")]).expect("valid");
         assert!(s.metrics.is_none());
-        let s = with(&[("OTEL_LOGS_EXPORTER", "otlp")]).expect("valid");
+        let s = with(&[
+            ("OTEL_LOGS_EXPORTER", "otlp"),
+            ("OTEL_BLRP_SCHEDULE_DELAY", "50"),
+        ])
+        .expect("valid");
+        let l = s.logs.expect("logs");
+        assert_eq!(l.target.url, "http://localhost:4318/v1/logs");
+        assert_eq!((l.delay, l.max_queue), (Duration::from_millis(50), 2048));
+        let s = with(&[("OTEL_LOGS_EXPORTER", "console")]).expect("valid");
         assert!(
             s.unsupported[0].contains("OTEL_LOGS_EXPORTER"),
             "{:?}",

@@ -17,6 +17,8 @@
 //! - `otlp.rs`: OTLP with protobuf bodies, encoded by hand, and the client that posts them
 //!   (HTTP/1.1, or gRPC through `otlp_grpc.rs`: HTTP/2 with the `h2` crate), gzipped on request.
 //! - `otlp_json.rs`: OTLP's JSON encoding (`http/json`), written from records.
+//! - `otlp_logs.rs`: the program's `tracing` events as OTLP log records ([`otlp_logs::layer`]
+//!   for its subscriber) and their exporter.
 //! - `otlp_metrics.rs`: the metrics as OTLP (`ExportMetricsServiceRequest`) and the exporter
 //!   that sends them every interval and at exit ([`otlp_metrics::MetricsExport`]).
 //! - `env.rs`: OpenTelemetry's standard variables ([`TraceSettings`]).
@@ -48,6 +50,7 @@ pub mod metrics;
 pub mod otlp;
 pub(crate) mod otlp_grpc;
 pub mod otlp_json;
+pub mod otlp_logs;
 pub mod otlp_metrics;
 pub mod pipeline;
 mod process_observer;
@@ -106,6 +109,7 @@ pub fn metrics_enabled() -> bool {
 pub struct Telemetry {
     pipeline: Option<Arc<Pipeline>>,
     metrics: Option<otlp_metrics::MetricsExport>,
+    logs: Option<otlp_logs::LogsExport>,
 }
 
 impl Telemetry {
@@ -128,7 +132,8 @@ impl Telemetry {
     fn finish(&mut self, timeout: Duration) -> bool {
         let spans = self.finish_spans(timeout);
         let metrics = self.metrics.take().is_none_or(|m| m.shutdown(timeout));
-        spans && metrics
+        let logs = self.logs.take().is_none_or(|l| l.shutdown(timeout));
+        spans && metrics && logs
     }
 
     fn finish_spans(&mut self, timeout: Duration) -> bool {
@@ -168,6 +173,7 @@ pub fn init(program: &str) -> Telemetry {
             Telemetry {
                 pipeline: None,
                 metrics: None,
+                logs: None,
             }
         }
     }
@@ -196,8 +202,24 @@ pub fn init_with(settings: TraceSettings) -> Telemetry {
                 }
             }
         });
+    let logs = settings.logs.as_ref().and_then(|l| {
+        match otlp_logs::LogsExport::start(
+            l.target.clone(),
+            settings.resource.clone(),
+            l.delay,
+            l.max_queue,
+            l.max_batch,
+        ) {
+            Ok(export) => Some(export),
+            Err(e) => {
+                tracing::warn!(target: "tether::observe", "logs export is off: {e}");
+                None
+            }
+        }
+    });
     let mut t = init_spans(settings);
     t.metrics = metrics;
+    t.logs = logs;
     t
 }
 
@@ -206,6 +228,7 @@ fn init_spans(settings: TraceSettings) -> Telemetry {
         return Telemetry {
             pipeline: None,
             metrics: None,
+            logs: None,
         };
     }
     let mut exporters = Vec::new();
@@ -217,6 +240,7 @@ fn init_spans(settings: TraceSettings) -> Telemetry {
                 return Telemetry {
                     pipeline: None,
                     metrics: None,
+                    logs: None,
                 };
             }
         }
@@ -263,6 +287,7 @@ fn start(
     Telemetry {
         pipeline: Some(pipeline),
         metrics: None,
+        logs: None,
     }
 }
 

@@ -420,6 +420,11 @@ impl OtlpClient {
         OtlpClient::calling(target, crate::otlp_grpc::METRICS_PATH)
     }
 
+    /// A client of `target` for logs (over gRPC, `LogsService/Export`).
+    pub fn new_for_logs(target: OtlpTarget) -> Result<OtlpClient, RemoteError> {
+        OtlpClient::calling(target, crate::otlp_grpc::LOGS_PATH)
+    }
+
     fn calling(target: OtlpTarget, grpc_path: &'static str) -> Result<OtlpClient, RemoteError> {
         let tls = match &target.tls {
             Some(tls) => Some(

@@ -18,6 +18,8 @@ use tokio::sync::Mutex;
 
 /// The gRPC method OTLP's trace exports call.
 pub(crate) const TRACES_PATH: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+/// The gRPC method OTLP's logs exports call.
+pub(crate) const LOGS_PATH: &str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
 /// The gRPC method OTLP's metrics exports call.
 pub(crate) const METRICS_PATH: &str =
     "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";

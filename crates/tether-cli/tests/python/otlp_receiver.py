@@ -1,7 +1,8 @@
 """An OTLP/HTTP trace receiver for tether's tests: decodes each POST /v1/traces body with the
 official opentelemetry-proto messages (protobuf, or JSON through protobuf's own JSON parser,
 which refuses any field the messages do not have) and prints one JSON line per span on stdout;
-POST /v1/metrics bodies likewise, one line per data point (see print_metrics).
+POST /v1/metrics bodies likewise, one line per data point (see print_metrics), and /v1/logs
+bodies one line per log record (see print_logs).
 
 Prints `otlp receiver: http://127.0.0.1:PORT` once it listens. Each span line:
 {"service": ..., "trace_id": hex, "span_id": hex, "parent": hex or "", "name": ...,
@@ -30,6 +31,11 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
     ExportMetricsServiceResponse,
 )
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
+    ExportLogsServiceRequest,
+    ExportLogsServiceResponse,
+)
+from opentelemetry.proto.logs.v1.logs_pb2 import SeverityNumber
 from opentelemetry.proto.metrics.v1.metrics_pb2 import AggregationTemporality
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
@@ -97,6 +103,27 @@ def print_metrics(req, content_type):
                     print(json.dumps(line), flush=True)
 
 
+def print_logs(req, content_type):
+    """One JSON line per log record: {"log": body, "severity", "severity_number", "service",
+    "scope", "attrs", "trace_id", "span_id", "content_type"}."""
+    for rl in req.resource_logs:
+        res = {kv.key: value(kv.value) for kv in rl.resource.attributes}
+        for sl in rl.scope_logs:
+            for r in sl.log_records:
+                print(json.dumps({
+                    "log": value(r.body),
+                    "severity": r.severity_text,
+                    "severity_number": SeverityNumber.Name(r.severity_number),
+                    "service": res.get("service.name"),
+                    "scope": sl.scope.name,
+                    "attrs": {kv.key: value(kv.value) for kv in r.attributes},
+                    "trace_id": r.trace_id.hex(),
+                    "span_id": r.span_id.hex(),
+                    "time": r.time_unix_nano,
+                    "content_type": content_type,
+                }), flush=True)
+
+
 class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         length = int(self.headers.get("Content-Length", "0"))
@@ -104,6 +131,30 @@ class Handler(BaseHTTPRequestHandler):
         encoding = self.headers.get("Content-Encoding")
         if encoding == "gzip":
             body = gzip.decompress(body)
+        if self.path == "/v1/logs":
+            req = ExportLogsServiceRequest()
+            json_body = self.headers.get("Content-Type", "").startswith("application/json")
+            if json_body:
+                d = json.loads(body)
+                for rl in d.get("resourceLogs", []):
+                    for sl in rl.get("scopeLogs", []):
+                        for r in sl.get("logRecords", []):
+                            for k in ("traceId", "spanId"):
+                                if k in r:
+                                    r[k] = base64.b64encode(bytes.fromhex(r[k])).decode()
+                json_format.ParseDict(d, req)
+                out, ctype = b"{}", "application/json"
+            else:
+                req.ParseFromString(body)
+                out = ExportLogsServiceResponse().SerializeToString()
+                ctype = "application/x-protobuf"
+            print_logs(req, self.headers.get("Content-Type"))
+            self.send_response(200)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+            return
         if self.path == "/v1/metrics":
             req = ExportMetricsServiceRequest()
             json_body = self.headers.get("Content-Type", "").startswith("application/json")
@@ -159,6 +210,7 @@ def serve_grpc():
     from concurrent import futures
 
     import grpc
+    from opentelemetry.proto.collector.logs.v1 import logs_service_pb2_grpc
     from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2_grpc
     from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
 
@@ -172,7 +224,13 @@ def serve_grpc():
             print_metrics(request, "application/grpc")
             return ExportMetricsServiceResponse()
 
+    class LogsService(logs_service_pb2_grpc.LogsServiceServicer):
+        def Export(self, request, context):
+            print_logs(request, "application/grpc")
+            return ExportLogsServiceResponse()
+
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    logs_service_pb2_grpc.add_LogsServiceServicer_to_server(LogsService(), server)
     trace_service_pb2_grpc.add_TraceServiceServicer_to_server(TraceService(), server)
     metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(MetricsService(), server)
     if "--tls" in sys.argv:
