@@ -13,7 +13,7 @@ use crate::otlp::{bytes_field, key, key_value, message, text_attribute, varint, 
 use crate::otlp::{OtlpClient, OtlpProtocol, OtlpTarget};
 use crate::span::AttrValue;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
@@ -41,8 +41,6 @@ struct Queue {
     records: Mutex<Vec<LogRecord>>,
     max: usize,
     dropped: AtomicU64,
-    stop: Mutex<bool>,
-    wake: Condvar,
 }
 
 /// The running exporter's queue, once [`LogsExport::start`] ran.
@@ -212,7 +210,7 @@ pub fn encode_logs_json(resource: &[(String, AttrValue)], records: &[LogRecord])
 /// `batch` records, on a thread of its own, and once more when stopped.
 pub struct LogsExport {
     queue: Arc<Queue>,
-    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    thread: crate::periodic::Periodic,
 }
 
 impl LogsExport {
@@ -234,56 +232,33 @@ impl LogsExport {
             records: Mutex::new(Vec::new()),
             max: max_queue.max(1),
             dropped: AtomicU64::new(0),
-            stop: Mutex::new(false),
-            wake: Condvar::new(),
         });
         if QUEUE.set(queue.clone()).is_err() {
             return Err(tether_core::RemoteError::config(
                 "the OTLP logs exporter runs already",
             ));
         }
-        let q = queue.clone();
-        let batch = batch.max(1);
-        let thread = std::thread::Builder::new()
-            .name("tether-logs".into())
-            .spawn(move || {
-                let encode = match client.protocol() {
-                    OtlpProtocol::HttpJson => encode_logs_json,
-                    _ => encode_logs,
-                };
-                let send = || {
-                    let records =
-                        std::mem::take(&mut *q.records.lock().unwrap_or_else(|p| p.into_inner()));
-                    for chunk in records.chunks(batch) {
-                        // Failures are not logged through `tracing` (they would queue
-                        // themselves): counted as dropped.
-                        if rt
-                            .block_on(client.export(encode(&resource, chunk)))
-                            .is_err()
-                        {
-                            q.dropped.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-                        }
-                    }
-                };
-                let mut stop = q.stop.lock().unwrap_or_else(|p| p.into_inner());
-                while !*stop {
-                    let (g, _) = q
-                        .wake
-                        .wait_timeout(stop, delay)
-                        .unwrap_or_else(|p| p.into_inner());
-                    stop = g;
-                    drop(stop);
-                    send();
-                    stop = q.stop.lock().unwrap_or_else(|p| p.into_inner());
+        let encode = match client.protocol() {
+            OtlpProtocol::HttpJson => encode_logs_json,
+            _ => encode_logs,
+        };
+        let (q, batch) = (queue.clone(), batch.max(1));
+        let send = move || {
+            let records = std::mem::take(&mut *q.records.lock().unwrap_or_else(|p| p.into_inner()));
+            for chunk in records.chunks(batch) {
+                // Failures are not logged through `tracing` (they would queue themselves):
+                // counted as dropped.
+                if rt
+                    .block_on(client.export(encode(&resource, chunk)))
+                    .is_err()
+                {
+                    q.dropped.fetch_add(chunk.len() as u64, Ordering::Relaxed);
                 }
-                drop(stop);
-                send();
-            })
+            }
+        };
+        let thread = crate::periodic::Periodic::start("tether-logs", delay, send)
             .map_err(|e| tether_core::RemoteError::config(format!("logs exporter: {e}")))?;
-        Ok(LogsExport {
-            queue,
-            thread: Mutex::new(Some(thread)),
-        })
+        Ok(LogsExport { queue, thread })
     }
 
     /// Records dropped so far (a full queue, or an export that failed).
@@ -293,25 +268,7 @@ impl LogsExport {
 
     /// Sends what is queued and stops, waiting at most `timeout`. Returns whether it finished.
     pub fn shutdown(&self, timeout: Duration) -> bool {
-        *self.queue.stop.lock().unwrap_or_else(|p| p.into_inner()) = true;
-        self.queue.wake.notify_all();
-        let Some(t) = self.thread.lock().ok().and_then(|mut t| t.take()) else {
-            return true;
-        };
-        let end = std::time::Instant::now() + timeout;
-        while !t.is_finished() {
-            if std::time::Instant::now() >= end {
-                return false;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        t.join().is_ok()
-    }
-}
-
-impl Drop for LogsExport {
-    fn drop(&mut self) {
-        self.shutdown(Duration::from_secs(5));
+        self.thread.shutdown(timeout)
     }
 }
 
@@ -340,8 +297,6 @@ mod tests {
                 records: Mutex::new(Vec::new()),
                 max: 100,
                 dropped: AtomicU64::new(0),
-                stop: Mutex::new(false),
-                wake: Condvar::new(),
             })
         });
         let subscriber = tracing_subscriber::registry().with(OtlpLogLayer);

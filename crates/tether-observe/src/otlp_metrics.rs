@@ -17,7 +17,6 @@ use crate::metrics::{Snapshot, BUCKETS};
 use crate::otlp::{bytes_field, key, key_value, message, text_attribute, varint, I64, LEN, VARINT};
 use crate::otlp::{OtlpClient, OtlpTarget};
 use crate::span::AttrValue;
-use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 use tether_core::stats::SampleKind;
 
@@ -436,22 +435,15 @@ pub fn encode_metrics_json(
     body.to_string().into_bytes()
 }
 
-/// Where the exporter thread and its owner meet.
-struct Shared {
-    stop: Mutex<bool>,
-    wake: Condvar,
-}
-
 /// Sends the process's metrics to an OTLP collector every interval, on a thread of its own,
 /// and once more when stopped (a one-shot `tether call` included).
 pub struct MetricsExport {
-    shared: Arc<Shared>,
-    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    thread: crate::periodic::Periodic,
 }
 
 impl MetricsExport {
     /// Starts exporting every `interval` to `target`, the resource `resource`, counting from
-    /// now.
+    /// now, `temporality` as asked.
     pub fn start(
         target: OtlpTarget,
         resource: Vec<(String, AttrValue)>,
@@ -463,80 +455,36 @@ impl MetricsExport {
             .enable_all()
             .build()
             .map_err(|e| tether_core::RemoteError::config(format!("metrics exporter: {e}")))?;
-        let shared = Arc::new(Shared {
-            stop: Mutex::new(false),
-            wake: Condvar::new(),
-        });
+        let encode = match client.protocol() {
+            crate::otlp::OtlpProtocol::HttpJson => encode_metrics_json,
+            _ => encode_metrics,
+        };
         let start = crate::span::unix_nanos();
-        let s = shared.clone();
-        let thread = std::thread::Builder::new()
-            .name("tether-metrics".into())
-            .spawn(move || {
-                let encode = match client.protocol() {
-                    crate::otlp::OtlpProtocol::HttpJson => encode_metrics_json,
-                    _ => encode_metrics,
-                };
-                let mut last = (Snapshot::default(), start);
-                let mut export = || {
-                    let now = crate::span::unix_nanos();
-                    let snap = crate::metrics::snapshot();
-                    let window = Window {
-                        started: start,
-                        last: last.1,
-                        now,
-                        temporality,
-                    };
-                    let body = encode(&resource, &since(&snap, &last.0, temporality), &window);
-                    last = (snap, now);
-                    if let Err(e) = rt.block_on(client.export(body)) {
-                        tracing::warn!(target: "tether::observe", "metrics export failed: {e}");
-                    }
-                };
-                let mut stop = s.stop.lock().unwrap_or_else(|p| p.into_inner());
-                while !*stop {
-                    let (g, waited) = s
-                        .wake
-                        .wait_timeout(stop, interval)
-                        .unwrap_or_else(|p| p.into_inner());
-                    stop = g;
-                    if waited.timed_out() && !*stop {
-                        drop(stop);
-                        export();
-                        stop = s.stop.lock().unwrap_or_else(|p| p.into_inner());
-                    }
-                }
-                drop(stop);
-                export();
-            })
+        let mut last = (Snapshot::default(), start);
+        let export = move || {
+            let now = crate::span::unix_nanos();
+            let snap = crate::metrics::snapshot();
+            let window = Window {
+                started: start,
+                last: last.1,
+                now,
+                temporality,
+            };
+            let body = encode(&resource, &since(&snap, &last.0, temporality), &window);
+            last = (snap, now);
+            if let Err(e) = rt.block_on(client.export(body)) {
+                tracing::warn!(target: "tether::observe", "metrics export failed: {e}");
+            }
+        };
+        let thread = crate::periodic::Periodic::start("tether-metrics", interval, export)
             .map_err(|e| tether_core::RemoteError::config(format!("metrics exporter: {e}")))?;
-        Ok(MetricsExport {
-            shared,
-            thread: Mutex::new(Some(thread)),
-        })
+        Ok(MetricsExport { thread })
     }
 
     /// Sends the metrics once more and stops, waiting at most `timeout` for that export.
     /// Returns whether it finished in time.
     pub fn shutdown(&self, timeout: Duration) -> bool {
-        *self.shared.stop.lock().unwrap_or_else(|p| p.into_inner()) = true;
-        self.shared.wake.notify_all();
-        let Some(t) = self.thread.lock().ok().and_then(|mut t| t.take()) else {
-            return true;
-        };
-        let end = std::time::Instant::now() + timeout;
-        while !t.is_finished() {
-            if std::time::Instant::now() >= end {
-                return false;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        t.join().is_ok()
-    }
-}
-
-impl Drop for MetricsExport {
-    fn drop(&mut self) {
-        self.shutdown(Duration::from_secs(5));
+        self.thread.shutdown(timeout)
     }
 }
 
