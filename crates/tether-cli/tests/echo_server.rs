@@ -7,7 +7,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{python, python_echoserver, root, start, uri_of, Proc};
+use common::{echo_server_command, python, python_echoserver, root, start, uri_of, Proc};
 
 fn run_client(uri: &str, ser: &str) -> String {
     let script = root().join("crates/tether-pyro/tests/python/echo_client.py");
@@ -130,25 +130,14 @@ fn run_client4(uri: &str, ser: &str, key: &str) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-#[test]
-fn echo_server_pyro4_with_a_key_matches_pythons_pyro4_echoserver() {
-    let key = "pyro4 key";
-    let (mut tether, lines) = start(
-        Command::new(env!("CARGO_BIN_EXE_tether"))
-            .args([
-                "echo-server",
-                "--protocol",
-                "pyro4",
-                "-H",
-                "127.0.0.1",
-                "-p",
-                "0",
-            ])
-            .env("PYRO_HMAC_KEY", key),
-    );
+/// `tether echo-server --protocol pyro4` and Python's `Pyro4.test.echoserver`, both with
+/// the environment variable `var` = `value` (as Pyro4 reads its config); their processes and
+/// URIs.
+fn pyro4_echo_servers(var: &str, value: &str) -> [(Proc, String); 2] {
+    let (tether, lines) = start(echo_server_command("pyro4").env(var, value));
     assert_eq!(lines[0], "Starting tether's built-in test echo server.");
     let tether_uri = uri_of(&lines);
-    let (mut py, lines) = start(
+    let (py, lines) = start(
         Command::new(python())
             .args([
                 "-u",
@@ -159,23 +148,38 @@ fn echo_server_pyro4_with_a_key_matches_pythons_pyro4_echoserver() {
                 "-p",
                 "0",
             ])
-            .env("PYRO_HMAC_KEY", key),
+            .env(var, value),
     );
-    let py_uri = uri_of(&lines);
+    [(tether, tether_uri), (py, uri_of(&lines))]
+}
+
+/// Shuts both servers down remotely with the Python snippet `shutdown`; tether's must exit 0.
+fn shut_down(servers: [(Proc, String); 2], shutdown: &str) {
+    let [(mut tether, tether_uri), (mut py, py_uri)] = servers;
+    call_python(shutdown, &tether_uri);
+    assert!(wait_exit(&mut tether).success());
+    call_python(shutdown, &py_uri);
+    let _ = wait_exit(&mut py);
+}
+
+#[test]
+fn echo_server_pyro4_with_a_key_matches_pythons_pyro4_echoserver() {
+    let key = "pyro4 key";
+    let servers = pyro4_echo_servers("PYRO_HMAC_KEY", key);
+    let (tether_uri, py_uri) = (&servers[0].1, &servers[1].1);
     for ser in ["serpent", "json", "marshal"] {
-        let a = run_client4(&py_uri, ser, key);
-        let b = run_client4(&tether_uri, ser, key);
+        let a = run_client4(py_uri, ser, key);
+        let b = run_client4(tether_uri, ser, key);
         assert!(a.ends_with("done\n"), "{a}");
         assert_eq!(
             a, b,
             "{ser}: tether echo-server --protocol pyro4 differs from Pyro4's"
         );
     }
-    let shutdown = "import sys, Pyro4; p = Pyro4.Proxy(sys.argv[1]); p._pyroHmacKey = b'pyro4 key'; p.shutdown()";
-    call_python(shutdown, &tether_uri);
-    assert!(wait_exit(&mut tether).success());
-    call_python(shutdown, &py_uri);
-    let _ = wait_exit(&mut py);
+    shut_down(
+        servers,
+        "import sys, Pyro4; p = Pyro4.Proxy(sys.argv[1]); p._pyroHmacKey = b'pyro4 key'; p.shutdown()",
+    );
 }
 
 /// Pyro4's daemon refuses msgpack unless `SERIALIZERS_ACCEPTED` names it; told so through
@@ -183,48 +187,19 @@ fn echo_server_pyro4_with_a_key_matches_pythons_pyro4_echoserver() {
 /// the same results from each.
 #[test]
 fn echo_server_pyro4_takes_msgpack_when_told_as_pyro4_does() {
-    let accepted = "serpent,json,marshal,msgpack";
-    let (mut tether, lines) = start(
-        Command::new(env!("CARGO_BIN_EXE_tether"))
-            .args([
-                "echo-server",
-                "--protocol",
-                "pyro4",
-                "-H",
-                "127.0.0.1",
-                "-p",
-                "0",
-            ])
-            .env("PYRO_SERIALIZERS_ACCEPTED", accepted),
-    );
-    let tether_uri = uri_of(&lines);
-    let (mut py, lines) = start(
-        Command::new(python())
-            .args([
-                "-u",
-                "-m",
-                "Pyro4.test.echoserver",
-                "-H",
-                "127.0.0.1",
-                "-p",
-                "0",
-            ])
-            .env("PYRO_SERIALIZERS_ACCEPTED", accepted),
-    );
-    let py_uri = uri_of(&lines);
-    let a = run_client4(&py_uri, "msgpack", "");
-    let b = run_client4(&tether_uri, "msgpack", "");
+    let servers = pyro4_echo_servers("PYRO_SERIALIZERS_ACCEPTED", "serpent,json,marshal,msgpack");
+    let a = run_client4(&servers[1].1, "msgpack", "");
+    let b = run_client4(&servers[0].1, "msgpack", "");
     assert!(a.ends_with("done\n"), "{a}");
     assert!(a.contains("bind with msgpack -> str:'bound'"), "{a}");
     assert_eq!(
         a, b,
         "msgpack: tether echo-server --protocol pyro4 differs from Pyro4's"
     );
-    let shutdown = "import sys, Pyro4; Pyro4.Proxy(sys.argv[1]).shutdown()";
-    call_python(shutdown, &tether_uri);
-    assert!(wait_exit(&mut tether).success());
-    call_python(shutdown, &py_uri);
-    let _ = wait_exit(&mut py);
+    shut_down(
+        servers,
+        "import sys, Pyro4; Pyro4.Proxy(sys.argv[1]).shutdown()",
+    );
 }
 
 #[test]

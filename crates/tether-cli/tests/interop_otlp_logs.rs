@@ -7,21 +7,12 @@
 mod common;
 
 use common::otlp::{collect, receiver, receiver_with, OtlpReceiver};
-use common::{start, uri_of};
+use common::{echo_server_command, start, uri_of};
 use std::process::Command;
 
 fn refused_client_is_logged(r: &OtlpReceiver, protocol: &str, content_type: &str) {
-    let mut server = Command::new(env!("CARGO_BIN_EXE_tether"));
+    let mut server = echo_server_command("pyro5");
     server
-        .args([
-            "echo-server",
-            "--protocol",
-            "pyro5",
-            "-H",
-            "127.0.0.1",
-            "-p",
-            "0",
-        ])
         .env("OTEL_LOGS_EXPORTER", "otlp")
         .env("OTEL_TRACES_EXPORTER", "none")
         .env("OTEL_EXPORTER_OTLP_ENDPOINT", &r.url)

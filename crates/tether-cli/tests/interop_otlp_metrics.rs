@@ -8,7 +8,7 @@
 mod common;
 
 use common::otlp::{collect, receiver, receiver_with, OtlpReceiver, Span};
-use common::{start, uri_of};
+use common::{echo_server_command, start, uri_of};
 use std::process::Command;
 
 fn metrics_env(cmd: &mut Command, endpoint: &str, service: &str, protocol: &str) {
@@ -36,16 +36,7 @@ fn point<'a>(
 
 /// An echo server and two one-shot calls, exporting in `protocol`.
 fn server_and_calls(r: &OtlpReceiver, protocol: &str) -> Vec<Span> {
-    let mut server = Command::new(env!("CARGO_BIN_EXE_tether"));
-    server.args([
-        "echo-server",
-        "--protocol",
-        "pyro5",
-        "-H",
-        "127.0.0.1",
-        "-p",
-        "0",
-    ]);
+    let mut server = echo_server_command("pyro5");
     metrics_env(&mut server, &r.url, "echo-svc", protocol);
     let (_server, lines) = start(&mut server);
     let url = uri_of(&lines);
@@ -136,16 +127,7 @@ fn metrics_reach_a_grpc_collector() {
 #[test]
 fn delta_temporality_counts_since_the_last_export() {
     let r = receiver();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_tether"));
-    server.args([
-        "echo-server",
-        "--protocol",
-        "pyro5",
-        "-H",
-        "127.0.0.1",
-        "-p",
-        "0",
-    ]);
+    let mut server = echo_server_command("pyro5");
     metrics_env(&mut server, &r.url, "echo-svc", "http/protobuf");
     server.env("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "delta");
     let (_server, lines) = start(&mut server);

@@ -35,6 +35,7 @@ use crate::pipeline::BatchSettings;
 use crate::span::AttrValue;
 use crate::tracing_span::{RootRule, Sampler};
 use std::time::Duration;
+use tether_core::trace::baggage::percent_decode;
 use tether_core::trace::Propagators;
 
 /// Where spans go, as the environment asks.
@@ -121,24 +122,6 @@ fn count(get: &dyn Fn(&str) -> Option<String>, name: &str) -> Result<Option<usiz
                 .ok_or_else(|| format!("{name}={v:?} is not a positive whole number"))
         })
         .transpose()
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn pairs(text: &str) -> Vec<(String, String)> {
@@ -454,6 +437,21 @@ mod tests {
         assert!(
             e.contains("OTEL_METRICS_EXPORTER") && e.contains("statsd"),
             "{e}"
+        );
+    }
+
+    /// A `%` before a non-ASCII character is kept, not a panic (it used to slice inside it).
+    #[test]
+    fn headers_with_a_stray_percent_are_read() {
+        let s = with(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318"),
+            ("OTEL_EXPORTER_OTLP_HEADERS", "a=%aé,b=%41"),
+        ])
+        .expect("valid");
+        let h = s.otlp.expect("otlp").headers;
+        assert_eq!(
+            h,
+            vec![("a".into(), "%aé".into()), ("b".into(), "A".into())]
         );
     }
 

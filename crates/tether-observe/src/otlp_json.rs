@@ -20,11 +20,53 @@ fn any_value(v: &AttrValue) -> Json {
     }
 }
 
-pub(crate) fn attributes<'a>(kv: impl Iterator<Item = (&'a str, &'a AttrValue)>) -> Json {
+fn attributes<'a>(kv: impl Iterator<Item = (&'a str, &'a AttrValue)>) -> Json {
     Json::Array(
         kv.map(|(k, v)| json!({ "key": k, "value": any_value(v) }))
             .collect(),
     )
+}
+
+/// Text attributes, the empty ones left out.
+pub(crate) fn text_attributes(attrs: &[(&str, &str)]) -> Json {
+    Json::Array(
+        attrs
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| json!({ "key": k, "value": { "stringValue": v } }))
+            .collect(),
+    )
+}
+
+/// One export of a signal in JSON: `{"resource<Kind>s": [{"resource": ..., "scope<Kind>s":
+/// [{"scope": tether, "<items>": items}]}]}` (`kind`: `Spans`, `Metrics`, `Logs`).
+pub(crate) fn envelope(
+    resource: &[(String, AttrValue)],
+    kind: &str,
+    items_key: &str,
+    items: Vec<Json>,
+) -> Vec<u8> {
+    let mut scope = Map::new();
+    scope.insert(
+        "scope".into(),
+        json!({ "name": "tether", "version": env!("CARGO_PKG_VERSION") }),
+    );
+    scope.insert(items_key.into(), Json::Array(items));
+    let mut outer = Map::new();
+    outer.insert(
+        "resource".into(),
+        json!({ "attributes": attributes(resource.iter().map(|(k, v)| (k.as_str(), v))) }),
+    );
+    outer.insert(
+        format!("scope{kind}"),
+        Json::Array(vec![Json::Object(scope)]),
+    );
+    let mut body = Map::new();
+    body.insert(
+        format!("resource{kind}"),
+        Json::Array(vec![Json::Object(outer)]),
+    );
+    Json::Object(body).to_string().into_bytes()
 }
 
 fn span(s: &SpanRecord) -> Json {
@@ -62,18 +104,7 @@ fn span(s: &SpanRecord) -> Json {
 /// The body of one export in JSON: one resource (`resource` attributes), one scope (`tether`),
 /// `spans`.
 pub fn encode_request_json(resource: &[(String, AttrValue)], spans: &[SpanRecord]) -> Vec<u8> {
-    let body = json!({
-        "resourceSpans": [{
-            "resource": {
-                "attributes": attributes(resource.iter().map(|(k, v)| (k.as_str(), v))),
-            },
-            "scopeSpans": [{
-                "scope": { "name": "tether", "version": env!("CARGO_PKG_VERSION") },
-                "spans": spans.iter().map(span).collect::<Vec<_>>(),
-            }],
-        }],
-    });
-    body.to_string().into_bytes()
+    envelope(resource, "Spans", "spans", spans.iter().map(span).collect())
 }
 
 #[cfg(test)]

@@ -178,9 +178,9 @@ pub fn encode_logs_json(resource: &[(String, AttrValue)], records: &[LogRecord])
                 "severityNumber": r.severity_number,
                 "severityText": r.severity_text,
                 "body": { "stringValue": r.body },
-                "attributes": r.attributes.iter()
-                    .map(|(k, v)| json!({ "key": k, "value": { "stringValue": v } }))
-                    .collect::<Vec<_>>(),
+                "attributes": crate::otlp_json::text_attributes(
+                    &r.attributes.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect::<Vec<_>>()
+                ),
             });
             if let (Some((t, s, f)), Some(m)) = (&r.trace, v.as_object_mut()) {
                 m.insert("traceId".into(), tether_core::trace::hex(t).into());
@@ -190,20 +190,7 @@ pub fn encode_logs_json(resource: &[(String, AttrValue)], records: &[LogRecord])
             v
         })
         .collect();
-    let body = json!({
-        "resourceLogs": [{
-            "resource": {
-                "attributes": crate::otlp_json::attributes(
-                    resource.iter().map(|(k, v)| (k.as_str(), v))
-                ),
-            },
-            "scopeLogs": [{
-                "scope": { "name": "tether", "version": env!("CARGO_PKG_VERSION") },
-                "logRecords": logs,
-            }],
-        }],
-    });
-    body.to_string().into_bytes()
+    crate::otlp_json::envelope(resource, "Logs", "logRecords", logs)
 }
 
 /// Sends the queued log records to an OTLP collector every `delay`, in requests of at most

@@ -263,11 +263,9 @@ pub fn encode_metrics(
                     });
                 });
             }
-            let mut rest = &snap.figures[..];
-            while let Some(first) = rest.first() {
-                let n = rest.iter().take_while(|f| f.name == first.name).count();
-                let (same, next) = rest.split_at(n);
-                rest = next;
+            // The figures come grouped by name: one metric a name.
+            for same in snap.figures.chunk_by(|a, b| a.name == b.name) {
+                let first = &same[0];
                 metric(sm, first.name, first.help, "", |m| {
                     let field = match first.kind {
                         SampleKind::Counter => 7,
@@ -292,17 +290,6 @@ pub fn encode_metrics(
         });
     });
     out
-}
-
-/// Text attributes in OTLP's JSON, the empty ones left out.
-fn json_attributes(attrs: &[(&str, &str)]) -> serde_json::Value {
-    serde_json::Value::Array(
-        attrs
-            .iter()
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| serde_json::json!({ "key": k, "value": { "stringValue": v } }))
-            .collect(),
-    )
 }
 
 /// The same export as [`encode_metrics`] in OTLP's JSON mapping (`http/json`): lowerCamelCase
@@ -333,7 +320,7 @@ pub fn encode_metrics_json(
                     .map(u64::to_string)
                     .collect();
                 json!({
-                    "attributes": json_attributes(&[
+                    "attributes": crate::otlp_json::text_attributes(&[
                         ("rpc.system", s.system),
                         ("rpc.service", &s.service),
                         ("rpc.method", &s.method),
@@ -361,7 +348,7 @@ pub fn encode_metrics_json(
             .iter()
             .map(|g| {
                 json!({
-                    "attributes": json_attributes(&[
+                    "attributes": crate::otlp_json::text_attributes(&[
                         ("side", g.side),
                         ("rpc.system", g.system),
                         ("rpc.service", &g.service),
@@ -383,11 +370,8 @@ pub fn encode_metrics_json(
             },
         }));
     }
-    let mut rest = &snap.figures[..];
-    while let Some(first) = rest.first() {
-        let n = rest.iter().take_while(|f| f.name == first.name).count();
-        let (same, next) = rest.split_at(n);
-        rest = next;
+    for same in snap.figures.chunk_by(|a, b| a.name == b.name) {
+        let first = &same[0];
         let points: Vec<Json> = same
             .iter()
             .map(|f| {
@@ -398,7 +382,7 @@ pub fn encode_metrics_json(
                     SampleKind::Gauge => &start,
                 };
                 json!({
-                    "attributes": json_attributes(&attrs),
+                    "attributes": crate::otlp_json::text_attributes(&attrs),
                     "startTimeUnixNano": from,
                     "timeUnixNano": now,
                     "asDouble": f.value,
@@ -419,20 +403,7 @@ pub fn encode_metrics_json(
         }
         metrics.push(m);
     }
-    let body = json!({
-        "resourceMetrics": [{
-            "resource": {
-                "attributes": crate::otlp_json::attributes(
-                    resource.iter().map(|(k, v)| (k.as_str(), v))
-                ),
-            },
-            "scopeMetrics": [{
-                "scope": { "name": "tether", "version": env!("CARGO_PKG_VERSION") },
-                "metrics": metrics,
-            }],
-        }],
-    });
-    body.to_string().into_bytes()
+    crate::otlp_json::envelope(resource, "Metrics", "metrics", metrics)
 }
 
 /// Sends the process's metrics to an OTLP collector every interval, on a thread of its own,

@@ -9,21 +9,28 @@ use std::time::Duration;
 #[allow(unused_imports)]
 pub use tether_test_support::{python, python2, root, Proc};
 
+/// `tether echo-server --protocol P -H 127.0.0.1 -p 0`, to add variables to and [`start`].
+pub fn echo_server_command(protocol: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tether"));
+    cmd.args([
+        "echo-server",
+        "--protocol",
+        protocol,
+        "-H",
+        "127.0.0.1",
+        "-p",
+        "0",
+    ]);
+    cmd
+}
+
 /// Starts `tether echo-server --protocol P -H 127.0.0.1 -p 0` for each protocol; returns the
 /// processes and their URLs.
 pub fn echo_servers(protocols: &[&str]) -> (Vec<Proc>, Vec<String>) {
     let mut procs = Vec::new();
     let mut urls = Vec::new();
     for p in protocols {
-        let (proc, lines) = start(Command::new(env!("CARGO_BIN_EXE_tether")).args([
-            "echo-server",
-            "--protocol",
-            p,
-            "-H",
-            "127.0.0.1",
-            "-p",
-            "0",
-        ]));
+        let (proc, lines) = start(&mut echo_server_command(p));
         urls.push(
             lines
                 .iter()

@@ -68,7 +68,7 @@ def print_spans(req, content_type, content_encoding=None):
                 print(json.dumps(line), flush=True)
 
 
-def print_metrics(req, content_type):
+def print_metrics(req, content_type, content_encoding=None):
     """One JSON line per data point: {"metric": name, "type": "histogram"|"sum"|"gauge",
     "service", "unit", "attrs", and count/sum/bounds/buckets or value/monotonic,
     "temporality", "content_type"}."""
@@ -103,7 +103,7 @@ def print_metrics(req, content_type):
                     print(json.dumps(line), flush=True)
 
 
-def print_logs(req, content_type):
+def print_logs(req, content_type, content_encoding=None):
     """One JSON line per log record: {"log": body, "severity", "severity_number", "service",
     "scope", "attrs", "trace_id", "span_id", "content_type"}."""
     for rl in req.resource_logs:
@@ -124,6 +124,19 @@ def print_logs(req, content_type):
                 }), flush=True)
 
 
+# path: (request message, response message, printer, the JSON levels down to the items whose
+# hex ids protobuf's JSON parser wants in base64, those ids)
+SIGNALS = {
+    "/v1/traces": (ExportTraceServiceRequest, ExportTraceServiceResponse, print_spans,
+                   ("resourceSpans", "scopeSpans", "spans"),
+                   ("traceId", "spanId", "parentSpanId")),
+    "/v1/metrics": (ExportMetricsServiceRequest, ExportMetricsServiceResponse, print_metrics,
+                    (), ()),
+    "/v1/logs": (ExportLogsServiceRequest, ExportLogsServiceResponse, print_logs,
+                 ("resourceLogs", "scopeLogs", "logRecords"), ("traceId", "spanId")),
+}
+
+
 class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         length = int(self.headers.get("Content-Length", "0"))
@@ -131,71 +144,29 @@ class Handler(BaseHTTPRequestHandler):
         encoding = self.headers.get("Content-Encoding")
         if encoding == "gzip":
             body = gzip.decompress(body)
-        if self.path == "/v1/logs":
-            req = ExportLogsServiceRequest()
-            json_body = self.headers.get("Content-Type", "").startswith("application/json")
-            if json_body:
-                d = json.loads(body)
-                for rl in d.get("resourceLogs", []):
-                    for sl in rl.get("scopeLogs", []):
-                        for r in sl.get("logRecords", []):
-                            for k in ("traceId", "spanId"):
-                                if k in r:
-                                    r[k] = base64.b64encode(bytes.fromhex(r[k])).decode()
-                json_format.ParseDict(d, req)
-                out, ctype = b"{}", "application/json"
-            else:
-                req.ParseFromString(body)
-                out = ExportLogsServiceResponse().SerializeToString()
-                ctype = "application/x-protobuf"
-            print_logs(req, self.headers.get("Content-Type"))
-            self.send_response(200)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(out)))
-            self.end_headers()
-            self.wfile.write(out)
-            return
-        if self.path == "/v1/metrics":
-            req = ExportMetricsServiceRequest()
-            json_body = self.headers.get("Content-Type", "").startswith("application/json")
-            if json_body:
-                # OTLP's JSON for metrics is protobuf's JSON mapping (no ids to convert).
-                json_format.ParseDict(json.loads(body), req)
-                out, ctype = b"{}", "application/json"
-            else:
-                req.ParseFromString(body)
-                out = ExportMetricsServiceResponse().SerializeToString()
-                ctype = "application/x-protobuf"
-            print_metrics(req, self.headers.get("Content-Type"))
-            self.send_response(200)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(out)))
-            self.end_headers()
-            self.wfile.write(out)
-            return
-        if self.path != "/v1/traces":
+        if self.path not in SIGNALS:
             self.send_response(404)
             self.end_headers()
             return
-        req = ExportTraceServiceRequest()
-        json_body = self.headers.get("Content-Type", "").startswith("application/json")
-        if json_body:
-            # OTLP's JSON has ids in hex where protobuf's JSON mapping has base64.
+        request, response, printer, levels, ids = SIGNALS[self.path]
+        req = request()
+        content_type = self.headers.get("Content-Type")
+        if (content_type or "").startswith("application/json"):
             d = json.loads(body)
-            for rs in d.get("resourceSpans", []):
-                for ss in rs.get("scopeSpans", []):
-                    for sp in ss.get("spans", []):
-                        for k in ("traceId", "spanId", "parentSpanId"):
-                            if k in sp:
-                                sp[k] = base64.b64encode(bytes.fromhex(sp[k])).decode()
+            # OTLP's JSON has ids in hex where protobuf's JSON mapping has base64.
+            items = [d]
+            for level in levels:
+                items = [x for item in items for x in item.get(level, [])]
+            for item in items:
+                for k in ids:
+                    if k in item:
+                        item[k] = base64.b64encode(bytes.fromhex(item[k])).decode()
             json_format.ParseDict(d, req)
-        else:
-            req.ParseFromString(body)
-        print_spans(req, self.headers.get("Content-Type"), encoding)
-        if json_body:
             out, ctype = b"{}", "application/json"
         else:
-            out, ctype = ExportTraceServiceResponse().SerializeToString(), "application/x-protobuf"
+            req.ParseFromString(body)
+            out, ctype = response().SerializeToString(), "application/x-protobuf"
+        printer(req, content_type, encoding)
         self.send_response(200)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(out)))

@@ -61,7 +61,10 @@ pub fn checked(text: &[u8]) -> Option<Arc<str>> {
     std::str::from_utf8(t).ok().map(Arc::from)
 }
 
-fn percent_decode(v: &str) -> String {
+/// `v` with each `%XX` replaced by its byte (invalid UTF-8 replaced, a `%` not followed by two
+/// hex digits kept as it is): how baggage values and OpenTelemetry's `k=v` variables are
+/// encoded.
+pub fn percent_decode(v: &str) -> String {
     let b = v.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
