@@ -194,6 +194,16 @@ fn serve(kind: &str) -> Result<(), BoxErr> {
         "xmlrpc" | "xmlrpc-tls" | "xmlrpc-mtls" => {
             runtime()?.block_on(xmlrpc_rows::serve(announce, xmlrpc_rows::Link::of(kind)))
         }
+        "http-floor:xmlrpc-mtls" => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+            .block_on(async {
+                let tls = xmlrpc_rows::server_tls(xmlrpc_rows::Link::Mutual)?
+                    .ok_or("no TLS for mutual TLS")?;
+                let l = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+                announce(l.local_addr()?.port());
+                http_floor::serve_tls("xmlrpc-mtls", l, tls).await
+            }),
         other if other.starts_with("http-floor:") => {
             let l = std::net::TcpListener::bind("127.0.0.1:0")?;
             announce(l.local_addr()?.port());

@@ -254,6 +254,15 @@ const SYSTEMS: &[System] = &[
         hessian: true,
     },
     System {
+        key: "xmlrpc-mtls-py-floor",
+        label: "XML-RPC over mutual TLS: Python client → HTTPS floor (a canned reply)",
+        server: Side::Rust("http-floor:xmlrpc-mtls"),
+        client: Side::PyXmlRpc("xmlrpc-mtls"),
+        tls: true,
+        serializer: None,
+        hessian: true,
+    },
+    System {
         key: "xmlrpc-py-py",
         label: "XML-RPC over HTTP: Python client → Python server",
         server: Side::PyXmlRpc("xmlrpc"),
@@ -1281,7 +1290,8 @@ fn print_pyro3_ratios(modes: &[Mode], res: &HashMap<Key, Result<Measurement, Str
 /// This separates the server from the foreign client, whose own cost bounds the calls/s.
 fn print_server_cpu(modes: &[Mode], res: &HashMap<Key, Result<Measurement, String>>) {
     // (client, its own server's row, tether's row, the row of that client against the HTTP
-    // floor: `serve http-floor`, a canned reply; the Pyro clients' floor is the raw TCP echo).
+    // floor: `serve http-floor`, a canned reply, over mutual TLS for the mutual-TLS client; the
+    // Pyro clients' floor is the raw TCP echo).
     const PAIRS: [(&str, &str, &str, Option<&str>); 7] = [
         ("Python Pyro5 client", "py-py", "py-tether", None),
         ("Python Pyro4 client", "py4-py4", "py4-tether", None),
@@ -1301,7 +1311,7 @@ fn print_server_cpu(modes: &[Mode], res: &HashMap<Key, Result<Measurement, Strin
             "Python XML-RPC client, mutual TLS",
             "xmlrpc-mtls-py-py",
             "xmlrpc-mtls-py-tether",
-            None,
+            Some("xmlrpc-mtls-py-floor"),
         ),
         (
             "Caucho's Java Hessian client",
@@ -1333,7 +1343,7 @@ fn print_server_cpu(modes: &[Mode], res: &HashMap<Key, Result<Measurement, Strin
     println!("## Server CPU per call with foreign clients (sequential; µs of the server process's CPU per call)");
     println!();
     println!(
-        "The floor is the least a server can cost per sequential call of that client in the same placement: for the Pyro clients (and mutual TLS, for want of a TLS floor) a raw TCP echo server (no protocol, no codec: one wake-up and the TCP path); for the other HTTP clients `serve http-floor`, a blocking responder that reads each request and writes a canned reply (the TCP path of that client's traffic: its connection per call, its separate writes). Where the floor is above a quarter of the peer's own server, the target is below what any server costs."
+        "The floor is the least a server can cost per sequential call of that client in the same placement: for the Pyro clients a raw TCP echo server (no protocol, no codec: one wake-up and the TCP path); for the HTTP clients `serve http-floor`, a responder that reads each request and writes a canned reply (the TCP path of that client's traffic: its connection per call, its separate writes), over mutual TLS on tokio and rustls for the mutual-TLS client (the records' encryption added). Where the floor is above a quarter of the peer's own server, the target is below what any server costs."
     );
     println!();
     println!("| client | placement | its own server | tether's server | ratio (target ≤ 0.25) | floor | floor ÷ own |");

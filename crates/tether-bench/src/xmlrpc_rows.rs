@@ -34,23 +34,31 @@ fn pki() -> Result<std::path::PathBuf, BoxErr> {
         .ok_or_else(|| "TETHER_BENCH_PKI is not set (the orchestrator sets it)".into())
 }
 
+/// The server's TLS over `link` (the sample PKI; none for plain HTTP).
+pub fn server_tls(link: Link) -> Result<Option<tether_tls::ServerTls>, BoxErr> {
+    if link == Link::Plain {
+        return Ok(None);
+    }
+    server_tls_in(&pki()?, link).map(Some)
+}
+
+/// The server's TLS over `link` with the sample PKI in `dir`.
+pub fn server_tls_in(dir: &std::path::Path, link: Link) -> Result<tether_tls::ServerTls, BoxErr> {
+    let mut s =
+        tether_tls::ServerTlsSettings::new(dir.join("server-cert.pem"), dir.join("server-key.pem"));
+    if link == Link::Mutual {
+        s.ca_certs = Some(dir.join("ca-chain.pem"));
+        s.cert_reqs = tether_tls::CertReqs::Required;
+    }
+    Ok(tether_tls::ServerTls::new(&s)?)
+}
+
 /// Serves `pow` at `/RPC2` on 127.0.0.1; runs until killed.
 pub async fn serve(announce: fn(u16), link: Link) -> Result<(), BoxErr> {
     let mut config = XmlRpcConfig::default();
     config.http.host = "127.0.0.1".into();
     config.http.log_requests = false;
-    if link != Link::Plain {
-        let dir = pki()?;
-        let mut s = tether_tls::ServerTlsSettings::new(
-            dir.join("server-cert.pem"),
-            dir.join("server-key.pem"),
-        );
-        if link == Link::Mutual {
-            s.ca_certs = Some(dir.join("ca-chain.pem"));
-            s.cert_reqs = tether_tls::CertReqs::Required;
-        }
-        config.http.tls = Some(tether_tls::ServerTls::new(&s)?);
-    }
+    config.http.tls = server_tls(link)?;
     let server = XmlRpcServer::bind(config).await?;
     let f = Functions::new().add("pow", &["x", "y"], |a| match (&a[0], &a[1]) {
         (Value::Int32(x), Value::Int32(y)) if *y >= 0 => {
