@@ -190,6 +190,7 @@ fn serve(kind: &str) -> Result<(), BoxErr> {
         "tether" => runtime()?.block_on(tether_rows::serve(announce, false)),
         "tether-tls" => runtime()?.block_on(tether_rows::serve(announce, true)),
         "hessian" => runtime()?.block_on(hessian_rows::serve(announce)),
+        "scale-echo" => runtime()?.block_on(scale::serve_echo(announce)),
         "pyro3" => runtime()?.block_on(pyro3_rows::serve(announce)),
         "xmlrpc" | "xmlrpc-tls" | "xmlrpc-mtls" => {
             runtime()?.block_on(xmlrpc_rows::serve(announce, xmlrpc_rows::Link::of(kind)))

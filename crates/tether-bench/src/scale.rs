@@ -4,7 +4,8 @@
 //! stays as its regression row. In-process (one runtime, loopback), release build.
 //!
 //! Curves: the payload of a Pyro5 echo (13 B to 63 MiB, under the 64 MiB message limit); clients connecting and calling once
-//! (1 to 10,000) and a call's latency beside that many idle connections; an application
+//! (1 to 10,000, to a server in a process of its own) and a call's latency and the server's
+//! memory per connection beside that many idle connections; an application
 //! context's start and close (10,000 to 180,000 objects); a pool's call with 3 to 1,000
 //! members; name-server registrations and lookups (1,000 to 100,000 entries); endpoints followed
 //! from a real etcd (10 to 10,000: the first list, and one more endpoint seen).
@@ -141,16 +142,114 @@ async fn payload(url: &str, quick: bool) -> Result<Curve, BoxErr> {
     })
 }
 
-async fn connections(url: &str, quick: bool) -> Result<(Curve, Curve), BoxErr> {
+/// A Pyro5 echo server for the connection curve, in this process: `serve scale-echo` (as
+/// [`echo_server`], with room for every connection of the curve). Runs until killed.
+pub async fn serve_echo(announce: fn(u16)) -> Result<(), BoxErr> {
+    let (_server, url) = echo_server()?;
+    let port = url
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .ok_or_else(|| format!("no port in {url}"))?;
+    announce(port);
+    std::future::pending::<()>().await;
+    Ok(())
+}
+
+/// The `serve scale-echo` child of the connection curve: its own process, so that the
+/// curve's 10,000 connections take 10,000 descriptors on each side (this machine's hard
+/// limit is 20,000 a process), and so that its memory is the server's alone.
+struct EchoChild {
+    child: std::process::Child,
+    url: String,
+}
+
+impl EchoChild {
+    fn start() -> Result<EchoChild, BoxErr> {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(std::env::current_exe()?)
+            .args(["serve", "scale-echo"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()?;
+        let port = child
+            .stdout
+            .take()
+            .map(std::io::BufReader::new)
+            .and_then(|out| {
+                out.lines()
+                    .take(20)
+                    .map_while(Result::ok)
+                    .find_map(|l| l.strip_prefix("PORT ").map(str::to_string))
+            });
+        let Some(port) = port else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err("the scale-echo server did not start".into());
+        };
+        Ok(EchoChild {
+            child,
+            url: format!("PYRO:echo@127.0.0.1:{port}"),
+        })
+    }
+
+    /// The server process's resident memory, in bytes.
+    fn rss(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let kb: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))?
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()?;
+        Some(kb * 1024)
+    }
+}
+
+impl Drop for EchoChild {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The server's resident memory per open connection, by connections open.
+struct Memory(Vec<(usize, Option<f64>)>);
+
+impl Memory {
+    fn print(&self) {
+        println!();
+        println!("### server memory per open connection (the echo server's resident memory, less its own before the first, divided by the connections; target ≤ 8 KiB)");
+        println!();
+        println!("| open connections | bytes each |");
+        println!("|---:|---:|");
+        for (n, b) in &self.0 {
+            match b {
+                Some(b) => println!("| {n} | {b:.0} |"),
+                None => println!("| {n} | – |"),
+            }
+        }
+    }
+}
+
+async fn connections(quick: bool) -> Result<(Curve, Curve, Memory), BoxErr> {
     let p = protocol("pyro5")?;
-    // Client and server ends of every connection live in this process: 8,000 connections take
-    // 16,000 descriptors (the machine's hard limit here is 20,000).
+    let server = EchoChild::start()?;
+    let url = server.url.clone();
     let counts: &[usize] = if quick {
         &[1, 64, 1000]
     } else {
-        &[1, 64, 1000, 8000]
+        &[1, 64, 1000, 10_000]
     };
-    let (mut connect, mut beside) = (Vec::new(), Vec::new());
+    // The server's memory once it has served one connection and dropped it (its runtime,
+    // buffers and tables warm), the base the connections' memory is counted from.
+    p.proxy(&url, &msgpack())?
+        .invoke(Call::new("echo", vec![Value::Int(1)]))
+        .await?;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let base = server.rss();
+    let (mut connect, mut beside, mut memory) = (Vec::new(), Vec::new(), Vec::new());
     for &n in counts {
         let start = Instant::now();
         let mut held: Vec<Arc<dyn Invoker>> = Vec::with_capacity(n);
@@ -158,7 +257,7 @@ async fn connections(url: &str, quick: bool) -> Result<(Curve, Curve), BoxErr> {
         for chunk in (0..n).collect::<Vec<_>>().chunks(64) {
             let mut tasks = Vec::new();
             for _ in chunk {
-                let c = p.proxy(url, &msgpack())?;
+                let c = p.proxy(&url, &msgpack())?;
                 held.push(c.clone());
                 tasks.push(tokio::spawn(async move {
                     c.invoke(Call::new("echo", vec![Value::Int(1)])).await
@@ -171,6 +270,14 @@ async fn connections(url: &str, quick: bool) -> Result<(Curve, Curve), BoxErr> {
         connect.push((n as f64, start.elapsed().as_secs_f64()));
         let t = mean_echo(held[0].as_ref(), &Value::Int(1)).await?;
         beside.push((n as f64, t));
+        let per = match (base, server.rss()) {
+            (Some(b), Some(now)) => Some(now.saturating_sub(b) as f64 / n as f64),
+            _ => None,
+        };
+        memory.push((n, per));
+        drop(held);
+        // Let the server see the connections close before the next count.
+        tokio::time::sleep(Duration::from_millis(300)).await;
     }
     Ok((
         Curve {
@@ -187,6 +294,7 @@ async fn connections(url: &str, quick: bool) -> Result<(Curve, Curve), BoxErr> {
             points: beside,
             flat: true,
         },
+        Memory(memory),
     ))
 }
 
@@ -453,15 +561,17 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
         .build()?;
     println!("## Scale curves (in-process, loopback; growth exponent over the upper half)");
     let mut curves = Vec::new();
+    let mut memory = None;
     rt.block_on(async {
         let (server, url) = echo_server()?;
         if want("payload") {
             curves.push(payload(&url, quick).await?);
         }
         if want("clients") {
-            let (a, b) = connections(&url, quick).await?;
+            let (a, b, m) = connections(quick).await?;
             curves.push(a);
             curves.push(b);
+            memory = Some(m);
         }
         if want("pool") {
             curves.push(pool(&url, quick).await?);
@@ -493,6 +603,9 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
     }
     for c in &curves {
         c.print();
+    }
+    if let Some(m) = memory {
+        m.print();
     }
     Ok(())
 }
