@@ -2,10 +2,11 @@
 //! this binary run side by side, fresh processes every round: plain (`serve observed:off`: no
 //! exporter, no metrics), with
 //! the call metrics only, with tracing only (every call traced, 100% sampled, and exported
-//! over OTLP/HTTP to a sink this process runs), and with both. The same client load is driven
-//! at each in turn, alternating, and the table gives calls/s and the server's CPU time per call
-//! (all its threads, the span exporter's included), and their ratios to the plain server (the
-//! median of each round's ratio).
+//! over OTLP/HTTP to a sink this process runs), and with both, and a second plain server as
+//! the control (its ratio to the first is the measurement's own noise). The same client load
+//! is driven at each in turn, in short slices, alternating, and the table gives calls/s and
+//! the server's CPU time per call (all its threads, the span exporter's included), and their
+//! ratios to the plain server (the median of each round's ratio).
 //! Unpinned: the exporter thread is part of the cost and gets whatever CPU is free.
 
 use crate::drive::BoxErr;
@@ -105,8 +106,9 @@ impl Sink {
     }
 }
 
-/// How long a server is left alone after its run before its CPU time is read.
-const SETTLE: Duration = Duration::from_millis(300);
+/// How long a server is left alone after a slice before its CPU time is read (the span
+/// exporter sends every 100 ms here).
+const SETTLE: Duration = Duration::from_millis(200);
 
 /// One measurement: calls made and the server's CPU nanoseconds over `secs`.
 struct Sample {
@@ -124,19 +126,10 @@ impl Sample {
     }
 }
 
-/// `conns` proxies (a connection each) calling `echo("Hello")` for `secs`: back to back, or
-/// paced to `rate` calls/s in all (each connection at its share, started a share apart; a
-/// connection that falls behind catches up back to back). Pacing spins on the client's CPU,
-/// so it is used where the client has a CPU of its own (split).
-async fn drive(
-    proxies: &[Arc<dyn Invoker>],
-    secs: f64,
-    pid: u32,
-    rate: Option<f64>,
-) -> Result<Sample, BoxErr> {
+/// Warms a server up: every connection open and every series made, then the full load for a
+/// while (the server is a fresh process: its allocator, caches and socket buffers settle).
+async fn warm(proxies: &[Arc<dyn Invoker>], secs: f64) -> Result<(), BoxErr> {
     let call = || Call::new("echo", vec![Value::str("Hello")]);
-    // Warm up: every connection open and every series made, then the full load for a while
-    // (the server is a fresh process: its allocator, caches and socket buffers settle first).
     for p in proxies {
         for _ in 0..50 {
             p.invoke(call()).await?;
@@ -150,6 +143,20 @@ async fn drive(
         Ok::<(), BoxErr>(())
     }))
     .await?;
+    Ok(())
+}
+
+/// `conns` proxies (a connection each) calling `echo("Hello")` for `secs`: back to back, or
+/// paced to `rate` calls/s in all (each connection at its share, started a share apart; a
+/// connection that falls behind catches up back to back). Pacing spins on the client's CPU,
+/// so it is used where the client has a CPU of its own (split).
+async fn drive(
+    proxies: &[Arc<dyn Invoker>],
+    secs: f64,
+    pid: u32,
+    rate: Option<f64>,
+) -> Result<Sample, BoxErr> {
+    let call = || Call::new("echo", vec![Value::str("Hello")]);
     let before = crate::cpu::process_cpu_ns(pid).ok_or("no server CPU time")?;
     let start = Instant::now();
     let until = start + Duration::from_secs_f64(secs);
@@ -182,6 +189,13 @@ async fn drive(
         secs: took,
         cpu_ns: crate::cpu::cpu_between(before, after),
     })
+}
+
+/// How many slices each server's measurement of a round is cut into: the servers are driven
+/// a slice each in turn, so a change in the machine's speed during a round (frequent on a
+/// shared VM) falls on every server alike instead of on whichever ran then.
+fn slices(secs: f64) -> usize {
+    ((secs / 0.25).round() as usize).clamp(1, 8)
 }
 
 /// Keeps this process (the client) on CPU `cpu`; false where the machine has no such CPU.
@@ -218,6 +232,9 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
         ("metrics", "metrics only", &untraced[..]),
         ("tracing", "tracing only", &tracing_env[..]),
         ("on", "tracing and metrics", &tracing_env[..]),
+        // A second plain server: its ratio to the first is this measurement's own noise, what
+        // a difference must exceed to mean anything.
+        ("off", "off again (control)", &untraced[..]),
     ];
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -229,7 +246,7 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
         .clone();
     println!();
     println!(
-        "## Observability: what tracing (every call, exported over OTLP/HTTP) and metrics cost a Pyro5 echo server ({rounds} round(s) of {secs} s; each round four fresh server processes, driven in turn in a new order; medians, and ratios as the median of each round's own)"
+        "## Observability: what tracing (every call, exported over OTLP/HTTP) and metrics cost a Pyro5 echo server ({rounds} round(s) of {secs} s; each round five fresh server processes (the last a second plain one, the control), driven in turn in slices of {:.2} s in a new order; medians, and ratios as the median of each round's own)", secs / slices(secs) as f64
     );
     println!();
     println!(
@@ -288,10 +305,35 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
                             .collect::<Result<Vec<Arc<dyn Invoker>>, BoxErr>>()
                     })
                     .collect::<Result<Vec<_>, _>>()?;
-                // A new order each round: no server always follows the same one.
-                for k in 0..servers.len() {
-                    let i = (k + round) % servers.len();
-                    let m = rt.block_on(drive(&proxies[i], secs, servers[i].pid(), rate))?;
+                for p in &proxies {
+                    rt.block_on(warm(p, secs))?;
+                }
+                // Slices in turn, a new order each round and each slice: no server always
+                // follows the same one.
+                let n = servers.len();
+                let cut = slices(secs);
+                let mut sum: Vec<Sample> = (0..n)
+                    .map(|_| Sample {
+                        calls: 0,
+                        secs: 0.0,
+                        cpu_ns: 0,
+                    })
+                    .collect();
+                for slice in 0..cut {
+                    for k in 0..n {
+                        let i = (k + round + slice) % n;
+                        let m = rt.block_on(drive(
+                            &proxies[i],
+                            secs / cut as f64,
+                            servers[i].pid(),
+                            rate,
+                        ))?;
+                        sum[i].calls += m.calls;
+                        sum[i].secs += m.secs;
+                        sum[i].cpu_ns += m.cpu_ns;
+                    }
+                }
+                for (i, m) in sum.iter().enumerate() {
                     rates[i].push(m.rate());
                     cpus[i].push(m.cpu_us());
                 }
