@@ -1,7 +1,8 @@
 //! `--scale`: how costs grow with the size of the work, each curve printed with its growth
 //! exponent (the slope of log time against log size over the upper half of the curve: 1 is
 //! linear, 0 is flat, 2 quadratic). Anything worse than linear is a bug to fix, and the curve
-//! stays as its regression row. In-process (one runtime, loopback), release build.
+//! stays as its regression row. In-process (one runtime, loopback), but for the connection
+//! curve's server, which has a process of its own; release build.
 //!
 //! Curves: the payload of a Pyro5 echo (13 B to 63 MiB, under the 64 MiB message limit); clients connecting and calling once
 //! (1 to 10,000, to a server in a process of its own) and a call's latency and the server's
@@ -142,8 +143,9 @@ async fn payload(url: &str, quick: bool) -> Result<Curve, BoxErr> {
     })
 }
 
-/// A Pyro5 echo server for the connection curve, in this process: `serve scale-echo` (as
-/// [`echo_server`], with room for every connection of the curve). Runs until killed.
+/// The server of the connection curve, run as a child process (`serve scale-echo`): a Pyro5
+/// echo server as [`echo_server`], with room for every connection of the curve. Runs until
+/// killed.
 pub async fn serve_echo(announce: fn(u16)) -> Result<(), BoxErr> {
     let (_server, url) = echo_server()?;
     let port = url
@@ -220,7 +222,7 @@ struct Memory(Vec<(usize, Option<f64>)>);
 impl Memory {
     fn print(&self) {
         println!();
-        println!("### server memory per open connection (the echo server's resident memory, less its own before the first, divided by the connections; target ≤ 8 KiB)");
+        println!("### server memory per open connection (a fresh echo server's resident memory with them open, less its own before them, divided by the connections; target ≤ 8 KiB)");
         println!();
         println!("| open connections | bytes each |");
         println!("|---:|---:|");
@@ -235,22 +237,24 @@ impl Memory {
 
 async fn connections(quick: bool) -> Result<(Curve, Curve, Memory), BoxErr> {
     let p = protocol("pyro5")?;
-    let server = EchoChild::start()?;
-    let url = server.url.clone();
     let counts: &[usize] = if quick {
         &[1, 64, 1000]
     } else {
         &[1, 64, 1000, 10_000]
     };
-    // The server's memory once it has served one connection and dropped it (its runtime,
-    // buffers and tables warm), the base the connections' memory is counted from.
-    p.proxy(&url, &msgpack())?
-        .invoke(Call::new("echo", vec![Value::Int(1)]))
-        .await?;
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let base = server.rss();
     let (mut connect, mut beside, mut memory) = (Vec::new(), Vec::new(), Vec::new());
     for &n in counts {
+        // A fresh server for each count: memory freed by an earlier count's connections and
+        // kept by the allocator would otherwise be reused and not show.
+        let server = EchoChild::start()?;
+        let url = server.url.clone();
+        // The server's memory once it has served one connection and dropped it (its runtime,
+        // buffers and tables warm): the base the connections' memory is counted from.
+        p.proxy(&url, &msgpack())?
+            .invoke(Call::new("echo", vec![Value::Int(1)]))
+            .await?;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let base = server.rss();
         let start = Instant::now();
         let mut held: Vec<Arc<dyn Invoker>> = Vec::with_capacity(n);
         // 64 at a time: each connects and calls once.
@@ -276,8 +280,6 @@ async fn connections(quick: bool) -> Result<(Curve, Curve, Memory), BoxErr> {
         };
         memory.push((n, per));
         drop(held);
-        // Let the server see the connections close before the next count.
-        tokio::time::sleep(Duration::from_millis(300)).await;
     }
     Ok((
         Curve {
