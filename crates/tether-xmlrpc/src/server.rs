@@ -175,22 +175,28 @@ impl Registry {
     }
 
     /// The object and method a name calls.
-    fn find(&self, name: &str) -> Option<(Arc<dyn Dispatch>, String)> {
+    /// The object that serves `name` and the method name it is called with (`name` itself,
+    /// or what follows `object.`): the name read from the request is handed on, not copied.
+    fn find(&self, name: String) -> Result<(Arc<dyn Dispatch>, String), String> {
         let objects = self.objects.read().unwrap_or_else(|p| p.into_inner());
         if let Some((prefix, m)) = name.split_once('.') {
             if let Some((_, o)) = objects.iter().find(|(n, _)| n == prefix) {
                 if o.method(m).is_some() {
-                    return Some((o.clone(), m.to_string()));
+                    return Ok((o.clone(), m.to_string()));
                 }
             }
         }
-        objects
+        let found = objects
             .iter()
-            .find(|(_, o)| o.method(name).is_some())
+            .find(|(_, o)| o.method(&name).is_some())
             // An object that lists no methods takes any name (a gateway whose target cannot
             // list its own).
             .or_else(|| objects.iter().find(|(_, o)| o.methods().is_empty()))
-            .map(|(_, o)| (o.clone(), name.to_string()))
+            .map(|(_, o)| o.clone());
+        match found {
+            Some(o) => Ok((o, name)),
+            None => Err(name),
+        }
     }
 
     fn list_methods(&self) -> Value {
@@ -215,12 +221,12 @@ impl Registry {
 
     async fn call(
         &self,
-        method: &str,
+        method: String,
         params: Vec<Value>,
         context: &CallContext,
         depth: usize,
     ) -> Result<Value, Fault> {
-        match method {
+        match method.as_str() {
             "system.listMethods" => return Ok(self.list_methods()),
             "system.methodHelp" => return Ok(Value::str("")),
             "system.methodSignature" => return Ok(Value::str("signatures not supported")),
@@ -245,7 +251,7 @@ impl Registry {
                         Some(Value::List(a)) => a.clone(),
                         _ => Vec::new(),
                     };
-                    match Box::pin(self.call(&name, args, context, depth + 1)).await {
+                    match Box::pin(self.call(name, args, context, depth + 1)).await {
                         Ok(v) => out.push(Value::List(vec![v])),
                         Err(f) => out.push(Value::Map(vec![
                             (Value::str("faultCode"), Value::Int32(f.code)),
@@ -257,12 +263,19 @@ impl Registry {
             }
             _ => {}
         }
-        let Some((obj, m)) = self.find(method) else {
-            return Err(self.fault(
-                "method",
-                format!("<class 'Exception'>:method \"{method}\" is not supported"),
-            ));
+        let (obj, m) = match self.find(method) {
+            Ok(found) => found,
+            Err(method) => {
+                return Err(self.fault(
+                    "method",
+                    format!("<class 'Exception'>:method \"{method}\" is not supported"),
+                ))
+            }
         };
+        // The name a panic is logged with (the call takes the request's).
+        let listed = obj
+            .method(&m)
+            .map_or("(not listed by the object)", |i| i.name);
         let mut call = Call::new(m, params);
         call.context = context.clone();
         if let Some(t) = self.config.call_timeout {
@@ -282,7 +295,7 @@ impl Registry {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => Err(self.error_fault(&e)),
             Err(_) => {
-                tracing::error!(target: LOG, method, "service method panicked");
+                tracing::error!(target: LOG, method = listed, "service method panicked");
                 Err(self.fault(
                     "app",
                     "<class 'RuntimeError'>:service method panicked".into(),
@@ -310,7 +323,7 @@ impl Handler for Registry {
                     "parse",
                     format!("<class 'xml.parsers.expat.ExpatError'>:{}", e.message()),
                 )),
-                Ok((method, params)) => match self.call(&method, params, &req.context, 0).await {
+                Ok((method, params)) => match self.call(method, params, &req.context, 0).await {
                     Err(f) => write_fault(&f),
                     Ok(v) => {
                         let o = WriteOptions {
