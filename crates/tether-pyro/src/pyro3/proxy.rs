@@ -254,37 +254,36 @@ impl Pyro3Proxy {
             (a, b) => a.or(b),
         };
         let mut guard = self.live.lock().await;
-        if guard.as_ref().is_some_and(|l| l.conn.is_stale()) {
-            *guard = None;
-        }
-        if guard.is_none() {
-            let d = deadline.unwrap_or(started + s.connect_timeout);
-            *guard = Some(self.open(d).await.map_err(RemoteError::not_sent)?);
-        }
-        let Some(live) = guard.as_mut() else {
-            return Err(RemoteError::connection("no connection").not_sent());
+        // Taken out while in use: Pyro 3 numbers no request, so if this future is dropped
+        // mid-call (a caller's timeout, a pool's attempt cut short), the reply still to come
+        // would answer the next call made on the connection. Dropped with the future
+        // instead, the connection cannot be reused out of step.
+        let mut live = match guard.take() {
+            Some(l) if !l.conn.is_stale() => l,
+            _ => {
+                let d = deadline.unwrap_or(started + s.connect_timeout);
+                self.open(d).await.map_err(RemoteError::not_sent)?
+            }
         };
         // (A small request fits at once; a larger one grows from there.)
         let mut body = Vec::with_capacity(256);
-        request::encode(&live.object, &call, &mut body).map_err(RemoteError::not_sent)?;
+        if let Err(e) = request::encode(&live.object, &call, &mut body) {
+            *guard = Some(live);
+            return Err(RemoteError::not_sent(e));
+        }
         if call.oneway {
             let buf = live.conn.write_buffer();
             buf.clear();
             frame::encode(&body, s.compress, s.checksum, buf);
-            if let Err(e) = live.conn.flush_encoded().await {
-                *guard = None;
-                return Err(e);
-            }
+            live.conn.flush_encoded().await?;
+            *guard = Some(live);
             return Ok(Value::None);
         }
-        match self.exchange(live, &body, deadline).await {
-            Ok(r) => r,
-            Err(e) => {
-                // Whatever arrives later on this connection would answer this call.
-                *guard = None;
-                Err(e)
-            }
-        }
+        // On an error the connection is not put back: whatever arrives later on it would
+        // answer this call.
+        let r = self.exchange(&mut live, &body, deadline).await?;
+        *guard = Some(live);
+        r
     }
 }
 
