@@ -190,12 +190,12 @@ async fn handle(shared: &Objects, req: HttpRequest) -> HttpResponse {
     if req.method != tether_http::Method::POST {
         return text(500, "text/html", "<h1>Hessian Requires POST</h1>");
     }
-    let path = req.path.trim_start_matches('/').to_string();
+    let path = req.path.trim_start_matches('/');
     let target = shared
         .objects
         .read()
         .unwrap_or_else(|p| p.into_inner())
-        .get(&path)
+        .get(path)
         .cloned();
     let Some(target) = target else {
         return text(404, "text/plain", format!("no Hessian service at /{path}"));
@@ -243,7 +243,13 @@ async fn handle(shared: &Objects, req: HttpRequest) -> HttpResponse {
                 })
             }
             Some(m) => {
-                let mut c = Call::new(m.name, call.args);
+                // The name as read when it is the method's own (no copy), else the method's.
+                let name = if call.method == m.name {
+                    call.method
+                } else {
+                    m.name.to_string()
+                };
+                let mut c = Call::new(name, call.args);
                 c.context = (*req.context).clone();
                 if let Some(t) = shared.call_timeout {
                     c.context.deadline = Some(std::time::Instant::now() + t);
