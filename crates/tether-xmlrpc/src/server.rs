@@ -174,7 +174,6 @@ impl Registry {
         self.fault("app", python_text(e))
     }
 
-    /// The object and method a name calls.
     /// The object that serves `name` and the method name it is called with (`name` itself,
     /// or what follows `object.`): the name read from the request is handed on, not copied.
     fn find(&self, name: String) -> Result<(Arc<dyn Dispatch>, String), String> {
