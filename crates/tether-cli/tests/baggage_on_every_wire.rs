@@ -2,8 +2,10 @@
 //! (Pyro5, Pyro4, Hessian, XML-RPC), and flows on, without the service passing it, into the
 //! calls the server makes while it serves.
 
+mod common;
+
 use std::sync::Arc;
-use tether::remoting::{ClientOptions, ExportServer, ServerOptions};
+use tether::remoting::{ClientOptions, ExportServer};
 use tether_core::{
     BoxFuture, Call, CallContext, Dispatch, Invoker, MethodInfo, RemoteError, Value,
 };
@@ -47,26 +49,13 @@ impl Dispatch for Reader {
 }
 
 fn serve(wire: &str, next: Option<Arc<dyn Invoker>>) -> (Arc<dyn ExportServer>, String) {
-    let protocols = tether::ClassRegistry::from_inventory().protocols().clone();
-    let p = protocols.by_name(wire).expect(wire).clone();
-    let server = p
-        .bind(
-            "127.0.0.1",
-            "127.0.0.1:0".parse().expect("addr"),
-            &ServerOptions::default(),
-        )
-        .expect("bind");
-    let name = p.shell().echo_object_name();
-    let uri = server
-        .register(name, Arc::new(Reader { next }))
-        .expect("register");
-    (server, p.object_url(&uri, name))
+    common::serve_object(wire, Arc::new(Reader { next }))
 }
 
 fn proxy(wire: &str, url: &str) -> Arc<dyn Invoker> {
-    let protocols = tether::ClassRegistry::from_inventory().protocols().clone();
-    let p = protocols.by_name(wire).expect(wire).clone();
-    p.proxy(url, &ClientOptions::default()).expect("proxy")
+    common::protocol(wire)
+        .proxy(url, &ClientOptions::default())
+        .expect("proxy")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,10 +5,12 @@
 //! code: a pair's answer is `through(A, through(B, through(A, value)))`, and a value one wire of
 //! the pair cannot carry is an error naming why.
 
+mod common;
+
 use num_bigint::BigInt;
 use std::sync::Arc;
 use tether::remoting::gateway::Forward;
-use tether::remoting::{ClientOptions, Protocol, ProtocolSet, ServerOptions};
+use tether::remoting::ClientOptions;
 use tether_core::echo::EchoService;
 use tether_core::python::iso_datetime;
 use tether_core::{Call, Invoker, Value};
@@ -211,28 +213,15 @@ fn corpus() -> Vec<(&'static str, Value)> {
     ]
 }
 
-fn protocol(name: &str) -> Arc<dyn Protocol> {
-    let set: ProtocolSet = tether::ClassRegistry::from_inventory().protocols().clone();
-    set.by_name(name).expect(name).clone()
-}
-
 /// Serves `service` on `wire` at a free loopback port; returns the server and a client of it.
 fn serve(
     wire: Wire,
     service: Arc<dyn tether_core::Dispatch>,
 ) -> (Arc<dyn tether::remoting::ExportServer>, Arc<dyn Invoker>) {
-    let p = protocol(wire.protocol());
-    let server = p
-        .bind(
-            "127.0.0.1",
-            "127.0.0.1:0".parse().expect("addr"),
-            &ServerOptions::default(),
-        )
-        .expect("bind");
-    let object = p.shell().echo_object_name();
-    let uri = server.register(object, service).expect("register");
-    let url = p.object_url(&uri, object);
-    let proxy = p.proxy(&url, &wire.client_options()).expect("proxy");
+    let (server, url) = common::serve_object(wire.protocol(), service);
+    let proxy = common::protocol(wire.protocol())
+        .proxy(&url, &wire.client_options())
+        .expect("proxy");
     (server, proxy)
 }
 

@@ -157,3 +157,32 @@ pub fn tether(args: &[&str]) -> (i32, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
     )
 }
+
+/// The wire named `name` among the built-in protocols.
+pub fn protocol(name: &str) -> std::sync::Arc<dyn tether::remoting::Protocol> {
+    tether::ClassRegistry::from_inventory()
+        .protocols()
+        .by_name(name)
+        .expect(name)
+        .clone()
+}
+
+/// `object` served by `wire` on a free loopback port, under the wire's echo object name; the
+/// server and the object's URL.
+pub fn serve_object(
+    wire: &str,
+    object: std::sync::Arc<dyn tether_core::Dispatch>,
+) -> (std::sync::Arc<dyn tether::remoting::ExportServer>, String) {
+    let p = protocol(wire);
+    let server = p
+        .bind(
+            "127.0.0.1",
+            "127.0.0.1:0".parse().expect("addr"),
+            &tether::remoting::ServerOptions::default(),
+        )
+        .expect("bind");
+    let name = p.shell().echo_object_name();
+    let uri = server.register(name, object).expect("register");
+    let url = p.object_url(&uri, name);
+    (server, url)
+}
