@@ -32,6 +32,31 @@ pub(crate) fn bytes_field(out: &mut Vec<u8>, field: u32, b: &[u8]) {
     out.extend_from_slice(b);
 }
 
+/// One export's envelope, shared by the logs and metrics requests: `Resource{Logs,Metrics} {
+/// resource = 1, Scope{Logs,Metrics} = 2 { scope = 1 (tether and its version), items } }`
+/// written as field 1 of `out`; `items` writes the scope's records (field 2 of the scope
+/// message). (Spans have their own, [`request_prefix`]: their body is encoded ahead.)
+pub(crate) fn export_envelope(
+    out: &mut Vec<u8>,
+    resource: &[(String, AttrValue)],
+    items: impl FnOnce(&mut Vec<u8>),
+) {
+    message(out, 1, |rm| {
+        message(rm, 1, |r| {
+            for (k, v) in resource {
+                key_value(r, 1, k, v);
+            }
+        });
+        message(rm, 2, |sm| {
+            message(sm, 1, |scope| {
+                bytes_field(scope, 1, b"tether");
+                bytes_field(scope, 2, env!("CARGO_PKG_VERSION").as_bytes());
+            });
+            items(sm);
+        });
+    });
+}
+
 /// A nested message, written in place: one byte is kept for its length before the body is
 /// written into `out` itself; a body of 128 bytes or more (a span, a batch) moves once to make
 /// room for the longer length. Attributes and values, most of what is written, never move.

@@ -9,7 +9,9 @@
 //! a call's logs with its span. The queue is bounded (`OTEL_BLRP_MAX_QUEUE_SIZE`): a burst past
 //! it drops records and counts them, it never blocks the code that logs.
 
-use crate::otlp::{bytes_field, key, key_value, message, text_attribute, varint, I64, VARINT};
+use crate::otlp::{
+    bytes_field, export_envelope, key, message, text_attribute, varint, I64, VARINT,
+};
 use crate::otlp::{OtlpClient, OtlpProtocol, OtlpTarget};
 use crate::span::AttrValue;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -128,40 +130,29 @@ impl<S: Subscriber> tracing_subscriber::Layer<S> for OtlpLogLayer {
 /// The body of one logs export: one resource (`resource`), one scope (`tether`), `records`.
 pub fn encode_logs(resource: &[(String, AttrValue)], records: &[LogRecord]) -> Vec<u8> {
     let mut out = Vec::with_capacity(256 * records.len() + 128);
-    message(&mut out, 1, |rl| {
-        message(rl, 1, |r| {
-            for (k, v) in resource {
-                key_value(r, 1, k, v);
-            }
-        });
-        message(rl, 2, |sl| {
-            message(sl, 1, |scope| {
-                bytes_field(scope, 1, b"tether");
-                bytes_field(scope, 2, env!("CARGO_PKG_VERSION").as_bytes());
+    export_envelope(&mut out, resource, |sl| {
+        for rec in records {
+            message(sl, 2, |l| {
+                key(l, 1, I64);
+                l.extend_from_slice(&rec.time_unix_nanos.to_le_bytes());
+                key(l, 2, VARINT);
+                varint(l, u64::from(rec.severity_number));
+                bytes_field(l, 3, rec.severity_text.as_bytes());
+                message(l, 5, |body| bytes_field(body, 1, rec.body.as_bytes()));
+                for (k, v) in &rec.attributes {
+                    text_attribute(l, 6, k, v);
+                }
+                if let Some((trace, span, flags)) = &rec.trace {
+                    // flags: fixed32.
+                    key(l, 8, 5);
+                    l.extend_from_slice(&u32::from(*flags).to_le_bytes());
+                    bytes_field(l, 9, trace);
+                    bytes_field(l, 10, span);
+                }
+                key(l, 11, I64);
+                l.extend_from_slice(&rec.time_unix_nanos.to_le_bytes());
             });
-            for rec in records {
-                message(sl, 2, |l| {
-                    key(l, 1, I64);
-                    l.extend_from_slice(&rec.time_unix_nanos.to_le_bytes());
-                    key(l, 2, VARINT);
-                    varint(l, u64::from(rec.severity_number));
-                    bytes_field(l, 3, rec.severity_text.as_bytes());
-                    message(l, 5, |body| bytes_field(body, 1, rec.body.as_bytes()));
-                    for (k, v) in &rec.attributes {
-                        text_attribute(l, 6, k, v);
-                    }
-                    if let Some((trace, span, flags)) = &rec.trace {
-                        // flags: fixed32.
-                        key(l, 8, 5);
-                        l.extend_from_slice(&u32::from(*flags).to_le_bytes());
-                        bytes_field(l, 9, trace);
-                        bytes_field(l, 10, span);
-                    }
-                    key(l, 11, I64);
-                    l.extend_from_slice(&rec.time_unix_nanos.to_le_bytes());
-                });
-            }
-        });
+        }
     });
     out
 }

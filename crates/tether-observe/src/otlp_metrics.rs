@@ -14,7 +14,9 @@
 //!   monotonic sums, gauges as gauges).
 
 use crate::metrics::{Snapshot, BUCKETS};
-use crate::otlp::{bytes_field, key, key_value, message, text_attribute, varint, I64, LEN, VARINT};
+use crate::otlp::{
+    bytes_field, export_envelope, key, message, text_attribute, varint, I64, LEN, VARINT,
+};
 use crate::otlp::{OtlpClient, OtlpTarget};
 use crate::span::AttrValue;
 use std::time::Duration;
@@ -204,90 +206,79 @@ pub fn encode_metrics(
         window.temporality_and_start(window.temporality.counters_delta());
     let start = window.started;
     let mut out = Vec::with_capacity(1024);
-    message(&mut out, 1, |rm| {
-        message(rm, 1, |r| {
-            for (k, v) in resource {
-                key_value(r, 1, k, v);
-            }
-        });
-        message(rm, 2, |sm| {
-            message(sm, 1, |scope| {
-                bytes_field(scope, 1, b"tether");
-                bytes_field(scope, 2, env!("CARGO_PKG_VERSION").as_bytes());
-            });
-            for family in snap.histograms.iter().filter(|f| !f.series.is_empty()) {
-                metric(sm, family.otel_name, family.help, "s", |m| {
-                    message(m, 9, |h| {
-                        for s in &family.series {
-                            message(h, 1, |p| {
-                                fixed64(p, 2, hist_start);
-                                fixed64(p, 3, now);
-                                fixed64(p, 4, s.count);
-                                double(p, 5, s.sum_nanos as f64 / 1e9);
-                                let over = s.count.saturating_sub(s.buckets.iter().sum());
-                                let mut counts = [0u64; BUCKETS.len() + 1];
-                                counts[..BUCKETS.len()].copy_from_slice(&s.buckets);
-                                counts[BUCKETS.len()] = over;
-                                packed(p, 6, counts.iter().map(|c| c.to_le_bytes()));
-                                packed(p, 7, BUCKETS.iter().map(|b| b.to_le_bytes()));
-                                for (k, v) in [
-                                    ("rpc.system", s.system),
-                                    ("rpc.service", s.service.as_str()),
-                                    ("rpc.method", s.method.as_str()),
-                                    ("error.type", s.error_type.as_str()),
-                                ] {
-                                    if !v.is_empty() {
-                                        text_attribute(p, 9, k, v);
-                                    }
+    export_envelope(&mut out, resource, |sm| {
+        for family in snap.histograms.iter().filter(|f| !f.series.is_empty()) {
+            metric(sm, family.otel_name, family.help, "s", |m| {
+                message(m, 9, |h| {
+                    for s in &family.series {
+                        message(h, 1, |p| {
+                            fixed64(p, 2, hist_start);
+                            fixed64(p, 3, now);
+                            fixed64(p, 4, s.count);
+                            double(p, 5, s.sum_nanos as f64 / 1e9);
+                            let over = s.count.saturating_sub(s.buckets.iter().sum());
+                            let mut counts = [0u64; BUCKETS.len() + 1];
+                            counts[..BUCKETS.len()].copy_from_slice(&s.buckets);
+                            counts[BUCKETS.len()] = over;
+                            packed(p, 6, counts.iter().map(|c| c.to_le_bytes()));
+                            packed(p, 7, BUCKETS.iter().map(|b| b.to_le_bytes()));
+                            for (k, v) in [
+                                ("rpc.system", s.system),
+                                ("rpc.service", s.service.as_str()),
+                                ("rpc.method", s.method.as_str()),
+                                ("error.type", s.error_type.as_str()),
+                            ] {
+                                if !v.is_empty() {
+                                    text_attribute(p, 9, k, v);
                                 }
-                            });
-                        }
-                        key(h, 2, VARINT);
-                        varint(h, hist_temporality);
-                    });
+                            }
+                        });
+                    }
+                    key(h, 2, VARINT);
+                    varint(h, hist_temporality);
                 });
-            }
-            if !snap.in_flight.is_empty() {
-                let help = "Calls started and not yet finished, per side and object.";
-                metric(sm, "tether.rpc.calls_in_flight", help, "{call}", |m| {
-                    message(m, 7, |sum| {
-                        for g in &snap.in_flight {
-                            let attrs = [
-                                ("side", g.side),
-                                ("rpc.system", g.system),
-                                ("rpc.service", g.service.as_str()),
-                            ];
-                            number_point(sum, &attrs, start, now, Value::Int(g.value));
-                        }
-                        sum_tail(sum, CUMULATIVE, false);
-                    });
+            });
+        }
+        if !snap.in_flight.is_empty() {
+            let help = "Calls started and not yet finished, per side and object.";
+            metric(sm, "tether.rpc.calls_in_flight", help, "{call}", |m| {
+                message(m, 7, |sum| {
+                    for g in &snap.in_flight {
+                        let attrs = [
+                            ("side", g.side),
+                            ("rpc.system", g.system),
+                            ("rpc.service", g.service.as_str()),
+                        ];
+                        number_point(sum, &attrs, start, now, Value::Int(g.value));
+                    }
+                    sum_tail(sum, CUMULATIVE, false);
                 });
-            }
-            // The figures come grouped by name: one metric a name.
-            for same in snap.figures.chunk_by(|a, b| a.name == b.name) {
-                let first = &same[0];
-                metric(sm, first.name, first.help, "", |m| {
-                    let field = match first.kind {
-                        SampleKind::Counter => 7,
-                        SampleKind::Gauge => 5,
-                    };
-                    message(m, field, |data| {
-                        for f in same {
-                            let attrs: Vec<(&str, &str)> =
-                                f.labels.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                            let from = match first.kind {
-                                SampleKind::Counter => count_start,
-                                SampleKind::Gauge => start,
-                            };
-                            number_point(data, &attrs, from, now, Value::Double(f.value));
-                        }
-                        if first.kind == SampleKind::Counter {
-                            sum_tail(data, count_temporality, true);
-                        }
-                    });
+            });
+        }
+        // The figures come grouped by name: one metric a name.
+        for same in snap.figures.chunk_by(|a, b| a.name == b.name) {
+            let first = &same[0];
+            metric(sm, first.name, first.help, "", |m| {
+                let field = match first.kind {
+                    SampleKind::Counter => 7,
+                    SampleKind::Gauge => 5,
+                };
+                message(m, field, |data| {
+                    for f in same {
+                        let attrs: Vec<(&str, &str)> =
+                            f.labels.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                        let from = match first.kind {
+                            SampleKind::Counter => count_start,
+                            SampleKind::Gauge => start,
+                        };
+                        number_point(data, &attrs, from, now, Value::Double(f.value));
+                    }
+                    if first.kind == SampleKind::Counter {
+                        sum_tail(data, count_temporality, true);
+                    }
                 });
-            }
-        });
+            });
+        }
     });
     out
 }

@@ -137,7 +137,7 @@ thread_local! {
     static FIXED: RefCell<(Vec<Fixed>, usize)> = const { RefCell::new((Vec::new(), 0)) };
 }
 
-/// A span begun: what [`TracingInterceptor::finish`] needs once the call has run.
+/// A span begun: what [`OpenSpan::close`] needs once the call has run.
 pub(crate) struct SpanStart {
     trace_id: [u8; 16],
     span_id: [u8; 8],
