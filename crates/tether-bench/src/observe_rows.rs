@@ -111,6 +111,7 @@ impl Sink {
 const SETTLE: Duration = Duration::from_millis(200);
 
 /// One measurement: calls made and the server's CPU nanoseconds over `secs`.
+#[derive(Default)]
 struct Sample {
     calls: u64,
     secs: f64,
@@ -312,13 +313,7 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
                 // follows the same one.
                 let n = servers.len();
                 let cut = slices(secs);
-                let mut sum: Vec<Sample> = (0..n)
-                    .map(|_| Sample {
-                        calls: 0,
-                        secs: 0.0,
-                        cpu_ns: 0,
-                    })
-                    .collect();
+                let mut sum: Vec<Sample> = (0..n).map(|_| Sample::default()).collect();
                 for slice in 0..cut {
                     for k in 0..n {
                         let i = (k + round + slice) % n;

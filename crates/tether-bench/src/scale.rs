@@ -147,13 +147,8 @@ async fn payload(url: &str, quick: bool) -> Result<Curve, BoxErr> {
 /// echo server as [`echo_server`], with room for every connection of the curve. Runs until
 /// killed.
 pub async fn serve_echo(announce: fn(u16)) -> Result<(), BoxErr> {
-    let (_server, url) = echo_server()?;
-    let port = url
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .ok_or_else(|| format!("no port in {url}"))?;
-    announce(port);
+    let (server, _url) = echo_server()?;
+    announce(server.local_addr().port());
     std::future::pending::<()>().await;
     Ok(())
 }
