@@ -47,8 +47,22 @@ struct System {
     /// A serializer this system must use whatever --serializer says (Pyro4's daemons refuse
     /// msgpack by default, and its json cannot carry bytes: serpent).
     serializer: Option<&'static str>,
-    /// A Hessian row: sequential `getData("Hello")` calls only.
+    /// A row of the seed's wires (Hessian, XML-RPC, Pyro 3): `getData("Hello")` calls,
+    /// sequential, and with many connections when tether is on both sides (no 1 MiB echo).
     hessian: bool,
+}
+
+impl System {
+    /// Whether this row measures `w`. The seed's wires have no 1 MiB echo, and their rows
+    /// with a foreign peer measure sequential calls only (those peers' servers are the
+    /// thread-per-connection kind whose many-connection figure says little about tether).
+    fn runs(&self, w: Workload) -> bool {
+        !self.hessian
+            || w == Workload::Seq
+            || (w == Workload::Conc
+                && matches!(self.server, Side::Rust(_))
+                && matches!(self.client, Side::Rust(_)))
+    }
 }
 
 const PY5: Side = Side::Python(Peer::Pyro5);
@@ -801,7 +815,7 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
                 );
                 let server = start_server(&env, mode, sys);
                 for w in Workload::ALL {
-                    if sys.hessian && w != Workload::Seq {
+                    if !sys.runs(w) {
                         continue;
                     }
                     let r = match &server {
@@ -968,12 +982,12 @@ fn print_table(
         }
         let m = seq.and_then(|r| r.as_ref().ok());
         // "–" for a row this system does not measure, "failed" for one that failed
-        let fmt_rate = |v: Option<f64>| {
+        let fmt_rate = |v: Option<f64>, w: Workload| {
             v.map(|v| format!("{v:.0}")).unwrap_or_else(|| {
-                if sys.hessian {
-                    "–".into()
-                } else {
+                if sys.runs(w) {
                     "failed".into()
+                } else {
+                    "–".into()
                 }
             })
         };
@@ -981,20 +995,20 @@ fn print_table(
             "| {} (`{}`) | {} | {} | {} | {} | {} | {} | {} | {} |",
             sys.label,
             sys.key,
-            fmt_rate(rate(seq)),
+            fmt_rate(rate(seq), Workload::Seq),
             ratio(rate(seq), bs),
             m.map(|m| format!("{:.1}", m.p50_us))
                 .unwrap_or_else(|| "–".into()),
             m.map(|m| format!("{:.1}", m.p99_us))
                 .unwrap_or_else(|| "–".into()),
-            fmt_rate(rate(conc)),
+            fmt_rate(rate(conc), Workload::Conc),
             ratio(rate(conc), bc),
             big_ms(big)
                 .map(|v| format!("{v:.3}"))
-                .unwrap_or_else(|| if sys.hessian {
-                    "–".into()
-                } else {
+                .unwrap_or_else(|| if sys.runs(Workload::Big) {
                     "failed".into()
+                } else {
+                    "–".into()
                 }),
             ratio(big_ms(big), bb),
         );

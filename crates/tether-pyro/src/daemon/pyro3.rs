@@ -12,6 +12,7 @@
 //! sends) and the connection closed; nothing it sent is ever run.
 
 use super::conns::ConnEntry;
+use super::objects::ObjectCache;
 use super::route::{self, Reply};
 use super::signal::{SignalWait, SHED};
 use super::Shared;
@@ -116,6 +117,8 @@ pub(super) async fn serve(
     tracing::debug!(target: LOG, "Pyro 3 handshake done");
 
     let read_limits = crate::pyro3::read_limits(settings.max_body);
+    // The object this connection called last (see objects.rs).
+    let mut objects = ObjectCache::default();
     // (A connection shed while a call runs ends the loop at its next turn.)
     loop {
         let next = tokio::select! {
@@ -172,7 +175,16 @@ pub(super) async fn serve(
                 break;
             }
         };
-        let (reply, close) = call(shared, req, &context, s.oneway, s.closing, s.conn_id).await;
+        let (reply, close) = call(
+            shared,
+            req,
+            &context,
+            &mut objects,
+            s.oneway,
+            s.closing,
+            s.conn_id,
+        )
+        .await;
         let sent = match reply {
             Reply::None => true,
             Reply::Value(v, _) => {
@@ -212,6 +224,7 @@ async fn call(
     shared: &Arc<Shared>,
     req: request::Request,
     context: &CallContext,
+    objects: &mut ObjectCache,
     oneway_permits: &Arc<tokio::sync::Semaphore>,
     closing: &mut SignalWait,
     conn_id: u64,
@@ -250,7 +263,7 @@ async fn call(
         };
         return (answer(r), false);
     }
-    let Some(obj) = shared.object(&object) else {
+    let Some(obj) = shared.objects.lookup(objects, &object) else {
         tracing::debug!(target: LOG, object = %object, "Pyro 3 call to an unknown object");
         return (answer(Err(protocol_error("unknown object ID"))), true);
     };
@@ -262,16 +275,24 @@ async fn call(
         call.context.deadline = Some(std::time::Instant::now() + t);
     }
     let span = tracing::debug_span!(target: "tether::pyro::daemon", "pyro_call", object = %object, method = %call.method, oneway);
-    let task = async move { obj.dispatch_reply(call).await }.instrument(span);
-    let reply = route::run_task(
-        shared,
-        task,
-        oneway,
-        false,
-        oneway_permits,
-        conn_id,
-        closing,
-    )
-    .await;
-    (reply, false)
+    if oneway {
+        // Spawned on its own task: it owns its object and its call.
+        let obj = obj.clone();
+        let task = Box::pin(async move { obj.dispatch_reply(call).await }).instrument(span);
+        let reply = route::run_task(
+            shared,
+            task,
+            oneway,
+            false,
+            oneway_permits,
+            conn_id,
+            closing,
+        )
+        .await;
+        return (reply, false);
+    }
+    // A call the connection waits for borrows the object, and its future is the object's
+    // own (not one holding the call, moved from function to function).
+    let task = obj.dispatch_reply(call).instrument(span);
+    (route::answer(shared, task, false, conn_id, closing).await, false)
 }

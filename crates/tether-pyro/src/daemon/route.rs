@@ -348,7 +348,7 @@ pub(super) async fn run_task(
 
 /// Runs a call the connection waits for and makes its reply (a stream it returns is stored
 /// for `conn_id`).
-async fn answer(
+pub(super) async fn answer(
     shared: &Arc<Shared>,
     task: impl Future<Output = Result<tether_core::Reply, RemoteError>>,
     batch: bool,

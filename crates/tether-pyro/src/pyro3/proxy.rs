@@ -293,7 +293,13 @@ fn reply_value(
     s: &Settings,
 ) -> Result<Result<Value, RemoteError>, RemoteError> {
     let body = frame::open(header, body, s.max_message_size, 1000)?;
-    let p = super::pickle::read(&body, &super::read_limits(s.max_message_size))?;
+    let read = super::read_limits(s.max_message_size);
+    // Plain data (no exception capsule, no shared reference) in one pass; the rest, and
+    // anything malformed, through the general reader.
+    if let Some(v) = super::pickle::plain_value(&body, &read, &s.limits) {
+        return Ok(Ok(v));
+    }
+    let p = super::pickle::read(&body, &read)?;
     capsule::read_reply(&p, &s.limits)
 }
 

@@ -42,25 +42,10 @@ fn text(p: &Pickle, id: u32) -> Option<String> {
 
 /// Decodes a request body (already checked and inflated).
 pub fn decode(body: &[u8], read: &ReadLimits, limits: &Limits) -> Result<Request, RemoteError> {
-    let p = pickle::read(body, read)?;
-    let Node::Tuple(items) = p.node(p.root) else {
-        return Err(bad("not a tuple"));
+    let (object, method, flags, mut args) = match plain_parts(body, read, limits) {
+        Some(parts) => parts,
+        None => general_parts(body, read, limits)?,
     };
-    let [object, method, flags, args] = items[..] else {
-        return Err(bad("not a 4-tuple"));
-    };
-    let object = text(&p, object).ok_or_else(|| bad("the object id is not a string"))?;
-    let method = text(&p, method).ok_or_else(|| bad("the method name is not a string"))?;
-    let Node::Int(flags) = *p.node(flags) else {
-        return Err(bad("the flags are not an int"));
-    };
-    let Node::Tuple(arg_ids) = p.node(args) else {
-        return Err(bad("the arguments are not a tuple"));
-    };
-    let mut args = arg_ids
-        .iter()
-        .map(|&a| pickle::to_value(&p, a, limits))
-        .collect::<Result<Vec<_>, _>>()?;
     let mut kwargs = Vec::new();
     if flags & RIF_KEYWORDS != 0 {
         match args.pop() {
@@ -84,6 +69,53 @@ pub fn decode(body: &[u8], read: &ReadLimits, limits: &Limits) -> Result<Request
     let mut call = Call::with_args(method, args, kwargs);
     call.oneway = flags & RIF_ONEWAY != 0;
     Ok(Request { object, call })
+}
+
+/// The request's four parts, when the body is plain data of the expected shape (the usual
+/// case, read in one pass: see `pickle/direct.rs`); `None` leaves it to [`general_parts`],
+/// which words what is wrong.
+fn plain_parts(
+    body: &[u8],
+    read: &ReadLimits,
+    limits: &Limits,
+) -> Option<(String, String, i64, Vec<Value>)> {
+    let Value::Tuple(items) = pickle::plain_value(body, read, limits)? else {
+        return None;
+    };
+    let [Value::Str(object), Value::Str(method), Value::Int(flags), Value::Tuple(args)] =
+        <[Value; 4]>::try_from(items).ok()?
+    else {
+        return None;
+    };
+    Some((object, method, flags, args))
+}
+
+/// The request's four parts read with the general reader (shared references, any opcode).
+fn general_parts(
+    body: &[u8],
+    read: &ReadLimits,
+    limits: &Limits,
+) -> Result<(String, String, i64, Vec<Value>), RemoteError> {
+    let p = pickle::read(body, read)?;
+    let Node::Tuple(items) = p.node(p.root) else {
+        return Err(bad("not a tuple"));
+    };
+    let [object, method, flags, args] = items[..] else {
+        return Err(bad("not a 4-tuple"));
+    };
+    let object = text(&p, object).ok_or_else(|| bad("the object id is not a string"))?;
+    let method = text(&p, method).ok_or_else(|| bad("the method name is not a string"))?;
+    let Node::Int(flags) = *p.node(flags) else {
+        return Err(bad("the flags are not an int"));
+    };
+    let Node::Tuple(arg_ids) = p.node(args) else {
+        return Err(bad("the arguments are not a tuple"));
+    };
+    let args = arg_ids
+        .iter()
+        .map(|&a| pickle::to_value(&p, a, limits))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((object, method, flags, args))
 }
 
 /// Encodes a request as Python's proxy does (flags `Varargs|Keywords`, plus `Oneway`).

@@ -8,7 +8,7 @@ use crate::serializer::Limits;
 use tether_core::{RemoteError, Value};
 
 /// Deepest nesting turned into a value, whatever the limits say (the conversion recurses).
-const HARD_MAX_DEPTH: usize = 512;
+pub(super) const HARD_MAX_DEPTH: usize = 512;
 
 /// An instance record whose class is a plain name: `module.name(*args)` + state.
 #[derive(Debug)]

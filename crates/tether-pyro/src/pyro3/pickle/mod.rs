@@ -4,7 +4,9 @@
 //! codec is written so it cannot: the reader (`read.rs`) is a closed opcode set run by an
 //! iterative machine that builds plain data, a `GLOBAL` is an inert name, and the conversion
 //! (`convert.rs`) accepts only the few named things Pyro 3's own traffic holds; the writer
-//! (`write.rs`) emits constant global names only (never one that came from input).
+//! (`write.rs`) emits constant global names only (never one that came from input). Most
+//! traffic is plain data with no shared reference: `direct.rs` reads that straight into a
+//! [`Value`] in one pass, and hands anything else to the reader and the conversion.
 //!
 //! | Python 2 | read as [`Value`] | written from [`Value`] |
 //! |---|---|---|
@@ -25,11 +27,13 @@
 //! Recursive containers end at the depth limit.
 
 mod convert;
+mod direct;
 mod read;
 mod text;
 mod write;
 
 pub use convert::{to_value, NamedInstance};
+pub use direct::plain_value;
 pub use read::{read, Node, NodeId, Pickle, ReadLimits};
 pub use write::{write, write_global_call, write_request, Writer};
 
