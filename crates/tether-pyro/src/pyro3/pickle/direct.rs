@@ -135,7 +135,7 @@ impl<'a> Direct<'a> {
         let top = self.stack.last_mut()?;
         match (&mut top.value, dict) {
             (Value::List(v), false) => v.extend(items),
-            (Value::Map(m), true) if items.len() % 2 == 0 => {
+            (Value::Map(m), true) if items.len().is_multiple_of(2) => {
                 let mut it = items.into_iter();
                 while let (Some(k), Some(v)) = (it.next(), it.next()) {
                     m.push((k, v));
@@ -275,7 +275,7 @@ impl<'a> Direct<'a> {
                 }
                 op::DICT => {
                     let (items, height) = self.pop_mark()?;
-                    if items.len() % 2 != 0 {
+                    if !items.len().is_multiple_of(2) {
                         return None;
                     }
                     let mut entries = Vec::with_capacity(items.len() / 2);
