@@ -13,6 +13,27 @@ use std::pin::Pin;
 /// A boxed, `Send` future: the return type of the object-safe async traits.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// `dispatch`'s future as `dispatch_reply`'s: its value as [`Reply::Value`].
+///
+/// The call is already handed to `dispatch`: the box made here holds only the pointer to
+/// that future (an `async` block calling `dispatch` would carry the whole call into its box,
+/// a copy on every call).
+pub fn value_reply(
+    value: BoxFuture<'_, Result<Value, RemoteError>>,
+) -> BoxFuture<'_, Result<Reply, RemoteError>> {
+    struct ValueReply<'a>(BoxFuture<'a, Result<Value, RemoteError>>);
+    impl Future for ValueReply<'_> {
+        type Output = Result<Reply, RemoteError>;
+        fn poll(
+            mut self: Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Self::Output> {
+            self.0.as_mut().poll(cx).map(|r| r.map(Reply::Value))
+        }
+    }
+    Box::pin(ValueReply(value))
+}
+
 /// Method name used for reading an exposed attribute (Pyro's convention, kept for every wire).
 pub const GETATTR: &str = "__getattr__";
 /// Method name used for writing an exposed attribute.
@@ -190,7 +211,7 @@ pub trait Dispatch: Send + Sync + 'static {
     /// object's `dispatch` should still answer those methods with a value (e.g. the collected
     /// list), for servers and batches that cannot stream.
     fn dispatch_reply(&self, call: Call) -> BoxFuture<'_, Result<Reply, RemoteError>> {
-        Box::pin(async move { self.dispatch(call).await.map(Reply::Value) })
+        value_reply(self.dispatch(call))
     }
 
     /// Looks up an exposed method by name (no allocation).

@@ -49,6 +49,7 @@ pub mod trace;
 mod value;
 
 pub use blocking::{Blocking, BlockingRuntime};
+pub use call::value_reply;
 pub use call::{
     bind_args, bind_args_with_defaults, AttrInfo, BoxFuture, Call, Description, Dispatch, Invoker,
     MethodInfo, ANY_ARGS, GETATTR, SETATTR,

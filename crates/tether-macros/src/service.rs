@@ -159,9 +159,7 @@ fn expand_trait(root: &Path, mut tr: ItemTrait) -> syn::Result<TokenStream> {
                 call: #c::Call,
             ) -> #c::BoxFuture<'_, ::core::result::Result<#c::Reply, #c::RemoteError>> {
                 if ![#(#stream_names),*].contains(&call.method.as_str()) {
-                    return ::std::boxed::Box::pin(async move {
-                        #c::Dispatch::dispatch(self, call).await.map(#c::Reply::Value)
-                    });
+                    return #c::value_reply(#c::Dispatch::dispatch(self, call));
                 }
                 let #c::Call { method: __tether_method, args: __tether_args, kwargs: __tether_kwargs, context: __tether_context, .. } = call;
                 ::std::boxed::Box::pin(__tether_context.scope(async move {

@@ -294,5 +294,8 @@ async fn call(
     // A call the connection waits for borrows the object, and its future is the object's
     // own (not one holding the call, moved from function to function).
     let task = obj.dispatch_reply(call).instrument(span);
-    (route::answer(shared, task, false, conn_id, closing).await, false)
+    (
+        route::answer(shared, task, false, conn_id, closing).await,
+        false,
+    )
 }
