@@ -136,6 +136,44 @@ pub fn encode(body: &[u8], compress: bool, checksum: bool, out: &mut Vec<u8>) {
     out.extend_from_slice(body);
 }
 
+/// Appends one frame whose body `write` appends: straight behind the header when the body is
+/// not to be compressed (the header's length and checksum are filled in after), else through
+/// [`encode`]. On an error `out` is left as it was.
+pub fn encode_with<E>(
+    compress: bool,
+    checksum: bool,
+    out: &mut Vec<u8>,
+    write: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
+) -> Result<(), E> {
+    let start = out.len();
+    if compress {
+        let mut body = Vec::new();
+        write(&mut body)?;
+        encode(&body, compress, checksum, out);
+        return Ok(());
+    }
+    out.extend_from_slice(&[0; HEADER_SIZE]);
+    if let Err(e) = write(out) {
+        out.truncate(start);
+        return Err(e);
+    }
+    let body = &out[start + HEADER_SIZE..];
+    let (flags, crc) = if checksum {
+        (flags::CHECKSUM, adler32(body))
+    } else {
+        (0, 0)
+    };
+    let len = body.len() as u32;
+    let header = &mut out[start..start + HEADER_SIZE];
+    header[..4].copy_from_slice(b"PYRO");
+    header[4..6].copy_from_slice(&VERSION.to_be_bytes());
+    header[6..8].copy_from_slice(&(HEADER_SIZE as u16).to_be_bytes());
+    header[8..12].copy_from_slice(&len.to_be_bytes());
+    header[12..14].copy_from_slice(&flags.to_be_bytes());
+    header[14..18].copy_from_slice(&crc.to_be_bytes());
+    Ok(())
+}
+
 /// The body of a received frame, checked and inflated: the checksum must match, the XML flag
 /// is refused, and a compressed body may inflate to at most `max_size` bytes (and at most
 /// `inflate_ratio` times its size, with a 64 KiB allowance).
@@ -174,6 +212,32 @@ pub fn open(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A body written behind its header makes the frame `encode` makes, with or without a
+    /// checksum or compression; a failed write leaves the buffer as it was.
+    #[test]
+    fn a_body_written_in_place_makes_the_same_frame() {
+        let body: Vec<u8> = (0..3000u32).map(|i| (i % 7) as u8).collect();
+        for compress in [false, true] {
+            for checksum in [false, true] {
+                let mut want = b"before".to_vec();
+                encode(&body, compress, checksum, &mut want);
+                let mut got = b"before".to_vec();
+                encode_with(compress, checksum, &mut got, |b| {
+                    b.extend_from_slice(&body);
+                    Ok::<_, ()>(())
+                })
+                .expect("written");
+                assert_eq!(got, want, "compress {compress}, checksum {checksum}");
+                let mut failed = b"before".to_vec();
+                let r = encode_with(compress, checksum, &mut failed, |b| {
+                    b.extend_from_slice(b"half");
+                    Err("no")
+                });
+                assert_eq!((r, &failed[..]), (Err("no"), &b"before"[..]));
+            }
+        }
+    }
 
     #[test]
     fn adler32_matches_zlib() {

@@ -202,9 +202,12 @@ impl Pyro3Proxy {
             object: u.object.clone(),
         };
         if u.by_name {
-            let mut body = Vec::new();
-            request::encode_resolve(&u.object, &mut body)?;
-            match self.exchange(&mut live, &body, Some(deadline)).await? {
+            let buf = live.conn.write_buffer();
+            buf.clear();
+            frame::encode_with(s.compress, s.checksum, buf, |b| {
+                request::encode_resolve(&u.object, b)
+            })?;
+            match self.exchange(&mut live, Some(deadline)).await? {
                 Ok(Value::Str(id)) => live.object = id,
                 Ok(other) => {
                     return Err(RemoteError::protocol(format!(
@@ -217,17 +220,13 @@ impl Pyro3Proxy {
         Ok(live)
     }
 
-    /// Sends one request body and reads its reply.
+    /// Sends the request in the connection's write buffer and reads its reply.
     async fn exchange(
         &self,
         live: &mut Live,
-        body: &[u8],
         deadline: Option<Instant>,
     ) -> Result<Result<Value, RemoteError>, RemoteError> {
         let s = &self.settings;
-        let buf = live.conn.write_buffer();
-        buf.clear();
-        frame::encode(body, s.compress, s.checksum, buf);
         let io = async {
             live.conn.flush_encoded().await?;
             let f = live
@@ -265,23 +264,24 @@ impl Pyro3Proxy {
                 self.open(d).await.map_err(RemoteError::not_sent)?
             }
         };
-        // (A small request fits at once; a larger one grows from there.)
-        let mut body = Vec::with_capacity(256);
-        if let Err(e) = request::encode(&live.object, &call, &mut body) {
+        // Pickled straight into the connection's write buffer, behind its header.
+        let buf = live.conn.write_buffer();
+        buf.clear();
+        let object = &live.object;
+        if let Err(e) = frame::encode_with(s.compress, s.checksum, buf, |b| {
+            request::encode(object, &call, b)
+        }) {
             *guard = Some(live);
             return Err(RemoteError::not_sent(e));
         }
         if call.oneway {
-            let buf = live.conn.write_buffer();
-            buf.clear();
-            frame::encode(&body, s.compress, s.checksum, buf);
             live.conn.flush_encoded().await?;
             *guard = Some(live);
             return Ok(Value::None);
         }
         // On an error the connection is not put back: whatever arrives later on it would
         // answer this call.
-        let r = self.exchange(&mut live, &body, deadline).await?;
+        let r = self.exchange(&mut live, deadline).await?;
         *guard = Some(live);
         r
     }
