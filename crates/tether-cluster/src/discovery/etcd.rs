@@ -291,6 +291,8 @@ impl EtcdClient {
             body.len()
         );
         s.write_all(req.as_bytes()).await.map_err(err)?;
+        // Over TLS the request's last records may wait in the session until flushed.
+        s.flush().await.map_err(err)?;
         let mut r = BufReader::new(s);
         let mut status = String::new();
         (&mut r)

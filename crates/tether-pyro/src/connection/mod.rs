@@ -390,10 +390,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin, F: FrameFormat> Connection<S, F> {
     pub async fn flush_spliced(&mut self, splices: &[Splice<'_>]) -> Result<(), RemoteError> {
         let write = async {
             if splices.is_empty() {
-                self.stream.write_all(&self.write_buf).await
+                self.stream.write_all(&self.write_buf).await?;
             } else {
-                write_all_spliced(&mut self.stream, &self.write_buf, splices).await
+                write_all_spliced(&mut self.stream, &self.write_buf, splices).await?;
             }
+            // A TLS stream may take the message into its session while the socket is full
+            // and hand it to the socket only when flushed: without this, a message written
+            // at such a moment would wait for the next one, and a peer waiting for it would
+            // wait for ever. (Nothing to do on TCP.)
+            self.stream.flush().await
         };
         let res = match self.write_timeout {
             None => write.await,
@@ -415,7 +420,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin, F: FrameFormat> Connection<S, F> {
 
     /// Sends raw bytes (tests and error paths that must send something a codec would refuse).
     pub async fn send_raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        self.stream.write_all(bytes).await
+        self.stream.write_all(bytes).await?;
+        self.stream.flush().await
     }
 }
 
