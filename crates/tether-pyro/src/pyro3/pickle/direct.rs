@@ -106,6 +106,11 @@ impl<'a> Direct<'a> {
     /// Everything above the last mark, and the mark.
     fn pop_mark(&mut self) -> Option<(Vec<Value>, usize)> {
         let at = self.marks.pop()?;
+        Some(self.drain_from(at))
+    }
+
+    /// The values from stack position `at` up, and the tallest one's height.
+    fn drain_from(&mut self, at: usize) -> (Vec<Value>, usize) {
         let mut height = 0;
         let items = self
             .stack
@@ -115,16 +120,7 @@ impl<'a> Direct<'a> {
                 s.value
             })
             .collect();
-        Some((items, height))
-    }
-
-    fn container(
-        &mut self,
-        items: Vec<Value>,
-        height: usize,
-        make: fn(Vec<Value>) -> Value,
-    ) -> Option<()> {
-        self.push(make(items), height + 1)
+        (items, height)
     }
 
     /// Adds `items` (of tallest `height`) to the list or dict on top of the stack.
@@ -253,25 +249,16 @@ impl<'a> Direct<'a> {
                     if self.stack.len() < self.floor() + n {
                         return None;
                     }
-                    let at = self.stack.len() - n;
-                    let mut height = 0;
-                    let items = self
-                        .stack
-                        .drain(at..)
-                        .map(|s| {
-                            height = height.max(s.height);
-                            s.value
-                        })
-                        .collect();
-                    self.container(items, height, Value::Tuple)?
+                    let (items, height) = self.drain_from(self.stack.len() - n);
+                    self.push(Value::Tuple(items), height + 1)?
                 }
                 op::TUPLE => {
                     let (items, height) = self.pop_mark()?;
-                    self.container(items, height, Value::Tuple)?
+                    self.push(Value::Tuple(items), height + 1)?
                 }
                 op::LIST => {
                     let (items, height) = self.pop_mark()?;
-                    self.container(items, height, Value::List)?
+                    self.push(Value::List(items), height + 1)?
                 }
                 op::DICT => {
                     let (items, height) = self.pop_mark()?;
