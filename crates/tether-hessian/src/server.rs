@@ -190,7 +190,7 @@ async fn handle(shared: &Objects, req: HttpRequest) -> HttpResponse {
     if req.method != tether_http::Method::POST {
         return text(500, "text/html", "<h1>Hessian Requires POST</h1>");
     }
-    let path = req.path.trim_start_matches('/');
+    let path = req.path().trim_start_matches('/');
     let target = shared
         .objects
         .read()

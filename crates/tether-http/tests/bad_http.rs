@@ -22,7 +22,7 @@ struct Echo;
 impl Handler for Echo {
     fn handle(&self, req: HttpRequest) -> BoxFuture<'_, HttpResponse> {
         Box::pin(async move {
-            if req.path == "/echo" && req.method == "POST" {
+            if req.path() == "/echo" && req.method == "POST" {
                 HttpResponse::new(200, "application/octet-stream", req.body.to_vec())
             } else {
                 HttpResponse::new(404, "text/plain", "no such page")

@@ -18,14 +18,14 @@ struct Echo;
 impl Handler for Echo {
     fn handle(&self, req: HttpRequest) -> BoxFuture<'_, HttpResponse> {
         Box::pin(async move {
-            if req.path == "/echo" && req.method == "POST" {
+            if req.path() == "/echo" && req.method == "POST" {
                 HttpResponse::new(200, "application/octet-stream", req.body.to_vec())
-            } else if req.path == "/slow" {
+            } else if req.path() == "/slow" {
                 tokio::time::sleep(Duration::from_millis(300)).await;
                 HttpResponse::new(200, "text/plain", "late")
             } else {
                 let tag = req.header("x-tag").unwrap_or("-");
-                let text = format!("{} {} {tag}", req.method, req.path);
+                let text = format!("{} {} {tag}", req.method, req.path());
                 HttpResponse::new(200, "text/plain", text)
             }
         })

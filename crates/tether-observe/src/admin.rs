@@ -77,7 +77,7 @@ impl Handler for Admin {
             if req.method != tether_http::Method::GET && req.method != tether_http::Method::HEAD {
                 return HttpResponse::new(405, "text/plain; charset=utf-8", "use GET\n");
             }
-            match req.path.as_str() {
+            match req.path() {
                 "/metrics" => HttpResponse::new(
                     200,
                     "text/plain; version=0.0.4; charset=utf-8",

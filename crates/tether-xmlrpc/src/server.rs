@@ -314,7 +314,7 @@ impl Handler for Registry {
                     format!("Unsupported method ('{}')", req.method),
                 );
             }
-            if req.path != "/" && req.path != "/RPC2" {
+            if !matches!(req.path(), "/" | "/RPC2") {
                 return HttpResponse::new(404, "text/plain", "No such page");
             }
             let body = match parse_call(&req.body) {

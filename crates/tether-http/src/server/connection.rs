@@ -81,9 +81,9 @@ pub(crate) struct Head {
     pub method: http::Method,
     /// The request target, as sent.
     target: Range<usize>,
-    /// The target's path: without a query or fragment, and without the scheme and host of an
-    /// absolute target.
-    pub path: String,
+    /// The target's path (see [`Head::path`]) in `raw`; `None` for an absolute target with no
+    /// path, whose path is `/`.
+    path: Option<Range<usize>>,
     /// `0` for HTTP/1.0, `1` for HTTP/1.1.
     pub minor: u8,
     /// Each header's name and value, in order.
@@ -124,6 +124,15 @@ impl Head {
     /// The request target as sent (`/RPC2`, `http://host/RPC2?x`).
     pub fn target(&self) -> &str {
         std::str::from_utf8(&self.raw[self.target.clone()]).unwrap_or("")
+    }
+
+    /// The target's path: without a query or fragment, and without the scheme and host of an
+    /// absolute target.
+    pub fn path(&self) -> &str {
+        match &self.path {
+            Some(r) => std::str::from_utf8(&self.raw[r.clone()]).unwrap_or(""),
+            None => "/",
+        }
     }
 
     /// The first header named `name` (ASCII case-insensitive), as bytes.
@@ -279,20 +288,23 @@ impl Head {
 
 /// The path of a request target: without a query or fragment, and without the scheme and
 /// host of an absolute target.
-fn target_path(t: &str) -> &str {
+/// The part of a request target that is its path (without a query or fragment, and without
+/// the scheme and host of an absolute target); `None` for an absolute target with no path
+/// (whose path is `/`).
+fn target_path(t: &str) -> Option<&str> {
     let t = if t.starts_with('/') {
         t
     } else {
         match t.find("://") {
             Some(i) => {
                 let rest = &t[i + 3..];
-                rest.find('/').map_or("/", |j| &rest[j..])
+                &rest[rest.find('/')?..]
             }
             None => t,
         }
     };
     let end = t.find(['?', '#']).unwrap_or(t.len());
-    &t[..end]
+    Some(&t[..end])
 }
 
 /// A Content-Length: ASCII digits only (no sign, no blanks inside), at most 19 of them.
@@ -410,8 +422,8 @@ impl ServerConnection {
         let method = http::Method::from_bytes(req.method.unwrap_or("").as_bytes())
             .map_err(|_| bad(400, "malformed method"))?;
         let target = req.path.unwrap_or("");
-        let path = target_path(target).to_string();
         let whole = &self.buf[..n];
+        let path = target_path(target).map(|p| range_in(whole, p.as_bytes()));
         let target = range_in(whole, target.as_bytes());
         let minor = req.version.unwrap_or(1);
         let headers = req
@@ -607,7 +619,7 @@ mod tests {
             ("https://h", "/"),
             ("*", "*"),
         ] {
-            assert_eq!(super::target_path(target), path);
+            assert_eq!(super::target_path(target).unwrap_or("/"), path);
         }
     }
 }

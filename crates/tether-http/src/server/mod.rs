@@ -78,8 +78,6 @@ impl Default for HttpConfig {
 pub struct HttpRequest {
     /// The method (`POST`, ...).
     pub method: Method,
-    /// The path, without the query.
-    pub path: String,
     /// The body (inflated if it came gzipped); empty unless the method is POST.
     pub body: Bytes,
     /// Who is calling (peer, TLS subject, protocol).
@@ -89,6 +87,12 @@ pub struct HttpRequest {
 }
 
 impl HttpRequest {
+    /// The target's path, without a query or fragment (and without the scheme and host of an
+    /// absolute target): a view of the request's own bytes.
+    pub fn path(&self) -> &str {
+        self.head.path()
+    }
+
     /// The first header named `name` (ASCII case-insensitive); `None` if it is missing or its
     /// value is not UTF-8.
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -574,7 +578,7 @@ fn with_call_headers(
 /// Hands a complete request to the wire's handler.
 async fn handle(
     shared: &Shared,
-    mut head: Head,
+    head: Head,
     body: Bytes,
     context: &Arc<CallContext>,
 ) -> HttpResponse {
@@ -587,7 +591,6 @@ async fn handle(
     let context = with_call_headers(context, &head, propagators());
     let handled = shared.handler.handle(HttpRequest {
         method,
-        path: std::mem::take(&mut head.path),
         body,
         context,
         head,
