@@ -127,13 +127,20 @@ pub fn encode(body: &[u8], compress: bool, checksum: bool, out: &mut Vec<u8>) {
         0
     };
     out.reserve(HEADER_SIZE + body.len());
-    out.extend_from_slice(b"PYRO");
-    out.extend_from_slice(&VERSION.to_be_bytes());
-    out.extend_from_slice(&(HEADER_SIZE as u16).to_be_bytes());
-    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
-    out.extend_from_slice(&flags.to_be_bytes());
-    out.extend_from_slice(&crc.to_be_bytes());
+    out.extend_from_slice(&header(body.len(), flags, crc));
     out.extend_from_slice(body);
+}
+
+/// A frame's header: its body's length, flags and checksum.
+fn header(len: usize, flags: u16, crc: u32) -> [u8; HEADER_SIZE] {
+    let mut h = [0u8; HEADER_SIZE];
+    h[..4].copy_from_slice(b"PYRO");
+    h[4..6].copy_from_slice(&VERSION.to_be_bytes());
+    h[6..8].copy_from_slice(&(HEADER_SIZE as u16).to_be_bytes());
+    h[8..12].copy_from_slice(&(len as u32).to_be_bytes());
+    h[12..14].copy_from_slice(&flags.to_be_bytes());
+    h[14..18].copy_from_slice(&crc.to_be_bytes());
+    h
 }
 
 /// Appends one frame whose body `write` appends: straight behind the header when the body is
@@ -163,14 +170,8 @@ pub fn encode_with<E>(
     } else {
         (0, 0)
     };
-    let len = body.len() as u32;
-    let header = &mut out[start..start + HEADER_SIZE];
-    header[..4].copy_from_slice(b"PYRO");
-    header[4..6].copy_from_slice(&VERSION.to_be_bytes());
-    header[6..8].copy_from_slice(&(HEADER_SIZE as u16).to_be_bytes());
-    header[8..12].copy_from_slice(&len.to_be_bytes());
-    header[12..14].copy_from_slice(&flags.to_be_bytes());
-    header[14..18].copy_from_slice(&crc.to_be_bytes());
+    let h = header(body.len(), flags, crc);
+    out[start..start + HEADER_SIZE].copy_from_slice(&h);
     Ok(())
 }
 
