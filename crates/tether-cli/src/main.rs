@@ -4,6 +4,12 @@
 
 use tether::RemoteError;
 
+/// mimalloc, not the system's allocator: a call allocates a dozen small buffers, and mimalloc
+/// takes 4-10% fewer instructions a call than glibc's on every server (callgrind).
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The interface of the seed's quick-start service.
 #[tether::service]
 trait QuickstartData {
