@@ -151,32 +151,27 @@ pub(crate) fn fixed_part(site: &CallSite, system: &str, method: &str, kind: Span
     out
 }
 
-/// An IP address as text without the formatting machinery for the common IPv4 case (a
-/// server span has one per call).
-fn ip_text(ip: std::net::IpAddr, buf: &mut [u8; 15]) -> std::borrow::Cow<'_, [u8]> {
-    match ip {
-        std::net::IpAddr::V4(v4) => {
-            let mut n = 0;
-            for (i, o) in v4.octets().into_iter().enumerate() {
-                if i > 0 {
-                    buf[n] = b'.';
-                    n += 1;
-                }
-                if o >= 100 {
-                    buf[n] = b'0' + o / 100;
-                    n += 1;
-                }
-                if o >= 10 {
-                    buf[n] = b'0' + o / 10 % 10;
-                    n += 1;
-                }
-                buf[n] = b'0' + o % 10;
-                n += 1;
-            }
-            std::borrow::Cow::Borrowed(&buf[..n])
+/// Writes an IPv4 address as text into `buf` (without the formatting machinery: a server
+/// span has one per call); returns its length (at most 15).
+fn write_ipv4(buf: &mut [u8], octets: [u8; 4]) -> usize {
+    let mut n = 0;
+    for (i, o) in octets.into_iter().enumerate() {
+        if i > 0 {
+            buf[n] = b'.';
+            n += 1;
         }
-        std::net::IpAddr::V6(v6) => std::borrow::Cow::Owned(v6.to_string().into_bytes()),
+        if o >= 100 {
+            buf[n] = b'0' + o / 100;
+            n += 1;
+        }
+        if o >= 10 {
+            buf[n] = b'0' + o / 10 % 10;
+            n += 1;
+        }
+        buf[n] = b'0' + o % 10;
+        n += 1;
     }
+    n
 }
 
 /// Writes `KeyValue { key = 1: key, value = 2: AnyValue { .. } }` as attribute (field 9) up
@@ -223,34 +218,33 @@ fn rare_fields(s: &SpanParts<'_>) -> Vec<u8> {
     rare
 }
 
+/// The most bytes [`write_span`] writes per call besides the fixed part and the rare fields:
+/// ids and times (56), the peer's address (26 + 2 + 45) and port (23 + 1 + 3).
+const CALL_PART_MAX: usize = 56 + 73 + 27;
+
 /// Writes one span's `Span` message into `out`, preceded by its key and length in
-/// `ScopeSpans` (field 2) when `framed`. Every length is known before a byte is written, so
-/// nothing moves afterwards, and the bytes written on every call (ids, times, the peer) go
-/// in a few copies of fixed size. Fields are in the order that lets the part fixed per
-/// method be one copy; protobuf readers take fields in any order.
+/// `ScopeSpans` (field 2) when `framed`. The fields that change on every call (ids, times,
+/// the peer) are assembled on the stack in copies of fixed size and appended at once, after
+/// the part fixed per method (one copy); protobuf readers take fields in any order. Every
+/// length is known before a byte is written, so nothing moves afterwards.
 fn write_span(out: &mut Vec<u8>, s: &SpanParts<'_>, framed: bool) {
     let fixed = match s.fixed {
         Some(f) => std::borrow::Cow::Borrowed(f),
         None => std::borrow::Cow::Owned(fixed_part(s.site, s.system, s.method, s.kind)),
     };
-    let mut ip_buf = [0u8; 15];
-    let peer = s
-        .peer
-        .map(|p| (ip_text(p.ip(), &mut ip_buf), u64::from(p.port())));
-    let rare = rare_fields(s);
     // trace_id = 1, span_id = 2, parent_span_id = 4 (bytes); start = 7, end = 8 (fixed64).
-    let mut head = [0u8; 56];
-    head[0] = 0x0a;
-    head[1] = 16;
-    head[2..18].copy_from_slice(&s.trace_id);
-    head[18] = 0x12;
-    head[19] = 8;
-    head[20..28].copy_from_slice(&s.span_id);
-    let times = match &s.parent_span_id {
+    let mut call = [0u8; CALL_PART_MAX];
+    call[0] = 0x0a;
+    call[1] = 16;
+    call[2..18].copy_from_slice(&s.trace_id);
+    call[18] = 0x12;
+    call[19] = 8;
+    call[20..28].copy_from_slice(&s.span_id);
+    let mut n = match &s.parent_span_id {
         Some(p) => {
-            head[28] = 0x22;
-            head[29] = 8;
-            head[30..38].copy_from_slice(p);
+            call[28] = 0x22;
+            call[29] = 8;
+            call[30..38].copy_from_slice(p);
             38
         }
         None => 28,
@@ -260,41 +254,67 @@ fn write_span(out: &mut Vec<u8>, s: &SpanParts<'_>, framed: bool) {
     t[1..9].copy_from_slice(&s.start_unix_nanos.to_le_bytes());
     t[9] = 0x41;
     t[10..18].copy_from_slice(&s.end_unix_nanos.to_le_bytes());
-    head[times..times + 18].copy_from_slice(&t);
-    let head = &head[..times + 18];
-    // Each attribute: its header, then the value's key, length and bytes.
-    let peer_len =
-        |ip: usize, port: u64| PEER_ADDRESS.len() + 2 + ip + PEER_PORT.len() + 1 + varint_len(port);
-    let len = head.len()
-        + fixed.len()
-        + peer
-            .as_ref()
-            .map_or(0, |(ip, port)| peer_len(ip.len(), *port))
-        + rare.len();
+    call[n..n + 18].copy_from_slice(&t);
+    n += 18;
+    if let Some(p) = s.peer {
+        n = write_peer(&mut call, n, p);
+    }
+    let rare = rare_fields(s);
+    let len = fixed.len() + n + rare.len();
     out.reserve(len + 6);
     if framed {
         key(out, 2, LEN);
         varint(out, len as u64);
     }
-    out.extend_from_slice(head);
     out.extend_from_slice(&fixed);
-    if let Some((ip, port)) = peer {
-        let mut a = PEER_ADDRESS;
-        let value = 2 + ip.len();
-        a[1] = (PEER_ADDRESS.len() - 2 + value) as u8;
-        a[PEER_ADDRESS.len() - 1] = value as u8;
-        out.extend_from_slice(&a);
-        out.extend_from_slice(&[0x0a, ip.len() as u8]);
-        out.extend_from_slice(&ip);
-        let mut b = PEER_PORT;
-        let value = 1 + varint_len(port);
-        b[1] = (PEER_PORT.len() - 2 + value) as u8;
-        b[PEER_PORT.len() - 1] = value as u8;
-        out.extend_from_slice(&b);
-        out.push(0x18);
-        varint(out, port);
+    out.extend_from_slice(&call[..n]);
+    if !rare.is_empty() {
+        out.extend_from_slice(&rare);
     }
-    out.extend_from_slice(&rare);
+}
+
+/// Writes the peer's address and port attributes into `call` at `n`; returns where they
+/// end. Each attribute: its header, then the value's key, length and bytes (every length
+/// under 128: one byte).
+fn write_peer(call: &mut [u8; CALL_PART_MAX], mut n: usize, peer: std::net::SocketAddr) -> usize {
+    // The address's text goes straight after its headers; its length, known only once it is
+    // written, is filled in behind.
+    let at = n + PEER_ADDRESS.len() + 2;
+    let ip_len = match peer.ip() {
+        std::net::IpAddr::V4(v4) => write_ipv4(&mut call[at..at + 15], v4.octets()),
+        std::net::IpAddr::V6(v6) => {
+            let text = v6.to_string();
+            let text = &text.as_bytes()[..text.len().min(45)];
+            call[at..at + text.len()].copy_from_slice(text);
+            text.len()
+        }
+    };
+    let mut a = PEER_ADDRESS;
+    let value = 2 + ip_len;
+    a[1] = (PEER_ADDRESS.len() - 2 + value) as u8;
+    a[PEER_ADDRESS.len() - 1] = value as u8;
+    call[n..n + PEER_ADDRESS.len()].copy_from_slice(&a);
+    n += PEER_ADDRESS.len();
+    call[n] = 0x0a;
+    call[n + 1] = ip_len as u8;
+    n += 2 + ip_len;
+    let port = u64::from(peer.port());
+    let mut b = PEER_PORT;
+    let value = 1 + varint_len(port);
+    b[1] = (PEER_PORT.len() - 2 + value) as u8;
+    b[PEER_PORT.len() - 1] = value as u8;
+    call[n..n + PEER_PORT.len()].copy_from_slice(&b);
+    n += PEER_PORT.len();
+    call[n] = 0x18;
+    n += 1;
+    let mut v = port;
+    while v >= 0x80 {
+        call[n] = (v as u8) | 0x80;
+        v >>= 7;
+        n += 1;
+    }
+    call[n] = v as u8;
+    n + 1
 }
 
 /// The body of a `Span` message.
@@ -624,12 +644,49 @@ mod tests {
             [255, 255, 255, 255],
             [1, 20, 200, 7],
         ] {
-            let ip = std::net::IpAddr::from(ip);
             let mut buf = [0u8; 15];
-            assert_eq!(&ip_text(ip, &mut buf)[..], ip.to_string().as_bytes());
+            let n = write_ipv4(&mut buf, ip);
+            let text = std::net::Ipv4Addr::from(ip).to_string();
+            assert_eq!(&buf[..n], text.as_bytes());
         }
-        let v6: std::net::IpAddr = "::1".parse().expect("v6");
-        assert_eq!(&ip_text(v6, &mut [0u8; 15])[..], b"::1");
+    }
+
+    /// The peer's attributes as a protobuf reader sees them, for an IPv4 and the longest
+    /// IPv6 text, and a port of one, two and three varint bytes.
+    #[test]
+    fn peer_attributes_decode_for_every_address_form() {
+        for (ip, port) in [
+            ("127.0.0.1", 9u16),
+            ("255.255.255.255", 200),
+            ("::1", 65535),
+            ("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 40000),
+            ("::ffff:255.255.255.255", 1),
+        ] {
+            let peer = std::net::SocketAddr::new(ip.parse().expect("ip"), port);
+            let mut call = [0u8; CALL_PART_MAX];
+            let n = write_peer(&mut call, 0, peer);
+            let want_ip = peer.ip().to_string();
+            // attribute 9 (network.peer.address) then attribute 9 (network.peer.port)
+            let (f, body) = field_at(&call, 0);
+            assert_eq!(f, 9);
+            assert!(call[body.clone()].ends_with(want_ip.as_bytes()), "{ip}");
+            let (f, port_body) = field_at(&call, body.end);
+            assert_eq!(f, 9);
+            assert_eq!(port_body.end, n, "{ip}");
+            let mut v = 0u64;
+            for (i, b) in call[port_body.clone()]
+                .iter()
+                .rev()
+                .take_while(|b| **b != 0x18)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .enumerate()
+            {
+                v |= u64::from(b & 0x7f) << (7 * i);
+            }
+            assert_eq!(v, u64::from(port), "{ip}");
+        }
     }
 
     /// Reads a length-delimited field's header: (field, body range).

@@ -75,6 +75,9 @@ struct Shard {
     records: Vec<SpanRecord>,
     encoded: Vec<u8>,
     ends: Vec<usize>,
+    /// The stripe whose queue these buffers were last (so they go back to it, at the size it
+    /// needs).
+    home: usize,
 }
 
 impl Shard {
@@ -120,7 +123,12 @@ impl Pipeline {
         settings: BatchSettings,
     ) -> Arc<Pipeline> {
         let inner = Arc::new(Inner {
-            shards: Default::default(),
+            shards: std::array::from_fn(|home| {
+                Padded(Mutex::new(Shard {
+                    home,
+                    ..Shard::default()
+                }))
+            }),
             encode_early: !exporters.is_empty()
                 && exporters.iter().all(
                     |e| matches!(e, Exporter::Otlp(c) if c.protocol() != OtlpProtocol::HttpJson),
@@ -280,6 +288,8 @@ fn work(inner: Arc<Inner>, exporters: Vec<Exporter>, resource: Vec<(String, Attr
     // Emptied shards come back here, so the stripes keep their capacity instead of growing
     // from nothing after every export.
     let mut spares: Vec<Shard> = Vec::new();
+    // What each stripe queued in the last round: encoded bytes, spans.
+    let mut wanted = [(0usize, 0usize); SHARDS];
     // The last request of encoded spans, its reply not read yet, and the shards its body is
     // in: read at the next export or flush, when it has usually arrived (see below).
     // (`None` for the shards: this round's, still in `taken`.)
@@ -307,15 +317,27 @@ fn work(inner: Arc<Inner>, exporters: Vec<Exporter>, resource: Vec<(String, Attr
         // Spans take their times from the monotonic clock; follow the wall clock's steps.
         crate::span::resync_clock();
         let mut taken: Vec<Shard> = Vec::new();
-        for shard in &inner.shards {
-            // The roomiest spare first: a busy stripe then fills a buffer it has filled
-            // before, without growing it (and copying it) again.
-            let roomiest = (0..spares.len()).max_by_key(|&i| spares[i].encoded.capacity());
-            let spare = roomiest.map(|i| spares.swap_remove(i)).unwrap_or_default();
+        for (home, shard) in inner.shards.iter().enumerate() {
+            // Each stripe gets back buffers it filled before (else the roomiest spare): a
+            // busy stripe then fills a buffer as large as it needs, without growing it (and
+            // copying it) again after every export.
+            let spare = spares
+                .iter()
+                .position(|s| s.home == home)
+                .or_else(|| (0..spares.len()).max_by_key(|&i| spares[i].encoded.capacity()))
+                .map(|i| spares.swap_remove(i));
+            let mut spare = spare.unwrap_or_default();
+            spare.home = home;
+            // Room for as many spans as the stripe queued last time (a quarter more): spans
+            // are then encoded into it without its growing (a copy of all it holds) midway.
+            let (bytes, spans) = wanted[home];
+            spare.encoded.reserve(bytes + bytes / 4);
+            spare.ends.reserve(spans + spans / 4);
             let t = std::mem::replace(
                 &mut *shard.0.lock().unwrap_or_else(|p| p.into_inner()),
                 spare,
             );
+            wanted[home] = (t.encoded.len(), t.ends.len());
             if t.len() > 0 {
                 taken.push(t);
             } else {
