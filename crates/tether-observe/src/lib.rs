@@ -316,3 +316,10 @@ pub(crate) fn local_tracing(site: Arc<CallSite>) -> Arc<dyn Interceptor> {
         }
     }
 }
+
+/// Whether two wire names (`rpc.system`) are the same: they are the wires' own `&'static`
+/// constants, so the same address almost always settles it without comparing the text.
+#[inline]
+pub(crate) fn same_wire(a: &'static str, b: &'static str) -> bool {
+    std::ptr::eq(a, b) || a == b
+}

@@ -206,7 +206,7 @@ impl SiteMetrics {
             c.borrow()
                 .0
                 .iter()
-                .find(|e| e.site == me && e.system == system && e.name == method)
+                .find(|e| e.site == me && crate::same_wire(e.system, system) && e.name == method)
                 .map(|e| (e.name, e.histogram, true))
         });
         if let Some(hit) = hit {

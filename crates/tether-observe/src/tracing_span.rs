@@ -338,7 +338,7 @@ impl TracingInterceptor {
             let (list, next) = &mut *cache;
             let found = list.iter().position(|f| {
                 f.owner == self.id
-                    && f.system == span.system
+                    && crate::same_wire(f.system, span.system)
                     && (std::ptr::eq(f.method.as_ref(), span.method.as_ref())
                         || *f.method == *span.method)
             });
