@@ -17,9 +17,8 @@
 //! and `http_floor` (`serve http-floor:hessian|xmlrpc`: the least a server can spend on an HTTP
 //! peer's call, for reading the foreign-client rows).
 
-/// The allocator the `tether` binary uses (mimalloc), so the rows measure what it runs.
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+// The `tether` binary's allocator (mimalloc), so the rows measure what it runs.
+tether_cli::mimalloc_allocator!();
 
 mod chart;
 mod cpu;

@@ -217,15 +217,23 @@ struct Memory(Vec<(usize, Option<f64>)>);
 impl Memory {
     fn print(&self) {
         println!();
-        println!("### server memory per open connection (a fresh echo server's resident memory with them open, less its own before them, divided by the connections; target ≤ 8 KiB)");
+        println!("### server memory per open connection (a fresh echo server's resident memory with them open, less its own before them, divided by the connections; target ≤ 8 KiB). The last column is what each connection added beyond the previous row's: the allocator's fixed part (its per-thread heaps, taken as the first connections arrive) drops out of it");
         println!();
-        println!("| open connections | bytes each |");
-        println!("|---:|---:|");
+        println!("| open connections | bytes each | added per connection |");
+        println!("|---:|---:|---:|");
+        let mut before: Option<(usize, f64)> = None;
         for (n, b) in &self.0 {
+            let added = match (before, b) {
+                (Some((m, total)), Some(b)) if *n > m => {
+                    format!("{:.0}", (b * *n as f64 - total) / (*n - m) as f64)
+                }
+                _ => "–".to_string(),
+            };
             match b {
-                Some(b) => println!("| {n} | {b:.0} |"),
-                None => println!("| {n} | – |"),
+                Some(b) => println!("| {n} | {b:.0} | {added} |"),
+                None => println!("| {n} | – | – |"),
             }
+            before = b.map(|b| (*n, b * *n as f64));
         }
     }
 }

@@ -23,6 +23,8 @@
 //!   object of an application context) and how their arguments parse.
 //! - `logging.rs`: the log subscriber (`TETHER_LOG` filter; plain lines, colour only on a
 //!   terminal, or Python's `logging` layout with `--log-format python`).
+//! - `allocator.rs`: [`mimalloc_allocator!`], the `tether` binary's allocator (feature
+//!   `mimalloc`), for a user's binary to take as well.
 //!
 //! Every command but `ns` reaches wires only through the registry's
 //! [`tether::context::remoting::Protocol`]s (and their [`tether::remoting::Shell`]s for
@@ -32,6 +34,9 @@
 #![forbid(unsafe_code)]
 
 mod admin;
+#[cfg(feature = "mimalloc")]
+#[doc(hidden)]
+pub mod allocator;
 mod bench;
 mod bench_report;
 mod call;
