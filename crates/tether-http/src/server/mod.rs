@@ -83,7 +83,7 @@ pub struct HttpRequest {
     /// Who is calling (peer, TLS subject, protocol).
     pub context: Arc<CallContext>,
     /// The request line and headers as they came.
-    head: Head,
+    head: Box<Head>,
 }
 
 impl HttpRequest {
@@ -385,7 +385,7 @@ async fn serve_requests(
 async fn serve_one(
     shared: &Shared,
     conn: &mut ServerConnection,
-    head: Head,
+    head: Box<Head>,
     context: &Arc<CallContext>,
     stop: &watch::Receiver<bool>,
 ) -> Option<bool> {
@@ -578,7 +578,7 @@ fn with_call_headers(
 /// Hands a complete request to the wire's handler.
 async fn handle(
     shared: &Shared,
-    head: Head,
+    head: Box<Head>,
     body: Bytes,
     context: &Arc<CallContext>,
 ) -> HttpResponse {
