@@ -9,8 +9,12 @@
 //! A library leaves the allocator to the program, so this is a macro the program expands at
 //! its crate root (the `tether` binary and tether-bench do):
 //!
-//! ```ignore
+//! ```no_run
 //! tether_cli::mimalloc_allocator!();
+//!
+//! fn main() -> std::process::ExitCode {
+//!     tether_cli::run_main(tether::ClassRegistry::from_inventory())
+//! }
 //! ```
 
 #[doc(hidden)]
