@@ -17,8 +17,65 @@
 //! and `http_floor` (`serve http-floor:hessian|xmlrpc`: the least a server can spend on an HTTP
 //! peer's call, for reading the foreign-client rows).
 
-// The `tether` binary's allocator (mimalloc), so the rows measure what it runs.
-tether_cli::mimalloc_allocator!();
+/// The `tether` binary's allocator (mimalloc, arenas committed as used) for every block under
+/// 256 KiB, so the calls of every row cost what they cost in `tether`; larger blocks (the 1 MiB
+/// rows' buffers) from glibc's allocator, tuned below to keep freed memory. mimalloc hands a
+/// 1 MiB block that was just freed out again as memory to fault in: the raw rows, which
+/// allocate a reply buffer per echo, then took twice as long (0.8 -> 1.6 ms) while tether's,
+/// which keep their buffers, did not change, a ratio flattering tether for the allocator's
+/// sake. Each block's allocator follows from its size, so a free finds it again.
+struct BenchAlloc;
+
+/// Blocks of this size and more come from glibc's allocator.
+const LARGE_BLOCK: usize = 256 * 1024;
+
+// SAFETY: every block is allocated and freed by the same allocator, chosen by its size (which
+// `dealloc` and `realloc` are given); a `realloc` across the threshold moves the block.
+unsafe impl std::alloc::GlobalAlloc for BenchAlloc {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        if layout.size() >= LARGE_BLOCK {
+            std::alloc::System.alloc(layout)
+        } else {
+            tether_cli::allocator::mimalloc::MiMalloc.alloc(layout)
+        }
+    }
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        if layout.size() >= LARGE_BLOCK {
+            std::alloc::System.alloc_zeroed(layout)
+        } else {
+            tether_cli::allocator::mimalloc::MiMalloc.alloc_zeroed(layout)
+        }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        if layout.size() >= LARGE_BLOCK {
+            std::alloc::System.dealloc(ptr, layout)
+        } else {
+            tether_cli::allocator::mimalloc::MiMalloc.dealloc(ptr, layout)
+        }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new: usize) -> *mut u8 {
+        match (layout.size() >= LARGE_BLOCK, new >= LARGE_BLOCK) {
+            (true, true) => std::alloc::System.realloc(ptr, layout, new),
+            (false, false) => tether_cli::allocator::mimalloc::MiMalloc.realloc(ptr, layout, new),
+            _ => {
+                let Ok(to) = std::alloc::Layout::from_size_align(new, layout.align()) else {
+                    return std::ptr::null_mut();
+                };
+                let moved = self.alloc(to);
+                if !moved.is_null() {
+                    std::ptr::copy_nonoverlapping(ptr, moved, layout.size().min(new));
+                    self.dealloc(ptr, layout);
+                }
+                moved
+            }
+        }
+    }
+}
+
+#[global_allocator]
+static ALLOC: BenchAlloc = BenchAlloc;
+
+tether_cli::mimalloc_lazy_commit!();
 
 mod chart;
 mod cpu;

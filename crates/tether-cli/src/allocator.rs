@@ -27,9 +27,8 @@ pub use mimalloc;
 #[doc(hidden)]
 pub const ARENA_EAGER_COMMIT: i32 = 4;
 
-/// Makes mimalloc the program's global allocator, with its arenas committed as they are used.
-/// The option is set by an ELF constructor, run before `main` and Rust's runtime: the arena
-/// made at the first allocation serves the whole run, so setting it in `main` would be late.
+/// Makes mimalloc the program's global allocator, with its arenas committed as they are used
+/// (see [`mimalloc_lazy_commit!`]).
 #[macro_export]
 macro_rules! mimalloc_allocator {
     () => {
@@ -37,6 +36,17 @@ macro_rules! mimalloc_allocator {
         static TETHER_ALLOCATOR: $crate::allocator::mimalloc::MiMalloc =
             $crate::allocator::mimalloc::MiMalloc;
 
+        $crate::mimalloc_lazy_commit!();
+    };
+}
+
+/// Has mimalloc commit its arenas as they are used, for a program whose global allocator is
+/// (or hands most blocks to) mimalloc. The option is set by an ELF constructor, run before
+/// `main` and Rust's runtime: the arena made at the first allocation serves the whole run, so
+/// setting it in `main` would be late.
+#[macro_export]
+macro_rules! mimalloc_lazy_commit {
+    () => {
         #[cfg(target_os = "linux")]
         #[used]
         #[link_section = ".init_array"]
