@@ -28,7 +28,7 @@ pub use mimalloc;
 pub const ARENA_EAGER_COMMIT: i32 = 4;
 
 /// Makes mimalloc the program's global allocator, with its arenas committed as they are used
-/// (see [`mimalloc_lazy_commit!`]).
+/// (see [`mimalloc_lazy_commit!`](crate::mimalloc_lazy_commit!)).
 #[macro_export]
 macro_rules! mimalloc_allocator {
     () => {

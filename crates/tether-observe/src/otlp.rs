@@ -673,18 +673,14 @@ mod tests {
             let (f, port_body) = field_at(&call, body.end);
             assert_eq!(f, 9);
             assert_eq!(port_body.end, n, "{ip}");
-            let mut v = 0u64;
-            for (i, b) in call[port_body.clone()]
+            // The value: `int_value = 3` (key 0x18), then the port's varint, last.
+            let len = varint_len(u64::from(port));
+            let value = &call[port_body.end - len..port_body.end];
+            assert_eq!(call[port_body.end - len - 1], 0x18, "{ip}");
+            let v = value
                 .iter()
-                .rev()
-                .take_while(|b| **b != 0x18)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
                 .enumerate()
-            {
-                v |= u64::from(b & 0x7f) << (7 * i);
-            }
+                .fold(0u64, |v, (i, b)| v | u64::from(b & 0x7f) << (7 * i));
             assert_eq!(v, u64::from(port), "{ip}");
         }
     }
