@@ -102,6 +102,10 @@ pub struct TracingInterceptor {
     /// Tells this interceptor's entries in [`FIXED`] from another's (an address could be
     /// reused after this one is dropped; a number is not).
     id: u64,
+    /// The fixed part of the first (wire, method) spanned here: most sites are called for one
+    /// method above all, whose spans then skip the thread's cache (set once, read by every
+    /// thread without writing its cache line).
+    first: std::sync::OnceLock<Fixed>,
 }
 
 impl TracingInterceptor {
@@ -115,6 +119,7 @@ impl TracingInterceptor {
             sampler,
             site,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            first: std::sync::OnceLock::new(),
         }
     }
 }
@@ -129,6 +134,16 @@ struct Fixed {
     /// by address, without comparing the text).
     method: std::borrow::Cow<'static, str>,
     bytes: Box<[u8]>,
+}
+
+impl Fixed {
+    /// Whether these are the fixed fields of `span`'s wire and method (the method found by
+    /// address when it is the same `&'static` text).
+    fn is(&self, span: &SpanStart) -> bool {
+        crate::same_wire(self.system, span.system)
+            && (std::ptr::eq(self.method.as_ref(), span.method.as_ref())
+                || *self.method == *span.method)
+    }
 }
 
 const FIXED_KEPT: usize = 32;
@@ -330,18 +345,18 @@ impl TracingInterceptor {
         if !self.pipeline.encodes_early() {
             return record(None);
         }
+        if let Some(f) = self.first.get() {
+            if f.is(span) {
+                return record(Some(&f.bytes));
+            }
+        }
         // (Not there while the thread is being torn down: then encoded in full.)
         let kept = FIXED.try_with(|cache| {
             let Ok(mut cache) = cache.try_borrow_mut() else {
                 return record(None);
             };
             let (list, next) = &mut *cache;
-            let found = list.iter().position(|f| {
-                f.owner == self.id
-                    && crate::same_wire(f.system, span.system)
-                    && (std::ptr::eq(f.method.as_ref(), span.method.as_ref())
-                        || *f.method == *span.method)
-            });
+            let found = list.iter().position(|f| f.owner == self.id && f.is(span));
             let i = match found {
                 Some(i) => i,
                 None => {
@@ -352,6 +367,13 @@ impl TracingInterceptor {
                         bytes: crate::otlp::fixed_part(site, span.system, &span.method, kind)
                             .into_boxed_slice(),
                     };
+                    if self.first.get().is_none() {
+                        let _ = self.first.set(Fixed {
+                            bytes: f.bytes.clone(),
+                            method: f.method.clone(),
+                            ..f
+                        });
+                    }
                     if list.len() < FIXED_KEPT {
                         list.push(f);
                         list.len() - 1
