@@ -26,6 +26,19 @@ pub(crate) fn varint(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
+/// Writes `v` as a varint at the start of `buf` (room for its [`varint_len`]); returns its
+/// length.
+fn varint_into(buf: &mut [u8], mut v: u64) -> usize {
+    let mut n = 0;
+    while v >= 0x80 {
+        buf[n] = (v as u8) | 0x80;
+        v >>= 7;
+        n += 1;
+    }
+    buf[n] = v as u8;
+    n + 1
+}
+
 pub(crate) fn bytes_field(out: &mut Vec<u8>, field: u32, b: &[u8]) {
     key(out, field, LEN);
     varint(out, b.len() as u64);
@@ -71,15 +84,7 @@ pub(crate) fn message(out: &mut Vec<u8>, field: u32, body: impl FnOnce(&mut Vec<
         return;
     }
     let mut prefix = [0u8; 10];
-    let mut n = 0;
-    let mut v = len;
-    while v >= 0x80 {
-        prefix[n] = (v as u8) | 0x80;
-        v >>= 7;
-        n += 1;
-    }
-    prefix[n] = v as u8;
-    n += 1;
+    let n = varint_into(&mut prefix, len);
     out[at] = prefix[0];
     out.splice(at + 1..at + 1, prefix[1..n].iter().copied());
 }
@@ -307,14 +312,7 @@ fn write_peer(call: &mut [u8; CALL_PART_MAX], mut n: usize, peer: std::net::Sock
     n += PEER_PORT.len();
     call[n] = 0x18;
     n += 1;
-    let mut v = port;
-    while v >= 0x80 {
-        call[n] = (v as u8) | 0x80;
-        v >>= 7;
-        n += 1;
-    }
-    call[n] = v as u8;
-    n + 1
+    n + varint_into(&mut call[n..], port)
 }
 
 /// The body of a `Span` message.
