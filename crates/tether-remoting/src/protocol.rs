@@ -243,11 +243,28 @@ pub trait ExportServer: Send + Sync + 'static {
 }
 
 /// Runs a server's async bind from a synchronous lifecycle hook: on a short-lived helper
-/// thread through the current runtime's handle, so it works on multi-thread and
-/// current-thread runtimes alike and the server's tasks land on the caller's runtime. A bind
-/// error becomes [`TransportErrorKind::Bind`]; no runtime, [`TransportErrorKind::NoRuntime`].
+/// thread through the current runtime's handle, so the server's tasks land on the caller's
+/// runtime. A bind error becomes [`TransportErrorKind::Bind`]; no runtime,
+/// [`TransportErrorKind::NoRuntime`].
+///
+/// On a multi-thread runtime the other workers drive I/O and timers while the caller's thread
+/// waits here, so any future works (a directory listing, a gateway asking its target). On a
+/// current-thread runtime nothing does while its one thread waits: a future that needs no I/O
+/// readiness and no timer (binding a socket, resolving a name on the blocking pool) completes,
+/// and one that does could never complete, so after [`CURRENT_THREAD_WAIT`] it is dropped and
+/// the hook gets [`TransportErrorKind::NoRuntime`] saying so, instead of hanging.
 pub fn bind_on_current_runtime<T: Send>(
     bind: impl std::future::Future<Output = Result<T, tether_core::RemoteError>> + Send,
+) -> Result<T, TransportError> {
+    run_beside(bind, CURRENT_THREAD_WAIT)
+}
+
+/// How long [`bind_on_current_runtime`] waits on a current-thread runtime (see there).
+pub const CURRENT_THREAD_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+fn run_beside<T: Send>(
+    bind: impl std::future::Future<Output = Result<T, tether_core::RemoteError>> + Send,
+    wait: std::time::Duration,
 ) -> Result<T, TransportError> {
     let handle = tokio::runtime::Handle::try_current().map_err(|_| {
         TransportError::new(
@@ -255,10 +272,138 @@ pub fn bind_on_current_runtime<T: Send>(
             "exporters need a tokio runtime: start the context from async code (or use tether's blocking facade)",
         )
     })?;
-    std::thread::scope(|s| {
-        s.spawn(|| handle.block_on(bind)).join().map_err(|_| {
+    let current_thread = handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread;
+    let outcome = std::thread::scope(|s| {
+        s.spawn(|| {
+            if current_thread {
+                poll_within(&handle, bind, wait)
+            } else {
+                Some(handle.block_on(bind))
+            }
+        })
+        .join()
+        .map_err(|_| {
             TransportError::new(TransportErrorKind::Bind, "the bind helper thread panicked")
         })
-    })?
-    .map_err(|e| TransportError::new(TransportErrorKind::Bind, e.message()))
+    })?;
+    match outcome {
+        Some(r) => r.map_err(|e| TransportError::new(TransportErrorKind::Bind, e.message())),
+        None => Err(TransportError::new(
+            TransportErrorKind::NoRuntime,
+            format!(
+                "this step needs network I/O or a timer, which a current-thread tokio runtime cannot drive while its thread waits for a synchronous lifecycle hook (gave up after {wait:?}): start the context on a multi-thread runtime (`#[tokio::main]`'s default, or `#[tokio::test(flavor = \"multi_thread\")]`)"
+            ),
+        )),
+    }
+}
+
+/// Polls `fut` on this thread, inside `handle`'s runtime (its tasks, I/O and timers register
+/// there), woken by whatever wakes it, until it completes (`Some`) or `wait` has passed (`None`:
+/// the future is dropped).
+fn poll_within<F: std::future::Future>(
+    handle: &tokio::runtime::Handle,
+    fut: F,
+    wait: std::time::Duration,
+) -> Option<F::Output> {
+    /// Wakes the polling thread.
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let _inside = handle.enter();
+    let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = std::task::Context::from_waker(&waker);
+    let mut fut = std::pin::pin!(fut);
+    let until = std::time::Instant::now() + wait;
+    loop {
+        if let std::task::Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
+            return Some(v);
+        }
+        let left = until.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return None;
+        }
+        std::thread::park_timeout(left);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    fn current_thread() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+    }
+
+    /// On a current-thread runtime a bind that needs no I/O readiness completes, its tasks on
+    /// the caller's runtime; one that waits for a timer (or a reply) ends in a clear error
+    /// instead of hanging.
+    #[test]
+    fn a_current_thread_runtime_binds_and_refuses_what_it_cannot_drive() {
+        current_thread().block_on(async {
+            let bound = bind_on_current_runtime(async {
+                let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .map_err(|e| tether_core::RemoteError::connection(e.to_string()))?;
+                let addr = l.local_addr().expect("addr");
+                tokio::spawn(async move {
+                    let _ = l.accept().await;
+                });
+                Ok(addr)
+            })
+            .expect("a bind needs no driver");
+            // The accept loop runs on this runtime once the hook has returned.
+            let connected = tokio::time::timeout(
+                Duration::from_secs(5),
+                tokio::net::TcpStream::connect(bound),
+            )
+            .await;
+            assert!(matches!(connected, Ok(Ok(_))), "{connected:?}");
+
+            let started = Instant::now();
+            let e = run_beside(
+                async {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    Ok(())
+                },
+                Duration::from_millis(300),
+            )
+            .expect_err("a timer cannot fire while the runtime's thread waits");
+            assert_eq!(e.kind(), TransportErrorKind::NoRuntime);
+            assert!(e.message().contains("multi-thread"), "{e}");
+            assert!(started.elapsed() < Duration::from_secs(5));
+        });
+    }
+
+    /// On a multi-thread runtime the other workers drive what the future waits for.
+    #[test]
+    fn a_multi_thread_runtime_drives_timers_and_io_for_a_hook() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            let r = bind_on_current_runtime(async {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                Ok(7)
+            });
+            assert_eq!(r, Ok(7));
+        });
+    }
+
+    #[test]
+    fn no_runtime_is_an_error() {
+        let e = bind_on_current_runtime(async { Ok(()) }).expect_err("no runtime");
+        assert_eq!(e.kind(), TransportErrorKind::NoRuntime);
+    }
 }
