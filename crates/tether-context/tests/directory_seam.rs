@@ -71,6 +71,10 @@ impl Directory for Board {
             if url.contains("full") {
                 return Err(RemoteError::connection("the board is full"));
             }
+            if url.contains("far") {
+                // A directory across a network: its reply takes a while (a timer here).
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
             let name = listing.name.clone();
             board.listed.lock().unwrap().push((url, listing));
             board.publish();
@@ -240,4 +244,42 @@ async fn directory_errors_name_the_file_line_and_object() {
             .contains("cannot register Listed in board://full/: the board is full"),
         "{e}"
     );
+}
+
+/// A listing that waits for the network (a timer here) completes on a multi-thread runtime,
+/// whose other workers drive it while the exporter's synchronous start waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_that_waits_completes_on_a_multi_thread_runtime() {
+    let (r, board) = registry_with_board();
+    let c = ApplicationContext::builder()
+        .registry(r)
+        .xml_str(exporter_xml("board://far/"), Some("far.xml"))
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(board.listed.lock().unwrap().len(), 1);
+    c.close().await;
+}
+
+/// On a current-thread runtime the same listing cannot complete (nothing drives its timer while
+/// the runtime's one thread waits for the exporter's start): the start fails, naming the
+/// object and the runtime it needs, instead of hanging.
+#[tokio::test]
+async fn a_listing_that_waits_on_a_current_thread_runtime_is_a_clear_error() {
+    let (r, board) = registry_with_board();
+    let started = std::time::Instant::now();
+    let e = ApplicationContext::builder()
+        .registry(r)
+        .xml_str(exporter_xml("board://far/"), Some("far.xml"))
+        .start()
+        .await
+        .unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert_eq!(e.object_id(), Some("e"));
+    let t = e.to_string();
+    assert!(
+        t.contains("far.xml") && t.contains("multi-thread runtime"),
+        "{t}"
+    );
+    assert!(board.listed.lock().unwrap().is_empty());
 }
