@@ -907,6 +907,7 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
     if let Some(dir) = &env.pki {
         let _ = std::fs::remove_dir_all(dir);
     }
+    let _ = std::fs::remove_dir_all(java_peer_dir());
     if any_failed {
         return Err("some rows failed (see the tables)".into());
     }
@@ -1191,6 +1192,11 @@ fn print_wire_targets(modes: &[Mode], res: &HashMap<Key, Result<Measurement, Str
     }
 }
 
+/// Where this run's Java peer is compiled (removed when the run ends).
+fn java_peer_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("tether-bench-java-{}", std::process::id()))
+}
+
 /// Compiles tether-hessian's Java test peer for the run; returns the classpath.
 fn compile_java_peer() -> Result<String, String> {
     let jar = "/usr/share/java/hessian.jar";
@@ -1198,7 +1204,7 @@ fn compile_java_peer() -> Result<String, String> {
         return Err(format!("{jar} missing (apt-get install libhessian-java)"));
     }
     let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tether-hessian/tests/java/peer");
-    let out = std::env::temp_dir().join(format!("tether-bench-java-{}", std::process::id()));
+    let out = java_peer_dir();
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
     let files: Vec<PathBuf> = std::fs::read_dir(&src)
         .map_err(|e| e.to_string())?

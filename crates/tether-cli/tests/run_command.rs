@@ -20,12 +20,37 @@ const CONTEXT: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 </objects>
 "#;
 
-fn write_context(name: &str, text: &str) -> std::path::PathBuf {
+/// A context file in a directory of its own, removed with it when the test ends.
+struct ContextFile {
+    dir: std::path::PathBuf,
+    file: std::path::PathBuf,
+}
+
+impl std::ops::Deref for ContextFile {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.file
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for ContextFile {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.file.as_os_str()
+    }
+}
+
+impl Drop for ContextFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn write_context(name: &str, text: &str) -> ContextFile {
     let dir = std::env::temp_dir().join(format!("tether-run-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join(name);
     std::fs::write(&file, text).unwrap();
-    file
+    ContextFile { dir, file }
 }
 
 #[test]

@@ -21,28 +21,58 @@ pub const OPENS: [&str; 8] = [
     "java.base/java.io=ALL-UNNAMED",
 ];
 
-/// The compiled peer classes (compiled on first use, into a directory of this process).
+/// The compiled peer classes: compiled on first use into a directory named after the sources
+/// (and the jar's path), which every later test process reuses, so a run leaves one directory
+/// per version of the peer rather than one per process.
 pub fn java_peer_classes() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let jar = hessian_jar();
-        let out = std::env::temp_dir().join(format!("tether-jpeer-{}", std::process::id()));
-        std::fs::create_dir_all(&out).expect("peer class directory");
         let src = root().join("crates/tether-hessian/tests/java/peer");
-        let files: Vec<PathBuf> = std::fs::read_dir(&src)
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&src)
             .expect("peer sources")
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "java"))
             .collect();
+        files.sort();
+        // FNV-1a over the jar's path and every source's name and text.
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut add = |bytes: &[u8]| {
+            for b in bytes {
+                hash = (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+            }
+        };
+        add(jar.to_string_lossy().as_bytes());
+        for f in &files {
+            add(f.to_string_lossy().as_bytes());
+            add(&std::fs::read(f).expect("peer source"));
+        }
+        let out = std::env::temp_dir().join(format!("tether-jpeer-{hash:016x}"));
+        if out.join("peer").is_dir() {
+            return out;
+        }
+        // Compiled aside, then renamed into place whole: a process that finds the directory
+        // finds it complete, and of two that compile at once the second keeps the first's.
+        let aside =
+            std::env::temp_dir().join(format!("tether-jpeer-{hash:016x}.{}", std::process::id()));
+        std::fs::create_dir_all(&aside).expect("peer class directory");
         let st = Command::new("javac")
             .arg("-d")
-            .arg(&out)
+            .arg(&aside)
             .arg("-cp")
             .arg(&jar)
             .args(&files)
             .status()
             .expect("javac (scripts/test.sh installs a JDK)");
         assert!(st.success(), "javac failed");
+        if std::fs::rename(&aside, &out).is_err() {
+            let _ = std::fs::remove_dir_all(&aside);
+        }
+        assert!(
+            out.join("peer").is_dir(),
+            "no peer classes in {}",
+            out.display()
+        );
         out
     })
     .clone()
