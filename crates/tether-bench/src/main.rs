@@ -200,12 +200,11 @@ fn main() {
     }
 }
 
-/// The servers' tokio runtime: the default multi-thread one, sized to the CPUs this process may
-/// use (1 under `taskset -c N`), the same for every Rust server.
+/// The servers' tokio runtime, the same for every Rust server (the raw rows' included): the
+/// `tether` binary's rule ([`tether_cli::runtime`]), one thread when the process may use one
+/// CPU (`taskset -c N`, the pinned and split placements), else a worker per CPU.
 fn runtime() -> Result<tokio::runtime::Runtime, BoxErr> {
-    Ok(tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?)
+    Ok(tether_cli::runtime()?)
 }
 
 /// The clients' tokio runtime: current-thread, so the timed loop polls the socket itself.

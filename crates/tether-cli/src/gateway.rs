@@ -89,7 +89,7 @@ async fn serve(registry: ClassRegistry, args: GatewayArgs) -> Result<(), String>
         s => s.to_string(),
     };
     let admin = crate::admin::Admin::start(args.admin.as_deref()).await?;
-    let forward = tether::remoting::gateway::forwarder(target, args.methods.as_deref());
+    let forward = tether::remoting::gateway::forwarder_async(target, args.methods.as_deref()).await;
     let addr = resolve(&host, port).map_err(|e| e.to_string())?;
     let server = listen
         .bind(&host, addr, &ServerOptions::default())

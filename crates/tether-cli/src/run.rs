@@ -46,6 +46,10 @@ pub(crate) async fn run(registry: ClassRegistry, args: RunArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    tracing::debug!(target: "tether.run", "runtime: {}", match tokio::runtime::Handle::current().runtime_flavor() {
+        tokio::runtime::RuntimeFlavor::CurrentThread => "current-thread (the process may use one CPU)",
+        _ => "multi-thread",
+    });
     let mut b = ApplicationContext::builder().registry(registry);
     for f in &args.files {
         b = b.xml_file(f);

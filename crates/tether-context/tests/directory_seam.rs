@@ -76,9 +76,10 @@ impl Directory for Board {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
             let name = listing.name.clone();
+            let far = url.contains("far");
             board.listed.lock().unwrap().push((url, listing));
             board.publish();
-            Ok(Box::new(Pin(board, name)) as Box<dyn Listed>)
+            Ok(Box::new(Pin(board, name, far)) as Box<dyn Listed>)
         })
     }
 
@@ -92,11 +93,15 @@ impl Directory for Board {
     }
 }
 
-struct Pin(Board, String);
+/// A listing: its board, its name, whether its withdrawal crosses a network (waits).
+struct Pin(Board, String, bool);
 
 impl Listed for Pin {
     fn withdraw(self: Box<Self>) -> BoxFuture<'static, ()> {
         Box::pin(async move {
+            if self.2 {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
             self.0
                 .listed
                 .lock()
@@ -246,34 +251,57 @@ async fn directory_errors_name_the_file_line_and_object() {
     );
 }
 
-/// A listing that waits for the network (a timer here) completes on a multi-thread runtime,
-/// whose other workers drive it while the exporter's synchronous start waits.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_listing_that_waits_completes_on_a_multi_thread_runtime() {
-    let (r, board) = registry_with_board();
+/// A directory across a network: its listing and its withdrawal wait (a timer stands for the
+/// network) while the exporter's synchronous hooks wait for them. The context's start and close
+/// run the hooks off the thread that drives the runtime, so both complete on either flavour.
+async fn listing_and_withdrawal_that_wait(board: Board, r: tether_context::ClassRegistry) {
     let c = ApplicationContext::builder()
         .registry(r)
         .xml_str(exporter_xml("board://far/"), Some("far.xml"))
         .start()
         .await
         .unwrap();
+    assert!(c.is_serving());
     assert_eq!(board.listed.lock().unwrap().len(), 1);
     c.close().await;
+    assert!(board.listed.lock().unwrap().is_empty());
+    assert_eq!(*board.withdrawn.lock().unwrap(), vec!["Listed".to_string()]);
 }
 
-/// On a current-thread runtime the same listing cannot complete (nothing drives its timer while
-/// the runtime's one thread waits for the exporter's start): the start fails, naming the
-/// object and the runtime it needs, instead of hanging.
-#[tokio::test]
-async fn a_listing_that_waits_on_a_current_thread_runtime_is_a_clear_error() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_that_waits_completes_on_a_multi_thread_runtime() {
     let (r, board) = registry_with_board();
-    let started = std::time::Instant::now();
-    let e = ApplicationContext::builder()
+    listing_and_withdrawal_that_wait(board, r).await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_listing_that_waits_completes_on_a_current_thread_runtime() {
+    let (r, board) = registry_with_board();
+    listing_and_withdrawal_that_wait(board, r).await;
+}
+
+/// A lazy exporter made by a `get` straight from a current-thread runtime's one thread has
+/// nobody to drive its listing while the `get` waits: a clear error naming the object, the file
+/// and the runtime it needs, within seconds, instead of a hang.
+#[tokio::test(flavor = "current_thread")]
+async fn a_lazy_listing_that_waits_on_a_current_thread_runtime_is_a_clear_error() {
+    let (r, board) = registry_with_board();
+    let xml = exporter_xml("board://far/").replace(
+        "class=\"tether.pyro.ServiceExporter\"",
+        "class=\"tether.pyro.ServiceExporter\" lazy-init=\"true\"",
+    );
+    let c = ApplicationContext::builder()
         .registry(r)
-        .xml_str(exporter_xml("board://far/"), Some("far.xml"))
+        .xml_str(xml, Some("far.xml"))
         .start()
         .await
-        .unwrap_err();
+        .unwrap();
+    assert!(
+        board.listed.lock().unwrap().is_empty(),
+        "lazy: not made yet"
+    );
+    let started = std::time::Instant::now();
+    let e = c.get_object("e").unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(30));
     assert_eq!(e.object_id(), Some("e"));
     let t = e.to_string();
@@ -282,4 +310,5 @@ async fn a_listing_that_waits_on_a_current_thread_runtime_is_a_clear_error() {
         "{t}"
     );
     assert!(board.listed.lock().unwrap().is_empty());
+    c.close().await;
 }

@@ -195,7 +195,7 @@ impl Forward {
 /// A forwarder for `target` made from synchronous code on a tokio runtime (an exporter's
 /// lifecycle hook): with `methods` when given, else asking the target what it exposes (at most
 /// 3 s). A target that cannot be asked now is not an error: its methods are learnt after the
-/// first call that reaches it, and a WARN says so.
+/// first call that reaches it, and a WARN says so. From async code, [`forwarder_async`].
 pub fn forwarder(target: Arc<dyn Invoker>, methods: Option<&[String]>) -> Arc<Forward> {
     if let Some(m) = methods {
         return Arc::new(Forward::with_methods(target, m));
@@ -204,7 +204,28 @@ pub fn forwarder(target: Arc<dyn Invoker>, methods: Option<&[String]>) -> Arc<Fo
     let asked = f.clone();
     let r =
         crate::bind_on_current_runtime(async move { asked.discover(Duration::from_secs(3)).await });
-    match r {
+    report_discovery(r);
+    f
+}
+
+/// [`forwarder`] from async code: the target is asked on this task (nothing waits on a
+/// thread), so it works on every runtime flavour.
+pub async fn forwarder_async(target: Arc<dyn Invoker>, methods: Option<&[String]>) -> Arc<Forward> {
+    if let Some(m) = methods {
+        return Arc::new(Forward::with_methods(target, m));
+    }
+    let f = Arc::new(Forward::new(target));
+    report_discovery(
+        f.discover(Duration::from_secs(3))
+            .await
+            .map_err(|e| e.to_string()),
+    );
+    f
+}
+
+/// Logs what asking a target for its methods gave.
+fn report_discovery<E: std::fmt::Display>(asked: Result<bool, E>) {
+    match asked {
         Ok(true) => {}
         Ok(false) => {
             tracing::info!(target: "tether::gateway", "the target's wire cannot list its methods: every method name is forwarded (set `methods` for Pyro clients)")
@@ -213,7 +234,6 @@ pub fn forwarder(target: Arc<dyn Invoker>, methods: Option<&[String]>) -> Arc<Fo
             tracing::warn!(target: "tether::gateway", "cannot ask the target for its methods now ({e}); they are learnt after the first call that reaches it")
         }
     }
-    f
 }
 
 #[cfg(test)]

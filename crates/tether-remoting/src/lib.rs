@@ -56,8 +56,8 @@ pub use holder::{resolve, DaemonHolder, Registration};
 pub use interceptor::{Chain, Intercepted, InterceptedDispatch, Interceptor, Next};
 pub use options::{flag_option, ClientOptions, ServerLimits, ServerOptions, WireOptions};
 pub use protocol::{
-    bind_on_current_runtime, ClassFamily, ExportServer, LogSite, Protocol, CURRENT_THREAD_WAIT,
-    EXPORTER_PARAMS, PROXY_PARAMS,
+    bind_on_current_runtime, run_sync_hooks, ClassFamily, ExportServer, LogSite, Protocol,
+    CURRENT_THREAD_WAIT, EXPORTER_PARAMS, PROXY_PARAMS,
 };
 pub use set::ProtocolSet;
 pub use shell::{DefaultShell, Shell};

@@ -247,9 +247,12 @@ pub trait ExportServer: Send + Sync + 'static {
 /// runtime. A bind error becomes [`TransportErrorKind::Bind`]; no runtime,
 /// [`TransportErrorKind::NoRuntime`].
 ///
-/// On a multi-thread runtime the other workers drive I/O and timers while the caller's thread
-/// waits here, so any future works (a directory listing, a gateway asking its target). On a
-/// current-thread runtime nothing does while its one thread waits: a future that needs no I/O
+/// The future completes when some thread drives the runtime's I/O and timers while the hook
+/// waits here: on a multi-thread runtime the other workers do, and inside [`run_sync_hooks`]
+/// (how a context's `start` and `close` run their hooks) the thread awaiting the hooks does, on
+/// either flavour, so any future works there (a directory listing, a gateway asking its
+/// target). A hook called straight from a current-thread runtime's own thread (a lazy object
+/// made by a `get` in async code) has nobody to drive them: a future that needs no I/O
 /// readiness and no timer (binding a socket, resolving a name on the blocking pool) completes,
 /// and one that does could never complete, so after [`CURRENT_THREAD_WAIT`] it is dropped and
 /// the hook gets [`TransportErrorKind::NoRuntime`] saying so, instead of hanging.
@@ -272,7 +275,9 @@ fn run_beside<T: Send>(
             "exporters need a tokio runtime: start the context from async code (or use tether's blocking facade)",
         )
     })?;
-    let current_thread = handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread;
+    // Only a current-thread runtime whose one thread is this caller's needs the bounded wait.
+    let current_thread = handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread
+        && !DRIVEN_ELSEWHERE.with(std::cell::Cell::get);
     let outcome = std::thread::scope(|s| {
         s.spawn(|| {
             if current_thread {
@@ -294,6 +299,53 @@ fn run_beside<T: Send>(
                 "this step needs network I/O or a timer, which a current-thread tokio runtime cannot drive while its thread waits for a synchronous lifecycle hook (gave up after {wait:?}): start the context on a multi-thread runtime (`#[tokio::main]`'s default, or `#[tokio::test(flavor = \"multi_thread\")]`)"
             ),
         )),
+    }
+}
+
+thread_local! {
+    /// Set on a thread running [`run_sync_hooks`]'s work: another thread (the one awaiting it)
+    /// drives the runtime meanwhile.
+    static DRIVEN_ELSEWHERE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs synchronous lifecycle hooks (`work`) from async code: on the current runtime's
+/// blocking pool, awaited here, so this task's thread stays free to drive the runtime's I/O
+/// and timers while a hook waits in [`bind_on_current_runtime`] for network work (a directory
+/// listing, a withdrawal, a gateway asking its target). With it a context starts and closes on
+/// a current-thread runtime as on a multi-thread one.
+///
+/// The caller's tracing subscriber and span go with the work (the hooks' log lines land where
+/// they would inline). Without a runtime, or when the runtime no longer takes blocking work (it
+/// is shutting down), `work` runs inline. A panic in `work` resumes in the caller.
+pub async fn run_sync_hooks<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    let Ok(handle) = tokio::runtime::Handle::try_current() else {
+        return work();
+    };
+    // Shared so that the work can be taken back and run here if the pool never starts it.
+    let slot = Arc::new(std::sync::Mutex::new(Some(work)));
+    let taken = slot.clone();
+    let dispatch = tracing::dispatcher::get_default(|d| d.clone());
+    let span = tracing::Span::current();
+    let joined = handle
+        .spawn_blocking(move || {
+            let work = taken.lock().unwrap_or_else(|p| p.into_inner()).take()?;
+            DRIVEN_ELSEWHERE.with(|d| d.set(true));
+            let out = tracing::dispatcher::with_default(&dispatch, || span.in_scope(work));
+            DRIVEN_ELSEWHERE.with(|d| d.set(false));
+            Some(out)
+        })
+        .await;
+    let work = match joined {
+        Ok(Some(v)) => return v,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        // Cancelled before it started (the runtime is shutting down): run it here.
+        Ok(None) | Err(_) => slot.lock().unwrap_or_else(|p| p.into_inner()).take(),
+    };
+    match work {
+        Some(w) => w(),
+        // The pool took the work and ended without an answer: only a panic does that, and a
+        // panic is resumed above.
+        None => unreachable!("the blocking pool took the lifecycle work and returned nothing"),
     }
 }
 
@@ -399,6 +451,51 @@ mod tests {
             });
             assert_eq!(r, Ok(7));
         });
+    }
+
+    /// Hooks run through `run_sync_hooks` on a current-thread runtime: their network work (a
+    /// timer here) completes, because the thread awaiting them drives the runtime; the caller's
+    /// tracing subscriber sees their events; a panic comes back to the caller.
+    #[test]
+    fn sync_hooks_run_off_a_current_thread_runtimes_thread() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        /// Counts events.
+        struct Count(Arc<AtomicUsize>);
+        impl tracing::Subscriber for Count {
+            fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+                true
+            }
+            fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+                tracing::span::Id::from_u64(1)
+            }
+            fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+            fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+            fn event(&self, _: &tracing::Event<'_>) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+            fn enter(&self, _: &tracing::span::Id) {}
+            fn exit(&self, _: &tracing::span::Id) {}
+        }
+        let events = Arc::new(AtomicUsize::new(0));
+        let _seen = tracing::subscriber::set_default(Count(events.clone()));
+        current_thread().block_on(async {
+            let waited = run_sync_hooks(|| {
+                tracing::info!("a hook's log line");
+                bind_on_current_runtime(async {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    Ok(7)
+                })
+            })
+            .await;
+            assert_eq!(waited, Ok(7));
+            let panicked = tokio::spawn(run_sync_hooks(|| panic!("a hook panicked"))).await;
+            assert!(panicked.is_err_and(|e| e.is_panic()));
+        });
+        assert_eq!(events.load(Ordering::SeqCst), 1);
+        // Without a runtime the hooks run inline: the first poll has the answer.
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        let inline = std::future::Future::poll(std::pin::pin!(run_sync_hooks(|| 3)), &mut cx);
+        assert_eq!(inline, std::task::Poll::Ready(3));
     }
 
     #[test]

@@ -99,7 +99,9 @@ impl ContextBuilder {
         });
         let ctx = ApplicationContext { inner };
         ctx.inner.validate()?;
-        match ctx.eager_phase() {
+        // On the blocking pool: the hooks may wait for network work this thread must drive.
+        let starting = ctx.clone();
+        match tether_remoting::run_sync_hooks(move || starting.eager_phase()).await {
             Ok(()) => {
                 ctx.inner.started.store(true, Ordering::SeqCst);
                 Ok(ctx)

@@ -1,5 +1,14 @@
 //! The lifecycle after creation: eager singletons, post-processors, `after_properties_set`
 //! and `set_app_context`, and destruction on close.
+//!
+//! The hooks are synchronous (Spring's), yet some do network work: an exporter binds and lists
+//! itself in a directory (etcd, Pyro's name server), a gateway asks its target for its methods,
+//! an exporter withdraws its listing on `destroy`. They run that work through
+//! [`tether_remoting::bind_on_current_runtime`], which waits for it. The context's async `start`
+//! and `close` therefore run the hooks through [`tether_remoting::run_sync_hooks`] (on the
+//! runtime's blocking pool): the thread that awaits them stays free to drive the runtime's I/O
+//! and timers, so the hooks' network work completes on every runtime flavour, a current-thread
+//! one included (where the awaiting thread is the only one that can drive them).
 
 use super::*;
 

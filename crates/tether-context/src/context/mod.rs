@@ -250,7 +250,10 @@ impl ApplicationContext {
         if self.inner.closed.swap(true, Ordering::SeqCst) {
             return;
         }
-        self.inner.destroy_all();
+        // On the blocking pool: a destroy hook may wait for network work (an exporter
+        // withdrawing its directory listing) that this thread must drive.
+        let inner = self.inner.clone();
+        tether_remoting::run_sync_hooks(move || inner.destroy_all()).await;
         self.inner.holder.shutdown_all().await;
     }
 
