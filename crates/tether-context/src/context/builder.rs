@@ -49,7 +49,9 @@ impl ContextBuilder {
     }
 
     /// Reads the sources, creates the eager objects and runs the lifecycle (see the module docs).
-    /// Needs a tokio runtime when the context exports services.
+    /// Needs a tokio runtime when the context exports services. The lifecycle hooks run on the
+    /// runtime's blocking pool ([`tether_remoting::run_sync_hooks`]) while this task waits, so
+    /// a hook's network work (a directory listing) completes on either runtime flavour.
     pub async fn start(self) -> Result<ApplicationContext> {
         let registry = self.registry.unwrap_or_default();
         let mut defs: Vec<Arc<ObjectDef>> = Vec::new();
