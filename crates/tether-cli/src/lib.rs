@@ -189,9 +189,9 @@ where
 ///
 /// The CPUs are [`std::thread::available_parallelism`]'s: the process's affinity (`taskset`)
 /// and its cgroup's CPU quota (a container limited to one CPU). With one CPU a multi-thread
-/// runtime's worker and the main thread take turns on it anyway, and its scheduler costs about
-/// 700 instructions a call more than a current-thread one (clock readings for its poll-time
-/// average, the work-stealing handshakes), 9% of a Pyro5 daemon's call. `TOKIO_WORKER_THREADS`,
+/// runtime's worker and the main thread take turns on it anyway, and its scheduler costs every
+/// server 650-680 instructions a call more than a current-thread one (clock readings for its
+/// poll-time average, the work-stealing handshakes), 9% of a Pyro5 daemon's call. `TOKIO_WORKER_THREADS`,
 /// when set, picks the multi-thread runtime with that many workers, as in any tokio program.
 pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     let one_cpu = std::thread::available_parallelism().is_ok_and(|n| n.get() == 1);
