@@ -61,7 +61,16 @@ pub use logging::{init_logging, set_log_format, LogFormat};
 #[command(
     name = "tether",
     version,
-    about = "Configuration-driven remoting for Rust (Spring Python's remoting, Pyro, ...)"
+    about = "Configuration-driven remoting for Rust (Spring Python's remoting, Pyro, ...)",
+    after_help = "Environment:
+  TETHER_LOG            the log filter: error, warn, info, debug, trace, or e.g. springpython=debug
+                        (default: info for `run`, error for `bench`, warn for the others;
+                        `tether run --log` overrides it)
+  OTEL_*                OpenTelemetry's variables: spans (and log records, metrics) exported over
+                        OTLP, e.g. OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME (default: off)
+  TOKIO_WORKER_THREADS  run on tokio's multi-thread runtime with this many workers (default: one
+                        thread when the process may use one CPU, its affinity or cgroup quota;
+                        else a worker per CPU)"
 )]
 struct Cli {
     /// How log lines read: plain (`LEVEL target: message`) or python (`asctime - name -

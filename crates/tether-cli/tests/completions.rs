@@ -32,6 +32,22 @@ fn completions_and_man_page() {
     );
 }
 
+/// `tether --help` and the manual page name the environment variables every command reads.
+#[test]
+fn the_environment_is_documented() {
+    let (code, help) = tether(&["--help"]);
+    assert_eq!(code, 0);
+    let (_, man) = tether(&["man"]);
+    for var in [
+        "TETHER_LOG",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "TOKIO_WORKER_THREADS",
+    ] {
+        assert!(help.contains(var), "{var}: {help}");
+        assert!(man.contains(var), "{var}: {man}");
+    }
+}
+
 #[test]
 fn the_same_flag_for_the_same_thing() {
     for cmd in ["echo-server", "ns"] {
