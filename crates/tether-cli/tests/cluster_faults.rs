@@ -26,23 +26,8 @@ fn free_port() -> u16 {
 
 fn server_xml(dir: &std::path::Path, etcd: u16, n: usize) -> std::path::PathBuf {
     let f = dir.join(format!("server{n}.xml"));
-    std::fs::write(
-        &f,
-        format!(
-            r#"<objects xmlns="http://www.springframework.org/springpython/schema/objects/1.1">
-  <object id="echo" class="tether.echo.EchoService"/>
-  <object id="exporter" class="tether.pyro.ServiceExporter">
-    <property name="service" ref="echo"/>
-    <property name="service_name" value="echo"/>
-    <property name="service_host" value="127.0.0.1"/>
-    <property name="service_port" value="0"/>
-    <property name="discovery" value="etcd://127.0.0.1:{etcd}/tether/services/"/>
-    <property name="discovery_ttl" value="2"/>
-  </object>
-</objects>"#
-        ),
-    )
-    .unwrap();
+    let discovery = format!("etcd://127.0.0.1:{etcd}/tether/services/");
+    std::fs::write(&f, common::listed_echo_xml("127.0.0.1", 0, &discovery)).unwrap();
     f
 }
 

@@ -14,23 +14,7 @@ use tether_test_support::{LocalEtcdCluster, Proc};
 
 fn server(dir: &std::path::Path, discovery: &str, n: usize) -> Proc {
     let f = dir.join(format!("server{n}.xml"));
-    std::fs::write(
-        &f,
-        format!(
-            r#"<objects xmlns="http://www.springframework.org/springpython/schema/objects/1.1">
-  <object id="echo" class="tether.echo.EchoService"/>
-  <object id="exporter" class="tether.pyro.ServiceExporter">
-    <property name="service" ref="echo"/>
-    <property name="service_name" value="echo"/>
-    <property name="service_host" value="127.0.0.1"/>
-    <property name="service_port" value="0"/>
-    <property name="discovery" value="{discovery}"/>
-    <property name="discovery_ttl" value="2"/>
-  </object>
-</objects>"#
-        ),
-    )
-    .unwrap();
+    std::fs::write(&f, common::listed_echo_xml("127.0.0.1", 0, discovery)).unwrap();
     Proc(
         Command::new(env!("CARGO_BIN_EXE_tether"))
             .arg("run")

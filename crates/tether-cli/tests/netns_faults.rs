@@ -249,26 +249,12 @@ async fn an_exporter_registers_again_after_a_partition_heals() {
     let dir = std::env::temp_dir().join(format!("tether-netns-etcd-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let xml = dir.join("server.xml");
-    std::fs::write(
-        &xml,
-        format!(
-            r#"<objects xmlns="http://www.springframework.org/springpython/schema/objects/1.1">
-  <object id="echo" class="tether.echo.EchoService"/>
-  <object id="exporter" class="tether.pyro.ServiceExporter">
-    <property name="service" ref="echo"/>
-    <property name="service_name" value="echo"/>
-    <property name="service_host" value="{host}"/>
-    <property name="service_port" value="7000"/>
-    <property name="discovery" value="etcd://{outside}:{port}/tether/services/"/>
-    <property name="discovery_ttl" value="2"/>
-  </object>
-</objects>"#,
-            host = h.addr(),
-            outside = h.outside_addr(),
-            port = etcd.port()
-        ),
-    )
-    .unwrap();
+    let discovery = format!(
+        "etcd://{}:{}/tether/services/",
+        h.outside_addr(),
+        etcd.port()
+    );
+    std::fs::write(&xml, common::listed_echo_xml(h.addr(), 7000, &discovery)).unwrap();
     let bin = std::path::PathBuf::from(env!("CARGO_BIN_EXE_tether"));
     let _server = Proc(
         h.spawn(&bin, &["run", xml.to_str().unwrap()])

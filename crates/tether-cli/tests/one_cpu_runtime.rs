@@ -4,6 +4,8 @@
 //! serves calls through a pool that follows etcd (in this test's own current-thread runtime),
 //! and withdraws its entry at SIGTERM before it exits.
 
+mod common;
+
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use tether::cluster::discovery::etcd::EtcdClient;
@@ -42,19 +44,7 @@ async fn a_context_on_one_cpu_lists_serves_and_withdraws_in_a_real_etcd() {
     let server_xml = dir.0.join("server.xml");
     std::fs::write(
         &server_xml,
-        format!(
-            r#"<objects xmlns="http://www.springframework.org/springpython/schema/objects/1.1">
-  <object id="echo" class="tether.echo.EchoService"/>
-  <object id="exporter" class="tether.pyro.ServiceExporter">
-    <property name="service" ref="echo"/>
-    <property name="service_name" value="echo"/>
-    <property name="service_host" value="127.0.0.1"/>
-    <property name="service_port" value="0"/>
-    <property name="discovery" value="{discovery}"/>
-    <property name="discovery_ttl" value="2"/>
-  </object>
-</objects>"#
-        ),
+        common::listed_echo_xml("127.0.0.1", 0, &discovery),
     )
     .unwrap();
     let log = dir.0.join("server.log");

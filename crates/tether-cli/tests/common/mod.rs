@@ -186,3 +186,21 @@ pub fn serve_object(
     let url = p.object_url(&uri, name);
     (server, url)
 }
+
+/// A context serving the echo service over Pyro5 at `host:port` whose exporter lists itself in
+/// the directory `discovery` (an `etcd://` URL) with a 2 s TTL, as the etcd tests run it.
+pub fn listed_echo_xml(host: &str, port: u16, discovery: &str) -> String {
+    format!(
+        r#"<objects xmlns="http://www.springframework.org/springpython/schema/objects/1.1">
+  <object id="echo" class="tether.echo.EchoService"/>
+  <object id="exporter" class="tether.pyro.ServiceExporter">
+    <property name="service" ref="echo"/>
+    <property name="service_name" value="echo"/>
+    <property name="service_host" value="{host}"/>
+    <property name="service_port" value="{port}"/>
+    <property name="discovery" value="{discovery}"/>
+    <property name="discovery_ttl" value="2"/>
+  </object>
+</objects>"#
+    )
+}
