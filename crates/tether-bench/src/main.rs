@@ -14,8 +14,9 @@
 //! baseline), `tarpc_echo` (the Rust competitor), `tether_rows` (tether's daemon and proxy),
 //! `orchestrate` (processes, pinning, tables), and the row groups that stand apart: `pool_rows`,
 //! `gateway_rows`, `observe_rows` (what tracing and metrics cost a server), `scale` (`--scale`),
-//! and `http_floor` (`serve http-floor:hessian|xmlrpc`: the least a server can spend on an HTTP
-//! peer's call, for reading the foreign-client rows).
+//! `http_floor` (`serve http-floor:hessian|xmlrpc`: the least a server can spend on an HTTP
+//! peer's call, for reading the foreign-client rows), and `pyro5_frames` (`client
+//! pyro5-frames`: a Pyro5 load far cheaper per call than a proxy, to saturate a server).
 
 /// The `tether` binary's allocator (mimalloc, arenas committed as used) for every block under
 /// 256 KiB, so the calls of every row cost what they cost in `tether`; larger blocks (the 1 MiB
@@ -91,6 +92,7 @@ mod opts;
 mod orchestrate;
 mod pool_rows;
 mod pyro3_rows;
+mod pyro5_frames;
 mod raw;
 mod scale;
 mod served;
@@ -327,6 +329,11 @@ fn client(
         "hessian" => client_runtime()?.block_on(drive::run_async(&opts, || {
             let a = a.clone();
             async move { hessian_rows::HessianClient::connect(&a) }
+        }))?,
+        // The light Pyro5 load generator (`PYRO:obj@host:port` as the address).
+        "pyro5-frames" => client_runtime()?.block_on(drive::run_async(&opts, || {
+            let a = a.clone();
+            async move { pyro5_frames::FrameClient::connect(&a).await }
         }))?,
         "tether" | "tether4" | "tether-tls" => {
             let wire = if kind == "tether4" {
