@@ -16,7 +16,9 @@
 //! `gateway_rows`, `observe_rows` (what tracing and metrics cost a server), `scale` (`--scale`),
 //! `http_floor` (`serve http-floor:hessian|xmlrpc`: the least a server can spend on an HTTP
 //! peer's call, for reading the foreign-client rows), and `pyro5_frames` (`client
-//! pyro5-frames`: a Pyro5 load far cheaper per call than a proxy, to saturate a server).
+//! pyro5-frames`: a Pyro5 load far cheaper per call than a proxy, to saturate a server),
+//! `pyro_floor` (`serve pyro-floor`: the least a server can spend on a Python Pyro5 or Pyro4
+//! client's call).
 
 /// The `tether` binary's allocator (mimalloc, arenas committed as used) for every block under
 /// 256 KiB, so the calls of every row cost what they cost in `tether`; larger blocks (the 1 MiB
@@ -93,6 +95,7 @@ mod orchestrate;
 mod pool_rows;
 mod pyro3_rows;
 mod pyro5_frames;
+mod pyro_floor;
 mod raw;
 mod scale;
 mod served;
@@ -266,6 +269,16 @@ fn serve(kind: &str) -> Result<(), BoxErr> {
                 announce(l.local_addr()?.port());
                 http_floor::serve_tls("xmlrpc-mtls", l, tls).await
             }),
+        "pyro-floor:pyro3" => {
+            let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+            announce(l.local_addr()?.port());
+            pyro_floor::serve_pyro3(l)
+        }
+        "pyro-floor" => {
+            let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+            announce(l.local_addr()?.port());
+            pyro_floor::serve(l)
+        }
         other if other.starts_with("http-floor:") => {
             let l = std::net::TcpListener::bind("127.0.0.1:0")?;
             announce(l.local_addr()?.port());

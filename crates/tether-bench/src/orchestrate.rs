@@ -57,6 +57,10 @@ impl System {
     /// with a foreign peer measure sequential calls only (those peers' servers are the
     /// thread-per-connection kind whose many-connection figure says little about tether).
     fn runs(&self, w: Workload) -> bool {
+        // The Pyro floor answers sequential calls (one connection at a time).
+        if matches!(self.server, Side::Rust(k) if k.starts_with("pyro-floor")) {
+            return w == Workload::Seq;
+        }
         !self.hessian
             || w == Workload::Seq
             || (w == Workload::Conc
@@ -124,6 +128,15 @@ const SYSTEMS: &[System] = &[
         hessian: false,
     },
     System {
+        key: "py-pyro-floor",
+        label: "Pyro5 Python → Pyro floor (canned replies)",
+        server: Side::Rust("pyro-floor"),
+        client: PY5,
+        tls: false,
+        serializer: None,
+        hessian: false,
+    },
+    System {
         key: "tether-py",
         label: "tether Proxy → Pyro5 Python",
         server: PY5,
@@ -154,6 +167,15 @@ const SYSTEMS: &[System] = &[
         key: "py4-tether",
         label: "Pyro4 Python → tether Daemon (serpent)",
         server: Side::Rust("tether"),
+        client: PY4,
+        tls: false,
+        serializer: Some("serpent"),
+        hessian: false,
+    },
+    System {
+        key: "py4-pyro-floor",
+        label: "Pyro4 Python → Pyro floor (canned replies, serpent)",
+        server: Side::Rust("pyro-floor"),
         client: PY4,
         tls: false,
         serializer: Some("serpent"),
@@ -370,6 +392,15 @@ const SYSTEMS: &[System] = &[
         key: "pyro3-py2-tether",
         label: "Pyro 3: the seed's Python 2 client → tether daemon",
         server: Side::Rust("pyro3"),
+        client: Side::Py2Pyro3,
+        tls: false,
+        serializer: None,
+        hessian: true,
+    },
+    System {
+        key: "pyro3-py2-floor",
+        label: "Pyro 3: the seed's Python 2 client → Pyro floor (canned replies)",
+        server: Side::Rust("pyro-floor:pyro3"),
         client: Side::Py2Pyro3,
         tls: false,
         serializer: None,
@@ -1309,41 +1340,46 @@ fn print_pyro3_ratios(modes: &[Mode], res: &HashMap<Key, Result<Measurement, Str
 /// against the peer's own server's, with the same client (target: tether at most a quarter).
 /// This separates the server from the foreign client, whose own cost bounds the calls/s.
 fn print_server_cpu(modes: &[Mode], res: &HashMap<Key, Result<Measurement, String>>) {
-    // (client, its own server's row, tether's row, the row of that client against the HTTP
-    // floor: `serve http-floor`, a canned reply, over mutual TLS for the mutual-TLS client; the
-    // Pyro clients' floor is the raw TCP echo).
-    const PAIRS: [(&str, &str, &str, Option<&str>); 7] = [
-        ("Python Pyro5 client", "py-py", "py-tether", None),
-        ("Python Pyro4 client", "py4-py4", "py4-tether", None),
+    // (client, its own server's row, tether's row, the row of that client against its floor:
+    // `serve pyro-floor` for the Pyro clients and `serve http-floor` for the HTTP ones, canned
+    // replies, over mutual TLS for the mutual-TLS client).
+    const PAIRS: [(&str, &str, &str, &str); 7] = [
+        ("Python Pyro5 client", "py-py", "py-tether", "py-pyro-floor"),
+        (
+            "Python Pyro4 client",
+            "py4-py4",
+            "py4-tether",
+            "py4-pyro-floor",
+        ),
         (
             "the seed's Python 2 client (Pyro 3)",
             "pyro3-py2-py2",
             "pyro3-py2-tether",
-            None,
+            "pyro3-py2-floor",
         ),
         (
             "Python XML-RPC client",
             "xmlrpc-py-py",
             "xmlrpc-py-tether",
-            Some("xmlrpc-py-floor"),
+            "xmlrpc-py-floor",
         ),
         (
             "Python XML-RPC client, mutual TLS",
             "xmlrpc-mtls-py-py",
             "xmlrpc-mtls-py-tether",
-            Some("xmlrpc-mtls-py-floor"),
+            "xmlrpc-mtls-py-floor",
         ),
         (
             "Caucho's Java Hessian client",
             "hessian-java-java",
             "hessian-java-tether",
-            Some("hessian-java-floor"),
+            "hessian-java-floor",
         ),
         (
             "python-hessian client",
             "hessian-py-java",
             "hessian-py-tether",
-            Some("hessian-py-floor"),
+            "hessian-py-floor",
         ),
     ];
     let cpu = |mode: Mode, k: &str| {
@@ -1363,22 +1399,15 @@ fn print_server_cpu(modes: &[Mode], res: &HashMap<Key, Result<Measurement, Strin
     println!("## Server CPU per call with foreign clients (sequential; µs of the server process's CPU per call)");
     println!();
     println!(
-        "The floor is the least a server can cost per sequential call of that client in the same placement: for the Pyro clients a raw TCP echo server (no protocol, no codec: one wake-up and the TCP path); for the HTTP clients `serve http-floor`, a responder that reads each request and writes a canned reply (the TCP path of that client's traffic: its connection per call, its separate writes), over mutual TLS on tokio and rustls for the mutual-TLS client (the records' encryption added). Where the floor is above a quarter of the peer's own server, the target is below what any server costs."
+        "The floor is the least a server can cost per sequential call of that client in the same placement: for the Pyro clients `serve pyro-floor` (`pyro-floor:pyro3` for the seed's Python 2 client), a responder that answers the handshake and every call with canned frames (no decoding, no dispatch: that client's wake-ups, context switches and TCP path, which cost more than a raw echo's with a Rust client: a Python process makes every switch to the server dearer); for the HTTP clients `serve http-floor`, a responder that reads each request and writes a canned reply (the TCP path of that client's traffic: its connection per call, its separate writes), over mutual TLS on tokio and rustls for the mutual-TLS client (the records' encryption added). Where the floor is above a quarter of the peer's own server, the target is below what any server costs."
     );
     println!();
     println!("| client | placement | its own server | tether's server | ratio (target ≤ 0.25) | floor | floor ÷ own |");
     println!("|---|---|---:|---:|---:|---:|---:|");
-    for (what, peer, ours, http_floor) in PAIRS {
+    for (what, peer, ours, floor_row) in PAIRS {
         for &mode in modes {
             if let (Some(p), Some(t)) = (cpu(mode, peer), cpu(mode, ours)) {
-                let floor = match http_floor {
-                    Some(k) => cpu(mode, k),
-                    None => [cpu(mode, "raw-std"), cpu(mode, "raw-tokio")]
-                        .into_iter()
-                        .flatten()
-                        .reduce(f64::min),
-                };
-                let (f, fr) = match floor {
+                let (f, fr) = match cpu(mode, floor_row) {
                     Some(f) => (format!("{f:.1}"), format!("{:.2}", f / p)),
                     None => ("–".into(), "–".into()),
                 };

@@ -39,7 +39,12 @@ fn message(
     payload: impl FnOnce(&mut Vec<u8>) -> Result<(), tether_core::RemoteError>,
 ) -> Result<Vec<u8>, BoxErr> {
     let mut out = Vec::new();
-    let header = Header::new(msg, tether_pyro::pyro5::serializer_id(Serializer::Msgpack), 0, seq);
+    let header = Header::new(
+        msg,
+        tether_pyro::pyro5::serializer_id(Serializer::Msgpack),
+        0,
+        seq,
+    );
     encode_into(&mut out, header, &[], MAX_REPLY, payload)
         .map_err(|e| format!("cannot encode a Pyro5 message: {e:?}"))?;
     Ok(out)
