@@ -35,15 +35,23 @@ fn protocol(name: &str) -> Result<Arc<dyn Protocol>, BoxErr> {
 
 /// Serves tether's echo service on `wire` (`serve wire:NAME`); prints `URL <url>`.
 pub async fn serve_wire(wire: &str) -> Result<(), BoxErr> {
+    serve_object(wire, Arc::new(tether_core::echo::EchoService::new(false))).await
+}
+
+/// Serves `object` as the wire's echo object; prints `URL <url>`, then runs until stopped.
+pub async fn serve_object(
+    wire: &str,
+    object: Arc<dyn tether_core::Dispatch>,
+) -> Result<(), BoxErr> {
     let p = protocol(wire)?;
     let server = p.bind(
         "127.0.0.1",
         "127.0.0.1:0".parse()?,
         &ServerOptions::default(),
     )?;
-    let object = p.shell().echo_object_name();
-    let uri = server.register(object, Arc::new(tether_core::echo::EchoService::new(false)))?;
-    println!("URL {}", p.object_url(&uri, object));
+    let name = p.shell().echo_object_name();
+    let uri = server.register(name, object)?;
+    println!("URL {}", p.object_url(&uri, name));
     std::future::pending::<()>().await;
     Ok(())
 }

@@ -1,9 +1,11 @@
-//! The observability rows: what tracing and metrics cost a server. Four Pyro5 echo servers of
+//! The observability rows: what tracing and metrics cost a server. Six Pyro5 echo servers of
 //! this binary run side by side, fresh processes every round: plain (`serve observed:off`: no
 //! exporter, no metrics), with
 //! the call metrics only, with tracing only (every call traced, 100% sampled, and exported
-//! over OTLP/HTTP to a sink this process runs), and with both, and a second plain server as
-//! the control (its ratio to the first is the measurement's own noise). The same client load
+//! over OTLP/HTTP to a sink this process runs), and with both; a placebo (no observer, a
+//! known ~600 instructions of arithmetic per call: what a row reads for a server that much
+//! slower); and a second plain server as the control (its ratio to the first is the
+//! measurement's own noise). The same client load
 //! is driven at each in turn, in short slices, alternating, and the table gives calls/s and
 //! the server's CPU time per call (all its threads, the span exporter's included), and their
 //! ratios to the plain server (the median of each round's ratio).
@@ -20,13 +22,65 @@ use std::time::{Duration, Instant};
 use tether::remoting::ClientOptions;
 use tether_core::{Call, Invoker, Value};
 
-/// Serves Pyro5's echo, observed or not (`serve observed:off|metrics|tracing|on`); prints
-/// `URL <url>`.
+/// Serves Pyro5's echo, observed or not (`serve observed:off|metrics|tracing|on`), or
+/// unobserved behind the [`Placebo`] (`serve observed:placebo`); prints `URL <url>`.
 pub async fn serve(mode: &str) -> Result<(), BoxErr> {
+    if mode == "placebo" {
+        let echo = Arc::new(tether_core::echo::EchoService::new(false));
+        return crate::gateway_rows::serve_object("pyro5", Arc::new(Placebo(echo))).await;
+    }
     let telemetry = crate::observe_loop::observe_as(mode)?;
     let r = crate::gateway_rows::serve_wire("pyro5").await;
     drop(telemetry);
     r
+}
+
+/// How many rounds of arithmetic the [`Placebo`] spins per call: about 600 instructions, what
+/// the call metrics add to a Pyro5 server's call (both measured with callgrind), touching no
+/// memory but its stack.
+const PLACEBO_ROUNDS: u64 = 84;
+
+/// An object that spins [`PLACEBO_ROUNDS`] before each call of the one it wraps: a known,
+/// small cost per call, with no observer, so each row shows what a server that is that much
+/// slower reads there. A row that moves much more than the placebo's share of a call measures
+/// the load's balance between client and server, not the cost added.
+struct Placebo(Arc<dyn tether_core::Dispatch>);
+
+impl Placebo {
+    fn spin() {
+        let mut x = std::hint::black_box(0x9E37_79B9_7F4A_7C15u64);
+        for i in 0..PLACEBO_ROUNDS {
+            // Through black_box each round: the loop is run, not folded.
+            x = std::hint::black_box(x.wrapping_mul(0xBF58_476D_1CE4_E5B9).wrapping_add(i));
+        }
+        std::hint::black_box(x);
+    }
+}
+
+impl tether_core::Dispatch for Placebo {
+    fn methods(&self) -> &[tether_core::MethodInfo] {
+        self.0.methods()
+    }
+    fn attrs(&self) -> &[tether_core::AttrInfo] {
+        self.0.attrs()
+    }
+    fn method(&self, name: &str) -> Option<&tether_core::MethodInfo> {
+        self.0.method(name)
+    }
+    fn dispatch(
+        &self,
+        call: Call,
+    ) -> tether_core::BoxFuture<'_, Result<Value, tether_core::RemoteError>> {
+        Self::spin();
+        self.0.dispatch(call)
+    }
+    fn dispatch_reply(
+        &self,
+        call: Call,
+    ) -> tether_core::BoxFuture<'_, Result<tether_core::Reply, tether_core::RemoteError>> {
+        Self::spin();
+        self.0.dispatch_reply(call)
+    }
 }
 
 /// An OTLP/HTTP receiver that answers 200 to every request and counts the requests and their
@@ -233,6 +287,12 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
         ("metrics", "metrics only", &untraced[..]),
         ("tracing", "tracing only", &tracing_env[..]),
         ("on", "tracing and metrics", &tracing_env[..]),
+        // No observer: a known ~600 instructions of arithmetic per call (see `Placebo`).
+        (
+            "placebo",
+            "placebo (no observer, ~600 instructions a call)",
+            &untraced[..],
+        ),
         // A second plain server: its ratio to the first is this measurement's own noise, what
         // a difference must exceed to mean anything.
         ("off", "off again (control)", &untraced[..]),
@@ -247,7 +307,7 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
         .clone();
     println!();
     println!(
-        "## Observability: what tracing (every call, exported over OTLP/HTTP) and metrics cost a Pyro5 echo server ({rounds} round(s) of {secs} s; each round five fresh server processes (the last a second plain one, the control), driven in turn in slices of {:.2} s in a new order; medians, and ratios as the median of each round's own)", secs / slices(secs) as f64
+        "## Observability: what tracing (every call, exported over OTLP/HTTP) and metrics cost a Pyro5 echo server ({rounds} round(s) of {secs} s; each round six fresh server processes (a placebo's, and last a second plain one, the control), driven in turn in slices of {:.2} s in a new order; medians, and ratios as the median of each round's own)", secs / slices(secs) as f64
     );
     println!();
     println!(
