@@ -9,6 +9,7 @@
 //! client's process and traffic make every switch to the server dearer.)
 
 use crate::drive::BoxErr;
+use crate::workload::SMALL_ARG;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use tether_core::Value;
@@ -18,9 +19,6 @@ use tether_pyro::Serializer;
 
 /// Most bytes one message may have; a larger one closes the connection.
 const MAX_MESSAGE: usize = 64 * 1024;
-
-/// The benchmark's string (`SMALL_ARG` of the Python peer): every call's canned result.
-const SMALL_ARG: &str = "hello, tether";
 
 /// Which Pyro wire a connection speaks.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -48,7 +46,8 @@ pub fn serve(listener: TcpListener) -> Result<(), BoxErr> {
 }
 
 /// The payloads of the two replies, in `serializer`: the handshake's answer with the echo
-/// object's metadata (its one method), and the call's result.
+/// object's metadata (its one method), and the call's result (the benchmark's string, which
+/// the Python peer sends and checks).
 fn payloads(serializer: Serializer) -> Result<(Vec<u8>, Vec<u8>), BoxErr> {
     let list = |items: &[&str]| Value::List(items.iter().map(|s| Value::str(*s)).collect());
     let ok = Value::Map(vec![
