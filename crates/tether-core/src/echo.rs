@@ -148,12 +148,18 @@ impl EchoService {
                 call.method
             )));
         };
-        let mut args = bind_args(
-            &format!("EchoServer.{}", info.name),
-            info.params,
-            call.args,
-            call.kwargs,
-        )?;
+        // The common call (every parameter given by position) is bound as it is; the
+        // method's qualified name, which only a TypeError's text needs, is made for the rest.
+        let mut args = if call.kwargs.is_empty() && call.args.len() == info.params.len() {
+            call.args
+        } else {
+            bind_args(
+                &format!("EchoServer.{}", info.name),
+                info.params,
+                call.args,
+                call.kwargs,
+            )?
+        };
         if info.name == "generator" {
             // Python's generator body only runs on the first next(): nothing to log here.
             let items = ["one", "two", "three"].into_iter().map(Value::str);
