@@ -39,27 +39,27 @@ unsafe impl std::alloc::GlobalAlloc for BenchAlloc {
         if layout.size() >= LARGE_BLOCK {
             std::alloc::System.alloc(layout)
         } else {
-            tether_cli::allocator::mimalloc::MiMalloc.alloc(layout)
+            Mimalloc.alloc(layout)
         }
     }
     unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
         if layout.size() >= LARGE_BLOCK {
             std::alloc::System.alloc_zeroed(layout)
         } else {
-            tether_cli::allocator::mimalloc::MiMalloc.alloc_zeroed(layout)
+            Mimalloc.alloc_zeroed(layout)
         }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
         if layout.size() >= LARGE_BLOCK {
             std::alloc::System.dealloc(ptr, layout)
         } else {
-            tether_cli::allocator::mimalloc::MiMalloc.dealloc(ptr, layout)
+            Mimalloc.dealloc(ptr, layout)
         }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new: usize) -> *mut u8 {
         match (layout.size() >= LARGE_BLOCK, new >= LARGE_BLOCK) {
             (true, true) => std::alloc::System.realloc(ptr, layout, new),
-            (false, false) => tether_cli::allocator::mimalloc::MiMalloc.realloc(ptr, layout, new),
+            (false, false) => Mimalloc.realloc(ptr, layout, new),
             _ => {
                 let Ok(to) = std::alloc::Layout::from_size_align(new, layout.align()) else {
                     return std::ptr::null_mut();
@@ -74,6 +74,8 @@ unsafe impl std::alloc::GlobalAlloc for BenchAlloc {
         }
     }
 }
+
+tether_cli::mimalloc_type!(Mimalloc);
 
 #[global_allocator]
 static ALLOC: BenchAlloc = BenchAlloc;
