@@ -5,7 +5,13 @@ use super::Shared;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use tether_core::signal::Signal;
 use tokio::sync::watch;
+
+/// A connection's [`Signal`] bit: idle, or reading a request's head, for the header timeout.
+pub(super) const EXPIRED: u8 = 1;
+/// A connection's [`Signal`] bit: the server is stopping (a request in progress may finish).
+pub(super) const STOPPING: u8 = 2;
 
 /// The slow-loris guard of one connection: how long it has been idle, or reading a request's
 /// head, which bounds both a request's headers dribbling in and an idle kept-alive connection.
@@ -19,9 +25,10 @@ pub(super) struct Watch {
     idle_since: AtomicU64,
     /// A request's handler is running (its body has its own timeout).
     pub busy: AtomicBool,
-    /// Raised by [`sweep`] when the connection has been idle, or reading a request's
-    /// headers, for the header timeout.
-    pub expired: tokio::sync::Notify,
+    /// [`EXPIRED`], raised by [`sweep`] when the connection has been idle, or reading a
+    /// request's headers, for the header timeout; [`STOPPING`], raised for every connection
+    /// when the server stops ([`Guards::stop_all`]).
+    pub signal: Signal,
 }
 
 impl Watch {
@@ -30,7 +37,7 @@ impl Watch {
         Watch {
             idle_since: AtomicU64::new(guards.ticks.load(Ordering::Relaxed)),
             busy: AtomicBool::new(false),
-            expired: tokio::sync::Notify::new(),
+            signal: Signal::default(),
         }
     }
 
@@ -70,6 +77,15 @@ pub(super) struct Guarded<'a> {
 }
 
 impl Guards {
+    /// Raises [`STOPPING`] on every open connection (after the server's stop is sent: a
+    /// connection added later sees the stop when it is added).
+    pub fn stop_all(&self) {
+        let open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        for w in open.values() {
+            w.signal.raise(STOPPING);
+        }
+    }
+
     pub fn add(&self, watch: &Arc<Watch>) -> Guarded<'_> {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         self.open
@@ -108,7 +124,7 @@ pub(super) async fn sweep(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) 
         let now = guards.ticks.fetch_add(1, Ordering::Relaxed) + 1;
         let open = guards.open.lock().unwrap_or_else(|p| p.into_inner());
         for w in open.values().filter(|w| w.is_over(now, limit_ticks)) {
-            w.expired.notify_one();
+            w.signal.raise(EXPIRED);
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 use connection::{Framing, Head, ReadError, ReplyOptions, ServerConnection};
-use guard::{sweep, Guards, Watch};
+use guard::{sweep, Guards, Watch, EXPIRED, STOPPING};
 pub use http::Method;
 use std::io::Read;
 use std::net::SocketAddr;
@@ -151,6 +151,7 @@ pub struct HttpServer {
     stop: watch::Sender<bool>,
     active: Arc<Semaphore>,
     config: Arc<HttpConfig>,
+    shared: Arc<Shared>,
 }
 
 impl std::fmt::Debug for HttpServer {
@@ -194,13 +195,19 @@ impl HttpServer {
         });
         let (stop, stop_rx) = watch::channel(false);
         tokio::spawn(sweep(shared.clone(), stop_rx.clone()));
-        tokio::spawn(accept_loop(listener, shared, stop_rx, active.clone()));
+        tokio::spawn(accept_loop(
+            listener,
+            shared.clone(),
+            stop_rx,
+            active.clone(),
+        ));
         Ok(HttpServer {
             addr,
             base_url,
             stop,
             active,
             config,
+            shared,
         })
     }
 
@@ -218,6 +225,7 @@ impl HttpServer {
     /// every connection.
     pub async fn shutdown(&self) {
         let _ = self.stop.send(true);
+        self.shared.guards.stop_all();
         let all = self.config.max_connections.max(1) as u32;
         let _ = tokio::time::timeout(
             self.config.shutdown_grace + Duration::from_millis(500),
@@ -269,7 +277,7 @@ async fn serve_connection(
     shared: Arc<Shared>,
     tcp: tokio::net::TcpStream,
     peer: SocketAddr,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) {
     let mut context = CallContext::new();
     context.peer = Some(peer);
@@ -292,24 +300,28 @@ async fn serve_connection(
     let context = Arc::new(context);
     let watch = Arc::new(Watch::new(&shared.guards));
     let _guarded = shared.guards.add(&watch);
+    // A stop sent before this connection was among the guards raised nothing on it.
+    if *stop.borrow() {
+        watch.signal.raise(STOPPING);
+    }
     let mut conn = ServerConnection::new(io);
     let closing = {
-        let seen = stop.clone();
-        let served = serve_requests(&shared, &mut conn, &context, &watch, &seen);
+        let served = serve_requests(&shared, &mut conn, &context, &watch);
         let mut served = std::pin::pin!(served);
         tokio::select! {
             close = served.as_mut() => close,
-            _ = watch.expired.notified() => {
-                tracing::debug!(target: LOG, %peer, "no complete request within the header timeout: closing");
-                false
-            }
-            _ = stopped(&mut stop) => {
-                // A request in progress may finish (its reply says the connection closes); an
-                // idle connection, or one still sending a head, closes now.
-                watch.busy.load(Ordering::Relaxed)
-                    && tokio::time::timeout(shared.config.shutdown_grace, served.as_mut())
-                        .await
-                        .unwrap_or(false)
+            raised = watch.signal.any(EXPIRED | STOPPING) => {
+                if raised & STOPPING == 0 {
+                    tracing::debug!(target: LOG, %peer, "no complete request within the header timeout: closing");
+                    false
+                } else {
+                    // A request in progress may finish (its reply says the connection
+                    // closes); an idle connection, or one still sending a head, closes now.
+                    watch.busy.load(Ordering::Relaxed)
+                        && tokio::time::timeout(shared.config.shutdown_grace, served.as_mut())
+                            .await
+                            .unwrap_or(false)
+                }
             }
         }
     };
@@ -339,12 +351,6 @@ pub(crate) async fn fuzz_one(conn: &mut ServerConnection) -> bool {
     conn.read_body(head.framing, 1 << 20).await.is_ok() && head.keep_alive
 }
 
-/// Returns once the server stops (at once if it has).
-async fn stopped(stop: &mut watch::Receiver<bool>) {
-    // The guard `wait_for` hands back is dropped here: it must not live across an await.
-    let _ = stop.wait_for(|s| *s).await.is_ok();
-}
-
 /// Serves one request after another until the connection ends or asks to close; `true` when
 /// the last reply said so (the stream is shut down politely then).
 async fn serve_requests(
@@ -352,7 +358,6 @@ async fn serve_requests(
     conn: &mut ServerConnection,
     context: &Arc<CallContext>,
     watch: &Watch,
-    stop: &watch::Receiver<bool>,
 ) -> bool {
     loop {
         let head = match conn.read_head().await {
@@ -370,7 +375,7 @@ async fn serve_requests(
             }
         };
         watch.busy.store(true, Ordering::Relaxed);
-        let Some(keep_alive) = serve_one(shared, conn, head, context, stop).await else {
+        let Some(keep_alive) = serve_one(shared, conn, head, context, watch).await else {
             return false;
         };
         watch.idle_from_now(&shared.guards);
@@ -387,7 +392,7 @@ async fn serve_one(
     conn: &mut ServerConnection,
     head: Box<Head>,
     context: &Arc<CallContext>,
-    stop: &watch::Receiver<bool>,
+    watch: &Watch,
 ) -> Option<bool> {
     let cfg = &shared.config;
     let line = cfg
@@ -415,7 +420,7 @@ async fn serve_one(
     }
     let gzip = cfg.gzip_replies && gzip_ok && r.body.len() > 1400 && gzip_in_place(&mut r);
     // A server that is stopping says so in the reply it lets finish.
-    keep_alive &= !*stop.borrow();
+    keep_alive &= watch.signal.raised(STOPPING) == 0;
     let options = ReplyOptions {
         head_only,
         close: !keep_alive,

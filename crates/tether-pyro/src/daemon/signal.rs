@@ -1,22 +1,15 @@
-//! [`Signal`]: how the daemon tells one connection's session to stop, cheaply enough to sit in
-//! a `select!` around every read and every call of every connection.
+//! How the daemon tells one connection's session to stop: the bits of its
+//! [`Signal`](tether_core::signal::Signal) (see there for why a signal and not a channel).
 //!
 //! Three things end a session from outside: its connection is shed to make room for a new
 //! client ([`SHED`]), the daemon stops ([`STOPPING`]: finish the call in progress, read no
-//! more), and the shutdown's grace period ends ([`CLOSING`]: abort the call in progress). Each
-//! is a bit of the connection's signal that, once set, stays set. A session polls the bits it
-//! waits for with one atomic load, and registers its waker (two compare-and-swaps, no lock) only
-//! while none is set. A `watch` channel or a `Notify` takes a lock on every poll, and a session
-//! polls its waits twice per message (once when its read is pending, once when it completes).
-//!
+//! more), and the shutdown's grace period ends ([`CLOSING`]: abort the call in progress).
 //! Only the session's own task waits on its connection's signal (oneway calls, which run on
-//! tasks of their own, do not), so one waker slot is enough.
+//! tasks of their own, do not).
 
 use super::State;
-use futures_util::task::AtomicWaker;
-use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll};
+pub(crate) use tether_core::signal::Signal;
 
 /// The connection is closed to make room for a new client.
 pub(crate) const SHED: u8 = 1;
@@ -31,36 +24,6 @@ pub(crate) fn bits_of(state: State) -> u8 {
         State::Running => 0,
         State::Stopping => STOPPING,
         State::Closing | State::Stopped => STOPPING | CLOSING,
-    }
-}
-
-/// One connection's signal: bits that are only ever set, and the waker of its session.
-#[derive(Default)]
-pub(crate) struct Signal {
-    bits: AtomicU8,
-    waker: AtomicWaker,
-}
-
-impl Signal {
-    /// Sets `bits`, waking the session if any of them is new.
-    pub(crate) fn raise(&self, bits: u8) {
-        if bits != 0 && self.bits.fetch_or(bits, Ordering::AcqRel) & bits != bits {
-            self.waker.wake();
-        }
-    }
-
-    /// The bits of `mask` that are set, or `Pending` (the task's waker registered).
-    fn poll_any(&self, cx: &mut Context<'_>, mask: u8) -> Poll<u8> {
-        let set = self.bits.load(Ordering::Acquire) & mask;
-        if set != 0 {
-            return Poll::Ready(set);
-        }
-        self.waker.register(cx.waker());
-        // A bit raised between the load and the registration found no waker to wake.
-        match self.bits.load(Ordering::Acquire) & mask {
-            0 => Poll::Pending,
-            set => Poll::Ready(set),
-        }
     }
 }
 
