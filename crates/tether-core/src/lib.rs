@@ -23,7 +23,7 @@
 //!   deadline.
 //! - [`stats`]: counters and gauges that servers and pools keep for whoever reads them (the
 //!   metrics endpoint).
-//! - [`signal`]: [`signal::Signal`], the bits a server raises to stop one connection's task.
+//! - [`latch`]: [`latch::Latch`], the bits a server raises to stop one connection's task.
 //! - [`python`]: CPython's `repr` of strings, floats and whole values (serpent, `tether call`).
 //!
 //! The flow of one call: typed args → `Value`s (generated proxy) → `Invoker` (a protocol client)
@@ -39,12 +39,12 @@ mod convert;
 pub mod decimal;
 pub mod echo;
 mod error;
+pub mod latch;
 mod local;
 pub mod markup;
 pub mod net;
 pub mod python;
 mod registry;
-pub mod signal;
 pub mod stats;
 mod stream;
 pub mod trace;

@@ -5,12 +5,12 @@ use super::Shared;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tether_core::signal::Signal;
+use tether_core::latch::Latch;
 use tokio::sync::watch;
 
-/// A connection's [`Signal`] bit: idle, or reading a request's head, for the header timeout.
+/// A connection's [`Latch`] bit: idle, or reading a request's head, for the header timeout.
 pub(super) const EXPIRED: u8 = 1;
-/// A connection's [`Signal`] bit: the server is stopping (a request in progress may finish).
+/// A connection's [`Latch`] bit: the server is stopping (a request in progress may finish).
 pub(super) const STOPPING: u8 = 2;
 
 /// The slow-loris guard of one connection: how long it has been idle, or reading a request's
@@ -28,7 +28,7 @@ pub(super) struct Watch {
     /// [`EXPIRED`], raised by [`sweep`] when the connection has been idle, or reading a
     /// request's headers, for the header timeout; [`STOPPING`], raised for every connection
     /// when the server stops ([`Guards::stop_all`]).
-    pub signal: Signal,
+    pub latch: Latch,
 }
 
 impl Watch {
@@ -37,7 +37,7 @@ impl Watch {
         Watch {
             idle_since: AtomicU64::new(guards.ticks.load(Ordering::Relaxed)),
             busy: AtomicBool::new(false),
-            signal: Signal::default(),
+            latch: Latch::default(),
         }
     }
 
@@ -82,7 +82,7 @@ impl Guards {
     pub fn stop_all(&self) {
         let open = self.open.lock().unwrap_or_else(|p| p.into_inner());
         for w in open.values() {
-            w.signal.raise(STOPPING);
+            w.latch.raise(STOPPING);
         }
     }
 
@@ -124,7 +124,7 @@ pub(super) async fn sweep(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) 
         let now = guards.ticks.fetch_add(1, Ordering::Relaxed) + 1;
         let open = guards.open.lock().unwrap_or_else(|p| p.into_inner());
         for w in open.values().filter(|w| w.is_over(now, limit_ticks)) {
-            w.signal.raise(EXPIRED);
+            w.latch.raise(EXPIRED);
         }
     }
 }

@@ -302,7 +302,7 @@ async fn serve_connection(
     let _guarded = shared.guards.add(&watch);
     // A stop sent before this connection was among the guards raised nothing on it.
     if *stop.borrow() {
-        watch.signal.raise(STOPPING);
+        watch.latch.raise(STOPPING);
     }
     let mut conn = ServerConnection::new(io);
     let closing = {
@@ -310,7 +310,7 @@ async fn serve_connection(
         let mut served = std::pin::pin!(served);
         tokio::select! {
             close = served.as_mut() => close,
-            raised = watch.signal.any(EXPIRED | STOPPING) => {
+            raised = watch.latch.any(EXPIRED | STOPPING) => {
                 if raised & STOPPING == 0 {
                     tracing::debug!(target: LOG, %peer, "no complete request within the header timeout: closing");
                     false
@@ -420,7 +420,7 @@ async fn serve_one(
     }
     let gzip = cfg.gzip_replies && gzip_ok && r.body.len() > 1400 && gzip_in_place(&mut r);
     // A server that is stopping says so in the reply it lets finish.
-    keep_alive &= watch.signal.raised(STOPPING) == 0;
+    keep_alive &= watch.latch.raised(STOPPING) == 0;
     let options = ReplyOptions {
         head_only,
         close: !keep_alive,

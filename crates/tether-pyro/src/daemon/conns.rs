@@ -21,8 +21,8 @@ pub(crate) struct ConnEntry {
     last_active: AtomicU64,
     /// Already told to close (never chosen twice, no longer counted as pending).
     shed: AtomicBool,
-    /// Tells its session to close, or that the daemon stops (see signal.rs).
-    pub(crate) signal: Arc<super::signal::Signal>,
+    /// Tells its session to close, or that the daemon stops (see latch.rs).
+    pub(crate) latch: Arc<super::latch::Latch>,
 }
 
 /// The table of open connections.
@@ -60,7 +60,7 @@ impl ConnTable {
             busy: AtomicBool::new(false),
             last_active: AtomicU64::new(now),
             shed: AtomicBool::new(false),
-            signal: Default::default(),
+            latch: Default::default(),
         });
         self.pending.fetch_add(1, Ordering::Relaxed);
         self.lock().insert(id, e.clone());
@@ -103,7 +103,7 @@ impl ConnTable {
     /// Tells every open connection's session the daemon's new state.
     pub(crate) fn raise_all(&self, bits: u8) {
         for e in self.lock().values() {
-            e.signal.raise(bits);
+            e.latch.raise(bits);
         }
     }
 
@@ -114,7 +114,7 @@ impl ConnTable {
             if was_pending {
                 self.pending.fetch_sub(1, Ordering::Relaxed);
             }
-            e.signal.raise(super::signal::SHED);
+            e.latch.raise(super::latch::SHED);
         }
     }
 
@@ -148,14 +148,14 @@ impl ConnTable {
 
 #[cfg(test)]
 mod tests {
-    use super::super::signal::{SignalWait, SHED, STOPPING};
+    use super::super::latch::{LatchWait, SHED, STOPPING};
     use super::*;
 
     #[tokio::test]
     async fn a_shed_connection_learns_why() {
         let table = ConnTable::default();
         let entry = table.open(7);
-        let mut stop = SignalWait::new(entry.signal.clone(), SHED | STOPPING);
+        let mut stop = LatchWait::new(entry.latch.clone(), SHED | STOPPING);
         assert!(table.shed_pending());
         let got = tokio::time::timeout(std::time::Duration::from_secs(5), stop.reached()).await;
         assert_eq!(got.unwrap(), SHED);

@@ -15,13 +15,13 @@
 //! did; Python invents a fresh uuid4 for every reply that had none, which no client reads.
 
 mod conns;
+mod latch;
 mod objects;
 #[cfg(feature = "pyro3")]
 mod pyro3;
 mod quiet;
 mod route;
 mod session;
-mod signal;
 mod streams;
 
 use crate::serializer::{Limits, Serializer};
@@ -306,13 +306,13 @@ impl Shared {
         });
         // After the state is published: a connection opened meanwhile either is in the table
         // now or reads the new state itself (`open_conn`).
-        self.conns.raise_all(signal::bits_of(*self.state.borrow()));
+        self.conns.raise_all(latch::bits_of(*self.state.borrow()));
     }
 
-    /// Registers a new connection, its signal already raised if the daemon is stopping.
+    /// Registers a new connection, its latch already raised if the daemon is stopping.
     pub(crate) fn open_conn(&self, id: u64) -> Arc<conns::ConnEntry> {
         let entry = self.conns.open(id);
-        entry.signal.raise(signal::bits_of(*self.state.borrow()));
+        entry.latch.raise(latch::bits_of(*self.state.borrow()));
         entry
     }
 

@@ -12,9 +12,9 @@
 //! sends) and the connection closed; nothing it sent is ever run.
 
 use super::conns::ConnEntry;
+use super::latch::{LatchWait, SHED};
 use super::objects::ObjectCache;
 use super::route::{self, Reply};
-use super::signal::{SignalWait, SHED};
 use super::Shared;
 use crate::connection::Connection;
 use crate::framing::FrameError;
@@ -33,9 +33,9 @@ pub(super) struct Session<'a> {
     pub entry: &'a ConnEntry,
     pub oneway: &'a Arc<tokio::sync::Semaphore>,
     /// Any of: the connection is shed, the daemon stops.
-    pub stopping: &'a mut SignalWait,
+    pub stopping: &'a mut LatchWait,
     /// The daemon closes.
-    pub closing: &'a mut SignalWait,
+    pub closing: &'a mut LatchWait,
 }
 
 type Conn = Connection<Socket, Pyro3>;
@@ -226,7 +226,7 @@ async fn call(
     context: &CallContext,
     objects: &mut ObjectCache,
     oneway_permits: &Arc<tokio::sync::Semaphore>,
-    closing: &mut SignalWait,
+    closing: &mut LatchWait,
     conn_id: u64,
 ) -> (Reply, bool) {
     let request::Request { object, mut call } = req;

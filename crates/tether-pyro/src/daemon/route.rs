@@ -18,7 +18,7 @@
 //! call's future runs under `catch_unwind` on the connection's own task (no task spawned per
 //! call); a oneway call is spawned as its own task, so the connection's next call isn't blocked.
 
-use super::signal::SignalWait;
+use super::latch::LatchWait;
 use super::streams;
 use super::{Shared, DAEMON_OBJECT_ID};
 use crate::exception;
@@ -180,7 +180,7 @@ pub(super) async fn invoke(
     ser: Serializer,
     mut msg: Message,
     caller: Caller<'_>,
-    closing: &mut SignalWait,
+    closing: &mut LatchWait,
 ) -> Reply {
     let Caller {
         conn_id,
@@ -312,7 +312,7 @@ pub(super) async fn run_task(
     batch: bool,
     oneway_permits: &Arc<tokio::sync::Semaphore>,
     conn_id: u64,
-    closing: &mut SignalWait,
+    closing: &mut LatchWait,
 ) -> Reply {
     if oneway {
         // Detached: the connection goes on with its next message; errors are only logged.
@@ -353,7 +353,7 @@ pub(super) async fn answer(
     task: impl Future<Output = Result<tether_core::Reply, RemoteError>>,
     batch: bool,
     conn_id: u64,
-    closing: &mut SignalWait,
+    closing: &mut LatchWait,
 ) -> Reply {
     match finish(shared, task, closing).await {
         Ok(tether_core::Reply::Value(v)) => Reply::Value(v, batch),
@@ -378,7 +378,7 @@ pub(super) async fn answer(
 async fn finish<T>(
     shared: &Shared,
     task: impl Future<Output = Result<T, RemoteError>>,
-    closing: &mut SignalWait,
+    closing: &mut LatchWait,
 ) -> Result<T, RemoteError> {
     let deadline = shared.config.call_timeout;
     let timeout = async {
@@ -415,7 +415,7 @@ async fn next_stream_item(
     shared: &Arc<Shared>,
     call: Call,
     conn_id: u64,
-    closing: &mut SignalWait,
+    closing: &mut LatchWait,
 ) -> Result<Value, RemoteError> {
     let mut args = bind_args(
         "get_next_stream_item",

@@ -12,7 +12,7 @@
 //!
 //! Each connection runs in its own task and reads with deadlines, so no client can stall another.
 
-use super::signal::{SignalWait, CLOSING, SHED, STOPPING};
+use super::latch::{LatchWait, CLOSING, SHED, STOPPING};
 use super::{route, Shared, State, DAEMON_OBJECT_ID};
 use crate::exception;
 use crate::message::Annotation;
@@ -82,10 +82,10 @@ async fn serve(
     context: tether_core::CallContext,
 ) {
     let cfg = &shared.config;
-    // What ends the session from outside (see signal.rs): stop reading once the connection is
+    // What ends the session from outside (see latch.rs): stop reading once the connection is
     // shed or the daemon stops, abort a call in progress once the daemon closes.
-    let mut stopping = SignalWait::new(entry.signal.clone(), SHED | STOPPING);
-    let mut closing = SignalWait::new(entry.signal.clone(), CLOSING);
+    let mut stopping = LatchWait::new(entry.latch.clone(), SHED | STOPPING);
+    let mut closing = LatchWait::new(entry.latch.clone(), CLOSING);
     // This connection's share of oneway calls (see DaemonConfig::max_oneway_per_connection).
     let oneway = Arc::new(tokio::sync::Semaphore::new(super::bounded_permits(
         cfg.max_oneway_per_connection,

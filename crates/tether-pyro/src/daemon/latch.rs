@@ -1,15 +1,15 @@
 //! How the daemon tells one connection's session to stop: the bits of its
-//! [`Signal`](tether_core::signal::Signal) (see there for why a signal and not a channel).
+//! [`Latch`](tether_core::latch::Latch) (see there for why a latch and not a channel).
 //!
 //! Three things end a session from outside: its connection is shed to make room for a new
 //! client ([`SHED`]), the daemon stops ([`STOPPING`]: finish the call in progress, read no
 //! more), and the shutdown's grace period ends ([`CLOSING`]: abort the call in progress).
-//! Only the session's own task waits on its connection's signal (oneway calls, which run on
+//! Only the session's own task waits on its connection's latch (oneway calls, which run on
 //! tasks of their own, do not).
 
 use super::State;
 use std::sync::Arc;
-pub(crate) use tether_core::signal::Signal;
+pub(crate) use tether_core::latch::Latch;
 
 /// The connection is closed to make room for a new client.
 pub(crate) const SHED: u8 = 1;
@@ -27,22 +27,22 @@ pub(crate) fn bits_of(state: State) -> u8 {
     }
 }
 
-/// Waits for any of some bits of one connection's [`Signal`].
-pub(super) struct SignalWait {
-    signal: Arc<Signal>,
+/// Waits for any of some bits of one connection's [`Latch`].
+pub(super) struct LatchWait {
+    latch: Arc<Latch>,
     mask: u8,
 }
 
-impl SignalWait {
-    /// Waits on `signal` for any bit of `mask`.
-    pub(super) fn new(signal: Arc<Signal>, mask: u8) -> SignalWait {
-        SignalWait { signal, mask }
+impl LatchWait {
+    /// Waits on `latch` for any bit of `mask`.
+    pub(super) fn new(latch: Arc<Latch>, mask: u8) -> LatchWait {
+        LatchWait { latch, mask }
     }
 
     /// Resolves with the bits of the mask that are set; cancel-safe, and immediately ready on
     /// every call once a bit is set.
     pub(super) async fn reached(&mut self) -> u8 {
-        std::future::poll_fn(|cx| self.signal.poll_any(cx, self.mask)).await
+        std::future::poll_fn(|cx| self.latch.poll_any(cx, self.mask)).await
     }
 }
 
@@ -53,9 +53,9 @@ mod tests {
 
     #[tokio::test]
     async fn fires_once_a_bit_is_raised_and_stays_fired() {
-        let signal = Arc::new(Signal::default());
-        let mut closing = SignalWait::new(signal.clone(), CLOSING);
-        let mut stop = SignalWait::new(signal.clone(), SHED | STOPPING);
+        let latch = Arc::new(Latch::default());
+        let mut closing = LatchWait::new(latch.clone(), CLOSING);
+        let mut stop = LatchWait::new(latch.clone(), SHED | STOPPING);
         // not yet: dropped after a timeout, as a select! would drop it
         for _ in 0..3 {
             assert!(
@@ -67,7 +67,7 @@ mod tests {
         // raised while the session waits: it wakes with the bit it waited for
         let waiting = tokio::spawn(async move { stop.reached().await });
         tokio::time::sleep(Duration::from_millis(5)).await;
-        signal.raise(bits_of(State::Stopping));
+        latch.raise(bits_of(State::Stopping));
         let got = tokio::time::timeout(Duration::from_secs(5), waiting).await;
         assert_eq!(got.unwrap().unwrap(), STOPPING);
         assert!(
@@ -75,7 +75,7 @@ mod tests {
                 .await
                 .is_err()
         );
-        signal.raise(bits_of(State::Closing));
+        latch.raise(bits_of(State::Closing));
         for _ in 0..2 {
             let got = tokio::time::timeout(Duration::from_secs(5), closing.reached()).await;
             assert_eq!(got.unwrap(), CLOSING);

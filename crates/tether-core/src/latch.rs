@@ -1,26 +1,26 @@
-//! [`Signal`]: how a server tells one connection's task to stop (shed, stopping, closing,
+//! [`Latch`]: how a server tells one connection's task to stop (shed, stopping, closing,
 //! idle too long), cheaply enough to sit in a `select!` around every read and every call.
 //!
-//! Each reason is a bit that, once set, stays set. A connection's task polls the bits it waits
-//! for with one atomic load, and registers its waker (two compare-and-swaps, no lock) only
-//! while none is set. A `watch` channel or a `Notify` takes a lock on every poll, and a task
-//! polls its waits each time it wakes (twice a request: when its read is pending, and when it
-//! completes).
+//! A latch is a few bits, one per reason, each of which stays set once raised. A
+//! connection's task polls the bits it waits for with one atomic load, and registers its
+//! waker (two compare-and-swaps, no lock) only while none is set. A `watch` channel or a
+//! `Notify` takes a lock on every poll, and a task polls its waits each time it wakes (twice
+//! a request: when its read is pending, and when it completes).
 //!
-//! One waker slot: only the connection's own task waits on its signal.
+//! One waker slot: only the connection's own task waits on its latch.
 
 use futures_util::task::AtomicWaker;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::task::{Context, Poll};
 
-/// One connection's signal: bits that are only ever set, and the waker of its task.
+/// One connection's latch: bits that are only ever set, and the waker of its task.
 #[derive(Default, Debug)]
-pub struct Signal {
+pub struct Latch {
     bits: AtomicU8,
     waker: AtomicWaker,
 }
 
-impl Signal {
+impl Latch {
     /// Sets `bits`, waking the task if any of them is new.
     pub fn raise(&self, bits: u8) {
         if bits != 0 && self.bits.fetch_or(bits, Ordering::AcqRel) & bits != bits {
@@ -62,22 +62,20 @@ mod tests {
 
     #[tokio::test]
     async fn wakes_the_waiting_task_and_stays_raised() {
-        let signal = Arc::new(Signal::default());
-        assert!(
-            tokio::time::timeout(Duration::from_millis(5), signal.any(1))
-                .await
-                .is_err()
-        );
+        let latch = Arc::new(Latch::default());
+        assert!(tokio::time::timeout(Duration::from_millis(5), latch.any(1))
+            .await
+            .is_err());
         let waiting = {
-            let signal = signal.clone();
-            tokio::spawn(async move { signal.any(2 | 4).await })
+            let latch = latch.clone();
+            tokio::spawn(async move { latch.any(2 | 4).await })
         };
         tokio::time::sleep(Duration::from_millis(5)).await;
-        signal.raise(1);
-        signal.raise(4);
+        latch.raise(1);
+        latch.raise(4);
         let got = tokio::time::timeout(Duration::from_secs(5), waiting).await;
         assert_eq!(got.expect("woken").expect("task"), 4);
-        assert_eq!(signal.raised(1 | 2), 1);
-        assert_eq!(signal.any(1 | 4).await, 5);
+        assert_eq!(latch.raised(1 | 2), 1);
+        assert_eq!(latch.any(1 | 4).await, 5);
     }
 }
