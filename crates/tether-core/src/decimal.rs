@@ -49,6 +49,12 @@ impl Decimal {
     pub fn as_bytes(&self) -> &[u8] {
         &self.digits[self.start..]
     }
+
+    /// Appends the text to `out`, a character at a time: for the few digits of a length or
+    /// an integer, cheaper than checking them as UTF-8 first (`as_str`).
+    pub fn push_to(&self, out: &mut String) {
+        out.extend(self.as_bytes().iter().map(|&b| char::from(b)));
+    }
 }
 
 #[cfg(test)]
@@ -63,6 +69,9 @@ mod tests {
         for n in [0i64, -1, 1, -10, 41, i64::MAX, i64::MIN, i64::MIN + 1] {
             assert_eq!(Decimal::signed(n).as_str(), n.to_string());
             assert_eq!(Decimal::signed(n).as_bytes(), n.to_string().as_bytes());
+            let mut pushed = String::from("x");
+            Decimal::signed(n).push_to(&mut pushed);
+            assert_eq!(pushed, format!("x{n}"));
         }
     }
 }

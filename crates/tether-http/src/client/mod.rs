@@ -210,7 +210,7 @@ impl HttpClient {
         ] {
             head.push_str(piece);
         }
-        head.push_str(tether_core::decimal::Decimal::unsigned(body_len as u64).as_str());
+        tether_core::decimal::Decimal::unsigned(body_len as u64).push_to(&mut head);
         head.push_str("\r\n");
         for (k, v) in extra_headers {
             for piece in [*k, ": ", *v, "\r\n"] {

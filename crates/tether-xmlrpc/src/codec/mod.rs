@@ -453,18 +453,18 @@ fn write_value(v: &Value, o: &WriteOptions, out: &mut String) -> Result<(), Remo
         // Written into `out` itself (writing to a String cannot fail).
         Value::Int32(i) => {
             out.push_str("<int>");
-            out.push_str(Decimal::signed(i64::from(*i)).as_str());
+            Decimal::signed(i64::from(*i)).push_to(out);
             out.push_str("</int>");
         }
         Value::Int(i) => {
             out.push_str("<i8>");
-            out.push_str(Decimal::signed(*i).as_str());
+            Decimal::signed(*i).push_to(out);
             out.push_str("</i8>");
         }
         Value::BigInt(b) => match i64::try_from(b) {
             Ok(i) => {
                 out.push_str("<i8>");
-                out.push_str(Decimal::signed(i).as_str());
+                Decimal::signed(i).push_to(out);
                 out.push_str("</i8>");
             }
             Err(_) => {
