@@ -7,7 +7,9 @@
 #   scripts/instructions.sh --client KIND [WORKLOAD] [CONNS]   the client's
 #   BIN=path/to/tether-bench scripts/instructions.sh ...       another build (A/B)
 #
-# KIND is a `tether-bench serve` kind (tether, tether4, pyro3, hessian, xmlrpc, raw-tokio, ...),
+# KIND is a `tether-bench serve` kind (tether, tether4, pyro3, hessian, xmlrpc, raw-tokio, ...;
+# tether-service: the Pyro5 echo with a dispatcher `#[tether::service]` generates, as a user's
+# service has it, where `tether` has a hand-written one),
 # WORKLOAD seq (default) or conc, CONNS 1 (default) or more. The side under callgrind runs two
 # timed loops (1 s and 3 s, no warm-up); the figure is the slope between them, so start-up and
 # connection set-up drop out. User-space instructions only (the kernel's share is not counted),

@@ -11,7 +11,8 @@
 //! - **split**: server on CPU 0, client on CPU 1, as a deployment would run.
 //!
 //! Modules: `workload` (rows, result lines), `drive` (the timed client loops), `raw` (the
-//! baseline), `tarpc_echo` (the Rust competitor), `tether_rows` (tether's daemon and proxy),
+//! baseline), `tarpc_echo` (the Rust competitor), `tether_rows` (tether's daemon and proxy;
+//! `serve tether-service`: the same echo with the dispatcher `#[tether::service]` generates),
 //! `orchestrate` (processes, pinning, tables), and the row groups that stand apart: `pool_rows`,
 //! `gateway_rows`, `observe_rows` (what tracing and metrics cost a server), `scale` (`--scale`),
 //! `http_floor` (`serve http-floor:hessian|xmlrpc`: the least a server can spend on an HTTP
@@ -255,6 +256,7 @@ fn serve(kind: &str) -> Result<(), BoxErr> {
         }),
         "tether" => runtime()?.block_on(tether_rows::serve(announce, false)),
         "tether-tls" => runtime()?.block_on(tether_rows::serve(announce, true)),
+        "tether-service" => runtime()?.block_on(tether_rows::serve_service(announce)),
         "hessian" => runtime()?.block_on(hessian_rows::serve(announce)),
         "scale-echo" => runtime()?.block_on(scale::serve_echo(announce)),
         "pyro3" => runtime()?.block_on(pyro3_rows::serve(announce)),
@@ -350,7 +352,7 @@ fn client(
             let a = a.clone();
             async move { pyro5_frames::FrameClient::connect(&a).await }
         }))?,
-        "tether" | "tether4" | "tether-tls" => {
+        "tether" | "tether4" | "tether-tls" | "tether-service" => {
             let wire = if kind == "tether4" {
                 tether_pyro::WireVersion::Pyro4
             } else {
