@@ -59,24 +59,9 @@ impl MacroEcho for MacroEchoImpl {
 
 /// Serves [`MacroEcho`] as object `echo` on a tether daemon on 127.0.0.1; runs until killed.
 pub async fn serve_service(announce: fn(u16)) -> Result<(), BoxErr> {
-    let daemon = Daemon::bind(DaemonConfig {
-        host: "127.0.0.1".into(),
-        port: 0,
-        ..Default::default()
-    })
-    .await?;
     let target: Arc<dyn MacroEcho> = Arc::new(MacroEchoImpl);
-    daemon.register(
-        "echo",
-        <dyn MacroEcho as tether_core::Remotable>::dispatcher(target),
-    )?;
-    let port = daemon
-        .local_addr()
-        .ok_or("daemon has no TCP address")?
-        .port();
-    announce(port);
-    daemon.wait().await;
-    Ok(())
+    let object = <dyn MacroEcho as tether_core::Remotable>::dispatcher(target);
+    serve_object(announce, false, object).await
 }
 
 /// The PKI directory of the TLS rows (`tether pki`'s files), from `TETHER_BENCH_PKI`.
@@ -103,6 +88,16 @@ pub fn client_tls() -> Result<tether_tls::ClientTls, BoxErr> {
 /// Serves [`BenchEcho`] as object `echo` on a tether daemon on 127.0.0.1 (which answers
 /// Pyro5 and Pyro4 clients alike), over TLS when `tls`; runs until killed.
 pub async fn serve(announce: fn(u16), tls: bool) -> Result<(), BoxErr> {
+    serve_object(announce, tls, Arc::new(BenchEcho)).await
+}
+
+/// Serves `object` as `echo` on a tether daemon on 127.0.0.1, over TLS when `tls`; announces
+/// the port and runs until killed.
+async fn serve_object(
+    announce: fn(u16),
+    tls: bool,
+    object: Arc<dyn Dispatch>,
+) -> Result<(), BoxErr> {
     let tls = if tls { Some(server_tls()?) } else { None };
     let daemon = Daemon::bind(DaemonConfig {
         host: "127.0.0.1".into(),
@@ -111,7 +106,7 @@ pub async fn serve(announce: fn(u16), tls: bool) -> Result<(), BoxErr> {
         ..Default::default()
     })
     .await?;
-    daemon.register("echo", Arc::new(BenchEcho))?;
+    daemon.register("echo", object)?;
     let port = daemon
         .local_addr()
         .ok_or("daemon has no TCP address")?
