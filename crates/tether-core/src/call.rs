@@ -224,9 +224,11 @@ pub trait Dispatch: Send + Sync + 'static {
 /// exactly one value per parameter, or a `TypeError` worded exactly as CPython 3.11 words it for
 /// a bound method, so a Python client sees the same message from a tether server as from a Python
 /// one. Like Python, the counts include `self`: a method with one parameter "takes 2 positional
-/// arguments". `method` is the name shown before `()` (`get_data`, or `EchoServer.echo`).
+/// arguments". `method` is the name shown before `()` (`get_data`, or `EchoServer.echo`),
+/// written only into an error's text: a name to be formatted can be passed as
+/// `format_args!(..)`, which costs nothing for a call that binds.
 pub fn bind_args(
-    method: &str,
+    method: impl std::fmt::Display,
     params: &[&str],
     args: Vec<Value>,
     kwargs: Vec<(String, Value)>,
@@ -243,7 +245,7 @@ pub fn bind_args(
 /// parameter is `(name, default)`, `None` meaning required. Every slot of the result is
 /// filled (from the arguments or the default), in parameter order.
 pub fn bind_args_with_defaults(
-    method: &str,
+    method: impl std::fmt::Display,
     params: &[(&str, Option<Value>)],
     args: Vec<Value>,
     kwargs: Vec<(String, Value)>,

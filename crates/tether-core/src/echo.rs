@@ -148,18 +148,13 @@ impl EchoService {
                 call.method
             )));
         };
-        // The common call (every parameter given by position) is bound as it is; the
-        // method's qualified name, which only a TypeError's text needs, is made for the rest.
-        let mut args = if call.kwargs.is_empty() && call.args.len() == info.params.len() {
-            call.args
-        } else {
-            bind_args(
-                &format!("EchoServer.{}", info.name),
-                info.params,
-                call.args,
-                call.kwargs,
-            )?
-        };
+        // The qualified name is formatted only into a TypeError's text.
+        let mut args = bind_args(
+            format_args!("EchoServer.{}", info.name),
+            info.params,
+            call.args,
+            call.kwargs,
+        )?;
         if info.name == "generator" {
             // Python's generator body only runs on the first next(): nothing to log here.
             let items = ["one", "two", "three"].into_iter().map(Value::str);

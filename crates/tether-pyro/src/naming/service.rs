@@ -239,7 +239,7 @@ impl NameServer {
             ..
         } = call;
         let bind = |params: &[(&str, Option<Value>)]| {
-            bind_args_with_defaults(&format!("NameServer.{method}"), params, args, kwargs)
+            bind_args_with_defaults(format_args!("NameServer.{method}"), params, args, kwargs)
         };
         match method.as_str() {
             "ping" => bind(&[]).map(|_| Value::None),
