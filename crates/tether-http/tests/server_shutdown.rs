@@ -1,6 +1,6 @@
 //! A stopping HTTP server (every HTTP wire's, Hessian and XML-RPC) finishes the request in
 //! progress, its reply saying the connection closes; closes an idle kept-alive connection at
-//! once; and takes no new request.
+//! once; takes no new request; and its header-timeout guard (a thread of its own) ends.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -42,6 +42,19 @@ async fn until_closed(s: &mut TcpStream) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// How many threads of this process are an HTTP server's header-timeout guard.
+#[cfg(target_os = "linux")]
+fn guard_threads() -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .map(|d| {
+            d.flatten()
+                .filter_map(|t| std::fs::read_to_string(t.path().join("comm")).ok())
+                .filter(|name| name.trim() == "tether-sweep")
+                .count()
+        })
+        .unwrap_or(0)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stopping_server_finishes_the_request_in_progress_and_closes_idle_connections() {
     let config = HttpConfig {
@@ -53,6 +66,15 @@ async fn a_stopping_server_finishes_the_request_in_progress_and_closes_idle_conn
         .await
         .expect("bind");
     let addr = server.local_addr();
+    #[cfg(target_os = "linux")]
+    {
+        // (A thread takes its name once it runs.)
+        let until = Instant::now() + Duration::from_secs(5);
+        while guard_threads() == 0 && Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(guard_threads(), 1, "the server's guard runs on a thread");
+    }
 
     // A kept-alive connection, idle after one request.
     let mut idle = TcpStream::connect(addr).await.expect("connect");
@@ -103,5 +125,15 @@ async fn a_stopping_server_finishes_the_request_in_progress_and_closes_idle_conn
         let _ = late.write_all(&request("/fast")).await;
         let said = until_closed(&mut late).await;
         assert!(!said.contains("200"), "a stopped server answered: {said}");
+    }
+
+    // The guard's thread ends with the server (this file runs no other server).
+    #[cfg(target_os = "linux")]
+    {
+        let until = Instant::now() + Duration::from_secs(5);
+        while guard_threads() > 0 && Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(guard_threads(), 0, "the guard's thread outlived its server");
     }
 }

@@ -1,12 +1,11 @@
 //! The slow-loris guard: every connection's time idle or reading a request's head, looked at
-//! by one task for all of them.
+//! by one thread for all of them.
 
 use super::Shared;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 use tether_core::latch::Latch;
-use tokio::sync::watch;
 
 /// A connection's [`Latch`] bit: idle, or reading a request's head, for the header timeout.
 pub(super) const EXPIRED: u8 = 1;
@@ -18,14 +17,14 @@ pub(super) const STOPPING: u8 = 2;
 ///
 /// A fresh timer per request (what general HTTP servers arm) costs a quarter of a small
 /// call's time, and even a clock reading per request shows; this one copies the server's
-/// tick count (one relaxed load) when a request ends, and the server's [`sweep`] advances the
-/// count and looks at every connection's now and then.
+/// tick count (one relaxed load) when a request ends, and the server's sweep ([`start_sweep`])
+/// advances the count and looks at every connection's now and then.
 pub(super) struct Watch {
     /// The sweep's tick count when the connection last became idle (or opened).
     idle_since: AtomicU64,
     /// A request's handler is running (its body has its own timeout).
     pub busy: AtomicBool,
-    /// [`EXPIRED`], raised by [`sweep`] when the connection has been idle, or reading a
+    /// [`EXPIRED`], raised by [`start_sweep`] when the connection has been idle, or reading a
     /// request's headers, for the header timeout; [`STOPPING`], raised for every connection
     /// when the server stops ([`Guards::stop_all`]).
     pub latch: Latch,
@@ -56,18 +55,27 @@ impl Watch {
     }
 }
 
-/// Every open connection's [`Watch`], for [`sweep`].
+/// Every open connection's [`Watch`], for [`start_sweep`].
 ///
-/// One task looks at them all, so a connection arms no timer of its own: tokio wakes its I/O
+/// One thread looks at them all, so a connection arms no timer of its own: tokio wakes its I/O
 /// driver whenever a new timer is the earliest (an eventfd write and one more `epoll_wait`),
 /// which a client that opens a connection per call (python-hessian, Python's `xmlrpc.client`
 /// over plain HTTP) paid on every call.
 #[derive(Default)]
 pub(super) struct Guards {
-    /// Periods of [`sweep`] since the server started.
+    /// Periods of the sweep since the server started.
     ticks: AtomicU64,
     next: AtomicU64,
     open: std::sync::Mutex<std::collections::HashMap<u64, Arc<Watch>>>,
+    /// Tells the sweep's thread to end (the server stopped).
+    stop: Arc<SweepStop>,
+}
+
+/// The server's stop, as the sweep's thread waits for it.
+#[derive(Default)]
+struct SweepStop {
+    stopped: Mutex<bool>,
+    wake: Condvar,
 }
 
 /// A connection's place among the [`Guards`], given up when the connection ends.
@@ -80,9 +88,21 @@ impl Guards {
     /// Raises [`STOPPING`] on every open connection (after the server's stop is sent: a
     /// connection added later sees the stop when it is added).
     pub fn stop_all(&self) {
+        *self.stop.stopped.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        self.stop.wake.notify_all();
         let open = self.open.lock().unwrap_or_else(|p| p.into_inner());
         for w in open.values() {
             w.latch.raise(STOPPING);
+        }
+    }
+
+    /// One period more: raises [`EXPIRED`] on every connection idle, or reading a head, for
+    /// more than `limit_ticks` periods.
+    fn sweep(&self, limit_ticks: u64) {
+        let now = self.ticks.fetch_add(1, Ordering::Relaxed) + 1;
+        let open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        for w in open.values().filter(|w| w.is_over(now, limit_ticks)) {
+            w.latch.raise(EXPIRED);
         }
     }
 
@@ -106,25 +126,47 @@ impl Drop for Guarded<'_> {
     }
 }
 
-/// Every quarter of the header timeout (at most every second, at least every 10 ms), raises
-/// the [`Watch`] of each connection over it; stops with the server.
-pub(super) async fn sweep(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+/// Starts the sweep: every quarter of the header timeout (at most every second, at least
+/// every 10 ms) it raises [`EXPIRED`] on the [`Watch`] of each connection over the timeout.
+///
+/// The sweep runs on a thread of its own, not on a tokio timer: a pending tokio timer,
+/// however distant, makes every park of the runtime's workers read the clock once more and
+/// pass a timeout to `epoll_wait`, for which the kernel arms and cancels a timer of its own.
+/// Every call of every server on that runtime paid for it (the Pyro daemons' too, when an
+/// admin server ran beside them). The thread holds the server only weakly: it ends at the
+/// server's shutdown, or at its next period once the server is gone.
+pub(super) fn start_sweep(shared: &Arc<Shared>) -> std::io::Result<()> {
     let limit = shared.config.header_timeout;
     let period = (limit / 4).clamp(Duration::from_millis(10), Duration::from_secs(1));
     // A connection idle since tick t has been idle at least (now - t - 1) whole periods.
     let limit_ticks = limit.as_nanos().div_ceil(period.as_nanos().max(1)) as u64;
-    let mut tick = tokio::time::interval(period);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let guards = &shared.guards;
-    loop {
-        tokio::select! {
-            _ = stop.changed() => return,
-            _ = tick.tick() => {}
-        }
-        let now = guards.ticks.fetch_add(1, Ordering::Relaxed) + 1;
-        let open = guards.open.lock().unwrap_or_else(|p| p.into_inner());
-        for w in open.values().filter(|w| w.is_over(now, limit_ticks)) {
-            w.latch.raise(EXPIRED);
-        }
-    }
+    let weak = Arc::downgrade(shared);
+    let stop = shared.guards.stop.clone();
+    std::thread::Builder::new()
+        .name("tether-sweep".into())
+        .spawn(move || {
+            let mut next = Instant::now() + period;
+            let mut stopped = stop.stopped.lock().unwrap_or_else(|p| p.into_inner());
+            while !*stopped {
+                let left = next.saturating_duration_since(Instant::now());
+                if !left.is_zero() {
+                    // (A wake-up before the period is up, spurious or not, waits again.)
+                    stopped = stop
+                        .wake
+                        .wait_timeout(stopped, left)
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0;
+                    continue;
+                }
+                drop(stopped);
+                let Some(shared) = weak.upgrade() else {
+                    return;
+                };
+                shared.guards.sweep(limit_ticks);
+                drop(shared);
+                next += period;
+                stopped = stop.stopped.lock().unwrap_or_else(|p| p.into_inner());
+            }
+        })
+        .map(drop)
 }

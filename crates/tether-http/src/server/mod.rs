@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 use connection::{Framing, Head, ReadError, ReplyOptions, ServerConnection};
-use guard::{sweep, Guards, Watch, EXPIRED, STOPPING};
+use guard::{start_sweep, Guards, Watch, EXPIRED, STOPPING};
 pub use http::Method;
 use std::io::Read;
 use std::net::SocketAddr;
@@ -193,8 +193,10 @@ impl HttpServer {
             handler,
             guards: Guards::default(),
         });
+        start_sweep(&shared).map_err(|e| {
+            RemoteError::connection(format!("cannot start the header-timeout guard: {e}"))
+        })?;
         let (stop, stop_rx) = watch::channel(false);
-        tokio::spawn(sweep(shared.clone(), stop_rx.clone()));
         tokio::spawn(accept_loop(
             listener,
             shared.clone(),
