@@ -126,6 +126,16 @@ impl Drop for Guarded<'_> {
     }
 }
 
+/// The sweep's period for a header timeout of `limit` (a quarter of it, at most a second, at
+/// least 10 ms), and the timeout in periods (saturated: a timeout of many years never expires,
+/// rather than wrapping around to one that has).
+fn sweep_period(limit: Duration) -> (Duration, u64) {
+    let period = (limit / 4).clamp(Duration::from_millis(10), Duration::from_secs(1));
+    // A connection idle since tick t has been idle at least (now - t - 1) whole periods.
+    let ticks = limit.as_nanos().div_ceil(period.as_nanos().max(1));
+    (period, u64::try_from(ticks).unwrap_or(u64::MAX))
+}
+
 /// Starts the sweep: every quarter of the header timeout (at most every second, at least
 /// every 10 ms) it raises [`EXPIRED`] on the [`Watch`] of each connection over the timeout.
 ///
@@ -137,9 +147,7 @@ impl Drop for Guarded<'_> {
 /// server's shutdown, or at its next period once the server is gone.
 pub(super) fn start_sweep(shared: &Arc<Shared>) -> std::io::Result<()> {
     let limit = shared.config.header_timeout;
-    let period = (limit / 4).clamp(Duration::from_millis(10), Duration::from_secs(1));
-    // A connection idle since tick t has been idle at least (now - t - 1) whole periods.
-    let limit_ticks = limit.as_nanos().div_ceil(period.as_nanos().max(1)) as u64;
+    let (period, limit_ticks) = sweep_period(limit);
     let weak = Arc::downgrade(shared);
     let stop = shared.guards.stop.clone();
     std::thread::Builder::new()
@@ -169,4 +177,19 @@ pub(super) fn start_sweep(shared: &Arc<Shared>) -> std::io::Result<()> {
             }
         })
         .map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sweep_period_bounds_every_timeout() {
+        let ms = Duration::from_millis;
+        assert_eq!(sweep_period(Duration::from_secs(60)), (ms(1000), 60));
+        assert_eq!(sweep_period(Duration::from_secs(1)), (ms(250), 4));
+        assert_eq!(sweep_period(ms(1)), (ms(10), 1));
+        assert_eq!(sweep_period(Duration::ZERO), (ms(10), 0));
+        assert_eq!(sweep_period(Duration::MAX), (ms(1000), u64::MAX));
+    }
 }
