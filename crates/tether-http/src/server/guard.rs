@@ -172,7 +172,9 @@ pub(super) fn start_sweep(shared: &Arc<Shared>) -> std::io::Result<()> {
                 };
                 shared.guards.sweep(limit_ticks);
                 drop(shared);
-                next += period;
+                // From now, not from when this period was due: a sweep held up (a stopped
+                // process, a starved thread) is not followed by a burst of catch-up ticks.
+                next = Instant::now() + period;
                 stopped = stop.stopped.lock().unwrap_or_else(|p| p.into_inner());
             }
         })
