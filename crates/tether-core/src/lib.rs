@@ -24,6 +24,8 @@
 //! - [`stats`]: counters and gauges that servers and pools keep for whoever reads them (the
 //!   metrics endpoint).
 //! - [`latch`]: [`latch::Latch`], the bits a server raises to stop one connection's task.
+//! - [`ticker`]: [`ticker::Ticker`], a period kept by a thread, so that work done every few
+//!   seconds leaves no timer pending on the runtime.
 //! - [`python`]: CPython's `repr` of strings, floats and whole values (serpent, `tether call`).
 //!
 //! The flow of one call: typed args → `Value`s (generated proxy) → `Invoker` (a protocol client)
@@ -47,6 +49,7 @@ pub mod python;
 mod registry;
 pub mod stats;
 mod stream;
+pub mod ticker;
 pub mod trace;
 mod value;
 
