@@ -17,9 +17,7 @@ pub(crate) struct ConnEntry {
     established: AtomicBool,
     /// A call of it is running.
     busy: AtomicBool,
-    /// When its last call was answered: ms since the table's epoch when the daemon sheds only
-    /// connections idle for some time, else the table's count of answered calls then (see
-    /// [`ConnTable::timed`]).
+    /// Its last message (ms since the table's epoch).
     last_active: AtomicU64,
     /// Already told to close (never chosen twice, no longer counted as pending).
     shed: AtomicBool,
@@ -32,45 +30,21 @@ pub(crate) struct ConnTable {
     epoch: Instant,
     entries: Mutex<HashMap<u64, Arc<ConnEntry>>>,
     pending: AtomicUsize,
-    /// Whether a connection must have been idle some time before it is shed
-    /// (`shed_idle_after` is not zero): then a call's end is timed. Otherwise only the order
-    /// of the connections' last calls matters (the one idle the longest goes first), and a
-    /// count gives it without reading the clock on every call.
-    timed: bool,
-    /// Calls answered so far (the order of activity when not [`timed`](Self::timed)).
-    answered: AtomicU64,
 }
 
 impl Default for ConnTable {
     fn default() -> Self {
-        ConnTable::new(false)
-    }
-}
-
-impl ConnTable {
-    /// A table whose idle connections may be shed only after some idle time (`timed`), or at
-    /// any time.
-    pub(crate) fn new(timed: bool) -> Self {
         ConnTable {
             epoch: Instant::now(),
             entries: Mutex::default(),
             pending: AtomicUsize::new(0),
-            timed,
-            answered: AtomicU64::new(0),
         }
     }
+}
 
+impl ConnTable {
     fn now(&self) -> u64 {
         self.epoch.elapsed().as_millis() as u64
-    }
-
-    /// A connection's mark of activity now: the time, or the place in the order of calls.
-    fn active_now(&self) -> u64 {
-        if self.timed {
-            self.now()
-        } else {
-            self.answered.fetch_add(1, Ordering::Relaxed) + 1
-        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<ConnEntry>>> {
@@ -84,7 +58,7 @@ impl ConnTable {
             accepted: now,
             established: AtomicBool::new(false),
             busy: AtomicBool::new(false),
-            last_active: AtomicU64::new(if self.timed { now } else { 0 }),
+            last_active: AtomicU64::new(now),
             shed: AtomicBool::new(false),
             latch: Default::default(),
         });
@@ -119,10 +93,10 @@ impl ConnTable {
         e.busy.store(true, Ordering::Relaxed);
     }
 
-    /// A call of `e` is answered: idle from now (a connection busy with a call is never shed,
-    /// so when its call started does not matter).
+    /// A call of `e` is answered: idle from now (one clock reading per call: a connection
+    /// busy with a call is never shed, so when its call started does not matter).
     pub(crate) fn done(&self, e: &ConnEntry) {
-        e.last_active.store(self.active_now(), Ordering::Relaxed);
+        e.last_active.store(self.now(), Ordering::Relaxed);
         e.busy.store(false, Ordering::Relaxed);
     }
 
@@ -155,14 +129,9 @@ impl ConnTable {
     }
 
     /// Closes the established connection idle the longest, if it has been idle at least
-    /// `min_idle_ms` with no call running; false if there is none. (A table that is not
-    /// [`timed`](Self::timed) has no idle times: any idle connection may go.)
+    /// `min_idle_ms` with no call running; false if there is none.
     pub(crate) fn shed_idle(&self, min_idle_ms: u64) -> bool {
-        let (now, min_idle_ms) = if self.timed {
-            (self.now(), min_idle_ms)
-        } else {
-            (0, 0)
-        };
+        let now = self.now();
         let entries = self.lock();
         let victim = entries
             .values()
@@ -190,42 +159,5 @@ mod tests {
         assert!(table.shed_pending());
         let got = tokio::time::timeout(std::time::Duration::from_secs(5), stop.reached()).await;
         assert_eq!(got.unwrap(), SHED);
-    }
-
-    /// Untimed, the connection whose last call ended first goes first (an order, no clock);
-    /// timed, a connection idle less than the minimum stays.
-    #[test]
-    fn the_connection_idle_the_longest_is_shed_first() {
-        let table = ConnTable::new(false);
-        let entries: Vec<_> = (1..=3).map(|id| table.open(id)).collect();
-        for e in &entries {
-            table.established(e);
-        }
-        for i in [1, 0, 2] {
-            table.busy(&entries[i]);
-            table.done(&entries[i]);
-        }
-        let shed = || -> Vec<bool> {
-            entries
-                .iter()
-                .map(|e| e.shed.load(Ordering::Relaxed))
-                .collect()
-        };
-        let mut order = Vec::new();
-        for _ in 0..3 {
-            let before = shed();
-            assert!(table.shed_idle(60_000), "an idle connection may always go");
-            let after = shed();
-            order.extend((0..3).filter(|&i| after[i] && !before[i]));
-        }
-        assert_eq!(order, [1, 0, 2]);
-        assert!(!table.shed_idle(0), "none left");
-
-        let timed = ConnTable::new(true);
-        let e = timed.open(9);
-        timed.established(&e);
-        timed.done(&e);
-        assert!(!timed.shed_idle(60_000), "idle for less than a minute");
-        assert!(timed.shed_idle(0));
     }
 }

@@ -415,7 +415,6 @@ impl Daemon {
         let (state, _) = watch::channel(State::Running);
         let config_oneway = config.max_oneway_calls;
         let config_budget = config.max_buffered_bytes;
-        let timed_idle = !config.shed_idle_after.is_zero();
         let permits = config
             .max_connections
             .clamp(1, Semaphore::MAX_PERMITS.min(u32::MAX as usize));
@@ -436,7 +435,7 @@ impl Daemon {
             unix_path,
             listener_closed: watch::channel(false).0,
             streams: streams::StreamTable::default(),
-            conns: conns::ConnTable::new(timed_idle),
+            conns: conns::ConnTable::default(),
             warn_limit: quiet::WarnLimit::default(),
             budget: crate::connection::ByteBudget::new(config_budget),
             next_conn: AtomicU64::new(1),
