@@ -129,8 +129,7 @@ impl Members {
     /// Members that `read` re-reads every `interval` (on the current tokio runtime), starting
     /// from `first`; a failed read keeps the last list and is logged.
     ///
-    /// The interval is kept by a [`Ticker`]'s thread (a tokio timer if the thread cannot be
-    /// started): a timer pending for the members' whole life would make every park of the
+    /// The interval is kept by a [`Ticker`]: a tokio timer pending for the members' whole life would make every park of the
     /// runtime (every call of every server on it) pass a timeout to `epoll_wait`.
     pub fn polled(
         first: Vec<String>,
@@ -139,17 +138,10 @@ impl Members {
     ) -> Self {
         let (tx, rx) = watch::channel(normalized(first));
         let interval = interval.max(Duration::from_millis(10));
-        let ticker = Ticker::every("tether-poll", interval)
-            .map_err(|e| {
-                tracing::warn!(target: "tether::remoting", "no thread for the discovery's period, timing it on the runtime: {e}")
-            })
-            .ok();
+        let ticker = Ticker::every("tether-poll", interval);
         let task = tokio::spawn(async move {
             loop {
-                match &ticker {
-                    Some(t) => t.tick().await,
-                    None => tokio::time::sleep(interval).await,
-                }
+                ticker.tick().await;
                 match read().await {
                     Ok(urls) => {
                         let urls = normalized(urls);

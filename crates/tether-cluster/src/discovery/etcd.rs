@@ -496,8 +496,7 @@ impl Registration {
     /// Puts `url` at `key` under a lease of `ttl` seconds (at least 2) and keeps the lease
     /// alive every `ttl / 3` (re-registering if it ever expired) on the current runtime.
     ///
-    /// The period is kept by a [`Ticker`]'s thread (a tokio timer if the thread cannot be
-    /// started): a timer pending for the registration's whole life would make every park of
+    /// The period is kept by a [`Ticker`]: a timer pending for the registration's whole life would make every park of
     /// the runtime (every call of every server on it) pass a timeout to `epoll_wait`.
     pub async fn start(
         client: EtcdClient,
@@ -506,22 +505,14 @@ impl Registration {
         ttl: u64,
     ) -> Result<Registration, RemoteError> {
         let ttl = ttl.max(2);
-        let period = Duration::from_millis(ttl * 1000 / 3);
-        let ticker = Ticker::every("tether-lease", period)
-            .map_err(|e| {
-                tracing::warn!(target: LOG, %key, "no thread for the lease's period, timing it on the runtime: {e}")
-            })
-            .ok();
+        let ticker = Ticker::every("tether-lease", Duration::from_millis(ttl * 1000 / 3));
         let lease = client.grant(ttl).await?;
         client.put(key, url, Some(&lease)).await?;
         let (c, k, u) = (client.clone(), key.to_string(), url.to_string());
         let mut current = lease.clone();
         let task = tokio::spawn(async move {
             loop {
-                match &ticker {
-                    Some(t) => t.tick().await,
-                    None => tokio::time::sleep(period).await,
-                }
+                ticker.tick().await;
                 match c.keep_alive(&current).await {
                     Ok(true) => {}
                     Ok(false) => {

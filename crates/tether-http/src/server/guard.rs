@@ -3,9 +3,10 @@
 
 use super::Shared;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 use tether_core::latch::Latch;
+use tether_core::ticker::PeriodThread;
 
 /// A connection's [`Latch`] bit: idle, or reading a request's head, for the header timeout.
 pub(super) const EXPIRED: u8 = 1;
@@ -67,15 +68,8 @@ pub(super) struct Guards {
     ticks: AtomicU64,
     next: AtomicU64,
     open: std::sync::Mutex<std::collections::HashMap<u64, Arc<Watch>>>,
-    /// Tells the sweep's thread to end (the server stopped).
-    stop: Arc<SweepStop>,
-}
-
-/// The server's stop, as the sweep's thread waits for it.
-#[derive(Default)]
-struct SweepStop {
-    stopped: Mutex<bool>,
-    wake: Condvar,
+    /// The sweep's thread (ends when stopped, or dropped with the server).
+    sweeper: OnceLock<PeriodThread>,
 }
 
 /// A connection's place among the [`Guards`], given up when the connection ends.
@@ -88,8 +82,9 @@ impl Guards {
     /// Raises [`STOPPING`] on every open connection (after the server's stop is sent: a
     /// connection added later sees the stop when it is added).
     pub fn stop_all(&self) {
-        *self.stop.stopped.lock().unwrap_or_else(|p| p.into_inner()) = true;
-        self.stop.wake.notify_all();
+        if let Some(t) = self.sweeper.get() {
+            t.stop();
+        }
         let open = self.open.lock().unwrap_or_else(|p| p.into_inner());
         for w in open.values() {
             w.latch.raise(STOPPING);
@@ -139,46 +134,21 @@ fn sweep_period(limit: Duration) -> (Duration, u64) {
 /// Starts the sweep: every quarter of the header timeout (at most every second, at least
 /// every 10 ms) it raises [`EXPIRED`] on the [`Watch`] of each connection over the timeout.
 ///
-/// The sweep runs on a thread of its own, not on a tokio timer: a pending tokio timer,
-/// however distant, makes every park of the runtime's workers read the clock once more and
-/// pass a timeout to `epoll_wait`, for which the kernel arms and cancels a timer of its own.
-/// Every call of every server on that runtime paid for it (the Pyro daemons' too, when an
-/// admin server ran beside them). The thread holds the server only weakly: it ends at the
-/// server's shutdown, or at its next period once the server is gone.
+/// The sweep runs on a [`PeriodThread`], not on a tokio timer, which would stay pending for the
+/// server's life and cost every park of the runtime (every call of every server on it, the Pyro
+/// daemons' too when an admin server ran beside them) a timeout passed to `epoll_wait`. The
+/// thread holds the server only weakly, and ends at the server's shutdown or when it is dropped.
 pub(super) fn start_sweep(shared: &Arc<Shared>) -> std::io::Result<()> {
-    let limit = shared.config.header_timeout;
-    let (period, limit_ticks) = sweep_period(limit);
+    let (period, limit_ticks) = sweep_period(shared.config.header_timeout);
     let weak = Arc::downgrade(shared);
-    let stop = shared.guards.stop.clone();
-    std::thread::Builder::new()
-        .name("tether-sweep".into())
-        .spawn(move || {
-            let mut next = Instant::now() + period;
-            let mut stopped = stop.stopped.lock().unwrap_or_else(|p| p.into_inner());
-            while !*stopped {
-                let left = next.saturating_duration_since(Instant::now());
-                if !left.is_zero() {
-                    // (A wake-up before the period is up, spurious or not, waits again.)
-                    stopped = stop
-                        .wake
-                        .wait_timeout(stopped, left)
-                        .unwrap_or_else(|p| p.into_inner())
-                        .0;
-                    continue;
-                }
-                drop(stopped);
-                let Some(shared) = weak.upgrade() else {
-                    return;
-                };
-                shared.guards.sweep(limit_ticks);
-                drop(shared);
-                // From now, not from when this period was due: a sweep held up (a stopped
-                // process, a starved thread) is not followed by a burst of catch-up ticks.
-                next = Instant::now() + period;
-                stopped = stop.stopped.lock().unwrap_or_else(|p| p.into_inner());
-            }
-        })
-        .map(drop)
+    let thread = PeriodThread::spawn("tether-sweep", period, move || {
+        weak.upgrade()
+            .map(|shared| shared.guards.sweep(limit_ticks))
+            .is_some()
+    })?;
+    // (Only this server's start sets it.)
+    let _ = shared.guards.sweeper.set(thread);
+    Ok(())
 }
 
 #[cfg(test)]
