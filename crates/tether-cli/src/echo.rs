@@ -71,11 +71,24 @@ pub(crate) struct EchoServerArgs {
     admin: Option<String>,
 }
 
-pub(crate) async fn echo_server(registry: ClassRegistry, args: EchoServerArgs) -> ExitCode {
+pub(crate) async fn echo_server(
+    registry: ClassRegistry,
+    args: EchoServerArgs,
+    held: Option<crate::signals::Held>,
+) -> ExitCode {
     if let Err(e) = crate::logging::init_logging(&crate::logging::env_filter("warn")) {
         eprintln!("tether: {e}");
     }
-    match serve(registry, args).await {
+    // Installed before anything is bound: a signal from here on (or held since `main` began)
+    // ends in a graceful shutdown, even one sent the moment the URI is printed.
+    let signals = match crate::signals::watch(held) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("tether: cannot watch for signals: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match serve(registry, args, signals).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("tether: {e}");
@@ -85,7 +98,11 @@ pub(crate) async fn echo_server(registry: ClassRegistry, args: EchoServerArgs) -
 }
 
 // The command's failure, printed as it is (`tether: ...`, exit 1).
-async fn serve(registry: ClassRegistry, args: EchoServerArgs) -> Result<(), String> {
+async fn serve(
+    registry: ClassRegistry,
+    args: EchoServerArgs,
+    mut signals: crate::signals::Signals,
+) -> Result<(), String> {
     let say = |line: &str| {
         if !args.quiet || args.verbose {
             crate::say(line)
@@ -201,7 +218,7 @@ async fn serve(registry: ClassRegistry, args: EchoServerArgs) -> Result<(), Stri
     say("echoserver running.");
     tokio::select! {
         _ = echo.shutdown_requested() => {}
-        _ = tether::context::wait_for_signal() => {}
+        _ = signals.wait() => {}
     }
     admin.set(tether::observe::Phase::Draining);
     server.shutdown().await;

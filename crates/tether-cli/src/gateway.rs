@@ -42,11 +42,23 @@ pub(crate) struct GatewayArgs {
     admin: Option<String>,
 }
 
-pub(crate) async fn gateway(registry: ClassRegistry, args: GatewayArgs) -> ExitCode {
+pub(crate) async fn gateway(
+    registry: ClassRegistry,
+    args: GatewayArgs,
+    held: Option<crate::signals::Held>,
+) -> ExitCode {
     if let Err(e) = crate::logging::init_logging(&crate::logging::env_filter("warn")) {
         eprintln!("tether: {e}");
     }
-    match serve(registry, args).await {
+    // Installed before anything is bound (see `echo.rs`).
+    let signals = match crate::signals::watch(held) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("tether gateway: cannot watch for signals: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match serve(registry, args, signals).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("tether gateway: {e}");
@@ -55,7 +67,11 @@ pub(crate) async fn gateway(registry: ClassRegistry, args: GatewayArgs) -> ExitC
     }
 }
 
-async fn serve(registry: ClassRegistry, args: GatewayArgs) -> Result<(), String> {
+async fn serve(
+    registry: ClassRegistry,
+    args: GatewayArgs,
+    mut signals: crate::signals::Signals,
+) -> Result<(), String> {
     let protocols = registry.protocols();
     let mut client = ClientOptions::default();
     client.timeout = args.timeout;
@@ -99,7 +115,7 @@ async fn serve(registry: ClassRegistry, args: GatewayArgs) -> Result<(), String>
     admin.set(tether::observe::Phase::Serving);
     crate::say(&format!("forwarding to: {}", args.target));
     crate::say(&format!("gateway uri: {}", listen.object_url(&uri, &name)));
-    tether::context::wait_for_signal().await;
+    signals.wait().await;
     admin.set(tether::observe::Phase::Draining);
     server.shutdown().await;
     admin.stop().await;

@@ -21,6 +21,8 @@
 //!   (reached through the facade's `tether::pyro`).
 //! - `target.rs`: what `call` and `bench` call (a URL through the protocol registry, or an
 //!   object of an application context) and how their arguments parse.
+//! - `signals.rs`: SIGINT/SIGTERM for the serving commands, held from the first moment so a
+//!   signal during start-up ends in a graceful shutdown, not a kill.
 //! - `logging.rs`: the log subscriber (`TETHER_LOG` filter; plain lines, colour only on a
 //!   terminal, or Python's `logging` layout with `--log-format python`).
 //! - `allocator.rs`: [`mimalloc_allocator!`], the `tether` binary's allocator (feature
@@ -49,6 +51,7 @@ mod logging;
 mod ns;
 mod pki;
 mod run;
+mod signals;
 mod target;
 
 use clap::{Parser, Subcommand};
@@ -111,6 +114,17 @@ enum Command {
     Man,
 }
 
+impl Command {
+    /// Whether the command serves until SIGINT/SIGTERM (and so holds them from the start).
+    fn serves(&self) -> bool {
+        match self {
+            Command::Run(_) | Command::EchoServer(_) | Command::Gateway(_) => true,
+            Command::Ns(a) => a.serves(),
+            _ => false,
+        }
+    }
+}
+
 /// Parses the process's arguments and runs the command with `registry`'s classes and
 /// protocols. Exit codes: 0 success, 1 a remote exception (`call`) or a failure of the
 /// command, 2 a usage error; `call` documents more.
@@ -136,6 +150,8 @@ where
         }
     };
     set_log_format(cli.log_format);
+    // Before the runtime's threads exist, so that they inherit the mask (see `signals.rs`).
+    let held = cli.command.serves().then(signals::Held::hold);
     let runtime = match runtime() {
         Ok(rt) => rt,
         Err(e) => {
@@ -159,13 +175,13 @@ where
     };
     let code = runtime.block_on(async move {
         match cli.command {
-            Command::Run(a) => run::run(registry, a).await,
-            Command::EchoServer(a) => echo::echo_server(registry, a).await,
+            Command::Run(a) => run::run(registry, a, held).await,
+            Command::EchoServer(a) => echo::echo_server(registry, a, held).await,
             Command::Call(a) => call::call(registry, a).await,
             Command::Bench(a) => bench::bench(registry, a).await,
             Command::Pki(a) => pki::pki(a),
-            Command::Ns(a) => ns::ns(a).await,
-            Command::Gateway(a) => gateway::gateway(registry, a).await,
+            Command::Ns(a) => ns::ns(a, held).await,
+            Command::Gateway(a) => gateway::gateway(registry, a, held).await,
             Command::List(a) => describe::list(registry, a).await,
             Command::Completions { shell } => {
                 let mut cmd = <Cli as clap::CommandFactory>::command();

@@ -86,7 +86,14 @@ enum NsCommand {
     Ping,
 }
 
-pub(crate) async fn ns(args: NsArgs) -> ExitCode {
+impl NsArgs {
+    /// Whether this runs a name server (no control command), which serves until a signal.
+    pub(crate) fn serves(&self) -> bool {
+        self.command.is_none()
+    }
+}
+
+pub(crate) async fn ns(args: NsArgs, held: Option<crate::signals::Held>) -> ExitCode {
     if let Err(e) = crate::logging::init_logging(&crate::logging::env_filter("warn")) {
         eprintln!("tether: {e}");
     }
@@ -96,7 +103,7 @@ pub(crate) async fn ns(args: NsArgs) -> ExitCode {
             .filter(|k| !k.is_empty())
     });
     match args.command {
-        None => match serve(&args, key).await {
+        None => match serve(&args, key, held).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("tether ns: {e}");
@@ -108,7 +115,14 @@ pub(crate) async fn ns(args: NsArgs) -> ExitCode {
 }
 
 // The command's failure, printed as it is (`tether: ...`, exit 1).
-async fn serve(args: &NsArgs, key: Option<String>) -> Result<(), String> {
+async fn serve(
+    args: &NsArgs,
+    key: Option<String>,
+    held: Option<crate::signals::Held>,
+) -> Result<(), String> {
+    // Installed before anything is bound (see `echo.rs`).
+    let mut signals =
+        crate::signals::watch(held).map_err(|e| format!("cannot watch for signals: {e}"))?;
     let host = args.host.clone().unwrap_or_else(|| "localhost".into());
     let loopback = host == "localhost" || host.starts_with("127.") || host == "::1";
     let broadcast = !args.no_broadcast && (!loopback || args.bchost.is_some());
@@ -144,7 +158,7 @@ async fn serve(args: &NsArgs, key: Option<String>) -> Result<(), String> {
         crate::say(&format!("NS running on {addr} ({})", addr.ip()));
     }
     crate::say(&format!("URI = {}", ns.uri()));
-    tether::context::wait_for_signal().await;
+    signals.wait().await;
     admin.set(tether::observe::Phase::Draining);
     ns.shutdown().await;
     admin.stop().await;

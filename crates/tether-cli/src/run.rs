@@ -2,6 +2,7 @@
 //! gracefully.
 
 use crate::logging::init_logging;
+use crate::signals::Held;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tether::context::{ApplicationContext, ClassRegistry};
@@ -21,7 +22,7 @@ pub(crate) struct RunArgs {
     admin: Option<String>,
 }
 
-pub(crate) async fn run(registry: ClassRegistry, args: RunArgs) -> ExitCode {
+pub(crate) async fn run(registry: ClassRegistry, args: RunArgs, held: Option<Held>) -> ExitCode {
     let filter = args
         .log
         .clone()
@@ -30,9 +31,10 @@ pub(crate) async fn run(registry: ClassRegistry, args: RunArgs) -> ExitCode {
         eprintln!("tether: {e}");
         return ExitCode::from(2);
     }
-    // Signal handlers are registered now, before the context starts, so a SIGTERM or SIGINT
-    // at any moment of start-up is held and ends in a graceful shutdown once started.
-    let signals = match Signals::register() {
+    // Signal handlers are installed now, before the context starts; a SIGTERM or SIGINT at
+    // any moment of start-up (held until here since `main` began) ends in a graceful shutdown
+    // once the context has started.
+    let mut signals = match crate::signals::watch(held) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("tether: cannot watch for signals: {e}");
@@ -71,28 +73,4 @@ pub(crate) async fn run(registry: ClassRegistry, args: RunArgs) -> ExitCode {
     ctx.close().await;
     admin.stop().await;
     ExitCode::SUCCESS
-}
-
-/// SIGTERM and SIGINT, registered when made (a signal that arrives later is held until
-/// [`Signals::wait`]).
-struct Signals {
-    term: tokio::signal::unix::Signal,
-    int: tokio::signal::unix::Signal,
-}
-
-impl Signals {
-    fn register() -> std::io::Result<Self> {
-        use tokio::signal::unix::{signal, SignalKind};
-        Ok(Signals {
-            term: signal(SignalKind::terminate())?,
-            int: signal(SignalKind::interrupt())?,
-        })
-    }
-
-    async fn wait(mut self) {
-        tokio::select! {
-            _ = self.term.recv() => {}
-            _ = self.int.recv() => {}
-        }
-    }
 }
