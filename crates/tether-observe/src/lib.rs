@@ -10,8 +10,6 @@
 //!   [`Sampler`].
 //! - `pipeline.rs`: [`Pipeline`] (bounded queue, batches, one exporter thread), [`Exporter`]
 //!   (OTLP, console, memory).
-//! - `periodic.rs`: a thread running a task every interval and once at the end (the OTLP
-//!   metrics and logs exporters).
 //! - `process_observer.rs`: what `init` and `enable_metrics` put at every call site (spans,
 //!   metrics, or both).
 //! - `watch.rs`: a call's span and metrics taken where it starts and ends: one future per call
@@ -54,7 +52,6 @@ pub(crate) mod otlp_grpc;
 pub mod otlp_json;
 pub mod otlp_logs;
 pub mod otlp_metrics;
-mod periodic;
 pub mod pipeline;
 mod process_observer;
 pub mod span;

@@ -188,7 +188,7 @@ pub fn encode_logs_json(resource: &[(String, AttrValue)], records: &[LogRecord])
 /// `batch` records, on a thread of its own, and once more when stopped.
 pub struct LogsExport {
     queue: Arc<Queue>,
-    thread: crate::periodic::Periodic,
+    thread: tether_core::ticker::PeriodThread,
 }
 
 impl LogsExport {
@@ -234,7 +234,7 @@ impl LogsExport {
                 }
             }
         };
-        let thread = crate::periodic::Periodic::start("tether-logs", delay, send)
+        let thread = tether_core::ticker::PeriodThread::spawn_finishing("tether-logs", delay, send)
             .map_err(|e| tether_core::RemoteError::config(format!("logs exporter: {e}")))?;
         Ok(LogsExport { queue, thread })
     }

@@ -400,7 +400,7 @@ pub fn encode_metrics_json(
 /// Sends the process's metrics to an OTLP collector every interval, on a thread of its own,
 /// and once more when stopped (a one-shot `tether call` included).
 pub struct MetricsExport {
-    thread: crate::periodic::Periodic,
+    thread: tether_core::ticker::PeriodThread,
 }
 
 impl MetricsExport {
@@ -438,8 +438,9 @@ impl MetricsExport {
                 tracing::warn!(target: "tether::observe", "metrics export failed: {e}");
             }
         };
-        let thread = crate::periodic::Periodic::start("tether-metrics", interval, export)
-            .map_err(|e| tether_core::RemoteError::config(format!("metrics exporter: {e}")))?;
+        let thread =
+            tether_core::ticker::PeriodThread::spawn_finishing("tether-metrics", interval, export)
+                .map_err(|e| tether_core::RemoteError::config(format!("metrics exporter: {e}")))?;
         Ok(MetricsExport { thread })
     }
 
