@@ -108,10 +108,12 @@ impl ContextError {
     }
 
     /// Sets the file and line (keeps an existing location: the innermost one is the precise one).
+    /// Line 0 is the whole file (one that cannot be read, or is too large): the error then
+    /// names the file alone.
     pub fn at(mut self, file: Option<&Path>, line: u32) -> Self {
         if self.file.is_none() && self.line.is_none() {
             self.file = file.map(Path::to_path_buf);
-            self.line = Some(line);
+            self.line = (line > 0).then_some(line);
         }
         self
     }

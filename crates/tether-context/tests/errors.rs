@@ -161,6 +161,12 @@ async fn missing_file() {
     let e = start("does-not-exist.xml").await.unwrap_err();
     assert_eq!(e.kind(), K::Io);
     assert!(e.to_string().contains("does-not-exist.xml"));
+    // The file alone, no line: "FILE: cannot read: ...".
+    assert_eq!(e.line(), None);
+    assert!(
+        e.to_string().contains("does-not-exist.xml: cannot read: "),
+        "{e}"
+    );
 }
 
 #[tokio::test]
