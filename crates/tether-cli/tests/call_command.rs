@@ -114,6 +114,16 @@ fn call_exit_codes() {
     let out = tether(&["call", "gopher://x/y", "echo", "1"]);
     assert_eq!(out.status.code(), Some(5));
     assert!(text(&out.stderr).contains("no protocol claims"));
+    // The forms it knows, each once (Hessian and XML-RPC share http://, Pyro5 and Pyro4 PYRO:).
+    let forms = text(&out.stderr);
+    for form in ["http://", "https://", "PYRO:", "PYRONAME:", "PYROLOC://"] {
+        assert_eq!(
+            forms.matches(&format!(" {form},")).count()
+                + forms.matches(&format!(" {form})")).count(),
+            1,
+            "{form} in {forms}"
+        );
+    }
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

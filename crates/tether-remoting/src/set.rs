@@ -58,11 +58,13 @@ impl ProtocolSet {
     /// The protocol that claims `url` (the latest registered, when several do).
     pub fn for_url(&self, url: &str) -> Result<&Arc<dyn Protocol>, TransportError> {
         self.0.iter().rev().find(|p| p.claims(url)).ok_or_else(|| {
-            let known: Vec<&str> = self
-                .0
-                .iter()
-                .flat_map(|p| p.url_prefixes().iter().copied())
-                .collect();
+            // Each form once (several wires share `http://` or `PYRO:`), in registration order.
+            let mut known: Vec<&str> = Vec::new();
+            for prefix in self.0.iter().flat_map(|p| p.url_prefixes().iter().copied()) {
+                if !known.contains(&prefix) {
+                    known.push(prefix);
+                }
+            }
             TransportError::new(
                 TransportErrorKind::BadUrl,
                 format!(
