@@ -1,5 +1,7 @@
 //! Spring Python's AOP classes by their own names: `springpython.aop.ProxyFactoryObject` (an
-//! object that stands for its `target`, every call going through its `interceptors`) and
+//! object that stands for its `target`, every call going through its `interceptors`; also
+//! under `springpython.aop.ProxyFactory`, the form whose proxy a Python program asks for with
+//! `getProxy()`: `get::<dyn T>` on it gives that proxy at once) and
 //! `springpython.aop.RegexpMethodPointcutAdvisor` (its `advice` only for the methods one of its
 //! `patterns` matches). An interceptor is any object whose class gives
 //! [`Component::interceptor`]; `interceptors` and `advice` take one reference or a `<list>` of
@@ -10,7 +12,16 @@
 //! | `ProxyFactoryObject` | `target` | a ref to the object calls reach, or a registered class name | required |
 //! | | `interceptors` | refs to interceptors or advisors, outermost first | none |
 //! | `RegexpMethodPointcutAdvisor` | `advice` | refs to interceptors | required |
-//! | | `patterns` | regular expressions (Python's `re.match`: anchored at the start) on the method name | required |
+//! | | `patterns` | regular expressions (Python's `re.match`: anchored at the start) on `Class.method` | required |
+//!
+//! As in Spring Python, a pattern sees the target's class without its module and the method
+//! (`RemoteService1.getData`: `.*Data` and `RemoteService1\.get.*` match it, `get.*` does not)
+//! when the advisor stands in a `ProxyFactoryObject`; in an `interceptors` list of an exporter,
+//! proxy factory or pool (tether's own places, where Spring Python has no advisor) it sees the
+//! method name alone. One difference, deliberate: in Spring Python 1.3 an advisor whose patterns
+//! do not match calls the target at once, skipping the interceptors after it in the chain (and
+//! one that is not first in the chain puts its advice in the wrong place); here it only steps
+//! aside, and the rest of the chain runs.
 //!
 //! `ctx.get::<dyn T>(id)` on a `ProxyFactoryObject` gives a `T` whose calls run the chain and
 //! then the target, in process. A `target` may also be a class name (`<value>pkg.Class
@@ -27,6 +38,9 @@ use tether_remoting::{Intercepted, Interceptor, Next};
 
 /// The class names.
 pub const PROXY_FACTORY_OBJECT: &str = "springpython.aop.ProxyFactoryObject";
+/// Spring Python's builder form of [`PROXY_FACTORY_OBJECT`] (same properties); the container
+/// hands out the proxy it would build.
+pub const PROXY_FACTORY: &str = "springpython.aop.ProxyFactory";
 /// The advisor's class name.
 pub const REGEXP_ADVISOR: &str = "springpython.aop.RegexpMethodPointcutAdvisor";
 
@@ -68,7 +82,9 @@ impl Component for ProxyFactoryObject {
     fn properties_set(&mut self) -> Result<(), ContextError> {
         let target = self.target.as_ref().ok_or("target must be set")?;
         let local: Arc<dyn Invoker> = Arc::new(LocalInvoker::new(target.dispatcher()?));
-        self.invoker = Some(Intercepted::wrap(&self.interceptors, local));
+        // What Python's `instance.__class__.__name__` gives: the class without its module.
+        let class = target.class().rsplit('.').next().unwrap_or_default();
+        self.invoker = Some(Intercepted::wrap(&bind(&self.interceptors, class), local));
         Ok(())
     }
 
@@ -89,6 +105,9 @@ pub struct RegexpMethodPointcutAdvisor {
 struct Advisor {
     advice: Vec<Arc<dyn Interceptor>>,
     patterns: Vec<regex::Regex>,
+    /// The target's class without its module, once the advisor stands in a
+    /// `ProxyFactoryObject`: the patterns then see `Class.method`, as Spring Python's do.
+    class: Option<String>,
 }
 
 impl Interceptor for Advisor {
@@ -101,8 +120,32 @@ impl Interceptor for Advisor {
     }
 
     fn applies_to(&self, method: &str) -> bool {
-        self.patterns.iter().any(|p| p.is_match(method))
+        match &self.class {
+            Some(class) => {
+                let qualified = format!("{class}.{method}");
+                self.patterns.iter().any(|p| p.is_match(&qualified))
+            }
+            None => self.patterns.iter().any(|p| p.is_match(method)),
+        }
     }
+
+    fn for_target(&self, class: &str) -> Option<Arc<dyn Interceptor>> {
+        Some(Arc::new(Advisor {
+            // Advisors among the advice stand in front of the same target.
+            advice: bind(&self.advice, class),
+            patterns: self.patterns.clone(),
+            class: Some(class.to_string()),
+        }))
+    }
+}
+
+/// `chain` as it stands in front of an object of class `class` (see
+/// [`Interceptor::for_target`]).
+fn bind(chain: &[Arc<dyn Interceptor>], class: &str) -> Vec<Arc<dyn Interceptor>> {
+    chain
+        .iter()
+        .map(|i| i.for_target(class).unwrap_or_else(|| i.clone()))
+        .collect()
 }
 
 impl Component for RegexpMethodPointcutAdvisor {
@@ -142,6 +185,7 @@ impl Component for RegexpMethodPointcutAdvisor {
         self.advisor = Some(Arc::new(Advisor {
             advice: self.advice.clone(),
             patterns: self.patterns.clone(),
+            class: None,
         }));
         Ok(())
     }

@@ -4,7 +4,7 @@
 //! |---|---|
 //! | `tether.ProxyFactory` | a [`ProxyFactory`] that speaks whichever registered protocol claims its `service_url` |
 //! | `tether.echo.EchoService` | the echo service of `tether echo-server` |
-//! | `springpython.aop.ProxyFactoryObject`, `springpython.aop.RegexpMethodPointcutAdvisor` | Spring Python's AOP (see [`crate::aop`]) |
+//! | `springpython.aop.ProxyFactoryObject` (and `ProxyFactory`), `springpython.aop.RegexpMethodPointcutAdvisor` | Spring Python's AOP (see [`crate::aop`]) |
 //! | `builtins.str`/`int`/`float`/`bool`/`complex`, `decimal.Decimal` | the typed shorthands (`<int id="p">7000</int>`) |
 //!
 //! Shorthand values: `int`/`long` → `Value::Int` (a big one → `Value::BigInt`), `float` →
@@ -116,6 +116,7 @@ pub fn register_all(r: &mut ClassRegistry) {
     r.register_factory("builtins.complex", |a| shorthand(a, parse_complex));
     crate::echo::register(r);
     r.register::<crate::aop::ProxyFactoryObject>(crate::aop::PROXY_FACTORY_OBJECT);
+    r.register::<crate::aop::ProxyFactoryObject>(crate::aop::PROXY_FACTORY);
     r.register::<crate::aop::RegexpMethodPointcutAdvisor>(crate::aop::REGEXP_ADVISOR);
 }
 

@@ -95,7 +95,7 @@ async fn spring_pythons_aop_names_wrap_a_local_object() {
   </object>
   <object id="onlyMore" class="springpython.aop.RegexpMethodPointcutAdvisor">
     <property name="advice"><list><ref object="rec"/></list></property>
-    <property name="patterns"><value>getMore.*</value></property>
+    <property name="patterns"><value>RemoteService1\.getMore.*</value></property>
   </object>
   <object id="proxied" class="springpython.aop.ProxyFactoryObject">
     <property name="target" ref="svc"/>
@@ -187,6 +187,49 @@ async fn a_target_given_as_a_class_name_is_made() {
         .unwrap_err()
         .to_string();
     assert!(e.starts_with("class.xml:4:") && e.contains("target"), "{e}");
+}
+
+/// The shapes of Spring Python's AOP chapter: a `springpython.aop.ProxyFactory` (the program
+/// asks it for its proxy; in tether `get::<dyn T>` gives the proxy at once), whose single
+/// interceptor is an inner `<object>`, and a `ProxyFactoryObject` whose target is an inner
+/// object too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_aop_chapters_proxy_factory_and_inner_objects() {
+    let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
+<objects xmlns="http://www.springframework.org/springpython/schema/objects/1.1"
+       xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+       xsi:schemaLocation="http://www.springframework.org/springpython/schema/objects/1.1
+               http://springpython.webfactional.com/schema/context/spring-python-context-1.1.xsd">
+    <object id="targetService" class="test.RemoteService1"/>
+    <object id="serviceFactory" class="springpython.aop.ProxyFactory">
+        <property name="target" ref="targetService"/>
+        <property name="interceptors">
+            <object class="test.Recorder"><property name="suffix" value=" [wrapped]"/></object>
+        </property>
+    </object>
+    <object id="service" class="springpython.aop.ProxyFactoryObject">
+        <property name="target"><object class="test.RemoteService1"/></property>
+        <property name="interceptors">
+            <list><object class="test.Recorder"><property name="suffix" value=" [object]"/></object></list>
+        </property>
+    </object>
+</objects>"#;
+    let ctx = ApplicationContext::builder()
+        .registry(registry_with_recorder())
+        .xml_str(xml, Some("aop-chapter.xml"))
+        .start()
+        .await
+        .unwrap();
+    let factory = ctx.get::<dyn RemoteService1>("serviceFactory").unwrap();
+    assert_eq!(
+        factory.get_data("a".into()).await.unwrap(),
+        "You got remote data => a [wrapped]"
+    );
+    let service = ctx.get::<dyn RemoteService1>("service").unwrap();
+    assert_eq!(
+        service.get_data("b".into()).await.unwrap(),
+        "You got remote data => b [object]"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -28,6 +28,15 @@ pub trait Interceptor: Send + Sync + 'static {
         let _ = method;
         true
     }
+
+    /// This interceptor as it stands in front of objects of class `class` (the name the
+    /// context declared, without its module: `SampleService`), for one whose choice depends on
+    /// the target's class, as Spring Python's regexp advisor matches `Class.method`; called
+    /// once, when the chain is built. Default `None`: the same interceptor whatever the class.
+    fn for_target(&self, class: &str) -> Option<Arc<dyn Interceptor>> {
+        let _ = class;
+        None
+    }
 }
 
 /// What the end of a chain calls.
