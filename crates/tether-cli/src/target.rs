@@ -114,6 +114,8 @@ pub(crate) enum Resolved {
         factory: Arc<ProxyFactory>,
         _ctx: ApplicationContext,
     },
+    /// An object of the context called in process: its dispatcher, or the invoker of its own
+    /// (an AOP proxy object) that every connection shares.
     Local {
         invoker: Arc<dyn Invoker>,
         _ctx: ApplicationContext,
@@ -241,14 +243,14 @@ impl TargetArgs {
                 _ctx: ctx,
             });
         }
-        if obj.is_proxy() {
-            let factory = obj.downcast::<ProxyFactory>().ok_or_else(|| {
-                Failure::config(format!(
-                    "object '{target}' is a proxy of class {} that tether call cannot drive",
-                    obj.class()
-                ))
-            })?;
+        if let Some(factory) = obj.downcast::<ProxyFactory>() {
             return Ok(Resolved::Proxy { factory, _ctx: ctx });
+        }
+        // Any other object that calls through an invoker of its own (a
+        // `springpython.aop.ProxyFactoryObject`, its chain and then its target, local or
+        // remote): every connection calls through that one invoker.
+        if let Some(invoker) = obj.invoker() {
+            return Ok(Resolved::Local { invoker, _ctx: ctx });
         }
         let dispatcher = obj
             .dispatcher()

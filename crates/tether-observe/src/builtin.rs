@@ -290,7 +290,131 @@ impl Interceptor for PerformanceMonitorInterceptor {
     }
 }
 
+/// A Python logging level, as `tracing` has levels: a number below 20 is DEBUG (what a logger
+/// set to INFO leaves out), below 30 INFO, below 40 WARNING, else ERROR.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PythonLevel {
+    /// `logging.DEBUG` (10).
+    Debug,
+    /// `logging.INFO` (20).
+    Info,
+    /// `logging.WARNING` (30).
+    Warning,
+    /// `logging.ERROR` (40) and `CRITICAL` (50).
+    Error,
+}
+
+impl PythonLevel {
+    /// The level of Python's number `n`.
+    pub fn from_number(n: i64) -> PythonLevel {
+        match n {
+            ..20 => PythonLevel::Debug,
+            20..30 => PythonLevel::Info,
+            30..40 => PythonLevel::Warning,
+            _ => PythonLevel::Error,
+        }
+    }
+
+    /// The level Python calls `name` (`DEBUG`, `INFO`, `WARNING`/`WARN`, `ERROR`,
+    /// `CRITICAL`/`FATAL`, any case), or `None`.
+    pub fn from_name(name: &str) -> Option<PythonLevel> {
+        Some(match name.to_ascii_uppercase().as_str() {
+            "DEBUG" => PythonLevel::Debug,
+            "INFO" => PythonLevel::Info,
+            "WARNING" | "WARN" => PythonLevel::Warning,
+            "ERROR" | "CRITICAL" | "FATAL" => PythonLevel::Error,
+            _ => return None,
+        })
+    }
+}
+
+/// Spring Python's own `springpython.aop.PerformanceMonitorInterceptor`, line for line: before
+/// each call `PREFIX BEGIN`, after one that returned `PREFIX END => SECONDS` (whole
+/// milliseconds as seconds, as Python 2's `timing.milli()/1000.0` prints them: `0.0`,
+/// `0.012`), at one level under the `springpython.aop` logger (`--log-format python` prints
+/// them as Spring Python's logging does). A call that fails logs no END line, as there.
+pub struct SpringPerformanceMonitor {
+    prefix: String,
+    level: PythonLevel,
+}
+
+impl SpringPerformanceMonitor {
+    /// Lines starting with `prefix` (Spring Python's default is `None`, printed as `None`) at
+    /// `level` (its default is DEBUG).
+    pub fn new(prefix: impl Into<String>, level: PythonLevel) -> Self {
+        SpringPerformanceMonitor {
+            prefix: prefix.into(),
+            level,
+        }
+    }
+
+    fn line(&self, text: std::fmt::Arguments<'_>) {
+        match self.level {
+            PythonLevel::Debug => tracing::debug!(target: "springpython.aop", "{text}"),
+            PythonLevel::Info => tracing::info!(target: "springpython.aop", "{text}"),
+            PythonLevel::Warning => tracing::warn!(target: "springpython.aop", "{text}"),
+            PythonLevel::Error => tracing::error!(target: "springpython.aop", "{text}"),
+        }
+    }
+}
+
+/// Whole milliseconds as Python 2 prints `ms / 1000.0`: `0.0`, `0.012`, `1.5`.
+fn python_seconds(ms: u128) -> String {
+    let mut out = Vec::new();
+    tether_core::python::push_float_repr(ms as f64 / 1000.0, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+impl Interceptor for SpringPerformanceMonitor {
+    fn invoke<'a>(
+        &'a self,
+        call: Call,
+        next: Next<'a>,
+    ) -> BoxFuture<'a, Result<Value, RemoteError>> {
+        Box::pin(async move {
+            self.line(format_args!("{} BEGIN", self.prefix));
+            let start = Instant::now();
+            let v = next.proceed(call).await?;
+            let ms = start.elapsed().as_millis();
+            self.line(format_args!(
+                "{} END => {}",
+                self.prefix,
+                python_seconds(ms)
+            ));
+            Ok(v)
+        })
+    }
+}
+
 /// A shared handle, for chains that take `Arc<dyn Interceptor>`.
 pub fn shared<I: Interceptor>(i: I) -> Arc<dyn Interceptor> {
     Arc::new(i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_levels_and_seconds() {
+        use PythonLevel::*;
+        for (n, l) in [
+            (0, Debug),
+            (10, Debug),
+            (15, Debug),
+            (20, Info),
+            (30, Warning),
+            (40, Error),
+            (50, Error),
+        ] {
+            assert_eq!(PythonLevel::from_number(n), l, "{n}");
+        }
+        assert_eq!(PythonLevel::from_name("warn"), Some(Warning));
+        assert_eq!(PythonLevel::from_name("CRITICAL"), Some(Error));
+        assert_eq!(PythonLevel::from_name("loud"), None);
+        // As Python 2 prints `timing.milli() / 1000.0`.
+        for (ms, s) in [(0, "0.0"), (12, "0.012"), (1500, "1.5"), (61_000, "61.0")] {
+            assert_eq!(python_seconds(ms), s);
+        }
+    }
 }

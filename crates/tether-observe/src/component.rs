@@ -8,6 +8,8 @@
 //! | | `backoff` | seconds before the second try, doubled after | 0.05 |
 //! | `tether.observe.CallLoggingInterceptor` | `level` | `DEBUG` or `INFO` | `INFO` |
 //! | `tether.observe.PerformanceMonitorInterceptor` | `warn_over` | seconds over which a call is a WARN | none |
+//! | `springpython.aop.PerformanceMonitorInterceptor` (Spring Python's own, its lines) | `prefix` | the lines' first word | `None` |
+//! | | `level` | a Python level: a number (`20`) or a name (`INFO`) | DEBUG |
 //! | `tether.observe.TracingInterceptor` | `name` | the span's object name | the object's id |
 //! | `tether.observe.MetricsInterceptor` | `name` | the `rpc_service` label | the object's id |
 //! | `tether.observe.AdminServer` | `host` | address to bind | `127.0.0.1` |
@@ -21,7 +23,7 @@
 use crate::admin::{AdminServer, Phase, Readiness};
 use crate::builtin::{
     CallLoggingInterceptor, DeadlineInterceptor, LogLevel, MethodPatterns,
-    PerformanceMonitorInterceptor, RetryInterceptor,
+    PerformanceMonitorInterceptor, PythonLevel, RetryInterceptor, SpringPerformanceMonitor,
 };
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -36,6 +38,7 @@ pub fn register(r: &mut ClassRegistry) {
     r.register::<Retry>("tether.observe.RetryInterceptor");
     r.register::<CallLogging>("tether.observe.CallLoggingInterceptor");
     r.register::<PerfMonitor>("tether.observe.PerformanceMonitorInterceptor");
+    r.register::<SpringPerfMonitor>("springpython.aop.PerformanceMonitorInterceptor");
     r.register_with("tether.observe.TracingInterceptor", |args| {
         Named::from_args(crate::local_tracing, args)
     });
@@ -209,6 +212,52 @@ impl Component for PerfMonitor {
 
     fn interceptor(&self) -> Option<Arc<dyn Interceptor>> {
         self.built.clone()
+    }
+}
+
+/// `springpython.aop.PerformanceMonitorInterceptor`.
+struct SpringPerfMonitor {
+    prefix: String,
+    level: PythonLevel,
+}
+
+impl Default for SpringPerfMonitor {
+    fn default() -> Self {
+        // Spring Python's defaults: `prefix=None` (printed as `None`), `logging.DEBUG`.
+        SpringPerfMonitor {
+            prefix: "None".into(),
+            level: PythonLevel::Debug,
+        }
+    }
+}
+
+impl Component for SpringPerfMonitor {
+    fn set_property(&mut self, name: &str, value: ContextValue) -> Result<(), ContextError> {
+        match name {
+            "prefix" => self.prefix = text_prop(name, &value)?.unwrap_or_else(|| "None".into()),
+            "level" => {
+                self.level = match value.to_i64() {
+                    Ok(n) => PythonLevel::from_number(n),
+                    Err(_) => {
+                        let t = text_prop(name, &value)?.unwrap_or_default();
+                        PythonLevel::from_name(&t).ok_or_else(|| {
+                            ContextError::from(format!(
+                                "property 'level' must be a Python logging level (a number such as 20, or DEBUG, INFO, WARNING, ERROR, CRITICAL), got {t:?}"
+                            ))
+                        })?
+                    }
+                };
+            }
+            _ => return Err(unknown(name, "prefix, level")),
+        }
+        Ok(())
+    }
+
+    fn interceptor(&self) -> Option<Arc<dyn Interceptor>> {
+        Some(Arc::new(SpringPerformanceMonitor::new(
+            self.prefix.clone(),
+            self.level,
+        )))
     }
 }
 
