@@ -220,8 +220,12 @@ async fn serve(
         _ = echo.shutdown_requested() => {}
         _ = signals.wait() => {}
     }
-    admin.set(tether::observe::Phase::Draining);
-    server.shutdown().await;
-    admin.stop().await;
+    signals
+        .or_exit_on_second(async {
+            admin.set(tether::observe::Phase::Draining);
+            server.shutdown().await;
+            admin.stop().await;
+        })
+        .await;
     Ok(())
 }

@@ -116,8 +116,12 @@ async fn serve(
     crate::say(&format!("forwarding to: {}", args.target));
     crate::say(&format!("gateway uri: {}", listen.object_url(&uri, &name)));
     signals.wait().await;
-    admin.set(tether::observe::Phase::Draining);
-    server.shutdown().await;
-    admin.stop().await;
+    signals
+        .or_exit_on_second(async {
+            admin.set(tether::observe::Phase::Draining);
+            server.shutdown().await;
+            admin.stop().await;
+        })
+        .await;
     Ok(())
 }

@@ -159,9 +159,13 @@ async fn serve(
     }
     crate::say(&format!("URI = {}", ns.uri()));
     signals.wait().await;
-    admin.set(tether::observe::Phase::Draining);
-    ns.shutdown().await;
-    admin.stop().await;
+    signals
+        .or_exit_on_second(async {
+            admin.set(tether::observe::Phase::Draining);
+            ns.shutdown().await;
+            admin.stop().await;
+        })
+        .await;
     crate::say("NS shut down.");
     Ok(())
 }

@@ -68,9 +68,13 @@ pub(crate) async fn run(registry: ClassRegistry, args: RunArgs, held: Option<Hel
         ctx.singleton_ids().len(), ctx.holder().server_addrs());
     signals.wait().await;
     tracing::info!(target: "tether.run", "shutting down");
-    // Not ready from here on: before exporters leave their directories and drain.
-    admin.set(tether::observe::Phase::Draining);
-    ctx.close().await;
-    admin.stop().await;
+    signals
+        .or_exit_on_second(async {
+            // Not ready from here on: before exporters leave their directories and drain.
+            admin.set(tether::observe::Phase::Draining);
+            ctx.close().await;
+            admin.stop().await;
+        })
+        .await;
     ExitCode::SUCCESS
 }

@@ -9,6 +9,10 @@
 //! handlers and then unblocks them on the main thread: a signal that came in between is
 //! delivered at that moment, to the handler, and ends in the same graceful shutdown as a late
 //! one. Only the main thread ever unblocks them, so that is where the kernel delivers them.
+//!
+//! A second signal while the graceful shutdown runs (in-flight calls finishing, directory
+//! entries withdrawn, destroy hooks) ends the process at once ([`Signals::or_exit_on_second`]),
+//! as an operator who presses Ctrl-C twice expects: exit status 128 + the signal's number.
 
 use std::marker::PhantomData;
 
@@ -88,16 +92,35 @@ pub(crate) fn watch(held: Option<Held>) -> std::io::Result<Signals> {
 }
 
 impl Signals {
-    /// Resolves on SIGINT or SIGTERM (Ctrl-C off Unix).
-    pub(crate) async fn wait(&mut self) {
+    /// Resolves on SIGINT or SIGTERM (Ctrl-C off Unix) with the exit status a process killed
+    /// by it has: 130 for SIGINT, 143 for SIGTERM.
+    pub(crate) async fn wait(&mut self) -> u8 {
         #[cfg(unix)]
-        tokio::select! {
-            _ = self.term.recv() => {}
-            _ = self.int.recv() => {}
+        {
+            tokio::select! {
+                _ = self.term.recv() => 128 + 15,
+                _ = self.int.recv() => 128 + 2,
+            }
         }
         #[cfg(not(unix))]
         {
             let _ = tokio::signal::ctrl_c().await;
+            128 + 2
+        }
+    }
+
+    /// Runs `shutdown` (the graceful one) to its end, unless another signal comes first: then
+    /// says so on stderr and exits the process at once, with 128 + the signal's number.
+    pub(crate) async fn or_exit_on_second<F: std::future::Future>(
+        &mut self,
+        shutdown: F,
+    ) -> F::Output {
+        tokio::select! {
+            out = shutdown => out,
+            code = self.wait() => {
+                eprintln!("tether: a second signal during the shutdown: exiting now");
+                std::process::exit(i32::from(code))
+            }
         }
     }
 }
