@@ -121,10 +121,15 @@ impl Interceptor for Advisor {
 
     fn applies_to(&self, method: &str) -> bool {
         match &self.class {
-            Some(class) => {
-                let qualified = format!("{class}.{method}");
-                self.patterns.iter().any(|p| p.is_match(&qualified))
-            }
+            Some(class) => QUALIFIED.with(|q| {
+                // `Class.method` in a buffer kept by the thread: no allocation per call.
+                let mut q = q.borrow_mut();
+                q.clear();
+                q.push_str(class);
+                q.push('.');
+                q.push_str(method);
+                self.patterns.iter().any(|p| p.is_match(&q))
+            }),
             None => self.patterns.iter().any(|p| p.is_match(method)),
         }
     }
@@ -137,6 +142,11 @@ impl Interceptor for Advisor {
             class: Some(class.to_string()),
         }))
     }
+}
+
+thread_local! {
+    /// Where an advisor writes `Class.method` to match its patterns against.
+    static QUALIFIED: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
 }
 
 /// `chain` as it stands in front of an object of class `class` (see
