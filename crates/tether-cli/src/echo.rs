@@ -19,6 +19,17 @@ pub(crate) struct EchoServerArgs {
     /// Unix domain socket path to bind the server on (instead of TCP).
     #[arg(short, long)]
     unixsocket: Option<std::path::PathBuf>,
+    /// Register the echo object with a Pyro name server, found as Pyro's `locate_ns` finds
+    /// one (PYRO_NS_HOST and PYRO_NS_PORT, default localhost:9090, then a broadcast), like
+    /// Pyro's echoserver `-n`; the entry is removed on a graceful shutdown. Pyro5 and Pyro4
+    /// wires.
+    #[arg(short = 'n', long)]
+    naming: bool,
+    /// Also start a name server (on --host, port PYRO_NS_PORT or 9090, with a broadcast
+    /// responder unless the host is a loopback one) and register there, like Pyro's echoserver
+    /// `-N` (implies -n).
+    #[arg(short = 'N', long)]
+    nameserver: bool,
     /// Print a line for every call (the service's `verbose` attribute).
     #[arg(short, long)]
     verbose: bool,
@@ -169,7 +180,7 @@ async fn serve(
             .ok()
             .filter(|k| !k.is_empty())
     });
-    if let Some(key) = hmac {
+    if let Some(key) = hmac.clone() {
         if !protocol.server_option_names().contains(&"hmac_key") {
             return Err(format!(
                 "--key (or PYRO_HMAC_KEY) signs messages; the {} wire has no message signing",
@@ -208,11 +219,26 @@ async fn serve(
         .register(name, Arc::new(echo.clone()))
         .map_err(|e| e.to_string())?;
     let uri = protocol.object_url(&uri, name);
+    let naming = NameServerUse::start(&registry, &args, protocol.name(), hmac.as_deref()).await?;
+    let listed = match &naming {
+        Some(ns) => {
+            let listed = ns.register(name, &uri, server.local_addr()).await?;
+            if args.verbose {
+                for line in ns.lines() {
+                    say(&line);
+                }
+            }
+            Some(listed)
+        }
+        None => {
+            if args.verbose {
+                say("not using a name server.");
+            }
+            None
+        }
+    };
     // Ready before the URI is printed: whoever reads it may ask /readyz at once.
     admin.set(tether::observe::Phase::Serving);
-    if args.verbose {
-        say("not using a name server.");
-    }
     say(&format!("object name: {name}"));
     say(&format!("echo uri: {uri}"));
     say("echoserver running.");
@@ -223,9 +249,127 @@ async fn serve(
     signals
         .or_exit_on_second(async {
             admin.set(tether::observe::Phase::Draining);
+            if let Some(listed) = listed {
+                listed.withdraw().await;
+            }
             server.shutdown().await;
+            if let Some(ns) = naming {
+                ns.shutdown().await;
+            }
             admin.stop().await;
         })
         .await;
     Ok(())
+}
+
+/// The name server of `-n`/`-N`: where the echo object is registered, and the one `-N`
+/// started.
+struct NameServerUse {
+    /// `pyro-ns://...`: the directory the object is listed in.
+    directory: String,
+    started: Option<tether::pyro::naming::NameServerHandle>,
+    registry: ClassRegistry,
+    protocol: &'static str,
+    options: tether::remoting::ClientOptions,
+}
+
+impl NameServerUse {
+    /// `None` without `-n`/`-N`; with `-N` the name server is started here.
+    async fn start(
+        registry: &ClassRegistry,
+        args: &EchoServerArgs,
+        protocol: &'static str,
+        hmac: Option<&str>,
+    ) -> Result<Option<NameServerUse>, String> {
+        if !args.naming && !args.nameserver {
+            return Ok(None);
+        }
+        if !matches!(protocol, "pyro5" | "pyro4") {
+            return Err(format!(
+                "-n/-N register with a Pyro name server: serve the pyro5 or pyro4 wire (this is {protocol})"
+            ));
+        }
+        let mut options = tether::remoting::ClientOptions::new();
+        options.timeout = Some(std::time::Duration::from_secs(5));
+        if let Some(key) = hmac {
+            options = options.with_wire_option("hmac_key", key);
+        }
+        let started = if args.nameserver {
+            // Where Pyro's start_ns puts it: NS_PORT and NS_BCPORT of Pyro's configuration.
+            let defaults = tether::pyro::naming::NsDefaults::from_env();
+            let broadcast = crate::ns::wants_broadcast(&args.host, false);
+            let mut config = tether::pyro::naming::NameServerConfig {
+                host: args.host.clone(),
+                port: defaults.port,
+                broadcast_port: broadcast.then_some(defaults.bcport),
+                ..Default::default()
+            };
+            config.daemon.hmac_key = hmac.map(|k| tether::pyro::HmacKey::new(k.as_bytes()));
+            Some(
+                tether::pyro::naming::NameServerHandle::start(config)
+                    .await
+                    .map_err(|e| format!("cannot start the name server: {}", e.message()))?,
+            )
+        } else {
+            None
+        };
+        let directory = match started.as_ref().and_then(|ns| ns.local_addr()) {
+            Some(addr) => format!("pyro-ns://{addr}/"),
+            // As Pyro's locate_ns: localhost:9090, then a broadcast.
+            None => "pyro-ns:///".to_string(),
+        };
+        Ok(Some(NameServerUse {
+            directory,
+            started,
+            registry: registry.clone(),
+            protocol,
+            options,
+        }))
+    }
+
+    /// Registers `name` → `uri` (the server at `addr`).
+    async fn register(
+        &self,
+        name: &str,
+        uri: &str,
+        addr: std::net::SocketAddr,
+    ) -> Result<Box<dyn tether::remoting::Listed>, String> {
+        let directory = self
+            .registry
+            .directories()
+            .for_url(&self.directory)
+            .map_err(|e| e.to_string())?;
+        let listing = tether::remoting::Listing {
+            name: name.to_string(),
+            url: uri.to_string(),
+            addr,
+            ttl: std::time::Duration::from_secs(30),
+            protocol: self.protocol,
+            options: self.options.clone(),
+        };
+        directory
+            .list(&self.directory, listing)
+            .await
+            .map_err(|e| format!("cannot register with the name server: {}", e.message()))
+    }
+
+    /// What Pyro's echoserver prints about its name server with `-v`.
+    fn lines(&self) -> Vec<String> {
+        match &self.started {
+            Some(ns) => vec![
+                format!("using name server at {}", ns.uri()),
+                match ns.broadcast_addr() {
+                    Some(bc) => format!("broadcast server running at {bc}"),
+                    None => "not using a broadcast server".to_string(),
+                },
+            ],
+            None => vec!["using a name server found as locate_ns finds it".to_string()],
+        }
+    }
+
+    async fn shutdown(self) {
+        if let Some(ns) = self.started {
+            ns.shutdown().await;
+        }
+    }
 }

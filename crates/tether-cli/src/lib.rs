@@ -28,7 +28,8 @@
 //! - `allocator.rs`: [`mimalloc_allocator!`], the `tether` binary's allocator (feature
 //!   `mimalloc`), for a user's binary to take as well.
 //!
-//! Every command but `ns` reaches wires only through the registry's
+//! Every command but `ns` (and `echo-server -N`, which starts a name server) reaches wires only
+//! through the registry's
 //! [`tether::context::remoting::Protocol`]s (and their [`tether::remoting::Shell`]s for
 //! printing results and reading arguments), so a new protocol is callable from the shell the
 //! day it is registered.

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use tether::pyro::naming::{locate_ns, NameServerConfig, NameServerHandle, NS_PORT};
+use tether::pyro::naming::{locate_ns, NameServerConfig, NameServerHandle, NsDefaults};
 use tether::pyro::{HmacKey, Proxy, WireVersion};
 use tether_core::{Call, Value};
 
@@ -17,7 +17,7 @@ pub(crate) struct NsArgs {
     /// without it look at localhost:9090, then broadcast, as Pyro's `locate_ns`).
     #[arg(short = 'H', long, visible_short_alias = 'n', global = true)]
     host: Option<String>,
-    /// Its port (default 9090).
+    /// Its port (default: PYRO_NS_PORT, as Pyro reads it, else 9090).
     #[arg(short, long, global = true)]
     port: Option<u16>,
     /// Keep registrations in this SQLite file across restarts (server; default: in memory).
@@ -30,9 +30,9 @@ pub(crate) struct NsArgs {
     /// hears broadcasts on every interface).
     #[arg(long)]
     bchost: Option<String>,
-    /// Port of the broadcast responder (server; default 9091).
-    #[arg(long, default_value_t = 9091)]
-    bcport: u16,
+    /// Port of the broadcast responder (server; default: PYRO_NS_BCPORT, else 9091).
+    #[arg(long)]
+    bcport: Option<u16>,
     /// Pyro4's shared HMAC key: the server refuses unsigned Pyro4 clients and all Pyro5 ones;
     /// the commands then talk Pyro4. Default: PYRO_HMAC_KEY, if set.
     #[arg(
@@ -124,16 +124,16 @@ async fn serve(
     let mut signals =
         crate::signals::watch(held).map_err(|e| format!("cannot watch for signals: {e}"))?;
     let host = args.host.clone().unwrap_or_else(|| "localhost".into());
-    let loopback = host == "localhost" || host.starts_with("127.") || host == "::1";
-    let broadcast = !args.no_broadcast && (!loopback || args.bchost.is_some());
+    let defaults = NsDefaults::from_env();
+    let broadcast = !args.no_broadcast && wants_broadcast(&host, args.bchost.is_some());
     if !args.no_broadcast && !broadcast {
         crate::say("Not starting broadcast server for localhost.");
     }
     let mut config = NameServerConfig {
         host: host.clone(),
-        port: args.port.unwrap_or(NS_PORT),
+        port: args.port.unwrap_or(defaults.port),
         storage: args.storage.clone(),
-        broadcast_port: broadcast.then_some(args.bcport),
+        broadcast_port: broadcast.then_some(args.bcport.unwrap_or(defaults.bcport)),
         broadcast_host: args.bchost.clone(),
         ..Default::default()
     };
@@ -168,6 +168,13 @@ async fn serve(
         .await;
     crate::say("NS shut down.");
     Ok(())
+}
+
+/// Whether a name server on `host` starts its broadcast responder: not on a loopback host
+/// (nobody could hear it) unless its own host is given, as Pyro's `start_ns` decides.
+pub(crate) fn wants_broadcast(host: &str, bchost_given: bool) -> bool {
+    let loopback = host == "localhost" || host.starts_with("127.") || host == "::1";
+    !loopback || bchost_given
 }
 
 /// Prints a listing as `nsc` does: sorted by name, metadata under each entry.

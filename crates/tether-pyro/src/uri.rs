@@ -149,7 +149,11 @@ impl PyroUri {
                 })
             }
             "PYRONAME" | "PYROMETA" => {
-                let ns = loc.map(|l| host_port(uri, l, Some(NS_PORT))).transpose()?;
+                // A host without a port: the name server's port of Pyro's configuration
+                // (PYRO_NS_PORT, else 9090), as Pyro's URI takes it.
+                let ns = loc
+                    .map(|l| host_port(uri, l, Some(crate::naming::NsDefaults::from_env().port)))
+                    .transpose()?;
                 if scheme == "PYRONAME" {
                     Ok(PyroUri::Name {
                         name: object.to_string(),

@@ -29,10 +29,52 @@ pub const NAME_SERVER_ID: &str = "Pyro.NameServer";
 use crate::{Proxy, PyroUri};
 use tether_core::RemoteError;
 
-/// Finds a name server as Python's `locate_ns` does: at `host:port` when a host is given
-/// (port default 9090); otherwise at `localhost:9090` (port: the given one), and failing that by
-/// broadcast (`GET_NSURI` to port 9091 of the local network and of this host). The proxy has
-/// `via`'s settings (serializer, wire, key, TLS, timeout), or the defaults.
+/// Where name servers are unless told otherwise, from the environment as Pyro reads its
+/// configuration (`PYRO_NS_HOST`, `PYRO_NS_PORT`, `PYRO_NS_BCPORT`), else Pyro's defaults
+/// (`localhost`, 9090, 9091). A value that is not a port is left out, with a warning.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NsDefaults {
+    /// `NS_HOST`: where `locate_ns` looks first, and last. Default `localhost`.
+    pub host: String,
+    /// `NS_PORT`: the name server's port. Default 9090.
+    pub port: u16,
+    /// `NS_BCPORT`: the broadcast responder's port. Default 9091.
+    pub bcport: u16,
+}
+
+impl NsDefaults {
+    /// Pyro's defaults, with what the environment sets.
+    pub fn from_env() -> NsDefaults {
+        let port = |var: &str, default: u16| {
+            match std::env::var(var) {
+            Ok(v) if !v.trim().is_empty() => v.trim().parse().unwrap_or_else(|_| {
+                tracing::warn!(target: "tether::pyro::naming", "{var}={v:?} is not a port: using {default}");
+                default
+            }),
+            _ => default,
+        }
+        };
+        NsDefaults {
+            host: std::env::var("PYRO_NS_HOST")
+                .ok()
+                .filter(|h| !h.trim().is_empty())
+                .unwrap_or_else(|| "localhost".into()),
+            port: port("PYRO_NS_PORT", NS_PORT),
+            bcport: port("PYRO_NS_BCPORT", broadcast::BC_PORT),
+        }
+    }
+
+    fn local(&self) -> bool {
+        self.host == "localhost" || self.host == "::1" || self.host.starts_with("127.")
+    }
+}
+
+/// Finds a name server as Python's `locate_ns` does, with Pyro's configuration from the
+/// environment ([`NsDefaults`]): at `host:port` when a host is given (port default
+/// `NS_PORT`); otherwise at `NS_HOST` when that is this machine (port: the given one, else
+/// `NS_PORT`), then by broadcast (`GET_NSURI` to `NS_BCPORT` of the local network and of this
+/// host), then at `NS_HOST:NS_PORT` directly. The proxy has `via`'s settings (serializer, wire,
+/// key, TLS, timeout), or the defaults.
 pub async fn locate_ns(
     host: Option<&str>,
     port: Option<u16>,
@@ -53,24 +95,36 @@ pub async fn locate_ns(
         };
         via.sibling(&format!("PYRO:{NAME_SERVER_ID}@{loc}"))
     };
+    let defaults = NsDefaults::from_env();
     if let Some(h) = host {
-        return at(h, port.unwrap_or(NS_PORT));
+        return at(h, port.unwrap_or(defaults.port));
     }
-    let local = at("localhost", port.unwrap_or(NS_PORT))?;
-    let tried = tokio::time::timeout(std::time::Duration::from_secs(2), local.ping()).await;
-    if matches!(tried, Ok(Ok(()))) {
-        return Ok(local);
+    let ping = |p: Proxy| async move {
+        let tried = tokio::time::timeout(std::time::Duration::from_secs(2), p.ping()).await;
+        matches!(tried, Ok(Ok(()))).then_some(p)
+    };
+    if defaults.local() {
+        if let Some(p) = ping(at(&defaults.host, port.unwrap_or(defaults.port))?).await {
+            return Ok(p);
+        }
     }
-    let bc = broadcast::BC_PORT;
+    let bc = defaults.bcport;
     let targets = [
         std::net::SocketAddr::from(([255, 255, 255, 255], bc)),
         std::net::SocketAddr::from(([127, 0, 0, 1], bc)),
     ];
-    let uri = broadcast::locate(&targets).await.ok_or_else(|| {
-        RemoteError::connection(
-            "failed to locate the name server (nothing at localhost:9090, no answer to broadcast on port 9091)",
-        )
-    })?;
-    PyroUri::parse(&uri)?;
-    via.sibling(&uri)
+    if let Some(uri) = broadcast::locate(&targets).await {
+        PyroUri::parse(&uri)?;
+        return via.sibling(&uri);
+    }
+    if !defaults.local() {
+        if let Some(p) = ping(at(&defaults.host, defaults.port)?).await {
+            return Ok(p);
+        }
+    }
+    Err(RemoteError::connection(format!(
+        "failed to locate the name server (nothing at {}:{}, no answer to broadcast on port {bc})",
+        defaults.host,
+        port.unwrap_or(defaults.port)
+    )))
 }
