@@ -21,8 +21,9 @@ pub(crate) struct NsArgs {
     #[arg(short, long, global = true)]
     port: Option<u16>,
     /// Keep registrations in this SQLite file across restarts (server; default: in memory).
-    #[arg(long, value_name = "FILE")]
-    storage: Option<PathBuf>,
+    /// Pyro's forms work too: `sql:FILE`, `memory`.
+    #[arg(short = 's', long, value_name = "FILE", value_parser = storage_arg)]
+    storage: Option<Storage>,
     /// Do not start the UDP broadcast responder (server).
     #[arg(short = 'x', long = "nobc")]
     no_broadcast: bool,
@@ -132,7 +133,7 @@ async fn serve(
     let mut config = NameServerConfig {
         host: host.clone(),
         port: args.port.unwrap_or(defaults.port),
-        storage: args.storage.clone(),
+        storage: args.storage.clone().and_then(|s| s.0),
         broadcast_port: broadcast.then_some(args.bcport.unwrap_or(defaults.bcport)),
         broadcast_host: args.bchost.clone(),
         ..Default::default()
@@ -147,7 +148,7 @@ async fn serve(
     if let Some(bc) = ns.broadcast_addr() {
         crate::say(&format!("Broadcast server running on {bc}"));
     }
-    if args.storage.is_some() {
+    if args.storage.as_ref().is_some_and(|s| s.0.is_some()) {
         let n = ns.name_server().entries().map(|e| e.len()).unwrap_or(1);
         crate::say(&format!(
             "Persistent store contains {} existing registrations.",
@@ -168,6 +169,27 @@ async fn serve(
         .await;
     crate::say("NS shut down.");
     Ok(())
+}
+
+/// Where `--storage` keeps the registrations: an SQLite file, or memory (`None`).
+#[derive(Clone, Debug)]
+struct Storage(Option<PathBuf>);
+
+/// `--storage`: a file, or Pyro's `sql:FILE` and `memory`.
+fn storage_arg(v: &str) -> Result<Storage, String> {
+    if v == "memory" {
+        return Ok(Storage(None));
+    }
+    if let Some(file) = v.strip_prefix("sql:") {
+        if file.is_empty() {
+            return Err("sql: needs a file name (sql:FILE)".into());
+        }
+        return Ok(Storage(Some(PathBuf::from(file))));
+    }
+    if v.starts_with("dbm:") {
+        return Err("dbm storage is not built: use sql:FILE (an SQLite file) or memory".into());
+    }
+    Ok(Storage(Some(PathBuf::from(v))))
 }
 
 /// Whether a name server on `host` starts its broadcast responder: not on a loopback host

@@ -43,13 +43,17 @@ fn sorted_sets(s: &str) -> String {
         .collect()
 }
 
-fn start_ns(storage: &std::path::Path) -> (Proc, String) {
-    let (p, lines) = start_until(
-        Command::new(env!("CARGO_BIN_EXE_tether"))
-            .args(["ns", "-n", "127.0.0.1", "-p", "0", "--storage"])
-            .arg(storage),
-        "URI = ",
-    );
+/// `tether ns` on a free port keeping its registrations in `storage` (given as `--storage
+/// FILE`, or as Pyro's `-s sql:FILE` when `pyro_form`).
+fn start_ns(storage: &std::path::Path, pyro_form: bool) -> (Proc, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tether"));
+    cmd.args(["ns", "-n", "127.0.0.1", "-p", "0"]);
+    if pyro_form {
+        cmd.arg("-s").arg(format!("sql:{}", storage.display()));
+    } else {
+        cmd.arg("--storage").arg(storage);
+    }
+    let (p, lines) = start_until(&mut cmd, "URI = ");
     (
         p,
         lines
@@ -83,7 +87,7 @@ fn tether_ns_with_pythons_nsc_and_its_own_commands() {
     std::fs::create_dir_all(&dir).unwrap();
     let storage = dir.join("ns.sqlite");
     let _ = std::fs::remove_file(&storage);
-    let (mut server, uri) = start_ns(&storage);
+    let (mut server, uri) = start_ns(&storage, false);
     let port = uri.rsplit(':').next().unwrap().to_string();
     let at = ["-n", "127.0.0.1", "-p", port.as_str()];
     let ours = |cmd: &[&str]| {
@@ -129,9 +133,10 @@ fn tether_ns_with_pythons_nsc_and_its_own_commands() {
     assert_eq!(ours(&["lookup", "nope"]).status.code(), Some(1));
     assert_eq!(text(&ours(&["remove", "py.one"])), "Removed py.one\n");
     assert_eq!(text(&theirs(&["remove", "py.one"])), "Nothing removed\n");
-    // a restart with the same storage keeps the registration
+    // a restart with the same storage keeps the registration (the file named as Pyro's
+    // name server takes it, `-s sql:FILE`)
     sigterm(&mut server);
-    let (mut server, uri2) = start_ns(&storage);
+    let (mut server, uri2) = start_ns(&storage, true);
     let port2 = uri2.rsplit(':').next().unwrap().to_string();
     let o = tether(&["ns", "lookup", "rs.two", "-n", "127.0.0.1", "-p", &port2]);
     assert_eq!(
@@ -140,6 +145,31 @@ fn tether_ns_with_pythons_nsc_and_its_own_commands() {
     );
     sigterm(&mut server);
     std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn pyros_storage_forms() {
+    // `memory` is the default; Pyro's dbm storage is not built, and says so.
+    let (mut server, _) = start_until(
+        Command::new(env!("CARGO_BIN_EXE_tether")).args([
+            "ns",
+            "-n",
+            "127.0.0.1",
+            "-p",
+            "0",
+            "-x",
+            "-s",
+            "memory",
+        ]),
+        "URI = ",
+    );
+    sigterm(&mut server);
+    let o = tether(&["ns", "-n", "127.0.0.1", "-p", "0", "-s", "dbm:/tmp/x"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("dbm storage is not built"),
+        "{o:?}"
+    );
 }
 
 #[test]
