@@ -148,11 +148,12 @@ async fn serve(
     if let Some(bc) = ns.broadcast_addr() {
         crate::say(&format!("Broadcast server running on {bc}"));
     }
-    if args.storage.as_ref().is_some_and(|s| s.0.is_some()) {
-        let n = ns.name_server().entries().map(|e| e.len()).unwrap_or(1);
+    // As Pyro's name servers print it: only when the store holds more than the name server's
+    // own entry, and counting that entry.
+    let n = ns.name_server().entries().map(|e| e.len()).unwrap_or(1);
+    if n > 1 {
         crate::say(&format!(
-            "Persistent store contains {} existing registrations.",
-            n.saturating_sub(1)
+            "Persistent store contains {n} existing registrations."
         ));
     }
     if let Some(addr) = ns.local_addr() {

@@ -45,7 +45,8 @@ fn sorted_sets(s: &str) -> String {
 
 /// `tether ns` on a free port keeping its registrations in `storage` (given as `--storage
 /// FILE`, or as Pyro's `-s sql:FILE` when `pyro_form`).
-fn start_ns(storage: &std::path::Path, pyro_form: bool) -> (Proc, String) {
+/// Returns the server, its URI and the lines it printed up to it.
+fn start_ns(storage: &std::path::Path, pyro_form: bool) -> (Proc, String, Vec<String>) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tether"));
     cmd.args(["ns", "-n", "127.0.0.1", "-p", "0"]);
     if pyro_form {
@@ -54,14 +55,12 @@ fn start_ns(storage: &std::path::Path, pyro_form: bool) -> (Proc, String) {
         cmd.arg("--storage").arg(storage);
     }
     let (p, lines) = start_until(&mut cmd, "URI = ");
-    (
-        p,
-        lines
-            .last()
-            .unwrap()
-            .trim_start_matches("URI = ")
-            .to_string(),
-    )
+    let uri = lines
+        .last()
+        .unwrap()
+        .trim_start_matches("URI = ")
+        .to_string();
+    (p, uri, lines)
 }
 
 fn sigterm(p: &mut Proc) {
@@ -87,7 +86,13 @@ fn tether_ns_with_pythons_nsc_and_its_own_commands() {
     std::fs::create_dir_all(&dir).unwrap();
     let storage = dir.join("ns.sqlite");
     let _ = std::fs::remove_file(&storage);
-    let (mut server, uri) = start_ns(&storage, false);
+    let (mut server, uri, lines) = start_ns(&storage, false);
+    // A fresh store: no line about it (Pyro's name servers print one only when the store holds
+    // more than their own entry).
+    assert!(
+        !lines.iter().any(|l| l.starts_with("Persistent store")),
+        "{lines:?}"
+    );
     let port = uri.rsplit(':').next().unwrap().to_string();
     let at = ["-n", "127.0.0.1", "-p", port.as_str()];
     let ours = |cmd: &[&str]| {
@@ -136,7 +141,12 @@ fn tether_ns_with_pythons_nsc_and_its_own_commands() {
     // a restart with the same storage keeps the registration (the file named as Pyro's
     // name server takes it, `-s sql:FILE`)
     sigterm(&mut server);
-    let (mut server, uri2) = start_ns(&storage, true);
+    let (mut server, uri2, lines) = start_ns(&storage, true);
+    // Counting its own entry, as Python's Pyro5 name server prints it.
+    assert!(
+        lines.contains(&"Persistent store contains 2 existing registrations.".to_string()),
+        "{lines:?}"
+    );
     let port2 = uri2.rsplit(':').next().unwrap().to_string();
     let o = tether(&["ns", "lookup", "rs.two", "-n", "127.0.0.1", "-p", &port2]);
     assert_eq!(
