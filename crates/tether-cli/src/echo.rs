@@ -297,7 +297,7 @@ impl NameServerUse {
         let started = if args.nameserver {
             // Where Pyro's start_ns puts it: NS_PORT and NS_BCPORT of Pyro's configuration.
             let defaults = tether::pyro::naming::NsDefaults::from_env();
-            let broadcast = crate::ns::wants_broadcast(&args.host, false);
+            let broadcast = crate::ns::no_broadcast_reason(&args.host, false).is_none();
             let mut config = tether::pyro::naming::NameServerConfig {
                 host: args.host.clone(),
                 port: defaults.port,

@@ -126,10 +126,12 @@ async fn serve(
         crate::signals::watch(held).map_err(|e| format!("cannot watch for signals: {e}"))?;
     let host = args.host.clone().unwrap_or_else(|| "localhost".into());
     let defaults = NsDefaults::from_env();
-    let broadcast = !args.no_broadcast && wants_broadcast(&host, args.bchost.is_some());
-    if !args.no_broadcast && !broadcast {
-        crate::say("Not starting broadcast server for localhost.");
+    // Said whether or not -x is given, as Pyro's name server says it.
+    let no_broadcast = no_broadcast_reason(&host, args.bchost.is_some());
+    if let Some(reason) = no_broadcast {
+        crate::say(reason);
     }
+    let broadcast = !args.no_broadcast && no_broadcast.is_none();
     let mut config = NameServerConfig {
         host: host.clone(),
         port: args.port.unwrap_or(defaults.port),
@@ -193,11 +195,15 @@ fn storage_arg(v: &str) -> Result<Storage, String> {
     Ok(Storage(Some(PathBuf::from(v))))
 }
 
-/// Whether a name server on `host` starts its broadcast responder: not on a loopback host
-/// (nobody could hear it) unless its own host is given, as Pyro's `start_ns` decides.
-pub(crate) fn wants_broadcast(host: &str, bchost_given: bool) -> bool {
-    let loopback = host == "localhost" || host.starts_with("127.") || host == "::1";
-    !loopback || bchost_given
+/// Why a name server on `host` starts no broadcast responder, in the words of Pyro's name
+/// server (`None`: it starts one): not over IPv6 (the responder is IPv4 broadcast), not on a
+/// loopback host (nobody could hear it) unless the responder's own host is given.
+pub(crate) fn no_broadcast_reason(host: &str, bchost_given: bool) -> Option<&'static str> {
+    if host.contains(':') {
+        return Some("Not starting broadcast server for IPv6.");
+    }
+    let loopback = host == "localhost" || host.starts_with("127.");
+    (loopback && !bchost_given).then_some("Not starting broadcast server for localhost.")
 }
 
 /// Prints a listing as `nsc` does: sorted by name, metadata under each entry.

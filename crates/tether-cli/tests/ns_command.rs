@@ -158,9 +158,10 @@ fn tether_ns_with_pythons_nsc_and_its_own_commands() {
 }
 
 #[test]
-fn pyros_storage_forms() {
-    // `memory` is the default; Pyro's dbm storage is not built, and says so.
-    let (mut server, _) = start_until(
+fn pyros_storage_forms_and_start_lines() {
+    // `memory` is the default; Pyro's dbm storage is not built, and says so. (And, as Pyro's
+    // name server does on a loopback host, it says it starts no broadcast responder, -x or not.)
+    let (mut server, lines) = start_until(
         Command::new(env!("CARGO_BIN_EXE_tether")).args([
             "ns",
             "-n",
@@ -173,6 +174,7 @@ fn pyros_storage_forms() {
         ]),
         "URI = ",
     );
+    assert_eq!(lines[0], "Not starting broadcast server for localhost.");
     sigterm(&mut server);
     let o = tether(&["ns", "-n", "127.0.0.1", "-p", "0", "-s", "dbm:/tmp/x"]);
     assert_eq!(o.status.code(), Some(2));
