@@ -1,4 +1,4 @@
-//! `tether ns`: a Pyro name server (`tether ns [-n HOST] [-p PORT] [--storage FILE]`), and its
+//! `tether ns`: a Pyro name server (`tether ns [-n HOST] [-p PORT | -u PATH] [--storage FILE]`), and its
 //! control commands, used like Pyro's `nsc` (`tether ns list`, `lookup NAME`, `register NAME
 //! URI`, `remove NAME`, `ping`, ...). Python's Pyro5 and Pyro4 clients use the server unchanged;
 //! the commands work against Python's name servers too.
@@ -20,6 +20,10 @@ pub(crate) struct NsArgs {
     /// Its port (default: PYRO_NS_PORT, as Pyro reads it, else 9090).
     #[arg(short, long, global = true)]
     port: Option<u16>,
+    /// A Unix domain socket instead of host and port: where to serve (no broadcast responder
+    /// then), or where the commands find the name server, as Pyro's `-u`.
+    #[arg(short, long, global = true, value_name = "PATH", conflicts_with_all = ["host", "port"])]
+    unixsocket: Option<PathBuf>,
     /// Keep registrations in this SQLite file across restarts (server; default: in memory).
     /// Pyro's forms work too: `sql:FILE`, `memory`.
     #[arg(short = 's', long, value_name = "FILE", value_parser = storage_arg)]
@@ -126,9 +130,12 @@ async fn serve(
         crate::signals::watch(held).map_err(|e| format!("cannot watch for signals: {e}"))?;
     let host = args.host.clone().unwrap_or_else(|| "localhost".into());
     let defaults = NsDefaults::from_env();
-    // Said whether or not -x is given, as Pyro's name server says it.
-    let no_broadcast = no_broadcast_reason(&host, args.bchost.is_some());
-    if let Some(reason) = no_broadcast {
+    // Said whether or not -x is given, as Pyro's name server says it (nothing on a Unix socket).
+    let no_broadcast = match &args.unixsocket {
+        Some(_) => Some(""),
+        None => no_broadcast_reason(&host, args.bchost.is_some()),
+    };
+    if let Some(reason) = no_broadcast.filter(|r| !r.is_empty()) {
         crate::say(reason);
     }
     let broadcast = !args.no_broadcast && no_broadcast.is_none();
@@ -138,6 +145,7 @@ async fn serve(
         storage: args.storage.clone().and_then(|s| s.0),
         broadcast_port: broadcast.then_some(args.bcport.unwrap_or(defaults.bcport)),
         broadcast_host: args.bchost.clone(),
+        unixsocket: args.unixsocket.clone(),
         ..Default::default()
     };
     config.daemon.hmac_key = key.as_deref().map(|k| HmacKey::new(k.as_bytes()));
@@ -158,8 +166,13 @@ async fn serve(
             "Persistent store contains {n} existing registrations."
         ));
     }
-    if let Some(addr) = ns.local_addr() {
-        crate::say(&format!("NS running on {addr} ({})", addr.ip()));
+    match (ns.local_addr(), &args.unixsocket) {
+        (Some(addr), _) => crate::say(&format!("NS running on {addr} ({})", addr.ip())),
+        (None, Some(path)) => crate::say(&format!(
+            "NS running on ./u:{} (Unix domain socket)",
+            path.display()
+        )),
+        (None, None) => {}
     }
     crate::say(&format!("URI = {}", ns.uri()));
     signals.wait().await;
@@ -255,7 +268,13 @@ fn strs(tags: &[String]) -> Value {
 }
 
 async fn control(args: &NsArgs, cmd: &NsCommand, key: Option<String>) -> ExitCode {
-    let mut via = match Proxy::new("PYRO:Pyro.NameServer@localhost:9090") {
+    // With -u the name server is at the socket; else this is only the settings locate_ns
+    // gives the proxy it finds.
+    let at = match &args.unixsocket {
+        Some(path) => format!("PYRO:Pyro.NameServer@./u:{}", path.display()),
+        None => "PYRO:Pyro.NameServer@localhost:9090".to_string(),
+    };
+    let mut via = match Proxy::new(&at) {
         Ok(p) => p.with_timeout(std::time::Duration::from_secs(10)),
         Err(e) => {
             eprintln!("tether ns: {e}");
@@ -267,7 +286,11 @@ async fn control(args: &NsArgs, cmd: &NsCommand, key: Option<String>) -> ExitCod
             .with_wire(WireVersion::Pyro4)
             .with_hmac_key(HmacKey::new(k.as_bytes()));
     }
-    let ns = match locate_ns(args.host.as_deref(), args.port, Some(&via)).await {
+    let found = match &args.unixsocket {
+        Some(_) => Ok(via),
+        None => locate_ns(args.host.as_deref(), args.port, Some(&via)).await,
+    };
+    let ns = match found {
         Ok(p) => p,
         Err(e) => {
             println!("Error: {}", e.message());

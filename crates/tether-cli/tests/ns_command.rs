@@ -209,3 +209,70 @@ fn tether_ns_commands_against_pythons_name_server() {
     ping.extend(at);
     assert_eq!(text(&tether(&ping)), "Name server ping ok.\n");
 }
+
+/// `-u PATH`, as Pyro's name server and nsc have it: tether's name server on a Unix socket with
+/// Python's nsc, and tether's commands against Python's name server on one; the banner is the
+/// one Python's prints, and the socket file goes with a graceful shutdown.
+#[test]
+fn unix_socket_both_ways() {
+    let dir = std::env::temp_dir().join(format!("tether-cli-ns-unix-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ours = dir.join("tether-ns.sock");
+    let path = ours.to_str().unwrap();
+    let (mut server, lines) = start_until(
+        Command::new(env!("CARGO_BIN_EXE_tether")).args(["ns", "-u", path]),
+        "URI = ",
+    );
+    assert_eq!(
+        lines,
+        [
+            format!("NS running on ./u:{path} (Unix domain socket)"),
+            format!("URI = PYRO:Pyro.NameServer@./u:{path}"),
+        ]
+    );
+    assert_eq!(
+        text(&nsc(&[
+            "-u",
+            path,
+            "register",
+            "py.one",
+            "PYRO:one@localhost:1111"
+        ])),
+        "Registered py.one\n"
+    );
+    let o = tether(&["ns", "lookup", "py.one", "-u", path]);
+    assert_eq!(text(&o), "PYRO:one@localhost:1111\n", "{o:?}");
+    assert_eq!(
+        sorted_sets(&text(&tether(&["ns", "list", "-u", path]))),
+        sorted_sets(&text(&nsc(&["-u", path, "list"])))
+    );
+    sigterm(&mut server);
+    assert!(!ours.exists(), "the socket file stayed");
+
+    let theirs = dir.join("python-ns.sock");
+    let path = theirs.to_str().unwrap();
+    let (_py, py_lines) = start_until(
+        Command::new(python()).args(["-u", "-m", "Pyro5.nameserver", "-u", path]),
+        "URI = ",
+    );
+    assert_eq!(
+        py_lines[0],
+        format!("NS running on ./u:{path} (Unix domain socket)")
+    );
+    assert_eq!(
+        text(&tether(&[
+            "ns",
+            "register",
+            "rs.two",
+            "PYRO:two@localhost:2222",
+            "-u",
+            path
+        ])),
+        "Registered rs.two\n"
+    );
+    assert_eq!(
+        text(&nsc(&["-u", path, "lookup", "rs.two"])),
+        text(&tether(&["ns", "lookup", "rs.two", "-u", path]))
+    );
+    std::fs::remove_dir_all(dir).ok();
+}

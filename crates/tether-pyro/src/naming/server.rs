@@ -24,6 +24,9 @@ pub struct NameServerConfig {
     /// Address the responder binds. Default `None`: the name server's host (use `0.0.0.0`
     /// to hear real broadcasts on every interface).
     pub broadcast_host: Option<String>,
+    /// A Unix domain socket to serve on instead of TCP (`host` and `port` are then unused,
+    /// and no broadcast responder runs, as with Pyro's `-u`). Default `None`.
+    pub unixsocket: Option<PathBuf>,
     /// Everything else about the daemon (limits, TLS, HMAC key). Host and port are set from
     /// the fields above.
     pub daemon: DaemonConfig,
@@ -37,6 +40,7 @@ impl Default for NameServerConfig {
             storage: None,
             broadcast_port: Some(super::broadcast::BC_PORT),
             broadcast_host: None,
+            unixsocket: None,
             daemon: DaemonConfig::default(),
         }
     }
@@ -59,12 +63,17 @@ impl NameServerHandle {
             None => Store::memory(),
         };
         let advertised_host = config.daemon.advertised_host.clone();
-        let daemon = Daemon::bind(DaemonConfig {
-            host: config.host.clone(),
-            port: config.port,
-            ..config.daemon
-        })
-        .await?;
+        let daemon = match &config.unixsocket {
+            Some(path) => Daemon::bind_unix(path, config.daemon.clone()).await?,
+            None => {
+                Daemon::bind(DaemonConfig {
+                    host: config.host.clone(),
+                    port: config.port,
+                    ..config.daemon.clone()
+                })
+                .await?
+            }
+        };
         let uri = daemon.uri_for(NAME_SERVER_ID);
         let ns = NameServer::new(store, &uri)?;
         // Behind the process's observers, as every exporter's object is (spans and call
@@ -79,7 +88,10 @@ impl NameServerHandle {
         };
         daemon.register(NAME_SERVER_ID, object)?;
         let port = daemon.local_addr().map(|a| a.port()).unwrap_or(config.port);
-        let responder = match config.broadcast_port {
+        let responder = match config
+            .broadcast_port
+            .filter(|_| config.unixsocket.is_none())
+        {
             None => None,
             Some(bc) => {
                 let bc_host = config
