@@ -1,7 +1,7 @@
 //! `tether ns`: a Pyro name server (`tether ns [-n HOST] [-p PORT | -u PATH] [--storage
 //! FILE]`), and its control commands, used like Pyro's `nsc` (`tether ns list`, `lookup NAME`,
-//! `register NAME URI`, `remove NAME`, `ping`, ...). Python's Pyro5 and Pyro4 clients use the server unchanged;
-//! the commands work against Python's name servers too.
+//! `register NAME URI`, `remove NAME`, `ping`, ...). Python's Pyro5 and Pyro4 clients use the
+//! server unchanged; the commands work against Python's name servers too.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
