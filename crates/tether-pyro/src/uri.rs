@@ -10,6 +10,48 @@ use tether_core::{RemoteError, Value};
 
 /// Default name server port (for PYRONAME/PYROMETA without a port).
 pub const NS_PORT: u16 = 9090;
+/// The port of a name server's broadcast responder unless told otherwise (Pyro's 9091).
+pub const NS_BCPORT: u16 = 9091;
+
+/// Where name servers are unless told otherwise, from the environment as Pyro reads its
+/// configuration (`PYRO_NS_HOST`, `PYRO_NS_PORT`, `PYRO_NS_BCPORT`), else Pyro's defaults
+/// (`localhost`, 9090, 9091). A value that is not a port is left out, with a warning.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NsDefaults {
+    /// `NS_HOST`: where `locate_ns` looks first, and last. Default `localhost`.
+    pub host: String,
+    /// `NS_PORT`: the name server's port. Default 9090.
+    pub port: u16,
+    /// `NS_BCPORT`: the broadcast responder's port. Default 9091.
+    pub bcport: u16,
+}
+
+impl NsDefaults {
+    /// Pyro's defaults, with what the environment sets.
+    pub fn from_env() -> NsDefaults {
+        let port = |var: &str, default: u16| {
+            match std::env::var(var) {
+            Ok(v) if !v.trim().is_empty() => v.trim().parse().unwrap_or_else(|_| {
+                tracing::warn!(target: "tether::pyro::naming", "{var}={v:?} is not a port: using {default}");
+                default
+            }),
+            _ => default,
+        }
+        };
+        NsDefaults {
+            host: std::env::var("PYRO_NS_HOST")
+                .ok()
+                .filter(|h| !h.trim().is_empty())
+                .unwrap_or_else(|| "localhost".into()),
+            port: port("PYRO_NS_PORT", NS_PORT),
+            bcport: port("PYRO_NS_BCPORT", NS_BCPORT),
+        }
+    }
+
+    pub(crate) fn local(&self) -> bool {
+        self.host == "localhost" || self.host == "::1" || self.host.starts_with("127.")
+    }
+}
 
 /// Where a daemon listens.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -152,7 +194,7 @@ impl PyroUri {
                 // A host without a port: the name server's port of Pyro's configuration
                 // (PYRO_NS_PORT, else 9090), as Pyro's URI takes it.
                 let ns = loc
-                    .map(|l| host_port(uri, l, Some(crate::naming::NsDefaults::from_env().port)))
+                    .map(|l| host_port(uri, l, Some(NsDefaults::from_env().port)))
                     .transpose()?;
                 if scheme == "PYRONAME" {
                     Ok(PyroUri::Name {

@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 /// What a client sends.
 pub const REQUEST: &[u8] = b"GET_NSURI";
 /// Pyro's default broadcast port.
-pub const BC_PORT: u16 = 9091;
+pub const BC_PORT: u16 = crate::uri::NS_BCPORT;
 /// Most replies sent in one second.
 pub const MAX_REPLIES_PER_SECOND: u32 = 100;
 
