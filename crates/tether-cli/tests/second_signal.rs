@@ -62,8 +62,10 @@ fn kill(child: &Child, signal: &str) {
 }
 
 /// `tether run` serving the verbose echo; a `tether call ... slow` (five seconds) in flight.
-fn server_with_a_call_in_flight() -> (common::Proc, mpsc::Receiver<String>, common::Proc) {
-    let dir = std::env::temp_dir().join(format!("tether-second-signal-{}", std::process::id()));
+/// (`tag` names the test: each has a directory of its own, removed once the context is read.)
+fn server_with_a_call_in_flight(tag: &str) -> (common::Proc, mpsc::Receiver<String>, common::Proc) {
+    let dir =
+        std::env::temp_dir().join(format!("tether-second-signal-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("echo.xml");
     std::fs::write(&file, CONTEXT).unwrap();
@@ -80,6 +82,8 @@ fn server_with_a_call_in_flight() -> (common::Proc, mpsc::Receiver<String>, comm
     let out = lines(server.0.stdout.take().unwrap());
     let err = lines(server.0.stderr.take().unwrap());
     let started = wait_for(&err, "context started");
+    // The context is loaded: its file is no longer needed.
+    let _ = std::fs::remove_dir_all(&dir);
     let addr = started
         .split("serving on [")
         .nth(1)
@@ -101,7 +105,7 @@ fn server_with_a_call_in_flight() -> (common::Proc, mpsc::Receiver<String>, comm
 
 #[test]
 fn a_second_signal_during_the_shutdown_exits_at_once() {
-    let (mut server, err, mut call) = server_with_a_call_in_flight();
+    let (mut server, err, mut call) = server_with_a_call_in_flight("twice");
     kill(&server.0, "-TERM");
     // Draining: the call has five seconds to go, and the server waits for it.
     wait_for(&err, "shutting down");
@@ -117,7 +121,7 @@ fn a_second_signal_during_the_shutdown_exits_at_once() {
 
 #[test]
 fn one_signal_waits_for_the_call_in_flight() {
-    let (mut server, err, mut call) = server_with_a_call_in_flight();
+    let (mut server, err, mut call) = server_with_a_call_in_flight("once");
     // The daemon waits five seconds (its shutdown grace) for calls in flight, as long as the
     // call itself: a second's head start keeps the call's end well inside the grace.
     std::thread::sleep(Duration::from_secs(1));
