@@ -265,10 +265,10 @@ async fn serve(
 /// The name server of `-n`/`-N`: where the echo object is registered, and the one `-N`
 /// started.
 struct NameServerUse {
-    /// `pyro-ns://...`: the directory the object is listed in.
-    directory: String,
+    /// `pyro-ns://...`: where the object is listed, and the directory that answers it.
+    url: String,
+    directory: Arc<dyn tether::remoting::Directory>,
     started: Option<tether::pyro::naming::NameServerHandle>,
-    registry: ClassRegistry,
     protocol: &'static str,
     options: tether::remoting::ClientOptions,
 }
@@ -313,15 +313,20 @@ impl NameServerUse {
         } else {
             None
         };
-        let directory = match started.as_ref().and_then(|ns| ns.local_addr()) {
+        let url = match started.as_ref().and_then(|ns| ns.local_addr()) {
             Some(addr) => format!("pyro-ns://{addr}/"),
             // As Pyro's locate_ns: localhost:9090, then a broadcast.
             None => "pyro-ns:///".to_string(),
         };
+        let directory = registry
+            .directories()
+            .for_url(&url)
+            .map_err(|e| e.to_string())?
+            .clone();
         Ok(Some(NameServerUse {
+            url,
             directory,
             started,
-            registry: registry.clone(),
             protocol,
             options,
         }))
@@ -334,11 +339,6 @@ impl NameServerUse {
         uri: &str,
         addr: std::net::SocketAddr,
     ) -> Result<Box<dyn tether::remoting::Listed>, String> {
-        let directory = self
-            .registry
-            .directories()
-            .for_url(&self.directory)
-            .map_err(|e| e.to_string())?;
         let listing = tether::remoting::Listing {
             name: name.to_string(),
             url: uri.to_string(),
@@ -347,8 +347,8 @@ impl NameServerUse {
             protocol: self.protocol,
             options: self.options.clone(),
         };
-        directory
-            .list(&self.directory, listing)
+        self.directory
+            .list(&self.url, listing)
             .await
             .map_err(|e| format!("cannot register with the name server: {}", e.message()))
     }

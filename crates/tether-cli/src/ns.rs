@@ -130,12 +130,14 @@ async fn serve(
         crate::signals::watch(held).map_err(|e| format!("cannot watch for signals: {e}"))?;
     let host = args.host.clone().unwrap_or_else(|| "localhost".into());
     let defaults = NsDefaults::from_env();
-    // Said whether or not -x is given, as Pyro's name server says it (nothing on a Unix socket).
-    let no_broadcast = match &args.unixsocket {
-        Some(_) => Some(""),
-        None => no_broadcast_reason(&host, args.bchost.is_some()),
-    };
-    if let Some(reason) = no_broadcast.filter(|r| !r.is_empty()) {
+    // Said whether or not -x is given, as Pyro's name server says it (nothing on a Unix
+    // socket, where the name server runs no responder).
+    let no_broadcast = args
+        .unixsocket
+        .is_none()
+        .then(|| no_broadcast_reason(&host, args.bchost.is_some()))
+        .flatten();
+    if let Some(reason) = no_broadcast {
         crate::say(reason);
     }
     let broadcast = !args.no_broadcast && no_broadcast.is_none();

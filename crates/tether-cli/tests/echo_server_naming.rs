@@ -6,15 +6,7 @@
 mod common;
 use common::*;
 use std::process::Command;
-
-/// A free loopback port (bound and let go).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use tether_test_support::free_port;
 
 /// Python calls echo(`text`) on `PYRONAME:test.echoserver` with `PYRO_NS_PORT=port` (Pyro4
 /// when `pyro4`); returns what it printed.
@@ -41,11 +33,7 @@ fn python_by_name(port: u16, pyro4: bool, text: &str) -> String {
 }
 
 fn terminate(p: &mut Proc) -> std::process::ExitStatus {
-    assert!(Command::new("kill")
-        .args(["-TERM", &p.0.id().to_string()])
-        .status()
-        .unwrap()
-        .success());
+    p.signal("TERM");
     p.0.wait().unwrap()
 }
 

@@ -6,7 +6,7 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -51,14 +51,6 @@ fn finish(p: &mut common::Proc) -> (std::process::ExitStatus, String) {
         let _ = o.read_to_string(&mut out);
     }
     (p.0.wait().unwrap(), out)
-}
-
-fn kill(child: &Child, signal: &str) {
-    assert!(Command::new("kill")
-        .args([signal, &child.id().to_string()])
-        .status()
-        .unwrap()
-        .success());
 }
 
 /// `tether run` serving the verbose echo; a `tether call ... slow` (five seconds) in flight.
@@ -106,10 +98,10 @@ fn server_with_a_call_in_flight(tag: &str) -> (common::Proc, mpsc::Receiver<Stri
 #[test]
 fn a_second_signal_during_the_shutdown_exits_at_once() {
     let (mut server, err, mut call) = server_with_a_call_in_flight("twice");
-    kill(&server.0, "-TERM");
+    server.signal("TERM");
     // Draining: the call has five seconds to go, and the server waits for it.
     wait_for(&err, "shutting down");
-    kill(&server.0, "-INT");
+    server.signal("INT");
     wait_for(&err, "a second signal during the shutdown: exiting now");
     let status = server.0.wait().unwrap();
     assert_eq!(status.code(), Some(130), "{status}");
@@ -125,7 +117,7 @@ fn one_signal_waits_for_the_call_in_flight() {
     // The daemon waits five seconds (its shutdown grace) for calls in flight, as long as the
     // call itself: a second's head start keeps the call's end well inside the grace.
     std::thread::sleep(Duration::from_secs(1));
-    kill(&server.0, "-TERM");
+    server.signal("TERM");
     wait_for(&err, "shutting down");
     let (status, out) = finish(&mut call);
     assert!(status.success(), "{status} {out}");
