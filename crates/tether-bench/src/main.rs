@@ -92,6 +92,7 @@ mod get_data;
 mod hessian_rows;
 mod http_floor;
 mod observe_loop;
+mod observe_pair;
 mod observe_rows;
 mod opts;
 mod orchestrate;

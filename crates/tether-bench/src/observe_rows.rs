@@ -23,8 +23,12 @@ use tether::remoting::ClientOptions;
 use tether_core::{Call, Invoker, Value};
 
 /// Serves Pyro5's echo, observed or not (`serve observed:off|metrics|tracing|on`), or
-/// unobserved behind the [`Placebo`] (`serve observed:placebo`); prints `URL <url>`.
+/// unobserved behind the [`Placebo`] (`serve observed:placebo`); prints `URL <url>`. With
+/// `pair`, one server of four objects, one of them observed (see [`crate::observe_pair`]).
 pub async fn serve(mode: &str) -> Result<(), BoxErr> {
+    if mode == "pair" {
+        return crate::observe_pair::serve().await;
+    }
     if mode == "placebo" {
         let echo = Arc::new(tether_core::echo::EchoService::new(false));
         return crate::gateway_rows::serve_object("pyro5", Arc::new(Placebo(echo))).await;
@@ -44,7 +48,7 @@ const PLACEBO_ROUNDS: u64 = 84;
 /// small cost per call, with no observer, so each row shows what a server that is that much
 /// slower reads there. A row that moves much more than the placebo's share of a call measures
 /// the load's balance between client and server, not the cost added.
-struct Placebo(Arc<dyn tether_core::Dispatch>);
+pub(crate) struct Placebo(pub(crate) Arc<dyn tether_core::Dispatch>);
 
 impl Placebo {
     fn spin() {
@@ -87,10 +91,10 @@ impl tether_core::Dispatch for Placebo {
 /// bytes (it does not decode them: the spans' content is tested elsewhere). It stands in for a
 /// collector on another machine: in the split placement its threads keep to the client's CPU
 /// (see [`Sink::keep_to`]), so reading the spans does not take the server's CPU from it.
-struct Sink {
+pub(crate) struct Sink {
     port: u16,
     requests: Arc<AtomicU64>,
-    bytes: Arc<AtomicU64>,
+    pub(crate) bytes: Arc<AtomicU64>,
     /// The CPU that connections accepted from now on are read on (`usize::MAX`: any).
     cpu: Arc<AtomicUsize>,
 }
@@ -166,24 +170,24 @@ const SETTLE: Duration = Duration::from_millis(200);
 
 /// One measurement: calls made and the server's CPU nanoseconds over `secs`.
 #[derive(Default)]
-struct Sample {
-    calls: u64,
-    secs: f64,
-    cpu_ns: u64,
+pub(crate) struct Sample {
+    pub(crate) calls: u64,
+    pub(crate) secs: f64,
+    pub(crate) cpu_ns: u64,
 }
 
 impl Sample {
-    fn rate(&self) -> f64 {
+    pub(crate) fn rate(&self) -> f64 {
         self.calls as f64 / self.secs
     }
-    fn cpu_us(&self) -> f64 {
+    pub(crate) fn cpu_us(&self) -> f64 {
         self.cpu_ns as f64 / 1e3 / self.calls.max(1) as f64
     }
 }
 
 /// Warms a server up: every connection open and every series made, then the full load for a
 /// while (the server is a fresh process: its allocator, caches and socket buffers settle).
-async fn warm(proxies: &[Arc<dyn Invoker>], secs: f64) -> Result<(), BoxErr> {
+pub(crate) async fn warm(proxies: &[Arc<dyn Invoker>], secs: f64) -> Result<(), BoxErr> {
     let call = || Call::new("echo", vec![Value::str("Hello")]);
     for p in proxies {
         for _ in 0..50 {
@@ -205,11 +209,12 @@ async fn warm(proxies: &[Arc<dyn Invoker>], secs: f64) -> Result<(), BoxErr> {
 /// paced to `rate` calls/s in all (each connection at its share, started a share apart; a
 /// connection that falls behind catches up back to back). Pacing spins on the client's CPU,
 /// so it is used where the client has a CPU of its own (split).
-async fn drive(
+pub(crate) async fn drive(
     proxies: &[Arc<dyn Invoker>],
     secs: f64,
     pid: u32,
     rate: Option<f64>,
+    settle: Duration,
 ) -> Result<Sample, BoxErr> {
     let call = || Call::new("echo", vec![Value::str("Hello")]);
     let before = crate::cpu::process_cpu_ns(pid).ok_or("no server CPU time")?;
@@ -235,9 +240,9 @@ async fn drive(
         }))
         .await?;
     let took = start.elapsed().as_secs_f64();
-    // The spans of the last moments leave within the schedule delay (100 ms): wait for them,
+    // The spans of the last moments leave within the schedule delay: wait `settle` for them,
     // so their export counts here and does not run into the next server's measurement.
-    tokio::time::sleep(SETTLE).await;
+    tokio::time::sleep(settle).await;
     let after = crate::cpu::process_cpu_ns(pid).ok_or("no server CPU time")?;
     Ok(Sample {
         calls: counts.iter().sum(),
@@ -249,7 +254,7 @@ async fn drive(
 /// How many slices each server's measurement of a round is cut into: the servers are driven
 /// a slice each in turn, so a change in the machine's speed during a round (frequent on a
 /// shared VM) falls on every server alike instead of on whichever ran then.
-fn slices(secs: f64) -> usize {
+pub(crate) fn slices(secs: f64) -> usize {
     ((secs / 0.25).round() as usize).clamp(1, 8)
 }
 
@@ -269,6 +274,9 @@ fn pin_self(cpu: usize) -> bool {
 /// Runs the observability rows and prints their table.
 pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
     let secs = opts.secs.unwrap_or(if opts.quick { 0.5 } else { 2.0 });
+    // `--only observe-pair`: the rows within one server alone.
+    let pair_only =
+        opts.only.iter().any(|o| o == "observe-pair") && !opts.only.iter().any(|o| o == "observe");
     let rounds = opts.rounds.unwrap_or(if opts.quick { 1 } else { 5 }).max(1);
     let sink = Sink::start()?;
     let endpoint = format!("http://127.0.0.1:{}", sink.port);
@@ -305,19 +313,23 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
         .by_name("pyro5")
         .ok_or("no pyro5")?
         .clone();
-    println!();
-    println!(
-        "## Observability: what tracing (every call, exported over OTLP/HTTP) and metrics cost a Pyro5 echo server ({rounds} round(s) of {secs} s; each round six fresh server processes (a placebo's, and last a second plain one, the control), driven in turn in slices of {:.2} s in a new order; medians, and ratios as the median of each round's own)", secs / slices(secs) as f64
-    );
-    println!();
-    println!(
-        "Unpinned, the server, its span exporter, the client and the OTLP sink share both CPUs; split, the server (workers and exporter) has CPU 0 to itself, and the client and the sink (in a deployment, a collector elsewhere) CPU 1 (the last rows pace the client at 60% of what the plain server served flat out: CPU per call below saturation), so calls/s is what one CPU of server serves."
-    );
-    println!();
-    println!(
-        "| placement | load | server | calls/s | ratio to off | server CPU µs/call | ratio to off |"
-    );
-    println!("|---|---|---|---:|---:|---:|---:|");
+    if !pair_only {
+        println!();
+        println!(
+            "## Observability: what tracing (every call, exported over OTLP/HTTP) and metrics cost a Pyro5 echo server ({rounds} round(s) of {secs} s; each round six fresh server processes (a placebo's, and last a second plain one, the control), driven in turn in slices of {:.2} s in a new order; medians, and ratios as the median of each round's own)", secs / slices(secs) as f64
+        );
+        println!();
+        println!(
+            "Unpinned, the server, its span exporter, the client and the OTLP sink share both CPUs; split, the server (workers and exporter) has CPU 0 to itself, and the client and the sink (in a deployment, a collector elsewhere) CPU 1 (the last rows pace the client at 60% of what the plain server served flat out: CPU per call below saturation), so calls/s is what one CPU of server serves."
+        );
+        println!();
+        println!(
+            "| placement | load | server | calls/s | ratio to off | server CPU µs/call | ratio to off |"
+        );
+        println!("|---|---|---|---:|---:|---:|---:|");
+    }
+    // The rows within one server (see observe_pair), printed after this table.
+    let mut pair_rows = Vec::new();
     for split in [false, true] {
         if split && !pin_self(1) {
             println!("| split | – | – | not measured: cannot pin to CPU 1 | | | |");
@@ -335,7 +347,7 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
         } else {
             &[(1, false), (16, false)]
         };
-        for &(conns, paced) in loads {
+        for &(conns, paced) in loads.iter().filter(|_| !pair_only) {
             let rate = if paced {
                 saturated.map(|r: f64| r * 0.6)
             } else {
@@ -382,6 +394,7 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
                             secs / cut as f64,
                             servers[i].pid(),
                             rate,
+                            SETTLE,
                         ))?;
                         sum[i].calls += m.calls;
                         sum[i].secs += m.secs;
@@ -423,6 +436,34 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
                 );
             }
         }
+        // The same loads on one server of four objects, one observed; the paced load is a
+        // share of what its plain object served flat out.
+        let mut plain_saturated = None;
+        for &(conns, paced) in loads {
+            let rate = if paced {
+                plain_saturated.map(|r: f64| r * 0.6)
+            } else {
+                None
+            };
+            let (rows, plain) = crate::observe_pair::measure(
+                &rt,
+                &tracing_env,
+                &sink,
+                split,
+                conns,
+                rate,
+                secs,
+                rounds,
+            )?;
+            if conns > 1 && !paced {
+                plain_saturated = Some(plain);
+            }
+            pair_rows.extend(rows);
+        }
+    }
+    crate::observe_pair::print(&pair_rows, rounds, secs);
+    if pair_only {
+        return Ok(());
     }
     let calls = if opts.quick { 100_000 } else { 400_000 };
     let layer = crate::observe_loop::measure(rounds, calls, &tracing_env)?;

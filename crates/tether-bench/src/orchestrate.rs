@@ -930,7 +930,12 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
             println!("\n## Gateway\n\nnot measured: {e}");
         }
     }
-    if opts.only.is_empty() || opts.only.iter().any(|o| o == "observe") {
+    if opts.only.is_empty()
+        || opts
+            .only
+            .iter()
+            .any(|o| o == "observe" || o == "observe-pair")
+    {
         if let Err(e) = crate::observe_rows::run(opts) {
             println!("\n## Observability\n\nnot measured: {e}");
         }
