@@ -155,9 +155,7 @@ pub fn measure(
                 ))?;
                 otlp[i].0 += sink.bytes.load(Ordering::Relaxed) - bytes;
                 otlp[i].1 += m.calls;
-                sum[i].calls += m.calls;
-                sum[i].secs += m.secs;
-                sum[i].cpu_ns += m.cpu_ns;
+                sum[i].add(&m);
             }
         }
         for (i, m) in sum.iter().enumerate() {

@@ -177,6 +177,12 @@ pub(crate) struct Sample {
 }
 
 impl Sample {
+    /// Adds another slice's measurement to this one.
+    pub(crate) fn add(&mut self, m: &Sample) {
+        self.calls += m.calls;
+        self.secs += m.secs;
+        self.cpu_ns += m.cpu_ns;
+    }
     pub(crate) fn rate(&self) -> f64 {
         self.calls as f64 / self.secs
     }
@@ -396,9 +402,7 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
                             rate,
                             SETTLE,
                         ))?;
-                        sum[i].calls += m.calls;
-                        sum[i].secs += m.secs;
-                        sum[i].cpu_ns += m.cpu_ns;
+                        sum[i].add(&m);
                     }
                 }
                 for (i, m) in sum.iter().enumerate() {
