@@ -43,6 +43,7 @@ pub mod echo;
 mod error;
 pub mod latch;
 mod local;
+pub mod lock;
 pub mod markup;
 pub mod net;
 pub mod python;

@@ -253,7 +253,7 @@ impl HttpClient {
             trace_bytes("send", head.as_bytes());
             trace_bytes("send", &body);
         }
-        let mut guard = self.conn.lock().await;
+        let mut guard = tether_core::lock::lock_now(&self.conn).await;
         // Taken while in use: a request dropped midway drops its connection with it.
         let reused = guard.take();
         let was_reused = reused.is_some();

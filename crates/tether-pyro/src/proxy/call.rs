@@ -28,13 +28,7 @@ impl Proxy {
     ) -> impl std::future::Future<Output = Result<Option<Message>, RemoteError>> + Send + 'a {
         let s = &self.settings;
         self.bounded(call.context.deadline, async move {
-            // The lock is nearly always free (one caller at a time per proxy is the usual
-            // use): taken at once without the queued acquire's future. `try_lock` fails while
-            // others wait in line, so a free lock is never taken out of their turn.
-            let mut st = match self.state.try_lock() {
-                Ok(st) => st,
-                Err(_) => self.state.lock().await,
-            };
+            let mut st = tether_core::lock::lock_now(&self.state).await;
             // Taken out while in use: if this future is dropped mid-call, the half-used
             // connection is dropped with it instead of being reused out of sync.
             // A connection the server closed while we were idle is replaced before anything is

@@ -252,7 +252,7 @@ impl Pyro3Proxy {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        let mut guard = self.live.lock().await;
+        let mut guard = tether_core::lock::lock_now(&self.live).await;
         // Taken out while in use: Pyro 3 numbers no request, so if this future is dropped
         // mid-call (a caller's timeout, a pool's attempt cut short), the reply still to come
         // would answer the next call made on the connection. Dropped with the future
