@@ -10,6 +10,8 @@
 //! the server's CPU time per call (all its threads, the span exporter's included), and their
 //! ratios to the plain server (the median of each round's ratio).
 //! Unpinned: the exporter thread is part of the cost and gets whatever CPU is free.
+//! The same loads are then driven at one server with observed and unobserved objects side
+//! by side ([`crate::observe_pair`]), which leaves out the differences between processes.
 
 use crate::drive::BoxErr;
 use crate::opts::RunOpts;
@@ -260,7 +262,7 @@ pub(crate) async fn drive(
 /// How many slices each server's measurement of a round is cut into: the servers are driven
 /// a slice each in turn, so a change in the machine's speed during a round (frequent on a
 /// shared VM) falls on every server alike instead of on whichever ran then.
-pub(crate) fn slices(secs: f64) -> usize {
+fn slices(secs: f64) -> usize {
     ((secs / 0.25).round() as usize).clamp(1, 8)
 }
 
