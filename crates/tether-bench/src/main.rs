@@ -91,6 +91,7 @@ mod gateway_rows;
 mod get_data;
 mod hessian_rows;
 mod http_floor;
+mod observe_load;
 mod observe_loop;
 mod observe_pair;
 mod observe_rows;
@@ -292,6 +293,7 @@ fn serve(kind: &str) -> Result<(), BoxErr> {
         other if other.starts_with("wire:") => {
             runtime()?.block_on(gateway_rows::serve_wire(&other["wire:".len()..]))
         }
+        "observed:pair" => runtime()?.block_on(observe_pair::serve()),
         other if other.starts_with("observed:") => {
             runtime()?.block_on(observe_rows::serve(&other["observed:".len()..]))
         }

@@ -22,7 +22,7 @@
 //! the slice after it.
 
 use crate::drive::BoxErr;
-use crate::observe_rows::{drive, warm, Placebo, Sample, Sink};
+use crate::observe_load::{drive, warm, Placebo, Sample, Sink};
 use crate::served::Served;
 use crate::workload::median;
 use std::sync::atomic::Ordering;
