@@ -163,16 +163,22 @@ pub fn uninstall_all() {
 /// outermost), over the server-side deadline: a call whose caller's deadline has passed stops
 /// (inside the observers, so they see the timeout).
 pub fn observe_dispatch(site: CallSite, target: Arc<dyn Dispatch>) -> Arc<dyn Dispatch> {
-    let mut object: Arc<dyn Dispatch> = Arc::new(Deadline(target));
+    watched_dispatch(site, target.clone()).unwrap_or_else(|| Arc::new(Deadline(target)))
+}
+
+/// [`observe_dispatch`]'s object when an observer is installed; `None` when none is (the
+/// object is then only bounded by the deadline).
+fn watched_dispatch(site: CallSite, target: Arc<dyn Dispatch>) -> Option<Arc<dyn Dispatch>> {
     let list = OBSERVERS.read().unwrap_or_else(|p| p.into_inner());
     if list.is_empty() {
-        return object;
+        return None;
     }
+    let mut object: Arc<dyn Dispatch> = Arc::new(Deadline(target));
     let site = Arc::new(site);
     for o in list.iter().rev() {
         object = o.observe_dispatch(&site, object);
     }
-    object
+    Some(object)
 }
 
 /// `client`, calling out at `site`, as the installed observers watch it (the first installed
@@ -295,7 +301,6 @@ impl ExportServer for ObservedServer {
     fn register(&self, name: &str, target: Arc<dyn Dispatch>) -> Result<String, TransportError> {
         let registered = Arc::new(Registered {
             observed: OnceLock::new(),
-            bounded: Arc::new(Deadline(target.clone())),
             target,
         });
         let url = self.inner.register(name, registered.clone())?;
@@ -311,7 +316,7 @@ impl ExportServer for ObservedServer {
         };
         let _ = registered
             .observed
-            .set(observe_dispatch(site, registered.target.clone()));
+            .set(watched_dispatch(site, registered.target.clone()));
         Ok(url)
     }
 
@@ -326,16 +331,17 @@ impl ExportServer for ObservedServer {
 
 /// An object as a server registered it: its observed form is known only once the server has
 /// said where the object is reached (its site), so the calls of that moment see the object
-/// bounded by the deadline and nothing else.
+/// bounded by the deadline and nothing else. Unobserved (`None` once known), it stays so, and
+/// its calls are bounded here rather than through a [`Deadline`] of their own (one hop and one
+/// move of the call fewer on every call of a server nobody observes).
 struct Registered {
-    observed: OnceLock<Arc<dyn Dispatch>>,
-    bounded: Arc<dyn Dispatch>,
+    observed: OnceLock<Option<Arc<dyn Dispatch>>>,
     target: Arc<dyn Dispatch>,
 }
 
 impl Registered {
-    fn now(&self) -> &dyn Dispatch {
-        &**self.observed.get().unwrap_or(&self.bounded)
+    fn watched(&self) -> Option<&dyn Dispatch> {
+        self.observed.get().and_then(|o| o.as_deref())
     }
 }
 
@@ -350,10 +356,16 @@ impl Dispatch for Registered {
         self.target.method(name)
     }
     fn dispatch(&self, call: Call) -> BoxFuture<'_, Result<Value, RemoteError>> {
-        self.now().dispatch(call)
+        match self.watched() {
+            Some(o) => o.dispatch(call),
+            None => bounded_dispatch(&*self.target, call),
+        }
     }
     fn dispatch_reply(&self, call: Call) -> BoxFuture<'_, Result<Reply, RemoteError>> {
-        self.now().dispatch_reply(call)
+        match self.watched() {
+            Some(o) => o.dispatch_reply(call),
+            None => bounded_reply(&*self.target, call),
+        }
     }
 }
 
@@ -386,16 +398,29 @@ impl Dispatch for Deadline {
         self.0.method(name)
     }
     fn dispatch(&self, call: Call) -> BoxFuture<'_, Result<Value, RemoteError>> {
-        match call.context.deadline {
-            None => self.0.dispatch(call),
-            Some(d) => Box::pin(until_deadline(d, self.0.dispatch(call))),
-        }
+        bounded_dispatch(&*self.0, call)
     }
     fn dispatch_reply(&self, call: Call) -> BoxFuture<'_, Result<Reply, RemoteError>> {
-        match call.context.deadline {
-            None => self.0.dispatch_reply(call),
-            Some(d) => Box::pin(until_deadline(d, self.0.dispatch_reply(call))),
-        }
+        bounded_reply(&*self.0, call)
+    }
+}
+
+/// `target`'s dispatch of `call`, bounded by the call's deadline when it has one.
+fn bounded_dispatch(
+    target: &dyn Dispatch,
+    call: Call,
+) -> BoxFuture<'_, Result<Value, RemoteError>> {
+    match call.context.deadline {
+        None => target.dispatch(call),
+        Some(d) => Box::pin(until_deadline(d, target.dispatch(call))),
+    }
+}
+
+/// `target`'s `dispatch_reply` of `call`, bounded by the call's deadline when it has one.
+fn bounded_reply(target: &dyn Dispatch, call: Call) -> BoxFuture<'_, Result<Reply, RemoteError>> {
+    match call.context.deadline {
+        None => target.dispatch_reply(call),
+        Some(d) => Box::pin(until_deadline(d, target.dispatch_reply(call))),
     }
 }
 
@@ -478,6 +503,65 @@ impl Dispatch for ChainDispatch {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+
+    /// Answers nothing, ever; notes when its call's future is dropped.
+    struct Forever(Arc<AtomicBool>);
+
+    struct Dropped(Arc<AtomicBool>);
+
+    impl Drop for Dropped {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    impl Dispatch for Forever {
+        fn methods(&self) -> &[MethodInfo] {
+            &[]
+        }
+        fn dispatch(&self, _: Call) -> BoxFuture<'_, Result<Value, RemoteError>> {
+            let dropped = Dropped(self.0.clone());
+            Box::pin(async move {
+                let _dropped = dropped;
+                std::future::pending().await
+            })
+        }
+    }
+
+    /// A registered object nobody observes is still bounded by its caller's deadline, before
+    /// the server has said where it is and after: the call ends with a timeout and the
+    /// object's work is dropped, not left running for no one.
+    #[tokio::test]
+    async fn an_unobserved_object_stops_at_the_callers_deadline() {
+        for known in [false, true] {
+            let dropped = Arc::new(AtomicBool::new(false));
+            let registered = Registered {
+                observed: OnceLock::new(),
+                target: Arc::new(Forever(dropped.clone())),
+            };
+            if known {
+                let _ = registered.observed.set(None);
+            }
+            let call = Call::new("slow", vec![]).context(
+                tether_core::CallContext::new()
+                    .with_deadline(Instant::now() + Duration::from_millis(50)),
+            );
+            let answer =
+                tokio::time::timeout(Duration::from_secs(10), registered.dispatch_reply(call))
+                    .await
+                    .expect("the deadline ends the call");
+            let Err(e) = answer else {
+                panic!("a timeout, not a value");
+            };
+            assert_eq!(e.kind(), tether_core::ErrorKind::Timeout, "{e}");
+            assert!(
+                dropped.load(Ordering::SeqCst),
+                "the object's work was dropped"
+            );
+        }
+    }
 
     #[test]
     fn client_sites_read_every_url_form() {
