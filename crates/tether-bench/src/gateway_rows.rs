@@ -25,7 +25,8 @@ const PAIRS: &[(&str, &str)] = &[
     ("pyro5", "xmlrpc"),
 ];
 
-fn protocol(name: &str) -> Result<Arc<dyn Protocol>, BoxErr> {
+/// The registered protocol called `name` (as the `tether` binary's registry has it).
+pub(crate) fn protocol(name: &str) -> Result<Arc<dyn Protocol>, BoxErr> {
     let set = tether::ClassRegistry::from_inventory().protocols().clone();
     Ok(set
         .by_name(name)

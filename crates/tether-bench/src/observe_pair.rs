@@ -53,11 +53,7 @@ const OBJECTS: [(&str, &str); 4] = [
 /// `URL` and the objects' URLs in [`OBJECTS`]' order, then runs until stopped. Tracing is set
 /// up from OpenTelemetry's variables, as for `observed:on`.
 pub async fn serve() -> Result<(), BoxErr> {
-    let pyro5 = tether::ClassRegistry::from_inventory()
-        .protocols()
-        .by_name("pyro5")
-        .ok_or("no pyro5")?
-        .clone();
+    let pyro5 = crate::gateway_rows::protocol("pyro5")?;
     let server = pyro5.bind(
         "127.0.0.1",
         "127.0.0.1:0".parse()?,
@@ -103,11 +99,7 @@ pub fn measure(
     secs: f64,
     rounds: usize,
 ) -> Result<(Vec<String>, f64), BoxErr> {
-    let pyro5 = tether::ClassRegistry::from_inventory()
-        .protocols()
-        .by_name("pyro5")
-        .ok_or("no pyro5")?
-        .clone();
+    let pyro5 = crate::gateway_rows::protocol("pyro5")?;
     let n = OBJECTS.len();
     let mut rates = vec![Vec::new(); n];
     let mut cpus = vec![Vec::new(); n];

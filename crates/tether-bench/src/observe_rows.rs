@@ -85,11 +85,7 @@ pub fn run(opts: &RunOpts) -> Result<(), BoxErr> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let pyro5 = tether::ClassRegistry::from_inventory()
-        .protocols()
-        .by_name("pyro5")
-        .ok_or("no pyro5")?
-        .clone();
+    let pyro5 = crate::gateway_rows::protocol("pyro5")?;
     if !pair_only {
         println!();
         println!(

@@ -12,10 +12,11 @@
 //! from a real etcd (10 to 10,000: the first list, and one more endpoint seen).
 
 use crate::drive::BoxErr;
+use crate::gateway_rows::protocol;
 use crate::opts::RunOpts;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tether::remoting::{ClientOptions, Protocol, ServerOptions};
+use tether::remoting::{ClientOptions, ServerOptions};
 use tether_core::{Call, Invoker, Value};
 
 struct Curve {
@@ -82,14 +83,6 @@ fn secs(t: f64) -> String {
     } else {
         format!("{:.2} µs", t * 1e6)
     }
-}
-
-fn protocol(name: &str) -> Result<Arc<dyn Protocol>, BoxErr> {
-    let set = tether::ClassRegistry::from_inventory().protocols().clone();
-    Ok(set
-        .by_name(name)
-        .ok_or_else(|| format!("no protocol {name}"))?
-        .clone())
 }
 
 /// A Pyro5 echo server; its object URL.
