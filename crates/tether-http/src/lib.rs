@@ -26,6 +26,7 @@
 
 mod body;
 mod client;
+mod name;
 mod server;
 
 pub use client::{

@@ -76,8 +76,7 @@ impl RawReply {
         let (mut close, mut keep) = (false, false);
         for (k, v) in &self.headers {
             let (name, value) = (&self.head[k.clone()], &self.head[v.clone()]);
-            let is =
-                |want: &str| name.len() == want.len() && name.eq_ignore_ascii_case(want.as_bytes());
+            let is = |want: &str| crate::name::token_is(name, want.as_bytes());
             let tokens = || {
                 value
                     .split(|&b| b == b',')

@@ -218,8 +218,7 @@ impl Head {
         for (index, (k, v)) in self.headers.iter().enumerate() {
             let (name, value) = (&self.raw[k.clone()], &self.raw[v.clone()]);
             // By length first: most headers are compared with one name at most.
-            let is =
-                |want: &str| name.len() == want.len() && name.eq_ignore_ascii_case(want.as_bytes());
+            let is = |want: &str| crate::name::token_is(name, want.as_bytes());
             if is("content-length") {
                 let n = parse_length(value).ok_or_else(|| {
                     bad(
