@@ -74,10 +74,8 @@ pub fn decode_units(
     pending: &mut Option<u32>,
 ) -> Result<(), DecodeError> {
     let mut left = units;
-    // Room for the text at once: each unit takes a byte at least, so what is left of the
-    // buffer bounds it whatever the length field says.
-    out.reserve(units.min(buf.len().saturating_sub(*pos)));
-    // All ASCII (most strings): the units are the bytes, checked a word at a time.
+    // All ASCII (most strings): the units are the bytes, checked a word at a time. The first
+    // chunk of a string (most strings are one) becomes it in one allocation of its size.
     if pending.is_none() {
         if let Some(text) = pos
             .checked_add(units)
@@ -85,11 +83,18 @@ pub fn decode_units(
             .filter(|b| b.is_ascii())
             .and_then(|b| std::str::from_utf8(b).ok())
         {
-            out.push_str(text);
+            if out.is_empty() {
+                *out = text.to_owned();
+            } else {
+                out.push_str(text);
+            }
             *pos += units;
             return Ok(());
         }
     }
+    // Room for the text at once: each unit takes a byte at least, so what is left of the
+    // buffer bounds it whatever the length field says.
+    out.reserve(units.min(buf.len().saturating_sub(*pos)));
     while left > 0 {
         let at = *pos;
         // A run of ASCII (most of most strings) is taken at once.
