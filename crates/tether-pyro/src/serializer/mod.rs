@@ -247,6 +247,11 @@ impl Serializer {
             Value::Str(s) => Some(Cow::Owned(s)),
             _ => None,
         };
+        if self == Serializer::Msgpack && detached.is_none() {
+            if let Some((object, call)) = msgpack::decode_invoke_usual(bytes, limits) {
+                return Ok((Cow::Borrowed(object), call));
+            }
+        }
         let serpent = (self == Serializer::Serpent && detached.is_none())
             .then(|| serpent::decode_invoke(bytes, limits))
             .flatten();

@@ -29,7 +29,7 @@ use crate::serializer::common::{check_encode_depth, error_at, Budget, MAX_INT_DI
 use crate::serializer::{Detached, Limits, Splice};
 use num_bigint::BigInt;
 use num_traits::ToPrimitive;
-use tether_core::{RemoteError, Value};
+use tether_core::{Call, RemoteError, Value};
 
 const FORMAT: &str = "msgpack";
 
@@ -48,7 +48,7 @@ mod parser;
 mod scan;
 mod writer;
 
-pub use parser::{decode, decode_detached, decode_invoke};
+pub use parser::{decode, decode_detached, decode_invoke, decode_invoke_usual};
 pub use scan::{find_large_bin, BinScan};
 pub use writer::{encode, encode_invoke_spliced, encode_spliced};
 
@@ -156,6 +156,73 @@ mod tests {
         cases.push(vec![0xa3, b'o', b'b', 0xdd, 0xff, 0xff, 0xff, 0xff]); // a 4 GiB list
         cases.push(vec![0xdb, 0xff, 0xff, 0xff, 0xf0]); // a 4 GiB string
         cases.push(vec![0xc1, 0xc1, 0xc1, 0xc1]); // garbage
+                                                  // The usual shape (read by `decode_invoke_usual`) with more in it, then mutations of
+                                                  // the usual payloads from a fixed seed: bytes replaced, inserted, removed, cut off.
+        let usual = [
+            cases[0].clone(),
+            tail(&[
+                s("Pyro.Daemon"),
+                s("get_metadata"),
+                Value::List(vec![s("obj"), Value::Int(-7), Value::Bytes(vec![1, 2])]),
+                Value::None,
+            ]),
+            tail(&[
+                s("x"),
+                s("m\u{e9}"),
+                Value::List(vec![Value::List(vec![Value::Map(vec![(s("k"), s("v"))])])]),
+                Value::Map(vec![]),
+            ]),
+        ];
+        cases.extend(usual.iter().skip(1).cloned());
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let interesting = [
+            0x00, 0x80, 0x81, 0x90, 0x91, 0x9f, 0xa1, 0xc0, 0xc1, 0xdd, 0xff,
+        ];
+        for _ in 0..20_000 {
+            let mut t = usual[(next() % 3) as usize].clone();
+            for _ in 0..1 + next() % 2 {
+                let at = (next() % t.len() as u64) as usize;
+                let byte = interesting[(next() % interesting.len() as u64) as usize];
+                match next() % 4 {
+                    0 => t[at] = byte,
+                    1 => t.insert(at, byte),
+                    2 => {
+                        t.remove(at);
+                    }
+                    _ => t.truncate(at),
+                }
+                if t.is_empty() {
+                    t.push(0xc0);
+                }
+            }
+            cases.push(t);
+        }
+        // Limits too tight for the usual payload fail the same way on both paths.
+        let tight = [
+            crate::serializer::Limits {
+                max_depth: 1,
+                ..crate::serializer::Limits::default()
+            },
+            crate::serializer::Limits {
+                max_items: 5,
+                ..crate::serializer::Limits::default()
+            },
+        ];
+        for limits in tight {
+            let mut direct = vec![0x94];
+            direct.extend_from_slice(&usual[2]);
+            let mut general = vec![0xdc, 0x00, 0x04];
+            general.extend_from_slice(&usual[2]);
+            let a = Serializer::Msgpack.decode_call(&direct, &limits);
+            let b = Serializer::Msgpack.decode_call(&general, &limits);
+            assert!(a.is_err() && b.is_err(), "{a:?} / {b:?}");
+        }
         for (i, t) in cases.iter().enumerate() {
             let mut direct = vec![0x94];
             direct.extend_from_slice(t);
