@@ -255,6 +255,19 @@ impl Serializer {
         let serpent = (self == Serializer::Serpent && detached.is_none())
             .then(|| serpent::decode_invoke(bytes, limits))
             .flatten();
+        // The usual serpent call (a str method, a tuple or list of arguments, no keyword
+        // arguments) becomes its Call at once; any other shape goes through the checks below.
+        let serpent = match serpent {
+            Some((
+                object,
+                [Value::Str(method), Value::Tuple(args) | Value::List(args), kwargs],
+            )) if matches!(&kwargs, Value::None)
+                || matches!(&kwargs, Value::Map(m) if m.is_empty()) =>
+            {
+                return Ok((Cow::Borrowed(object), Call::new(method, args)));
+            }
+            other => other,
+        };
         let (object, method, args, kwargs) =
             if self == Serializer::Msgpack && bytes.first() == Some(&0x94) {
                 // The four parts without the array around them (see decode_invoke).
@@ -302,6 +315,8 @@ impl Serializer {
         };
         let kwargs = match kwargs {
             Value::None => Vec::new(),
+            // (Most calls: nothing to convert.)
+            Value::Map(m) if m.is_empty() => Vec::new(),
             Value::Map(m) => m
                 .into_iter()
                 .map(|(k, v)| match k {

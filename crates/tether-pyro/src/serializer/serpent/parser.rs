@@ -30,7 +30,7 @@ pub fn check_plain_strings(bytes: &[u8]) {
 /// The limits count the tuple and its items as the general path counts them, so this path
 /// accepts nothing the general one refuses.
 pub(crate) fn decode_invoke<'a>(bytes: &'a [u8], limits: &Limits) -> Option<(&'a str, [Value; 3])> {
-    if bytes.contains(&0) {
+    if memchr::memchr(0, bytes).is_some() {
         return None;
     }
     let text = std::str::from_utf8(bytes).ok()?;
@@ -95,9 +95,7 @@ pub fn check_invoke(bytes: &[u8]) {
 }
 
 fn decode_with(bytes: &[u8], limits: &Limits, plain: bool) -> Result<Value, RemoteError> {
-    // (`contains` on bytes is a memchr; the position is looked for only when there is one.)
-    if bytes.contains(&0) {
-        let pos = bytes.iter().position(|&b| b == 0).unwrap_or(0);
+    if let Some(pos) = memchr::memchr(0, bytes) {
         return Err(error_at(FORMAT, pos, "NUL byte in serpent data"));
     }
     let text = match std::str::from_utf8(bytes) {
