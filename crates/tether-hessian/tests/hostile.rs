@@ -96,13 +96,7 @@ fn lies_bombs_and_loops_are_refused() {
 #[test]
 fn random_values_round_trip() {
     // A small deterministic generator (xorshift): thousands of nested values.
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut next = tether_test_support::xorshift(0x2545_f491_4f6c_dd1d);
     fn gen(next: &mut dyn FnMut() -> u64, depth: u32) -> Value {
         let pick = next() % if depth > 3 { 9 } else { 13 };
         match pick {

@@ -11,6 +11,7 @@
 //!   partition and heal.
 //! - `etcd.rs`: [`LocalEtcd`], a real etcd on free loopback ports, stopped by pid.
 //! - `http.rs`: [`raw_http`], [`post_request`]: bytes no well-behaved HTTP client writes.
+//! - `rng.rs`: [`xorshift`], deterministic numbers for tests that draw their inputs.
 //! - `memory.rs`: [`memory::MemoryProtocol`], an in-process wire registered from outside the
 //!   container the way a real wire is, for seam tests.
 //!
@@ -28,8 +29,10 @@ pub mod memory;
 pub mod netns;
 mod peers;
 mod process;
+mod rng;
 
 pub use etcd::{LocalEtcd, LocalEtcdCluster};
 pub use http::{post_request, raw_http};
 pub use peers::{hessian_jar, java, python, python2, root};
 pub use process::{free_port, Proc};
+pub use rng::xorshift;

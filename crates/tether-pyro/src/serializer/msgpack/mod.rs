@@ -174,13 +174,7 @@ mod tests {
             ]),
         ];
         cases.extend(usual.iter().skip(1).cloned());
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = tether_test_support::xorshift(0x2545_f491_4f6c_dd1d);
         let interesting = [
             0x00, 0x80, 0x81, 0x90, 0x91, 0x9f, 0xa1, 0xc0, 0xc1, 0xdd, 0xff,
         ];
