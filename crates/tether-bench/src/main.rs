@@ -19,7 +19,8 @@
 //! peer's call, for reading the foreign-client rows), and `pyro5_frames` (`client
 //! pyro5-frames`: a Pyro5 load far cheaper per call than a proxy, to saturate a server),
 //! `pyro_floor` (`serve pyro-floor`: the least a server can spend on a Python Pyro5 or Pyro4
-//! client's call).
+//! client's call), and `footprint` (`serve raw-tokio:code|loop`: the raw echo with the same
+//! extra instructions straight or in a loop, for what a call's code footprint costs).
 
 /// The `tether` binary's allocator (mimalloc, arenas committed as used) for every block under
 /// 256 KiB, so the calls of every row cost what they cost in `tether`; larger blocks (the 1 MiB
@@ -87,6 +88,7 @@ mod chart;
 mod cpu;
 mod crypto_floor;
 mod drive;
+mod footprint;
 mod gateway_rows;
 mod get_data;
 mod hessian_rows;
@@ -245,6 +247,12 @@ fn serve(kind: &str) -> Result<(), BoxErr> {
             announce(l.local_addr()?.port());
             raw::serve_tokio(l).await
         }),
+        "raw-tokio:code" | "raw-tokio:loop" => runtime()?.block_on(async {
+            let pad = footprint::Pad::of(kind).ok_or("unknown pad")?;
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            announce(l.local_addr()?.port());
+            footprint::serve(l, pad).await
+        }),
         "raw-tls" => runtime()?.block_on(async {
             let tls = tether_rows::server_tls()?;
             let l = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -323,9 +331,11 @@ fn client(
     let a = opts.addr.clone();
     let m = match kind {
         "raw-std" => drive::run_sync(&opts, || raw::StdClient::connect(&a))?,
-        "raw-tokio" => client_runtime()?.block_on(drive::run_async(&opts, || {
-            raw::TokioClient::connect(a.clone())
-        }))?,
+        "raw-tokio" | "raw-tokio:code" | "raw-tokio:loop" => {
+            client_runtime()?.block_on(drive::run_async(&opts, || {
+                raw::TokioClient::connect(a.clone())
+            }))?
+        }
         "raw-tls" => {
             let tls = tether_rows::client_tls()?;
             client_runtime()?.block_on(drive::run_async(&opts, || {
