@@ -293,6 +293,14 @@ async fn call(
     }
     // A call the connection waits for borrows the object, and its future is the object's
     // own (not one holding the call, moved from function to function).
+    // Wrapped in its span only when the span is on (see route::invoke).
+    if span.is_disabled() {
+        let task = obj.dispatch_reply(call);
+        return (
+            route::answer(shared, task, false, conn_id, closing).await,
+            false,
+        );
+    }
     let task = obj.dispatch_reply(call).instrument(span);
     (
         route::answer(shared, task, false, conn_id, closing).await,
