@@ -12,7 +12,9 @@
 # this VM's EPYC, 512 lines) fetches all of them again every call, even with no kernel in
 # between (`valgrind --tool=cachegrind --cache-sim=yes` shows it as I1 misses per call). The
 # count is of instructions executed at least once per call on average (95% of the calls), so
-# start-up, connection set-up and rare paths drop out; user space only, the runtime's included.
+# start-up, connection set-up and rare paths drop out (a loop run once over as many items as
+# there were calls counts too: the client's final sort of its latencies, two lines); user space
+# only, the runtime's included.
 # Run the server on one CPU (`taskset -c 0 scripts/footprint.sh ...`) for the current-thread
 # runtime the benchmark's pinned rows use. Needs valgrind (Debian: apt-get install -y valgrind).
 set -euo pipefail
