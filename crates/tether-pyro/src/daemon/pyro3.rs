@@ -292,8 +292,8 @@ async fn call(
         return (reply, false);
     }
     // A call the connection waits for borrows the object, and its future is the object's
-    // own (not one holding the call, moved from function to function).
-    // Wrapped in its span only when the span is on (see route::invoke).
+    // own (not one holding the call, moved from function to function), wrapped in its span
+    // only when the span is on (see route::invoke).
     if span.is_disabled() {
         let task = obj.dispatch_reply(call);
         return (
