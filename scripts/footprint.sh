@@ -18,56 +18,14 @@
 # Run the server on one CPU (`taskset -c 0 scripts/footprint.sh ...`) for the current-thread
 # runtime the benchmark's pinned rows use. Needs valgrind (Debian: apt-get install -y valgrind).
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-SIDE=server
-if [ "${1:-}" = "--client" ]; then
-    SIDE=client
-    shift
-fi
-KIND="${1:?usage: scripts/footprint.sh [--client] KIND [WORKLOAD] [CONNS] [TOP]}"
-WORKLOAD="${2:-seq}"
-CONNS="${3:-1}"
-TOP="${4:-15}"
-SERVE_KIND="$KIND"
-if [ "$KIND" = tether4 ]; then
-    SERVE_KIND=tether
-    export TETHER_BENCH_SERIALIZER="${TETHER_BENCH_SERIALIZER:-serpent}"
-fi
-command -v valgrind >/dev/null || { echo "footprint.sh: needs valgrind (apt-get install -y valgrind)" >&2; exit 2; }
-if [ -z "${BIN:-}" ]; then
-    (cd "$ROOT" && cargo build --release -q -p tether-bench)
-    BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/tether-bench"
-fi
-WORK="$(mktemp -d)"
-SERVER_PID=""
-cleanup() {
-    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
+NAME=footprint.sh
+USAGE="scripts/footprint.sh [--client] KIND [WORKLOAD] [CONNS] [TOP]"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/callgrind-side.sh"
+TOP="${ARGS[3]:-15}"
 CG=(valgrind --tool=callgrind --dump-instr=yes --compress-pos=no --compress-strings=no
     --callgrind-out-file="$WORK/cg.out")
-if [ "$SIDE" = server ]; then
-    "${CG[@]}" "$BIN" serve "$SERVE_KIND" >"$WORK/serve.out" 2>"$WORK/serve.err" &
-else
-    "$BIN" serve "$SERVE_KIND" >"$WORK/serve.out" 2>"$WORK/serve.err" &
-fi
-SERVER_PID=$!
-for _ in $(seq 300); do
-    grep -q PORT "$WORK/serve.out" 2>/dev/null && break
-    sleep 0.1
-done
-PORT="$(awk '/PORT/{print $2}' "$WORK/serve.out")"
-[ -n "$PORT" ] || { echo "footprint.sh: the server did not start" >&2; cat "$WORK/serve.err" >&2; exit 1; }
-if [ "$SIDE" = server ]; then
-    RESULT="$("$BIN" client "$KIND" "127.0.0.1:$PORT" "$WORKLOAD" 3 0 "$CONNS" | grep RESULT)"
-else
-    RESULT="$("${CG[@]}" "$BIN" client "$KIND" "127.0.0.1:$PORT" "$WORKLOAD" 3 0 "$CONNS" 2>/dev/null | grep RESULT)"
-fi
-kill "$SERVER_PID"
-wait "$SERVER_PID" 2>/dev/null || true
-SERVER_PID=""
+start_server
+run_client 3
 CALLS="$(sed 's/.*calls=\([0-9]*\).*/\1/' <<<"$RESULT")"
 [ "${CALLS:-0}" -gt 100 ] || { echo "footprint.sh: too few calls ($RESULT)" >&2; exit 1; }
 
