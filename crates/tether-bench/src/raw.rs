@@ -195,12 +195,21 @@ async fn read_msg_tokio<R: AsyncReadExt + Unpin>(
 
 /// Serves raw echo on `listener` with one tokio task per connection; never returns.
 pub async fn serve_tokio(listener: tokio::net::TcpListener) -> Result<(), BoxErr> {
+    serve_tokio_with(listener, |_| {}).await
+}
+
+/// [`serve_tokio`] with `each` run on every message's body before it is echoed (the
+/// footprint rows' extra work; a no-op closure compiles to the plain echo).
+pub async fn serve_tokio_with<H>(listener: tokio::net::TcpListener, each: H) -> Result<(), BoxErr>
+where
+    H: Fn(&[u8]) + Copy + Send + 'static,
+{
     loop {
         let (conn, _) = listener.accept().await?;
         tokio::spawn(async move {
             if conn.set_nodelay(true).is_ok() {
                 let (r, w) = conn.into_split();
-                let _ = echo(r, w).await;
+                let _ = echo(r, w, each).await;
             }
         });
     }
@@ -219,14 +228,15 @@ pub async fn serve_tls(
             let _ = conn.set_nodelay(true);
             if let Ok(accepted) = tls.accept(conn, Some(peer)).await {
                 let (r, w) = tokio::io::split(accepted.stream);
-                let _ = echo(r, w).await;
+                let _ = echo(r, w, |_| {}).await;
             }
         });
     }
 }
 
-/// Answers every message read from `r` with the same message on `w`, until either fails.
-async fn echo<R, W>(r: R, mut w: W) -> Result<(), BoxErr>
+/// Answers every message read from `r` with the same message on `w` (after `each` has seen
+/// it), until either fails.
+async fn echo<R, W>(r: R, mut w: W, each: impl Fn(&[u8])) -> Result<(), BoxErr>
 where
     R: AsyncReadExt + Unpin,
     W: AsyncWriteExt + Unpin,
@@ -235,6 +245,7 @@ where
     let mut buf = Vec::new();
     loop {
         read_msg_tokio(&mut r, &mut buf).await?;
+        each(&buf);
         write_msg_tokio(&mut w, &buf).await?;
         // Pushes TLS records out; a no-op on a plain socket.
         w.flush().await?;
