@@ -220,7 +220,7 @@ async fn handle(shared: &Objects, req: HttpRequest) -> HttpResponse {
             // list its own): the call goes to it as it came.
             None if target.methods().is_empty() => {
                 let mut c = Call::new(call.method.clone(), call.args);
-                c.context = (*req.context).clone();
+                c.context.clone_from(&req.context);
                 target
                     .dispatch(c)
                     .await
@@ -255,7 +255,7 @@ async fn handle(shared: &Objects, req: HttpRequest) -> HttpResponse {
                     m.name.to_string()
                 };
                 let mut c = Call::new(name, call.args);
-                c.context = (*req.context).clone();
+                c.context.clone_from(&req.context);
                 if let Some(t) = shared.call_timeout {
                     c.context.deadline = Some(std::time::Instant::now() + t);
                 }

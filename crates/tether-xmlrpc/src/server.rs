@@ -276,7 +276,7 @@ impl Registry {
             .method(&m)
             .map_or("(not listed by the object)", |i| i.name);
         let mut call = Call::new(m, params);
-        call.context = context.clone();
+        call.context.clone_from(context);
         if let Some(t) = self.config.call_timeout {
             call.context.deadline = Some(std::time::Instant::now() + t);
         }

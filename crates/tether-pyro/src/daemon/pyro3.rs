@@ -270,7 +270,7 @@ async fn call(
     if let Err(e) = route::check(obj.as_ref(), &call) {
         return (answer(Err(e)), false);
     }
-    call.context = context.clone();
+    call.context.clone_from(context);
     if let Some(t) = shared.config.call_timeout {
         call.context.deadline = Some(std::time::Instant::now() + t);
     }

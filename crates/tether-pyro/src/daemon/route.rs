@@ -219,7 +219,7 @@ pub(super) async fn invoke(
         }
     }
     call.oneway = oneway;
-    call.context = context.clone();
+    call.context.clone_from(context);
     if let Some(t) = shared.config.call_timeout {
         call.context.deadline = Some(std::time::Instant::now() + t);
     }
