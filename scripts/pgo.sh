@@ -1,0 +1,249 @@
+#!/usr/bin/env bash
+# Builds the `tether` binary and `tether-bench` with profile-guided optimization (PGO): an
+# instrumented build runs every wire's calls (the training), and the release build then lays
+# out and inlines the code by what those calls ran. A call's code then spans fewer cache lines
+# (the hot paths packed together, the cold ones moved away), which a plain build cannot do: its
+# static rules see no cold code on a call's path.
+#
+#   scripts/pgo.sh              train and build: target/pgo/release/{tether,tether-bench}
+#   scripts/pgo.sh --compare    then time the plain build against the PGO build, every wire
+#   scripts/pgo.sh --compare-only [ROUNDS]   only the comparison (both builds must exist)
+#
+# Training: tether-bench's server and client of every wire (Pyro5 in msgpack, Pyro4 in serpent,
+# Pyro5 over TLS, Pyro 3, Hessian, XML-RPC plain, over TLS and mutual TLS), sequential calls,
+# 64 connections and the 1 MiB echo, once on one CPU (the current-thread runtime) and once on
+# all (the multi-thread one); and the `tether` binary's own `echo-server` driven by `tether
+# bench` on each Pyro wire, Hessian and TLS. What the profile does not cover is built as a plain
+# release build would build it. The comparison alternates the two builds, round by round, and
+# prints each cell's median of the per-round ratios (PGO ÷ plain).
+#
+# Needs llvm-profdata of the toolchain's LLVM (rustup's llvm-tools component, added here when
+# missing). Uses target/pgo-train (instrumented), target/pgo-data (profiles) and target/pgo.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+TRAIN="$TARGET/pgo-train"
+DATA="$TARGET/pgo-data"
+OUT="$TARGET/pgo"
+MODE=build
+ROUNDS=5
+case "${1:-}" in
+    --compare) MODE=both ;;
+    --compare-only) MODE=compare; ROUNDS="${2:-5}" ;;
+    "") ;;
+    *) echo "usage: scripts/pgo.sh [--compare | --compare-only [ROUNDS]]" >&2; exit 2 ;;
+esac
+
+WORK="$(mktemp -d)"
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# One CPU for the server (and the client) when the machine has more, as scripts/bench.sh pins.
+pin() {
+    if command -v taskset >/dev/null; then taskset -c "$1" "${@:2}"; else "${@:2}"; fi
+}
+
+# Starts `BIN serve KIND` (CPU list in $1, "all" for none); sets SERVER and PORT.
+serve() {
+    local cpus="$1" bin="$2" kind="$3"
+    rm -f "$WORK/serve.out"
+    if [ "$cpus" = all ]; then
+        "$bin" serve "$kind" >"$WORK/serve.out" 2>"$WORK/serve.err" &
+    else
+        pin "$cpus" "$bin" serve "$kind" >"$WORK/serve.out" 2>"$WORK/serve.err" &
+    fi
+    SERVER=$!
+    PIDS+=("$SERVER")
+    for _ in $(seq 200); do
+        grep -q PORT "$WORK/serve.out" 2>/dev/null && break
+        kill -0 "$SERVER" 2>/dev/null || break
+        sleep 0.05
+    done
+    PORT="$(awk '/PORT/{print $2}' "$WORK/serve.out")"
+    [ -n "$PORT" ] || { echo "pgo.sh: $bin serve $kind did not start:" >&2; cat "$WORK/serve.err" >&2; exit 1; }
+}
+
+stop() {
+    kill "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+
+# Runs one client of tether-bench; prints its number of calls.
+client() {
+    local cpus="$1" bin="$2" kind="$3" workload="$4" secs="$5" conns="$6"
+    local out
+    if [ "$cpus" = all ]; then
+        out="$("$bin" client "$kind" "127.0.0.1:$PORT" "$workload" "$secs" 0.2 "$conns")"
+    else
+        out="$(pin "$cpus" "$bin" client "$kind" "127.0.0.1:$PORT" "$workload" "$secs" 0.2 "$conns")"
+    fi
+    sed -n 's/^RESULT calls=\([0-9]*\).*/\1/p' <<<"$out"
+}
+
+# The tether-bench kinds: client kind, server kind, serializer.
+KINDS=(
+    "tether tether msgpack"
+    "tether4 tether serpent"
+    "tether-tls tether-tls msgpack"
+    "pyro3 pyro3 msgpack"
+    "hessian hessian msgpack"
+    "xmlrpc xmlrpc msgpack"
+    "xmlrpc-tls xmlrpc-tls msgpack"
+    "xmlrpc-mtls xmlrpc-mtls msgpack"
+)
+
+train_bench() {
+    local bin="$TRAIN/release/tether-bench"
+    for placement in one all; do
+        local s=0 c=0
+        [ "$placement" = all ] && s=all && c=all
+        for k in "${KINDS[@]}"; do
+            read -r ck sk ser <<<"$k"
+            for w in "seq 1" "conc 64" "big 1"; do
+                read -r workload conns <<<"$w"
+                # Pyro 3 and the HTTP wires have no 1 MiB echo row.
+                if [ "$workload" = big ] && [[ "$ck" != tether* ]]; then continue; fi
+                TETHER_BENCH_SERIALIZER="$ser" serve "$s" "$bin" "$sk"
+                n="$(TETHER_BENCH_SERIALIZER="$ser" client "$c" "$bin" "$ck" "$workload" 1 "$conns")"
+                stop "$SERVER"
+                [ -n "$n" ] && [ "$n" -gt 0 ] || { echo "pgo.sh: training $ck $workload made no calls" >&2; exit 1; }
+                echo "  tether-bench $ck $workload ($placement CPU): $n calls"
+            done
+        done
+    done
+}
+
+# The `tether` binary: its echo server, driven by its own load generator.
+train_cli() {
+    local bin="$TRAIN/release/tether"
+    for p in "pyro5 - " "pyro5 serpent " "pyro4 serpent " "pyro3 - " "hessian - " "pyro5 - --tls"; do
+        read -r proto ser tls <<<"$p"
+        local sargs=(echo-server -H 127.0.0.1 -p 0 --protocol "$proto")
+        local cargs=()
+        [ "$ser" != - ] && cargs+=(--serializer "$ser")
+        [ "$proto" = pyro4 ] && cargs+=(--protocol pyro4)
+        [ "$proto" = hessian ] && cargs+=(--protocol hessian)
+        if [ -n "$tls" ]; then
+            sargs+=(--tls "$WORK/pki")
+            cargs+=(--tls "$WORK/pki")
+        fi
+        rm -f "$WORK/echo.out"
+        pin 0 "$bin" "${sargs[@]}" >"$WORK/echo.out" 2>"$WORK/echo.err" &
+        local pid=$!
+        PIDS+=("$pid")
+        for _ in $(seq 200); do
+            grep -q "echo uri:" "$WORK/echo.out" 2>/dev/null && break
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.05
+        done
+        local uri
+        uri="$(sed -n 's/^echo uri: //p' "$WORK/echo.out")"
+        [ -n "$uri" ] || { echo "pgo.sh: tether echo-server --protocol $proto did not start:" >&2; cat "$WORK/echo.err" >&2; exit 1; }
+        local method=echo arg="'hello, tether'"
+        for c in 1 64; do
+            pin 1 "$bin" bench "$uri" "$method" "$arg" "${cargs[@]}" -c "$c" -z 1s --json >"$WORK/bench.json" 2>"$WORK/bench.err" \
+                || { echo "pgo.sh: tether bench $proto failed:" >&2; cat "$WORK/bench.err" >&2; exit 1; }
+            echo "  tether bench $proto ${ser/-/} ${tls} -c $c: $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["calls"])' "$WORK/bench.json" 2>/dev/null || echo '?') calls"
+        done
+        stop "$pid"
+    done
+}
+
+build() {
+    local profdata
+    local host sysroot
+    host="$(rustc -vV | sed -n 's/^host: //p')"
+    sysroot="$(rustc --print sysroot)"
+    profdata="$sysroot/lib/rustlib/$host/bin/llvm-profdata"
+    if [ ! -x "$profdata" ]; then
+        echo "== rustup component add llvm-tools (llvm-profdata)"
+        rustup component add llvm-tools
+    fi
+    [ -x "$profdata" ] || { echo "pgo.sh: no llvm-profdata at $profdata" >&2; exit 1; }
+
+    echo "== instrumented build (target/pgo-train)"
+    rm -rf "$DATA"
+    mkdir -p "$DATA"
+    CARGO_TARGET_DIR="$TRAIN" RUSTFLAGS="-Cprofile-generate=$DATA" \
+        cargo build --release -q -p tether-cli -p tether-bench
+    "$TRAIN/release/tether" pki "$WORK/pki" >/dev/null 2>&1
+    export TETHER_BENCH_PKI="$WORK/pki"
+
+    echo "== training"
+    train_bench
+    train_cli
+    "$profdata" merge -o "$DATA/merged.profdata" "$DATA"/*.profraw
+    rm -f "$DATA"/*.profraw
+
+    echo "== optimized build (target/pgo)"
+    CARGO_TARGET_DIR="$OUT" RUSTFLAGS="-Cprofile-use=$DATA/merged.profdata" \
+        cargo build --release -q -p tether-cli -p tether-bench
+
+    # The optimized binaries answer a call (what PGO changes is layout and inlining, never
+    # behaviour; the test suite checks the behaviour on the plain build).
+    pin 0 "$OUT/release/tether" echo-server -H 127.0.0.1 -p 0 >"$WORK/echo.out" 2>&1 &
+    local pid=$!
+    PIDS+=("$pid")
+    for _ in $(seq 200); do grep -q "echo uri:" "$WORK/echo.out" && break; sleep 0.05; done
+    local got
+    got="$("$OUT/release/tether" call "$(sed -n 's/^echo uri: //p' "$WORK/echo.out")" echo "'hello, tether'")"
+    stop "$pid"
+    [ "$got" = "'hello, tether'" ] || { echo "pgo.sh: the PGO build's echo returned $got" >&2; exit 1; }
+    echo "built: $OUT/release/tether, $OUT/release/tether-bench"
+}
+
+# Times the plain release build (A) against the PGO build (B), round by round alternating,
+# server on CPU 0 and the client on CPU 0 (pinned) or CPU 1 (split), as scripts/bench.sh runs
+# its rows; prints a markdown table of the medians of the per-round ratios B ÷ A.
+compare() {
+    local a="$TARGET/release/tether-bench" b="$OUT/release/tether-bench"
+    cargo build --release -q -p tether-bench
+    [ -x "$b" ] || { echo "pgo.sh: no PGO build at $b (run scripts/pgo.sh first)" >&2; exit 1; }
+    if [ -z "${TETHER_BENCH_PKI:-}" ]; then
+        "$OUT/release/tether" pki "$WORK/pki" >/dev/null 2>&1
+        export TETHER_BENCH_PKI="$WORK/pki"
+    fi
+    echo
+    echo "PGO build ÷ plain build, calls/s ($ROUNDS alternating rounds of 1 s a cell; median of the rounds' ratios, their range)"
+    echo
+    echo "| wire | pinned seq | pinned 64 conns | split seq | split 64 conns |"
+    echo "|---|---:|---:|---:|---:|"
+    for k in "${KINDS[@]}"; do
+        read -r ck sk ser <<<"$k"
+        local row="| $ck"
+        for cell in "0 seq 1" "0 conc 64" "1 seq 1" "1 conc 64"; do
+            read -r ccpu workload conns <<<"$cell"
+            local ratios=()
+            for r in $(seq "$ROUNDS"); do
+                local first="$a" second="$b" na nb
+                [ $((r % 2)) = 0 ] && first="$b" && second="$a"
+                TETHER_BENCH_SERIALIZER="$ser" serve 0 "$first" "$sk"
+                local n1; n1="$(TETHER_BENCH_SERIALIZER="$ser" client "$ccpu" "$first" "$ck" "$workload" 1 "$conns")"
+                stop "$SERVER"
+                TETHER_BENCH_SERIALIZER="$ser" serve 0 "$second" "$sk"
+                local n2; n2="$(TETHER_BENCH_SERIALIZER="$ser" client "$ccpu" "$second" "$ck" "$workload" 1 "$conns")"
+                stop "$SERVER"
+                if [ "$first" = "$a" ]; then na="$n1" nb="$n2"; else na="$n2" nb="$n1"; fi
+                ratios+=("$na:$nb")
+            done
+            row+=" | $(python3 - "${ratios[@]}" <<'PY'
+import statistics, sys
+r = sorted(int(b) / int(a) for a, b in (x.split(":") for x in sys.argv[1:]))
+print(f"{statistics.median(r):.3f} ({r[0]:.2f}–{r[-1]:.2f})")
+PY
+)"
+        done
+        echo "$row |"
+    done
+}
+
+case "$MODE" in
+    build) build ;;
+    both) build; compare ;;
+    compare) compare ;;
+esac
