@@ -13,8 +13,9 @@
 # Pyro5 over TLS, Pyro 3, Hessian, XML-RPC plain, over TLS and mutual TLS), sequential calls,
 # 64 connections and the 1 MiB echo, once on one CPU (the current-thread runtime) and once on
 # all (the multi-thread one); and the `tether` binary's own `echo-server` driven by `tether
-# bench` on each Pyro wire, Hessian and TLS. What the profile does not cover is built as a plain
-# release build would build it. The comparison alternates the two builds, round by round, and
+# bench` on each Pyro wire, Hessian and TLS, and with tracing and metrics on (every call's span
+# exported over OTLP to a minimal receiver, the admin server up). What the profile does not
+# cover is built as a plain release build would build it. The comparison alternates the two builds, round by round, and
 # prints each cell's median of the per-round ratios (PGO ÷ plain).
 #
 # Needs llvm-profdata of the toolchain's LLVM (rustup's llvm-tools component, added here when
@@ -38,7 +39,8 @@ esac
 WORK="$(mktemp -d)"
 PIDS=()
 cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+    # (`|| true`: under `set -e` a failing command here would become the script's status.)
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true; done
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -121,9 +123,32 @@ train_bench() {
 # The `tether` binary: its echo server, driven by its own load generator.
 train_cli() {
     local bin="$TRAIN/release/tether"
-    for p in "pyro5 - " "pyro5 serpent " "pyro4 serpent " "pyro3 - " "hessian - " "pyro5 - --tls"; do
-        read -r proto ser tls <<<"$p"
+    # Spans of the observed runs go to a minimal OTLP/HTTP receiver (a 200 for every POST).
+    python3 -c '
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
+    def log_message(self, *a): pass
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+print(s.server_address[1], flush=True)
+s.serve_forever()' >"$WORK/otlp.port" &
+    PIDS+=("$!")
+    for _ in $(seq 100); do [ -s "$WORK/otlp.port" ] && break; sleep 0.05; done
+    local otlp=(env OTEL_TRACES_EXPORTER=otlp OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf
+        "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$(cat "$WORK/otlp.port")"
+        OTEL_TRACES_SAMPLER=always_on OTEL_BSP_SCHEDULE_DELAY=100)
+    for p in "pyro5 - - -" "pyro5 serpent - -" "pyro4 serpent - -" "pyro3 - - -" "hessian - - -" \
+        "pyro5 - --tls -" "pyro5 - - observed" "hessian - - observed"; do
+        read -r proto ser tls obs <<<"$p"
+        [ "$tls" = - ] && tls=""
+        # Observed: tracing (every call sampled, exported) and metrics (the admin server on).
+        local run=()
+        [ "$obs" = observed ] && run=("${otlp[@]}")
         local sargs=(echo-server -H 127.0.0.1 -p 0 --protocol "$proto")
+        [ "$obs" = observed ] && sargs+=(--admin 127.0.0.1:0)
         local cargs=()
         [ "$ser" != - ] && cargs+=(--serializer "$ser")
         [ "$proto" = pyro4 ] && cargs+=(--protocol pyro4)
@@ -133,7 +158,7 @@ train_cli() {
             cargs+=(--tls "$WORK/pki")
         fi
         rm -f "$WORK/echo.out"
-        pin 0 "$bin" "${sargs[@]}" >"$WORK/echo.out" 2>"$WORK/echo.err" &
+        pin 0 "${run[@]}" "$bin" "${sargs[@]}" >"$WORK/echo.out" 2>"$WORK/echo.err" &
         local pid=$!
         PIDS+=("$pid")
         for _ in $(seq 200); do
@@ -146,9 +171,9 @@ train_cli() {
         [ -n "$uri" ] || { echo "pgo.sh: tether echo-server --protocol $proto did not start:" >&2; cat "$WORK/echo.err" >&2; exit 1; }
         local method=echo arg="'hello, tether'"
         for c in 1 64; do
-            pin 1 "$bin" bench "$uri" "$method" "$arg" "${cargs[@]}" -c "$c" -z 1s --json >"$WORK/bench.json" 2>"$WORK/bench.err" \
+            pin 1 "${run[@]}" "$bin" bench "$uri" "$method" "$arg" "${cargs[@]}" -c "$c" -z 1s --json >"$WORK/bench.json" 2>"$WORK/bench.err" \
                 || { echo "pgo.sh: tether bench $proto failed:" >&2; cat "$WORK/bench.err" >&2; exit 1; }
-            echo "  tether bench $proto ${ser/-/} ${tls} -c $c: $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["calls"])' "$WORK/bench.json" 2>/dev/null || echo '?') calls"
+            echo "  tether bench $proto ${ser/-/} ${tls} ${obs/-/} -c $c: $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["calls"])' "$WORK/bench.json" 2>/dev/null || echo '?') calls"
         done
         stop "$pid"
     done
