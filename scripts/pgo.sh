@@ -50,15 +50,20 @@ pin() {
     if command -v taskset >/dev/null; then taskset -c "$1" "${@:2}"; else "${@:2}"; fi
 }
 
+# Sets PIN to the prefix that pins a command line to CPUs $1 ("all": none). A server is started
+# as `"${PIN[@]}" BIN ... &`, a simple command, so that `$!` is the server itself (taskset execs
+# it): a function run in the background is a subshell, and killing that leaves the server.
+pinned() {
+    PIN=()
+    if [ "$1" != all ] && command -v taskset >/dev/null; then PIN=(taskset -c "$1"); fi
+}
+
 # Starts `BIN serve KIND` (CPU list in $1, "all" for none); sets SERVER and PORT.
 serve() {
     local cpus="$1" bin="$2" kind="$3"
     rm -f "$WORK/serve.out"
-    if [ "$cpus" = all ]; then
-        "$bin" serve "$kind" >"$WORK/serve.out" 2>"$WORK/serve.err" &
-    else
-        pin "$cpus" "$bin" serve "$kind" >"$WORK/serve.out" 2>"$WORK/serve.err" &
-    fi
+    pinned "$cpus"
+    "${PIN[@]}" "$bin" serve "$kind" >"$WORK/serve.out" 2>"$WORK/serve.err" &
     SERVER=$!
     PIDS+=("$SERVER")
     for _ in $(seq 200); do
@@ -158,7 +163,8 @@ s.serve_forever()' >"$WORK/otlp.port" &
             cargs+=(--tls "$WORK/pki")
         fi
         rm -f "$WORK/echo.out"
-        pin 0 "${run[@]}" "$bin" "${sargs[@]}" >"$WORK/echo.out" 2>"$WORK/echo.err" &
+        pinned 0
+        "${PIN[@]}" "${run[@]}" "$bin" "${sargs[@]}" >"$WORK/echo.out" 2>"$WORK/echo.err" &
         local pid=$!
         PIDS+=("$pid")
         for _ in $(seq 200); do
@@ -211,7 +217,8 @@ build() {
 
     # The optimized binaries answer a call (what PGO changes is layout and inlining, never
     # behaviour; the test suite checks the behaviour on the plain build).
-    pin 0 "$OUT/release/tether" echo-server -H 127.0.0.1 -p 0 >"$WORK/echo.out" 2>&1 &
+    pinned 0
+    "${PIN[@]}" "$OUT/release/tether" echo-server -H 127.0.0.1 -p 0 >"$WORK/echo.out" 2>&1 &
     local pid=$!
     PIDS+=("$pid")
     for _ in $(seq 200); do grep -q "echo uri:" "$WORK/echo.out" && break; sleep 0.05; done
