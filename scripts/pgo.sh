@@ -45,14 +45,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# One CPU for the server (and the client) when the machine has more, as scripts/bench.sh pins.
-pin() {
-    if command -v taskset >/dev/null; then taskset -c "$1" "${@:2}"; else "${@:2}"; fi
-}
-
-# Sets PIN to the prefix that pins a command line to CPUs $1 ("all": none). A server is started
-# as `"${PIN[@]}" BIN ... &`, a simple command, so that `$!` is the server itself (taskset execs
-# it): a function run in the background is a subshell, and killing that leaves the server.
+# Sets PIN to the prefix that pins a command line to CPUs $1 ("all": none), as scripts/bench.sh
+# pins its rows. A server is started as `"${PIN[@]}" BIN ... &`, a simple command, so that `$!`
+# is the server itself (taskset execs it): a function run in the background is a subshell, and
+# killing that leaves the server.
 pinned() {
     PIN=()
     if [ "$1" != all ] && command -v taskset >/dev/null; then PIN=(taskset -c "$1"); fi
@@ -84,11 +80,8 @@ stop() {
 client() {
     local cpus="$1" bin="$2" kind="$3" workload="$4" secs="$5" conns="$6"
     local out
-    if [ "$cpus" = all ]; then
-        out="$("$bin" client "$kind" "127.0.0.1:$PORT" "$workload" "$secs" 0.2 "$conns")"
-    else
-        out="$(pin "$cpus" "$bin" client "$kind" "127.0.0.1:$PORT" "$workload" "$secs" 0.2 "$conns")"
-    fi
+    pinned "$cpus"
+    out="$("${PIN[@]}" "$bin" client "$kind" "127.0.0.1:$PORT" "$workload" "$secs" 0.2 "$conns")"
     sed -n 's/^RESULT calls=\([0-9]*\).*/\1/p' <<<"$out"
 }
 
@@ -106,20 +99,19 @@ KINDS=(
 
 train_bench() {
     local bin="$TRAIN/release/tether-bench"
-    for placement in one all; do
-        local s=0 c=0
-        [ "$placement" = all ] && s=all && c=all
+    # CPU 0 (the current-thread runtime), then every CPU (the multi-thread one).
+    for cpus in 0 all; do
         for k in "${KINDS[@]}"; do
             read -r ck sk ser <<<"$k"
             for w in "seq 1" "conc 64" "big 1"; do
                 read -r workload conns <<<"$w"
                 # Pyro 3 and the HTTP wires have no 1 MiB echo row.
                 if [ "$workload" = big ] && [[ "$ck" != tether* ]]; then continue; fi
-                TETHER_BENCH_SERIALIZER="$ser" serve "$s" "$bin" "$sk"
-                n="$(TETHER_BENCH_SERIALIZER="$ser" client "$c" "$bin" "$ck" "$workload" 1 "$conns")"
+                TETHER_BENCH_SERIALIZER="$ser" serve "$cpus" "$bin" "$sk"
+                n="$(TETHER_BENCH_SERIALIZER="$ser" client "$cpus" "$bin" "$ck" "$workload" 1 "$conns")"
                 stop "$SERVER"
                 [ -n "$n" ] && [ "$n" -gt 0 ] || { echo "pgo.sh: training $ck $workload made no calls" >&2; exit 1; }
-                echo "  tether-bench $ck $workload ($placement CPU): $n calls"
+                echo "  tether-bench $ck $workload (CPU $cpus): $n calls"
             done
         done
     done
@@ -177,7 +169,8 @@ s.serve_forever()' >"$WORK/otlp.port" &
         [ -n "$uri" ] || { echo "pgo.sh: tether echo-server --protocol $proto did not start:" >&2; cat "$WORK/echo.err" >&2; exit 1; }
         local method=echo arg="'hello, tether'"
         for c in 1 64; do
-            pin 1 "${run[@]}" "$bin" bench "$uri" "$method" "$arg" "${cargs[@]}" -c "$c" -z 1s --json >"$WORK/bench.json" 2>"$WORK/bench.err" \
+            pinned 1
+            "${PIN[@]}" "${run[@]}" "$bin" bench "$uri" "$method" "$arg" "${cargs[@]}" -c "$c" -z 1s --json >"$WORK/bench.json" 2>"$WORK/bench.err" \
                 || { echo "pgo.sh: tether bench $proto failed:" >&2; cat "$WORK/bench.err" >&2; exit 1; }
             echo "  tether bench $proto ${ser/-/} ${tls} ${obs/-/} -c $c: $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["calls"])' "$WORK/bench.json" 2>/dev/null || echo '?') calls"
         done
