@@ -103,6 +103,7 @@ pub enum PyroUri {
     },
 }
 
+#[cold]
 fn bad(uri: &str, why: &str) -> RemoteError {
     RemoteError::config(format!("invalid Pyro uri {uri:?}: {why}"))
 }

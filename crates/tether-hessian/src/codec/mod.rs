@@ -76,6 +76,7 @@ pub struct DecodeError {
 }
 
 impl DecodeError {
+    #[cold]
     pub(crate) fn at(at: usize, what: impl Into<String>) -> Self {
         DecodeError {
             at,
@@ -83,6 +84,7 @@ impl DecodeError {
         }
     }
 
+    #[cold]
     pub(crate) fn truncated(at: usize) -> Self {
         DecodeError::at(at, "truncated message")
     }

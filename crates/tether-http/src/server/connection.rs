@@ -116,6 +116,7 @@ pub(crate) enum ReadError {
     Bad(u16, String),
 }
 
+#[cold]
 fn bad(status: u16, why: impl Into<String>) -> ReadError {
     ReadError::Bad(status, why.into())
 }
@@ -558,6 +559,7 @@ impl Fill for ServerConnection {
 }
 
 /// The 413 for a body of `n` bytes over `max`.
+#[cold]
 pub(super) fn too_large(n: u64, max: usize) -> ReadError {
     bad(
         413,

@@ -28,6 +28,7 @@ pub struct Request {
     pub call: Call,
 }
 
+#[cold]
 fn bad(why: impl std::fmt::Display) -> RemoteError {
     RemoteError::protocol(format!("invalid request data format: {why}"))
 }

@@ -17,7 +17,9 @@ pub(crate) const HARD_MAX_DEPTH: usize = 512;
 /// Python peer refuses longer ones, and the limit keeps quadratic decimal conversion cheap.
 pub(crate) const MAX_INT_DIGITS: usize = 4300;
 
-/// Builds a serialization error that says which format failed and where.
+/// Builds a serialization error that says which format failed and where. Cold, as
+/// [`RemoteError`]'s constructors: decoders call it on the branch they rarely take.
+#[cold]
 pub(crate) fn error_at(format: &str, pos: usize, what: impl std::fmt::Display) -> RemoteError {
     RemoteError::serialization(format!("{format}: {what} at byte {pos}"))
 }

@@ -185,6 +185,7 @@ struct Parser<'a> {
 }
 
 impl Parser<'_> {
+    #[cold]
     fn err(&self, what: impl std::fmt::Display) -> RemoteError {
         error_at(FORMAT, self.pos, what)
     }

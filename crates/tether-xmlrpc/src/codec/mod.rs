@@ -39,6 +39,7 @@ pub struct Fault {
     pub string: String,
 }
 
+#[cold]
 fn bad(what: impl std::fmt::Display) -> RemoteError {
     RemoteError::serialization(format!("XML-RPC: {what}"))
 }

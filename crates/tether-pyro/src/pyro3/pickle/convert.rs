@@ -50,6 +50,7 @@ struct Budget {
     max_depth: usize,
 }
 
+#[cold]
 fn err(what: impl std::fmt::Display) -> RemoteError {
     RemoteError::serialization(format!("pickle: {what}"))
 }

@@ -116,6 +116,7 @@ struct Machine<'a> {
     limits: ReadLimits,
 }
 
+#[cold]
 fn err(pos: usize, what: impl std::fmt::Display) -> RemoteError {
     RemoteError::serialization(format!("pickle: {what} at byte {pos}"))
 }

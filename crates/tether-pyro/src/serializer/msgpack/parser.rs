@@ -124,6 +124,7 @@ pub(super) struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    #[cold]
     fn err(&self, what: impl std::fmt::Display) -> RemoteError {
         error_at(FORMAT, self.pos, what)
     }

@@ -152,6 +152,7 @@ pub(super) fn hashable(v: &Value) -> bool {
 }
 
 impl<'a> Parser<'a> {
+    #[cold]
     fn err(&self, what: impl std::fmt::Display) -> RemoteError {
         error_at(FORMAT, self.pos, what)
     }
