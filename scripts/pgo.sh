@@ -11,12 +11,14 @@
 #
 # Training: tether-bench's server and client of every wire (Pyro5 in msgpack, Pyro4 in serpent,
 # Pyro5 over TLS, Pyro 3, Hessian, XML-RPC plain, over TLS and mutual TLS), sequential calls,
-# 64 connections and the 1 MiB echo, once on one CPU (the current-thread runtime) and once on
-# all (the multi-thread one); and the `tether` binary's own `echo-server` driven by `tether
-# bench` on each Pyro wire, Hessian and TLS, and with tracing and metrics on (every call's span
-# exported over OTLP to a minimal receiver, the admin server up). What the profile does not
-# cover is built as a plain release build would build it. The comparison alternates the two builds, round by round, and
-# prints each cell's median of the per-round ratios (PGO ÷ plain).
+# 64 connections and the 1 MiB echo, and its Pyro5 echo with tracing and metrics on (the
+# observability rows' server), once on one CPU (the current-thread runtime) and once on all (the
+# multi-thread one); and the `tether` binary's own `echo-server` driven by `tether bench` on
+# each Pyro wire, Hessian and TLS, and with tracing and metrics on (the admin server up). Every
+# observed run exports its spans over OTLP to a minimal receiver this script starts. What the
+# profile does not cover is built as a plain release build would build it. The comparison
+# alternates the two builds, round by round, and prints each cell's median of the per-round
+# ratios (PGO ÷ plain).
 #
 # Needs llvm-profdata of the toolchain's LLVM (rustup's llvm-tools component, added here when
 # missing). Uses target/pgo-train (instrumented), target/pgo-data (profiles) and target/pgo.
@@ -54,21 +56,24 @@ pinned() {
     if [ "$1" != all ] && command -v taskset >/dev/null; then PIN=(taskset -c "$1"); fi
 }
 
-# Starts `BIN serve KIND` (CPU list in $1, "all" for none); sets SERVER and PORT.
+# Starts `BIN serve KIND` (CPU list in $1, "all" for none); sets SERVER and ADDR, what a client
+# of tether-bench is given: `127.0.0.1:PORT` for a server that prints its port, the object's
+# address (`NAME@127.0.0.1:PORT`) for one that prints its URL. Arguments after the third are
+# put before the server's command line (`env VAR=VALUE ...`).
 serve() {
-    local cpus="$1" bin="$2" kind="$3"
+    local cpus="$1" bin="$2" kind="$3" SERVE_ENV=("${@:4}")
     rm -f "$WORK/serve.out"
     pinned "$cpus"
-    "${PIN[@]}" "$bin" serve "$kind" >"$WORK/serve.out" 2>"$WORK/serve.err" &
+    "${PIN[@]}" "${SERVE_ENV[@]}" "$bin" serve "$kind" >"$WORK/serve.out" 2>"$WORK/serve.err" &
     SERVER=$!
     PIDS+=("$SERVER")
     for _ in $(seq 200); do
-        grep -q PORT "$WORK/serve.out" 2>/dev/null && break
+        grep -qE '^(PORT|URL) ' "$WORK/serve.out" 2>/dev/null && break
         kill -0 "$SERVER" 2>/dev/null || break
         sleep 0.05
     done
-    PORT="$(awk '/PORT/{print $2}' "$WORK/serve.out")"
-    [ -n "$PORT" ] || { echo "pgo.sh: $bin serve $kind did not start:" >&2; cat "$WORK/serve.err" >&2; exit 1; }
+    ADDR="$(awk '/^PORT /{print "127.0.0.1:" $2} /^URL /{sub(/^PYRO:/, "", $2); print $2}' "$WORK/serve.out")"
+    [ -n "$ADDR" ] || { echo "pgo.sh: $bin serve $kind did not start:" >&2; cat "$WORK/serve.err" >&2; exit 1; }
 }
 
 stop() {
@@ -81,7 +86,7 @@ client() {
     local cpus="$1" bin="$2" kind="$3" workload="$4" secs="$5" conns="$6"
     local out
     pinned "$cpus"
-    out="$("${PIN[@]}" "$bin" client "$kind" "127.0.0.1:$PORT" "$workload" "$secs" 0.2 "$conns")"
+    out="$("${PIN[@]}" "$bin" client "$kind" "$ADDR" "$workload" "$secs" 0.2 "$conns")"
     sed -n 's/^RESULT calls=\([0-9]*\).*/\1/p' <<<"$out"
 }
 
@@ -114,13 +119,22 @@ train_bench() {
                 echo "  tether-bench $ck $workload (CPU $cpus): $n calls"
             done
         done
+        # The Pyro5 echo observed (tracing, every span exported, and metrics), as the bench's
+        # observability rows serve it, so that their observed calls are not laid out as cold.
+        for w in "seq 1" "conc 64"; do
+            read -r workload conns <<<"$w"
+            serve "$cpus" "$bin" observed:on "${OTLP[@]}"
+            n="$(client "$cpus" "$bin" tether "$workload" 1 "$conns")"
+            stop "$SERVER"
+            [ -n "$n" ] && [ "$n" -gt 0 ] || { echo "pgo.sh: training observed $workload made no calls" >&2; exit 1; }
+            echo "  tether-bench observed $workload (CPU $cpus): $n calls"
+        done
     done
 }
 
-# The `tether` binary: its echo server, driven by its own load generator.
-train_cli() {
-    local bin="$TRAIN/release/tether"
-    # Spans of the observed runs go to a minimal OTLP/HTTP receiver (a 200 for every POST).
+# Starts a minimal OTLP/HTTP receiver (a 200 for every POST) for the observed runs' spans; sets
+# OTLP, the environment that turns tracing on (every call sampled and exported to it).
+start_otlp() {
     python3 -c '
 import http.server, sys
 class H(http.server.BaseHTTPRequestHandler):
@@ -129,21 +143,30 @@ class H(http.server.BaseHTTPRequestHandler):
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
     def log_message(self, *a): pass
-s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+class S(http.server.ThreadingHTTPServer):
+    # A server stopped mid-connection resets it: nothing to report.
+    def handle_error(self, *a): pass
+s = S(("127.0.0.1", 0), H)
 print(s.server_address[1], flush=True)
 s.serve_forever()' >"$WORK/otlp.port" &
     PIDS+=("$!")
     for _ in $(seq 100); do [ -s "$WORK/otlp.port" ] && break; sleep 0.05; done
-    local otlp=(env OTEL_TRACES_EXPORTER=otlp OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf
+    [ -s "$WORK/otlp.port" ] || { echo "pgo.sh: the OTLP receiver did not start" >&2; exit 1; }
+    OTLP=(env OTEL_TRACES_EXPORTER=otlp OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf
         "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$(cat "$WORK/otlp.port")"
         OTEL_TRACES_SAMPLER=always_on OTEL_BSP_SCHEDULE_DELAY=100)
+}
+
+# The `tether` binary: its echo server, driven by its own load generator.
+train_cli() {
+    local bin="$TRAIN/release/tether"
     for p in "pyro5 - - -" "pyro5 serpent - -" "pyro4 serpent - -" "pyro3 - - -" "hessian - - -" \
         "pyro5 - --tls -" "pyro5 - - observed" "hessian - - observed"; do
         read -r proto ser tls obs <<<"$p"
         [ "$tls" = - ] && tls=""
         # Observed: tracing (every call sampled, exported) and metrics (the admin server on).
         local run=()
-        [ "$obs" = observed ] && run=("${otlp[@]}")
+        [ "$obs" = observed ] && run=("${OTLP[@]}")
         local sargs=(echo-server -H 127.0.0.1 -p 0 --protocol "$proto")
         [ "$obs" = observed ] && sargs+=(--admin 127.0.0.1:0)
         local cargs=()
@@ -199,6 +222,7 @@ build() {
     export TETHER_BENCH_PKI="$WORK/pki"
 
     echo "== training"
+    start_otlp
     train_bench
     train_cli
     "$profdata" merge -o "$DATA/merged.profdata" "$DATA"/*.profraw
