@@ -135,6 +135,20 @@ pub(super) struct Parser<'a> {
     budget: Budget,
 }
 
+/// The bytes that end the body of the usual literal quoted by `quote` (see
+/// [`Parser::plain_str`]): the quote, a backslash (an escape) and a line break.
+const fn literal_stops(quote: u8) -> [bool; 256] {
+    let mut t = [false; 256];
+    t[quote as usize] = true;
+    t[b'\\' as usize] = true;
+    t[b'\n' as usize] = true;
+    t[b'\r' as usize] = true;
+    t
+}
+
+static STOPS_SINGLE: [bool; 256] = literal_stops(b'\'');
+static STOPS_DOUBLE: [bool; 256] = literal_stops(b'"');
+
 /// A container's items begun with `first`, with room for a few more: a call's tuple grows to
 /// four without moving (`vec![first]` would be reallocated at the second item).
 fn started(first: Value) -> Vec<Value> {
@@ -436,9 +450,13 @@ impl<'a> Parser<'a> {
         }
         let body = self.pos + 1;
         let rest = self.s.get(body..)?;
-        let len = rest
-            .iter()
-            .position(|&b| b == q || b == b'\\' || b == b'\n' || b == b'\r')?;
+        // One table lookup a byte (four comparisons a byte before).
+        let stops = if q == b'\'' {
+            &STOPS_SINGLE
+        } else {
+            &STOPS_DOUBLE
+        };
+        let len = rest.iter().position(|&b| stops[usize::from(b)])?;
         // An empty literal may open a triple-quoted one: the general path decides.
         if len == 0 || rest[len] != q {
             return None;
