@@ -179,8 +179,19 @@ impl<'a> Parser<'a> {
         self.s.get(self.pos + off).copied()
     }
 
-    /// Skips whitespace, comments and backslash line continuations.
+    /// Skips whitespace, comments and backslash line continuations. Inline for the usual case,
+    /// a value or a delimiter right there (a call's payload asks a dozen times, nearly always
+    /// with nothing to skip); the loop is apart.
+    #[inline]
     fn skip_ws(&mut self) -> Result<(), RemoteError> {
+        match self.peek() {
+            Some(b' ' | b'\t' | b'\n' | b'\r' | 0x0c | b'#' | b'\\') => self.skip_ws_loop(),
+            _ => Ok(()),
+        }
+    }
+
+    /// [`Self::skip_ws`]'s loop.
+    fn skip_ws_loop(&mut self) -> Result<(), RemoteError> {
         loop {
             match self.peek() {
                 Some(b' ' | b'\t' | b'\n' | b'\r' | 0x0c) => self.pos += 1,
