@@ -67,13 +67,21 @@ serve() {
     "${PIN[@]}" "${SERVE_ENV[@]}" "$bin" serve "$kind" >"$WORK/serve.out" 2>"$WORK/serve.err" &
     SERVER=$!
     PIDS+=("$SERVER")
-    for _ in $(seq 200); do
-        grep -qE '^(PORT|URL) ' "$WORK/serve.out" 2>/dev/null && break
-        kill -0 "$SERVER" 2>/dev/null || break
-        sleep 0.05
-    done
+    wait_line "$SERVER" "$WORK/serve.out" '^(PORT|URL) '
     ADDR="$(awk '/^PORT /{print "127.0.0.1:" $2} /^URL /{sub(/^PYRO:/, "", $2); print $2}' "$WORK/serve.out")"
     [ -n "$ADDR" ] || { echo "pgo.sh: $bin serve $kind did not start:" >&2; cat "$WORK/serve.err" >&2; exit 1; }
+}
+
+# Waits (10 s at most) until FILE has a line matching the extended regex PATTERN, or PID has
+# exited; the caller then reads FILE and says what is missing. (Always succeeds: under `set -e`
+# a failing wait would end the script before the caller's message.)
+wait_line() {
+    local pid="$1" file="$2" pattern="$3"
+    for _ in $(seq 200); do
+        grep -qE "$pattern" "$file" 2>/dev/null && return 0
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.05
+    done
 }
 
 stop() {
@@ -150,7 +158,7 @@ s = S(("127.0.0.1", 0), H)
 print(s.server_address[1], flush=True)
 s.serve_forever()' >"$WORK/otlp.port" &
     PIDS+=("$!")
-    for _ in $(seq 100); do [ -s "$WORK/otlp.port" ] && break; sleep 0.05; done
+    wait_line "$!" "$WORK/otlp.port" '^[0-9]+$'
     [ -s "$WORK/otlp.port" ] || { echo "pgo.sh: the OTLP receiver did not start" >&2; exit 1; }
     OTLP=(env OTEL_TRACES_EXPORTER=otlp OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf
         "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$(cat "$WORK/otlp.port")"
@@ -182,11 +190,7 @@ train_cli() {
         "${PIN[@]}" "${run[@]}" "$bin" "${sargs[@]}" >"$WORK/echo.out" 2>"$WORK/echo.err" &
         local pid=$!
         PIDS+=("$pid")
-        for _ in $(seq 200); do
-            grep -q "echo uri:" "$WORK/echo.out" 2>/dev/null && break
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.05
-        done
+        wait_line "$pid" "$WORK/echo.out" '^echo uri: '
         local uri
         uri="$(sed -n 's/^echo uri: //p' "$WORK/echo.out")"
         [ -n "$uri" ] || { echo "pgo.sh: tether echo-server --protocol $proto did not start:" >&2; cat "$WORK/echo.err" >&2; exit 1; }
@@ -238,7 +242,7 @@ build() {
     "${PIN[@]}" "$OUT/release/tether" echo-server -H 127.0.0.1 -p 0 >"$WORK/echo.out" 2>&1 &
     local pid=$!
     PIDS+=("$pid")
-    for _ in $(seq 200); do grep -q "echo uri:" "$WORK/echo.out" && break; sleep 0.05; done
+    wait_line "$pid" "$WORK/echo.out" '^echo uri: '
     local got
     got="$("$OUT/release/tether" call "$(sed -n 's/^echo uri: //p' "$WORK/echo.out")" echo "'hello, tether'")"
     stop "$pid"
