@@ -235,14 +235,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin, F: FrameFormat> Connection<S, F> {
             let want = self.bytes_wanted();
             self.read_buf
                 .reserve(want.clamp(INITIAL_BUFFER, MAX_GROW_STEP));
-            let n = if self.detach_min.is_some() && !self.scanned {
-                // Small reads until the payload's start has been looked at, so that a large
-                // bin's bytes land in their own buffer rather than here.
-                let mut limited = AsyncReadExt::take(&mut self.stream, INITIAL_BUFFER as u64);
-                timed(deadline, limited.read_buf(&mut self.read_buf)).await?
+            // Small reads until the payload's start has been looked at, so that a large bin's
+            // bytes land in their own buffer rather than here. (The buffer is limited, not the
+            // stream: one read path either way, and no reader wrapped around the socket.)
+            let room = if self.detach_min.is_some() && !self.scanned {
+                INITIAL_BUFFER
             } else {
-                timed(deadline, self.stream.read_buf(&mut self.read_buf)).await?
+                usize::MAX
             };
+            let mut limited = bytes::BufMut::limit(&mut self.read_buf, room);
+            let n = timed(deadline, self.stream.read_buf(&mut limited)).await?;
             if n == 0 {
                 return if self.read_buf.is_empty() {
                     Ok(None)
@@ -330,6 +332,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin, F: FrameFormat> Connection<S, F> {
         }
     }
 
+    /// Takes the first `end` bytes out of the buffer, a frame whose header is `hs` bytes, and
+    /// returns its body: the header is skipped (a move of the buffer's start) and the body split
+    /// off, one handle to the buffer's memory made instead of two.
+    #[inline]
+    fn take_body(&mut self, hs: usize, end: usize) -> Bytes {
+        bytes::Buf::advance(&mut self.read_buf, hs);
+        self.read_buf.split_to(end - hs).freeze()
+    }
+
     /// Parses one frame out of the buffer if it is complete; validates as early as possible.
     fn parse_frame(&mut self) -> Result<Option<Frame<F::Header>>, FrameError<F::Header>> {
         if self.read_buf.is_empty() {
@@ -348,8 +359,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin, F: FrameFormat> Connection<S, F> {
             }
             self.scanned = false;
             self.hold = None;
-            let mut frame = self.read_buf.split_to(total);
-            let body = frame.split_off(hs).freeze();
+            let body = self.take_body(hs, total);
             return Ok(Some(Frame {
                 header,
                 body,
@@ -363,8 +373,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin, F: FrameFormat> Connection<S, F> {
         }
         self.scanned = false;
         self.hold = None;
-        let mut frame = self.read_buf.split_to(total - pending.len);
-        let body = frame.split_off(hs).freeze();
+        let body = self.take_body(hs, total - pending.len);
         Ok(Some(Frame {
             header,
             body,

@@ -389,6 +389,15 @@ async fn finish<T>(
     task: impl Future<Output = Result<T, RemoteError>>,
     closing: &mut LatchWait,
 ) -> Result<T, RemoteError> {
+    let task = AssertUnwindSafe(task).catch_unwind();
+    let mut task = std::pin::pin!(task);
+    // Most calls answer on their first poll: polled once here (with this task's waker, so a
+    // call that waits is woken as usual), such a call is done before the timeout and the
+    // close are set up around it. Polled first below as well, so the order is the same.
+    let first = std::future::poll_fn(|cx| std::task::Poll::Ready(task.as_mut().poll(cx))).await;
+    if let std::task::Poll::Ready(r) = first {
+        return unwound(r);
+    }
     let deadline = shared.config.call_timeout;
     let timeout = async {
         match deadline {
@@ -400,14 +409,7 @@ async fn finish<T>(
     // checked on every poll all the same).
     tokio::select! {
         biased;
-        r = AssertUnwindSafe(task).catch_unwind() => match r {
-            Ok(r) => r,
-            Err(p) => {
-                let what = panic_text(p);
-                tracing::error!(target: LOG, "service method panicked: {what}");
-                Err(RemoteError::exception("builtins.RuntimeError", format!("service method panicked: {what}")))
-            }
-        },
+        r = task => unwound(r),
         _ = timeout => {
             Err(RemoteError::exception("Pyro5.errors.TimeoutError", "call exceeded the server's call timeout"))
         }
@@ -415,6 +417,26 @@ async fn finish<T>(
             Err(RemoteError::exception("Pyro5.errors.ConnectionClosedError", "server is shutting down"))
         }
     }
+}
+
+/// A call's result as `catch_unwind` returns it: a panic becomes a `RuntimeError` (and is
+/// logged).
+#[inline]
+fn unwound<T>(
+    r: Result<Result<T, RemoteError>, Box<dyn std::any::Any + Send>>,
+) -> Result<T, RemoteError> {
+    r.unwrap_or_else(|p| Err(panicked(p)))
+}
+
+/// The error a panic in a service method becomes (logged).
+#[cold]
+fn panicked(p: Box<dyn std::any::Any + Send>) -> RemoteError {
+    let what = panic_text(p);
+    tracing::error!(target: LOG, "service method panicked: {what}");
+    RemoteError::exception(
+        "builtins.RuntimeError",
+        format!("service method panicked: {what}"),
+    )
 }
 
 /// `Pyro.Daemon.get_next_stream_item(streamId)`: the stream's next item; its end is a
