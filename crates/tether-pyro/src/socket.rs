@@ -60,6 +60,7 @@ impl Socket {
 }
 
 impl AsyncRead for Socket {
+    #[inline]
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -75,6 +76,7 @@ impl AsyncRead for Socket {
 }
 
 impl AsyncWrite for Socket {
+    #[inline]
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -90,6 +92,7 @@ impl AsyncWrite for Socket {
 
     // Forwarded so that spliced messages (header buffer + borrowed byte strings) go out in one
     // `writev`; the default would write one slice per call.
+    #[inline]
     fn poll_write_vectored(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -112,6 +115,7 @@ impl AsyncWrite for Socket {
         }
     }
 
+    #[inline]
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Socket::Tcp(s) => Pin::new(s).poll_flush(cx),
