@@ -67,11 +67,21 @@ impl Clone for CallContext {
         } = source;
         self.deadline = *deadline;
         self.peer = *peer;
-        self.tls_subject.clone_from(tls_subject);
-        self.annotations.clone_from(annotations);
         self.protocol = *protocol;
-        self.trace.clone_from(trace);
-        self.baggage.clone_from(baggage);
+        // The parts that hold memory, each only when one side has it: over plain TCP a
+        // connection's context has none, and a decoded call's own is empty.
+        if tls_subject.is_some() || self.tls_subject.is_some() {
+            self.tls_subject.clone_from(tls_subject);
+        }
+        if !annotations.is_empty() || !self.annotations.is_empty() {
+            self.annotations.clone_from(annotations);
+        }
+        if trace.is_some() || self.trace.is_some() {
+            self.trace.clone_from(trace);
+        }
+        if baggage.is_some() || self.baggage.is_some() {
+            self.baggage.clone_from(baggage);
+        }
     }
 }
 
