@@ -146,6 +146,12 @@ const fn literal_stops(quote: u8) -> [bool; 256] {
     t
 }
 
+/// Whether `b` begins something [`Parser::skip_ws`] skips: whitespace, a comment or a line
+/// continuation.
+const fn opens_skip(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0c | b'#' | b'\\')
+}
+
 static STOPS_SINGLE: [bool; 256] = literal_stops(b'\'');
 static STOPS_DOUBLE: [bool; 256] = literal_stops(b'"');
 
@@ -185,12 +191,14 @@ impl<'a> Parser<'a> {
     #[inline]
     fn skip_ws(&mut self) -> Result<(), RemoteError> {
         match self.peek() {
-            Some(b' ' | b'\t' | b'\n' | b'\r' | 0x0c | b'#' | b'\\') => self.skip_ws_loop(),
+            Some(b) if opens_skip(b) => self.skip_ws_loop(),
             _ => Ok(()),
         }
     }
 
-    /// [`Self::skip_ws`]'s loop.
+    /// [`Self::skip_ws`]'s loop. Each of its arms but the last starts on a byte
+    /// [`opens_skip`] accepts (the test `the_inline_skip_check_agrees_with_the_loop` holds them
+    /// to it).
     fn skip_ws_loop(&mut self) -> Result<(), RemoteError> {
         loop {
             match self.peek() {
@@ -826,4 +834,29 @@ pub(super) fn special_dict(entries: Vec<(Value, Value)>) -> Value {
         }
     }
     Value::Map(entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The inline check and the loop behind it agree on every byte: the loop moves on (or
+    /// refuses a bad continuation) exactly where the check calls it, so nothing the loop would
+    /// skip is left unskipped.
+    #[test]
+    fn the_inline_skip_check_agrees_with_the_loop() {
+        let limits = Limits::default();
+        for b in 0..=255u8 {
+            let s = [b, b'1'];
+            let mut p = Parser {
+                s: &s,
+                text: "",
+                plain: true,
+                pos: 0,
+                budget: Budget::new(FORMAT, &limits),
+            };
+            let acted = !matches!(p.skip_ws_loop(), Ok(())) || p.pos > 0;
+            assert_eq!(acted, opens_skip(b), "byte {b:#04x}");
+        }
+    }
 }
