@@ -26,6 +26,7 @@
 
 mod body;
 mod client;
+mod head;
 mod name;
 mod server;
 

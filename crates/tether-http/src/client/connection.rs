@@ -34,13 +34,11 @@ impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
 /// A reply as read off the wire, before any content coding is undone.
 #[derive(Debug)]
 pub(crate) struct RawReply {
-    /// The status line and headers as they came (what the header ranges index); kept whole,
-    /// so that reading a reply copies none of its headers.
+    /// The status line and headers as they came; kept whole, so that reading a reply copies
+    /// none of its headers (they are read again from here when asked for).
     head: Bytes,
     /// The status code.
     pub status: u16,
-    /// Each header's name and value, in order, as ranges of `head`.
-    headers: Vec<(Range<usize>, Range<usize>)>,
     /// The body, as sent (de-chunked).
     pub body: BytesMut,
     /// Whether the connection may carry another request.
@@ -49,56 +47,70 @@ pub(crate) struct RawReply {
     chunked: bool,
     /// The Content-Length, as sent (checked when the body is read).
     length: Option<Range<usize>>,
+    /// The body's Content-Encoding, if it has one.
+    content_encoding: Option<Range<usize>>,
+}
+
+/// What the client acts on in a reply's headers, read as the head is parsed.
+#[derive(Default)]
+struct Framing {
+    close: bool,
+    keep: bool,
+    chunked: bool,
+    length: Option<Range<usize>>,
+    content_encoding: Option<Range<usize>>,
+}
+
+impl Framing {
+    /// Takes in one header (its name and value as ranges of `head`).
+    #[inline]
+    fn header(&mut self, head: &[u8], name: Range<usize>, value: Range<usize>) {
+        let (name, v) = (&head[name], &head[value.clone()]);
+        let is = |want: &str| crate::name::token_is(name, want.as_bytes());
+        let tokens = || {
+            v.split(|&b| b == b',')
+                .map(|t| t.trim_ascii())
+                .filter(|t| !t.is_empty())
+        };
+        match name.len() {
+            10 if is("connection") => {
+                self.close |= tokens().any(|t| t.eq_ignore_ascii_case(b"close"));
+                self.keep |= tokens().any(|t| t.eq_ignore_ascii_case(b"keep-alive"));
+            }
+            17 if is("transfer-encoding") => {
+                self.chunked = tokens()
+                    .next_back()
+                    .is_some_and(|t| t.eq_ignore_ascii_case(b"chunked"));
+            }
+            14 if is("content-length") => {
+                self.length.get_or_insert(value);
+            }
+            16 if is("content-encoding") => {
+                self.content_encoding.get_or_insert(value);
+            }
+            _ => {}
+        }
+    }
 }
 
 impl RawReply {
-    /// The first header named `name` (case-insensitive); a value that is not UTF-8 is read
-    /// lossily.
-    pub fn header(&self, name: &str) -> Option<Cow<'_, str>> {
-        self.headers
-            .iter()
-            .find(|(k, _)| self.head[k.clone()].eq_ignore_ascii_case(name.as_bytes()))
-            .map(|(_, v)| String::from_utf8_lossy(&self.head[v.clone()]))
+    /// Whether the body came gzipped (its first Content-Encoding, read as the head was
+    /// parsed).
+    pub fn gzipped(&self) -> bool {
+        self.content_encoding
+            .clone()
+            .and_then(|r| self.head.get(r))
+            .is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"gzip"))
     }
 
     /// The headers, in order, names and values read lossily.
     pub fn headers(&self) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
-        self.headers.iter().map(|(k, v)| {
+        crate::head::lines(&self.head).map(|(k, v)| {
             (
-                String::from_utf8_lossy(&self.head[k.clone()]),
-                String::from_utf8_lossy(&self.head[v.clone()]),
+                String::from_utf8_lossy(&self.head[k]),
+                String::from_utf8_lossy(&self.head[v]),
             )
         })
-    }
-
-    /// Reads, in one pass, the headers that frame the reply and decide the connection's fate.
-    fn read_headers(&mut self) {
-        let (mut close, mut keep) = (false, false);
-        for (k, v) in &self.headers {
-            let (name, value) = (&self.head[k.clone()], &self.head[v.clone()]);
-            let is = |want: &str| crate::name::token_is(name, want.as_bytes());
-            let tokens = || {
-                value
-                    .split(|&b| b == b',')
-                    .map(|t| t.trim_ascii())
-                    .filter(|t| !t.is_empty())
-            };
-            if is("connection") {
-                close |= tokens().any(|t| t.eq_ignore_ascii_case(b"close"));
-                keep |= tokens().any(|t| t.eq_ignore_ascii_case(b"keep-alive"));
-            } else if is("transfer-encoding") {
-                self.chunked = tokens()
-                    .next_back()
-                    .is_some_and(|t| t.eq_ignore_ascii_case(b"chunked"));
-            } else if is("content-length") {
-                self.length.get_or_insert(v.clone());
-            }
-        }
-        if close {
-            self.keep_alive = false;
-        } else if keep {
-            self.keep_alive = true;
-        }
     }
 
     /// `HTTP/1.1 200 OK`: the status line as it came.
@@ -110,12 +122,6 @@ impl RawReply {
             .unwrap_or(self.head.len());
         String::from_utf8_lossy(&self.head[..end])
     }
-}
-
-/// Where `part` (a slice of `whole`) lies in it.
-fn range_in(whole: &[u8], part: &[u8]) -> Range<usize> {
-    let start = (part.as_ptr() as usize).saturating_sub(whole.as_ptr() as usize);
-    start..start + part.len()
 }
 
 /// One connection: the stream and what was read past the last reply.
@@ -207,36 +213,27 @@ impl ClientConnection {
 
     async fn read_head(&mut self) -> Result<RawReply, RemoteError> {
         loop {
-            // Slots left uninitialised: filling 100 of them costs more than parsing a reply's
-            // few headers.
-            let mut slots: [std::mem::MaybeUninit<httparse::Header<'_>>; MAX_HEADERS] =
-                [const { std::mem::MaybeUninit::uninit() }; MAX_HEADERS];
-            let mut resp = httparse::Response::new(&mut []);
-            let parsed = httparse::ParserConfig::default()
-                .parse_response_with_uninit_headers(&mut resp, &self.buf, &mut slots);
+            let mut framing = Framing::default();
+            let buf = &self.buf[..];
+            let parsed = crate::head::response(buf, MAX_HEADERS, |k, v| framing.header(buf, k, v));
             match parsed {
-                Ok(httparse::Status::Complete(n)) => {
-                    let status = resp.code.unwrap_or(0);
-                    let version = resp.version.unwrap_or(1);
-                    let whole = &self.buf[..n];
-                    let headers = resp
-                        .headers
-                        .iter()
-                        .map(|h| (range_in(whole, h.name.as_bytes()), range_in(whole, h.value)))
-                        .collect::<Vec<_>>();
-                    let mut reply = RawReply {
-                        head: self.buf.split_to(n).freeze(),
-                        status,
-                        headers,
-                        body: BytesMut::new(),
-                        keep_alive: version == 1,
-                        chunked: false,
-                        length: None,
+                Ok(Some(line)) => {
+                    let keep_alive = if framing.close {
+                        false
+                    } else {
+                        framing.keep || line.minor == 1
                     };
-                    reply.read_headers();
-                    return Ok(reply);
+                    return Ok(RawReply {
+                        head: self.buf.split_to(line.len).freeze(),
+                        status: line.code,
+                        body: BytesMut::new(),
+                        keep_alive,
+                        chunked: framing.chunked,
+                        length: framing.length,
+                        content_encoding: framing.content_encoding,
+                    });
                 }
-                Ok(httparse::Status::Partial) => {
+                Ok(None) => {
                     if self.buf.len() > MAX_HEAD {
                         return Err(protocol(format!(
                             "the reply's headers are over {MAX_HEAD} bytes"

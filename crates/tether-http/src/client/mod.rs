@@ -352,9 +352,7 @@ impl HttpClient {
                 println!("header: {k}: {v}");
             }
         }
-        let gzipped = raw
-            .header("content-encoding")
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case("gzip"));
+        let gzipped = raw.gzipped();
         let bytes = raw.body.freeze();
         let body = if gzipped {
             let mut out = Vec::new();

@@ -6,15 +6,16 @@
 //! hashed and allocated per request, a request and a response object, a body stream polled
 //! chunk by chunk, its own buffers between them): under callgrind it was half of a Hessian
 //! call's instructions. Here a request's head is parsed where it lies in the read buffer
-//! (`httparse`, the parser hyper uses), its headers stay there as ranges, its body is taken
-//! from the same buffer, and a reply goes out in one write.
+//! (`head.rs`), what the server acts on is read from each header as the parser passes it
+//! (nothing is collected: the rare caller who wants every header reads them again from the
+//! head's bytes), its body is taken from the same buffer, and a reply goes out in one write.
 //!
 //! Every limit is checked before anything is allocated for it: the head's size and header
 //! count, a declared Content-Length, each chunk's size against what the body may still take.
 
 use crate::body::{self, ChunkLimits, Fill, Short};
+use crate::head::HeadError;
 use bytes::{Bytes, BytesMut};
-use std::mem::MaybeUninit;
 use std::ops::Range;
 use tether_core::decimal::Decimal;
 use tether_core::trace::b3::{
@@ -43,9 +44,19 @@ const CALL_HEADER_NAMES: [&str; CALL_HEADERS] = [
     BAGGAGE_HEADER,
 ];
 const CALL_HEADERS: usize = 9;
-/// A call header not sent (above any index into a head's at most [`MAX_HEADERS`] headers).
-const NOT_SENT: u8 = u8::MAX;
-const _: () = assert!(MAX_HEADERS < NOT_SENT as usize);
+/// A call header not sent (see [`Head::call_headers`]).
+const NOT_SENT: (u32, u32) = (0, 0);
+/// The lengths of [`CALL_HEADER_NAMES`], as bits (a header name of another length is none of
+/// them, without a comparison).
+const CALL_HEADER_LENGTHS: u64 = {
+    let mut bits = 0u64;
+    let mut i = 0;
+    while i < CALL_HEADERS {
+        bits |= 1 << CALL_HEADER_NAMES[i].len();
+        i += 1;
+    }
+    bits
+};
 /// A chunked request's framing limits: a chunk-size line (with extensions) or trailer line of
 /// at most 4 KiB, at most 100 trailer lines.
 const CHUNKS: ChunkLimits = ChunkLimits {
@@ -86,8 +97,6 @@ pub(crate) struct Head {
     path: Option<Range<usize>>,
     /// `0` for HTTP/1.0, `1` for HTTP/1.1.
     pub minor: u8,
-    /// Each header's name and value, in order.
-    headers: Vec<(Range<usize>, Range<usize>)>,
     /// How the body is delimited.
     pub framing: Framing,
     /// Whether the connection may carry another request after this one.
@@ -98,11 +107,11 @@ pub(crate) struct Head {
     pub accepts_gzip: bool,
     /// The body's Content-Encoding, if it has one.
     content_encoding: Option<Range<usize>>,
-    /// The headers that carry a call's trace, baggage and deadline, where present (see
-    /// [`Head::call_headers`] for the order).
-    /// Each as its index in `headers` (`NOT_SENT`: absent); a byte each, as a `Head` moves
-    /// with every request's future.
-    call_headers: [u8; CALL_HEADERS],
+    /// The values of the headers that carry a call's trace, baggage and deadline, where
+    /// present (the first of each; see [`Head::call_headers`] for the order): each as its
+    /// start and end in `raw`, `NOT_SENT` when absent (no value starts where the request
+    /// line does). Small, as a `Head` is made for every request.
+    call_headers: [(u32, u32); CALL_HEADERS],
     /// How many `baggage` headers came (more than one are joined).
     baggage_headers: u8,
 }
@@ -138,17 +147,14 @@ impl Head {
 
     /// The first header named `name` (ASCII case-insensitive), as bytes.
     pub fn header(&self, name: &str) -> Option<&[u8]> {
-        self.headers
-            .iter()
-            .find(|(k, _)| self.raw[k.clone()].eq_ignore_ascii_case(name.as_bytes()))
-            .map(|(_, v)| &self.raw[v.clone()])
+        self.headers()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(_, v)| v)
     }
 
     /// Every header, in order, as (name, value) bytes.
     pub fn headers(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
-        self.headers
-            .iter()
-            .map(|(k, v)| (&self.raw[k.clone()], &self.raw[v.clone()]))
+        crate::head::lines(&self.raw).map(|(k, v)| (&self.raw[k], &self.raw[v]))
     }
 
     /// The body's Content-Encoding, if it has one.
@@ -158,7 +164,7 @@ impl Head {
 
     /// Whether any header that carries a call's trace, baggage or time left came.
     pub fn has_call_headers(&self) -> bool {
-        self.call_headers.iter().any(|&i| i != NOT_SENT)
+        self.call_headers.iter().any(|&r| r != NOT_SENT)
     }
 
     /// The values of the headers that carry a call's trace (W3C and B3), baggage and time
@@ -166,10 +172,11 @@ impl Head {
     /// over headers), in `joined`.
     pub fn call_headers<'a>(&'a self, joined: &'a mut Vec<u8>) -> Incoming<'a> {
         let [traceparent, tracestate, timeout, b3, b3_trace_id, b3_span_id, b3_sampled, b3_flags, mut baggage] =
-            self.call_headers.map(|i| {
-                self.headers
-                    .get(usize::from(i))
-                    .map(|(_, v)| &self.raw[v.clone()])
+            self.call_headers.map(|(start, end)| {
+                if (start, end) == NOT_SENT {
+                    return None;
+                }
+                self.raw.get(start as usize..end as usize)
             });
         if self.baggage_headers > 1 {
             for (i, (_, v)) in self
@@ -205,80 +212,163 @@ impl Head {
             "HTTP/1.1"
         }
     }
+}
 
-    /// Reads, in one pass, the headers the server acts on: the framing (rejecting what
-    /// HTTP/1.1 says a server must not guess at: a Content-Length that is not a number, two
-    /// that differ, a transfer coding that does not end in chunked), the connection's fate,
-    /// `Expect`, the content codings and the call's trace and deadline headers.
-    fn read_headers(&mut self) -> Result<(), ReadError> {
-        let mut length: Option<u64> = None;
-        let mut chunked = false;
-        let mut coded = false;
-        let mut close = false;
-        let mut keep = false;
-        for (index, (k, v)) in self.headers.iter().enumerate() {
-            let (name, value) = (&self.raw[k.clone()], &self.raw[v.clone()]);
-            // By length first: most headers are compared with one name at most.
-            let is = |want: &str| crate::name::token_is(name, want.as_bytes());
-            if is("content-length") {
-                let n = parse_length(value).ok_or_else(|| {
-                    bad(
+/// What a header is to the server.
+enum Kind {
+    ContentLength,
+    TransferEncoding,
+    Connection,
+    Expect,
+    AcceptEncoding,
+    ContentEncoding,
+    /// One of [`CALL_HEADER_NAMES`], by its index.
+    Call(usize),
+    Other,
+}
+
+/// What `name` is to the server (by its length first: most headers are compared with one
+/// name at most, many with none).
+#[inline]
+fn kind(name: &[u8]) -> Kind {
+    let is = |want: &str| crate::name::token_is(name, want.as_bytes());
+    match name.len() {
+        14 if is("content-length") => return Kind::ContentLength,
+        17 if is("transfer-encoding") => return Kind::TransferEncoding,
+        10 if is("connection") => return Kind::Connection,
+        6 if is("expect") => return Kind::Expect,
+        15 if is("accept-encoding") => return Kind::AcceptEncoding,
+        16 if is("content-encoding") => return Kind::ContentEncoding,
+        _ => {}
+    }
+    if name.len() < 64 && CALL_HEADER_LENGTHS >> name.len() & 1 == 1 {
+        if let Some(i) = CALL_HEADER_NAMES.iter().position(|n| is(n)) {
+            return Kind::Call(i);
+        }
+    }
+    Kind::Other
+}
+
+/// The headers that decide a request's framing and its connection's fate, read as the head is
+/// parsed (the rest goes straight into the [`Head`]).
+#[derive(Default)]
+struct Framed {
+    length: Option<u64>,
+    chunked: bool,
+    coded: bool,
+    close: bool,
+    keep: bool,
+    /// The first header the request is refused for.
+    refused: Option<ReadError>,
+}
+
+impl Head {
+    /// A head with nothing read yet (every field filled in as the request is parsed).
+    fn empty() -> Box<Head> {
+        Box::new(Head {
+            raw: Bytes::new(),
+            method: http::Method::GET,
+            target: 0..0,
+            path: None,
+            minor: 1,
+            framing: Framing::Empty,
+            keep_alive: true,
+            expects_continue: false,
+            accepts_gzip: false,
+            content_encoding: None,
+            call_headers: [NOT_SENT; CALL_HEADERS],
+            baggage_headers: 0,
+        })
+    }
+
+    /// Takes in one header (its name and value as ranges of `raw`): what the server acts on,
+    /// rejecting what HTTP/1.1 says a server must not guess at (a Content-Length that is not
+    /// a number, two that differ).
+    #[inline]
+    fn take_header(&mut self, raw: &[u8], name: Range<usize>, v: Range<usize>, f: &mut Framed) {
+        if f.refused.is_some() {
+            return;
+        }
+        let value = &raw[v.clone()];
+        match kind(&raw[name]) {
+            Kind::ContentLength => match parse_length(value) {
+                None => {
+                    f.refused = Some(bad(
                         400,
                         format!(
                             "Content-Length {:?} is not a number",
                             String::from_utf8_lossy(value)
                         ),
-                    )
-                })?;
-                if length.is_some_and(|l| l != n) {
-                    return Err(bad(400, "two different Content-Length headers"));
+                    ))
                 }
-                length = Some(n);
-            } else if is("transfer-encoding") {
-                coded = true;
-                chunked = tokens(value)
+                Some(n) if f.length.is_some_and(|l| l != n) => {
+                    f.refused = Some(bad(400, "two different Content-Length headers"))
+                }
+                Some(n) => f.length = Some(n),
+            },
+            Kind::TransferEncoding => {
+                f.coded = true;
+                f.chunked = tokens(value)
                     .last()
                     .is_some_and(|t| t.eq_ignore_ascii_case(b"chunked"));
-            } else if is("connection") {
+            }
+            Kind::Connection => {
                 for t in tokens(value) {
-                    close |= t.eq_ignore_ascii_case(b"close");
-                    keep |= t.eq_ignore_ascii_case(b"keep-alive");
+                    f.close |= t.eq_ignore_ascii_case(b"close");
+                    f.keep |= t.eq_ignore_ascii_case(b"keep-alive");
                 }
-            } else if is("expect") {
-                self.expects_continue = value.eq_ignore_ascii_case(b"100-continue");
-            } else if is("accept-encoding") {
+            }
+            Kind::Expect => self.expects_continue = value.eq_ignore_ascii_case(b"100-continue"),
+            Kind::AcceptEncoding => {
                 self.accepts_gzip |= tokens(value).any(|e| e.starts_with(b"gzip"));
-            } else if is("content-encoding") {
-                self.content_encoding.get_or_insert(v.clone());
-            } else if let Some(i) = CALL_HEADER_NAMES.iter().position(|n| is(n)) {
+            }
+            Kind::ContentEncoding => {
+                self.content_encoding.get_or_insert(v);
+            }
+            Kind::Call(i) => {
                 if i == CALL_HEADERS - 1 {
                     self.baggage_headers = self.baggage_headers.saturating_add(1);
                 }
-                if self.call_headers[i] == NOT_SENT {
-                    // MAX_HEADERS < NOT_SENT, so every index fits.
-                    self.call_headers[i] = u8::try_from(index).unwrap_or(NOT_SENT);
+                // A head is at most MAX_HEAD bytes: every offset fits.
+                if let (Some(slot), Ok(start), Ok(end)) = (
+                    self.call_headers.get_mut(i),
+                    u32::try_from(v.start),
+                    u32::try_from(v.end),
+                ) {
+                    if *slot == NOT_SENT {
+                        *slot = (start, end);
+                    }
                 }
             }
+            Kind::Other => {}
         }
-        if coded && !chunked {
+    }
+
+    /// The framing and the connection's fate from what [`Head::take_header`] read (a transfer
+    /// coding that does not end in chunked is refused).
+    fn settle(&mut self, f: Framed) -> Result<(), ReadError> {
+        if let Some(refused) = f.refused {
+            return Err(refused);
+        }
+        if f.coded && !f.chunked {
             return Err(bad(
                 501,
                 "a Transfer-Encoding that does not end in chunked is not supported",
             ));
         }
-        self.framing = match (chunked, length) {
+        self.framing = match (f.chunked, f.length) {
             (true, _) => Framing::Chunked,
             (false, Some(0)) | (false, None) => Framing::Empty,
             (false, Some(n)) => Framing::Length(n),
         };
         self.keep_alive = if self.minor == 0 {
-            keep && !close
+            f.keep && !f.close
         } else {
-            !close
+            !f.close
         };
         // Both framings at once is how requests are smuggled past proxies: read it as
         // chunked (what HTTP/1.1 says) and take no further request from this connection.
-        if chunked && length.is_some() {
+        if f.chunked && f.length.is_some() {
             self.keep_alive = false;
         }
         self.expects_continue &= self.minor == 1;
@@ -398,22 +488,23 @@ impl ServerConnection {
 
     /// Parses a complete head off the front of the buffer, if one is there.
     fn parse_head(&mut self) -> Result<Option<Box<Head>>, ReadError> {
-        let mut slots: [MaybeUninit<httparse::Header<'_>>; MAX_HEADERS] =
-            [const { MaybeUninit::uninit() }; MAX_HEADERS];
-        let mut req = httparse::Request::new(&mut []);
-        let parsed = httparse::ParserConfig::default()
-            .parse_request_with_uninit_headers(&mut req, &self.buf, &mut slots);
-        let n = match parsed {
+        let mut head = Head::empty();
+        let mut framed = Framed::default();
+        let buf = &self.buf[..];
+        let parsed = crate::head::request(buf, MAX_HEADERS, |k, v| {
+            head.take_header(buf, k, v, &mut framed)
+        });
+        let line = match parsed {
             // A head over the limit is refused whether or not it came whole in one read.
-            Ok(httparse::Status::Complete(n)) if n > MAX_HEAD => {
+            Ok(Some(line)) if line.len > MAX_HEAD => {
                 return Err(bad(
                     431,
                     format!("the request's headers are over {MAX_HEAD} bytes"),
                 ))
             }
-            Ok(httparse::Status::Complete(n)) => n,
-            Ok(httparse::Status::Partial) => return Ok(None),
-            Err(httparse::Error::TooManyHeaders) => {
+            Ok(Some(line)) => line,
+            Ok(None) => return Ok(None),
+            Err(HeadError::TooManyHeaders) => {
                 return Err(bad(
                     431,
                     format!("the request has more than {MAX_HEADERS} headers"),
@@ -421,35 +512,15 @@ impl ServerConnection {
             }
             Err(e) => return Err(bad(400, format!("malformed HTTP request: {e}"))),
         };
-        let method = http::Method::from_bytes(req.method.unwrap_or("").as_bytes())
+        head.method = http::Method::from_bytes(&buf[line.method])
             .map_err(|_| bad(400, "malformed method"))?;
-        let target = req.path.unwrap_or("");
-        let whole = &self.buf[..n];
-        let path = target_path(target).map(|p| range_in(whole, p.as_bytes()));
-        let target = range_in(whole, target.as_bytes());
-        let minor = req.version.unwrap_or(1);
-        let headers = req
-            .headers
-            .iter()
-            .map(|h| (range_in(whole, h.name.as_bytes()), range_in(whole, h.value)))
-            .collect();
-        let mut head = Box::new(Head {
-            raw: Bytes::new(),
-            method,
-            target,
-            path,
-            minor,
-            headers,
-            framing: Framing::Empty,
-            keep_alive: true,
-            expects_continue: false,
-            accepts_gzip: false,
-            content_encoding: None,
-            call_headers: [NOT_SENT; CALL_HEADERS],
-            baggage_headers: 0,
-        });
-        head.raw = self.buf.split_to(n).freeze();
-        head.read_headers()?;
+        // The target is UTF-8 (the parser lets nothing else through).
+        let target = std::str::from_utf8(&buf[line.target.clone()]).unwrap_or("");
+        head.path = target_path(target).map(|p| range_in(&buf[..line.len], p.as_bytes()));
+        head.target = line.target;
+        head.minor = line.minor;
+        head.settle(framed)?;
+        head.raw = self.buf.split_to(line.len).freeze();
         Ok(Some(head))
     }
 
