@@ -381,20 +381,24 @@ impl Head {
 /// The part of a request target that is its path (without a query or fragment, and without
 /// the scheme and host of an absolute target); `None` for an absolute target with no path
 /// (whose path is `/`).
-fn target_path(t: &str) -> Option<&str> {
-    let t = if t.starts_with('/') {
+/// (As bytes: a target is cut at ASCII bytes only, so a UTF-8 target's path is UTF-8.)
+fn target_path(t: &[u8]) -> Option<&[u8]> {
+    let t = if t.first() == Some(&b'/') {
         t
     } else {
-        match t.find("://") {
+        match t.windows(3).position(|w| w == b"://") {
             Some(i) => {
-                let rest = &t[i + 3..];
-                &rest[rest.find('/')?..]
+                let rest = t.get(i + 3..)?;
+                rest.get(rest.iter().position(|&b| b == b'/')?..)?
             }
             None => t,
         }
     };
-    let end = t.find(['?', '#']).unwrap_or(t.len());
-    Some(&t[..end])
+    let end = t
+        .iter()
+        .position(|&b| b == b'?' || b == b'#')
+        .unwrap_or(t.len());
+    t.get(..end)
 }
 
 /// A Content-Length: ASCII digits only (no sign, no blanks inside), at most 19 of them.
@@ -514,9 +518,7 @@ impl ServerConnection {
         };
         head.method = http::Method::from_bytes(&buf[line.method])
             .map_err(|_| bad(400, "malformed method"))?;
-        // The target is UTF-8 (the parser lets nothing else through).
-        let target = std::str::from_utf8(&buf[line.target.clone()]).unwrap_or("");
-        head.path = target_path(target).map(|p| range_in(&buf[..line.len], p.as_bytes()));
+        head.path = target_path(&buf[line.target.clone()]).map(|p| range_in(&buf[..line.len], p));
         head.target = line.target;
         head.minor = line.minor;
         head.settle(framed)?;
@@ -693,7 +695,10 @@ mod tests {
             ("https://h", "/"),
             ("*", "*"),
         ] {
-            assert_eq!(super::target_path(target).unwrap_or("/"), path);
+            assert_eq!(
+                super::target_path(target.as_bytes()).unwrap_or(b"/"),
+                path.as_bytes()
+            );
         }
     }
 }
