@@ -409,6 +409,15 @@ pub(crate) fn response(
     Ok(Some(StatusLine { code, minor, len }))
 }
 
+/// A Content-Length: ASCII digits only (no sign, no blanks inside), at most 19 of them.
+pub(crate) fn content_length(v: &[u8]) -> Option<u64> {
+    let v = v.trim_ascii();
+    if v.is_empty() || v.len() > 19 || !v.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(v.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0')))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -660,6 +669,30 @@ mod tests {
         assert_eq!(n, 8);
         let nine = [&eight[..], b"I: 9\r\n\r\n"].concat();
         assert_eq!(request(&nine, 8, |_, _| ()), Err(HeadError::TooManyHeaders));
+    }
+
+    /// A Content-Length is digits between blanks, nothing else (no sign: `str::parse` would
+    /// take `+5`), and at most 19 of them (every such number fits a u64).
+    #[test]
+    fn content_lengths_are_digits_only() {
+        assert_eq!(content_length(b" 12\t"), Some(12));
+        assert_eq!(content_length(b"0"), Some(0));
+        assert_eq!(
+            content_length(b"9999999999999999999"),
+            Some(9_999_999_999_999_999_999)
+        );
+        for bad in [
+            &b""[..],
+            b" ",
+            b"+5",
+            b"-1",
+            b"1 2",
+            b"0x10",
+            b"12a",
+            b"10000000000000000000",
+        ] {
+            assert_eq!(content_length(bad), None, "{bad:?}");
+        }
     }
 
     /// The errors say what was being read.

@@ -268,9 +268,12 @@ impl ClientConnection {
         }
         match reply.length.clone() {
             Some(range) => {
-                let v = String::from_utf8_lossy(&reply.head[range]);
-                let n: u64 = v.trim().parse().map_err(|_| {
-                    protocol(format!("the reply's Content-Length {v:?} is not a number"))
+                let v = &reply.head[range];
+                let n = crate::head::content_length(v).ok_or_else(|| {
+                    protocol(format!(
+                        "the reply's Content-Length {:?} is not a number",
+                        String::from_utf8_lossy(v)
+                    ))
                 })?;
                 if n > max_body as u64 {
                     return Err(too_large(n, max_body));

@@ -291,7 +291,7 @@ impl Head {
         }
         let value = &raw[v.clone()];
         match kind(&raw[name]) {
-            Kind::ContentLength => match parse_length(value) {
+            Kind::ContentLength => match crate::head::content_length(value) {
                 None => {
                     f.refused = Some(bad(
                         400,
@@ -399,15 +399,6 @@ fn target_path(t: &[u8]) -> Option<&[u8]> {
         .position(|&b| b == b'?' || b == b'#')
         .unwrap_or(t.len());
     t.get(..end)
-}
-
-/// A Content-Length: ASCII digits only (no sign, no blanks inside), at most 19 of them.
-fn parse_length(v: &[u8]) -> Option<u64> {
-    let v = v.trim_ascii();
-    if v.is_empty() || v.len() > 19 || !v.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    Some(v.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0')))
 }
 
 /// The comma-separated tokens of a header value, trimmed.
