@@ -460,82 +460,90 @@ mod tests {
         assert_eq!(lines(&buf[..len]).collect::<Vec<_>>(), h, "{buf:?}");
     }
 
-    fn ours_request(buf: &[u8]) -> Outcome {
-        let mut h = Vec::new();
-        match request(buf, MAX, |k, v| h.push((k, v))) {
-            Ok(Some(l)) => Outcome::Complete {
-                len: {
-                    again(buf, l.len, &h);
-                    l.len
-                },
-                start: (buf[l.method].to_vec(), buf[l.target].to_vec(), 0, l.minor),
-                headers: fields(buf, &h),
-            },
+    /// Our parse's outcome, given its result (`start` takes the start line's fields) and the
+    /// headers it handed over.
+    fn ours<L>(
+        buf: &[u8],
+        parsed: Parsed<L>,
+        h: &[HeaderRange],
+        start: impl FnOnce(L) -> (usize, (Vec<u8>, Vec<u8>, u16, u8)),
+    ) -> Outcome {
+        match parsed {
+            Ok(Some(l)) => {
+                let (len, start) = start(l);
+                again(buf, len, h);
+                Outcome::Complete {
+                    len,
+                    start,
+                    headers: fields(buf, h),
+                }
+            }
             Ok(None) => Outcome::Partial,
             Err(_) => Outcome::Error,
         }
+    }
+
+    /// httparse's outcome, given its result, start line fields and headers.
+    fn theirs(
+        parsed: httparse::Result<usize>,
+        start: (Vec<u8>, Vec<u8>, u16, u8),
+        headers: &[httparse::Header<'_>],
+    ) -> Outcome {
+        match parsed {
+            Ok(httparse::Status::Complete(len)) => Outcome::Complete {
+                len,
+                start,
+                headers: headers
+                    .iter()
+                    .map(|h| (h.name.as_bytes().to_vec(), h.value.to_vec()))
+                    .collect(),
+            },
+            Ok(httparse::Status::Partial) => Outcome::Partial,
+            Err(_) => Outcome::Error,
+        }
+    }
+
+    fn ours_request(buf: &[u8]) -> Outcome {
+        let mut h = Vec::new();
+        let parsed = request(buf, MAX, |k, v| h.push((k, v)));
+        ours(buf, parsed, &h, |l| {
+            let start = (buf[l.method].to_vec(), buf[l.target].to_vec(), 0, l.minor);
+            (l.len, start)
+        })
     }
 
     fn theirs_request(buf: &[u8]) -> Outcome {
         let mut slots = [httparse::EMPTY_HEADER; MAX];
         let mut r = httparse::Request::new(&mut slots);
-        match r.parse(buf) {
-            Ok(httparse::Status::Complete(len)) => Outcome::Complete {
-                len,
-                start: (
-                    r.method.unwrap_or("").as_bytes().to_vec(),
-                    r.path.unwrap_or("").as_bytes().to_vec(),
-                    0,
-                    r.version.unwrap_or(9),
-                ),
-                headers: r
-                    .headers
-                    .iter()
-                    .map(|h| (h.name.as_bytes().to_vec(), h.value.to_vec()))
-                    .collect(),
-            },
-            Ok(httparse::Status::Partial) => Outcome::Partial,
-            Err(_) => Outcome::Error,
-        }
+        let parsed = r.parse(buf);
+        let start = (
+            r.method.unwrap_or("").as_bytes().to_vec(),
+            r.path.unwrap_or("").as_bytes().to_vec(),
+            0,
+            r.version.unwrap_or(9),
+        );
+        theirs(parsed, start, r.headers)
     }
 
     fn ours_response(buf: &[u8]) -> Outcome {
         let mut h = Vec::new();
-        match response(buf, MAX, |k, v| h.push((k, v))) {
-            Ok(Some(l)) => Outcome::Complete {
-                len: {
-                    again(buf, l.len, &h);
-                    l.len
-                },
-                start: (Vec::new(), Vec::new(), l.code, l.minor),
-                headers: fields(buf, &h),
-            },
-            Ok(None) => Outcome::Partial,
-            Err(_) => Outcome::Error,
-        }
+        let parsed = response(buf, MAX, |k, v| h.push((k, v)));
+        ours(buf, parsed, &h, |l| {
+            (l.len, (Vec::new(), Vec::new(), l.code, l.minor))
+        })
     }
 
     fn theirs_response(buf: &[u8]) -> Outcome {
         let mut slots = [httparse::EMPTY_HEADER; MAX];
         let mut r = httparse::Response::new(&mut slots);
-        match r.parse(buf) {
-            Ok(httparse::Status::Complete(len)) => Outcome::Complete {
-                len,
-                start: (
-                    Vec::new(),
-                    Vec::new(),
-                    r.code.unwrap_or(0),
-                    r.version.unwrap_or(9),
-                ),
-                headers: r
-                    .headers
-                    .iter()
-                    .map(|h| (h.name.as_bytes().to_vec(), h.value.to_vec()))
-                    .collect(),
-            },
-            Ok(httparse::Status::Partial) => Outcome::Partial,
-            Err(_) => Outcome::Error,
-        }
+        let parsed = r.parse(buf);
+        let start = (
+            Vec::new(),
+            Vec::new(),
+            r.code.unwrap_or(0),
+            r.version.unwrap_or(9),
+        );
+        theirs(parsed, start, r.headers)
     }
 
     const REQUESTS: &[&[u8]] = &[
