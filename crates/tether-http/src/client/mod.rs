@@ -192,11 +192,16 @@ impl HttpClient {
         Ok(ClientConnection::new(io))
     }
 
-    /// The request's head, for a body of `body_len` bytes.
-    fn head(&self, content_type: &str, extra_headers: &[(&str, &str)], body_len: usize) -> String {
+    /// Appends the request's head, for a body of `body_len` bytes, to `out`.
+    fn head_into(
+        &self,
+        out: &mut Vec<u8>,
+        content_type: &str,
+        extra_headers: &[(&str, &str)],
+        body_len: usize,
+    ) {
         let s = &self.settings;
         // Pieces pushed one after the other: `write!` parses its format on every request.
-        let mut head = String::with_capacity(256);
         for piece in [
             "POST ",
             &s.path,
@@ -208,17 +213,16 @@ impl HttpClient {
             content_type,
             "\r\nAccept-Encoding: gzip\r\nContent-Length: ",
         ] {
-            head.push_str(piece);
+            out.extend_from_slice(piece.as_bytes());
         }
-        tether_core::decimal::Decimal::unsigned(body_len as u64).push_to(&mut head);
-        head.push_str("\r\n");
+        out.extend_from_slice(tether_core::decimal::Decimal::unsigned(body_len as u64).as_bytes());
+        out.extend_from_slice(b"\r\n");
         for (k, v) in extra_headers {
             for piece in [*k, ": ", *v, "\r\n"] {
-                head.push_str(piece);
+                out.extend_from_slice(piece.as_bytes());
             }
         }
-        head.push_str("\r\n");
-        head
+        out.extend_from_slice(b"\r\n");
     }
 
     /// The kept-alive connection, or a new one; and whether it was kept (a kept connection
@@ -244,13 +248,14 @@ impl HttpClient {
         body: Vec<u8>,
     ) -> Result<HttpReply, RemoteError> {
         let s = &self.settings;
-        // Head and body in one buffer: one write, and one segment for a small call.
-        let head = self.head(content_type, extra_headers, body.len());
-        let mut request = Vec::with_capacity(head.len() + body.len());
-        request.extend_from_slice(head.as_bytes());
+        // Head and body in one buffer (the head written straight into it): one write, and one
+        // segment for a small call.
+        let mut request = Vec::with_capacity(256 + body.len());
+        self.head_into(&mut request, content_type, extra_headers, body.len());
+        let head_len = request.len();
         request.extend_from_slice(&body);
         if s.trace {
-            trace_bytes("send", head.as_bytes());
+            trace_bytes("send", &request[..head_len]);
             trace_bytes("send", &body);
         }
         let mut guard = tether_core::lock::lock_now(&self.conn).await;
@@ -289,15 +294,16 @@ impl HttpClient {
         parts: &[&[u8]],
     ) -> Result<Sent, RemoteError> {
         let len = parts.iter().map(|p| p.len()).sum();
-        let head = self.head(content_type, extra_headers, len);
+        let mut head = Vec::with_capacity(256);
+        self.head_into(&mut head, content_type, extra_headers, len);
         if self.settings.trace {
-            trace_bytes("send", head.as_bytes());
+            trace_bytes("send", &head);
             for p in parts {
                 trace_bytes("send", p);
             }
         }
         let (mut conn, reused) = self.take_connection().await?;
-        let failed = send_failure(conn.send_parts(head.as_bytes(), parts).await);
+        let failed = send_failure(conn.send_parts(&head, parts).await);
         Ok(Sent {
             conn,
             reused,
@@ -320,7 +326,7 @@ impl HttpClient {
         let mut raw = read_reply(&mut conn, failed, max).await;
         if reused && matches!(&raw, Err((false, _))) {
             conn = self.connect().await.map_err(RemoteError::not_sent)?;
-            let failed = send_failure(conn.send_parts(head.as_bytes(), parts).await);
+            let failed = send_failure(conn.send_parts(&head, parts).await);
             raw = read_reply(&mut conn, failed, max).await;
         }
         let raw = raw.map_err(|e| self.label(e))?;
@@ -387,7 +393,7 @@ pub struct Sent {
     reused: bool,
     /// Why sending failed, if it did (and whether bytes may have gone out).
     failed: Option<(bool, RemoteError)>,
-    head: String,
+    head: Vec<u8>,
 }
 
 impl std::fmt::Debug for Sent {
