@@ -18,6 +18,9 @@
 //!   (`client/connection.rs` frames replies by Content-Length, chunks or close, each length
 //!   checked against the limit first), which halves the client's cost of a small call and
 //!   lets a verbose client print exactly the bytes it sent, as Python's does.
+//! - `head.rs`: how both read a head (the start line and the header lines) where it lies in
+//!   the read buffer, in one pass, each header handed to the caller as it is read; it accepts
+//!   exactly what httparse accepts (a differential test holds it to that).
 //! - `body.rs`: how both read a body, by length or in chunks, off their read buffer: every
 //!   length checked against the limit first, memory reserved as the bytes come (at most
 //!   256 KiB ahead of them), never to the length a peer claims.
