@@ -409,6 +409,14 @@ pub(crate) fn response(
     Ok(Some(StatusLine { code, minor, len }))
 }
 
+/// The elements of a comma-separated header value (Connection, Transfer-Encoding,
+/// Accept-Encoding), trimmed, the empty ones left out.
+pub(crate) fn comma_list(v: &[u8]) -> impl DoubleEndedIterator<Item = &[u8]> {
+    v.split(|&b| b == b',')
+        .map(|t| t.trim_ascii())
+        .filter(|t| !t.is_empty())
+}
+
 /// A Content-Length: ASCII digits only (no sign, no blanks inside), at most 19 of them.
 pub(crate) fn content_length(v: &[u8]) -> Option<u64> {
     let v = v.trim_ascii();

@@ -53,7 +53,7 @@ pub(crate) struct RawReply {
 
 /// What the client acts on in a reply's headers, read as the head is parsed.
 #[derive(Default)]
-struct Framing {
+struct Framed {
     close: bool,
     keep: bool,
     chunked: bool,
@@ -61,17 +61,13 @@ struct Framing {
     content_encoding: Option<Range<usize>>,
 }
 
-impl Framing {
+impl Framed {
     /// Takes in one header (its name and value as ranges of `head`).
     #[inline]
     fn header(&mut self, head: &[u8], name: Range<usize>, value: Range<usize>) {
         let (name, v) = (&head[name], &head[value.clone()]);
         let is = |want: &str| crate::name::token_is(name, want.as_bytes());
-        let tokens = || {
-            v.split(|&b| b == b',')
-                .map(|t| t.trim_ascii())
-                .filter(|t| !t.is_empty())
-        };
+        let tokens = || crate::head::comma_list(v);
         match name.len() {
             10 if is("connection") => {
                 self.close |= tokens().any(|t| t.eq_ignore_ascii_case(b"close"));
@@ -213,7 +209,7 @@ impl ClientConnection {
 
     async fn read_head(&mut self) -> Result<RawReply, RemoteError> {
         loop {
-            let mut framing = Framing::default();
+            let mut framing = Framed::default();
             let buf = &self.buf[..];
             let parsed = crate::head::response(buf, MAX_HEADERS, |k, v| framing.header(buf, k, v));
             match parsed {

@@ -308,19 +308,19 @@ impl Head {
             },
             Kind::TransferEncoding => {
                 f.coded = true;
-                f.chunked = tokens(value)
+                f.chunked = crate::head::comma_list(value)
                     .last()
                     .is_some_and(|t| t.eq_ignore_ascii_case(b"chunked"));
             }
             Kind::Connection => {
-                for t in tokens(value) {
+                for t in crate::head::comma_list(value) {
                     f.close |= t.eq_ignore_ascii_case(b"close");
                     f.keep |= t.eq_ignore_ascii_case(b"keep-alive");
                 }
             }
             Kind::Expect => self.expects_continue = value.eq_ignore_ascii_case(b"100-continue"),
             Kind::AcceptEncoding => {
-                self.accepts_gzip |= tokens(value).any(|e| e.starts_with(b"gzip"));
+                self.accepts_gzip |= crate::head::comma_list(value).any(|e| e.starts_with(b"gzip"));
             }
             Kind::ContentEncoding => {
                 self.content_encoding.get_or_insert(v);
@@ -399,13 +399,6 @@ fn target_path(t: &[u8]) -> Option<&[u8]> {
         .position(|&b| b == b'?' || b == b'#')
         .unwrap_or(t.len());
     t.get(..end)
-}
-
-/// The comma-separated tokens of a header value, trimmed.
-fn tokens(v: &[u8]) -> impl Iterator<Item = &[u8]> {
-    v.split(|&b| b == b',')
-        .map(|t| t.trim_ascii())
-        .filter(|t| !t.is_empty())
 }
 
 /// Where `part` (a slice of `whole`) lies in it.
